@@ -1,0 +1,104 @@
+import { DifferadError } from '../errors/differad-error.js';
+import { type Box, isEmptyBox } from './box.js';
+
+/**
+ * Coordinate frames of METHOD §2. Ground truth lives in `pixels`; models answer
+ * in `norm1000` (Qwen2-VL, InternVL, Qwen3-VL) or `resized-pixels` (Qwen2.5-VL).
+ */
+export const FRAMES = ['pixels', 'norm1000', 'resized-pixels'] as const;
+export type Frame = (typeof FRAMES)[number];
+
+/** The Qwen-style resize settings; defaults are those of the research code. */
+export interface ResizeOptions {
+  readonly factor: number;
+  readonly minPixels: number;
+  readonly maxPixels: number;
+}
+
+export const DEFAULT_RESIZE: ResizeOptions = Object.freeze({
+  factor: 28,
+  minPixels: 3_136,
+  maxPixels: 401_408,
+});
+
+export interface ImageSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Python's round(): halves go to the even neighbour, as the reference resize does. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The size a Qwen-style processor resizes an image to: each side a multiple of
+ * `factor`, total pixels within [minPixels, maxPixels], aspect ratio kept.
+ */
+export function computeResizedSize(size: ImageSize, options: ResizeOptions = DEFAULT_RESIZE): ImageSize {
+  const { width, height } = size;
+  const { factor, minPixels, maxPixels } = options;
+  if (!(width > 0 && height > 0)) {
+    throw new DifferadError('FRAME_INVALID_SIZE', `image size must be positive, got ${width}×${height}`);
+  }
+  if (!(factor >= 1 && minPixels > 0 && maxPixels >= minPixels)) {
+    throw new DifferadError(
+      'FRAME_INVALID_RESIZE',
+      `resize needs factor ≥ 1 and 0 < minPixels ≤ maxPixels, got factor ${factor}, min ${minPixels}, max ${maxPixels}`,
+    );
+  }
+  let h = Math.max(factor, roundHalfEven(height / factor) * factor);
+  let w = Math.max(factor, roundHalfEven(width / factor) * factor);
+  if (h * w > maxPixels) {
+    const beta = Math.sqrt((height * width) / maxPixels);
+    h = Math.max(factor, Math.floor(height / beta / factor) * factor);
+    w = Math.max(factor, Math.floor(width / beta / factor) * factor);
+  } else if (h * w < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    h = Math.ceil((height * beta) / factor) * factor;
+    w = Math.ceil((width * beta) / factor) * factor;
+  }
+  return { width: w, height: h };
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/**
+ * A pixel box of an image of `size` in the model `frame`, rounded to integers
+ * as a model writes them. The empty box stays empty in every frame.
+ */
+export function toModelFrame(box: Box, frame: Frame, size: ImageSize, resize: ResizeOptions = DEFAULT_RESIZE): Box {
+  if (isEmptyBox(box) || frame === 'pixels') return box;
+  if (frame === 'norm1000') {
+    const fx = (x: number) => clamp(Math.round((x / size.width) * 1000), 0, 1000);
+    const fy = (y: number) => clamp(Math.round((y / size.height) * 1000), 0, 1000);
+    return [fx(box[0]), fy(box[1]), fx(box[2]), fy(box[3])];
+  }
+  const r = computeResizedSize(size, resize);
+  const fx = (x: number) => clamp(Math.round((x * r.width) / size.width), 0, r.width);
+  const fy = (y: number) => clamp(Math.round((y * r.height) / size.height), 0, r.height);
+  return [fx(box[0]), fy(box[1]), fx(box[2]), fy(box[3])];
+}
+
+/** A model-frame box back in pixels of the original image (not rounded). */
+export function toPixelFrame(box: Box, frame: Frame, size: ImageSize, resize: ResizeOptions = DEFAULT_RESIZE): Box {
+  if (isEmptyBox(box) || frame === 'pixels') return box;
+  if (frame === 'norm1000') {
+    return [
+      (box[0] / 1000) * size.width,
+      (box[1] / 1000) * size.height,
+      (box[2] / 1000) * size.width,
+      (box[3] / 1000) * size.height,
+    ];
+  }
+  const r = computeResizedSize(size, resize);
+  return [
+    (box[0] * size.width) / r.width,
+    (box[1] * size.height) / r.height,
+    (box[2] * size.width) / r.width,
+    (box[3] * size.height) / r.height,
+  ];
+}

@@ -1,0 +1,139 @@
+/** Evaluation metrics of METHOD §8, computed in pixels. */
+
+/** What evaluation needs to know about one scored sample. */
+export interface SampleOutcome {
+  readonly class: string;
+  readonly subset?: string | undefined;
+  /** Ground truth has a box. */
+  readonly anomalous: boolean;
+  /** The model answered a valid, non-empty box. */
+  readonly predictedBox: boolean;
+  /** IoU of that box with the ground truth (0 when there is none). */
+  readonly iou: number;
+  /** Evaluation IoU u: IoU for anomalous GT; 1 for a normal GT answered empty, else 0. */
+  readonly u: number;
+}
+
+/** One row of metrics; a value is null when its denominator is empty. */
+export interface MetricSet {
+  readonly n: number;
+  readonly n_ano: number;
+  readonly n_nor: number;
+  readonly acc: number | null;
+  readonly f1: number | null;
+  readonly mIoU: number | null;
+  readonly mIoU_ano: number | null;
+  readonly mIoU_nor: number | null;
+  readonly tp: number;
+  readonly fp: number;
+  readonly fn: number;
+}
+
+export interface MetricReport {
+  readonly tau: number;
+  /** Over all samples. */
+  readonly overall: MetricSet;
+  readonly classes: Readonly<Record<string, MetricSet>>;
+  readonly subsets: Readonly<Record<string, MetricSet>>;
+  /** Unweighted mean of the per-class values; `n` is the number of classes. */
+  readonly class_mean: MetricSet;
+}
+
+/** The evaluation IoU u of one sample (METHOD §8). */
+export function computeEvalIou(anomalous: boolean, predictedBox: boolean, predictedEmpty: boolean, iou: number): number {
+  if (anomalous) return predictedBox ? iou : 0;
+  return predictedEmpty ? 1 : 0;
+}
+
+function ratio(num: number, den: number): number | null {
+  return den > 0 ? num / den : null;
+}
+
+/** Acc@τ, F1@τ, mIoU, mIoU_ano and mIoU_nor over a set of samples. */
+export function computeMetricSet(outcomes: readonly SampleOutcome[], tau: number): MetricSet {
+  let hits = 0;
+  let sumU = 0;
+  let sumAno = 0;
+  let sumNor = 0;
+  let nAno = 0;
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (const o of outcomes) {
+    if (o.u >= tau) hits++;
+    sumU += o.u;
+    const truePositive = o.anomalous && o.predictedBox && o.iou >= tau;
+    if (o.anomalous) {
+      nAno++;
+      sumAno += o.u;
+      if (truePositive) tp++;
+      else fn++;
+    } else {
+      sumNor += o.u;
+    }
+    if (o.predictedBox && !truePositive) fp++;
+  }
+  const n = outcomes.length;
+  const nNor = n - nAno;
+  return {
+    n,
+    n_ano: nAno,
+    n_nor: nNor,
+    acc: ratio(hits, n),
+    f1: ratio(2 * tp, 2 * tp + fp + fn),
+    mIoU: ratio(sumU, n),
+    mIoU_ano: ratio(sumAno, nAno),
+    mIoU_nor: ratio(sumNor, nNor),
+    tp,
+    fp,
+    fn,
+  };
+}
+
+function groupBy(outcomes: readonly SampleOutcome[], key: (o: SampleOutcome) => string | undefined) {
+  const groups = new Map<string, SampleOutcome[]>();
+  for (const o of outcomes) {
+    const k = key(o);
+    if (k === undefined) continue;
+    const list = groups.get(k);
+    if (list) list.push(o);
+    else groups.set(k, [o]);
+  }
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function meanOf(sets: readonly MetricSet[], pick: (s: MetricSet) => number | null): number | null {
+  const values = sets.map(pick).filter((v): v is number => v !== null);
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
+}
+
+/** The unweighted class mean of per-class metric sets (counts are summed). */
+export function computeClassMean(sets: readonly MetricSet[]): MetricSet {
+  const sum = (pick: (s: MetricSet) => number) => sets.reduce((acc, s) => acc + pick(s), 0);
+  return {
+    n: sets.length,
+    n_ano: sum((s) => s.n_ano),
+    n_nor: sum((s) => s.n_nor),
+    acc: meanOf(sets, (s) => s.acc),
+    f1: meanOf(sets, (s) => s.f1),
+    mIoU: meanOf(sets, (s) => s.mIoU),
+    mIoU_ano: meanOf(sets, (s) => s.mIoU_ano),
+    mIoU_nor: meanOf(sets, (s) => s.mIoU_nor),
+    tp: sum((s) => s.tp),
+    fp: sum((s) => s.fp),
+    fn: sum((s) => s.fn),
+  };
+}
+
+/** Metrics overall, per class, per subset, and the class mean. */
+export function computeMetricReport(outcomes: readonly SampleOutcome[], tau: number): MetricReport {
+  const classes = groupBy(outcomes, (o) => o.class).map(([k, v]) => [k, computeMetricSet(v, tau)] as const);
+  const subsets = groupBy(outcomes, (o) => o.subset).map(([k, v]) => [k, computeMetricSet(v, tau)] as const);
+  return {
+    tau,
+    overall: computeMetricSet(outcomes, tau),
+    classes: Object.fromEntries(classes),
+    subsets: Object.fromEntries(subsets),
+    class_mean: computeClassMean(classes.map(([, s]) => s)),
+  };
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const coordinate = z.number().finite().nonnegative();
+
+/** A pixel box in a manifest: four non-negative numbers with x2 > x1 and y2 > y1. */
+export const PixelBoxSchema = z
+  .tuple([coordinate, coordinate, coordinate, coordinate])
+  .refine((b) => b[2] > b[0] && b[3] > b[1], {
+    message: 'box needs x2 > x1 and y2 > y1 (use null for a normal sample)',
+  });
+
+/**
+ * One manifest line: a reference/target pair and its ground truth in pixels
+ * of the target (`box: null` = normal). Paths are relative to the manifest
+ * file. Unknown keys are kept, so importers may add their own.
+ */
+export const ManifestRecordSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    class: z.string().min(1),
+    subset: z.string().min(1).optional(),
+    reference: z.string().min(1),
+    target: z.string().min(1),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    box: PixelBoxSchema.nullable(),
+    mask: z.string().min(1).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.box !== null && (r.box[2] > r.width || r.box[3] > r.height)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['box'],
+        message: `box ${JSON.stringify(r.box)} extends past the ${r.width}×${r.height} image`,
+      });
+    }
+  });
+export type ManifestRecord = z.infer<typeof ManifestRecordSchema>;
+
+const anyCoordinate = z.number().finite();
+
+/**
+ * One prediction line: raw model text (`completion`, parsed with a family and
+ * frame), or a box already in pixels (`null` or `[0,0,0,0]` = no anomaly).
+ */
+export const PredictionRecordSchema = z.union([
+  z.looseObject({ id: z.string().min(1), completion: z.string() }),
+  z.looseObject({
+    id: z.string().min(1),
+    box: z.tuple([anyCoordinate, anyCoordinate, anyCoordinate, anyCoordinate]).nullable(),
+  }),
+]);
+export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
+
+/** One line's validation problem, with the dotted field path (or "" for the line). */
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** Flattens zod issues into field/message pairs, with allowed values where zod gives them. */
+export function toFieldProblems(error: z.ZodError): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the alternative that got furthest: the one with the fewest issues.
+      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+      for (const sub of best) out.push({ field: [...issue.path, ...sub.path].join('.'), message: sub.message });
+      continue;
+    }
+    out.push({ field: issue.path.map(String).join('.'), message: issue.message });
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Under CI a JSON report is written too, so .ci/run can print one closing
+// "N passed, N failed" line that any runner understands.
+const ci = process.env.CI === 'true';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    reporters: ci ? ['default', 'json'] : ['default'],
+    outputFile: ci ? { json: '.ci/out/vitest.json' } : undefined,
+  },
+});
