@@ -75,3 +75,4 @@ export {
   computeSampleScore,
 } from './scoring/score-sample.js';
 export { type Rng, createRng } from './random/rng.js';
+export { type ScoreLine, toScoreLine } from './scoring/score-line.js';

@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+
+/** What commands may touch of the process: passed in so tests can run commands in-process. */
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** stderr is a terminal: progress may redraw one line. */
+  readonly interactive: boolean;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  setExitCode(code: number): void;
+}
+
+/** A commander parser for a finite number option that names the flag on error. */
+export function parseNumberOption(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} needs a number, got "${value}"`);
+    return n;
+  };
+}
+
+/** A commander parser for a positive integer option. */
+export function parseIntegerOption(flag: string, min = 1): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} needs an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}

@@ -1,0 +1,173 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { loadConfig } from '@differad/config';
+import {
+  computeMean,
+  computeMetricReport,
+  computeSampleScore,
+  DifferadError,
+  FRAMES,
+  type Frame,
+  LOC_REWARD_VARIANTS,
+  type LocRewardVariant,
+  MODEL_FAMILIES,
+  type ModelFamily,
+  type SampleScore,
+  toScoreLine,
+} from '@differad/core';
+import { formatLineProblems, loadManifest, loadPredictions } from '@differad/datasets';
+import { type Command, Option } from 'commander';
+import { formatMetricTable } from '../output/score-table.js';
+import { type CliIo, parseNumberOption } from '../cli-io.js';
+
+export interface ScoreOptions {
+  manifest: string;
+  predictions: string;
+  family: ModelFamily;
+  frame: Frame;
+  reward?: LocRewardVariant;
+  alpha?: number;
+  lambda?: number;
+  tau?: number;
+  kappa?: number;
+  minPixels?: number;
+  maxPixels?: number;
+  config?: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** Writes JSONL to a temporary file and renames it into place, so a failed run leaves the old file intact. */
+async function writeJsonlAtomically(path: string, lines: Iterable<unknown>): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const stream = createWriteStream(tmp, { encoding: 'utf8' });
+  try {
+    for (const line of lines) {
+      if (!stream.write(`${JSON.stringify(line)}\n`)) await once(stream, 'drain');
+    }
+    stream.end();
+    await once(stream, 'finish');
+    await rename(tmp, path);
+  } catch (cause) {
+    stream.destroy();
+    await rm(tmp, { force: true });
+    throw new DifferadError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Runs `differad score`; returns the exit code. */
+export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
+  const started = performance.now();
+  const config = loadConfig({
+    env: io.env,
+    file: opts.config,
+    flags: {
+      reward: { variant: opts.reward, alpha: opts.alpha, lambda: opts.lambda, tau: opts.tau, kappa: opts.kappa },
+      resize: { minPixels: opts.minPixels, maxPixels: opts.maxPixels },
+    },
+  });
+  const manifest = await loadManifest(opts.manifest);
+  const predictions = await loadPredictions(opts.predictions, new Set(manifest.lines.keys()));
+  const problems = [...predictions.malformed, ...predictions.duplicates, ...predictions.unknown].sort((a, b) => a.line - b.line);
+  if (problems.length > 0) io.stderr(`warning: ${problems.length} prediction line(s) not used:\n${formatLineProblems(problems)}\n`);
+  if (predictions.byId.size === 0) {
+    throw new DifferadError('PREDICTIONS_UNUSABLE', `${opts.predictions} has no usable prediction for any id of ${opts.manifest}`);
+  }
+
+  const settings = { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward };
+  const scores: SampleScore[] = manifest.records.map((r) => computeSampleScore(r, predictions.byId.get(r.id), settings));
+  const missing = scores.filter((s) => s.kind === 'missing');
+  if (missing.length > 0) {
+    const ids = missing.slice(0, 10).map((s) => s.id).join(', ');
+    io.stderr(`warning: ${missing.length} manifest id(s) have no prediction and are scored as invalid: ${ids}${missing.length > 10 ? ', …' : ''}\n`);
+  }
+  if (opts.out) await writeJsonlAtomically(opts.out, scores.map(toScoreLine));
+
+  const report = computeMetricReport(scores, config.reward.tau);
+  const formatRewards = scores.map((s) => s.format_reward).filter((v): v is number => v !== null);
+  const summary = {
+    ...report,
+    family: opts.family,
+    frame: opts.frame,
+    reward: config.reward,
+    rewards: {
+      format_mean: formatRewards.length > 0 ? computeMean(formatRewards) : null,
+      loc_mean: computeMean(scores.map((s) => s.loc_reward)),
+      reward_mean: computeMean(scores.map((s) => s.reward)),
+    },
+    input: {
+      manifest: opts.manifest,
+      predictions: opts.predictions,
+      samples: scores.length,
+      prediction_lines: predictions.lineCount,
+      used: predictions.byId.size,
+      malformed: predictions.malformed.length,
+      duplicates: predictions.duplicates.length,
+      unknown_ids: predictions.unknown.length,
+      missing: missing.length,
+      invalid: scores.filter((s) => s.kind === 'invalid').length,
+    },
+  };
+  if (opts.json) {
+    io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    const r = summary.rewards;
+    const i = summary.input;
+    const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+    io.stdout(
+      [
+        `differad score: ${i.samples} samples · family ${opts.family} · frame ${opts.frame} · reward ${config.reward.variant} · τ ${report.tau}`,
+        '',
+        formatMetricTable(report),
+        '',
+        `rewards (mean): format ${fmt(r.format_mean)} · localization ${fmt(r.loc_mean)} · total ${fmt(r.reward_mean)}`,
+        `answers: ${i.samples - i.invalid - i.missing} valid · ${i.invalid} invalid · ${i.missing} missing`,
+        `prediction lines: ${i.prediction_lines} read · ${i.used} used · ${i.malformed} malformed · ${i.duplicates} duplicate · ${i.unknown_ids} unknown id`,
+        opts.out ? `per-sample scores: ${opts.out}` : '',
+      ]
+        .filter((l, k, all) => l !== '' || (k > 0 && all[k - 1] !== ''))
+        .join('\n') + '\n',
+    );
+  }
+  io.stderr(`scored ${scores.length} samples in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  return 0;
+}
+
+/** Registers `differad score` on the program. */
+export function registerScoreCommand(program: Command, io: CliIo): void {
+  program
+    .command('score')
+    .summary('score model answers against ground truth (rewards and metrics)')
+    .description(
+      'Scores predictions against a manifest: per sample the format reward, the localization reward and the\n' +
+        'evaluation IoU; overall, per class, per subset and class mean Acc@τ, F1@τ, mIoU, mIoU_ano, mIoU_nor.\n' +
+        'Predictions are {"id","completion"} (model text, parsed with --family, boxes in --frame) or\n' +
+        '{"id","box":[x1,y1,x2,y2]|null} in pixels. Ids without a prediction are scored as invalid.',
+    )
+    .requiredOption('--manifest <file>', 'manifest JSONL: {"id","class","subset"?,"reference","target","width","height","box"|null}')
+    .requiredOption('--predictions <file>', 'predictions JSONL: {"id","completion"} or {"id","box"}')
+    .addOption(new Option('--family <name>', 'model family whose answer format to parse').choices(MODEL_FAMILIES).default('differad'))
+    .addOption(new Option('--frame <frame>', 'frame of boxes in completions').choices(FRAMES).default('norm1000'))
+    .addOption(new Option('--reward <variant>', 'localization reward variant (default dclr)').choices(LOC_REWARD_VARIANTS))
+    .option('--alpha <number>', 'weight of the centre term in S_cons (default 0.6)', parseNumberOption('--alpha'))
+    .option('--lambda <number>', 'share of S_cons added below τ (default 0.3)', parseNumberOption('--lambda'))
+    .option('--tau <number>', 'IoU threshold of the metrics and of the reward (default 0.3)', parseNumberOption('--tau'))
+    .option('--kappa <number>', 'gain of the bounded adjustment above τ (default 0.05)', parseNumberOption('--kappa'))
+    .option('--min-pixels <n>', 'resized-pixels frame: minimum pixels (default 3136)', parseNumberOption('--min-pixels'))
+    .option('--max-pixels <n>', 'resized-pixels frame: maximum pixels (default 401408)', parseNumberOption('--max-pixels'))
+    .option('--config <file>', 'YAML or JSON config file (flags > DIFFERAD_* env > file > defaults)')
+    .option('--out <file>', 'write one JSON line of scores per sample')
+    .option('--json', 'print the summary as one JSON object instead of a table')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  differad score --manifest data/test.jsonl --predictions answers.jsonl\n' +
+        '  differad score --manifest m.jsonl --predictions p.jsonl --family qwen2.5-vl --frame resized-pixels --json\n' +
+        '  differad score --manifest m.jsonl --predictions p.jsonl --reward dclr-released --out per-sample.jsonl\n' +
+        '\nExit codes: 0 scored; 1 wrong usage; 2 unusable input (bad manifest, unreadable file, invalid config).',
+    )
+    .action(async (opts: ScoreOptions) => {
+      io.setExitCode(await runScore(opts, io));
+    });
+}

@@ -1,0 +1,49 @@
+import { isDifferadError } from '@differad/core';
+import { Command, CommanderError } from 'commander';
+import type { CliIo } from './cli-io.js';
+import { registerExampleCommand } from './commands/example.js';
+import { registerScoreCommand } from './commands/score.js';
+
+/** Builds the `differad` program with every command registered. */
+export function createProgram(io: CliIo): Command {
+  const program = new Command('differad')
+    .description('Train and evaluate vision-language models that localize defects by comparing a target image with a reference.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  registerScoreCommand(program, io);
+  registerExampleCommand(program, io);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 done, 1 wrong usage, 2 unusable input or failure. */
+export async function main(argv: readonly string[], io?: CliIo): Promise<number> {
+  let code = 0;
+  const cliIo: CliIo = io ?? {
+    env: process.env,
+    cwd: process.cwd(),
+    interactive: process.stderr.isTTY === true,
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    setExitCode: (c) => {
+      code = c;
+    },
+  };
+  const program = createProgram({ ...cliIo, setExitCode: (c) => ((code = c), cliIo.setExitCode(c)) });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
+    if (isDifferadError(error)) {
+      cliIo.stderr(`error [${error.code}]: ${error.message}\n`);
+      return 2;
+    }
+    cliIo.stderr(`error: ${(error as Error).stack ?? String(error)}\n`);
+    return 2;
+  }
+}

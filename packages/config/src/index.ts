@@ -1,0 +1,14 @@
+/** @differad/config — validated settings with the method's defaults, from flags, env and a file. */
+export {
+  RewardConfigSchema,
+  type RewardConfig,
+  GrpoConfigSchema,
+  type GrpoConfig,
+  SamplingConfigSchema,
+  type SamplingConfig,
+  FrameConfigSchema,
+  type FrameConfig,
+  DifferadConfigSchema,
+  type DifferadConfig,
+} from './schemas.js';
+export { ENV_PREFIX, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';

@@ -1,0 +1,53 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DifferadError, type ManifestRecord, ManifestRecordSchema, toFieldProblems } from '@differad/core';
+import { readJsonl } from '../jsonl/read-jsonl.js';
+import { formatLineProblems, type LineProblem } from '../jsonl/line-problem.js';
+
+export interface LoadedManifest {
+  readonly path: string;
+  /** Records in file order. */
+  readonly records: readonly ManifestRecord[];
+  /** Line number of each record, by id. */
+  readonly lines: ReadonlyMap<string, number>;
+}
+
+/**
+ * Reads and validates a whole manifest. Ground truth must be right, so any bad
+ * line (not JSON, a missing or wrong field, a duplicate id) makes the manifest
+ * unusable: throws `MANIFEST_INVALID` listing every problem as file:line: field.
+ */
+export async function loadManifest(path: string): Promise<LoadedManifest> {
+  const records: ManifestRecord[] = [];
+  const lines = new Map<string, number>();
+  const problems: LineProblem[] = [];
+  for await (const entry of readJsonl(path)) {
+    if (!entry.ok) {
+      problems.push({ file: path, line: entry.line, field: '', message: entry.message });
+      continue;
+    }
+    const parsed = ManifestRecordSchema.safeParse(entry.value);
+    if (!parsed.success) {
+      for (const p of toFieldProblems(parsed.error)) problems.push({ file: path, line: entry.line, ...p });
+      continue;
+    }
+    const first = lines.get(parsed.data.id);
+    if (first !== undefined) {
+      problems.push({ file: path, line: entry.line, field: 'id', message: `duplicate id "${parsed.data.id}" (first on line ${first})` });
+      continue;
+    }
+    lines.set(parsed.data.id, entry.line);
+    records.push(parsed.data);
+  }
+  if (problems.length > 0) {
+    throw new DifferadError('MANIFEST_INVALID', `manifest ${path} has ${problems.length} problem(s):\n${formatLineProblems(problems)}`, {
+      details: { problems },
+    });
+  }
+  if (records.length === 0) throw new DifferadError('MANIFEST_EMPTY', `manifest ${path} holds no records`);
+  return { path, records, lines };
+}
+
+/** A path from a manifest line, resolved against the manifest's folder. */
+export function resolveManifestPath(manifestPath: string, entry: string): string {
+  return isAbsolute(entry) ? entry : resolve(dirname(manifestPath), entry);
+}

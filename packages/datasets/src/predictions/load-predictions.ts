@@ -1,0 +1,69 @@
+import { type PredictionRecord, PredictionRecordSchema, toFieldProblems } from '@differad/core';
+import { readJsonl } from '../jsonl/read-jsonl.js';
+import type { LineProblem } from '../jsonl/line-problem.js';
+
+export interface LoadedPredictions {
+  readonly path: string;
+  readonly byId: ReadonlyMap<string, PredictionRecord>;
+  /** Non-blank lines read. */
+  readonly lineCount: number;
+  /** Lines skipped because they are not JSON or lack `id` and `completion`/`box`. */
+  readonly malformed: readonly LineProblem[];
+  /** Later lines for an id already seen (the first one is kept). */
+  readonly duplicates: readonly LineProblem[];
+  /** Lines whose id is not in `knownIds` (ignored). */
+  readonly unknown: readonly LineProblem[];
+}
+
+function describeShape(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'a line must be a JSON object';
+  const v = value as Record<string, unknown>;
+  if (!('completion' in v) && !('box' in v)) return 'needs "completion" (model text) or "box" (pixels or null)';
+  return null;
+}
+
+/**
+ * Reads model predictions. Model output is untrusted, so bad lines never stop
+ * scoring: they are collected with file:line and the field, and the ids they
+ * would have answered are scored as missing. Throws only when the file cannot
+ * be read.
+ */
+export async function loadPredictions(path: string, knownIds: ReadonlySet<string>): Promise<LoadedPredictions> {
+  const byId = new Map<string, PredictionRecord>();
+  const firstLine = new Map<string, number>();
+  const malformed: LineProblem[] = [];
+  const duplicates: LineProblem[] = [];
+  const unknown: LineProblem[] = [];
+  let lineCount = 0;
+  for await (const entry of readJsonl(path)) {
+    lineCount++;
+    if (!entry.ok) {
+      malformed.push({ file: path, line: entry.line, field: '', message: entry.message });
+      continue;
+    }
+    const shape = describeShape(entry.value);
+    if (shape !== null) {
+      const id = (entry.value as { id?: unknown } | null)?.id;
+      malformed.push({ file: path, line: entry.line, field: typeof id === 'string' ? '' : 'id', message: shape });
+      continue;
+    }
+    const parsed = PredictionRecordSchema.safeParse(entry.value);
+    if (!parsed.success) {
+      for (const p of toFieldProblems(parsed.error)) malformed.push({ file: path, line: entry.line, ...p });
+      continue;
+    }
+    const { id } = parsed.data;
+    if (!knownIds.has(id)) {
+      unknown.push({ file: path, line: entry.line, field: 'id', message: `id "${id}" is not in the manifest` });
+      continue;
+    }
+    const first = firstLine.get(id);
+    if (first !== undefined) {
+      duplicates.push({ file: path, line: entry.line, field: 'id', message: `duplicate id "${id}" (line ${first} is used)` });
+      continue;
+    }
+    firstLine.set(id, entry.line);
+    byId.set(id, parsed.data);
+  }
+  return { path, byId, lineCount, malformed, duplicates, unknown };
+}
