@@ -68,7 +68,7 @@ function generate(n: number) {
       target: 't.png',
       width,
       height,
-      box: rng.next() < 0.25 ? null : randomBox(rng, width, height),
+      box: rng.next() < 0.25 ? null : [...randomBox(rng, width, height)],
     };
     records.push(record);
     completions.push(makeCompletion(rng, record));
