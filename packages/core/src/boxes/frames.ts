@@ -21,6 +21,9 @@ export const DEFAULT_RESIZE: ResizeOptions = Object.freeze({
   maxPixels: 401_408,
 });
 
+/** Qwen's processor refuses images more elongated than this. */
+export const MAX_ASPECT_RATIO = 200;
+
 export interface ImageSize {
   readonly width: number;
   readonly height: number;
@@ -48,6 +51,12 @@ export function computeResizedSize(size: ImageSize, options: ResizeOptions = DEF
       `resize needs factor ≥ 1 and 0 < minPixels ≤ maxPixels, got factor ${factor}, min ${minPixels}, max ${maxPixels}`,
     );
   }
+  if (Math.max(width, height) / Math.min(width, height) > MAX_ASPECT_RATIO) {
+    throw new DifferadError(
+      'FRAME_INVALID_SIZE',
+      `aspect ratio of ${width}×${height} is above ${MAX_ASPECT_RATIO}; a Qwen-style processor refuses such images`,
+    );
+  }
   let h = Math.max(factor, roundHalfEven(height / factor) * factor);
   let w = Math.max(factor, roundHalfEven(width / factor) * factor);
   if (h * w > maxPixels) {
@@ -66,26 +75,39 @@ function clamp(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
 
+function checkSize(size: ImageSize): void {
+  if (!(size.width > 0 && size.height > 0)) {
+    throw new DifferadError('FRAME_INVALID_SIZE', `image size must be positive, got ${size.width}×${size.height}`);
+  }
+}
+
+/** Widens a rounded span that collapsed to zero length to one unit, inside [0, max]. */
+function keepSpan(lo: number, hi: number, max: number): [number, number] {
+  if (hi > lo) return [lo, hi];
+  return lo >= max ? [max - 1, max] : [lo, lo + 1];
+}
+
 /**
  * A pixel box of an image of `size` in the model `frame`, rounded to integers
- * as a model writes them. The empty box stays empty in every frame.
+ * as a model writes them. The empty box stays empty in every frame, and a
+ * non-empty box never rounds to zero width or height (a tiny defect in a large
+ * image stays a one-unit box instead of becoming "no anomaly").
  */
 export function toModelFrame(box: Box, frame: Frame, size: ImageSize, resize: ResizeOptions = DEFAULT_RESIZE): Box {
   if (isEmptyBox(box) || frame === 'pixels') return box;
-  if (frame === 'norm1000') {
-    const fx = (x: number) => clamp(Math.round((x / size.width) * 1000), 0, 1000);
-    const fy = (y: number) => clamp(Math.round((y / size.height) * 1000), 0, 1000);
-    return [fx(box[0]), fy(box[1]), fx(box[2]), fy(box[3])];
-  }
-  const r = computeResizedSize(size, resize);
+  checkSize(size);
+  const r = frame === 'norm1000' ? { width: 1000, height: 1000 } : computeResizedSize(size, resize);
   const fx = (x: number) => clamp(Math.round((x * r.width) / size.width), 0, r.width);
   const fy = (y: number) => clamp(Math.round((y * r.height) / size.height), 0, r.height);
-  return [fx(box[0]), fy(box[1]), fx(box[2]), fy(box[3])];
+  const [x1, x2] = keepSpan(fx(box[0]), fx(box[2]), r.width);
+  const [y1, y2] = keepSpan(fy(box[1]), fy(box[3]), r.height);
+  return [x1, y1, x2, y2];
 }
 
 /** A model-frame box back in pixels of the original image (not rounded). */
 export function toPixelFrame(box: Box, frame: Frame, size: ImageSize, resize: ResizeOptions = DEFAULT_RESIZE): Box {
   if (isEmptyBox(box) || frame === 'pixels') return box;
+  checkSize(size);
   if (frame === 'norm1000') {
     return [
       (box[0] / 1000) * size.width,

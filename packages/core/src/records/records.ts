@@ -27,7 +27,8 @@ export const ManifestRecordSchema = z
     mask: z.string().min(1).optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.box !== null && (r.box[2] > r.width || r.box[3] > r.height)) {
+    const sized = Number.isInteger(r.width) && r.width > 0 && Number.isInteger(r.height) && r.height > 0;
+    if (sized && r.box !== null && (r.box[2] > r.width || r.box[3] > r.height)) {
       ctx.addIssue({
         code: 'custom',
         path: ['box'],
@@ -43,14 +44,23 @@ const anyCoordinate = z.number().finite();
  * One prediction line: raw model text (`completion`, parsed with a family and
  * frame), or a box already in pixels (`null` or `[0,0,0,0]` = no anomaly).
  */
-export const PredictionRecordSchema = z.union([
-  z.looseObject({ id: z.string().min(1), completion: z.string() }),
-  z.looseObject({
-    id: z.string().min(1),
-    box: z.tuple([anyCoordinate, anyCoordinate, anyCoordinate, anyCoordinate]).nullable(),
-  }),
-]);
+export const CompletionPredictionSchema = z.looseObject({ id: z.string().min(1), completion: z.string() });
+export const BoxPredictionSchema = z.looseObject({
+  id: z.string().min(1),
+  box: z.tuple([anyCoordinate, anyCoordinate, anyCoordinate, anyCoordinate]).nullable(),
+});
+export const PredictionRecordSchema = z.union([CompletionPredictionSchema, BoxPredictionSchema]);
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
+
+/**
+ * Validates a prediction line against the form its keys announce (a line with
+ * `completion` is text, otherwise a box), so errors name the field the user
+ * actually wrote.
+ */
+export function parsePredictionRecord(value: unknown) {
+  const hasCompletion = typeof value === 'object' && value !== null && 'completion' in value;
+  return hasCompletion ? CompletionPredictionSchema.safeParse(value) : BoxPredictionSchema.safeParse(value);
+}
 
 /** One line's validation problem, with the dotted field path (or "" for the line). */
 export interface FieldProblem {

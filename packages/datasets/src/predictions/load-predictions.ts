@@ -1,4 +1,4 @@
-import { type PredictionRecord, PredictionRecordSchema, toFieldProblems } from '@differad/core';
+import { parsePredictionRecord, type PredictionRecord, toFieldProblems } from '@differad/core';
 import { readJsonl } from '../jsonl/read-jsonl.js';
 import type { LineProblem } from '../jsonl/line-problem.js';
 
@@ -47,7 +47,7 @@ export async function loadPredictions(path: string, knownIds: ReadonlySet<string
       malformed.push({ file: path, line: entry.line, field: typeof id === 'string' ? '' : 'id', message: shape });
       continue;
     }
-    const parsed = PredictionRecordSchema.safeParse(entry.value);
+    const parsed = parsePredictionRecord(entry.value);
     if (!parsed.success) {
       for (const p of toFieldProblems(parsed.error)) malformed.push({ file: path, line: entry.line, ...p });
       continue;
