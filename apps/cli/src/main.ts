@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { registerExampleCommand } from './commands/example.js';
 import { registerScoreCommand } from './commands/score.js';
+import { registerSynthCommand } from './commands/synth.js';
 
 /** Builds the `differad` program with every command registered. */
 export function createProgram(io: CliIo): Command {
@@ -14,9 +15,13 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   registerScoreCommand(program, io);
   registerExampleCommand(program, io);
-  for (const command of program.commands) {
+  registerSynthCommand(program, io);
+  // Every command, nested ones too, reports through io and returns instead of exiting.
+  const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  }
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 
@@ -47,3 +52,5 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
     return 2;
   }
 }
+
+export { createPairPool, type PairPool } from './synth/pair-pool.js';

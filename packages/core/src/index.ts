@@ -80,3 +80,16 @@ export {
 } from './scoring/score-sample.js';
 export { type Rng, createRng } from './random/rng.js';
 export { type ScoreLine, toScoreLine } from './scoring/score-line.js';
+export {
+  GaussianParamSchema,
+  type GaussianParam,
+  GaussianPolicySchema,
+  type GaussianPolicy,
+  DEFAULT_CPU_POLICY,
+  type PolicySample,
+  samplePolicy,
+  computePolicyLogProb,
+  clampPolicyValue,
+  formatPolicySample,
+  parsePolicySample,
+} from './policy/gaussian-policy.js';

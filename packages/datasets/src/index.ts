@@ -3,3 +3,4 @@ export { type JsonlLine, MAX_JSONL_LINE_CHARS, readJsonl } from './jsonl/read-js
 export { type LineProblem, formatLineProblem, formatLineProblems } from './jsonl/line-problem.js';
 export { type LoadedManifest, loadManifest, resolveManifestPath } from './manifest/load-manifest.js';
 export { type LoadedPredictions, loadPredictions } from './predictions/load-predictions.js';
+export { writeJsonlAtomically } from './jsonl/write-jsonl.js';

@@ -1,6 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { once } from 'node:events';
 import { loadConfig } from '@differad/config';
 import {
   computeMean,
@@ -16,7 +13,7 @@ import {
   type SampleScore,
   toScoreLine,
 } from '@differad/core';
-import { formatLineProblems, loadManifest, loadPredictions } from '@differad/datasets';
+import { formatLineProblems, loadManifest, loadPredictions, writeJsonlAtomically } from '@differad/datasets';
 import { type Command, Option } from 'commander';
 import { formatMetricTable } from '../output/score-table.js';
 import { type CliIo, parseNumberOption } from '../cli-io.js';
@@ -36,24 +33,6 @@ export interface ScoreOptions {
   config?: string;
   out?: string;
   json?: boolean;
-}
-
-/** Writes JSONL to a temporary file and renames it into place, so a failed run leaves the old file intact. */
-async function writeJsonlAtomically(path: string, lines: Iterable<unknown>): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const stream = createWriteStream(tmp, { encoding: 'utf8' });
-  try {
-    for (const line of lines) {
-      if (!stream.write(`${JSON.stringify(line)}\n`)) await once(stream, 'drain');
-    }
-    stream.end();
-    await once(stream, 'finish');
-    await rename(tmp, path);
-  } catch (cause) {
-    stream.destroy();
-    await rm(tmp, { force: true });
-    throw new DifferadError('OUTPUT_WRITE_FAILED', `cannot write ${path}: ${(cause as Error).message}`, { cause });
-  }
 }
 
 /** Runs `differad score`; returns the exit code. */

@@ -7,7 +7,8 @@ export const PixelBoxSchema = z
   .tuple([coordinate, coordinate, coordinate, coordinate])
   .refine((b) => b[2] > b[0] && b[3] > b[1], {
     message: 'box needs x2 > x1 and y2 > y1 (use null for a normal sample)',
-  });
+  })
+  .readonly();
 
 /**
  * One manifest line: a reference/target pair and its ground truth in pixels
@@ -47,7 +48,7 @@ const anyCoordinate = z.number().finite();
 export const CompletionPredictionSchema = z.looseObject({ id: z.string().min(1), completion: z.string() });
 export const BoxPredictionSchema = z.looseObject({
   id: z.string().min(1),
-  box: z.tuple([anyCoordinate, anyCoordinate, anyCoordinate, anyCoordinate]).nullable(),
+  box: z.tuple([anyCoordinate, anyCoordinate, anyCoordinate, anyCoordinate]).readonly().nullable(),
 });
 export const PredictionRecordSchema = z.union([CompletionPredictionSchema, BoxPredictionSchema]);
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;

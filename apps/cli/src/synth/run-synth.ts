@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { DifferadError, EMPTY_BOX, toModelFrame } from '@differad/core';
+import { writeJsonlAtomically } from '@differad/datasets';
+import {
+  DEFAULT_SYNTHESIS_OPTIONS,
+  type ForegroundMode,
+  prepareReference,
+  type PreparedReference,
+  type SynthesisPlan,
+  type SynthRecord,
+} from '@differad/images';
+import type { CliIo } from '../cli-io.js';
+import { createProgress } from '../output/progress.js';
+import { createPairPool } from './pair-pool.js';
+
+export interface SynthCommandOptions {
+  normals: string;
+  out: string;
+  textures?: string;
+  count: number;
+  pNormal: number;
+  size: number;
+  seed: string;
+  jobs: number;
+  foreground: string;
+  format: 'png' | 'jpeg';
+  class?: string;
+  jsonl?: boolean;
+  force?: boolean;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff']);
+
+/** Image files under `dir` (recursive), sorted so the order never depends on the file system. */
+export async function listImageFiles(dir: string, what: string): Promise<string[]> {
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new DifferadError('SYNTH_INPUT_INVALID', `${what} folder ${dir} does not exist or is not a folder`);
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  if (files.length === 0) throw new DifferadError('SYNTH_INPUT_INVALID', `${what} folder ${dir} holds no images (${[...IMAGE_EXTENSIONS].join(', ')})`);
+  return files;
+}
+
+/** `otsu`, `none` or `masks:DIR`. */
+export function parseForegroundMode(value: string, cwd: string): ForegroundMode {
+  if (value === 'otsu' || value === 'none') return { kind: value };
+  if (value.startsWith('masks:') && value.length > 'masks:'.length) return { kind: 'masks', dir: resolve(cwd, value.slice('masks:'.length)) };
+  throw new DifferadError('SYNTH_INPUT_INVALID', `--foreground must be otsu, none or masks:DIR, got "${value}"`);
+}
+
+async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'foreground'>, jobs: number) {
+  const progress = createProgress(io, 'references', files.length);
+  const out: PreparedReference[] = new Array(files.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      out[i] = await prepareReference(files[i]!, i, plan);
+      progress.tick(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs * 2) }, worker));
+  progress.finish();
+  return out;
+}
+
+/** Runs `differad synth`; returns the exit code (130 when interrupted, after saving what was finished). */
+export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: AbortSignal): Promise<number> {
+  const outDir = resolve(io.cwd, opts.out);
+  const manifestPath = join(outDir, 'manifest.jsonl');
+  if (existsSync(manifestPath) && !opts.force) {
+    throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to replace it`);
+  }
+  const foreground = parseForegroundMode(opts.foreground, io.cwd);
+  const normals = await listImageFiles(resolve(io.cwd, opts.normals), 'normals');
+  const textures = opts.textures ? await listImageFiles(resolve(io.cwd, opts.textures), 'textures') : [];
+  await mkdir(join(outDir, 'pairs'), { recursive: true });
+
+  const started = performance.now();
+  const base = { outDir, size: opts.size, foreground };
+  const references = await prepareReferences(io, normals, base, opts.jobs);
+  const plan: SynthesisPlan = {
+    ...base,
+    seed: opts.seed,
+    className: opts.class ?? basename(resolve(io.cwd, opts.normals)),
+    references,
+    textures,
+    options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal },
+    format: opts.format,
+  };
+  const pool = createPairPool(plan, opts.jobs);
+  const records: (SynthRecord | undefined)[] = new Array(opts.count);
+  const progress = createProgress(io, 'pairs', opts.count);
+  let done = 0;
+  let next = 0;
+  let failure: unknown = null;
+  const lane = async () => {
+    while (next < opts.count && !signal.aborted && failure === null) {
+      const i = next++;
+      try {
+        records[i] = await pool.run(i);
+      } catch (error) {
+        failure ??= error;
+        return;
+      }
+      progress.tick(++done);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, opts.jobs * 2) }, lane));
+  } finally {
+    await pool.close();
+  }
+  progress.finish();
+  // Whatever happened, keep a valid manifest of the pairs that were finished.
+  const finished = records.filter((r): r is SynthRecord => r !== undefined);
+  await writeJsonlAtomically(manifestPath, finished);
+  if (opts.jsonl) await writeJsonlAtomically(join(outDir, 'research.jsonl'), finished.map(toResearchLine));
+  const normalCount = finished.filter((r) => r.box === null).length;
+  const seconds = (performance.now() - started) / 1000;
+  io.stdout(`wrote ${finished.length} pairs (${normalCount} normal) to ${opts.out}/manifest.jsonl in ${seconds.toFixed(1)} s\n`);
+  if (failure !== null) throw failure;
+  if (signal.aborted) {
+    io.stderr(`interrupted: ${finished.length} of ${opts.count} pairs finished and listed in the manifest\n`);
+    return 130;
+  }
+  return 0;
+}
+
+/** The research code's JSONL line: images [reference, target] and the box in norm1000. */
+function toResearchLine(r: SynthRecord) {
+  const box = r.box === null ? EMPTY_BOX : toModelFrame(r.box, 'norm1000', { width: r.width, height: r.height });
+  return { id: r.id, images: [r.reference, r.target], seg_gt_qwen2vl: box, class: r.class };
+}

@@ -1,0 +1,65 @@
+import { readFile, stat } from 'node:fs/promises';
+import { DifferadError } from '@differad/core';
+
+/** An image given by its file path or by its encoded bytes (a Buffer is a Uint8Array). */
+export type ImageSource = string | Uint8Array;
+
+/** Encoded bytes of an image and the name errors use for it. */
+export interface SourceBytes {
+  readonly bytes: Buffer;
+  /** The path, or `name` / `<buffer>` for in-memory input. */
+  readonly label: string;
+}
+
+/** Default ceiling on an image file's size, checked before reading it into memory. */
+export const DEFAULT_MAX_INPUT_BYTES = 256 * 1024 * 1024;
+
+const RETRYABLE_FS = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EIO']);
+
+function toReadError(cause: unknown, path: string): DifferadError {
+  const code = (cause as NodeJS.ErrnoException).code ?? '';
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new DifferadError('IMAGE_NOT_FOUND', `${path}: no such image file`, { cause, details: { path } });
+  }
+  return new DifferadError('IMAGE_READ_FAILED', `${path}: cannot read image file (${code || (cause as Error).message})`, {
+    cause,
+    retryable: RETRYABLE_FS.has(code),
+    details: { path },
+  });
+}
+
+/**
+ * Reads the bytes of an image source. Paths are stat-ed first so a file over
+ * `maxInputBytes` is refused before it is read; missing files become
+ * IMAGE_NOT_FOUND, other I/O failures IMAGE_READ_FAILED.
+ */
+export async function readSourceBytes(
+  source: ImageSource,
+  options: { readonly name?: string; readonly maxInputBytes?: number } = {},
+): Promise<SourceBytes> {
+  const maxBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+  if (typeof source !== 'string') {
+    const bytes = Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    const label = options.name ?? '<buffer>';
+    if (bytes.length > maxBytes) throw tooManyBytes(label, bytes.length, maxBytes);
+    return { bytes, label };
+  }
+  const label = options.name ?? source;
+  try {
+    const info = await stat(source);
+    if (!info.isFile()) {
+      throw new DifferadError('IMAGE_READ_FAILED', `${label}: not a regular file`, { details: { path: source } });
+    }
+    if (info.size > maxBytes) throw tooManyBytes(label, info.size, maxBytes);
+    return { bytes: await readFile(source), label };
+  } catch (cause) {
+    if (cause instanceof DifferadError) throw cause;
+    throw toReadError(cause, label);
+  }
+}
+
+function tooManyBytes(label: string, size: number, max: number): DifferadError {
+  return new DifferadError('IMAGE_TOO_LARGE', `${label}: file of ${size} bytes exceeds the limit of ${max} bytes`, {
+    details: { path: label, bytes: size, maxInputBytes: max },
+  });
+}
