@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { registerExampleCommand } from './commands/example.js';
 import { registerScoreCommand } from './commands/score.js';
+import { registerDataCommand } from './commands/data.js';
 import { registerSynthCommand } from './commands/synth.js';
 
 /** Builds the `differad` program with every command registered. */
@@ -14,6 +15,7 @@ export function createProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   registerScoreCommand(program, io);
+  registerDataCommand(program, io);
   registerExampleCommand(program, io);
   registerSynthCommand(program, io);
   // Every command, nested ones too, reports through io and returns instead of exiting.

@@ -81,6 +81,49 @@ export {
 export { type Rng, createRng } from './random/rng.js';
 export { type ScoreLine, toScoreLine } from './scoring/score-line.js';
 export {
+  DEEPPCB_DEFECT_TYPES,
+  type DeeppcbDefectType,
+  type DeeppcbDefect,
+  type AnnotationProblem,
+  type ParsedDeeppcbAnnotation,
+  parseDeeppcbAnnotation,
+} from './datasets/deeppcb-annotation.js';
+export {
+  type DefectWindow,
+  type WindowMiss,
+  isOverlapping,
+  isBoxInside,
+  selectDefectWindow,
+  selectDefectWindows,
+  selectNormalWindows,
+} from './datasets/deeppcb-windows.js';
+export { toScaledBox, toCroppedBox, toSourceBox } from './datasets/box-scaling.js';
+export {
+  type StatsRecord,
+  type GroupCounts,
+  type Distribution,
+  type DatasetStats,
+  BOX_SIZE_BUCKETS,
+  computeDistribution,
+  computeDatasetStats,
+} from './datasets/dataset-stats.js';
+export {
+  MANIFEST_VERSION,
+  SUPPORTED_MANIFEST_VERSIONS,
+  ManifestHeaderSchema,
+  type ManifestHeader,
+  isManifestHeader,
+  checkManifestVersion,
+} from './datasets/manifest-version.js';
+export {
+  ResearchLineSchema,
+  type ResearchLine,
+  toResearchBox,
+  toPixelBoxFromNorm1000,
+  toResearchLine,
+} from './datasets/research-line.js';
+export { type Scored, selectTopK } from './datasets/top-k.js';
+export {
   GaussianParamSchema,
   type GaussianParam,
   GaussianPolicySchema,

@@ -1,6 +1,31 @@
-/** @differad/datasets — manifests and prediction files: streaming JSONL with file:line errors. */
+/** @differad/datasets — manifests, prediction files and dataset importers: streaming JSONL with file:line errors. */
 export { type JsonlLine, MAX_JSONL_LINE_CHARS, readJsonl } from './jsonl/read-jsonl.js';
+export { writeJsonlAtomically } from './jsonl/write-jsonl.js';
 export { type LineProblem, formatLineProblem, formatLineProblems } from './jsonl/line-problem.js';
 export { type LoadedManifest, loadManifest, resolveManifestPath } from './manifest/load-manifest.js';
+export { type ManifestLine, parseManifestLine } from './manifest/parse-manifest-line.js';
+export { type ManifestWriter, createManifestWriter, writeManifest } from './manifest/manifest-writer.js';
+export { type ValidateOptions, type ManifestReport, validateManifest } from './manifest/validate-manifest.js';
 export { type LoadedPredictions, loadPredictions } from './predictions/load-predictions.js';
-export { writeJsonlAtomically } from './jsonl/write-jsonl.js';
+export { mapBounded, type Limiter, createLimiter } from './concurrency/map-bounded.js';
+export {
+  type DatasetImageOps,
+  type MaskBoxMode,
+  MASK_BOX_MODES,
+  type MaskBox,
+  type CropRequest,
+  type DescribedImage,
+} from './importers/dataset-image-ops.js';
+export { IMAGE_EXTENSIONS, isImageFile, resolveInsideRoot, toManifestPath } from './importers/dataset-paths.js';
+export { type ImportProgress, type ImportCommonOptions, type BadItem, type ImportResult } from './importers/import-run.js';
+export { type ReferenceChoice, DEFAULT_TOP_K } from './importers/reference-pool.js';
+export { type MvtecImportOptions, MVTEC_AD_SUBSETS, importMvtec } from './importers/mvtec.js';
+export { DEEPPCB_SPLITS, type DeeppcbSplit } from './importers/deeppcb-list.js';
+export { type DeeppcbImportOptions, DEEPPCB_NORMAL_CLASS, importDeeppcb } from './importers/deeppcb.js';
+export { type MasksImportOptions, toMaskPath, importMasks } from './importers/masks.js';
+export {
+  type ResearchImportOptions,
+  type ResearchExportOptions,
+  importResearchJsonl,
+  exportResearchJsonl,
+} from './importers/research-jsonl.js';

@@ -1,7 +1,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { DifferadError, type ManifestRecord, ManifestRecordSchema, toFieldProblems } from '@differad/core';
+import { DifferadError, type ManifestRecord } from '@differad/core';
 import { readJsonl } from '../jsonl/read-jsonl.js';
 import { formatLineProblems, type LineProblem } from '../jsonl/line-problem.js';
+import { parseManifestLine } from './parse-manifest-line.js';
 
 export interface LoadedManifest {
   readonly path: string;
@@ -15,28 +16,34 @@ export interface LoadedManifest {
  * Reads and validates a whole manifest. Ground truth must be right, so any bad
  * line (not JSON, a missing or wrong field, a duplicate id) makes the manifest
  * unusable: throws `MANIFEST_INVALID` listing every problem as file:line: field.
+ * An optional first-line header and per-line `version` are checked (see parseManifestLine).
  */
 export async function loadManifest(path: string): Promise<LoadedManifest> {
   const records: ManifestRecord[] = [];
   const lines = new Map<string, number>();
   const problems: LineProblem[] = [];
+  let isFirst = true;
   for await (const entry of readJsonl(path)) {
     if (!entry.ok) {
       problems.push({ file: path, line: entry.line, field: '', message: entry.message });
+      isFirst = false;
       continue;
     }
-    const parsed = ManifestRecordSchema.safeParse(entry.value);
-    if (!parsed.success) {
-      for (const p of toFieldProblems(parsed.error)) problems.push({ file: path, line: entry.line, ...p });
+    const parsed = parseManifestLine(entry.value, isFirst);
+    isFirst = false;
+    if (parsed.kind === 'header') continue;
+    if (parsed.kind === 'invalid') {
+      for (const p of parsed.problems) problems.push({ file: path, line: entry.line, ...p });
       continue;
     }
-    const first = lines.get(parsed.data.id);
+    const { record } = parsed;
+    const first = lines.get(record.id);
     if (first !== undefined) {
-      problems.push({ file: path, line: entry.line, field: 'id', message: `duplicate id "${parsed.data.id}" (first on line ${first})` });
+      problems.push({ file: path, line: entry.line, field: 'id', message: `duplicate id "${record.id}" (first on line ${first})` });
       continue;
     }
-    lines.set(parsed.data.id, entry.line);
-    records.push(parsed.data);
+    lines.set(record.id, entry.line);
+    records.push(record);
   }
   if (problems.length > 0) {
     throw new DifferadError('MANIFEST_INVALID', `manifest ${path} has ${problems.length} problem(s):\n${formatLineProblems(problems)}`, {

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import type { CliIo } from '../cli-io.js';
+import { registerDataImportCommands } from './data-import.js';
+import { registerDataInspectCommands } from './data-inspect.js';
+
+function configureTree(command: Command, io: CliIo): void {
+  for (const sub of command.commands) {
+    sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+    configureTree(sub, io);
+  }
+}
+
+/** Registers `differad data` (import, export, validate, stats, preview) on the program. */
+export function registerDataCommand(program: Command, io: CliIo): void {
+  const data = program
+    .command('data')
+    .summary('import datasets into manifests; validate, summarize and preview manifests')
+    .description('Turns anomaly datasets into paired-image manifests (METHOD §10) and inspects manifests.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  differad data import deeppcb --root ~/data/DeepPCB/PCBData --out data/deeppcb\n' +
+        '  differad data validate data/deeppcb/manifest.jsonl\n' +
+        '  differad data stats data/deeppcb/manifest.jsonl\n' +
+        '  differad data preview data/deeppcb/manifest.jsonl --out previews',
+    );
+  registerDataImportCommands(data, io);
+  registerDataInspectCommands(data, io);
+  configureTree(data, io);
+}

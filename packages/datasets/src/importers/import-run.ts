@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DifferadError, isDifferadError, type ManifestRecord } from '@differad/core';
+import { mapBounded } from '../concurrency/map-bounded.js';
+import { writeManifest } from '../manifest/manifest-writer.js';
+
+/** Reports progress of one phase of an import: `done` of `total` items. */
+export type ImportProgress = (phase: string, done: number, total: number) => void;
+
+/** Options every importer takes. */
+export interface ImportCommonOptions {
+  /** Output folder: receives manifest.jsonl and derived images. */
+  readonly out: string;
+  /** Items decoded at once (default 4). */
+  readonly jobs?: number;
+  /** Skip bad items and list them instead of stopping at the first one. */
+  readonly skipBad?: boolean;
+  /** Replace an existing OUT/manifest.jsonl. */
+  readonly force?: boolean;
+  readonly onProgress?: ImportProgress;
+}
+
+/** An item an import could not use, and why. */
+export interface BadItem {
+  /** The file (or folder) at fault. */
+  readonly file: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** What an import did. */
+export interface ImportResult {
+  readonly manifest: string;
+  readonly records: number;
+  readonly anomalous: number;
+  readonly normal: number;
+  /** Items skipped with `skipBad`. */
+  readonly skipped: readonly BadItem[];
+  /** Importer-specific counts (for example DeepPCB defects without a window of their own). */
+  readonly details: Readonly<Record<string, number>>;
+}
+
+/** The manifest path of an import, refusing to overwrite one without `force`. */
+export function prepareOutput(options: ImportCommonOptions): { out: string; manifest: string } {
+  const out = resolve(options.out);
+  const manifest = join(out, 'manifest.jsonl');
+  if (existsSync(manifest) && !options.force) {
+    throw new DifferadError('OUTPUT_EXISTS', `${manifest} exists; pass --force to replace it`);
+  }
+  return { out, manifest };
+}
+
+/** Collects bad items, or rethrows at the first one when skipping is off. */
+export class BadItems {
+  readonly items: BadItem[] = [];
+  constructor(private readonly skip: boolean) {}
+
+  /** Records `error` for `file` when skipping; rethrows otherwise (and always for non-DifferadErrors: bugs). */
+  add(file: string, error: unknown): void {
+    if (!this.skip || !isDifferadError(error)) throw error;
+    const named = error.message.includes(file) ? error.message : `${file}: ${error.message}`;
+    this.items.push({ file, code: error.code, message: named });
+  }
+}
+
+/**
+ * Runs `fn` over `items` with bounded concurrency. A failing item becomes a
+ * bad item (result `undefined`) with `skipBad`, or stops the whole import.
+ */
+export async function runItems<T, R>(
+  items: readonly T[],
+  options: ImportCommonOptions,
+  bad: BadItems,
+  phase: string,
+  fileOf: (item: T) => string,
+  fn: (item: T) => Promise<R>,
+): Promise<(R | undefined)[]> {
+  const progress = options.onProgress;
+  return mapBounded(
+    items,
+    options.jobs ?? 4,
+    async (item) => {
+      try {
+        return await fn(item);
+      } catch (error) {
+        bad.add(fileOf(item), error);
+        return undefined;
+      }
+    },
+    progress ? (done, total) => progress(phase, done, total) : undefined,
+  );
+}
+
+/** Writes the manifest of an import atomically and summarizes it; an import that produced nothing is an error. */
+export async function finishImport(
+  manifest: string,
+  records: readonly ManifestRecord[],
+  bad: BadItems,
+  details: Record<string, number> = {},
+): Promise<ImportResult> {
+  if (records.length === 0) {
+    const why = bad.items.length > 0 ? `; ${bad.items.length} item(s) were skipped, the first: ${bad.items[0]?.message}` : '';
+    throw new DifferadError('DATASET_EMPTY', `the import produced no records, so ${manifest} was not written${why}`);
+  }
+  await writeManifest(manifest, records);
+  const anomalous = records.filter((r) => r.box !== null).length;
+  return { manifest, records: records.length, anomalous, normal: records.length - anomalous, skipped: bad.items, details };
+}
