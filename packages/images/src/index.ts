@@ -101,4 +101,13 @@ export {
   prepareReference,
   createPairSynthesizer,
 } from './synthesis/synthesize-files.js';
-export { type DetectorParams, type Detection, toWorkingGray, boxBlur, detectDifference } from './detect/difference-detector.js';
+export {
+  type DetectorParams,
+  type Detection,
+  type DifferenceMap,
+  toWorkingGray,
+  boxBlur,
+  computeDifferenceMap,
+  findAnomalyBox,
+  detectDifference,
+} from './detect/difference-detector.js';

@@ -49,7 +49,7 @@ export function toWorkingGray(image: RawImage, maxSide: number): { data: Float32
 }
 
 /** The translation of `target` within ±maxShift that minimizes the mean absolute difference. */
-function findShift(ref: Float32Array, tgt: Float32Array, w: number, h: number, maxShift: number): [number, number] {
+function findShift(ref: Float32Array, tgt: Float32Array, w: number, h: number, maxShift: number, refStride: number, tgtStride: number): [number, number] {
   let best: [number, number] = [0, 0];
   let bestCost = Infinity;
   const step = Math.max(1, Math.floor(Math.min(w, h) / 64));
@@ -59,7 +59,7 @@ function findShift(ref: Float32Array, tgt: Float32Array, w: number, h: number, m
       let n = 0;
       for (let y = maxShift; y < h - maxShift; y += step) {
         for (let x = maxShift; x < w - maxShift; x += step) {
-          cost += Math.abs(ref[y * w + x]! - tgt[(y + dy) * w + x + dx]!);
+          cost += Math.abs(ref[y * refStride + x]! - tgt[(y + dy) * tgtStride + x + dx]!);
           n++;
         }
       }
@@ -95,41 +95,81 @@ export function boxBlur(map: Float32Array, w: number, h: number, radius: number)
   return out;
 }
 
+/** The aligned, unblurred difference of a pair at the working size: what every sampled detection starts from. */
+export interface DifferenceMap {
+  readonly diff: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly shift: readonly [number, number];
+  /** Target pixels per working pixel, per axis. */
+  readonly scaleX: number;
+  readonly scaleY: number;
+  readonly targetWidth: number;
+  readonly targetHeight: number;
+}
+
 /**
- * The reference-difference detector behind the built-in CPU policy: align the
- * target to the reference (translation search), take the absolute grey-level
- * difference, blur it, threshold it, and return the tight box of the largest
- * connected component that is big enough — or null when none is.
+ * Aligns the target to the reference (translation search within ±maxShift
+ * working pixels) and takes the absolute grey-level difference. Independent
+ * of the sampled parameters, so one request computes it once for all n
+ * completions.
  */
-export function detectDifference(reference: RawImage, target: RawImage, params: DetectorParams, maxSide = 160): Detection {
+export function computeDifferenceMap(reference: RawImage, target: RawImage, maxShift: number, maxSide = 160): DifferenceMap {
   const ref = toWorkingGray(reference, maxSide);
   const tgt = toWorkingGray(target, maxSide);
   const w = Math.min(ref.width, tgt.width);
   const h = Math.min(ref.height, tgt.height);
-  const shiftLimit = Math.max(0, Math.min(params.maxShift, Math.floor(Math.min(w, h) / 4)));
-  const [dx, dy] = findShift(ref.data, tgt.data, w, h, shiftLimit);
+  const shiftLimit = Math.max(0, Math.min(maxShift, Math.floor(Math.min(w, h) / 4)));
+  const [dx, dy] = findShift(ref.data, tgt.data, w, h, shiftLimit, ref.width, tgt.width);
   const diff = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const tx = Math.min(w - 1, Math.max(0, x + dx));
       const ty = Math.min(h - 1, Math.max(0, y + dy));
-      diff[y * w + x] = Math.abs(ref.data[y * w + x]! - tgt.data[ty * w + tx]!);
+      diff[y * w + x] = Math.abs(ref.data[y * ref.width + x]! - tgt.data[ty * tgt.width + tx]!);
     }
   }
-  const map = boxBlur(diff, w, h, params.blur);
+  return {
+    diff,
+    width: w,
+    height: h,
+    shift: [dx, dy],
+    scaleX: target.width / tgt.width,
+    scaleY: target.height / tgt.height,
+    targetWidth: target.width,
+    targetHeight: target.height,
+  };
+}
+
+/**
+ * One detection on a difference map: blur, threshold, and the tight box (in
+ * target pixels) of the largest connected component that is big enough, or
+ * null when none is.
+ */
+export function findAnomalyBox(map: DifferenceMap, params: Omit<DetectorParams, 'maxShift'>): { box: Box | null; blurred: Float32Array } {
+  const { width: w, height: h } = map;
+  const blurred = boxBlur(map.diff, w, h, params.blur);
   const mask = new Uint8Array(w * h);
-  for (let i = 0; i < mask.length; i++) mask[i] = map[i]! > params.threshold ? 1 : 0;
+  for (let i = 0; i < mask.length; i++) mask[i] = blurred[i]! > params.threshold ? 1 : 0;
   const largest = findLargestComponent(computeConnectedComponents({ data: mask, width: w, height: h }).components);
-  let box: Box | null = null;
-  if (largest !== null && largest.area >= Math.max(1, params.minAreaShare * w * h)) {
-    // Back to target pixels: undo the working scale and the alignment shift.
-    const sx = target.width / tgt.width;
-    const sy = target.height / tgt.height;
-    const clampX = (v: number) => Math.min(target.width, Math.max(0, v));
-    const clampY = (v: number) => Math.min(target.height, Math.max(0, v));
-    const [x1, y1, x2, y2] = largest.box;
-    box = [clampX((x1 + dx) * sx), clampY((y1 + dy) * sy), clampX((x2 + dx) * sx), clampY((y2 + dy) * sy)];
-    if (!(box[2] > box[0] && box[3] > box[1])) box = null;
-  }
-  return { box, map, mapWidth: w, mapHeight: h, shift: [dx, dy] };
+  if (largest === null || largest.area < Math.max(1, params.minAreaShare * w * h)) return { box: null, blurred };
+  // Back to target pixels: undo the working scale and the alignment shift.
+  const [dx, dy] = map.shift;
+  const cx = (v: number) => Math.min(map.targetWidth, Math.max(0, v));
+  const cy = (v: number) => Math.min(map.targetHeight, Math.max(0, v));
+  const [x1, y1, x2, y2] = largest.box;
+  const box: Box = [cx((x1 + dx) * map.scaleX), cy((y1 + dy) * map.scaleY), cx((x2 + dx) * map.scaleX), cy((y2 + dy) * map.scaleY)];
+  return { box: box[2] > box[0] && box[3] > box[1] ? box : null, blurred };
+}
+
+/**
+ * The reference-difference detector behind the built-in CPU policy: align the
+ * target to the reference, take the absolute grey-level difference, blur it,
+ * threshold it, and return the tight box of the largest connected component
+ * that is big enough — or null when none is.
+ */
+export function detectDifference(reference: RawImage, target: RawImage, params: DetectorParams, maxSide = 160): Detection {
+  const map = computeDifferenceMap(reference, target, params.maxShift, maxSide);
+  const { box, blurred } = findAnomalyBox(map, params);
+  return { box, map: blurred, mapWidth: map.width, mapHeight: map.height, shift: map.shift };
 }
