@@ -1,0 +1,96 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDifferadError, type DifferadError } from '@differad/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, pingRedis } from '../connection/redis-connection.js';
+import { findFreePort } from './free-port.js';
+import { resolveRedis } from './resolve-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './start-embedded-redis.js';
+
+let dir: string;
+let redis: EmbeddedRedis;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'differad-redis-test-'));
+  redis = await startEmbeddedRedis({ dir });
+});
+
+afterAll(async () => {
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** True while a process with this PID exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function caught(work: Promise<unknown>): Promise<DifferadError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isDifferadError(error)) throw new Error(`expected a DifferadError, got ${String(error)}`);
+  return error;
+}
+
+describe('embedded redis-server', () => {
+  it('listens on 127.0.0.1, persists to an AOF in its dir, and stop() ends exactly that PID', async () => {
+    expect(redis.url).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
+    expect(isAlive(redis.pid)).toBe(true);
+    const client = await connectRedis(redis.url, 'producer');
+    await client.set('differad:test:aof', 'kept');
+    expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    await client.quit();
+
+    // Redis writes the AOF buffer before it replies (fsync follows within a second).
+    const aofDir = join(dir, 'appendonlydir');
+    const files = await readdir(aofDir);
+    const incr = files.find((f) => f.endsWith('.incr.aof'));
+    expect(incr).toBeDefined();
+    expect(await readFile(join(aofDir, incr ?? ''), 'utf8')).toContain('differad:test:aof');
+
+    await redis.stop();
+    expect(isAlive(redis.pid)).toBe(false);
+    await redis.stop();
+
+    // Started again on the same dir, the server replays its AOF: what --resume relies on.
+    redis = await startEmbeddedRedis({ dir });
+    const again = await connectRedis(redis.url, 'producer');
+    expect(await again.get('differad:test:aof')).toBe('kept');
+    await again.quit();
+  });
+
+  it('says how to install redis-server when the binary is missing', async () => {
+    const error = await caught(startEmbeddedRedis({ binary: '/nonexistent/bin/redis-server' }));
+    expect(error.code).toBe('QUEUE_REDIS_MISSING');
+    expect(error.message).toContain('apt-get install -y redis-server');
+    expect(error.message).toContain('DIFFERAD_REDIS_URL=redis://host:6379');
+  });
+
+  it('reports QUEUE_REDIS_UNREACHABLE naming the URL for a closed port', async () => {
+    const url = `redis://127.0.0.1:${await findFreePort()}`;
+    const error = await caught(pingRedis(url, 300));
+    expect(error.code).toBe('QUEUE_REDIS_UNREACHABLE');
+    expect(error.message).toContain(url);
+    expect(error.retryable).toBe(true);
+  });
+
+  it('resolveRedis uses DIFFERAD_REDIS_URL when set and the embedded server otherwise', async () => {
+    const external = await resolveRedis({ DIFFERAD_REDIS_URL: redis.url });
+    expect(external).toEqual(expect.objectContaining({ url: redis.url, source: 'env', embedded: null }));
+    await pingRedis(external.url, 1000);
+
+    const bad = await caught(resolveRedis({ DIFFERAD_REDIS_URL: 'http://localhost' }));
+    expect(bad.code).toBe('QUEUE_REDIS_URL_INVALID');
+    // No URL: the embedded path is taken (here with a missing binary, to start nothing).
+    const missing = await caught(resolveRedis({}, { binary: '/nonexistent/bin/redis-server' }));
+    expect(missing.code).toBe('QUEUE_REDIS_MISSING');
+  });
+});

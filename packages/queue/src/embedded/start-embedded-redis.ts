@@ -1,0 +1,116 @@
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DifferadError } from '@differad/core';
+import { QUEUE_ERROR_CODES } from '../errors/queue-errors.js';
+import { pingRedis } from '../connection/redis-connection.js';
+import { findFreePort } from './free-port.js';
+import { spawnRedisServer, type RedisChild } from './redis-process.js';
+
+/** Options of {@link startEmbeddedRedis}. */
+export interface EmbeddedRedisOptions {
+  /**
+   * Data directory (AOF lives here). Pass a lasting one (e.g. under `runs/`)
+   * so that `--resume` finds the queues after a restart; without it a temp dir
+   * is made and removed again by `stop()`.
+   */
+  readonly dir?: string;
+  /** The redis-server binary: a name looked up on PATH or a path (default `redis-server`). */
+  readonly binary?: string;
+  /** Deadline for the server to get ready (default 10 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A private redis-server child. */
+export interface EmbeddedRedis {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly dir: string;
+  /** Shuts that one server down (SIGTERM, which fsyncs the AOF) and resolves once it has exited. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const PORT_TRIES = 3;
+const STOP_GRACE_MS = 5000;
+
+/** Children still running (with the temp dir to remove, if we made it), stopped at process exit by the one hook below. */
+const running = new Map<ChildProcess, string | null>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: a signal and a best-effort removal of our temp dirs is all there is time for.
+  process.once('exit', () => {
+    for (const [child, tempDir] of running) {
+      child.kill('SIGTERM');
+      if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** Spawns on a free port, trying another port when one is taken in between. */
+async function spawnReady(binary: string, dir: string, readyTimeoutMs: number): Promise<{ redis: RedisChild; port: number }> {
+  for (let i = 0; i < PORT_TRIES; i++) {
+    const port = await findFreePort(HOST);
+    const redis = spawnRedisServer({ binary, port, host: HOST, dir, readyTimeoutMs });
+    const outcome = await redis.started;
+    if (outcome.kind === 'ready') return { redis, port };
+    if (outcome.kind === 'failed') throw outcome.error;
+  }
+  throw new DifferadError(QUEUE_ERROR_CODES.REDIS_START_FAILED, `redis-server found no free port on ${HOST} in ${PORT_TRIES} tries`);
+}
+
+/**
+ * Starts a private `redis-server` on a free port of 127.0.0.1 with AOF
+ * persistence in `dir` — the embedded default when no Redis URL is configured
+ * (ARCHITECTURE "The embedded default"). Resolves once it has printed that it
+ * is ready and answered PING. A missing binary throws QUEUE_REDIS_MISSING with
+ * the install command; any other failed start QUEUE_REDIS_START_FAILED with its
+ * last output. The server is also stopped when this process exits.
+ */
+export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'differad-redis-')));
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  let started: { redis: RedisChild; port: number };
+  try {
+    started = await spawnReady(options.binary ?? 'redis-server', dir, readyTimeoutMs);
+  } catch (error) {
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { redis, port } = started;
+  const child = redis.child;
+  const pid = child.pid ?? -1;
+  running.set(child, ownDir ? dir : null);
+  child.once('exit', () => running.delete(child));
+  installExitHook();
+  const url = `redis://${HOST}:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        child.kill('SIGTERM');
+        await redis.exited;
+        clearTimeout(force);
+      }
+      running.delete(child);
+      if (ownDir) await rm(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  try {
+    await pingRedis(url, readyTimeoutMs);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, pid, dir, stop };
+}

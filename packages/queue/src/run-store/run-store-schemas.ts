@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { RunIdSchema } from '../catalog/payloads.js';
+
+/** Where a run is in its life. */
+export const RUN_STATES = ['created', 'running', 'paused', 'completed', 'failed'] as const;
+/** One of {@link RUN_STATES}. */
+export type RunState = (typeof RUN_STATES)[number];
+
+/**
+ * What `differad train --resume` and the dashboard read about a run: its
+ * state, the last step whose update the trainer applied (null before the
+ * first), and the weight version the inference servers serve.
+ */
+export const RunSnapshotSchema = z.object({
+  runId: RunIdSchema,
+  state: z.enum(RUN_STATES),
+  /** Why the run is paused or failed, when it is. */
+  message: z.string().optional(),
+  lastCompletedStep: z.int().min(0).nullable(),
+  weightVersion: z.int().min(0),
+  /** Unix ms. */
+  createdAt: z.int().min(0),
+  /** Unix ms of the last change. */
+  updatedAt: z.int().min(0),
+});
+/** A run's status, as stored. */
+export type RunSnapshot = z.infer<typeof RunSnapshotSchema>;
+
+/**
+ * One step's metrics (issue 6: reward mean/std, format rate, IoU, fraction
+ * degenerate, resamples, loss, grad norm, timings…) as named numbers; null
+ * where a value is undefined for the step (e.g. no eval ran).
+ */
+export const StepMetricsSchema = z.object({
+  step: z.int().min(0),
+  weightVersion: z.int().min(0),
+  /** Unix ms when the step completed. */
+  at: z.int().min(0),
+  values: z.record(z.string().min(1), z.number().nullable()),
+});
+/** One step's metrics. */
+export type StepMetrics = z.infer<typeof StepMetricsSchema>;

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { isDifferadError, type DifferadError } from '@differad/core';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { connectRedis } from '../connection/redis-connection.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded/start-embedded-redis.js';
+import { createRunStore, type RunStore } from './run-store.js';
+
+let redis: EmbeddedRedis;
+let client: Redis;
+let clock = 1_700_000_000_000;
+const now = (): number => clock;
+
+beforeAll(async () => {
+  redis = await startEmbeddedRedis();
+  client = await connectRedis(redis.url, 'producer');
+});
+
+afterAll(async () => {
+  await client.quit();
+  await redis.stop();
+});
+
+/** A store under a prefix of its own, so tests never see each other's runs. */
+function openStore(): { store: RunStore; prefix: string } {
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
+  return { store: createRunStore(client, { prefix, now }), prefix };
+}
+
+const ConfigSchema = z.object({ steps: z.int(), groupSize: z.int(), policy: z.enum(['cpu', 'vllm']) });
+
+describe('run store', () => {
+  it('round-trips a run: config, state, last completed step, weight version and metrics', async () => {
+    const { store } = openStore();
+    expect(await store.createRun('run-a', { steps: 30, groupSize: 8, policy: 'cpu' })).toBe(true);
+    expect(await store.createRun('run-a', { steps: 1, groupSize: 1, policy: 'cpu' })).toBe(false);
+    expect(await store.loadConfig('run-a', ConfigSchema)).toEqual({ steps: 30, groupSize: 8, policy: 'cpu' });
+    expect(await store.loadRun('run-a')).toEqual({
+      runId: 'run-a',
+      state: 'created',
+      lastCompletedStep: null,
+      weightVersion: 0,
+      createdAt: clock,
+      updatedAt: clock,
+    });
+
+    clock += 1000;
+    await store.setState('run-a', 'running');
+    expect(await store.completeStep('run-a', 0, 1)).toBe(true);
+    expect(await store.completeStep('run-a', 1, 2)).toBe(true);
+    // A retried completion of an older step never moves the run backwards.
+    expect(await store.completeStep('run-a', 0, 1)).toBe(false);
+    await store.setState('run-a', 'failed', 'trainer unreachable');
+    expect(await store.loadRun('run-a')).toEqual(
+      expect.objectContaining({ state: 'failed', message: 'trainer unreachable', lastCompletedStep: 1, weightVersion: 2, updatedAt: clock }),
+    );
+    await store.setState('run-a', 'running');
+    expect((await store.loadRun('run-a'))?.message).toBeUndefined();
+
+    const metrics = (step: number) => ({ step, weightVersion: step + 1, at: clock + step, values: { rewardMean: step / 10, evalAcc30: null } });
+    expect(await store.appendMetrics('run-a', metrics(0))).toBe(true);
+    expect(await store.appendMetrics('run-a', metrics(1))).toBe(true);
+    expect(await store.appendMetrics('run-a', metrics(2))).toBe(true);
+    expect(await store.appendMetrics('run-a', metrics(1))).toBe(false);
+    expect(await store.readMetrics('run-a')).toEqual([metrics(0), metrics(1), metrics(2)]);
+    expect(await store.readMetrics('run-a', { fromStep: 1, count: 1 })).toEqual([metrics(1)]);
+  });
+
+  it('lists runs newest first and forgets a deleted one', async () => {
+    const { store } = openStore();
+    await store.createRun('old', {});
+    clock += 1;
+    await store.createRun('new', {});
+    expect(await store.listRuns()).toEqual(['new', 'old']);
+    await store.deleteRun('old');
+    expect(await store.listRuns()).toEqual(['new']);
+    expect(await store.loadRun('old')).toBeNull();
+    expect(await store.loadConfig('old', ConfigSchema)).toBeNull();
+  });
+
+  it('names the key of a stored value that breaks its schema, and refuses unknown runs', async () => {
+    const { store, prefix } = openStore();
+    await store.createRun('run-b', { steps: 'many' });
+    const bad = await store.loadConfig('run-b', ConfigSchema).catch((e: unknown) => e);
+    expect(isDifferadError(bad, 'QUEUE_RUN_STATE_INVALID')).toBe(true);
+    expect((bad as DifferadError).details.key).toBe(`${prefix}:run:run-b:config`);
+    expect((bad as DifferadError).details.field).toBe('steps');
+
+    await client.hset(`${prefix}:run:run-b:state`, 'weightVersion', '-3');
+    expect(isDifferadError(await store.loadRun('run-b').catch((e: unknown) => e), 'QUEUE_RUN_STATE_INVALID')).toBe(true);
+
+    expect(isDifferadError(await store.completeStep('ghost', 0, 1).catch((e: unknown) => e), 'QUEUE_RUN_NOT_FOUND')).toBe(true);
+    expect(isDifferadError(await store.setState('ghost', 'running').catch((e: unknown) => e), 'QUEUE_RUN_NOT_FOUND')).toBe(true);
+    expect(isDifferadError(await store.loadRun('a:b').catch((e: unknown) => e), 'QUEUE_PAYLOAD_INVALID')).toBe(true);
+  });
+});
