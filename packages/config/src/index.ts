@@ -12,3 +12,11 @@ export {
   type DifferadConfig,
 } from './schemas.js';
 export { ENV_PREFIX, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';
+export {
+  PolicyConfigSchema,
+  type PolicyConfig,
+  TrainerConfigSchema,
+  type TrainerConfig,
+  TrainConfigSchema,
+  type TrainConfig,
+} from './train-config.js';

@@ -10,6 +10,9 @@ export const ENV_PREFIX = 'DIFFERAD_';
 
 export type ConfigInput = Record<string, unknown>;
 
+/** A config schema with named sections (each an object schema, possibly with a default). */
+type ObjectSchema = z.ZodObject<Record<string, z.ZodType>>;
+
 export interface LoadConfigInput {
   /** Environment (usually process.env, passed in by a composition root). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -30,9 +33,9 @@ function toSnake(key: string): string {
 }
 
 /** `DIFFERAD_GRPO_MAX_RESAMPLES` ↔ `grpo.maxResamples`, for every leaf of the schema. */
-export function listEnvNames(): Map<string, readonly [string, string]> {
+export function listEnvNames(schema: ObjectSchema = DifferadConfigSchema): Map<string, readonly [string, string]> {
   const names = new Map<string, readonly [string, string]>();
-  for (const [section, sectionSchema] of Object.entries(DifferadConfigSchema.shape)) {
+  for (const [section, sectionSchema] of Object.entries(schema.shape)) {
     const inner = unwrapObject(sectionSchema);
     for (const key of Object.keys(inner)) names.set(`${ENV_PREFIX}${toSnake(section)}_${toSnake(key)}`, [section, key]);
   }
@@ -41,11 +44,12 @@ export function listEnvNames(): Map<string, readonly [string, string]> {
 
 function unwrapObject(schema: z.ZodType): Record<string, unknown> {
   let s: unknown = schema;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 5 && s !== undefined && s !== null; i++) {
     const def = (s as { _zod?: { def?: { shape?: Record<string, unknown>; innerType?: unknown; in?: unknown } } })._zod?.def;
     if (def?.shape) return def.shape;
     s = def?.innerType ?? def?.in;
   }
+  // Unions (e.g. a `kind`-tagged section) have no single set of keys: no env names for them.
   return {};
 }
 
@@ -113,11 +117,13 @@ function deepFreeze<T>(value: T): T {
  * Throws `CONFIG_INVALID` naming every wrong field, its allowed values and
  * where the value came from. The result is deeply frozen.
  */
-export function loadConfig(input: LoadConfigInput = {}): DifferadConfig {
+export function loadConfig(input?: LoadConfigInput): DifferadConfig;
+export function loadConfig<S extends ObjectSchema>(input: LoadConfigInput, schema: S): z.infer<S>;
+export function loadConfig(input: LoadConfigInput = {}, schema: ObjectSchema = DifferadConfigSchema): unknown {
   const merged: ConfigInput = {};
   const sources = new Map<string, Source>();
   if (input.file !== undefined) mergeInto(merged, readConfigFile(input.file), { kind: 'file', file: input.file }, sources);
-  const envNames = listEnvNames();
+  const envNames = listEnvNames(schema);
   for (const [name, raw] of Object.entries(input.env ?? {})) {
     const target = envNames.get(name);
     if (raw === undefined || target === undefined) continue;
@@ -125,7 +131,7 @@ export function loadConfig(input: LoadConfigInput = {}): DifferadConfig {
   }
   if (input.flags) mergeInto(merged, input.flags, { kind: 'flag' }, sources);
 
-  const result = DifferadConfigSchema.safeParse(merged);
+  const result = schema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const path = issue.path.map(String).join('.');
