@@ -3,8 +3,10 @@ import { Command, CommanderError } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { registerExampleCommand } from './commands/example.js';
 import { registerScoreCommand } from './commands/score.js';
+import { registerFakeVllmCommand } from './commands/fake-vllm.js';
 import { registerDataCommand } from './commands/data.js';
 import { registerSynthCommand } from './commands/synth.js';
+import { registerTrainerCommand } from './commands/trainer.js';
 
 /** Builds the `differad` program with every command registered. */
 export function createProgram(io: CliIo): Command {
@@ -15,9 +17,11 @@ export function createProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   registerScoreCommand(program, io);
+  registerFakeVllmCommand(program, io);
   registerDataCommand(program, io);
   registerExampleCommand(program, io);
   registerSynthCommand(program, io);
+  registerTrainerCommand(program, io);
   // Every command, nested ones too, reports through io and returns instead of exiting.
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

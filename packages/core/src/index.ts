@@ -136,3 +136,23 @@ export {
   formatPolicySample,
   parsePolicySample,
 } from './policy/gaussian-policy.js';
+export {
+  MAX_LOG_RATIO,
+  type GaussianLossConfig,
+  type GaussianLossSample,
+  type GaussianLossResult,
+  computeGaussianLogProbGradient,
+  computeGrpoGaussianLoss,
+} from './policy/grpo-gaussian-loss.js';
+export { type AdamSettings, type AdamState, createAdamState, computeAdamStep, computeGradNorm, computeClippedGradient } from './policy/adam.js';
+export { LOG_STD_RANGE, type ParamPair, toPolicyVector, fromPolicyVector, toParamRecord, fromParamRecord } from './policy/policy-vector.js';
+export {
+  type GroupSettings,
+  type ScoredGroup,
+  scoreGroup,
+  type FinalGroup,
+  finalizeGroup,
+  type StepRewardStats,
+  computeStepRewardStats,
+} from './training/score-group.js';
+export { drawStepPairs, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';

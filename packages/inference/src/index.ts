@@ -1,1 +1,47 @@
-export {};
+/** @differad/inference — the OpenAI-compatible fleet client and vLLM control endpoints. */
+export {
+  type Fleet,
+  type FleetStats,
+  type Completion,
+  type CompletionResult,
+  createFleet,
+} from './fleet/fleet.js';
+export { FleetSettingsSchema, type FleetSettings, type FleetOptions, type FleetEvent } from './fleet/fleet-options.js';
+export { type ServerStats } from './fleet/fleet-server.js';
+export {
+  ConcurrencyLimit,
+  type ConcurrencyLimitOptions,
+  type LimitSample,
+  DEFAULT_CONCURRENCY_LIMIT,
+} from './fleet/concurrency-limit.js';
+export { computeBackoffMs } from './fleet/backoff.js';
+export {
+  type SamplingParams,
+  type CompletionRequest,
+  type ChatRequestBody,
+  type ChatMessage,
+  type ChatContentPart,
+  toChatRequestBody,
+} from './chat/chat-request.js';
+export {
+  ChatResponseSchema,
+  type ChatResponse,
+  type ParsedChoice,
+  type ParsedChatResponse,
+  type ResponseExpectation,
+  parseChatResponse,
+} from './chat/chat-response.js';
+export { INFERENCE_ERROR_CODES } from './http/http-errors.js';
+export { normalizeServerUrl } from './http/server-connection.js';
+export { type PromSample, type VllmLoad, parsePrometheusText, readVllmLoad } from './metrics/prometheus.js';
+export { type PauseMode, type ServedModel, type VllmControl, type VllmControlOptions, createVllmControl } from './control/vllm-control.js';
+export { type Clock, systemClock } from './time/clock.js';
+export { readRequestBody, sendJson, sendOpenAiError, formatLoadMetrics } from './serve/http-io.js';
+export {
+  ServedChatRequestSchema,
+  type ServedChatRequest,
+  EXPLICIT_SAMPLING_FIELDS,
+  toChatInputs,
+} from './serve/served-chat-request.js';
+export { SlotScheduler, type SlotTicket } from './serve/slot-scheduler.js';
+export { type TokenPiece, toTokenId, toTokenPieces, toPromptTokenIds } from './serve/tokens.js';

@@ -1,1 +1,28 @@
-export {};
+/** @differad/testing — test doubles: a fake vLLM server with a capacity model, scripted answers and fault injection. */
+export {
+  FakeVllmServer,
+  type FakeVllmEvents,
+  type FakeVllmStats,
+  startFakeVllm,
+} from './fake-vllm/fake-vllm-server.js';
+export {
+  FakeFaultsSchema,
+  type FakeFaults,
+  FakeVllmSettingsSchema,
+  type FakeVllmSettings,
+  type FakeVllmOptions,
+} from './fake-vllm/fake-options.js';
+export {
+  ANSWER_POLICIES,
+  type AnswerPolicyName,
+  type AnswerContext,
+  type AnswerPolicy,
+  type BoxLookup,
+  DEFAULT_CONSTANT_ANSWER,
+  createAnswerPolicy,
+  createBoxLookup,
+  formatAnswer,
+  hashImageUrl,
+} from './fake-vllm/answer-policy.js';
+export { type FakeFleet, startFakeFleet } from './fake-vllm/fake-fleet.js';
+export { type PngOptions, type Rgb, createPngDataUrl } from './images/png-data-url.js';

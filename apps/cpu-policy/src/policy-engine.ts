@@ -1,0 +1,83 @@
+import {
+  clampPolicyValue,
+  computePolicyLogProb,
+  createRng,
+  formatPolicySample,
+  type GaussianPolicy,
+  type PolicySample,
+  samplePolicy,
+  toModelFrame,
+} from '@differad/core';
+import { computeDifferenceMap, decodeImage, type DifferenceMap, findAnomalyBox } from '@differad/images';
+
+/** One answer of the CPU policy: text in the differad format plus the log-probability of what was sampled. */
+export interface PolicyAnswer {
+  readonly text: string;
+  readonly sample: PolicySample;
+  /** log π(sample) under the policy the answer was drawn from, at the request's temperature. */
+  readonly logprob: number;
+}
+
+export interface PolicyRequest {
+  readonly referenceImage: Uint8Array;
+  readonly targetImage: Uint8Array;
+  readonly n: number;
+  readonly seed: number;
+  readonly temperature: number;
+}
+
+/** Largest alignment shift searched, in working pixels (the working image's long side is 160). */
+const MAX_SHIFT = 4;
+
+/** The bytes of a `data:image/…;base64,` URL. */
+export function decodeDataUrl(url: string): Uint8Array {
+  return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+}
+
+/** The sample with each value rounded to the 6 decimals `formatPolicySample` writes. */
+function roundSample(sample: PolicySample): PolicySample {
+  return Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, Number(v.toFixed(6))]));
+}
+
+/**
+ * The answer text: the sampled parameters go into `<think>` (so a trainer can
+ * read them back and score their log-probability), the box into `<answer>` in
+ * norm1000, `(0,0),(0,0)` when nothing was found.
+ */
+function writeAnswer(sample: PolicySample, map: DifferenceMap, box: readonly [number, number, number, number] | null): string {
+  const [dx, dy] = map.shift;
+  const found = box === null ? 'no region differs enough from the reference' : 'one region differs from the reference';
+  const answer = box === null ? '(0,0),(0,0)' : `(${box[0]},${box[1]}),(${box[2]},${box[3]})`;
+  return `<think>Aligned the target to the reference by (${dx},${dy}). Parameters: ${formatPolicySample(sample)}. Result: ${found}.</think><answer>${answer}</answer>`;
+}
+
+/**
+ * Answers one paired request with `n` completions: decode and align once,
+ * then per completion sample detector parameters from the Gaussian policy
+ * (the means at temperature 0), detect, and write the answer. Deterministic
+ * in (seed, completion index).
+ */
+export async function answerPairRequest(policy: GaussianPolicy, request: PolicyRequest): Promise<PolicyAnswer[]> {
+  const [reference, target] = await Promise.all([
+    decodeImage(request.referenceImage, { channels: 3, name: 'reference image' }),
+    decodeImage(request.targetImage, { channels: 3, name: 'target image' }),
+  ]);
+  const map = computeDifferenceMap(reference, target, MAX_SHIFT);
+  const size = { width: target.width, height: target.height };
+  const answers: PolicyAnswer[] = [];
+  for (let i = 0; i < request.n; i++) {
+    const rng = createRng(`${request.seed}/${i}`);
+    // Round as the text will show the values, so the trainer reading them back
+    // scores exactly the sample that was used (on-policy ratio of exactly 1).
+    const sample = roundSample(samplePolicy(rng, policy, request.temperature));
+    const { box } = findAnomalyBox(map, {
+      threshold: clampPolicyValue(policy, 'threshold', sample.threshold ?? 0),
+      blur: clampPolicyValue(policy, 'blur', sample.blur ?? 0),
+      minAreaShare: 10 ** clampPolicyValue(policy, 'min_area', sample.min_area ?? -3),
+    });
+    const modelBox = box === null ? null : toModelFrame(box, 'norm1000', size);
+    const logprob = request.temperature > 0 ? computePolicyLogProb(policy, sample, request.temperature) : 0;
+    answers.push({ text: writeAnswer(sample, map, modelBox as [number, number, number, number] | null), sample, logprob });
+  }
+  return answers;
+}

@@ -1,0 +1,135 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicySchema } from '@differad/core';
+import { type HealthResponse, TRAINER_API_VERSION } from '@differad/trainer-client';
+import { createTrainerRouter, type TrainerHandlers } from './http/trainer-router.js';
+import { formatTrainerMetrics } from './metrics/trainer-metrics.js';
+import { loadCheckpointFile, resolveInside, toCheckpoint, writeFileAtomically } from './storage/state-files.js';
+import { createTrainingState, type TrainingState } from './training/training-state.js';
+
+/** Options of {@link createCpuTrainer}. */
+export interface CpuTrainerOptions {
+  /** Where checkpoints (`checkpoints/`) and weight files (`weights/`) go; paths from requests must stay inside. */
+  readonly stateDir: string;
+  /** Address to bind (default 127.0.0.1: the API can overwrite files in stateDir, keep it private). */
+  readonly host?: string;
+  /** TCP port; 0 (default) picks a free one, reported by start(). */
+  readonly port?: number;
+  /** The starting policy and KL reference (default DEFAULT_CPU_POLICY). */
+  readonly initialPolicy?: GaussianPolicy;
+  /** Name reported as `model` by health (default `differad-cpu-policy`). */
+  readonly model?: string;
+  /** Largest request body accepted (default 64 MiB). */
+  readonly maxBodyBytes?: number;
+}
+
+/** What start() reports. */
+export interface CpuTrainerAddress {
+  readonly url: string;
+  readonly port: number;
+}
+
+/** A running CPU trainer. */
+export interface CpuTrainer {
+  /** Binds and resolves with the URL once listening. */
+  start(): Promise<CpuTrainerAddress>;
+  /** Stops accepting, drops open connections and resolves once closed. */
+  close(): Promise<void>;
+  /** Position and counters, for the CLI's closing line. */
+  stats(): { readonly optimSteps: number; readonly weightVersion: number; readonly step: number | null };
+}
+
+/** Mutating requests run one at a time, in arrival order (a checkpoint load cannot interleave with a step). */
+function createSerializer(): <T>(work: () => T | Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const next = tail.then(work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
+
+function createHandlers(state: TrainingState, dirs: { checkpoints: string; weights: string }, model: string): { handlers: TrainerHandlers; extras: { checkpointsSaved: number; weightsSent: number; requestErrors: number } } {
+  const extras = { checkpointsSaved: 0, weightsSent: 0, requestErrors: 0 };
+  const serialize = createSerializer();
+  const handlers: TrainerHandlers = {
+    health: (): HealthResponse => ({ status: 'ok', api_version: TRAINER_API_VERSION, backend: 'cpu', model, world_size: 1, ...state.health() }),
+    forwardBackward: (r) => serialize(() => state.forwardBackward(r)),
+    optimStep: (r) => serialize(() => state.optimStep(r)),
+    saveCheckpoint: (r) =>
+      serialize(async () => {
+        const snapshot = state.snapshot(r.run, r.step);
+        const path = resolveInside(dirs.checkpoints, r.path ?? join(r.run, `step-${r.step}.json`), 'path');
+        await writeFileAtomically(path, `${JSON.stringify(toCheckpoint(snapshot), null, 2)}\n`);
+        extras.checkpointsSaved += 1;
+        return { run: snapshot.run, step: snapshot.step, weight_version: snapshot.weightVersion, path };
+      }),
+    loadCheckpoint: (r) =>
+      serialize(async () => {
+        const path = resolveInside(dirs.checkpoints, r.path ?? join(r.run!, `step-${r.step}.json`), 'path');
+        const snapshot = await loadCheckpointFile(path);
+        state.restore(snapshot);
+        return { run: snapshot.run, step: snapshot.step, weight_version: snapshot.weightVersion, path };
+      }),
+    sendWeights: (r) =>
+      serialize(async () => {
+        const policy = state.currentPolicy();
+        if (r.backend !== 'disk') {
+          throw new DifferadError('TRAINER_BACKEND_UNSUPPORTED', `the CPU trainer sends weights to disk only, not "${r.backend}"`, {
+            details: { fields: [{ field: 'backend', message: 'only "disk" is supported by the CPU trainer' }] },
+          });
+        }
+        if (r.version !== policy.version) {
+          throw new DifferadError('TRAINER_VERSION_MISMATCH', `the trainer holds weight version ${policy.version}, not ${r.version}`, { details: { current: policy.version } });
+        }
+        const path = resolveInside(dirs.weights, r.path ?? `policy-v${policy.version}.json`, 'path');
+        const bytes = await writeFileAtomically(path, `${JSON.stringify(policy, null, 2)}\n`);
+        extras.weightsSent += 1;
+        return { backend: 'disk' as const, version: policy.version, path, bytes };
+      }),
+    metrics: () => formatTrainerMetrics(state.counters, { ...extras, weightVersion: state.health().weight_version }),
+  };
+  return { handlers, extras };
+}
+
+/**
+ * The built-in CPU trainer: trainer API v1 over node:http for the CPU
+ * policy's Gaussian parameters (GRPO loss and analytic gradients from
+ * @differad/core, Adam, JSON checkpoints, GaussianPolicy weight files for
+ * the CPU policy servers' update_weights).
+ */
+export function createCpuTrainer(options: CpuTrainerOptions): CpuTrainer {
+  const initial = GaussianPolicySchema.parse(options.initialPolicy ?? DEFAULT_CPU_POLICY);
+  const stateDir = resolve(options.stateDir);
+  const state = createTrainingState(initial);
+  const { handlers, extras } = createHandlers(state, { checkpoints: join(stateDir, 'checkpoints'), weights: join(stateDir, 'weights') }, options.model ?? 'differad-cpu-policy');
+  const router = createTrainerRouter(handlers, { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: () => void (extras.requestErrors += 1) });
+  let server: Server | null = null;
+
+  return {
+    async start() {
+      if (server) throw new Error('the CPU trainer is already started');
+      const host = options.host ?? '127.0.0.1';
+      const listening = createServer({ keepAliveTimeout: 60_000 }, router);
+      listening.listen(options.port ?? 0, host);
+      // once() rejects when 'error' (EADDRINUSE, EACCES) comes first.
+      await once(listening, 'listening');
+      server = listening;
+      const port = (listening.address() as AddressInfo).port;
+      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port };
+    },
+    async close() {
+      if (!server?.listening) return;
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+    stats: () => {
+      const h = state.health();
+      return { optimSteps: state.counters.optimSteps, weightVersion: h.weight_version, step: h.step };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { DifferadError, fromParamRecord, GaussianPolicySchema, toParamRecord } from '@differad/core';
+import { RunIdSchema, StepSchema, WeightVersionSchema } from '@differad/trainer-client';
+import { z } from 'zod';
+import type { TrainingSnapshot } from '../training/training-state.js';
+
+const ParamPairSchema = z.strictObject({ mean: z.number(), logStd: z.number() });
+
+/** A CPU trainer checkpoint file (JSON): weights, frozen reference, Adam state and position. */
+export const CpuCheckpointSchema = z.strictObject({
+  format: z.literal('differad-cpu-trainer-checkpoint'),
+  format_version: z.literal(1),
+  run: RunIdSchema,
+  step: StepSchema,
+  weight_version: WeightVersionSchema,
+  policy: GaussianPolicySchema,
+  reference: GaussianPolicySchema,
+  adam: z.strictObject({ t: z.number().int().min(0), m: z.record(z.string(), ParamPairSchema), v: z.record(z.string(), ParamPairSchema) }),
+});
+export type CpuCheckpoint = z.infer<typeof CpuCheckpointSchema>;
+
+/** A snapshot as the checkpoint file's JSON. */
+export function toCheckpoint(s: TrainingSnapshot): CpuCheckpoint {
+  return {
+    format: 'differad-cpu-trainer-checkpoint',
+    format_version: 1,
+    run: s.run,
+    step: s.step,
+    weight_version: s.weightVersion,
+    policy: s.policy,
+    reference: s.reference,
+    adam: { t: s.adam.t, m: toParamRecord(s.policy, s.adam.m), v: toParamRecord(s.policy, s.adam.v) },
+  };
+}
+
+/** The snapshot a checkpoint holds; a RangeError when its parts name different parameters. */
+export function fromCheckpoint(c: CpuCheckpoint): TrainingSnapshot {
+  const names = Object.keys(c.policy.params).join(',');
+  if (Object.keys(c.reference.params).join(',') !== names) throw new RangeError('reference and policy have different parameters');
+  return {
+    run: c.run,
+    step: c.step,
+    weightVersion: c.weight_version,
+    policy: c.policy,
+    reference: c.reference,
+    adam: { t: c.adam.t, m: fromParamRecord(c.policy, c.adam.m), v: fromParamRecord(c.policy, c.adam.v) },
+  };
+}
+
+/**
+ * `path` resolved under `dir` (relative paths are taken from `dir`); a path
+ * outside `dir` is a bad request naming `field`, so a client cannot make the
+ * trainer write or read anywhere else.
+ */
+export function resolveInside(dir: string, path: string, field: string): string {
+  const full = resolve(dir, path);
+  const rel = relative(dir, full);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    throw new DifferadError('TRAINER_REQUEST_INVALID', `${field} must be a file inside ${dir}: ${path}`, {
+      details: { fields: [{ field, message: `must be a file inside ${dir}` }] },
+    });
+  }
+  return full;
+}
+
+/** Writes `text` to `path` atomically: a temp file in the same directory, fsync, rename. Returns the bytes written. */
+export async function writeFileAtomically(path: string, text: string): Promise<number> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const data = Buffer.from(text, 'utf8');
+  try {
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  return data.length;
+}
+
+/** Reads a checkpoint: TRAINER_CHECKPOINT_NOT_FOUND when missing, TRAINER_CHECKPOINT_INVALID when unreadable. */
+export async function loadCheckpointFile(path: string): Promise<TrainingSnapshot> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DifferadError('TRAINER_CHECKPOINT_NOT_FOUND', `no checkpoint at ${path}`, { cause, details: { path } });
+    }
+    throw new DifferadError('TRAINER_CHECKPOINT_INVALID', `cannot read ${path}: ${(cause as Error).message}`, { cause, details: { path } });
+  }
+  try {
+    return fromCheckpoint(CpuCheckpointSchema.parse(JSON.parse(text)));
+  } catch (cause) {
+    const message = cause instanceof z.ZodError ? z.prettifyError(cause) : (cause as Error).message;
+    throw new DifferadError('TRAINER_CHECKPOINT_INVALID', `${path} is not a CPU trainer checkpoint: ${message}`, { cause, details: { path } });
+  }
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SCORE_SETTINGS } from '../scoring/score-sample.js';
+import type { ManifestRecord } from '../records/records.js';
+import { drawReplacementPair, drawStepPairs, toSamplingSeed } from './draw-pairs.js';
+import { computeStepRewardStats, finalizeGroup, scoreGroup } from './score-group.js';
+
+const record: ManifestRecord = { id: 'p1', class: 'c', reference: 'r.png', target: 't.png', width: 100, height: 100, box: [10, 10, 20, 20] };
+const grpo = { advantage: 'unbiased' as const, advantageEpsilon: 1e-4, degenerateStd: 1e-6, difficultyWeighting: true };
+const answer = (box: string) => `<think>x</think><answer>${box}</answer>`;
+
+describe('scoreGroup', () => {
+  it('scores a varied group: rewards, advantages with zero mean, the difficulty weight', () => {
+    const g = scoreGroup([answer('(100,100),(200,200)'), answer('(150,150),(250,250)'), answer('(0,0),(0,0)'), 'garbage'], record, DEFAULT_SCORE_SETTINGS, grpo);
+    expect(g.locRewards[0]).toBe(1);
+    expect(g.locRewards[1]).toBeCloseTo(0.322857, 6);
+    expect(g.locRewards.slice(2)).toEqual([0, 0]);
+    expect(g.formatRewards).toEqual([1, 1, 1, 0]);
+    expect(g.rewards[0]).toBe(2);
+    expect(g.advantages.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 9);
+    expect(g.degenerate).toBe(false);
+    expect(g.valid).toBe(3);
+    expect(g.weight).toBeGreaterThan(1);
+    expect(g.ious).toEqual([1, expect.closeTo(1 / 7, 6), 0, 0]);
+  });
+
+  it('marks a group whose answers all miss the same way as degenerate, and keeps it with zero advantages', () => {
+    const same = Array.from({ length: 8 }, () => answer('(0,0),(0,0)'));
+    const g = scoreGroup(same, record, DEFAULT_SCORE_SETTINGS, grpo);
+    expect(g.degenerate).toBe(true);
+    const final = finalizeGroup([g], 'first');
+    expect(final.advantages).toEqual(Array(8).fill(0));
+    expect(final.weight).toBeCloseTo(0.5 * (Math.E + Math.sqrt(2)), 9);
+  });
+
+  it('takes the difficulty weight from the first sampling unless told otherwise', () => {
+    const hard = scoreGroup(Array.from({ length: 4 }, () => answer('(0,0),(0,0)')), record, DEFAULT_SCORE_SETTINGS, grpo);
+    const easier = scoreGroup([answer('(100,100),(200,200)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
+    expect(finalizeGroup([hard, easier], 'first').weight).toBe(hard.weight);
+    expect(finalizeGroup([hard, easier], 'final').weight).toBe(easier.weight);
+    expect(finalizeGroup([hard, easier], 'final').advantages).toEqual(easier.advantages);
+    expect(() => finalizeGroup([], 'first')).toThrow();
+  });
+
+  it('summarizes a step over its groups', () => {
+    const a = scoreGroup([answer('(100,100),(200,200)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
+    const b = scoreGroup([answer('(0,0),(0,0)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
+    const stats = computeStepRewardStats([{ final: a, weight: 1.2 }, { final: b, weight: 1.8 }]);
+    expect(stats.reward_mean).toBeCloseTo((2 + 1 + 1 + 1) / 4, 9);
+    expect(stats.format_rate).toBe(1);
+    expect(stats.frac_degenerate).toBe(0.5);
+    expect(stats.weight_mean).toBeCloseTo(1.5, 9);
+  });
+});
+
+describe('pair drawing', () => {
+  it('visits every pair once per epoch, reproducibly', () => {
+    const n = 10;
+    const epoch0 = [0, 1, 2, 3, 4].flatMap((s) => drawStepPairs(7, s, 2, n));
+    expect([...epoch0].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(drawStepPairs(7, 3, 2, n)).toEqual(drawStepPairs(7, 3, 2, n));
+    expect(drawStepPairs(8, 0, 10, n)).not.toEqual(drawStepPairs(7, 0, 10, n));
+    expect(() => drawStepPairs(1, 0, 2, 0)).toThrow(/empty/);
+  });
+
+  it('draws replacement pairs and sampling seeds deterministically within range', () => {
+    for (let i = 0; i < 50; i++) {
+      const p = drawReplacementPair(1, 2, i, 7);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(7);
+    }
+    expect(toSamplingSeed(1, 2, 3, 0)).toBe(toSamplingSeed(1, 2, 3, 0));
+    expect(toSamplingSeed(1, 2, 3, 1)).not.toBe(toSamplingSeed(1, 2, 3, 0));
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Sampling parameters sent with every request (METHOD §7). Structurally the
+ * same as `SamplingConfig` of @differad/config, so a loaded config can be
+ * passed as is.
+ */
+export interface SamplingParams {
+  readonly temperature: number;
+  readonly topP: number;
+  /** -1 disables top-k, as vLLM expects. */
+  readonly topK: number;
+  readonly maxTokens: number;
+}
+
+/** One paired-image request: `n` completions for a reference/target pair and a prompt. */
+export interface CompletionRequest {
+  /** Carried into logs and error details; the fleet makes one up when absent. */
+  readonly requestId?: string;
+  /** The known-good image as a `data:` URL; sent first. */
+  readonly referenceImage: string;
+  /** The image to inspect as a `data:` URL; sent second. */
+  readonly targetImage: string;
+  /** The instruction text, after both images. */
+  readonly prompt: string;
+  /** Optional system message. */
+  readonly system?: string;
+  /** G: completions in this one request. */
+  readonly n: number;
+  readonly sampling: SamplingParams;
+  readonly seed: number;
+  /** Ask for per-token sampling log-probs (default true). */
+  readonly logprobs?: boolean;
+  /** Ask for completion and prompt token ids (default true). */
+  readonly returnTokenIds?: boolean;
+  /** Deadline of each attempt in milliseconds (default: the fleet's). */
+  readonly timeoutMs?: number;
+  /** Cancels the request, queued or in flight; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** The OpenAI-compatible chat request body that vLLM receives. */
+export interface ChatRequestBody {
+  readonly model: string;
+  readonly messages: readonly ChatMessage[];
+  readonly n: number;
+  readonly temperature: number;
+  readonly top_p: number;
+  readonly top_k: number;
+  readonly max_tokens: number;
+  readonly seed: number;
+  readonly logprobs: boolean;
+  readonly return_token_ids: boolean;
+  readonly stream: false;
+}
+
+/** A chat message: system text, or the user's images and prompt. */
+export type ChatMessage =
+  | { readonly role: 'system'; readonly content: string }
+  | { readonly role: 'user'; readonly content: readonly ChatContentPart[] };
+
+/** One part of the user message. */
+export type ChatContentPart =
+  | { readonly type: 'image_url'; readonly image_url: { readonly url: string } }
+  | { readonly type: 'text'; readonly text: string };
+
+/**
+ * Builds the chat body: optional system text, then one user message with the
+ * reference image, the target image and the prompt, in that order (METHOD §7),
+ * and every sampling parameter explicit — a server fills omitted ones from the
+ * model's generation config, which can be greedy.
+ */
+export function toChatRequestBody(model: string, request: CompletionRequest): ChatRequestBody {
+  const messages: ChatMessage[] = [];
+  if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
+  messages.push({
+    role: 'user',
+    content: [
+      { type: 'image_url', image_url: { url: request.referenceImage } },
+      { type: 'image_url', image_url: { url: request.targetImage } },
+      { type: 'text', text: request.prompt },
+    ],
+  });
+  return {
+    model,
+    messages,
+    n: request.n,
+    temperature: request.sampling.temperature,
+    top_p: request.sampling.topP,
+    top_k: request.sampling.topK,
+    max_tokens: request.sampling.maxTokens,
+    seed: request.seed,
+    logprobs: request.logprobs ?? true,
+    return_token_ids: request.returnTokenIds ?? true,
+    stream: false,
+  };
+}

@@ -1,0 +1,36 @@
+import { startFakeVllm } from '@differad/testing';
+import { createVllmControl } from '../control/vllm-control.js';
+import { defineInferenceContract } from './inference-contract.js';
+
+defineInferenceContract('fake vLLM (@differad/testing)', async () => {
+  const server = await startFakeVllm({ model: 'contract-model', tokensPerSecond: 50_000, prefillMsPerImage: 0, seed: 'contract' });
+  return { url: server.url, model: server.model, close: () => server.close() };
+});
+
+// The live suite is registered only when a server is named; otherwise the run says so.
+const liveUrl = process.env.DIFFERAD_LIVE_VLLM_URL;
+if (liveUrl) {
+  defineInferenceContract(
+    `live vLLM at ${liveUrl}`,
+    async () => {
+      let model = process.env.DIFFERAD_LIVE_VLLM_MODEL;
+      if (!model) {
+        const control = createVllmControl({ url: liveUrl, timeoutMs: 30_000 });
+        try {
+          model = (await control.listModels())[0]?.id;
+        } finally {
+          await control.close();
+        }
+      }
+      if (!model) throw new Error(`${liveUrl}/v1/models lists no model`);
+      // Not ours to stop.
+      return { url: liveUrl, model, close: async () => {} };
+    },
+    { timeoutMs: 180_000 },
+  );
+} else {
+  console.warn(
+    '\n*** live vLLM contract NOT run: set DIFFERAD_LIVE_VLLM_URL=http://host:8000 ' +
+      '(and optionally DIFFERAD_LIVE_VLLM_MODEL) to run the same contract against a real server ***\n',
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * The inference port's contract: what differad relies on from an
+ * OpenAI-compatible vLLM server, checked through the real fleet client. Run
+ * against the fake (always) and a live vLLM (when DIFFERAD_LIVE_VLLM_URL is
+ * set), so the fake cannot drift from the real thing.
+ */
+import { isDifferadError } from '@differad/core';
+import { createPngDataUrl } from '@differad/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CompletionRequest } from '../chat/chat-request.js';
+import { createVllmControl, type VllmControl } from '../control/vllm-control.js';
+import { createFleet, type Fleet } from '../fleet/fleet.js';
+import { readVllmLoad } from '../metrics/prometheus.js';
+
+/** A server under test. */
+export interface ContractServer {
+  readonly url: string;
+  readonly model: string;
+  close(): Promise<void>;
+}
+
+/** Settings for slow (GPU) servers. */
+export interface ContractOptions {
+  /** Deadline per request and per test, ms. */
+  readonly timeoutMs: number;
+}
+
+/** A 64×64 reference and a target with a 12×12 patch: valid PNGs any vision model decodes. */
+export function createContractPair(): { referenceImage: string; targetImage: string } {
+  return {
+    referenceImage: createPngDataUrl({ width: 64, height: 64, color: [180, 180, 170] }),
+    targetImage: createPngDataUrl({ width: 64, height: 64, color: [180, 180, 170], patch: [20, 24, 32, 36], patchColor: [40, 30, 30] }),
+  };
+}
+
+/** Registers the contract tests for the server `factory` starts. */
+export function defineInferenceContract(name: string, factory: () => Promise<ContractServer>, options: ContractOptions = { timeoutMs: 10_000 }): void {
+  describe(`inference contract: ${name}`, { timeout: options.timeoutMs }, () => {
+    let server: ContractServer;
+    let fleet: Fleet;
+    let control: VllmControl;
+    const pair = createContractPair();
+    const request = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({
+      ...pair,
+      system: 'Answer with <think>…</think><answer>(x1,y1),(x2,y2)</answer>.',
+      prompt: 'Compare the target with the reference and box the anomaly.',
+      n: 2,
+      seed: 11,
+      sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 48 },
+      ...over,
+    });
+
+    beforeAll(async () => {
+      server = await factory();
+      fleet = createFleet({ servers: [server.url], model: server.model, timeoutMs: options.timeoutMs, maxAttempts: 1, metricsIntervalMs: 0 });
+      control = createVllmControl({ url: server.url, timeoutMs: options.timeoutMs });
+      await fleet.start();
+    }, options.timeoutMs);
+
+    afterAll(async () => {
+      await fleet?.close();
+      await control?.close();
+      await server?.close();
+    });
+
+    it('is healthy and lists the served model', async () => {
+      expect(fleet.stats().servers[0]!.ejected).toBe(false);
+      const models = await control.listModels();
+      expect(models.map((m) => m.id)).toContain(server.model);
+    });
+
+    it('publishes the vLLM load gauges on /metrics', async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const load = readVllmLoad(text, server.model);
+      expect(load).toBeDefined();
+      expect(load!.running).toBeGreaterThanOrEqual(0);
+      expect(load!.waiting).toBeGreaterThanOrEqual(0);
+    });
+
+    it('returns n completions with token ids, one log-prob per token and the prompt token ids', async () => {
+      const result = await fleet.complete(request({ n: 3 }));
+      expect(result.completions.map((c) => c.index)).toEqual([0, 1, 2]);
+      expect(result.promptTokenIds!.length).toBeGreaterThan(0);
+      for (const c of result.completions) {
+        expect(['stop', 'length']).toContain(c.finishReason);
+        expect(c.tokenIds!.length).toBeGreaterThan(0);
+        expect(c.logprobs).toHaveLength(c.tokenIds!.length);
+        for (const lp of c.logprobs!) expect(lp).toBeLessThanOrEqual(0);
+      }
+      expect(result.usage!.completionTokens).toBe(result.completions.reduce((a, c) => a + c.tokenIds!.length, 0));
+    });
+
+    it('stops at max_tokens with finish_reason "length"', async () => {
+      const result = await fleet.complete(request({ n: 1, sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 3 } }));
+      const [c] = result.completions;
+      expect(c!.tokenIds!.length).toBeLessThanOrEqual(3);
+      if (c!.tokenIds!.length === 3) expect(c!.finishReason).toBe('length');
+    });
+
+    it('rejects an unknown model with 404, not retried', async () => {
+      const other = createFleet({ servers: [server.url], model: `${server.model}-missing`, timeoutMs: options.timeoutMs, metricsIntervalMs: 0 });
+      try {
+        const error = await other.complete(request({ n: 1 })).catch((e: unknown) => e);
+        expect(isDifferadError(error, 'INFERENCE_HTTP_ERROR')).toBe(true);
+        expect((error as { details: { status: number } }).details.status).toBe(404);
+        expect(other.stats().servers[0]).toMatchObject({ completed: 0, failures: 1, consecutiveFailures: 0, ejected: false });
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('rejects a request with a mistyped field with 400', async () => {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: server.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 'many' }),
+      });
+      expect(res.status).toBe(400);
+      await res.body?.cancel();
+    });
+  });
+}

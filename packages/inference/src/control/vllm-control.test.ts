@@ -1,0 +1,66 @@
+import { createServer } from 'node:http';
+import { createPngDataUrl, type FakeVllmServer, startFakeVllm } from '@differad/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFleet } from '../fleet/fleet.js';
+import { createVllmControl, type VllmControl } from './vllm-control.js';
+
+let server: FakeVllmServer | undefined;
+let control: VllmControl | undefined;
+afterEach(async () => {
+  await control?.close();
+  await server?.close();
+  control = server = undefined;
+});
+
+const image = createPngDataUrl({ width: 8, height: 8, color: [1, 2, 3] });
+
+describe('vLLM control endpoints', () => {
+  it('lists models, pauses, resumes and runs a weight update that completions report', async () => {
+    server = await startFakeVllm({ model: 'm', tokensPerSecond: 20_000 });
+    control = createVllmControl({ url: `${server.url}/v1/`, timeoutMs: 2_000 });
+    expect(control.url).toBe(server.url);
+    expect(await control.listModels()).toEqual([{ id: 'm', maxModelLen: 8192 }]);
+
+    const fleet = createFleet({ servers: [server.url], model: 'm', metricsIntervalMs: 0 });
+    try {
+      await control.pause({ mode: 'keep' });
+      expect(await control.isPaused()).toBe(true);
+      const queued = server.next('request');
+      const pending = fleet.complete({ referenceImage: image, targetImage: image, prompt: 'p', n: 2, seed: 1, sampling: { temperature: 1, topP: 1, topK: -1, maxTokens: 16 } });
+      await queued;
+      expect(server.stats()).toMatchObject({ waiting: 2, running: 0 });
+
+      await control.initWeightTransferEngine({ backend: 'nccl', master_address: '127.0.0.1' });
+      await control.startWeightUpdate();
+      await control.updateWeights({ names: ['w'], dtype_names: ['bfloat16'], shapes: [[1]] });
+      await control.finishWeightUpdate();
+      await control.resetPrefixCache();
+      await control.resume();
+      const result = await pending;
+      expect(result.weightVersion).toBe(1);
+      expect(await control.isPaused()).toBe(false);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('maps a refused weight update to INFERENCE_HTTP_ERROR', async () => {
+    server = await startFakeVllm({ model: 'm' });
+    control = createVllmControl({ url: server.url, timeoutMs: 2_000 });
+    await expect(control.updateWeights({})).rejects.toMatchObject({ code: 'INFERENCE_HTTP_ERROR', details: { status: 400 } });
+  });
+
+  it('gives up at the deadline with INFERENCE_TIMEOUT', async () => {
+    // A server that accepts and never answers stands in for a stuck control call.
+    const stuck = createServer(() => {});
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+    const port = (stuck.address() as { port: number }).port;
+    control = createVllmControl({ url: `http://127.0.0.1:${port}`, timeoutMs: 50 });
+    try {
+      await expect(control.resume()).rejects.toMatchObject({ code: 'INFERENCE_TIMEOUT' });
+    } finally {
+      stuck.closeAllConnections();
+      stuck.close();
+    }
+  });
+});

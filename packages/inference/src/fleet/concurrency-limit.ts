@@ -1,0 +1,142 @@
+/** Settings of the adaptive per-server concurrency limit, in sequences (a request with n choices is n). */
+export interface ConcurrencyLimitOptions {
+  /** Starting limit (default 16). */
+  readonly initial: number;
+  readonly min: number;
+  readonly max: number;
+  /** A per-token latency above `tolerance × baseline` counts as queueing (default 1.5). */
+  readonly tolerance: number;
+  /** The smallest cut on queueing: the limit is multiplied by at most this (default 0.9). */
+  readonly backoff: number;
+  /** Multiplicative decrease on a failure or timeout (default 0.5). */
+  readonly failureBackoff: number;
+  /** Samples in the windowed minimum that is the baseline (default 200). */
+  readonly baselineWindow: number;
+  /** When the server reports waiting requests, the limit is capped at `running × (1 + queueHeadroom)` (default 0). */
+  readonly queueHeadroom: number;
+}
+
+/** Defaults of {@link ConcurrencyLimitOptions}. */
+export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
+  initial: 16,
+  min: 1,
+  max: 1024,
+  tolerance: 1.5,
+  backoff: 0.9,
+  failureBackoff: 0.5,
+  baselineWindow: 200,
+  queueHeadroom: 0,
+};
+
+/** One finished request as the limit sees it. */
+export interface LimitSample {
+  /** Sequences of the request (its n). */
+  readonly work: number;
+  readonly latencyMs: number;
+  /** Tokens of its longest completion: decode time scales with it, so latency is compared per token. */
+  readonly tokens: number;
+  /** The server's outstanding work when the request was sent, itself included. */
+  readonly outstanding: number;
+  readonly now: number;
+}
+
+/**
+ * AIMD on latency with a gradient-sized decrease, per server. The signal is
+ * latency per generated token of a request's longest completion, compared
+ * with its windowed minimum (the baseline: the server's speed with no queue).
+ *
+ * - At or below `tolerance × baseline` the server is not queueing: the limit
+ *   grows by the request's work while in slow start (doubling every round
+ *   trip), then by `work² / limit` (about one request per round trip). It only
+ *   grows when the limit was in use (outstanding ≥ half the limit), so a
+ *   lightly used server does not inflate it.
+ * - Above it, requests are waiting in the server's queue: slow start ends and
+ *   the limit is multiplied by `tolerance × baseline / latency`, clamped to
+ *   [0.5, backoff] — the further past the tolerance, the larger the cut.
+ *   Once per window, as TCP reacts to losses: only a request sent after the
+ *   last cut can cut again, so replies queued under the old limit count once.
+ * - A failure or timeout multiplies it by `failureBackoff` (same rule).
+ * - Where `/metrics` is scraped, the gauges act sooner than latency can (a
+ *   queued request shows its latency only when it returns): a scrape with
+ *   waiting requests ends slow start and caps the limit at the running count
+ *   times `1 + queueHeadroom` (a cut, for the once-per-window rule). This
+ *   stops slow start from overshooting to several times the batch size.
+ *
+ * The limit settles near the server's batch size: additive increase probes
+ * about one request past it, and the latency of the parked request or the
+ * next scrape cuts it back. With `queueHeadroom` 0 the backlog waits in the
+ * fleet's queue, where any server that frees a slot can take it, rather than
+ * in one server's queue.
+ */
+export class ConcurrencyLimit {
+  private current: number;
+  private slowStart = true;
+  private lastDecrease = Number.NEGATIVE_INFINITY;
+  private readonly window: number[] = [];
+  private cursor = 0;
+
+  constructor(private readonly options: ConcurrencyLimitOptions = DEFAULT_CONCURRENCY_LIMIT) {
+    this.current = options.initial;
+  }
+
+  /** The limit in sequences (fractional internally; compare with `<=`). */
+  get limit(): number {
+    return this.current;
+  }
+
+  /** The per-token latency of an unqueued request, or undefined before the first sample. */
+  get baseline(): number | undefined {
+    return this.window.length === 0 ? undefined : Math.min(...this.window);
+  }
+
+  /** Feeds a success. */
+  onSuccess(sample: LimitSample): void {
+    const perToken = sample.latencyMs / Math.max(1, sample.tokens);
+    if (this.window.length < this.options.baselineWindow) this.window.push(perToken);
+    else this.window[this.cursor] = perToken;
+    this.cursor = (this.cursor + 1) % this.options.baselineWindow;
+    const baseline = this.baseline ?? perToken;
+    const allowed = this.options.tolerance * baseline;
+    if (perToken <= allowed) {
+      if (sample.outstanding * 2 < this.current) return;
+      this.current += this.slowStart ? sample.work : (sample.work * sample.work) / this.current;
+      this.current = Math.min(this.options.max, this.current);
+      return;
+    }
+    this.slowStart = false;
+    this.decrease(Math.max(0.5, Math.min(this.options.backoff, allowed / perToken)), sample.now - sample.latencyMs, sample.now);
+  }
+
+  /** Feeds a failure or timeout of a request sent at `sentAt`. */
+  onFailure(sentAt: number, now: number): void {
+    this.slowStart = false;
+    this.decrease(this.options.failureBackoff, sentAt, now);
+  }
+
+  /** Feeds a scrape of the server's gauges (running and waiting sequences, all clients). */
+  onServerGauges(running: number, waiting: number, now: number): void {
+    if (waiting === 0) return;
+    this.slowStart = false;
+    const cap = Math.max(this.options.min, running * (1 + this.options.queueHeadroom));
+    if (this.current <= cap) return;
+    this.current = cap;
+    // A cap is a cut: replies queued under the old limit must not cut again.
+    this.lastDecrease = now;
+  }
+
+  /** Back to the initial limit and slow start (a server probed back in); the baseline is forgotten. */
+  reset(initial = this.options.initial): void {
+    this.current = Math.max(this.options.min, Math.min(this.options.max, initial));
+    this.slowStart = true;
+    this.lastDecrease = Number.NEGATIVE_INFINITY;
+    this.window.length = 0;
+    this.cursor = 0;
+  }
+
+  /** Cuts once per window: a request sent before the last cut reflects the old limit, so it cannot cut again. */
+  private decrease(factor: number, sentAt: number, now: number): void {
+    if (sentAt <= this.lastDecrease) return;
+    this.lastDecrease = now;
+    this.current = Math.max(this.options.min, this.current * factor);
+  }
+}

@@ -1,0 +1,151 @@
+import type { ServerConnection } from '../http/server-connection.js';
+import type { VllmLoad } from '../metrics/prometheus.js';
+import { ConcurrencyLimit, type ConcurrencyLimitOptions } from './concurrency-limit.js';
+
+/** What `stats()` reports per server. */
+export interface ServerStats {
+  readonly url: string;
+  /** Sequences this client has in flight there. */
+  readonly inFlight: number;
+  readonly inFlightRequests: number;
+  readonly completed: number;
+  readonly failures: number;
+  readonly consecutiveFailures: number;
+  readonly ejected: boolean;
+  /** Latency EWMA of successful requests, ms (null before the first). */
+  readonly latencyEwmaMs: number | null;
+  /** The adaptive limit, sequences. */
+  readonly concurrencyLimit: number;
+  /** Running + waiting sequences at the last scrape of `/metrics` (null when unknown or stale). */
+  readonly serverQueue: number | null;
+  /** Outstanding work the router uses for this server. */
+  readonly load: number;
+}
+
+const EWMA_WEIGHT = 0.2;
+
+/**
+ * One server's state in the fleet. Outstanding work is this client's in-flight
+ * sequences plus other clients' work, estimated from the last fresh scrape as
+ * `running + waiting − (our in-flight at the scrape)`, never below zero.
+ */
+export class FleetServer {
+  readonly limiter: ConcurrencyLimit;
+  inFlight = 0;
+  inFlightRequests = 0;
+  completed = 0;
+  failures = 0;
+  consecutiveFailures = 0;
+  ejected = false;
+  /** Ejections since the last success; sets the probe backoff. */
+  ejections = 0;
+  latencyEwma: number | undefined;
+  /** False once `/metrics` proved to have no vLLM gauges. */
+  metricsSupported = true;
+  cancelProbe: (() => void) | undefined;
+  private external = 0;
+  private serverQueue: number | undefined;
+  private scrapedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly connection: ServerConnection,
+    readonly index: number,
+    limit: ConcurrencyLimitOptions,
+  ) {
+    this.limiter = new ConcurrencyLimit(limit);
+  }
+
+  get url(): string {
+    return this.connection.url;
+  }
+
+  /** Outstanding work at `now`; gauges older than `maxAgeMs` are ignored. */
+  load(now: number, maxAgeMs: number): number {
+    return this.inFlight + (now - this.scrapedAt <= maxAgeMs ? this.external : 0);
+  }
+
+  /** Records a scrape (undefined when it failed); `ours` = the most this client had in flight during it. */
+  recordGauges(load: VllmLoad | undefined, ours: number, now: number): void {
+    const queue = load && load.running + load.waiting;
+    if (load) this.limiter.onServerGauges(load.running, load.waiting, now);
+    this.serverQueue = queue;
+    this.external = queue === undefined ? 0 : Math.max(0, queue - ours);
+    this.scrapedAt = queue === undefined ? Number.NEGATIVE_INFINITY : now;
+  }
+
+  reserve(work: number): void {
+    this.inFlight += work;
+    this.inFlightRequests += 1;
+  }
+
+  release(work: number): void {
+    this.inFlight -= work;
+    this.inFlightRequests -= 1;
+  }
+
+  /** A success: feeds the limit and the EWMA, clears the failure streak. */
+  recordSuccess(sample: { work: number; latencyMs: number; tokens: number; outstanding: number; now: number }): void {
+    this.completed += 1;
+    this.consecutiveFailures = 0;
+    this.ejections = 0;
+    this.latencyEwma = this.latencyEwma === undefined ? sample.latencyMs : this.latencyEwma + EWMA_WEIGHT * (sample.latencyMs - this.latencyEwma);
+    this.limiter.onSuccess(sample);
+  }
+
+  /** A failure that says something about the server (5xx, timeout, lost connection) of a request sent at `sentAt`. */
+  recordFailure(sentAt: number, now: number): void {
+    this.failures += 1;
+    this.consecutiveFailures += 1;
+    this.limiter.onFailure(sentAt, now);
+  }
+
+  stats(now: number, maxAgeMs: number): ServerStats {
+    const fresh = now - this.scrapedAt <= maxAgeMs;
+    return {
+      url: this.url,
+      inFlight: this.inFlight,
+      inFlightRequests: this.inFlightRequests,
+      completed: this.completed,
+      failures: this.failures,
+      consecutiveFailures: this.consecutiveFailures,
+      ejected: this.ejected,
+      latencyEwmaMs: this.latencyEwma ?? null,
+      concurrencyLimit: this.limiter.limit,
+      serverQueue: fresh && this.serverQueue !== undefined ? this.serverQueue : null,
+      load: this.load(now, maxAgeMs),
+    };
+  }
+}
+
+/**
+ * Least outstanding work relative to the server's limit, among live servers
+ * not in `exclude` (all live ones when that leaves none). A server takes a
+ * request while `load + work ≤ limit`, or when this client has nothing in
+ * flight there (so a request larger than the limit still runs). Ties go
+ * round-robin from `start`. Undefined when every candidate is full.
+ */
+export function pickServer(
+  servers: readonly FleetServer[],
+  work: number,
+  exclude: ReadonlySet<FleetServer>,
+  now: number,
+  maxAgeMs: number,
+  start: number,
+): FleetServer | undefined {
+  const live = servers.filter((s) => !s.ejected);
+  const preferred = live.filter((s) => !exclude.has(s));
+  const candidates = preferred.length > 0 ? preferred : live;
+  let best: FleetServer | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < candidates.length; k++) {
+    const s = candidates[(start + k) % candidates.length]!;
+    const load = s.load(now, maxAgeMs);
+    if (s.inFlight > 0 && load + work > s.limiter.limit) continue;
+    const score = load / s.limiter.limit;
+    if (score < bestScore) {
+      best = s;
+      bestScore = score;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,233 @@
+import { createRng, DifferadError, isDifferadError } from '@differad/core';
+import { z } from 'zod';
+import { type CompletionRequest, toChatRequestBody } from '../chat/chat-request.js';
+import { type ParsedChoice, parseChatResponse } from '../chat/chat-response.js';
+import { toBadResponseError, toUnavailableError } from '../http/http-errors.js';
+import { createServerConnection, type HttpReply } from '../http/server-connection.js';
+import { delay, systemClock } from '../time/clock.js';
+import { computeBackoffMs } from './backoff.js';
+import { createFleetHealth, toGaugeMaxAge } from './fleet-health.js';
+import { type FleetEvent, type FleetOptions, FleetSettingsSchema } from './fleet-options.js';
+import { FleetServer, pickServer, type ServerStats } from './fleet-server.js';
+
+/** One completion as differad keeps it. */
+export interface Completion extends ParsedChoice {
+  /** The server that produced it. */
+  readonly server: string;
+  /** Latency of the request that produced it, ms. */
+  readonly latencyMs: number;
+}
+
+/** The `n` completions of one request. */
+export interface CompletionResult {
+  readonly requestId: string;
+  readonly server: string;
+  readonly latencyMs: number;
+  /** Attempts it took, the successful one included. */
+  readonly attempts: number;
+  /** The prompt as the server tokenized it (null unless token ids were requested). */
+  readonly promptTokenIds: readonly number[] | null;
+  /** Ordered by choice index. */
+  readonly completions: readonly Completion[];
+  readonly usage: { readonly promptTokens: number; readonly completionTokens: number } | null;
+  /** The server's `x-weight-version` header, when it sends one (the fake does). */
+  readonly weightVersion: number | null;
+}
+
+/** Per-server figures and the number of requests waiting for capacity. */
+export interface FleetStats {
+  readonly servers: readonly ServerStats[];
+  readonly queued: number;
+}
+
+/** A client for N OpenAI-compatible servers (see {@link createFleet}). */
+export interface Fleet {
+  /** Probes every server's `/health` (failing ones start ejected), scrapes load once, then keeps scraping. */
+  start(): Promise<void>;
+  /** Sends one request to the least loaded server, retrying elsewhere on failure. */
+  complete(request: CompletionRequest): Promise<CompletionResult>;
+  /** Probes ejected servers and scrapes load now, instead of waiting for the timers. */
+  refresh(): Promise<void>;
+  stats(): FleetStats;
+  /** Stops timers, rejects queued requests, destroys connections (in-flight requests fail). */
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  readonly work: number;
+  readonly exclude: ReadonlySet<FleetServer>;
+  readonly resolve: (server: FleetServer) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const header = (reply: HttpReply, name: string): number | null => {
+  const raw = reply.headers[name];
+  const v = Number(Array.isArray(raw) ? raw[0] : raw);
+  return raw === undefined || !Number.isFinite(v) ? null : v;
+};
+
+/**
+ * Creates a fleet client. Routing: each request (its `n` sequences of work)
+ * waits in one FIFO queue until a live server has room under its adaptive
+ * concurrency limit, then goes to the one with the least outstanding work
+ * relative to that limit. Every attempt has a deadline; a 5xx, 408, 429,
+ * timeout or lost connection sends the whole request to another server after
+ * an exponential backoff with jitter, up to `maxAttempts`; a 4xx or a bad
+ * response is thrown at once. Options are validated here (INFERENCE_CONFIG_INVALID).
+ */
+export function createFleet(options: FleetOptions): Fleet {
+  const { clock = systemClock, rng, onEvent, ...rest } = options;
+  const parsed = FleetSettingsSchema.safeParse(rest);
+  if (!parsed.success) throw new DifferadError('INFERENCE_CONFIG_INVALID', `invalid fleet options:\n${z.prettifyError(parsed.error)}`);
+  const settings = parsed.data;
+  const random = rng ?? createRng(`fleet:${Date.now()}`);
+  const emit = (event: FleetEvent) => onEvent?.(event);
+  const servers = settings.servers.map(
+    (url, k) => new FleetServer(createServerConnection(url, { clock, connections: settings.connectionsPerServer }), k, settings.concurrency),
+  );
+  const maxAge = toGaugeMaxAge(settings);
+  const queue: Waiter[] = [];
+  let closed = false;
+  let started = false;
+  let cursor = 0;
+  let counter = 0;
+  const health = createFleetHealth({ servers, settings, clock, emit, changed: () => pump() });
+
+  function pump(): void {
+    while (queue.length > 0) {
+      if (closed || servers.every((s) => s.ejected)) {
+        const error = toUnavailableError(closed ? 'the fleet is closed' : `no healthy server: all ${servers.length} are ejected`, { requestId: '(queued)' });
+        for (const w of queue.splice(0)) w.reject(error);
+        return;
+      }
+      const head = queue[0]!;
+      const server = pickServer(servers, head.work, head.exclude, clock.now(), maxAge, cursor++);
+      if (!server) return;
+      queue.shift();
+      server.reserve(head.work);
+      head.resolve(server);
+    }
+  }
+
+  function acquire(work: number, exclude: ReadonlySet<FleetServer>, retry: boolean, requestId: string, signal?: AbortSignal): Promise<FleetServer> {
+    if (closed) return Promise.reject(toUnavailableError('the fleet is closed', { requestId }));
+    if (servers.every((s) => s.ejected)) return Promise.reject(toUnavailableError(`no healthy server: all ${servers.length} are ejected`, { requestId }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const at = queue.indexOf(waiter);
+        if (at >= 0) queue.splice(at, 1);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        work,
+        exclude,
+        resolve: (s) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // A retry goes to the front: it has waited once already.
+      if (retry) queue.unshift(waiter);
+      else queue.push(waiter);
+      pump();
+    });
+  }
+
+  async function attemptOn(server: FleetServer, request: CompletionRequest, requestId: string, attempts: number): Promise<CompletionResult> {
+    const body = toChatRequestBody(settings.model, request);
+    const outstanding = server.load(clock.now(), maxAge);
+    const t0 = clock.now();
+    const { reply, json } = await server.connection.callJson({
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body,
+      timeoutMs: request.timeoutMs ?? settings.timeoutMs,
+      requestId,
+      signal: request.signal,
+    });
+    const latencyMs = clock.now() - t0;
+    const parsed = parseChatResponse(json, { n: request.n, logprobs: body.logprobs, tokenIds: body.return_token_ids });
+    if (parsed.kind === 'invalid') throw toBadResponseError(parsed.field, parsed.message, { server: server.url, requestId });
+    const tokens = Math.max(
+      0,
+      ...parsed.choices.map((c) => c.tokenIds?.length ?? c.logprobs?.length ?? Math.ceil((parsed.usage?.completionTokens ?? c.text.length / 4) / request.n)),
+    );
+    server.recordSuccess({ work: request.n, latencyMs, tokens, outstanding, now: clock.now() });
+    return {
+      requestId,
+      server: server.url,
+      latencyMs,
+      attempts,
+      promptTokenIds: parsed.promptTokenIds,
+      completions: parsed.choices.map((c) => ({ ...c, server: server.url, latencyMs })),
+      usage: parsed.usage,
+      weightVersion: header(reply, 'x-weight-version'),
+    };
+  }
+
+  async function complete(request: CompletionRequest): Promise<CompletionResult> {
+    const requestId = request.requestId ?? `req-${++counter}`;
+    const tried = new Set<FleetServer>();
+    let last: DifferadError | undefined;
+    for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+      let server: FleetServer;
+      try {
+        server = await acquire(request.n, tried, attempt > 1, requestId, request.signal);
+      } catch (error) {
+        throw last && isDifferadError(error) ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last) : error;
+      }
+      const sentAt = clock.now();
+      try {
+        return await attemptOn(server, request, requestId, attempt);
+      } catch (error) {
+        if (request.signal?.aborted || !isDifferadError(error)) throw error;
+        if (!error.retryable) {
+          server.failures += 1;
+          throw error;
+        }
+        last = error;
+        server.recordFailure(sentAt, clock.now());
+        health.afterFailure(server);
+        tried.add(server);
+      } finally {
+        server.release(request.n);
+        pump();
+      }
+      if (attempt < settings.maxAttempts) {
+        const delayMs = computeBackoffMs(attempt, settings, random);
+        emit({ type: 'retry', server: server.url, requestId, attempt, error: last, delayMs });
+        await delay(clock, delayMs, request.signal);
+      }
+    }
+    throw toUnavailableError(`request ${requestId}: all ${settings.maxAttempts} attempts failed; last: ${last?.message}`, { requestId, server: last?.details.server as string | undefined }, last);
+  }
+
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      await health.probeAll();
+      await health.scrapeAll();
+      health.startScraping();
+    },
+    complete,
+    async refresh() {
+      await health.probeEjected();
+      await health.scrapeAll();
+    },
+    stats: () => ({ servers: servers.map((s) => s.stats(clock.now(), maxAge)), queued: queue.length }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      health.stop();
+      pump();
+      await Promise.all(servers.map((s) => s.connection.close()));
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPngDataUrl } from '../images/png-data-url.js';
+import { createBoxLookup } from './answer-policy.js';
+import type { FakeVllmOptions } from './fake-options.js';
+import { FakeVllmServer } from './fake-vllm-server.js';
+
+const reference = createPngDataUrl({ width: 8, height: 8, color: [5, 5, 5] });
+const target = createPngDataUrl({ width: 8, height: 8, color: [5, 5, 5], patch: [2, 2, 4, 4] });
+const chat = (over: Record<string, unknown> = {}) => ({
+  model: 'm',
+  messages: [
+    { role: 'system', content: 'sys' },
+    {
+      role: 'user',
+      content: [
+        { type: 'image_url', image_url: { url: reference } },
+        { type: 'image_url', image_url: { url: target } },
+        { type: 'text', text: 'Box the anomaly.' },
+      ],
+    },
+  ],
+  n: 2,
+  temperature: 0.9,
+  top_p: 1,
+  top_k: -1,
+  max_tokens: 64,
+  seed: 3,
+  logprobs: true,
+  return_token_ids: true,
+  ...over,
+});
+
+let server: FakeVllmServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(options: FakeVllmOptions = {}): Promise<FakeVllmServer> {
+  server = await FakeVllmServer.start({ model: 'm', tokensPerSecond: 20_000, ...options });
+  return server;
+}
+
+async function post(path: string, body: unknown, signal?: AbortSignal) {
+  const res = await fetch(`${server!.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> & { choices: { message: { content: string } }[] } };
+}
+
+describe('fake vLLM: requests', () => {
+  it('binds 127.0.0.1 on a free port and answers /health and /v1/models', async () => {
+    const s = await start();
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.port).toBeGreaterThan(0);
+    expect((await fetch(`${s.url}/health`)).status).toBe(200);
+    expect(await (await fetch(`${s.url}/v1/models`)).json()).toMatchObject({ data: [{ id: 'm' }] });
+  });
+
+  it('answers exactly the ground truth with the exact policy, deterministically per seed', async () => {
+    await start({ policy: 'exact', lookup: createBoxLookup([{ targetImage: target, box: [10, 20, 30, 40] }]) });
+    const { status, json, headers } = await post('/v1/chat/completions', chat());
+    expect(status).toBe(200);
+    expect(headers.get('x-weight-version')).toBe('0');
+    expect(json.choices.map((c) => c.message.content)).toEqual([
+      '<think>The target differs from the reference in one region.</think><answer>(10,20),(30,40)</answer>',
+      '<think>The target differs from the reference in one region.</think><answer>(10,20),(30,40)</answer>',
+    ]);
+    expect(json.prompt_token_ids).toEqual(expect.arrayContaining([151_655]));
+    const again = await post('/v1/chat/completions', chat());
+    expect(again.json.choices).toEqual(json.choices);
+  });
+
+  it('cuts at max_tokens with finish_reason length and counts usage', async () => {
+    await start({ policy: 'noisy' });
+    const { json } = await post('/v1/chat/completions', chat({ n: 1, max_tokens: 5 }));
+    expect(json).toMatchObject({ choices: [{ finish_reason: 'length' }], usage: { completion_tokens: 5 } });
+    expect((json.choices[0] as unknown as { token_ids: number[] }).token_ids).toHaveLength(5);
+  });
+
+  it.each([
+    ['an unknown model', chat({ model: 'other' }), 404, 'The model `other` does not exist.'],
+    ['a mistyped field', chat({ max_tokens: 'many' }), 400, 'max_tokens'],
+    ['an http image URL', chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }] }), 400, 'data:image'],
+    ['top_logprobs without logprobs', chat({ logprobs: false, top_logprobs: 2 }), 400, '`logprobs` must be set to true'],
+    ['streaming', chat({ stream: true }), 400, 'streaming is not supported'],
+  ])('rejects %s like vLLM', async (_name, body, status, message) => {
+    await start();
+    const res = await post('/v1/chat/completions', body);
+    expect(res.status).toBe(status);
+    expect(JSON.stringify(res.json)).toContain(message);
+  });
+
+  it('can insist on explicit sampling parameters', async () => {
+    await start({ requireExplicitSampling: true });
+    const res = await post('/v1/chat/completions', chat({ top_k: undefined }));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.json)).toContain('top_k');
+  });
+});
+
+describe('fake vLLM: capacity, pause and weights', () => {
+  it('queues requests beyond its slots and reports them in /metrics', async () => {
+    const s = await start({ slots: 2, tokensPerSecond: 1 });
+    const controller = new AbortController();
+    const arrived = new Promise<void>((resolve) => {
+      let k = 0;
+      s.on('request', () => ++k === 2 && resolve());
+    });
+    const pending = [1, 2].map(() => post('/v1/chat/completions', chat(), controller.signal).catch(() => undefined));
+    await arrived;
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain('vllm:num_requests_running{model_name="m"} 2.0');
+    expect(metrics).toContain('vllm:num_requests_waiting{model_name="m"} 2.0');
+    // A client that gives up frees its slots, running or waiting.
+    const freed = new Promise<void>((resolve) => {
+      let k = 0;
+      s.on('done', () => ++k === 2 && resolve());
+    });
+    controller.abort();
+    await Promise.all(pending);
+    await freed;
+    expect(s.stats()).toMatchObject({ aborted: 2, running: 0, waiting: 0 });
+  });
+
+  it('holds new requests while paused and reports the bumped weight version after an update', async () => {
+    const s = await start();
+    await post('/pause?mode=keep', {});
+    const queued = s.next('request');
+    const pending = post('/v1/chat/completions', chat());
+    await queued;
+    expect(s.stats()).toMatchObject({ paused: true, waiting: 2 });
+    expect((await post('/update_weights', { update_info: {} })).status).toBe(400);
+    await post('/init_weight_transfer_engine', { init_info: { backend: 'nccl' } });
+    expect((await post('/update_weights', { update_info: { names: [] } })).json).toEqual({ weight_version: 1 });
+    await post('/resume', {});
+    const { headers } = await pending;
+    expect(headers.get('x-weight-version')).toBe('1');
+  });
+});
+
+describe('fake vLLM: faults', () => {
+  it('injects HTTP 500, garbage text, malformed bodies and an unhealthy /health, changeable at runtime', async () => {
+    const s = await start({ faults: { errorRate: 1 } });
+    expect((await post('/v1/chat/completions', chat())).status).toBe(500);
+    s.setFaults({ errorRate: 0, garbageRate: 1 });
+    const garbage = await post('/v1/chat/completions', chat());
+    expect(garbage.json.choices.every((c) => !c.message.content.includes('<answer>'))).toBe(true);
+    s.setFaults({ garbageRate: 0, malformedRate: 1, unhealthy: true });
+    expect((await post('/v1/chat/completions', chat())).json.choices[0]).not.toHaveProperty('message');
+    expect((await fetch(`${s.url}/health`)).status).toBe(503);
+    expect(s.stats()).toMatchObject({ received: 3, errors: 1, completed: 2 });
+  });
+
+  it('dies mid-request by destroying the socket', async () => {
+    const s = await start({ faults: { dieRate: 1 } });
+    await expect(post('/v1/chat/completions', chat())).rejects.toThrow();
+    expect(s.stats().died).toBe(1);
+  });
+
+  it('hangs until the client gives up, and kill() drops everything at once', async () => {
+    const s = await start({ faults: { hangRate: 1 } });
+    const arrived = s.next('request');
+    const pending = post('/v1/chat/completions', chat()).then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await arrived;
+    s.kill();
+    expect(await pending).toBe('failed');
+    expect(s.stats().hung).toBe(1);
+    await expect(fetch(`${s.url}/health`)).rejects.toThrow();
+  });
+
+  it('takes latency from prefill per image plus tokens over the decode rate, scaled by the slow factor', async () => {
+    const s = await start({ tokensPerSecond: 100, prefillMsPerImage: 20, faults: { slowFactor: 2 } });
+    const t0 = performance.now();
+    const { json } = await post('/v1/chat/completions', chat({ n: 1, max_tokens: 5 }));
+    const elapsed = performance.now() - t0;
+    expect(json.usage).toMatchObject({ completion_tokens: 5 });
+    // (2 images × 20 ms + 5 tokens / 100 per s) × 2 = 180 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(175);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(s.stats().completed).toBe(1);
+  });
+});

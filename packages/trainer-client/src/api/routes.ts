@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+import {
+  CheckpointResponseSchema,
+  HealthResponseSchema,
+  LoadCheckpointRequestSchema,
+  OptimStepRequestSchema,
+  OptimStepResponseSchema,
+  SaveCheckpointRequestSchema,
+  SendWeightsRequestSchema,
+  SendWeightsResponseSchema,
+} from './control.js';
+import { ForwardBackwardRequestSchema, ForwardBackwardResponseSchema } from './forward-backward.js';
+
+/** One JSON route of the trainer API. */
+export interface TrainerRoute {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  /** Component name → schema; absent for GET. */
+  readonly request?: { readonly name: string; readonly schema: z.ZodType };
+  readonly response: { readonly name: string; readonly schema: z.ZodType };
+}
+
+/**
+ * The JSON routes of trainer API v1, in one table: the client, the CPU
+ * trainer's router and the OpenAPI document all read it. (`GET /metrics` is
+ * Prometheus text and has no schema.)
+ */
+export const TRAINER_ROUTES = {
+  health: {
+    method: 'GET',
+    path: '/v1/health',
+    operationId: 'health',
+    summary: 'Status, model, world size, run, last applied step and weight version.',
+    response: { name: 'HealthResponse', schema: HealthResponseSchema },
+  },
+  forwardBackward: {
+    method: 'POST',
+    path: '/v1/forward_backward',
+    operationId: 'forward_backward',
+    summary: 'Loss and gradient of one micro-batch, accumulated into the step; idempotent by (run, step, micro_batch).',
+    request: { name: 'ForwardBackwardRequest', schema: ForwardBackwardRequestSchema },
+    response: { name: 'ForwardBackwardResponse', schema: ForwardBackwardResponseSchema },
+  },
+  optimStep: {
+    method: 'POST',
+    path: '/v1/optim_step',
+    operationId: 'optim_step',
+    summary: 'Apply the accumulated gradient of a step once; idempotent by (run, step).',
+    request: { name: 'OptimStepRequest', schema: OptimStepRequestSchema },
+    response: { name: 'OptimStepResponse', schema: OptimStepResponseSchema },
+  },
+  saveCheckpoint: {
+    method: 'POST',
+    path: '/v1/checkpoints',
+    operationId: 'save_checkpoint',
+    summary: 'Save weights, optimizer state, run and step atomically.',
+    request: { name: 'SaveCheckpointRequest', schema: SaveCheckpointRequestSchema },
+    response: { name: 'CheckpointResponse', schema: CheckpointResponseSchema },
+  },
+  loadCheckpoint: {
+    method: 'POST',
+    path: '/v1/checkpoints/load',
+    operationId: 'load_checkpoint',
+    summary: 'Restore a checkpoint; pending micro-batches are dropped.',
+    request: { name: 'LoadCheckpointRequest', schema: LoadCheckpointRequestSchema },
+    response: { name: 'CheckpointResponse', schema: CheckpointResponseSchema },
+  },
+  sendWeights: {
+    method: 'POST',
+    path: '/v1/weights/send',
+    operationId: 'send_weights',
+    summary: 'The trainer\'s side of a weight sync (disk, nccl or lora).',
+    request: { name: 'SendWeightsRequest', schema: SendWeightsRequestSchema },
+    response: { name: 'SendWeightsResponse', schema: SendWeightsResponseSchema },
+  },
+} as const satisfies Record<string, TrainerRoute>;
+
+export type TrainerRouteName = keyof typeof TRAINER_ROUTES;
+
+/** The Prometheus metrics route. */
+export const METRICS_PATH = '/metrics';

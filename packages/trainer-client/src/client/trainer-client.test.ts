@@ -1,0 +1,130 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrainerClient, normalizeTrainerUrl } from './trainer-client.js';
+
+type Reply = (req: IncomingMessage, res: ServerResponse) => void;
+
+const HEALTH = { status: 'ok', api_version: 'v1', backend: 'stub', model: 'm', world_size: 1, run: null, step: null, weight_version: 0, pending: null };
+const json = (status: number, body: unknown): Reply => (_req, res) => {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+
+/** A stub trainer: one scripted reply per path; counts requests. */
+const routes = new Map<string, Reply>();
+let requests = 0;
+const server = createServer((req, res) => {
+  requests += 1;
+  req.resume();
+  (routes.get(req.url ?? '') ?? json(404, { error: { code: 'TRAINER_NOT_FOUND', message: 'no route' } }))(req, res);
+});
+let url = '';
+
+beforeAll(async () => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  server.close();
+  await once(server, 'close');
+});
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; retryable: boolean; details: Record<string, unknown> }> {
+  return promise.then(
+    () => expect.unreachable('the call succeeded'),
+    (e: unknown) => e as { code: string; retryable: boolean; details: Record<string, unknown> },
+  );
+}
+
+describe('createTrainerClient', () => {
+  it('returns validated replies and the metrics text', async () => {
+    routes.set('/v1/health', json(200, HEALTH));
+    routes.set('/metrics', (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('differad_trainer_weight_version 0\n'));
+    const client = createTrainerClient({ baseUrl: `${url}/v1/`, timeoutMs: 5_000 });
+    try {
+      expect(await client.health()).toEqual(HEALTH);
+      expect(await client.metrics()).toBe('differad_trainer_weight_version 0\n');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('names the field of a reply that breaks the schema, and says when it is not JSON', async () => {
+    const client = createTrainerClient({ baseUrl: url, timeoutMs: 5_000 });
+    try {
+      routes.set('/v1/health', json(200, { ...HEALTH, world_size: 0 }));
+      expect(await failure(client.health())).toMatchObject({ code: 'TRAINER_BAD_RESPONSE', details: { field: 'world_size' } });
+      routes.set('/v1/health', (_req, res) => res.writeHead(200).end('<html>'));
+      expect(await failure(client.health())).toMatchObject({ code: 'TRAINER_BAD_RESPONSE', details: { field: '' } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('maps 4xx to TRAINER_REJECTED with the error body and 5xx to a retryable TRAINER_HTTP_ERROR', async () => {
+    const client = createTrainerClient({ baseUrl: url, timeoutMs: 5_000 });
+    const body = { error: { code: 'TRAINER_STEP_INCOMPLETE', message: 'missing 1', details: { missing: [1] } } };
+    try {
+      routes.set('/v1/optim_step', json(409, body));
+      expect(await failure(client.optimStep({ run: 'r', step: 0, lr: 0.01 }))).toMatchObject({
+        code: 'TRAINER_REJECTED',
+        retryable: false,
+        details: { status: 409, error: body.error, path: '/v1/optim_step' },
+      });
+      routes.set('/v1/optim_step', (_req, res) => res.writeHead(502).end('bad gateway'));
+      expect(await failure(client.optimStep({ run: 'r', step: 0, lr: 0.01 }))).toMatchObject({ code: 'TRAINER_HTTP_ERROR', retryable: true, details: { status: 502, body: 'bad gateway' } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('validates a request before sending it', async () => {
+    const client = createTrainerClient({ baseUrl: url, timeoutMs: 5_000 });
+    const before = requests;
+    try {
+      const error = await failure(client.optimStep({ run: 'r', step: -1, lr: 0.01 }));
+      expect(error).toMatchObject({ code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'step' }] } });
+      expect(requests).toBe(before);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gives up at its deadline with TRAINER_TIMEOUT (a per-call deadline overrides the default)', async () => {
+    let arrived!: () => void;
+    const hung = new Promise<void>((resolve) => (arrived = resolve));
+    routes.set('/v1/health', () => arrived());
+    const client = createTrainerClient({ baseUrl: url, timeoutMs: 60_000 });
+    try {
+      const call = failure(client.health({ timeoutMs: 100 }));
+      await hung;
+      expect(await call).toMatchObject({ code: 'TRAINER_TIMEOUT', retryable: true });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports a refused connection as TRAINER_UNAVAILABLE', async () => {
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const port = (closed.address() as AddressInfo).port;
+    closed.close();
+    await once(closed, 'close');
+    const client = createTrainerClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
+    try {
+      expect(await failure(client.health())).toMatchObject({ code: 'TRAINER_UNAVAILABLE', retryable: true, details: { cause: 'ECONNREFUSED' } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('normalizes base URLs and refuses other schemes', () => {
+    expect(normalizeTrainerUrl('http://h:8200/v1/')).toBe('http://h:8200');
+    expect(normalizeTrainerUrl('http://h:8200/trainer/')).toBe('http://h:8200/trainer');
+    expect(() => normalizeTrainerUrl('ftp://h')).toThrow(TypeError);
+  });
+});
