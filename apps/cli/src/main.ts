@@ -6,7 +6,12 @@ import { registerScoreCommand } from './commands/score.js';
 import { registerFakeVllmCommand } from './commands/fake-vllm.js';
 import { registerDataCommand } from './commands/data.js';
 import { registerSynthCommand } from './commands/synth.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { registerTrainerCommand } from './commands/trainer.js';
+import { registerApiCommand } from './commands/api.js';
+import { registerPolicyCommand } from './commands/policy.js';
+import { registerEvalCommand } from './commands/eval.js';
 
 /** Builds the `differad` program with every command registered. */
 export function createProgram(io: CliIo): Command {
@@ -21,7 +26,12 @@ export function createProgram(io: CliIo): Command {
   registerDataCommand(program, io);
   registerExampleCommand(program, io);
   registerSynthCommand(program, io);
+  registerTrainCommand(program, io);
+  registerWorkerCommand(program, io);
   registerTrainerCommand(program, io);
+  registerApiCommand(program, io);
+  registerPolicyCommand(program, io);
+  registerEvalCommand(program, io);
   // Every command, nested ones too, reports through io and returns instead of exiting.
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

@@ -1,8 +1,7 @@
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicySchema } from '@differad/core';
+import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
 import {
   formatLoadMetrics,
   readRequestBody,
@@ -10,19 +9,18 @@ import {
   sendOpenAiError,
   ServedChatRequestSchema,
   SlotScheduler,
+  type SlotTicket,
   toChatInputs,
-  toPromptTokenIds,
-  toTokenPieces,
 } from '@differad/inference';
 import { z } from 'zod';
-import { answerPairRequest, decodeDataUrl } from './policy-engine.js';
+import { toChatCompletionBody } from './chat-answer.js';
+import { loadCpuPolicy } from './policy-file.js';
+import { answerPairRequest, computeAnomalyMap, decodeDataUrl } from './policy-engine.js';
 
 /** The model name the built-in policy serves. */
 export const CPU_POLICY_MODEL = 'differad-cpu';
 
-/** Parameters every CPU policy file must define: the detector reads them. */
-export const CPU_POLICY_PARAMS = ['threshold', 'blur', 'min_area'] as const;
-
+/** Options of {@link CpuPolicyServer.start}. */
 export interface CpuPolicyOptions {
   readonly host?: string;
   readonly port?: number;
@@ -35,49 +33,36 @@ export interface CpuPolicyOptions {
   readonly seed?: number;
 }
 
-/** Parses and checks a policy file's content: the schema plus the detector's three parameters. */
-export function parseCpuPolicy(value: unknown, source: string): GaussianPolicy {
-  const parsed = GaussianPolicySchema.safeParse(value);
-  if (!parsed.success) throw new DifferadError('POLICY_INVALID', `${source} is not a CPU policy:\n${z.prettifyError(parsed.error)}`);
-  const missing = CPU_POLICY_PARAMS.filter((k) => !(k in parsed.data.params));
-  if (missing.length > 0) throw new DifferadError('POLICY_INVALID', `${source} lacks the parameter(s) ${missing.join(', ')}`);
-  return parsed.data;
-}
+const DataUrl = z.string().regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'must be a data:image/...;base64 URL');
+const AnomalyMapRequestSchema = z.object({ reference: DataUrl, target: DataUrl });
 
-/** Reads a policy file (JSON, GaussianPolicySchema). */
-export async function loadCpuPolicy(path: string): Promise<GaussianPolicy> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new DifferadError('POLICY_INVALID', `cannot read policy file ${path}: ${(cause as Error).message}`, { cause });
-  }
-  try {
-    return parseCpuPolicy(JSON.parse(text), path);
-  } catch (error) {
-    if (error instanceof DifferadError) throw error;
-    throw new DifferadError('POLICY_INVALID', `policy file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
+/** A 400 for image problems (the client's input), a 500 otherwise. */
+function sendFailure(res: ServerResponse, error: unknown, param: string): void {
+  const status = error instanceof DifferadError && error.code.startsWith('IMAGE_') ? 400 : 500;
+  sendOpenAiError(res, status, (error as Error).message, status === 400 ? param : null);
 }
 
 /**
  * The built-in CPU policy behind an OpenAI-compatible API (model
  * `differad-cpu`): answers a paired-image chat request with n completions of
  * the reference-difference detector, its parameters sampled from a Gaussian
- * policy. Speaks vLLM's protocol: `/v1/chat/completions` (logprobs and token
- * ids), `/v1/models`, `/health`, `/metrics`, and the pause / update_weights /
- * resume calls through which training pushes new parameters (disk backend:
- * `update_info.path` names a policy file).
+ * policy. Speaks vLLM's protocol: `/v1/chat/completions` (logprobs, token
+ * ids, max_tokens), `/v1/models`, `/health`, `/metrics`, and the pause /
+ * update_weights / resume calls through which training pushes new parameters
+ * (disk backend: `update_info.path` names a policy file). As a non-LLM
+ * baseline it also serves `POST /v1/anomaly_map {reference, target}`.
  */
 export class CpuPolicyServer {
   private policy: GaussianPolicy;
   private readonly scheduler: SlotScheduler;
-  private readonly rng;
+  private readonly rng: Rng;
   private counter = 0;
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
 
   private constructor(
     private readonly server: Server,
+    /** The port the server listens on. */
     readonly port: number,
     host: string,
     private readonly model: string,
@@ -97,6 +82,7 @@ export class CpuPolicyServer {
     const host = options.host ?? '127.0.0.1';
     const server = createServer({ keepAliveTimeout: 60_000 });
     server.listen(options.port ?? 0, host);
+    // once() rejects when 'error' (EADDRINUSE, EACCES) comes first.
     await once(server, 'listening');
     return new CpuPolicyServer(server, (server.address() as AddressInfo).port, host, options.model ?? CPU_POLICY_MODEL, options);
   }
@@ -106,7 +92,14 @@ export class CpuPolicyServer {
     return this.policy;
   }
 
+  /** The served model name. */
+  get modelName(): string {
+    return this.model;
+  }
+
+  /** Stops listening and drops open connections. */
   async close(): Promise<void> {
+    if (!this.server.listening) return;
     const closing = once(this.server, 'close');
     this.server.close();
     this.server.closeAllConnections();
@@ -137,6 +130,8 @@ export class CpuPolicyServer {
     switch (route) {
       case 'POST /v1/chat/completions':
         return this.handleChat(body, res);
+      case 'POST /v1/anomaly_map':
+        return this.handleAnomalyMap(body, res);
       case 'POST /pause':
         this.scheduler.pause();
         return sendJson(res, 200, { status: 'paused' });
@@ -158,6 +153,14 @@ export class CpuPolicyServer {
     }
   }
 
+  /** Waits for `work` slots (none are given while paused); the ticket frees them. */
+  private admit(work: number): Promise<SlotTicket> {
+    return new Promise((resolve) => {
+      // The scheduler may admit inside enqueue(), before `ticket` is assigned: resolve a microtask later.
+      const ticket = this.scheduler.enqueue(work, () => queueMicrotask(() => resolve(ticket)));
+    });
+  }
+
   private async handleUpdate(body: unknown, res: ServerResponse): Promise<void> {
     const path = (body as { update_info?: { path?: unknown } } | null)?.update_info?.path;
     if (typeof path !== 'string' || path === '') return sendOpenAiError(res, 400, 'update_info.path must name a policy file', 'update_info.path');
@@ -167,6 +170,24 @@ export class CpuPolicyServer {
       return sendOpenAiError(res, 400, (error as Error).message, 'update_info.path');
     }
     sendJson(res, 200, { weight_version: this.policy.version });
+  }
+
+  private async handleAnomalyMap(body: unknown, res: ServerResponse): Promise<void> {
+    const parsed = AnomalyMapRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return sendOpenAiError(res, 400, z.prettifyError(parsed.error), issue ? issue.path.join('.') : null);
+    }
+    const ticket = await this.admit(1);
+    const policy = this.policy;
+    try {
+      const map = await computeAnomalyMap(policy, decodeDataUrl(parsed.data.reference), decodeDataUrl(parsed.data.target));
+      sendJson(res, 200, map, { 'x-weight-version': String(policy.version) });
+    } catch (error) {
+      sendFailure(res, error, 'target');
+    } finally {
+      ticket.release();
+    }
   }
 
   private async handleChat(body: unknown, res: ServerResponse): Promise<void> {
@@ -181,9 +202,8 @@ export class CpuPolicyServer {
     if (images.length !== 2) return sendOpenAiError(res, 400, `the CPU policy needs exactly two images (reference, target), got ${images.length}`, 'messages');
     const n = request.n ?? 1;
     const seed = request.seed ?? this.rng.int(0, 2 ** 31);
-    const ticket = await new Promise<{ release(): void }>((resolve) => {
-      const t = this.scheduler.enqueue(n, () => resolve(t));
-    });
+    const ticket = await this.admit(n);
+    // Read after admission: a request held by /pause is answered by the policy that /update_weights installed.
     const policy = this.policy;
     try {
       const answers = await answerPairRequest(policy, {
@@ -193,43 +213,11 @@ export class CpuPolicyServer {
         seed,
         temperature: request.temperature ?? 1,
       });
-      const withIds = request.return_token_ids === true;
       const id = `cpu-${this.port}-${++this.counter}`;
-      const promptIds = toPromptTokenIds(texts, images.length);
-      let completionTokens = 0;
-      const choices = answers.map((a, index) => {
-        // The whole sample's log-probability rides on the first token and the
-        // rest carry 0, so summing a completion's token log-probs gives log π(sample).
-        const pieces = toTokenPieces(a.text);
-        completionTokens += pieces.length;
-        return {
-          index,
-          message: { role: 'assistant', content: a.text, reasoning_content: null, tool_calls: [] },
-          logprobs: request.logprobs
-            ? { content: pieces.map((p, k) => ({ token: p.text, logprob: k === 0 ? a.logprob : 0, bytes: [...Buffer.from(p.text)], top_logprobs: [] })) }
-            : null,
-          finish_reason: 'stop',
-          stop_reason: null,
-          token_ids: withIds ? pieces.map((p) => p.id) : null,
-        };
-      });
-      sendJson(
-        res,
-        200,
-        {
-          id: `chatcmpl-${id}`,
-          object: 'chat.completion',
-          created: Math.floor(Date.now() / 1000),
-          model: this.model,
-          choices,
-          usage: { prompt_tokens: promptIds.length, completion_tokens: completionTokens, total_tokens: promptIds.length + completionTokens },
-          prompt_token_ids: withIds ? promptIds : null,
-        },
-        { 'x-weight-version': String(policy.version), 'x-request-id': id },
-      );
+      const reply = toChatCompletionBody(request, answers, { id, model: this.model, texts, imageCount: images.length, createdSeconds: Math.floor(Date.now() / 1000) });
+      sendJson(res, 200, reply, { 'x-weight-version': String(policy.version), 'x-request-id': id });
     } catch (error) {
-      const status = error instanceof DifferadError && error.code.startsWith('IMAGE_') ? 400 : 500;
-      sendOpenAiError(res, status, (error as Error).message, status === 400 ? 'messages' : null);
+      sendFailure(res, error, 'messages');
     } finally {
       ticket.release();
     }

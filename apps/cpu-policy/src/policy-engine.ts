@@ -8,7 +8,7 @@ import {
   samplePolicy,
   toModelFrame,
 } from '@differad/core';
-import { computeDifferenceMap, decodeImage, type DifferenceMap, findAnomalyBox } from '@differad/images';
+import { boxBlur, computeDifferenceMap, decodeImage, type DifferenceMap, findAnomalyBox } from '@differad/images';
 
 /** One answer of the CPU policy: text in the differad format plus the log-probability of what was sampled. */
 export interface PolicyAnswer {
@@ -18,12 +18,24 @@ export interface PolicyAnswer {
   readonly logprob: number;
 }
 
+/** The encoded images and sampling settings of one paired request. */
 export interface PolicyRequest {
   readonly referenceImage: Uint8Array;
   readonly targetImage: Uint8Array;
   readonly n: number;
   readonly seed: number;
   readonly temperature: number;
+}
+
+/** The CPU policy's anomaly map of a pair (METHOD §11 baselines threshold it themselves). */
+export interface AnomalyMap {
+  /** Working size: the target's long side reduced to at most 160 pixels. */
+  readonly width: number;
+  readonly height: number;
+  /** Translation (dx, dy), in working pixels, that aligned the target to the reference. */
+  readonly shift: readonly [number, number];
+  /** Row-major blurred difference in [0, 1], rounded to 4 decimals. */
+  readonly map: readonly number[];
 }
 
 /** Largest alignment shift searched, in working pixels (the working image's long side is 160). */
@@ -51,6 +63,31 @@ function writeAnswer(sample: PolicySample, map: DifferenceMap, box: readonly [nu
   return `<think>Aligned the target to the reference by (${dx},${dy}). Parameters: ${formatPolicySample(sample)}. Result: ${found}.</think><answer>${answer}</answer>`;
 }
 
+async function decodePair(referenceImage: Uint8Array, targetImage: Uint8Array): Promise<DifferenceMap> {
+  const [reference, target] = await Promise.all([
+    decodeImage(referenceImage, { channels: 3, name: 'reference image' }),
+    decodeImage(targetImage, { channels: 3, name: 'target image' }),
+  ]);
+  return computeDifferenceMap(reference, target, MAX_SHIFT);
+}
+
+/**
+ * The anomaly map of a pair under the policy's means: the aligned difference
+ * blurred with the mean blur radius, before any threshold — what the METHOD
+ * §11 protocol calibrates a threshold on.
+ */
+export async function computeAnomalyMap(policy: GaussianPolicy, referenceImage: Uint8Array, targetImage: Uint8Array): Promise<AnomalyMap> {
+  const diff = await decodePair(referenceImage, targetImage);
+  const blur = clampPolicyValue(policy, 'blur', policy.params.blur?.mean ?? 0);
+  const blurred = boxBlur(diff.diff, diff.width, diff.height, blur);
+  return {
+    width: diff.width,
+    height: diff.height,
+    shift: [diff.shift[0], diff.shift[1]],
+    map: Array.from(blurred, (v) => Math.round(v * 1e4) / 1e4),
+  };
+}
+
 /**
  * Answers one paired request with `n` completions: decode and align once,
  * then per completion sample detector parameters from the Gaussian policy
@@ -58,12 +95,8 @@ function writeAnswer(sample: PolicySample, map: DifferenceMap, box: readonly [nu
  * in (seed, completion index).
  */
 export async function answerPairRequest(policy: GaussianPolicy, request: PolicyRequest): Promise<PolicyAnswer[]> {
-  const [reference, target] = await Promise.all([
-    decodeImage(request.referenceImage, { channels: 3, name: 'reference image' }),
-    decodeImage(request.targetImage, { channels: 3, name: 'target image' }),
-  ]);
-  const map = computeDifferenceMap(reference, target, MAX_SHIFT);
-  const size = { width: target.width, height: target.height };
+  const map = await decodePair(request.referenceImage, request.targetImage);
+  const size = { width: map.targetWidth, height: map.targetHeight };
   const answers: PolicyAnswer[] = [];
   for (let i = 0; i < request.n; i++) {
     const rng = createRng(`${request.seed}/${i}`);

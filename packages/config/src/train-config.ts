@@ -44,6 +44,8 @@ export const TrainConfigSchema = z.strictObject({
       seed: z.number().int().min(0).max(0xffff_ffff).default(1),
       /** Per-run folders (metrics.jsonl, checkpoints, weights) go under this folder. */
       runsDir: z.string().min(1).default('runs'),
+      /** Save a trainer checkpoint every N steps (what `--resume` restarts from); 0 disables. */
+      checkpointEvery: z.number().int().min(0).default(1),
     })
     .prefault({}),
   data: z.strictObject({

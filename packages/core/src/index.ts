@@ -156,3 +156,22 @@ export {
   computeStepRewardStats,
 } from './training/score-group.js';
 export { drawStepPairs, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
+export {
+  type AnswerFormat,
+  FAMILY_ANSWER_FORMATS,
+  FRAME_RULES,
+  TAGGED_SYSTEM_TEMPLATE,
+  PLAIN_SYSTEM_TEMPLATE,
+  INSTRUCTION_POOL,
+} from './prompts/prompt-templates.js';
+export {
+  PromptPoolSchema,
+  type PromptPool,
+  parsePromptPool,
+  fillTemplate,
+  toSystemPrompt,
+  pickInstruction,
+  type PairPrompt,
+  type PairPromptOptions,
+  toPairPrompt,
+} from './prompts/pair-prompts.js';

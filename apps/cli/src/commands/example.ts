@@ -12,11 +12,28 @@ export interface ExampleOptions {
   pairs: number;
   seed: string;
   force?: boolean;
+  normalsOnly?: boolean;
+}
+
+/** `--normals-only`: defect-free product images only, as input for `differad synth`. */
+async function writeNormals(opts: ExampleOptions, io: CliIo, out: string): Promise<number> {
+  const dir = join(out, 'normals');
+  if (existsSync(dir) && !opts.force) throw new DifferadError('OUTPUT_EXISTS', `${dir} exists; pass --force to overwrite it`);
+  await rm(dir, { recursive: true, force: true });
+  const rng = createRng(opts.seed);
+  for (let k = 0; k < opts.pairs; k++) {
+    const cls = EXAMPLE_CLASSES[k % EXAMPLE_CLASSES.length]!;
+    const pair = drawExamplePair(rng, cls.name, 256, 256, false);
+    await writeRawImage(join(dir, `${cls.name}-${String(k).padStart(4, '0')}.png`), pair.reference);
+  }
+  io.stdout(`wrote ${opts.pairs} defect-free images to ${join(opts.out, 'normals')}\n`);
+  return 0;
 }
 
 /** Runs `differad example`: writes example pairs, a manifest and a stand-in model's answers. */
 export async function runExample(opts: ExampleOptions, io: CliIo): Promise<number> {
   const out = resolve(io.cwd, opts.out);
+  if (opts.normalsOnly) return writeNormals(opts, io, out);
   const manifestPath = join(out, 'manifest.jsonl');
   if (existsSync(manifestPath) && !opts.force) {
     throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to overwrite the example in ${opts.out}`);
@@ -62,6 +79,7 @@ export function registerExampleCommand(program: Command, io: CliIo): void {
     .option('--pairs <n>', 'number of pairs', parseIntegerOption('--pairs'), 60)
     .option('--seed <seed>', 'random seed (same seed, same files)', '1')
     .option('--force', 'overwrite an existing example in --out')
+    .option('--normals-only', 'write only defect-free 256×256 product images to OUT/normals (input for differad synth)')
     .addHelpText('after', '\nExample:\n  differad example --out .demo && differad score --manifest .demo/manifest.jsonl --predictions .demo/predictions.jsonl')
     .action(async (opts: ExampleOptions) => {
       io.setExitCode(await runExample(opts, io));

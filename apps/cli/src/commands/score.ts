@@ -1,8 +1,5 @@
 import { loadConfig } from '@differad/config';
 import {
-  computeMean,
-  computeMetricReport,
-  computeSampleScore,
   DifferadError,
   FRAMES,
   type Frame,
@@ -10,11 +7,11 @@ import {
   type LocRewardVariant,
   MODEL_FAMILIES,
   type ModelFamily,
-  type SampleScore,
   toScoreLine,
 } from '@differad/core';
 import { formatLineProblems, loadManifest, loadPredictions, writeJsonlAtomically } from '@differad/datasets';
 import { type Command, Option } from 'commander';
+import { computeScoreSummary } from '../eval/score-summary.js';
 import { formatMetricTable } from '../output/score-table.js';
 import { type CliIo, parseNumberOption } from '../cli-io.js';
 
@@ -55,39 +52,19 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
   }
 
   const settings = { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward };
-  const scores: SampleScore[] = manifest.records.map((r) => computeSampleScore(r, predictions.byId.get(r.id), settings));
+  const { summary, scores } = computeScoreSummary({
+    records: manifest.records,
+    predictions,
+    settings,
+    manifestPath: opts.manifest,
+    predictionsPath: opts.predictions,
+  });
   const missing = scores.filter((s) => s.kind === 'missing');
   if (missing.length > 0) {
     const ids = missing.slice(0, 10).map((s) => s.id).join(', ');
     io.stderr(`warning: ${missing.length} manifest id(s) have no prediction and are scored as invalid: ${ids}${missing.length > 10 ? ', …' : ''}\n`);
   }
   if (opts.out) await writeJsonlAtomically(opts.out, scores.map(toScoreLine));
-
-  const report = computeMetricReport(scores, config.reward.tau);
-  const formatRewards = scores.map((s) => s.format_reward).filter((v): v is number => v !== null);
-  const summary = {
-    ...report,
-    family: opts.family,
-    frame: opts.frame,
-    reward: config.reward,
-    rewards: {
-      format_mean: formatRewards.length > 0 ? computeMean(formatRewards) : null,
-      loc_mean: computeMean(scores.map((s) => s.loc_reward)),
-      reward_mean: computeMean(scores.map((s) => s.reward)),
-    },
-    input: {
-      manifest: opts.manifest,
-      predictions: opts.predictions,
-      samples: scores.length,
-      prediction_lines: predictions.lineCount,
-      used: predictions.byId.size,
-      malformed: predictions.malformed.length,
-      duplicates: predictions.duplicates.length,
-      unknown_ids: predictions.unknown.length,
-      missing: missing.length,
-      invalid: scores.filter((s) => s.kind === 'invalid').length,
-    },
-  };
   if (opts.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
@@ -96,9 +73,9 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
     const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(4));
     io.stdout(
       [
-        `differad score: ${i.samples} samples · family ${opts.family} · frame ${opts.frame} · reward ${config.reward.variant} · τ ${report.tau}`,
+        `differad score: ${i.samples} samples · family ${opts.family} · frame ${opts.frame} · reward ${config.reward.variant} · τ ${summary.tau}`,
         '',
-        formatMetricTable(report),
+        formatMetricTable(summary),
         '',
         `rewards (mean): format ${fmt(r.format_mean)} · localization ${fmt(r.loc_mean)} · total ${fmt(r.reward_mean)}`,
         `answers: ${i.samples - i.invalid - i.missing} valid · ${i.invalid} invalid · ${i.missing} missing`,

@@ -31,6 +31,8 @@ export function registerSynthCommand(program: Command, io: CliIo): void {
     .option('--jobs <n>', 'worker threads', parseIntegerOption('--jobs'), 1)
     .option('--foreground <mode>', 'where anomalies may go: otsu (objects), none (textures), masks:DIR (<stem>.png per normal)', 'otsu')
     .addOption(new Option('--format <fmt>', 'target image format').choices(['png', 'jpeg']).default('png'))
+    .option('--max-rotation <deg>', 'largest rotation of target and mask together, in degrees', parseNumberOption('--max-rotation'), 3)
+    .option('--brightness-jitter <j>', 'target brightness gain drawn from U(1 − j, 1 + j)', parseNumberOption('--brightness-jitter'), 0.08)
     .option('--class <name>', 'class name in the manifest (default: the normals folder name)')
     .option('--jsonl', 'also write research.jsonl (images [reference, target], seg_gt_qwen2vl in norm1000)')
     .option('--force', 'replace an existing manifest in --out')

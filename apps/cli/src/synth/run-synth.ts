@@ -26,6 +26,8 @@ export interface SynthCommandOptions {
   jobs: number;
   foreground: string;
   format: 'png' | 'jpeg';
+  maxRotation: number;
+  brightnessJitter: number;
   class?: string;
   jsonl?: boolean;
   force?: boolean;
@@ -77,6 +79,8 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
   if (existsSync(manifestPath) && !opts.force) {
     throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to replace it`);
   }
+  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45)) throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`);
+  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1)) throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`);
   const foreground = parseForegroundMode(opts.foreground, io.cwd);
   const normals = await listImageFiles(resolve(io.cwd, opts.normals), 'normals');
   const textures = opts.textures ? await listImageFiles(resolve(io.cwd, opts.textures), 'textures') : [];
@@ -91,7 +95,7 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
     className: opts.class ?? basename(resolve(io.cwd, opts.normals)),
     references,
     textures,
-    options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal },
+    options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal, maxRotationDeg: opts.maxRotation, brightnessJitter: opts.brightnessJitter },
     format: opts.format,
   };
   const pool = createPairPool(plan, opts.jobs);

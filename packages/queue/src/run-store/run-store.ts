@@ -10,6 +10,8 @@ import { RunSnapshotSchema, StepMetricsSchema, type RunSnapshot, type RunState, 
 export interface RunStore {
   /** Records a new run with its (already validated) config; false when the id exists (nothing is changed then). */
   createRun(runId: string, config: unknown): Promise<boolean>;
+  /** Replaces the config of an existing run (a resumed run's servers have new addresses); QUEUE_RUN_NOT_FOUND otherwise. */
+  updateConfig(runId: string, config: unknown): Promise<void>;
   /** The run's config parsed with `schema`; null for an unknown run; QUEUE_RUN_STATE_INVALID when it does not parse. */
   loadConfig<T>(runId: string, schema: z.ZodType<T>): Promise<T | null>;
   /** The run's status; null for an unknown run. */
@@ -105,6 +107,12 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
         .zadd(keys.runs, at, runId)
         .exec();
       return true;
+    },
+
+    async updateConfig(runId, config) {
+      checkRunId(runId);
+      const updated = await redis.set(keys.config(runId), JSON.stringify(config), 'XX');
+      if (updated !== 'OK') throw notFound(runId);
     },
 
     async loadConfig(runId, schema) {

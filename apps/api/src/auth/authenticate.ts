@@ -1,0 +1,60 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** The dashboard's session cookie: it holds the token itself, HttpOnly and SameSite=Strict. */
+export const TOKEN_COOKIE = 'differad_token';
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** The value of cookie `name` in a Cookie header, or null. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** The Set-Cookie value that logs a browser in (or out, with `null`). */
+export function toTokenCookie(token: string | null): string {
+  const attributes = 'Path=/; HttpOnly; SameSite=Strict';
+  return token === null ? `${TOKEN_COOKIE}=; ${attributes}; Max-Age=0` : `${TOKEN_COOKIE}=${encodeURIComponent(token)}; ${attributes}`;
+}
+
+/** Checks presented tokens against the server's one. */
+export interface Authenticator {
+  /** Constant-time: both sides are hashed to 32 bytes first, so neither length nor content leaks through timing. */
+  matches(candidate: string | null | undefined): boolean;
+  /** True when the request carries the token as `Authorization: Bearer …` or in the dashboard cookie. */
+  isAuthorized(req: IncomingMessage): boolean;
+}
+
+/** An authenticator for `token`. */
+export function createAuthenticator(token: string): Authenticator {
+  const expected = digest(token);
+  const matches = (candidate: string | null | undefined): boolean => {
+    if (typeof candidate !== 'string' || candidate === '') return false;
+    return timingSafeEqual(digest(candidate), expected);
+  };
+  return {
+    matches,
+    isAuthorized(req) {
+      const header = req.headers.authorization;
+      const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+      if (bearer !== undefined) return matches(bearer);
+      return matches(readCookie(req.headers.cookie, TOKEN_COOKIE));
+    },
+  };
+}
+
+/** True for a connection from this machine's loopback interface. */
+export function isLoopbackPeer(req: IncomingMessage): boolean {
+  const address = req.socket.remoteAddress ?? '';
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

@@ -1,0 +1,105 @@
+import type { TrainConfig } from '@differad/config';
+import type { RunSnapshot, StepMetrics } from '@differad/queue';
+import type { JobSnapshot } from '../schemas/job-schemas.js';
+import { escapeHtml, formatNumber, formatTime } from './html.js';
+import { renderRunCharts } from './run-charts.js';
+
+const stateBadge = (state: string, id?: string): string =>
+  `<span class="state state-${escapeHtml(state)}"${id ? ` id="${id}"` : ''}>${escapeHtml(state)}</span>`;
+const runLink = (runId: string): string => `<a href="/dashboard/runs/${encodeURIComponent(runId)}">${escapeHtml(runId)}</a>`;
+
+function renderJobTable(jobs: readonly JobSnapshot[], kind: 'eval' | 'synth'): string {
+  if (jobs.length === 0) return `<p class="muted">No ${kind === 'eval' ? 'evaluations' : 'synthesis jobs'} yet (<code>POST /v1/${kind === 'eval' ? 'evals' : 'synth'}</code>).</p>`;
+  const rows = jobs
+    .map((job) => {
+      const id = encodeURIComponent(job.id);
+      const links =
+        kind === 'eval'
+          ? `<a href="/v1/evals/${id}/report">report</a> · <a href="/v1/evals/${id}/metrics">metrics</a>`
+          : `<span class="muted">${escapeHtml(job.outDir)}</span>`;
+      return `<tr><td>${escapeHtml(job.id)}</td><td>${stateBadge(job.state)}</td><td>${formatTime(job.createdAt)}</td><td>${links}</td><td class="muted">${escapeHtml(job.message ?? '')}</td></tr>`;
+    })
+    .join('');
+  return `<table class="jobs-${kind}"><thead><tr><th>id</th><th>state</th><th>created (UTC)</th><th></th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** `/dashboard`: every run, evaluation and synthesis job, newest first. */
+export function renderRunsPage(runs: readonly RunSnapshot[], evals: readonly JobSnapshot[], synth: readonly JobSnapshot[]): string {
+  const rows = runs
+    .map(
+      (run) =>
+        `<tr><td>${runLink(run.runId)}</td><td>${stateBadge(run.state)}</td><td class="num">${formatNumber(run.lastCompletedStep)}</td>` +
+        `<td class="num">${run.weightVersion}</td><td>${formatTime(run.createdAt)}</td><td>${formatTime(run.updatedAt)}</td><td class="muted">${escapeHtml(run.message ?? '')}</td></tr>`,
+    )
+    .join('');
+  const runTable =
+    runs.length === 0
+      ? '<p class="muted">No runs yet. Submit one with <code>POST /v1/runs</code> (see <a href="/docs">the API</a>).</p>'
+      : `<table class="runs"><thead><tr><th>run</th><th>state</th><th>last step</th><th>weights</th><th>created (UTC)</th><th>updated (UTC)</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h1>Runs</h1>${runTable}<h2>Evaluations</h2>${renderJobTable(evals, 'eval')}<h2>Synthesis jobs</h2>${renderJobTable(synth, 'synth')}<p class="muted">This page reloads every 10 s. Queues: <a href="/dashboard/queues">bull-board</a>.</p>`;
+}
+
+function renderLatest(rows: readonly StepMetrics[]): string {
+  const last = rows[rows.length - 1];
+  if (last === undefined) return '<p class="muted">No steps completed yet.</p>';
+  const cells = Object.entries(last.values)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="num">${formatNumber(v)}</td></tr>`)
+    .join('');
+  return `<h2>Step ${last.step} (weights v${last.weightVersion}, ${formatTime(last.at)} UTC)</h2><table class="latest" style="width:auto">${cells}</table>`;
+}
+
+/** `/dashboard/runs/:id`: the run's status, live charts, latest step and config. */
+export function renderRunPage(run: RunSnapshot, config: TrainConfig | null, rows: readonly StepMetrics[], evals: readonly JobSnapshot[]): string {
+  const id = encodeURIComponent(run.runId);
+  const lastStep = rows[rows.length - 1]?.step;
+  const stream = `/v1/runs/${id}/metrics/stream?fromStep=${lastStep === undefined ? 0 : lastStep + 1}`;
+  const facts =
+    `<p>${stateBadge(run.state, 'run-state')} last completed step <b>${formatNumber(run.lastCompletedStep)}</b>` +
+    `${config ? ` of ${config.run.steps}` : ''} · weights v${run.weightVersion} · created ${formatTime(run.createdAt)} UTC` +
+    `${run.message ? ` · <span class="muted">${escapeHtml(run.message)}</span>` : ''}</p>` +
+    `<p class="muted">Metrics as <a href="/v1/runs/${id}/metrics">JSON</a> and as a <a href="${escapeHtml(stream)}">live stream</a> · ` +
+    `<a href="/dashboard/queues">queues</a>${evals.length > 0 ? ` · eval reports: ${evals.map((e) => `<a href="/v1/evals/${encodeURIComponent(e.id)}/report">${escapeHtml(e.id)}</a>`).join(', ')}` : ''}</p>`;
+  const live = `<div id="live" data-stream="${escapeHtml(stream)}" data-charts="/dashboard/runs/${id}/charts">${renderRunCharts(rows)}</div>`;
+  const configBlock = config ? `<details><summary>Config</summary><pre>${escapeHtml(JSON.stringify(config, null, 2))}</pre></details>` : '';
+  return `<h1>Run ${escapeHtml(run.runId)}</h1>${facts}${live}${renderLatest(rows)}${configBlock}`;
+}
+
+/**
+ * The run page's script: follows the metrics stream and re-fetches the
+ * server-rendered charts when rows arrive (debounced), so there is one chart
+ * renderer; without EventSource it polls every 5 s.
+ */
+export const RUN_PAGE_SCRIPT = `(() => {
+  const live = document.getElementById('live');
+  const badge = document.getElementById('run-state');
+  if (!live) return;
+  let timer = null;
+  const refresh = () => {
+    if (timer !== null) return;
+    timer = setTimeout(async () => {
+      timer = null;
+      const res = await fetch(live.dataset.charts, { credentials: 'same-origin' });
+      if (res.ok) live.innerHTML = await res.text();
+    }, 250);
+  };
+  if (typeof EventSource !== 'function') { setInterval(refresh, 5000); return; }
+  const events = new EventSource(live.dataset.stream);
+  events.addEventListener('metrics', refresh);
+  events.addEventListener('state', (e) => {
+    const run = JSON.parse(e.data);
+    if (badge) { badge.textContent = run.state; badge.className = 'state state-' + run.state; }
+  });
+  events.addEventListener('end', () => { events.close(); refresh(); });
+})();`;
+
+/** `/login`: one password field for the token; `error` is shown above it. */
+export function renderLoginForm(next: string, error: string | null): string {
+  return (
+    '<h1>Log in</h1><form class="login" method="post" action="/login">' +
+    (error ? `<p class="error">${escapeHtml(error)}</p>` : '') +
+    '<label for="token">API token</label><input type="password" id="token" name="token" autocomplete="current-password" required autofocus>' +
+    `<input type="hidden" name="next" value="${escapeHtml(next)}"><button type="submit">Log in</button>` +
+    '<p class="muted">The token is <code>DIFFERAD_API_TOKEN</code>, or the one <code>differad api</code> generated and printed the file of at its first start.</p></form>'
+  );
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiError } from '../errors/api-errors.js';
+
+/** Default request body limit: 1 MiB (a training config is a few KiB). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Headers every response carries: no sniffing, no framing, no referrer, nothing from other origins. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/**
+ * Reads the body up to `limit` bytes: API_BODY_TOO_LARGE (413) as soon as the
+ * declared length or the bytes read pass it, so a huge body is never buffered.
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    throw apiError('API_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`, { limit });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw apiError('API_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, { limit });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads and parses a JSON body: 415 for another media type, 413 past `limit`, 400 naming the body when it is not JSON. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw apiError('API_UNSUPPORTED_MEDIA_TYPE', `send the body as application/json, not ${type}`, { contentType: type });
+  }
+  const text = await readBody(req, limit);
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const message = `the body is not JSON: ${(cause as Error).message}`;
+    throw apiError('API_REQUEST_INVALID', message, { fields: [{ field: '', message: 'not JSON' }] });
+  }
+}
+
+/** Sends `body` as JSON unless the client is gone. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
+}
+
+/** Sends an HTML page. */
+export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+  send(res, status, 'text/html; charset=utf-8', html, headers);
+}
+
+/** Sends `text` with `contentType` and the security headers. */
+export function send(res: ServerResponse, status: number, contentType: string, text: string | Buffer, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}

@@ -1,0 +1,150 @@
+import { type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { isDifferadError } from '@differad/core';
+import type { RunSnapshot } from '@differad/queue';
+import { apiError } from '../errors/api-errors.js';
+import { sendJson } from '../http/http-io.js';
+import type { Route, RouteContext } from '../http/router.js';
+import type { LaunchableTrainConfig } from '../launch/launchers.js';
+import { streamRunMetrics } from '../metrics/metrics-stream.js';
+import {
+  MetricsQuerySchema,
+  MetricsResponseSchema,
+  RunDetailResponseSchema,
+  RunListResponseSchema,
+  RunResponseSchema,
+  SubmitRunBodySchema,
+} from '../schemas/run-schemas.js';
+import { type ApiDeps, createJobId } from './api-deps.js';
+import { rawAt, readIdParam, readValidBody, readValidQuery, sendCreated } from './route-helpers.js';
+
+/** Resolves every path of a run config inside the roots; the config the run gets holds the real paths. */
+async function resolveRunPaths(deps: ApiDeps, config: TrainConfig, raw: unknown): Promise<TrainConfig> {
+  const read = (path: string, field: string) => deps.dataRoots.resolve(path, field);
+  const optional = async (path: string | undefined, field: string) => (path === undefined ? undefined : read(path, field));
+  const rawRunsDir = rawAt(raw, ['config', 'run', 'runsDir']);
+  const runsDir = rawRunsDir === undefined ? deps.runsRoot : await deps.outputRoots.resolve(config.run.runsDir, 'config.run.runsDir', { mustExist: false });
+  const policy = config.policy.kind === 'cpu' && config.policy.init !== undefined ? { ...config.policy, init: await read(config.policy.init, 'config.policy.init') } : config.policy;
+  return {
+    ...config,
+    run: { ...config.run, runsDir },
+    data: { ...config.data, train: await read(config.data.train, 'config.data.train'), eval: await optional(config.data.eval, 'config.data.eval') },
+    policy,
+    prompt: { ...config.prompt, pool: await optional(config.prompt.pool, 'config.prompt.pool') },
+  };
+}
+
+async function loadRunOr404(deps: ApiDeps, ctx: RouteContext): Promise<RunSnapshot> {
+  const runId = readIdParam(ctx, 'run');
+  const run = await deps.runStore.loadRun(runId);
+  if (run === null) throw apiError('API_NOT_FOUND', `no run ${runId}`, { runId });
+  return run;
+}
+
+/** `/v1/runs…`: submit, list, get and cancel training runs, and read their metrics (JSON and SSE). */
+export function createRunRoutes(deps: ApiDeps): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/runs',
+      auth: true,
+      doc: {
+        operationId: 'submitRun',
+        tag: 'runs',
+        summary: 'Submit a training run: `config` is the same object as the YAML of `differad train --config`.',
+        body: { name: 'SubmitRunBody', schema: SubmitRunBodySchema },
+        response: { name: 'RunResponse', schema: RunResponseSchema },
+        status: 201,
+        errors: [400, 409, 413, 415, 422],
+      },
+      async handle(ctx) {
+        const { raw, body } = await readValidBody(ctx, SubmitRunBodySchema, 'run', deps.bodyLimitBytes);
+        const resolved = await resolveRunPaths(deps, body.config, raw);
+        const runId = resolved.run.id ?? createJobId('run', deps.now());
+        const config: LaunchableTrainConfig = { ...resolved, run: { ...resolved.run, id: runId } };
+        if ((await deps.runStore.loadRun(runId)) !== null) throw apiError('API_CONFLICT', `run ${runId} exists already`, { runId });
+        await deps.launchers.runs.start(config);
+        sendCreated(ctx.res, `/v1/runs/${runId}`, { run: await deps.runStore.loadRun(runId) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/runs',
+      auth: true,
+      doc: { operationId: 'listRuns', tag: 'runs', summary: 'Training runs, newest first (at most 100).', response: { name: 'RunListResponse', schema: RunListResponseSchema } },
+      async handle(ctx) {
+        const ids = await deps.runStore.listRuns(100);
+        const runs = await Promise.all(ids.map((id) => deps.runStore.loadRun(id)));
+        sendJson(ctx.res, 200, { runs: runs.filter((r): r is RunSnapshot => r !== null) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/runs/:id',
+      auth: true,
+      doc: { operationId: 'getRun', tag: 'runs', summary: 'A run: its state, last completed step, weight version and config.', response: { name: 'RunDetailResponse', schema: RunDetailResponseSchema }, errors: [404] },
+      async handle(ctx) {
+        const run = await loadRunOr404(deps, ctx);
+        const config = await deps.runStore.loadConfig(run.runId, TrainConfigSchema).catch((error: unknown) => {
+          if (isDifferadError(error, 'QUEUE_RUN_STATE_INVALID')) return null;
+          throw error;
+        });
+        sendJson(ctx.res, 200, { run, config });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/runs/:id/cancel',
+      auth: true,
+      doc: { operationId: 'cancelRun', tag: 'runs', summary: 'Stop a run this API started (SIGTERM to its process); the run becomes `failed` with the message "cancelled".', response: { name: 'RunResponse', schema: RunResponseSchema }, errors: [404, 409] },
+      async handle(ctx) {
+        const run = await loadRunOr404(deps, ctx);
+        if (run.state === 'completed' || run.state === 'failed') throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
+        if (!(await deps.launchers.runs.cancel(run.runId))) {
+          throw apiError('API_CONFLICT', `run ${run.runId} is not running in this API process (only runs it started can be cancelled here)`, { runId: run.runId });
+        }
+        await deps.runStore.setState(run.runId, 'failed', 'cancelled through the API');
+        sendJson(ctx.res, 200, { run: await deps.runStore.loadRun(run.runId) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/runs/:id/metrics',
+      auth: true,
+      doc: {
+        operationId: 'getRunMetrics',
+        tag: 'runs',
+        summary: "A run's per-step metrics in step order.",
+        query: { fromStep: 'first step (default 0)', count: 'at most this many rows' },
+        response: { name: 'MetricsResponse', schema: MetricsResponseSchema },
+        errors: [400, 404],
+      },
+      async handle(ctx) {
+        const run = await loadRunOr404(deps, ctx);
+        const query = readValidQuery(ctx, MetricsQuerySchema);
+        const metrics = await deps.runStore.readMetrics(run.runId, { fromStep: query.fromStep, ...(query.count === undefined ? {} : { count: query.count }) });
+        sendJson(ctx.res, 200, { runId: run.runId, metrics });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/runs/:id/metrics/stream',
+      auth: true,
+      doc: {
+        operationId: 'streamRunMetrics',
+        tag: 'runs',
+        summary:
+          'Server-sent events: `metrics` (one StepMetrics row, id = step) as rows appear, `state` on a state change, a `: heartbeat` comment when idle, and `end` when the run completes or fails. Resumes after `Last-Event-ID`.',
+        query: { fromStep: 'first step (default 0)' },
+        response: { contentType: 'text/event-stream', description: 'the event stream' },
+        errors: [400, 404],
+      },
+      async handle(ctx) {
+        const run = await loadRunOr404(deps, ctx);
+        const { fromStep } = readValidQuery(ctx, MetricsQuerySchema.pick({ fromStep: true }));
+        const lastEventId = Number(ctx.req.headers['last-event-id']);
+        const start = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId + 1 : fromStep;
+        await streamRunMetrics(ctx, { store: deps.runStore, runId: run.runId, fromStep: start, settings: deps.stream });
+      },
+    },
+  ];
+}

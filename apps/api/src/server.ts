@@ -1,0 +1,122 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Authenticator } from './auth/authenticate.js';
+import { apiError, toErrorReply } from './errors/api-errors.js';
+import { sendJson } from './http/http-io.js';
+import { matchRoute, type Route } from './http/router.js';
+import { createOpenApiDocument } from './openapi/openapi-document.js';
+import type { ApiDeps } from './routes/api-deps.js';
+import { createDashboardRoutes, type RequestListener } from './routes/dashboard-routes.js';
+import { createJobRoutes } from './routes/job-routes.js';
+import { createRunRoutes } from './routes/run-routes.js';
+import { createSystemRoutes } from './routes/system-routes.js';
+
+/** Options of {@link createApiServer}. */
+export interface ApiServerOptions {
+  readonly deps: ApiDeps;
+  readonly auth: Authenticator;
+  /** bull-board's request listener for `/dashboard/queues`, or null. */
+  readonly queueBoard: RequestListener | null;
+  /** True when Redis answers (for /health). */
+  readonly pingRedis: () => Promise<boolean>;
+  /** Unexpected (500) errors are reported here. */
+  readonly log: (line: string) => void;
+}
+
+/** A listening API server. */
+export interface ApiServer {
+  readonly server: Server;
+  readonly routes: readonly Route[];
+  /** Binds `host:port` (0 picks a free port) and resolves with the base URL. */
+  listen(host: string, port: number): Promise<string>;
+  /** Stops accepting, ends open streams and resolves once the server is closed. */
+  close(): Promise<void>;
+}
+
+/** All routes of the API, in match order. */
+export function createRoutes(options: ApiServerOptions): Route[] {
+  const { deps } = options;
+  const routes: Route[] = [
+    ...createRunRoutes(deps),
+    ...createJobRoutes(deps, deps.launchers),
+    ...createDashboardRoutes(deps, options.auth, options.queueBoard),
+  ];
+  let document: Record<string, unknown> | null = null;
+  // The document lists every route, the system routes included, so it is built lazily once they exist.
+  routes.push(...createSystemRoutes(options.pingRedis, () => (document ??= createOpenApiDocument(routes))));
+  return routes;
+}
+
+async function dispatch(routes: readonly Route[], auth: Authenticator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Prefixing the origin (instead of passing a base) keeps `//host/x` a path, not a host.
+  const url = new URL(`http://api${req.url ?? '/'}`);
+  const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+  const authorized = auth.isAuthorized(req);
+  if (match.kind === 'none') {
+    if (!authorized) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
+    throw apiError('API_NOT_FOUND', `no route ${url.pathname}`);
+  }
+  if (match.kind === 'method') {
+    if (match.auth && !authorized) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
+    throw apiError('API_METHOD_NOT_ALLOWED', `${req.method} ${url.pathname}: use ${match.allow.join(' or ')}`, { allow: match.allow });
+  }
+  const { route, params } = match;
+  if (route.auth && !authorized) {
+    if (route.page && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(303, { location: `/login?next=${encodeURIComponent(url.pathname + url.search)}`, 'cache-control': 'no-store' }).end();
+      return;
+    }
+    const presented = req.headers.authorization !== undefined || (req.headers.cookie ?? '').includes('differad_token=');
+    throw apiError('API_UNAUTHORIZED', presented ? 'wrong API token' : 'send the API token: Authorization: Bearer <token>');
+  }
+  await route.handle({ req, res, params, url });
+}
+
+/**
+ * The API's HTTP server: node:http with one router, bearer/cookie auth on
+ * every route but /health and the login page, and one error handler that
+ * answers `{ error: { code, message, details } }` with the code's status.
+ */
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const routes = createRoutes(options);
+  const server = createServer((req, res) => {
+    dispatch(routes, options.auth, req, res).catch((error: unknown) => {
+      const { status, body } = toErrorReply(error);
+      if (status >= 500) options.log(`${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const headers: Record<string, string> = {};
+      if (status === 401) headers['www-authenticate'] = 'Bearer realm="differad"';
+      const allow = body.error.details.allow;
+      if (status === 405 && Array.isArray(allow)) headers.allow = allow.join(', ');
+      // An unread body (413, 401 before reading) must not be parsed as the next request on this connection.
+      if (!req.complete) headers.connection = 'close';
+      sendJson(res, status, body, headers);
+      if (!req.complete) req.resume();
+    });
+  });
+  return {
+    server,
+    routes,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${shown}:${address.port}`);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        // Metric streams stay open until their run ends: end them now.
+        server.closeAllConnections();
+      });
+    },
+  };
+}

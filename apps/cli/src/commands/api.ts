@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { startApi, toDefaultTokenFile, type RunningApi } from '@differad/api';
+import { DifferadError } from '@differad/core';
+import { type Command, Option } from 'commander';
+import { type CliIo, parseIntegerOption } from '../cli-io.js';
+
+/** Options of `differad api`. */
+export interface ApiCommandOptions {
+  host: string;
+  port: number;
+  dataRoot: string[];
+  runsDir: string;
+  stateDir?: string;
+  namespace?: string;
+  bodyLimit: number;
+  externalWorkers?: boolean;
+  heartbeatMs: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function describeToken(api: RunningApi): string {
+  if (api.token.source === 'env') return 'token from DIFFERAD_API_TOKEN';
+  if (api.token.source === 'generated') return `token generated and written to ${api.token.file} (mode 0600)`;
+  return `token read from ${api.token.file}`;
+}
+
+/** Runs the API until `stop` resolves (SIGINT/SIGTERM in the real process). Prints `differad API listening on URL` once bound. */
+export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Promise<string>): Promise<number> {
+  const tokenFile = opts.stateDir === undefined ? toDefaultTokenFile(io.env) : join(io.cwd, opts.stateDir, 'api-token');
+  let api: RunningApi;
+  try {
+    api = await startApi({
+      host: opts.host,
+      port: opts.port,
+      dataRoots: opts.dataRoot.length > 0 ? opts.dataRoot : ['data'],
+      runsDir: opts.runsDir,
+      tokenFile,
+      env: io.env,
+      cwd: io.cwd,
+      // Launched jobs run this same CLI: the Node binary and the entry script this process started from.
+      cliCommand: [process.execPath, process.argv[1] ?? 'differad'],
+      bodyLimitBytes: opts.bodyLimit,
+      externalWorkers: opts.externalWorkers === true,
+      stream: { heartbeatMs: opts.heartbeatMs },
+      log: (line) => io.stderr(`${line}\n`),
+      ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+    });
+  } catch (cause) {
+    if (cause instanceof DifferadError) throw cause;
+    throw new DifferadError('API_START_FAILED', `cannot start the API on ${opts.host}:${opts.port}: ${(cause as Error).message}`, { cause });
+  }
+  if (api.token.warning) io.stderr(`warning: ${api.token.warning}\n`);
+  if (!LOOPBACK.has(opts.host)) io.stderr(`warning: the API is bound to ${opts.host}, beyond this machine: put TLS in front of it, the token travels in every request\n`);
+  io.stdout(
+    `differad API listening on ${api.url} (${describeToken(api)})\n` +
+      `  dashboard ${api.url}/dashboard · queues ${api.url}/dashboard/queues · API docs ${api.url}/docs · OpenAPI ${api.url}/openapi.json\n` +
+      `  data roots: ${api.dataRoots.join(', ')} · Redis: ${api.redisSource === 'env' ? 'DIFFERAD_REDIS_URL' : `embedded at ${api.redisUrl}`}\n`,
+  );
+  const signal = await stop;
+  await api.close();
+  io.stderr(`differad API stopped on ${signal}\n`);
+  return 0;
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function waitForStopSignal(): Promise<string> {
+  return new Promise((resolveSignal) => {
+    const on = (name: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolveSignal(name);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Registers `differad api` on the program. */
+export function registerApiCommand(program: Command, io: CliIo): void {
+  program
+    .command('api')
+    .summary('serve the REST API and the dashboard')
+    .description(
+      'Serves the REST API (training runs, evaluations and synthesis jobs; per-run metrics as JSON and server-sent events; ' +
+        'OpenAPI at /openapi.json, docs at /docs) and the dashboard (/dashboard: runs with live charts; /dashboard/queues: bull-board). ' +
+        'Every route but /health needs the token: DIFFERAD_API_TOKEN, or one generated at the first start into <state-dir>/api-token ' +
+        '(default ~/.config/differad/api-token, mode 0600). Uses DIFFERAD_REDIS_URL, or an embedded redis-server with its AOF under ' +
+        '<runs-dir>/.redis. Submitted jobs run as `differad train|eval|synth` child processes. Stops on SIGINT or SIGTERM.',
+    )
+    .option('--host <host>', 'address to bind (keep it private unless TLS is in front)', '127.0.0.1')
+    .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parseIntegerOption('--port', 0), 8080)
+    .addOption(new Option('--data-root <dir>', 'a folder job bodies may name paths in (repeatable); relative paths start at the first').argParser(collect).default([], './data'))
+    .option('--runs-dir <dir>', 'default run.runsDir; evaluation outputs and job logs go below it', 'runs')
+    .option('--state-dir <dir>', 'folder of the generated token file (default ~/.config/differad)')
+    .option('--namespace <ns>', 'queue namespace of the orchestrator whose queues the dashboard shows')
+    .option('--external-workers', 'launched runs get --no-workers: `differad worker` processes serve the queues (compose)')
+    .option('--heartbeat-ms <ms>', 'heartbeat interval of idle metric streams (shorter behind proxies that cut idle connections)', parseIntegerOption('--heartbeat-ms', 100), 15_000)
+    .option('--body-limit <bytes>', 'largest request body', parseIntegerOption('--body-limit', 1024), 1024 * 1024)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  differad api\n' +
+        '  DIFFERAD_API_TOKEN=$(cat token) differad api --port 8080 --data-root data --data-root /mnt/datasets\n' +
+        '  curl -s -H "Authorization: Bearer $DIFFERAD_API_TOKEN" localhost:8080/v1/runs\n' +
+        '\nExit codes: 0 stopped by a signal; 1 wrong usage; 2 cannot start (port taken, Redis unreachable, bad token).',
+    )
+    .action(async (opts: ApiCommandOptions) => {
+      io.setExitCode(await runApiCommand(opts, io, waitForStopSignal()));
+    });
+}

@@ -1,0 +1,73 @@
+import { FRAMES, MODEL_FAMILIES } from '@differad/core';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CliIo, parseIntegerOption, parseNumberOption } from '../cli-io.js';
+import type { EvalConcurrency } from '../eval/eval-loop.js';
+import { describeEvalOptionProblem, type EvalOptions, runEval } from '../eval/run-eval.js';
+
+function parseConcurrency(value: string): EvalConcurrency {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--concurrency needs "auto" or an integer ≥ 1, got "${value}"`);
+  return n;
+}
+
+function parseTimeout(value: string): number {
+  const s = parseNumberOption('--timeout')(value);
+  if (s <= 0) throw new InvalidArgumentError(`--timeout needs a positive number of seconds, got "${value}"`);
+  return s;
+}
+
+/** Registers `differad eval` on the program. */
+export function registerEvalCommand(program: Command, io: CliIo): void {
+  program
+    .command('eval')
+    .summary('evaluate a model (OpenAI-compatible servers or the built-in CPU policy) on a manifest')
+    .description(
+      'Asks the model once per pair (greedy: temperature 0, n = 1; reference image first, then target, then a\n' +
+        'system instruction and one instruction drawn per pair from a paraphrase pool), through a fleet client that\n' +
+        'routes by load, retries failed or timed-out requests on another server and ejects failing ones. Scores the\n' +
+        'answers exactly as `differad score` does and writes, under --out:\n' +
+        '  predictions.jsonl  {"id","completion","server","latency_ms"}, appended as answers arrive\n' +
+        '  scores.jsonl       per-sample scores (as `differad score --out`)\n' +
+        '  metrics.json       the `differad score --json` summary\n' +
+        '  report.html        tables, worst and best samples with boxes drawn, invalid answers\n' +
+        'Rerunning with the same --out asks only the ids not yet in predictions.jsonl. Ctrl-C stops issuing\n' +
+        'requests, keeps and scores what finished, and exits with 130.',
+    )
+    .requiredOption('--manifest <file>', 'manifest JSONL of the pairs to evaluate')
+    .requiredOption('--out <dir>', 'output folder (reused to resume)')
+    .option('--endpoint <urls>', 'comma-separated base URLs of OpenAI-compatible servers, e.g. http://gpu1:8000,http://gpu2:8000')
+    .option('--model <name>', 'served model name (with --endpoint)')
+    .addOption(new Option('--policy <name>', 'start the built-in policy in this process instead of --endpoint').choices(['cpu']))
+    .addOption(new Option('--family <name>', 'model family: prompt wording and answer parsing').choices(MODEL_FAMILIES).default('differad'))
+    .addOption(new Option('--frame <frame>', 'frame the model answers in (norm1000 and resized-pixels send the Qwen-resized image)').choices(FRAMES).default('norm1000'))
+    .option('--prompts <file>', "instruction pool: a JSON array of strings (default: the project's own pool)")
+    .option('--concurrency <n>', 'requests in flight: auto (the fleet’s adaptive limits) or a number', parseConcurrency, 'auto' as EvalConcurrency)
+    .option('--limit <n>', 'evaluate only the first N pairs of the manifest', parseIntegerOption('--limit'))
+    .option('--seed <seed>', 'seed of the instruction draw and the request seeds', parseIntegerOption('--seed', 0), 0)
+    .option('--timeout <seconds>', 'deadline of one request; a request past it is retried on another server', parseTimeout, 120)
+    .option('--json', 'print the summary (metrics.json) as JSON instead of a table')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  differad eval --manifest data/deeppcb/manifest.jsonl --out eval/cpu --policy cpu\n' +
+        '  differad eval --manifest data/mvtec/manifest.jsonl --out eval/qwen --endpoint http://gpu1:8000,http://gpu2:8000 \\\n' +
+        '    --model Qwen/Qwen2.5-VL-7B-Instruct --family qwen2.5-vl --frame resized-pixels --limit 500\n' +
+        '\nExit codes: 0 every sample answered; 1 wrong usage; 2 unusable input (bad manifest, unreachable endpoint,\n' +
+        'unknown model) or samples left unanswered (rerun to retry them); 130 interrupted (finished samples kept).',
+    )
+    .action(async (opts: EvalOptions, command: Command) => {
+      const problem = describeEvalOptionProblem(opts);
+      if (problem !== null) command.error(`error: ${problem}`, { exitCode: 1, code: 'differad.eval.options' });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        io.setExitCode(await runEval(opts, io, controller.signal));
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,86 @@
+import { dirname, resolve } from 'node:path';
+import { loadConfig, type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { DifferadError } from '@differad/core';
+import { trainRun } from '@differad/orchestrator';
+import type { Command } from 'commander';
+import { type CliIo, parseIntegerOption } from '../cli-io.js';
+
+interface TrainOptions {
+  config?: string;
+  resume?: string;
+  runsDir?: string;
+  steps?: number;
+  runId?: string;
+  workers: boolean;
+}
+
+/** Paths in a config file are relative to that file; `--runs-dir` is relative to the working directory. */
+function resolveConfigPaths(config: TrainConfig, file: string, cwd: string, runsDirFlag: string | undefined): TrainConfig {
+  const base = dirname(resolve(cwd, file));
+  const at = (p: string) => resolve(base, p);
+  return {
+    ...config,
+    run: { ...config.run, runsDir: runsDirFlag ? resolve(cwd, runsDirFlag) : at(config.run.runsDir) },
+    data: { ...config.data, train: at(config.data.train), ...(config.data.eval ? { eval: at(config.data.eval) } : {}) },
+    policy: config.policy.kind === 'cpu' && config.policy.init ? { ...config.policy, init: at(config.policy.init) } : config.policy,
+  };
+}
+
+/** Runs `differad train`; returns the exit code (130 after an interrupt, the run left resumable). */
+export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSignal): Promise<number> {
+  if (!opts.config && !opts.resume) throw new DifferadError('TRAIN_CONFIG_MISSING', 'pass --config FILE.yaml for a new run, or --resume RUN to continue one');
+  const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: opts.config, flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
+  const result = await trainRun({
+    ...(config ? { config } : {}),
+    ...(opts.resume ? { resumeRunId: opts.resume } : {}),
+    ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
+    env: io.env,
+    log: (line) => io.stdout(`${line}\n`),
+    signal,
+    inProcessWorkers: opts.workers,
+  });
+  const dir = `${opts.runsDir ?? config?.run.runsDir ?? 'runs'}/${result.runId}`;
+  if (result.state === 'paused') {
+    io.stderr(`interrupted: run ${result.runId} stopped after ${result.rows.length} step(s); continue with: differad train --resume ${result.runId}\n`);
+    return 130;
+  }
+  io.stdout(`run ${result.runId} ${result.state}: ${result.rows.length} step(s); metrics in ${dir}/metrics.jsonl\n`);
+  return 0;
+}
+
+/** Registers `differad train`. */
+export function registerTrainCommand(program: Command, io: CliIo): void {
+  program
+    .command('train')
+    .summary('train with GRPO: rollouts, rewards, resampling, trainer steps, weight sync')
+    .description(
+      'Runs the GRPO training loop of DifferAD-R1 on BullMQ. Redis is embedded unless DIFFERAD_REDIS_URL is set;\n' +
+        'with `policy: {kind: cpu}` and `trainer: {kind: cpu}` (the defaults) it starts the built-in CPU policy servers\n' +
+        'and CPU trainer, so the whole loop runs on a laptop. Each step: draw pairs, sample G answers per pair,\n' +
+        'score them, resample degenerate groups, train, sync weights, evaluate every data.evalEvery steps.\n' +
+        'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed.',
+    )
+    .option('--config <file>', 'training config (YAML or JSON; see examples/)')
+    .option('--resume <run>', 'continue a run from its last completed step')
+    .option('--runs-dir <dir>', 'folder of run folders (default runs, or run.runsDir)')
+    .option('--steps <n>', 'override run.steps', parseIntegerOption('--steps'))
+    .option('--run-id <id>', 'override run.id')
+    .option('--no-workers', 'do not run workers in this process (serve the queues with `differad worker`)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n' +
+        '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers; 130 interrupted (resumable).',
+    )
+    .action(async (opts: TrainOptions) => {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        io.setExitCode(await runTrain(opts, io, controller.signal));
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}

@@ -1,0 +1,90 @@
+import { isDifferadError, type ManifestRecord } from '@differad/core';
+import type { Completion, Fleet } from '@differad/inference';
+import type { PairRequestBuilder } from './pair-request.js';
+import type { PredictionLog } from './prediction-log.js';
+
+/** How many requests to keep in flight: a fixed number, or `auto` (the fleet's adaptive limits). */
+export type EvalConcurrency = 'auto' | number;
+
+/** What the loop needs. */
+export interface EvalLoopDeps {
+  /** Records still to answer, in order. */
+  readonly records: readonly ManifestRecord[];
+  readonly buildRequest: PairRequestBuilder;
+  readonly fleet: Fleet;
+  readonly log: PredictionLog;
+  readonly concurrency: EvalConcurrency;
+  /** Ctrl-C: no new request is issued and those in flight are abandoned. */
+  readonly signal: AbortSignal;
+  /** Called once per answered record, after its line is written. */
+  readonly onAnswer: (record: ManifestRecord, completion: Completion) => void;
+  /** Called once per record that could not be answered (prepared or requested); it is not written. */
+  readonly onFailure: (record: ManifestRecord, error: unknown) => void;
+}
+
+/** How the loop ended. */
+export interface EvalLoopResult {
+  readonly answered: number;
+  readonly failed: number;
+  /** Stopped by the signal. */
+  readonly interrupted: boolean;
+  /** Stopped because no server was left (every one ejected). */
+  readonly fleetDown: boolean;
+}
+
+/** `auto`: the sum of the live servers' adaptive limits plus two queued, so the fleet never starves a server. */
+function toTarget(fleet: Fleet, concurrency: EvalConcurrency): number {
+  if (concurrency !== 'auto') return concurrency;
+  const live = fleet.stats().servers.filter((s) => !s.ejected);
+  return Math.min(4096, Math.max(1, live.reduce((sum, s) => sum + Math.ceil(s.concurrencyLimit), 0)) + 2);
+}
+
+/**
+ * Answers every record once through the fleet (n = 1, greedy), keeping up to
+ * the target number of requests in flight and appending each answer to the
+ * log as soon as it arrives. A failed record is reported and skipped (a rerun
+ * asks it again); when every server is ejected the loop stops issuing.
+ */
+export function runEvalLoop(deps: EvalLoopDeps): Promise<EvalLoopResult> {
+  const { records, fleet, signal } = deps;
+  let next = 0;
+  let inFlight = 0;
+  let answered = 0;
+  let failed = 0;
+  let fleetDown = false;
+  return new Promise((resolve) => {
+    const finishIfIdle = () => {
+      if (inFlight > 0 || (next < records.length && !signal.aborted && !fleetDown)) return;
+      signal.removeEventListener('abort', finishIfIdle);
+      resolve({ answered, failed, interrupted: signal.aborted, fleetDown });
+    };
+    const ask = async (record: ManifestRecord) => {
+      try {
+        const request = await deps.buildRequest(record);
+        const result = await fleet.complete({ ...request, signal });
+        const completion = result.completions[0]!;
+        await deps.log.append({ id: record.id, completion: completion.text, server: result.server, latency_ms: Math.round(result.latencyMs) });
+        answered++;
+        deps.onAnswer(record, completion);
+      } catch (error) {
+        if (signal.aborted) return;
+        failed++;
+        deps.onFailure(record, error);
+        if (isDifferadError(error, 'INFERENCE_UNAVAILABLE') && fleet.stats().servers.every((s) => s.ejected)) fleetDown = true;
+      }
+    };
+    const pump = () => {
+      while (!signal.aborted && !fleetDown && next < records.length && inFlight < toTarget(fleet, deps.concurrency)) {
+        const record = records[next++]!;
+        inFlight++;
+        void ask(record).finally(() => {
+          inFlight--;
+          pump();
+        });
+      }
+      finishIfIdle();
+    };
+    signal.addEventListener('abort', finishIfIdle);
+    pump();
+  });
+}

@@ -1,0 +1,241 @@
+import { join, resolve } from 'node:path';
+import { type DifferadConfig, loadConfig } from '@differad/config';
+import { computeSampleScore, DifferadError, type Frame, INSTRUCTION_POOL, type ManifestRecord, type ModelFamily, type PredictionRecord, type ScoreSettings } from '@differad/core';
+import { CPU_POLICY_MODEL } from '@differad/cpu-policy';
+import { type LoadedManifest, loadManifest } from '@differad/datasets';
+import { createFleet } from '@differad/inference';
+import type { CliIo } from '../cli-io.js';
+import { formatMetricTable } from '../output/score-table.js';
+import { createProgress } from '../output/progress.js';
+import { checkEndpoints, type EvalBackend, parseEndpoints, startCpuBackend } from './eval-backend.js';
+import { checkPairFiles, loadPromptPool } from './eval-inputs.js';
+import { type EvalConcurrency, type EvalLoopResult, runEvalLoop } from './eval-loop.js';
+import { writeEvalOutputs } from './eval-outputs.js';
+import type { ScoreSummary } from './score-summary.js';
+import { createPairRequestBuilder } from './pair-request.js';
+import { openPredictionLog } from './prediction-log.js';
+
+/** Options of `differad eval`. */
+export interface EvalOptions {
+  manifest: string;
+  out: string;
+  endpoint?: string;
+  model?: string;
+  policy?: 'cpu';
+  family: ModelFamily;
+  frame: Frame;
+  prompts?: string;
+  concurrency: EvalConcurrency;
+  limit?: number;
+  seed: number;
+  /** Deadline of one request, seconds. */
+  timeout: number;
+  json?: boolean;
+}
+
+/** Slots of the in-process CPU policy: its detector shares this process's event loop. */
+const CPU_SLOTS = 4;
+
+/**
+ * What is wrong with a combination of options, or null: the backend is
+ * --endpoint with --model or --policy cpu, and the CPU policy answers differad
+ * text in norm1000.
+ */
+export function describeEvalOptionProblem(opts: Pick<EvalOptions, 'endpoint' | 'model' | 'policy' | 'family' | 'frame'>): string | null {
+  if (opts.policy !== undefined && opts.endpoint !== undefined) return 'pass either --endpoint (with --model) or --policy cpu, not both';
+  if (opts.policy === undefined && opts.endpoint === undefined) return 'pass --endpoint URL[,URL…] with --model NAME, or --policy cpu';
+  if (opts.endpoint !== undefined && opts.model === undefined) return '--endpoint needs --model NAME (the served model name)';
+  if (opts.policy === 'cpu' && (opts.frame !== 'norm1000' || opts.family !== 'differad')) {
+    return '--policy cpu answers in the differad format in norm1000: drop --family/--frame or set them to differad/norm1000';
+  }
+  return null;
+}
+
+/** Running Acc@τ over every answered sample, resumed ones included. */
+function createAccuracy(settings: ScoreSettings) {
+  let hits = 0;
+  let n = 0;
+  return {
+    add(record: ManifestRecord, prediction: PredictionRecord) {
+      n++;
+      if (computeSampleScore(record, prediction, settings).u >= settings.reward.tau) hits++;
+    },
+    text: () => `Acc@${settings.reward.tau} ${n > 0 ? ((100 * hits) / n).toFixed(1) : '—'}%`,
+  };
+}
+
+/** What every phase of a run shares, settled before any request. */
+interface EvalContext {
+  readonly opts: EvalOptions;
+  readonly io: CliIo;
+  readonly warn: (message: string) => void;
+  readonly config: DifferadConfig;
+  readonly settings: ScoreSettings;
+  readonly manifest: LoadedManifest;
+  readonly selected: readonly ManifestRecord[];
+  readonly pool: readonly string[] | undefined;
+  readonly outDir: string;
+  /** Parsed --endpoint URLs (empty with --policy cpu). */
+  readonly endpoints: readonly string[];
+  /** How the report and the console name the model. */
+  readonly modelLabel: string;
+}
+
+/** Validates everything that can be validated before the first request: options, config, manifest and its files, prompts. */
+async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
+  const problem = describeEvalOptionProblem(opts);
+  if (problem !== null) throw new DifferadError('EVAL_OPTIONS_INVALID', problem);
+  const config = loadConfig({ env: io.env });
+  const manifest = await loadManifest(resolve(io.cwd, opts.manifest));
+  const selected = opts.limit === undefined ? manifest.records : manifest.records.slice(0, opts.limit);
+  await checkPairFiles(manifest, selected);
+  const pool = opts.prompts === undefined ? undefined : await loadPromptPool(resolve(io.cwd, opts.prompts));
+  const endpoints = opts.endpoint === undefined ? [] : parseEndpoints(opts.endpoint);
+  return {
+    opts,
+    io,
+    warn: (message) => io.stderr(`${io.interactive ? '\r\x1b[2K' : ''}${message}\n`),
+    config,
+    settings: { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward },
+    manifest,
+    selected,
+    pool,
+    outDir: resolve(io.cwd, opts.out),
+    endpoints,
+    modelLabel: opts.policy === 'cpu' ? `built-in CPU policy (${CPU_POLICY_MODEL}, in process)` : `${opts.model ?? ''} at ${endpoints.join(', ')}`,
+  };
+}
+
+/** Starts the in-process CPU policy, or checks the endpoints and the model (clear errors before any request). */
+function startBackend(ctx: EvalContext): Promise<EvalBackend> {
+  const { opts } = ctx;
+  return opts.policy === 'cpu' ? startCpuBackend(opts.seed, CPU_SLOTS) : checkEndpoints(ctx.endpoints, opts.model ?? '', ctx.warn);
+}
+
+/**
+ * Asks the fleet for every selected record not yet in predictions.jsonl,
+ * appending answers as they come. The backend is started (or checked) only
+ * when something is left to ask, so re-scoring a finished run needs no server.
+ */
+async function answerPending(ctx: EvalContext, signal: AbortSignal): Promise<{ result: EvalLoopResult; failedIds: string[] }> {
+  const { opts, io, selected } = ctx;
+  const failedIds: string[] = [];
+  let result: EvalLoopResult = { answered: 0, failed: 0, interrupted: signal.aborted, fleetDown: false };
+  const log = await openPredictionLog(join(ctx.outDir, 'predictions.jsonl'), ctx.warn);
+  try {
+    const accuracy = createAccuracy(ctx.settings);
+    for (const r of selected) {
+      const p = log.existing.get(r.id);
+      if (p !== undefined) accuracy.add(r, p);
+    }
+    const todo = selected.filter((r) => !log.existing.has(r.id));
+    if (todo.length < selected.length) io.stderr(`resuming: ${selected.length - todo.length} of ${selected.length} samples already answered in ${log.path}\n`);
+    if (todo.length === 0 || signal.aborted) return { result, failedIds };
+    const backend = await startBackend(ctx);
+    let heartbeat: NodeJS.Timeout | undefined;
+    const fleet = createFleet({ servers: [...backend.servers], model: backend.model, timeoutMs: Math.round(opts.timeout * 1000) });
+    try {
+      await fleet.start();
+      const progress = createProgress(io, 'eval', todo.length);
+      let done = 0;
+      // The fleet's timers (deadlines, retry backoff) are unref'd; this ref'd one keeps the process alive while
+      // requests wait in a backoff, and refreshes rate and ETA while answers are slow to come.
+      heartbeat = setInterval(() => progress.tick(done, accuracy.text()), 1000);
+      const { manifest, config } = ctx;
+      result = await runEvalLoop({
+        records: todo,
+        buildRequest: createPairRequestBuilder({ manifestPath: manifest.path, family: opts.family, frame: opts.frame, resize: config.resize, seed: opts.seed, pool: ctx.pool, maxTokens: config.sampling.maxTokens }),
+        fleet,
+        log,
+        concurrency: opts.concurrency,
+        signal,
+        onAnswer: (record, completion) => {
+          accuracy.add(record, { id: record.id, completion: completion.text });
+          progress.tick(++done, accuracy.text());
+        },
+        onFailure: (record, error) => {
+          failedIds.push(record.id);
+          ctx.warn(`warning: ${record.id}: not answered: ${(error as Error).message}`);
+        },
+      });
+      progress.finish(accuracy.text());
+    } finally {
+      clearInterval(heartbeat);
+      await fleet.close();
+      await backend.close();
+    }
+  } finally {
+    await log.close();
+  }
+  return { result, failedIds };
+}
+
+/** The context lines at the top of report.html. */
+function toReportFacts(ctx: EvalContext): [string, string][] {
+  const { opts, config } = ctx;
+  const limit = opts.limit === undefined ? '' : `, --limit ${opts.limit}`;
+  return [
+    ['model', ctx.modelLabel],
+    ['manifest', `${opts.manifest} (${ctx.selected.length} of ${ctx.manifest.records.length} samples${limit})`],
+    ['answer format', `family ${opts.family} · frame ${opts.frame} · greedy (temperature 0, n = 1) · seed ${opts.seed}`],
+    ['prompts', opts.prompts === undefined ? `the project's pool (${INSTRUCTION_POOL.length} instructions)` : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`],
+    ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (METHOD §8)`],
+    ['written', new Date().toISOString()],
+  ];
+}
+
+/** Scores what is answered, writes scores.jsonl, metrics.json and report.html, and prints the summary. */
+async function reportEval(ctx: EvalContext): Promise<ScoreSummary | null> {
+  const { opts, io } = ctx;
+  const summary = await writeEvalOutputs({
+    outDir: ctx.outDir,
+    manifest: ctx.manifest,
+    selected: ctx.selected,
+    settings: ctx.settings,
+    manifestArg: opts.manifest,
+    predictionsArg: join(opts.out, 'predictions.jsonl'),
+    title: `differad eval · ${opts.model ?? CPU_POLICY_MODEL}`,
+    facts: toReportFacts(ctx),
+    warn: ctx.warn,
+  });
+  if (summary === null) {
+    io.stderr(`no sample answered yet: nothing to score in ${opts.out}\n`);
+  } else if (opts.json) {
+    io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    const i = summary.input;
+    io.stdout(
+      `differad eval: ${i.samples} of ${ctx.selected.length} samples · ${ctx.modelLabel} · family ${opts.family} · frame ${opts.frame} · τ ${summary.tau}\n\n` +
+        `${formatMetricTable(summary)}\n\n` +
+        `answers: ${i.samples - i.invalid} valid · ${i.invalid} invalid\n` +
+        `wrote ${['predictions.jsonl', 'scores.jsonl', 'metrics.json', 'report.html'].map((f) => join(opts.out, f)).join(', ')}\n`,
+    );
+  }
+  return summary;
+}
+
+/**
+ * Runs `differad eval`; returns the exit code: 0 every sample answered, 130
+ * interrupted (what finished is kept and scored). Samples left unanswered
+ * throw EVAL_INCOMPLETE (exit 2) after the outputs are written; a rerun
+ * retries them.
+ */
+export async function runEval(opts: EvalOptions, io: CliIo, signal: AbortSignal): Promise<number> {
+  const started = performance.now();
+  const ctx = await prepareEval(opts, io);
+  const outcome = await answerPending(ctx, signal);
+  const summary = await reportEval(ctx);
+  io.stderr(`eval finished in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  const { result, failedIds } = outcome;
+  if (result.interrupted) {
+    io.stderr(`interrupted: ${summary?.input.samples ?? 0} of ${ctx.selected.length} samples answered and kept; rerun the same command to finish\n`);
+    return 130;
+  }
+  if (failedIds.length > 0 || result.fleetDown) {
+    const missing = ctx.selected.length - (summary?.input.samples ?? 0);
+    const ids = `${failedIds.slice(0, 10).join(', ')}${failedIds.length > 10 ? ', …' : ''}`;
+    const why = result.fleetDown ? 'every server was ejected; ' : '';
+    throw new DifferadError('EVAL_INCOMPLETE', `${missing} sample(s) not answered (${why}failed: ${ids}); rerun the same command to retry them`);
+  }
+  return 0;
+}

@@ -1,0 +1,22 @@
+import { type CatalogQueues, type JobName, type JobPayloads, parsePayload, toJobId, toJobsOptions } from '@differad/queue';
+import { DifferadError } from '@differad/core';
+import type { Job, Queue } from 'bullmq';
+
+/**
+ * Adds a job as another child of the step that `sibling` belongs to, so the
+ * step keeps waiting for it (a score after a rollout, a resample or a
+ * replacement after a score). The id is deterministic, so a retried job adds
+ * nothing twice. Must run while `sibling` is still active: the step cannot
+ * have completed yet.
+ */
+export async function addStepChild<N extends JobName>(catalog: CatalogQueues, sibling: Job, name: N, payload: JobPayloads[N]): Promise<void> {
+  const parent = sibling.parent;
+  if (!parent?.id) throw new DifferadError('ORCHESTRATOR_NO_STEP', `job ${sibling.id} has no parent step to add ${name} to`);
+  const data = parsePayload(name, payload);
+  const queue: Queue = catalog.queues[name];
+  await queue.add(name, data, {
+    ...toJobsOptions(catalog.settings[name], toJobId(name, data)),
+    parent: { id: parent.id, queue: parent.queueKey },
+    failParentOnFailure: true,
+  });
+}

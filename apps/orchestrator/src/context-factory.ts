@@ -1,0 +1,112 @@
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { DifferadError } from '@differad/core';
+import { loadManifest, resolveManifestPath } from '@differad/datasets';
+import { createFramePreparer } from '@differad/images';
+import { createFleet, createVllmControl } from '@differad/inference';
+import type { CatalogQueues, RunStore } from '@differad/queue';
+import { createTrainerClient } from '@differad/trainer-client';
+import type { Redis } from 'ioredis';
+import { createDefaultPrompt } from './default-prompt.js';
+import { createHeldOutEvaluator } from './held-out-eval.js';
+import type { RunContext } from './run-context.js';
+
+/** A run whose servers are known by URL: what is stored in Redis, so any worker process can serve it. */
+export type ResolvedTrainConfig = TrainConfig & {
+  readonly policy: Extract<TrainConfig['policy'], { kind: 'endpoints' }>;
+  readonly trainer: Extract<TrainConfig['trainer'], { kind: 'url' }>;
+};
+
+export function isResolved(config: TrainConfig): config is ResolvedTrainConfig {
+  return config.policy.kind === 'endpoints' && config.trainer.kind === 'url';
+}
+
+export interface ContextFactoryDeps {
+  readonly redis: Redis;
+  readonly queues: CatalogQueues;
+  readonly store: RunStore;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Builds (once per run, then cached) everything the workers of a run need from
+ * its stored, resolved config: the manifests, a fleet over its inference
+ * servers, a trainer client, the weight-sync targets and the evaluator.
+ */
+export function createContextFactory(deps: ContextFactoryDeps) {
+  const contexts = new Map<string, Promise<RunContext>>();
+  const build = async (runId: string): Promise<RunContext> => {
+    const config = await deps.store.loadConfig(runId, TrainConfigSchema);
+    if (!config) throw new DifferadError('ORCHESTRATOR_RUN_UNKNOWN', `run ${runId} is not in Redis`);
+    if (!isResolved(config)) throw new DifferadError('ORCHESTRATOR_RUN_UNRESOLVED', `run ${runId} was stored without server URLs`);
+    const train = await loadManifest(config.data.train);
+    const fleet = createFleet({ servers: config.policy.endpoints, model: config.policy.model, timeoutMs: 120_000 });
+    await fleet.start();
+    const preparer = createFramePreparer({ resize: config.resize, format: 'png' });
+    const score = { family: config.policy.family, frame: config.policy.frame, resize: config.resize, reward: config.reward };
+    const prompt = createDefaultPrompt();
+    let evaluate: RunContext['evaluate'] = null;
+    if (config.data.eval) {
+      const held = await loadManifest(config.data.eval);
+      evaluate = createHeldOutEvaluator({
+        records: held.records.slice(0, config.data.evalLimit),
+        resolvePath: (p) => resolveManifestPath(config.data.eval!, p),
+        preparer,
+        fleet,
+        prompt,
+        score,
+        maxTokens: config.sampling.maxTokens,
+      });
+    }
+    const runDir = resolve(config.run.runsDir, runId);
+    await mkdir(runDir, { recursive: true });
+    return {
+      runId,
+      config,
+      records: train.records,
+      resolvePath: (p) => resolveManifestPath(config.data.train, p),
+      preparer,
+      fleet,
+      trainer: createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 }),
+      queues: deps.queues,
+      redis: deps.redis,
+      store: deps.store,
+      score,
+      prompt,
+      syncTargets:
+        config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
+      evaluate,
+      runDir,
+      log: deps.log,
+    };
+  };
+  return {
+    get(runId: string): Promise<RunContext> {
+      let ctx = contexts.get(runId);
+      if (!ctx) {
+        ctx = build(runId);
+        ctx.catch(() => contexts.delete(runId));
+        contexts.set(runId, ctx);
+      }
+      return ctx;
+    },
+    async close(): Promise<void> {
+      for (const p of contexts.values()) {
+        const ctx = await p.catch(() => null);
+        if (!ctx) continue;
+        await ctx.fleet.close();
+        await ctx.trainer.close();
+        for (const t of ctx.syncTargets) await t.control.close();
+      }
+      contexts.clear();
+    },
+  };
+}
+export type ContextFactory = ReturnType<typeof createContextFactory>;
+
+/** Where a run's files live. */
+export function toRunDir(config: TrainConfig, runId: string): string {
+  return join(resolve(config.run.runsDir), runId);
+}
+

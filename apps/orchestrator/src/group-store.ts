@@ -1,0 +1,80 @@
+import type { FinalGroup, ScoredGroup } from '@differad/core';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** What a rollout stored for one sampling of one slot of a step. */
+export const SampledGroupSchema = z.object({
+  pairId: z.string(),
+  attempt: z.int().min(0),
+  seed: z.int(),
+  weightVersion: z.int().min(0).nullable(),
+  promptTokenIds: z.array(z.int()).nullable(),
+  system: z.string(),
+  instruction: z.string(),
+  completions: z.array(
+    z.object({ text: z.string(), tokenIds: z.array(z.int()), logprobs: z.array(z.number()), finishReason: z.string(), server: z.string() }),
+  ),
+  rolloutMs: z.number(),
+});
+export type SampledGroup = z.infer<typeof SampledGroupSchema>;
+
+/** The final state of a slot once scoring decided to keep it. */
+export interface SlotResult {
+  readonly pairId: string;
+  readonly sampledAttempt: number;
+  readonly sampled: SampledGroup;
+  readonly scored: ScoredGroup;
+  readonly final: FinalGroup;
+  readonly resamples: number;
+  readonly replacements: number;
+  readonly scoreMs: number;
+}
+
+const TTL_SECONDS = 7 * 24 * 3600;
+
+function key(runId: string, step: number, slot: number, suffix: string): string {
+  return `differad:run:${runId}:step:${step}:slot:${slot}:${suffix}`;
+}
+
+/** Redis storage of a run's sampled and final groups, keyed by (run, step, slot, attempt). */
+export function createGroupStore(redis: Redis) {
+  return {
+    samplingKey: (runId: string, step: number, slot: number, attempt: number) => key(runId, step, slot, `a${attempt}`),
+    async saveSampling(runId: string, step: number, slot: number, group: SampledGroup): Promise<string> {
+      const k = key(runId, step, slot, `a${group.attempt}`);
+      await redis.set(k, JSON.stringify(group), 'EX', TTL_SECONDS);
+      return k;
+    },
+    async loadSampling(k: string): Promise<SampledGroup | null> {
+      const text = await redis.get(k);
+      return text === null ? null : SampledGroupSchema.parse(JSON.parse(text));
+    },
+    /** Scores of the slot's samplings so far, in attempt order (for the resample decision and the weight). */
+    async appendScore(runId: string, step: number, slot: number, attempt: number, scored: ScoredGroup): Promise<void> {
+      await redis.hset(key(runId, step, slot, 'scores'), String(attempt), JSON.stringify(scored));
+      await redis.expire(key(runId, step, slot, 'scores'), TTL_SECONDS);
+    },
+    async loadScores(runId: string, step: number, slot: number): Promise<Map<number, ScoredGroup>> {
+      const all = await redis.hgetall(key(runId, step, slot, 'scores'));
+      return new Map(Object.entries(all).map(([a, v]) => [Number(a), JSON.parse(v) as ScoredGroup]));
+    },
+    /** Records that `attempt` of the slot starts a replacement pair. */
+    async markReplacement(runId: string, step: number, slot: number, attempt: number, pairId: string): Promise<void> {
+      await redis.hset(key(runId, step, slot, 'replacements'), String(attempt), pairId);
+      await redis.expire(key(runId, step, slot, 'replacements'), TTL_SECONDS);
+    },
+    /** Attempt → pair id of every replacement of the slot. */
+    async loadReplacements(runId: string, step: number, slot: number): Promise<Map<number, string>> {
+      const all = await redis.hgetall(key(runId, step, slot, 'replacements'));
+      return new Map(Object.entries(all).map(([a, v]) => [Number(a), v]));
+    },
+    async saveResult(runId: string, step: number, slot: number, result: SlotResult): Promise<void> {
+      await redis.set(key(runId, step, slot, 'final'), JSON.stringify(result), 'EX', TTL_SECONDS);
+    },
+    async loadResult(runId: string, step: number, slot: number): Promise<SlotResult | null> {
+      const text = await redis.get(key(runId, step, slot, 'final'));
+      return text === null ? null : (JSON.parse(text) as SlotResult);
+    },
+  };
+}
+export type GroupStore = ReturnType<typeof createGroupStore>;

@@ -1,0 +1,52 @@
+import { computeMetricReport, computeSampleScore, type ManifestRecord, type SampleScore, type ScoreSettings } from '@differad/core';
+import type { FramePreparer } from '@differad/images';
+import type { Fleet } from '@differad/inference';
+import type { PairPrompt } from './run-context.js';
+
+export interface HeldOutEvalInput {
+  readonly records: readonly ManifestRecord[];
+  readonly resolvePath: (entry: string) => string;
+  readonly preparer: FramePreparer;
+  readonly fleet: Fleet;
+  readonly prompt: (pairId: string, seed: number) => PairPrompt;
+  readonly score: ScoreSettings;
+  readonly maxTokens: number;
+  /** Requests in flight at once. */
+  readonly concurrency?: number;
+}
+
+/**
+ * Evaluates the current policy on held-out pairs through the same path as
+ * `differad eval`: one greedy answer (temperature 0) per pair, scored with
+ * the METHOD §8 metrics. Returns the metric row the step table shows.
+ */
+export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) => Promise<Record<string, number | null>> {
+  return async (step) => {
+    const scores: SampleScore[] = new Array(input.records.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < input.records.length) {
+        const i = next++;
+        const record = input.records[i]!;
+        const pair = await input.preparer.preparePair(input.resolvePath(record.reference), input.resolvePath(record.target));
+        const prompt = input.prompt(record.id, 0);
+        const result = await input.fleet.complete({
+          requestId: `eval-s${step}-${i}`,
+          referenceImage: pair.reference.dataUrl,
+          targetImage: pair.target.dataUrl,
+          system: prompt.system,
+          prompt: prompt.instruction,
+          n: 1,
+          sampling: { temperature: 0, topP: 1, topK: -1, maxTokens: input.maxTokens },
+          seed: 0,
+          logprobs: false,
+          returnTokenIds: false,
+        });
+        scores[i] = computeSampleScore(record, { id: record.id, completion: result.completions[0]?.text ?? '' }, input.score);
+      }
+    };
+    await Promise.all(Array.from({ length: input.concurrency ?? 8 }, lane));
+    const { overall } = computeMetricReport(scores, 0.3);
+    return { eval_n: overall.n, eval_acc: overall.acc, eval_f1: overall.f1, eval_miou: overall.mIoU, eval_miou_ano: overall.mIoU_ano, eval_miou_nor: overall.mIoU_nor };
+  };
+}

@@ -1,0 +1,67 @@
+import type { ResamplePayload, RolloutPayload } from '@differad/queue';
+import { DifferadError } from '@differad/core';
+import type { Job } from 'bullmq';
+import { addStepChild } from './child-jobs.js';
+import type { GroupStore } from './group-store.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * A rollout (or resample) job: prepare the pair once (decode, resize to the
+ * model frame, encode; the preparer's content-hash cache makes resamples
+ * free), request G completions with every sampling parameter explicit, keep
+ * text, token ids, sampling log-probs, finish reason and server, store the
+ * group in Redis and add its score job to the step.
+ */
+export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
+  return async (payload: RolloutPayload | ResamplePayload, job: Job): Promise<{ pairId: string; attempt: number }> => {
+    const started = performance.now();
+    const record = ctx.records.find((r) => r.id === payload.pairId);
+    if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${payload.pairId} is not in the training manifest`);
+    const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target), {
+      reference: record.reference,
+      target: record.target,
+    });
+    const prompt = ctx.prompt(record.id, payload.seed);
+    const { sampling, grpo } = ctx.config;
+    const result = await ctx.fleet.complete({
+      requestId: `${payload.runId}-s${payload.step}-p${payload.pairIndex}-a${payload.attempt}`,
+      referenceImage: pair.reference.dataUrl,
+      targetImage: pair.target.dataUrl,
+      system: prompt.system,
+      prompt: prompt.instruction,
+      n: grpo.groupSize,
+      sampling,
+      seed: payload.seed,
+      logprobs: true,
+      returnTokenIds: true,
+    });
+    const completions = result.completions.map((c) => ({
+      text: c.text,
+      tokenIds: [...(c.tokenIds ?? [])],
+      logprobs: [...(c.logprobs ?? [])],
+      finishReason: c.finishReason,
+      server: c.server,
+    }));
+    const key = await groups.saveSampling(payload.runId, payload.step, payload.pairIndex, {
+      pairId: record.id,
+      attempt: payload.attempt,
+      seed: payload.seed,
+      weightVersion: result.weightVersion,
+      promptTokenIds: result.promptTokenIds === null ? null : [...result.promptTokenIds],
+      system: prompt.system,
+      instruction: prompt.instruction,
+      completions,
+      rolloutMs: performance.now() - started,
+    });
+    await addStepChild(ctx.queues, job, 'score', {
+      runId: payload.runId,
+      step: payload.step,
+      pairIndex: payload.pairIndex,
+      pairId: record.id,
+      attempt: payload.attempt,
+      weightVersion: payload.weightVersion,
+      completions: { kind: 'key', key },
+    });
+    return { pairId: record.id, attempt: payload.attempt };
+  };
+}

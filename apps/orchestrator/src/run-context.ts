@@ -1,0 +1,40 @@
+import type { TrainConfig } from '@differad/config';
+import type { ManifestRecord, ScoreSettings } from '@differad/core';
+import type { createFramePreparer } from '@differad/images';
+import type { Fleet } from '@differad/inference';
+import type { CatalogQueues } from '@differad/queue';
+import type { RunStore } from '@differad/queue';
+import type { TrainerClient } from '@differad/trainer-client';
+import type { Redis } from 'ioredis';
+import type { WeightSyncTarget } from './weight-sync.js';
+
+/** The system instruction and the per-pair instruction of a request (METHOD §7). */
+export interface PairPrompt {
+  readonly system: string;
+  readonly instruction: string;
+}
+
+/** Everything the workers of one run share; built once by the composition root. */
+export interface RunContext {
+  readonly runId: string;
+  readonly config: TrainConfig;
+  /** Training pairs in manifest order; a step's pair index points into this list. */
+  readonly records: readonly ManifestRecord[];
+  /** Resolves a manifest path (relative to the training manifest) to a file path. */
+  readonly resolvePath: (entry: string) => string;
+  readonly preparer: ReturnType<typeof createFramePreparer>;
+  readonly fleet: Fleet;
+  readonly trainer: TrainerClient;
+  readonly queues: CatalogQueues;
+  /** A producer connection for the run's own keys (groups, completions). */
+  readonly redis: Redis;
+  readonly store: RunStore;
+  readonly score: ScoreSettings;
+  readonly prompt: (pairId: string, seed: number) => PairPrompt;
+  readonly syncTargets: readonly WeightSyncTarget[];
+  /** Held-out evaluation (when the config names an eval manifest). */
+  readonly evaluate: ((step: number) => Promise<Record<string, number | null>>) | null;
+  /** Folder of this run: metrics.jsonl, trainer state. */
+  readonly runDir: string;
+  readonly log: (line: string) => void;
+}

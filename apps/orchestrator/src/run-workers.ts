@@ -1,0 +1,61 @@
+import { createCatalogWorker } from '@differad/queue';
+import type { Redis } from 'ioredis';
+import type { ContextFactory } from './context-factory.js';
+import { createGroupStore, type GroupStore } from './group-store.js';
+import { createRolloutProcessor } from './rollout-worker.js';
+import type { RunContext } from './run-context.js';
+import { createScoreProcessor } from './score-worker.js';
+import { createStepProcessor } from './step-worker.js';
+
+export interface RunWorkersOptions {
+  readonly connection: Redis;
+  readonly factory: ContextFactory;
+  readonly namespace?: string;
+  /** Rollout jobs in flight per process (each is one request of G completions). */
+  readonly rolloutConcurrency?: number;
+  /** How long a job's lock lasts before another worker takes it over (ms). */
+  readonly lockDurationMs?: number;
+}
+
+/**
+ * Starts the training workers of this process: rollout and resample (the
+ * same processor), score, and step. Workers are stateless BullMQ consumers:
+ * run as many processes as you like against one Redis; each looks its run up
+ * by the job's run id.
+ */
+export function startRunWorkers(options: RunWorkersOptions): { close(): Promise<void> } {
+  const groupConnection = options.connection.duplicate();
+  const groups: GroupStore = createGroupStore(groupConnection);
+  const perRun = new Map<string, ReturnType<typeof processorsFor>>();
+  const processorsFor = (ctx: RunContext) => ({
+    rollout: createRolloutProcessor(ctx, groups),
+    score: createScoreProcessor(ctx, groups),
+    step: createStepProcessor(ctx, groups, new Set<string>()),
+  });
+  const get = async (runId: string) => {
+    let p = perRun.get(runId);
+    if (!p) {
+      p = processorsFor(await options.factory.get(runId));
+      perRun.set(runId, p);
+    }
+    return p;
+  };
+  const common = {
+    connection: options.connection,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
+  };
+  const workers: { close(): Promise<void> }[] = [
+    createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),
+    createCatalogWorker('resample', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),
+    createCatalogWorker('score', async (payload, job) => (await get(payload.runId)).score(payload, job), { ...common, concurrency: 16 }),
+    createCatalogWorker('step', async (payload, job) => (await get(payload.runId)).step(payload, job), { ...common, concurrency: 1 }),
+  ];
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await options.factory.close();
+      groupConnection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { computeStepRewardStats, DifferadError } from '@differad/core';
+import type { StepPayload } from '@differad/queue';
+import type { ForwardBackwardResponse, Group } from '@differad/trainer-client';
+import type { Job } from 'bullmq';
+import type { GroupStore, SlotResult } from './group-store.js';
+import type { RunContext } from './run-context.js';
+import { syncWeights } from './weight-sync.js';
+
+/** One row of a run's metrics: what `metrics.jsonl`, Redis and the console table show per step. */
+export type StepRow = Record<string, number | null>;
+
+function toTrainerImage(dataUrl: string) {
+  const comma = dataUrl.indexOf(',');
+  const media = /^data:(image\/(?:png|jpeg|webp));base64$/.exec(dataUrl.slice(0, comma))?.[1] as 'image/png' | 'image/jpeg' | 'image/webp' | undefined;
+  const data = dataUrl.slice(comma + 1);
+  const sha256 = createHash('sha256').update(Buffer.from(data, 'base64')).digest('hex');
+  return { sha256, data, ...(media ? { media_type: media } : {}) };
+}
+
+async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise<Group> {
+  const record = ctx.records.find((r) => r.id === slot.pairId)!;
+  const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target));
+  const { sampled, final } = slot;
+  return {
+    pair_id: slot.pairId,
+    images: [toTrainerImage(pair.reference.dataUrl), toTrainerImage(pair.target.dataUrl)],
+    messages: [
+      { role: 'system', content: sampled.system },
+      { role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: sampled.instruction }] },
+    ],
+    prompt_token_ids: sampled.promptTokenIds,
+    completions: sampled.completions.map((c, i) => {
+      if (c.tokenIds.length === 0 || c.logprobs.length !== c.tokenIds.length) {
+        throw new DifferadError('ORCHESTRATOR_NO_LOGPROBS', `server ${c.server} returned no token ids or log-probs for pair ${slot.pairId}: it cannot be trained on`);
+      }
+      return { text: c.text, token_ids: c.tokenIds, sampling_logprobs: c.logprobs, advantage: final.advantages[i] ?? 0, weight: final.weight, truncated: c.finishReason === 'length' };
+    }),
+  };
+}
+
+function mean(values: readonly (number | null)[]): number | null {
+  const v = values.filter((x): x is number => x !== null);
+  return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/**
+ * The step job, run when every group of the step is final: micro-batches to
+ * the trainer (`forward_backward`), `optim_step`, the weight sync to every
+ * inference server, the held-out evaluation when due, then the step's metrics
+ * (Redis, metrics.jsonl) and the run's progress. Every trainer call is
+ * idempotent by (run, step, micro-batch), so a retried step applies nothing twice.
+ */
+export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncInitialized: Set<string>) {
+  return async (payload: StepPayload, job: Job): Promise<StepRow> => {
+    const waited = Date.now() - job.timestamp;
+    const slots: SlotResult[] = [];
+    for (let k = 0; k < payload.pairCount; k++) {
+      const r = await groups.loadResult(payload.runId, payload.step, k);
+      if (!r) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
+      slots.push(r);
+    }
+    const { optim, grpo, sampling } = ctx.config;
+    const trainStart = performance.now();
+    const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
+    const batches: Group[][] = [];
+    for (let i = 0; i < trainerGroups.length; i += optim.microBatchGroups) batches.push(trainerGroups.slice(i, i + optim.microBatchGroups));
+    const loss = {
+      clip_low: grpo.clipLow,
+      clip_high: grpo.clipHigh,
+      beta: grpo.beta,
+      normalization: grpo.lossNormalization,
+      mask_truncated: grpo.maskTruncated,
+      temperature: Math.max(sampling.temperature, 1e-3),
+    };
+    const results: ForwardBackwardResponse[] = [];
+    for (const [i, batch] of batches.entries()) {
+      results.push(await ctx.trainer.forwardBackward({ run: payload.runId, step: payload.step, micro_batch: i, micro_batches: batches.length, loss, groups: batch }));
+    }
+    const applied = await ctx.trainer.optimStep({ run: payload.runId, step: payload.step, lr: optim.lr });
+    const every = ctx.config.run.checkpointEvery;
+    if (every > 0 && ((payload.step + 1) % every === 0 || payload.step + 1 === ctx.config.run.steps)) {
+      await ctx.trainer.saveCheckpoint({ run: payload.runId, step: payload.step });
+    }
+    const trainMs = performance.now() - trainStart;
+
+    const syncStart = performance.now();
+    if (ctx.syncTargets.length > 0) {
+      const sent = await ctx.trainer.sendWeights({ version: applied.weight_version, backend: 'disk' });
+      await syncWeights(ctx.syncTargets, { version: applied.weight_version, path: sent.path ?? '' }, syncInitialized);
+    }
+    const syncMs = performance.now() - syncStart;
+
+    const evalStart = performance.now();
+    const { data, run } = ctx.config;
+    const due = ctx.evaluate !== null && ((payload.step + 1) % data.evalEvery === 0 || payload.step + 1 === run.steps);
+    const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step) : {};
+    const evalMs = due ? performance.now() - evalStart : null;
+
+    const stats = computeStepRewardStats(slots.map((s) => ({ final: s.scored, weight: s.final.weight })));
+    const row: StepRow = {
+      step: payload.step,
+      ...stats,
+      resamples: slots.reduce((a, s) => a + s.resamples, 0),
+      replacements: slots.reduce((a, s) => a + s.replacements, 0),
+      loss: mean(results.map((r) => r.loss)),
+      clip_fraction: mean(results.map((r) => r.clip_fraction)),
+      kl: mean(results.map((r) => r.kl)),
+      grad_norm: applied.grad_norm,
+      weight_version: applied.weight_version,
+      ...evaluation,
+      rollout_ms: slots.reduce((a, s) => a + s.sampled.rolloutMs, 0),
+      score_ms: slots.reduce((a, s) => a + s.scoreMs, 0),
+      wait_ms: waited,
+      train_ms: trainMs,
+      sync_ms: syncMs,
+      eval_ms: evalMs,
+      total_ms: Date.now() - job.timestamp,
+    };
+    if (await ctx.store.appendMetrics(payload.runId, { step: payload.step, weightVersion: applied.weight_version, at: Date.now(), values: row })) {
+      await appendFile(join(ctx.runDir, 'metrics.jsonl'), `${JSON.stringify(row)}\n`);
+    }
+    await ctx.store.completeStep(payload.runId, payload.step, applied.weight_version);
+    return row;
+  };
+}

@@ -1,0 +1,170 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { DifferadError, drawStepPairs, toSamplingSeed } from '@differad/core';
+import { loadManifest } from '@differad/datasets';
+import {
+  connectRedis,
+  createCatalogQueueEvents,
+  createCatalogQueues,
+  createRedisConnection,
+  createRunStore,
+  enqueueStepFlow,
+  resolveRedis,
+  toJobId,
+} from '@differad/queue';
+import { createTrainerClient } from '@differad/trainer-client';
+import { Job } from 'bullmq';
+import { createContextFactory } from './context-factory.js';
+import { startLocalServers } from './local-servers.js';
+import { startRunWorkers } from './run-workers.js';
+import { formatStepHeader, formatStepRow } from './step-table.js';
+import { syncWeights } from './weight-sync.js';
+import { createVllmControl } from '@differad/inference';
+
+export interface TrainRunInput {
+  /** The user's config (ignored when resuming: the run's saved config is used). */
+  readonly config?: TrainConfig;
+  readonly resumeRunId?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly runsDir?: string;
+  readonly log: (line: string) => void;
+  readonly signal: AbortSignal;
+  /** Run the workers in this process too (default true); false when `differad worker` processes serve the queues. */
+  readonly inProcessWorkers?: boolean;
+  readonly lockDurationMs?: number;
+}
+
+export interface TrainRunResult {
+  readonly runId: string;
+  readonly state: 'completed' | 'paused' | 'failed';
+  readonly rows: readonly Record<string, number | null>[];
+}
+
+function fmtPct(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : (v * 100).toFixed(1);
+}
+
+function newRunId(): string {
+  return `run-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+}
+
+/**
+ * `differad train`: checks the data, resolves Redis (embedded unless
+ * DIFFERAD_REDIS_URL is set) and the servers (starting the CPU policy and
+ * trainer when asked), records the run, starts the workers, and drives the
+ * steps one after another as BullMQ flows, printing a row per step. With
+ * `resumeRunId` it continues from the last completed step, loading the
+ * trainer's checkpoint and pushing it to the policy servers first.
+ */
+export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
+  const runsDir = resolve(input.runsDir ?? input.config?.run.runsDir ?? 'runs');
+  const runId = input.resumeRunId ?? input.config?.run.id ?? newRunId();
+  const runDir = join(runsDir, runId);
+  let config: TrainConfig;
+  if (input.resumeRunId) {
+    const saved = await readFile(join(runDir, 'config.json'), 'utf8').catch(() => null);
+    if (saved === null) throw new DifferadError('TRAIN_RUN_UNKNOWN', `no run ${runId} under ${runsDir} (looked for ${join(runDir, 'config.json')})`);
+    config = TrainConfigSchema.parse(JSON.parse(saved));
+  } else {
+    if (!input.config) throw new DifferadError('TRAIN_CONFIG_MISSING', 'a training run needs a config');
+    config = input.config;
+  }
+  // Fail on bad data before anything starts.
+  const train = await loadManifest(config.data.train);
+  if (config.data.eval) await loadManifest(config.data.eval);
+  await mkdir(runDir, { recursive: true });
+  if (!input.resumeRunId) await writeFile(join(runDir, 'config.json'), `${JSON.stringify({ ...config, run: { ...config.run, id: runId, runsDir } }, null, 2)}\n`);
+
+  // A lasting folder for the embedded Redis (AOF), so `--resume` finds the run's queues and state.
+  await mkdir(join(runsDir, '.redis'), { recursive: true });
+  const redis = await resolveRedis(input.env, { dir: join(runsDir, '.redis') });
+  input.log(`Redis: ${redis.url}${redis.embedded ? ' (embedded)' : ''}`);
+  const producer = await connectRedis(redis.url, 'producer', 5_000);
+  const workerConn = createRedisConnection(redis.url, 'worker');
+  const eventsConn = createRedisConnection(redis.url, 'events');
+  const store = createRunStore(producer);
+  const local = await startLocalServers({ ...config, run: { ...config.run, runsDir } }, runDir, input.log);
+  const queues = createCatalogQueues(producer);
+  const events = createCatalogQueueEvents('step', { connection: eventsConn });
+  const factory = createContextFactory({ redis: producer, queues, store, log: input.log });
+  const workers = input.inProcessWorkers === false ? null : startRunWorkers({ connection: workerConn, factory, ...(input.lockDurationMs ? { lockDurationMs: input.lockDurationMs } : {}) });
+  const rows: Record<string, number | null>[] = [];
+  try {
+    const resolved = { ...local.config, run: { ...local.config.run, id: runId } };
+    if (!(await store.createRun(runId, resolved))) {
+      if (!input.resumeRunId) throw new DifferadError('TRAIN_RUN_EXISTS', `run ${runId} exists already; pick another run.id or resume it with --resume ${runId}`);
+      await store.updateConfig(runId, resolved);
+    }
+    const snapshot = await store.loadRun(runId);
+    const from = (snapshot?.lastCompletedStep ?? -1) + 1;
+    let version = snapshot?.weightVersion ?? 0;
+    if (input.resumeRunId && from > 0) await restoreTrainer(resolved, runId, from - 1, version, input.log);
+    await store.setState(runId, 'running');
+    if (from === 0) {
+      // The starting policy on the held-out set, so the step table can be read against it.
+      const ctx = await factory.get(runId);
+      if (ctx.evaluate) {
+        const base = await ctx.evaluate(-1);
+        input.log(`held-out before training: Acc@0.3 ${fmtPct(base.eval_acc)} · F1@0.3 ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`);
+        await writeFile(join(runDir, 'baseline-eval.json'), `${JSON.stringify(base)}\n`);
+      }
+    }
+    input.log(`run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${train.records.length} training pairs`);
+    input.log(formatStepHeader());
+    for (let step = from; step < config.run.steps; step++) {
+      if (input.signal.aborted) break;
+      const picks = drawStepPairs(config.run.seed, step, config.grpo.pairsPerStep, train.records.length);
+      const stepPayload = { runId, step, pairCount: picks.length, weightVersion: version };
+      let job = await Job.fromId(queues.queues.step, toJobId('step', stepPayload));
+      if (!job) {
+        await enqueueStepFlow(queues, {
+          step: stepPayload,
+          rollouts: picks.map((index, k) => ({
+            runId, step, pairIndex: k, pairId: train.records[index]!.id, attempt: 0, seed: toSamplingSeed(config.run.seed, step, k, 0), weightVersion: version,
+          })),
+        });
+        job = await Job.fromId(queues.queues.step, toJobId('step', stepPayload));
+      }
+      const row = (await job!.waitUntilFinished(events)) as Record<string, number | null>;
+      rows.push(row);
+      version = row.weight_version ?? version;
+      input.log(formatStepRow(row));
+    }
+    const state: TrainRunResult['state'] = input.signal.aborted ? 'paused' : 'completed';
+    await store.setState(runId, state, state === 'paused' ? 'interrupted; continue with --resume' : undefined);
+    return { runId, state, rows };
+  } catch (error) {
+    await store.setState(runId, 'failed', (error as Error).message).catch(() => undefined);
+    throw error;
+  } finally {
+    await workers?.close();
+    if (!workers) await factory.close();
+    await events.close();
+    await queues.close();
+    await local.close();
+    workerConn.disconnect();
+    eventsConn.disconnect();
+    producer.disconnect();
+    await redis.stop();
+  }
+}
+
+/** After a restart: load the trainer's last checkpoint and push those weights to the inference servers. */
+async function restoreTrainer(config: Awaited<ReturnType<typeof startLocalServers>>['config'], runId: string, step: number, version: number, log: (line: string) => void): Promise<void> {
+  const trainer = createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 });
+  try {
+    const health = await trainer.health();
+    if (health.run === runId && health.step === step) return;
+    const loaded = await trainer.loadCheckpoint({ run: runId, step });
+    log(`trainer: loaded checkpoint of step ${step} (weight version ${loaded.weight_version})`);
+    if (config.policy.syncBackend === 'none') return;
+    const sent = await trainer.sendWeights({ version: loaded.weight_version, backend: 'disk' });
+    const targets = config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url }) }));
+    await syncWeights(targets, { version: loaded.weight_version, path: sent.path ?? '' }, new Set());
+    for (const t of targets) await t.control.close();
+    if (loaded.weight_version !== version) log(`note: run store says weight version ${version}, checkpoint has ${loaded.weight_version}`);
+  } finally {
+    await trainer.close();
+  }
+}

@@ -1,0 +1,41 @@
+import { DifferadError } from '@differad/core';
+import { connectRedis, createCatalogQueues, createRedisConnection, createRunStore, REDIS_URL_ENV } from '@differad/queue';
+import { createContextFactory } from './context-factory.js';
+import { startRunWorkers } from './run-workers.js';
+
+export interface WorkerProcessInput {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly log: (line: string) => void;
+  readonly rolloutConcurrency?: number;
+  readonly lockDurationMs?: number;
+}
+
+/**
+ * `differad worker`: a stateless consumer of the training queues of every run
+ * on the Redis at DIFFERAD_REDIS_URL. Start as many as you like (compose's
+ * `--scale orchestrator=N`); each looks a run up by the job's run id.
+ */
+export async function startWorkerProcess(input: WorkerProcessInput): Promise<{ close(): Promise<void> }> {
+  const url = input.env[REDIS_URL_ENV];
+  if (!url) throw new DifferadError('WORKER_REDIS_MISSING', `differad worker serves a shared Redis: set ${REDIS_URL_ENV}=redis://host:6379`);
+  const producer = await connectRedis(url, 'producer', 5_000);
+  const workerConn = createRedisConnection(url, 'worker');
+  const store = createRunStore(producer);
+  const queues = createCatalogQueues(producer);
+  const factory = createContextFactory({ redis: producer, queues, store, log: input.log });
+  const workers = startRunWorkers({
+    connection: workerConn,
+    factory,
+    ...(input.rolloutConcurrency ? { rolloutConcurrency: input.rolloutConcurrency } : {}),
+    ...(input.lockDurationMs ? { lockDurationMs: input.lockDurationMs } : {}),
+  });
+  input.log(`worker serving the training queues on ${url.replace(/\/\/[^@]*@/, '//***@')}`);
+  return {
+    async close() {
+      await workers.close();
+      await queues.close();
+      workerConn.disconnect();
+      producer.disconnect();
+    },
+  };
+}

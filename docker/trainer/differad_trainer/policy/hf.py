@@ -1,0 +1,206 @@
+"""The ``hf`` backend: a transformers image-text-to-text model (Qwen2-VL, Qwen2.5-VL, Qwen3-VL) and its processor.
+
+bf16 weights, the vision tower frozen by default, gradient checkpointing, an
+optional LoRA adapter (peft) and an optional frozen reference for β·KL
+(METHOD §6). The optimizer side (plain PyTorch or DeepSpeed ZeRO-2/3) lives in
+policy/hf_engine.py. transformers, PIL, peft and DeepSpeed are imported only
+here, when the backend is chosen: the CI image has none of them, and this
+path is exercised by docker/trainer/gpu-check.sh on a GPU, not by the tests.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+
+from ..comm import Comm
+from ..config import TrainerConfig
+from .base import Policy, Prompt
+from .hf_engine import create_engine, is_zero3
+
+log = logging.getLogger('differad_trainer')
+LORA_TARGETS = r'^(?!.*visual).*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)$'
+DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16, 'fp32': torch.float32}
+
+
+def _load_model(config: TrainerConfig, dtype: torch.dtype):
+    from transformers import AutoModelForImageTextToText
+
+    # transformers >= 4.56 takes dtype= (torch_dtype= is deprecated in v5)
+    return AutoModelForImageTextToText.from_pretrained(config.model, dtype=dtype, attn_implementation=config.attn_implementation)
+
+
+def to_hf_conversation(messages: Sequence[dict], images: Sequence[bytes]) -> Tuple[List[dict], List[Any]]:
+    """API chat messages → the processor's conversation and the PIL images in order of appearance
+    (the order vLLM feeds them: METHOD §7, reference first)."""
+    conversation, pil = [], []
+    for m in messages:
+        if isinstance(m['content'], str):
+            conversation.append({'role': m['role'], 'content': m['content']})
+            continue
+        parts = []
+        for p in m['content']:
+            if p['type'] == 'text':
+                parts.append({'type': 'text', 'text': p['text']})
+            else:
+                from PIL import Image
+
+                parts.append({'type': 'image'})
+                pil.append(Image.open(io.BytesIO(images[p['image']])).convert('RGB'))
+        conversation.append({'role': m['role'], 'content': parts})
+    return conversation, pil
+
+
+class HfPolicy(Policy):
+    backend = 'hf'
+
+    def __init__(self, config: TrainerConfig, comm: Comm) -> None:
+        try:
+            from transformers import AutoProcessor
+        except ImportError as e:
+            raise RuntimeError('the hf backend needs transformers, torch with CUDA and pillow: use the docker/trainer image '
+                               f'(pip install -r docker/trainer/requirements.txt); {e}') from e
+        self.comm = comm
+        self.config = config
+        self.model_name = config.model
+        self.chunk_size = config.forward_chunk
+        self.device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0'))) if torch.cuda.is_available() else torch.device('cpu')
+        dtype = DTYPES[config.dtype]
+        self.processor = AutoProcessor.from_pretrained(config.model, min_pixels=config.min_pixels, max_pixels=config.max_pixels)
+        ds_config = self._deepspeed_config()
+        keep_alive = None
+        if ds_config is not None and is_zero3(ds_config):
+            from transformers.integrations import HfDeepSpeedConfig
+
+            keep_alive = HfDeepSpeedConfig(ds_config)  # from_pretrained loads straight into ZeRO-3 partitions
+        model = _load_model(config, dtype)
+        self._hf_ds_config = keep_alive
+        if config.freeze_vision:
+            frozen = 0
+            for name, p in model.named_parameters():
+                if '.visual.' in f'.{name}':
+                    p.requires_grad_(False)
+                    frozen += 1
+            log.info('vision tower frozen: %d tensors', frozen)
+        if config.gradient_checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={'use_reentrant': False})
+            model.config.use_cache = False
+        self.lora = config.lora_rank > 0
+        if self.lora:
+            from peft import LoraConfig, get_peft_model
+
+            model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=0.0, target_modules=LORA_TARGETS))
+        self.reference = None
+        if config.keeps_reference:
+            self.reference = _load_model(config, dtype).to(self.device).eval().requires_grad_(False)
+        self.engine = create_engine(model, config, comm, ds_config, self.device)
+        self.averages_gradients = self.engine.averages_gradients
+        text = getattr(model.config, 'text_config', model.config)
+        self.max_positions = getattr(text, 'max_position_embeddings', 32768)
+        self.vocab = model.get_input_embeddings().num_embeddings
+
+    def _deepspeed_config(self) -> Optional[Dict[str, Any]]:
+        path = self.config.deepspeed_config
+        if not path:
+            return None
+        try:
+            import deepspeed  # noqa: F401
+        except ImportError:
+            log.warning('DIFFERAD_TRAINER_DEEPSPEED_CONFIG is set but deepspeed is not installed: plain PyTorch')
+            return None
+        import json
+
+        with open(path, encoding='utf-8') as f:
+            ds = json.load(f)
+        # One engine "micro-batch" per backward; accumulation over API micro-batches is ours (scoring.py).
+        ds.update(train_micro_batch_size_per_gpu=1, gradient_accumulation_steps=1)
+        ds.setdefault('bf16', {'enabled': self.config.dtype == 'bf16'})
+        return ds
+
+    @property
+    def has_reference(self) -> bool:
+        return self.reference is not None
+
+    def encode_prompt(self, messages: Sequence[dict], images: Sequence[bytes]) -> Prompt:
+        """The chat template with the generation prompt, images expanded to their patch tokens:
+        what vLLM builds for the same messages with the same processor and pixel bounds."""
+        conversation, pil = to_hf_conversation(messages, images)
+        text = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        inputs = self.processor(text=[text], images=pil or None, return_tensors='pt')
+        extras = {k: v for k, v in inputs.items() if k not in ('input_ids', 'attention_mask')}
+        return Prompt(ids=inputs['input_ids'][0].tolist(), inputs=extras)
+
+    def is_scorable(self, prompt: Prompt, token_ids: Sequence[int]) -> bool:
+        return len(prompt.ids) + len(token_ids) <= self.max_positions and all(t < self.vocab for t in token_ids)
+
+    def completion_logprobs(self, prompt: Prompt, completions: Sequence[Sequence[int]], temperature: float,
+                            reference: bool = False) -> List[torch.Tensor]:
+        model = self.reference if reference else self.engine.forward_module
+        longest = max(len(c) for c in completions)
+        pad = self.processor.tokenizer.pad_token_id or 0
+        rows = [list(prompt.ids) + list(c) + [pad] * (longest - len(c)) for c in completions]
+        ids = torch.tensor(rows, dtype=torch.long, device=self.device)
+        mask = torch.tensor([[1] * (len(prompt.ids) + len(c)) + [0] * (longest - len(c)) for c in completions], device=self.device)
+        extras = {}
+        for k, v in prompt.inputs.items():  # one copy of the images per sequence
+            extras[k] = torch.cat([v] * len(completions)).to(self.device) if torch.is_tensor(v) else v
+        with torch.set_grad_enabled(not reference and torch.is_grad_enabled()):
+            try:  # only the completion positions reach the vocabulary projection
+                out = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=longest + 1, **extras)
+                logits = out.logits[:, :-1]
+            except TypeError:
+                out = model(input_ids=ids, attention_mask=mask, use_cache=False, **extras)
+                logits = out.logits[:, len(prompt.ids) - 1:-1]
+            logp = torch.log_softmax(logits.float() / temperature, dim=-1)
+            picked = logp.gather(-1, ids[:, len(prompt.ids):].unsqueeze(-1)).squeeze(-1)
+        return [picked[i, : len(c)] for i, c in enumerate(completions)]
+
+    def backward(self, loss: torch.Tensor, boundary: bool) -> None:
+        self.engine.backward(loss, boundary)
+
+    def optimizer_step(self, lr: float, max_grad_norm: Optional[float]) -> float:
+        return self.engine.step(lr, max_grad_norm)
+
+    def zero_grad(self) -> None:
+        self.engine.zero_grad()
+
+    def checkpoint_state(self) -> Dict[str, Any]:
+        return {'backend': self.backend, 'model_id': self.config.model, **self.engine.state()}
+
+    def restore_checkpoint_state(self, state: Dict[str, Any]) -> None:
+        if state.get('backend') != self.backend:
+            raise ValueError(f"a {state.get('backend')} checkpoint does not fit the hf backend")
+        self.engine.restore(state)
+
+    def save_checkpoint(self, path: str, meta: Dict[str, Any]) -> None:
+        if self.engine.saves_itself:
+            self.engine.save(path, {**meta, 'backend': self.backend, 'model_id': self.config.model})
+        else:
+            super().save_checkpoint(path, meta)
+
+    def load_checkpoint(self, path: str) -> Dict[str, Any]:
+        if self.engine.saves_itself:
+            return self.engine.load(path)
+        return super().load_checkpoint(path)
+
+    def named_weights(self) -> Iterator[Tuple[str, torch.Tensor]]:
+        self._full_weights_only()
+        return self.engine.named_weights()
+
+    def export_weights(self, directory: Optional[str]) -> None:
+        self._full_weights_only()
+        self.engine.export(directory, self.processor, adapter_only=False)
+
+    def export_lora(self, directory: Optional[str]) -> None:
+        if not self.lora:
+            super().export_lora(directory)
+        self.engine.export(directory, None, adapter_only=True)
+
+    def _full_weights_only(self) -> None:
+        if self.lora:
+            from ..errors import TrainerError
+
+            raise TrainerError('TRAINER_BACKEND_UNSUPPORTED', 'this trainer trains a LoRA adapter: send weights with backend "lora"')

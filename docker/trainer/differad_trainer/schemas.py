@@ -1,0 +1,249 @@
+"""Pydantic models of trainer API v1.
+
+A hand-written mirror of the zod schemas in packages/trainer-client/src/api/
+(the source of truth). tests/test_schema_contract.py checks these models
+against docs/trainer-api.json, which is emitted from the zod schemas, so the
+two sides cannot drift. FastAPI never sees these models: bodies are parsed by
+``parse_request`` in app.py, so the FastAPI/pydantic versions do not matter.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Dict, List, Literal, Optional, Union
+
+from .json_types import (CheckpointPath, Count, JsonObject, Number, RefinementError, RunId, Step, StrictModel, TokenId,
+                         WeightVersion, _Base64, integer, number)
+
+try:  # pydantic 2 keeps the 1.x API under pydantic.v1
+    from pydantic.v1 import BaseModel, Field, StrictBool, StrictStr, ValidationError, constr, root_validator
+except ImportError:  # pragma: no cover - depends on the installed pydantic
+    from pydantic import BaseModel, Field, StrictBool, StrictStr, ValidationError, constr, root_validator  # type: ignore
+
+__all__ = ['BaseModel', 'ValidationError', 'COMPONENTS']
+
+# ---- forward_backward (packages/trainer-client/src/api/forward-backward.ts) ----
+
+class TrainerImage(StrictModel):
+    sha256: constr(strict=True, regex=r'^[0-9a-f]{64}$')
+    data: Optional[_Base64] = None
+    media_type: Optional[Literal['image/png', 'image/jpeg', 'image/webp']] = None
+
+
+class TextPart(StrictModel):
+    type: Literal['text']
+    text: StrictStr
+
+
+class ImagePart(StrictModel):
+    type: Literal['image']
+    image: Count
+
+
+MessagePart = Annotated[Union[TextPart, ImagePart], Field(discriminator='type')]
+
+
+class ChatMessage(StrictModel):
+    role: Literal['system', 'user', 'assistant']
+    content: Union[StrictStr, List[MessagePart]]
+
+
+class Completion(StrictModel):
+    text: constr(strict=True, max_length=1_000_000)
+    token_ids: List[TokenId] = Field(..., min_items=1)
+    sampling_logprobs: List[Number] = Field(..., min_items=1)
+    advantage: Number
+    weight: number(ge=0, le=100)
+    truncated: StrictBool
+
+    @root_validator(skip_on_failure=True)
+    def _one_logprob_per_token(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if len(values['sampling_logprobs']) != len(values['token_ids']):
+            raise RefinementError(field='sampling_logprobs', message='needs one log-prob per token id')
+        return values
+
+
+class Group(StrictModel):
+    pair_id: Optional[constr(strict=True, max_length=256)] = None
+    images: List[TrainerImage] = Field(..., max_items=16)
+    messages: List[ChatMessage] = Field(..., min_items=1)
+    prompt_token_ids: Optional[List[TokenId]] = Field(...)
+    completions: List[Completion] = Field(..., min_items=1, max_items=1024)
+
+    @root_validator(skip_on_failure=True)
+    def _image_parts_in_range(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        n = len(values['images'])
+        for m in values['messages']:
+            if not isinstance(m.content, str) and any(isinstance(p, ImagePart) and p.image >= n for p in m.content):
+                raise RefinementError(field='messages', message="an image part points past the group's images")
+        return values
+
+
+class LossConfig(StrictModel):
+    clip_low: number(ge=0, le=1)
+    clip_high: number(ge=0, le=10)
+    beta: number(ge=0, le=10)
+    normalization: Literal['sequence', 'token']
+    mask_truncated: StrictBool
+    temperature: number(gt=0, le=10)
+
+
+class ForwardBackwardRequest(StrictModel):
+    run: RunId
+    step: Step
+    micro_batch: integer(0, 65_535)
+    micro_batches: integer(1, 65_536)
+    loss: LossConfig
+    prompt_mismatch: Optional[Literal['error', 'ignore']] = None
+    groups: List[Group] = Field(..., min_items=1, max_items=4096)
+
+    @root_validator(skip_on_failure=True)
+    def _micro_batch_in_range(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values['micro_batch'] >= values['micro_batches']:
+            raise RefinementError(field='micro_batch', message='must be less than micro_batches')
+        return values
+
+
+class MaskedCounts(StrictModel):
+    truncated: Count
+    unscorable: Count
+
+
+class ForwardBackwardResponse(StrictModel):
+    run: RunId
+    step: Step
+    micro_batch: Count
+    duplicate: StrictBool
+    loss: Optional[Number] = Field(...)
+    clip_fraction: Optional[number(ge=0, le=1)] = Field(...)
+    kl: Optional[Number] = Field(...)
+    sequences: Count
+    tokens: Count
+    masked: MaskedCounts
+    prompt_tokens_match: Optional[StrictBool] = Field(...)
+
+
+# ---- control routes (packages/trainer-client/src/api/control.ts) ----
+
+class PendingStep(StrictModel):
+    step: Step
+    received: Count
+    expected: integer(1)
+
+
+class HealthResponse(StrictModel):
+    status: Literal['ok', 'starting']
+    api_version: Literal['v1']
+    backend: constr(strict=True, min_length=1)
+    model: constr(strict=True, min_length=1)
+    world_size: integer(1)
+    run: Optional[RunId] = Field(...)
+    step: Optional[Step] = Field(...)
+    weight_version: Count
+    pending: Optional[PendingStep] = Field(...)
+
+
+class OptimStepRequest(StrictModel):
+    run: RunId
+    step: Step
+    lr: number(gt=0, le=10)
+    max_grad_norm: Optional[number(gt=0)] = Field(None, nullable=True)
+
+
+class OptimStepResponse(StrictModel):
+    run: RunId
+    step: Step
+    applied: StrictBool
+    duplicate: StrictBool
+    grad_norm: Optional[number(ge=0)] = Field(...)
+    weight_version: WeightVersion
+    micro_batches: Count
+    sequences: Count
+
+    @root_validator(skip_on_failure=True)
+    def _applied_xor_duplicate(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values['applied'] == values['duplicate']:
+            raise RefinementError(field='applied', message='applied must be the opposite of duplicate')
+        return values
+
+
+class SaveCheckpointRequest(StrictModel):
+    run: RunId
+    step: Step
+    path: Optional[CheckpointPath] = None
+
+
+class LoadCheckpointRequest(StrictModel):
+    path: Optional[CheckpointPath] = None
+    run: Optional[RunId] = None
+    step: Optional[Step] = None
+
+    @root_validator(skip_on_failure=True)
+    def _path_or_run_and_step(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        by_run = values.get('run') is not None and values.get('step') is not None
+        if (values.get('path') is not None) == by_run:
+            raise RefinementError(field='path', message='give either path, or run and step')
+        return values
+
+
+class CheckpointResponse(StrictModel):
+    run: RunId
+    step: Step
+    weight_version: WeightVersion
+    path: constr(strict=True, min_length=1)
+
+
+WeightBackend = Literal['disk', 'nccl', 'lora']
+
+
+class SendWeightsRequest(StrictModel):
+    version: WeightVersion
+    backend: WeightBackend
+    path: Optional[constr(strict=True, min_length=1, max_length=4096)] = None
+    options: Optional[JsonObject] = None
+
+
+class SendWeightsResponse(StrictModel):
+    backend: WeightBackend
+    version: WeightVersion
+    path: Optional[constr(strict=True, min_length=1)] = Field(...)
+    bytes: Optional[Count] = Field(...)
+
+
+class FieldProblem(StrictModel):
+    field: StrictStr
+    message: StrictStr
+
+
+class ErrorDetails(StrictModel):
+    """zod ``looseObject``: any keys; ``fields`` names the wrong fields of a 400."""
+
+    class Config:
+        extra = 'allow'
+
+    fields: Optional[List[FieldProblem]] = None
+
+
+class ErrorDetail(StrictModel):
+    code: constr(strict=True, regex=r'^[A-Z][A-Z0-9_]*$')
+    message: StrictStr
+    details: Optional[ErrorDetails] = None
+
+
+class TrainerErrorBody(StrictModel):
+    error: ErrorDetail
+
+
+#: Component name in docs/trainer-api.json → model (what the schema test walks).
+COMPONENTS = {
+    'TrainerErrorBody': TrainerErrorBody,
+    'HealthResponse': HealthResponse,
+    'ForwardBackwardRequest': ForwardBackwardRequest,
+    'ForwardBackwardResponse': ForwardBackwardResponse,
+    'OptimStepRequest': OptimStepRequest,
+    'OptimStepResponse': OptimStepResponse,
+    'SaveCheckpointRequest': SaveCheckpointRequest,
+    'CheckpointResponse': CheckpointResponse,
+    'LoadCheckpointRequest': LoadCheckpointRequest,
+    'SendWeightsRequest': SendWeightsRequest,
+    'SendWeightsResponse': SendWeightsResponse,
+}
+

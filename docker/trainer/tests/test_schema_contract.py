@@ -1,0 +1,154 @@
+"""The pydantic models and routes agree with docs/trainer-api.json, emitted from the zod schemas.
+
+The zod schemas in packages/trainer-client/src/api/ are the source of truth;
+this test fails whenever they and differad_trainer/schemas.py drift apart.
+"""
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from json_schema_check import Validator
+from schema_walk import compare_model, mutations
+
+from differad_trainer import schemas
+from differad_trainer.app import POST_ROUTES
+from differad_trainer.errors import ERROR_STATUS
+
+REPO = Path(__file__).resolve().parents[3]
+DOCUMENT = REPO / 'docs' / 'trainer-api.json'
+REGENERATE = 'npx tsx packages/trainer-client/scripts/emit-openapi.ts'
+SHA = 'ab' * 32
+
+
+@pytest.fixture(scope='module')
+def document():
+    if not DOCUMENT.is_file():
+        pytest.fail(f'{DOCUMENT} is missing: it is generated from the zod schemas; regenerate it from the repository root with `{REGENERATE}`')
+    return json.loads(DOCUMENT.read_text())
+
+
+def refinements_hold(name, v):
+    """The zod refine()s JSON Schema cannot express (each named in a description: "Also required")."""
+    if name == 'ForwardBackwardRequest':
+        if v['micro_batch'] >= v['micro_batches']:
+            return False
+        for g in v['groups']:
+            parts = [p for m in g['messages'] if isinstance(m['content'], list) for p in m['content']]
+            if any(p['type'] == 'image' and p['image'] >= len(g['images']) for p in parts):
+                return False
+            if any(len(c['sampling_logprobs']) != len(c['token_ids']) for c in g['completions']):
+                return False
+    if name == 'LoadCheckpointRequest':
+        return ('path' in v) != ('run' in v and 'step' in v)
+    if name == 'OptimStepResponse':
+        return v['applied'] != v['duplicate']
+    return True
+
+
+KNOWN_REFINEMENTS = ['len(sampling_logprobs) == len(token_ids)', "every image part's index < len(images)",
+                     'micro_batch < micro_batches', 'either path, or both run and step']
+
+EXAMPLES = {
+    'ForwardBackwardRequest': {
+        'run': 'run-1', 'step': 3, 'micro_batch': 0, 'micro_batches': 2, 'prompt_mismatch': 'error',
+        'loss': {'clip_low': 0.2, 'clip_high': 0.28, 'beta': 0.0, 'normalization': 'sequence', 'mask_truncated': True, 'temperature': 0.9},
+        'groups': [{
+            'pair_id': 'p1', 'images': [{'sha256': SHA, 'data': 'aGVsbG8=', 'media_type': 'image/png'}],
+            'messages': [{'role': 'system', 'content': 'be brief'},
+                         {'role': 'user', 'content': [{'type': 'image', 'image': 0}, {'type': 'text', 'text': 'where?'}]}],
+            'prompt_token_ids': [1, 2],
+            'completions': [{'text': 'a', 'token_ids': [5, 6], 'sampling_logprobs': [-0.5, -1.0], 'advantage': 0.5, 'weight': 1.2, 'truncated': False}],
+        }],
+    },
+    'ForwardBackwardResponse': {'run': 'run-1', 'step': 3, 'micro_batch': 0, 'duplicate': False, 'loss': 0.01, 'clip_fraction': 0.25,
+                                'kl': 0.0, 'sequences': 8, 'tokens': 48, 'masked': {'truncated': 1, 'unscorable': 0}, 'prompt_tokens_match': True},
+    'HealthResponse': {'status': 'ok', 'api_version': 'v1', 'backend': 'tiny', 'model': 'm', 'world_size': 1, 'run': 'run-1', 'step': 2,
+                       'weight_version': 3, 'pending': {'step': 3, 'received': 1, 'expected': 2}},
+    'OptimStepRequest': {'run': 'run-1', 'step': 3, 'lr': 1e-6, 'max_grad_norm': 1.0},
+    'OptimStepResponse': {'run': 'run-1', 'step': 3, 'applied': True, 'duplicate': False, 'grad_norm': 0.5, 'weight_version': 4,
+                          'micro_batches': 2, 'sequences': 16},
+    'SaveCheckpointRequest': {'run': 'run-1', 'step': 3, 'path': 'a.pt'},
+    'LoadCheckpointRequest': {'path': 'a.pt'},
+    'CheckpointResponse': {'run': 'run-1', 'step': 3, 'weight_version': 4, 'path': '/ckpt/a.pt'},
+    'SendWeightsRequest': {'version': 4, 'backend': 'disk', 'path': 'v4', 'options': {'packed': True}},
+    'SendWeightsResponse': {'backend': 'disk', 'version': 4, 'path': '/w/v4', 'bytes': 10},
+    'TrainerErrorBody': {'error': {'code': 'TRAINER_REQUEST_INVALID', 'message': 'm', 'details': {'fields': [{'field': 'lr', 'message': 'x'}], 'missing': [1]}}},
+}
+
+
+def accepts(model, value):
+    try:
+        model.parse_obj(copy.deepcopy(value))
+        return True
+    except schemas.ValidationError:
+        return False
+
+
+def test_the_document_names_the_same_routes(document):
+    served = {(path, 'post'): (schemas.COMPONENTS[[k for k, m in schemas.COMPONENTS.items() if m is req][0]],
+                               [k for k, m in schemas.COMPONENTS.items() if m is res][0]) for path, _, req, res in POST_ROUTES}
+    for path, item in document['paths'].items():
+        for method, op in item.items():
+            if path == '/v1/health':
+                assert method == 'get' and op['responses']['200']['content']['application/json']['schema']['$ref'].endswith('/HealthResponse')
+                continue
+            if path == '/metrics':
+                assert method == 'get' and 'text/plain' in op['responses']['200']['content']
+                continue
+            assert (path, method) in served, f'{method.upper()} {path} is in the document but not served'
+            request = op['requestBody']['content']['application/json']['schema']['$ref'].rsplit('/', 1)[1]
+            response = op['responses']['200']['content']['application/json']['schema']['$ref'].rsplit('/', 1)[1]
+            assert schemas.COMPONENTS[request] is served[(path, method)][0] and response == served[(path, method)][1], path
+    assert {p for p, _ in served} | {'/v1/health', '/metrics'} == set(document['paths'])
+
+
+def test_the_error_codes_and_statuses_are_the_same(document):
+    listed = dict((code, int(status)) for code, status in re.findall(r'(TRAINER_[A-Z_]+) (\d{3})', document['info']['description']))
+    assert listed == ERROR_STATUS
+
+
+def test_every_component_has_a_model(document):
+    assert set(document['components']['schemas']) == set(schemas.COMPONENTS)
+
+
+@pytest.mark.parametrize('name', sorted(schemas.COMPONENTS))
+def test_model_fields_required_and_enums_match_the_schema(document, name):
+    v = Validator(document)
+    problems = []
+    compare_model(v, document['components']['schemas'][name], schemas.COMPONENTS[name], name, problems)
+    assert problems == []
+
+
+def test_the_refinements_beyond_json_schema_are_known(document):
+    text = json.dumps(document['components'])
+    found = re.findall(r'Also required[^:]*: ([^"]*?)(?:, reported as|\.?")', text)
+    for rule in found:
+        assert any(k in rule for k in KNOWN_REFINEMENTS), f'a new zod refinement: {rule!r}; implement it in schemas.py and refinements_hold'
+    assert len(found) >= len(KNOWN_REFINEMENTS)
+
+
+@pytest.mark.parametrize('name', sorted(EXAMPLES))
+def test_models_accept_exactly_what_the_schema_accepts(document, name):
+    v = Validator(document)
+    schema = document['components']['schemas'][name]
+    model = schemas.COMPONENTS[name]
+    example = EXAMPLES[name]
+    assert v.errors(schema, example) == [] and accepts(model, example)
+    disagreements = []
+    count = 0
+    for label, probe in mutations(v, schema, example, example):
+        count += 1
+        expected = v.is_valid(schema, probe) and refinements_hold(name, probe)
+        if accepts(model, probe) != expected:
+            disagreements.append(f'{label}: schema says {"valid" if expected else "invalid"}')
+    assert disagreements == [], f'{len(disagreements)} of {count} probes disagree'
+    assert count > 10
+
+
+def test_load_by_run_and_step_is_the_other_form(document):
+    v = Validator(document)
+    schema = document['components']['schemas']['LoadCheckpointRequest']
+    for value in ({'run': 'r', 'step': 1}, {'path': 'a', 'run': 'r'}, {'path': 'a', 'run': 'r', 'step': 1}, {}):
+        assert accepts(schemas.LoadCheckpointRequest, value) == (v.is_valid(schema, value) and refinements_hold('LoadCheckpointRequest', value))

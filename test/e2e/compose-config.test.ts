@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+// `docker-compose config` validates and resolves the file without a Docker engine (Debian package docker-compose).
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const read = (path: string) => readFileSync(`${ROOT}/${path}`, 'utf8');
+
+interface Service {
+  profiles?: string[];
+  ports?: (string | { host_ip?: string; published?: string | number; target?: number })[];
+  expose?: (string | number)[];
+  networks?: Record<string, unknown> | string[];
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  depends_on?: Record<string, { condition?: string }> | string[];
+  deploy?: { resources?: { reservations?: { devices?: { capabilities?: string[] }[] } } };
+  volumes?: (string | { source?: string; target?: string })[];
+  command?: string[] | string;
+  container_name?: string;
+  environment?: Record<string, string | null>;
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean } | null>;
+  volumes: Record<string, unknown>;
+}
+
+function composeConfig(profiles: readonly string[], env: Record<string, string> = {}): ComposeFile {
+  const args = [...profiles.flatMap((p) => ['--profile', p]), '-f', `${ROOT}/docker-compose.yml`, 'config'];
+  const result = spawnSync('docker-compose', args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  expect(result.status, result.stderr).toBe(0);
+  return parse(result.stdout) as ComposeFile;
+}
+
+/** The services `docker compose --profile …` starts: those without profiles, and those with an active one. */
+function activeServices(file: ComposeFile, profiles: readonly string[]): string[] {
+  return Object.entries(file.services)
+    .filter(([, s]) => !s.profiles || s.profiles.length === 0 || s.profiles.some((p) => profiles.includes(p)))
+    .map(([name]) => name)
+    .sort();
+}
+
+const hostIp = (port: NonNullable<Service['ports']>[number]) => (typeof port === 'string' ? port.split(':')[0] : port.host_ip);
+const networksOf = (s: Service) => (Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {}));
+const volumeTargets = (s: Service) => (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[1] : v.target));
+
+beforeAll(() => {
+  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error('the compose tests need docker-compose: sudo apt-get install -y docker-compose');
+  }
+});
+
+const PROFILES: readonly (readonly string[])[] = [[], ['cpu'], ['gpu'], ['cpu', 'gpu']];
+const BASE = ['api', 'orchestrator', 'redis'];
+const EXPECTED: Record<string, string[]> = {
+  '': BASE,
+  cpu: [...BASE, 'cpu-policy', 'cpu-trainer'],
+  gpu: [...BASE, 'trainer', 'vllm'],
+  'cpu,gpu': [...BASE, 'cpu-policy', 'cpu-trainer', 'trainer', 'vllm'],
+};
+
+describe('docker-compose.yml', () => {
+  for (const profiles of PROFILES) {
+    it(`is valid with profiles [${profiles.join(', ')}]: the right services, each with a healthcheck, only the API published on 127.0.0.1`, () => {
+      const file = composeConfig(profiles);
+      const active = activeServices(file, profiles);
+      expect(active).toEqual([...EXPECTED[profiles.join(',')]!].sort());
+      for (const name of active) {
+        const service = file.services[name]!;
+        expect(service.healthcheck?.test, name).toBeDefined();
+        expect(service.healthcheck?.disable, name).not.toBe(true);
+        if (name !== 'api') expect(service.ports ?? [], `${name} publishes nothing`).toEqual([]);
+        if (name !== 'api') expect(networksOf(service), name).not.toContain('edge');
+      }
+      const api = file.services.api!;
+      expect(api.ports).toHaveLength(1);
+      expect(hostIp(api.ports![0]!)).toBe('127.0.0.1');
+    });
+  }
+
+  it('keeps the dependencies, volumes and networks the cluster relies on', () => {
+    const file = composeConfig(['cpu', 'gpu'], { DIFFERAD_API_PORT: '9090' });
+    const { services } = file;
+    expect(services.api!.ports![0]).toMatch(/^127\.0\.0\.1:9090:8080/);
+    for (const name of ['api', 'orchestrator']) expect(services[name]!.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+    expect(services.redis!.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
+    expect(volumeTargets(services.redis!)).toContain('/data');
+    for (const name of ['api', 'orchestrator', 'cpu-policy', 'cpu-trainer']) expect(volumeTargets(services[name]!), name).toEqual(expect.arrayContaining(['/data', '/runs', '/checkpoints']));
+    expect(Object.keys(file.volumes)).toEqual(expect.arrayContaining(['redis', 'data', 'runs', 'checkpoints']));
+    expect(file.networks.backend?.internal).toBe(true);
+    // Scalable workers: no fixed container name, no port.
+    expect(services.orchestrator!.container_name).toBeUndefined();
+    for (const name of ['vllm', 'trainer']) {
+      expect(services[name]!.deploy?.resources?.reservations?.devices?.[0]?.capabilities, name).toEqual(['gpu']);
+      expect(services[name]!.profiles).toEqual(['gpu']);
+    }
+    expect(services['cpu-policy']!.command).toEqual(expect.arrayContaining(['policy', 'serve']));
+    expect(services['cpu-trainer']!.command).toEqual(expect.arrayContaining(['trainer', 'serve', '--cpu']));
+    expect(services.vllm!.expose).toEqual(['8000']);
+  });
+});
+
+describe('the images', () => {
+  it('pins vLLM ≥ 0.22 at the trainer\'s version and starts it with the weight-transfer flags', () => {
+    const dockerfile = read('docker/vllm/Dockerfile');
+    const tag = dockerfile.match(/^FROM vllm\/vllm-openai:v(\d+)\.(\d+)\.(\d+)$/m);
+    expect(tag).not.toBeNull();
+    expect(Number(tag![1]) > 0 || Number(tag![2]) >= 22).toBe(true);
+    expect(read('docker/trainer/requirements.txt')).toContain(`vllm==${tag![1]}.${tag![2]}.${tag![3]}`);
+    expect(dockerfile).toContain('VLLM_SERVER_DEV_MODE=1');
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/health/m);
+    const entrypoint = read('docker/vllm/entrypoint.sh');
+    expect(entrypoint).toContain('--weight-transfer-config');
+    expect(entrypoint).toContain('--api-server-count 1');
+  });
+
+  it('builds the orchestrator image on a pinned Node 20 slim base with production dependencies, as a non-root user', () => {
+    const dockerfile = read('docker/orchestrator/Dockerfile');
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim$/m);
+    expect(dockerfile).toContain('npm ci --omit=dev');
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(read('docker/orchestrator/Dockerfile.dockerignore')).toMatch(/^\*\*\/node_modules$/m);
+  });
+});
