@@ -39,13 +39,17 @@ describe('differad synth', () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
     const common = ['--normals', normals, '--count', '16', '--size', '128', '--seed', '42', '--jsonl'];
-    const ra = await runCli(['synth', ...common, '--out', a, '--jobs', '1']);
+    const ra = await runCli(['synth', ...common, '--out', a, '--jobs', '1', '--preview', '3']);
     const rb = await runCli(['synth', ...common, '--out', b, '--jobs', '2']);
     expect(ra.stderr).not.toContain('error');
     expect(ra.code).toBe(0);
     expect(rb.code).toBe(0);
     expect(readFileSync(join(a, 'manifest.jsonl'), 'utf8')).toBe(readFileSync(join(b, 'manifest.jsonl'), 'utf8'));
     expect(filesOf(a)).toEqual(filesOf(b));
+    // The contact sheet: 3 rows of reference | target | mask | box.
+    const preview = await sharp(join(a, 'preview.png')).metadata();
+    expect(preview.width).toBeGreaterThan(4 * 150);
+    expect(preview.height).toBeGreaterThan(3 * 150);
 
     const records = readFileSync(join(a, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(records).toHaveLength(16);

@@ -35,6 +35,7 @@ export function registerSynthCommand(program: Command, io: CliIo): void {
     .option('--brightness-jitter <j>', 'target brightness gain drawn from U(1 − j, 1 + j)', parseNumberOption('--brightness-jitter'), 0.08)
     .option('--class <name>', 'class name in the manifest (default: the normals folder name)')
     .option('--jsonl', 'also write research.jsonl (images [reference, target], seg_gt_qwen2vl in norm1000)')
+    .option('--preview [n]', 'also write preview.png: reference | target | mask | box for the first n pairs (default 12)', (v) => parseIntegerOption('--preview')(v))
     .option('--force', 'replace an existing manifest in --out')
     .addHelpText(
       'after',
@@ -42,7 +43,8 @@ export function registerSynthCommand(program: Command, io: CliIo): void {
         '  differad synth --normals data/screw/train/good --out synth/screw --count 2000 --jobs 2\n' +
         '  differad synth --normals data/carpet/good --textures textures/ --foreground none --size 256 --jsonl --out synth/carpet',
     )
-    .action(async (opts: SynthCommandOptions) => {
+    .action(async (raw: Omit<SynthCommandOptions, 'preview'> & { preview?: number | true }) => {
+      const opts: SynthCommandOptions = { ...raw, preview: raw.preview === true ? 12 : raw.preview };
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);

@@ -10,6 +10,8 @@ import {
   type PreparedReference,
   type SynthesisPlan,
   type SynthRecord,
+  type ContactTile,
+  writeContactSheet,
 } from '@differad/images';
 import type { CliIo } from '../cli-io.js';
 import { createProgress } from '../output/progress.js';
@@ -30,6 +32,7 @@ export interface SynthCommandOptions {
   brightnessJitter: number;
   class?: string;
   jsonl?: boolean;
+  preview?: number;
   force?: boolean;
 }
 
@@ -126,6 +129,7 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
   const finished = records.filter((r): r is SynthRecord => r !== undefined);
   await writeJsonlAtomically(manifestPath, finished);
   if (opts.jsonl) await writeJsonlAtomically(join(outDir, 'research.jsonl'), finished.map(toResearchLine));
+  if (opts.preview) await writePreview(outDir, finished.slice(0, opts.preview));
   const normalCount = finished.filter((r) => r.box === null).length;
   const seconds = (performance.now() - started) / 1000;
   io.stdout(`wrote ${finished.length} pairs (${normalCount} normal) to ${opts.out}/manifest.jsonl in ${seconds.toFixed(1)} s\n`);
@@ -135,6 +139,17 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
     return 130;
   }
   return 0;
+}
+
+/** A contact sheet, one row per pair: reference | target | mask | target with the box. */
+async function writePreview(outDir: string, records: readonly SynthRecord[]): Promise<void> {
+  const tiles: ContactTile[] = records.flatMap((r) => [
+    { image: join(outDir, r.reference), caption: `${r.id} reference` },
+    { image: join(outDir, r.target), caption: r.box === null ? 'target (normal)' : 'target' },
+    r.mask ? { image: join(outDir, r.mask), caption: 'mask' } : { image: join(outDir, r.reference), caption: 'no mask (normal)' },
+    { image: join(outDir, r.target), caption: 'box', boxes: r.box === null ? [] : [{ box: r.box, kind: 'gt' as const, label: 'box' }] },
+  ]);
+  if (tiles.length > 0) await writeContactSheet(tiles, join(outDir, 'preview.png'), { columns: 4, tileWidth: 192, tileHeight: 192 });
 }
 
 /** The research code's JSONL line: images [reference, target] and the box in norm1000. */
