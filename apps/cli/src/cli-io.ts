@@ -28,3 +28,18 @@ export function parseIntegerOption(flag: string, min = 1): (value: string) => nu
     return n;
   };
 }
+
+/** Resolves with the name of the first SIGINT or SIGTERM, for commands that serve until stopped. */
+export function waitForStopSignal(): Promise<string> {
+  return new Promise((resolveSignal) => {
+    const on = (name: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolveSignal(name);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}

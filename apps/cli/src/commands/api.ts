@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { startApi, toDefaultTokenFile, type RunningApi } from '@differad/api';
 import { DifferadError } from '@differad/core';
 import { type Command, Option } from 'commander';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, waitForStopSignal } from '../cli-io.js';
 
 /** Options of `differad api`. */
 export interface ApiCommandOptions {
@@ -61,21 +61,6 @@ export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Pr
   await api.close();
   io.stderr(`differad API stopped on ${signal}\n`);
   return 0;
-}
-
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const on = (name: string) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolveSignal(name);
-    };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

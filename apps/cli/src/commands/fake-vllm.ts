@@ -2,7 +2,7 @@ import { DifferadError } from '@differad/core';
 import { ANSWER_POLICIES, type AnswerPolicyName, FakeVllmSettingsSchema, startFakeVllm } from '@differad/testing';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { type CliIo, parseIntegerOption, parseNumberOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, parseNumberOption, waitForStopSignal } from '../cli-io.js';
 
 export interface FakeVllmCliOptions {
   port: number;
@@ -52,21 +52,6 @@ export async function runFakeVllm(opts: FakeVllmCliOptions, io: CliIo, stop: Pro
   const st = server.stats();
   io.stderr(`fake vLLM stopped on ${signal}; requests: ${st.received} received, ${st.completed} completed, ${st.errors} failed on purpose\n`);
   return 0;
-}
-
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (name: string) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(name);
-    };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
 }
 
 const rate = (flag: string) => (value: string) => {

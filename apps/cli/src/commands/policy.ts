@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { DifferadError } from '@differad/core';
 import { CPU_POLICY_MODEL, CpuPolicyServer, loadCpuPolicy } from '@differad/cpu-policy';
 import type { Command } from 'commander';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, waitForStopSignal } from '../cli-io.js';
 
 /** Options of `differad policy serve`. */
 export interface PolicyServeOptions {
@@ -34,21 +34,6 @@ export async function runPolicyServe(opts: PolicyServeOptions, io: CliIo, stop: 
   await server.close();
   io.stderr(`CPU policy stopped on ${signal} (weight version ${server.currentPolicy.version})\n`);
   return 0;
-}
-
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const on = (name: string) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolveSignal(name);
-    };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
 }
 
 /** Registers `differad policy serve` on the program. */

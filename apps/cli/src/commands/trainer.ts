@@ -4,7 +4,7 @@ import { DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicyS
 import { createCpuTrainer } from '@differad/cpu-trainer';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, waitForStopSignal } from '../cli-io.js';
 
 /** Options of `differad trainer serve`. */
 export interface TrainerServeOptions {
@@ -55,21 +55,6 @@ export async function runTrainerServe(opts: TrainerServeOptions, io: CliIo, stop
   const end = trainer.stats();
   io.stderr(`CPU trainer stopped on ${signal} after ${end.optimSteps} optimizer step(s) (weight version ${end.weightVersion})\n`);
   return 0;
-}
-
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForStopSignal(): Promise<string> {
-  return new Promise((resolveSignal) => {
-    const on = (name: string) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolveSignal(name);
-    };
-    const onInt = on('SIGINT');
-    const onTerm = on('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
 }
 
 /** Registers `differad trainer serve` on the program. */
