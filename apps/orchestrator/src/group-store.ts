@@ -51,8 +51,8 @@ export function createGroupStore(redis: Redis) {
     },
     /** Scores of the slot's samplings so far, in attempt order (for the resample decision and the weight). */
     async appendScore(runId: string, step: number, slot: number, attempt: number, scored: ScoredGroup): Promise<void> {
-      await redis.hset(key(runId, step, slot, 'scores'), String(attempt), JSON.stringify(scored));
-      await redis.expire(key(runId, step, slot, 'scores'), TTL_SECONDS);
+      // Sent together: one connection runs them in order, in one round trip.
+      await Promise.all([redis.hset(key(runId, step, slot, 'scores'), String(attempt), JSON.stringify(scored)), redis.expire(key(runId, step, slot, 'scores'), TTL_SECONDS)]);
     },
     async loadScores(runId: string, step: number, slot: number): Promise<Map<number, ScoredGroup>> {
       const all = await redis.hgetall(key(runId, step, slot, 'scores'));

@@ -40,10 +40,12 @@ export function startRunWorkers(options: RunWorkersOptions): { close(): Promise<
     }
     return p;
   };
+  const lockMs = options.lockDurationMs;
   const common = {
     connection: options.connection,
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-    ...(options.lockDurationMs === undefined ? {} : { lockDurationMs: options.lockDurationMs }),
+    // With a lock duration, stalled jobs are also looked for that often (see createCatalogWorker).
+    ...(lockMs === undefined ? {} : { lockDurationMs: lockMs }),
   };
   const workers: { close(): Promise<void> }[] = [
     createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),

@@ -27,9 +27,11 @@ export function createScoreProcessor(ctx: RunContext, groups: GroupStore) {
     await groups.appendScore(payload.runId, payload.step, payload.pairIndex, payload.attempt, scored);
 
     // Attempts of this slot so far: the ones of the current pair, and how many pairs were replaced.
-    const scores = await groups.loadScores(payload.runId, payload.step, payload.pairIndex);
+    const [scores, marks] = await Promise.all([
+      groups.loadScores(payload.runId, payload.step, payload.pairIndex),
+      groups.loadReplacements(payload.runId, payload.step, payload.pairIndex),
+    ]);
     const history = [...scores.entries()].sort(([a], [b]) => a - b);
-    const marks = await groups.loadReplacements(payload.runId, payload.step, payload.pairIndex);
     const starts = [...marks.keys()].filter((a) => a <= payload.attempt);
     const pairStart = starts.length > 0 ? Math.max(...starts) : 0;
     const replacements = starts.length;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { computeStepRewardStats, DifferadError } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
@@ -41,6 +41,12 @@ async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise<Group>
   };
 }
 
+/** Whether the metrics file has a line for `step` already (a row's first field is its step). */
+async function hasStepLine(file: string, step: number): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').some((line) => line.startsWith(`{"step":${step},`));
+}
+
 function mean(values: readonly (number | null)[]): number | null {
   const v = values.filter((x): x is number => x !== null);
   return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : null;
@@ -56,12 +62,12 @@ function mean(values: readonly (number | null)[]): number | null {
 export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncInitialized: Set<string>) {
   return async (payload: StepPayload, job: Job): Promise<StepRow> => {
     const waited = Date.now() - job.timestamp;
-    const slots: SlotResult[] = [];
-    for (let k = 0; k < payload.pairCount; k++) {
-      const r = await groups.loadResult(payload.runId, payload.step, k);
+    // All slots at once: one pipelined round trip to Redis instead of one per slot, on the path to the trainer.
+    const loaded = await Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
+    const slots: SlotResult[] = loaded.map((r, k) => {
       if (!r) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
-      slots.push(r);
-    }
+      return r;
+    });
     const { optim, grpo, sampling } = ctx.config;
     const trainStart = performance.now();
     const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
@@ -119,9 +125,10 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncIni
       eval_ms: evalMs,
       total_ms: Date.now() - job.timestamp,
     };
-    if (await ctx.store.appendMetrics(payload.runId, { step: payload.step, weightVersion: applied.weight_version, at: Date.now(), values: row })) {
-      await appendFile(join(ctx.runDir, 'metrics.jsonl'), `${JSON.stringify(row)}\n`);
-    }
+    const fresh = await ctx.store.appendMetrics(payload.runId, { step: payload.step, weightVersion: applied.weight_version, at: Date.now(), values: row });
+    // A retry after a crash between the two writes still gets the step's line into the file, once.
+    const file = join(ctx.runDir, 'metrics.jsonl');
+    if (fresh || !(await hasStepLine(file, payload.step))) await appendFile(file, `${JSON.stringify(row)}\n`);
     await ctx.store.completeStep(payload.runId, payload.step, applied.weight_version);
     return row;
   };

@@ -4,18 +4,22 @@ import { type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { DifferadError, drawStepPairs, toSamplingSeed } from '@differad/core';
 import { loadManifest } from '@differad/datasets';
 import {
+  type CatalogQueues,
   connectRedis,
   createCatalogQueueEvents,
   createCatalogQueues,
   createRedisConnection,
   createRunStore,
   enqueueStepFlow,
+  REDIS_URL_ENV,
   resolveRedis,
   toJobId,
 } from '@differad/queue';
 import { createTrainerClient } from '@differad/trainer-client';
 import { Job } from 'bullmq';
 import { createContextFactory } from './context-factory.js';
+import { checkServers } from './check-servers.js';
+import { forgetEmbeddedRedis, recordEmbeddedRedis, stopLeftoverRedis } from './leftover-redis.js';
 import { startLocalServers } from './local-servers.js';
 import { startRunWorkers } from './run-workers.js';
 import { formatStepHeader, formatStepRow } from './step-table.js';
@@ -73,12 +77,20 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   // Fail on bad data before anything starts.
   const train = await loadManifest(config.data.train);
   if (config.data.eval) await loadManifest(config.data.eval);
+  // And on servers that are down or serve another model: nothing is recorded or started then.
+  await checkServers(config);
   await mkdir(runDir, { recursive: true });
   if (!input.resumeRunId) await writeFile(join(runDir, 'config.json'), `${JSON.stringify({ ...config, run: { ...config.run, id: runId, runsDir } }, null, 2)}\n`);
 
   // A lasting folder for the embedded Redis (AOF), so `--resume` finds the run's queues and state.
-  await mkdir(join(runsDir, '.redis'), { recursive: true });
-  const redis = await resolveRedis(input.env, { dir: join(runsDir, '.redis') });
+  const redisDir = join(runsDir, '.redis');
+  await mkdir(redisDir, { recursive: true });
+  if (!input.env[REDIS_URL_ENV]?.trim()) {
+    const stopped = await stopLeftoverRedis(redisDir);
+    if (stopped) input.log(`stopped the redis-server a killed run left on ${redisDir} (${stopped})`);
+  }
+  const redis = await resolveRedis(input.env, { dir: redisDir });
+  if (redis.embedded) await recordEmbeddedRedis(redisDir, redis.embedded);
   input.log(`Redis: ${redis.url}${redis.embedded ? ' (embedded)' : ''}`);
   const producer = await connectRedis(redis.url, 'producer', 5_000);
   const workerConn = createRedisConnection(redis.url, 'worker');
@@ -126,7 +138,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
         });
         job = await Job.fromId(queues.queues.step, toJobId('step', stepPayload));
       }
-      const row = (await job!.waitUntilFinished(events)) as Record<string, number | null>;
+      const row = (await job!.waitUntilFinished(events).catch((error: Error) => explainStepFailure(queues, step, error))) as Record<string, number | null>;
       rows.push(row);
       version = row.weight_version ?? version;
       input.log(formatStepRow(row));
@@ -147,7 +159,20 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     eventsConn.disconnect();
     producer.disconnect();
     await redis.stop();
+    if (redis.embedded) await forgetEmbeddedRedis(redisDir);
   }
+}
+
+/**
+ * A step fails when one of its jobs failed for good; BullMQ then only says
+ * `child bull:<queue>:<id> failed`. Look the child up and say why it failed.
+ */
+async function explainStepFailure(queues: CatalogQueues, step: number, error: Error): Promise<never> {
+  const m = /child [^:\s]+:([^:\s]+):(\S+) failed/.exec(error.message);
+  const queue = m ? Object.values(queues.queues).find((q) => q.name === m[1]) : undefined;
+  const child = queue && m ? await Job.fromId(queue, m[2]!).catch(() => undefined) : undefined;
+  const reason = child?.failedReason ?? error.message;
+  throw new DifferadError('TRAIN_STEP_FAILED', `step ${step} failed${child ? ` in ${m![1]} job ${m![2]}` : ''}: ${reason}`, { cause: error });
 }
 
 /** After a restart: load the trainer's last checkpoint and push those weights to the inference servers. */

@@ -12,6 +12,7 @@ interface TrainOptions {
   steps?: number;
   runId?: string;
   workers: boolean;
+  lockMs?: number;
 }
 
 /** Paths in a config file are relative to that file; `--runs-dir` is relative to the working directory. */
@@ -38,6 +39,7 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
     log: (line) => io.stdout(`${line}\n`),
     signal,
     inProcessWorkers: opts.workers,
+    ...(opts.lockMs ? { lockDurationMs: opts.lockMs } : {}),
   });
   const dir = `${opts.runsDir ?? config?.run.runsDir ?? 'runs'}/${result.runId}`;
   if (result.state === 'paused') {
@@ -66,6 +68,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--steps <n>', 'override run.steps', parseIntegerOption('--steps'))
     .option('--run-id <id>', 'override run.id')
     .option('--no-workers', 'do not run workers in this process (serve the queues with `differad worker`)')
+    .option('--lock-ms <ms>', 'job lock duration of the workers in this process: after a crash, --resume takes the dead jobs over after this long (default 30000)', parseIntegerOption('--lock-ms', 1000))
     .addHelpText(
       'after',
       '\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n' +

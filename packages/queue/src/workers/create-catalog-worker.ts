@@ -19,6 +19,12 @@ export interface CatalogWorkerOptions extends CatalogOptions {
   readonly concurrency?: number;
   /** How long a job's lock lasts without renewal before it counts as stalled (BullMQ default 30 s). */
   readonly lockDurationMs?: number;
+  /**
+   * How often this worker looks for stalled jobs (a dead worker's) to take
+   * over. BullMQ checks every 30 s whatever the lock duration; default here:
+   * the lock duration when one is given, so a short lock means a quick takeover.
+   */
+  readonly stalledIntervalMs?: number;
   /** Start pulling jobs at once (default true); else call `worker.run()`. */
   readonly autorun?: boolean;
   /**
@@ -56,6 +62,7 @@ export function createCatalogWorker<N extends JobName, R>(
       autorun: options.autorun ?? true,
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
       ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+      ...((options.stalledIntervalMs ?? options.lockDurationMs) === undefined ? {} : { stalledInterval: options.stalledIntervalMs ?? options.lockDurationMs }),
     },
   );
   const onError = options.onError ?? ((error: Error) => process.emitWarning(error));

@@ -1,0 +1,216 @@
+/**
+ * bench/pipeline — completions/s through rollout → score → step, and the step
+ * turnaround (the step's last score job finished → the first forward_backward
+ * reached the trainer), with the real orchestrator (`trainRun`: coordinator,
+ * BullMQ workers, fleet client, trainer client, weight sync) on a real
+ * embedded Redis, zero-latency fake vLLM servers in a child process and a
+ * no-op trainer. Prints figures and ratios to the issue's goal (≥ 5,000
+ * completions/s, ≤ 50 ms turnaround at G=8 × 8 pairs), never pass/fail.
+ *
+ *   npm run bench:pipeline                 # 40 measured steps per variant
+ *   npm run bench:pipeline -- --quick      # 4 measured steps, to prove it runs
+ *   npm run bench:pipeline -- --steps 100 --servers 2 --size 224 --variants 0,1
+ *
+ * Variants: 0 = everything in one process (`differad train`), 1 = plus one
+ * `differad worker` process, 2 = one process with the built-in CPU trainer.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { formatStepHeader, trainRun } from '@differad/orchestrator';
+import { connectRedis, createCatalogQueues, startEmbeddedRedis } from '@differad/queue';
+import type { FakeVllmOptions } from '@differad/testing';
+import type { Redis } from 'ioredis';
+import { startChild } from './child.js';
+import { measureComponents } from './components.js';
+import { type CpuSnapshot, diffCpu, readCpu, type WatchedPids } from './cpu.js';
+import { type NoopTrainer, startNoopTrainer } from './noop-trainer.js';
+import { writeBenchPairs } from './pairs.js';
+import { printReport, type VariantResult } from './report.js';
+import { readRunTimes, type StepTimes } from './timeline.js';
+
+const GOAL = { completionsPerSecond: 5_000, turnaroundMs: 50 };
+const MODEL = 'bench-model';
+const G = 8;
+const PAIRS = 8;
+
+interface Args {
+  readonly quick: boolean;
+  readonly steps: number;
+  readonly warmup: number;
+  readonly servers: number;
+  readonly size: number;
+  /** Indexes into VARIANTS to run (default all). */
+  readonly variants: readonly number[];
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const quick = argv.includes('--quick');
+  const num = (flag: string, fallback: number, min: number) => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return fallback;
+    const v = Number(argv[i + 1]);
+    if (!Number.isInteger(v) || v < min) throw new Error(`${flag} needs an integer ≥ ${min}, got ${argv[i + 1]}`);
+    return v;
+  };
+  const at = argv.indexOf('--variants');
+  const variants = at < 0 ? VARIANTS.map((_, i) => i) : (argv[at + 1] ?? '').split(',').map(Number);
+  if (variants.some((v) => !Number.isInteger(v) || VARIANTS[v] === undefined)) throw new Error(`--variants needs indexes 0..${VARIANTS.length - 1}, e.g. 0,2`);
+  return { quick, steps: num('--steps', quick ? 4 : 40, 2), warmup: num('--warmup', 3, 1), servers: num('--servers', 4, 1), size: num('--size', 112, 28), variants };
+}
+
+interface Variant {
+  readonly label: string;
+  readonly workerProcesses: number;
+  readonly trainer: 'noop' | 'cpu';
+}
+
+const VARIANTS: readonly Variant[] = [
+  { label: '1 process, no-op trainer', workerProcesses: 1, trainer: 'noop' },
+  { label: '2 worker processes, no-op trainer', workerProcesses: 2, trainer: 'noop' },
+  { label: '1 process, CPU trainer', workerProcesses: 1, trainer: 'cpu' },
+];
+
+function toConfig(input: { runId: string; steps: number; manifest: string; runsDir: string; urls: readonly string[]; trainer: TrainConfig['trainer'] }): TrainConfig {
+  return TrainConfigSchema.parse({
+    run: { id: input.runId, steps: input.steps, seed: 11, runsDir: input.runsDir, checkpointEvery: 1 },
+    data: { train: input.manifest },
+    policy: { kind: 'endpoints', endpoints: [...input.urls], model: MODEL, family: 'differad', frame: 'norm1000', syncBackend: 'disk' },
+    trainer: input.trainer,
+    grpo: { groupSize: G, pairsPerStep: PAIRS },
+    optim: { microBatchGroups: 4 },
+  });
+}
+
+async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const text = await redis.info('commandstats');
+  return new Map([...text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/**
+ * A `log` for trainRun that keeps its lines and snapshots every process's CPU
+ * when the last warm-up row and the last row are printed, so the CPU figures
+ * cover exactly the measured steps.
+ */
+function createRowWatcher(args: Args, watched: WatchedPids) {
+  const lines: string[] = [];
+  const marks: { at: number; snapshot: CpuSnapshot }[] = [];
+  let rows = -1;
+  return {
+    lines,
+    log(line: string) {
+      lines.push(line);
+      if (line === formatStepHeader()) rows = 0;
+      else if (rows >= 0 && (++rows === args.warmup || rows === args.warmup + args.steps)) marks.push({ at: performance.now(), snapshot: readCpu(watched) });
+    },
+    cpu(): VariantResult['cpu'] {
+      const [a, b] = marks;
+      return a && b ? { wallMs: b.at - a.at, steps: args.steps, spent: diffCpu(a.snapshot, b.snapshot) } : null;
+    },
+  };
+}
+
+interface RunContext {
+  readonly args: Args;
+  readonly redisUrl: string;
+  readonly producer: Redis;
+  readonly manifest: string;
+  readonly runsDir: string;
+  readonly urls: readonly string[];
+  readonly trainer: NoopTrainer;
+  readonly pids: { readonly fakes: number; readonly redis: number };
+}
+
+/** One `trainRun` of warm-up + measured steps in the variant's process layout, then its figures read back from Redis. */
+async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantResult> {
+  const { args } = ctx;
+  const runId = `bench-${variant.workerProcesses}p-${variant.trainer}-${Date.now().toString(36)}`;
+  const trainer: TrainConfig['trainer'] = variant.trainer === 'cpu' ? { kind: 'cpu' } : { kind: 'url', url: ctx.trainer.url };
+  const config = toConfig({ runId, steps: args.warmup + args.steps, manifest: ctx.manifest, runsDir: ctx.runsDir, urls: ctx.urls, trainer });
+  const extra = await Promise.all(Array.from({ length: variant.workerProcesses - 1 }, () => startChild<{ ready: boolean }>('worker-host.ts', [ctx.redisUrl])));
+  const watcher = createRowWatcher(args, {
+    'fake vLLM servers': [ctx.pids.fakes],
+    'redis-server': [ctx.pids.redis],
+    ...(extra.length > 0 ? { 'worker process': extra.map((c) => c.pid) } : {}),
+  });
+  const before = await commandStats(ctx.producer);
+  let rows: readonly Record<string, number | null>[];
+  try {
+    const result = await trainRun({ config, env: { DIFFERAD_REDIS_URL: ctx.redisUrl }, runsDir: ctx.runsDir, log: watcher.log, signal: new AbortController().signal });
+    if (result.state !== 'completed') throw new Error(`run ${runId} ended ${result.state}:\n${watcher.lines.join('\n')}`);
+    rows = result.rows;
+  } finally {
+    await Promise.all(extra.map((c) => c.stop()));
+  }
+  const after = await commandStats(ctx.producer);
+  const catalog = createCatalogQueues(ctx.producer);
+  let times: StepTimes[];
+  try {
+    times = await readRunTimes(catalog, runId, { from: args.warmup, to: args.warmup + args.steps, pairCount: PAIRS }, variant.trainer === 'noop' ? ctx.trainer.arrivals : []);
+  } finally {
+    await catalog.close();
+  }
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const steps = args.warmup + args.steps;
+  return {
+    label: variant.label,
+    times,
+    rows: rows.slice(args.warmup),
+    redisPerStep: { scripts: ((after.get('evalsha') ?? 0) - (before.get('evalsha') ?? 0)) / steps, all: (total(after) - total(before)) / steps },
+    cpu: watcher.cpu(),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const cleanup: (() => Promise<void>)[] = [];
+  // Other work on the machine shares the cores with every process here: say how busy it was.
+  const loadBefore = loadavg()[0]!;
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'differad-bench-pipeline-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const manifest = await writeBenchPairs(dir, 4 * PAIRS, args.size);
+    const redis = await startEmbeddedRedis();
+    cleanup.push(() => redis.stop());
+    const specs: FakeVllmOptions[] = Array.from({ length: args.servers }, (_, k) => ({ model: MODEL, slots: 100_000, tokensPerSecond: 1e9, prefillMsPerImage: 0, policy: 'noisy', seed: k }));
+    const fakes = await startChild<{ urls: string[] }>('fake-host.ts', [JSON.stringify(specs)]);
+    cleanup.push(() => fakes.stop());
+    const trainer = await startNoopTrainer();
+    cleanup.push(() => trainer.close());
+    const producer = await connectRedis(redis.url, 'producer', 5_000);
+    cleanup.push(async () => producer.disconnect());
+
+    const runsDir = join(dir, 'runs');
+    const ctx: RunContext = { args, redisUrl: redis.url, producer, manifest, runsDir, urls: fakes.hello.urls, trainer, pids: { fakes: fakes.pid, redis: redis.pid } };
+    const results: VariantResult[] = [];
+    for (const v of args.variants) results.push(await runVariant(VARIANTS[v]!, ctx));
+    const components = await measureComponents({
+      config: toConfig({ runId: 'components', steps: 1, manifest, runsDir, urls: ctx.urls, trainer: { kind: 'url', url: trainer.url } }),
+      fleetUrls: ctx.urls,
+      model: MODEL,
+      trainerUrl: trainer.url,
+      redis: producer,
+      rounds: args.quick ? 20 : 200,
+    });
+    const redisVersion = /redis_version:(\S+)/.exec(await producer.info('server'))?.[1] ?? '?';
+    printReport({
+      title:
+        `bench/pipeline${args.quick ? ' (quick)' : ''}: G=${G} × ${PAIRS} pairs per step, ${args.servers} fake vLLM servers (zero latency: 100,000 slots, 1e9 tokens/s, no prefill), ` +
+        `${args.size}×${args.size} PNG pairs, redis ${redisVersion} (embedded), node ${process.version}, ${availableParallelism()} cores`,
+      note:
+        `steps ${args.warmup}..${args.warmup + args.steps - 1} of each run are measured; the first ${args.warmup} warm up (context build, fleet probe, first encodes). ` +
+        `1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`,
+      goal: GOAL,
+      completionsPerStep: G * PAIRS,
+      groupSize: G,
+      servers: args.servers,
+      results,
+      components,
+    });
+  } finally {
+    for (const close of cleanup.reverse()) await close();
+  }
+}
+
+await main();

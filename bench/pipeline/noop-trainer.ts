@@ -1,0 +1,127 @@
+/**
+ * A trainer that does no training: just enough of trainer API v1 (health,
+ * forward_backward, optim_step, checkpoints, weights/send) to let the
+ * orchestrator run, answering at once with schema-valid bodies. It notes when
+ * each request arrived (`performance.timeOrigin + performance.now()`, the
+ * same clock as BullMQ's `finishedOn` on this host, at sub-ms resolution), so
+ * the bench can measure step turnaround.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  CheckpointResponse,
+  ForwardBackwardResponse,
+  HealthResponse,
+  OptimStepResponse,
+  SendWeightsResponse,
+} from '@differad/trainer-client';
+
+/** One request as it arrived. */
+export interface TrainerArrival {
+  readonly route: string;
+  readonly run: string | null;
+  readonly step: number | null;
+  /** Epoch ms (fractional) when the request's headers arrived. */
+  readonly at: number;
+  /** Bytes of the request body. */
+  readonly bytes: number;
+}
+
+export interface NoopTrainer {
+  readonly url: string;
+  readonly arrivals: TrainerArrival[];
+  close(): Promise<void>;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+// The trainer client serializes the schema's fields in order, so a forward_backward body starts with these.
+const FORWARD_HEAD = /^\{"run":"([^"]+)","step":(\d+),"micro_batch":(\d+)/;
+
+/**
+ * The request body as far as the answers need it. A forward_backward body
+ * (hundreds of KB of base64 images) is not parsed whole: only its head, and
+ * its completions are counted, so the trainer double costs the orchestrator's
+ * process next to nothing.
+ */
+function toBody(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) return {};
+  const head = FORWARD_HEAD.exec(raw.subarray(0, 200).toString('utf8'));
+  if (!head) return JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  let sequences = 0;
+  for (let at = raw.indexOf('"advantage":'); at >= 0; at = raw.indexOf('"advantage":', at + 1)) sequences++;
+  return { run: head[1], step: Number(head[2]), micro_batch: Number(head[3]), sequences };
+}
+
+/** Starts the no-op trainer on 127.0.0.1 (free port). */
+export async function startNoopTrainer(): Promise<NoopTrainer> {
+  const arrivals: TrainerArrival[] = [];
+  let run: string | null = null;
+  let lastStep: number | null = null;
+  let version = 0;
+  const applied = new Map<string, number>();
+
+  const reply = (res: ServerResponse, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, at: number) => {
+    const route = `${req.method} ${req.url}`;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const raw = Buffer.concat(chunks);
+    const body = toBody(raw);
+    const bodyRun = typeof body.run === 'string' ? body.run : null;
+    const bodyStep = typeof body.step === 'number' ? body.step : null;
+    arrivals.push({ route, run: bodyRun, step: bodyStep, at, bytes: raw.length });
+    switch (route) {
+      case 'GET /v1/health':
+        return reply(res, {
+          status: 'ok', api_version: 'v1', backend: 'noop', model: 'noop', world_size: 1, run, step: lastStep, weight_version: version, pending: null,
+        } satisfies HealthResponse);
+      case 'POST /v1/forward_backward': {
+        run = bodyRun;
+        const sequences = body.sequences as number;
+        return reply(res, {
+          run: bodyRun!, step: bodyStep!, micro_batch: body.micro_batch as number, duplicate: false, loss: 0, clip_fraction: 0, kl: null,
+          sequences, tokens: sequences, masked: { truncated: 0, unscorable: 0 }, prompt_tokens_match: null,
+        } satisfies ForwardBackwardResponse);
+      }
+      case 'POST /v1/optim_step': {
+        const key = `${bodyRun}/${bodyStep}`;
+        const duplicate = applied.has(key);
+        if (!duplicate) applied.set(key, ++version);
+        lastStep = bodyStep;
+        return reply(res, {
+          run: bodyRun!, step: bodyStep!, applied: !duplicate, duplicate, grad_norm: 0, weight_version: applied.get(key)!, micro_batches: 0, sequences: 0,
+        } satisfies OptimStepResponse);
+      }
+      case 'POST /v1/checkpoints':
+        return reply(res, { run: bodyRun!, step: bodyStep!, weight_version: version, path: `/noop/${bodyRun}/step-${bodyStep}.json` } satisfies CheckpointResponse);
+      case 'POST /v1/weights/send':
+        return reply(res, { backend: 'disk', version: body.version as number, path: `/noop/weights-v${String(body.version)}.json`, bytes: 0 } satisfies SendWeightsResponse);
+      default:
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'TRAINER_NOT_FOUND', message: route } }));
+    }
+  };
+
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const at = now();
+    handle(req, res, at).catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'TRAINER_INTERNAL', message: String(error) } }));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    async close() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/** Turns the measured steps of bench/pipeline into the printed tables: figures and ratios, never pass/fail. */
+import type { ComponentFigures } from './components.js';
+import type { StepTimes } from './timeline.js';
+
+/** What one variant (process layout × trainer) measured. */
+export interface VariantResult {
+  readonly label: string;
+  readonly times: readonly StepTimes[];
+  /** The step rows `trainRun` returned for the measured steps (the orchestrator's own timers). */
+  readonly rows: readonly Record<string, number | null>[];
+  /** BullMQ Lua scripts and all Redis commands (scripts' inner calls included), per step. */
+  readonly redisPerStep: { readonly scripts: number; readonly all: number };
+  /** CPU ms per process over the measured steps (`self`: this process: coordinator, in-process workers, the no-op or CPU trainer). */
+  readonly cpu: { readonly wallMs: number; readonly steps: number; readonly spent: Readonly<Record<string, number | null>> } | null;
+}
+
+export interface ReportInput {
+  readonly title: string;
+  readonly note: string;
+  readonly goal: { readonly completionsPerSecond: number; readonly turnaroundMs: number };
+  readonly completionsPerStep: number;
+  /** G: completions per rollout or resample job. */
+  readonly groupSize: number;
+  readonly servers: number;
+  readonly results: readonly VariantResult[];
+  readonly components: ComponentFigures;
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+}
+
+const ms = (v: number, width = 8) => (Number.isFinite(v) ? v.toFixed(1) : '—').padStart(width);
+
+interface Figures {
+  readonly stepsPerSecond: number;
+  readonly completionsPerSecond: number;
+  readonly turnaround: readonly number[];
+  readonly cycle: readonly number[];
+  readonly resamples: number;
+}
+
+/** Throughput over the measured window (first flow added → last step done); every sampling job brings G completions. */
+function toFigures(r: VariantResult, input: ReportInput): Figures {
+  const t = r.times;
+  if (t.length === 0) return { stepsPerSecond: NaN, completionsPerSecond: NaN, turnaround: [], cycle: [], resamples: 0 };
+  const windowMs = t.at(-1)!.stepDone - t[0]!.enqueued;
+  const samplings = t.reduce((a, s) => a + s.samplings, 0);
+  return {
+    stepsPerSecond: (t.length / windowMs) * 1000,
+    completionsPerSecond: ((samplings * input.groupSize) / windowMs) * 1000,
+    turnaround: t.flatMap((s) => (s.firstForward === null ? [] : [s.firstForward - s.scoresDone])),
+    cycle: t.slice(1).map((s, i) => s.enqueued - t[i]!.enqueued),
+    resamples: samplings - (t.length * input.completionsPerStep) / input.groupSize,
+  };
+}
+
+const PHASES: readonly { label: string; of: (s: StepTimes, next: StepTimes | undefined) => number | null }[] = [
+  { label: 'flow added → first rollout starts (BullMQ hop)', of: (s) => s.rolloutsStarted - s.enqueued },
+  { label: 'first rollout starts → last rollout done', of: (s) => s.rolloutsDone - s.rolloutsStarted },
+  { label: 'last rollout done → last score done', of: (s) => s.scoresDone - s.rolloutsDone },
+  { label: 'last score done → step job starts (BullMQ hop)', of: (s) => s.stepStarted - s.scoresDone },
+  { label: 'step job starts → 1st forward_backward arrives', of: (s) => (s.firstForward === null ? null : s.firstForward - s.stepStarted) },
+  { label: '1st forward_backward → step job done', of: (s) => (s.firstForward === null ? null : s.stepDone - s.firstForward) },
+  { label: '  (step job, start → done)', of: (s) => s.stepDone - s.stepStarted },
+  { label: 'step job done → next flow added (coordinator)', of: (s, next) => (next ? next.enqueued - s.stepDone : null) },
+];
+
+function printHeadline(input: ReportInput, figures: readonly Figures[]): void {
+  const { goal } = input;
+  const w = Math.max(...input.results.map((r) => r.label.length));
+  console.log(`${'variant'.padEnd(w)}  ${'steps'.padStart(5)}  ${'steps/s'.padStart(7)}  ${'compl/s'.padStart(7)}  ${'÷goal'.padStart(6)}  │ ${'turnaround p50'.padStart(14)}  ${'p95'.padStart(6)}  ${'p95÷goal'.padStart(8)}  │ ${'cycle p50'.padStart(9)}  ${'p95'.padStart(6)}  resamples`);
+  input.results.forEach((r, i) => {
+    const f = figures[i]!;
+    const p50 = quantile(f.turnaround, 0.5);
+    const p95 = quantile(f.turnaround, 0.95);
+    console.log(
+      `${r.label.padEnd(w)}  ${String(r.times.length).padStart(5)}  ${f.stepsPerSecond.toFixed(1).padStart(7)}  ${f.completionsPerSecond.toFixed(0).padStart(7)}  ` +
+        `${(f.completionsPerSecond / goal.completionsPerSecond).toFixed(2).padStart(5)}×  │ ${ms(p50, 11)} ms  ${ms(p95, 6)}  ${Number.isFinite(p95) ? `${(p95 / goal.turnaroundMs).toFixed(2)}×`.padStart(8) : '—'.padStart(8)}  │ ` +
+        `${ms(quantile(f.cycle, 0.5), 6)} ms  ${ms(quantile(f.cycle, 0.95), 6)}  ${f.resamples}`,
+    );
+  });
+  console.log(`${'goal'.padEnd(w)}  ${''.padStart(5)}  ${(goal.completionsPerSecond / input.completionsPerStep).toFixed(1).padStart(7)}  ${String(goal.completionsPerSecond).padStart(7)}  ${'1.00×'.padStart(6)}  │ ${''.padStart(14)}  ${ms(goal.turnaroundMs, 6)}  ${'1.00×'.padStart(8)}  │`);
+  const [first, second] = figures;
+  if (first && second) {
+    console.log(`2 worker processes ÷ 1: ${(second.completionsPerSecond / first.completionsPerSecond).toFixed(2)}× completions/s, ${(quantile(second.turnaround, 0.5) / quantile(first.turnaround, 0.5)).toFixed(2)}× turnaround p50`);
+  }
+  console.log('÷goal: completions/s ÷ 5,000 (≥ 1 meets it); p95÷goal: turnaround p95 ÷ 50 ms (≤ 1 meets it). turnaround: last score job finished (BullMQ finishedOn, 1 ms resolution) → first forward_backward at the trainer.');
+}
+
+function printPhases(input: ReportInput): void {
+  const rowMean = (r: VariantResult, key: string, per = 1) => mean(r.rows.flatMap((row) => (typeof row[key] === 'number' ? [(row[key] as number) / per] : [])));
+  const lines: [string, (r: VariantResult) => string][] = [
+    ...PHASES.map((p): [string, (r: VariantResult) => string] => [
+      p.label,
+      (r) =>
+        ms(
+          mean(
+            r.times.flatMap((s, i) => {
+              const v = p.of(s, r.times[i + 1]);
+              return v === null ? [] : [v];
+            }),
+          ),
+          18,
+        ),
+    ]),
+    ['orchestrator timers: rollout per group (prep+HTTP)', (r) => ms(rowMean(r, 'rollout_ms', 8), 18)],
+    ['orchestrator timers: score per group', (r) => ms(rowMean(r, 'score_ms', 8), 18)],
+    ['orchestrator timers: train (fb, optim, checkpoint)', (r) => ms(rowMean(r, 'train_ms'), 18)],
+    ['orchestrator timers: weight sync', (r) => ms(rowMean(r, 'sync_ms'), 18)],
+    ['Redis: BullMQ scripts per step', (r) => r.redisPerStep.scripts.toFixed(0).padStart(18)],
+    ['Redis: commands per step (incl. inside scripts)', (r) => r.redisPerStep.all.toFixed(0).padStart(18)],
+  ];
+  const w = Math.max(...lines.map(([label]) => label.length));
+  console.log(`\nwhere a step's time goes (critical path, mean ms per step, from BullMQ job timestamps and trainer arrivals):`);
+  console.log(`${''.padEnd(w)}${input.results.map((r) => ` │ ${r.label.split(',')[0]!.padStart(18)}`).join('')}`);
+  console.log(`${''.padEnd(w)}${input.results.map((r) => ` │ ${(r.label.split(', ')[1] ?? '').padStart(18)}`).join('')}`);
+  for (const [label, cell] of lines) console.log(`${label.padEnd(w)}${input.results.map((r) => ` │ ${cell(r)}`).join('')}`);
+}
+
+function printCpu(input: ReportInput): void {
+  const names = [...new Set(input.results.flatMap((r) => Object.keys(r.cpu?.spent ?? {})))];
+  if (names.length === 0) return;
+  const label = (n: string) => (n === 'self' ? 'this process (coordinator, workers, trainer)' : n);
+  const w = Math.max(...names.map((n) => label(n).length), 'cores busy (all CPU ÷ wall time)'.length);
+  console.log(`\nCPU ms per step by process, over the measured steps (/proc; 10 ms ticks):`);
+  const cell = (r: VariantResult, n: string) => {
+    const v = r.cpu?.spent[n];
+    return ms(v === undefined || v === null || !r.cpu ? NaN : v / r.cpu.steps, 18);
+  };
+  for (const n of names) console.log(`${label(n).padEnd(w)}${input.results.map((r) => ` │ ${cell(r, n)}`).join('')}`);
+  const all = (r: VariantResult) => (r.cpu ? Object.values(r.cpu.spent).reduce<number>((a, v) => a + (v ?? 0), 0) : NaN);
+  console.log(`${'all'.padEnd(w)}${input.results.map((r) => ` │ ${ms(r.cpu ? all(r) / r.cpu.steps : NaN, 18)}`).join('')}`);
+  console.log(`${'cores busy (all CPU ÷ wall time)'.padEnd(w)}${input.results.map((r) => ` │ ${(r.cpu ? (all(r) / r.cpu.wallMs).toFixed(2) : '—').padStart(18)}`).join('')}`);
+}
+
+function printComponents(input: ReportInput): void {
+  const c = input.components;
+  const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
+  console.log('\neach piece timed alone (same fakes, trainer and Redis; mean ms per call):');
+  const rows: [string, number, string][] = [
+    ['frame prep, cold encode, per pair', c.prepareColdMs, `sharp decode+resize+PNG; ${kb(c.imageBytes)} per image`],
+    ['frame prep, cache hit, per pair', c.prepareHitMs, 'read + sha256 both files: every rollout, and the step again'],
+    ['fleet request, G completions', c.fleetSequentialMs, `${kb(c.requestBytes)} of images per request; the fake holds each ≥ 1 ms (timer floor)`],
+    ['8 fleet requests at once', c.fleetBurstMs, `the HTTP part of one step's rollouts on ${input.servers} servers`],
+    ['score one group', c.scoreGroupMs, 'parse + rewards + advantages (pure)'],
+    ['forward_backward, one micro-batch', c.forwardBackwardMs, `${kb(c.forwardBackwardBytes)} body: validate + JSON + HTTP + validate reply`],
+    ['  the same, images by hash only', c.forwardBackwardByHashMs, `${kb(c.forwardBackwardByHashBytes)} body: what the API allows once the trainer holds a pair (the orchestrator always sends bytes)`],
+    ['optim_step', c.optimStepMs, ''],
+    ['Redis PING round trip', c.redisPingMs, ''],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [label, v, why] of rows) console.log(`  ${label.padEnd(w)} ${v.toFixed(3).padStart(8)}  ${why}`);
+}
+
+/** Prints the headline table, the per-phase breakdown and the component timings. */
+export function printReport(input: ReportInput): void {
+  console.log(input.title);
+  console.log(`  ${input.note}\n`);
+  const figures = input.results.map((r) => toFigures(r, input));
+  printHeadline(input, figures);
+  printPhases(input);
+  printCpu(input);
+  printComponents(input);
+}

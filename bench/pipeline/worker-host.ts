@@ -1,0 +1,12 @@
+/**
+ * Child process of bench/pipeline: one `differad worker` (startWorkerProcess)
+ * on the Redis at argv[2]. Prints one JSON line once it serves the queues and
+ * stops on SIGTERM.
+ */
+import { startWorkerProcess } from '@differad/orchestrator';
+
+const worker = await startWorkerProcess({ env: { DIFFERAD_REDIS_URL: process.argv[2] }, log: () => undefined });
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+process.once('SIGTERM', () => {
+  void worker.close().then(() => process.exit(0));
+});

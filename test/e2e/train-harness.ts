@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { CLI_BIN } from './run-cli.js';
+
+/** The training data of a test: a small synthetic set made the way `npm run demo` makes it. */
+export interface TrainData {
+  /** Training manifest (absolute). */
+  readonly train: string;
+  /** Held-out manifest (absolute). */
+  readonly heldOut: string;
+}
+
+/** Every `differad` process and redis-server a test started, killed by PID in afterEach/afterAll. */
+const started = new Set<number>();
+
+/** A running `differad` child. */
+export interface DifferadProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** What it printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** The first match of `pattern` on stdout (now or later); rejects when the process exits first. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The environment of a child: ours without any DIFFERAD_ variable (they would leak into its config), plus `env`. */
+function toChildEnv(env: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DIFFERAD_')));
+  return { ...clean, ...env };
+}
+
+/** Starts the real `differad` executable; it is killed by {@link killStarted} if still running. */
+export function startDifferad(args: readonly string[], options: { cwd: string; env?: Readonly<Record<string, string>> }): DifferadProcess {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env: toChildEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`differad ${args.join(' ')} did not start`);
+  const pid = child.pid;
+  started.add(pid);
+  let out = '';
+  let err = '';
+  const watchers = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    for (const w of [...watchers]) w();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => {
+      started.delete(pid);
+      resolve({ code, signal });
+    });
+  });
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const m = out.match(pattern);
+        if (!m) return;
+        watchers.delete(check);
+        resolve(m);
+      };
+      watchers.add(check);
+      check();
+      void exited.then((r) => {
+        if (!watchers.has(check)) return;
+        watchers.delete(check);
+        reject(new Error(`differad ${args[0]} exited (${r.code ?? r.signal}) before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+      });
+    });
+  return { child, pid, stdout: () => out, stderr: () => err, waitFor, exited };
+}
+
+/** Runs `differad` to the end. */
+export async function runDifferad(args: readonly string[], options: { cwd: string; env?: Readonly<Record<string, string>> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startDifferad(args, options);
+  const { code } = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/** Records a process the test started by other means (a redis-server), so {@link killStarted} ends it too. */
+export function trackPid(pid: number): void {
+  started.add(pid);
+}
+
+/** The state letter of a Linux process (`Z` for a zombie), or null when there is none with this PID. */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a process with this PID runs (an exited one its parent has not reaped yet does not). */
+export function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== 'Z' && state !== 'X';
+}
+
+/** PIDs of the children of `pid` (a `differad train`'s embedded redis-server, which SIGKILL would orphan). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** SIGKILLs every process the test started that is still running, and their children, each by its PID. */
+export function killStarted(): void {
+  for (const pid of started) {
+    started.delete(pid);
+    if (!isAlive(pid)) continue;
+    const children = childrenOf(pid);
+    process.kill(pid, 'SIGKILL');
+    for (const child of children) if (isAlive(child)) process.kill(child, 'SIGKILL');
+  }
+}
+
+/** Polls `check` every 25 ms until it returns a value other than undefined; for files and PIDs, which have no events. */
+export async function pollUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Makes a small synthetic train and held-out set under `dir` with the real
+ * CLI, as `npm run demo` does: `differad example --normals-only`, then
+ * `differad synth` twice (64 px, a dozen pairs: a few seconds in all).
+ */
+export async function makeTrainData(dir: string, counts: { train?: number; heldOut?: number } = {}): Promise<TrainData> {
+  const example = await runDifferad(['example', '--out', 'products', '--pairs', '4', '--normals-only', '--force'], { cwd: dir });
+  if (example.code !== 0) throw new Error(`differad example failed: ${example.stderr}`);
+  const synth = (out: string, count: number, seed: number) =>
+    runDifferad(['synth', '--normals', 'products/normals', '--out', out, '--count', String(count), '--size', '64', '--seed', String(seed), '--max-rotation', '0.5', '--brightness-jitter', '0.03', '--force'], { cwd: dir });
+  const made = await Promise.all([synth('synth-train', counts.train ?? 12, 1), synth('synth-heldout', counts.heldOut ?? 6, 2)]);
+  for (const m of made) if (m.code !== 0) throw new Error(`differad synth failed: ${m.stderr}`);
+  return { train: join(dir, 'synth-train', 'manifest.jsonl'), heldOut: join(dir, 'synth-heldout', 'manifest.jsonl') };
+}
+
+/** Writes a training config; JSON is YAML, so the file is read like any `--config FILE.yaml`. */
+export async function writeTrainConfig(dir: string, name: string, config: Readonly<Record<string, unknown>>): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
+/** One row of `metrics.jsonl`. */
+export type MetricsRow = Readonly<Record<string, number | null>>;
+
+/** The rows of a run's `metrics.jsonl` ([] when it does not exist yet). */
+export async function readMetricsFile(file: string): Promise<MetricsRow[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as MetricsRow);
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+export function findClosedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The second image of a chat request (the target), or null. */
+export function toTargetImage(body: Readonly<Record<string, unknown>>): string | null {
+  const messages = (body.messages ?? []) as { content?: unknown }[];
+  const images: string[] = [];
+  for (const m of messages) {
+    if (!Array.isArray(m.content)) continue;
+    for (const part of m.content as { type?: string; image_url?: { url?: string } }[]) {
+      if (part.type === 'image_url' && typeof part.image_url?.url === 'string') images.push(part.image_url.url);
+    }
+  }
+  return images[1] ?? null;
+}
