@@ -47,6 +47,7 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
     return 130;
   }
   io.stdout(`run ${result.runId} ${result.state}: ${result.rows.length} step(s); metrics in ${dir}/metrics.jsonl\n`);
+  io.stdout(`dashboard: npx differad api --runs-dir ${dirname(dir)} and open http://127.0.0.1:8080/dashboard/runs/${result.runId}\n`);
   return 0;
 }
 
