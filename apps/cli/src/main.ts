@@ -12,6 +12,7 @@ import { registerTrainerCommand } from './commands/trainer.js';
 import { registerApiCommand } from './commands/api.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerEvalCommand } from './commands/eval.js';
+import { registerBaselineCommand } from './commands/baseline.js';
 
 /** Builds the `differad` program with every command registered. */
 export function createProgram(io: CliIo): Command {
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo): Command {
   registerApiCommand(program, io);
   registerPolicyCommand(program, io);
   registerEvalCommand(program, io);
+  registerBaselineCommand(program, io);
   // Every command, nested ones too, reports through io and returns instead of exiting.
   const configure = (command: Command): void => {
     command.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

@@ -175,3 +175,13 @@ export {
   type PairPromptOptions,
   toPairPrompt,
 } from './prompts/pair-prompts.js';
+export {
+  type CalibrationSample,
+  type MapToBox,
+  type ThresholdCalibration,
+  type CalibrationOptions,
+  DEFAULT_MAX_CANDIDATES,
+  toThresholdCandidates,
+  calibrateThreshold,
+} from './baselines/calibrate-threshold.js';
+export { type CalibrationSplit, DEFAULT_CALIBRATION_SHARE, splitCalibration } from './baselines/split-calibration.js';
