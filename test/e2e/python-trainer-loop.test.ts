@@ -26,7 +26,7 @@ describe('training with the fake vLLM and the Python trainer', () => {
     if (missing) return;
     dir = await mkdtemp(join(tmpdir(), 'differad-py-loop-'));
     expect((await runCli(['example', '--out', join(dir, 'products'), '--pairs', '6', '--normals-only'])).code).toBe(0);
-    const synth = await runCli(['synth', '--normals', join(dir, 'products', 'normals'), '--out', join(dir, 'train'), '--count', '8', '--size', '96', '--seed', '3']);
+    const synth = await runCli(['synth', '--normals', join(dir, 'products', 'normals'), '--out', join(dir, 'train'), '--count', '4', '--size', '96', '--seed', '3']);
     expect(synth.code).toBe(0);
     fake = await startFakeVllm({ slots: 64, tokensPerSecond: 100_000, prefillMsPerImage: 0 });
     trainer = startPythonTrainer(join(dir, 'trainer'));
@@ -40,10 +40,10 @@ describe('training with the fake vLLM and the Python trainer', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('trains two steps, each applied once, and syncs the weights to the server', async () => {
+  it('trains three steps, each applied once, syncs the weights, and sends revisited images by hash only', async () => {
     if (missing) expect.fail(missing);
     const config = TrainConfigSchema.parse({
-      run: { id: 'py-loop', steps: 2, seed: 5, runsDir: join(dir, 'runs') },
+      run: { id: 'py-loop', steps: 3, seed: 5, runsDir: join(dir, 'runs') },
       data: { train: join(dir, 'train', 'manifest.jsonl') },
       policy: { kind: 'endpoints', endpoints: [fake.url], model: fake.model, syncBackend: 'disk' },
       trainer: { kind: 'url', url: trainerUrl },
@@ -53,17 +53,18 @@ describe('training with the fake vLLM and the Python trainer', () => {
     const lines: string[] = [];
     const result = await trainRun({ config, env: {}, log: (l) => lines.push(l), signal: new AbortController().signal });
     expect(result.state).toBe('completed');
-    expect(result.rows.map((r) => r.weight_version)).toEqual([1, 2]);
+    // 4 pairs, 2 per step: step 2 revisits pairs whose images the trainer already holds (sent by hash only).
+    expect(result.rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
     // Each step's weights reached the inference server through update_weights.
-    expect(fake.stats().weightVersion).toBe(2);
+    expect(fake.stats().weightVersion).toBe(3);
     const rows = (await readFile(join(dir, 'runs', 'py-loop', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((r) => r.step)).toEqual([0, 1]);
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     for (const row of rows) {
       expect(row.loss).toEqual(expect.any(Number));
       expect(row.grad_norm).toBeGreaterThan(0);
       expect(row.sync_ms).toBeGreaterThanOrEqual(0);
     }
     const health = await (await fetch(`${trainerUrl}/v1/health`)).json();
-    expect(health).toMatchObject({ run: 'py-loop', step: 1, weight_version: 2 });
+    expect(health).toMatchObject({ run: 'py-loop', step: 2, weight_version: 3 });
   }, 120_000);
 });

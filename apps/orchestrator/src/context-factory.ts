@@ -77,6 +77,7 @@ export function createContextFactory(deps: ContextFactoryDeps) {
       syncTargets:
         config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
       evaluate,
+      imagesAtTrainer: new Set<string>(),
       runDir,
       log: deps.log,
     };

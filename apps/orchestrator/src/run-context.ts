@@ -34,6 +34,8 @@ export interface RunContext {
   readonly syncTargets: readonly WeightSyncTarget[];
   /** Held-out evaluation (when the config names an eval manifest). */
   readonly evaluate: ((step: number) => Promise<Record<string, number | null>>) | null;
+  /** SHA-256 of images the trainer has received with their bytes: later groups send only the hash. */
+  readonly imagesAtTrainer: Set<string>;
   /** Folder of this run: metrics.jsonl, trainer state. */
   readonly runDir: string;
   readonly log: (line: string) => void;

@@ -1,13 +1,40 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { computeStepRewardStats, DifferadError } from '@differad/core';
+import { computeStepRewardStats, DifferadError, isDifferadError } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
 import { syncWeights } from './weight-sync.js';
+
+type MicroBatchRequest = Omit<Parameters<RunContext['trainer']['forwardBackward']>[0], 'groups'>;
+
+/** The group with the bytes of images the trainer already holds left out (the API's hash-only form). */
+function withoutKnownBytes(group: Group, known: ReadonlySet<string>): Group {
+  return { ...group, images: group.images.map((im) => (known.has(im.sha256) ? { sha256: im.sha256 } : im)) };
+}
+
+/**
+ * One `forward_backward`, sending image bytes only for images the trainer has
+ * not received yet. A trainer that lost its image cache (a restart) answers
+ * TRAINER_IMAGE_UNKNOWN; the micro-batch then goes again with every byte.
+ */
+export async function sendMicroBatch(ctx: RunContext, request: MicroBatchRequest, groups: readonly Group[]): Promise<ForwardBackwardResponse> {
+  const hashes = groups.flatMap((g) => g.images.map((im) => im.sha256));
+  let reply: ForwardBackwardResponse;
+  try {
+    reply = await ctx.trainer.forwardBackward({ ...request, groups: groups.map((g) => withoutKnownBytes(g, ctx.imagesAtTrainer)) });
+  } catch (error) {
+    const code = (error as DifferadError).details?.error as { code?: string } | undefined;
+    if (!isDifferadError(error, 'TRAINER_REJECTED') || code?.code !== 'TRAINER_IMAGE_UNKNOWN') throw error;
+    for (const h of hashes) ctx.imagesAtTrainer.delete(h);
+    reply = await ctx.trainer.forwardBackward({ ...request, groups: [...groups] });
+  }
+  for (const h of hashes) ctx.imagesAtTrainer.add(h);
+  return reply;
+}
 
 /** One row of a run's metrics: what `metrics.jsonl`, Redis and the console table show per step. */
 export type StepRow = Record<string, number | null>;
@@ -83,7 +110,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncIni
     };
     const results: ForwardBackwardResponse[] = [];
     for (const [i, batch] of batches.entries()) {
-      results.push(await ctx.trainer.forwardBackward({ run: payload.runId, step: payload.step, micro_batch: i, micro_batches: batches.length, loss, groups: batch }));
+      const request = { run: payload.runId, step: payload.step, micro_batch: i, micro_batches: batches.length, loss };
+      results.push(await sendMicroBatch(ctx, request, batch));
     }
     const applied = await ctx.trainer.optimStep({ run: payload.runId, step: payload.step, lr: optim.lr });
     const every = ctx.config.run.checkpointEvery;
