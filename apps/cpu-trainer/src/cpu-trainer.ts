@@ -51,6 +51,13 @@ function createSerializer(): <T>(work: () => T | Promise<T>) => Promise<T> {
   };
 }
 
+/** TRAINER_VERSION_MISMATCH unless the request names the version the trainer holds. */
+function checkVersion(requested: number, current: number): void {
+  if (requested !== current) {
+    throw new DifferadError('TRAINER_VERSION_MISMATCH', `the trainer holds weight version ${current}, not ${requested}`, { details: { current } });
+  }
+}
+
 function createHandlers(state: TrainingState, dirs: { checkpoints: string; weights: string }, model: string): { handlers: TrainerHandlers; extras: { checkpointsSaved: number; weightsSent: number; requestErrors: number } } {
   const extras = { checkpointsSaved: 0, weightsSent: 0, requestErrors: 0 };
   const serialize = createSerializer();
@@ -81,13 +88,19 @@ function createHandlers(state: TrainingState, dirs: { checkpoints: string; weigh
             details: { fields: [{ field: 'backend', message: 'only "disk" is supported by the CPU trainer' }] },
           });
         }
-        if (r.version !== policy.version) {
-          throw new DifferadError('TRAINER_VERSION_MISMATCH', `the trainer holds weight version ${policy.version}, not ${r.version}`, { details: { current: policy.version } });
-        }
+        checkVersion(r.version, policy.version);
         const path = resolveInside(dirs.weights, r.path ?? `policy-v${policy.version}.json`, 'path');
         const bytes = await writeFileAtomically(path, `${JSON.stringify(policy, null, 2)}\n`);
         extras.weightsSent += 1;
         return { backend: 'disk' as const, version: policy.version, path, bytes };
+      }),
+    weightsManifest: (r) =>
+      serialize(() => {
+        const policy = state.currentPolicy();
+        checkVersion(r.version, policy.version);
+        // Each Gaussian parameter is two float64 scalars, in the policy's key order (toPolicyVector's layout).
+        const names = Object.keys(policy.params).flatMap((name) => [`${name}.mean`, `${name}.log_std`]);
+        return { version: policy.version, names, dtypes: names.map(() => 'float64'), shapes: names.map(() => []) };
       }),
     metrics: () => formatTrainerMetrics(state.counters, { ...extras, weightVersion: state.health().weight_version }),
   };

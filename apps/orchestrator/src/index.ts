@@ -2,7 +2,16 @@
 export { type TrainRunInput, type TrainRunResult, trainRun } from './train-run.js';
 export { type RunWorkersOptions, startRunWorkers } from './run-workers.js';
 export { type ContextFactory, type ResolvedTrainConfig, createContextFactory, isResolved } from './context-factory.js';
-export { type WeightSyncTarget, type WeightSyncSource, syncWeights } from './weight-sync.js';
+export {
+  type WeightSyncTarget,
+  type WeightSyncSource,
+  type WeightManifest,
+  type NcclWeightSyncSource,
+  type NcclGroup,
+  syncWeights,
+  syncWeightsNccl,
+  toNcclGroup,
+} from './weight-sync.js';
 export { type LocalServers, startLocalServers } from './local-servers.js';
 export { formatStepHeader, formatStepRow } from './step-table.js';
 export { type PairPrompt, type RunContext } from './run-context.js';

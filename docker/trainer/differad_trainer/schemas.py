@@ -208,6 +208,23 @@ class SendWeightsResponse(StrictModel):
     bytes: Optional[Count] = Field(...)
 
 
+class WeightsManifestRequest(StrictModel):
+    version: WeightVersion
+
+
+class WeightsManifestResponse(StrictModel):
+    version: WeightVersion
+    names: List[constr(strict=True, min_length=1)]
+    dtypes: List[constr(strict=True, min_length=1)]
+    shapes: List[List[Count]]
+
+    @root_validator(skip_on_failure=True)
+    def _same_lengths(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if not len(values['names']) == len(values['dtypes']) == len(values['shapes']):
+            raise RefinementError(field='names', message='names, dtypes and shapes must have the same length')
+        return values
+
+
 class FieldProblem(StrictModel):
     field: StrictStr
     message: StrictStr
@@ -245,5 +262,7 @@ COMPONENTS = {
     'LoadCheckpointRequest': LoadCheckpointRequest,
     'SendWeightsRequest': SendWeightsRequest,
     'SendWeightsResponse': SendWeightsResponse,
+    'WeightsManifestRequest': WeightsManifestRequest,
+    'WeightsManifestResponse': WeightsManifestResponse,
 }
 

@@ -39,6 +39,7 @@ class TrainerService:
             'save_checkpoint': self.save_checkpoint,
             'load_checkpoint': self.load_checkpoint,
             'send_weights': self.send_weights,
+            'weights_manifest': self.weights_manifest,
         }
 
     def load(self) -> None:
@@ -157,12 +158,24 @@ class TrainerService:
 
     # ---- weight sync (ARCHITECTURE "Weight sync with vLLM") ----
 
+    def _check_version(self, requested: int) -> int:
+        version = self.ledger.weight_version
+        if requested != version:
+            raise TrainerError('TRAINER_VERSION_MISMATCH', f'this trainer holds weight version {version}, not {requested}',
+                               {'expected': version, 'got': requested})
+        return version
+
+    def weights_manifest(self, r: dict) -> dict:
+        """Names, dtypes and shapes of what an nccl send broadcasts, in its order (vLLM's update_info)."""
+        from .weights import weight_manifest
+
+        policy = self._policy
+        version = self._check_version(r['version'])
+        return {'version': version, **weight_manifest(policy)}
+
     def send_weights(self, r: dict) -> dict:
         policy = self._policy
-        version = self.ledger.weight_version
-        if r['version'] != version:
-            raise TrainerError('TRAINER_VERSION_MISMATCH', f'this trainer holds weight version {version}, not {r["version"]}',
-                               {'expected': version, 'got': r['version']})
+        version = self._check_version(r['version'])
         backend = r['backend']
         if backend == 'nccl':
             from .weights import send_nccl

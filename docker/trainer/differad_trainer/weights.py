@@ -14,7 +14,7 @@ and ``packed_num_buffers`` (must match the vLLM side when given).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 from .comm import Comm
 from .errors import TrainerError
@@ -41,6 +41,20 @@ def _required(options: Dict[str, Any], key: str, kind: type) -> Any:
         raise TrainerError('TRAINER_REQUEST_INVALID', f'options.{key} is required for the nccl backend',
                            {'fields': [{'field': f'options.{key}', 'message': f'required: {kind.__name__}'}]})
     return value
+
+
+def weight_manifest(policy: Policy) -> Dict[str, List[Any]]:
+    """``names``, ``dtypes`` (torch names without ``torch.``) and ``shapes`` of ``policy.named_weights()``,
+    in broadcast order: vLLM's nccl ``update_weights`` takes them as ``update_info`` while the send runs.
+    Every rank calls it (ZeRO-3 gathers collectively), like a send."""
+    names: List[str] = []
+    dtypes: List[str] = []
+    shapes: List[List[int]] = []
+    for name, tensor in policy.named_weights():
+        names.append(name)
+        dtypes.append(str(tensor.dtype).replace('torch.', ''))
+        shapes.append([int(d) for d in tensor.shape])
+    return {'names': names, 'dtypes': dtypes, 'shapes': shapes}
 
 
 def send_nccl(policy: Policy, comm: Comm, options: Dict[str, Any]) -> int:

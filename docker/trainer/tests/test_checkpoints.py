@@ -92,6 +92,22 @@ def test_disk_weights_are_written_atomically_for_the_current_version(tmp_path):
     assert sorted(os.listdir(tmp_path / 'weights' / 'shared')) == ['current']
 
 
+def test_the_weight_manifest_lists_every_parameter_in_send_order(tmp_path):
+    service = tiny_service(tmp_path)
+    with pytest.raises(TrainerError) as e:
+        service.weights_manifest({'version': 3})
+    assert e.value.code == 'TRAINER_VERSION_MISMATCH'
+    manifest = service.weights_manifest({'version': 0})
+    params = list(service.policy.named_weights())
+    assert manifest['version'] == 0 and manifest['names'] == [name for name, _ in params]
+    assert manifest['dtypes'] == [str(t.dtype).replace('torch.', '') for _, t in params] and 'float32' in manifest['dtypes']
+    assert manifest['shapes'] == [list(t.shape) for _, t in params]
+    head = manifest['names'].index('head.weight')
+    assert manifest['shapes'][head] == list(service.policy.model.head.weight.shape)
+    step(service, 0)
+    assert service.weights_manifest({'version': 1}) == {**manifest, 'version': 1}
+
+
 def test_nccl_and_lora_say_what_is_missing(tmp_path):
     service = tiny_service(tmp_path)
     with pytest.raises(TrainerError) as e:

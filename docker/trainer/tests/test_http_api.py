@@ -17,6 +17,7 @@ ROUTES = {
     '/v1/checkpoints': ('SaveCheckpointRequest', 'CheckpointResponse'),
     '/v1/checkpoints/load': ('LoadCheckpointRequest', 'CheckpointResponse'),
     '/v1/weights/send': ('SendWeightsRequest', 'SendWeightsResponse'),
+    '/v1/weights/manifest': ('WeightsManifestRequest', 'WeightsManifestResponse'),
 }
 
 
@@ -79,6 +80,8 @@ def test_a_whole_step_through_every_route(api, tmp_path):
     sent = api.post('/v1/weights/send', {'version': 1, 'backend': 'disk'})
     assert sent['path'].startswith(str(tmp_path / 'weights')) and sent['bytes'] > 0
     assert api.post('/v1/weights/send', {'version': 9, 'backend': 'disk'}, status=409)['error']['code'] == 'TRAINER_VERSION_MISMATCH'
+    manifest = api.post('/v1/weights/manifest', {'version': 1})
+    assert manifest['version'] == 1 and 'head.weight' in manifest['names']
     assert api.health() == {'status': 'ok', 'api_version': 'v1', 'backend': 'tiny', 'model': 'tiny-causal-lm', 'world_size': 1,
                             'run': RUN, 'step': 0, 'weight_version': 1, 'pending': None}
     metrics = api.client.get('/metrics')

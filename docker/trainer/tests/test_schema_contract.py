@@ -42,13 +42,16 @@ def refinements_hold(name, v):
                 return False
     if name == 'LoadCheckpointRequest':
         return ('path' in v) != ('run' in v and 'step' in v)
+    if name == 'WeightsManifestResponse':
+        return len(v['names']) == len(v['dtypes']) == len(v['shapes'])
     if name == 'OptimStepResponse':
         return v['applied'] != v['duplicate']
     return True
 
 
 KNOWN_REFINEMENTS = ['len(sampling_logprobs) == len(token_ids)', "every image part's index < len(images)",
-                     'micro_batch < micro_batches', 'either path, or both run and step']
+                     'micro_batch < micro_batches', 'either path, or both run and step',
+                     'names, dtypes and shapes have the same length']
 
 EXAMPLES = {
     'ForwardBackwardRequest': {
@@ -74,6 +77,8 @@ EXAMPLES = {
     'CheckpointResponse': {'run': 'run-1', 'step': 3, 'weight_version': 4, 'path': '/ckpt/a.pt'},
     'SendWeightsRequest': {'version': 4, 'backend': 'disk', 'path': 'v4', 'options': {'packed': True}},
     'SendWeightsResponse': {'backend': 'disk', 'version': 4, 'path': '/w/v4', 'bytes': 10},
+    'WeightsManifestRequest': {'version': 4},
+    'WeightsManifestResponse': {'version': 4, 'names': ['a.weight', 'b'], 'dtypes': ['bfloat16', 'float32'], 'shapes': [[2, 3], []]},
     'TrainerErrorBody': {'error': {'code': 'TRAINER_REQUEST_INVALID', 'message': 'm', 'details': {'fields': [{'field': 'lr', 'message': 'x'}], 'missing': [1]}}},
 }
 

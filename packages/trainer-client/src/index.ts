@@ -46,6 +46,10 @@ export {
   type SendWeightsRequest,
   SendWeightsResponseSchema,
   type SendWeightsResponse,
+  WeightsManifestRequestSchema,
+  type WeightsManifestRequest,
+  WeightsManifestResponseSchema,
+  type WeightsManifestResponse,
 } from './api/control.js';
 export { type TrainerRoute, type TrainerRouteName, TRAINER_ROUTES, METRICS_PATH } from './api/routes.js';
 export { OPENAPI_FILE, OPENAPI_EMIT_COMMAND, createTrainerOpenApiDocument, formatTrainerOpenApiDocument } from './openapi/openapi-document.js';

@@ -17,6 +17,8 @@ import {
   type TrainerErrorBody,
   type TrainerRoute,
   type TrainerRouteName,
+  type WeightsManifestRequest,
+  type WeightsManifestResponse,
 } from '@differad/trainer-client';
 
 /** One handler per route of TRAINER_ROUTES (same names), given the validated request; plus the metrics text. */
@@ -27,6 +29,7 @@ export interface TrainerHandlers {
   saveCheckpoint(request: SaveCheckpointRequest): Promise<CheckpointResponse>;
   loadCheckpoint(request: LoadCheckpointRequest): Promise<CheckpointResponse>;
   sendWeights(request: SendWeightsRequest): Promise<SendWeightsResponse>;
+  weightsManifest(request: WeightsManifestRequest): Promise<WeightsManifestResponse>;
   metrics(): string;
 }
 

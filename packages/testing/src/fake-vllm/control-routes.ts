@@ -19,10 +19,20 @@ const PAUSE_MODES = new Set(['abort', 'wait', 'keep']);
 const asObject = (body: unknown): Record<string, unknown> | null =>
   typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
 
+/** nccl-style update_info (`names` given): `dtype_names` and `shapes` must be arrays of the same length. */
+function checkNcclUpdateInfo(info: Record<string, unknown>): string | null {
+  if (info.names === undefined) return null;
+  const { names, dtype_names: dtypes, shapes } = info;
+  if (!Array.isArray(names) || !Array.isArray(dtypes) || !Array.isArray(shapes)) return 'update_info names, dtype_names and shapes must be arrays';
+  if (dtypes.length !== names.length || shapes.length !== names.length) return 'update_info names, dtype_names and shapes must have the same length';
+  return null;
+}
+
 /**
  * vLLM's dev-mode control endpoints (VLLM_SERVER_DEV_MODE=1). Pause here holds
  * queued and new requests until resume and lets running ones finish, whatever
- * the mode; `update_weights` bumps the weight version reported in the
+ * the mode; `update_weights` (disk `{path}` or nccl
+ * `{names, dtype_names, shapes}`) bumps the weight version reported in the
  * `x-weight-version` header of every completion. Returns undefined for a route
  * that is not a control route.
  */
@@ -50,7 +60,10 @@ export function handleControlRoute(route: string, query: URLSearchParams, body: 
       return { status: 200, body: {} };
     case 'POST /update_weights': {
       if (!state.engineInitialized) return { status: 400, body: { error: 'weight transfer engine not initialized' } };
-      if (asObject(asObject(body)?.update_info) === null) return { status: 400, body: { error: 'update_info is required' } };
+      const info = asObject(asObject(body)?.update_info);
+      if (info === null) return { status: 400, body: { error: 'update_info is required' } };
+      const problem = checkNcclUpdateInfo(info);
+      if (problem) return { status: 400, body: { error: problem } };
       state.weightVersion += 1;
       return { status: 200, body: { weight_version: state.weightVersion } };
     }

@@ -130,7 +130,9 @@ describe('fake vLLM: capacity, pause and weights', () => {
     expect(s.stats()).toMatchObject({ paused: true, waiting: 2 });
     expect((await post('/update_weights', { update_info: {} })).status).toBe(400);
     await post('/init_weight_transfer_engine', { init_info: { backend: 'nccl' } });
-    expect((await post('/update_weights', { update_info: { names: [] } })).json).toEqual({ weight_version: 1 });
+    expect((await post('/update_weights', { update_info: { names: ['w'], dtype_names: [], shapes: [[2]] } })).status).toBe(400);
+    const nccl = { names: ['w'], dtype_names: ['bfloat16'], shapes: [[2]], packed: true };
+    expect((await post('/update_weights', { update_info: nccl })).json).toEqual({ weight_version: 1 });
     await post('/resume', {});
     const { headers } = await pending;
     expect(headers.get('x-weight-version')).toBe('1');

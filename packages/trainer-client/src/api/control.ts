@@ -109,3 +109,26 @@ export const SendWeightsResponseSchema = z
   })
   .describe('What the weight send wrote.');
 export type SendWeightsResponse = z.infer<typeof SendWeightsResponseSchema>;
+
+/**
+ * `POST /v1/weights/manifest`: the names, dtypes and shapes of the weights a
+ * send of this version broadcasts, in broadcast order. vLLM's nccl
+ * update_weights needs them (`update_info {names, dtype_names, shapes}`)
+ * while the trainer's nccl send is in flight.
+ */
+export const WeightsManifestRequestSchema = z
+  .strictObject({ version: WeightVersionSchema.describe('Must be the trainer\'s current weight_version.') })
+  .describe('Ask for the weight manifest.');
+export type WeightsManifestRequest = z.infer<typeof WeightsManifestRequestSchema>;
+
+/** The weights of a version, one entry per tensor in the order a send broadcasts them. */
+export const WeightsManifestResponseSchema = z
+  .strictObject({
+    version: WeightVersionSchema,
+    names: z.array(z.string().min(1)).describe('Parameter names as the inference model knows them.'),
+    dtypes: z.array(z.string().min(1)).describe('torch dtype names without the "torch." prefix, e.g. "bfloat16", "float64".'),
+    shapes: z.array(z.array(z.number().int().min(0))).describe('Tensor shapes; [] for a scalar.'),
+  })
+  .refine((r) => r.dtypes.length === r.names.length && r.shapes.length === r.names.length, { path: ['names'], message: 'names, dtypes and shapes must have the same length' })
+  .describe('The weight manifest. Also required: names, dtypes and shapes have the same length, reported as field "names".');
+export type WeightsManifestResponse = z.infer<typeof WeightsManifestResponseSchema>;

@@ -8,6 +8,8 @@ import {
   SaveCheckpointRequestSchema,
   SendWeightsRequestSchema,
   SendWeightsResponseSchema,
+  WeightsManifestRequestSchema,
+  WeightsManifestResponseSchema,
 } from './control.js';
 import { ForwardBackwardRequestSchema, ForwardBackwardResponseSchema } from './forward-backward.js';
 
@@ -74,6 +76,14 @@ export const TRAINER_ROUTES = {
     summary: 'The trainer\'s side of a weight sync (disk, nccl or lora).',
     request: { name: 'SendWeightsRequest', schema: SendWeightsRequestSchema },
     response: { name: 'SendWeightsResponse', schema: SendWeightsResponseSchema },
+  },
+  weightsManifest: {
+    method: 'POST',
+    path: '/v1/weights/manifest',
+    operationId: 'weights_manifest',
+    summary: 'Names, dtypes and shapes of the weights an nccl send broadcasts (vLLM\'s update_info).',
+    request: { name: 'WeightsManifestRequest', schema: WeightsManifestRequestSchema },
+    response: { name: 'WeightsManifestResponse', schema: WeightsManifestResponseSchema },
   },
 } as const satisfies Record<string, TrainerRoute>;
 

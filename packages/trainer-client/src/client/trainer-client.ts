@@ -10,6 +10,8 @@ import type {
   SaveCheckpointRequest,
   SendWeightsRequest,
   SendWeightsResponse,
+  WeightsManifestRequest,
+  WeightsManifestResponse,
 } from '../api/control.js';
 import type { ForwardBackwardRequest, ForwardBackwardResponse } from '../api/forward-backward.js';
 import { METRICS_PATH, TRAINER_ROUTES, type TrainerRoute } from '../api/routes.js';
@@ -55,6 +57,8 @@ export interface TrainerClient {
   saveCheckpoint(request: SaveCheckpointRequest, options?: CallOptions): Promise<CheckpointResponse>;
   loadCheckpoint(request: LoadCheckpointRequest, options?: CallOptions): Promise<CheckpointResponse>;
   sendWeights(request: SendWeightsRequest, options?: CallOptions): Promise<SendWeightsResponse>;
+  /** Names, dtypes and shapes of the weights an nccl send of this version broadcasts. */
+  weightsManifest(request: WeightsManifestRequest, options?: CallOptions): Promise<WeightsManifestResponse>;
   /** The Prometheus text of `GET /metrics`. */
   metrics(options?: CallOptions): Promise<string>;
   close(): Promise<void>;
@@ -138,6 +142,7 @@ export function createTrainerClient(options: TrainerClientOptions): TrainerClien
     saveCheckpoint: (r, o) => callRoute(TRAINER_ROUTES.saveCheckpoint, r, o),
     loadCheckpoint: (r, o) => callRoute(TRAINER_ROUTES.loadCheckpoint, r, o),
     sendWeights: (r, o) => callRoute(TRAINER_ROUTES.sendWeights, r, o),
+    weightsManifest: (r, o) => callRoute(TRAINER_ROUTES.weightsManifest, r, o),
     metrics: (o) => send('GET', METRICS_PATH, undefined, o ?? {}),
     // destroy, not close: a hung call must not keep the client from closing.
     close: () => pool.destroy(),

@@ -7,8 +7,9 @@
  * Beyond the schemas, the suite pins down: the METHOD §6 loss on a
  * hand-computed case (both normalizations, truncated completions masked and
  * not counted); gradient accumulation as the mean over micro-batches;
- * idempotency by (run, step, micro_batch) and (run, step); 409s for another
- * run, a second pending step, an incomplete step and a stale weight version;
+ * idempotency by (run, step, micro_batch) and (run, step); the weight
+ * manifest of the current version; 409s for another run, a second pending
+ * step, an incomplete step and a stale weight version;
  * 400 with dotted field paths (`groups.0.completions.0.sampling_logprobs`,
  * no `body.` prefix); checkpoint round trips that restore weights, position
  * and optimizer moments; and the Prometheus names
@@ -167,6 +168,18 @@ export function defineTrainerContract(
       expect(await rejection(client.forwardBackward(step(1)))).toMatchObject({ status: 409, code: 'TRAINER_STEP_CONFLICT' });
       const { weight_version } = await client.health();
       expect(await rejection(client.sendWeights({ version: weight_version + 5, backend: 'disk' }))).toMatchObject({ status: 409, code: 'TRAINER_VERSION_MISMATCH' });
+    });
+
+    it('lists the weights of the current version (names, dtypes, shapes) for an nccl sync, 409 for another version', async () => {
+      const { weight_version } = await client.health();
+      const manifest = await client.weightsManifest({ version: weight_version });
+      expect(manifest.version).toBe(weight_version);
+      expect(manifest.names.length).toBeGreaterThan(0);
+      expect(new Set(manifest.names).size).toBe(manifest.names.length);
+      expect(manifest.dtypes).toHaveLength(manifest.names.length);
+      expect(manifest.shapes).toHaveLength(manifest.names.length);
+      expect(await client.weightsManifest({ version: weight_version })).toEqual(manifest);
+      expect(await rejection(client.weightsManifest({ version: weight_version + 5 }))).toMatchObject({ status: 409, code: 'TRAINER_VERSION_MISMATCH' });
     });
 
     it('answers invalid bodies with 400 and names the wrong fields', async () => {
