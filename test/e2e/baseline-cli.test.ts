@@ -2,31 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Box, createRng } from '@differad/core';
-import { type RawImage, writeRawImage } from '@differad/images';
+import { writeRawImage } from '@differad/images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drawBoard, paintBox } from './board-fixtures.js';
 import { runCli } from './run-cli.js';
 
 const SIZE = 120;
 const PAIRS = 20;
-
-/** A board of 10-pixel squares in two greys, with a little sensor noise so the maps are never flat. */
-function drawBoard(shade: number, seed: string): RawImage {
-  const rng = createRng(seed);
-  const data = new Uint8Array(SIZE * SIZE * 3);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
-      const v = (Math.floor(x / 10) % 2 === Math.floor(y / 10) % 2 ? 200 - shade : 60 + shade) + rng.int(-6, 6);
-      data.set([v, v, v], (y * SIZE + x) * 3);
-    }
-  }
-  return { data, width: SIZE, height: SIZE, channels: 3 };
-}
-
-function paint(image: RawImage, box: Box): RawImage {
-  const data = new Uint8Array(image.data);
-  for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2]; x++) data.set([230, 40, 40], (y * SIZE + x) * 3);
-  return { ...image, data };
-}
 
 let dir: string;
 let manifest: string;
@@ -42,10 +24,10 @@ beforeAll(async () => {
     const [w, h] = [rng.int(14, 30), rng.int(14, 30)];
     const [x, y] = [rng.int(0, SIZE - w), rng.int(0, SIZE - h)];
     const box: Box | null = normal ? null : [x, y, x + w, y + h];
-    const reference = drawBoard(k % 5, `${id}/ref`);
-    const target = drawBoard(k % 5, `${id}/tgt`);
+    const reference = drawBoard(SIZE, k % 5, `${id}/ref`);
+    const target = drawBoard(SIZE, k % 5, `${id}/tgt`);
     await writeRawImage(join(dir, `${id}-ref.png`), reference);
-    await writeRawImage(join(dir, `${id}-tgt.png`), box === null ? target : paint(target, box));
+    await writeRawImage(join(dir, `${id}-tgt.png`), box === null ? target : paintBox(target, box));
     lines.push(JSON.stringify({ id, class: normal ? 'normal' : 'spot', reference: `${id}-ref.png`, target: `${id}-tgt.png`, width: SIZE, height: SIZE, box }));
   }
   manifest = join(dir, 'manifest.jsonl');

@@ -2,30 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Box } from '@differad/core';
-import { type RawImage, writeRawImage } from '@differad/images';
+import { writeRawImage } from '@differad/images';
 import { startFakeVllm } from '@differad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drawBoard, paintBox } from './board-fixtures.js';
 import { runCli } from './run-cli.js';
 
 const SIZE = 120;
-
-/** A board of 10-pixel squares in two greys. */
-function drawBoard(shade: number): RawImage {
-  const data = new Uint8Array(SIZE * SIZE * 3);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
-      const v = Math.floor(x / 10) % 2 === Math.floor(y / 10) % 2 ? 200 - shade : 60 + shade;
-      data.set([v, v, v], (y * SIZE + x) * 3);
-    }
-  }
-  return { data, width: SIZE, height: SIZE, channels: 3 };
-}
-
-function paint(image: RawImage, box: Box): RawImage {
-  const data = new Uint8Array(image.data);
-  for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2]; x++) data.set([230, 40, 40], (y * SIZE + x) * 3);
-  return { ...image, data };
-}
 
 let dir: string;
 let manifest: string;
@@ -36,9 +19,9 @@ beforeAll(async () => {
   const boxes: (Box | null)[] = [[20, 30, 44, 52], [70, 15, 95, 35], [40, 70, 58, 100], null, [5, 5, 25, 20], null];
   for (const [k, box] of boxes.entries()) {
     const id = `s${k}`;
-    const reference = drawBoard(k * 4);
+    const reference = drawBoard(SIZE, k * 4);
     await writeRawImage(join(dir, `${id}-ref.png`), reference);
-    await writeRawImage(join(dir, `${id}-tgt.png`), box === null ? reference : paint(reference, box));
+    await writeRawImage(join(dir, `${id}-tgt.png`), box === null ? reference : paintBox(reference, box));
     lines.push(JSON.stringify({ id, class: box === null ? 'normal' : k % 2 === 0 ? 'spot' : 'patch', reference: `${id}-ref.png`, target: `${id}-tgt.png`, width: SIZE, height: SIZE, box }));
   }
   manifest = join(dir, 'manifest.jsonl');

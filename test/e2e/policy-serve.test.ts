@@ -28,7 +28,7 @@ describe('differad policy serve', () => {
     const cli = spawnCli(['policy', 'serve', '--port', '0', '--slots', '3', '--seed', '4', '--policy', join(dir, 'policy.json')], /CPU policy listening on (http:\/\/127\.0\.0\.1:\d+)/);
     try {
       const [line, url] = await cli.ready;
-      expect(line).toBeDefined();
+      expect(line).toContain(url);
       const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
       expect(models.data.map((m) => m.id)).toEqual(['differad-cpu']);
       const reference = createPngDataUrl({ width: 64, height: 64, color: [180, 180, 170] });

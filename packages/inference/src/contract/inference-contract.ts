@@ -80,7 +80,7 @@ export function defineInferenceContract(name: string, factory: () => Promise<Con
     it('publishes the vLLM load gauges on /metrics', async () => {
       const text = await (await fetch(`${server.url}/metrics`)).text();
       const load = readVllmLoad(text, server.model);
-      expect(load).toBeDefined();
+      expect(load).toEqual({ running: expect.any(Number), waiting: expect.any(Number) });
       expect(load!.running).toBeGreaterThanOrEqual(0);
       expect(load!.waiting).toBeGreaterThanOrEqual(0);
     });

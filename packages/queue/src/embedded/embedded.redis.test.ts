@@ -53,7 +53,7 @@ describe('embedded redis-server', () => {
     const aofDir = join(dir, 'appendonlydir');
     const files = await readdir(aofDir);
     const incr = files.find((f) => f.endsWith('.incr.aof'));
-    expect(incr).toBeDefined();
+    expect(incr).toMatch(/\.incr\.aof$/);
     expect(await readFile(join(aofDir, incr ?? ''), 'utf8')).toContain('differad:test:aof');
 
     await redis.stop();
