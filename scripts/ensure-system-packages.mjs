@@ -1,44 +1,75 @@
 // Makes sure the Debian packages the tests and the demo need are present:
-// installs them with apt-get when missing and running as root, otherwise
-// says exactly what to run. Usage: node scripts/ensure-system-packages.mjs <need>...
+// installs exactly the missing ones with apt-get when running as root,
+// otherwise prints the one command to run and exits 1.
+// Usage: node scripts/ensure-system-packages.mjs <need>...
 // Needs: redis (redis-server), chromium, docker-compose, python-trainer (Debian's PyTorch, FastAPI, uvicorn,
 // pytest, numpy and httpx under /usr/bin/python3, for docker/trainer's tests).
+// Tools are looked up on PATH, so a test can hide them and put a recording apt-get in their place.
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 const NEEDS = {
-  redis: { what: 'redis-server', check: 'command -v redis-server', packages: ['redis-server'] },
-  chromium: { what: 'Chromium (the dashboard test)', check: 'command -v chromium', packages: ['chromium'] },
-  'docker-compose': { what: 'docker-compose (compose validation)', check: 'command -v docker-compose', packages: ['docker-compose'] },
+  redis: { what: 'redis-server', commands: ['redis-server'], packages: ['redis-server'] },
+  chromium: { what: 'Chromium (the dashboard test)', commands: ['chromium'], packages: ['chromium'] },
+  'docker-compose': { what: 'docker-compose (compose validation)', commands: ['docker-compose'], packages: ['docker-compose'] },
   'python-trainer': {
     what: "Python packages for the trainer's tests",
-    check: "/usr/bin/python3 -c 'import torch, fastapi, uvicorn, pytest, numpy, httpx'",
+    // Debian's python3, not a pyenv one earlier on PATH: the python3-* packages install there.
+    probe: ['/usr/bin/python3', '-c', 'import torch, fastapi, uvicorn, pytest, numpy, httpx'],
     packages: ['python3-torch', 'python3-fastapi', 'python3-uvicorn', 'python3-pytest', 'python3-numpy', 'python3-httpx'],
   },
 };
 
-function has(need) {
-  return spawnSync('sh', ['-c', need.check], { stdio: 'ignore' }).status === 0;
+/** Whether an executable named `name` is on PATH (what `command -v` answers, without a shell). */
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
 }
 
-const wanted = process.argv.slice(2).map((name) => {
-  const need = NEEDS[name];
-  if (!need) throw new Error(`unknown need "${name}"; known: ${Object.keys(NEEDS).join(', ')}`);
-  return need;
-});
-const missing = wanted.filter((n) => !has(n));
-if (missing.length === 0) process.exit(0);
+function satisfied(need) {
+  if (need.commands) return need.commands.every(onPath);
+  return spawnSync(need.probe[0], need.probe.slice(1), { stdio: 'ignore' }).status === 0;
+}
 
-const packages = [...new Set(missing.flatMap((n) => n.packages))];
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-if (!isRoot || !has('apt-get')) {
-  console.error(`differad needs ${missing.map((n) => n.what).join(', ')}. Install with:\n  sudo apt-get install -y ${packages.join(' ')}`);
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !(name in NEEDS));
+if (unknown.length > 0) {
+  console.error(`ensure-system-packages: unknown need ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${Object.keys(NEEDS).join(', ')}`);
   process.exit(1);
 }
-console.error(`installing ${packages.join(' ')} with apt-get …`);
+const missing = names.map((name) => NEEDS[name]).filter((need) => !satisfied(need));
+if (missing.length === 0) process.exit(0);
+
+const packages = [...new Set(missing.flatMap((need) => need.packages))];
+const what = missing.map((need) => need.what).join(', ');
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!isRoot || !onPath('apt-get')) {
+  const why = isRoot ? 'apt-get is not on PATH' : 'not running as root';
+  console.error(`differad needs ${what} (${why}). Install with:\n  sudo apt-get install -y ${packages.join(' ')}`);
+  process.exit(1);
+}
+
+console.error(`differad needs ${what}: installing ${packages.join(' ')} with apt-get …`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
-  const r = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0) {
-    console.error(`apt-get ${args.join(' ')} failed; install ${packages.join(' ')} by hand`);
+  const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+  if (result.status !== 0) {
+    console.error(`apt-get ${args.join(' ')} failed (exit ${result.status ?? result.signal}); install ${packages.join(' ')} by hand`);
     process.exit(1);
   }
 }
+const stillMissing = missing.filter((need) => !satisfied(need));
+if (stillMissing.length > 0) {
+  console.error(`apt-get finished but ${stillMissing.map((need) => need.what).join(', ')} is still missing`);
+  process.exit(1);
+}
+console.error(`installed ${packages.join(' ')}`);
