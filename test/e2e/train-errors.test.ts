@@ -97,6 +97,24 @@ describe('differad train: bad configs and unreachable servers fail before any wo
     await expectNothingStarted(join(dir, 'runs-wrong-model'));
   });
 
+  it('asks for --config or --resume when given neither (exit 1: wrong usage)', async () => {
+    const result = await runDifferad(['train'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: pass --config FILE.yaml for a new run, or --resume RUN to continue one');
+    await expectNothingStarted(join(dir, 'runs'));
+  });
+
+  it('refuses flags that --resume would ignore (exit 1), naming them', async () => {
+    const config = await writeTrainConfig(dir, 'resume-flags.yaml', { run: { runsDir: 'runs-resume-flags' }, data: { train: data.train } });
+    const withConfig = await runDifferad(['train', '--resume', 'some-run', '--config', config], { cwd: dir });
+    expect(withConfig.code).toBe(1);
+    expect(withConfig.stderr).toContain('error: --config cannot be combined with --resume');
+    const withRunId = await runDifferad(['train', '--resume', 'some-run', '--run-id', 'other', '--runs-dir', 'runs-resume-flags'], { cwd: dir });
+    expect(withRunId.code).toBe(1);
+    expect(withRunId.stderr).toContain('error: --run-id cannot be combined with --resume');
+    await expectNothingStarted(join(dir, 'runs-resume-flags'));
+  });
+
   it('refuses --resume of a run that does not exist, naming where it looked', async () => {
     const result = await runDifferad(['train', '--resume', 'ghost', '--runs-dir', 'runs-ghost'], { cwd: dir });
     expect(result.code).toBe(2);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { DifferadError, drawStepPairs, toSamplingSeed } from '@differad/core';
+import { decideResumeSteps, DifferadError, drawStepPairs, type ResumeSteps, toSamplingSeed } from '@differad/core';
 import { loadManifest } from '@differad/datasets';
 import {
   type CatalogQueues,
@@ -13,6 +13,7 @@ import {
   enqueueStepFlow,
   REDIS_URL_ENV,
   resolveRedis,
+  type RunStore,
   toJobId,
 } from '@differad/queue';
 import { createTrainerClient } from '@differad/trainer-client';
@@ -30,6 +31,8 @@ export interface TrainRunInput {
   /** The user's config (ignored when resuming: the run's saved config is used). */
   readonly config?: TrainConfig;
   readonly resumeRunId?: string;
+  /** With `resumeRunId`: the run's new total step count (more than its completed steps), stored with the run. */
+  readonly steps?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly runsDir?: string;
   readonly log: (line: string) => void;
@@ -92,10 +95,29 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   const redis = await resolveRedis(input.env, { dir: redisDir });
   if (redis.embedded) await recordEmbeddedRedis(redisDir, redis.embedded);
   input.log(`Redis: ${redis.url}${redis.embedded ? ' (embedded)' : ''}`);
+  const stopRedis = async () => {
+    await redis.stop();
+    if (redis.embedded) await forgetEmbeddedRedis(redisDir);
+  };
   const producer = await connectRedis(redis.url, 'producer', 5_000);
+  const store = createRunStore(producer);
+  if (input.resumeRunId) {
+    const plan = await planResume(store, runId, config.run.steps, input.steps).catch(async (error: unknown) => {
+      producer.disconnect();
+      await stopRedis();
+      throw error;
+    });
+    if (plan.steps !== config.run.steps) {
+      config = { ...config, run: { ...config.run, steps: plan.steps } };
+      // The run folder's config is what a later plain --resume reads: the new total lasts.
+      await writeFile(join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    }
+    const change = plan.kind === 'extend' ? `, extended to ${plan.steps} steps` : plan.kind === 'shorten' ? `, shortened to ${plan.steps} steps` : ` of ${plan.steps}`;
+    input.log(`resuming ${runId} at step ${plan.from}${change}`);
+    if (plan.from >= plan.steps) input.log(`run ${runId} has completed all ${plan.steps} steps; to train further: differad train --resume ${runId} --steps N`);
+  }
   const workerConn = createRedisConnection(redis.url, 'worker');
   const eventsConn = createRedisConnection(redis.url, 'events');
-  const store = createRunStore(producer);
   const local = await startLocalServers({ ...config, run: { ...config.run, runsDir } }, runDir, input.log);
   const queues = createCatalogQueues(producer);
   const events = createCatalogQueueEvents('step', { connection: eventsConn });
@@ -158,9 +180,21 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     workerConn.disconnect();
     eventsConn.disconnect();
     producer.disconnect();
-    await redis.stop();
-    if (redis.embedded) await forgetEmbeddedRedis(redisDir);
+    await stopRedis();
   }
+}
+
+/**
+ * Resuming: the run's step count from here on, `steps` (`--steps N`) checked
+ * against the steps the run store says are completed. Reads only, so a
+ * refused N (TRAIN_STEPS_INVALID) leaves the run as it was.
+ */
+async function planResume(store: RunStore, runId: string, stored: number, steps: number | undefined): Promise<Exclude<ResumeSteps, { kind: 'invalid' }>> {
+  const snapshot = await store.loadRun(runId);
+  const completed = (snapshot?.lastCompletedStep ?? -1) + 1;
+  const plan = decideResumeSteps({ stored, completed, ...(steps === undefined ? {} : { requested: steps }) });
+  if (plan.kind === 'invalid') throw new DifferadError('TRAIN_STEPS_INVALID', `cannot resume run ${runId} with --steps ${steps}: ${plan.reason}`, { details: { runId, completed, steps } });
+  return plan;
 }
 
 /**

@@ -156,6 +156,7 @@ export {
   computeStepRewardStats,
 } from './training/score-group.js';
 export { drawStepPairs, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
+export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
   type AnswerFormat,
   FAMILY_ANSWER_FORMATS,

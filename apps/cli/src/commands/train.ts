@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { loadConfig, type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { DifferadError } from '@differad/core';
+import { isDifferadError } from '@differad/core';
 import { trainRun } from '@differad/orchestrator';
 import type { Command } from 'commander';
 import { type CliIo, parseIntegerOption } from '../cli-io.js';
@@ -27,13 +27,22 @@ function resolveConfigPaths(config: TrainConfig, file: string, cwd: string, runs
   };
 }
 
+/** What is wrong with the combination of flags (wrong usage, exit 1), or null. */
+export function describeTrainOptionProblem(opts: Pick<TrainOptions, 'config' | 'resume' | 'runId'>): string | null {
+  if (opts.config === undefined && opts.resume === undefined) return 'pass --config FILE.yaml for a new run, or --resume RUN to continue one';
+  if (opts.resume === undefined) return null;
+  // A resumed run keeps the config and id it was started with; silently dropping these flags would train something else than asked.
+  if (opts.config !== undefined) return '--config cannot be combined with --resume: a resumed run keeps the config it was started with (--steps N changes its length)';
+  if (opts.runId !== undefined) return `--run-id cannot be combined with --resume: --resume ${opts.resume} names the run to continue`;
+  return null;
+}
+
 /** Runs `differad train`; returns the exit code (130 after an interrupt, the run left resumable). */
 export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  if (!opts.config && !opts.resume) throw new DifferadError('TRAIN_CONFIG_MISSING', 'pass --config FILE.yaml for a new run, or --resume RUN to continue one');
   const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: opts.config, flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
   const result = await trainRun({
     ...(config ? { config } : {}),
-    ...(opts.resume ? { resumeRunId: opts.resume } : {}),
+    ...(opts.resume ? { resumeRunId: opts.resume, ...(opts.steps === undefined ? {} : { steps: opts.steps }) } : {}),
     ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
     env: io.env,
     log: (line) => io.stdout(`${line}\n`),
@@ -64,24 +73,30 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed.',
     )
     .option('--config <file>', 'training config (YAML or JSON; see examples/)')
-    .option('--resume <run>', 'continue a run from its last completed step')
+    .option('--resume <run>', 'continue a run from its last completed step (--steps N sets its new total)')
     .option('--runs-dir <dir>', 'folder of run folders (default runs, or run.runsDir)')
-    .option('--steps <n>', 'override run.steps', parseIntegerOption('--steps'))
+    .option('--steps <n>', 'override run.steps; with --resume, the run\'s new total (more than its completed steps)', parseIntegerOption('--steps'))
     .option('--run-id <id>', 'override run.id')
     .option('--no-workers', 'do not run workers in this process (serve the queues with `differad worker`)')
     .option('--lock-ms <ms>', 'job lock duration of the workers in this process: after a crash, --resume takes the dead jobs over after this long (default 30000)', parseIntegerOption('--lock-ms', 1000))
     .addHelpText(
       'after',
-      '\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n' +
+      '\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
         '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers; 130 interrupted (resumable).',
     )
-    .action(async (opts: TrainOptions) => {
+    .action(async (opts: TrainOptions, command: Command) => {
+      const problem = describeTrainOptionProblem(opts);
+      if (problem !== null) command.error(`error: ${problem}`, { exitCode: 1, code: 'differad.train.options' });
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
         io.setExitCode(await runTrain(opts, io, controller.signal));
+      } catch (error) {
+        // --steps N not past the run's completed steps: a wrong flag value for that run, not unusable input.
+        if (isDifferadError(error, 'TRAIN_STEPS_INVALID')) command.error(`error: ${error.message}`, { exitCode: 1, code: 'differad.train.steps' });
+        throw error;
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
