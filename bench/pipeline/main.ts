@@ -4,7 +4,7 @@
  * reached the trainer), with the real orchestrator (`trainRun`: coordinator,
  * BullMQ workers, fleet client, trainer client, weight sync) on a real
  * embedded Redis, zero-latency fake vLLM servers in a child process and a
- * no-op trainer. Prints figures and ratios to the issue's goal (≥ 5,000
+ * no-op trainer. Prints figures and ratios to the goals (≥ 5,000
  * completions/s, ≤ 50 ms turnaround at G=8 × 8 pairs), never pass/fail.
  *
  *   npm run bench:pipeline                 # 40 measured steps per variant

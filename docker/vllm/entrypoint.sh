@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts `vllm serve` with the flags the weight sync needs (ARCHITECTURE "Weight sync with vLLM"):
+# Starts `vllm serve` with the flags the weight sync needs (docs/architecture.md §6):
 # VLLM_SERVER_DEV_MODE=1 (set in the image) exposes the weight-transfer and pause/resume routes,
 # --weight-transfer-config picks the backend, and --api-server-count 1 keeps every control call on
 # the one API process that owns the engine client. Extra arguments go to `vllm serve`

@@ -31,7 +31,7 @@ function writePredictions(name: string, rows: readonly unknown[]): string {
 }
 
 describe('differad score', () => {
-  it('computes the METHOD §8 metrics and per-sample rewards', async () => {
+  it('computes the docs/method.md §8 metrics and per-sample rewards', async () => {
     const predictions = writePredictions('good.jsonl', [
       // exact hit: IoU 1
       { id: 'a1', completion: '<think>stain</think><answer>(100,100),(200,200)</answer>' },
@@ -65,7 +65,7 @@ describe('differad score', () => {
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(['a1', 'a2', 'n1', 'b1', 'b2']);
     expect(lines[0]).toMatchObject({ valid: true, box: [100, 100, 200, 200], format_reward: 1, loc_reward: 1, iou: 1 });
-    // The METHOD §4 reference value for this pair.
+    // The docs/method.md §4 reference value for this pair.
     expect(lines[1].loc_reward).toBeCloseTo(0.322857, 6);
     expect(lines[2]).toMatchObject({ loc_reward: 0, iou: 0 });
     expect(lines[3]).toMatchObject({ format_reward: null, frame: 'pixels', iou: 1 });

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killStarted, makeTrainData, readMetricsFile, runDifferad, type TrainData, writeTrainConfig } from './train-harness.js';
 
-/** The per-step fields issue 6 names: rewards, resampling counts, trainer figures, version and timings. */
+/** The per-step fields a run reports (docs/architecture.md §4.4): rewards, resampling counts, trainer figures, version and timings. */
 const STEP_FIELDS = [
   'step', 'reward_mean', 'reward_std', 'format_rate', 'loc_reward_mean', 'iou_mean', 'frac_degenerate', 'resamples', 'replacements',
   'weight_mean', 'loss', 'clip_fraction', 'grad_norm', 'weight_version', 'rollout_ms', 'score_ms', 'train_ms', 'sync_ms', 'total_ms',
@@ -60,7 +60,7 @@ describe('differad train: the full loop with the CPU policy and trainer', () => 
       expect(row.frac_degenerate).toBeLessThanOrEqual(1);
       expect(row.iou_mean).toBeGreaterThanOrEqual(0);
       expect(row.iou_mean).toBeLessThanOrEqual(1);
-      // METHOD §5: the difficulty weight lies in [1, 2.066].
+      // docs/method.md §5: the difficulty weight lies in [1, 2.066].
       expect(row.weight_mean).toBeGreaterThanOrEqual(1);
       expect(row.weight_mean).toBeLessThanOrEqual(2.07);
       expect(row.replacements).toBe(0);

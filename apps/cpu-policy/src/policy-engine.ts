@@ -27,7 +27,7 @@ export interface PolicyRequest {
   readonly temperature: number;
 }
 
-/** The CPU policy's anomaly map of a pair (METHOD §11 baselines threshold it themselves). */
+/** The CPU policy's anomaly map of a pair (docs/method.md §11 baselines threshold it themselves). */
 export interface AnomalyMap {
   /** Working size: the target's long side reduced to at most 160 pixels. */
   readonly width: number;
@@ -73,8 +73,8 @@ async function decodePair(referenceImage: Uint8Array, targetImage: Uint8Array): 
 
 /**
  * The anomaly map of a pair under the policy's means: the aligned difference
- * blurred with the mean blur radius, before any threshold — what the METHOD
- * §11 protocol calibrates a threshold on.
+ * blurred with the mean blur radius, before any threshold — what the
+ * protocol of docs/method.md §11 calibrates a threshold on.
  */
 export async function computeAnomalyMap(policy: GaussianPolicy, referenceImage: Uint8Array, targetImage: Uint8Array): Promise<AnomalyMap> {
   const diff = await decodePair(referenceImage, targetImage);

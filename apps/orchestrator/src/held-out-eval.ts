@@ -18,7 +18,7 @@ export interface HeldOutEvalInput {
 /**
  * Evaluates the current policy on held-out pairs through the same path as
  * `differad eval`: one greedy answer (temperature 0) per pair, scored with
- * the METHOD §8 metrics. Returns the metric row the step table shows.
+ * the docs/method.md §8 metrics. Returns the metric row the step table shows.
  */
 export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) => Promise<Record<string, number | null>> {
   return async (step) => {

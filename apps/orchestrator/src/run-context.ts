@@ -8,7 +8,7 @@ import type { TrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import type { WeightSyncTarget } from './weight-sync.js';
 
-/** The system instruction and the per-pair instruction of a request (METHOD §7). */
+/** The system instruction and the per-pair instruction of a request (docs/method.md §7). */
 export interface PairPrompt {
   readonly system: string;
   readonly instruction: string;

@@ -10,7 +10,7 @@ export const MAX_REPLACEMENTS_PER_SLOT = 4;
 
 /**
  * A score job: parse and reward the group's completions, compute advantages
- * and the difficulty weight (METHOD §4–§5), then decide: keep the group
+ * and the difficulty weight (docs/method.md §4–§5), then decide: keep the group
  * (final for the step), resample the same pair (a `resample` job), or replace
  * it with a fresh pair (a new `rollout` in the same slot).
  */

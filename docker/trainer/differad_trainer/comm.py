@@ -1,6 +1,6 @@
 """Ranks: rank 0 serves HTTP and broadcasts every command; the other ranks replay it.
 
-ARCHITECTURE "Trainer HTTP API": multi-GPU = one process per GPU (torchrun),
+docs/architecture.md §5: multi-GPU = one process per GPU (torchrun),
 rank 0 answers HTTP and broadcasts each command to the other ranks over a
 gloo group (commands are small Python objects; tensors go over NCCL inside
 the engine). Every rank runs the same deterministic command on the same

@@ -24,7 +24,7 @@ class TrainerConfig:
     seed: int = 0
     checkpoint_dir: str = '/tmp/differad-trainer/checkpoints'
     weights_dir: str = '/tmp/differad-trainer/weights'
-    #: Keep a frozen copy of the starting weights for β·KL (METHOD §6); None = backend default.
+    #: Keep a frozen copy of the starting weights for β·KL (docs/method.md §6); None = backend default.
     reference: Optional[bool] = None
     freeze_vision: bool = True
     gradient_checkpointing: bool = True
@@ -34,7 +34,7 @@ class TrainerConfig:
     forward_chunk: int = 8
     max_body_bytes: int = 512 * 1024 * 1024
     image_cache_bytes: int = 1024 * 1024 * 1024
-    #: The Qwen resize bounds of METHOD §2; must equal the inference servers'.
+    #: The Qwen resize bounds of docs/method.md §2; must equal the inference servers'.
     min_pixels: int = 3136
     max_pixels: int = 401_408
     weight_decay: float = 0.0

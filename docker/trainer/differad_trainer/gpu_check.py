@@ -4,7 +4,7 @@ Builds a tiny *random* Qwen2-VL (2 text layers, 2 vision blocks, a character
 tokenizer with Qwen's special tokens and chat template) with transformers,
 entirely offline, saves it, then drives the real ``hf`` backend through the
 trainer service: two images + chat messages → processor → prompt check,
-forward_backward on a group with known ratios (METHOD §6 by hand), optim_step,
+forward_backward on a group with known ratios (docs/method.md §6 by hand), optim_step,
 a second step that lowers the surrogate loss, checkpoint save/load and a disk
 weight send. ``--deepspeed docker/trainer/deepspeed/zero2.json`` runs the same
 through DeepSpeed (single process). Needs a CUDA GPU, torch, transformers,
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
         request = {'run': 'gpu-check', 'step': 0, 'micro_batch': 0, 'micro_batches': 1, 'loss': loss_cfg, 'groups': [group]}
         first = service.forward_backward(request)
         print(first, flush=True)
-        check(abs(first['loss'] - 0.016036) < 2e-3, f'METHOD §6 loss {first["loss"]:.6f} ≈ 0.016036 (bf16 tolerance)')
+        check(abs(first['loss'] - 0.016036) < 2e-3, f'docs/method.md §6 loss {first["loss"]:.6f} ≈ 0.016036 (bf16 tolerance)')
         check(first['clip_fraction'] == 0.25 and first['prompt_tokens_match'] is True, 'clip fraction 0.25, prompt tokens match')
         check(first['kl'] is not None and abs(first['kl']) < 1e-3, 'k3 KL against the frozen reference ≈ 0 at the start')
         step = service.optim_step({'run': 'gpu-check', 'step': 0, 'lr': 1e-3, 'max_grad_norm': 1.0})

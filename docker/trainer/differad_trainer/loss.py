@@ -1,4 +1,4 @@
-"""The GRPO policy loss of METHOD §6, on per-token log-probs. Pure tensor math.
+"""The GRPO policy loss of docs/method.md §6, on per-token log-probs. Pure tensor math.
 
 Per token t of completion i in group g:
 
@@ -6,7 +6,7 @@ Per token t of completion i in group g:
     L_t     = −w_g · min(ratio_t·A_i, clip(ratio_t, 1−ε_low, 1+ε_high)·A_i) + β·KL_t
     KL_t    = exp(ref_t − cur_t) − (ref_t − cur_t) − 1          (k3 estimator, β > 0)
 
-Normalization (METHOD §6): ``sequence`` = mean over a sequence's tokens, then
+Normalization (docs/method.md §6): ``sequence`` = mean over a sequence's tokens, then
 mean over sequences (default); ``token`` = mean over all tokens of the batch.
 Denominators are passed in, so a micro-batch split over chunks or ranks sums
 its parts to exactly the loss of the whole (see scoring.py).
@@ -46,7 +46,7 @@ def compute_token_terms(
     settings: LossSettings,
     ref_logp: Optional[torch.Tensor] = None,
 ) -> TokenTerms:
-    """METHOD §6 per token. ``clipped`` marks tokens whose clipped branch is the
+    """docs/method.md §6 per token. ``clipped`` marks tokens whose clipped branch is the
     minimum *and* differs from the unclipped one, i.e. the surrogate gradient is 0
     (A > 0 and ratio > 1+ε_high, or A < 0 and ratio < 1−ε_low)."""
     ratio = torch.exp(logp - sampling_logp)
@@ -96,7 +96,7 @@ class LossResult:
 
 
 def compute_grpo_loss(batch: Sequence[SequenceInput], settings: LossSettings) -> LossResult:
-    """The whole METHOD §6 loss of a batch, in one call (the reference for chunked scoring).
+    """The whole docs/method.md §6 loss of a batch, in one call (the reference for chunked scoring).
 
     An empty batch has loss 0 and clip fraction 0.
     """

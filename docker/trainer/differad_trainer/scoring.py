@@ -1,6 +1,6 @@
 """One micro-batch: rebuild the prompts, check them, score the completions, accumulate the gradient.
 
-The loss is METHOD §6 (loss.py). A micro-batch is cut into chunks of
+The loss is docs/method.md §6 (loss.py). A micro-batch is cut into chunks of
 completions that share a prompt, and, with several ranks, dealt round-robin
 over the ranks. Every completion's contribution is divided by the
 micro-batch's global denominators (sequences or tokens, known to every rank
@@ -49,7 +49,7 @@ def _first_difference(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def prepare_micro_batch(request: dict, policy: Policy, images: List[List[bytes]]) -> _Prepared:
-    """Prompts as the model's processor builds them, compared with the server's ids (METHOD §6:
+    """Prompts as the model's processor builds them, compared with the server's ids (docs/method.md §6:
     the trainer must score exactly what was sampled), and the completions that enter the loss."""
     prompts: List[Prompt] = []
     checked: List[bool] = []

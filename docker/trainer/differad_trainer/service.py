@@ -3,7 +3,7 @@
 Requests reach here validated (app.py) as plain JSON dicts. Each command runs
 on one thread per rank (rank 0's dispatcher, the other ranks' replay loop), so
 there is no concurrent training state. Idempotency decisions come from the
-ledger (ledger.py), the loss from scoring.py (METHOD §6).
+ledger (ledger.py), the loss from scoring.py (docs/method.md §6).
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ class TrainerService:
         self.ledger.restore(meta['run'], meta['step'], meta['weight_version'])
         return {'run': meta['run'], 'step': meta['step'], 'weight_version': meta['weight_version'], 'path': path}
 
-    # ---- weight sync (ARCHITECTURE "Weight sync with vLLM") ----
+    # ---- weight sync (docs/architecture.md §6) ----
 
     def _check_version(self, requested: int) -> int:
         version = self.ledger.weight_version

@@ -1,4 +1,4 @@
-"""The trainer's side of an ``nccl`` weight sync with vLLM (ARCHITECTURE "Weight sync with vLLM").
+"""The trainer's side of an ``nccl`` weight sync with vLLM (docs/architecture.md §6).
 
 vLLM ≥ 0.22 ships the sender: ``NCCLWeightTransferEngine.trainer_init`` joins
 the trainer (rank 0 of the transfer group) and the vLLM workers (rank_offset

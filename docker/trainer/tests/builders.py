@@ -1,4 +1,4 @@
-"""Requests for the tests: the METHOD §5 reference group and a prompt the tiny model can score.
+"""Requests for the tests: the reference group of docs/method.md §5.5 and a prompt the tiny model can score.
 
 Mirrors packages/trainer-client/src/contract/contract-requests.ts: completions
 get sampling log-probs = log π_θ₀ − log r, so the trainer sees ratio r on
@@ -18,7 +18,7 @@ from differad_trainer.policy.fake_tokens import encode_messages
 from differad_trainer.service import TrainerService
 
 RUN = 'contract-run'
-#: METHOD §5: R_loc of the reference group, its advantages (R = R_fmt + R_loc, unbiased std) and weight.
+#: docs/method.md §5.5: R_loc of the reference group, its advantages (R = R_fmt + R_loc, unbiased std) and weight.
 METHOD_R_LOC = [1, 0.742857, 0.4, 0, 0.971716, 0.1, 0, 0.6625]
 METHOD_ADVANTAGES = [0.937476, 0.622508, 0.202552, -1.512270, 0.902832, -0.164910, -1.512270, 0.524081]
 METHOD_WEIGHT = 1.423427
@@ -38,7 +38,7 @@ def image(data: bytes, with_bytes: bool = True) -> Dict[str, object]:
 
 
 def messages() -> List[dict]:
-    """A system instruction and a user turn with the reference and target images (METHOD §7)."""
+    """A system instruction and a user turn with the reference and target images (docs/method.md §7)."""
     return [
         {'role': 'system', 'content': 'Reason inside <think></think>, then answer the box inside <answer></answer>.'},
         {'role': 'user', 'content': [
@@ -83,7 +83,7 @@ def group(ids: List[List[int]], logps: List[List[float]], advantages: Sequence[f
 
 
 def method_group(service: TrainerService, with_truncated: bool = False, ratios: Sequence[float] = METHOD_RATIOS) -> dict:
-    """The METHOD §5 group (8 completions of 6 tokens), plus a truncated ninth with advantage 5."""
+    """The docs/method.md §5.5 group (8 completions of 6 tokens), plus a truncated ninth with advantage 5."""
     ids = completion_ids()
     logps = starting_logprobs(service, ids)
     advantages = list(METHOD_ADVANTAGES) + ([5.0] if with_truncated else [])
@@ -104,7 +104,7 @@ def tiny_service(tmp_path, **overrides) -> TrainerService:
 
 
 def hand_loss(advantages: Sequence[float], ratios: Sequence[float], weight: float, eps_low: float = 0.2, eps_high: float = 0.2):
-    """METHOD §6 by hand for one group whose completions have equal lengths and one ratio each:
+    """docs/method.md §6 by hand for one group whose completions have equal lengths and one ratio each:
     L = −w · mean_i min(r_i A_i, clip(r_i) A_i); clip fraction = share with the clipped branch active."""
     terms, clipped = [], 0
     for a, r in zip(advantages, ratios):

@@ -1,4 +1,4 @@
-"""METHOD §6 loss against hand-computed values (loss.py, no model)."""
+"""docs/method.md §6 loss against hand-computed values (loss.py, no model)."""
 import math
 
 import pytest
@@ -9,7 +9,7 @@ from differad_trainer.loss import LossSettings, SequenceInput, compute_grpo_loss
 
 
 def method_batch(ratios, length=4, weight=METHOD_WEIGHT, dtype=torch.float32):
-    """The METHOD §5 group: completion i has `length` tokens, every one with ratio ratios[i]."""
+    """The docs/method.md §5.5 group: completion i has `length` tokens, every one with ratio ratios[i]."""
     out = []
     for a, r in zip(METHOD_ADVANTAGES, ratios):
         logp = torch.full((length,), -1.3, dtype=dtype, requires_grad=True)
@@ -18,7 +18,7 @@ def method_batch(ratios, length=4, weight=METHOD_WEIGHT, dtype=torch.float32):
 
 
 def test_the_method_group_weight_and_advantages_are_the_documented_ones():
-    # METHOD §5: w = ½(exp(1 − mean R_loc) + sqrt(1 + p_miss)), p_miss = share with R_loc < τ = 0.3.
+    # docs/method.md §5: w = ½(exp(1 − mean R_loc) + sqrt(1 + p_miss)), p_miss = share with R_loc < τ = 0.3.
     mean = sum(METHOD_R_LOC) / 8
     p_miss = sum(r < 0.3 for r in METHOD_R_LOC) / 8
     assert 0.5 * (math.exp(1 - mean) + math.sqrt(1 + p_miss)) == pytest.approx(METHOD_WEIGHT, abs=1e-6)

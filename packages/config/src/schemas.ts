@@ -10,7 +10,7 @@ import { z } from 'zod';
 const d = DEFAULT_REWARD_OPTIONS;
 const unit = () => z.number().min(0).max(1);
 
-/** Reward settings (METHOD §4); defaults come from @differad/core. */
+/** Reward settings (docs/method.md §4); defaults come from @differad/core. */
 export const RewardConfigSchema = z.strictObject({
   variant: z.enum(LOC_REWARD_VARIANTS).default(d.variant),
   alpha: unit().default(d.alpha),
@@ -23,7 +23,7 @@ export const RewardConfigSchema = z.strictObject({
 });
 export type RewardConfig = z.infer<typeof RewardConfigSchema>;
 
-/** GRPO settings (METHOD §5–§6). */
+/** GRPO settings (docs/method.md §5–§6). */
 export const GrpoConfigSchema = z.strictObject({
   /** G: completions sampled per pair in one request. */
   groupSize: z.number().int().min(2).max(64).default(8),
@@ -48,7 +48,7 @@ export const GrpoConfigSchema = z.strictObject({
 });
 export type GrpoConfig = z.infer<typeof GrpoConfigSchema>;
 
-/** Sampling parameters sent explicitly with every request (METHOD §7). */
+/** Sampling parameters sent explicitly with every request (docs/method.md §7). */
 export const SamplingConfigSchema = z.strictObject({
   temperature: z.number().min(0).max(2).default(0.9),
   topP: z.number().gt(0).max(1).default(1),
@@ -58,7 +58,7 @@ export const SamplingConfigSchema = z.strictObject({
 });
 export type SamplingConfig = z.infer<typeof SamplingConfigSchema>;
 
-/** The model frame settings (METHOD §2). */
+/** The model frame settings (docs/method.md §2). */
 export const FrameConfigSchema = z.strictObject({
   factor: z.number().int().min(1).max(1024).default(DEFAULT_RESIZE.factor),
   minPixels: z.number().int().positive().default(DEFAULT_RESIZE.minPixels),

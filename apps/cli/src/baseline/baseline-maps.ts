@@ -28,7 +28,7 @@ export function toPolicyBlur(policy: GaussianPolicy): number {
   return clampPolicyValue(policy, 'blur', policy.params.blur?.mean ?? 0);
 }
 
-/** The CPU policy's anomaly map of one manifest pair (METHOD §11), ground truth in target pixels. */
+/** The CPU policy's anomaly map of one manifest pair (docs/method.md §11), ground truth in target pixels. */
 export async function computeBaselineMap(manifestPath: string, record: ManifestRecord, policy: GaussianPolicy): Promise<BaselineMap> {
   const [reference, target] = await Promise.all([readFile(resolveManifestPath(manifestPath, record.reference)), readFile(resolveManifestPath(manifestPath, record.target))]);
   const map = await computeAnomalyMap(policy, reference, target);
@@ -45,7 +45,7 @@ export async function computeBaselineMap(manifestPath: string, record: ManifestR
 }
 
 /**
- * METHOD §11 map → box: the tight box, in target pixels, of the largest
+ * docs/method.md §11 map → box: the tight box, in target pixels, of the largest
  * 8-connected component of the map above `threshold`; null (normal) when
  * there is none. The box is taken back through the working scale and the
  * alignment shift as the CPU policy's detector does.

@@ -54,7 +54,7 @@ const MAP_CONCURRENCY = 4;
 
 function toBaselineField(opts: BaselineOptions, blur: number, calibration: ThresholdCalibration, calIds: string[], evaluationN: number): BaselineSummary['baseline'] {
   return {
-    method: 'CPU-policy anomaly map, threshold of best calibration F1@τ, tight box of the largest component (METHOD §11)',
+    method: 'CPU-policy anomaly map, threshold of best calibration F1@τ, tight box of the largest component (docs/method.md §11)',
     threshold: calibration.threshold,
     blur,
     seed: opts.seed,
@@ -83,7 +83,7 @@ function formatSummary(summary: BaselineSummary, opts: BaselineOptions): string 
 }
 
 /**
- * Runs the METHOD §11 non-LLM baseline: the CPU policy's anomaly map of every
+ * Runs the docs/method.md §11 non-LLM baseline: the CPU policy's anomaly map of every
  * pair, a seeded calibration split, the threshold of best calibration F1@τ,
  * then the evaluation part scored exactly as `differad score` scores pixel
  * boxes. Returns the exit code.

@@ -20,12 +20,12 @@ function parseBlur(value: string): number {
 export function registerBaselineCommand(program: Command, io: CliIo): void {
   program
     .command('baseline')
-    .summary('the non-LLM baseline (METHOD §11): threshold the CPU policy’s anomaly map, calibrated on 30% of a manifest')
+    .summary('the non-LLM baseline (docs/method.md §11): threshold the CPU policy’s anomaly map, calibrated on 30% of a manifest')
     .description(
       'Computes every pair’s anomaly map with the built-in CPU policy’s detector, in process (target aligned to the\n' +
         'reference, absolute grey-level difference at a working size of at most 160 pixels, box-blurred with the\n' +
         'policy’s mean radius or --blur). A seeded shuffle puts --calibration of the samples in a calibration part;\n' +
-        'on it, the threshold that maximizes F1@τ (METHOD §8) is chosen among up to 256 quantiles of the distinct map\n' +
+        'on it, the threshold that maximizes F1@τ (docs/method.md §8) is chosen among up to 256 quantiles of the distinct map\n' +
         'values (ties: higher Acc@τ, then the median tied threshold). Each map → box is the tight box of the\n' +
         'largest 8-connected component above the threshold; none means "normal". The rest is scored exactly as\n' +
         '`differad score` scores pixel boxes, and written under --out:\n' +

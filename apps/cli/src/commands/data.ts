@@ -15,7 +15,7 @@ export function registerDataCommand(program: Command, io: CliIo): void {
   const data = program
     .command('data')
     .summary('import datasets into manifests; validate, summarize and preview manifests')
-    .description('Turns anomaly datasets into paired-image manifests (METHOD §10) and inspects manifests.')
+    .description('Turns anomaly datasets into paired-image manifests (docs/method.md §10) and inspects manifests.')
     .addHelpText(
       'after',
       '\nExamples:\n' +

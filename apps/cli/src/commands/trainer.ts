@@ -67,7 +67,7 @@ export function registerTrainerCommand(program: Command, io: CliIo): void {
       'Serves trainer API v1 (docs/trainer-api.json): /v1/health, /v1/forward_backward, /v1/optim_step, ' +
         '/v1/checkpoints, /v1/checkpoints/load, /v1/weights/send and /metrics. With --cpu it trains the built-in ' +
         "CPU policy (a Gaussian over the reference-difference detector's parameters) with the GRPO loss of " +
-        'METHOD §6 and Adam; checkpoints and weight files are JSON under --state-dir. The GPU trainer is the ' +
+        'docs/method.md §6 and Adam; checkpoints and weight files are JSON under --state-dir. The GPU trainer is the ' +
         'Python service in docker/trainer. Stops on SIGINT or SIGTERM.',
     )
     .option('--cpu', 'use the built-in CPU trainer (required: the only backend built in)')

@@ -22,7 +22,7 @@ export interface PairRequestSettings {
 /** `pixels` sends the image at its own size: a resize that changes nothing. */
 const IDENTITY_RESIZE: ResizeOptions = { factor: 1, minPixels: 1, maxPixels: Number.MAX_SAFE_INTEGER };
 
-/** Evaluation is greedy: one completion at temperature 0, every sampling parameter explicit (METHOD §7). */
+/** Evaluation is greedy: one completion at temperature 0, every sampling parameter explicit (docs/method.md §7). */
 export function toEvalSampling(maxTokens: number): SamplingParams {
   return { temperature: 0, topP: 1, topK: -1, maxTokens };
 }

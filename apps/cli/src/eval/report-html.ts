@@ -5,7 +5,7 @@ import type { ScoreSummary } from './score-summary.js';
 export interface ReportSample {
   readonly id: string;
   readonly class: string;
-  /** Evaluation IoU u (METHOD §8). */
+  /** Evaluation IoU u (docs/method.md §8). */
   readonly u: number;
   readonly kind: string;
   /** A `data:image/jpeg;base64,` preview (reference | target, truth green, answer red), or null when it could not be drawn. */
@@ -100,7 +100,7 @@ ${metricTable('Overall and class mean (%; class mean counts classes in n)', head
 <h2>Per class</h2>
 ${metricTable('Per class (%)', Object.entries(s.classes), s.tau)}
 ${subsets.length > 0 ? `<h2>Per subset</h2>${metricTable('Per subset (%)', subsets, s.tau)}` : ''}
-<p class="legend">Pictures: reference | target, <b class="gt">ground truth in green</b>, <b class="pred">answer in red</b>; u is the evaluation IoU of METHOD §8.</p>
+<p class="legend">Pictures: reference | target, <b class="gt">ground truth in green</b>, <b class="pred">answer in red</b>; u is the evaluation IoU of docs/method.md §8.</p>
 <h2>Worst samples</h2><div class="grid">${data.worst.map(sampleFigure).join('')}</div>
 <h2>Best samples</h2><div class="grid">${data.best.map(sampleFigure).join('')}</div>
 <h2>Invalid answers (${data.invalid.length})</h2>

@@ -48,7 +48,7 @@ export interface ScoreSummaryInput {
 /**
  * Scores every record (a record without a prediction is scored as missing,
  * i.e. invalid) and builds the summary of `differad score --json`: the
- * METHOD §8 report, the settings, mean rewards and input counts.
+ * docs/method.md §8 report, the settings, mean rewards and input counts.
  */
 export function computeScoreSummary(input: ScoreSummaryInput): { summary: ScoreSummary; scores: SampleScore[] } {
   const { records, predictions, settings } = input;

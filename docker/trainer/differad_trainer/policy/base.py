@@ -29,7 +29,7 @@ class NonFiniteGradient(ArithmeticError):
 
 
 class Policy(abc.ABC):
-    """A trainable policy π_θ with an optional frozen reference π_ref (METHOD §6)."""
+    """A trainable policy π_θ with an optional frozen reference π_ref (docs/method.md §6)."""
 
     backend: str
     model_name: str

@@ -2,7 +2,7 @@
 
 Mirrors packages/testing/src/fake-vllm/fake-tokens.ts so that a training loop
 run against the fake vLLM server and this trainer's ``tiny`` backend checks the
-prompt tokenization for real (prompt_tokens_match, METHOD §6: the trainer must
+prompt tokenization for real (prompt_tokens_match, docs/method.md §6: the trainer must
 score what the server saw). Rules:
 
 - text is split into words ``[A-Za-z]+``, single digits, runs of JavaScript

@@ -2,7 +2,7 @@
 
 bf16 weights, the vision tower frozen by default, gradient checkpointing, an
 optional LoRA adapter (peft) and an optional frozen reference for β·KL
-(METHOD §6). The optimizer side (plain PyTorch or DeepSpeed ZeRO-2/3) lives in
+(docs/method.md §6). The optimizer side (plain PyTorch or DeepSpeed ZeRO-2/3) lives in
 policy/hf_engine.py. transformers, PIL, peft and DeepSpeed are imported only
 here, when the backend is chosen: the CI image has none of them, and this
 path is exercised by docker/trainer/gpu-check.sh on a GPU, not by the tests.
@@ -35,7 +35,7 @@ def _load_model(config: TrainerConfig, dtype: torch.dtype):
 
 def to_hf_conversation(messages: Sequence[dict], images: Sequence[bytes]) -> Tuple[List[dict], List[Any]]:
     """API chat messages → the processor's conversation and the PIL images in order of appearance
-    (the order vLLM feeds them: METHOD §7, reference first)."""
+    (the order vLLM feeds them: docs/method.md §7, reference first)."""
     conversation, pil = [], []
     for m in messages:
         if isinstance(m['content'], str):

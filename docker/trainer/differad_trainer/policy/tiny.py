@@ -5,7 +5,7 @@ Token ids are folded into a small vocabulary (``id mod V``): the fake vLLM
 server's ids reach 151,655, and a test model needs no 150k-way softmax, so
 log π(id) is the log-probability of the id's bucket. Prompts are tokenized
 exactly like the fake vLLM server (policy/fake_tokens.py), so the prompt check
-of METHOD §6 is real in tests.
+of docs/method.md §6 is real in tests.
 """
 from __future__ import annotations
 

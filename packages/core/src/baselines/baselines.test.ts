@@ -35,7 +35,7 @@ function boxAbove(sample: TestMap, threshold: number): Box | null {
   return x2 < 0 ? null : [x1, y1, x2 + 1, y2 + 1];
 }
 
-describe('calibrateThreshold (METHOD §11)', () => {
+describe('calibrateThreshold (docs/method.md §11)', () => {
   it('chooses the threshold with the best F1@0.3 on hand-made maps', () => {
     const samples = [
       // A strong defect plus a faint speck in the far corner that ruins the box below 0.4.

@@ -1,7 +1,7 @@
 import { type Box, computeIou } from '../boxes/box.js';
 import { computeEvalIou, computeMetricSet, type MetricSet, type SampleOutcome } from '../metrics/metrics.js';
 
-/** One calibration sample of the METHOD §11 baseline: an anomaly map and its ground truth. */
+/** One calibration sample of the docs/method.md §11 baseline: an anomaly map and its ground truth. */
 export interface CalibrationSample {
   /** The map's values; only their distribution is read here (for the candidate thresholds). */
   readonly values: ArrayLike<number>;
@@ -11,7 +11,7 @@ export interface CalibrationSample {
 
 /**
  * Map → box at a threshold: the tight box of the largest connected component
- * of the pixels above it, null when there is none (METHOD §11). Passed in, so
+ * of the pixels above it, null when there is none (docs/method.md §11). Passed in, so
  * core needs no image code.
  */
 export type MapToBox<S extends CalibrationSample> = (sample: S, threshold: number) => Box | null;
@@ -29,7 +29,7 @@ export interface ThresholdCalibration {
 }
 
 export interface CalibrationOptions {
-  /** IoU threshold τ of F1@τ (METHOD §8). */
+  /** IoU threshold τ of F1@τ (docs/method.md §8). */
   readonly tau: number;
   /** Most thresholds tried (default 256). */
   readonly maxCandidates?: number;
@@ -63,7 +63,7 @@ export function toThresholdCandidates(maps: readonly ArrayLike<number>[], maxCan
   return picked;
 }
 
-/** METHOD §8 outcomes of every sample thresholded at `threshold`. */
+/** docs/method.md §8 outcomes of every sample thresholded at `threshold`. */
 function toOutcomes<S extends CalibrationSample>(samples: readonly S[], mapToBox: MapToBox<S>, threshold: number): SampleOutcome[] {
   return samples.map((s) => {
     const box = mapToBox(s, threshold);
@@ -74,7 +74,7 @@ function toOutcomes<S extends CalibrationSample>(samples: readonly S[], mapToBox
 
 /**
  * Chooses the map threshold that maximizes F1@τ on the calibration samples
- * (METHOD §11, F1 as in §8). Ties go to the higher Acc@τ (F1 ignores normal
+ * (docs/method.md §11, F1 as in §8). Ties go to the higher Acc@τ (F1 ignores normal
  * samples answered empty), then to the median of the tied thresholds (the
  * lower median for an even count): the lowest tied one sits at the edge where
  * noise starts to win, the median keeps a margin on both sides. A part with no

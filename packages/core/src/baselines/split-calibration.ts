@@ -6,7 +6,7 @@ export interface CalibrationSplit {
   readonly evaluation: readonly number[];
 }
 
-/** The default share of the calibration part (METHOD §11: a 30% calibration split). */
+/** The default share of the calibration part (docs/method.md §11: a 30% calibration split). */
 export const DEFAULT_CALIBRATION_SHARE = 0.3;
 
 /**

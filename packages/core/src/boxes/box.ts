@@ -1,5 +1,5 @@
 /**
- * Axis-aligned boxes `[x1, y1, x2, y2]` (METHOD §1–§4). A box carries no frame
+ * Axis-aligned boxes `[x1, y1, x2, y2]` (docs/method.md §1–§4). A box carries no frame
  * of its own: callers keep boxes of one frame together (see frames.ts).
  */
 export type Box = readonly [x1: number, y1: number, x2: number, y2: number];
@@ -17,7 +17,7 @@ export function hasPositiveArea(box: Box): boolean {
   return box[2] > box[0] && box[3] > box[1];
 }
 
-/** Area with METHOD §4's convention: max(0, x2−x1)·max(0, y2−y1). */
+/** Area with docs/method.md §4's convention: max(0, x2−x1)·max(0, y2−y1). */
 export function computeBoxArea(box: Box): number {
   return Math.max(0, box[2] - box[0]) * Math.max(0, box[3] - box[1]);
 }

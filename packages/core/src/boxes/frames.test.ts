@@ -77,7 +77,7 @@ describe('computeResizedSize (Qwen2-VL smart_resize, factor 28, 3136..401408 px)
   });
 
   it('keeps the total within max_pixels (or refuses) for extreme aspect ratios', () => {
-    // METHOD §2: total pixels clamped to [min_pixels, max_pixels]; Qwen itself raises above aspect 200.
+    // docs/method.md §2: total pixels clamped to [min_pixels, max_pixels]; Qwen itself raises above aspect 200.
     for (const size of [
       { width: 30_000, height: 10 },
       { width: 1_000_000, height: 1 },

@@ -2,7 +2,7 @@ import { DifferadError } from '../errors/differad-error.js';
 import { type Box, isEmptyBox } from './box.js';
 
 /**
- * Coordinate frames of METHOD §2. Ground truth lives in `pixels`; models answer
+ * Coordinate frames of docs/method.md §2. Ground truth lives in `pixels`; models answer
  * in `norm1000` (Qwen2-VL, InternVL, Qwen3-VL) or `resized-pixels` (Qwen2.5-VL).
  */
 export const FRAMES = ['pixels', 'norm1000', 'resized-pixels'] as const;

@@ -1,7 +1,7 @@
 import type { Box } from '../boxes/box.js';
 import type { ImageSize } from '../boxes/frames.js';
 
-/** DeepPCB defect types by id (1..6), as the dataset's README numbers them (METHOD §10). */
+/** DeepPCB defect types by id (1..6), as the dataset's README numbers them (docs/method.md §10). */
 export const DEEPPCB_DEFECT_TYPES = ['open', 'short', 'mousebite', 'spur', 'copper', 'pin-hole'] as const;
 export type DeeppcbDefectType = (typeof DEEPPCB_DEFECT_TYPES)[number];
 
@@ -42,7 +42,7 @@ function parseAnnotationLine(text: string, line: number, size: ImageSize): Deepp
 }
 
 /**
- * Parses a DeepPCB annotation file (`x1 y1 x2 y2 type` per line, METHOD §10)
+ * Parses a DeepPCB annotation file (`x1 y1 x2 y2 type` per line, docs/method.md §10)
  * for a tested image of `size`. Never throws: lines with too few numbers, an
  * unknown type, an inverted box or a box outside the image are returned as
  * problems with their line number. Blank lines are ignored.

@@ -32,7 +32,7 @@ function axisCandidates(preferred: number, lo: number, hi: number, edges: readon
 /**
  * The window of side `size` (a square) that holds `boxes[index]` entirely and
  * shares no area with any other box, placed as close as possible to centred on
- * the defect (METHOD §10: the same window cut from template and tested image
+ * the defect (docs/method.md §10: the same window cut from template and tested image
  * holds exactly one defect). Exact: the closest feasible position is the
  * centred one or lies on a boundary of an obstacle, and those are all tried.
  */
@@ -81,7 +81,7 @@ function gridPositions(extent: number, size: number, step: number): number[] {
 
 /**
  * Up to `count` windows of side `size` that share no area with any defect box
- * nor with each other: normal samples (METHOD §10). Positions lie on a grid of
+ * nor with each other: normal samples (docs/method.md §10). Positions lie on a grid of
  * a quarter window; which ones are taken is drawn with `rng`, so a seed gives
  * the same windows.
  */

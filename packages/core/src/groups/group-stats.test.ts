@@ -14,7 +14,7 @@ function expectAllClose(actual: readonly number[], expected: readonly number[], 
   actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, digits));
 }
 
-// The reference group of METHOD §5 (G = 8).
+// The reference group of docs/method.md §5.5 (G = 8).
 const R_LOC = [1, 0.742857, 0.4, 0, 0.971716, 0.1, 0, 0.6625];
 const R_FMT = [1, 1, 1, 0, 1, 1, 0, 1];
 const R = R_LOC.map((l, i) => l + R_FMT[i]!);

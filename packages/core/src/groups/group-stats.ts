@@ -1,4 +1,4 @@
-/** Group statistics of METHOD §5, for the G completions of one image pair. */
+/** Group statistics of docs/method.md §5, for the G completions of one image pair. */
 
 export const ADVANTAGE_MODES = ['unbiased', 'population', 'none'] as const;
 export type AdvantageMode = (typeof ADVANTAGE_MODES)[number];

@@ -28,7 +28,7 @@ function expectMetrics(actual: MetricSet, expected: Partial<Record<keyof MetricS
   }
 }
 
-describe('computeEvalIou (METHOD §8)', () => {
+describe('computeEvalIou (docs/method.md §8)', () => {
   it('anomalous GT: IoU of a box, 0 without one', () => {
     expect(computeEvalIou(true, true, false, 0.42)).toBe(0.42);
     expect(computeEvalIou(true, false, true, 0)).toBe(0);

@@ -1,4 +1,4 @@
-/** Evaluation metrics of METHOD §8, computed in pixels. */
+/** Evaluation metrics of docs/method.md §8, computed in pixels. */
 
 /** What evaluation needs to know about one scored sample. */
 export interface SampleOutcome {
@@ -39,7 +39,7 @@ export interface MetricReport {
   readonly class_mean: MetricSet;
 }
 
-/** The evaluation IoU u of one sample (METHOD §8). */
+/** The evaluation IoU u of one sample (docs/method.md §8). */
 export function computeEvalIou(anomalous: boolean, predictedBox: boolean, predictedEmpty: boolean, iou: number): number {
   if (anomalous) return predictedBox ? iou : 0;
   return predictedEmpty ? 1 : 0;

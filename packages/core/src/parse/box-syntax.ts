@@ -1,5 +1,5 @@
 /**
- * Hand-written scanners for the box notations of METHOD §3. Each scanner
+ * Hand-written scanners for the box notations of docs/method.md §3. Each scanner
  * reads forward from one position and never backtracks; the characters it can
  * consume (digits, whitespace, separators) exclude the opening characters of
  * the next candidate, so trying every start position stays linear overall.

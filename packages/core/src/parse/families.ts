@@ -1,6 +1,6 @@
 import type { BoxSyntax } from './box-syntax.js';
 
-/** Model families whose answer formats METHOD §3 defines. */
+/** Model families whose answer formats docs/method.md §3 defines. */
 export const MODEL_FAMILIES = [
   'differad',
   'univg-r1',

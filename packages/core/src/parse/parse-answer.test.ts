@@ -5,7 +5,7 @@ import { computeFormatReward } from '../rewards/format-reward.js';
 import { MODEL_FAMILIES, type ModelFamily, isModelFamily } from './families.js';
 import { type ParsedAnswer, findAnswerBlock, parseAnswer } from './parse-answer.js';
 
-/** A correct answer and an empty answer in each family's METHOD §3 format. */
+/** A correct answer and an empty answer in each family's docs/method.md §3 format. */
 const EXAMPLES: Record<ModelFamily, { box: string; empty: string }> = {
   differad: {
     box: '<think>the scratch is top left</think><answer>(10,20),(30,40)</answer>',
@@ -46,7 +46,7 @@ function expectInvalid(r: ParsedAnswer): void {
 }
 
 describe('parseAnswer, every family', () => {
-  it('knows exactly the families of METHOD §3', () => {
+  it('knows exactly the families of docs/method.md §3', () => {
     expect(Object.keys(EXAMPLES).sort()).toEqual([...MODEL_FAMILIES].sort());
     expect(isModelFamily('qwen2.5-vl')).toBe(true);
     expect(isModelFamily('gpt-4o')).toBe(false);

@@ -2,7 +2,7 @@ import { type Box, hasPositiveArea, isEmptyBox } from '../boxes/box.js';
 import { findFirstBox } from './box-syntax.js';
 import { FAMILY_SYNTAX, type ModelFamily } from './families.js';
 
-/** What a model said, as a value: never an exception (METHOD §3). */
+/** What a model said, as a value: never an exception (docs/method.md §3). */
 export type ParsedAnswer =
   | { readonly kind: 'box'; readonly box: Box }
   | { readonly kind: 'empty' }

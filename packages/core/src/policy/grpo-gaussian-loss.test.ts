@@ -12,7 +12,7 @@ import {
 } from './grpo-gaussian-loss.js';
 import { fromPolicyVector, toPolicyVector } from './policy-vector.js';
 
-// The reference group of METHOD §5 (G = 8), as in group-stats.test.ts.
+// The reference group of docs/method.md §5.5 (G = 8), as in group-stats.test.ts.
 const R_LOC = [1, 0.742857, 0.4, 0, 0.971716, 0.1, 0, 0.6625];
 const R_FMT = [1, 1, 1, 0, 1, 1, 0, 1];
 const ADVANTAGES = computeAdvantages(R_LOC.map((l, i) => l + R_FMT[i]!));
@@ -29,7 +29,7 @@ function samplesWithRatios(policy: GaussianPolicy, ratios: readonly number[], ad
   });
 }
 
-describe('computeGrpoGaussianLoss: METHOD §6 on the METHOD §5 group', () => {
+describe('computeGrpoGaussianLoss: docs/method.md §6 on the reference group (§5.5)', () => {
   it('matches the hand-computed clipped loss and clip fraction', () => {
     // min(rA, clip(r)A) per completion (ε = 0.2):
     //  .937476 | 1.2·.622508 = .747010 (clipped) | .5·.202552 = .101276 | .8·−1.51227 = −1.209816 (clipped)

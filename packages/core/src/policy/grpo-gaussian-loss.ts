@@ -1,5 +1,5 @@
 /**
- * The GRPO policy loss of METHOD §6 for the built-in CPU policy (a diagonal
+ * The GRPO policy loss of docs/method.md §6 for the built-in CPU policy (a diagonal
  * Gaussian over the detector's parameters), with analytic gradients.
  *
  * One completion = one sampled parameter vector = one "action": its
@@ -30,7 +30,7 @@ export interface GaussianLossSample {
   readonly sample: PolicySample;
   /** log π_sampling(x): the sum of the completion's sampling log-probs. */
   readonly samplingLogProb: number;
-  /** A_i of the completion's group (METHOD §5). */
+  /** A_i of the completion's group (docs/method.md §5). */
   readonly advantage: number;
   /** w_g: the difficulty weight of the completion's group. */
   readonly weight: number;
@@ -77,7 +77,7 @@ function isClippedActive(ratio: number, advantage: number, config: GaussianLossC
 }
 
 /**
- * The loss of METHOD §6 over `samples` and its analytic gradient w.r.t. the
+ * The loss of docs/method.md §6 over `samples` and its analytic gradient w.r.t. the
  * policy's means and log-stds. Per sample, r = exp(log π_θ − log π_sampling):
  * `Lᵢ = −wᵢ·min(r·Aᵢ, clip(r, 1−ε_low, 1+ε_high)·Aᵢ) + β·k3ᵢ`, with
  * k3 = e^d − d − 1, d = log π_ref − log π_θ (Schulman's estimator, as TRL).

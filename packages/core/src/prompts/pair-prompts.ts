@@ -53,7 +53,7 @@ export interface PairPromptOptions {
   readonly pool?: readonly string[];
 }
 
-/** The prompt of one pair (METHOD §7): the family's system instruction plus one seeded paraphrase. */
+/** The prompt of one pair (docs/method.md §7): the family's system instruction plus one seeded paraphrase. */
 export function toPairPrompt(options: PairPromptOptions): PairPrompt {
   return {
     system: toSystemPrompt(options.family, options.frame, options.size),

@@ -2,14 +2,14 @@ import type { Frame } from '../boxes/frames.js';
 import type { ModelFamily } from '../parse/families.js';
 
 /**
- * The project's own prompt templates (METHOD §7), as pure data. The published
- * research pool is kept apart (`data/prompts.json`) for comparison runs and
- * can be loaded as a pool file. No template names the class: in datasets
+ * The project's own prompt templates (docs/method.md §7), as pure data. The released
+ * code's own pool is not shipped; for comparison runs it can be loaded as a
+ * pool file (docs/method.md §12.4). No template names the class: in datasets
  * such as DeepPCB the class is the defect type, so naming it would leak the
  * answer.
  */
 
-/** How a family writes its box, and the empty box, in the system instruction (METHOD §3). */
+/** How a family writes its box, and the empty box, in the system instruction (docs/method.md §3). */
 export interface AnswerFormat {
   /** The family answers inside `<think>…</think><answer>…</answer>`. */
   readonly tagged: boolean;
@@ -32,7 +32,7 @@ export const FAMILY_ANSWER_FORMATS: Readonly<Record<ModelFamily, AnswerFormat>> 
   'mplug-owl3': { tagged: false, box: '<box>[x1, y1, x2, y2]</box>', empty: '<box>[0, 0, 0, 0]</box>' },
 });
 
-/** What the coordinates mean in each frame (METHOD §2); `{width}` and `{height}` are the target as sent. */
+/** What the coordinates mean in each frame (docs/method.md §2); `{width}` and `{height}` are the target as sent. */
 export const FRAME_RULES: Readonly<Record<Frame, string>> = Object.freeze({
   norm1000:
     'Coordinates are integers from 0 to 1000 relative to the target image: x from its left edge (0) to its right edge (1000), y from its top edge (0) to its bottom edge (1000).',
@@ -40,7 +40,7 @@ export const FRAME_RULES: Readonly<Record<Frame, string>> = Object.freeze({
   pixels: 'Coordinates are integer pixels of the target image ({width}×{height}), x to the right and y down from its top-left corner.',
 });
 
-/** The system instruction of families that reason in `<think>` and answer in `<answer>` (METHOD §7). */
+/** The system instruction of families that reason in `<think>` and answer in `<answer>` (docs/method.md §7). */
 export const TAGGED_SYSTEM_TEMPLATE = [
   'You inspect products by comparing two images: the first is a known-good reference, the second is the target to inspect.',
   'Follow these rules:',

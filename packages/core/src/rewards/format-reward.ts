@@ -6,7 +6,7 @@ const ANSWER_OPEN = '<answer>';
 const ANSWER_CLOSE = '</answer>';
 
 /**
- * Format reward R_fmt ∈ {0, 1} (METHOD §4): 1 when somewhere in the text a
+ * Format reward R_fmt ∈ {0, 1} (docs/method.md §4): 1 when somewhere in the text a
  * `<think>…</think>` is followed by only whitespace, then `<answer>` holding
  * exactly one integer box `(x1,y1),(x2,y2)` or `[x1,y1,x2,y2]` (whitespace
  * allowed) and `</answer>`. Like the research code's unanchored search, text

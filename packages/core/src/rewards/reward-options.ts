@@ -1,8 +1,8 @@
-/** Localization reward variants (METHOD §4). */
+/** Localization reward variants (docs/method.md §4). */
 export const LOC_REWARD_VARIANTS = ['dclr', 'dclr-released', 'iou'] as const;
 export type LocRewardVariant = (typeof LOC_REWARD_VARIANTS)[number];
 
-/** Settings of the rewards; `DEFAULT_REWARD_OPTIONS` holds METHOD §4's defaults. */
+/** Settings of the rewards; `DEFAULT_REWARD_OPTIONS` holds docs/method.md §4's defaults. */
 export interface RewardOptions {
   readonly variant: LocRewardVariant;
   /** Weight of the centre term in S_cons. */

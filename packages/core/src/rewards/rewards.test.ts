@@ -8,7 +8,7 @@ import { DEFAULT_REWARD_OPTIONS, LOC_REWARD_VARIANTS, type RewardOptions } from 
 
 const opts = (over: Partial<RewardOptions> = {}): RewardOptions => ({ ...DEFAULT_REWARD_OPTIONS, ...over });
 
-describe('computeFormatReward (METHOD §4)', () => {
+describe('computeFormatReward (docs/method.md §4)', () => {
   const cases: Array<[string, string, 0 | 1]> = [
     ['the canonical form', '<think>x</think><answer>(1,2),(3,4)</answer>', 1],
     ['whitespace inside the box', '<think>x</think><answer> ( 1 , 2 ) , ( 3 , 4 ) </answer>', 1],
@@ -39,7 +39,7 @@ describe('computeFormatReward (METHOD §4)', () => {
   });
 });
 
-describe('computeConsistency and the reference values of METHOD §4', () => {
+describe('computeConsistency and the reference values of docs/method.md §4', () => {
   const gt: Box = [100, 100, 200, 200];
 
   it('pred (150,150),(250,250)', () => {
@@ -178,7 +178,7 @@ describe('computeTotalReward', () => {
     expect(computeTotalReward(1, 0.5, { formatWeight: 0, locWeight: 1 })).toBeCloseTo(0.5, 12);
   });
 
-  it('has METHOD §4 defaults', () => {
+  it('has docs/method.md §4 defaults', () => {
     expect(DEFAULT_REWARD_OPTIONS).toEqual({
       variant: 'dclr',
       alpha: 0.6,

@@ -2,7 +2,7 @@ import type { SampleScore } from './score-sample.js';
 
 /**
  * The line `differad score --out` writes per sample (a contract other tools
- * read): `iou` is the evaluation IoU u of METHOD §8, `box` the prediction in
+ * read): `iou` is the evaluation IoU u of docs/method.md §8, `box` the prediction in
  * the frame it was given in (null when empty or invalid).
  */
 export interface ScoreLine {

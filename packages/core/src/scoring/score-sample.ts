@@ -54,7 +54,7 @@ function answerOf(prediction: PredictionRecord, completion: string | null, famil
 
 /**
  * Scores one prediction against its manifest record: rewards in the model
- * frame (METHOD §2, §4), evaluation IoU in pixels (METHOD §8). A missing
+ * frame (docs/method.md §2, §4), evaluation IoU in pixels (docs/method.md §8). A missing
  * prediction is scored as invalid.
  */
 export function computeSampleScore(

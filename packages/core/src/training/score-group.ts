@@ -10,12 +10,12 @@ export interface GroupSettings {
   readonly difficultyWeighting: boolean;
 }
 
-/** One sampling of a group (G completions of one pair), scored (METHOD §4–§5). */
+/** One sampling of a group (G completions of one pair), scored (docs/method.md §4–§5). */
 export interface ScoredGroup {
   readonly formatRewards: readonly number[];
   readonly locRewards: readonly number[];
   readonly rewards: readonly number[];
-  /** Evaluation IoU u per completion (METHOD §8). */
+  /** Evaluation IoU u per completion (docs/method.md §8). */
   readonly ious: readonly number[];
   readonly advantages: readonly number[];
   /** Difficulty weight of this sampling (1 when weighting is off). */
@@ -56,7 +56,7 @@ export interface FinalGroup {
 
 /**
  * The group as trained on: the last sampling's advantages (zeros when it is
- * still degenerate and kept, METHOD §5), and the difficulty weight of the
+ * still degenerate and kept, docs/method.md §5), and the difficulty weight of the
  * first sampling as in the research code, or of the last when `weightFrom`
  * is `final`.
  */

@@ -1,6 +1,6 @@
 import type { Box, ImageSize } from '@differad/core';
 
-/** Which mask foreground makes the box: the largest 8-connected component (METHOD §10) or all of it. */
+/** Which mask foreground makes the box: the largest 8-connected component (docs/method.md §10) or all of it. */
 export type MaskBoxMode = 'largest' | 'all';
 export const MASK_BOX_MODES: readonly MaskBoxMode[] = ['largest', 'all'];
 

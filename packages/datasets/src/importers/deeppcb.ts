@@ -114,7 +114,7 @@ async function listPairs(root: string, split: DeeppcbSplit | 'all', bad: BadItem
 }
 
 /**
- * Imports DeepPCB (METHOD §10): for every listed pair, each defect that fits a
+ * Imports DeepPCB (docs/method.md §10): for every listed pair, each defect that fits a
  * `window`×`window` square touching no other defect becomes one sample — the
  * same window cut from template (reference) and tested image (target), class =
  * defect type, box in window pixels — and `normalsPerImage` defect-free windows

@@ -84,7 +84,7 @@ async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: D
 }
 
 /**
- * Imports an MVTec AD / VisA-style tree (METHOD §10): every test image becomes
+ * Imports an MVTec AD / VisA-style tree (docs/method.md §10): every test image becomes
  * a target; defective ones get the tight box of their mask, `good` ones the
  * empty box; the reference is the most similar `train/good` image of the
  * class, with the top-k kept in `references_topk`. Images stay where they are:

@@ -32,7 +32,7 @@ export async function describePool<D>(
   return described.filter((e): e is PoolEntry<D> => e !== undefined);
 }
 
-/** The `k` most similar pool entries to `query` (METHOD §10), best first. */
+/** The `k` most similar pool entries to `query` (docs/method.md §10), best first. */
 export function rankReferences<D>(pool: readonly PoolEntry<D>[], query: D, ops: DatasetImageOps<D>, k: number): Scored<PoolEntry<D>>[] {
   return selectTopK(pool, (entry) => ops.similarity(query, entry.descriptor), k);
 }

@@ -15,7 +15,7 @@ export const DESCRIPTOR_BINS = 8;
 
 /**
  * A global image descriptor for "find the most similar defect-free image"
- * (METHOD §10): a small grey thumbnail normalized to zero mean and unit
+ * (docs/method.md §10): a small grey thumbnail normalized to zero mean and unit
  * variance, so a dot product is normalized cross-correlation (robust to
  * brightness and contrast changes), and a coarse histogram of gradient
  * orientations (HOG-like, L2-normalized) that captures layout and edges.

@@ -100,7 +100,7 @@ export function computeForegroundBox(mask: BinaryMask): Box | null {
 
 /** Options of computeMaskBox. */
 export interface MaskBoxOptions {
-  /** 'largest' (default, METHOD §10): the largest component's box; 'all': the box of all kept foreground. */
+  /** 'largest' (default, docs/method.md §10): the largest component's box; 'all': the box of all kept foreground. */
   readonly mode?: 'largest' | 'all';
   /** Components smaller than this are ignored as noise (default 1: keep all). */
   readonly minArea?: number;
@@ -108,7 +108,7 @@ export interface MaskBoxOptions {
 }
 
 /**
- * Mask → box (METHOD §10): the tight box of the largest connected component,
+ * Mask → box (docs/method.md §10): the tight box of the largest connected component,
  * or of all foreground; null when nothing (of at least `minArea`) is left,
  * which is the empty box of a normal sample.
  */

@@ -1,6 +1,6 @@
 import type { Rng } from '@differad/core';
 
-/** Settings of one Perlin noise field (METHOD §9). */
+/** Settings of one Perlin noise field (docs/method.md §9). */
 export interface PerlinOptions {
   readonly width: number;
   readonly height: number;

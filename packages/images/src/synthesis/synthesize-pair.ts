@@ -6,7 +6,7 @@ import { type Augmentation, augmentTexture } from './augment.js';
 import { computePerlinNoise, drawPerlinOptions, thresholdNoise } from './perlin.js';
 import { clampByte, type RgbImage, rotateMask, rotateRgb, toGray } from './rgb.js';
 
-/** Knobs of Algorithm 1 (METHOD §9); `DEFAULT_SYNTHESIS_OPTIONS` holds the method's values. */
+/** Knobs of Algorithm 1 (docs/method.md §9); `DEFAULT_SYNTHESIS_OPTIONS` holds the method's values. */
 export interface SynthesisOptions {
   /** Probability that a pair is normal (target = reference, empty box). */
   readonly pNormal: number;
@@ -112,7 +112,7 @@ function drawFallbackEllipse(rng: Rng, foreground: BinaryMask | null, width: num
 }
 
 /**
- * tgt = ref·(1−M) + ((1−β)·tex + β·ref)·M, per pixel and channel (METHOD §9).
+ * tgt = ref·(1−M) + ((1−β)·tex + β·ref)·M, per pixel and channel (docs/method.md §9).
  * The texture may cover only the mask's box, placed at `origin` in the image.
  */
 export function blendAnomaly(

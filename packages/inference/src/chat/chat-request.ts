@@ -1,5 +1,5 @@
 /**
- * Sampling parameters sent with every request (METHOD §7). Structurally the
+ * Sampling parameters sent with every request (docs/method.md §7). Structurally the
  * same as `SamplingConfig` of @differad/config, so a loaded config can be
  * passed as is.
  */
@@ -64,7 +64,7 @@ export type ChatContentPart =
 
 /**
  * Builds the chat body: optional system text, then one user message with the
- * reference image, the target image and the prompt, in that order (METHOD §7),
+ * reference image, the target image and the prompt, in that order (docs/method.md §7),
  * and every sampling parameter explicit — a server fills omitted ones from the
  * model's generation config, which can be greedy.
  */

@@ -29,7 +29,7 @@ const ModelListSchema = z.object({ data: z.array(z.object({ id: z.string(), max_
  * `VLLM_SERVER_DEV_MODE=1` and `--weight-transfer-config`; their bodies carry
  * backend-specific `init_info` / `update_info` objects, passed through as is.
  * On any error during an update the caller should still call
- * `finishWeightUpdate` and then re-initialize (docs/ARCHITECTURE.md).
+ * `finishWeightUpdate` and then re-initialize (docs/architecture.md §6).
  */
 export interface VllmControl {
   readonly url: string;

@@ -38,7 +38,7 @@ export const ServedChatRequestSchema = z
   .refine((r) => r.stream !== true, { message: 'streaming is not supported', path: ['stream'] });
 export type ServedChatRequest = z.infer<typeof ServedChatRequestSchema>;
 
-/** The sampling fields differad always sends (METHOD §7). */
+/** The sampling fields differad always sends (docs/method.md §7). */
 export const EXPLICIT_SAMPLING_FIELDS = ['n', 'temperature', 'top_p', 'top_k', 'max_tokens', 'seed'] as const;
 
 /** The images (in message order: reference, then target) and the texts of a chat request. */

@@ -3,7 +3,7 @@ import { QUEUE_ERROR_CODES } from '../errors/queue-errors.js';
 
 /**
  * Every queue of the training loop, in the order a step flows through them
- * (ARCHITECTURE "The training step"): rollout → score → (resample) → step → sync,
+ * (docs/architecture.md §4): rollout → score → (resample) → step → sync,
  * with eval on its own cadence. The names are the BullMQ queue names: kebab-case,
  * no ':' (BullMQ uses ':' to build its Redis keys).
  */

@@ -15,7 +15,7 @@ export interface StepFlowInput {
 }
 
 /**
- * Adds a step as a BullMQ flow (ARCHITECTURE "The training step", 1.): the
+ * Adds a step as a BullMQ flow (docs/architecture.md §4.2): the
  * parent `step` job waits in `waiting-children` until every `rollout` child has
  * completed, so the step worker starts only when all groups are in (it reads
  * them with `job.getChildrenValues()`). A child that fails for good fails the

@@ -69,7 +69,7 @@ async function spawnReady(binary: string, dir: string, readyTimeoutMs: number): 
 /**
  * Starts a private `redis-server` on a free port of 127.0.0.1 with AOF
  * persistence in `dir` — the embedded default when no Redis URL is configured
- * (ARCHITECTURE "The embedded default"). Resolves once it has printed that it
+ * (docs/architecture.md §8). Resolves once it has printed that it
  * is ready and answered PING. A missing binary throws QUEUE_REDIS_MISSING with
  * the install command; any other failed start QUEUE_REDIS_START_FAILED with its
  * last output. The server is also stopped when this process exits.

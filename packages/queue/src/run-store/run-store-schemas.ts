@@ -27,7 +27,7 @@ export const RunSnapshotSchema = z.object({
 export type RunSnapshot = z.infer<typeof RunSnapshotSchema>;
 
 /**
- * One step's metrics (issue 6: reward mean/std, format rate, IoU, fraction
+ * One step's metrics (docs/architecture.md §4.4: reward mean/std, format rate, IoU, fraction
  * degenerate, resamples, loss, grad norm, timings…) as named numbers; null
  * where a value is undefined for the step (e.g. no eval ran).
  */

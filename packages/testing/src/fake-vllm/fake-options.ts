@@ -45,7 +45,7 @@ export const FakeVllmSettingsSchema = z.strictObject({
   maxModelLen: z.number().int().min(16).default(8192),
   /**
    * Stricter than vLLM: reject a chat request that leaves any of n, temperature,
-   * top_p, top_k, max_tokens or seed to the server's defaults (METHOD §7).
+   * top_p, top_k, max_tokens or seed to the server's defaults (docs/method.md §7).
    */
   requireExplicitSampling: z.boolean().default(false),
   faults: FakeFaultsSchema.prefault({}),

@@ -80,7 +80,7 @@ export const CheckpointResponseSchema = z
   .describe('A saved or loaded checkpoint.');
 export type CheckpointResponse = z.infer<typeof CheckpointResponseSchema>;
 
-/** Weight transfer backends (ARCHITECTURE "Weight sync with vLLM"). */
+/** Weight transfer backends (docs/architecture.md §6). */
 export const WEIGHT_BACKENDS = ['disk', 'nccl', 'lora'] as const;
 export type WeightBackend = (typeof WEIGHT_BACKENDS)[number];
 

@@ -28,7 +28,7 @@ export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 
 /**
  * One sampled completion. `sampling_logprobs[t]` is the inference server's
- * log-prob of `token_ids[t]` (METHOD §6: the trainer scores exactly the tokens
+ * log-prob of `token_ids[t]` (docs/method.md §6: the trainer scores exactly the tokens
  * that were sampled). The built-in CPU policy samples one parameter vector per
  * completion, so it sends one token whose log-prob is the whole sample's
  * log π_sampling; the CPU trainer sums `sampling_logprobs`.
@@ -38,8 +38,8 @@ export const CompletionSchema = z
     text: z.string().max(1_000_000),
     token_ids: z.array(z.number().int().min(0)).min(1),
     sampling_logprobs: z.array(z.number()).min(1).describe('One finite log-prob per token id, from the sampling server.'),
-    advantage: z.number().describe('A_i of METHOD §5.'),
-    weight: z.number().min(0).max(100).describe('Difficulty weight w_g of the completion\'s group (METHOD §5); 1 disables weighting.'),
+    advantage: z.number().describe('A_i of docs/method.md §5.'),
+    weight: z.number().min(0).max(100).describe('Difficulty weight w_g of the completion\'s group (docs/method.md §5); 1 disables weighting.'),
     truncated: z.boolean().describe('Cut by the length limit (finish_reason "length").'),
   })
   .refine((c) => c.sampling_logprobs.length === c.token_ids.length, {
@@ -53,7 +53,7 @@ export type Completion = z.infer<typeof CompletionSchema>;
 export const GroupSchema = z
   .strictObject({
     pair_id: z.string().max(256).optional().describe('The pair\'s manifest id, for logs.'),
-    images: z.array(TrainerImageSchema).max(16).describe('Reference first, target second (METHOD §7).'),
+    images: z.array(TrainerImageSchema).max(16).describe('Reference first, target second (docs/method.md §7).'),
     messages: z.array(ChatMessageSchema).min(1),
     prompt_token_ids: z.array(z.number().int().min(0)).nullable().describe('The server\'s prompt token ids; null when it sent none.'),
     completions: z.array(CompletionSchema).min(1).max(1024),
@@ -65,7 +65,7 @@ export const GroupSchema = z
   .describe('The completions of one image pair. Also required: every image part\'s index < len(images), reported as field "messages".');
 export type Group = z.infer<typeof GroupSchema>;
 
-/** The loss settings of METHOD §6 (the same for every micro-batch of a step). */
+/** The loss settings of docs/method.md §6 (the same for every micro-batch of a step). */
 export const LossConfigSchema = z.strictObject({
   clip_low: z.number().min(0).max(1).describe('ε_low: ratios are clipped below at 1 − ε_low.'),
   clip_high: z.number().min(0).max(10).describe('ε_high: ratios are clipped above at 1 + ε_high.'),

@@ -21,7 +21,7 @@ export interface ContractSample {
 export const CONTRACT_RUN = 'contract-run';
 
 /**
- * The METHOD §5 reference group (G = 8): R_loc, its advantages (unbiased std,
+ * The reference group of docs/method.md §5.5 (G = 8): R_loc, its advantages (unbiased std,
  * R = R_fmt + R_loc) and the ratios the hand-computed case imposes. With
  * ε = 0.2: min(rA, clip(r)A) = .937476, .747010 (clipped), .101276,
  * −1.209816 (clipped), .993115, −.16491, −1.965951, .471673 → Σ = −.090127;
@@ -36,7 +36,7 @@ export const METHOD_GROUP = Object.freeze({
   expectedClipFraction: 0.25,
 });
 
-/** w of the METHOD §5 group (1.423427). */
+/** w of the reference group of docs/method.md §5.5 (1.423427). */
 export const METHOD_GROUP_WEIGHT = computeDifficultyWeight(METHOD_GROUP.rLoc);
 
 /** The loss settings of the contract: the paper's defaults (ε = 0.2, β = 0). */
@@ -72,7 +72,7 @@ export function toContractGroup(sample: ContractSample, terms: readonly Contract
   };
 }
 
-/** The METHOD §5 terms, optionally followed by one truncated completion that the loss must leave out. */
+/** The terms of the docs/method.md §5.5 group, optionally followed by one truncated completion that the loss must leave out. */
 export function toMethodTerms(withTruncated: boolean): ContractTerm[] {
   const terms: ContractTerm[] = METHOD_GROUP.advantages.map((advantage, i) => ({ advantage, ratio: METHOD_GROUP.ratios[i]! }));
   return withTruncated ? [...terms, { advantage: 5, ratio: 1, truncated: true }] : terms;
@@ -98,7 +98,7 @@ export function toContractRequest(input: {
 }
 
 /**
- * The expected loss and clip fraction of one group under METHOD §6, computed
+ * The expected loss and clip fraction of one group under docs/method.md §6, computed
  * independently of any trainer: every token of completion i has ratio rᵢ, so
  * its per-token loss is −w·min(rᵢAᵢ, clip(rᵢ)Aᵢ); `sequence` averages the
  * per-completion means, `token` averages over all tokens.

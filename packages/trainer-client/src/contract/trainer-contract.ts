@@ -4,7 +4,7 @@
  * CPU trainer here; the Python trainer (docker/trainer) runs the same
  * scenarios in pytest, so neither can drift from the schemas.
  *
- * Beyond the schemas, the suite pins down: the METHOD §6 loss on a
+ * Beyond the schemas, the suite pins down: the docs/method.md §6 loss on a
  * hand-computed case (both normalizations, truncated completions masked and
  * not counted); gradient accumulation as the mean over micro-batches;
  * idempotency by (run, step, micro_batch) and (run, step); the weight
@@ -99,7 +99,7 @@ export function defineTrainerContract(
       expect(Number.isInteger(health.weight_version)).toBe(true);
     });
 
-    it.each(['sequence', 'token'] as const)('computes the hand-computed METHOD §6 loss (%s normalization, truncated masked)', async (normalization) => {
+    it.each(['sequence', 'token'] as const)('computes the hand-computed docs/method.md §6 loss (%s normalization, truncated masked)', async (normalization) => {
       const terms = toMethodTerms(true);
       const loss = { ...CONTRACT_LOSS, normalization };
       const request = toContractRequest({ step: 0, groups: [toContractGroup(trainer.sample, terms)], loss });
