@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'differad-bench-synth-'));
   try {
     const normals = await makeNormals(dir, 4);
-    const base = { outDir: join(dir, 'out'), size: SIZE, foreground: { kind: 'otsu' as const } };
+    const base = { outDir: join(dir, 'out'), size: SIZE, fit: 'cover' as const, foreground: { kind: 'otsu' as const } };
     const references = await Promise.all(normals.map((f, i) => prepareReference(f, i, base)));
     const plan: SynthesisPlan = { ...base, seed: 'bench', className: 'bench', references, textures: [], options: DEFAULT_SYNTHESIS_OPTIONS, format: 'png' };
 

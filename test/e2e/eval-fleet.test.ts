@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Box, DEFAULT_RESIZE, toModelFrame } from '@differad/core';
@@ -62,6 +62,8 @@ afterAll(async () => {
 
 const fake = (over: Partial<FakeVllmOptions> = {}): FakeVllmOptions => ({ model: 'm', policy: 'exact', lookup, slots: 2, tokensPerSecond: 400, prefillMsPerImage: 2, ...over });
 const readLines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { id: string; server: string; completion: string });
+/** Every file of a folder with its bytes, to show a refused run touched nothing. */
+const readFolder = async (path: string) => new Map(await Promise.all((await readdir(path)).sort().map(async (f) => [f, await readFile(join(path, f), 'utf8')] as const)));
 
 /** `differad score --json --out` over the files eval used: eval's metrics.json and scores.jsonl must equal them. */
 async function expectSameAsScore(out: string): Promise<void> {
@@ -129,7 +131,8 @@ describe('differad eval over a fake vLLM fleet', () => {
       const asked = () => fleet.servers.reduce((n, s) => n + s.stats().received, 0);
       expect(asked()).toBe(10);
       await appendFile(join(out, 'predictions.jsonl'), '{"id":"pair-10","completion":"<think>cut');
-      const second = await runCli(args);
+      // Settings that do not change answers (server list and order, concurrency, deadline) do not stop a resume.
+      const second = await runCli([...args.slice(0, -4), '--endpoint', [...fleet.urls].reverse().join(','), '--model', 'm', '--concurrency', '3', '--timeout', '60']);
       expect(second.code, second.stderr).toBe(0);
       expect(second.stderr).toContain('ignored a torn last line');
       expect(second.stderr).toContain(`resuming: 10 of ${PAIRS} samples already answered`);
@@ -138,6 +141,50 @@ describe('differad eval over a fake vLLM fleet', () => {
       await expectSameAsScore(out);
     } finally {
       await fleet.close();
+    }
+  });
+
+  it('resumes only what the same model answered: another model is refused before any request, --force starts afresh', async () => {
+    const first = await startFakeFleet([fake()]);
+    const other = await startFakeFleet([fake({ model: 'other' })]);
+    try {
+      const out = join(dir, 'switch');
+      const args = (url: string, model: string) => ['eval', '--manifest', manifest, '--out', out, '--endpoint', url, '--model', model, '--limit', '6'];
+      const done = await runCli(args(first.urls[0]!, 'm'));
+      expect(done.code, done.stderr).toBe(0);
+      await writeFile(join(out, 'notes.txt'), 'not written by eval\n');
+      const before = await readFolder(out);
+      const otherAsked = () => other.servers[0]!.stats().received;
+
+      const refused = await runCli(args(other.urls[0]!, 'other'));
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain('EVAL_OUTPUT_MISMATCH');
+      expect(refused.stderr).toContain('model: "m" → "other"');
+      expect(refused.stderr).toContain('--force');
+      expect(refused.stderr).not.toContain('resuming');
+      expect(otherAsked()).toBe(0);
+      expect(await readFolder(out)).toEqual(before);
+
+      const forced = await runCli([...args(other.urls[0]!, 'other'), '--force']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(forced.stderr).not.toContain('resuming');
+      expect(otherAsked()).toBe(6);
+      const lines = await readLines(join(out, 'predictions.jsonl'));
+      expect(lines.map((l) => l.id).sort()).toEqual(ids.slice(0, 6));
+      expect(new Set(lines.map((l) => l.server))).toEqual(new Set([other.urls[0]]));
+      expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<title>differad eval · other</title>');
+      expect(JSON.parse(await readFile(join(out, 'eval-run.json'), 'utf8'))).toMatchObject({ settings: { model: 'other' } });
+      expect(await readFile(join(out, 'notes.txt'), 'utf8')).toBe('not written by eval\n');
+
+      // Answers with no record of what produced them (an older differad) are not resumed either.
+      await rm(join(out, 'eval-run.json'));
+      const unrecorded = await runCli(args(other.urls[0]!, 'other'));
+      expect(unrecorded.code, unrecorded.stderr).toBe(2);
+      expect(unrecorded.stderr).toContain('EVAL_OUTPUT_UNRECORDED');
+      expect(unrecorded.stderr).toContain('--force');
+      expect(otherAsked()).toBe(6);
+    } finally {
+      await Promise.all([first.close(), other.close()]);
     }
   });
 

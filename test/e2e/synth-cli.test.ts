@@ -1,23 +1,46 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli } from './run-cli.js';
 
 let dir: string;
 let normals: string;
+let mixed: string;
 
-async function writeObjectImage(path: string, size: number, shade: number): Promise<void> {
-  const data = Buffer.alloc(size * size * 3, 225);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      if ((x - size / 2) ** 2 + (y - size / 2) ** 2 <= (size * 0.36) ** 2) data.set([shade, 110, 80], (y * size + x) * 3);
+/** A light image with a dark elliptical object in the middle, `width`×`height`. */
+async function writeObjectImage(path: string, size: number, shade: number, height = size): Promise<void> {
+  const width = size;
+  const data = Buffer.alloc(width * height * 3, 225);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (((x - width / 2) / (width * 0.36)) ** 2 + ((y - height / 2) / (height * 0.36)) ** 2 <= 1) data.set([shade, 110, 80], (y * width + x) * 3);
     }
   }
-  await sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path);
+  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
 }
+
+interface Manifested {
+  reference: string;
+  target: string;
+  mask?: string;
+  box: number[] | null;
+  synth: { normal: string };
+}
+
+function readManifest(root: string): Manifested[] {
+  return readFileSync(join(root, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Manifested);
+}
+
+/** Sizes of mixed normals and where each one's pixels land in a 256×256 `contain` output (scaled by 256 / long side, centred). */
+const MIXED = [
+  { name: 'wide-100x80.png', width: 100, height: 80, content: [0, 25, 256, 230] },
+  { name: 'tall-300x500.png', width: 300, height: 500, content: [51, 0, 205, 256] },
+  { name: 'square-256.png', width: 256, height: 256, content: [0, 0, 256, 256] },
+  { name: 'thin-40x900.png', width: 40, height: 900, content: [122, 0, 133, 256] },
+] as const;
 
 function filesOf(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -32,6 +55,9 @@ beforeAll(async () => {
   normals = join(dir, 'normals');
   mkdirSync(normals);
   for (let i = 0; i < 3; i++) await writeObjectImage(join(normals, `good-${i}.png`), 160, 50 + 20 * i);
+  mixed = join(dir, 'mixed');
+  mkdirSync(mixed);
+  for (const [i, m] of MIXED.entries()) await writeObjectImage(join(mixed, m.name), m.width, 60 + 30 * i, m.height);
 });
 
 describe('differad synth', () => {
@@ -90,18 +116,73 @@ describe('differad synth', () => {
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain(join(broken, 'bad.png'));
 
-    const r3 = await runCli(['synth', '--normals', normals, '--out', join(dir, 'o3'), '--size', '512']);
+    // Any size is resized, but an image with a 1-pixel side holds nothing to synthesize from.
+    const dot = join(dir, 'dot');
+    mkdirSync(dot);
+    await writeObjectImage(join(dot, 'dot.png'), 1, 50);
+    const r3 = await runCli(['synth', '--normals', dot, '--out', join(dir, 'o3'), '--size', '64']);
     expect(r3.code).toBe(2);
-    expect(r3.stderr).toContain('smaller than the synthesis size 512');
-    expect(r3.stderr).toMatch(/good-\d\.png is 160×160/);
+    expect(r3.stderr).toContain(`${join(dot, 'dot.png')} is 1×1`);
 
     const r4 = await runCli(['synth', '--normals', normals, '--out', join(dir, 'o4'), '--p-normal', '1.5']);
     expect(r4.code).toBe(1);
     expect(r4.stderr).toContain('--p-normal needs a probability');
 
-    const r5 = await runCli(['synth', '--normals', normals, '--out', join(dir, 'o5'), '--foreground', 'cloud']);
-    expect(r5.code).toBe(2);
-    expect(r5.stderr).toContain('--foreground must be otsu, none or masks:DIR');
+    // A misspelled choice is wrong usage (exit 1), and the message lists what is allowed.
+    const r5 = await runCli(['synth', '--normals', normals, '--out', join(dir, 'o5'), '--foreground', 'otsuu']);
+    expect(r5.code).toBe(1);
+    expect(r5.stderr).toContain('otsuu');
+    expect(r5.stderr).toMatch(/otsu, none, masks:DIR/);
+    expect(existsSync(join(dir, 'o5'))).toBe(false);
+
+    const r6 = await runCli(['synth', '--normals', normals, '--out', join(dir, 'o6'), '--fit', 'stretch']);
+    expect(r6.code).toBe(1);
+    expect(r6.stderr).toMatch(/cover, contain/);
+  });
+
+  it('takes normals of mixed sizes: every pair is size×size in both fit modes, and upscaled images are counted', async () => {
+    // cover scales the short side to 256 (100×80 and 40×900 grow); contain scales the long side (only 100×80 grows).
+    for (const [fit, upscaled] of [['cover', 2], ['contain', 1]] as const) {
+      const out = join(dir, `mixed-${fit}`);
+      const r = await runCli(['synth', '--normals', mixed, '--out', out, '--count', '24', '--size', '256', '--seed', '5', '--fit', fit]);
+      expect(r.stderr).not.toContain('error');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`from 4 images \\(${upscaled} upscaled, fit ${fit}\\)`));
+      expect(r.stderr).toContain('references: 4/4');
+      const images = [...readdirSync(join(out, 'references')).map((f) => `references/${f}`), ...readdirSync(join(out, 'pairs')).map((f) => `pairs/${f}`)];
+      expect(images.filter((f) => f.startsWith('references/'))).toHaveLength(4);
+      for (const f of images) expect(await sharp(join(out, f)).metadata(), f).toMatchObject({ width: 256, height: 256 });
+      const records = readManifest(out);
+      expect(records).toHaveLength(24);
+      expect(new Set(records.map((rec) => basename(rec.synth.normal)))).toEqual(new Set(MIXED.map((m) => m.name)));
+    }
+  });
+
+  it('with --fit contain never puts an anomaly on the padding, whatever the foreground mode', async () => {
+    for (const foreground of ['otsu', 'none']) {
+      const out = join(dir, `contain-${foreground}`);
+      const r = await runCli(['synth', '--normals', mixed, '--out', out, '--count', '32', '--size', '256', '--seed', '9', '--fit', 'contain', '--foreground', foreground, '--p-normal', '0']);
+      expect(r.stderr).not.toContain('error');
+      expect(r.code).toBe(0);
+      const records = readManifest(out);
+      // The thin and wide normals, with the most padding, are among the anomalous pairs.
+      expect(new Set(records.map((rec) => basename(rec.synth.normal)))).toEqual(new Set(MIXED.map((m) => m.name)));
+      for (const rec of records) {
+        const [x1, y1, x2, y2] = MIXED.find((m) => m.name === basename(rec.synth.normal))!.content;
+        const { data, info } = await sharp(join(out, rec.mask!)).raw().toBuffer({ resolveWithObject: true });
+        const onPadding: string[] = [];
+        let anomaly = 0;
+        for (let y = 0; y < info.height; y++) {
+          for (let x = 0; x < info.width; x++) {
+            if (data[(y * info.width + x) * info.channels]! < 128) continue;
+            anomaly++;
+            if (x < x1 || x >= x2 || y < y1 || y >= y2) onPadding.push(`${x},${y}`);
+          }
+        }
+        expect(anomaly).toBeGreaterThan(0);
+        expect(onPadding, `${rec.mask} of ${basename(rec.synth.normal)}, content [${x1}, ${y1}, ${x2}, ${y2}]`).toEqual([]);
+      }
+    }
   });
 
   it('keeps a valid manifest of the finished pairs when interrupted', async () => {

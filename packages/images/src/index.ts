@@ -41,11 +41,13 @@ export { type LoadMaskOptions, loadMask } from './masks/load-mask.js';
 export {
   type TransformFileOptions,
   type ResizeImageOptions,
+  type Padding,
   checkCropWindow,
   cropRawImage,
   cropImageFile,
   resizeImageFile,
   resizeRawImage,
+  padRawImage,
 } from './transform/crop-resize.js';
 export {
   type Rgb,
@@ -93,8 +95,16 @@ export {
   synthesizePair,
 } from './synthesis/synthesize-pair.js';
 export {
+  SQUARE_FITS,
+  type SquareFit,
+  type SquareFitGeometry,
+  computeSquareFit,
+  computeRotationSafeRegion,
+} from './synthesis/square-fit.js';
+export {
   type ForegroundMode,
   type PreparedReference,
+  MIN_NORMAL_SIDE,
   type SynthesisPlan,
   type SynthRecord,
   toReferenceStem,

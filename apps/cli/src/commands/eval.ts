@@ -23,19 +23,18 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .command('eval')
     .summary('evaluate a model (OpenAI-compatible servers or the built-in CPU policy) on a manifest')
     .description(
-      'Asks the model once per pair (greedy: temperature 0, n = 1; reference image first, then target, then a\n' +
-        'system instruction and one instruction drawn per pair from a paraphrase pool), through a fleet client that\n' +
-        'routes by load, retries failed or timed-out requests on another server and ejects failing ones. Scores the\n' +
-        'answers exactly as `differad score` does and writes, under --out:\n' +
-        '  predictions.jsonl  {"id","completion","server","latency_ms"}, appended as answers arrive\n' +
+      'Asks the model once per pair (greedy: temperature 0, n = 1; reference image first, then target, then a system instruction and one instruction drawn per pair from a paraphrase pool), through a fleet client that routes by load, retries failed or timed-out requests on another server and ejects failing ones. Scores the answers exactly as `differad score` does and writes, under --out:\n' +
+        '  eval-run.json      the model, manifest and settings that made the answers\n' +
+        '  predictions.jsonl  {"id","completion","server","latency_ms"} per answer\n' +
         '  scores.jsonl       per-sample scores (as `differad score --out`)\n' +
         '  metrics.json       the `differad score --json` summary\n' +
-        '  report.html        tables, worst and best samples with boxes drawn, invalid answers\n' +
-        'Rerunning with the same --out asks only the ids not yet in predictions.jsonl. Ctrl-C stops issuing\n' +
-        'requests, keeps and scores what finished, and exits with 130.',
+        '  report.html        tables, worst and best samples with boxes, invalid answers\n' +
+        'Rerunning with the same --out asks only the ids not yet in predictions.jsonl, and only when eval-run.json matches this run: model, backend, family, frame, manifest path and content, prompt pool, seed, sampling and resize must be the same, while --limit, --concurrency, --timeout and the list of servers may change.\n' +
+        'Otherwise eval stops before any request (exit 2) with EVAL_OUTPUT_MISMATCH naming each setting that differs with its old and new value, or with EVAL_OUTPUT_UNRECORDED for answers without eval-run.json (an older differad); use a new --out, or --force to remove those files and start afresh.\n' +
+        'Ctrl-C stops issuing requests, keeps and scores what finished, and exits with 130.',
     )
     .requiredOption('--manifest <file>', 'manifest JSONL of the pairs to evaluate')
-    .requiredOption('--out <dir>', 'output folder (reused to resume)')
+    .requiredOption('--out <dir>', 'output folder (a rerun with the same settings resumes it)')
     .option('--endpoint <urls>', 'comma-separated base URLs of OpenAI-compatible servers, e.g. http://gpu1:8000,http://gpu2:8000')
     .option('--model <name>', 'served model name (with --endpoint)')
     .addOption(new Option('--policy <name>', 'start the built-in policy in this process instead of --endpoint').choices(['cpu']))
@@ -47,14 +46,18 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .option('--seed <seed>', 'seed of the instruction draw and the request seeds', parseIntegerOption('--seed', 0), 0)
     .option('--timeout <seconds>', 'deadline of one request; a request past it is retried on another server', parseTimeout, 120)
     .option('--json', 'print the summary (metrics.json) as JSON instead of a table')
+    .option('--force', 'start afresh in --out: remove the files eval wrote there (eval-run.json, predictions.jsonl, scores.jsonl, metrics.json, report.html; nothing else) instead of refusing answers made with other settings')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  differad eval --manifest data/deeppcb/manifest.jsonl --out eval/cpu --policy cpu\n' +
         '  differad eval --manifest data/mvtec/manifest.jsonl --out eval/qwen --endpoint http://gpu1:8000,http://gpu2:8000 \\\n' +
         '    --model Qwen/Qwen2.5-VL-7B-Instruct --family qwen2.5-vl --frame resized-pixels --limit 500\n' +
-        '\nExit codes: 0 every sample answered; 1 wrong usage; 2 unusable input (bad manifest, unreachable endpoint,\n' +
-        'unknown model) or samples left unanswered (rerun to retry them); 130 interrupted (finished samples kept).',
+        '\nExit codes:\n' +
+        '  0    every sample answered\n' +
+        '  1    wrong usage\n' +
+        '  2    unusable input (bad manifest, unreachable endpoint, unknown model, --out holding answers of other settings) or samples left unanswered (rerun to retry them)\n' +
+        '  130  interrupted (finished samples kept)',
     )
     .action(async (opts: EvalOptions, command: Command) => {
       const problem = describeEvalOptionProblem(opts);

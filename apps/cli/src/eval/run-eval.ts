@@ -11,9 +11,11 @@ import { checkEndpoints, type EvalBackend, parseEndpoints, startCpuBackend } fro
 import { checkPairFiles, loadPromptPool } from './eval-inputs.js';
 import { type EvalConcurrency, type EvalLoopResult, runEvalLoop } from './eval-loop.js';
 import { writeEvalOutputs } from './eval-outputs.js';
+import { discardEvalOutputs, settleEvalRunFolder, startEvalRun } from './eval-run-folder.js';
+import type { EvalRunRecord } from './eval-run-record.js';
 import type { ScoreSummary } from './score-summary.js';
 import { createPairRequestBuilder } from './pair-request.js';
-import { openPredictionLog } from './prediction-log.js';
+import { openPredictionLog, type PredictionLog } from './prediction-log.js';
 
 /** Options of `differad eval`. */
 export interface EvalOptions {
@@ -31,6 +33,8 @@ export interface EvalOptions {
   /** Deadline of one request, seconds. */
   timeout: number;
   json?: boolean;
+  /** Start afresh even when --out holds answers of other settings (eval's own files there are removed). */
+  force?: boolean;
 }
 
 /** Slots of the in-process CPU policy: its detector shares this process's event loop. */
@@ -79,6 +83,10 @@ interface EvalContext {
   readonly endpoints: readonly string[];
   /** How the report and the console name the model. */
   readonly modelLabel: string;
+  /** What this run records in eval-run.json when it starts afresh. */
+  readonly record: EvalRunRecord;
+  /** Resume the answers in --out, or ask everything (eval's old files there go before the first request). */
+  readonly start: 'resume' | 'fresh';
 }
 
 /** Validates everything that can be validated before the first request: options, config, manifest and its files, prompts. */
@@ -91,6 +99,22 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
   await checkPairFiles(manifest, selected);
   const pool = opts.prompts === undefined ? undefined : await loadPromptPool(resolve(io.cwd, opts.prompts));
   const endpoints = opts.endpoint === undefined ? [] : parseEndpoints(opts.endpoint);
+  const outDir = resolve(io.cwd, opts.out);
+  const { record, start } = await settleEvalRunFolder(outDir, {
+    settings: {
+      backend: opts.policy === 'cpu' ? 'policy cpu' : 'endpoint',
+      model: opts.policy === 'cpu' ? CPU_POLICY_MODEL : (opts.model ?? ''),
+      family: opts.family,
+      frame: opts.frame,
+      manifestPath: manifest.path,
+      pool,
+      seed: opts.seed,
+      maxTokens: config.sampling.maxTokens,
+      resize: config.resize,
+    },
+    context: { endpoints, manifest_arg: opts.manifest, prompts_arg: opts.prompts ?? null, limit: opts.limit ?? null },
+    force: opts.force === true,
+  });
   return {
     opts,
     io,
@@ -100,9 +124,11 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
     manifest,
     selected,
     pool,
-    outDir: resolve(io.cwd, opts.out),
+    outDir,
     endpoints,
     modelLabel: opts.policy === 'cpu' ? `built-in CPU policy (${CPU_POLICY_MODEL}, in process)` : `${opts.model ?? ''} at ${endpoints.join(', ')}`,
+    record,
+    start,
   };
 }
 
@@ -112,62 +138,84 @@ function startBackend(ctx: EvalContext): Promise<EvalBackend> {
   return opts.policy === 'cpu' ? startCpuBackend(opts.seed, CPU_SLOTS) : checkEndpoints(ctx.endpoints, opts.model ?? '', ctx.warn);
 }
 
+type Accuracy = ReturnType<typeof createAccuracy>;
+type Answered = { result: EvalLoopResult; failedIds: string[] };
+
+/** Asks `todo` through a fleet over the started backend, appending answers to `log`. */
+async function askFleet(ctx: EvalContext, backend: EvalBackend, todo: readonly ManifestRecord[], log: PredictionLog, accuracy: Accuracy, signal: AbortSignal): Promise<Answered> {
+  const { opts, io, manifest, config } = ctx;
+  const failedIds: string[] = [];
+  let heartbeat: NodeJS.Timeout | undefined;
+  const fleet = createFleet({ servers: [...backend.servers], model: backend.model, timeoutMs: Math.round(opts.timeout * 1000) });
+  try {
+    await fleet.start();
+    const progress = createProgress(io, 'eval', todo.length);
+    let done = 0;
+    // The fleet's timers (deadlines, retry backoff) are unref'd; this ref'd one keeps the process alive while
+    // requests wait in a backoff, and refreshes rate and ETA while answers are slow to come.
+    heartbeat = setInterval(() => progress.tick(done, accuracy.text()), 1000);
+    const result = await runEvalLoop({
+      records: todo,
+      buildRequest: createPairRequestBuilder({ manifestPath: manifest.path, family: opts.family, frame: opts.frame, resize: config.resize, seed: opts.seed, pool: ctx.pool, maxTokens: config.sampling.maxTokens }),
+      fleet,
+      log,
+      concurrency: opts.concurrency,
+      signal,
+      onAnswer: (record, completion) => {
+        accuracy.add(record, { id: record.id, completion: completion.text });
+        progress.tick(++done, accuracy.text());
+      },
+      onFailure: (record, error) => {
+        failedIds.push(record.id);
+        ctx.warn(`warning: ${record.id}: not answered: ${(error as Error).message}`);
+      },
+    });
+    progress.finish(accuracy.text());
+    return { result, failedIds };
+  } finally {
+    clearInterval(heartbeat);
+    await fleet.close();
+  }
+}
+
 /**
  * Asks the fleet for every selected record not yet in predictions.jsonl,
  * appending answers as they come. The backend is started (or checked) only
- * when something is left to ask, so re-scoring a finished run needs no server.
+ * when something is left to ask, so re-scoring a finished run needs no server;
+ * a fresh start removes eval's old files only once the backend passed its
+ * checks, so a failed check costs nothing.
  */
-async function answerPending(ctx: EvalContext, signal: AbortSignal): Promise<{ result: EvalLoopResult; failedIds: string[] }> {
-  const { opts, io, selected } = ctx;
-  const failedIds: string[] = [];
-  let result: EvalLoopResult = { answered: 0, failed: 0, interrupted: signal.aborted, fleetDown: false };
-  const log = await openPredictionLog(join(ctx.outDir, 'predictions.jsonl'), ctx.warn);
+async function answerPending(ctx: EvalContext, signal: AbortSignal): Promise<Answered> {
+  const { io, selected } = ctx;
+  const path = join(ctx.outDir, 'predictions.jsonl');
+  let log = ctx.start === 'resume' ? await openPredictionLog(path, ctx.warn) : null;
   try {
     const accuracy = createAccuracy(ctx.settings);
+    const existing = log?.existing ?? new Map<string, PredictionRecord>();
     for (const r of selected) {
-      const p = log.existing.get(r.id);
+      const p = existing.get(r.id);
       if (p !== undefined) accuracy.add(r, p);
     }
-    const todo = selected.filter((r) => !log.existing.has(r.id));
-    if (todo.length < selected.length) io.stderr(`resuming: ${selected.length - todo.length} of ${selected.length} samples already answered in ${log.path}\n`);
-    if (todo.length === 0 || signal.aborted) return { result, failedIds };
+    const todo = selected.filter((r) => !existing.has(r.id));
+    if (todo.length < selected.length) io.stderr(`resuming: ${selected.length - todo.length} of ${selected.length} samples already answered in ${path}\n`);
+    if (todo.length === 0 || signal.aborted) {
+      // Old answers left in place would be scored under this run's name.
+      if (ctx.start === 'fresh') await discardEvalOutputs(ctx.outDir);
+      return { result: { answered: 0, failed: 0, interrupted: signal.aborted, fleetDown: false }, failedIds: [] };
+    }
     const backend = await startBackend(ctx);
-    let heartbeat: NodeJS.Timeout | undefined;
-    const fleet = createFleet({ servers: [...backend.servers], model: backend.model, timeoutMs: Math.round(opts.timeout * 1000) });
     try {
-      await fleet.start();
-      const progress = createProgress(io, 'eval', todo.length);
-      let done = 0;
-      // The fleet's timers (deadlines, retry backoff) are unref'd; this ref'd one keeps the process alive while
-      // requests wait in a backoff, and refreshes rate and ETA while answers are slow to come.
-      heartbeat = setInterval(() => progress.tick(done, accuracy.text()), 1000);
-      const { manifest, config } = ctx;
-      result = await runEvalLoop({
-        records: todo,
-        buildRequest: createPairRequestBuilder({ manifestPath: manifest.path, family: opts.family, frame: opts.frame, resize: config.resize, seed: opts.seed, pool: ctx.pool, maxTokens: config.sampling.maxTokens }),
-        fleet,
-        log,
-        concurrency: opts.concurrency,
-        signal,
-        onAnswer: (record, completion) => {
-          accuracy.add(record, { id: record.id, completion: completion.text });
-          progress.tick(++done, accuracy.text());
-        },
-        onFailure: (record, error) => {
-          failedIds.push(record.id);
-          ctx.warn(`warning: ${record.id}: not answered: ${(error as Error).message}`);
-        },
-      });
-      progress.finish(accuracy.text());
+      if (log === null) {
+        await startEvalRun(ctx.outDir, ctx.record);
+        log = await openPredictionLog(path, ctx.warn);
+      }
+      return await askFleet(ctx, backend, todo, log, accuracy, signal);
     } finally {
-      clearInterval(heartbeat);
-      await fleet.close();
       await backend.close();
     }
   } finally {
-    await log.close();
+    await log?.close();
   }
-  return { result, failedIds };
 }
 
 /** The context lines at the top of report.html. */
@@ -179,7 +227,7 @@ function toReportFacts(ctx: EvalContext): [string, string][] {
     ['manifest', `${opts.manifest} (${ctx.selected.length} of ${ctx.manifest.records.length} samples${limit})`],
     ['answer format', `family ${opts.family} · frame ${opts.frame} · greedy (temperature 0, n = 1) · seed ${opts.seed}`],
     ['prompts', opts.prompts === undefined ? `the project's pool (${INSTRUCTION_POOL.length} instructions)` : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`],
-    ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (docs/method.md §8)`],
+    ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (METHOD §8)`],
     ['written', new Date().toISOString()],
   ];
 }

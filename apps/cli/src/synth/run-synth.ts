@@ -7,6 +7,7 @@ import {
   DEFAULT_SYNTHESIS_OPTIONS,
   type ForegroundMode,
   prepareReference,
+  type SquareFit,
   type PreparedReference,
   type SynthesisPlan,
   type SynthRecord,
@@ -24,6 +25,7 @@ export interface SynthCommandOptions {
   count: number;
   pNormal: number;
   size: number;
+  fit: SquareFit;
   seed: string;
   jobs: number;
   foreground: string;
@@ -51,14 +53,22 @@ export async function listImageFiles(dir: string, what: string): Promise<string[
   return files;
 }
 
+/** The forms `--foreground` takes. */
+export const FOREGROUND_CHOICES = ['otsu', 'none', 'masks:DIR'] as const;
+
+/** Whether `value` is one of FOREGROUND_CHOICES (`masks:` with a folder). */
+export function isForegroundMode(value: string): boolean {
+  return value === 'otsu' || value === 'none' || (value.startsWith('masks:') && value.length > 'masks:'.length);
+}
+
 /** `otsu`, `none` or `masks:DIR`. */
 export function parseForegroundMode(value: string, cwd: string): ForegroundMode {
   if (value === 'otsu' || value === 'none') return { kind: value };
-  if (value.startsWith('masks:') && value.length > 'masks:'.length) return { kind: 'masks', dir: resolve(cwd, value.slice('masks:'.length)) };
-  throw new DifferadError('SYNTH_INPUT_INVALID', `--foreground must be otsu, none or masks:DIR, got "${value}"`);
+  if (isForegroundMode(value)) return { kind: 'masks', dir: resolve(cwd, value.slice('masks:'.length)) };
+  throw new DifferadError('SYNTH_INPUT_INVALID', `--foreground must be one of ${FOREGROUND_CHOICES.join(', ')}, got "${value}"`);
 }
 
-async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'foreground'>, jobs: number) {
+async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'fit' | 'foreground'>, jobs: number) {
   const progress = createProgress(io, 'references', files.length);
   const out: PreparedReference[] = new Array(files.length);
   let next = 0;
@@ -71,7 +81,7 @@ async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, jobs * 2) }, worker));
-  progress.finish();
+  progress.finish(`${out.filter((r) => r.upscaled).length} upscaled to ${plan.size}×${plan.size} (fit ${plan.fit})`);
   return out;
 }
 
@@ -90,7 +100,7 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
   await mkdir(join(outDir, 'pairs'), { recursive: true });
 
   const started = performance.now();
-  const base = { outDir, size: opts.size, foreground };
+  const base = { outDir, size: opts.size, fit: opts.fit, foreground };
   const references = await prepareReferences(io, normals, base, opts.jobs);
   const plan: SynthesisPlan = {
     ...base,
@@ -131,8 +141,12 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
   if (opts.jsonl) await writeJsonlAtomically(join(outDir, 'research.jsonl'), finished.map(toResearchLine));
   if (opts.preview) await writePreview(outDir, finished.slice(0, opts.preview));
   const normalCount = finished.filter((r) => r.box === null).length;
+  const upscaled = references.filter((r) => r.upscaled).length;
   const seconds = (performance.now() - started) / 1000;
-  io.stdout(`wrote ${finished.length} pairs (${normalCount} normal) to ${opts.out}/manifest.jsonl in ${seconds.toFixed(1)} s\n`);
+  io.stdout(
+    `wrote ${finished.length} pairs (${normalCount} normal) from ${references.length} images (${upscaled} upscaled, fit ${opts.fit}) ` +
+      `to ${opts.out}/manifest.jsonl in ${seconds.toFixed(1)} s\n`,
+  );
   if (failure !== null) throw failure;
   if (signal.aborted) {
     io.stderr(`interrupted: ${finished.length} of ${opts.count} pairs finished and listed in the manifest\n`);

@@ -87,15 +87,23 @@ function drawAnomalyMask(rng: Rng, foreground: BinaryMask | null, width: number,
   return drawFallbackEllipse(rng, foreground, width, height);
 }
 
-/** An ellipse centred on a random foreground pixel, for objects too thin for the noise to hit. */
+/**
+ * An ellipse centred on a random foreground pixel, for objects too thin for
+ * the noise to hit, cut to the foreground so it never spills onto background
+ * (or the padding of a `contain` reference).
+ */
 function drawFallbackEllipse(rng: Rng, foreground: BinaryMask | null, width: number, height: number): Uint8Array {
   const mask = new Uint8Array(width * height);
   let cx = rng.int(0, width - 1);
   let cy = rng.int(0, height - 1);
+  let clipTo: BinaryMask | null = null;
   if (foreground) {
     const inside: number[] = [];
     for (let i = 0; i < foreground.data.length; i += 7) if (foreground.data[i]) inside.push(i);
+    // A foreground too small for the sparse scan is still a foreground.
+    if (inside.length === 0) for (let i = 0; i < foreground.data.length; i++) if (foreground.data[i]) inside.push(i);
     if (inside.length > 0) {
+      clipTo = foreground;
       const i = rng.pick(inside);
       cx = i % width;
       cy = Math.floor(i / width);
@@ -108,6 +116,8 @@ function drawFallbackEllipse(rng: Rng, foreground: BinaryMask | null, width: num
       if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1) mask[y * width + x] = 1;
     }
   }
+  // The centre is a foreground pixel, so the cut ellipse is never empty.
+  if (clipTo) for (let i = 0; i < mask.length; i++) mask[i]! &= clipTo.data[i]!;
   return mask;
 }
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../decode/decode-image.js';
 import { writeRawImage } from '../encode/write-image.js';
 import { createNoiseImage, createTempDir } from '../test-support/image-fixtures.js';
-import { cropImageFile, cropRawImage, resizeImageFile, resizeRawImage } from './crop-resize.js';
+import { cropImageFile, cropRawImage, padRawImage, resizeImageFile, resizeRawImage } from './crop-resize.js';
 
 let dir = '';
 let remove: () => Promise<void> = async () => {};
@@ -55,5 +55,23 @@ describe('resize', () => {
     expect([out.width, out.height, out.channels]).toEqual([45, 21, 3]);
     const raw = await resizeRawImage(createNoiseImage(30, 30, 1, 'g'), { width: 12, height: 7 });
     expect([raw.width, raw.height, raw.channels, raw.data.length]).toEqual([12, 7, 1, 84]);
+  });
+});
+
+describe('pad', () => {
+  it('repeats the outermost rows and columns outward (edge) or adds black (zero), keeping the image', async () => {
+    const image = createNoiseImage(6, 4, 3, 'pad');
+    const padded = await padRawImage(image, { top: 2, right: 1, bottom: 3, left: 4 }, 'edge');
+    expect([padded.width, padded.height, padded.channels]).toEqual([11, 9, 3]);
+    expect(cropRawImage(padded, [4, 2, 10, 6]).data).toEqual(image.data);
+    const at = (img: typeof image, x: number, y: number) => [...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3)];
+    expect(at(padded, 0, 0)).toEqual(at(image, 0, 0));
+    expect(at(padded, 10, 8)).toEqual(at(image, 5, 3));
+    expect(at(padded, 2, 4)).toEqual(at(image, 0, 2));
+    expect(at(padded, 7, 7)).toEqual(at(image, 3, 3));
+    const mask = await padRawImage({ data: new Uint8Array(6 * 4).fill(255), width: 6, height: 4, channels: 1 }, { top: 1, right: 0, bottom: 0, left: 2 }, 'zero');
+    expect([mask.width, mask.height, mask.channels]).toEqual([8, 5, 1]);
+    expect(mask.data.reduce((a, v) => a + (v === 255 ? 1 : 0), 0)).toBe(24);
+    expect(mask.data[0]).toBe(0);
   });
 });

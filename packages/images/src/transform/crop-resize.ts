@@ -118,3 +118,28 @@ export async function resizeRawImage(image: RawImage, size: ImageSize, options: 
   }
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: image.channels };
 }
+
+/** Pixels to add on each side of an image. */
+export interface Padding {
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
+  readonly left: number;
+}
+
+/**
+ * Pads raw 8-bit pixels, keeping the channel count: 'edge' repeats the
+ * outermost row or column outward (no new edge, no new colour), 'zero' adds
+ * black (background for masks).
+ */
+export async function padRawImage(image: RawImage, padding: Padding, mode: 'edge' | 'zero'): Promise<RawImage> {
+  const fill = mode === 'edge' ? { extendWith: 'copy' as const } : { background: { r: 0, g: 0, b: 0, alpha: 1 } };
+  const { data, info } = await toSharp(image)
+    .extend({ ...padding, ...fill })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== image.channels) {
+    throw new DifferadError('IMAGE_ENCODE_FAILED', `padding returned ${info.channels} channels, expected ${image.channels}`);
+  }
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: image.channels };
+}
