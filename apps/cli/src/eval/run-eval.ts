@@ -227,7 +227,7 @@ function toReportFacts(ctx: EvalContext): [string, string][] {
     ['manifest', `${opts.manifest} (${ctx.selected.length} of ${ctx.manifest.records.length} samples${limit})`],
     ['answer format', `family ${opts.family} · frame ${opts.frame} · greedy (temperature 0, n = 1) · seed ${opts.seed}`],
     ['prompts', opts.prompts === undefined ? `the project's pool (${INSTRUCTION_POOL.length} instructions)` : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`],
-    ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (METHOD §8)`],
+    ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (docs/method.md §8)`],
     ['written', new Date().toISOString()],
   ];
 }
