@@ -55,8 +55,9 @@ export interface FinalGroup {
 }
 
 /**
- * The group as trained on: the last sampling's advantages (zeros when it is
- * still degenerate and kept, docs/method.md §5), and the difficulty weight of the
+ * The group as trained on: the last sampling's advantages of the total reward
+ * R = R_fmt + R_loc — also when it is still degenerate and kept, so a varying
+ * format reward still teaches (docs/method.md §5) — and the difficulty weight of the
  * first sampling as in the research code, or of the last when `weightFrom`
  * is `final`.
  */
@@ -65,7 +66,7 @@ export function finalizeGroup(samplings: readonly ScoredGroup[], weightFrom: 'fi
   const last = samplings[samplings.length - 1];
   if (!first || !last) throw new RangeError('finalizeGroup needs at least one sampling');
   return {
-    advantages: last.degenerate ? last.advantages.map(() => 0) : last.advantages,
+    advantages: last.advantages,
     weight: weightFrom === 'first' ? first.weight : last.weight,
   };
 }

@@ -32,6 +32,17 @@ describe('scoreGroup', () => {
     expect(final.weight).toBeCloseTo(0.5 * (Math.E + Math.sqrt(2)), 9);
   });
 
+  it('keeps a degenerate group with the advantages of its total reward, so a varying format reward still teaches', () => {
+    const mixed = [...Array.from({ length: 4 }, () => answer('(0,0),(0,0)')), ...Array.from({ length: 4 }, () => '(0,0),(0,0)')];
+    const g = scoreGroup(mixed, record, DEFAULT_SCORE_SETTINGS, grpo);
+    expect(g.degenerate).toBe(true);
+    expect(g.formatRewards).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    const final = finalizeGroup([g], 'first');
+    expect(final.advantages).toEqual(g.advantages);
+    expect(final.advantages[0]).toBeGreaterThan(0.9);
+    expect(final.advantages[7]).toBeLessThan(-0.9);
+  });
+
   it('takes the difficulty weight from the first sampling unless told otherwise', () => {
     const hard = scoreGroup(Array.from({ length: 4 }, () => answer('(0,0),(0,0)')), record, DEFAULT_SCORE_SETTINGS, grpo);
     const easier = scoreGroup([answer('(100,100),(200,200)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
