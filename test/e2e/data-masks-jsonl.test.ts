@@ -24,7 +24,7 @@ beforeAll(async () => {
   const b: Box = [40, 20, 80, 60];
   await png(join(dir, 'images/screw/a.jpg'), 64, 48, (x, y) => (inBox(a, x, y) ? 0 : gradient(64)(x)));
   await png(join(dir, 'masks/screw/a_mask.png'), 64, 48, (x, y) => (inBox(a, x, y) ? 255 : 0));
-  // Twice the size of the normal image: the pair is brought to 64×48 and the box halved.
+  // Twice the size of the normal image: the target keeps its size and box, the reference is scaled up to it.
   await png(join(dir, 'images/screw/b.jpg'), 128, 96, (x, y) => (inBox(b, x, y) ? 255 : gradient(128)(x)));
   await png(join(dir, 'masks/screw/b_mask.png'), 128, 96, (x, y) => (inBox(b, x, y) ? 255 : 0));
   await png(join(dir, 'normals/screw/n.png'), 64, 48, (x) => gradient(64)(x));
@@ -33,7 +33,7 @@ beforeAll(async () => {
 const readLines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 describe('differad data import masks / jsonl, export jsonl', () => {
-  it('pairs masked images with a normal one at a common size, and round-trips through the research JSONL', async () => {
+  it('pairs masked images with a normal one brought to their size, and round-trips through the research JSONL', async () => {
     const out = join(dir, 'out');
     const imported = await runCli([
       'data', 'import', 'masks', '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--mask-pattern', '{stem}_mask.png', '--normals', join(dir, 'normals'), '--out', out,
@@ -42,9 +42,16 @@ describe('differad data import masks / jsonl, export jsonl', () => {
     expect(imported.code).toBe(0);
     const byId = Object.fromEntries(readLines(join(out, 'manifest.jsonl')).map((r) => [r.id, r]));
     expect(byId['screw-a']).toMatchObject({ box: [8, 8, 20, 16], width: 64, height: 48, reference: '../normals/screw/n.png' });
-    expect(byId['screw-b']).toMatchObject({ box: [20, 10, 40, 30], width: 64, height: 48, target: 'images/screw/b-target.png', source: { crop: [0, 0, 128, 96] } });
-    const meta = await sharp(join(out, 'images/screw/b-target.png')).metadata();
-    expect([meta.width, meta.height]).toEqual([64, 48]);
+    expect(byId['screw-b']).toMatchObject({
+      box: [40, 20, 80, 60],
+      width: 128,
+      height: 96,
+      target: '../images/screw/b.jpg',
+      reference: 'images/screw/b-reference.png',
+      reference_resized: { from: '../normals/screw/n.png', width: 64, height: 48, fit: 'cover', crop: [0, 0, 64, 48] },
+    });
+    const meta = await sharp(join(out, 'images/screw/b-reference.png')).metadata();
+    expect([meta.width, meta.height]).toEqual([128, 96]);
 
     const research = join(dir, 'research.jsonl');
     const exported = await runCli(['data', 'export', 'jsonl', '--manifest', join(out, 'manifest.jsonl'), '--out', research, '--image-root', dir]);
@@ -56,6 +63,6 @@ describe('differad data import masks / jsonl, export jsonl', () => {
     expect(reimported.code).toBe(0);
     const again = Object.fromEntries(readLines(join(back, 'manifest.jsonl')).map((r) => [r.id, r]));
     expect(again['screw-a'].box).toEqual([8, 8, 20, 16]);
-    expect(again['screw-b'].box).toEqual([20, 10, 40, 30]);
+    expect(again['screw-b'].box).toEqual([40, 20, 80, 60]);
   });
 });

@@ -13,7 +13,7 @@ import {
   MASK_BOX_MODES,
   type MaskBoxMode,
 } from '@differad/datasets';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CliIo, parseIntegerOption } from '../cli-io.js';
 import { createDatasetImageOps } from '../data/image-ops.js';
 import { createImportProgress } from '../data/import-progress.js';
@@ -65,6 +65,12 @@ const example = (lines: string[]) => `\nExample${lines.length > 1 ? 's' : ''}:\n
 const boxModeOption = () => new Option('--box-mode <mode>', 'mask → box: largest 8-connected component, or all foreground').choices(MASK_BOX_MODES).default('largest');
 const topKOption = () => new Option('--top-k <k>', 'most similar references kept per record in references_topk').argParser(parseIntegerOption('--top-k')).default(DEFAULT_TOP_K);
 
+/** `--mask-pattern` must name one mask per image, so it needs `{stem}`: a bad value is wrong usage (exit 1). */
+function parseMaskPattern(value: string): string {
+  if (!value.includes('{stem}')) throw new InvalidArgumentError(`--mask-pattern needs {stem} (the image's name without extension), got "${value}"`);
+  return value;
+}
+
 interface MvtecFlags extends CommonFlags { root: string; topK: number; boxMode: MaskBoxMode; subset?: string }
 interface DeeppcbFlags extends CommonFlags { root: string; split: (typeof DEEPPCB_SPLITS)[number] | 'all'; window: number; normalsPerImage: number; seed: string }
 interface MasksFlags extends CommonFlags { images: string; masks?: string; maskPattern: string; normals: string; topK: number; boxMode: MaskBoxMode }
@@ -75,7 +81,7 @@ function registerMvtec(parent: Command, io: CliIo): void {
     parent
       .command('mvtec')
       .summary('import an MVTec AD / VisA-style tree')
-      .description('Reads <root>/<class>/train/good, <class>/test/<defect> and <class>/ground_truth/<defect>/<stem>_mask.png (or <stem>.png). Defective test images get the tight box of their mask, test/good images the empty box; each gets the most similar train/good image of its class as reference (top-k kept in references_topk). Images are not copied: the manifest points to them relative to --out.')
+      .description('Reads <root>/<class>/train/good, <class>/test/<defect> and <class>/ground_truth/<defect>/<stem>_mask.png (or <stem>.png). Defective test images get the tight box of their mask, test/good images the empty box; each gets the most similar train/good image of its class as reference (top-k kept in references_topk). Images are not copied: the manifest points to them relative to --out; only a reference of another size than its test image is cover-resized to it into OUT/images (reference_resized).')
       .requiredOption('--root <dir>', 'folder holding one folder per class'),
   )
     .addOption(topKOption())
@@ -93,7 +99,7 @@ function registerDeeppcb(parent: Command, io: CliIo): void {
     parent
       .command('deeppcb')
       .summary('import DeepPCB as single-defect windows')
-      .description('Reads the list files (trainval.txt, test.txt) in --root, which name groupG/G/<id>.jpg and groupG/G_not/<id>.txt; <id>_temp.jpg is the reference, <id>_test.jpg the target, annotations are "x1 y1 x2 y2 type" (1..6 = open, short, mousebite, spur, copper, pin-hole). Each defect that fits a window touching no other defect becomes one sample (the same window cut from both images, class = defect type); defect-free windows become normal samples (class "normal"). Crops go to OUT/images; subset = split; source.crop = the window in source pixels.')
+      .description('Reads the list files (trainval.txt, test.txt) in --root, which name groupG/G/<id>.jpg and groupG/G_not/<id>.txt; <id>_temp.jpg is the reference, <id>_test.jpg the target, annotations are "x1 y1 x2 y2 type" (1..6 = open, short, mousebite, spur, copper, pin-hole). Each defect that fits a window touching no other defect becomes one sample (the same window cut from both images, class = defect type); defect-free windows become normal samples (class "normal"). Crops go to OUT/images; subset = split; source.crop = the window in source pixels. An import that keeps none of the source\'s defects (each larger than --window, or without a window clear of the others) is an error that says which.')
       .requiredOption('--root <dir>', 'folder holding the groupNNNNN folders and the list files'),
   )
     .addOption(new Option('--split <split>', 'list file(s) to import').choices([...DEEPPCB_SPLITS, 'all']).default('all'))
@@ -114,10 +120,10 @@ function registerMasks(parent: Command, io: CliIo): void {
     parent
       .command('masks')
       .summary('import any folder of images with masks plus a folder of normal images')
-      .description('Class = first folder level under --images. An image whose mask exists (--mask-pattern, mirrored under --masks) is anomalous with the tight box of its mask; one without is normal. Each image is paired with the most similar image of --normals/<class>/ (or of --normals itself); when the two differ in size both are written to OUT/images at the smaller size and the box is scaled.')
+      .description('Class = first folder level under --images. An image whose mask exists (--mask-pattern, mirrored under --masks) is anomalous with the tight box of its mask; one without is normal. Each image is paired with the most similar image of --normals/<class>/ (or of --normals itself). Images stay where they are, at their own size; a reference of another size is cover-resized (one scale, centre crop) to its target\'s size into OUT/images and the record says so in reference_resized. Links to files and folders are followed; a link loop is an error.')
       .requiredOption('--images <dir>', 'target images, one folder per class')
       .option('--masks <dir>', 'mask folder mirroring --images (default: masks beside their images)')
-      .option('--mask-pattern <pattern>', 'mask file name; {stem} and {ext} are replaced', '{stem}.png')
+      .option('--mask-pattern <pattern>', 'mask file name; {stem} and {ext} are replaced', parseMaskPattern, '{stem}.png')
       .requiredOption('--normals <dir>', 'defect-free images: <dir>/<class>/… or directly in <dir>'),
   )
     .addOption(topKOption())

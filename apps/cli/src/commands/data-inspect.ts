@@ -5,6 +5,7 @@ import { formatLineProblems, loadManifest, validateManifest } from '@differad/da
 import { decodeImage, readImageSize } from '@differad/images';
 import type { Command } from 'commander';
 import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { parseBoundedInteger } from '../data/bounded-integer.js';
 import { writePreviewSheets } from '../data/preview-sheets.js';
 import { formatDatasetStats } from '../data/stats-format.js';
 
@@ -89,9 +90,10 @@ function registerPreview(data: Command, io: CliIo): void {
     .description('Writes OUT/sheet-001.png, …: reference | target per tile, the ground-truth box in green on the target, "id · class" underneath (normal samples say so).')
     .argument('<manifest>', 'manifest JSONL')
     .requiredOption('--out <dir>', 'folder for the sheets')
-    .option('--per-sheet <n>', 'pairs per sheet', parseIntegerOption('--per-sheet'), 24)
-    .option('--columns <n>', 'tiles per row', parseIntegerOption('--columns'), 4)
-    .option('--size <px>', 'side each image is fitted into', parseIntegerOption('--size', 32), 192)
+    // Bounded so that a sheet stays under ~140 megapixels: 8 columns × 8 rows of two 1024-pixel images.
+    .option('--per-sheet <n>', 'pairs per sheet (1–64)', parseBoundedInteger('--per-sheet', 1, 64), 24)
+    .option('--columns <n>', 'tiles per row (1–8)', parseBoundedInteger('--columns', 1, 8), 4)
+    .option('--size <px>', 'side each image is fitted into (32–1024)', parseBoundedInteger('--size', 32, 1024), 192)
     .option('--limit <n>', 'preview only the first n records (after --class)', parseIntegerOption('--limit'))
     .option('--class <name>', 'only records of this class')
     .option('--jobs <n>', 'images decoded in parallel', parseIntegerOption('--jobs'), DEFAULT_JOBS)

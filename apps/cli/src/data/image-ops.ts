@@ -8,7 +8,7 @@ import {
   DEFAULT_MASK_THRESHOLD,
   type ImageDescriptor,
   readImageSize,
-  resizeImageFile,
+  resizeRawImage,
   toBinaryMask,
   writeRawImage,
 } from '@differad/images';
@@ -31,7 +31,11 @@ export function createDatasetImageOps(): DatasetImageOps<ImageDescriptor> {
       const image = await decodeImage(src);
       for (const crop of crops) await writeRawImage(crop.path, cropRawImage(image, crop.box));
     },
-    resizeToFile: (src, size, dst) => resizeImageFile(src, size, dst),
+    async cropResizeToFile(src, crop, size, dst) {
+      // Cut first, then scale the window alone: the recorded crop is exactly what became the reference.
+      const image = await decodeImage(src);
+      await writeRawImage(dst, await resizeRawImage(cropRawImage(image, crop), size, { kernel: 'cubic' }));
+    },
     async readMaskBox(path, mode) {
       const decoded = await decodeImage(path);
       const box = computeMaskBox(toBinaryMask(decoded, DEFAULT_MASK_THRESHOLD), { mode, connectivity: 8 });

@@ -34,6 +34,13 @@ describe('ManifestRecordSchema', () => {
     expect(ManifestRecordSchema.safeParse({ ...GOOD, box: [0.5, 1.25, 99.5, 49.75] }).success).toBe(true);
   });
 
+  it('accepts a reference cover-resized from another size, and rejects a crop outside that size', () => {
+    const resized = { from: 'normals/n.png', width: 355, height: 362, fit: 'cover', crop: [0, 32, 355, 329] };
+    expect(ManifestRecordSchema.parse({ ...GOOD, reference_resized: resized })).toMatchObject({ reference_resized: resized });
+    expect(problemFields(ManifestRecordSchema, { ...GOOD, reference_resized: { ...resized, crop: [0, 32, 356, 329] } })).toEqual(['reference_resized.crop']);
+    expect(problemFields(ManifestRecordSchema, { ...GOOD, reference_resized: { ...resized, fit: 'fill' } })).toEqual(['reference_resized.fit']);
+  });
+
   it('keeps unknown keys for importers', () => {
     expect(ManifestRecordSchema.parse({ ...GOOD, defect_type: 'broken_large' })).toMatchObject({ defect_type: 'broken_large' });
   });

@@ -11,6 +11,27 @@ export const PixelBoxSchema = z
   .readonly();
 
 /**
+ * How an importer brought a reference of another size to its target's size:
+ * the `crop` window of `from` (a `width`×`height` image, path relative to the
+ * manifest) scaled to the record's size. `cover` = one scale factor for both
+ * axes and a centred crop, so the reference is never stretched.
+ */
+export const ReferenceResizedSchema = z
+  .looseObject({
+    from: z.string().min(1),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    fit: z.literal('cover'),
+    crop: PixelBoxSchema,
+  })
+  .superRefine((r, ctx) => {
+    if (r.crop[2] > r.width || r.crop[3] > r.height) {
+      ctx.addIssue({ code: 'custom', path: ['crop'], message: `crop ${JSON.stringify(r.crop)} extends past the ${r.width}×${r.height} source` });
+    }
+  });
+export type ReferenceResized = z.infer<typeof ReferenceResizedSchema>;
+
+/**
  * One manifest line: a reference/target pair and its ground truth in pixels
  * of the target (`box: null` = normal). Paths are relative to the manifest
  * file. Unknown keys are kept, so importers may add their own.
@@ -26,6 +47,8 @@ export const ManifestRecordSchema = z
     height: z.number().int().positive(),
     box: PixelBoxSchema.nullable(),
     mask: z.string().min(1).optional(),
+    /** Set when the reference file is a resized copy of another image. */
+    reference_resized: ReferenceResizedSchema.optional(),
   })
   .superRefine((r, ctx) => {
     const sized = Number.isInteger(r.width) && r.width > 0 && Number.isInteger(r.height) && r.height > 0;

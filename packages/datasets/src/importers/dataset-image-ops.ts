@@ -37,8 +37,8 @@ export interface DatasetImageOps<D> {
   checkImage(path: string): Promise<ImageSize>;
   /** Decodes `src` once and writes each window as its own image file (format by extension). */
   cropToFiles(src: string, crops: readonly CropRequest[]): Promise<void>;
-  /** Writes `src` resized to exactly `size` at `dst`. */
-  resizeToFile(src: string, size: ImageSize, dst: string): Promise<void>;
+  /** Writes the window `crop` of `src` scaled to exactly `size` at `dst` (a cover resize when `crop` has `size`'s aspect ratio). */
+  cropResizeToFile(src: string, crop: Box, size: ImageSize, dst: string): Promise<void>;
   /** Binarizes a mask and returns its size and foreground box in `mode`. */
   readMaskBox(path: string, mode: MaskBoxMode): Promise<MaskBox>;
   /** Decodes an image and computes its similarity descriptor. */

@@ -62,6 +62,30 @@ describe('importDeeppcb', () => {
     expect(target).toMatchObject({ tone: 2, crop: first.source.crop });
   });
 
+  it('refuses a window too small for every defect instead of importing normal windows only', async () => {
+    await expect(importDeeppcb({ root, out, window: 8 }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_NO_ANOMALOUS',
+      message: expect.stringContaining('found 2 pair(s) with 5 defect(s); 5 defect(s) are larger than the 8-pixel window (the largest spans 30 px): pass a larger --window'),
+    });
+    expect(existsSync(join(out, 'manifest.jsonl'))).toBe(false);
+    // Without normal windows nothing at all comes out: the error says so and why.
+    await expect(importDeeppcb({ root, out, window: 8, normalsPerImage: 0 }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_EMPTY',
+      message: expect.stringMatching(/was not written: found 2 pair\(s\) with 5 defect\(s\); 5 defect\(s\) are larger .*; --normals-per-image is 0/),
+    });
+  });
+
+  it('refuses an import whose every defect is too close to another for a window of its own, and says so', async () => {
+    writeFileSync(join(root, 'test.txt'), '');
+    // Two overlapping defects: any window holding one shares area with the other.
+    const chained = addPair('group00003', '00003001', '100 100 130 130 1\n120 120 150 150 2\n');
+    writeFileSync(join(root, 'trainval.txt'), `${chained}\n`);
+    await expect(importDeeppcb({ root, out, window: 160 }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_NO_ANOMALOUS',
+      message: expect.stringContaining('2 defect(s) have no 160-pixel window clear of other defects: a smaller --window may leave room'),
+    });
+  });
+
   it('imports only the chosen split', async () => {
     const result = await importDeeppcb({ root, out, split: 'test', normalsPerImage: 0 }, createFakeImageOps());
     expect(result.records).toBe(1);

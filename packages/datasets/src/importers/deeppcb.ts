@@ -38,6 +38,8 @@ interface PairOutcome {
   readonly defects: number;
   readonly tooClose: number;
   readonly tooLarge: number;
+  /** Longest side of the defects larger than the window (0 when none is). */
+  readonly largestSide: number;
 }
 
 async function readPairBoxes<D>(root: string, pair: DeeppcbPair, ops: DatasetImageOps<D>) {
@@ -59,7 +61,8 @@ async function readPairBoxes<D>(root: string, pair: DeeppcbPair, ops: DatasetIma
 
 function checkWindowFits(tested: string, size: ImageSize, window: number): void {
   if (size.width < window || size.height < window) {
-    throw new DifferadError('DATASET_IMAGE_TOO_SMALL', `${tested} is ${size.width}×${size.height}, smaller than the ${window}-pixel window`);
+    const most = Math.min(size.width, size.height);
+    throw new DifferadError('DATASET_IMAGE_TOO_SMALL', `${tested} is ${size.width}×${size.height}, smaller than the ${window}-pixel window: pass a --window of at most ${most}`);
   }
 }
 
@@ -92,8 +95,21 @@ async function importPair<D>(root: string, out: string, pair: DeeppcbPair, ops: 
     box: c.box,
     source: { ...source, crop: c.window },
   }));
-  const tooLarge = chosen.filter((w) => !w.ok && w.reason === 'larger-than-window').length;
-  return { records, defects: defects.length, tooClose: chosen.filter((w) => !w.ok).length - tooLarge, tooLarge };
+  const large = chosen.filter((w) => !w.ok && w.reason === 'larger-than-window').map((w) => boxes[w.index]!);
+  const largestSide = Math.max(0, ...large.map((b) => Math.max(b[2] - b[0], b[3] - b[1])));
+  return { records, defects: defects.length, tooClose: chosen.filter((w) => !w.ok).length - large.length, tooLarge: large.length, largestSide };
+}
+
+/** Why defects got no window, with the --window that would help; and that no normal window was asked for. */
+function toWindowReasons(d: { defects_too_close: number; defects_larger_than_window: number }, largestSide: number, options: DeeppcbImportOptions): string[] {
+  const window = options.window ?? 160;
+  const reasons: string[] = [];
+  if (d.defects_larger_than_window > 0) {
+    reasons.push(`${d.defects_larger_than_window} defect(s) are larger than the ${window}-pixel window (the largest spans ${largestSide} px): pass a larger --window`);
+  }
+  if (d.defects_too_close > 0) reasons.push(`${d.defects_too_close} defect(s) have no ${window}-pixel window clear of other defects: a smaller --window may leave room`);
+  if ((options.normalsPerImage ?? 1) === 0) reasons.push('--normals-per-image is 0');
+  return reasons;
 }
 
 async function listPairs(root: string, split: DeeppcbSplit | 'all', bad: BadItems): Promise<DeeppcbPair[]> {
@@ -129,10 +145,10 @@ export async function importDeeppcb<D>(options: DeeppcbImportOptions, ops: Datas
   const outcomes = await runItems(pairs, options, bad, 'pairs', (p) => join(root, p.tested), (p) => importPair(root, out, p, ops, options));
   const done = outcomes.filter((o): o is PairOutcome => o !== undefined);
   const sum = (f: (o: PairOutcome) => number) => done.reduce((s, o) => s + f(o), 0);
-  return finishImport(manifest, done.flatMap((o) => o.records), bad, {
-    pairs: done.length,
-    defects: sum((o) => o.defects),
-    defects_too_close: sum((o) => o.tooClose),
-    defects_larger_than_window: sum((o) => o.tooLarge),
+  const details = { pairs: done.length, defects: sum((o) => o.defects), defects_too_close: sum((o) => o.tooClose), defects_larger_than_window: sum((o) => o.tooLarge) };
+  return finishImport(manifest, done.flatMap((o) => o.records), bad, details, {
+    found: `${details.pairs} pair(s) with ${details.defects} defect(s)`,
+    defective: details.defects,
+    reasons: toWindowReasons(details, Math.max(0, ...done.map((o) => o.largestSide)), options),
   });
 }

@@ -91,18 +91,45 @@ export async function runItems<T, R>(
   );
 }
 
-/** Writes the manifest of an import atomically and summarizes it; an import that produced nothing is an error. */
+/** What an importer found in its source: the words for the error when nothing usable came of it. */
+export interface SourceTally {
+  /** For example "105 pair(s) with 675 defect(s)". */
+  readonly found: string;
+  /** Items of the source that carry a defect: an import that keeps none of them fails. */
+  readonly defective: number;
+  /** Why found items made no record, with what to do about it (importer-specific). */
+  readonly reasons?: readonly string[];
+}
+
+function explain(tally: SourceTally, bad: BadItems): string {
+  const skipped = bad.items.length > 0 ? [`${bad.items.length} item(s) were skipped, the first: ${bad.items[0]?.message}`] : [];
+  return [`found ${tally.found}`, ...(tally.reasons ?? []), ...skipped].join('; ');
+}
+
+/**
+ * Writes the manifest of an import atomically and summarizes it. An import
+ * that produced no record is an error (`DATASET_EMPTY`), and so is one that
+ * produced only normal records from a source with defects
+ * (`DATASET_NO_ANOMALOUS`): both say what was found and why none of it was
+ * usable, and write nothing.
+ */
 export async function finishImport(
   manifest: string,
   records: readonly ManifestRecord[],
   bad: BadItems,
-  details: Record<string, number> = {},
+  details: Record<string, number>,
+  tally: SourceTally,
 ): Promise<ImportResult> {
   if (records.length === 0) {
-    const why = bad.items.length > 0 ? `; ${bad.items.length} item(s) were skipped, the first: ${bad.items[0]?.message}` : '';
-    throw new DifferadError('DATASET_EMPTY', `the import produced no records, so ${manifest} was not written${why}`);
+    throw new DifferadError('DATASET_EMPTY', `the import produced no records, so ${manifest} was not written: ${explain(tally, bad)}`);
+  }
+  const anomalous = records.filter((r) => r.box !== null).length;
+  if (anomalous === 0 && tally.defective > 0) {
+    throw new DifferadError(
+      'DATASET_NO_ANOMALOUS',
+      `the import produced ${records.length} normal record(s) but no anomalous one, so ${manifest} was not written: ${explain(tally, bad)}`,
+    );
   }
   await writeManifest(manifest, records);
-  const anomalous = records.filter((r) => r.box !== null).length;
   return { manifest, records: records.length, anomalous, normal: records.length - anomalous, skipped: bad.items, details };
 }

@@ -1,10 +1,11 @@
 import { basename, dirname, extname, join, relative, sep } from 'node:path';
-import { existsSync } from 'node:fs';
-import { DifferadError, type ImageSize, type ManifestRecord, toScaledBox } from '@differad/core';
+import { lstatSync } from 'node:fs';
+import { DifferadError, type ManifestRecord } from '@differad/core';
 import type { DatasetImageOps, MaskBoxMode } from './dataset-image-ops.js';
-import { listImagesDeep, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
+import { IMAGE_EXTENSIONS, listImagesDeep, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
 import { BadItems, finishImport, type ImportCommonOptions, type ImportResult, prepareOutput, runItems } from './import-run.js';
 import { checkMaskBox } from './mask-checks.js';
+import { toPairedReference } from './pair-reference.js';
 import { DEFAULT_TOP_K, describePool, type PoolEntry, rankReferences, toReferencesTopk } from './reference-pool.js';
 
 /** Options of the generic images-with-masks importer. */
@@ -27,6 +28,14 @@ interface Target {
   readonly mask: string;
 }
 
+/** A mask file is there, or a link named like one (a dangling or looping link fails later, naming it, rather than making the image normal). */
+const hasMaskFile = (t: Target) => lstatSync(t.mask, { throwIfNoEntry: false }) !== undefined;
+
+/** Throws unless `pattern` names a mask per image: it must hold `{stem}`. */
+function checkMaskPattern(pattern: string): void {
+  if (!pattern.includes('{stem}')) throw new DifferadError('DATASET_LAYOUT_INVALID', `--mask-pattern "${pattern}" must contain {stem}`);
+}
+
 /** The mask path of `image` under `pattern`, mirrored from the images root to the masks root. */
 export function toMaskPath(imagesRoot: string, masksRoot: string, pattern: string, image: string): string {
   const name = pattern.replaceAll('{stem}', stemOf(image)).replaceAll('{ext}', extname(image).slice(1));
@@ -40,12 +49,20 @@ function classOf(root: string, file: string): string {
 
 async function listTargets(options: MasksImportOptions, imagesRoot: string, masksRoot: string): Promise<Target[]> {
   const pattern = options.maskPattern ?? '{stem}.png';
-  if (!pattern.includes('{stem}')) throw new DifferadError('DATASET_LAYOUT_INVALID', `--mask-pattern "${pattern}" must contain {stem}`);
+  checkMaskPattern(pattern);
   const files = await listImagesDeep(imagesRoot);
-  const targets = files.map((image) => ({ cls: classOf(imagesRoot, image), image, mask: toMaskPath(imagesRoot, masksRoot, pattern, image) }));
+  if (files.length === 0) {
+    throw new DifferadError('DATASET_LAYOUT_INVALID', `${imagesRoot} holds no images (${IMAGE_EXTENSIONS.join(', ')}), in it or in its sub-folders`);
+  }
+  const all = files.map((image) => ({ cls: classOf(imagesRoot, image), image, mask: toMaskPath(imagesRoot, masksRoot, pattern, image) }));
   // Masks beside their images (`{stem}.png` next to a `.jpg`) are not targets themselves.
-  const maskSet = new Set(targets.map((t) => t.mask));
-  return targets.filter((t) => !maskSet.has(t.image));
+  const maskSet = new Set(all.map((t) => t.mask));
+  const targets = all.filter((t) => !maskSet.has(t.image));
+  if (targets.length === 0) {
+    const why = `but each is the mask of another under --mask-pattern "${pattern}"`;
+    throw new DifferadError('DATASET_LAYOUT_INVALID', `${imagesRoot} holds ${files.length} image(s), ${why}: no target image is left (give masks their own --masks folder, or a pattern such as "{stem}_mask.png")`);
+  }
+  return targets;
 }
 
 async function normalsByClass(normalsRoot: string): Promise<{ shared: string[]; byClass: Map<string, string[]> }> {
@@ -59,40 +76,26 @@ async function normalsByClass(normalsRoot: string): Promise<{ shared: string[]; 
   return { shared, byClass };
 }
 
-async function pairFiles<D>(t: Target, best: PoolEntry<D>, targetSize: ImageSize, ops: DatasetImageOps<D>, base: string) {
-  const same = best.size.width === targetSize.width && best.size.height === targetSize.height;
-  if (same) return { reference: best.path, target: t.image, size: targetSize, resized: false };
-  // Bring both to the smaller of the two sizes, so nothing is upsampled more than needed.
-  const size = best.size.width * best.size.height < targetSize.width * targetSize.height ? best.size : targetSize;
-  const reference = size === best.size ? best.path : `${base}-reference.png`;
-  const target = size === targetSize ? t.image : `${base}-target.png`;
-  if (reference !== best.path) await ops.resizeToFile(best.path, size, reference);
-  if (target !== t.image) await ops.resizeToFile(t.image, size, target);
-  return { reference, target, size, resized: true };
-}
-
 async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { options: MasksImportOptions; imagesRoot: string; masksRoot: string; out: string }): Promise<ManifestRecord> {
   const { options, imagesRoot, masksRoot, out } = ctx;
   const image = await resolveInsideRoot(imagesRoot, t.image);
   const described = await ops.describe(image);
-  const hasMask = existsSync(t.mask);
-  const mask = hasMask ? await resolveInsideRoot(masksRoot, t.mask) : undefined;
+  const mask = hasMaskFile(t) ? await resolveInsideRoot(masksRoot, t.mask) : undefined;
+  // The box is the mask's own tight box: the target is never resized, so it holds in the target's pixels as is.
   const box = mask === undefined ? null : checkMaskBox(image, mask, described.size, await ops.readMaskBox(mask, options.boxMode ?? 'largest'));
   const ranked = rankReferences(pool, described.descriptor, ops, options.topK ?? DEFAULT_TOP_K);
   const rel = relative(imagesRoot, image).split(sep).join('/').replace(/\.[^.]+$/, '');
-  const pair = await pairFiles(t, ranked[0]?.item as PoolEntry<D>, described.size, ops, join(out, 'images', rel));
-  const { width, height } = described.size;
+  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, `${join(out, 'images', rel)}-reference.png`, out, ops);
   return {
     id: rel.replaceAll('/', '-'),
     class: t.cls,
-    reference: toManifestPath(out, pair.reference),
-    target: toManifestPath(out, pair.target),
-    width: pair.size.width,
-    height: pair.size.height,
-    box: box === null ? null : toScaledBox(box, described.size, pair.size),
-    // A resized target no longer matches its mask; the source keeps the way back.
-    ...(mask === undefined || pair.resized ? {} : { mask: toManifestPath(out, mask) }),
-    ...(pair.resized ? { source: { reference: toManifestPath(out, ranked[0]!.item.path), target: toManifestPath(out, image), crop: [0, 0, width, height] } } : {}),
+    reference,
+    target: toManifestPath(out, image),
+    width: described.size.width,
+    height: described.size.height,
+    box,
+    ...(mask === undefined ? {} : { mask: toManifestPath(out, mask) }),
+    ...(reference_resized === undefined ? {} : { reference_resized }),
     references_topk: toReferencesTopk(out, ranked),
   };
 }
@@ -100,8 +103,9 @@ async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: Datase
 /**
  * Imports any folder of images with masks: an image with a mask is anomalous
  * (box = tight box of the mask), one without is normal; each gets the most
- * similar defect-free image of its class as reference. When the two differ in
- * size both are written at the smaller size under OUT/images, the box scaled.
+ * similar defect-free image of its class as reference. Targets stay where
+ * they are, at their own size; a reference of another size is cover-resized
+ * to the target's size under OUT/images (`reference_resized` says so).
  */
 export async function importMasks<D>(options: MasksImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const imagesRoot = await requireDirectory(options.images, 'image folder');
@@ -110,8 +114,8 @@ export async function importMasks<D>(options: MasksImportOptions, ops: DatasetIm
   const { out, manifest } = prepareOutput(options);
   const bad = new BadItems(options.skipBad ?? false);
   const targets = await listTargets(options, imagesRoot, masksRoot);
-  if (targets.length === 0) throw new DifferadError('DATASET_LAYOUT_INVALID', `${imagesRoot} holds no images`);
-  if (!targets.some((t) => existsSync(t.mask))) {
+  const masked = targets.filter(hasMaskFile).length;
+  if (masked === 0) {
     // Every image would silently become "normal": almost surely a wrong pattern or folder.
     const pattern = options.maskPattern ?? '{stem}.png';
     throw new DifferadError('DATASET_LAYOUT_INVALID', `no image under ${imagesRoot} has a mask matching "${pattern}" in ${masksRoot} (first looked for: ${targets[0]?.mask})`);
@@ -131,5 +135,8 @@ export async function importMasks<D>(options: MasksImportOptions, ops: DatasetIm
     const made = await runItems(mine, options, bad, `${cls}: images`, (t) => t.image, (t) => toRecord(t, pool, ops, { options, imagesRoot, masksRoot, out }));
     for (const r of made) if (r !== undefined) records.push(r);
   }
-  return finishImport(manifest, records, bad, { classes: classes.length, with_mask: records.filter((r) => r.box !== null).length });
+  return finishImport(manifest, records, bad, { classes: classes.length, with_mask: records.filter((r) => r.box !== null).length }, {
+    found: `${targets.length} image(s) in ${classes.length} class(es), ${masked} with a mask`,
+    defective: masked,
+  });
 }

@@ -102,12 +102,26 @@ describe('importMvtec', () => {
     expect(result.skipped.map((s) => s.file)).toEqual([join(root, 'candle/train/good')]);
   });
 
-  it('refuses an image that links outside the dataset root', async () => {
+  it('follows an image that links outside the dataset root', async () => {
     writeFakeImage(join(dir, 'elsewhere.png'), { width: 64, height: 48, tone: 1 });
-    symlinkSync(join(dir, 'elsewhere.png'), join(root, 'bottle/test/good/001.png'));
-    await expect(importMvtec({ root, out }, createFakeImageOps())).rejects.toMatchObject({
-      code: 'DATASET_PATH_ESCAPES_ROOT',
-      message: expect.stringContaining('bottle/test/good/001.png links to'),
+    rmSync(join(root, 'bottle/test/good/000.png'));
+    symlinkSync(join(dir, 'elsewhere.png'), join(root, 'bottle/test/good/000.png'));
+    await expect(importMvtec({ root, out }, createFakeImageOps())).resolves.toMatchObject({ records: 4 });
+    expect(readManifest().find((r) => r.id === 'bottle-good-000')).toMatchObject({ target: '../mvtec/bottle/test/good/000.png', reference: '../mvtec/bottle/train/good/000.png' });
+  });
+
+  it('keeps a test image of another size as it is and cover-resizes its reference to it', async () => {
+    writeFakeImage(join(root, 'candle/test/wax/a.png'), { width: 128, height: 64, tone: 31 });
+    writeFakeImage(join(root, 'candle/ground_truth/wax/a.png'), { width: 128, height: 64, box: [100, 50, 104, 52] });
+    await importMvtec({ root, out }, createFakeImageOps());
+    const candle = readManifest().find((r) => r.id === 'candle-wax-a');
+    expect(candle).toMatchObject({
+      target: '../mvtec/candle/test/wax/a.png',
+      width: 128,
+      height: 64,
+      box: [100, 50, 104, 52],
+      reference: 'images/candle/wax/a-reference.png',
+      reference_resized: { from: '../mvtec/candle/train/good/a.png', width: 64, height: 48, fit: 'cover', crop: [0, 8, 64, 40] },
     });
   });
 

@@ -4,6 +4,7 @@ import type { DatasetImageOps, MaskBoxMode } from './dataset-image-ops.js';
 import { listDirectories, listImages, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
 import { BadItems, finishImport, type ImportCommonOptions, type ImportResult, prepareOutput, runItems } from './import-run.js';
 import { checkMaskBox } from './mask-checks.js';
+import { toPairedReference } from './pair-reference.js';
 import { DEFAULT_TOP_K, describePool, type PoolEntry, rankReferences, toReferencesTopk } from './reference-pool.js';
 
 /** Options of the MVTec AD / VisA-style importer. */
@@ -66,18 +67,21 @@ async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: D
     box = checkMaskBox(target, mask, described.size, await ops.readMaskBox(mask, options.boxMode ?? 'largest'));
   }
   const ranked = rankReferences(pool, described.descriptor, ops, options.topK ?? DEFAULT_TOP_K);
-  const best = ranked[0]?.item as PoolEntry<D>;
   const subset = options.subset ?? MVTEC_AD_SUBSETS[item.cls];
+  // A train/good image of another size than the test image (mixed-size VisA-style trees) is cover-resized to it.
+  const dst = join(out, 'images', item.cls, item.defect, `${stemOf(item.image)}-reference.png`);
+  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, dst, out, ops);
   return {
     id: `${item.cls}-${item.defect}-${stemOf(item.image)}`,
     class: item.cls,
     ...(subset === undefined ? {} : { subset }),
-    reference: toManifestPath(out, best.path),
+    reference,
     target: toManifestPath(out, target),
     width: described.size.width,
     height: described.size.height,
     box,
     ...(mask === undefined ? {} : { mask: toManifestPath(out, mask) }),
+    ...(reference_resized === undefined ? {} : { reference_resized }),
     defect: item.defect,
     references_topk: toReferencesTopk(out, ranked),
   };
@@ -88,7 +92,8 @@ async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: D
  * a target; defective ones get the tight box of their mask, `good` ones the
  * empty box; the reference is the most similar `train/good` image of the
  * class, with the top-k kept in `references_topk`. Images stay where they are:
- * the manifest points to them relative to OUT.
+ * the manifest points to them relative to OUT; only a reference of another
+ * size than its test image is cover-resized to it under OUT/images.
  */
 export async function importMvtec<D>(options: MvtecImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const root = await requireDirectory(options.root, 'dataset root');
@@ -100,6 +105,8 @@ export async function importMvtec<D>(options: MvtecImportOptions, ops: DatasetIm
   if (classes.length === 0) throw new DifferadError('DATASET_LAYOUT_INVALID', `${root} holds no class folder with train/good and test/ inside`);
   const bad = new BadItems(options.skipBad ?? false);
   const records: ManifestRecord[] = [];
+  let tests = 0;
+  let defective = 0;
   for (const cls of classes) {
     const goodDir = join(root, cls, 'train', 'good');
     const goodPaths = await listImages(goodDir);
@@ -109,9 +116,14 @@ export async function importMvtec<D>(options: MvtecImportOptions, ops: DatasetIm
       bad.add(goodDir, new DifferadError('DATASET_LAYOUT_INVALID', `class ${cls} has no normal images: ${goodDir} ${why}`));
       continue;
     }
-    const tests = await listTestItems(root, cls);
-    const made = await runItems(tests, options, bad, `${cls}: test images`, (t) => t.image, (t) => toRecord(t, pool, ops, { root, out, options }));
+    const items = await listTestItems(root, cls);
+    tests += items.length;
+    defective += items.filter((t) => t.defect !== 'good').length;
+    const made = await runItems(items, options, bad, `${cls}: test images`, (t) => t.image, (t) => toRecord(t, pool, ops, { root, out, options }));
     for (const r of made) if (r !== undefined) records.push(r);
   }
-  return finishImport(manifest, records, bad, { classes: classes.length });
+  return finishImport(manifest, records, bad, { classes: classes.length }, {
+    found: `${classes.length} class(es) with ${tests} test image(s) under <class>/test/, ${defective} of them filed as defective`,
+    defective,
+  });
 }

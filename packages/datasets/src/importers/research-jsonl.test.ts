@@ -52,6 +52,14 @@ describe('importResearchJsonl', () => {
     writeFileSync(file, jsonl([{ images: ['bottle/ref.png', '../secret.png'], seg_gt_qwen2vl: [0, 0, 0, 0] }]));
     await expect(importResearchJsonl({ file, imageRoot: root, out }, createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_PATH_ESCAPES_ROOT' });
   });
+  it('refuses an import whose every line with a box was skipped, saying what it found', async () => {
+    const file = join(dir, 'half.jsonl');
+    writeFileSync(file, jsonl([{ images: ['bottle/ref.png', 'bottle/tgt.png'], seg_gt_qwen2vl: [0, 0, 0, 0] }, { images: ['bottle/ref.png', 'bottle/gone.png'], seg_gt_qwen2vl: [1, 2, 3, 4] }]));
+    await expect(importResearchJsonl({ file, imageRoot: root, out, skipBad: true }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_NO_ANOMALOUS',
+      message: expect.stringContaining(`found 2 line(s) in ${file}, 1 with a box; 1 item(s) were skipped`),
+    });
+  });
 });
 
 describe('exportResearchJsonl', () => {

@@ -70,9 +70,12 @@ async function toRecord<D>(l: Line, root: string, out: string, ops: DatasetImage
   return { wantedId: typeof id === 'string' && id !== '' ? id : undefined, record };
 }
 
-async function readLines(file: string, bad: BadItems): Promise<Line[]> {
+/** The lines of `file` that parse (bad ones go to `bad`), and how many there were in all. */
+async function readLines(file: string, bad: BadItems): Promise<{ lines: Line[]; total: number }> {
   const lines: Line[] = [];
+  let total = 0;
   for await (const entry of readJsonl(file)) {
+    total++;
     const origin = `${file}:${entry.line}`;
     if (!entry.ok) {
       bad.add(origin, new DifferadError('DATASET_ANNOTATION_INVALID', `${origin}: ${entry.message}`));
@@ -86,7 +89,7 @@ async function readLines(file: string, bad: BadItems): Promise<Line[]> {
     }
     lines.push({ line: entry.line, origin, value: parsed.data });
   }
-  return lines;
+  return { lines, total };
 }
 
 /**
@@ -99,7 +102,8 @@ export async function importResearchJsonl<D>(options: ResearchImportOptions, ops
   const root = await requireDirectory(options.imageRoot, 'image root');
   const { out, manifest } = prepareOutput(options);
   const bad = new BadItems(options.skipBad ?? false);
-  const lines = await readLines(resolve(options.file), bad);
+  const file = resolve(options.file);
+  const { lines, total } = await readLines(file, bad);
   const made = await runItems(lines, options, bad, 'lines', (l) => l.origin, (l) => toRecord(l, root, out, ops));
   const seen = new Set<string>();
   const records: ManifestRecord[] = [];
@@ -109,7 +113,11 @@ export async function importResearchJsonl<D>(options: ResearchImportOptions, ops
     seen.add(id);
     records.push({ ...r.record, id });
   }
-  return finishImport(manifest, records, bad);
+  const boxed = lines.filter((l) => {
+    const parsed = toResearchBox(l.value.seg_gt_qwen2vl);
+    return 'box' in parsed && parsed.box !== null;
+  }).length;
+  return finishImport(manifest, records, bad, {}, { found: `${total} line(s) in ${file}, ${boxed} with a box`, defective: boxed });
 }
 
 /** Options of the research-JSONL export. */
