@@ -1,3 +1,6 @@
+import { resolve } from 'node:path';
+import { isFlagConfigError } from '@differad/config';
+import type { DifferadError } from '@differad/core';
 import { InvalidArgumentError } from 'commander';
 
 /** What commands may touch of the process: passed in so tests can run commands in-process. */
@@ -9,6 +12,26 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   setExitCode(code: number): void;
+}
+
+/**
+ * The absolute path a path option or argument names: an absolute path as it
+ * is, a relative one from the command's working directory. Every path a user
+ * gives goes through here, so `--state-dir /abs` never lands under `./abs`.
+ */
+export function resolvePath(io: Pick<CliIo, 'cwd'>, path: string): string {
+  return resolve(io.cwd, path);
+}
+
+/**
+ * The exit code of a failure that reached `main`: 1 (wrong usage) for a flag
+ * value found wrong only once the command ran, that is an error naming its
+ * flag in `details.flag` or a configuration value that came from a flag; 2
+ * (unusable input) for everything else, a bad value in a config file or a
+ * DIFFERAD_* variable included.
+ */
+export function toExitCode(error: DifferadError): 1 | 2 {
+  return typeof error.details.flag === 'string' || isFlagConfigError(error) ? 1 : 2;
 }
 
 /** A commander parser for a finite number option that names the flag on error. */
@@ -25,6 +48,15 @@ export function parseIntegerOption(flag: string, min = 1): (value: string) => nu
   return (value) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} needs an integer ≥ ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** A commander parser for a TCP port option: an integer 0–65535 (0 lets the system pick a free one). */
+export function parsePortOption(flag = '--port'): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${flag} needs an integer 0–65535, got "${value}"`);
     return n;
   };
 }

@@ -1,6 +1,7 @@
 import { isDifferadError } from '@differad/core';
 import { Command, CommanderError } from 'commander';
-import type { CliIo } from './cli-io.js';
+import { type CliIo, toExitCode } from './cli-io.js';
+import { HELP_CONFIGURATION } from './help-text.js';
 import { registerExampleCommand } from './commands/example.js';
 import { registerScoreCommand } from './commands/score.js';
 import { registerFakeVllmCommand } from './commands/fake-vllm.js';
@@ -20,6 +21,7 @@ export function createProgram(io: CliIo): Command {
     .description('Train and evaluate vision-language models that localize defects by comparing a target image with a reference.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp(HELP_CONFIGURATION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   registerScoreCommand(program, io);
@@ -43,6 +45,11 @@ export function createProgram(io: CliIo): Command {
   return program;
 }
 
+/** The program with every command loaded: for walking all the help pages. */
+export function createFullProgram(io: CliIo): Promise<Command> {
+  return Promise.resolve(createProgram(io));
+}
+
 /** Runs the CLI and returns the exit code: 0 done, 1 wrong usage, 2 unusable input or failure. */
 export async function main(argv: readonly string[], io?: CliIo): Promise<number> {
   let code = 0;
@@ -64,7 +71,7 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
     if (isDifferadError(error)) {
       cliIo.stderr(`error [${error.code}]: ${error.message}\n`);
-      return 2;
+      return toExitCode(error);
     }
     cliIo.stderr(`error: ${(error as Error).stack ?? String(error)}\n`);
     return 2;

@@ -11,7 +11,7 @@ export {
   DifferadConfigSchema,
   type DifferadConfig,
 } from './schemas.js';
-export { ENV_PREFIX, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';
+export { type ConfigIssue, ENV_PREFIX, isFlagConfigError, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';
 export {
   PolicyConfigSchema,
   type PolicyConfig,

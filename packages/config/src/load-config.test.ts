@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_REWARD_OPTIONS, isDifferadError } from '@differad/core';
 import { describe, expect, it } from 'vitest';
-import { listEnvNames, loadConfig } from './load-config.js';
+import { isFlagConfigError, listEnvNames, loadConfig } from './load-config.js';
 
 function tempFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'differad-config-'));
@@ -76,6 +76,20 @@ describe('loadConfig', () => {
     expect(error.message).toContain('reward.alpha');
     expect(error.message).toContain(file);
     expect(error.message).toMatch(/alpah/);
+  });
+
+  it('records where each wrong value came from, so that only flag values count as wrong usage', () => {
+    const file = tempFile('c.yaml', 'reward:\n  alpha: 1.5\n');
+    const fromAll = errorOf(() => loadConfig({ file, env: { DIFFERAD_REWARD_LAMBDA: '2' }, flags: { reward: { tau: 2 } } }));
+    expect((fromAll as Error & { details: { issues: unknown[] } }).details.issues).toEqual([
+      { path: 'reward.alpha', message: expect.any(String), source: 'file' },
+      { path: 'reward.lambda', message: expect.any(String), source: 'env' },
+      { path: 'reward.tau', message: expect.any(String), source: 'flag' },
+    ]);
+    expect(isFlagConfigError(fromAll)).toBe(false);
+    expect(isFlagConfigError(errorOf(() => loadConfig({ flags: { reward: { tau: 2, kappa: -1 } } })))).toBe(true);
+    expect(isFlagConfigError(errorOf(() => loadConfig({ file: tempFile('u.yaml', 'reward:\n  alpah: 0.2\n') })))).toBe(false);
+    expect(isFlagConfigError(errorOf(() => loadConfig({ file: '/nonexistent/differad.yaml' })))).toBe(false);
   });
 
   it('rejects a number given as text in an env variable with the variable named', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { DifferadError } from '@differad/core';
+import { DifferadError, isDifferadError } from '@differad/core';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { type DifferadConfig, DifferadConfigSchema } from './schemas.js';
@@ -20,6 +20,13 @@ export interface LoadConfigInput {
   readonly file?: string | undefined;
   /** Values from command-line flags, in the config's nested shape; undefined leaves are ignored. */
   readonly flags?: ConfigInput;
+}
+
+/** One wrong field of a CONFIG_INVALID error; `source` says where its value came from (absent for a missing or unknown key). */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+  readonly source?: 'file' | 'env' | 'flag';
 }
 
 type Source = { kind: 'default' } | { kind: 'file'; file: string } | { kind: 'env'; name: string } | { kind: 'flag' };
@@ -137,9 +144,22 @@ export function loadConfig(input: LoadConfigInput = {}, schema: ObjectSchema = D
       const path = issue.path.map(String).join('.');
       return `  ${path || '(top level)'}: ${issue.message}${describeSource(sources.get(path))}`;
     });
-    throw new DifferadError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`, {
-      details: { issues: result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+    const issues: ConfigIssue[] = result.error.issues.map((i) => {
+      const path = i.path.map(String).join('.');
+      const source = sources.get(path)?.kind;
+      return { path, message: i.message, ...(source === undefined || source === 'default' ? {} : { source }) };
     });
+    throw new DifferadError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`, { details: { issues } });
   }
   return deepFreeze(result.data);
+}
+
+/**
+ * True for a CONFIG_INVALID error whose every wrong value came from a
+ * command-line flag: the caller's usage was wrong, not its files or environment.
+ */
+export function isFlagConfigError(error: unknown): boolean {
+  if (!isDifferadError(error, 'CONFIG_INVALID')) return false;
+  const issues = error.details.issues as readonly ConfigIssue[] | undefined;
+  return issues !== undefined && issues.length > 0 && issues.every((issue) => issue.source === 'flag');
 }

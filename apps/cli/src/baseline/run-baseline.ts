@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '@differad/config';
 import {
   calibrateThreshold,
@@ -13,7 +13,7 @@ import {
 } from '@differad/core';
 import { type LoadedPredictions, loadManifest, writeJsonlAtomically } from '@differad/datasets';
 import { writeFileAtomic } from '@differad/images';
-import type { CliIo } from '../cli-io.js';
+import { type CliIo, resolvePath } from '../cli-io.js';
 import { checkPairFiles } from '../eval/eval-inputs.js';
 import { computeScoreSummary, type ScoreSummary } from '../eval/score-summary.js';
 import { createProgress, type Progress } from '../output/progress.js';
@@ -91,7 +91,7 @@ function formatSummary(summary: BaselineSummary, opts: BaselineOptions): string 
 export async function runBaseline(opts: BaselineOptions, io: CliIo): Promise<number> {
   const started = performance.now();
   const config = loadConfig({ env: io.env });
-  const manifest = await loadManifest(resolve(io.cwd, opts.manifest));
+  const manifest = await loadManifest(resolvePath(io, opts.manifest));
   const records = manifest.records;
   if (records.length < 2) throw new DifferadError('MANIFEST_INVALID', `manifest ${manifest.path} has ${records.length} sample(s): a calibration split needs at least 2`);
   await checkPairFiles(manifest, records);
@@ -121,7 +121,7 @@ export async function runBaseline(opts: BaselineOptions, io: CliIo): Promise<num
   const calIds = split.calibration.map((i) => records[i]!.id);
   const summary: BaselineSummary = { ...scored, baseline: toBaselineField(opts, toPolicyBlur(policy), calibration, calIds, evaluated.length) };
 
-  const outDir = resolve(io.cwd, opts.out);
+  const outDir = resolvePath(io, opts.out);
   await writeJsonlAtomically(join(outDir, 'predictions.jsonl'), predictions);
   await writeJsonlAtomically(join(outDir, 'scores.jsonl'), scores.map(toScoreLine));
   await writeFileAtomic(join(outDir, 'metrics.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`, 'utf8'));

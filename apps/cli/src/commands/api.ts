@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { startApi, toDefaultTokenFile, type RunningApi } from '@differad/api';
 import { DifferadError } from '@differad/core';
 import { type Command, Option } from 'commander';
-import { type CliIo, parseIntegerOption, waitForStopSignal } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, parsePortOption, resolvePath, waitForStopSignal } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 
 /** Options of `differad api`. */
 export interface ApiCommandOptions {
@@ -27,14 +28,14 @@ function describeToken(api: RunningApi): string {
 
 /** Runs the API until `stop` resolves (SIGINT/SIGTERM in the real process). Prints `differad API listening on URL` once bound. */
 export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Promise<string>): Promise<number> {
-  const tokenFile = opts.stateDir === undefined ? toDefaultTokenFile(io.env) : join(io.cwd, opts.stateDir, 'api-token');
+  const tokenFile = opts.stateDir === undefined ? toDefaultTokenFile(io.env) : join(resolvePath(io, opts.stateDir), 'api-token');
   let api: RunningApi;
   try {
     api = await startApi({
       host: opts.host,
       port: opts.port,
-      dataRoots: opts.dataRoot.length > 0 ? opts.dataRoot : ['data'],
-      runsDir: opts.runsDir,
+      dataRoots: (opts.dataRoot.length > 0 ? opts.dataRoot : ['data']).map((root) => resolvePath(io, root)),
+      runsDir: resolvePath(io, opts.runsDir),
       tokenFile,
       env: io.env,
       cwd: io.cwd,
@@ -78,7 +79,7 @@ export function registerApiCommand(program: Command, io: CliIo): void {
         '<runs-dir>/.redis. Submitted jobs run as `differad train|eval|synth` child processes. Stops on SIGINT or SIGTERM.',
     )
     .option('--host <host>', 'address to bind (keep it private unless TLS is in front)', '127.0.0.1')
-    .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parseIntegerOption('--port', 0), 8080)
+    .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parsePortOption(), 8080)
     .addOption(new Option('--data-root <dir>', 'a folder job bodies may name paths in (repeatable); relative paths start at the first').argParser(collect).default([], './data'))
     .option('--runs-dir <dir>', 'default run.runsDir; evaluation outputs and job logs go below it', 'runs')
     .option('--state-dir <dir>', 'folder of the generated token file (default ~/.config/differad)')
@@ -88,11 +89,13 @@ export function registerApiCommand(program: Command, io: CliIo): void {
     .option('--body-limit <bytes>', 'largest request body', parseIntegerOption('--body-limit', 1024), 1024 * 1024)
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  differad api\n' +
-        '  DIFFERAD_API_TOKEN=$(cat token) differad api --port 8080 --data-root data --data-root /mnt/datasets\n' +
-        '  curl -s -H "Authorization: Bearer $DIFFERAD_API_TOKEN" localhost:8080/v1/runs\n' +
-        '\nExit codes: 0 stopped by a signal; 1 wrong usage; 2 cannot start (port taken, Redis unreachable, bad token).',
+      helpText(
+        '\nExamples:\n' +
+          '  differad api\n' +
+          '  DIFFERAD_API_TOKEN=$(cat token) differad api --port 8080 --data-root data --data-root /mnt/datasets\n' +
+          '  curl -s -H "Authorization: Bearer $DIFFERAD_API_TOKEN" localhost:8080/v1/runs\n' +
+          '\nExit codes: 0 stopped by a signal; 1 wrong usage; 2 cannot start (port taken, Redis unreachable, bad token).',
+      ),
     )
     .action(async (opts: ApiCommandOptions) => {
       io.setExitCode(await runApiCommand(opts, io, waitForStopSignal()));

@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import {
   DEEPPCB_SPLITS,
   DEFAULT_TOP_K,
@@ -14,7 +13,8 @@ import {
   type MaskBoxMode,
 } from '@differad/datasets';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 import { createDatasetImageOps } from '../data/image-ops.js';
 import { createImportProgress } from '../data/import-progress.js';
 import { formatImportSummary } from '../data/import-summary.js';
@@ -43,7 +43,7 @@ async function runImport(io: CliIo, kind: string, flags: CommonFlags, run: (comm
   const started = performance.now();
   const progress = createImportProgress(io, kind);
   const common: ImportCommonOptions = {
-    out: resolve(io.cwd, flags.out),
+    out: resolvePath(io, flags.out),
     jobs: flags.jobs,
     skipBad: flags.skipBad === true,
     force: flags.force === true,
@@ -60,8 +60,8 @@ async function runImport(io: CliIo, kind: string, flags: CommonFlags, run: (comm
   return 0;
 }
 
-const at = (io: CliIo, path: string) => resolve(io.cwd, path);
-const example = (lines: string[]) => `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}\n\nExit codes: 0 imported; 1 wrong usage; 2 unusable input (the first bad item, named, unless --skip-bad).`;
+const at = resolvePath;
+const example = (lines: string[]) => helpText(`\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}\n\nExit codes: 0 imported; 1 wrong usage; 2 unusable input (the first bad item, named, unless --skip-bad).`);
 const boxModeOption = () => new Option('--box-mode <mode>', 'mask → box: largest 8-connected component, or all foreground').choices(MASK_BOX_MODES).default('largest');
 const topKOption = () => new Option('--top-k <k>', 'most similar references kept per record in references_topk').argParser(parseIntegerOption('--top-k')).default(DEFAULT_TOP_K);
 
@@ -157,7 +157,7 @@ function registerExport(data: Command, io: CliIo): void {
   data
     .command('export')
     .summary('write a manifest in another format')
-    .addHelpText('after', '\nExample:\n  differad data export jsonl --manifest data/deeppcb/manifest.jsonl --out deeppcb.jsonl')
+    .addHelpText('after', helpText('\nExample:\n  differad data export jsonl --manifest data/deeppcb/manifest.jsonl --out deeppcb.jsonl'))
     .command('jsonl')
     .summary("write a manifest as the research code's JSONL")
     .description('Writes {"id","class","subset","images":[reference,target],"seg_gt_qwen2vl":[norm1000 box or 0,0,0,0],"width","height"} per record, atomically. Image paths are absolute, or relative to --image-root.')

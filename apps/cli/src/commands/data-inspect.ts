@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import { computeDatasetStats, DifferadError } from '@differad/core';
 import { formatLineProblems, loadManifest, validateManifest } from '@differad/datasets';
 import { decodeImage, readImageSize } from '@differad/images';
 import type { Command } from 'commander';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 import { parseBoundedInteger } from '../data/bounded-integer.js';
 import { writePreviewSheets } from '../data/preview-sheets.js';
 import { formatDatasetStats } from '../data/stats-format.js';
@@ -30,7 +30,7 @@ function sizeReader(f: ValidateFlags) {
 }
 
 async function runValidate(io: CliIo, file: string, f: ValidateFlags): Promise<number> {
-  const path = resolve(io.cwd, file);
+  const path = resolvePath(io, file);
   const report = await validateManifest(path, { readSize: sizeReader(f), jobs: f.jobs });
   if (f.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   if (report.warnings.length > 0) io.stderr(`warning: ${report.warnings.length} warning(s):\n${formatLineProblems(report.warnings)}\n`);
@@ -52,7 +52,7 @@ function registerValidate(data: Command, io: CliIo): void {
     .option('--decode', 'decode every image fully (also finds truncated or corrupt pixel data; slower)')
     .option('--jobs <n>', 'image headers read in parallel', parseIntegerOption('--jobs'), DEFAULT_JOBS)
     .option('--json', 'print the report as one JSON object')
-    .addHelpText('after', `\nExample:\n  differad data validate data/deeppcb/manifest.jsonl${exitCodes}`)
+    .addHelpText('after', helpText(`\nExample:\n  differad data validate data/deeppcb/manifest.jsonl${exitCodes}`))
     .action(async (file: string, f: ValidateFlags) => {
       io.setExitCode(await runValidate(io, file, f));
     });
@@ -64,9 +64,9 @@ function registerStats(data: Command, io: CliIo): void {
     .summary('counts per class and subset, normal share, image and box sizes')
     .argument('<manifest>', 'manifest JSONL')
     .option('--json', 'print the statistics as one JSON object')
-    .addHelpText('after', `\nExample:\n  differad data stats data/deeppcb/manifest.jsonl --json${exitCodes}`)
+    .addHelpText('after', helpText(`\nExample:\n  differad data stats data/deeppcb/manifest.jsonl --json${exitCodes}`))
     .action(async (file: string, f: { json?: boolean }) => {
-      const manifest = await loadManifest(resolve(io.cwd, file));
+      const manifest = await loadManifest(resolvePath(io, file));
       const stats = computeDatasetStats(manifest.records);
       io.stdout(f.json ? `${JSON.stringify({ manifest: manifest.path, ...stats }, null, 2)}\n` : formatDatasetStats(manifest.path, stats));
       io.setExitCode(0);
@@ -97,14 +97,14 @@ function registerPreview(data: Command, io: CliIo): void {
     .option('--limit <n>', 'preview only the first n records (after --class)', parseIntegerOption('--limit'))
     .option('--class <name>', 'only records of this class')
     .option('--jobs <n>', 'images decoded in parallel', parseIntegerOption('--jobs'), DEFAULT_JOBS)
-    .addHelpText('after', `\nExample:\n  differad data preview data/deeppcb/manifest.jsonl --out previews --limit 48${exitCodes}`)
+    .addHelpText('after', helpText(`\nExample:\n  differad data preview data/deeppcb/manifest.jsonl --out previews --limit 48${exitCodes}`))
     .action(async (file: string, f: PreviewFlags) => {
-      const manifest = await loadManifest(resolve(io.cwd, file));
+      const manifest = await loadManifest(resolvePath(io, file));
       let records = manifest.records.filter((r) => f.class === undefined || r.class === f.class);
       if (f.limit !== undefined) records = records.slice(0, f.limit);
       if (records.length === 0) throw new DifferadError('PREVIEW_EMPTY', `no record of ${manifest.path} matches${f.class === undefined ? '' : ` class "${f.class}"`}`);
-      const sheets = await writePreviewSheets(manifest.path, records, resolve(io.cwd, f.out), f);
-      io.stdout(`wrote ${sheets.length} sheet(s) of ${records.length} pair(s) to ${resolve(io.cwd, f.out)}\n`);
+      const sheets = await writePreviewSheets(manifest.path, records, resolvePath(io, f.out), f);
+      io.stdout(`wrote ${sheets.length} sheet(s) of ${records.length} pair(s) to ${resolvePath(io, f.out)}\n`);
       io.setExitCode(0);
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 import { registerDataImportCommands } from './data-import.js';
 import { registerDataInspectCommands } from './data-inspect.js';
 
@@ -18,11 +19,11 @@ export function registerDataCommand(program: Command, io: CliIo): void {
     .description('Turns anomaly datasets into paired-image manifests (docs/method.md §10) and inspects manifests.')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      helpText('\nExamples:\n' +
         '  differad data import deeppcb --root ~/data/DeepPCB/PCBData --out data/deeppcb\n' +
         '  differad data validate data/deeppcb/manifest.jsonl\n' +
         '  differad data stats data/deeppcb/manifest.jsonl\n' +
-        '  differad data preview data/deeppcb/manifest.jsonl --out previews',
+        '  differad data preview data/deeppcb/manifest.jsonl --out previews'),
     );
   registerDataImportCommands(data, io);
   registerDataInspectCommands(data, io);

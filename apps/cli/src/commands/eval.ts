@@ -1,6 +1,7 @@
 import { FRAMES, MODEL_FAMILIES } from '@differad/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CliIo, parseIntegerOption, parseNumberOption } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 import type { EvalConcurrency } from '../eval/eval-loop.js';
 import { describeEvalOptionProblem, type EvalOptions, runEval } from '../eval/run-eval.js';
 
@@ -49,7 +50,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
     .option('--force', 'start afresh in --out: remove the files eval wrote there (eval-run.json, predictions.jsonl, scores.jsonl, metrics.json, report.html; nothing else) instead of refusing answers made with other settings')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      helpText('\nExamples:\n' +
         '  differad eval --manifest data/deeppcb/manifest.jsonl --out eval/cpu --policy cpu\n' +
         '  differad eval --manifest data/mvtec/manifest.jsonl --out eval/qwen --endpoint http://gpu1:8000,http://gpu2:8000 \\\n' +
         '    --model Qwen/Qwen2.5-VL-7B-Instruct --family qwen2.5-vl --frame resized-pixels --limit 500\n' +
@@ -57,7 +58,7 @@ export function registerEvalCommand(program: Command, io: CliIo): void {
         '  0    every sample answered\n' +
         '  1    wrong usage\n' +
         '  2    unusable input (bad manifest, unreachable endpoint, unknown model, --out holding answers of other settings) or samples left unanswered (rerun to retry them)\n' +
-        '  130  interrupted (finished samples kept)',
+        '  130  interrupted (finished samples kept)'),
     )
     .action(async (opts: EvalOptions, command: Command) => {
       const problem = describeEvalOptionProblem(opts);

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRng, DifferadError } from '@differad/core';
 import { drawExamplePair, EXAMPLE_CLASSES, writeRawImage } from '@differad/images';
 import type { Command } from 'commander';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 import { simulateAnswer } from '../example/simulate-answer.js';
 
 export interface ExampleOptions {
@@ -32,7 +33,7 @@ async function writeNormals(opts: ExampleOptions, io: CliIo, out: string): Promi
 
 /** Runs `differad example`: writes example pairs, a manifest and a stand-in model's answers. */
 export async function runExample(opts: ExampleOptions, io: CliIo): Promise<number> {
-  const out = resolve(io.cwd, opts.out);
+  const out = resolvePath(io, opts.out);
   if (opts.normalsOnly) return writeNormals(opts, io, out);
   const manifestPath = join(out, 'manifest.jsonl');
   if (existsSync(manifestPath) && !opts.force) {
@@ -71,8 +72,8 @@ export function registerExampleCommand(program: Command, io: CliIo): void {
     .command('example')
     .summary('write a small example dataset and model answers to try the tools on')
     .description(
-      'Draws example reference/target pairs of three product classes (a texture and two objects; about a\n' +
-        'quarter normal), writes manifest.jsonl with pixel boxes, and predictions.jsonl holding the answers of a\n' +
+      'Draws example reference/target pairs of three product classes (a texture and two objects; about a ' +
+        'quarter normal), writes manifest.jsonl with pixel boxes, and predictions.jsonl holding the answers of a ' +
         'stand-in model in the differad format (norm1000), some of them wrong, empty or malformed.',
     )
     .requiredOption('--out <dir>', 'output folder')
@@ -80,7 +81,7 @@ export function registerExampleCommand(program: Command, io: CliIo): void {
     .option('--seed <seed>', 'random seed (same seed, same files)', '1')
     .option('--force', 'overwrite an existing example in --out')
     .option('--normals-only', 'write only defect-free 256×256 product images to OUT/normals (input for differad synth)')
-    .addHelpText('after', '\nExample:\n  differad example --out .demo && differad score --manifest .demo/manifest.jsonl --predictions .demo/predictions.jsonl')
+    .addHelpText('after', helpText('\nExample:\n  differad example --out .demo && differad score --manifest .demo/manifest.jsonl --predictions .demo/predictions.jsonl'))
     .action(async (opts: ExampleOptions) => {
       io.setExitCode(await runExample(opts, io));
     });

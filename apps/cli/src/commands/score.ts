@@ -13,7 +13,8 @@ import { formatLineProblems, loadManifest, loadPredictions, writeJsonlAtomically
 import { type Command, Option } from 'commander';
 import { computeScoreSummary } from '../eval/score-summary.js';
 import { formatMetricTable } from '../output/score-table.js';
-import { type CliIo, parseNumberOption } from '../cli-io.js';
+import { type CliIo, parseNumberOption, resolvePath } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 
 export interface ScoreOptions {
   manifest: string;
@@ -37,14 +38,14 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
   const started = performance.now();
   const config = loadConfig({
     env: io.env,
-    file: opts.config,
+    file: opts.config === undefined ? undefined : resolvePath(io, opts.config),
     flags: {
       reward: { variant: opts.reward, alpha: opts.alpha, lambda: opts.lambda, tau: opts.tau, kappa: opts.kappa },
       resize: { minPixels: opts.minPixels, maxPixels: opts.maxPixels },
     },
   });
-  const manifest = await loadManifest(opts.manifest);
-  const predictions = await loadPredictions(opts.predictions, new Set(manifest.lines.keys()));
+  const manifest = await loadManifest(resolvePath(io, opts.manifest));
+  const predictions = await loadPredictions(resolvePath(io, opts.predictions), new Set(manifest.lines.keys()));
   const problems = [...predictions.malformed, ...predictions.duplicates, ...predictions.unknown].sort((a, b) => a.line - b.line);
   if (problems.length > 0) io.stderr(`warning: ${problems.length} prediction line(s) not used:\n${formatLineProblems(problems)}\n`);
   if (predictions.byId.size === 0) {
@@ -64,7 +65,7 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
     const ids = missing.slice(0, 10).map((s) => s.id).join(', ');
     io.stderr(`warning: ${missing.length} manifest id(s) have no prediction and are scored as invalid: ${ids}${missing.length > 10 ? ', …' : ''}\n`);
   }
-  if (opts.out) await writeJsonlAtomically(opts.out, scores.map(toScoreLine));
+  if (opts.out) await writeJsonlAtomically(resolvePath(io, opts.out), scores.map(toScoreLine));
   if (opts.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
@@ -96,9 +97,9 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .command('score')
     .summary('score model answers against ground truth (rewards and metrics)')
     .description(
-      'Scores predictions against a manifest: per sample the format reward, the localization reward and the\n' +
-        'evaluation IoU; overall, per class, per subset and class mean Acc@τ, F1@τ, mIoU, mIoU_ano, mIoU_nor.\n' +
-        'Predictions are {"id","completion"} (model text, parsed with --family, boxes in --frame) or\n' +
+      'Scores predictions against a manifest: per sample the format reward, the localization reward and the ' +
+        'evaluation IoU; overall, per class, per subset and class mean Acc@τ, F1@τ, mIoU, mIoU_ano, mIoU_nor. ' +
+        'Predictions are {"id","completion"} (model text, parsed with --family, boxes in --frame) or ' +
         '{"id","box":[x1,y1,x2,y2]|null} in pixels. Ids without a prediction are scored as invalid.',
     )
     .requiredOption('--manifest <file>', 'manifest JSONL: {"id","class","subset"?,"reference","target","width","height","box"|null}')
@@ -117,11 +118,13 @@ export function registerScoreCommand(program: Command, io: CliIo): void {
     .option('--json', 'print the summary as one JSON object instead of a table')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  differad score --manifest data/test.jsonl --predictions answers.jsonl\n' +
-        '  differad score --manifest m.jsonl --predictions p.jsonl --family qwen2.5-vl --frame resized-pixels --json\n' +
-        '  differad score --manifest m.jsonl --predictions p.jsonl --reward dclr-released --out per-sample.jsonl\n' +
-        '\nExit codes: 0 scored; 1 wrong usage; 2 unusable input (bad manifest, unreadable file, invalid config).',
+      helpText(
+        '\nExamples:\n' +
+          '  differad score --manifest data/test.jsonl --predictions answers.jsonl\n' +
+          '  differad score --manifest m.jsonl --predictions p.jsonl --family qwen2.5-vl --frame resized-pixels --json\n' +
+          '  differad score --manifest m.jsonl --predictions p.jsonl --reward dclr-released --out per-sample.jsonl\n' +
+          '\nExit codes: 0 scored; 1 wrong usage (a bad flag value, --tau 2 included); 2 unusable input (bad manifest, unreadable file, a bad value in the config file or a DIFFERAD_* variable).',
+      ),
     )
     .action(async (opts: ScoreOptions) => {
       io.setExitCode(await runScore(opts, io));

@@ -1,6 +1,7 @@
 import { SQUARE_FITS } from '@differad/images';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { type CliIo, parseIntegerOption, parseNumberOption } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 import { FOREGROUND_CHOICES, isForegroundMode, runSynth, type SynthCommandOptions } from '../synth/run-synth.js';
 
 function parseProbability(value: string): number {
@@ -49,9 +50,9 @@ export function registerSynthCommand(program: Command, io: CliIo): void {
     .option('--force', 'replace an existing manifest in --out')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
+      helpText('\nExamples:\n' +
         '  differad synth --normals data/screw/train/good --out synth/screw --count 2000 --jobs 2\n' +
-        '  differad synth --normals data/carpet/good --textures textures/ --foreground none --size 256 --jsonl --out synth/carpet',
+        '  differad synth --normals data/carpet/good --textures textures/ --foreground none --size 256 --jsonl --out synth/carpet'),
     )
     .action(async (raw: Omit<SynthCommandOptions, 'preview'> & { preview?: number | true }) => {
       const opts: SynthCommandOptions = { ...raw, preview: raw.preview === true ? 12 : raw.preview };

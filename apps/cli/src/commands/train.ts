@@ -3,7 +3,8 @@ import { loadConfig, type TrainConfig, TrainConfigSchema } from '@differad/confi
 import { isDifferadError } from '@differad/core';
 import { trainRun } from '@differad/orchestrator';
 import type { Command } from 'commander';
-import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 
 interface TrainOptions {
   config?: string;
@@ -17,11 +18,11 @@ interface TrainOptions {
 
 /** Paths in a config file are relative to that file; `--runs-dir` is relative to the working directory. */
 function resolveConfigPaths(config: TrainConfig, file: string, cwd: string, runsDirFlag: string | undefined): TrainConfig {
-  const base = dirname(resolve(cwd, file));
+  const base = dirname(resolvePath({ cwd }, file));
   const at = (p: string) => resolve(base, p);
   return {
     ...config,
-    run: { ...config.run, runsDir: runsDirFlag ? resolve(cwd, runsDirFlag) : at(config.run.runsDir) },
+    run: { ...config.run, runsDir: runsDirFlag ? resolvePath({ cwd }, runsDirFlag) : at(config.run.runsDir) },
     data: { ...config.data, train: at(config.data.train), ...(config.data.eval ? { eval: at(config.data.eval) } : {}) },
     policy: config.policy.kind === 'cpu' && config.policy.init ? { ...config.policy, init: at(config.policy.init) } : config.policy,
   };
@@ -39,11 +40,11 @@ export function describeTrainOptionProblem(opts: Pick<TrainOptions, 'config' | '
 
 /** Runs `differad train`; returns the exit code (130 after an interrupt, the run left resumable). */
 export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: opts.config, flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
+  const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: resolvePath(io, opts.config), flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
   const result = await trainRun({
     ...(config ? { config } : {}),
     ...(opts.resume ? { resumeRunId: opts.resume, ...(opts.steps === undefined ? {} : { steps: opts.steps }) } : {}),
-    ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
+    ...(opts.runsDir ? { runsDir: resolvePath(io, opts.runsDir) } : {}),
     env: io.env,
     log: (line) => io.stdout(`${line}\n`),
     signal,
@@ -66,10 +67,10 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .command('train')
     .summary('train with GRPO: rollouts, rewards, resampling, trainer steps, weight sync')
     .description(
-      'Runs the GRPO training loop of DifferAD-R1 on BullMQ. Redis is embedded unless DIFFERAD_REDIS_URL is set;\n' +
-        'with `policy: {kind: cpu}` and `trainer: {kind: cpu}` (the defaults) it starts the built-in CPU policy servers\n' +
-        'and CPU trainer, so the whole loop runs on a laptop. Each step: draw pairs, sample G answers per pair,\n' +
-        'score them, resample degenerate groups, train, sync weights, evaluate every data.evalEvery steps.\n' +
+      'Runs the GRPO training loop of DifferAD-R1 on BullMQ. Redis is embedded unless DIFFERAD_REDIS_URL is set; ' +
+        'with `policy: {kind: cpu}` and `trainer: {kind: cpu}` (the defaults) it starts the built-in CPU policy servers ' +
+        'and CPU trainer, so the whole loop runs on a laptop. Each step: draw pairs, sample G answers per pair, ' +
+        'score them, resample degenerate groups, train, sync weights, evaluate every data.evalEvery steps. ' +
         'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed.',
     )
     .option('--config <file>', 'training config (YAML or JSON; see examples/)')
@@ -81,8 +82,8 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--lock-ms <ms>', 'job lock duration of the workers in this process: after a crash, --resume takes the dead jobs over after this long (default 30000)', parseIntegerOption('--lock-ms', 1000))
     .addHelpText(
       'after',
-      '\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
-        '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers; 130 interrupted (resumable).',
+      helpText('\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
+        '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers; 130 interrupted (resumable).'),
     )
     .action(async (opts: TrainOptions, command: Command) => {
       const problem = describeTrainOptionProblem(opts);

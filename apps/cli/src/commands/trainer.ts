@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicySchema } from '@differad/core';
 import { createCpuTrainer } from '@differad/cpu-trainer';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { type CliIo, parseIntegerOption, waitForStopSignal } from '../cli-io.js';
+import { type CliIo, parsePortOption, resolvePath, waitForStopSignal } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 
 /** Options of `differad trainer serve`. */
 export interface TrainerServeOptions {
@@ -35,8 +35,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  * real process). Prints `CPU trainer listening on URL …` once bound.
  */
 export async function runTrainerServe(opts: TrainerServeOptions, io: CliIo, stop: Promise<string>): Promise<number> {
-  const stateDir = resolve(io.cwd, opts.stateDir);
-  const initialPolicy = opts.init ? await loadInitialPolicy(resolve(io.cwd, opts.init)) : undefined;
+  const stateDir = resolvePath(io, opts.stateDir);
+  const initialPolicy = opts.init ? await loadInitialPolicy(resolvePath(io, opts.init)) : undefined;
   const trainer = createCpuTrainer({ host: opts.host, port: opts.port, stateDir, initialPolicy });
   let url: string;
   try {
@@ -72,16 +72,18 @@ export function registerTrainerCommand(program: Command, io: CliIo): void {
     )
     .option('--cpu', 'use the built-in CPU trainer (required: the only backend built in)')
     .option('--host <host>', 'address to bind (keep it private: the API writes files)', '127.0.0.1')
-    .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parseIntegerOption('--port', 0), 8200)
+    .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parsePortOption(), 8200)
     .option('--state-dir <dir>', 'checkpoints/ and weights/ are written here', '.differad/cpu-trainer')
     .option('--init <file>', 'starting policy: a CPU policy JSON file {"version","params":{name:{mean,logStd,min,max}}}')
     .addHelpText(
       'after',
-      '\nExamples:\n' +
-        '  differad trainer serve --cpu\n' +
-        '  differad trainer serve --cpu --port 0 --state-dir runs/demo/trainer --init policy.json\n' +
-        '  curl -s localhost:8200/v1/health\n' +
-        '\nExit codes: 0 stopped by a signal; 1 wrong usage; 2 cannot listen or invalid --init file.',
+      helpText(
+        '\nExamples:\n' +
+          '  differad trainer serve --cpu\n' +
+          '  differad trainer serve --cpu --port 0 --state-dir runs/demo/trainer --init policy.json\n' +
+          '  curl -s localhost:8200/v1/health\n' +
+          '\nExit codes: 0 stopped by a signal; 1 wrong usage; 2 cannot listen or invalid --init file.',
+      ),
     )
     .action(async (opts: TrainerServeOptions, command: Command) => {
       if (!opts.cpu) {

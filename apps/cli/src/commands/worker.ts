@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { startWorkerProcess } from '@differad/orchestrator';
 import type { Command } from 'commander';
 import { type CliIo, parseIntegerOption } from '../cli-io.js';
+import { helpText } from '../help-text.js';
 
 /** Registers `differad worker`. */
 export function registerWorkerCommand(program: Command, io: CliIo): void {
@@ -9,13 +10,13 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .command('worker')
     .summary('serve the training queues of every run on a shared Redis')
     .description(
-      'A stateless BullMQ worker for rollout, resample, score and step jobs of any run recorded in the Redis at\n' +
-        'DIFFERAD_REDIS_URL. Run several (one per machine or core) next to `differad train --no-workers` or the API.\n' +
+      'A stateless BullMQ worker for rollout, resample, score and step jobs of any run recorded in the Redis at ' +
+        'DIFFERAD_REDIS_URL. Run several (one per machine or core) next to `differad train --no-workers` or the API. ' +
         'Stops on SIGINT/SIGTERM after finishing the jobs in hand.',
     )
     .option('--rollout-concurrency <n>', 'rollout requests in flight in this process', parseIntegerOption('--rollout-concurrency'), 16)
     .option('--lock-ms <ms>', 'job lock duration: a job whose worker died is taken over after this long', parseIntegerOption('--lock-ms', 1000), 30_000)
-    .addHelpText('after', '\nExample:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32')
+    .addHelpText('after', helpText('\nExample:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32'))
     .action(async (opts: { rolloutConcurrency: number; lockMs: number }) => {
       const worker = await startWorkerProcess({
         env: io.env,

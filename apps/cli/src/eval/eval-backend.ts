@@ -23,12 +23,12 @@ export function parseEndpoints(list: string): string[] {
     .split(',')
     .map((u) => u.trim())
     .filter((u) => u !== '');
-  if (urls.length === 0) throw new DifferadError('EVAL_OPTIONS_INVALID', '--endpoint needs at least one URL');
+  if (urls.length === 0) throw new DifferadError('EVAL_OPTIONS_INVALID', '--endpoint needs at least one URL', { details: { flag: '--endpoint' } });
   return urls.map((u) => {
     try {
       return normalizeServerUrl(u);
     } catch {
-      throw new DifferadError('EVAL_OPTIONS_INVALID', `--endpoint: "${u}" is not an http(s) URL`);
+      throw new DifferadError('EVAL_OPTIONS_INVALID', `--endpoint: "${u}" is not an http(s) URL`, { details: { flag: '--endpoint' } });
     }
   });
 }

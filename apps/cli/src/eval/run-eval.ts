@@ -1,10 +1,10 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type DifferadConfig, loadConfig } from '@differad/config';
 import { computeSampleScore, DifferadError, type Frame, INSTRUCTION_POOL, type ManifestRecord, type ModelFamily, type PredictionRecord, type ScoreSettings } from '@differad/core';
 import { CPU_POLICY_MODEL } from '@differad/cpu-policy';
 import { type LoadedManifest, loadManifest } from '@differad/datasets';
 import { createFleet } from '@differad/inference';
-import type { CliIo } from '../cli-io.js';
+import { type CliIo, resolvePath } from '../cli-io.js';
 import { formatMetricTable } from '../output/score-table.js';
 import { createProgress } from '../output/progress.js';
 import { checkEndpoints, type EvalBackend, parseEndpoints, startCpuBackend } from './eval-backend.js';
@@ -94,12 +94,12 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
   const problem = describeEvalOptionProblem(opts);
   if (problem !== null) throw new DifferadError('EVAL_OPTIONS_INVALID', problem);
   const config = loadConfig({ env: io.env });
-  const manifest = await loadManifest(resolve(io.cwd, opts.manifest));
+  const manifest = await loadManifest(resolvePath(io, opts.manifest));
   const selected = opts.limit === undefined ? manifest.records : manifest.records.slice(0, opts.limit);
   await checkPairFiles(manifest, selected);
-  const pool = opts.prompts === undefined ? undefined : await loadPromptPool(resolve(io.cwd, opts.prompts));
+  const pool = opts.prompts === undefined ? undefined : await loadPromptPool(resolvePath(io, opts.prompts));
   const endpoints = opts.endpoint === undefined ? [] : parseEndpoints(opts.endpoint);
-  const outDir = resolve(io.cwd, opts.out);
+  const outDir = resolvePath(io, opts.out);
   const { record, start } = await settleEvalRunFolder(outDir, {
     settings: {
       backend: opts.policy === 'cpu' ? 'policy cpu' : 'endpoint',

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { DifferadError, EMPTY_BOX, toModelFrame } from '@differad/core';
 import { writeJsonlAtomically } from '@differad/datasets';
 import {
@@ -14,7 +14,7 @@ import {
   type ContactTile,
   writeContactSheet,
 } from '@differad/images';
-import type { CliIo } from '../cli-io.js';
+import { type CliIo, resolvePath } from '../cli-io.js';
 import { createProgress } from '../output/progress.js';
 import { createPairPool } from './pair-pool.js';
 
@@ -64,7 +64,7 @@ export function isForegroundMode(value: string): boolean {
 /** `otsu`, `none` or `masks:DIR`. */
 export function parseForegroundMode(value: string, cwd: string): ForegroundMode {
   if (value === 'otsu' || value === 'none') return { kind: value };
-  if (isForegroundMode(value)) return { kind: 'masks', dir: resolve(cwd, value.slice('masks:'.length)) };
+  if (isForegroundMode(value)) return { kind: 'masks', dir: resolvePath({ cwd }, value.slice('masks:'.length)) };
   throw new DifferadError('SYNTH_INPUT_INVALID', `--foreground must be one of ${FOREGROUND_CHOICES.join(', ')}, got "${value}"`);
 }
 
@@ -87,16 +87,16 @@ async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick
 
 /** Runs `differad synth`; returns the exit code (130 when interrupted, after saving what was finished). */
 export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  const outDir = resolve(io.cwd, opts.out);
+  const outDir = resolvePath(io, opts.out);
   const manifestPath = join(outDir, 'manifest.jsonl');
   if (existsSync(manifestPath) && !opts.force) {
     throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to replace it`);
   }
-  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45)) throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`);
-  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1)) throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`);
+  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45)) throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`, { details: { flag: '--max-rotation' } });
+  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1)) throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`, { details: { flag: '--brightness-jitter' } });
   const foreground = parseForegroundMode(opts.foreground, io.cwd);
-  const normals = await listImageFiles(resolve(io.cwd, opts.normals), 'normals');
-  const textures = opts.textures ? await listImageFiles(resolve(io.cwd, opts.textures), 'textures') : [];
+  const normals = await listImageFiles(resolvePath(io, opts.normals), 'normals');
+  const textures = opts.textures ? await listImageFiles(resolvePath(io, opts.textures), 'textures') : [];
   await mkdir(join(outDir, 'pairs'), { recursive: true });
 
   const started = performance.now();
@@ -105,7 +105,7 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
   const plan: SynthesisPlan = {
     ...base,
     seed: opts.seed,
-    className: opts.class ?? basename(resolve(io.cwd, opts.normals)),
+    className: opts.class ?? basename(resolvePath(io, opts.normals)),
     references,
     textures,
     options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal, maxRotationDeg: opts.maxRotation, brightnessJitter: opts.brightnessJitter },
