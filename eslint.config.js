@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.demo/**', 'runs/**', 'coverage/**', '.ci/out/**'] },
+  { ignores: ['**/node_modules/**', '.demo/**', 'runs/**', 'coverage/**', '.ci/out/**', 'apps/cli/dist/**', 'apps/cli/dist.*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

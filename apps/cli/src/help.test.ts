@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from './cli-io.js';
-import { createProgram, main } from './main.js';
+import { COMMANDS, createFullProgram, main, toInvokedCommand } from './main.js';
 
 function captureIo(): CliIo & { out: string[] } {
   const out: string[] = [];
@@ -10,19 +10,68 @@ function captureIo(): CliIo & { out: string[] } {
 describe('differad --help', () => {
   it('documents every command, nested ones too, with an example', async () => {
     const paths: string[][] = [];
-    const walk = (command: ReturnType<typeof createProgram>, prefix: string[]) => {
+    const walk = (command: Awaited<ReturnType<typeof createFullProgram>>, prefix: string[]) => {
       for (const sub of command.commands) {
         const path = [...prefix, sub.name()];
         if (sub.commands.length > 0) walk(sub, path);
         else paths.push(path);
       }
     };
-    walk(createProgram(captureIo()), []);
+    walk(await createFullProgram(captureIo()), []);
     expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['score', 'train', 'eval', 'synth', 'worker', 'api', 'data import deeppcb']));
     for (const path of paths) {
       const io = captureIo();
       expect(await main(['node', 'differad', ...path, '--help'], io)).toBe(0);
       expect(io.out.join(''), `differad ${path.join(' ')} --help`).toMatch(/Example/);
     }
+  });
+
+  it('lists every command in the root help exactly as the command modules define them', async () => {
+    const full = await createFullProgram(captureIo());
+    expect(COMMANDS.map((entry) => entry.name)).toEqual(full.commands.map((command) => command.name()));
+    const io = captureIo();
+    expect(await main(['node', 'differad', '--help'], io)).toBe(0);
+    expect(io.out.join('')).toBe(full.helpInformation());
+  });
+
+  it('shows the same help for `differad help <command>` as for `differad <command> --help`', async () => {
+    for (const path of [['data'], ['eval']]) {
+      const viaHelp = captureIo();
+      const viaFlag = captureIo();
+      expect(await main(['node', 'differad', 'help', ...path], viaHelp)).toBe(0);
+      expect(await main(['node', 'differad', ...path, '--help'], viaFlag)).toBe(0);
+      expect(viaHelp.out.join('')).toBe(viaFlag.out.join(''));
+    }
+  });
+
+  it('names a close command when the name is unknown, and fails with 1', async () => {
+    const io = captureIo();
+    expect(await main(['node', 'differad', 'scor'], io)).toBe(1);
+    expect(io.out.join('')).toContain('(Did you mean score?)');
+  });
+});
+
+describe('loading commands', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('loads no command module for `differad --help`, and only the one that runs otherwise', async () => {
+    const loads = COMMANDS.map((entry) => vi.spyOn(entry, 'load'));
+    const loaded = () => COMMANDS.filter((_, k) => loads[k]!.mock.calls.length > 0).map((entry) => entry.name);
+    expect(await main(['node', 'differad', '--help'], captureIo())).toBe(0);
+    expect(loaded()).toEqual([]);
+    expect(await main(['node', 'differad', 'score', '--help'], captureIo())).toBe(0);
+    expect(loaded()).toEqual(['score']);
+  });
+});
+
+describe('toInvokedCommand', () => {
+  it('finds the command to load from argv, help <command> included', () => {
+    expect(toInvokedCommand(['node', 'differad', 'score', '--manifest', 'm.jsonl'])).toBe('score');
+    expect(toInvokedCommand(['node', 'differad', 'data', 'import', 'deeppcb', '--help'])).toBe('data');
+    expect(toInvokedCommand(['node', 'differad', 'help', 'eval'])).toBe('eval');
+    expect(toInvokedCommand(['node', 'differad', '--help'])).toBeUndefined();
+    expect(toInvokedCommand(['node', 'differad', 'scor'])).toBeUndefined();
   });
 });
