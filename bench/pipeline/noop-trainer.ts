@@ -9,6 +9,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isDifferadError } from '@differad/core';
+import { DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readRequestBytes, sendAndDrain } from '@differad/inference';
 import type {
   CheckpointResponse,
   ForwardBackwardResponse,
@@ -26,6 +28,12 @@ export interface TrainerArrival {
   readonly at: number;
   /** Bytes of the request body. */
   readonly bytes: number;
+}
+
+/** Options of {@link startNoopTrainer}. */
+export interface NoopTrainerOptions {
+  /** Largest request body accepted (default 64 MiB, like the CPU trainer); a larger one gets 413 TRAINER_BODY_TOO_LARGE. */
+  readonly maxBodyBytes?: number;
 }
 
 export interface NoopTrainer {
@@ -55,7 +63,8 @@ function toBody(raw: Buffer): Record<string, unknown> {
 }
 
 /** Starts the no-op trainer on 127.0.0.1 (free port). */
-export async function startNoopTrainer(): Promise<NoopTrainer> {
+export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promise<NoopTrainer> {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const arrivals: TrainerArrival[] = [];
   let run: string | null = null;
   let lastStep: number | null = null;
@@ -69,9 +78,7 @@ export async function startNoopTrainer(): Promise<NoopTrainer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, at: number) => {
     const route = `${req.method} ${req.url}`;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-    const raw = Buffer.concat(chunks);
+    const raw = await readRequestBytes(req, { maxBytes: maxBodyBytes });
     const body = toBody(raw);
     const bodyRun = typeof body.run === 'string' ? body.run : null;
     const bodyStep = typeof body.step === 'number' ? body.step : null;
@@ -110,7 +117,11 @@ export async function startNoopTrainer(): Promise<NoopTrainer> {
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const at = now();
     handle(req, res, at).catch((error: unknown) => {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'TRAINER_INTERNAL', message: String(error) } }));
+      const tooLarge = isDifferadError(error, HTTP_BODY_TOO_LARGE);
+      const body = tooLarge
+        ? { error: { code: 'TRAINER_BODY_TOO_LARGE', message: error.message, details: { limit: maxBodyBytes } } }
+        : { error: { code: 'TRAINER_INTERNAL', message: String(error) } };
+      sendAndDrain(res, tooLarge ? 413 : 500, { 'content-type': 'application/json' }, JSON.stringify(body));
     });
   });
   server.listen(0, '127.0.0.1');

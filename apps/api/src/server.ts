@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Authenticator } from './auth/authenticate.js';
 import { apiError, toErrorReply } from './errors/api-errors.js';
-import { sendJson } from './http/http-io.js';
+import { sendErrorJson } from './http/http-io.js';
 import { matchRoute, type Route } from './http/router.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import type { ApiDeps } from './routes/api-deps.js';
@@ -92,9 +92,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const allow = body.error.details.allow;
       if (status === 405 && Array.isArray(allow)) headers.allow = allow.join(', ');
       // An unread body (413, 401 before reading) must not be parsed as the next request on this connection.
-      if (!req.complete) headers.connection = 'close';
-      sendJson(res, status, body, headers);
-      if (!req.complete) req.resume();
+      sendErrorJson(res, status, body, headers);
     });
   });
   return {

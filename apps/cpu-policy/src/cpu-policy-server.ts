@@ -3,10 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
 import {
+  DEFAULT_MAX_BODY_BYTES,
   formatLoadMetrics,
   readRequestBody,
   sendJson,
   sendOpenAiError,
+  sendOpenAiFailure,
   ServedChatRequestSchema,
   SlotScheduler,
   type SlotTicket,
@@ -31,6 +33,8 @@ export interface CpuPolicyOptions {
   readonly policy?: GaussianPolicy;
   /** Seed for requests that carry none. */
   readonly seed?: number;
+  /** Largest request body accepted (default 64 MiB); a larger one gets 413. */
+  readonly maxBodyBytes?: number;
 }
 
 const DataUrl = z.string().regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'must be a data:image/...;base64 URL');
@@ -57,6 +61,7 @@ export class CpuPolicyServer {
   private readonly scheduler: SlotScheduler;
   private readonly rng: Rng;
   private counter = 0;
+  private readonly maxBodyBytes: number;
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
 
@@ -72,8 +77,9 @@ export class CpuPolicyServer {
     this.policy = options.policy ?? DEFAULT_CPU_POLICY;
     this.scheduler = new SlotScheduler(options.slots ?? 2);
     this.rng = createRng(`cpu-policy:${options.seed ?? 0}`);
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handle(req, res).catch((error: unknown) => sendOpenAiError(res, 500, `cpu-policy: ${(error as Error).message}`));
+      this.handle(req, res).catch((error: unknown) => sendOpenAiFailure(res, error, 'cpu-policy'));
     });
   }
 
@@ -120,7 +126,7 @@ export class CpuPolicyServer {
     }
     let body: unknown = null;
     if (req.method === 'POST') {
-      const text = await readRequestBody(req);
+      const text = await readRequestBody(req, { maxBytes: this.maxBodyBytes });
       try {
         body = text.trim() === '' ? null : JSON.parse(text);
       } catch {

@@ -1,4 +1,4 @@
-/** @differad/testing — test doubles: a fake vLLM server with a capacity model, scripted answers and fault injection. */
+/** @differad/testing — test doubles: a fake vLLM server with a capacity model, scripted answers and fault injection; HTTP upload probes for servers. */
 export {
   FakeVllmServer,
   type FakeVllmEvents,
@@ -26,3 +26,5 @@ export {
 } from './fake-vllm/answer-policy.js';
 export { type FakeFleet, startFakeFleet } from './fake-vllm/fake-fleet.js';
 export { type PngOptions, type Rgb, createPngDataUrl } from './images/png-data-url.js';
+export { type ConcurrentPostOptions, postConcurrently } from './http/concurrent-posts.js';
+export { type RawUploadOptions, type RawUploadResult, uploadRawBody } from './http/raw-upload.js';

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readRequestBody, sendAndDrain } from '@differad/inference';
 import { apiError } from '../errors/api-errors.js';
 
 /** Default request body limit: 1 MiB (a training config is a few KiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Headers every response carries: no sniffing, no framing, no referrer, nothing from other origins. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -16,19 +19,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * Reads the body up to `limit` bytes: API_BODY_TOO_LARGE (413) as soon as the
  * declared length or the bytes read pass it, so a huge body is never buffered.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    throw apiError('API_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`, { limit });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw apiError('API_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, { limit });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = (declared: number | null) =>
+    declared === null
+      ? apiError('API_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, { limit })
+      : apiError('API_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`, { limit });
+  return readRequestBody(req, { maxBytes: limit, tooLarge });
 }
 
 /** Reads and parses a JSON body: 415 for another media type, 413 past `limit`, 400 naming the body when it is not JSON. */
@@ -48,7 +44,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 
 /** Sends `body` as JSON unless the client is gone. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
+  send(res, status, JSON_TYPE, JSON.stringify(body), headers);
+}
+
+/**
+ * Sends an error body as JSON with sendAndDrain: when the request body has not
+ * all arrived (a 413, a 401 before reading) the connection closes after the
+ * reply, once the rest of the body is drained, so the client reads the reply.
+ */
+export function sendErrorJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendAndDrain(res, status, { ...SECURITY_HEADERS, 'content-type': JSON_TYPE, ...headers }, JSON.stringify(body));
 }
 
 /** Sends an HTML page. */

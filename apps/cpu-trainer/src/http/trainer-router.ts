@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DifferadError, isDifferadError, toFieldProblems } from '@differad/core';
+import { readRequestBody, sendAndDrain } from '@differad/inference';
 import {
   type CheckpointResponse,
   type ForwardBackwardRequest,
@@ -49,16 +50,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
-/** Reads the body up to `limit` bytes; TRAINER_BODY_TOO_LARGE past it. */
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new DifferadError('TRAINER_BODY_TOO_LARGE', `the body is larger than ${limit} bytes`, { details: { limit } });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Reads the body up to `limit` bytes; TRAINER_BODY_TOO_LARGE past it (by Content-Length, before reading). */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = () => new DifferadError('TRAINER_BODY_TOO_LARGE', `the body is larger than ${limit} bytes`, { details: { limit } });
+  return readRequestBody(req, { maxBytes: limit, tooLarge });
 }
 
 const invalid = (message: string, fields: { field: string; message: string }[]) =>
@@ -123,9 +118,8 @@ export function createTrainerRouter(handlers: TrainerHandlers, options: RouterOp
         res.destroy();
         return;
       }
-      // An unread body (413, 404) must not be parsed as the next request on this socket.
-      if (!req.complete) res.setHeader('connection', 'close');
-      sendJson(res, status, body);
+      // An unread body (413, 404) must not be parsed as the next request on this socket, and must not reset it before the client reads the reply.
+      sendAndDrain(res, status, { 'content-type': 'application/json' }, JSON.stringify(body));
     });
   };
 }

@@ -1,18 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-/** Reads a request body as text; rejects bodies over 64 MiB. */
-export async function readRequestBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body over 64 MiB');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+import type { ServerResponse } from 'node:http';
+import { isDifferadError } from '@differad/core';
+import { HTTP_BODY_TOO_LARGE, sendAndDrain } from './request-body.js';
 
 /** Sends a JSON body unless the client is gone. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -23,9 +11,27 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** vLLM's error body: `{"error": {"message", "type", "param", "code"}}`. */
-export function sendOpenAiError(res: ServerResponse, status: number, message: string, param: string | null = null): void {
+function toOpenAiError(status: number, message: string, param: string | null): Record<string, unknown> {
   const type = status === 404 ? 'NotFoundError' : status >= 500 ? 'InternalServerError' : 'BadRequestError';
-  sendJson(res, status, { error: { message, type, param, code: status } });
+  return { error: { message, type, param, code: status } };
+}
+
+/** Sends vLLM's error body. */
+export function sendOpenAiError(res: ServerResponse, status: number, message: string, param: string | null = null): void {
+  sendJson(res, status, toOpenAiError(status, message, param));
+}
+
+/**
+ * Answers a request whose handler failed, in vLLM's error shape: 413 for a
+ * body over the limit (HTTP_BODY_TOO_LARGE), else 500 with `server: message`.
+ * Sent with sendAndDrain, so a client still sending its body reads it.
+ */
+export function sendOpenAiFailure(res: ServerResponse, error: unknown, server: string): void {
+  if (res.headersSent) return void res.destroy();
+  const tooLarge = isDifferadError(error, HTTP_BODY_TOO_LARGE);
+  const status = tooLarge ? 413 : 500;
+  const message = tooLarge ? error.message : `${server}: ${error instanceof Error ? error.message : String(error)}`;
+  sendAndDrain(res, status, { 'content-type': 'application/json' }, JSON.stringify(toOpenAiError(status, message, null)));
 }
 
 /** Prometheus text exposition of the two load gauges vLLM publishes, plus the served weight version. */

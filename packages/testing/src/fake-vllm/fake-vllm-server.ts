@@ -13,6 +13,7 @@ import {
   readRequestBody,
   sendJson,
   sendOpenAiError,
+  sendOpenAiFailure,
   ServedChatRequestSchema,
   SlotScheduler,
 } from '@differad/inference';
@@ -76,7 +77,7 @@ export class FakeVllmServer {
     this.currentFaults = settings.faults;
     this.policy = createAnswerPolicy({ policy: settings.policy, lookup: options.lookup, constantText: settings.constantText, noise: settings.noise });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handle(req, res).catch((error: unknown) => sendOpenAiError(res, 500, `fake-vllm: ${(error as Error).message}`));
+      this.handle(req, res).catch((error: unknown) => sendOpenAiFailure(res, error, 'fake-vllm'));
     });
   }
 
@@ -168,7 +169,7 @@ export class FakeVllmServer {
       sendJson(res, 200, { object: 'list', data: [{ id: m, object: 'model', created: 0, owned_by: 'differad-fake', root: m, parent: null, max_model_len: this.settings.maxModelLen }] });
       return;
     }
-    const text = req.method === 'POST' ? await readRequestBody(req) : '';
+    const text = req.method === 'POST' ? await readRequestBody(req, { maxBytes: this.settings.maxBodyBytes }) : '';
     let body: unknown = null;
     if (text.trim() !== '') {
       try {
