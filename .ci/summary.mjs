@@ -1,25 +1,14 @@
-// Prints the closing "N passed, N failed" line of a CI run from vitest's JSON
-// report, counting a failed typecheck/lint step or benchmark as a failure,
-// and exits non-zero when anything failed.
+// Prints the closing "N passed, N failed" line of a CI run: npm test's counts
+// (.ci/out/test-summary.json, written by scripts/run-tests.mjs) plus one per
+// benchmark, and exits non-zero when anything failed or nothing passed.
+// Usage: node .ci/summary.mjs <test-summary.json> <npm test status> <benchmarks run> <benchmarks failed>
 import { existsSync, readFileSync } from 'node:fs';
+import { combineCiCounts, formatTotals } from '../scripts/test-runner.mjs';
 
-const [report, testStatus, benchStatus, pytestReport] = process.argv.slice(2);
-let passed = 0;
-let failed = 0;
-if (report && existsSync(report)) {
-  const json = JSON.parse(readFileSync(report, 'utf8'));
-  passed = json.numPassedTests ?? 0;
-  failed = (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0);
-}
-if (pytestReport && existsSync(pytestReport)) {
-  // <testsuite ... tests="68" failures="0" errors="0" skipped="0">
-  const suite = /<testsuite\b[^>]*>/.exec(readFileSync(pytestReport, 'utf8'))?.[0] ?? '';
-  const count = (name) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(suite)?.[1] ?? 0);
-  const bad = count('failures') + count('errors');
-  passed += count('tests') - bad - count('skipped');
-  failed += bad;
-}
-if (Number(testStatus) !== 0 && failed === 0) failed = 1; // typecheck or lint failed before vitest ran
-if (Number(benchStatus) !== 0) failed += 1;
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+const [summary, testStatus, benchRan, benchFailed] = process.argv.slice(2);
+const tests = summary && existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : null;
+const benchmarks = { ran: Number(benchRan ?? 0), failed: Number(benchFailed ?? 0) };
+const totals = combineCiCounts(tests, Number(testStatus), benchmarks);
+console.log(`npm test: ${tests ? `${tests.passed} passed and ${tests.failed} failed` : `no counts (exit ${testStatus})`}; benchmarks: ${benchmarks.failed} of ${benchmarks.ran} failed`);
+console.log(formatTotals(totals));
+process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);

@@ -1,0 +1,37 @@
+// `npm test`: the type check, the linter, vitest and the Python trainer's
+// pytest, each run even when one before failed; then a line per suite and one
+// closing "N passed, N failed" line (a failed type check or lint counts as one
+// failure). Exits 1 when anything failed. The counts also go to
+// .ci/out/test-summary.json, which .ci/summary.mjs adds the benchmarks to.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { formatSummary, runSuites, sumResults } from './test-runner.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const out = join(root, '.ci', 'out');
+mkdirSync(out, { recursive: true });
+const vitestReport = join(out, 'vitest.json');
+const pytestReport = join(out, 'pytest.xml');
+
+const suites = [
+  { name: 'typecheck', command: ['tsc', '-p', 'tsconfig.json'] },
+  { name: 'lint', command: ['eslint', '--max-warnings', '0', '.'] },
+  {
+    name: 'vitest',
+    command: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`],
+    report: { path: vitestReport, kind: 'vitest' },
+  },
+  {
+    name: 'pytest',
+    command: [join(root, 'docker', 'trainer', 'run-tests.sh'), `--junitxml=${pytestReport}`],
+    report: { path: pytestReport, kind: 'junit' },
+  },
+];
+
+const env = { ...process.env, PATH: [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter) };
+const results = runSuites(suites, { cwd: root, env });
+const totals = sumResults(results);
+writeFileSync(join(out, 'test-summary.json'), `${JSON.stringify({ ...totals, suites: results }, null, 2)}\n`);
+console.log('\n=== summary');
+for (const line of formatSummary(results)) console.log(line);
+process.exit(totals.failed > 0 ? 1 : 0);
