@@ -1,32 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainConfigSchema } from '@differad/config';
-import { connectRedis, createRunStore, type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killStarted, makeTrainData, readMetricsFile, runDifferad, type TrainData, writeTrainConfig } from './train-harness.js';
+import { createRunStore } from '@differad/queue';
+import { describe, expect, it } from 'vitest';
+import { readMetricsFile, runDifferad, useTrainFixture, writeTrainConfig } from './train-harness.js';
 
-let dir: string;
-let data: TrainData;
-let redis: EmbeddedRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'differad-e2e-train-extend-'));
-  data = await makeTrainData(dir);
-  // An external Redis, so the run store can be read between and after the `differad train` runs.
-  redis = await startEmbeddedRedis();
-  client = await connectRedis(redis.url, 'producer');
-}, 30_000);
-
-afterEach(() => killStarted());
-
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+// An external Redis, so the run store can be read between and after the `differad train` runs.
+const fixture = useTrainFixture('differad-e2e-train-extend-', { redis: true });
 
 /** `run.steps` of the run folder's config.json, which a plain `--resume` reads back. */
 async function savedSteps(runDir: string): Promise<number> {
@@ -35,21 +15,21 @@ async function savedSteps(runDir: string): Promise<number> {
 
 describe('differad train --resume RUN --steps N', () => {
   it('extends a finished run to N steps, keeps N for a later plain --resume, and refuses an N that is not past the completed steps', async () => {
-    const env = { DIFFERAD_REDIS_URL: redis.url };
-    const store = createRunStore(client);
-    const runDir = join(dir, 'runs', 'extend');
-    const config = await writeTrainConfig(dir, 'extend.yaml', {
+    const env = { DIFFERAD_REDIS_URL: fixture.redis.url };
+    const store = createRunStore(fixture.client);
+    const runDir = join(fixture.dir, 'runs', 'extend');
+    const config = await writeTrainConfig(fixture.dir, 'extend.yaml', {
       run: { id: 'extend', steps: 2, seed: 5, runsDir: 'runs' },
-      data: { train: data.train },
+      data: { train: fixture.data.train },
       policy: { kind: 'cpu', servers: 1 },
       trainer: { kind: 'cpu' },
       grpo: { groupSize: 4, pairsPerStep: 3 },
     });
-    const first = await runDifferad(['train', '--config', config], { cwd: dir, env });
+    const first = await runDifferad(['train', '--config', config], { cwd: fixture.dir, env });
     expect(first.code, first.stderr).toBe(0);
     expect((await readMetricsFile(join(runDir, 'metrics.jsonl'))).map((r) => r.step)).toEqual([0, 1]);
 
-    const extended = await runDifferad(['train', '--resume', 'extend', '--runs-dir', 'runs', '--steps', '4'], { cwd: dir, env });
+    const extended = await runDifferad(['train', '--resume', 'extend', '--runs-dir', 'runs', '--steps', '4'], { cwd: fixture.dir, env });
     expect(extended.code, `${extended.stdout}\n${extended.stderr}`).toBe(0);
     expect(extended.stdout).toContain('resuming extend at step 2, extended to 4 steps');
     expect(extended.stdout).toContain('run extend: steps 2..3 of 4');
@@ -62,7 +42,7 @@ describe('differad train --resume RUN --steps N', () => {
     expect(await savedSteps(runDir)).toBe(4);
     expect((await store.loadConfig('extend', TrainConfigSchema))?.run.steps).toBe(4);
 
-    const refused = await runDifferad(['train', '--resume', 'extend', '--runs-dir', 'runs', '--steps', '3'], { cwd: dir, env });
+    const refused = await runDifferad(['train', '--resume', 'extend', '--runs-dir', 'runs', '--steps', '3'], { cwd: fixture.dir, env });
     expect(refused.code, `${refused.stdout}\n${refused.stderr}`).toBe(1);
     expect(refused.stderr).toContain('cannot resume run extend with --steps 3: 4 step(s) (0..3) are completed already');
     expect(refused.stdout).not.toMatch(/step\s+reward/);
@@ -72,7 +52,7 @@ describe('differad train --resume RUN --steps N', () => {
     expect(await store.loadRun('extend')).toEqual(expect.objectContaining({ state: 'completed', lastCompletedStep: 3, weightVersion: 4 }));
     expect(await readMetricsFile(join(runDir, 'metrics.jsonl'))).toHaveLength(4);
 
-    const again = await runDifferad(['train', '--resume', 'extend', '--runs-dir', 'runs'], { cwd: dir, env });
+    const again = await runDifferad(['train', '--resume', 'extend', '--runs-dir', 'runs'], { cwd: fixture.dir, env });
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
     expect(again.stdout).toContain('run extend has completed all 4 steps; to train further: differad train --resume extend --steps N');
     expect(again.stdout).toContain('run extend completed: 0 step(s)');

@@ -1,8 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectRedis, type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { CLI_BIN } from './run-cli.js';
 
 /** The training data of a test: a small synthetic set made the way `npm run demo` makes it. */
@@ -152,6 +156,63 @@ export async function makeTrainData(dir: string, counts: { train?: number; heldO
   const made = await Promise.all([synth('synth-train', counts.train ?? 12, 1), synth('synth-heldout', counts.heldOut ?? 6, 2)]);
   for (const m of made) if (m.code !== 0) throw new Error(`differad synth failed: ${m.stderr}`);
   return { train: join(dir, 'synth-train', 'manifest.jsonl'), heldOut: join(dir, 'synth-heldout', 'manifest.jsonl') };
+}
+
+/** What {@link useTrainFixture} made for a test file; read it inside tests and hooks (it exists once the file's beforeAll ran). */
+export interface TrainFixture {
+  /** The file's temporary folder, removed after all its tests. */
+  readonly dir: string;
+  readonly data: TrainData;
+  /** A redis-server of the file's own (with `redis: true`), for `DIFFERAD_REDIS_URL`. */
+  readonly redis: EmbeddedRedis;
+  /** A producer connection to {@link TrainFixture.redis}, to read the run store between and after runs. */
+  readonly client: Redis;
+}
+
+/**
+ * Registers the hooks every train e2e file needs and returns their results:
+ * beforeAll makes a temporary folder `<tmp>/<prefix>…` with {@link makeTrainData}
+ * in it (and with `redis: true` starts an embedded redis-server with a
+ * producer client), afterEach {@link killStarted}, afterAll stops and removes
+ * it all. Call it at the top of the file, before the file's own hooks: those
+ * then run after its beforeAll and before its afterEach and afterAll.
+ */
+export function useTrainFixture(prefix: string, options: { redis?: boolean; counts?: { train?: number; heldOut?: number } } = {}): TrainFixture {
+  let dir: string | undefined;
+  let data: TrainData | undefined;
+  let redis: EmbeddedRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    data = await makeTrainData(dir, options.counts);
+    if (options.redis !== true) return;
+    redis = await startEmbeddedRedis();
+    client = await connectRedis(redis.url, 'producer');
+  }, 30_000);
+  afterEach(() => killStarted());
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`useTrainFixture('${prefix}'): no ${what} yet (its beforeAll makes it${what === 'redis' || what === 'client' ? ', given { redis: true }' : ''})`);
+    return value;
+  };
+  return {
+    get dir() {
+      return ready(dir, 'dir');
+    },
+    get data() {
+      return ready(data, 'data');
+    },
+    get redis() {
+      return ready(redis, 'redis');
+    },
+    get client() {
+      return ready(client, 'client');
+    },
+  };
 }
 
 /** Writes a training config; JSON is YAML, so the file is read like any `--config FILE.yaml`. */

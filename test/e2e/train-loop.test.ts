@@ -1,10 +1,8 @@
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectRedis, createRunStore, type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
-import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killStarted, makeTrainData, readMetricsFile, runDifferad, type TrainData, writeTrainConfig } from './train-harness.js';
+import { createRunStore } from '@differad/queue';
+import { describe, expect, it } from 'vitest';
+import { readMetricsFile, runDifferad, useTrainFixture, writeTrainConfig } from './train-harness.js';
 
 /** The per-step fields a run reports (docs/architecture.md §4.4): rewards, resampling counts, trainer figures, version and timings. */
 const STEP_FIELDS = [
@@ -13,42 +11,24 @@ const STEP_FIELDS = [
 ] as const;
 const EVAL_FIELDS = ['eval_n', 'eval_acc', 'eval_f1', 'eval_miou'] as const;
 
-let dir: string;
-let data: TrainData;
-let redis: EmbeddedRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'differad-e2e-train-loop-'));
-  data = await makeTrainData(dir);
-  // An external Redis, so the run store can be read after `differad train` has exited.
-  redis = await startEmbeddedRedis();
-  client = await connectRedis(redis.url, 'producer');
-}, 30_000);
-
-afterEach(() => killStarted());
-
-afterAll(async () => {
-  client?.disconnect();
-  await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+// An external Redis, so the run store can be read after `differad train` has exited.
+const fixture = useTrainFixture('differad-e2e-train-loop-', { redis: true });
 
 describe('differad train: the full loop with the CPU policy and trainer', () => {
   it('completes every step with one metrics row each, the documented fields, a version bump per step and the run completed in Redis', async () => {
     const steps = 3;
-    const config = await writeTrainConfig(dir, 'loop.yaml', {
+    const config = await writeTrainConfig(fixture.dir, 'loop.yaml', {
       run: { id: 'loop', steps, seed: 7, runsDir: 'runs' },
-      data: { train: data.train, eval: data.heldOut, evalEvery: 2, evalLimit: 6 },
+      data: { train: fixture.data.train, eval: fixture.data.heldOut, evalEvery: 2, evalLimit: 6 },
       policy: { kind: 'cpu', servers: 2 },
       trainer: { kind: 'cpu' },
       optim: { lr: 0.01, microBatchGroups: 2 },
       grpo: { groupSize: 4, pairsPerStep: 4, maxResamples: 2, onExhausted: 'keep' },
     });
-    const result = await runDifferad(['train', '--config', config], { cwd: dir, env: { DIFFERAD_REDIS_URL: redis.url } });
+    const result = await runDifferad(['train', '--config', config], { cwd: fixture.dir, env: { DIFFERAD_REDIS_URL: fixture.redis.url } });
     expect(result.code, result.stderr).toBe(0);
 
-    const runDir = join(dir, 'runs', 'loop');
+    const runDir = join(fixture.dir, 'runs', 'loop');
     const rows = await readMetricsFile(join(runDir, 'metrics.jsonl'));
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     expect(rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
@@ -82,7 +62,7 @@ describe('differad train: the full loop with the CPU policy and trainer', () => 
     expect(result.stdout).toContain(`run loop completed: ${steps} step(s); metrics in`);
 
     // Redis: the run is completed at the last step and version, with the same rows as the file.
-    const store = createRunStore(client);
+    const store = createRunStore(fixture.client);
     expect(await store.loadRun('loop')).toMatchObject({ state: 'completed', lastCompletedStep: 2, weightVersion: 3 });
     const stored = await store.readMetrics('loop');
     expect(stored.map((m) => [m.step, m.weightVersion])).toEqual([[0, 1], [1, 2], [2, 3]]);

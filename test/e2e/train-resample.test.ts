@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { drawStepPairs, toSamplingSeed } from '@differad/core';
@@ -7,28 +5,24 @@ import { createCpuTrainer, type CpuTrainer } from '@differad/cpu-trainer';
 import { loadManifest, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import { trainRun, type TrainRunResult } from '@differad/orchestrator';
-import { type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
 import { type FakeVllmServer, hashImageUrl, startFakeVllm } from '@differad/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killStarted, makeTrainData, type TrainData, toTargetImage } from './train-harness.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { toTargetImage, useTrainFixture } from './train-harness.js';
 
 /** Every completion is this one box in the top-left corner: the same answer G times, right on no pair (R_loc std 0, none = 1). */
 const WRONG_ANSWER = '<think>The corner looks different.</think><answer>(0,0),(8,8)</answer>';
 const MODEL = 'fake-constant';
 const SEED = 11;
 
-let dir: string;
-let data: TrainData;
-let redis: EmbeddedRedis;
+const fixture = useTrainFixture('differad-e2e-train-resample-', { redis: true });
+
 /** sha256 of each training target as the rollout sends it → the pair ids with that target. */
 const targetsById = new Map<string, string>();
 let fake: FakeVllmServer | undefined;
 let trainer: CpuTrainer | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'differad-e2e-train-resample-'));
-  data = await makeTrainData(dir);
-  redis = await startEmbeddedRedis();
+  const { data } = fixture;
   // The rollout sends each target resized and encoded by the run's frame preparer: the same bytes here.
   const preparer = createFramePreparer({ resize: TrainConfigSchema.parse({ data: { train: data.train } }).resize, format: 'png' });
   for (const record of (await loadManifest(data.train)).records) {
@@ -42,12 +36,6 @@ afterEach(async () => {
   await trainer?.close();
   fake = undefined;
   trainer = undefined;
-  killStarted();
-});
-
-afterAll(async () => {
-  await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 interface SeenRequest {
@@ -60,16 +48,16 @@ async function runAgainstConstantServer(runId: string, grpo: Record<string, unkn
   fake = await startFakeVllm({ model: MODEL, policy: 'constant', constantText: WRONG_ANSWER, slots: 256, tokensPerSecond: 20_000, prefillMsPerImage: 0 });
   const seen: SeenRequest[] = [];
   fake.on('request', ({ body }) => seen.push({ seed: body.seed as number, target: hashImageUrl(toTargetImage(body) ?? '') }));
-  trainer = createCpuTrainer({ stateDir: join(dir, runId, 'trainer') });
+  trainer = createCpuTrainer({ stateDir: join(fixture.dir, runId, 'trainer') });
   const { url: trainerUrl } = await trainer.start();
   const config = TrainConfigSchema.parse({
-    run: { id: runId, steps, seed: SEED, runsDir: join(dir, 'runs') },
-    data: { train: data.train },
+    run: { id: runId, steps, seed: SEED, runsDir: join(fixture.dir, 'runs') },
+    data: { train: fixture.data.train },
     policy: { kind: 'endpoints', endpoints: [fake.url], model: MODEL },
     trainer: { kind: 'url', url: trainerUrl },
     grpo: { groupSize: 4, ...grpo },
   });
-  const result = await trainRun({ config, env: { DIFFERAD_REDIS_URL: redis.url }, log: () => undefined, signal: new AbortController().signal });
+  const result = await trainRun({ config, env: { DIFFERAD_REDIS_URL: fixture.redis.url }, log: () => undefined, signal: new AbortController().signal });
   return { result, seen, config };
 }
 
@@ -128,16 +116,16 @@ describe('differad train against a constant-answer server: every group is degene
 describe('a step whose job fails for good', () => {
   it('stops the run with the failed job and its reason, not only "child failed"', async () => {
     fake = await startFakeVllm({ model: MODEL, slots: 64, tokensPerSecond: 20_000, prefillMsPerImage: 0, faults: { malformedRate: 1 } });
-    trainer = createCpuTrainer({ stateDir: join(dir, 'broken', 'trainer') });
+    trainer = createCpuTrainer({ stateDir: join(fixture.dir, 'broken', 'trainer') });
     const { url: trainerUrl } = await trainer.start();
     const config = TrainConfigSchema.parse({
-      run: { id: 'broken-answers', steps: 2, seed: SEED, runsDir: join(dir, 'runs') },
-      data: { train: data.train },
+      run: { id: 'broken-answers', steps: 2, seed: SEED, runsDir: join(fixture.dir, 'runs') },
+      data: { train: fixture.data.train },
       policy: { kind: 'endpoints', endpoints: [fake.url], model: MODEL },
       trainer: { kind: 'url', url: trainerUrl },
       grpo: { groupSize: 2, pairsPerStep: 2 },
     });
-    const run = trainRun({ config, env: { DIFFERAD_REDIS_URL: redis.url }, log: () => undefined, signal: new AbortController().signal });
+    const run = trainRun({ config, env: { DIFFERAD_REDIS_URL: fixture.redis.url }, log: () => undefined, signal: new AbortController().signal });
     await expect(run).rejects.toMatchObject({ code: 'TRAIN_STEP_FAILED', message: expect.stringMatching(/step 0 failed in rollout job .*INFERENCE_BAD_RESPONSE/) });
   });
 });

@@ -1,23 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectRedis } from '@differad/queue';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, killStarted, makeTrainData, pollUntil, readMetricsFile, startDifferad, type TrainData, trackPid, writeTrainConfig } from './train-harness.js';
+import { describe, expect, it } from 'vitest';
+import { isAlive, pollUntil, readMetricsFile, startDifferad, trackPid, useTrainFixture, writeTrainConfig } from './train-harness.js';
 
-let dir: string;
-let data: TrainData;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'differad-e2e-train-resume-'));
-  data = await makeTrainData(dir);
-}, 30_000);
-
-afterEach(() => killStarted());
-
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fixture = useTrainFixture('differad-e2e-train-resume-');
 
 /**
  * Waits until the step after `step` is under way in the Redis at `url` (the
@@ -44,14 +31,14 @@ async function whenNextStepStarted(url: string, runId: string, step: number): Pr
  * its redis-server too, else that server is left running as a real crash leaves it.
  */
 async function killMidRun(runsDir: string, runId: string, steps: number, afterStep: number, withRedis: boolean): Promise<{ redisPid: number; rows: number }> {
-  const config = await writeTrainConfig(dir, `${runId}.yaml`, {
+  const config = await writeTrainConfig(fixture.dir, `${runId}.yaml`, {
     run: { id: runId, steps, seed: 5, runsDir },
-    data: { train: data.train },
+    data: { train: fixture.data.train },
     policy: { kind: 'cpu', servers: 1 },
     trainer: { kind: 'cpu' },
     grpo: { groupSize: 4, pairsPerStep: 3 },
   });
-  const first = startDifferad(['train', '--config', config, '--lock-ms', '2000'], { cwd: dir });
+  const first = startDifferad(['train', '--config', config, '--lock-ms', '2000'], { cwd: fixture.dir });
   const url = (await first.waitFor(/Redis: (redis:\/\/\S+) \(embedded\)/))[1]!;
   await first.waitFor(new RegExp(`^\\s+${afterStep}\\s+\\d+\\.\\d{3}\\s`, 'm'));
   const redisPid = await whenNextStepStarted(url, runId, afterStep);
@@ -61,7 +48,7 @@ async function killMidRun(runsDir: string, runId: string, steps: number, afterSt
   if (withRedis) process.kill(redisPid, 'SIGKILL');
   expect((await first.exited).signal).toBe('SIGKILL');
   if (withRedis) await pollUntil('the killed redis-server to be gone', () => (isAlive(redisPid) ? undefined : true));
-  const rows = (await readMetricsFile(join(dir, runsDir, runId, 'metrics.jsonl'))).length;
+  const rows = (await readMetricsFile(join(fixture.dir, runsDir, runId, 'metrics.jsonl'))).length;
   expect(rows).toBeGreaterThanOrEqual(afterStep + 1);
   expect(rows).toBeLessThan(steps);
   return { redisPid, rows };
@@ -71,7 +58,7 @@ describe('differad train --resume after a crash', () => {
   it('after everything was killed, continues from the last completed step: the trainer restores its checkpoint, every step has one row', async () => {
     const { rows: before } = await killMidRun('runs', 'resume', 5, 1, true);
 
-    const second = startDifferad(['train', '--resume', 'resume', '--runs-dir', 'runs', '--lock-ms', '2000'], { cwd: dir });
+    const second = startDifferad(['train', '--resume', 'resume', '--runs-dir', 'runs', '--lock-ms', '2000'], { cwd: fixture.dir });
     const done = await second.exited;
     const out = second.stdout();
     expect(done.code, `${out}\n${second.stderr()}`).toBe(0);
@@ -81,9 +68,9 @@ describe('differad train --resume after a crash', () => {
     expect([before - 1, before]).toContain(from);
     expect(out).toContain(`trainer: loaded checkpoint of step ${from - 1} (weight version ${from})`);
     expect(out).toContain('run resume completed');
-    expect((await readdir(join(dir, 'runs', '.redis', 'appendonlydir'))).some((f) => f.endsWith('.aof'))).toBe(true);
+    expect((await readdir(join(fixture.dir, 'runs', '.redis', 'appendonlydir'))).some((f) => f.endsWith('.aof'))).toBe(true);
 
-    const rows = await readMetricsFile(join(dir, 'runs', 'resume', 'metrics.jsonl'));
+    const rows = await readMetricsFile(join(fixture.dir, 'runs', 'resume', 'metrics.jsonl'));
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
     // The weight version continues from the checkpoint: one bump per step across the restart.
     expect(rows.map((r) => r.weight_version)).toEqual([1, 2, 3, 4, 5]);
@@ -93,18 +80,18 @@ describe('differad train --resume after a crash', () => {
     const { redisPid } = await killMidRun('runs-orphan', 'orphan', 3, 0, false);
     expect(isAlive(redisPid)).toBe(true);
 
-    const second = startDifferad(['train', '--resume', 'orphan', '--runs-dir', 'runs-orphan', '--lock-ms', '2000'], { cwd: dir });
+    const second = startDifferad(['train', '--resume', 'orphan', '--runs-dir', 'runs-orphan', '--lock-ms', '2000'], { cwd: fixture.dir });
     await second.waitFor(/Redis: redis:\/\/\S+ \(embedded\)/);
     // Shut down before the new server started on the same dir: one server per AOF.
     await pollUntil('the leftover redis-server to exit', () => (isAlive(redisPid) ? undefined : true), 2_000);
     const done = await second.exited;
     const out = second.stdout();
     expect(done.code, `${out}\n${second.stderr()}`).toBe(0);
-    expect(out).toContain(`stopped the redis-server a killed run left on ${join(dir, 'runs-orphan', '.redis')}`);
+    expect(out).toContain(`stopped the redis-server a killed run left on ${join(fixture.dir, 'runs-orphan', '.redis')}`);
     expect(out).toContain('run orphan completed');
-    const rows = await readMetricsFile(join(dir, 'runs-orphan', 'orphan', 'metrics.jsonl'));
+    const rows = await readMetricsFile(join(fixture.dir, 'runs-orphan', 'orphan', 'metrics.jsonl'));
     expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);
     // A clean stop leaves no note of a server behind.
-    expect(await readdir(join(dir, 'runs-orphan', '.redis'))).not.toContain('embedded-server.json');
+    expect(await readdir(join(fixture.dir, 'runs-orphan', '.redis'))).not.toContain('embedded-server.json');
   }, 45_000);
 });

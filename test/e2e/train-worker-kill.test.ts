@@ -1,61 +1,50 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toSamplingSeed } from '@differad/core';
 import { createCpuTrainer, type CpuTrainer } from '@differad/cpu-trainer';
-import { connectRedis, createRunStore, type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
+import { createRunStore } from '@differad/queue';
 import { type FakeVllmServer, startFakeVllm } from '@differad/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killStarted, makeTrainData, readMetricsFile, startDifferad, type TrainData, writeTrainConfig } from './train-harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMetricsFile, startDifferad, useTrainFixture, writeTrainConfig } from './train-harness.js';
 
 const MODEL = 'fake-noisy';
 const SEED = 3;
 
-let dir: string;
-let data: TrainData;
-let redis: EmbeddedRedis;
+const fixture = useTrainFixture('differad-e2e-train-kill-', { redis: true });
 let fake: FakeVllmServer;
 let trainer: CpuTrainer;
 let trainerUrl: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'differad-e2e-train-kill-'));
-  data = await makeTrainData(dir);
-  redis = await startEmbeddedRedis();
   // ~40 tokens at 100 tokens/s: each request is in flight for a few hundred ms, long enough to die in.
   fake = await startFakeVllm({ model: MODEL, policy: 'noisy', slots: 64, tokensPerSecond: 100, prefillMsPerImage: 1 });
-  trainer = createCpuTrainer({ stateDir: join(dir, 'trainer') });
+  trainer = createCpuTrainer({ stateDir: join(fixture.dir, 'trainer') });
   trainerUrl = (await trainer.start()).url;
 }, 30_000);
-
-afterEach(() => killStarted());
 
 afterAll(async () => {
   await fake?.close();
   await trainer?.close();
-  await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('differad worker SIGKILLed mid-step', () => {
   it('a second worker takes the dead one’s jobs over and every step is applied exactly once', async () => {
     const steps = 3;
     const pairsPerStep = 3;
-    const config = await writeTrainConfig(dir, 'kill.yaml', {
+    const config = await writeTrainConfig(fixture.dir, 'kill.yaml', {
       run: { id: 'kill', steps, seed: SEED, runsDir: 'runs' },
-      data: { train: data.train },
+      data: { train: fixture.data.train },
       policy: { kind: 'endpoints', endpoints: [fake.url], model: MODEL },
       trainer: { kind: 'url', url: trainerUrl },
       grpo: { groupSize: 4, pairsPerStep, maxResamples: 0 },
     });
-    const env = { DIFFERAD_REDIS_URL: redis.url };
+    const env = { DIFFERAD_REDIS_URL: fixture.redis.url };
     const seeds: number[] = [];
     fake.on('request', ({ body }) => seeds.push(body.seed as number));
     // With no resampling a step is exactly pairsPerStep requests: the next one is step 1's, sent by worker 1.
     const step1Requested = fake.next('request', () => seeds.length === pairsPerStep + 1);
 
-    const train = startDifferad(['train', '--config', config, '--no-workers'], { cwd: dir, env });
-    const first = startDifferad(['worker', '--lock-ms', '2000'], { cwd: dir, env });
+    const train = startDifferad(['train', '--config', config, '--no-workers'], { cwd: fixture.dir, env });
+    const first = startDifferad(['worker', '--lock-ms', '2000'], { cwd: fixture.dir, env });
     await first.waitFor(/worker serving the training queues/);
     await step1Requested;
     process.kill(first.pid, 'SIGKILL');
@@ -63,24 +52,19 @@ describe('differad worker SIGKILLed mid-step', () => {
     const abortedAtKill = await pollAborted(fake);
     expect(abortedAtKill).toBeGreaterThan(0);
 
-    const second = startDifferad(['worker', '--lock-ms', '2000'], { cwd: dir, env });
+    const second = startDifferad(['worker', '--lock-ms', '2000'], { cwd: fixture.dir, env });
     const done = await train.exited;
     expect(done.code, `${train.stdout()}\n${train.stderr()}\n${second.stderr()}`).toBe(0);
     expect(train.stdout()).toContain(`run kill completed: ${steps} step(s)`);
 
     // Exactly once: the trainer applied 3 optimizer steps, the rows are unique per step, the versions consecutive.
     expect(trainer.stats()).toMatchObject({ optimSteps: steps, weightVersion: steps, step: steps - 1 });
-    const rows = await readMetricsFile(join(dir, 'runs', 'kill', 'metrics.jsonl'));
+    const rows = await readMetricsFile(join(fixture.dir, 'runs', 'kill', 'metrics.jsonl'));
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     expect(rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
-    const client = await connectRedis(redis.url, 'producer');
-    try {
-      const store = createRunStore(client);
-      expect(await store.loadRun('kill')).toMatchObject({ state: 'completed', lastCompletedStep: 2, weightVersion: 3 });
-      expect((await store.readMetrics('kill')).map((m) => m.step)).toEqual([0, 1, 2]);
-    } finally {
-      client.disconnect();
-    }
+    const store = createRunStore(fixture.client);
+    expect(await store.loadRun('kill')).toMatchObject({ state: 'completed', lastCompletedStep: 2, weightVersion: 3 });
+    expect((await store.readMetrics('kill')).map((m) => m.step)).toEqual([0, 1, 2]);
     // Step 1's rollouts the dead worker held were sampled again by the second one: its seeds appear twice.
     const step1 = Array.from({ length: pairsPerStep }, (_, k) => toSamplingSeed(SEED, 1, k, 0));
     const repeated = step1.filter((s) => seeds.filter((x) => x === s).length > 1);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, parsePortOption } from './cli-io.js';
-import { main } from './main.js';
+import { parsePortOption } from './cli-io.js';
+import { runCaptured } from './testing/capture-io.js';
 
 let dir: string;
 let manifest: string;
@@ -21,13 +21,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const run = async (args: string[], env: Record<string, string> = {}) => {
-  let out = '';
-  let err = '';
-  const io: CliIo = { env, cwd: dir, interactive: false, stdout: (s) => void (out += s), stderr: (s) => void (err += s), setExitCode: () => undefined };
-  const code = await main(['node', 'differad', ...args], io);
-  return { code, out, err };
-};
+const run = (args: string[], env: Record<string, string> = {}) => runCaptured(args, { env, cwd: dir });
 
 describe('exit codes: 1 wrong usage, 2 unusable input', () => {
   it('a configuration value out of range is wrong usage from a flag (1), unusable input from a file or the environment (2)', async () => {

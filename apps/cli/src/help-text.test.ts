@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from './cli-io.js';
 import { wrapHelpText } from './help-text.js';
 import { createFullProgram } from './main.js';
-
-function captureIo(): CliIo & { out: string[] } {
-  const out: string[] = [];
-  return { env: {}, cwd: process.cwd(), interactive: false, out, stdout: (s) => void out.push(s), stderr: (s) => void out.push(s), setExitCode: () => undefined };
-}
+import { createCaptureIo } from './testing/capture-io.js';
 
 /** Every command of the program, the program itself and nested ones included, with its path. */
 function listCommands(command: Command, path: string[] = []): { path: string; command: Command }[] {
@@ -16,13 +11,13 @@ function listCommands(command: Command, path: string[] = []): { path: string; co
 
 /** The full help of every command, as a terminal `width` columns wide would show it. */
 async function renderHelp(width: number): Promise<{ path: string; text: string }[]> {
-  const io = captureIo();
+  const io = createCaptureIo();
   const commands = listCommands(await createFullProgram(io));
   for (const { command } of commands) command.configureOutput({ getOutHelpWidth: () => width });
   return commands.map(({ path, command }) => {
-    io.out.length = 0;
+    io.output = '';
     command.outputHelp();
-    return { path, text: io.out.join('') };
+    return { path, text: io.output };
   });
 }
 
@@ -77,7 +72,7 @@ describe('wrapHelpText', () => {
 describe('help text of every command', () => {
   it('writes each description, summary and option help sentence on one line (the terminal width decides the breaks)', async () => {
     const problems: string[] = [];
-    for (const { path, command } of listCommands(await createFullProgram(captureIo()))) {
+    for (const { path, command } of listCommands(await createFullProgram(createCaptureIo()))) {
       const texts: [string, string][] = [
         ['description', command.description()],
         ['summary', command.summary()],

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CliIo } from './cli-io.js';
 import { COMMANDS, createFullProgram, main, toInvokedCommand } from './main.js';
-
-function captureIo(): CliIo & { out: string[] } {
-  const out: string[] = [];
-  return { env: {}, cwd: process.cwd(), interactive: false, out, stdout: (s) => void out.push(s), stderr: (s) => void out.push(s), setExitCode: () => undefined };
-}
+import { createCaptureIo } from './testing/capture-io.js';
 
 describe('differad --help', () => {
   it('documents every command, nested ones too, with an example', async () => {
@@ -17,37 +12,37 @@ describe('differad --help', () => {
         else paths.push(path);
       }
     };
-    walk(await createFullProgram(captureIo()), []);
+    walk(await createFullProgram(createCaptureIo()), []);
     expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['score', 'train', 'eval', 'synth', 'worker', 'api', 'data import deeppcb']));
     for (const path of paths) {
-      const io = captureIo();
+      const io = createCaptureIo();
       expect(await main(['node', 'differad', ...path, '--help'], io)).toBe(0);
-      expect(io.out.join(''), `differad ${path.join(' ')} --help`).toMatch(/Example/);
+      expect(io.output, `differad ${path.join(' ')} --help`).toMatch(/Example/);
     }
   });
 
   it('lists every command in the root help exactly as the command modules define them', async () => {
-    const full = await createFullProgram(captureIo());
+    const full = await createFullProgram(createCaptureIo());
     expect(COMMANDS.map((entry) => entry.name)).toEqual(full.commands.map((command) => command.name()));
-    const io = captureIo();
+    const io = createCaptureIo();
     expect(await main(['node', 'differad', '--help'], io)).toBe(0);
-    expect(io.out.join('')).toBe(full.helpInformation());
+    expect(io.output).toBe(full.helpInformation());
   });
 
   it('shows the same help for `differad help <command>` as for `differad <command> --help`', async () => {
     for (const path of [['data'], ['eval']]) {
-      const viaHelp = captureIo();
-      const viaFlag = captureIo();
+      const viaHelp = createCaptureIo();
+      const viaFlag = createCaptureIo();
       expect(await main(['node', 'differad', 'help', ...path], viaHelp)).toBe(0);
       expect(await main(['node', 'differad', ...path, '--help'], viaFlag)).toBe(0);
-      expect(viaHelp.out.join('')).toBe(viaFlag.out.join(''));
+      expect(viaHelp.output).toBe(viaFlag.output);
     }
   });
 
   it('names a close command when the name is unknown, and fails with 1', async () => {
-    const io = captureIo();
+    const io = createCaptureIo();
     expect(await main(['node', 'differad', 'scor'], io)).toBe(1);
-    expect(io.out.join('')).toContain('(Did you mean score?)');
+    expect(io.output).toContain('(Did you mean score?)');
   });
 });
 
@@ -59,9 +54,9 @@ describe('loading commands', () => {
   it('loads no command module for `differad --help`, and only the one that runs otherwise', async () => {
     const loads = COMMANDS.map((entry) => vi.spyOn(entry, 'load'));
     const loaded = () => COMMANDS.filter((_, k) => loads[k]!.mock.calls.length > 0).map((entry) => entry.name);
-    expect(await main(['node', 'differad', '--help'], captureIo())).toBe(0);
+    expect(await main(['node', 'differad', '--help'], createCaptureIo())).toBe(0);
     expect(loaded()).toEqual([]);
-    expect(await main(['node', 'differad', 'score', '--help'], captureIo())).toBe(0);
+    expect(await main(['node', 'differad', 'score', '--help'], createCaptureIo())).toBe(0);
     expect(loaded()).toEqual(['score']);
   });
 });

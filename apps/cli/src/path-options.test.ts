@@ -3,24 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CPU_POLICY } from '@differad/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, resolvePath } from './cli-io.js';
+import { resolvePath } from './cli-io.js';
 import { runPolicyServe } from './commands/policy.js';
 import { runTrainerServe } from './commands/trainer.js';
-import { main } from './main.js';
-
-function captureIo(cwd: string): CliIo & { out: string; err: string } {
-  const io = {
-    env: {},
-    cwd,
-    interactive: false,
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    setExitCode: () => undefined,
-  };
-  return io;
-}
+import { createCaptureIo, runCaptured } from './testing/capture-io.js';
 
 // `cwd` is the command's working directory (never the test process's); `elsewhere` is where absolute paths point.
 let cwd: string;
@@ -35,11 +21,7 @@ afterAll(() => {
   rmSync(elsewhere, { recursive: true, force: true });
 });
 
-const run = async (args: string[], at = cwd) => {
-  const io = captureIo(at);
-  const code = await main(['node', 'differad', ...args], io);
-  return { code, out: io.out, err: io.err };
-};
+const run = (args: string[], at = cwd) => runCaptured(args, { cwd: at });
 
 describe('resolvePath', () => {
   it('keeps an absolute path and starts a relative one at the working directory', () => {
@@ -80,13 +62,13 @@ describe('path options of the commands', () => {
 
   it('trainer serve keeps its state and policy serve reads its policy at absolute paths', async () => {
     const state = join(elsewhere, 'trainer-state');
-    const trainerIo = captureIo(cwd);
+    const trainerIo = createCaptureIo({ cwd });
     await runTrainerServe({ cpu: true, host: '127.0.0.1', port: 0, stateDir: state }, trainerIo, Promise.resolve('SIGTERM'));
     expect(trainerIo.out).toContain(`state in ${state})`);
 
     const policyFile = join(elsewhere, 'policy.json');
     writeFileSync(policyFile, JSON.stringify({ ...DEFAULT_CPU_POLICY, version: 7 }));
-    const policyIo = captureIo(cwd);
+    const policyIo = createCaptureIo({ cwd });
     await runPolicyServe({ host: '127.0.0.1', port: 0, slots: 1, seed: 0, policy: policyFile }, policyIo, Promise.resolve('SIGTERM'));
     expect(policyIo.out).toContain('policy v7');
     expect(readdirSync(cwd)).toEqual([]);

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeImage, encodeRawImage, readImageSize } from '@differad/images';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from '../cli-io.js';
-import { main } from '../main.js';
+import { runCaptured } from '../testing/capture-io.js';
 
 type Box = readonly [number, number, number, number];
 const inBox = (b: Box, x: number, y: number) => x >= b[0] && x < b[2] && y >= b[1] && y < b[3];
@@ -15,21 +14,6 @@ async function grey(path: string, width: number, height: number, value: (x: numb
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, await encodeRawImage({ data, width, height, channels: 1 }, 'png'));
-}
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io: CliIo & { out: string; err: string } = {
-    env: {},
-    cwd: process.cwd(),
-    interactive: false,
-    out: '',
-    err: '',
-    stdout: (s) => void (io.out += s),
-    stderr: (s) => void (io.err += s),
-    setExitCode: () => undefined,
-  };
-  const code = await main(['node', 'differad', ...args], io);
-  return { code, out: io.out, err: io.err };
 }
 
 const readManifest = (out: string) => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -55,7 +39,7 @@ describe('differad data import masks: images of mixed sizes', () => {
     await writeMixedSizes(dir);
     const out = join(dir, 'out');
     const targetBefore = statSync(join(dir, 'images/screw/a.png')).mtimeMs;
-    const imported = await run(masksArgs(dir, out));
+    const imported = await runCaptured(masksArgs(dir, out));
     expect(imported.err).not.toContain('error');
     expect(imported.code).toBe(0);
     const [record] = readManifest(out);
@@ -75,11 +59,11 @@ describe('differad data import masks: images of mixed sizes', () => {
     expect(brightest).toBeGreaterThanOrEqual(22);
     expect(brightest).toBeLessThanOrEqual(24);
 
-    const validated = await run(['data', 'validate', join(out, 'manifest.jsonl')]);
+    const validated = await runCaptured(['data', 'validate', join(out, 'manifest.jsonl')]);
     expect(validated.code).toBe(0);
     expect(validated.err).toBe('');
 
-    const all = await run([...masksArgs(dir, out), '--force', '--box-mode', 'all']);
+    const all = await runCaptured([...masksArgs(dir, out), '--force', '--box-mode', 'all']);
     expect(all.code).toBe(0);
     expect(readManifest(out)[0].box).toEqual([10, 10, 203, 152]);
   });
@@ -89,7 +73,7 @@ describe('differad data import: nothing usable', () => {
   it('exits 2 naming what it found when every image is taken for the mask of another', async () => {
     await grey(join(dir, 'images/screw/a.png'), 32, 32, () => 100);
     await grey(join(dir, 'normals/n.png'), 32, 32, () => 100);
-    const r = await run(['data', 'import', 'masks', '--images', join(dir, 'images'), '--normals', join(dir, 'normals'), '--out', join(dir, 'out')]);
+    const r = await runCaptured(['data', 'import', 'masks', '--images', join(dir, 'images'), '--normals', join(dir, 'normals'), '--out', join(dir, 'out')]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`error [DATASET_LAYOUT_INVALID]: ${join(dir, 'images')} holds 1 image(s), but each is the mask of another under --mask-pattern "{stem}.png"`);
   });
@@ -98,7 +82,7 @@ describe('differad data import: nothing usable', () => {
     await grey(join(dir, 'images/screw/a.png'), 32, 32, () => 100);
     await grey(join(dir, 'masks/screw/a.png'), 30, 32, () => 255);
     await grey(join(dir, 'normals/n.png'), 32, 32, () => 100);
-    const r = await run([...masksArgs(dir, join(dir, 'out')), '--skip-bad']);
+    const r = await runCaptured([...masksArgs(dir, join(dir, 'out')), '--skip-bad']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('error [DATASET_EMPTY]: the import produced no records');
     expect(r.err).toContain(': found 1 image(s) in 1 class(es), 1 with a mask; 1 item(s) were skipped, the first: mask ');
@@ -114,11 +98,11 @@ describe('differad data import deeppcb: a window too small for every defect', ()
     mkdirSync(join(root, 'group1/1_not'), { recursive: true });
     writeFileSync(join(root, 'group1/1_not/0001.txt'), '20 20 40 36 1\n');
     writeFileSync(join(root, 'trainval.txt'), 'group1/1/0001.jpg group1/1_not/0001.txt\n');
-    const tiny = await run(['data', 'import', 'deeppcb', '--root', root, '--out', join(dir, 'out'), '--window', '8']);
+    const tiny = await runCaptured(['data', 'import', 'deeppcb', '--root', root, '--out', join(dir, 'out'), '--window', '8']);
     expect(tiny.code).toBe(2);
     expect(tiny.err).toContain('error [DATASET_NO_ANOMALOUS]');
     expect(tiny.err).toContain('1 defect(s) are larger than the 8-pixel window (the largest spans 20 px): pass a larger --window');
-    const fits = await run(['data', 'import', 'deeppcb', '--root', root, '--out', join(dir, 'out'), '--window', '32']);
+    const fits = await runCaptured(['data', 'import', 'deeppcb', '--root', root, '--out', join(dir, 'out'), '--window', '32']);
     expect(fits.code).toBe(0);
     expect(fits.out).toContain('1 anomalous');
   });
@@ -134,7 +118,7 @@ describe('differad data import: links', () => {
     mkdirSync(join(dir, 'masks/screw'), { recursive: true });
     symlinkSync(join(dir, 'real/masks/screw/a.png'), join(dir, 'masks/screw/a.png'));
     const out = join(dir, 'out');
-    const r = await run(masksArgs(dir, out));
+    const r = await runCaptured(masksArgs(dir, out));
     expect(r.err).not.toContain('error');
     expect(r.code).toBe(0);
     expect(readManifest(out)[0]).toMatchObject({ target: '../images/screw/a.png', box: [200, 150, 203, 152], reference_resized: { from: '../normals/screw/n.png' } });
@@ -143,7 +127,7 @@ describe('differad data import: links', () => {
   it('refuses a symlink loop with exit 2, naming the link', async () => {
     await writeMixedSizes(dir);
     symlinkSync(join(dir, 'images'), join(dir, 'images/screw/back'));
-    const r = await run(masksArgs(dir, join(dir, 'out')));
+    const r = await runCaptured(masksArgs(dir, join(dir, 'out')));
     expect(r.code).toBe(2);
     expect(r.err).toContain(`error [DATASET_LINK_LOOP]: ${join(dir, 'images/screw/back')} links back to ${join(dir, 'images')}`);
   });
@@ -163,7 +147,7 @@ describe('differad data: flag values', () => {
       [['preview', join(dir, 'm.jsonl'), '--out', out, '--columns', '100'], '--columns'],
     ];
     for (const [args, flag] of cases) {
-      const r = await run(['data', ...args]);
+      const r = await runCaptured(['data', ...args]);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toContain(flag);
     }

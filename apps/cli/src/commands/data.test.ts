@@ -2,42 +2,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../cli-io.js';
 import { createImportProgress } from '../data/import-progress.js';
-import { main } from '../main.js';
-
-function captureIo(interactive = false): CliIo & { out: string; err: string } {
-  const io = {
-    env: {},
-    cwd: process.cwd(),
-    interactive,
-    out: '',
-    err: '',
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-    setExitCode: () => undefined,
-  };
-  return io;
-}
-
-const run = async (args: string[]) => {
-  const io = captureIo();
-  const code = await main(['node', 'differad', ...args], io);
-  return { code, out: io.out, err: io.err };
-};
+import { createCaptureIo, runCaptured } from '../testing/capture-io.js';
 
 describe('differad data (in-process)', () => {
   it('has help with an example for every data command', async () => {
     const commands = [[], ['import'], ['import', 'mvtec'], ['import', 'deeppcb'], ['import', 'masks'], ['import', 'jsonl'], ['export'], ['export', 'jsonl'], ['validate'], ['stats'], ['preview']];
     for (const c of commands) {
-      const r = await run(['data', ...c, '--help']);
+      const r = await runCaptured(['data', ...c, '--help']);
       expect(r.code, c.join(' ')).toBe(0);
       expect(r.out, c.join(' ')).toMatch(/Examples?:\n {2}differad data /);
     }
   });
 
   it('rejects a bad flag value as wrong usage (exit 1)', async () => {
-    const r = await run(['data', 'import', 'deeppcb', '--root', '.', '--out', 'x', '--split', 'train']);
+    const r = await runCaptured(['data', 'import', 'deeppcb', '--root', '.', '--out', 'x', '--split', 'train']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('--split');
   });
@@ -47,7 +26,7 @@ describe('differad data (in-process)', () => {
     const manifest = join(dir, 'm.jsonl');
     const line = (id: string, cls: string, box: number[] | null) => JSON.stringify({ id, class: cls, subset: 'test', reference: 'r.png', target: 't.png', width: 100, height: 100, box });
     writeFileSync(manifest, [line('a', 'open', [0, 0, 10, 10]), line('b', 'normal', null)].join('\n'));
-    const r = await run(['data', 'stats', manifest]);
+    const r = await runCaptured(['data', 'stats', manifest]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('2 records · 1 anomalous · 1 normal (50.0 %)');
     expect(r.out).toMatch(/open\s+1\s+1\s+0\s+0\.0 %/);
@@ -58,7 +37,7 @@ describe('differad data (in-process)', () => {
 
 describe('createImportProgress', () => {
   it('prints a line every N items and at the end when stderr is not a terminal', () => {
-    const io = captureIo(false);
+    const io = createCaptureIo({ interactive: false });
     const p = createImportProgress(io, 'deeppcb', 2);
     for (let i = 1; i <= 5; i++) p.report('pairs', i, 5);
     p.done();
@@ -66,7 +45,7 @@ describe('createImportProgress', () => {
   });
 
   it('redraws one line on a terminal, at most every 100 ms, and ends it', () => {
-    const io = captureIo(true);
+    const io = createCaptureIo({ interactive: true });
     let t = 0;
     const p = createImportProgress(io, 'mvtec', 100, () => t);
     p.report('test images', 1, 3);
