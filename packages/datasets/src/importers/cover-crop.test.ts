@@ -22,10 +22,17 @@ describe('computeCoverCrop', () => {
         // Centred: the margins differ by at most one pixel.
         expect(Math.abs(x1 - (from.width - x2))).toBeLessThanOrEqual(1);
         expect(Math.abs(y1 - (from.height - y2))).toBeLessThanOrEqual(1);
-        // Uniform scale: the cut side is the full side times the target aspect ratio, rounded (at least one pixel).
-        if (w === from.width) expect(Math.abs(h - Math.max(1, (from.width * to.height) / to.width))).toBeLessThanOrEqual(0.5 + 1e-9);
-        else expect(Math.abs(w - Math.max(1, (from.height * to.width) / to.height))).toBeLessThanOrEqual(0.5 + 1e-9);
+        // Uniform scale: the source's relatively longer side is cut to the other side times the target aspect
+        // ratio, rounded (at least one pixel, at most the whole side); the other side is kept whole.
+        if (from.width * to.height >= from.height * to.width) {
+          expect(h).toBe(from.height);
+          expect(Math.abs(w - Math.min(from.width, Math.max(1, (from.height * to.width) / to.height)))).toBeLessThanOrEqual(0.5 + 1e-9);
+        } else {
+          expect(w).toBe(from.width);
+          expect(Math.abs(h - Math.min(from.height, Math.max(1, (from.width * to.height) / to.width)))).toBeLessThanOrEqual(0.5 + 1e-9);
+        }
       }),
+      { numRuns: 2000, examples: [[{ width: 9, height: 34 }, { width: 9, height: 35 }]] },
     );
   });
 });
