@@ -8,7 +8,7 @@ accumulates at a time. The ledger only decides; the service does the work.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .errors import TrainerError
 
@@ -17,6 +17,8 @@ from .errors import TrainerError
 class Pending:
     step: int
     expected: int
+    #: The step's ``loss.step_sequences`` / ``loss.step_tokens`` (None: not given); every micro-batch must agree.
+    totals: Tuple[Optional[int], Optional[int]] = (None, None)
     replies: Dict[int, dict] = dataclasses.field(default_factory=dict)
     sequences: int = 0
 
@@ -78,14 +80,23 @@ class Ledger:
             return {**p.replies[micro_batch], 'duplicate': True}
         return None
 
+    def check_step_totals(self, step: int, totals: Tuple[Optional[int], Optional[int]]) -> None:
+        """The step totals a micro-batch normalizes by (docs/method.md §6.3) must be those its step started with."""
+        p = self.pending
+        if p is not None and p.totals != totals:
+            show = lambda t: f'step_sequences {t[0]}, step_tokens {t[1]}'  # noqa: E731
+            raise TrainerError('TRAINER_STEP_CONFLICT', f'step {step} was started with {show(p.totals)}, this request says {show(totals)}',
+                               {'expected': {'step_sequences': p.totals[0], 'step_tokens': p.totals[1]}})
+
     def is_last_micro_batch(self, micro_batches: int) -> bool:
         """Whether the next new micro-batch completes the step (DeepSpeed's accumulation boundary)."""
         received = len(self.pending.replies) if self.pending else 0
         return received + 1 == micro_batches
 
-    def record_micro_batch(self, step: int, micro_batches: int, reply: dict) -> None:
+    def record_micro_batch(self, step: int, micro_batches: int, reply: dict,
+                           totals: Tuple[Optional[int], Optional[int]] = (None, None)) -> None:
         if self.pending is None:
-            self.pending = Pending(step=step, expected=micro_batches)
+            self.pending = Pending(step=step, expected=micro_batches, totals=totals)
         self.pending.replies[reply['micro_batch']] = reply
         self.pending.sequences += reply['sequences']
 

@@ -2,12 +2,22 @@
 
 The loss is docs/method.md §6 (loss.py). A micro-batch is cut into chunks of
 completions that share a prompt, and, with several ranks, dealt round-robin
-over the ranks. Every completion's contribution is divided by the
-micro-batch's global denominators (sequences or tokens, known to every rank
-from the request), so the chunks' and ranks' losses *sum* to the loss of the
-whole micro-batch and so do their gradients. The gradient is scaled by
-1/micro_batches (gradient accumulation: equal micro-batches give the step
-mean), and by the world size when the engine averages gradients over ranks.
+over the ranks. Every completion's contribution is divided by one global
+denominator known to every rank from the request, so the chunks', ranks' and
+micro-batches' gradients simply *sum*:
+
+- with ``loss.step_sequences`` / ``loss.step_tokens`` (docs/method.md §6.3) the
+  denominator is the whole step's total, masked (truncated, unscorable)
+  completions included, contributing 0: the research code's "mean over a
+  sequence's tokens, then mean over every sequence of the step", so the
+  step's gradient is the same for any split into micro-batches;
+- without them (older clients) it is the micro-batch's own count of scored
+  completions (tokens) and the gradient is scaled by 1/micro_batches, exact
+  only for equal micro-batches without masked completions.
+
+The gradient is also scaled by the world size when the engine averages
+gradients over ranks. The reported ``loss`` is always the micro-batch's own
+mean over its scored completions (tokens), whatever the gradient's denominator.
 """
 from __future__ import annotations
 
@@ -108,6 +118,11 @@ def score_micro_batch(request: dict, prepared: _Prepared, policy: Policy, comm: 
     completion = lambda item: groups[item[0]]['completions'][item[1]]  # noqa: E731
     sequences = len(prepared.items)
     tokens = sum(len(completion(i)['token_ids']) for i in prepared.items)
+    # What the micro-batch reports: its own mean. What the gradient divides by: the step's total when given.
+    own = max(sequences, 1) if settings.normalization == 'sequence' else max(tokens, 1)
+    step_total = cfg.get('step_sequences') if settings.normalization == 'sequence' else cfg.get('step_tokens')
+    denominator = step_total if step_total is not None else own
+    accumulation = 1.0 if step_total is not None else 1.0 / request['micro_batches']
     # The same number of passes on every rank (ZeRO-3 gathers parameters collectively in forward).
     per_rank = [_chunks(prepared.items[r::comm.world_size], policy.chunk_size) for r in range(comm.world_size)]
     passes = max(len(c) for c in per_rank)
@@ -115,7 +130,7 @@ def score_micro_batch(request: dict, prepared: _Prepared, policy: Policy, comm: 
         passes = 1  # the engine reduces gradients in the step's last backward: run one, with zero loss
     mine = per_rank[comm.rank]
     filler = prepared.items[0] if prepared.items else (0, 0)
-    scale = (1.0 / request['micro_batches']) * (comm.world_size if policy.averages_gradients else 1)
+    scale = accumulation * (comm.world_size if policy.averages_gradients else 1)
     loss_sum = clipped = kl_sum = 0.0
     for k in range(passes):
         dummy = k >= len(mine)
@@ -129,13 +144,14 @@ def score_micro_batch(request: dict, prepared: _Prepared, policy: Policy, comm: 
             c = completion(item)
             sampling = torch.tensor(c['sampling_logprobs'], dtype=logp.dtype, device=logp.device)
             terms = compute_token_terms(logp, sampling, c['advantage'], c['weight'], settings, ref)
-            parts.append(compute_sequence_contribution(terms.loss, settings.normalization, max(sequences, 1), max(tokens, 1)))
+            # mean_t L (sequence) or Σ_t L (token); divided by the denominator below
+            parts.append(compute_sequence_contribution(terms.loss, settings.normalization, 1, 1))
             if not dummy:
                 clipped += float(terms.clipped.sum())
                 kl_sum += 0.0 if terms.kl is None else float(terms.kl.detach().sum())
-        contribution = torch.stack(parts).sum() * (0.0 if dummy else 1.0)
-        loss_sum += float(contribution.detach())
-        policy.backward(contribution * scale, boundary=boundary and k == passes - 1)
+        numerator = torch.stack(parts).sum() * (0.0 if dummy else 1.0)
+        loss_sum += float(numerator.detach()) / own
+        policy.backward(numerator / denominator * scale, boundary=boundary and k == passes - 1)
     loss_sum, clipped, kl_sum = comm.all_reduce_sum([loss_sum, clipped, kl_sum])
     return ScoredMicroBatch(
         loss=loss_sum,

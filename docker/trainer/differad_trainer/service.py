@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from .checkpoints import default_checkpoint_path, replace_directory, resolve_inside
 from .comm import Comm
@@ -21,6 +21,22 @@ from .ledger import Ledger
 from .metrics import Counters, format_metrics
 from .policy import NonFiniteGradient, Policy, create_policy
 from .scoring import prepare_micro_batch, score_micro_batch
+
+
+def _step_totals(r: dict) -> Tuple[Optional[int], Optional[int]]:
+    """``loss.step_sequences`` / ``loss.step_tokens`` (docs/method.md §6.3), checked against the
+    micro-batch itself: a step total below what this micro-batch alone holds cannot be right."""
+    loss = r['loss']
+    totals = (loss.get('step_sequences'), loss.get('step_tokens'))
+    own = (sum(len(g['completions']) for g in r['groups']),
+           sum(len(c['token_ids']) for g in r['groups'] for c in g['completions']))
+    problems = [{'field': f'loss.{name}', 'message': f"must be at least this micro-batch's {mine} {what}"}
+                for name, total, mine, what in zip(('step_sequences', 'step_tokens'), totals, own, ('completions', 'completion tokens'))
+                if total is not None and total < mine]
+    if problems:
+        raise TrainerError('TRAINER_REQUEST_INVALID', f"{problems[0]['field']} is below this micro-batch's own count: it is the whole step's total",
+                           {'fields': problems})
+    return totals
 
 
 class TrainerService:
@@ -77,6 +93,8 @@ class TrainerService:
             self.counters.duplicate_micro_batches += 1
             return duplicate
         started = time.monotonic()
+        totals = _step_totals(r)
+        self.ledger.check_step_totals(r['step'], totals)
         images = self.images.resolve_groups(r['groups'])
         try:
             prepared = prepare_micro_batch(r, policy, images)
@@ -106,7 +124,7 @@ class TrainerService:
             'masked': {'truncated': scored.masked_truncated, 'unscorable': scored.masked_unscorable},
             'prompt_tokens_match': scored.prompt_tokens_match,
         }
-        self.ledger.record_micro_batch(r['step'], r['micro_batches'], reply)
+        self.ledger.record_micro_batch(r['step'], r['micro_batches'], reply, totals)
         c = self.counters
         c.micro_batches += 1
         c.sequences += scored.sequences
