@@ -19,8 +19,8 @@ MESSAGES = [{'role': 'system', 'content': 'Answer with a box.'}, {'role': 'user'
 
 
 def hf_service(tmp_path, **overrides):
-    config = TrainerConfig(backend='hf', model='fake/vlm', dtype='fp32', reference=True, forward_chunk=3,
-                           checkpoint_dir=str(tmp_path / 'ckpt'), weights_dir=str(tmp_path / 'weights'), **overrides)
+    settings = {'dtype': 'fp32', 'reference': True, 'forward_chunk': 3, **overrides}
+    config = TrainerConfig(backend='hf', model='fake/vlm', checkpoint_dir=str(tmp_path / 'ckpt'), weights_dir=str(tmp_path / 'weights'), **settings)
     service = TrainerService(config)
     service.load()
     return service
@@ -90,3 +90,33 @@ def test_checkpoint_and_disk_weights_on_the_plain_pytorch_engine(tmp_path, monke
     with pytest.raises(TrainerError) as e:
         service.send_weights({'version': 1, 'backend': 'lora'})
     assert e.value.code == 'TRAINER_BACKEND_UNSUPPORTED'
+
+
+def test_a_bf16_model_learns_at_lr_1e_6_through_fp32_master_weights(tmp_path, monkeypatch):
+    """AdamW updates a weight in its own dtype, and bf16 has 8 significant bits: an lr-1e-6 update of
+    a bf16 weight rounds away, nothing is learned. The plain-PyTorch engine steps fp32 masters: every
+    weight with a gradient moves (by ≈ lr: Adam's first step is lr·sign(g)), the bf16 model holds the
+    masters rounded (updates accumulate in the masters until they show), and the masters survive a
+    checkpoint round trip."""
+    fake_transformers.install(monkeypatch)
+    service = hf_service(tmp_path, dtype='bf16')
+    model = fake_transformers.AutoModelForImageTextToText.loaded[0]
+    assert model.lm_head.weight.dtype == torch.bfloat16
+    engine = service.policy.engine
+    held = [p for g in engine.optimizer.param_groups for p in g['params']]  # the weights the optimizer steps
+    before = [p.detach().clone() for p in held]
+    service.forward_backward(fb_request([hf_group(service)]))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    moving = [p.grad != 0 for p in trainable]
+    service.optim_step({'run': RUN, 'step': 0, 'lr': 1e-6})
+    delta = [(after.detach().float() - b.float()).abs() for after, b in zip(held, before)]
+    assert all(bool((d[m] > 0).all()) for d, m in zip(delta, moving)), 'an lr-1e-6 update was rounded away'
+    assert all(float(d.max()) <= 1.1e-6 for d in delta)  # ≈ lr, give or take fp32 rounding
+    assert all(torch.equal(p.detach(), m.detach().to(torch.bfloat16)) for p, m in zip(trainable, held))
+    saved = service.save_checkpoint({'run': RUN, 'step': 0})
+    masters = [m.detach().clone() for m in held]
+    service.forward_backward(fb_request([hf_group(service)], step=1))
+    service.optim_step({'run': RUN, 'step': 1, 'lr': 1e-6})
+    assert not all(torch.equal(a, b) for a, b in zip(masters, held))
+    service.load_checkpoint({'path': saved['path']})
+    assert all(torch.equal(a, b) for a, b in zip(masters, held))

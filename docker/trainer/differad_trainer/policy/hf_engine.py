@@ -41,33 +41,62 @@ class TorchEngine:
         self.model = model.to(device)
         self.forward_module = self.model
         self.comm = comm
+        self.params = _trainable(self.model)
+        # fp32 master weights for bf16/fp16 models: AdamW updates a parameter in its own dtype
+        # (torch/optim/adam.py, _single_tensor_adam / _multi_tensor_adam: param.addcdiv_(exp_avg, denom,
+        # value=-step_size)), and a bf16 weight has 8 significant bits, so an update of lr ≈ 1e-6 rounds
+        # away and nothing is learned. The optimizer steps fp32 copies (its moments are fp32 too) and
+        # the model gets them rounded back after every step; forward/backward stay in the model's dtype.
+        self.masters: Optional[list] = None
+        if any(p.dtype != torch.float32 for p in self.params):
+            self.masters = [p.detach().float().clone().requires_grad_(True) for p in self.params]
         fused = {'fused': True} if device.type == 'cuda' else {}
-        self.optimizer = torch.optim.AdamW(_trainable(self.model), lr=1e-6, weight_decay=config.weight_decay, **fused)
+        self.optimizer = torch.optim.AdamW(self.masters or self.params, lr=1e-6, weight_decay=config.weight_decay, **fused)
 
     def backward(self, loss: torch.Tensor, boundary: bool) -> None:
         loss.backward()
 
     def step(self, lr: float, max_grad_norm: Optional[float]) -> float:
-        self.comm.all_reduce_grads(_trainable(self.model))
-        norm = float(torch.nn.utils.clip_grad_norm_(_trainable(self.model), max_grad_norm or float('inf')))
+        self.comm.all_reduce_grads(self.params)
+        if self.masters is not None:
+            for master, p in zip(self.masters, self.params):
+                master.grad = None if p.grad is None else p.grad.float()
+        stepped = self.masters or self.params
+        norm = float(torch.nn.utils.clip_grad_norm_([p for p in stepped if p.grad is not None], max_grad_norm or float('inf')))
         if not math.isfinite(norm):
             self.zero_grad()
             raise NonFiniteGradient(norm)
         for group in self.optimizer.param_groups:
             group['lr'] = lr
         self.optimizer.step()
+        self._masters_to_model()
         self.zero_grad()
         return norm
 
+    @torch.no_grad()
+    def _masters_to_model(self) -> None:
+        if self.masters is not None:
+            for master, p in zip(self.masters, self.params):
+                p.copy_(master)
+
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=True)
+        for p in self.params:
+            p.grad = None
 
     def state(self) -> Dict[str, Any]:
-        return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict()}
+        masters = None if self.masters is None else [m.detach().clone() for m in self.masters]
+        return {'model': self.model.state_dict(), 'optimizer': self.optimizer.state_dict(), 'masters': masters}
 
     def restore(self, state: Dict[str, Any]) -> None:
         self.model.load_state_dict(state['model'])
         self.optimizer.load_state_dict(state['optimizer'])
+        if self.masters is not None:
+            with torch.no_grad():
+                saved = state.get('masters')
+                for i, (master, p) in enumerate(zip(self.masters, self.params)):
+                    # an older checkpoint without masters: start them from the (rounded) weights
+                    master.copy_(saved[i] if saved is not None else p.float())
 
     def named_weights(self) -> Iterator[Tuple[str, torch.Tensor]]:
         for name, p in self.model.named_parameters():
