@@ -9,7 +9,7 @@ import os
 import fake_transformers
 import pytest
 import torch
-from builders import METHOD_ADVANTAGES, METHOD_RATIOS, METHOD_WEIGHT, RUN, completion_ids, fb_request, hand_loss
+from builders import METHOD_ADVANTAGES, METHOD_RATIOS, METHOD_WEIGHT, RUN, completion_ids, fb_request, hand_loss, image
 
 from differad_trainer.config import TrainerConfig
 from differad_trainer.errors import TrainerError
@@ -107,7 +107,8 @@ def test_a_bf16_model_learns_at_lr_1e_6_through_fp32_master_weights(tmp_path, mo
     before = [p.detach().clone() for p in held]
     service.forward_backward(fb_request([hf_group(service)]))
     trainable = [p for p in model.parameters() if p.requires_grad]
-    moving = [p.grad != 0 for p in trainable]
+    moving = [p.grad.float().abs() > 1e-6 for p in trainable]  # |g| ≫ Adam's ε: a step of ≈ lr
+    assert sum(int(m.sum()) for m in moving) > 100
     service.optim_step({'run': RUN, 'step': 0, 'lr': 1e-6})
     delta = [(after.detach().float() - b.float()).abs() for after, b in zip(held, before)]
     assert all(bool((d[m] > 0).all()) for d, m in zip(delta, moving)), 'an lr-1e-6 update was rounded away'
@@ -120,3 +121,68 @@ def test_a_bf16_model_learns_at_lr_1e_6_through_fp32_master_weights(tmp_path, mo
     assert not all(torch.equal(a, b) for a, b in zip(masters, held))
     service.load_checkpoint({'path': saved['path']})
     assert all(torch.equal(a, b) for a, b in zip(masters, held))
+
+
+IMAGE_MESSAGES = [{'role': 'system', 'content': 'Answer with a box.'}, {'role': 'user', 'content': [
+    {'type': 'image', 'image': 0}, {'type': 'image', 'image': 1}, {'type': 'text', 'text': 'Where is the scratch?'}]}]
+
+
+def test_processor_outputs_per_token_are_extended_over_the_completions(tmp_path, monkeypatch):
+    """transformers >= 5.3 processors return mm_token_type_ids [1, P]; the model needs [n, P + L] next to
+    input_ids (get_rope_index indexes it per row with the attention mask). Completion tokens are text (0),
+    images are repeated per row: batched log-probs of unequal completions equal each completion scored
+    alone against a hand-built full row."""
+    fake_transformers.install(monkeypatch)
+    service = hf_service(tmp_path)
+    policy = service.policy
+    prompt = policy.encode_prompt(IMAGE_MESSAGES, [b'reference', b'target'])
+    assert tuple(prompt.inputs['mm_token_type_ids'].shape) == (1, len(prompt.ids))
+    assert int(prompt.inputs['mm_token_type_ids'].sum()) == 2 * fake_transformers.IMAGE_TOKENS
+    ids = completion_ids(3, lengths=[2, 5, 3])
+    model = fake_transformers.AutoModelForImageTextToText.loaded[0]
+    with torch.no_grad():
+        batched = policy.completion_logprobs(prompt, ids, 1.0)
+        alone = [policy.completion_logprobs(prompt, [c], 1.0)[0] for c in ids]
+        for c, got, single in zip(ids, batched, alone):
+            row = torch.tensor([prompt.ids + c])
+            logits = model(input_ids=row, attention_mask=torch.ones_like(row), use_cache=False,
+                           mm_token_type_ids=(row == fake_transformers.IMAGE_TOKEN_ID).long(),
+                           pixel_values=prompt.inputs['pixel_values'], image_grid_thw=prompt.inputs['image_grid_thw']).logits
+            want = torch.log_softmax(logits[0, len(prompt.ids) - 1:-1].float(), -1).gather(-1, torch.tensor(c).unsqueeze(-1)).squeeze(-1)
+            assert torch.allclose(got, want, atol=1e-5) and torch.allclose(single, want, atol=1e-5)
+        # Dropping mm_token_type_ids would fall back to 1-D positions: a different answer.
+        row = torch.tensor([prompt.ids + ids[0]])
+        flat = model(input_ids=row, attention_mask=torch.ones_like(row), use_cache=False,
+                     pixel_values=prompt.inputs['pixel_values'], image_grid_thw=prompt.inputs['image_grid_thw']).logits
+        assert not torch.allclose(torch.log_softmax(flat[0, len(prompt.ids) - 1:-1].float(), -1).gather(-1, torch.tensor(ids[0]).unsqueeze(-1)).squeeze(-1),
+                                  batched[0], atol=1e-3)
+
+
+def test_batch_prompt_inputs_shapes_and_unknown_per_token_outputs():
+    from differad_trainer.policy.hf import batch_prompt_inputs
+
+    inputs = {'mm_token_type_ids': torch.tensor([[0, 1, 1, 0]]), 'pixel_values': torch.ones(2, 3),
+              'image_grid_thw': torch.tensor([[1, 2, 2]]), 'flag': True}
+    out = batch_prompt_inputs(inputs, prompt_len=4, rows=3, row_len=7)
+    assert out['mm_token_type_ids'].tolist() == [[0, 1, 1, 0, 0, 0, 0]] * 3
+    assert tuple(out['pixel_values'].shape) == (6, 3) and out['image_grid_thw'].tolist() == [[1, 2, 2]] * 3 and out['flag'] is True
+    with pytest.raises(ValueError, match='per prompt token'):
+        batch_prompt_inputs({'new_per_token_ids': torch.zeros(1, 4)}, prompt_len=4, rows=2, row_len=6)
+    with pytest.raises(ValueError, match='expected'):
+        batch_prompt_inputs({'mm_token_type_ids': torch.zeros(1, 3)}, prompt_len=4, rows=2, row_len=6)
+
+
+def test_a_micro_batch_with_images_trains(tmp_path, monkeypatch):
+    fake_transformers.install(monkeypatch)
+    service = hf_service(tmp_path)
+    policy = service.policy
+    prompt = policy.encode_prompt(IMAGE_MESSAGES, [b'reference', b'target'])
+    ids = completion_ids(4, lengths=[3, 6, 2, 5])
+    with torch.no_grad():
+        logps = [lp.tolist() for lp in policy.completion_logprobs(prompt, ids, 1.0)]
+    g = {'images': [image(b'reference'), image(b'target')], 'messages': IMAGE_MESSAGES, 'prompt_token_ids': prompt.ids,
+         'completions': [{'text': 't', 'token_ids': c, 'sampling_logprobs': lp, 'advantage': a, 'weight': 1.0, 'truncated': False}
+                         for c, lp, a in zip(ids, logps, [1.0, -1.0, 0.5, -0.5])]}
+    reply = service.forward_backward(fb_request([g]))
+    assert reply['prompt_tokens_match'] is True and reply['sequences'] == 4 and reply['loss'] == pytest.approx(0.0, abs=1e-6)
+    assert service.optim_step({'run': RUN, 'step': 0, 'lr': 0.01})['grad_norm'] > 0

@@ -33,6 +33,42 @@ def _load_model(config: TrainerConfig, dtype: torch.dtype):
     return AutoModelForImageTextToText.from_pretrained(config.model, dtype=dtype, attn_implementation=config.attn_implementation)
 
 
+#: Processor outputs with one value per prompt token (shape [1, P]) and the value a completion or
+#: padding token takes. ``mm_token_type_ids`` (transformers >= 5.3; ProcessorMixin.create_mm_token_type_ids
+#: in transformers/processing_utils.py, requested by the Qwen2-VL, Qwen2.5-VL and Qwen3-VL processors'
+#: ``return_mm_token_type_ids: True`` default) is 0 text, 1 image, 2 video, 3 audio; the models'
+#: get_rope_index (models/qwen2_5_vl/modeling_qwen2_5_vl.py) reads it as [batch, sequence] next to
+#: input_ids to place the 3-D rope positions, and without it falls back to 1-D text positions. The
+#: sampled completion is text: 0. ``token_type_ids``: a tokenizer's segment ids, 0 likewise.
+PER_TOKEN_INPUTS = {'mm_token_type_ids': 0, 'token_type_ids': 0}
+#: Processor outputs per image or video, concatenated over the batch in order (the models split
+#: pixel features by image_grid_thw and walk one iterator of grids over every row of the batch).
+PER_ITEM_INPUTS = {'pixel_values', 'image_grid_thw', 'pixel_values_videos', 'video_grid_thw', 'second_per_grid_ts'}
+
+
+def batch_prompt_inputs(inputs: Dict[str, Any], prompt_len: int, rows: int, row_len: int) -> Dict[str, Any]:
+    """One prompt's processor outputs (less input_ids and attention_mask) for ``rows`` sequences of
+    ``row_len`` tokens (the prompt, then a completion, then padding): per-token outputs extended to
+    [rows, row_len] with their completion value, per-image outputs repeated once per row. An unknown
+    output shaped like a per-token one ([1, P]) is refused: batching it blindly would crash or
+    silently misplace positions."""
+    out: Dict[str, Any] = {}
+    for k, v in inputs.items():
+        if not torch.is_tensor(v):
+            out[k] = v
+        elif k in PER_TOKEN_INPUTS:
+            if tuple(v.shape) != (1, prompt_len):
+                raise ValueError(f'processor output {k} has shape {tuple(v.shape)}, expected (1, {prompt_len}): one value per prompt token')
+            tail = torch.full((1, row_len - prompt_len), PER_TOKEN_INPUTS[k], dtype=v.dtype, device=v.device)
+            out[k] = torch.cat([v, tail], dim=1).repeat(rows, 1)
+        elif k not in PER_ITEM_INPUTS and v.dim() == 2 and tuple(v.shape) == (1, prompt_len):
+            raise ValueError(f'processor output {k} has one value per prompt token and no known value for completion tokens '
+                             '(differad_trainer/policy/hf.py PER_TOKEN_INPUTS)')
+        else:
+            out[k] = torch.cat([v] * rows)
+    return out
+
+
 def to_hf_conversation(messages: Sequence[dict], images: Sequence[bytes]) -> Tuple[List[dict], List[Any]]:
     """API chat messages → the processor's conversation and the PIL images in order of appearance
     (the order vLLM feeds them: docs/method.md §7, reference first)."""
@@ -144,9 +180,8 @@ class HfPolicy(Policy):
         rows = [list(prompt.ids) + list(c) + [pad] * (longest - len(c)) for c in completions]
         ids = torch.tensor(rows, dtype=torch.long, device=self.device)
         mask = torch.tensor([[1] * (len(prompt.ids) + len(c)) + [0] * (longest - len(c)) for c in completions], device=self.device)
-        extras = {}
-        for k, v in prompt.inputs.items():  # one copy of the images per sequence
-            extras[k] = torch.cat([v] * len(completions)).to(self.device) if torch.is_tensor(v) else v
+        extras = {k: v.to(self.device) if torch.is_tensor(v) else v
+                  for k, v in batch_prompt_inputs(prompt.inputs, len(prompt.ids), len(completions), ids.shape[1]).items()}
         with torch.set_grad_enabled(not reference and torch.is_grad_enabled()):
             try:  # only the completion positions reach the vocabulary projection
                 out = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=longest + 1, **extras)
