@@ -41,6 +41,8 @@ class TrainerConfig:
     lora_rank: int = 0
     lora_alpha: int = 32
     attn_implementation: str = 'sdpa'
+    #: ``packed`` of an nccl weight send whose request gives none; false = vLLM's update_info default (weights.py).
+    nccl_packed: bool = False
     tiny_vocab: int = 1024
     tiny_dim: int = 32
     tiny_layers: int = 2

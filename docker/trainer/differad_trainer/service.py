@@ -198,7 +198,7 @@ class TrainerService:
         if backend == 'nccl':
             from .weights import send_nccl
 
-            sent = send_nccl(policy, self.comm, r.get('options') or {})
+            sent = send_nccl(policy, self.comm, r.get('options') or {}, default_packed=self.config.nccl_packed)
             path: Optional[str] = None
         else:
             export: Callable[[Optional[str]], Any] = policy.export_weights if backend == 'disk' else policy.export_lora

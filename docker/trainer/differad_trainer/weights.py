@@ -8,19 +8,38 @@ weights, optionally packed into large buffers. The orchestrator calls vLLM's
 while this request is in flight, then ``/update_weights`` concurrently with
 each send. Imported lazily: vLLM is in the image, not in CI.
 
-``options`` of the request: ``master_address``, ``master_port``, ``world_size``
-(trainer + every vLLM worker), ``packed`` (default true), ``packed_buffer_size_bytes``
-and ``packed_num_buffers`` (must match the vLLM side when given).
+``options`` of the request:
+
+- ``master_address``, ``master_port``, ``world_size`` (trainer + every vLLM worker);
+- ``packed`` (bool, default ``DIFFERAD_TRAINER_NCCL_PACKED``, false): packed or one-by-one
+  broadcasts. It must equal the ``packed`` of vLLM's ``update_info``, whose default is false
+  (vLLM 0.23.0 vllm/distributed/weight_transfer/nccl_engine.py, NCCLWeightTransferUpdateInfo;
+  its NCCLTrainerSendWeightsArgs defaults to false too): the two sides otherwise run different
+  collectives and hang. The orchestrator sends it explicitly to both;
+- ``packed_buffer_size_bytes``, ``packed_num_buffers`` (must match vLLM's update_info when given);
+- ``init`` (bool, default false): the orchestrator is (re)initializing the servers' transfer
+  engines in this sync. Any group this trainer holds is torn down (its communicator aborted, its
+  TCPStore on master_port released) and a fresh one created: a retried sync, a restarted
+  orchestrator or a second worker re-inits vLLM against this trainer, and a cached group would
+  leave vLLM waiting on a stale store forever.
+
+The trainer holds at most one group. A send that fails tears it down too (a broadcast that
+failed midway leaves the group unusable), so the next send creates a fresh one.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+import gc
+import logging
+from typing import Any, Dict, List, Optional, Tuple
 
 from .comm import Comm
 from .errors import TrainerError
 from .policy.base import Policy
 
-_GROUPS: Dict[Tuple[str, int, int], Any] = {}
+log = logging.getLogger('differad_trainer')
+
+#: The one transfer group this (rank-0) trainer holds: ((address, port, world size), communicator).
+_GROUP: Optional[Tuple[Tuple[str, int, int], Any]] = None
 
 
 def _import_sender():
@@ -43,6 +62,38 @@ def _required(options: Dict[str, Any], key: str, kind: type) -> Any:
     return value
 
 
+def _optional(options: Dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = options.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise TrainerError('TRAINER_REQUEST_INVALID', f'options.{key} must be a {kind.__name__}',
+                           {'fields': [{'field': f'options.{key}', 'message': f'expected {kind.__name__}'}]})
+    return value
+
+
+def drop_group() -> bool:
+    """Tears down the transfer group, if any: aborts the communicator (PyNcclCommunicator.destroy,
+    vllm/distributed/device_communicators/pynccl.py) and drops every reference to it and to its
+    StatelessProcessGroup, whose TCPStore server (rank 0 hosts it: vllm/distributed/utils.py
+    StatelessProcessGroup.create) then closes master_port. Returns whether there was one."""
+    global _GROUP
+    held, _GROUP = _GROUP, None
+    if held is None:
+        return False
+    key, group = held
+    try:
+        destroy = getattr(group, 'destroy', None)
+        if callable(destroy):
+            destroy()
+    except Exception as e:  # noqa: BLE001 - a broken communicator is dropped all the same
+        log.warning('nccl transfer group %s: destroy failed: %s', key, e)
+    del held, group
+    gc.collect()
+    log.info('nccl transfer group %s dropped', key)
+    return True
+
+
 def weight_manifest(policy: Policy) -> Dict[str, List[Any]]:
     """``names``, ``dtypes`` (torch names without ``torch.``) and ``shapes`` of ``policy.named_weights()``,
     in broadcast order: vLLM's nccl ``update_weights`` takes them as ``update_info`` while the send runs.
@@ -57,13 +108,17 @@ def weight_manifest(policy: Policy) -> Dict[str, List[Any]]:
     return {'names': names, 'dtypes': dtypes, 'shapes': shapes}
 
 
-def send_nccl(policy: Policy, comm: Comm, options: Dict[str, Any]) -> int:
+def send_nccl(policy: Policy, comm: Comm, options: Dict[str, Any], default_packed: bool = False) -> int:
     """Broadcasts every weight to the vLLM workers; returns the bytes sent. Every trainer rank
     calls it (ZeRO-3 gathers parameters one at a time, collectively); only rank 0 sends."""
+    global _GROUP
     address = _required(options, 'master_address', str)
     port = _required(options, 'master_port', int)
     world = _required(options, 'world_size', int)
-    packed = bool(options.get('packed', True))
+    packed = _optional(options, 'packed', bool, default_packed)
+    fresh = _optional(options, 'init', bool, False)
+    extra = {k: _optional(options, k, int, None) for k in ('packed_buffer_size_bytes', 'packed_num_buffers')}
+    extra = {k: v for k, v in extra.items() if v is not None}
     # Every rank imports (and fails) alike, before any collective gather starts.
     engine, send_args = _import_sender()
     sent = 0
@@ -79,9 +134,16 @@ def send_nccl(policy: Policy, comm: Comm, options: Dict[str, Any]) -> int:
             pass
         return 0
     key = (address, port, world)
-    if key not in _GROUPS:
-        _GROUPS[key] = engine.trainer_init({'master_address': address, 'master_port': port, 'world_size': world})
-    extra = {k: options[k] for k in ('packed_buffer_size_bytes', 'packed_num_buffers') if isinstance(options.get(k), int)}
-    args = send_args(group=_GROUPS[key], packed=packed, **extra)
-    engine.trainer_send_weights(iterator=weights(), trainer_args=args)
+    if _GROUP is not None and (fresh or _GROUP[0] != key):
+        drop_group()
+    try:
+        if _GROUP is None:
+            _GROUP = (key, engine.trainer_init({'master_address': address, 'master_port': port, 'world_size': world}))
+        args = send_args(group=_GROUP[1], packed=packed, **extra)
+        engine.trainer_send_weights(iterator=weights(), trainer_args=args)
+    except Exception as e:
+        drop_group()
+        raise TrainerError('TRAINER_INTERNAL', f'the nccl weight send failed: {e}; the transfer group was dropped, '
+                           're-initialize the inference servers\' transfer engines and send with options.init true',
+                           {'nccl_group_dropped': True}) from e
     return sent
