@@ -147,8 +147,37 @@ class AutoModelForImageTextToText:
     def from_pretrained(cls, name, dtype, attn_implementation):
         torch.manual_seed(0)
         model = FakeVlm().to(dtype)
+        # the real one loads under deepspeed.zero.Init (partitioned) while this is true
+        model.loaded_under_zero3 = _integrations.is_deepspeed_zero3_enabled()
         cls.loaded.append(model)
         return model
+
+
+def _make_integrations():
+    """transformers.integrations' ZeRO-3 switch: a weakref to the live HfDeepSpeedConfig (integrations/deepspeed.py)."""
+    import weakref
+
+    module = types.ModuleType('transformers.integrations')
+    module._ref = None
+
+    class HfDeepSpeedConfig:
+        def __init__(self, config):
+            self.config = config
+            module._ref = weakref.ref(self)
+
+        def is_zero3(self):
+            return int(self.config.get('zero_optimization', {}).get('stage', 0)) == 3
+
+    def is_deepspeed_zero3_enabled():
+        live = module._ref() if module._ref is not None else None
+        return live is not None and live.is_zero3()
+
+    module.HfDeepSpeedConfig = HfDeepSpeedConfig
+    module.is_deepspeed_zero3_enabled = is_deepspeed_zero3_enabled
+    return module
+
+
+_integrations = _make_integrations()
 
 
 class _FakeImage:
@@ -164,6 +193,9 @@ def install(monkeypatch):
     module = types.ModuleType('transformers')
     module.AutoProcessor = FakeProcessor
     module.AutoModelForImageTextToText = AutoModelForImageTextToText
+    module.integrations = _integrations
+    _integrations._ref = None
     AutoModelForImageTextToText.loaded = []
     monkeypatch.setitem(sys.modules, 'transformers', module)
+    monkeypatch.setitem(sys.modules, 'transformers.integrations', _integrations)
     return module

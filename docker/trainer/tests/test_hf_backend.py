@@ -47,7 +47,7 @@ def test_the_hf_backend_needs_transformers(tmp_path, monkeypatch):
 def test_vision_frozen_checkpointing_on_and_the_loss_is_method_section_6(tmp_path, monkeypatch):
     fake_transformers.install(monkeypatch)
     service = hf_service(tmp_path)
-    model = fake_transformers.AutoModelForImageTextToText.loaded[0]
+    model = service.policy.engine.model
     assert not any(p.requires_grad for p in model.model.visual.parameters())
     assert all(p.requires_grad for n, p in model.named_parameters() if 'visual' not in n)
     assert model.checkpointing == {'use_reentrant': False} and model.config.use_cache is False
@@ -100,7 +100,7 @@ def test_a_bf16_model_learns_at_lr_1e_6_through_fp32_master_weights(tmp_path, mo
     checkpoint round trip."""
     fake_transformers.install(monkeypatch)
     service = hf_service(tmp_path, dtype='bf16')
-    model = fake_transformers.AutoModelForImageTextToText.loaded[0]
+    model = service.policy.engine.model
     assert model.lm_head.weight.dtype == torch.bfloat16
     engine = service.policy.engine
     held = [p for g in engine.optimizer.param_groups for p in g['params']]  # the weights the optimizer steps
@@ -139,7 +139,7 @@ def test_processor_outputs_per_token_are_extended_over_the_completions(tmp_path,
     assert tuple(prompt.inputs['mm_token_type_ids'].shape) == (1, len(prompt.ids))
     assert int(prompt.inputs['mm_token_type_ids'].sum()) == 2 * fake_transformers.IMAGE_TOKENS
     ids = completion_ids(3, lengths=[2, 5, 3])
-    model = fake_transformers.AutoModelForImageTextToText.loaded[0]
+    model = service.policy.engine.model
     with torch.no_grad():
         batched = policy.completion_logprobs(prompt, ids, 1.0)
         alone = [policy.completion_logprobs(prompt, [c], 1.0)[0] for c in ids]
@@ -186,3 +186,33 @@ def test_a_micro_batch_with_images_trains(tmp_path, monkeypatch):
     reply = service.forward_backward(fb_request([g]))
     assert reply['prompt_tokens_match'] is True and reply['sequences'] == 4 and reply['loss'] == pytest.approx(0.0, abs=1e-6)
     assert service.optim_step({'run': RUN, 'step': 0, 'lr': 0.01})['grad_norm'] > 0
+
+
+def test_under_zero3_the_reference_loads_whole_and_the_policy_partitioned(tmp_path, monkeypatch):
+    """transformers partitions every from_pretrained while an HfDeepSpeedConfig with stage 3 is alive;
+    a partitioned reference without an engine has empty weights, so β > 0 broke. The reference loads
+    before that config exists; the policy after it (DeepSpeed itself is a stand-in here)."""
+    import json
+    import types
+
+    from differad_trainer.policy import hf as hf_module
+    from differad_trainer.policy.hf_engine import TorchEngine
+
+    fake_transformers.install(monkeypatch)
+    monkeypatch.setitem(__import__('sys').modules, 'deepspeed', types.ModuleType('deepspeed'))
+    engines = []
+
+    def engine(model, config, comm, ds_config, device):
+        engines.append(ds_config)
+        return TorchEngine(model, config, comm, device)
+
+    monkeypatch.setattr(hf_module, 'create_engine', engine)
+    zero3 = tmp_path / 'zero3.json'
+    zero3.write_text(json.dumps({'zero_optimization': {'stage': 3}}))
+    service = hf_service(tmp_path, deepspeed_config=str(zero3))
+    reference, policy_model = service.policy.reference, service.policy.engine.model
+    assert len(fake_transformers.AutoModelForImageTextToText.loaded) == 2 and engines[0]['zero_optimization']['stage'] == 3
+    assert reference.loaded_under_zero3 is False and policy_model.loaded_under_zero3 is True
+    assert not any(p.requires_grad for p in reference.parameters())
+    reply = service.forward_backward(fb_request([hf_group(service)], beta=0.1))
+    assert reply['kl'] == pytest.approx(0.0, abs=1e-9)

@@ -69,6 +69,15 @@ def batch_prompt_inputs(inputs: Dict[str, Any], prompt_len: int, rows: int, row_
     return out
 
 
+def _load_reference(config: TrainerConfig, dtype: torch.dtype, device: torch.device):
+    """The frozen π_ref (docs/method.md §6): whole, on this rank's device, never ZeRO-3-partitioned."""
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    if is_deepspeed_zero3_enabled():
+        raise RuntimeError('the reference model must load outside the ZeRO-3 context (an HfDeepSpeedConfig is alive)')
+    return _load_model(config, dtype).to(device).eval().requires_grad_(False)
+
+
 def to_hf_conversation(messages: Sequence[dict], images: Sequence[bytes]) -> Tuple[List[dict], List[Any]]:
     """API chat messages → the processor's conversation and the PIL images in order of appearance
     (the order vLLM feeds them: docs/method.md §7, reference first)."""
@@ -107,6 +116,15 @@ class HfPolicy(Policy):
         dtype = DTYPES[config.dtype]
         self.processor = AutoProcessor.from_pretrained(config.model, min_pixels=config.min_pixels, max_pixels=config.max_pixels)
         ds_config = self._deepspeed_config()
+        # The frozen reference first, while no HfDeepSpeedConfig is alive: transformers' from_pretrained
+        # loads under deepspeed.zero.Init whenever is_deepspeed_zero3_enabled() (a weakref to the live
+        # HfDeepSpeedConfig: transformers/integrations/deepspeed.py; modeling_utils.py
+        # get_init_context), and a ZeRO-3-partitioned reference that no DeepSpeed engine owns has
+        # empty parameters outside GatheredParameters (deepspeed/runtime/zero/partition_parameters.py),
+        # so β > 0 broke. It is a full copy on every GPU (2 bytes per parameter in bf16).
+        self.reference = None
+        if config.keeps_reference:
+            self.reference = _load_reference(config, dtype, self.device)
         keep_alive = None
         if ds_config is not None and is_zero3(ds_config):
             from transformers.integrations import HfDeepSpeedConfig
@@ -129,9 +147,6 @@ class HfPolicy(Policy):
             from peft import LoraConfig, get_peft_model
 
             model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=0.0, target_modules=LORA_TARGETS))
-        self.reference = None
-        if config.keeps_reference:
-            self.reference = _load_model(config, dtype).to(self.device).eval().requires_grad_(False)
         self.engine = create_engine(model, config, comm, ds_config, self.device)
         self.averages_gradients = self.engine.averages_gradients
         text = getattr(model.config, 'text_config', model.config)
