@@ -82,7 +82,7 @@ class FakeVlm(nn.Module):
         self.model.positions = nn.Embedding(512, 8)
         self.model.mix = nn.Linear(8, 8)
         self.lm_head = nn.Linear(8, VOCAB)
-        self.config = SimpleNamespace(text_config=SimpleNamespace(max_position_embeddings=512), use_cache=True)
+        self.config = SimpleNamespace(model_type='qwen2_5_vl', text_config=SimpleNamespace(max_position_embeddings=512), use_cache=True)
         self.calls = []
 
     def get_input_embeddings(self):
@@ -191,6 +191,7 @@ def install(monkeypatch):
     pil.Image = types.SimpleNamespace(open=lambda f: _FakeImage())
     monkeypatch.setitem(sys.modules, 'PIL', pil)
     module = types.ModuleType('transformers')
+    module.__version__ = '5.19.0'
     module.AutoProcessor = FakeProcessor
     module.AutoModelForImageTextToText = AutoModelForImageTextToText
     module.integrations = _integrations

@@ -216,3 +216,33 @@ def test_under_zero3_the_reference_loads_whole_and_the_policy_partitioned(tmp_pa
     assert not any(p.requires_grad for p in reference.parameters())
     reply = service.forward_backward(fb_request([hf_group(service)], beta=0.1))
     assert reply['kl'] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_transformers_releases_with_the_shifted_qwen2_5_vl_rope_are_refused(tmp_path, monkeypatch):
+    """5.4.0–5.5.3 scale still images' temporal rope positions by tokens_per_second; 5.5.4 fixed it."""
+    module = fake_transformers.install(monkeypatch)
+    for broken in ('5.4.0', '5.5.0', '5.5.3'):
+        monkeypatch.setattr(module, '__version__', broken)
+        with pytest.raises(RuntimeError, match='5.5.4'):
+            hf_service(tmp_path)
+    for fine in ('5.3.0', '5.5.4', '5.19.0', '5.19.0.dev0'):
+        monkeypatch.setattr(module, '__version__', fine)
+        hf_service(tmp_path)
+
+
+def test_the_image_pins_a_transformers_with_the_rope_fix_that_vllm_accepts():
+    """docker/trainer/requirements.txt: transformers outside 5.4.0–5.5.3, inside the pinned vLLM's range
+    (vLLM 0.23.0: >=4.56.0 except 5.0–5.4 and 5.5.0; vLLM 0.32.0: >=5.16.1,<5.20.0, METADATA Requires-Dist)."""
+    from differad_trainer.policy.hf import BROKEN_QWEN2_5_VL_ROPE, _release
+
+    text = open(os.path.join(os.path.dirname(__file__), '..', 'requirements.txt'), encoding='utf-8').read()
+    pins = dict(line.split('==') for line in text.splitlines() if '==' in line and not line.startswith('#'))
+    transformers, vllm = _release(pins['transformers']), pins['vllm']
+    low, high = BROKEN_QWEN2_5_VL_ROPE
+    assert not low <= transformers <= high
+    accepted = {
+        '0.23.0': lambda v: v >= (4, 56, 0) and not (5, 0, 0) <= v < (5, 5, 0) and v != (5, 5, 0),
+        '0.32.0': lambda v: (5, 16, 1) <= v < (5, 20, 0),
+    }
+    assert vllm in accepted, f'add vLLM {vllm}\'s transformers requirement here'
+    assert accepted[vllm](transformers)

@@ -10,6 +10,7 @@ path is exercised by docker/trainer/gpu-check.sh on a GPU, not by the tests.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -69,6 +70,29 @@ def batch_prompt_inputs(inputs: Dict[str, Any], prompt_len: int, rows: int, row_
     return out
 
 
+#: transformers releases whose Qwen2.5-VL get_rope_index scales still images' temporal positions by
+#: tokens_per_second (shifting every position after an image); 5.5.4 fixed it ("Only apply temporal
+#: scaling for videos", transformers#45325: models/qwen2_5_vl/modeling_qwen2_5_vl.py). vLLM computes
+#: the right positions, so the trainer would score what the server never saw.
+BROKEN_QWEN2_5_VL_ROPE = ((5, 4, 0), (5, 5, 3))
+
+
+def _release(version: str) -> Tuple[int, ...]:
+    parts = []
+    for piece in version.split('.')[:3]:
+        digits = ''.join(itertools.takewhile(str.isdigit, piece))
+        parts.append(int(digits or 0))
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def check_transformers_version(version: str, model_type: str) -> None:
+    """Refuses a transformers release known to compute wrong positions for this model."""
+    low, high = BROKEN_QWEN2_5_VL_ROPE
+    if model_type == 'qwen2_5_vl' and low <= _release(version) <= high:
+        raise RuntimeError(f'transformers {version} shifts Qwen2.5-VL still-image rope positions (fixed in 5.5.4): '
+                           'install the version pinned in docker/trainer/requirements.txt')
+
+
 def _load_reference(config: TrainerConfig, dtype: torch.dtype, device: torch.device):
     """The frozen π_ref (docs/method.md §6): whole, on this rank's device, never ZeRO-3-partitioned."""
     from transformers.integrations import is_deepspeed_zero3_enabled
@@ -104,6 +128,7 @@ class HfPolicy(Policy):
 
     def __init__(self, config: TrainerConfig, comm: Comm) -> None:
         try:
+            import transformers
             from transformers import AutoProcessor
         except ImportError as e:
             raise RuntimeError('the hf backend needs transformers, torch with CUDA and pillow: use the docker/trainer image '
@@ -132,6 +157,7 @@ class HfPolicy(Policy):
             keep_alive = HfDeepSpeedConfig(ds_config)  # from_pretrained loads straight into ZeRO-3 partitions
         model = _load_model(config, dtype)
         self._hf_ds_config = keep_alive
+        check_transformers_version(getattr(transformers, '__version__', '0'), getattr(model.config, 'model_type', ''))
         if config.freeze_vision:
             frozen = 0
             for name, p in model.named_parameters():
