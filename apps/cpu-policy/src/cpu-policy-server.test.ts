@@ -86,23 +86,28 @@ describe('CpuPolicyServer over HTTP', () => {
     expect((await pending).status).toBe(200);
   });
 
-  it('loads a policy file through /update_weights, and keeps the old one when the file is bad', async () => {
+  it('loads a policy file through collective_rpc reload_weights, refuses the old update_info {path}, and keeps the policy when the file is bad', async () => {
     const before = await post('/v1/chat/completions', chatBody());
     expect(parseAnswer(texts(before.json)[0]!, 'differad').kind).toBe('box');
     const blind = { version: 5, params: { ...DEFAULT_CPU_POLICY.params, threshold: { mean: 0.9, logStd: -3, min: 0.01, max: 0.95 } } };
     await writeFile(join(dir, 'blind.json'), JSON.stringify(blind));
-    const update = await post('/update_weights', { update_info: { path: join(dir, 'blind.json') } });
-    expect(update).toMatchObject({ status: 200, json: { weight_version: 5 } });
+    // vLLM 0.32.0 has no disk engine: update_weights {path} fails (500) on a server without a weight-transfer engine.
+    const old = await post('/update_weights', { update_info: { path: join(dir, 'blind.json') } });
+    expect(old.status).toBe(500);
+    expect(JSON.stringify(old.json)).toContain('Weight transfer not configured');
+    expect(server.currentPolicy.version).toBe(DEFAULT_CPU_POLICY.version);
+    const reload = await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: join(dir, 'blind.json') } });
+    expect(reload).toMatchObject({ status: 200, json: { results: [null] } });
     const after = await post('/v1/chat/completions', chatBody());
     expect(after.headers.get('x-weight-version')).toBe('5');
     expect(parseAnswer(texts(after.json)[0]!, 'differad').kind).toBe('empty');
     expect(texts(after.json)[0]).toContain('threshold=0.900000');
 
     await writeFile(join(dir, 'bad.json'), JSON.stringify({ version: 6, params: { threshold: blind.params.threshold } }));
-    const bad = await post('/update_weights', { update_info: { path: join(dir, 'bad.json') } });
-    expect(bad.status).toBe(400);
+    const bad = await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: join(dir, 'bad.json') } });
+    expect(bad.status).toBe(500);
     expect(JSON.stringify(bad.json)).toContain('lacks the parameter(s) blur, min_area');
-    expect((await post('/update_weights', { update_info: {} })).status).toBe(400);
+    expect((await post('/collective_rpc', { kwargs: {} })).status).toBe(400);
     expect(server.currentPolicy.version).toBe(5);
     const still = await post('/v1/chat/completions', chatBody());
     expect(still.headers.get('x-weight-version')).toBe('5');

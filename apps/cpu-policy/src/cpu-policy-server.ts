@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
 import {
+  createVllmDevRoutes,
   DEFAULT_MAX_BODY_BYTES,
   formatLoadMetrics,
   readRequestBody,
@@ -13,6 +14,7 @@ import {
   SlotScheduler,
   type SlotTicket,
   toChatInputs,
+  type VllmDevRoutes,
 } from '@differad/inference';
 import { z } from 'zod';
 import { toChatCompletionBody } from './chat-answer.js';
@@ -51,10 +53,13 @@ function sendFailure(res: ServerResponse, error: unknown, param: string): void {
  * `differad-cpu`): answers a paired-image chat request with n completions of
  * the reference-difference detector, its parameters sampled from a Gaussian
  * policy. Speaks vLLM's protocol: `/v1/chat/completions` (logprobs, token
- * ids, max_tokens), `/v1/models`, `/health`, `/metrics`, and the pause /
- * update_weights / resume calls through which training pushes new parameters
- * (disk backend: `update_info.path` names a policy file). As a non-LLM
- * baseline it also serves `POST /v1/anomaly_map {reference, target}`.
+ * ids, max_tokens), `/v1/models`, `/health`, `/metrics`, and vLLM 0.32.0's
+ * dev-mode control routes through the same implementation as the fake vLLM
+ * (docs/vllm-protocol.md §4): training pushes new parameters with pause →
+ * `collective_rpc reload_weights {weights_path}` (a policy file) → resume. It
+ * has no weight-transfer engine (vLLM without `--weight-transfer-config`), so
+ * an nccl init is refused as vLLM refuses it. As a non-LLM baseline it also
+ * serves `POST /v1/anomaly_map {reference, target}`.
  */
 export class CpuPolicyServer {
   private policy: GaussianPolicy;
@@ -62,6 +67,7 @@ export class CpuPolicyServer {
   private readonly rng: Rng;
   private counter = 0;
   private readonly maxBodyBytes: number;
+  private readonly control: VllmDevRoutes;
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
 
@@ -78,6 +84,18 @@ export class CpuPolicyServer {
     this.scheduler = new SlotScheduler(options.slots ?? 2);
     this.rng = createRng(`cpu-policy:${options.seed ?? 0}`);
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const initial = this.policy;
+    this.control = createVllmDevRoutes({
+      devMode: true,
+      weightTransferBackend: null,
+      worldSizePerReplica: 1,
+      dataParallel: 1,
+      scheduler: this.scheduler,
+      // Requests held by /pause are answered by the policy loaded here (read after admission).
+      reloadWeights: async (path) => {
+        this.policy = path === null ? initial : await loadCpuPolicy(path);
+      },
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => sendOpenAiFailure(res, error, 'cpu-policy'));
     });
@@ -138,24 +156,10 @@ export class CpuPolicyServer {
         return this.handleChat(body, res);
       case 'POST /v1/anomaly_map':
         return this.handleAnomalyMap(body, res);
-      case 'POST /pause':
-        this.scheduler.pause();
-        return sendJson(res, 200, { status: 'paused' });
-      case 'POST /resume':
-        this.scheduler.resume();
-        return sendJson(res, 200, { status: 'resumed' });
-      case 'GET /is_paused':
-        return sendJson(res, 200, { is_paused: this.scheduler.isPaused() });
-      case 'POST /update_weights':
-        return this.handleUpdate(body, res);
-      case 'POST /init_weight_transfer_engine':
-      case 'POST /start_weight_update':
-      case 'POST /finish_weight_update':
-      case 'POST /reset_prefix_cache':
-        // Accepted for protocol compatibility with vLLM; the CPU policy has no engine or cache to set up.
-        return sendJson(res, 200, { weight_version: this.policy.version });
-      default:
-        return sendJson(res, 404, { detail: 'Not Found' });
+      default: {
+        const reply = await this.control.handle(route, url.searchParams, body);
+        return sendJson(res, reply?.status ?? 404, reply?.body ?? { detail: 'Not Found' });
+      }
     }
   }
 
@@ -165,17 +169,6 @@ export class CpuPolicyServer {
       // The scheduler may admit inside enqueue(), before `ticket` is assigned: resolve a microtask later.
       const ticket = this.scheduler.enqueue(work, () => queueMicrotask(() => resolve(ticket)));
     });
-  }
-
-  private async handleUpdate(body: unknown, res: ServerResponse): Promise<void> {
-    const path = (body as { update_info?: { path?: unknown } } | null)?.update_info?.path;
-    if (typeof path !== 'string' || path === '') return sendOpenAiError(res, 400, 'update_info.path must name a policy file', 'update_info.path');
-    try {
-      this.policy = await loadCpuPolicy(path);
-    } catch (error) {
-      return sendOpenAiError(res, 400, (error as Error).message, 'update_info.path');
-    }
-    sendJson(res, 200, { weight_version: this.policy.version });
   }
 
   private async handleAnomalyMap(body: unknown, res: ServerResponse): Promise<void> {

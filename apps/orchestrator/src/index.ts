@@ -7,11 +7,15 @@ export {
   type WeightSyncSource,
   type WeightManifest,
   type NcclWeightSyncSource,
-  type NcclGroup,
+  type NcclRendezvous,
+  type NcclSendOptions,
+  type NcclSyncState,
   syncWeights,
   syncWeightsNccl,
-  toNcclGroup,
+  toNcclRendezvous,
+  toRankOffsets,
 } from './weight-sync.js';
+export { type RunSyncDeps, NCCL_PACKED, syncRunWeights } from './sync-run-weights.js';
 export { type LocalServers, startLocalServers } from './local-servers.js';
 export { formatStepHeader, formatStepRow } from './step-table.js';
 export { type PairPrompt, type RunContext } from './run-context.js';

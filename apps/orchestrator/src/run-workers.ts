@@ -30,7 +30,8 @@ export function startRunWorkers(options: RunWorkersOptions): { close(): Promise<
   const processorsFor = (ctx: RunContext) => ({
     rollout: createRolloutProcessor(ctx, groups),
     score: createScoreProcessor(ctx, groups),
-    step: createStepProcessor(ctx, groups, new Set<string>()),
+    // A fresh process holds no NCCL group: its first nccl sync re-creates it on both sides.
+    step: createStepProcessor(ctx, groups, { group: null }),
   });
   const get = async (runId: string) => {
     let p = perRun.get(runId);

@@ -7,7 +7,8 @@ import type { ForwardBackwardResponse, Group } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
-import { syncWeights, syncWeightsNccl, toNcclGroup } from './weight-sync.js';
+import { syncRunWeights } from './sync-run-weights.js';
+import type { NcclSyncState } from './weight-sync.js';
 
 type MicroBatchRequest = Omit<Parameters<RunContext['trainer']['forwardBackward']>[0], 'groups'>;
 
@@ -68,24 +69,6 @@ async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise<Group>
   };
 }
 
-/**
- * Pushes weight version `version` to the inference servers with the run's
- * sync backend: `disk` (the trainer writes a file the servers load) or `nccl`
- * (the trainer broadcasts while the servers receive; GPU trainers only, the
- * CPU trainer refuses it with TRAINER_BACKEND_UNSUPPORTED).
- */
-async function syncStep(ctx: RunContext, version: number, initialized: Set<string>): Promise<void> {
-  if (ctx.config.policy.kind === 'endpoints' && ctx.config.policy.syncBackend === 'nccl') {
-    const manifest = await ctx.trainer.weightsManifest({ version });
-    const group = toNcclGroup(ctx.trainer.url, ctx.syncTargets.length);
-    const send = () => ctx.trainer.sendWeights({ version, backend: 'nccl', options: { ...group } });
-    await syncWeightsNccl(ctx.syncTargets, { version, manifest, initInfo: (_t, i) => ({ ...group, rank_offset: 1 + i }), send }, initialized);
-    return;
-  }
-  const sent = await ctx.trainer.sendWeights({ version, backend: 'disk' });
-  await syncWeights(ctx.syncTargets, { version, path: sent.path ?? '' }, initialized);
-}
-
 /** Whether the metrics file has a line for `step` already (a row's first field is its step). */
 async function hasStepLine(file: string, step: number): Promise<boolean> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -104,7 +87,7 @@ function mean(values: readonly (number | null)[]): number | null {
  * (Redis, metrics.jsonl) and the run's progress. Every trainer call is
  * idempotent by (run, step, micro-batch), so a retried step applies nothing twice.
  */
-export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncInitialized: Set<string>) {
+export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncState: NcclSyncState) {
   return async (payload: StepPayload, job: Job): Promise<StepRow> => {
     const waited = Date.now() - job.timestamp;
     // All slots at once: one pipelined round trip to Redis instead of one per slot, on the path to the trainer.
@@ -139,7 +122,7 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncIni
     const trainMs = performance.now() - trainStart;
 
     const syncStart = performance.now();
-    if (ctx.syncTargets.length > 0) await syncStep(ctx, applied.weight_version, syncInitialized);
+    if (ctx.syncTargets.length > 0) await syncRunWeights({ config: ctx.config, trainer: ctx.trainer, targets: ctx.syncTargets }, applied.weight_version, syncState);
     const syncMs = performance.now() - syncStart;
 
     const evalStart = performance.now();

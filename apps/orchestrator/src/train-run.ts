@@ -24,7 +24,7 @@ import { forgetEmbeddedRedis, recordEmbeddedRedis, stopLeftoverRedis } from './l
 import { startLocalServers } from './local-servers.js';
 import { startRunWorkers } from './run-workers.js';
 import { formatStepHeader, formatStepRow } from './step-table.js';
-import { syncWeights } from './weight-sync.js';
+import { syncRunWeights } from './sync-run-weights.js';
 import { createVllmControl } from '@differad/inference';
 
 export interface TrainRunInput {
@@ -217,11 +217,13 @@ async function restoreTrainer(config: Awaited<ReturnType<typeof startLocalServer
     if (health.run === runId && health.step === step) return;
     const loaded = await trainer.loadCheckpoint({ run: runId, step });
     log(`trainer: loaded checkpoint of step ${step} (weight version ${loaded.weight_version})`);
-    if (config.policy.syncBackend === 'none') return;
-    const sent = await trainer.sendWeights({ version: loaded.weight_version, backend: 'disk' });
     const targets = config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url }) }));
-    await syncWeights(targets, { version: loaded.weight_version, path: sent.path ?? '' }, new Set());
-    for (const t of targets) await t.control.close();
+    try {
+      // The run's own backend (nccl runs included), with a new group: this process has none yet.
+      await syncRunWeights({ config, trainer, targets }, loaded.weight_version, { group: null });
+    } finally {
+      for (const t of targets) await t.control.close();
+    }
     if (loaded.weight_version !== version) log(`note: run store says weight version ${version}, checkpoint has ${loaded.weight_version}`);
   } finally {
     await trainer.close();

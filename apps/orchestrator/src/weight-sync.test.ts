@@ -1,118 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDifferadError } from '@differad/core';
-import type { VllmControl } from '@differad/inference';
-import { describe, expect, it } from 'vitest';
-import { type NcclWeightSyncSource, syncWeightsNccl, toNcclGroup, type WeightSyncTarget } from './weight-sync.js';
+import { createVllmControl } from '@differad/inference';
+import { createFakeNcclFabric, type FakeNcclFabric, type FakeVllmOptions, FakeVllmServer } from '@differad/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type NcclSendOptions, type NcclSyncState, syncWeights, syncWeightsNccl, toRankOffsets, type WeightSyncTarget } from './weight-sync.js';
 
+// Every test runs against the strict fake vLLM (docs/vllm-protocol.md), with the trainer's NCCL broadcast replaced by the fake fabric.
 const MANIFEST = { names: ['threshold.mean', 'threshold.log_std'], dtypes: ['float64', 'float64'], shapes: [[], []] };
 
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+let servers: FakeVllmServer[] = [];
+let targets: WeightSyncTarget[] = [];
+let dir: string;
 
-/** Records every call as `url method` or `url method:end`; update_weights ends only once the trainer's send has started. */
-function recordingTarget(url: string, log: string[], sendStarted: Promise<void>, fail?: string): WeightSyncTarget & { infos: unknown[] } {
-  const infos: unknown[] = [];
-  const call = (name: string) => async () => {
-    log.push(`${url} ${name}`);
-    if (name === fail) throw new Error(`${name} broke`);
-    return {};
-  };
-  const control = {
-    url,
-    pause: call('pause'),
-    resume: call('resume'),
-    initWeightTransferEngine: async (info: unknown) => {
-      infos.push(info);
-      return call('init')();
-    },
-    startWeightUpdate: call('start'),
-    async updateWeights(info: unknown) {
-      infos.push(info);
-      await call('update')();
-      await sendStarted; // a broadcast needs both sides
-      await tick();
-      log.push(`${url} update:end`);
-      return {};
-    },
-    finishWeightUpdate: call('finish'),
-    resetPrefixCache: call('reset'),
-  } as unknown as VllmControl;
-  return { url, control, infos };
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'differad-weight-sync-'));
+  return () => rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await Promise.all(targets.map((t) => t.control.close()));
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+  targets = [];
+});
+
+async function start(options: readonly FakeVllmOptions[]): Promise<void> {
+  servers = await Promise.all(options.map((o) => FakeVllmServer.start({ tokensPerSecond: 10_000, ...o })));
+  targets = servers.map((s) => ({ url: s.url, control: createVllmControl({ url: s.url, timeoutMs: 10_000 }) }));
 }
 
-function setup(fail?: { target?: string; send?: boolean }) {
-  const log: string[] = [];
-  let started!: () => void;
-  const sendStarted = new Promise<void>((resolve) => (started = resolve));
-  const targets = ['http://a', 'http://b'].map((url) => recordingTarget(url, log, sendStarted, url === 'http://b' ? fail?.target : undefined));
-  const group = toNcclGroup('http://trainer:8200', targets.length);
-  const source: NcclWeightSyncSource = {
-    version: 3,
-    manifest: MANIFEST,
-    initInfo: (_t, i) => ({ ...group, rank_offset: 1 + i }),
-    updateInfo: { packed: true },
-    async send() {
-      log.push('trainer send');
-      started();
-      // The trainer's broadcast ends only after every server is receiving.
-      while (log.filter((l) => l.endsWith(' update')).length < targets.length && !log.some((l) => l.includes('broke'))) await tick();
-      if (fail?.send) throw new Error('nccl broadcast broke');
-      await tick();
-      log.push('trainer send:end');
-    },
+/** The trainer's side: records every send's options, then joins/broadcasts on the fabric. */
+function trainer(fabric: FakeNcclFabric) {
+  const sends: NcclSendOptions[] = [];
+  let failNext = false;
+  const send = async (options: NcclSendOptions) => {
+    sends.push(options);
+    await fabric.trainerSend({ ...options, manifest: MANIFEST });
+    // A failure the servers do not see (the HTTP reply lost after the broadcast): only the orchestrator learns of it.
+    if (failNext) {
+      failNext = false;
+      throw new Error('trainer send broke');
+    }
   };
-  return { log, targets, source };
+  return { sends, send, failOnce: () => void (failNext = true) };
 }
 
-describe('syncWeightsNccl', () => {
-  it('pauses, inits once, starts, overlaps every update with the trainer send, then finishes, resets and resumes', async () => {
-    const { log, targets, source } = setup();
-    const initialized = new Set<string>();
-    await syncWeightsNccl(targets, source, initialized);
-    for (const url of ['http://a', 'http://b']) {
-      const own = log.filter((l) => l.startsWith(url)).map((l) => l.slice(url.length + 1));
-      expect(own).toEqual(['pause', 'init', 'start', 'update', 'update:end', 'finish', 'reset', 'resume']);
-      // The two sides were in flight together: each started before the other ended.
-      expect(log.indexOf(`${url} update`)).toBeLessThan(log.indexOf('trainer send:end'));
-      expect(log.indexOf('trainer send')).toBeLessThan(log.indexOf(`${url} update:end`));
-      expect(log.indexOf(`${url} pause`)).toBeLessThan(log.indexOf('trainer send'));
-      expect(log.indexOf(`${url} finish`)).toBeGreaterThan(log.indexOf('trainer send:end'));
-    }
-    expect(targets[1]!.infos).toEqual([
-      { master_address: 'trainer', master_port: 29_600, world_size: 3, rank_offset: 2 },
-      { packed: true, names: MANIFEST.names, dtype_names: MANIFEST.dtypes, shapes: MANIFEST.shapes, version: 3 },
-    ]);
-    expect([...initialized]).toEqual(['http://a', 'http://b']);
+const nccl = (fabric: FakeNcclFabric): FakeVllmOptions => ({ weightTransferBackend: 'nccl', nccl: fabric.transport });
+const source = (version: number, send: (o: NcclSendOptions) => Promise<unknown>) => ({
+  version,
+  manifest: MANIFEST,
+  rendezvous: { master_address: 'trainer', master_port: 29_600 },
+  packed: true,
+  send,
+});
 
-    log.length = 0;
-    await syncWeightsNccl(targets, source, initialized);
-    expect(log.filter((l) => l.endsWith(' init'))).toEqual([]);
+describe('disk weight sync (collective_rpc reload_weights)', () => {
+  it('reloads the folder on servers without a weight-transfer engine, resets the prefix cache and resumes', async () => {
+    await start([{}, {}]);
+    await syncWeights(targets, { version: 1, path: dir });
+    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 1, paused: false });
   });
 
-  it.each([
-    ['a server update', { target: 'update' }],
-    ['the trainer send', { send: true }],
-  ])('on an error in %s finishes and resumes every server, raises SYNC_FAILED and re-inits next time', async (_label, fail) => {
-    const { log, targets, source } = setup(fail);
-    const initialized = new Set<string>();
-    const error = await syncWeightsNccl(targets, source, initialized).catch((e: unknown) => e);
-    expect(isDifferadError(error, 'SYNC_FAILED')).toBe(true);
-    expect((error as { retryable: boolean }).retryable).toBe(true);
-    expect((error as Error).message).toContain('broke');
-    for (const url of ['http://a', 'http://b']) {
-      expect(log.indexOf(`${url} finish`)).toBeGreaterThan(-1);
-      expect(log.indexOf(`${url} resume`)).toBeGreaterThan(log.indexOf(`${url} finish`));
-      expect(log.includes(`${url} reset`)).toBe(false);
-    }
-    expect(initialized.size).toBe(0);
+  it('fails with a retryable SYNC_FAILED on a folder that is not there, and still resumes every server', async () => {
+    await start([{}, {}]);
+    const error = await syncWeights(targets, { version: 2, path: join(dir, 'missing') }).catch((e: unknown) => e);
+    expect(isDifferadError(error, 'SYNC_FAILED') && error.retryable).toBe(true);
+    expect((error as Error).message).toContain('Call to collective_rpc method failed');
+    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 0, paused: false });
+  });
+});
 
-    const healthy = setup();
-    await syncWeightsNccl(healthy.targets, healthy.source, initialized);
-    expect(healthy.log.filter((l) => l.endsWith(' init'))).toEqual(['http://a init', 'http://b init']);
+describe('nccl weight sync', () => {
+  it('places each server at rank offsets from /get_world_size, agrees on packed, and sends update_info without version', async () => {
+    const fabric = createFakeNcclFabric({ timeoutMs: 3_000 });
+    await start([{ ...nccl(fabric), tensorParallel: 2 }, nccl(fabric)]);
+    const t = trainer(fabric);
+    await syncWeightsNccl(targets, source(3, t.send), { group: null });
+    expect(t.sends).toEqual([{ master_address: 'trainer', master_port: 29_600, world_size: 4, packed: true, init: true }]);
+    expect(fabric.broadcasts).toBe(1);
+    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 1, paused: false });
   });
 
-  it('refuses a manifest whose lists differ in length before touching a server', async () => {
-    const { log, targets, source } = setup();
-    const error = await syncWeightsNccl(targets, { ...source, manifest: { ...MANIFEST, shapes: [[]] } }, new Set()).catch((e: unknown) => e);
-    expect(isDifferadError(error, 'SYNC_FAILED')).toBe(true);
-    expect(log).toEqual([]);
+  it('reuses the group for the next version and re-creates it on both sides after a failure or in a fresh process', async () => {
+    const fabric = createFakeNcclFabric({ timeoutMs: 3_000 });
+    await start([nccl(fabric), nccl(fabric)]);
+    const t = trainer(fabric);
+    const state: NcclSyncState = { group: null };
+    await syncWeightsNccl(targets, source(1, t.send), state);
+    await syncWeightsNccl(targets, source(2, t.send), state);
+    t.failOnce();
+    const error = await syncWeightsNccl(targets, source(3, t.send), state).catch((e: unknown) => e);
+    expect(isDifferadError(error, 'SYNC_FAILED') && error.retryable).toBe(true);
+    expect(state.group).toBeNull();
+    for (const s of servers) expect(s.stats().paused).toBe(false);
+    await syncWeightsNccl(targets, source(3, t.send), state);
+    // A second worker process knows no group: it re-initializes the servers that still hold the old one.
+    await syncWeightsNccl(targets, source(4, t.send), { group: null });
+    expect(t.sends.map((s) => s.init)).toEqual([true, false, false, true, true]);
+    expect(fabric.waiting()).toEqual([]);
+    expect(fabric.broadcasts).toBe(5);
+  });
+
+  it('refuses a manifest whose lists differ in length before touching any server', async () => {
+    const fabric = createFakeNcclFabric({ timeoutMs: 3_000 });
+    await start([nccl(fabric)]);
+    const t = trainer(fabric);
+    const bad = { ...source(1, t.send), manifest: { ...MANIFEST, dtypes: ['float64'] } };
+    await expect(syncWeightsNccl(targets, bad, { group: null })).rejects.toMatchObject({ code: 'SYNC_FAILED' });
+    expect(t.sends).toEqual([]);
+    expect(servers[0]!.stats().paused).toBe(false);
+  });
+
+  it('fails without sending when a server has no weight-transfer engine (started without --weight-transfer-config)', async () => {
+    const fabric = createFakeNcclFabric({ timeoutMs: 3_000 });
+    await start([nccl(fabric), {}]);
+    const t = trainer(fabric);
+    const error = await syncWeightsNccl(targets, source(1, t.send), { group: null }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('Weight transfer not configured');
+    expect(t.sends).toEqual([]);
+    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 0, paused: false });
+  });
+});
+
+describe('toRankOffsets', () => {
+  it('puts the trainer at rank 0 and each server after the ranks of the ones before it', () => {
+    expect(toRankOffsets([1, 1])).toEqual({ offsets: [1, 2], worldSize: 3 });
+    expect(toRankOffsets([2, 4, 1])).toEqual({ offsets: [1, 3, 7], worldSize: 8 });
   });
 });

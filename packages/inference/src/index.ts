@@ -55,3 +55,17 @@ export {
 } from './serve/served-chat-request.js';
 export { SlotScheduler, type SlotTicket } from './serve/slot-scheduler.js';
 export { type TokenPiece, toTokenId, toTokenPieces, toPromptTokenIds } from './serve/tokens.js';
+export {
+  type DevRouteReply,
+  type LogprobsMode,
+  LOGPROBS_MODES,
+  type NcclEndpoint,
+  type NcclTransport,
+  VLLM_VERSION,
+  type VllmDevRoutes,
+  type VllmDevRoutesOptions,
+  WEIGHT_TRANSFER_BACKENDS,
+  type WeightTransferBackend,
+  createVllmDevRoutes,
+} from './serve/vllm-dev-routes.js';
+export { NCCL_PACKED_DEFAULTS, type NcclInitInfo, type NcclUpdateInfo, parseNcclInitInfo, parseNcclUpdateInfo } from './serve/nccl-info.js';

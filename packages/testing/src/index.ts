@@ -28,3 +28,4 @@ export { type FakeFleet, startFakeFleet } from './fake-vllm/fake-fleet.js';
 export { type PngOptions, type Rgb, createPngDataUrl } from './images/png-data-url.js';
 export { type ConcurrentPostOptions, postConcurrently } from './http/concurrent-posts.js';
 export { type RawUploadOptions, type RawUploadResult, uploadRawBody } from './http/raw-upload.js';
+export { type FakeNcclFabric, type FakeNcclSend, createFakeNcclFabric } from './fake-vllm/fake-nccl.js';

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { createPngDataUrl, type FakeVllmServer, startFakeVllm } from '@differad/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFleet } from '../fleet/fleet.js';
@@ -15,7 +16,7 @@ afterEach(async () => {
 const image = createPngDataUrl({ width: 8, height: 8, color: [1, 2, 3] });
 
 describe('vLLM control endpoints', () => {
-  it('lists models, pauses, resumes and runs a weight update that completions report', async () => {
+  it('lists models, pauses, resumes and reloads weights from disk, which completions report', async () => {
     server = await startFakeVllm({ model: 'm', tokensPerSecond: 20_000 });
     control = createVllmControl({ url: `${server.url}/v1/`, timeoutMs: 2_000 });
     expect(control.url).toBe(server.url);
@@ -23,18 +24,16 @@ describe('vLLM control endpoints', () => {
 
     const fleet = createFleet({ servers: [server.url], model: 'm', metricsIntervalMs: 0 });
     try {
-      await control.pause({ mode: 'keep' });
+      await control.pause({ mode: 'wait' });
       expect(await control.isPaused()).toBe(true);
       const queued = server.next('request');
       const pending = fleet.complete({ referenceImage: image, targetImage: image, prompt: 'p', n: 2, seed: 1, sampling: { temperature: 1, topP: 1, topK: -1, maxTokens: 16 } });
       await queued;
       expect(server.stats()).toMatchObject({ waiting: 2, running: 0 });
 
-      await control.initWeightTransferEngine({ backend: 'nccl', master_address: '127.0.0.1' });
-      await control.startWeightUpdate();
-      await control.updateWeights({ names: ['w'], dtype_names: ['bfloat16'], shapes: [[1]] });
-      await control.finishWeightUpdate();
-      await control.resetPrefixCache();
+      expect(await control.getWorldSize()).toBe(1);
+      await control.reloadWeights(tmpdir());
+      expect(await control.resetPrefixCache()).toBe(true);
       await control.resume();
       const result = await pending;
       expect(result.weightVersion).toBe(1);
@@ -44,10 +43,12 @@ describe('vLLM control endpoints', () => {
     }
   });
 
-  it('maps a refused weight update to INFERENCE_HTTP_ERROR', async () => {
+  it('maps a refused weight update to an error with the status vLLM answers', async () => {
     server = await startFakeVllm({ model: 'm' });
     control = createVllmControl({ url: server.url, timeoutMs: 2_000 });
-    await expect(control.updateWeights({})).rejects.toMatchObject({ code: 'INFERENCE_HTTP_ERROR', details: { status: 400 } });
+    // No weight-transfer engine (no --weight-transfer-config): the worker fails it, a 500.
+    await expect(control.updateWeights({ names: [], dtype_names: [], shapes: [] })).rejects.toMatchObject({ details: { status: 500 } });
+    await expect(control.startWeightUpdate()).rejects.toThrow('Weight transfer not configured');
   });
 
   it('gives up at the deadline with INFERENCE_TIMEOUT', async () => {

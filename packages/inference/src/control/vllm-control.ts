@@ -24,12 +24,12 @@ export interface ServedModel {
 const ModelListSchema = z.object({ data: z.array(z.object({ id: z.string(), max_model_len: z.number().int().nullish() })) });
 
 /**
- * vLLM's control endpoints, each a thin typed call with a deadline. The
- * weight-transfer routes exist only on a server started with
- * `VLLM_SERVER_DEV_MODE=1` and `--weight-transfer-config`; their bodies carry
- * backend-specific `init_info` / `update_info` objects, passed through as is.
- * On any error during an update the caller should still call
- * `finishWeightUpdate` and then re-initialize (docs/architecture.md §6).
+ * vLLM 0.32.0's control endpoints (docs/vllm-protocol.md §4), each a thin
+ * typed call with a deadline. They exist only on a server started with
+ * `VLLM_SERVER_DEV_MODE=1`; the weight-transfer ones also need
+ * `--weight-transfer-config`. `init_info` / `update_info` are built by the
+ * backend's dataclass with `cls(**info)` on the server, so the caller sends
+ * exactly its fields (an unknown one is a 500).
  */
 export interface VllmControl {
   readonly url: string;
@@ -39,16 +39,24 @@ export interface VllmControl {
   resume(): Promise<void>;
   /** `GET /is_paused`. */
   isPaused(): Promise<boolean>;
-  /** `POST /init_weight_transfer_engine {init_info}`. */
+  /** `POST /init_weight_transfer_engine {init_info}`; blocks until every rank of the group joined. */
   initWeightTransferEngine(initInfo: Readonly<Record<string, unknown>>): Promise<unknown>;
-  /** `POST /start_weight_update`. */
-  startWeightUpdate(body?: Readonly<Record<string, unknown>>): Promise<unknown>;
+  /** `POST /shutdown_weight_transfer_engine`: leaves the group (no-op without one; refused during an update). */
+  shutdownWeightTransferEngine(): Promise<void>;
+  /** `POST /start_weight_update` (no body). */
+  startWeightUpdate(): Promise<unknown>;
   /** `POST /update_weights {update_info}` (may be called several times for chunked transfers). */
   updateWeights(updateInfo: Readonly<Record<string, unknown>>): Promise<unknown>;
-  /** `POST /finish_weight_update`. */
-  finishWeightUpdate(body?: Readonly<Record<string, unknown>>): Promise<unknown>;
-  /** `POST /reset_prefix_cache`: cached prefixes were computed with the old weights. */
-  resetPrefixCache(): Promise<void>;
+  /** `POST /finish_weight_update {weight_version?}` (a string on the server). */
+  finishWeightUpdate(weightVersion?: string): Promise<unknown>;
+  /** `POST /collective_rpc {method, kwargs}`: the results of every worker. */
+  collectiveRpc(method: string, kwargs?: Readonly<Record<string, unknown>>): Promise<unknown>;
+  /** `collective_rpc reload_weights {weights_path}`: loads a checkpoint folder in place (the disk sync). */
+  reloadWeights(weightsPath: string): Promise<void>;
+  /** `GET /get_world_size`: TP × PP × DP, the NCCL ranks the server occupies. */
+  getWorldSize(): Promise<number>;
+  /** `POST /reset_prefix_cache`: cached prefixes were computed with the old weights; false while blocks are held. */
+  resetPrefixCache(): Promise<boolean>;
   /** `GET /v1/models`. */
   listModels(): Promise<ServedModel[]>;
   close(): Promise<void>;
@@ -69,6 +77,11 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
       return reply.text;
     }
   };
+  const get = async (path: string): Promise<{ json: unknown; requestId: string }> => {
+    const requestId = `control-${++counter}`;
+    const { json } = await connection.callJson({ method: 'GET', path, timeoutMs, requestId });
+    return { json, requestId };
+  };
   return {
     url: connection.url,
     async pause(o = {}) {
@@ -86,11 +99,25 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
       return parsed.data.is_paused;
     },
     initWeightTransferEngine: (initInfo) => post('/init_weight_transfer_engine', { init_info: initInfo }),
-    startWeightUpdate: (body) => post('/start_weight_update', body),
+    async shutdownWeightTransferEngine() {
+      await post('/shutdown_weight_transfer_engine');
+    },
+    startWeightUpdate: () => post('/start_weight_update'),
     updateWeights: (updateInfo) => post('/update_weights', { update_info: updateInfo }),
-    finishWeightUpdate: (body) => post('/finish_weight_update', body),
+    finishWeightUpdate: (weightVersion) => post('/finish_weight_update', weightVersion === undefined ? {} : { weight_version: weightVersion }),
+    collectiveRpc: (method, kwargs = {}) => post('/collective_rpc', { method, kwargs }),
+    async reloadWeights(weightsPath) {
+      await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: weightsPath } });
+    },
+    async getWorldSize() {
+      const json = await get('/get_world_size');
+      const parsed = z.object({ world_size: z.number().int().min(1) }).safeParse(json.json);
+      if (!parsed.success) throw toBadResponseError('world_size', 'expected a positive integer', { server: connection.url, requestId: json.requestId });
+      return parsed.data.world_size;
+    },
     async resetPrefixCache() {
-      await post('/reset_prefix_cache');
+      const reply = await post('/reset_prefix_cache');
+      return (reply as { success?: unknown } | null)?.success !== false;
     },
     async listModels() {
       const requestId = `control-${++counter}`;

@@ -1,6 +1,6 @@
 import type { AnswerContext, AnswerPolicy } from './answer-policy.js';
 import { createChoiceRng, writeGarbage } from './answer-policy.js';
-import { type ServedChatRequest, toChatInputs, toPromptTokenIds } from '@differad/inference';
+import { type LogprobsMode, type ServedChatRequest, toChatInputs, toPromptTokenIds } from '@differad/inference';
 import { toFakeTokens } from './fake-tokens.js';
 
 /** What the server decided for one request before it is answered. */
@@ -26,6 +26,8 @@ export interface PlanContext {
   /** Break the schema on purpose (fault injection). */
   readonly malformed: boolean;
   readonly createdSeconds: number;
+  /** The server's `--logprobs-mode`. */
+  readonly logprobsMode: LogprobsMode;
 }
 
 /** Images in message order (the first is the reference, the second the target) and all text. */
@@ -44,6 +46,10 @@ export function planChatCompletion(request: ServedChatRequest, ctx: PlanContext)
   const n = request.n ?? 1;
   const withIds = request.return_token_ids === true;
   const promptIds = toPromptTokenIds(texts, imageCount);
+  // The fake's token log-probs are those of the sampled (processed) distribution; a raw mode reports
+  // them before temperature, visibly different whenever the temperature is not 1.
+  const temperature = request.temperature ?? 1;
+  const reported = (logprob: number) => (ctx.logprobsMode.startsWith('raw') && temperature > 0 ? logprob * temperature : logprob);
   const cap = request.max_tokens ?? request.max_completion_tokens ?? Math.max(1, ctx.maxModelLen - promptIds.length);
   let longest = 0;
   let completionTokens = 0;
@@ -59,7 +65,7 @@ export function planChatCompletion(request: ServedChatRequest, ctx: PlanContext)
       index: i,
       message: { role: 'assistant', content: tokens.map((t) => t.text).join(''), reasoning_content: null, tool_calls: [] },
       logprobs: request.logprobs
-        ? { content: tokens.map((t) => ({ token: t.text, logprob: t.logprob, bytes: [...Buffer.from(t.text)], top_logprobs: [] })) }
+        ? { content: tokens.map((t) => ({ token: t.text, logprob: reported(t.logprob), bytes: [...Buffer.from(t.text)], top_logprobs: [] })) }
         : null,
       finish_reason: all.length > cap ? 'length' : 'stop',
       stop_reason: null,

@@ -1,3 +1,4 @@
+import { LOGPROBS_MODES, type NcclTransport, WEIGHT_TRANSFER_BACKENDS } from '@differad/inference';
 import { z } from 'zod';
 import { ANSWER_POLICIES, type BoxLookup } from './answer-policy.js';
 
@@ -50,9 +51,26 @@ export const FakeVllmSettingsSchema = z.strictObject({
    * top_p, top_k, max_tokens or seed to the server's defaults (docs/method.md §7).
    */
   requireExplicitSampling: z.boolean().default(false),
+  /** `VLLM_SERVER_DEV_MODE=1`: the pause and weight-transfer routes exist (off: 404, as on vLLM). */
+  devMode: z.boolean().default(true),
+  /** `--weight-transfer-config {"backend": …}`; null (vLLM without the flag): no engine, init/start/update/finish fail. */
+  weightTransferBackend: z.enum(WEIGHT_TRANSFER_BACKENDS).nullable().default(null),
+  /** TP × PP, what `/get_world_size?include_dp=false` answers. */
+  tensorParallel: z.number().int().min(1).max(64).default(1),
+  dataParallel: z.number().int().min(1).max(64).default(1),
+  /**
+   * `--logprobs-mode`; vLLM's default `raw_logprobs` reports log-probs before
+   * temperature (here: the processed value × temperature), `processed_logprobs`
+   * those of the distribution sampled from (docs/vllm-protocol.md §1).
+   */
+  logprobsMode: z.enum(LOGPROBS_MODES).default('raw_logprobs'),
   faults: FakeFaultsSchema.prefault({}),
 });
 export type FakeVllmSettings = z.infer<typeof FakeVllmSettingsSchema>;
 
-/** Options of `startFakeVllm`: the settings (all optional) plus a ground-truth lookup for `exact`/`noisy`. */
-export type FakeVllmOptions = z.input<typeof FakeVllmSettingsSchema> & { readonly lookup?: BoxLookup };
+/** Options of `startFakeVllm`: the settings (all optional) plus a ground-truth lookup for `exact`/`noisy` and an NCCL transport. */
+export type FakeVllmOptions = z.input<typeof FakeVllmSettingsSchema> & {
+  readonly lookup?: BoxLookup;
+  /** Carries nccl broadcasts (a fake fabric from createFakeNcclFabric); without it an nccl init fails as on a server without NCCL. */
+  readonly nccl?: NcclTransport;
+};

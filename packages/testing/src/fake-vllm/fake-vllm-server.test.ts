@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPngDataUrl } from '../images/png-data-url.js';
 import { createBoxLookup } from './answer-policy.js';
@@ -121,18 +122,18 @@ describe('fake vLLM: capacity, pause and weights', () => {
     expect(s.stats()).toMatchObject({ aborted: 2, running: 0, waiting: 0 });
   });
 
-  it('holds new requests while paused and reports the bumped weight version after an update', async () => {
+  it('holds new requests while paused and reports the bumped weight version after a reload_weights', async () => {
     const s = await start();
-    await post('/pause?mode=keep', {});
+    await post('/pause?mode=wait', {});
     const queued = s.next('request');
     const pending = post('/v1/chat/completions', chat());
     await queued;
     expect(s.stats()).toMatchObject({ paused: true, waiting: 2 });
-    expect((await post('/update_weights', { update_info: {} })).status).toBe(400);
-    await post('/init_weight_transfer_engine', { init_info: { backend: 'nccl' } });
-    expect((await post('/update_weights', { update_info: { names: ['w'], dtype_names: [], shapes: [[2]] } })).status).toBe(400);
-    const nccl = { names: ['w'], dtype_names: ['bfloat16'], shapes: [[2]], packed: true };
-    expect((await post('/update_weights', { update_info: nccl })).json).toEqual({ weight_version: 1 });
+    // The pre-0.32 disk body: no weight-transfer engine on this server, so vLLM fails it in the worker (500).
+    expect((await post('/update_weights', { update_info: { path: '/tmp' } })).status).toBe(500);
+    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status).toBe(500);
+    const reload = await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } });
+    expect(reload).toMatchObject({ status: 200, json: { results: [null] } });
     await post('/resume', {});
     const { headers } = await pending;
     expect(headers.get('x-weight-version')).toBe('1');

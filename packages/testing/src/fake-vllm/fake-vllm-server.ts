@@ -1,13 +1,14 @@
 import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRng, type Rng } from '@differad/core';
 import { z } from 'zod';
 import { type AnswerPolicy, createAnswerPolicy } from './answer-policy.js';
 import { planChatCompletion } from './chat-completion.js';
-import { type ControlState, handleControlRoute } from './control-routes.js';
 import { type FakeFaults, FakeFaultsSchema, type FakeVllmOptions, type FakeVllmSettings, FakeVllmSettingsSchema } from './fake-options.js';
 import {
+  createVllmDevRoutes,
   EXPLICIT_SAMPLING_FIELDS,
   formatLoadMetrics,
   readRequestBody,
@@ -16,6 +17,7 @@ import {
   sendOpenAiFailure,
   ServedChatRequestSchema,
   SlotScheduler,
+  type VllmDevRoutes,
 } from '@differad/inference';
 
 /** Events a test can wait on instead of sleeping. */
@@ -51,7 +53,7 @@ type Listener<K extends keyof FakeVllmEvents> = (event: FakeVllmEvents[K]) => vo
  */
 export class FakeVllmServer {
   private readonly scheduler: SlotScheduler;
-  private readonly control: ControlState;
+  private readonly control: VllmDevRoutes;
   private readonly faultRng: Rng;
   private readonly policy: AnswerPolicy;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -72,7 +74,18 @@ export class FakeVllmServer {
   ) {
     this.url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
     this.scheduler = new SlotScheduler(settings.slots);
-    this.control = { scheduler: this.scheduler, weightVersion: 0, engineInitialized: false, updating: false };
+    this.control = createVllmDevRoutes({
+      devMode: settings.devMode,
+      weightTransferBackend: settings.weightTransferBackend,
+      worldSizePerReplica: settings.tensorParallel,
+      dataParallel: settings.dataParallel,
+      scheduler: this.scheduler,
+      // The real loader reads checkpoint files from the folder: a path that is not there fails.
+      reloadWeights: async (path) => {
+        if (path !== null) await stat(path);
+      },
+      ...(options.nccl ? { nccl: options.nccl } : {}),
+    });
     this.faultRng = createRng(`faults:${settings.seed}`);
     this.currentFaults = settings.faults;
     this.policy = createAnswerPolicy({ policy: settings.policy, lookup: options.lookup, constantText: settings.constantText, noise: settings.noise });
@@ -83,7 +96,7 @@ export class FakeVllmServer {
 
   /** Validates the options, binds, and resolves once the server listens. */
   static async start(options: FakeVllmOptions = {}): Promise<FakeVllmServer> {
-    const settings = FakeVllmSettingsSchema.parse(Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'lookup')));
+    const settings = FakeVllmSettingsSchema.parse(Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'lookup' && key !== 'nccl')));
     const server = createServer({ keepAliveTimeout: 60_000 });
     server.listen(settings.port, settings.host);
     await once(server, 'listening');
@@ -180,7 +193,7 @@ export class FakeVllmServer {
       }
     }
     if (route === 'POST /v1/chat/completions') return this.handleChat(body, res);
-    const reply = handleControlRoute(route, url.searchParams, body, this.control);
+    const reply = await this.control.handle(route, url.searchParams, body);
     if (reply) sendJson(res, reply.status, reply.body);
     else sendJson(res, 404, { detail: 'Not Found' });
   }
@@ -226,6 +239,7 @@ export class FakeVllmServer {
       garbage: () => roll(f.garbageRate),
       malformed: roll(f.malformedRate),
       createdSeconds: Math.floor(Date.now() / 1000),
+      logprobsMode: this.settings.logprobsMode,
     });
     const serviceMs = (plan.imageCount * this.settings.prefillMsPerImage + (plan.longestTokens / this.settings.tokensPerSecond) * 1000) * f.slowFactor;
     this.serve(id, res, plan.n, serviceMs, roll(f.dieRate), plan.body);

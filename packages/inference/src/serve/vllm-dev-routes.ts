@@ -1,0 +1,256 @@
+import { type NcclInitInfo, type NcclUpdateInfo, parseNcclInitInfo, parseNcclUpdateInfo } from './nccl-info.js';
+import type { SlotScheduler } from './slot-scheduler.js';
+
+/** The worker engines vLLM 0.32.0 registers (distributed/weight_transfer/factory.py). There is no `disk`. */
+export const WEIGHT_TRANSFER_BACKENDS = ['nccl', 'ipc', 'sparse_nccl', 'sharded_rdt', 'nccl_m2n', 'modelexpress'] as const;
+export type WeightTransferBackend = (typeof WEIGHT_TRANSFER_BACKENDS)[number];
+
+/** vLLM's `--logprobs-mode` values (config/model.py); the default is `raw_logprobs`. */
+export const LOGPROBS_MODES = ['raw_logprobs', 'processed_logprobs', 'raw_logits', 'processed_logits'] as const;
+export type LogprobsMode = (typeof LOGPROBS_MODES)[number];
+
+/** The release whose protocol this module replicates (docs/vllm-protocol.md). */
+export const VLLM_VERSION = '0.32.0';
+
+/** One joined NCCL group, seen from a server's ranks. */
+export interface NcclEndpoint {
+  /** Receives one broadcast of the tensors `update` describes, decoded packed or not; rejects when the transfer fails. */
+  receive(update: NcclUpdateInfo, packed: boolean): Promise<void>;
+  /** Leaves the group (`shutdown_weight_transfer_engine`). */
+  close(): void;
+}
+
+/** What carries NCCL broadcasts for a server; tests pass a fake fabric (packages/testing). */
+export interface NcclTransport {
+  /** Joins the group at `info`'s rendezvous with `ranks`; resolves once every rank of the group joined. */
+  join(info: NcclInitInfo, ranks: readonly number[]): Promise<NcclEndpoint>;
+}
+
+/** Settings and hooks of {@link createVllmDevRoutes}. */
+export interface VllmDevRoutesOptions {
+  /** `VLLM_SERVER_DEV_MODE=1`: without it every route here but `/version` is a 404. */
+  readonly devMode: boolean;
+  /** `--weight-transfer-config {"backend": …}`; null: no flag, no weight-transfer engine. */
+  readonly weightTransferBackend: WeightTransferBackend | null;
+  /** TP × PP of the server. */
+  readonly worldSizePerReplica: number;
+  /** DP replicas. */
+  readonly dataParallel: number;
+  /** Pause holds new requests (every mode here lets running ones finish). */
+  readonly scheduler: SlotScheduler;
+  /** `collective_rpc reload_weights`: loads `weightsPath` (null: the original model); throws to fail. */
+  readonly reloadWeights: (weightsPath: string | null) => Promise<void>;
+  /** Carries the nccl backend's broadcasts; absent, `init_weight_transfer_engine` fails like NCCL without a GPU. */
+  readonly nccl?: NcclTransport;
+}
+
+/** A route's answer: status and JSON body (null: an empty 200). */
+export interface DevRouteReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** The weight-transfer routes of one server. */
+export interface VllmDevRoutes {
+  /** Answers `route` (`METHOD /path`), or undefined when it is not one of these routes. */
+  handle(route: string, query: URLSearchParams, body: unknown): Promise<DevRouteReply | undefined>;
+  /** Bumped by every completed weight update and reload: the `x-weight-version` the server reports. */
+  readonly weightVersion: number;
+  /** The `weight_version` label of the last `finish_weight_update`, if any. */
+  readonly weightVersionLabel: string | null;
+}
+
+const asObject = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+
+/** FastAPI's RequestValidationError as vLLM answers it (handlers/validation.py). */
+function validationError(param: string, message: string): DevRouteReply {
+  return { status: 400, body: { error: { message: `1 validation error:\n  {'loc': '${param}', 'msg': '${message}'}`, type: 'Bad Request', param, code: 400 } } };
+}
+
+/** An HTTPException raised in a route (handlers/http.py). */
+function httpError(status: number, message: string): DevRouteReply {
+  return { status, body: { error: { message, type: 'Bad Request', param: null, code: status } } };
+}
+
+/** Anything the worker raised inside collective_rpc: the engine core's failure message, a 500 (docs/vllm-protocol.md §2). */
+function engineFailure(message: string): DevRouteReply {
+  return { status: 500, body: { error: { message: `Call to collective_rpc method failed: ${message}`, type: 'InternalServerError', param: null, code: 500 } } };
+}
+
+const NOT_FOUND: DevRouteReply = { status: 404, body: { detail: 'Not Found' } };
+const NOT_CONFIGURED = 'Weight transfer not configured. Please set weight_transfer_config to enable weight transfer.';
+const PAUSE_MODES = new Set(['abort', 'wait', 'keep']);
+const RELOAD_KWARGS = new Set(['weights_iterator', 'weights_path', 'is_checkpoint_format']);
+const DEV_ROUTES = new Set([
+  'POST /pause',
+  'POST /resume',
+  'GET /is_paused',
+  'POST /init_weight_transfer_engine',
+  'POST /shutdown_weight_transfer_engine',
+  'POST /start_weight_update',
+  'POST /update_weights',
+  'POST /finish_weight_update',
+  'GET /get_world_size',
+  'POST /reset_prefix_cache',
+  'POST /collective_rpc',
+]);
+
+/** FastAPI's bool query parsing. */
+function parseQueryBool(value: string | null, fallback: boolean): boolean | null {
+  if (value === null) return fallback;
+  const v = value.toLowerCase();
+  if (['1', 'true', 'on', 'yes', 't', 'y'].includes(v)) return true;
+  if (['0', 'false', 'off', 'no', 'f', 'n'].includes(v)) return false;
+  return null;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * vLLM 0.32.0's dev-mode control routes, with the worker's update state
+ * machine (v1/worker/gpu_worker.py) and the nccl backend's dataclasses, so a
+ * client that disagrees with the real server fails here as it would there
+ * (docs/vllm-protocol.md §4). The fake vLLM and the CPU policy both mount it.
+ */
+export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoutes {
+  let endpoint: NcclEndpoint | null = null;
+  let packed = false;
+  let active = false;
+  let updatedInSession = false;
+  let weightVersion = 0;
+  let weightVersionLabel: string | null = null;
+  const configured = options.weightTransferBackend !== null;
+
+  const init = async (body: unknown): Promise<DevRouteReply> => {
+    const info = asObject(asObject(body)?.init_info);
+    if (info === null) return validationError('body.init_info', asObject(body)?.init_info === undefined ? 'Field required' : 'Input should be a valid dictionary');
+    if (!configured) return engineFailure(NOT_CONFIGURED);
+    if (options.weightTransferBackend !== 'nccl') return engineFailure(`the ${options.weightTransferBackend} backend is not replicated by differad's servers`);
+    const parsed = parseNcclInitInfo(info);
+    if (parsed.kind === 'error') return engineFailure(parsed.message);
+    if (!options.nccl) return engineFailure('NCCL error: no CUDA device on this server');
+    const per = options.worldSizePerReplica * options.dataParallel;
+    const ranks = Array.from({ length: per }, (_, r) => r + parsed.value.rank_offset);
+    try {
+      // Like the worker: the old communicator is replaced (not destroyed) by a new init.
+      endpoint = await options.nccl.join(parsed.value, ranks);
+      packed = parsed.value.packed;
+    } catch (error) {
+      return engineFailure(messageOf(error));
+    }
+    return { status: 200, body: { message: 'Weight transfer initialized' } };
+  };
+
+  const update = async (body: unknown): Promise<DevRouteReply> => {
+    const raw = asObject(body)?.update_info;
+    if (raw === undefined) return validationError('body.update_info', 'Field required');
+    if (asObject(raw) === null && !Array.isArray(raw)) return validationError('body.update_info', 'Input should be a valid dictionary or list');
+    if (!configured) return engineFailure(NOT_CONFIGURED);
+    if (!active) return engineFailure('start_weight_update must be called before update_weights.');
+    // Any failure from here on ends the session (gpu_worker.update_weights).
+    const fail = (message: string) => {
+      active = false;
+      return engineFailure(message);
+    };
+    const info = Array.isArray(raw) ? asObject(raw[0]) : asObject(raw);
+    if (info === null) return fail('update_info list entries must be dictionaries');
+    const parsed = parseNcclUpdateInfo(info);
+    if (parsed.kind === 'error') return fail(parsed.message);
+    if (endpoint === null) return fail('NCCL weight transfer not initialized. Call init_transfer_engine() first.');
+    try {
+      await endpoint.receive(parsed.value, packed);
+    } catch (error) {
+      return fail(messageOf(error));
+    }
+    updatedInSession = true;
+    return { status: 200, body: { message: 'Weights updated' } };
+  };
+
+  const finish = (body: unknown): DevRouteReply => {
+    const label = asObject(body)?.weight_version;
+    if (label !== undefined && label !== null && typeof label !== 'string') return validationError('body.weight_version', 'Input should be a valid string');
+    if (!configured) return engineFailure(NOT_CONFIGURED);
+    if (!active) return engineFailure('finish_weight_update called without a matching start_weight_update.');
+    active = false;
+    if (updatedInSession) weightVersion += 1;
+    updatedInSession = false;
+    if (typeof label === 'string') weightVersionLabel = label;
+    return { status: 200, body: { message: 'Weight update finished' } };
+  };
+
+  const collectiveRpc = async (body: unknown): Promise<DevRouteReply> => {
+    const request = asObject(body);
+    if (request === null) return httpError(400, 'Request body must be a JSON object');
+    if (request.method === undefined || request.method === null) return httpError(400, "Missing 'method' in request body");
+    if (request.method !== 'reload_weights') return engineFailure(`differad's servers replicate only reload_weights, not ${JSON.stringify(request.method)}`);
+    const kwargs = asObject(request.kwargs ?? {}) ?? {};
+    const unknown = Object.keys(kwargs).find((k) => !RELOAD_KWARGS.has(k));
+    if (unknown !== undefined) return engineFailure(`GPUModelRunner.reload_weights() got an unexpected keyword argument '${unknown}'`);
+    if (Array.isArray(request.args) && request.args.length > 0) return engineFailure('reload_weights takes its arguments as kwargs here (weights_path)');
+    const path = kwargs.weights_path;
+    if (path !== undefined && path !== null && typeof path !== 'string') return engineFailure(`weights_path must be a str, got ${JSON.stringify(path)}`);
+    try {
+      await options.reloadWeights(path ?? null);
+    } catch (error) {
+      return engineFailure(messageOf(error));
+    }
+    weightVersion += 1;
+    return { status: 200, body: { results: Array.from({ length: options.worldSizePerReplica }, () => null) } };
+  };
+
+  const handle = async (route: string, query: URLSearchParams, body: unknown): Promise<DevRouteReply | undefined> => {
+    if (route === 'GET /version') return { status: 200, body: { version: VLLM_VERSION } };
+    if (!DEV_ROUTES.has(route)) return undefined;
+    if (!options.devMode) return NOT_FOUND;
+    switch (route) {
+      case 'POST /pause': {
+        const mode = query.get('mode') ?? 'abort';
+        if (!PAUSE_MODES.has(mode)) return validationError('query.mode', "Input should be 'abort', 'wait' or 'keep'");
+        if (parseQueryBool(query.get('clear_cache'), true) === null) return validationError('query.clear_cache', 'Input should be a valid boolean');
+        options.scheduler.pause();
+        return { status: 200, body: { status: 'paused' } };
+      }
+      case 'POST /resume':
+        options.scheduler.resume();
+        return { status: 200, body: { status: 'resumed' } };
+      case 'GET /is_paused':
+        return { status: 200, body: { is_paused: options.scheduler.isPaused() } };
+      case 'POST /init_weight_transfer_engine':
+        return init(body);
+      case 'POST /shutdown_weight_transfer_engine':
+        if (active) return engineFailure('Cannot release a trainer connection during a weight update');
+        endpoint?.close();
+        endpoint = null;
+        return { status: 200, body: { message: 'Weight transfer shut down' } };
+      case 'POST /start_weight_update':
+        if (!configured) return engineFailure(NOT_CONFIGURED);
+        if (active) return engineFailure('start_weight_update called while a weight update is already active. Call finish_weight_update first.');
+        active = true;
+        updatedInSession = false;
+        return { status: 200, body: { message: 'Weight update started' } };
+      case 'POST /update_weights':
+        return update(body);
+      case 'POST /finish_weight_update':
+        return finish(body);
+      case 'GET /get_world_size': {
+        const includeDp = parseQueryBool(query.get('include_dp'), true);
+        if (includeDp === null) return validationError('query.include_dp', 'Input should be a valid boolean');
+        return { status: 200, body: { world_size: options.worldSizePerReplica * (includeDp ? options.dataParallel : 1) } };
+      }
+      case 'POST /reset_prefix_cache':
+        return { status: 200, body: { success: true } };
+      default:
+        return collectiveRpc(body);
+    }
+  };
+
+  return {
+    handle,
+    get weightVersion() {
+      return weightVersion;
+    },
+    get weightVersionLabel() {
+      return weightVersionLabel;
+    },
+  };
+}
