@@ -1,14 +1,13 @@
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { DifferadError } from '@differad/core';
-import { loadManifest, resolveManifestPath } from '@differad/datasets';
+import { DifferadError, type ImageSize, toFrameResize, toPairPrompt } from '@differad/core';
+import { loadManifest, loadPromptPool, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import { createFleet, createVllmControl } from '@differad/inference';
 import type { CatalogQueues, RunStore } from '@differad/queue';
 import { createTrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
-import { createDefaultPrompt } from './default-prompt.js';
 import { createHeldOutEvaluator } from './held-out-eval.js';
 import type { RunContext } from './run-context.js';
 
@@ -40,47 +39,7 @@ export function createContextFactory(deps: ContextFactoryDeps) {
     const config = await deps.store.loadConfig(runId, TrainConfigSchema);
     if (!config) throw new DifferadError('ORCHESTRATOR_RUN_UNKNOWN', `run ${runId} is not in Redis`);
     if (!isResolved(config)) throw new DifferadError('ORCHESTRATOR_RUN_UNRESOLVED', `run ${runId} was stored without server URLs`);
-    const train = await loadManifest(config.data.train);
-    const fleet = createFleet({ servers: config.policy.endpoints, model: config.policy.model, timeoutMs: 120_000 });
-    await fleet.start();
-    const preparer = createFramePreparer({ resize: config.resize, format: 'png' });
-    const score = { family: config.policy.family, frame: config.policy.frame, resize: config.resize, reward: config.reward };
-    const prompt = createDefaultPrompt();
-    let evaluate: RunContext['evaluate'] = null;
-    if (config.data.eval) {
-      const held = await loadManifest(config.data.eval);
-      evaluate = createHeldOutEvaluator({
-        records: held.records.slice(0, config.data.evalLimit),
-        resolvePath: (p) => resolveManifestPath(config.data.eval!, p),
-        preparer,
-        fleet,
-        prompt,
-        score,
-        maxTokens: config.sampling.maxTokens,
-      });
-    }
-    const runDir = resolve(config.run.runsDir, runId);
-    await mkdir(runDir, { recursive: true });
-    return {
-      runId,
-      config,
-      records: train.records,
-      resolvePath: (p) => resolveManifestPath(config.data.train, p),
-      preparer,
-      fleet,
-      trainer: createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 }),
-      queues: deps.queues,
-      redis: deps.redis,
-      store: deps.store,
-      score,
-      prompt,
-      syncTargets:
-        config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
-      evaluate,
-      imagesAtTrainer: new Set<string>(),
-      runDir,
-      log: deps.log,
-    };
+    return buildRunContext(runId, config, deps);
   };
   return {
     get(runId: string): Promise<RunContext> {
@@ -105,6 +64,60 @@ export function createContextFactory(deps: ContextFactoryDeps) {
   };
 }
 export type ContextFactory = ReturnType<typeof createContextFactory>;
+
+/**
+ * Everything the workers of run `runId` need, from its resolved config: the
+ * manifests, a started fleet over its inference servers, the frame preparer,
+ * prompts and score settings of its model, a trainer client, the weight-sync
+ * targets and the held-out evaluator. The caller closes the fleet, the
+ * trainer client and the sync targets.
+ */
+export async function buildRunContext(runId: string, config: ResolvedTrainConfig, deps: ContextFactoryDeps): Promise<RunContext> {
+  const train = await loadManifest(config.data.train);
+  const fleet = createFleet({ servers: config.policy.endpoints, model: config.policy.model, timeoutMs: 120_000 });
+  await fleet.start();
+  // Images go in the frame the model answers in (no resize for `pixels`), and the prompt states that size.
+  const preparer = createFramePreparer({ resize: toFrameResize(config.policy.frame, config.resize), format: 'png' });
+  const score = { family: config.policy.family, frame: config.policy.frame, resize: config.resize, reward: config.reward };
+  const pool = config.prompt.pool === undefined ? undefined : await loadPromptPool(config.prompt.pool);
+  const prompt = (id: string, size: ImageSize, seed: number | string) => toPairPrompt({ family: score.family, frame: score.frame, size, id, seed, pool });
+  let evaluate: RunContext['evaluate'] = null;
+  if (config.data.eval) {
+    const held = await loadManifest(config.data.eval);
+    evaluate = createHeldOutEvaluator({
+      records: held.records.slice(0, config.data.evalLimit),
+      resolvePath: (p) => resolveManifestPath(config.data.eval!, p),
+      preparer,
+      fleet,
+      prompt,
+      seed: config.run.seed,
+      score,
+      maxTokens: config.sampling.maxTokens,
+    });
+  }
+  const runDir = resolve(config.run.runsDir, runId);
+  await mkdir(runDir, { recursive: true });
+  return {
+    runId,
+    config,
+    records: train.records,
+    resolvePath: (p) => resolveManifestPath(config.data.train, p),
+    preparer,
+    fleet,
+    trainer: createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 }),
+    queues: deps.queues,
+    redis: deps.redis,
+    store: deps.store,
+    score,
+    prompt,
+    syncTargets:
+      config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
+    evaluate,
+    imagesAtTrainer: new Set<string>(),
+    runDir,
+    log: deps.log,
+  };
+}
 
 /** Where a run's files live. */
 export function toRunDir(config: TrainConfig, runId: string): string {

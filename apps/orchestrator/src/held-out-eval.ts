@@ -1,14 +1,18 @@
 import { computeMetricReport, computeSampleScore, type ManifestRecord, type SampleScore, type ScoreSettings } from '@differad/core';
 import type { FramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
-import type { PairPrompt } from './run-context.js';
+import type { RunContext } from './run-context.js';
 
 export interface HeldOutEvalInput {
   readonly records: readonly ManifestRecord[];
   readonly resolvePath: (entry: string) => string;
   readonly preparer: FramePreparer;
   readonly fleet: Fleet;
-  readonly prompt: (pairId: string, seed: number) => PairPrompt;
+  /** The run's prompt builder, as the rollouts use it. */
+  readonly prompt: RunContext['prompt'];
+  /** Seeds the instruction draw: the same instruction per pair at every evaluation of a run. */
+  readonly seed: number;
+  /** Family, frame and resize the answers are read in, and τ (`reward.tau`) of Acc and F1. */
   readonly score: ScoreSettings;
   readonly maxTokens: number;
   /** Requests in flight at once. */
@@ -17,8 +21,9 @@ export interface HeldOutEvalInput {
 
 /**
  * Evaluates the current policy on held-out pairs through the same path as
- * `differad eval`: one greedy answer (temperature 0) per pair, scored with
- * the docs/method.md §8 metrics. Returns the metric row the step table shows.
+ * `differad eval`: the run's prompt, one greedy answer (temperature 0) per
+ * pair, scored with the docs/method.md §8 metrics at the run's τ. Returns the
+ * metric row the step table shows.
  */
 export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) => Promise<Record<string, number | null>> {
   return async (step) => {
@@ -29,13 +34,13 @@ export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) 
         const i = next++;
         const record = input.records[i]!;
         const pair = await input.preparer.preparePair(input.resolvePath(record.reference), input.resolvePath(record.target));
-        const prompt = input.prompt(record.id, 0);
+        const prompt = input.prompt(record.id, pair.target, input.seed);
         const result = await input.fleet.complete({
           requestId: `eval-s${step}-${i}`,
           referenceImage: pair.reference.dataUrl,
           targetImage: pair.target.dataUrl,
           system: prompt.system,
-          prompt: prompt.instruction,
+          prompt: prompt.prompt,
           n: 1,
           sampling: { temperature: 0, topP: 1, topK: -1, maxTokens: input.maxTokens },
           seed: 0,
@@ -46,7 +51,7 @@ export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) 
       }
     };
     await Promise.all(Array.from({ length: input.concurrency ?? 8 }, lane));
-    const { overall } = computeMetricReport(scores, 0.3);
+    const { overall } = computeMetricReport(scores, input.score.reward.tau);
     return { eval_n: overall.n, eval_acc: overall.acc, eval_f1: overall.f1, eval_miou: overall.mIoU, eval_miou_ano: overall.mIoU_ano, eval_miou_nor: overall.mIoU_nor };
   };
 }

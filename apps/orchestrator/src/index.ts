@@ -1,7 +1,7 @@
 /** @differad/orchestrator — the GRPO training loop on BullMQ: workers, the step coordinator, weight sync. */
 export { type TrainRunInput, type TrainRunResult, trainRun } from './train-run.js';
 export { type RunWorkersOptions, startRunWorkers } from './run-workers.js';
-export { type ContextFactory, type ResolvedTrainConfig, createContextFactory, isResolved } from './context-factory.js';
+export { type ContextFactory, type ResolvedTrainConfig, createContextFactory, buildRunContext, isResolved } from './context-factory.js';
 export {
   type WeightSyncTarget,
   type WeightSyncSource,
@@ -18,6 +18,9 @@ export {
 export { type RunSyncDeps, NCCL_PACKED, syncRunWeights } from './sync-run-weights.js';
 export { type LocalServers, startLocalServers } from './local-servers.js';
 export { formatStepHeader, formatStepRow } from './step-table.js';
-export { type PairPrompt, type RunContext } from './run-context.js';
-export { createDefaultPrompt } from './default-prompt.js';
+export { type RunContext } from './run-context.js';
+export { createRolloutProcessor } from './rollout-worker.js';
+export { toTrainerGroup } from './step-worker.js';
+export { createScoreProcessor, MAX_REPLACEMENTS_PER_SLOT } from './score-worker.js';
+export { type GroupStore, type SampledGroup, type SlotResult } from './group-store.js';
 export { type WorkerProcessInput, startWorkerProcess } from './worker-process.js';

@@ -21,14 +21,14 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       reference: record.reference,
       target: record.target,
     });
-    const prompt = ctx.prompt(record.id, payload.seed);
+    const prompt = ctx.prompt(record.id, pair.target, payload.seed);
     const { sampling, grpo } = ctx.config;
     const result = await ctx.fleet.complete({
       requestId: `${payload.runId}-s${payload.step}-p${payload.pairIndex}-a${payload.attempt}`,
       referenceImage: pair.reference.dataUrl,
       targetImage: pair.target.dataUrl,
       system: prompt.system,
-      prompt: prompt.instruction,
+      prompt: prompt.prompt,
       n: grpo.groupSize,
       sampling,
       seed: payload.seed,
@@ -49,7 +49,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       weightVersion: result.weightVersion,
       promptTokenIds: result.promptTokenIds === null ? null : [...result.promptTokenIds],
       system: prompt.system,
-      instruction: prompt.instruction,
+      instruction: prompt.prompt,
       completions,
       rolloutMs: performance.now() - started,
     });

@@ -1,5 +1,5 @@
 import type { TrainConfig } from '@differad/config';
-import type { ManifestRecord, ScoreSettings } from '@differad/core';
+import type { ImageSize, ManifestRecord, PairPrompt, ScoreSettings } from '@differad/core';
 import type { createFramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
 import type { CatalogQueues } from '@differad/queue';
@@ -7,12 +7,6 @@ import type { RunStore } from '@differad/queue';
 import type { TrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import type { WeightSyncTarget } from './weight-sync.js';
-
-/** The system instruction and the per-pair instruction of a request (docs/method.md §7). */
-export interface PairPrompt {
-  readonly system: string;
-  readonly instruction: string;
-}
 
 /** Everything the workers of one run share; built once by the composition root. */
 export interface RunContext {
@@ -30,7 +24,12 @@ export interface RunContext {
   readonly redis: Redis;
   readonly store: RunStore;
   readonly score: ScoreSettings;
-  readonly prompt: (pairId: string, seed: number) => PairPrompt;
+  /**
+   * The prompt of a pair in the run's family and frame, for its target as
+   * sent (`target`: the prepared size), drawn from the run's pool by
+   * (seed, pair id): core's toPairPrompt (docs/method.md §7).
+   */
+  readonly prompt: (pairId: string, target: ImageSize, seed: number | string) => PairPrompt;
   readonly syncTargets: readonly WeightSyncTarget[];
   /** Held-out evaluation (when the config names an eval manifest). */
   readonly evaluate: ((step: number) => Promise<Record<string, number | null>>) | null;

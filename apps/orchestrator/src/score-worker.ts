@@ -1,4 +1,4 @@
-import { decideResample, DifferadError, drawReplacementPair, finalizeGroup, scoreGroup, toSamplingSeed } from '@differad/core';
+import { decideResample, DifferadError, drawReplacementPair, drawStepPairs, finalizeGroup, type ManifestRecord, scoreGroup, toSamplingSeed } from '@differad/core';
 import type { ScorePayload } from '@differad/queue';
 import type { Job } from 'bullmq';
 import { addStepChild } from './child-jobs.js';
@@ -7,6 +7,20 @@ import type { RunContext } from './run-context.js';
 
 /** Replacements one slot may draw before a degenerate group is kept anyway (so a step always ends). */
 export const MAX_REPLACEMENTS_PER_SLOT = 4;
+
+/**
+ * The replacement for slot `slot` of `step`: neither a pair of the step nor
+ * one the slot has had (`marks`: attempt → pair id of its replacements so
+ * far), null when none is left (docs/method.md §5.4).
+ */
+function drawReplacement(ctx: RunContext, step: number, slot: number, marks: ReadonlyMap<number, string>): ManifestRecord | null {
+  const { run, grpo } = ctx.config;
+  const stepPairs = drawStepPairs(run.seed, step, grpo.pairsPerStep, ctx.records.length);
+  const replaced = [...marks.entries()].sort(([a], [b]) => a - b).map(([, id]) => ctx.records.findIndex((r) => r.id === id));
+  const previous = [stepPairs[slot]!, ...replaced];
+  const pick = drawReplacementPair({ seed: run.seed, step, stepPairs, slot, previous, perSlot: MAX_REPLACEMENTS_PER_SLOT, datasetSize: ctx.records.length });
+  return pick === null ? null : ctx.records[pick]!;
+}
 
 /**
  * A score job: parse and reward the group's completions, compute advantages
@@ -40,12 +54,14 @@ export function createScoreProcessor(ctx: RunContext, groups: GroupStore) {
     let decision = decideResample({ degenerate: scored.degenerate, resamplesDone, maxResamples: grpo.maxResamples, onExhausted: grpo.onExhausted });
     if (decision === 'replace' && replacements >= MAX_REPLACEMENTS_PER_SLOT) decision = 'keep';
 
+    const fresh = decision === 'replace' ? drawReplacement(ctx, payload.step, payload.pairIndex, marks) : null;
+    if (decision === 'replace' && fresh === null) decision = 'keep';
+
     const next = payload.attempt + 1;
     const base = { runId: payload.runId, step: payload.step, pairIndex: payload.pairIndex, weightVersion: payload.weightVersion, attempt: next };
     if (decision === 'resample') {
       await addStepChild(ctx.queues, job, 'resample', { ...base, pairId: sampled.pairId, seed: toSamplingSeed(ctx.config.run.seed, payload.step, payload.pairIndex, next) });
-    } else if (decision === 'replace') {
-      const fresh = ctx.records[drawReplacementPair(ctx.config.run.seed, payload.step, payload.pairIndex * 64 + replacements, ctx.records.length)]!;
+    } else if (decision === 'replace' && fresh !== null) {
       await groups.markReplacement(payload.runId, payload.step, payload.pairIndex, next, fresh.id);
       await addStepChild(ctx.queues, job, 'resample', { ...base, pairId: fresh.id, seed: toSamplingSeed(ctx.config.run.seed, payload.step, payload.pairIndex, next) });
     } else {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { computeStepRewardStats, DifferadError, isDifferadError } from '@differad/core';
+import { computeStepRewardStats, DifferadError, isDifferadError, toPairMessages } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
@@ -48,17 +48,16 @@ function toTrainerImage(dataUrl: string) {
   return { sha256, data, ...(media ? { media_type: media } : {}) };
 }
 
-async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise<Group> {
+/** The trainer group of a final slot: both images, the chat messages the server was sent (images by index), the completions with their advantages and weight. */
+export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise<Group> {
   const record = ctx.records.find((r) => r.id === slot.pairId)!;
   const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target));
   const { sampled, final } = slot;
   return {
     pair_id: slot.pairId,
     images: [toTrainerImage(pair.reference.dataUrl), toTrainerImage(pair.target.dataUrl)],
-    messages: [
-      { role: 'system', content: sampled.system },
-      { role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: sampled.instruction }] },
-    ],
+    // The same messages the rollout sent the inference server, images by index.
+    messages: toPairMessages({ system: sampled.system, prompt: sampled.instruction }),
     prompt_token_ids: sampled.promptTokenIds,
     completions: sampled.completions.map((c, i) => {
       if (c.tokenIds.length === 0 || c.logprobs.length !== c.tokenIds.length) {

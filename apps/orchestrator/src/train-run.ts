@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { decideResumeSteps, DifferadError, drawStepPairs, type ResumeSteps, toSamplingSeed } from '@differad/core';
-import { loadManifest } from '@differad/datasets';
+import { loadManifest, loadPromptPool } from '@differad/datasets';
 import {
   type CatalogQueues,
   connectRedis,
@@ -80,6 +80,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   // Fail on bad data before anything starts.
   const train = await loadManifest(config.data.train);
   if (config.data.eval) await loadManifest(config.data.eval);
+  if (config.prompt.pool) await loadPromptPool(config.prompt.pool);
   // And on servers that are down or serve another model: nothing is recorded or started then.
   await checkServers(config);
   await mkdir(runDir, { recursive: true });
@@ -140,7 +141,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
       const ctx = await factory.get(runId);
       if (ctx.evaluate) {
         const base = await ctx.evaluate(-1);
-        input.log(`held-out before training: Acc@0.3 ${fmtPct(base.eval_acc)} · F1@0.3 ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`);
+        input.log(`held-out before training: Acc@${config.reward.tau} ${fmtPct(base.eval_acc)} · F1@${config.reward.tau} ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`);
         await writeFile(join(runDir, 'baseline-eval.json'), `${JSON.stringify(base)}\n`);
       }
     }

@@ -16,6 +16,8 @@ export {
   type ImageSize,
   type ResizeOptions,
   DEFAULT_RESIZE,
+  IDENTITY_RESIZE,
+  toFrameResize,
   MAX_ASPECT_RATIO,
   roundHalfEven,
   computeResizedSize,
@@ -155,7 +157,7 @@ export {
   type StepRewardStats,
   computeStepRewardStats,
 } from './training/score-group.js';
-export { drawStepPairs, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
+export { drawStepPairs, type ReplacementDraw, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
 export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
   type AnswerFormat,
@@ -175,6 +177,9 @@ export {
   type PairPrompt,
   type PairPromptOptions,
   toPairPrompt,
+  type PairContentPart,
+  type PairMessage,
+  toPairMessages,
 } from './prompts/pair-prompts.js';
 export {
   type CalibrationSample,

@@ -7,6 +7,7 @@ export { type ManifestLine, parseManifestLine } from './manifest/parse-manifest-
 export { type ManifestWriter, createManifestWriter, writeManifest } from './manifest/manifest-writer.js';
 export { type ValidateOptions, type ManifestReport, validateManifest } from './manifest/validate-manifest.js';
 export { type LoadedPredictions, loadPredictions } from './predictions/load-predictions.js';
+export { loadPromptPool } from './prompts/load-prompt-pool.js';
 export { mapBounded, type Limiter, createLimiter } from './concurrency/map-bounded.js';
 export {
   type DatasetImageOps,

@@ -25,6 +25,7 @@ function resolveConfigPaths(config: TrainConfig, file: string, cwd: string, runs
     run: { ...config.run, runsDir: runsDirFlag ? resolvePath({ cwd }, runsDirFlag) : at(config.run.runsDir) },
     data: { ...config.data, train: at(config.data.train), ...(config.data.eval ? { eval: at(config.data.eval) } : {}) },
     policy: config.policy.kind === 'cpu' && config.policy.init ? { ...config.policy, init: at(config.policy.init) } : config.policy,
+    prompt: config.prompt.pool ? { ...config.prompt, pool: at(config.prompt.pool) } : config.prompt,
   };
 }
 

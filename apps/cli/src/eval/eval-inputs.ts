@@ -1,5 +1,5 @@
-import { access, readFile } from 'node:fs/promises';
-import { DifferadError, type ManifestRecord, parsePromptPool, type PromptPool } from '@differad/core';
+import { access } from 'node:fs/promises';
+import { DifferadError, type ManifestRecord } from '@differad/core';
 import { formatLineProblems, type LineProblem, type LoadedManifest, resolveManifestPath } from '@differad/datasets';
 
 /**
@@ -25,21 +25,4 @@ export async function checkPairFiles(manifest: LoadedManifest, records: readonly
   throw new DifferadError('MANIFEST_INVALID', `manifest ${manifest.path}: ${problems.length} image file(s) missing:\n${formatLineProblems(problems)}`, {
     details: { problems },
   });
-}
-
-/** Reads a `--prompts` file: a JSON array of instruction strings (PROMPTS_INVALID otherwise). */
-export async function loadPromptPool(path: string): Promise<PromptPool> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new DifferadError('PROMPTS_INVALID', `cannot read the prompt pool ${path}: ${(cause as Error).message}`, { cause });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new DifferadError('PROMPTS_INVALID', `prompt pool ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  return parsePromptPool(json, path);
 }

@@ -1,4 +1,4 @@
-import { createRng, type Frame, type ManifestRecord, type ModelFamily, type ResizeOptions, toPairPrompt } from '@differad/core';
+import { createRng, type Frame, type ManifestRecord, type ModelFamily, type ResizeOptions, toFrameResize, toPairPrompt } from '@differad/core';
 import { resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import type { CompletionRequest, SamplingParams } from '@differad/inference';
@@ -19,9 +19,6 @@ export interface PairRequestSettings {
   readonly maxTokens: number;
 }
 
-/** `pixels` sends the image at its own size: a resize that changes nothing. */
-const IDENTITY_RESIZE: ResizeOptions = { factor: 1, minPixels: 1, maxPixels: Number.MAX_SAFE_INTEGER };
-
 /** Evaluation is greedy: one completion at temperature 0, every sampling parameter explicit (docs/method.md §7). */
 export function toEvalSampling(maxTokens: number): SamplingParams {
   return { temperature: 0, topP: 1, topK: -1, maxTokens };
@@ -40,7 +37,7 @@ export function toEvalSeed(seed: number, id: string): number {
  */
 export function createPairRequestBuilder(settings: PairRequestSettings): PairRequestBuilder {
   // Pairs are asked once each; the cache only saves re-encoding references shared by several targets.
-  const preparer = createFramePreparer({ resize: settings.frame === 'pixels' ? IDENTITY_RESIZE : settings.resize, maxCacheBytes: 64 * 1024 * 1024 });
+  const preparer = createFramePreparer({ resize: toFrameResize(settings.frame, settings.resize), maxCacheBytes: 64 * 1024 * 1024 });
   const sampling = toEvalSampling(settings.maxTokens);
   return async (record) => {
     const pair = await preparer.preparePair(

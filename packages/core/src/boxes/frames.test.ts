@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDifferadError } from '../errors/differad-error.js';
 import { type Box, EMPTY_BOX } from './box.js';
-import { DEFAULT_RESIZE, type ImageSize, computeResizedSize, roundHalfEven, toModelFrame, toPixelFrame } from './frames.js';
+import { DEFAULT_RESIZE, type ImageSize, computeResizedSize, roundHalfEven, toFrameResize, toModelFrame, toPixelFrame } from './frames.js';
 
 /** The error thrown by `fn`, or a failing expectation when it returns. */
 function errorOf(fn: () => unknown): unknown {
@@ -216,5 +216,15 @@ describe('toModelFrame / toPixelFrame', () => {
     expect(toModelFrame([0, 0, 1, 1], 'norm1000', size)).toEqual([0, 0, 1, 1]);
     expect(toModelFrame([10, 10, 11, 11], 'norm1000', size)).toEqual([3, 3, 4, 4]);
     expect(toModelFrame([3999, 3999, 4000, 4000], 'norm1000', size)).toEqual([999, 999, 1000, 1000]);
+  });
+});
+
+describe('toFrameResize', () => {
+  it('sends images at their own size for pixels and Qwen-resized for the other frames', () => {
+    const size = { width: 1121, height: 839 };
+    expect(computeResizedSize(size, toFrameResize('pixels', DEFAULT_RESIZE))).toEqual(size);
+    expect(computeResizedSize({ width: 5, height: 3 }, toFrameResize('pixels', DEFAULT_RESIZE))).toEqual({ width: 5, height: 3 });
+    expect(toFrameResize('norm1000', DEFAULT_RESIZE)).toBe(DEFAULT_RESIZE);
+    expect(toFrameResize('resized-pixels', DEFAULT_RESIZE)).toBe(DEFAULT_RESIZE);
   });
 });

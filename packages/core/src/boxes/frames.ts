@@ -21,6 +21,19 @@ export const DEFAULT_RESIZE: ResizeOptions = Object.freeze({
   maxPixels: 401_408,
 });
 
+/** A resize that keeps every image at its own size: factor 1 and no pixel bounds. */
+export const IDENTITY_RESIZE: ResizeOptions = Object.freeze({ factor: 1, minPixels: 1, maxPixels: Number.MAX_SAFE_INTEGER });
+
+/**
+ * The resize that prepares images for a model answering in `frame`
+ * (docs/method.md §2.2): the Qwen-style `resize` for `norm1000` and
+ * `resized-pixels`, none for `pixels`, whose coordinates are those of the
+ * original image.
+ */
+export function toFrameResize(frame: Frame, resize: ResizeOptions): ResizeOptions {
+  return frame === 'pixels' ? IDENTITY_RESIZE : resize;
+}
+
 /** Qwen's processor refuses images more elongated than this. */
 export const MAX_ASPECT_RATIO = 200;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isDifferadError } from '../errors/differad-error.js';
 import { MODEL_FAMILIES } from '../parse/families.js';
 import { parseAnswer } from '../parse/parse-answer.js';
-import { fillTemplate, parsePromptPool, pickInstruction, toPairPrompt, toSystemPrompt } from './pair-prompts.js';
+import { fillTemplate, parsePromptPool, pickInstruction, toPairMessages, toPairPrompt, toSystemPrompt } from './pair-prompts.js';
 import { FAMILY_ANSWER_FORMATS, INSTRUCTION_POOL } from './prompt-templates.js';
 
 describe('pair prompts', () => {
@@ -46,5 +46,15 @@ describe('pair prompts', () => {
       expect(isDifferadError(error, 'PROMPTS_INVALID')).toBe(true);
     }
     expect(fillTemplate('{a} and {b}', { a: 1 })).toBe('1 and {b}');
+  });
+
+  it('lays a prompt out as the system message, then the reference, the target and the instruction', () => {
+    const prompt = toPairPrompt({ family: 'qwen2.5-vl', frame: 'resized-pixels', size: { width: 728, height: 532 }, id: 'p', seed: 1 });
+    expect(prompt.system).toContain('(728×532)');
+    expect(toPairMessages(prompt)).toEqual([
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: prompt.prompt }] },
+    ]);
+    expect(toPairMessages({ prompt: 'only' })).toEqual([{ role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: 'only' }] }]);
   });
 });

@@ -43,20 +43,55 @@ export interface PairPrompt {
 
 /** Settings of {@link toPairPrompt}. */
 export interface PairPromptOptions {
+  /** The family the model answers as: its notation, its empty box, an answer block or not. */
   readonly family: ModelFamily;
+  /** The frame its coordinates are read in (the same family and frame score the answer). */
   readonly frame: Frame;
-  /** The target image as sent to the model (the model frame's size). */
+  /** The target image as sent to the model (the model frame's size): `resized-pixels` and `pixels` state it. */
   readonly size: ImageSize;
+  /** The pair's id. */
   readonly id: string;
+  /** Seeds the draw together with `id`: evaluation passes its seed, training the group's sampling seed. */
   readonly seed: number | string;
   /** Paraphrases to draw from (default the project's INSTRUCTION_POOL). */
   readonly pool?: readonly string[];
 }
 
-/** The prompt of one pair (docs/method.md §7): the family's system instruction plus one seeded paraphrase. */
+/**
+ * The prompt of one pair (docs/method.md §7): the family's system instruction
+ * for the frame plus one paraphrase drawn by (seed, id). The one prompt
+ * builder of differad: training rollouts, the held-out evaluation during
+ * training and `differad eval` all ask through it, and {@link toPairMessages}
+ * lays it out as the chat messages.
+ */
 export function toPairPrompt(options: PairPromptOptions): PairPrompt {
   return {
     system: toSystemPrompt(options.family, options.frame, options.size),
     prompt: pickInstruction(options.pool ?? INSTRUCTION_POOL, options.seed, options.id),
   };
+}
+
+/** A part of the user message: an image of the pair by index (0 the reference, 1 the target), or text. */
+export type PairContentPart = { type: 'image'; image: 0 | 1 } | { type: 'text'; text: string };
+
+/** A chat message of a pair request. */
+export type PairMessage = { role: 'system'; content: string } | { role: 'user'; content: PairContentPart[] };
+
+/**
+ * The chat messages of a pair request (docs/method.md §7.2): the system
+ * instruction when there is one, then one user message holding the
+ * reference, the target and the instruction, in that order. The inference
+ * request puts the images in as data URLs and the trainer receives the same
+ * messages with the images by index, so both see one prompt.
+ */
+export function toPairMessages(prompt: { readonly system?: string | undefined; readonly prompt: string }): PairMessage[] {
+  const user: PairMessage = {
+    role: 'user',
+    content: [
+      { type: 'image', image: 0 },
+      { type: 'image', image: 1 },
+      { type: 'text', text: prompt.prompt },
+    ],
+  };
+  return prompt.system === undefined ? [user] : [{ role: 'system', content: prompt.system }, user];
 }

@@ -33,9 +33,40 @@ export function drawStepPairs(seed: number, step: number, pairsPerStep: number, 
   return out;
 }
 
-/** A fresh pair for the `index`-th replacement of a step (DAPO-style dynamic sampling). */
-export function drawReplacementPair(seed: number, step: number, index: number, datasetSize: number): number {
-  return createRng(`${seed}/replace/${step}/${index}`).int(0, datasetSize - 1);
+/** Where a replacement is drawn: the step, its slot and what that slot has had. */
+export interface ReplacementDraw {
+  readonly seed: number;
+  readonly step: number;
+  /** The dataset indices of the step's pairs (drawStepPairs). */
+  readonly stepPairs: readonly number[];
+  readonly slot: number;
+  /** The pairs this slot has had so far: its drawn pair, then each replacement (the exhausted pair last). */
+  readonly previous: readonly number[];
+  /** Replacements one slot may draw; each slot starts this far apart from the next in the candidate order. */
+  readonly perSlot: number;
+  readonly datasetSize: number;
+}
+
+/**
+ * A fresh pair for a slot whose pair was exhausted (DAPO-style dynamic
+ * sampling), or null when no pair is left to draw. The candidates are the
+ * pairs not drawn for the step, in a seeded order per (seed, step); slot k
+ * reads them from position k·perSlot on, skipping pairs it has had. So a
+ * replacement is never the exhausted pair nor a pair of the step, two slots
+ * never draw the same pair while the dataset holds perSlot candidates per
+ * slot, and the draw depends on nothing but its inputs (not on which other
+ * slot finished first).
+ */
+export function drawReplacementPair(draw: ReplacementDraw): number | null {
+  const taken = new Set(draw.stepPairs);
+  const candidates = permutation(`${draw.seed}/replace/${draw.step}`, draw.datasetSize).filter((i) => !taken.has(i));
+  const had = new Set(draw.previous);
+  const start = candidates.length === 0 ? 0 : (draw.slot * draw.perSlot) % candidates.length;
+  for (let k = 0; k < candidates.length; k++) {
+    const pick = candidates[(start + k) % candidates.length]!;
+    if (!had.has(pick)) return pick;
+  }
+  return null;
 }
 
 /** The sampling seed of one group request: distinct per (run seed, step, pair slot, attempt). */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCORE_SETTINGS } from '../scoring/score-sample.js';
 import type { ManifestRecord } from '../records/records.js';
@@ -73,13 +74,73 @@ describe('pair drawing', () => {
     expect(() => drawStepPairs(1, 0, 2, 0)).toThrow(/empty/);
   });
 
-  it('draws replacement pairs and sampling seeds deterministically within range', () => {
-    for (let i = 0; i < 50; i++) {
-      const p = drawReplacementPair(1, 2, i, 7);
-      expect(p).toBeGreaterThanOrEqual(0);
-      expect(p).toBeLessThan(7);
-    }
+  it('draws sampling seeds deterministically', () => {
     expect(toSamplingSeed(1, 2, 3, 0)).toBe(toSamplingSeed(1, 2, 3, 0));
     expect(toSamplingSeed(1, 2, 3, 1)).not.toBe(toSamplingSeed(1, 2, 3, 0));
+  });
+});
+
+/** Every replacement each slot of a step draws, in order, as the score worker asks for them. */
+function drawAllReplacements(seed: number, step: number, datasetSize: number, pairsPerStep: number, perSlot: number): (number | null)[][] {
+  const stepPairs = drawStepPairs(seed, step, pairsPerStep, datasetSize);
+  return stepPairs.map((drawn, slot) => {
+    const previous = [drawn];
+    const out: (number | null)[] = [];
+    for (let k = 0; k < perSlot; k++) {
+      const pick = drawReplacementPair({ seed, step, stepPairs, slot, previous, perSlot, datasetSize });
+      out.push(pick);
+      if (pick === null) break;
+      previous.push(pick);
+    }
+    return out;
+  });
+}
+
+describe('drawReplacementPair', () => {
+  const setting = fc.record({
+    seed: fc.integer({ min: 0, max: 0xffff_ffff }),
+    step: fc.integer({ min: 0, max: 500 }),
+    datasetSize: fc.integer({ min: 1, max: 60 }),
+    pairsPerStep: fc.integer({ min: 1, max: 8 }),
+    perSlot: fc.integer({ min: 1, max: 4 }),
+  });
+
+  it('never draws a pair of the step or one the slot has had, and is null only when none is left', () => {
+    fc.assert(
+      fc.property(setting, ({ seed, step, datasetSize, pairsPerStep, perSlot }) => {
+        const size = Math.min(pairsPerStep, datasetSize);
+        const stepPairs = drawStepPairs(seed, step, size, datasetSize);
+        for (const [slot, draws] of drawAllReplacements(seed, step, datasetSize, size, perSlot).entries()) {
+          const had = [stepPairs[slot]!];
+          for (const pick of draws) {
+            const left = Array.from({ length: datasetSize }, (_, i) => i).filter((i) => !stepPairs.includes(i) && !had.includes(i));
+            if (pick === null) {
+              expect(left).toEqual([]);
+              continue;
+            }
+            expect(pick).toBeGreaterThanOrEqual(0);
+            expect(pick).toBeLessThan(datasetSize);
+            expect(stepPairs).not.toContain(pick);
+            expect(had).not.toContain(pick);
+            had.push(pick);
+          }
+        }
+      }),
+    );
+  });
+
+  it('gives two slots different pairs while the dataset has enough, the same draws for the same seed, others for another', () => {
+    fc.assert(
+      fc.property(setting, ({ seed, step, pairsPerStep, perSlot }) => {
+        const datasetSize = pairsPerStep * (perSlot + 1);
+        const all = drawAllReplacements(seed, step, datasetSize, pairsPerStep, perSlot);
+        const flat = all.flat();
+        expect(flat).not.toContain(null);
+        expect(new Set(flat).size).toBe(flat.length);
+        expect(drawAllReplacements(seed, step, datasetSize, pairsPerStep, perSlot)).toEqual(all);
+      }),
+    );
+    const draws = (seed: number) => drawAllReplacements(seed, 3, 200, 8, 4);
+    expect(draws(1)).not.toEqual(draws(2));
   });
 });

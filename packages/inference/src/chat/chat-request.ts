@@ -1,3 +1,5 @@
+import { toPairMessages } from '@differad/core';
+
 /**
  * Sampling parameters sent with every request (docs/method.md §7). Structurally the
  * same as `SamplingConfig` of @differad/config, so a loaded config can be
@@ -69,16 +71,13 @@ export type ChatContentPart =
  * model's generation config, which can be greedy.
  */
 export function toChatRequestBody(model: string, request: CompletionRequest): ChatRequestBody {
-  const messages: ChatMessage[] = [];
-  if (request.system !== undefined) messages.push({ role: 'system', content: request.system });
-  messages.push({
-    role: 'user',
-    content: [
-      { type: 'image_url', image_url: { url: request.referenceImage } },
-      { type: 'image_url', image_url: { url: request.targetImage } },
-      { type: 'text', text: request.prompt },
-    ],
-  });
+  const images = [request.referenceImage, request.targetImage] as const;
+  // The layout is core's, shared with the trainer's copy of the messages (images there by index).
+  const messages: ChatMessage[] = toPairMessages(request).map((m) =>
+    m.role === 'system'
+      ? m
+      : { role: 'user', content: m.content.map((p) => (p.type === 'text' ? p : { type: 'image_url', image_url: { url: images[p.image] } })) },
+  );
   return {
     model,
     messages,
