@@ -2,11 +2,13 @@
  * bench/score — scores generated predictions and prints samples/s for each
  * stage of `differad score`: parsing (answer + format reward), rewards
  * (frame conversion, localization reward, group advantages and weights) and
- * metrics. Prints figures, never pass/fail.
+ * metrics; then the peak RSS of the real `differad score` over a generated
+ * manifest and prediction file of `--lines` lines, in a child whose V8 heap is
+ * capped at 256 MB. Prints figures, never pass/fail.
  *
- *   npm run bench:score                # 100,000 predictions
- *   npm run bench:score -- --quick     # 5,000, to prove it runs
- *   npm run bench:score -- --n 250000
+ *   npm run bench:score                # 100,000 predictions; peak RSS over 1,000,000 lines
+ *   npm run bench:score -- --quick     # 5,000 and 50,000 lines, to prove it runs
+ *   npm run bench:score -- --n 250000 --lines 2000000
  */
 import {
   type Box,
@@ -22,35 +24,27 @@ import {
   type ManifestRecord,
   type ParsedAnswer,
   parseAnswer,
-  type Rng,
   type SampleScore,
   toModelFrame,
 } from '@differad/core';
+import { makeCompletion, makeRecord } from './score-files.js';
+import { measureScoreRss } from './score-rss.js';
 
-function parseArgs(argv: readonly string[]): { n: number } {
-  if (argv.includes('--quick')) return { n: 5_000 };
-  const i = argv.indexOf('--n');
-  const n = i >= 0 ? Number(argv[i + 1]) : 100_000;
-  if (!Number.isInteger(n) || n < 8) throw new Error(`--n needs an integer ≥ 8, got ${argv[i + 1]}`);
-  return { n };
+/** Peak RSS of `differad score` over these 1M lines before it streamed, on two shared cores (1,213 MB in issue 13; with an 800 MB heap it ran out of memory). */
+const RSS_BEFORE_MB = 1636;
+const RSS_GOAL_MB = 300;
+const HEAP_CAP_MB = 256;
+
+function intArg(argv: readonly string[], flag: string, fallback: number): number {
+  const i = argv.indexOf(flag);
+  const n = i >= 0 ? Number(argv[i + 1]) : fallback;
+  if (!Number.isInteger(n) || n < 8) throw new Error(`${flag} needs an integer ≥ 8, got ${argv[i + 1]}`);
+  return n;
 }
 
-function randomBox(rng: Rng, w: number, h: number): Box {
-  const x1 = rng.int(0, w - 20);
-  const y1 = rng.int(0, h - 20);
-  return [x1, y1, rng.int(x1 + 5, Math.min(w, x1 + 200)), rng.int(y1 + 5, Math.min(h, y1 + 200))];
-}
-
-function makeCompletion(rng: Rng, record: ManifestRecord): string {
-  const think = 'The target differs from the reference '.repeat(rng.int(1, 6));
-  const roll = rng.next();
-  if (roll < 0.05) return `garbage ${think} (12, 40) [7, 8`;
-  if (record.box === null || roll < 0.15) return `<think>${think}</think><answer>(0,0),(0,0)</answer>`;
-  const size = { width: record.width, height: record.height };
-  const b = toModelFrame(randomBox(rng, record.width, record.height), 'norm1000', size);
-  return rng.next() < 0.5
-    ? `<think>${think}</think><answer>(${b[0]},${b[1]}),(${b[2]},${b[3]})</answer>`
-    : `<think>${think}</think>\n<answer>[ ${b[0]}, ${b[1]}, ${b[2]}, ${b[3]} ]</answer> trailing`;
+function parseArgs(argv: readonly string[]): { n: number; lines: number } {
+  if (argv.includes('--quick')) return { n: 5_000, lines: 50_000 };
+  return { n: intArg(argv, '--n', 100_000), lines: intArg(argv, '--lines', 1_000_000) };
 }
 
 function generate(n: number) {
@@ -58,18 +52,7 @@ function generate(n: number) {
   const records: ManifestRecord[] = [];
   const completions: string[] = [];
   for (let i = 0; i < n; i++) {
-    const width = rng.pick([256, 640, 1024]);
-    const height = rng.pick([256, 480, 1024]);
-    const record: ManifestRecord = {
-      id: `s${i}`,
-      class: `class-${i % 15}`,
-      subset: i % 3 === 0 ? 'texture' : 'object',
-      reference: 'r.png',
-      target: 't.png',
-      width,
-      height,
-      box: rng.next() < 0.25 ? null : [...randomBox(rng, width, height)],
-    };
+    const record = makeRecord(rng, i);
     records.push(record);
     completions.push(makeCompletion(rng, record));
   }
@@ -82,8 +65,7 @@ function time<T>(fn: () => T): { result: T; ms: number } {
   return { result, ms: performance.now() - t0 };
 }
 
-function main(): void {
-  const { n } = parseArgs(process.argv.slice(2));
+function throughput(n: number): void {
   const { records, completions } = generate(n);
   const family = DEFAULT_SCORE_SETTINGS.family;
   const reward = DEFAULT_SCORE_SETTINGS.reward;
@@ -135,4 +117,21 @@ function main(): void {
   console.log(`  check: Acc@0.3 ${metrics.result.overall.acc?.toFixed(4)} over ${metrics.result.overall.n} samples`);
 }
 
-main();
+async function peakRss(lines: number): Promise<void> {
+  const run = await measureScoreRss(lines, HEAP_CAP_MB);
+  const rss = run.maxRssMb === null ? '?' : run.maxRssMb.toFixed(0);
+  console.log(`differad score over ${lines} manifest lines and their predictions (${run.inputMb.toFixed(0)} MB of JSONL, --out written), heap capped at ${HEAP_CAP_MB} MB:`);
+  console.log(`  peak RSS ${rss} MB (goal ≤ ${RSS_GOAL_MB} MB; before streaming: ${RSS_BEFORE_MB} MB over 1,000,000 lines, out of memory with an 800 MB heap)  ·  ${run.seconds.toFixed(1)} s  ·  exit ${run.code}  ·  ${run.samples ?? '?'} samples scored`);
+  if (run.code !== 0) {
+    console.log(`  stderr: ${run.stderrTail}`);
+    process.exitCode = 1;
+  }
+}
+
+async function main(): Promise<void> {
+  const { n, lines } = parseArgs(process.argv.slice(2));
+  throughput(n);
+  await peakRss(lines);
+}
+
+await main();

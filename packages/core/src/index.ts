@@ -61,6 +61,10 @@ export {
   computeMetricSet,
   computeClassMean,
   computeMetricReport,
+  type MetricSums,
+  createMetricSums,
+  type MetricReportSums,
+  createMetricReportSums,
 } from './metrics/metrics.js';
 export {
   PixelBoxSchema,
@@ -79,7 +83,11 @@ export {
   DEFAULT_SCORE_SETTINGS,
   type SampleScore,
   computeSampleScore,
+  type PredictionAnswer,
+  toPredictionAnswer,
+  computeAnswerScore,
 } from './scoring/score-sample.js';
+export { type AnswerTable, createAnswerTable } from './scoring/answer-table.js';
 export { type Rng, createRng } from './random/rng.js';
 export { type ScoreLine, toScoreLine } from './scoring/score-line.js';
 export {

@@ -1,12 +1,22 @@
 /** @differad/datasets — manifests, prediction files and dataset importers: streaming JSONL with file:line errors. */
-export { type JsonlLine, MAX_JSONL_LINE_CHARS, readJsonl } from './jsonl/read-jsonl.js';
+export { type JsonlLine, MAX_JSONL_LINE_BYTES, readJsonl } from './jsonl/read-jsonl.js';
+export { type TextLine, readLines } from './jsonl/read-lines.js';
 export { writeJsonlAtomically } from './jsonl/write-jsonl.js';
 export { type LineProblem, formatLineProblem, formatLineProblems } from './jsonl/line-problem.js';
 export { type LoadedManifest, loadManifest, resolveManifestPath } from './manifest/load-manifest.js';
+export { type ManifestEntry, readManifest } from './manifest/read-manifest.js';
+export { type ManifestIndex, MANIFEST_PROBLEM_EXAMPLES, indexManifest } from './manifest/index-manifest.js';
 export { type ManifestLine, parseManifestLine } from './manifest/parse-manifest-line.js';
 export { type ManifestWriter, createManifestWriter, writeManifest } from './manifest/manifest-writer.js';
 export { type ValidateOptions, type ManifestReport, validateManifest } from './manifest/validate-manifest.js';
 export { type LoadedPredictions, loadPredictions } from './predictions/load-predictions.js';
+export {
+  type PredictionLine,
+  type PredictionScan,
+  PREDICTION_PROBLEM_EXAMPLES,
+  scanPredictions,
+  toPredictionLine,
+} from './predictions/scan-predictions.js';
 export { loadPromptPool } from './prompts/load-prompt-pool.js';
 export { mapBounded, type Limiter, createLimiter } from './concurrency/map-bounded.js';
 export {

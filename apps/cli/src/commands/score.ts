@@ -7,11 +7,10 @@ import {
   type LocRewardVariant,
   MODEL_FAMILIES,
   type ModelFamily,
-  toScoreLine,
 } from '@differad/core';
-import { formatLineProblems, loadManifest, loadPredictions, writeJsonlAtomically } from '@differad/datasets';
+import { formatLineProblems } from '@differad/datasets';
 import { type Command, Option } from 'commander';
-import { computeScoreSummary } from '../eval/score-summary.js';
+import { openScores } from '../eval/score-stream.js';
 import { formatMetricTable } from '../output/score-table.js';
 import { type CliIo, parseNumberOption, resolvePath } from '../cli-io.js';
 import { helpText } from '../help-text.js';
@@ -44,28 +43,25 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
       resize: { minPixels: opts.minPixels, maxPixels: opts.maxPixels },
     },
   });
-  const manifest = await loadManifest(resolvePath(io, opts.manifest));
-  const predictions = await loadPredictions(resolvePath(io, opts.predictions), new Set(manifest.lines.keys()));
-  const problems = [...predictions.malformed, ...predictions.duplicates, ...predictions.unknown].sort((a, b) => a.line - b.line);
-  if (problems.length > 0) io.stderr(`warning: ${problems.length} prediction line(s) not used:\n${formatLineProblems(problems)}\n`);
-  if (predictions.byId.size === 0) {
+  const settings = { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward };
+  const scores = await openScores({ manifestPath: resolvePath(io, opts.manifest), predictionsPath: resolvePath(io, opts.predictions), settings });
+  const { scan } = scores;
+  if (scan.problemCount > 0) {
+    const more = scan.problemCount - scan.examples.length;
+    io.stderr(`warning: ${scan.problemCount} prediction line(s) not used:\n${formatLineProblems(scan.examples)}${more > 0 ? `\n… and ${more} more` : ''}\n`);
+  }
+  if (scan.used === 0) {
     throw new DifferadError('PREDICTIONS_UNUSABLE', `${opts.predictions} has no usable prediction for any id of ${opts.manifest}`);
   }
-
-  const settings = { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward };
-  const { summary, scores } = computeScoreSummary({
-    records: manifest.records,
-    predictions,
-    settings,
+  const { summary, missingIds } = await scores.writeScores({
+    out: opts.out === undefined ? undefined : resolvePath(io, opts.out),
     manifestPath: opts.manifest,
     predictionsPath: opts.predictions,
   });
-  const missing = scores.filter((s) => s.kind === 'missing');
-  if (missing.length > 0) {
-    const ids = missing.slice(0, 10).map((s) => s.id).join(', ');
-    io.stderr(`warning: ${missing.length} manifest id(s) have no prediction and are scored as invalid: ${ids}${missing.length > 10 ? ', …' : ''}\n`);
+  const missing = summary.input.missing;
+  if (missing > 0) {
+    io.stderr(`warning: ${missing} manifest id(s) have no prediction and are scored as invalid: ${missingIds.join(', ')}${missing > missingIds.length ? ', …' : ''}\n`);
   }
-  if (opts.out) await writeJsonlAtomically(resolvePath(io, opts.out), scores.map(toScoreLine));
   if (opts.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   } else {
@@ -87,7 +83,7 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
         .join('\n') + '\n',
     );
   }
-  io.stderr(`scored ${scores.length} samples in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+  io.stderr(`scored ${summary.input.samples} samples in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { type Box, type ManifestRecord, type PredictionRecord, type SampleScore } from '@differad/core';
+import { type Box, type ManifestRecord, type SampleScore } from '@differad/core';
 import { resolveManifestPath } from '@differad/datasets';
 import { type DrawnBox, encodeRawImage, renderPairPreview, resizeRawImage, writeFileAtomic } from '@differad/images';
 import { type ReportData, type ReportInvalid, type ReportSample, toReportHtml } from './report-html.js';
@@ -9,15 +9,23 @@ export const REPORT_SAMPLES = 6;
 /** Widest preview embedded, pixels. */
 const PREVIEW_MAX_WIDTH = 640;
 
+/** A pictured sample: its score and its manifest record. */
+export interface ReportPick {
+  readonly score: SampleScore;
+  readonly record: ManifestRecord;
+}
+
 /** What the report is made from. */
 export interface EvalReportInput {
   readonly path: string;
   readonly title: string;
   readonly facts: ReportData['facts'];
   readonly manifestPath: string;
-  readonly records: ReadonlyMap<string, ManifestRecord>;
-  readonly scores: readonly SampleScore[];
-  readonly predictions: ReadonlyMap<string, PredictionRecord>;
+  readonly worst: readonly ReportPick[];
+  readonly best: readonly ReportPick[];
+  /** The first invalid answers in manifest order, and how many there are in all. */
+  readonly invalid: readonly ReportInvalid[];
+  readonly invalidCount: number;
   readonly summary: ScoreSummary;
 }
 
@@ -35,17 +43,52 @@ function compareBest(a: SampleScore, b: SampleScore): number {
   return Number(b.anomalous) - Number(a.anomalous) || b.u - a.u || b.reward - a.reward || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/** The worst and the best samples, disjoint. */
-export function selectReportSamples(scores: readonly SampleScore[], k = REPORT_SAMPLES): { worst: SampleScore[]; best: SampleScore[] } {
-  const worst = [...scores].sort(compareWorst).slice(0, Math.min(k, Math.ceil(scores.length / 2)));
-  const shown = new Set(worst.map((s) => s.id));
-  const best = scores.filter((s) => !shown.has(s.id)).sort(compareBest).slice(0, k);
-  return { worst, best };
+/** Keeps the `k` first items by `compare` of what it is offered. */
+function keepFirst<T>(k: number, compare: (a: T, b: T) => number) {
+  const kept: T[] = [];
+  return {
+    offer(item: T) {
+      if (kept.length === k && compare(item, kept[k - 1]!) >= 0) return;
+      const at = kept.findIndex((x) => compare(item, x) < 0);
+      kept.splice(at < 0 ? kept.length : at, 0, item);
+      if (kept.length > k) kept.pop();
+    },
+    kept: () => kept,
+  };
 }
 
-async function renderPreview(input: EvalReportInput, score: SampleScore): Promise<string | null> {
-  const record = input.records.get(score.id);
-  if (record === undefined) return null;
+/**
+ * Picks the worst and the best samples as they stream by, in memory bounded
+ * by `k`: the k worst, and the 2k best (at most k of them are also among the
+ * worst), which gives exactly what sorting every score would.
+ */
+export function createReportPicker<T extends { readonly score: SampleScore }>(k = REPORT_SAMPLES) {
+  const worst = keepFirst<T>(k, (a, b) => compareWorst(a.score, b.score));
+  const best = keepFirst<T>(2 * k, (a, b) => compareBest(a.score, b.score));
+  let n = 0;
+  return {
+    add(item: T) {
+      n++;
+      worst.offer(item);
+      best.offer(item);
+    },
+    pick(): { worst: T[]; best: T[] } {
+      const w = worst.kept().slice(0, Math.min(k, Math.ceil(n / 2)));
+      const shown = new Set(w.map((x) => x.score.id));
+      return { worst: w, best: best.kept().filter((x) => !shown.has(x.score.id)).slice(0, k) };
+    },
+  };
+}
+
+/** The worst and the best samples, disjoint. */
+export function selectReportSamples(scores: readonly SampleScore[], k = REPORT_SAMPLES): { worst: SampleScore[]; best: SampleScore[] } {
+  const picker = createReportPicker<{ score: SampleScore }>(k);
+  for (const score of scores) picker.add({ score });
+  const { worst, best } = picker.pick();
+  return { worst: worst.map((x) => x.score), best: best.map((x) => x.score) };
+}
+
+async function renderPreview(input: EvalReportInput, { score, record }: ReportPick): Promise<string | null> {
   const boxes: DrawnBox[] = [];
   if (record.box !== null) boxes.push({ box: record.box as Box, kind: 'gt' });
   if (score.box_pixels !== null) boxes.push({ box: score.box_pixels, kind: 'pred' });
@@ -70,26 +113,21 @@ function describe(score: SampleScore): string {
   return `${truth} · ${answer} (${score.frame})`;
 }
 
-async function toReportSample(input: EvalReportInput, score: SampleScore): Promise<ReportSample> {
-  return { id: score.id, class: score.class, u: score.u, kind: score.kind, image: await renderPreview(input, score), note: describe(score) };
+async function toReportSample(input: EvalReportInput, pick: ReportPick): Promise<ReportSample> {
+  const { score } = pick;
+  return { id: score.id, class: score.class, u: score.u, kind: score.kind, image: await renderPreview(input, pick), note: describe(score) };
 }
 
 /** Builds and writes `report.html`: one file, CSS and JPEG previews inline. */
 export async function writeEvalReport(input: EvalReportInput): Promise<void> {
-  const { worst, best } = selectReportSamples(input.scores);
-  const invalid: ReportInvalid[] = input.scores
-    .filter((s) => !s.valid)
-    .map((s) => {
-      const p = input.predictions.get(s.id);
-      return { id: s.id, class: s.class, reason: s.reason ?? s.kind, completion: p !== undefined && typeof p.completion === 'string' ? p.completion : null };
-    });
   const html = toReportHtml({
     title: input.title,
     facts: input.facts,
     summary: input.summary,
-    worst: await Promise.all(worst.map((s) => toReportSample(input, s))),
-    best: await Promise.all(best.map((s) => toReportSample(input, s))),
-    invalid,
+    worst: await Promise.all(input.worst.map((p) => toReportSample(input, p))),
+    best: await Promise.all(input.best.map((p) => toReportSample(input, p))),
+    invalid: input.invalid,
+    invalidCount: input.invalidCount,
   });
   await writeFileAtomic(input.path, Buffer.from(html, 'utf8'));
 }

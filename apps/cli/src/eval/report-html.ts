@@ -29,7 +29,10 @@ export interface ReportData {
   readonly summary: ScoreSummary;
   readonly worst: readonly ReportSample[];
   readonly best: readonly ReportSample[];
+  /** The first invalid answers (all of them when few). */
   readonly invalid: readonly ReportInvalid[];
+  /** How many answers are invalid in all; `invalid.length` when absent. */
+  readonly invalidCount?: number;
 }
 
 /** Escapes text for HTML content and attribute values. */
@@ -103,8 +106,8 @@ ${subsets.length > 0 ? `<h2>Per subset</h2>${metricTable('Per subset (%)', subse
 <p class="legend">Pictures: reference | target, <b class="gt">ground truth in green</b>, <b class="pred">answer in red</b>; u is the evaluation IoU of docs/method.md §8.</p>
 <h2>Worst samples</h2><div class="grid">${data.worst.map(sampleFigure).join('')}</div>
 <h2>Best samples</h2><div class="grid">${data.best.map(sampleFigure).join('')}</div>
-<h2>Invalid answers (${data.invalid.length})</h2>
-${invalidTable(data.invalid)}
+<h2>Invalid answers (${data.invalidCount ?? data.invalid.length})</h2>
+${invalidTable(data.invalid)}${(data.invalidCount ?? 0) > data.invalid.length ? `\n<p>The first ${data.invalid.length} are listed; every one is in scores.jsonl.</p>` : ''}
 </body></html>
 `;
 }

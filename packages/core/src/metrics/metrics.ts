@@ -49,8 +49,19 @@ function ratio(num: number, den: number): number | null {
   return den > 0 ? num / den : null;
 }
 
-/** Acc@τ, F1@τ, mIoU, mIoU_ano and mIoU_nor over a set of samples. */
-export function computeMetricSet(outcomes: readonly SampleOutcome[], tau: number): MetricSet {
+/** Running sums of one metric row: add samples one at a time, read the row at any point. */
+export interface MetricSums {
+  add(outcome: SampleOutcome): void;
+  toMetricSet(): MetricSet;
+}
+
+/**
+ * The counts and sums behind a MetricSet. Every metric of docs/method.md §8 is
+ * a ratio of sums (hits/n, 2tp/(2tp+fp+fn), Σu/n …), so a row needs a few
+ * numbers, never the samples: scoring streams in memory flat in their number.
+ */
+export function createMetricSums(tau: number): MetricSums {
+  let n = 0;
   let hits = 0;
   let sumU = 0;
   let sumAno = 0;
@@ -59,47 +70,46 @@ export function computeMetricSet(outcomes: readonly SampleOutcome[], tau: number
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  for (const o of outcomes) {
-    if (o.u >= tau) hits++;
-    sumU += o.u;
-    const truePositive = o.anomalous && o.predictedBox && o.iou >= tau;
-    if (o.anomalous) {
-      nAno++;
-      sumAno += o.u;
-      if (truePositive) tp++;
-      else fn++;
-    } else {
-      sumNor += o.u;
-    }
-    if (o.predictedBox && !truePositive) fp++;
-  }
-  const n = outcomes.length;
-  const nNor = n - nAno;
   return {
-    n,
-    n_ano: nAno,
-    n_nor: nNor,
-    acc: ratio(hits, n),
-    f1: ratio(2 * tp, 2 * tp + fp + fn),
-    mIoU: ratio(sumU, n),
-    mIoU_ano: ratio(sumAno, nAno),
-    mIoU_nor: ratio(sumNor, nNor),
-    tp,
-    fp,
-    fn,
+    add(o) {
+      n++;
+      if (o.u >= tau) hits++;
+      sumU += o.u;
+      const truePositive = o.anomalous && o.predictedBox && o.iou >= tau;
+      if (o.anomalous) {
+        nAno++;
+        sumAno += o.u;
+        if (truePositive) tp++;
+        else fn++;
+      } else {
+        sumNor += o.u;
+      }
+      if (o.predictedBox && !truePositive) fp++;
+    },
+    toMetricSet() {
+      const nNor = n - nAno;
+      return {
+        n,
+        n_ano: nAno,
+        n_nor: nNor,
+        acc: ratio(hits, n),
+        f1: ratio(2 * tp, 2 * tp + fp + fn),
+        mIoU: ratio(sumU, n),
+        mIoU_ano: ratio(sumAno, nAno),
+        mIoU_nor: ratio(sumNor, nNor),
+        tp,
+        fp,
+        fn,
+      };
+    },
   };
 }
 
-function groupBy(outcomes: readonly SampleOutcome[], key: (o: SampleOutcome) => string | undefined) {
-  const groups = new Map<string, SampleOutcome[]>();
-  for (const o of outcomes) {
-    const k = key(o);
-    if (k === undefined) continue;
-    const list = groups.get(k);
-    if (list) list.push(o);
-    else groups.set(k, [o]);
-  }
-  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/** Acc@τ, F1@τ, mIoU, mIoU_ano and mIoU_nor over a set of samples. */
+export function computeMetricSet(outcomes: readonly SampleOutcome[], tau: number): MetricSet {
+  const sums = createMetricSums(tau);
+  for (const o of outcomes) sums.add(o);
+  return sums.toMetricSet();
 }
 
 function meanOf(sets: readonly MetricSet[], pick: (s: MetricSet) => number | null): number | null {
@@ -125,15 +135,48 @@ export function computeClassMean(sets: readonly MetricSet[]): MetricSet {
   };
 }
 
+/** A metric report built one sample at a time: overall, per class and per subset sums. */
+export interface MetricReportSums {
+  add(outcome: SampleOutcome): void;
+  toReport(): MetricReport;
+}
+
+function byName(groups: ReadonlyMap<string, MetricSums>): [string, MetricSet][] {
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, v.toMetricSet()]);
+}
+
+/** Running sums of `computeMetricReport`; adding samples in the same order gives the same report, bit for bit. */
+export function createMetricReportSums(tau: number): MetricReportSums {
+  const overall = createMetricSums(tau);
+  const classes = new Map<string, MetricSums>();
+  const subsets = new Map<string, MetricSums>();
+  const group = (groups: Map<string, MetricSums>, key: string) => {
+    let sums = groups.get(key);
+    if (sums === undefined) groups.set(key, (sums = createMetricSums(tau)));
+    return sums;
+  };
+  return {
+    add(o) {
+      overall.add(o);
+      group(classes, o.class).add(o);
+      if (o.subset !== undefined) group(subsets, o.subset).add(o);
+    },
+    toReport() {
+      const classSets = byName(classes);
+      return {
+        tau,
+        overall: overall.toMetricSet(),
+        classes: Object.fromEntries(classSets),
+        subsets: Object.fromEntries(byName(subsets)),
+        class_mean: computeClassMean(classSets.map(([, s]) => s)),
+      };
+    },
+  };
+}
+
 /** Metrics overall, per class, per subset, and the class mean. */
 export function computeMetricReport(outcomes: readonly SampleOutcome[], tau: number): MetricReport {
-  const classes = groupBy(outcomes, (o) => o.class).map(([k, v]) => [k, computeMetricSet(v, tau)] as const);
-  const subsets = groupBy(outcomes, (o) => o.subset).map(([k, v]) => [k, computeMetricSet(v, tau)] as const);
-  return {
-    tau,
-    overall: computeMetricSet(outcomes, tau),
-    classes: Object.fromEntries(classes),
-    subsets: Object.fromEntries(subsets),
-    class_mean: computeClassMean(classes.map(([, s]) => s)),
-  };
+  const sums = createMetricReportSums(tau);
+  for (const o of outcomes) sums.add(o);
+  return sums.toReport();
 }

@@ -53,6 +53,28 @@ function answerOf(prediction: PredictionRecord, completion: string | null, famil
 }
 
 /**
+ * What scoring needs of one prediction, without its text: the parsed answer,
+ * R_fmt (null for box predictions) and the frame its box is in. It depends on
+ * the prediction and the settings alone, so a scorer can parse predictions as
+ * they stream by and keep this compact value instead of the completion.
+ */
+export interface PredictionAnswer {
+  readonly answer: ParsedAnswer;
+  readonly formatReward: number | null;
+  readonly frame: Frame;
+}
+
+/** Parses one prediction into its PredictionAnswer (docs/method.md §3, §4). */
+export function toPredictionAnswer(prediction: PredictionRecord, settings: ScoreSettings = DEFAULT_SCORE_SETTINGS): PredictionAnswer {
+  const completion = completionOf(prediction);
+  return {
+    answer: answerOf(prediction, completion, settings.family),
+    formatReward: completion === null ? null : computeFormatReward(completion),
+    frame: completion !== null ? settings.frame : 'pixels',
+  };
+}
+
+/**
  * Scores one prediction against its manifest record: rewards in the model
  * frame (docs/method.md §2, §4), evaluation IoU in pixels (docs/method.md §8). A missing
  * prediction is scored as invalid.
@@ -62,14 +84,22 @@ export function computeSampleScore(
   prediction: PredictionRecord | undefined,
   settings: ScoreSettings = DEFAULT_SCORE_SETTINGS,
 ): SampleScore {
+  return computeAnswerScore(record, prediction === undefined ? undefined : toPredictionAnswer(prediction, settings), settings);
+}
+
+/** `computeSampleScore` from an already parsed prediction (undefined: no prediction, scored as invalid). */
+export function computeAnswerScore(
+  record: ManifestRecord,
+  parsed: PredictionAnswer | undefined,
+  settings: ScoreSettings = DEFAULT_SCORE_SETTINGS,
+): SampleScore {
   const size = { width: record.width, height: record.height };
-  const completion = completionOf(prediction);
-  const frame: Frame = prediction === undefined || completion !== null ? settings.frame : 'pixels';
+  const frame: Frame = parsed === undefined ? settings.frame : parsed.frame;
   const gtPixels: Box | null = record.box === null ? null : (record.box as Box);
   const gtModel = gtPixels === null ? null : toModelFrame(gtPixels, frame, size, settings.resize);
-  const answer = prediction === undefined ? null : answerOf(prediction, completion, settings.family);
+  const answer = parsed === undefined ? null : parsed.answer;
 
-  const formatReward = completion === null ? null : computeFormatReward(completion);
+  const formatReward = parsed === undefined ? null : parsed.formatReward;
   const locReward = computeLocReward(answer, gtModel, settings.reward);
   const reward = computeTotalReward(formatReward ?? 0, locReward, settings.reward);
 

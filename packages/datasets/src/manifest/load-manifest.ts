@@ -1,8 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DifferadError, type ManifestRecord } from '@differad/core';
-import { readJsonl } from '../jsonl/read-jsonl.js';
 import { formatLineProblems, type LineProblem } from '../jsonl/line-problem.js';
-import { parseManifestLine } from './parse-manifest-line.js';
+import { readManifest } from './read-manifest.js';
 
 export interface LoadedManifest {
   readonly path: string;
@@ -22,21 +21,12 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
   const records: ManifestRecord[] = [];
   const lines = new Map<string, number>();
   const problems: LineProblem[] = [];
-  let isFirst = true;
-  for await (const entry of readJsonl(path)) {
-    if (!entry.ok) {
-      problems.push({ file: path, line: entry.line, field: '', message: entry.message });
-      isFirst = false;
+  for await (const entry of readManifest(path)) {
+    if (entry.problems !== undefined) {
+      problems.push(...entry.problems);
       continue;
     }
-    const parsed = parseManifestLine(entry.value, isFirst);
-    isFirst = false;
-    if (parsed.kind === 'header') continue;
-    if (parsed.kind === 'invalid') {
-      for (const p of parsed.problems) problems.push({ file: path, line: entry.line, ...p });
-      continue;
-    }
-    const { record } = parsed;
+    const { record } = entry;
     const first = lines.get(record.id);
     if (first !== undefined) {
       problems.push({ file: path, line: entry.line, field: 'id', message: `duplicate id "${record.id}" (first on line ${first})` });

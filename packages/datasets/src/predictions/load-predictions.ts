@@ -1,6 +1,7 @@
-import { parsePredictionRecord, type PredictionRecord, toFieldProblems } from '@differad/core';
+import type { PredictionRecord } from '@differad/core';
 import { readJsonl } from '../jsonl/read-jsonl.js';
 import type { LineProblem } from '../jsonl/line-problem.js';
+import { toPredictionLine } from './scan-predictions.js';
 
 export interface LoadedPredictions {
   readonly path: string;
@@ -13,13 +14,6 @@ export interface LoadedPredictions {
   readonly duplicates: readonly LineProblem[];
   /** Lines whose id is not in `knownIds` (ignored). */
   readonly unknown: readonly LineProblem[];
-}
-
-function describeShape(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'a line must be a JSON object';
-  const v = value as Record<string, unknown>;
-  if (!('completion' in v) && !('box' in v)) return 'needs "completion" (model text) or "box" (pixels or null)';
-  return null;
 }
 
 /**
@@ -41,18 +35,12 @@ export async function loadPredictions(path: string, knownIds: ReadonlySet<string
       malformed.push({ file: path, line: entry.line, field: '', message: entry.message });
       continue;
     }
-    const shape = describeShape(entry.value);
-    if (shape !== null) {
-      const id = (entry.value as { id?: unknown } | null)?.id;
-      malformed.push({ file: path, line: entry.line, field: typeof id === 'string' ? '' : 'id', message: shape });
+    const parsed = toPredictionLine(path, entry.line, entry.value);
+    if (parsed.kind === 'malformed') {
+      malformed.push(...parsed.problems);
       continue;
     }
-    const parsed = parsePredictionRecord(entry.value);
-    if (!parsed.success) {
-      for (const p of toFieldProblems(parsed.error)) malformed.push({ file: path, line: entry.line, ...p });
-      continue;
-    }
-    const { id } = parsed.data;
+    const { id } = parsed.prediction;
     if (!knownIds.has(id)) {
       unknown.push({ file: path, line: entry.line, field: 'id', message: `id "${id}" is not in the manifest` });
       continue;
@@ -63,7 +51,7 @@ export async function loadPredictions(path: string, knownIds: ReadonlySet<string
       continue;
     }
     firstLine.set(id, entry.line);
-    byId.set(id, parsed.data);
+    byId.set(id, parsed.prediction);
   }
   return { path, byId, lineCount, malformed, duplicates, unknown };
 }
