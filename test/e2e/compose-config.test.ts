@@ -103,7 +103,7 @@ describe('docker-compose.yml', () => {
 });
 
 describe('the images', () => {
-  it('pins vLLM ≥ 0.22 at the trainer\'s version and starts it with the weight-transfer flags', () => {
+  it('pins vLLM ≥ 0.22 at the trainer\'s version, in dev mode, without a disk weight-transfer engine', () => {
     const dockerfile = read('docker/vllm/Dockerfile');
     const tag = dockerfile.match(/^FROM vllm\/vllm-openai:v(\d+)\.(\d+)\.(\d+)$/m);
     expect(tag).not.toBeNull();
@@ -112,8 +112,31 @@ describe('the images', () => {
     expect(dockerfile).toContain('VLLM_SERVER_DEV_MODE=1');
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/health/m);
     const entrypoint = read('docker/vllm/entrypoint.sh');
-    expect(entrypoint).toContain('--weight-transfer-config');
     expect(entrypoint).toContain('--api-server-count 1');
+    // vLLM 0.32.0 registers no "disk" weight-transfer engine: such a config stops the server at start (docs/vllm-protocol.md §1).
+    expect(dockerfile).not.toContain('"backend":"disk"');
+  });
+
+  it('generates the vLLM flags in one place: processed log-probs, the trainer\'s pixel bounds, a weight-transfer engine only for nccl', () => {
+    const serve = (env: Record<string, string>) =>
+      spawnSync('bash', [`${ROOT}/docker/vllm/entrypoint.sh`, '--tensor-parallel-size', '2'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', DIFFERAD_VLLM_DRY_RUN: '1', DIFFERAD_VLLM_MODEL: 'Qwen/Qwen2.5-VL-3B-Instruct', ...env },
+      });
+    const disk = serve({});
+    expect(disk.status, disk.stderr).toBe(0);
+    expect(disk.stdout).toContain('--logprobs-mode processed_logprobs');
+    expect(disk.stdout).toContain('--mm-processor-kwargs \\{\\"min_pixels\\":3136\\,\\"max_pixels\\":401408\\}');
+    expect(disk.stdout).not.toContain('--weight-transfer-config');
+    expect(disk.stdout.trim().endsWith('--tensor-parallel-size 2')).toBe(true);
+    const nccl = serve({ DIFFERAD_SYNC_BACKEND: 'nccl', DIFFERAD_MIN_PIXELS: '1024', DIFFERAD_MAX_PIXELS: '2048' });
+    expect(nccl.stdout).toContain('--weight-transfer-config \\{\\"backend\\":\\"nccl\\"\\}');
+    expect(nccl.stdout).toContain('\\"min_pixels\\":1024');
+    expect(serve({ DIFFERAD_SYNC_BACKEND: 'disk2' }).status).toBe(2);
+    // compose feeds the same variables to vLLM and the trainer.
+    const file = composeConfig(['gpu'], { DIFFERAD_MIN_PIXELS: '1024', DIFFERAD_SYNC_BACKEND: 'nccl' });
+    expect(file.services.vllm!.environment).toMatchObject({ DIFFERAD_MIN_PIXELS: '1024', DIFFERAD_MAX_PIXELS: '401408', DIFFERAD_SYNC_BACKEND: 'nccl' });
+    expect(file.services.trainer!.environment).toMatchObject({ DIFFERAD_TRAINER_MIN_PIXELS: '1024', DIFFERAD_TRAINER_MAX_PIXELS: '401408' });
   });
 
   it('builds the orchestrator image on a pinned Node 20 slim base with production dependencies, as a non-root user', () => {
