@@ -1,8 +1,9 @@
+import { TrainConfigSchema } from '@differad/config';
 import { DifferadError } from '@differad/core';
 import type { ForwardBackwardRequest, ForwardBackwardResponse, Group } from '@differad/trainer-client';
 import { describe, expect, it } from 'vitest';
 import type { RunContext } from './run-context.js';
-import { sendMicroBatch } from './step-worker.js';
+import { planStepRequests, sendMicroBatch } from './step-worker.js';
 
 const REPLY: ForwardBackwardResponse = {
   run: 'r', step: 0, micro_batch: 0, duplicate: false, loss: 0, clip_fraction: 0, kl: null, sequences: 1, tokens: 1,
@@ -61,5 +62,32 @@ describe('sendMicroBatch', () => {
       imagesAtTrainer: new Set<string>(),
     } as unknown as RunContext;
     await expect(sendMicroBatch(ctx, request, [group('b')])).rejects.toThrow('conflict');
+  });
+});
+
+describe('planStepRequests', () => {
+  /** Five groups of 3 completions with 2, 3 and 7 tokens, the last one truncated. */
+  const groups = ['a', 'b', 'c', 'd', 'e'].map((h) => ({
+    ...group(h),
+    completions: [2, 3, 7].map((n, i) => ({ text: 't', token_ids: new Array<number>(n).fill(1), sampling_logprobs: new Array<number>(n).fill(-1), advantage: i - 1, weight: 1, truncated: i === 2 })),
+  }));
+
+  it('gives every micro-batch the whole step\'s sequence and token counts, masked completions included', () => {
+    const config = TrainConfigSchema.parse({ data: { train: 't.jsonl' }, optim: { microBatchGroups: 2 } });
+    const plan = planStepRequests(config, 'r', 3, groups);
+    expect(plan.microBatches.map((m) => m.groups.length)).toEqual([2, 2, 1]);
+    for (const [i, m] of plan.microBatches.entries()) {
+      expect(m.request).toMatchObject({ run: 'r', step: 3, micro_batch: i, micro_batches: 3 });
+      expect(m.request.loss).toMatchObject({ normalization: 'sequence', mask_truncated: true, step_sequences: 15, step_tokens: 60 });
+    }
+  });
+
+  it('sends the learning rate and max_grad_norm of the config, or of the trainer kind when unset', () => {
+    const gpu = { data: { train: 't.jsonl' }, trainer: { kind: 'url', url: 'http://trainer:8200' } };
+    expect(planStepRequests(TrainConfigSchema.parse(gpu), 'r', 0, groups).optim).toEqual({ run: 'r', step: 0, lr: 1e-6, max_grad_norm: 1 });
+    const set = TrainConfigSchema.parse({ ...gpu, optim: { lr: 3e-6, maxGradNorm: 0.25 } });
+    expect(planStepRequests(set, 'r', 0, groups).optim).toEqual({ run: 'r', step: 0, lr: 3e-6, max_grad_norm: 0.25 });
+    const cpu = TrainConfigSchema.parse({ data: { train: 't.jsonl' }, optim: { lr: 0.01 } });
+    expect(planStepRequests(cpu, 'r', 0, groups).optim).toEqual({ run: 'r', step: 0, lr: 0.01, max_grad_norm: null });
   });
 });

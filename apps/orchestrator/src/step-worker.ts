@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveOptimConfig, type TrainConfig } from '@differad/config';
 import { computeStepRewardStats, DifferadError, isDifferadError, toPairMessages } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
-import type { ForwardBackwardResponse, Group } from '@differad/trainer-client';
+import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
@@ -35,6 +36,42 @@ export async function sendMicroBatch(ctx: RunContext, request: MicroBatchRequest
   }
   for (const h of hashes) ctx.imagesAtTrainer.add(h);
   return reply;
+}
+
+/** What the step job sends the trainer: the micro-batches in order, then the optim_step. */
+export interface StepRequests {
+  readonly microBatches: readonly { readonly request: MicroBatchRequest; readonly groups: readonly Group[] }[];
+  readonly optim: OptimStepRequest;
+}
+
+/**
+ * Splits a step's groups into micro-batches of `optim.microBatchGroups`
+ * groups. Every micro-batch carries the loss settings and the whole step's
+ * denominators (`step_sequences`, `step_tokens`: every completion, masked
+ * ones included), so the trainer's step gradient does not depend on the split
+ * (docs/method.md §6.3). optim_step gets the learning rate and gradient
+ * clipping of the run's trainer kind unless the config sets them.
+ */
+export function planStepRequests(config: TrainConfig, run: string, step: number, groups: readonly Group[]): StepRequests {
+  const { grpo, sampling } = config;
+  const optim = resolveOptimConfig(config.optim, config.trainer);
+  const completions = groups.flatMap((g) => g.completions);
+  const loss = {
+    clip_low: grpo.clipLow,
+    clip_high: grpo.clipHigh,
+    beta: grpo.beta,
+    normalization: grpo.lossNormalization,
+    mask_truncated: grpo.maskTruncated,
+    temperature: Math.max(sampling.temperature, 1e-3),
+    step_sequences: completions.length,
+    step_tokens: completions.reduce((a, c) => a + c.token_ids.length, 0),
+  };
+  const batches: Group[][] = [];
+  for (let i = 0; i < groups.length; i += optim.microBatchGroups) batches.push(groups.slice(i, i + optim.microBatchGroups));
+  return {
+    microBatches: batches.map((batch, i) => ({ request: { run, step, micro_batch: i, micro_batches: batches.length, loss }, groups: batch })),
+    optim: { run, step, lr: optim.lr, max_grad_norm: optim.maxGradNorm },
+  };
 }
 
 /** One row of a run's metrics: what `metrics.jsonl`, Redis and the console table show per step. */
@@ -95,25 +132,12 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       if (!r) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
       return r;
     });
-    const { optim, grpo, sampling } = ctx.config;
     const trainStart = performance.now();
     const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
-    const batches: Group[][] = [];
-    for (let i = 0; i < trainerGroups.length; i += optim.microBatchGroups) batches.push(trainerGroups.slice(i, i + optim.microBatchGroups));
-    const loss = {
-      clip_low: grpo.clipLow,
-      clip_high: grpo.clipHigh,
-      beta: grpo.beta,
-      normalization: grpo.lossNormalization,
-      mask_truncated: grpo.maskTruncated,
-      temperature: Math.max(sampling.temperature, 1e-3),
-    };
+    const plan = planStepRequests(ctx.config, payload.runId, payload.step, trainerGroups);
     const results: ForwardBackwardResponse[] = [];
-    for (const [i, batch] of batches.entries()) {
-      const request = { run: payload.runId, step: payload.step, micro_batch: i, micro_batches: batches.length, loss };
-      results.push(await sendMicroBatch(ctx, request, batch));
-    }
-    const applied = await ctx.trainer.optimStep({ run: payload.runId, step: payload.step, lr: optim.lr });
+    for (const micro of plan.microBatches) results.push(await sendMicroBatch(ctx, micro.request, micro.groups));
+    const applied = await ctx.trainer.optimStep(plan.optim);
     const every = ctx.config.run.checkpointEvery;
     if (every > 0 && ((payload.step + 1) % every === 0 || payload.step + 1 === ctx.config.run.steps)) {
       await ctx.trainer.saveCheckpoint({ run: payload.runId, step: payload.step });

@@ -84,6 +84,9 @@ class LossConfig(StrictModel):
     normalization: Literal['sequence', 'token']
     mask_truncated: StrictBool
     temperature: number(gt=0, le=10)
+    # The whole step's totals (docs/method.md §6.3); absent: normalize within the micro-batch.
+    step_sequences: Optional[integer(1)] = None
+    step_tokens: Optional[integer(1)] = None
 
 
 class ForwardBackwardRequest(StrictModel):

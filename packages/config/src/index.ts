@@ -13,6 +13,11 @@ export {
 } from './schemas.js';
 export { type ConfigIssue, ENV_PREFIX, isFlagConfigError, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';
 export {
+  OPTIM_DEFAULTS,
+  OptimConfigSchema,
+  type OptimConfig,
+  type ResolvedOptimConfig,
+  resolveOptimConfig,
   PolicyConfigSchema,
   type PolicyConfig,
   TrainerConfigSchema,

@@ -34,6 +34,43 @@ export const TrainerConfigSchema = z.discriminatedUnion('kind', [
 ]);
 export type TrainerConfig = z.infer<typeof TrainerConfigSchema>;
 
+/**
+ * Optimizer settings. `lr` and `maxGradNorm` left out get the defaults of the
+ * run's trainer ({@link OPTIM_DEFAULTS}), filled in when the config is parsed.
+ */
+export const OptimConfigSchema = z.strictObject({
+  lr: z.number().positive().max(10).optional(),
+  /** Clip the step's gradient to this global norm before the optimizer step; null: never clip. */
+  maxGradNorm: z.number().positive().max(1e6).nullable().optional(),
+  /** Groups per forward_backward call; the step's gradient does not depend on it (docs/method.md §6.3). */
+  microBatchGroups: z.number().int().min(1).max(256).default(4),
+});
+export type OptimConfig = z.infer<typeof OptimConfigSchema>;
+
+/** Optimizer settings with every default filled in. */
+export interface ResolvedOptimConfig {
+  readonly lr: number;
+  readonly maxGradNorm: number | null;
+  readonly microBatchGroups: number;
+}
+
+/**
+ * Defaults by trainer kind. A GPU trainer (`url`) trains a real VLM: the
+ * paper's learning rate 1e-6 and the research code's max-grad-norm 1.0. The
+ * CPU trainer's Gaussian policy has three means and log-stds, for which 0.05
+ * without clipping is the tuned setting.
+ */
+export const OPTIM_DEFAULTS: Readonly<Record<TrainerConfig['kind'], { readonly lr: number; readonly maxGradNorm: number | null }>> = Object.freeze({
+  cpu: Object.freeze({ lr: 0.05, maxGradNorm: null }),
+  url: Object.freeze({ lr: 1e-6, maxGradNorm: 1.0 }),
+});
+
+/** `optim` with the trainer's defaults for what it leaves out; explicit values (null included) win. */
+export function resolveOptimConfig(optim: OptimConfig, trainer: TrainerConfig): ResolvedOptimConfig {
+  const defaults = OPTIM_DEFAULTS[trainer.kind];
+  return { lr: optim.lr ?? defaults.lr, maxGradNorm: optim.maxGradNorm === undefined ? defaults.maxGradNorm : optim.maxGradNorm, microBatchGroups: optim.microBatchGroups };
+}
+
 /** A whole training run (`differad train --config FILE.yaml`, and `POST /v1/runs`). */
 export const TrainConfigSchema = z.strictObject({
   run: z
@@ -59,7 +96,7 @@ export const TrainConfigSchema = z.strictObject({
   }),
   policy: PolicyConfigSchema.default({ kind: 'cpu', servers: 2 }),
   trainer: TrainerConfigSchema.default({ kind: 'cpu' }),
-  optim: z.strictObject({ lr: z.number().positive().max(10).default(0.05), microBatchGroups: z.number().int().min(1).max(256).default(4) }).prefault({}),
+  optim: OptimConfigSchema.prefault({}),
   reward: RewardConfigSchema.prefault({}),
   grpo: GrpoConfigSchema.prefault({}),
   sampling: SamplingConfigSchema.prefault({}),
@@ -70,5 +107,7 @@ export const TrainConfigSchema = z.strictObject({
       pool: z.string().min(1).optional(),
     })
     .prefault({}),
-});
+})
+  // Defaults that depend on another section: filled after parsing, so the stored config shows them.
+  .overwrite((config) => ({ ...config, optim: resolveOptimConfig(config.optim, config.trainer) }));
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;

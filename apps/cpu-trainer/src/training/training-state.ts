@@ -60,12 +60,43 @@ export interface TrainingState {
 interface Pending {
   readonly step: number;
   readonly expected: number;
+  /** The step's `loss.step_sequences` (null: the request gave none); every micro-batch of the step must agree. */
+  readonly stepSequences: number | null;
   readonly replies: Map<number, ForwardBackwardResponse>;
   readonly gradient: number[];
   sequences: number;
 }
 
 const reject = (code: TrainerErrorCode, message: string, details: Record<string, unknown> = {}) => new DifferadError(code, message, { details });
+
+/**
+ * The factor turning a micro-batch's mean-normalized gradient into its share
+ * of the step's gradient (docs/method.md §6.3). A CPU completion is one action
+ * (one token in the loss), so both normalizations divide by the step's
+ * completions, `loss.step_sequences`: masked and unscorable ones count there
+ * and contribute 0, whatever the micro-batching. Without it (older clients),
+ * the micro-batch mean counts 1 / micro_batches.
+ */
+function toStepShare(r: ForwardBackwardRequest, scored: number): number {
+  const total = r.loss.step_sequences;
+  return total === undefined ? 1 / r.micro_batches : scored / total;
+}
+
+/** A request whose step total is below its own completions cannot be normalized by it. */
+function checkStepTotals(r: ForwardBackwardRequest, pending: Pending | null): void {
+  const own = r.groups.reduce((a, g) => a + g.completions.length, 0);
+  const total = r.loss.step_sequences;
+  if (total !== undefined && total < own) {
+    throw new DifferadError('TRAINER_REQUEST_INVALID', `loss.step_sequences is ${total}, but this micro-batch alone has ${own} completions`, {
+      details: { fields: [{ field: 'loss.step_sequences', message: `must be at least the micro-batch's ${own} completions` }] },
+    });
+  }
+  if (pending && pending.stepSequences !== (total ?? null)) {
+    throw reject('TRAINER_STEP_CONFLICT', `step ${r.step} was started with step_sequences ${pending.stepSequences ?? 'absent'}, this request says ${total ?? 'absent'}`, {
+      expected: pending.stepSequences,
+    });
+  }
+}
 
 /**
  * Creates the training state around an initial policy, which is also the
@@ -118,10 +149,13 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
       counters.duplicateMicroBatches += 1;
       return { ...known, duplicate: true };
     }
+    checkStepTotals(r, pending);
     const scored = scoreMicroBatch(r, policy, reference);
-    const current: Pending = pending ?? { step: r.step, expected: r.micro_batches, replies: new Map(), gradient: scored.gradient.map(() => 0), sequences: 0 };
-    // Gradient accumulation: each micro-batch's mean-normalized gradient counts 1/micro_batches.
-    scored.gradient.forEach((g, k) => (current.gradient[k] = current.gradient[k]! + g / r.micro_batches));
+    const current: Pending = pending ?? {
+      step: r.step, expected: r.micro_batches, stepSequences: r.loss.step_sequences ?? null, replies: new Map(), gradient: scored.gradient.map(() => 0), sequences: 0,
+    };
+    const share = toStepShare(r, scored.count);
+    scored.gradient.forEach((g, k) => (current.gradient[k] = current.gradient[k]! + g * share));
     current.sequences += scored.count;
     const reply: ForwardBackwardResponse = {
       run: r.run, step: r.step, micro_batch: r.micro_batch, duplicate: false,

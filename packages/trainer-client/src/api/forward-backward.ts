@@ -65,14 +65,32 @@ export const GroupSchema = z
   .describe('The completions of one image pair. Also required: every image part\'s index < len(images), reported as field "messages".');
 export type Group = z.infer<typeof GroupSchema>;
 
-/** The loss settings of docs/method.md §6 (the same for every micro-batch of a step). */
+/**
+ * The loss settings of docs/method.md §6 (the same for every micro-batch of a
+ * step). `step_sequences` and `step_tokens` are the whole step's totals over
+ * every micro-batch, masked completions included: a trainer divides each
+ * micro-batch's summed loss by them, so the step's gradient does not depend on
+ * how the step was split (docs/method.md §6.3).
+ */
 export const LossConfigSchema = z.strictObject({
   clip_low: z.number().min(0).max(1).describe('ε_low: ratios are clipped below at 1 − ε_low.'),
   clip_high: z.number().min(0).max(10).describe('ε_high: ratios are clipped above at 1 + ε_high.'),
   beta: z.number().min(0).max(10).describe('β: weight of the k3 KL estimate against the frozen reference policy.'),
-  normalization: z.enum(['sequence', 'token']).describe('sequence: mean over a sequence\'s tokens, then over sequences; token: mean over all tokens.'),
-  mask_truncated: z.boolean().describe('Leave truncated completions out of the loss.'),
+  normalization: z.enum(['sequence', 'token']).describe('sequence: mean over a sequence\'s tokens, then over the step\'s sequences; token: mean over all tokens of the step.'),
+  mask_truncated: z.boolean().describe('Truncated completions contribute 0 to the loss (they still count in step_sequences and step_tokens).'),
   temperature: z.number().gt(0).max(10).describe('The sampling temperature; log π_θ is computed at it (logits / T), so the ratio is 1 on-policy.'),
+  step_sequences: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Completions in the whole step (every micro-batch, masked ones included): the denominator of sequence normalization. Absent: the micro-batch\'s own count, scaled by 1 / micro_batches.'),
+  step_tokens: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Completion tokens (len(token_ids)) in the whole step (every micro-batch, masked completions included): the denominator of token normalization. Absent: the micro-batch\'s own count, scaled by 1 / micro_batches.'),
 });
 export type LossConfig = z.infer<typeof LossConfigSchema>;
 
@@ -80,9 +98,12 @@ export type LossConfig = z.infer<typeof LossConfigSchema>;
  * `POST /v1/forward_backward`: computes the loss of one micro-batch and
  * accumulates its gradient into the step. Applied once per (run, step,
  * micro_batch); a repeat answers `duplicate: true` and changes nothing.
- * Normalization is within the micro-batch, and the gradient is scaled by
- * 1 / micro_batches (gradient accumulation), so equal-sized micro-batches
- * give the mean over the whole step.
+ * With `loss.step_sequences` / `loss.step_tokens` the micro-batch's summed
+ * loss is divided by the step's totals and the gradients simply add up, so
+ * the step's gradient is the same for any split; without them (older
+ * clients) normalization is within the micro-batch and the gradient is
+ * scaled by 1 / micro_batches, exact only for equal micro-batches without
+ * masked completions.
  */
 export const ForwardBackwardRequestSchema = z
   .strictObject({
@@ -109,7 +130,7 @@ export const ForwardBackwardResponseSchema = z
     step: StepSchema,
     micro_batch: z.number().int().min(0),
     duplicate: z.boolean().describe('True when this (run, step, micro_batch) was already applied; nothing changed.'),
-    loss: z.number().nullable().describe('The micro-batch loss (normalized within the micro-batch, before the 1/micro_batches scaling).'),
+    loss: z.number().nullable().describe('The micro-batch loss, a mean over its scored completions (a figure to report: the gradient is normalized by the step\'s totals when the request gives them).'),
     clip_fraction: z.number().min(0).max(1).nullable().describe('Share of loss tokens whose clipped term is active (zero surrogate gradient).'),
     kl: z.number().nullable().describe('Mean k3 KL estimate per loss token; null when the trainer keeps no reference (β = 0).'),
     sequences: z.number().int().min(0).describe('Completions in the loss.'),
