@@ -140,6 +140,34 @@ describe('fake vLLM: capacity, pause and weights', () => {
   });
 });
 
+describe('fake vLLM: server flags', () => {
+  it('reports raw log-probs (before temperature) by default, as vLLM does without --logprobs-mode processed_logprobs', async () => {
+    const logprobsOf = async (options: FakeVllmOptions, temperature: number) => {
+      const s = await FakeVllmServer.start({ model: 'm', tokensPerSecond: 100_000, ...options });
+      try {
+        const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat({ temperature })) });
+        const json = (await res.json()) as { choices: { logprobs: { content: { logprob: number }[] } }[] };
+        return json.choices[0]!.logprobs.content.map((c) => c.logprob);
+      } finally {
+        await s.close();
+      }
+    };
+    const processed = await logprobsOf({ logprobsMode: 'processed_logprobs' }, 0.5);
+    const raw = await logprobsOf({}, 0.5);
+    expect(raw).toEqual(processed.map((l) => l * 0.5));
+    expect(raw.some((l, i) => Math.abs(l - processed[i]!) > 1e-3)).toBe(true);
+    expect(await logprobsOf({}, 1)).toEqual(await logprobsOf({ logprobsMode: 'processed_logprobs' }, 1));
+  });
+
+  it('has no dev-mode routes without dev mode, and reports its world size with them', async () => {
+    const off = await start({ devMode: false });
+    for (const path of ['/pause', '/collective_rpc', '/init_weight_transfer_engine']) expect(await post(path, {})).toMatchObject({ status: 404, json: { detail: 'Not Found' } });
+    await off.close();
+    const on = await start({ tensorParallel: 2, dataParallel: 2 });
+    expect(await (await fetch(`${on.url}/get_world_size`)).json()).toEqual({ world_size: 4 });
+  });
+});
+
 describe('fake vLLM: faults', () => {
   it('injects HTTP 500, garbage text, malformed bodies and an unhealthy /health, changeable at runtime', async () => {
     const s = await start({ faults: { errorRate: 1 } });
