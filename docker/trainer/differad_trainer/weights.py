@@ -1,22 +1,27 @@
 """The trainer's side of an ``nccl`` weight sync with vLLM (docs/architecture.md §6).
 
-vLLM ≥ 0.22 ships the sender: ``NCCLWeightTransferEngine.trainer_init`` joins
-the trainer (rank 0 of the transfer group) and the vLLM workers (rank_offset
-1..) in a StatelessProcessGroup, and ``trainer_send_weights`` broadcasts the
-weights, optionally packed into large buffers. The orchestrator calls vLLM's
+The trainer joins the vLLM workers' transfer group as rank 0 (the workers at
+rank_offset 1..) over a StatelessProcessGroup and broadcasts the weights, one
+by one or packed into large buffers. The orchestrator calls vLLM's
 ``/init_weight_transfer_engine`` with the same master address/port/world size
-while this request is in flight, then ``/update_weights`` concurrently with
-each send. Imported lazily: vLLM is in the image, not in CI.
+(and ``packed``) while this request is in flight, then ``/update_weights``
+concurrently with each send. Imported lazily: vLLM is in the image, not in CI.
+The image pins vLLM 0.32.0, whose trainer side is the primitives
+``nccl_common.trainer_init`` and ``packed_tensor.packed_nccl_broadcast_producer``
+(vllm/distributed/weight_transfer/, used the way NCCLTrainerWeightTransferEngine._broadcast
+uses them); vLLM 0.22–0.2x's ``NCCLWeightTransferEngine.trainer_init`` /
+``trainer_send_weights`` are used when present.
 
 ``options`` of the request:
 
 - ``master_address``, ``master_port``, ``world_size`` (trainer + every vLLM worker);
 - ``packed`` (bool, default ``DIFFERAD_TRAINER_NCCL_PACKED``, false): packed or one-by-one
-  broadcasts. It must equal the ``packed`` of vLLM's ``update_info``, whose default is false
-  (vLLM 0.23.0 vllm/distributed/weight_transfer/nccl_engine.py, NCCLWeightTransferUpdateInfo;
-  its NCCLTrainerSendWeightsArgs defaults to false too): the two sides otherwise run different
-  collectives and hang. The orchestrator sends it explicitly to both;
-- ``packed_buffer_size_bytes``, ``packed_num_buffers`` (must match vLLM's update_info when given);
+  broadcasts. It must equal the workers' ``packed``, whose default is false (vLLM 0.32.0
+  nccl_common.py NCCLWeightTransferInitInfo.packed, set at init_weight_transfer_engine; vLLM
+  0.23.0 nccl_engine.py NCCLWeightTransferUpdateInfo.packed, in update_info), while vLLM's own
+  trainer-side default is true (0.32.0 NCCLTrainerInitInfo): the two sides otherwise run
+  different collectives and hang. The orchestrator sends it explicitly to both;
+- ``packed_buffer_size_bytes``, ``packed_num_buffers`` (must match the workers' when given);
 - ``init`` (bool, default false): the orchestrator is (re)initializing the servers' transfer
   engines in this sync. Any group this trainer holds is torn down (its communicator aborted, its
   TCPStore on master_port released) and a fresh one created: a retried sync, a restarted
@@ -42,16 +47,62 @@ log = logging.getLogger('differad_trainer')
 _GROUP: Optional[Tuple[Tuple[str, int, int], Any]] = None
 
 
+class _SendArgs:
+    """The send's wire parameters (vLLM 0.2x's NCCLTrainerSendWeightsArgs fields that differad uses)."""
+
+    def __init__(self, group: Any, packed: bool = False, packed_buffer_size_bytes: Optional[int] = None,
+                 packed_num_buffers: Optional[int] = None) -> None:
+        self.group, self.packed = group, packed
+        self.packed_buffer_size_bytes, self.packed_num_buffers = packed_buffer_size_bytes, packed_num_buffers
+
+
+class _PrimitivesSender:
+    """vLLM ≥ 0.3x: the trainer side from the transfer primitives, as NCCLTrainerWeightTransferEngine
+    (nccl_engine.py) does it for its sender rank: trainer_init opens rank 0 of the group; the
+    broadcast is packed_nccl_broadcast_producer, or one contiguous tensor at a time on the current
+    stream; then the stream is synchronized (_post_send_sync) so the weights may change after."""
+
+    def __init__(self, trainer_init: Any, producer: Any, default_buffer_bytes: int, default_buffers: int) -> None:
+        self._init, self._producer = trainer_init, producer
+        self._defaults = (default_buffer_bytes, default_buffers)
+
+    def trainer_init(self, info: Dict[str, Any]) -> Any:
+        return self._init(info)
+
+    def trainer_send_weights(self, iterator: Any, trainer_args: _SendArgs) -> None:
+        import torch
+
+        group = trainer_args.group
+        if trainer_args.packed:
+            self._producer(iterator=iterator, group=group, src=0, post_iter_func=lambda item: item[1],
+                           buffer_size_bytes=trainer_args.packed_buffer_size_bytes or self._defaults[0],
+                           num_buffers=trainer_args.packed_num_buffers or self._defaults[1])
+        else:
+            stream = torch.cuda.current_stream() if torch.cuda.is_available() else None
+            for _name, tensor in iterator:
+                group.broadcast(tensor if tensor.is_contiguous() else tensor.contiguous(), src=0, stream=stream)
+        if torch.cuda.is_available():
+            torch.cuda.current_stream().synchronize()
+
+
 def _import_sender():
+    """(engine with trainer_init / trainer_send_weights, send-args class) of the installed vLLM."""
     try:
         from vllm.distributed.weight_transfer.nccl_engine import NCCLTrainerSendWeightsArgs, NCCLWeightTransferEngine
+        return NCCLWeightTransferEngine, NCCLTrainerSendWeightsArgs
+    except ImportError:
+        pass
+    try:
+        from vllm.distributed.weight_transfer.nccl_common import trainer_init
+        from vllm.distributed.weight_transfer.packed_tensor import (DEFAULT_PACKED_BUFFER_SIZE_BYTES, DEFAULT_PACKED_NUM_BUFFERS,
+                                                                    packed_nccl_broadcast_producer)
     except ImportError as e:
         raise TrainerError(
             'TRAINER_BACKEND_UNSUPPORTED',
-            f'the nccl weight send needs vLLM\'s weight-transfer sender (vllm>=0.22, the image pins it in '
+            f'the nccl weight send needs vLLM\'s weight-transfer primitives (the image pins vLLM in '
             f'docker/trainer/requirements.txt) and a CUDA device; import failed: {e}. Use backend "disk" instead.',
         ) from e
-    return NCCLWeightTransferEngine, NCCLTrainerSendWeightsArgs
+    return _PrimitivesSender(trainer_init, packed_nccl_broadcast_producer, DEFAULT_PACKED_BUFFER_SIZE_BYTES, DEFAULT_PACKED_NUM_BUFFERS), _SendArgs
 
 
 def _required(options: Dict[str, Any], key: str, kind: type) -> Any:

@@ -246,3 +246,4 @@ def test_the_image_pins_a_transformers_with_the_rope_fix_that_vllm_accepts():
     }
     assert vllm in accepted, f'add vLLM {vllm}\'s transformers requirement here'
     assert accepted[vllm](transformers)
+    assert pins['torch'] == {'0.23.0': '2.11.0', '0.32.0': '2.13.0'}[vllm]  # vLLM pins torch exactly (Requires-Dist torch==)

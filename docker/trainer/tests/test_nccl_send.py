@@ -110,3 +110,53 @@ def test_a_failed_send_drops_the_group(tmp_path, sender):
     assert sender.groups[0].destroyed and weights.drop_group() is False
     send(service)  # the retry re-creates the group instead of reusing the broken one
     assert len(sender.groups) == 2 and sender.sends[-1][0].group is sender.groups[1]
+
+
+def install_vllm_0_32(monkeypatch):
+    """vLLM 0.32.0's module layout: nccl_engine without the 0.2x sender names, the primitives beside it."""
+    import sys
+    import types
+
+    calls = {'init': [], 'broadcast': [], 'producer': []}
+
+    class Communicator:
+        def broadcast(self, tensor, src, stream):
+            assert tensor.is_contiguous() and src == 0
+            calls['broadcast'].append(tensor.clone())
+
+    def trainer_init(info):
+        calls['init'].append(info)
+        return Communicator()
+
+    def producer(iterator, group, src, post_iter_func, buffer_size_bytes, num_buffers):
+        calls['producer'].append(([post_iter_func(item).clone() for item in iterator], src, buffer_size_bytes, num_buffers))
+
+    names = ['vllm', 'vllm.distributed', 'vllm.distributed.weight_transfer']
+    for name in names:
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    base = 'vllm.distributed.weight_transfer.'
+    monkeypatch.setitem(sys.modules, base + 'nccl_engine', types.ModuleType(base + 'nccl_engine'))
+    common = types.ModuleType(base + 'nccl_common')
+    common.trainer_init = trainer_init
+    packed = types.ModuleType(base + 'packed_tensor')
+    packed.DEFAULT_PACKED_BUFFER_SIZE_BYTES, packed.DEFAULT_PACKED_NUM_BUFFERS = 1 << 30, 2
+    packed.packed_nccl_broadcast_producer = producer
+    monkeypatch.setitem(sys.modules, base + 'nccl_common', common)
+    monkeypatch.setitem(sys.modules, base + 'packed_tensor', packed)
+    return calls
+
+
+def test_vllm_0_32_sends_through_the_transfer_primitives(tmp_path, monkeypatch):
+    calls = install_vllm_0_32(monkeypatch)
+    service = tiny_service(tmp_path)
+    expected = [t for _, t in service.policy.named_weights()]
+    try:
+        send(service, init=True)
+        assert calls['init'] == [OPTIONS]
+        assert len(calls['broadcast']) == len(expected) and all(a.equal(b) for a, b in zip(calls['broadcast'], expected))
+        send(service, packed=True, packed_num_buffers=3)
+        tensors, src, size, buffers = calls['producer'][-1]
+        assert (src, size, buffers) == (0, 1 << 30, 3) and all(a.equal(b) for a, b in zip(tensors, expected))
+        assert len(calls['init']) == 1
+    finally:
+        weights.drop_group()
