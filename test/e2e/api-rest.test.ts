@@ -65,9 +65,11 @@ afterAll(async () => {
 function call(path: string, options: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
   const token = options.token === undefined ? TOKEN : options.token;
   const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const method = options.method ?? (body === undefined ? 'GET' : 'POST');
   return fetch(`${url}${path}`, {
-    method: options.method ?? (body === undefined ? 'GET' : 'POST'),
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+    method,
+    // A state-changing request is always JSON, a bodyless cancel included.
+    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...options.headers },
     ...(body === undefined ? {} : { body }),
     signal: AbortSignal.timeout(20_000),
   });

@@ -1,17 +1,31 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectRedis, createCatalogQueues, createRunStore, type EmbeddedRedis, type RunStore, startEmbeddedRedis } from '@differad/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_BIN } from './run-cli.js';
+import { launchCdpChromium } from './chromium-cdp.js';
+import { CLI_BIN, runCli } from './run-cli.js';
 
 // Screenshots land here (gitignored) for a person or CI to look at.
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url));
 const TOKEN = 'e2e-dashboard-token-0123456789';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars'];
+// Every host name but 127.0.0.1 fails to resolve, so a redirect off-site ends on an error page at once.
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--hide-scrollbars',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
 
 let dir: string;
 let redis: EmbeddedRedis;
@@ -20,6 +34,9 @@ let store: RunStore;
 let api: ChildProcess;
 let apiExited: Promise<number | null>;
 let url: string;
+/** Another origin on the same host (same site, other port): a page anyone could run on this machine. */
+let evil: Server;
+let evilUrl: string;
 
 function startApiProcess(): Promise<string> {
   api = spawn(process.execPath, [CLI_BIN, 'api', '--port', '0', '--data-root', 'data', '--runs-dir', 'runs', '--state-dir', 'state'], {
@@ -107,10 +124,15 @@ beforeAll(async () => {
   const queues = createCatalogQueues(client);
   await queues.queues.rollout.add('rollout', { runId: 'dash-run', step: 12, pairIndex: 0, pairId: 'pair-7', attempt: 0, seed: 1, weightVersion: 13 }, { jobId: 'dash-run.12.0.0' });
   await queues.close();
+  expect((await runCli(['example', '--out', join(dir, 'data', 'ex'), '--pairs', '4', '--seed', '3'])).code).toBe(0);
   url = await startApiProcess();
+  evil = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title><p>another origin</p>'));
+  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+  evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
 }, 60_000);
 
 afterAll(async () => {
+  await new Promise((resolve) => evil?.close(resolve));
   if (api && api.exitCode === null) {
     api.kill('SIGTERM');
     await apiExited;
@@ -180,4 +202,85 @@ describe('the dashboard in headless Chromium', () => {
     expect(dom).toContain('<a href="/dashboard/runs/live-run">live-run</a>');
     await screenshot(loginUrl('/dashboard'), 'runs.png', '1280,700');
   }, 60_000);
+});
+
+/** A REST call with the bearer token: how the tests check what a browser did. */
+async function rest<T>(path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  expect(res.ok, `${path}: ${res.status}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+type Job = { id: string; state: string };
+
+describe('the dashboard cookie against other origins of this host', () => {
+  it('lets a page on another 127.0.0.1 port neither start nor cancel a job, while the dashboard\'s own cancel button works', async () => {
+    // A synthesis job long enough to still be running when the page tries to cancel it.
+    const { job: target } = await rest<{ job: Job }>('/v1/synth', { normals: 'ex/images', count: 1_000_000, size: 512, foreground: 'none' });
+    const small = JSON.stringify({ normals: 'ex/images', count: 1, size: 64, foreground: 'none' });
+    const browser = await launchCdpChromium(CHROMIUM_FLAGS);
+    try {
+      const page = await browser.newPage();
+      await page.navigate(loginUrl('/dashboard'));
+      expect(await page.evaluate<string>('document.querySelector("h1").textContent')).toBe('Runs');
+
+      await page.navigate(`${evilUrl}/`);
+      const attempts = await page.evaluate<{ noType: string; json: string }>(`(async () => {
+        const api = ${JSON.stringify(url)};
+        const outcome = (p) => p.then((r) => 'answered ' + r.type + ' ' + r.status, (e) => 'refused ' + e.name);
+        // (a) a "simple" request: no preflight, no Content-Type (a Blob without a type), the cookie attached.
+        const noType = await outcome(fetch(api + '/v1/synth', { method: 'POST', mode: 'no-cors', credentials: 'include', body: new Blob([${JSON.stringify(small)}]) }));
+        // (c) JSON needs a CORS preflight, which the API never grants.
+        const json = await outcome(fetch(api + '/v1/synth', { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(small)} }));
+        return { noType, json };
+      })()`);
+      expect(attempts.noType).toBe('answered opaque 0');
+      expect(attempts.json).toBe('refused TypeError');
+
+      // (b) a plain HTML form posted to the cancel route: a top-level navigation that carries the cookie.
+      const answered = page.nextLoad();
+      await page.evaluate(`(() => {
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = ${JSON.stringify(`${url}/v1/synth/${target.id}/cancel`)};
+        form.innerHTML = '<input name="confirm" value="yes">';
+        document.body.append(form);
+        form.submit();
+      })()`);
+      await answered;
+      const reply = JSON.parse(await page.evaluate<string>('document.body.innerText')) as { error?: { code: string } };
+      expect(reply.error?.code).toBe('API_CROSS_ORIGIN');
+
+      // Nothing was created or cancelled.
+      const { jobs } = await rest<{ jobs: Job[] }>('/v1/synth');
+      expect(jobs.map((j) => [j.id, j.state])).toEqual([[target.id, 'running']]);
+
+      // The dashboard's own button sends JSON with its CSRF token, and cancels.
+      await page.navigate(`${url}/dashboard`);
+      const shown = await page.evaluate<{ status: string; badge: string }>(`(async () => {
+        const button = document.querySelector('button[data-cancel="/v1/synth/${target.id}/cancel"]');
+        const status = document.getElementById('action-status');
+        const changed = new Promise((resolve) => new MutationObserver(resolve).observe(status, { childList: true, characterData: true, subtree: true }));
+        const row = button.closest('tr');
+        button.click();
+        await changed;
+        return { status: status.textContent, badge: row.querySelector('.state').textContent };
+      })()`);
+      expect(shown).toEqual({ status: `Cancelled ${target.id}.`, badge: 'cancelled' });
+      expect((await rest<{ job: Job }>(`/v1/synth/${target.id}`)).job.state).toBe('cancelled');
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+
+  it('sends the login redirect only to a path of its own origin', async () => {
+    for (const next of ['/\t/evil.com', '//evil.com', '/\\evil.com', 'https://evil.com']) {
+      const dom = await dumpDom(loginUrl(next));
+      expect(dom, next).toContain('<h1>Runs</h1>');
+    }
+  }, 90_000);
 });

@@ -64,7 +64,8 @@ afterAll(async () => {
 const call = (method: string, path: string, body?: unknown) =>
   fetch(`${api.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    // Every state-changing request is JSON, a bodyless cancel included.
+    headers: { authorization: `Bearer ${TOKEN}`, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 

@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Authenticator } from './auth/authenticate.js';
+import { type AuthMethod, type Authenticator, readCookie } from './auth/authenticate.js';
+import { BOARD_CSRF_HEADER, createCsrfTokens, CSRF_HEADER, type CsrfTokens, SESSION_COOKIE } from './auth/csrf.js';
 import { apiError, toErrorReply } from './errors/api-errors.js';
 import { sendErrorJson } from './http/http-io.js';
-import { matchRoute, type Route } from './http/router.js';
+import { checkJsonContentType, checkRequestSite, STATE_CHANGING_METHODS } from './http/request-guard.js';
+import { matchRoute, type Route, type WriteKind } from './http/router.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import type { ApiDeps } from './routes/api-deps.js';
 import { createDashboardRoutes, type RequestListener } from './routes/dashboard-routes.js';
 import { createJobRoutes } from './routes/job-routes.js';
+import { checkQueryNames } from './routes/route-helpers.js';
 import { createRunRoutes } from './routes/run-routes.js';
 import { createSystemRoutes } from './routes/system-routes.js';
 
@@ -15,6 +19,8 @@ import { createSystemRoutes } from './routes/system-routes.js';
 export interface ApiServerOptions {
   readonly deps: ApiDeps;
   readonly auth: Authenticator;
+  /** The dashboard session's CSRF tokens (`createCsrfTokens(token)`; default: keyed by a random secret of this server). */
+  readonly csrf?: CsrfTokens;
   /** bull-board's request listener for `/dashboard/queues`, or null. */
   readonly queueBoard: RequestListener | null;
   /** True when Redis answers (for /health). */
@@ -34,12 +40,12 @@ export interface ApiServer {
 }
 
 /** All routes of the API, in match order. */
-export function createRoutes(options: ApiServerOptions): Route[] {
+export function createRoutes(options: ApiServerOptions & { readonly csrf: CsrfTokens }): Route[] {
   const { deps } = options;
   const routes: Route[] = [
     ...createRunRoutes(deps),
     ...createJobRoutes(deps, deps.launchers),
-    ...createDashboardRoutes(deps, options.auth, options.queueBoard),
+    ...createDashboardRoutes(deps, options.auth, options.csrf, options.queueBoard),
   ];
   let document: Record<string, unknown> | null = null;
   // The document lists every route, the system routes included, so it is built lazily once they exist.
@@ -47,40 +53,67 @@ export function createRoutes(options: ApiServerOptions): Route[] {
   return routes;
 }
 
-async function dispatch(routes: readonly Route[], auth: Authenticator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * What a state-changing request needs once authorized (docs/architecture.md §9):
+ * JSON (415 otherwise), and with the cookie proof that the API's own page sent
+ * it: its origin, and the session's CSRF token in a header that only a
+ * same-origin script can set (another origin would need a CORS preflight, which
+ * this API never grants).
+ */
+function checkWrite(kind: WriteKind, via: AuthMethod | null, req: IncomingMessage, csrf: CsrfTokens): void {
+  if (kind === 'form') return;
+  if (via === 'cookie') checkRequestSite(req.headers, true);
+  checkJsonContentType(req.headers, kind === 'board');
+  if (via !== 'cookie') return;
+  const header = kind === 'board' ? BOARD_CSRF_HEADER : CSRF_HEADER;
+  const presented = req.headers[header];
+  if (!csrf.verify(readCookie(req.headers.cookie, SESSION_COOKIE), typeof presented === 'string' ? presented : null)) {
+    throw apiError('API_CSRF_INVALID', `send the CSRF token of this dashboard session in ${header} (reload the page if you logged in again), or use the bearer token`, { header });
+  }
+}
+
+async function dispatch(routes: readonly Route[], options: ApiServerOptions & { readonly csrf: CsrfTokens }, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Prefixing the origin (instead of passing a base) keeps `//host/x` a path, not a host.
   const url = new URL(`http://api${req.url ?? '/'}`);
-  const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
-  const authorized = auth.isAuthorized(req);
+  const method = req.method ?? 'GET';
+  const match = matchRoute(routes, method, url.pathname);
+  const via = options.auth.authorize(req);
   if (match.kind === 'none') {
-    if (!authorized) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
+    if (via === null) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
     throw apiError('API_NOT_FOUND', `no route ${url.pathname}`);
   }
   if (match.kind === 'method') {
-    if (match.auth && !authorized) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
-    throw apiError('API_METHOD_NOT_ALLOWED', `${req.method} ${url.pathname}: use ${match.allow.join(' or ')}`, { allow: match.allow });
+    if (match.auth && via === null) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
+    throw apiError('API_METHOD_NOT_ALLOWED', `${method} ${url.pathname}: use ${match.allow.join(' or ')}`, { allow: match.allow });
   }
   const { route, params } = match;
-  if (route.auth && !authorized) {
-    if (route.page && (req.method === 'GET' || req.method === 'HEAD')) {
+  const writes = STATE_CHANGING_METHODS.has(method);
+  // Another origin changes nothing, whatever it holds: checked before the token, so it learns nothing either.
+  if (writes) checkRequestSite(req.headers, false);
+  if (route.auth && via === null) {
+    if (route.page && (method === 'GET' || method === 'HEAD')) {
       res.writeHead(303, { location: `/login?next=${encodeURIComponent(url.pathname + url.search)}`, 'cache-control': 'no-store' }).end();
       return;
     }
     const presented = req.headers.authorization !== undefined || (req.headers.cookie ?? '').includes('differad_token=');
     throw apiError('API_UNAUTHORIZED', presented ? 'wrong API token' : 'send the API token: Authorization: Bearer <token>');
   }
+  if (writes) checkWrite(route.writes ?? 'json', via, req, options.csrf);
+  checkQueryNames(route, url);
   await route.handle({ req, res, params, url });
 }
 
 /**
  * The API's HTTP server: node:http with one router, bearer/cookie auth on
- * every route but /health and the login page, and one error handler that
+ * every route but /health and the login page, JSON-only and same-origin-only
+ * state changes with a CSRF token for cookie sessions, and one error handler that
  * answers `{ error: { code, message, details } }` with the code's status.
  */
-export function createApiServer(options: ApiServerOptions): ApiServer {
+export function createApiServer(serverOptions: ApiServerOptions): ApiServer {
+  const options = { ...serverOptions, csrf: serverOptions.csrf ?? createCsrfTokens(randomBytes(32).toString('base64url')) };
   const routes = createRoutes(options);
   const server = createServer((req, res) => {
-    dispatch(routes, options.auth, req, res).catch((error: unknown) => {
+    dispatch(routes, options, req, res).catch((error: unknown) => {
       const { status, body } = toErrorReply(error);
       if (status >= 500) options.log(`${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (res.headersSent) {

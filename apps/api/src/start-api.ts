@@ -12,6 +12,7 @@ import {
   type RunStore,
 } from '@differad/queue';
 import { createAuthenticator } from './auth/authenticate.js';
+import { createCsrfTokens } from './auth/csrf.js';
 import { resolveApiToken, type ResolvedToken } from './auth/api-token.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './http/http-io.js';
 import { createJobStore, type JobStore } from './jobs/job-store.js';
@@ -124,7 +125,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     };
     const queueBoard = await loadQueueBoard(JOB_NAMES.map((name) => queues.queues[name]), options.log);
     const pingRedis = async () => (await redis.ping().catch(() => null)) === 'PONG';
-    const server = createApiServer({ deps, auth: createAuthenticator(token.token), queueBoard, pingRedis, log: options.log });
+    const server = createApiServer({ deps, auth: createAuthenticator(token.token), csrf: createCsrfTokens(token.token), queueBoard, pingRedis, log: options.log });
     const url = await server.listen(options.host, options.port);
     cleanups.push(() => server.close());
     return { url, token, redisUrl: redisInfo.url, redisSource: redisInfo.source, dataRoots: dataRoots.roots, close: closeAll };

@@ -52,14 +52,14 @@ describe('the authenticator', () => {
   const auth = createAuthenticator('t'.repeat(32));
 
   it('accepts the token as a bearer header or in the dashboard cookie, nothing else', () => {
-    expect(auth.isAuthorized(request({ authorization: `Bearer ${'t'.repeat(32)}` }))).toBe(true);
-    expect(auth.isAuthorized(request({ authorization: `bearer ${'t'.repeat(32)} ` }))).toBe(true);
-    expect(auth.isAuthorized(request({ cookie: `a=1; ${toTokenCookie('t'.repeat(32)).split(';')[0]}` }))).toBe(true);
-    expect(auth.isAuthorized(request({}))).toBe(false);
-    expect(auth.isAuthorized(request({ authorization: `Bearer ${'t'.repeat(31)}` }))).toBe(false);
-    expect(auth.isAuthorized(request({ authorization: `Basic ${'t'.repeat(32)}` }))).toBe(false);
+    expect(auth.authorize(request({ authorization: `Bearer ${'t'.repeat(32)}` }))).toBe('bearer');
+    expect(auth.authorize(request({ authorization: `bearer ${'t'.repeat(32)} ` }))).toBe('bearer');
+    expect(auth.authorize(request({ cookie: `a=1; ${toTokenCookie('t'.repeat(32)).split(';')[0]}` }))).toBe('cookie');
+    expect(auth.authorize(request({}))).toBeNull();
+    expect(auth.authorize(request({ authorization: `Bearer ${'t'.repeat(31)}` }))).toBeNull();
+    expect(auth.authorize(request({ authorization: `Basic ${'t'.repeat(32)}` }))).toBeNull();
     // A wrong bearer header is not rescued by a right cookie: the header is what the client meant.
-    expect(auth.isAuthorized(request({ authorization: 'Bearer nope', cookie: `differad_token=${'t'.repeat(32)}` }))).toBe(false);
+    expect(auth.authorize(request({ authorization: 'Bearer nope', cookie: `differad_token=${'t'.repeat(32)}` }))).toBeNull();
   });
 
   it('sets an HttpOnly, SameSite=Strict cookie and clears it on logout', () => {

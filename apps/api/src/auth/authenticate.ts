@@ -27,12 +27,20 @@ export function toTokenCookie(token: string | null): string {
   return token === null ? `${TOKEN_COOKIE}=; ${attributes}; Max-Age=0` : `${TOKEN_COOKIE}=${encodeURIComponent(token)}; ${attributes}`;
 }
 
+/** How a request proved it holds the token: the Authorization header, or the dashboard's cookie. */
+export type AuthMethod = 'bearer' | 'cookie';
+
 /** Checks presented tokens against the server's one. */
 export interface Authenticator {
   /** Constant-time: both sides are hashed to 32 bytes first, so neither length nor content leaks through timing. */
   matches(candidate: string | null | undefined): boolean;
-  /** True when the request carries the token as `Authorization: Bearer …` or in the dashboard cookie. */
-  isAuthorized(req: IncomingMessage): boolean;
+  /**
+   * `bearer` for a right `Authorization: Bearer …`, `cookie` for the right
+   * token in the dashboard cookie (only when no Authorization header is sent),
+   * null otherwise. A browser attaches the cookie to requests other pages make,
+   * so a cookie alone does not allow a change (see the CSRF check).
+   */
+  authorize(req: IncomingMessage): AuthMethod | null;
 }
 
 /** An authenticator for `token`. */
@@ -44,11 +52,10 @@ export function createAuthenticator(token: string): Authenticator {
   };
   return {
     matches,
-    isAuthorized(req) {
+    authorize(req) {
       const header = req.headers.authorization;
-      const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-      if (bearer !== undefined) return matches(bearer);
-      return matches(readCookie(req.headers.cookie, TOKEN_COOKIE));
+      if (header !== undefined) return matches(header.match(/^Bearer\s+(\S+)\s*$/i)?.[1]) ? 'bearer' : null;
+      return matches(readCookie(req.headers.cookie, TOKEN_COOKIE)) ? 'cookie' : null;
     },
   };
 }

@@ -51,6 +51,8 @@ export interface PageOptions {
   readonly nonce?: string;
   /** Show the navigation (off for the login page). */
   readonly nav?: boolean;
+  /** The session's CSRF token, as `<meta name="csrf-token">` for the page's script to echo. */
+  readonly csrfToken?: string;
 }
 
 /** A whole page: inline CSS, the navigation, and at most one inline script. No external assets: the network may be closed. */
@@ -61,7 +63,8 @@ export function renderPage(options: PageOptions): string {
       : '<header><strong>differad</strong><a href="/dashboard">Runs</a><a href="/dashboard/queues">Queues</a><a href="/docs">API</a>' +
         '<form method="post" action="/logout" style="margin-left:auto"><button type="submit">Log out</button></form></header>';
   const script = options.script !== undefined && options.nonce !== undefined ? `<script nonce="${escapeHtml(options.nonce)}">${options.script}</script>` : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(options.title)} · differad</title><style>${STYLE}</style></head><body>${nav}<main>${options.body}</main>${script}</body></html>`;
+  const csrf = options.csrfToken === undefined ? '' : `<meta name="csrf-token" content="${escapeHtml(options.csrfToken)}">`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${csrf}<title>${escapeHtml(options.title)} · differad</title><style>${STYLE}</style></head><body>${nav}<main>${options.body}</main>${script}</body></html>`;
 }
 
 /** A number for a table cell: 4 significant digits, `–` for null. */

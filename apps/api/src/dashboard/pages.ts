@@ -7,6 +7,12 @@ import { renderRunCharts } from './run-charts.js';
 const stateBadge = (state: string, id?: string): string =>
   `<span class="state state-${escapeHtml(state)}"${id ? ` id="${id}"` : ''}>${escapeHtml(state)}</span>`;
 const runLink = (runId: string): string => `<a href="/dashboard/runs/${encodeURIComponent(runId)}">${escapeHtml(runId)}</a>`;
+/** A button that {@link DASHBOARD_ACTIONS_SCRIPT} turns into `POST <path>` (JSON and the CSRF token). */
+const cancelButton = (path: string): string => `<button type="button" class="cancel" data-cancel="${escapeHtml(path)}">Cancel</button>`;
+const runCancel = (run: RunSnapshot): string =>
+  run.state === 'created' || run.state === 'running' ? cancelButton(`/v1/runs/${encodeURIComponent(run.runId)}/cancel`) : '';
+/** Where the result of a button's request is announced. */
+const ACTION_STATUS = '<p id="action-status" class="muted" role="status"></p>';
 
 function renderJobTable(jobs: readonly JobSnapshot[], kind: 'eval' | 'synth'): string {
   if (jobs.length === 0) return `<p class="muted">No ${kind === 'eval' ? 'evaluations' : 'synthesis jobs'} yet (<code>POST /v1/${kind === 'eval' ? 'evals' : 'synth'}</code>).</p>`;
@@ -17,10 +23,11 @@ function renderJobTable(jobs: readonly JobSnapshot[], kind: 'eval' | 'synth'): s
         kind === 'eval'
           ? `<a href="/v1/evals/${id}/report">report</a> · <a href="/v1/evals/${id}/metrics">metrics</a>`
           : `<span class="muted">${escapeHtml(job.outDir)}</span>`;
-      return `<tr><td>${escapeHtml(job.id)}</td><td>${stateBadge(job.state)}</td><td>${formatTime(job.createdAt)}</td><td>${links}</td><td class="muted">${escapeHtml(job.message ?? '')}</td></tr>`;
+      const cancel = job.state === 'running' ? cancelButton(`/v1/${kind === 'eval' ? 'evals' : 'synth'}/${id}/cancel`) : '';
+      return `<tr><td>${escapeHtml(job.id)}</td><td>${stateBadge(job.state)}</td><td>${formatTime(job.createdAt)}</td><td>${links}</td><td class="muted">${escapeHtml(job.message ?? '')}</td><td>${cancel}</td></tr>`;
     })
     .join('');
-  return `<table class="jobs-${kind}"><thead><tr><th>id</th><th>state</th><th>created (UTC)</th><th></th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="jobs-${kind}"><thead><tr><th>id</th><th>state</th><th>created (UTC)</th><th></th><th>message</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** `/dashboard`: every run, evaluation and synthesis job, newest first. */
@@ -29,14 +36,14 @@ export function renderRunsPage(runs: readonly RunSnapshot[], evals: readonly Job
     .map(
       (run) =>
         `<tr><td>${runLink(run.runId)}</td><td>${stateBadge(run.state)}</td><td class="num">${formatNumber(run.lastCompletedStep)}</td>` +
-        `<td class="num">${run.weightVersion}</td><td>${formatTime(run.createdAt)}</td><td>${formatTime(run.updatedAt)}</td><td class="muted">${escapeHtml(run.message ?? '')}</td></tr>`,
+        `<td class="num">${run.weightVersion}</td><td>${formatTime(run.createdAt)}</td><td>${formatTime(run.updatedAt)}</td><td class="muted">${escapeHtml(run.message ?? '')}</td><td>${runCancel(run)}</td></tr>`,
     )
     .join('');
   const runTable =
     runs.length === 0
       ? '<p class="muted">No runs yet. Submit one with <code>POST /v1/runs</code> (see <a href="/docs">the API</a>).</p>'
-      : `<table class="runs"><thead><tr><th>run</th><th>state</th><th>last step</th><th>weights</th><th>created (UTC)</th><th>updated (UTC)</th><th>message</th></tr></thead><tbody>${rows}</tbody></table>`;
-  return `<h1>Runs</h1>${runTable}<h2>Evaluations</h2>${renderJobTable(evals, 'eval')}<h2>Synthesis jobs</h2>${renderJobTable(synth, 'synth')}<p class="muted">This page reloads every 10 s. Queues: <a href="/dashboard/queues">bull-board</a>.</p>`;
+      : `<table class="runs"><thead><tr><th>run</th><th>state</th><th>last step</th><th>weights</th><th>created (UTC)</th><th>updated (UTC)</th><th>message</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<h1>Runs</h1>${ACTION_STATUS}${runTable}<h2>Evaluations</h2>${renderJobTable(evals, 'eval')}<h2>Synthesis jobs</h2>${renderJobTable(synth, 'synth')}<p class="muted">This page reloads every 10 s. Queues: <a href="/dashboard/queues">bull-board</a>.</p>`;
 }
 
 function renderLatest(rows: readonly StepMetrics[]): string {
@@ -57,7 +64,7 @@ export function renderRunPage(run: RunSnapshot, config: TrainConfig | null, rows
   const facts =
     `<p>${stateBadge(run.state, 'run-state')} last completed step <b>${formatNumber(run.lastCompletedStep)}</b>` +
     `${config ? ` of ${config.run.steps}` : ''} · weights v${run.weightVersion} · created ${formatTime(run.createdAt)} UTC` +
-    `${run.message ? ` · <span class="muted">${escapeHtml(run.message)}</span>` : ''}</p>` +
+    `${run.message ? ` · <span class="muted">${escapeHtml(run.message)}</span>` : ''} ${runCancel(run)}</p>${ACTION_STATUS}` +
     `<p class="muted">Metrics as <a href="/v1/runs/${id}/metrics">JSON</a> and as a <a href="${escapeHtml(stream)}">live stream</a> · ` +
     `<a href="/dashboard/queues">queues</a>${evals.length > 0 ? ` · eval reports: ${evals.map((e) => `<a href="/v1/evals/${encodeURIComponent(e.id)}/report">${escapeHtml(e.id)}</a>`).join(', ')}` : ''}</p>`;
   const live = `<div id="live" data-stream="${escapeHtml(stream)}" data-charts="/dashboard/runs/${id}/charts">${renderRunCharts(rows)}</div>`;
@@ -91,6 +98,41 @@ export const RUN_PAGE_SCRIPT = `(() => {
     if (badge) { badge.textContent = run.state; badge.className = 'state state-' + run.state; }
   });
   events.addEventListener('end', () => { events.close(); refresh(); });
+})();`;
+
+/**
+ * The dashboard's buttons: a `data-cancel` button posts to its path as JSON
+ * with the session's CSRF token from the page's `csrf-token` meta tag (the
+ * API refuses a state change with the cookie but without it), then shows the
+ * new state in the button's row and says what happened in `#action-status`.
+ */
+export const DASHBOARD_ACTIONS_SCRIPT = `(() => {
+  const token = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
+  const status = document.getElementById('action-status');
+  const say = (text) => { if (status) status.textContent = text; };
+  document.addEventListener('click', async (event) => {
+    const button = event.target instanceof Element ? event.target.closest('button[data-cancel]') : null;
+    if (!button) return;
+    button.disabled = true;
+    try {
+      const res = await fetch(button.dataset.cancel, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+        body: '{}',
+      });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(body?.error?.message ?? 'HTTP ' + res.status);
+      const item = body.run ?? body.job;
+      const badge = button.closest('tr, p')?.querySelector('.state');
+      if (badge) { badge.textContent = item.state; badge.className = 'state state-' + item.state; }
+      button.remove();
+      say('Cancelled ' + (item.runId ?? item.id) + '.');
+    } catch (error) {
+      button.disabled = false;
+      say('Could not cancel: ' + error.message);
+    }
+  });
 })();`;
 
 /** `/login`: one password field for the token; `error` is shown above it. */

@@ -9,6 +9,10 @@ export const API_ERROR_CODES = {
   API_PATH_OUTSIDE_DATA_ROOTS: 400,
   /** No token, or the wrong one (bearer header or the dashboard cookie). */
   API_UNAUTHORIZED: 401,
+  /** A state-changing request from another origin (another port of this host included), or a browser request that does not say where it comes from. */
+  API_CROSS_ORIGIN: 403,
+  /** A state-changing request with the dashboard cookie but without the session's CSRF token in `X-CSRF-Token`. */
+  API_CSRF_INVALID: 403,
   /** No such route, run or job. */
   API_NOT_FOUND: 404,
   /** The route exists but not for this method; `details.allow`. */
@@ -17,7 +21,7 @@ export const API_ERROR_CODES = {
   API_CONFLICT: 409,
   /** The body is larger than the limit; `details.limit` in bytes. */
   API_BODY_TOO_LARGE: 413,
-  /** The body is not `application/json`. */
+  /** A state-changing request whose body is not `application/json` (a missing Content-Type included). */
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   /** The job's process exited before it started (bad data, unreachable servers); `details.childCode` is its error code. */
   API_JOB_START_FAILED: 422,
@@ -49,7 +53,13 @@ export function apiError(code: ApiErrorCode, message: string, details: Record<st
  * its path under `prefix` (e.g. `config.data.train`).
  */
 export function toRequestInvalid(what: string, error: z.ZodError, prefix: readonly string[] = []): DifferadError {
-  const fields = toFieldProblems(error).map((p) => ({ field: [...prefix, ...(p.field === '' ? [] : [p.field])].join('.'), message: p.message }));
+  // An unknown key is named by its own path (`config.grpo.temprature`), not by the object that holds it.
+  const problems = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: [...issue.path.map(String), key].join('.'), message: 'unknown field' }))
+      : toFieldProblems(new z.ZodError([issue])),
+  );
+  const fields = problems.map((p) => ({ field: [...prefix, ...(p.field === '' ? [] : [p.field])].join('.'), message: p.message }));
   const summary = fields.map((f) => `${f.field || '(body)'}: ${f.message}`).join('; ');
   return apiError('API_REQUEST_INVALID', `invalid ${what}: ${summary}`, { fields });
 }

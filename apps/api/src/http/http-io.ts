@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readRequestBody, sendAndDrain } from '@differad/inference';
 import { apiError } from '../errors/api-errors.js';
+import { checkJsonContentType } from './request-guard.js';
 
 /** Default request body limit: 1 MiB (a training config is a few KiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -27,13 +28,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return readRequestBody(req, { maxBytes: limit, tooLarge });
 }
 
-/** Reads and parses a JSON body: 415 for another media type, 413 past `limit`, 400 naming the body when it is not JSON. */
+/**
+ * Reads and parses a JSON body: 415 for another media type or none, 413 past
+ * `limit`, 400 naming the body when it is not JSON. An empty body is `undefined`.
+ */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') {
-    throw apiError('API_UNSUPPORTED_MEDIA_TYPE', `send the body as application/json, not ${type}`, { contentType: type });
-  }
+  checkJsonContentType(req.headers);
   const text = await readBody(req, limit);
+  if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -57,12 +59,12 @@ export function sendErrorJson(res: ServerResponse, status: number, body: unknown
 }
 
 /** Sends an HTML page. */
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {
   send(res, status, 'text/html; charset=utf-8', html, headers);
 }
 
 /** Sends `text` with `contentType` and the security headers. */
-export function send(res: ServerResponse, status: number, contentType: string, text: string | Buffer, headers: Record<string, string> = {}): void {
+export function send(res: ServerResponse, status: number, contentType: string, text: string | Buffer, headers: Record<string, string | string[]> = {}): void {
   if (res.destroyed || res.writableEnded) return;
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 
 /** HTTP methods the API routes on. */
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a handler gets: the raw request/response, path parameters and the parsed URL. */
 export interface RouteContext {
@@ -33,12 +33,27 @@ export interface RouteDoc {
   readonly query?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a state-changing route (POST, PUT, PATCH, DELETE) accepts besides
+ * coming from the API's own origin:
+ * - `json` (the default): `Content-Type: application/json`, and with the
+ *   dashboard cookie the session's CSRF token in `X-CSRF-Token`;
+ * - `form`: an HTML form of the API's own pages that needs no token (login,
+ *   logout), so there is no session to forge a request in;
+ * - `board`: bull-board's prebuilt UI, which cannot be taught our header:
+ *   the CSRF token in `X-XSRF-Token` (axios echoes the `XSRF-TOKEN` cookie),
+ *   JSON whenever there is a body.
+ */
+export type WriteKind = 'json' | 'form' | 'board';
+
 /** One route: `path` has `:name` segments, or ends in `/*` for everything under it. */
 export interface Route {
   readonly method: HttpMethod;
   readonly path: string;
   /** False only for /health and the login page. */
   readonly auth: boolean;
+  /** For state-changing methods: see {@link WriteKind} (default `json`). */
+  readonly writes?: WriteKind;
   /** A browser page: without a token the browser is sent to /login instead of getting a 401 body. */
   readonly page?: boolean;
   readonly doc?: RouteDoc;
@@ -68,7 +83,8 @@ function matchPath(pattern: string, pathname: string): Record<string, string> | 
       try {
         params[w.slice(1)] = decodeURIComponent(g);
       } catch {
-        return null;
+        // Kept as sent: the route names it as a malformed parameter (400) instead of a missing route (404).
+        params[w.slice(1)] = g;
       }
     } else if (w !== g) {
       return null;

@@ -18,7 +18,9 @@ describe('the OpenAPI document', () => {
   it('has the documented routes with their bodies, responses, errors and path parameters, and no pages', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(['/health', '/v1/runs', '/v1/runs/{id}']);
     const submit = doc.paths['/v1/runs']!.post!;
-    expect(Object.keys(submit.responses as object).sort()).toEqual(['201', '400', '401', '500']);
+    // A state-changing route answers 403 (another origin, no CSRF token) and 415 (not JSON); every route 400 (bad id or query).
+    expect(Object.keys(submit.responses as object).sort()).toEqual(['201', '400', '401', '403', '415', '500']);
+    expect(Object.keys(doc.paths['/v1/runs/{id}']!.get!.responses as object).sort()).toEqual(['200', '400', '401', '404', '500']);
     expect(submit.requestBody).toEqual({ required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitRunBody' } } } });
     expect(doc.paths['/v1/runs/{id}']!.get!.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
     expect(doc.paths['/health']!.get!.security).toEqual([]);

@@ -16,7 +16,7 @@ function toComponent(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad request', 401: 'No or wrong token', 404: 'Not found', 409: 'Conflict', 413: 'Body too large', 415: 'Not JSON', 422: 'The job could not start', 500: 'Internal error' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad request', 401: 'No or wrong token', 403: 'From another origin, or without the CSRF token', 404: 'Not found', 409: 'Conflict', 413: 'Body too large', 415: 'Not JSON', 422: 'The job could not start', 500: 'Internal error' };
 
 function codesFor(status: number): string {
   return Object.entries(API_ERROR_CODES)
@@ -44,7 +44,9 @@ export function createOpenApiDocument(routes: readonly Route[]): JsonObject {
     } else {
       responses[ok] = { description: doc.response.description, content: { [doc.response.contentType]: {} } };
     }
-    const errors = new Set<number>([...(doc.errors ?? []), ...(route.auth ? [401] : []), 500]);
+    const writes = route.method !== 'GET' ? [403, 415] : [];
+    // 400 for every route: a malformed id in the path, or a query parameter the route does not take.
+    const errors = new Set<number>([400, ...(doc.errors ?? []), ...(route.auth ? [401] : []), ...writes, 500]);
     for (const status of [...errors].sort()) {
       responses[String(status)] = { description: `${STATUS_TEXT[status] ?? 'Error'} (${codesFor(status)})`, content: { 'application/json': { schema: ref('ApiErrorBody') } } };
     }
@@ -59,7 +61,8 @@ export function createOpenApiDocument(routes: readonly Route[]): JsonObject {
       tags: [doc.tag],
       ...(route.auth ? {} : { security: [] }),
       ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),
-      ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(doc.body.name) } } } } : {}),
+      // A body whose schema takes `undefined` (a cancel's) may be left empty.
+      ...(doc.body ? { requestBody: { required: !doc.body.schema.safeParse(undefined).success, content: { 'application/json': { schema: ref(doc.body.name) } } } } : {}),
       responses,
     };
   }

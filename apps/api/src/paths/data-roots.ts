@@ -1,4 +1,4 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { DifferadError } from '@differad/core';
 import { apiError } from '../errors/api-errors.js';
@@ -14,8 +14,37 @@ export interface DataRoots {
    * path is API_REQUEST_INVALID naming `field`; without it (an output folder)
    * the nearest existing ancestor is resolved and the rest appended.
    */
-  resolve(path: string, field: string, options?: { readonly mustExist?: boolean }): Promise<string>;
+  resolve(path: string, field: string, options?: ResolveOptions): Promise<string>;
 }
+
+/** Options of {@link DataRoots.resolve}. */
+export interface ResolveOptions {
+  /** False for an output folder that may not exist yet (default true). */
+  readonly mustExist?: boolean;
+  /** What the path must be where it exists: API_REQUEST_INVALID naming the field otherwise. */
+  readonly kind?: 'file' | 'folder';
+}
+
+/** Why the file system refused a path, in words for the client; null for errors that are not about the path. */
+function toPathProblem(code: string | undefined): string | null {
+  switch (code) {
+    case 'ENAMETOOLONG':
+      return 'the path or one of its names is too long';
+    case 'ELOOP':
+      return 'the path runs into a loop of symbolic links';
+    case 'EACCES':
+    case 'EPERM':
+      return 'the path is not accessible to the API';
+    case 'EINVAL':
+    case 'EILSEQ':
+      return 'the path is not a valid file name';
+    default:
+      return null;
+  }
+}
+
+const invalidPath = (field: string, path: string, message: string) =>
+  apiError('API_REQUEST_INVALID', `${field}: ${path.length > 200 ? `${path.slice(0, 200)}…` : path}: ${message}`, { fields: [{ field, message }] });
 
 /** True when `child` is `parent` or below it (both absolute and normalized). */
 export function isInside(parent: string, child: string): boolean {
@@ -23,28 +52,42 @@ export function isInside(parent: string, child: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-async function realpathOrNull(path: string): Promise<string | null> {
+/** Maps a file-system refusal of a client's path to a 400 naming `field`; anything else is rethrown. */
+function rethrowAsInvalid(error: unknown, field: string, path: string): never {
+  const problem = toPathProblem((error as NodeJS.ErrnoException).code);
+  throw problem === null ? error : invalidPath(field, path, problem);
+}
+
+async function realpathOrNull(path: string, field: string, spelled: string): Promise<string | null> {
   try {
     return await realpath(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
-    throw error;
+    return rethrowAsInvalid(error, field, spelled);
   }
 }
 
-/** Realpath of the nearest existing ancestor, plus the missing tail. */
-async function realpathOfNearest(path: string): Promise<string> {
+/** Realpath of the nearest existing ancestor (`existing`) and of the whole path with the missing tail appended. */
+async function realpathOfNearest(path: string, field: string, spelled: string): Promise<{ real: string; existing: string | null; missing: boolean }> {
   const tail: string[] = [];
   let current = path;
   for (let i = 0; i < 256; i++) {
-    const real = await realpathOrNull(current);
-    if (real !== null) return join(real, ...tail.reverse());
+    const real = await realpathOrNull(current, field, spelled);
+    if (real !== null) return { real: join(real, ...tail.reverse()), existing: real, missing: tail.length > 0 };
     const parent = dirname(current);
     if (parent === current) break;
     tail.push(basename(current));
     current = parent;
   }
-  return path;
+  return { real: path, existing: null, missing: true };
+}
+
+async function isFolder(path: string, field: string, spelled: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (error) {
+    return rethrowAsInvalid(error, field, spelled);
+  }
 }
 
 /**
@@ -74,11 +117,24 @@ export async function createDataRoots(paths: readonly string[], cwd: string): Pr
       const absolute = resolve(base, path);
       // Check the spelled path first, so that nothing about files outside the roots (even whether they exist) leaks.
       if (![...roots, ...spelled].some((root) => isInside(root, absolute))) throw outside(field, path);
-      const real = options.mustExist === false ? await realpathOfNearest(absolute) : await realpathOrNull(absolute);
+      if (options.mustExist === false) {
+        const { real, existing, missing } = await realpathOfNearest(absolute, field, path);
+        if (!roots.some((root) => isInside(root, real))) throw outside(field, path);
+        // A file where a folder must be (the path itself, or a part of it that exists) would fail later, when the job starts.
+        const mustBeFolder = missing || options.kind === 'folder';
+        if (existing !== null && mustBeFolder && !(await isFolder(existing, field, path))) {
+          throw invalidPath(field, path, missing ? 'a part of the path is a file, not a folder' : 'not a folder');
+        }
+        return real;
+      }
+      const real = await realpathOrNull(absolute, field, path);
       if (real === null) {
         throw apiError('API_REQUEST_INVALID', `${field}: ${path} does not exist`, { fields: [{ field, message: 'no such file or folder' }] });
       }
       if (!roots.some((root) => isInside(root, real))) throw outside(field, path);
+      if (options.kind !== undefined && (await isFolder(real, field, path)) !== (options.kind === 'folder')) {
+        throw invalidPath(field, path, options.kind === 'folder' ? 'not a folder' : 'a folder, not a file');
+      }
       return real;
     },
   };

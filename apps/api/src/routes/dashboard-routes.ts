@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrainConfigSchema } from '@differad/config';
 import type { RunSnapshot } from '@differad/queue';
-import { type Authenticator, isLoopbackPeer, toTokenCookie } from '../auth/authenticate.js';
+import { type Authenticator, isLoopbackPeer, readCookie, toTokenCookie } from '../auth/authenticate.js';
+import { createSessionId, type CsrfTokens, isSessionId, SESSION_COOKIE, toBoardCsrfCookie, toSessionCookie } from '../auth/csrf.js';
+import { toSafeNext } from '../auth/safe-next.js';
 import { createNonce, renderPage, toPageCsp } from '../dashboard/html.js';
-import { renderLoginForm, renderRunPage, renderRunsPage, RUN_PAGE_SCRIPT } from '../dashboard/pages.js';
+import { DASHBOARD_ACTIONS_SCRIPT, renderLoginForm, renderRunPage, renderRunsPage, RUN_PAGE_SCRIPT } from '../dashboard/pages.js';
 import { renderRunCharts } from '../dashboard/run-charts.js';
 import { apiError } from '../errors/api-errors.js';
 import { readBody, send, sendHtml } from '../http/http-io.js';
@@ -17,19 +19,41 @@ export const QUEUE_BOARD_PATH = '/dashboard/queues';
 /** A Node request listener (bull-board's express app). */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Only same-site paths: `/x`, never `//host` or `/\host`. */
-function toSafeNext(next: string | null | undefined): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/dashboard';
+interface PageOptions {
+  readonly script?: string;
+  readonly nav?: boolean;
+  readonly headers?: Record<string, string | string[]>;
+  /** Embed the session's CSRF token for the page's buttons. */
+  readonly csrfToken?: string;
 }
 
-function sendPage(ctx: RouteContext, status: number, title: string, body: string, options: { script?: string; nav?: boolean; headers?: Record<string, string> } = {}): void {
+function sendPage(ctx: RouteContext, status: number, title: string, body: string, options: PageOptions = {}): void {
   const nonce = options.script === undefined ? null : createNonce();
-  const html = renderPage({ title, body, nav: options.nav ?? true, ...(nonce === null ? {} : { nonce, script: options.script }) });
+  const html = renderPage({
+    title,
+    body,
+    nav: options.nav ?? true,
+    ...(nonce === null ? {} : { nonce, script: options.script }),
+    ...(options.csrfToken === undefined ? {} : { csrfToken: options.csrfToken }),
+  });
   sendHtml(ctx.res, status, html, { 'content-security-policy': toPageCsp(nonce), ...options.headers });
 }
 
+/** A fresh session for every login: a CSRF token seen before the login is worth nothing after it. */
 function loggedIn(ctx: RouteContext, token: string, next: string): void {
-  ctx.res.writeHead(303, { location: toSafeNext(next), 'set-cookie': toTokenCookie(token), 'cache-control': 'no-store' }).end();
+  ctx.res.writeHead(303, { location: toSafeNext(next), 'set-cookie': [toTokenCookie(token), toSessionCookie(createSessionId())], 'cache-control': 'no-store' }).end();
+}
+
+/**
+ * The request's dashboard session id; a browser whose cookie predates sessions
+ * (or lost it) gets a new one in `setCookie`, so the page it is about to load
+ * carries a token that works.
+ */
+function toSession(ctx: RouteContext): { id: string; setCookie: string[] } {
+  const current = readCookie(ctx.req.headers.cookie, SESSION_COOKIE);
+  if (isSessionId(current)) return { id: current, setCookie: [] };
+  const id = createSessionId();
+  return { id, setCookie: [toSessionCookie(id)] };
 }
 
 async function loadRunPage(deps: ApiDeps, ctx: RouteContext): Promise<RunSnapshot> {
@@ -40,17 +64,32 @@ async function loadRunPage(deps: ApiDeps, ctx: RouteContext): Promise<RunSnapsho
 }
 
 /** The login flow, the dashboard pages and the bull-board mount (`queueBoard`, null when bull-board is not installed). */
-export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, queueBoard: RequestListener | null): Route[] {
+export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, csrf: CsrfTokens, queueBoard: RequestListener | null): Route[] {
   const loginPage = (ctx: RouteContext, status: number, next: string, error: string | null) => sendPage(ctx, status, 'Log in', renderLoginForm(next, error), { nav: false });
-  const board: Route[] = (['GET', 'POST', 'PUT', 'DELETE'] as const satisfies readonly HttpMethod[]).map((method) => ({
+  /** A page with buttons: the session's CSRF token embedded, the session cookie set when it was missing. */
+  const sendActionPage = (ctx: RouteContext, title: string, body: string, script: string, headers: Record<string, string> = {}) => {
+    const session = toSession(ctx);
+    sendPage(ctx, 200, title, body, {
+      script,
+      csrfToken: csrf.tokenFor(session.id),
+      headers: { ...headers, ...(session.setCookie.length > 0 ? { 'set-cookie': session.setCookie } : {}) },
+    });
+  };
+  const board: Route[] = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const satisfies readonly HttpMethod[]).map((method) => ({
     method,
     path: `${QUEUE_BOARD_PATH}/*`,
     auth: true,
     page: true,
+    writes: 'board',
     handle(ctx: RouteContext) {
       if (queueBoard === null) {
         sendPage(ctx, 503, 'Queues', '<h1>Queues</h1><p>bull-board is not installed: run <code>npm ci</code> in the workspace.</p>');
         return;
+      }
+      if (method === 'GET') {
+        // bull-board's axios echoes this cookie in X-XSRF-Token on its same-origin requests.
+        const session = toSession(ctx);
+        ctx.res.setHeader('set-cookie', [...session.setCookie, toBoardCsrfCookie(csrf.tokenFor(session.id), QUEUE_BOARD_PATH)]);
       }
       queueBoard(ctx.req, ctx.res);
     },
@@ -76,6 +115,7 @@ export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, queueB
       path: '/login',
       auth: false,
       page: true,
+      writes: 'form',
       async handle(ctx) {
         const form = new URLSearchParams(await readBody(ctx.req, 8 * 1024));
         const next = toSafeNext(form.get('next'));
@@ -89,9 +129,11 @@ export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, queueB
       path: '/logout',
       auth: false,
       page: true,
+      writes: 'form',
       handle(ctx) {
         ctx.req.resume();
-        ctx.res.writeHead(303, { location: '/login', 'set-cookie': toTokenCookie(null), 'cache-control': 'no-store' }).end();
+        const cookies = [toTokenCookie(null), toSessionCookie(null), toBoardCsrfCookie(null, QUEUE_BOARD_PATH)];
+        ctx.res.writeHead(303, { location: '/login', 'set-cookie': cookies, 'cache-control': 'no-store' }).end();
       },
     },
     {
@@ -112,7 +154,7 @@ export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, queueB
         const ids = await deps.runStore.listRuns(100);
         const runs = (await Promise.all(ids.map((id) => deps.runStore.loadRun(id)))).filter((r): r is RunSnapshot => r !== null);
         const [evals, synth] = await Promise.all([deps.jobStore.list('eval', 50), deps.jobStore.list('synth', 50)]);
-        sendPage(ctx, 200, 'Runs', renderRunsPage(runs, evals, synth), { headers: { refresh: '10' } });
+        sendActionPage(ctx, 'Runs', renderRunsPage(runs, evals, synth), DASHBOARD_ACTIONS_SCRIPT, { refresh: '10' });
       },
     },
     {
@@ -127,7 +169,7 @@ export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, queueB
           deps.runStore.readMetrics(run.runId),
           deps.jobStore.list('eval', 20),
         ]);
-        sendPage(ctx, 200, `Run ${run.runId}`, renderRunPage(run, config, rows, evals), { script: RUN_PAGE_SCRIPT });
+        sendActionPage(ctx, `Run ${run.runId}`, renderRunPage(run, config, rows, evals), `${RUN_PAGE_SCRIPT}\n${DASHBOARD_ACTIONS_SCRIPT}`);
       },
     },
     {

@@ -16,6 +16,7 @@ import {
   type SubmitSynthBody,
 } from '../schemas/job-schemas.js';
 import { type ApiDeps, createJobId } from './api-deps.js';
+import { CancelBodySchema } from '../schemas/run-schemas.js';
 import { readIdParam, readValidBody, sendCreated } from './route-helpers.js';
 
 /** What differs between the evaluation and the synthesis routes. */
@@ -51,7 +52,13 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
         const id = createJobId(k.kind, deps.now());
         const { spec, outDir } = await k.prepare(body, id);
         if (!(await deps.jobStore.create({ kind: k.kind, id, outDir, spec }))) throw apiError('API_CONFLICT', `${k.label} ${id} exists already`, { id });
-        await k.launcher.start(id, spec, outDir);
+        try {
+          await k.launcher.start(id, spec, outDir);
+        } catch (error) {
+          // Recorded as running a moment ago: a job that never started must not stay "running" forever.
+          await deps.jobStore.finish(k.kind, id, 'failed', { message: `could not start: ${(error as Error).message}` });
+          throw error;
+        }
         sendCreated(ctx.res, `${k.base}/${id}`, { job: await deps.jobStore.load(k.kind, id) });
       },
     },
@@ -77,8 +84,16 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
       method: 'POST',
       path: `${k.base}/:id/cancel`,
       auth: true,
-      doc: { operationId: `cancel${name}`, tag: k.tag, summary: `Stop a running ${k.label} job this API started.`, response: { name: 'JobResponse', schema: JobResponseSchema }, errors: [404, 409] },
+      doc: {
+        operationId: `cancel${name}`,
+        tag: k.tag,
+        summary: `Stop a running ${k.label} job this API started. Send \`Content-Type: application/json\` and an empty body or \`{}\`.`,
+        body: { name: 'CancelBody', schema: CancelBodySchema },
+        response: { name: 'JobResponse', schema: JobResponseSchema },
+        errors: [404, 409],
+      },
       async handle(ctx) {
+        await readValidBody(ctx, CancelBodySchema, 'cancel', deps.bodyLimitBytes);
         const job = await loadJobOr404(deps, ctx, k.kind, k.label);
         if (job.state !== 'running') throw apiError('API_CONFLICT', `${k.label} ${job.id} has ended (${job.state})`, { id: job.id, state: job.state });
         if (!(await k.launcher.cancel(job.id))) throw apiError('API_CONFLICT', `${k.label} ${job.id} is not running in this API process`, { id: job.id });
@@ -106,8 +121,9 @@ const REPORT_CSP = "sandbox; default-src 'none'; img-src data: 'self'; style-src
 
 /** `/v1/evals…` and `/v1/synth…`: submit, list, get and cancel jobs; evaluation reports and metrics. */
 export function createJobRoutes(deps: ApiDeps, launchers: { evals: JobLauncher<SubmitEvalBody>; synth: JobLauncher<SubmitSynthBody> }): Route[] {
-  const read = (path: string, field: string) => deps.dataRoots.resolve(path, field);
-  const optional = async (path: string | undefined, field: string) => (path === undefined ? undefined : read(path, field));
+  const file = (path: string, field: string) => deps.dataRoots.resolve(path, field, { kind: 'file' });
+  const folder = (path: string, field: string) => deps.dataRoots.resolve(path, field, { kind: 'folder' });
+  const optional = async (path: string | undefined, field: string, read: typeof file) => (path === undefined ? undefined : read(path, field));
   const evals = createKindRoutes<SubmitEvalBody>(deps, {
     kind: 'eval',
     base: '/v1/evals',
@@ -117,7 +133,7 @@ export function createJobRoutes(deps: ApiDeps, launchers: { evals: JobLauncher<S
     schema: SubmitEvalBodySchema,
     launcher: launchers.evals,
     async prepare(body, id) {
-      const spec = { ...body, manifest: await read(body.manifest, 'manifest'), prompts: await optional(body.prompts, 'prompts') };
+      const spec = { ...body, manifest: await file(body.manifest, 'manifest'), prompts: await optional(body.prompts, 'prompts', file) };
       return { spec, outDir: join(deps.runsRoot, 'evals', id) };
     },
   });
@@ -130,12 +146,12 @@ export function createJobRoutes(deps: ApiDeps, launchers: { evals: JobLauncher<S
     schema: SubmitSynthBodySchema,
     launcher: launchers.synth,
     async prepare(body, id) {
-      const outDir = await deps.dataRoots.resolve(body.out ?? join('synth', id), 'out', { mustExist: false });
+      const outDir = await deps.dataRoots.resolve(body.out ?? join('synth', id), 'out', { mustExist: false, kind: 'folder' });
       const spec = {
         ...body,
-        normals: await read(body.normals, 'normals'),
-        textures: await optional(body.textures, 'textures'),
-        foregroundMasks: await optional(body.foregroundMasks, 'foregroundMasks'),
+        normals: await folder(body.normals, 'normals'),
+        textures: await optional(body.textures, 'textures', folder),
+        foregroundMasks: await optional(body.foregroundMasks, 'foregroundMasks', folder),
         out: outDir,
       };
       return { spec, outDir };

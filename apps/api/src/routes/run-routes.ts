@@ -7,6 +7,7 @@ import type { Route, RouteContext } from '../http/router.js';
 import type { LaunchableTrainConfig } from '../launch/launchers.js';
 import { streamRunMetrics } from '../metrics/metrics-stream.js';
 import {
+  CancelBodySchema,
   MetricsQuerySchema,
   MetricsResponseSchema,
   RunDetailResponseSchema,
@@ -19,10 +20,10 @@ import { rawAt, readIdParam, readValidBody, readValidQuery, sendCreated } from '
 
 /** Resolves every path of a run config inside the roots; the config the run gets holds the real paths. */
 async function resolveRunPaths(deps: ApiDeps, config: TrainConfig, raw: unknown): Promise<TrainConfig> {
-  const read = (path: string, field: string) => deps.dataRoots.resolve(path, field);
+  const read = (path: string, field: string) => deps.dataRoots.resolve(path, field, { kind: 'file' });
   const optional = async (path: string | undefined, field: string) => (path === undefined ? undefined : read(path, field));
   const rawRunsDir = rawAt(raw, ['config', 'run', 'runsDir']);
-  const runsDir = rawRunsDir === undefined ? deps.runsRoot : await deps.outputRoots.resolve(config.run.runsDir, 'config.run.runsDir', { mustExist: false });
+  const runsDir = rawRunsDir === undefined ? deps.runsRoot : await deps.outputRoots.resolve(config.run.runsDir, 'config.run.runsDir', { mustExist: false, kind: 'folder' });
   const policy = config.policy.kind === 'cpu' && config.policy.init !== undefined ? { ...config.policy, init: await read(config.policy.init, 'config.policy.init') } : config.policy;
   return {
     ...config,
@@ -95,8 +96,16 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/v1/runs/:id/cancel',
       auth: true,
-      doc: { operationId: 'cancelRun', tag: 'runs', summary: 'Stop a run this API started (SIGTERM to its process); the run becomes `failed` with the message "cancelled".', response: { name: 'RunResponse', schema: RunResponseSchema }, errors: [404, 409] },
+      doc: {
+        operationId: 'cancelRun',
+        tag: 'runs',
+        summary: 'Stop a run this API started (SIGTERM to its process); the run becomes `failed` with the message "cancelled". Send `Content-Type: application/json` and an empty body or `{}`.',
+        body: { name: 'CancelBody', schema: CancelBodySchema },
+        response: { name: 'RunResponse', schema: RunResponseSchema },
+        errors: [404, 409],
+      },
       async handle(ctx) {
+        await readValidBody(ctx, CancelBodySchema, 'cancel', deps.bodyLimitBytes);
         const run = await loadRunOr404(deps, ctx);
         if (run.state === 'completed' || run.state === 'failed') throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
         if (!(await deps.launchers.runs.cancel(run.runId))) {

@@ -14,10 +14,21 @@ export const RunDetailResponseSchema = z.object({ run: RunSnapshotSchema, config
 /** `GET /v1/runs`: newest first. */
 export const RunListResponseSchema = z.object({ runs: z.array(RunSnapshotSchema) });
 
+/** The body of a cancel (`POST …/cancel`): empty, or an empty object. */
+export const CancelBodySchema = z.strictObject({}).optional();
+
+// Decimal digits only: Number() would also take '', '0x10', '1e3' and ' 7 '.
+const queryInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.int().min(0).max(max));
+
 /** Query of the metrics routes: rows from step `fromStep` (default 0), at most `count` (JSON only). */
 export const MetricsQuerySchema = z.strictObject({
-  fromStep: z.coerce.number().int().min(0).default(0),
-  count: z.coerce.number().int().min(1).max(100_000).optional(),
+  fromStep: queryInt(Number.MAX_SAFE_INTEGER).default(0),
+  count: queryInt(100_000).pipe(z.int().min(1)).optional(),
 });
 
 /** `GET /v1/runs/:id/metrics`: step rows in step order (as the orchestrator wrote them to the run store). */
