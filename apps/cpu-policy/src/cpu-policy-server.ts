@@ -95,6 +95,9 @@ export class CpuPolicyServer {
       reloadWeights: async (path) => {
         this.policy = path === null ? initial : await loadCpuPolicy(path);
       },
+      model,
+      // Its log-probs are those of the distribution sampled from, at the request's temperature.
+      logprobsMode: 'processed_logprobs',
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => sendOpenAiFailure(res, error, 'cpu-policy'));

@@ -7,6 +7,7 @@ import { type HealthResponse, TRAINER_API_VERSION } from '@differad/trainer-clie
 import { createTrainerRouter, type TrainerHandlers } from './http/trainer-router.js';
 import { formatTrainerMetrics } from './metrics/trainer-metrics.js';
 import { loadCheckpointFile, resolveInside, toCheckpoint, writeFileAtomically } from './storage/state-files.js';
+import { scoreTokens } from './training/score-tokens.js';
 import { createTrainingState, type TrainingState } from './training/training-state.js';
 
 /** Options of {@link createCpuTrainer}. */
@@ -102,6 +103,8 @@ function createHandlers(state: TrainingState, dirs: { checkpoints: string; weigh
         const names = Object.keys(policy.params).flatMap((name) => [`${name}.mean`, `${name}.log_std`]);
         return { version: policy.version, names, dtypes: names.map(() => 'float64'), shapes: names.map(() => []) };
       }),
+    // Read-only: no serialization needed, it sees the policy of the last applied step.
+    scoreTokens: (r) => scoreTokens(r, state.currentPolicy()),
     metrics: () => formatTrainerMetrics(state.counters, { ...extras, weightVersion: state.health().weight_version }),
   };
   return { handlers, extras };

@@ -34,6 +34,7 @@ POST_ROUTES = [
     ('/v1/checkpoints/load', 'load_checkpoint', schemas.LoadCheckpointRequest, schemas.CheckpointResponse),
     ('/v1/weights/send', 'send_weights', schemas.SendWeightsRequest, schemas.SendWeightsResponse),
     ('/v1/weights/manifest', 'weights_manifest', schemas.WeightsManifestRequest, schemas.WeightsManifestResponse),
+    ('/v1/score_tokens', 'score_tokens', schemas.ScoreTokensRequest, schemas.ScoreTokensResponse),
 ]
 
 

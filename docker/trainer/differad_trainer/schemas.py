@@ -228,6 +228,35 @@ class WeightsManifestResponse(StrictModel):
         return values
 
 
+# ---- score_tokens (packages/trainer-client/src/api/score-tokens.ts) ----
+
+class ScoredCompletion(StrictModel):
+    text: constr(strict=True, max_length=1_000_000)
+    token_ids: List[TokenId] = Field(..., min_items=1)
+
+
+class ScoreTokensRequest(StrictModel):
+    temperature: number(gt=0, le=10)
+    images: List[TrainerImage] = Field(..., max_items=16)
+    messages: List[ChatMessage] = Field(..., min_items=1)
+    prompt_token_ids: Optional[List[TokenId]] = Field(...)
+    completions: List[ScoredCompletion] = Field(..., min_items=1, max_items=64)
+
+    @root_validator(skip_on_failure=True)
+    def _image_parts_in_range(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        n = len(values['images'])
+        for m in values['messages']:
+            if not isinstance(m.content, str) and any(isinstance(p, ImagePart) and p.image >= n for p in m.content):
+                raise RefinementError(field='messages', message='an image part points past the images')
+        return values
+
+
+class ScoreTokensResponse(StrictModel):
+    weight_version: WeightVersion
+    prompt_tokens_match: Optional[StrictBool] = Field(...)
+    logprobs: List[Optional[List[Number]]]
+
+
 class FieldProblem(StrictModel):
     field: StrictStr
     message: StrictStr
@@ -267,5 +296,7 @@ COMPONENTS = {
     'SendWeightsResponse': SendWeightsResponse,
     'WeightsManifestRequest': WeightsManifestRequest,
     'WeightsManifestResponse': WeightsManifestResponse,
+    'ScoreTokensRequest': ScoreTokensRequest,
+    'ScoreTokensResponse': ScoreTokensResponse,
 }
 

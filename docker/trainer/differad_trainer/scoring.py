@@ -163,3 +163,20 @@ def score_micro_batch(request: dict, prepared: _Prepared, policy: Policy, comm: 
         masked_unscorable=prepared.unscorable,
         prompt_tokens_match=prepared.prompt_tokens_match,
     )
+
+
+def score_tokens(request: dict, policy: Policy, images: List[bytes]) -> dict:
+    """The log-probs ``POST /v1/score_tokens`` answers: every scorable completion at logits/T under the
+    current weights, without a gradient, in chunks of ``policy.chunk_size``; the prompt compared with
+    the server's ids like forward_backward does, reported instead of refused."""
+    prompt = policy.encode_prompt(request['messages'], images)
+    server = request['prompt_token_ids']
+    ids = [c['token_ids'] for c in request['completions']]
+    scorable = [i for i, c in enumerate(ids) if policy.is_scorable(prompt, c)]
+    out: List[Optional[List[float]]] = [None] * len(ids)
+    with torch.no_grad():
+        for start in range(0, len(scorable), policy.chunk_size):
+            chunk = scorable[start:start + policy.chunk_size]
+            for i, logp in zip(chunk, policy.completion_logprobs(prompt, [ids[i] for i in chunk], request['temperature'])):
+                out[i] = [float(x) for x in logp.tolist()]
+    return {'prompt_tokens_match': None if server is None else prompt.ids == list(server), 'logprobs': out}

@@ -20,7 +20,7 @@ from .images import ImageCache
 from .ledger import Ledger
 from .metrics import Counters, format_metrics
 from .policy import NonFiniteGradient, Policy, create_policy
-from .scoring import prepare_micro_batch, score_micro_batch
+from .scoring import prepare_micro_batch, score_micro_batch, score_tokens
 
 
 def _step_totals(r: dict) -> Tuple[Optional[int], Optional[int]]:
@@ -56,6 +56,7 @@ class TrainerService:
             'load_checkpoint': self.load_checkpoint,
             'send_weights': self.send_weights,
             'weights_manifest': self.weights_manifest,
+            'score_tokens': self.score_tokens,
         }
 
     def load(self) -> None:
@@ -153,6 +154,12 @@ class TrainerService:
         self.counters.last_grad_norm = grad_norm
         self.counters.optim_step_seconds += time.monotonic() - started
         return reply
+
+    def score_tokens(self, r: dict) -> dict:
+        """Read-only (``differad doctor``): per-token log-probs under the current weights, no gradient."""
+        policy = self._policy
+        images = self.images.resolve_groups([r])[0]
+        return {'weight_version': self.ledger.weight_version, **score_tokens(r, policy, images)}
 
     # ---- checkpoints ----
 

@@ -2,7 +2,10 @@
 import threading
 
 import pytest
-from builders import RUN, fb_request, method_group, tiny_service
+from builders import (REFERENCE_PNG, RUN, TARGET_PNG, completion_ids, fb_request, image, messages, method_group, starting_logprobs,
+                      tiny_service)
+
+from differad_trainer.policy.fake_tokens import encode_messages
 from fastapi.testclient import TestClient
 from json_schema_check import Validator
 from test_schema_contract import document  # noqa: F401 - the fixture
@@ -18,6 +21,7 @@ ROUTES = {
     '/v1/checkpoints/load': ('LoadCheckpointRequest', 'CheckpointResponse'),
     '/v1/weights/send': ('SendWeightsRequest', 'SendWeightsResponse'),
     '/v1/weights/manifest': ('WeightsManifestRequest', 'WeightsManifestResponse'),
+    '/v1/score_tokens': ('ScoreTokensRequest', 'ScoreTokensResponse'),
 }
 
 
@@ -82,6 +86,8 @@ def test_a_whole_step_through_every_route(api, tmp_path):
     assert api.post('/v1/weights/send', {'version': 9, 'backend': 'disk'}, status=409)['error']['code'] == 'TRAINER_VERSION_MISMATCH'
     manifest = api.post('/v1/weights/manifest', {'version': 1})
     assert manifest['version'] == 1 and 'head.weight' in manifest['names']
+    scored = api.post('/v1/score_tokens', score_request(service))
+    assert scored['weight_version'] == 1 and scored['prompt_tokens_match'] is True
     assert api.health() == {'status': 'ok', 'api_version': 'v1', 'backend': 'tiny', 'model': 'tiny-causal-lm', 'world_size': 1,
                             'run': RUN, 'step': 0, 'weight_version': 1, 'pending': None}
     metrics = api.client.get('/metrics')
@@ -168,3 +174,29 @@ def test_health_is_starting_while_the_model_loads(tmp_path, document):  # noqa: 
         # Commands queue behind the load on the dispatcher's one thread, so this waits for it.
         assert api.post('/v1/weights/send', {'version': 0, 'backend': 'disk'})['version'] == 0
         assert api.health()['status'] == 'ok'
+
+
+def score_request(service, temperature=0.9, ids=None):
+    ids = ids if ids is not None else completion_ids(count=3, lengths=[4, 7, 2])
+    return {'temperature': temperature, 'images': [image(REFERENCE_PNG), image(TARGET_PNG)], 'messages': messages(),
+            'prompt_token_ids': encode_messages(messages()), 'completions': [{'text': 'x', 'token_ids': c} for c in ids]}
+
+
+def test_score_tokens_answers_the_log_probs_at_the_temperature_and_changes_nothing(api):
+    api, service = api
+    ids = completion_ids(count=3, lengths=[4, 7, 2])
+    before = api.health()
+    scored = api.post('/v1/score_tokens', score_request(service, 0.9, ids))
+    assert scored['weight_version'] == 0 and scored['prompt_tokens_match'] is True
+    expected = starting_logprobs(service, ids, temperature=0.9)
+    assert [len(lp) for lp in scored['logprobs']] == [4, 7, 2]
+    for got, want in zip(scored['logprobs'], expected):
+        assert got == pytest.approx(want, abs=1e-6)
+    at_one = api.post('/v1/score_tokens', score_request(service, 1.0, ids))['logprobs']
+    assert max(abs(a - b) for a, b in zip(at_one[1], scored['logprobs'][1])) > 1e-3
+    assert api.health() == before
+    other = score_request(service, 0.9, ids)
+    other['prompt_token_ids'] = [1, 2, 3]
+    assert api.post('/v1/score_tokens', other)['prompt_tokens_match'] is False
+    too_long = score_request(service, 0.9, [list(range(10, 5000))])
+    assert api.post('/v1/score_tokens', too_long)['logprobs'] == [None]

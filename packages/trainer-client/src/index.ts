@@ -51,6 +51,13 @@ export {
   WeightsManifestResponseSchema,
   type WeightsManifestResponse,
 } from './api/control.js';
+export {
+  ScoredCompletionSchema,
+  ScoreTokensRequestSchema,
+  type ScoreTokensRequest,
+  ScoreTokensResponseSchema,
+  type ScoreTokensResponse,
+} from './api/score-tokens.js';
 export { type TrainerRoute, type TrainerRouteName, TRAINER_ROUTES, METRICS_PATH } from './api/routes.js';
 export { OPENAPI_FILE, OPENAPI_EMIT_COMMAND, createTrainerOpenApiDocument, formatTrainerOpenApiDocument } from './openapi/openapi-document.js';
 export { TRAINER_CLIENT_ERROR_CODES } from './client/trainer-errors.js';

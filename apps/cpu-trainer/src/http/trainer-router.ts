@@ -11,6 +11,8 @@ import {
   type OptimStepRequest,
   type OptimStepResponse,
   type SaveCheckpointRequest,
+  type ScoreTokensRequest,
+  type ScoreTokensResponse,
   type SendWeightsRequest,
   type SendWeightsResponse,
   TRAINER_ERROR_CODES,
@@ -31,6 +33,7 @@ export interface TrainerHandlers {
   loadCheckpoint(request: LoadCheckpointRequest): Promise<CheckpointResponse>;
   sendWeights(request: SendWeightsRequest): Promise<SendWeightsResponse>;
   weightsManifest(request: WeightsManifestRequest): Promise<WeightsManifestResponse>;
+  scoreTokens(request: ScoreTokensRequest): ScoreTokensResponse | Promise<ScoreTokensResponse>;
   metrics(): string;
 }
 

@@ -59,6 +59,12 @@ export interface VllmControl {
   resetPrefixCache(): Promise<boolean>;
   /** `GET /v1/models`. */
   listModels(): Promise<ServedModel[]>;
+  /** `GET /version`: the vLLM release, e.g. `0.32.0`. */
+  version(): Promise<string>;
+  /** `GET /server_info?config_format=json`: `vllm_config` as JSON, unvalidated (its shape follows the release). */
+  serverInfo(): Promise<unknown>;
+  /** `GET /weight_info`: the `weight_version` label of the last `finish_weight_update`, or null. */
+  weightInfo(): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -128,6 +134,20 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
         throw toBadResponseError(issue.path.join('.') || '(body)', issue.message, { server: connection.url, requestId });
       }
       return parsed.data.data.map((m) => ({ id: m.id, maxModelLen: m.max_model_len ?? null }));
+    },
+    async version() {
+      const json = await get('/version');
+      const parsed = z.object({ version: z.string() }).safeParse(json.json);
+      if (!parsed.success) throw toBadResponseError('version', 'expected a string', { server: connection.url, requestId: json.requestId });
+      return parsed.data.version;
+    },
+    serverInfo: async () => (await get('/server_info?config_format=json')).json,
+    async weightInfo() {
+      const json = await get('/weight_info');
+      const parsed = z.object({ weight_version: z.union([z.string(), z.number()]).nullish() }).safeParse(json.json);
+      if (!parsed.success) throw toBadResponseError('weight_version', 'expected a string or null', { server: connection.url, requestId: json.requestId });
+      const v = parsed.data.weight_version;
+      return v === null || v === undefined ? null : String(v);
     },
     close: () => connection.close(),
   };

@@ -34,6 +34,8 @@ function routes(over: Partial<VllmDevRoutesOptions> = {}) {
       reloaded.push(path);
     },
     nccl: rec.transport,
+    model: 'm',
+    logprobsMode: 'raw_logprobs',
     ...over,
   });
   const call = (route: string, body: unknown = null, query = '') => r.handle(route, new URLSearchParams(query), body);
@@ -167,10 +169,32 @@ describe('vLLM 0.32.0 dev routes: collective_rpc, pause, world size, dev mode', 
 
   it('answers every dev route with 404 when dev mode is off, but still /version', async () => {
     const { call } = routes({ devMode: false });
-    for (const route of ['POST /pause', 'POST /init_weight_transfer_engine', 'POST /collective_rpc', 'GET /get_world_size', 'POST /reset_prefix_cache']) {
+    for (const route of ['POST /pause', 'POST /init_weight_transfer_engine', 'POST /collective_rpc', 'GET /get_world_size', 'POST /reset_prefix_cache', 'GET /server_info', 'GET /weight_info']) {
       expect(await call(route, {})).toEqual({ status: 404, body: { detail: 'Not Found' } });
     }
     expect(await call('GET /version')).toEqual({ status: 200, body: { version: '0.32.0' } });
     expect(await call('GET /v1/chat/completions')).toBeUndefined();
+  });
+
+  it('reports the model, logprobs mode, parallel sizes and weight-transfer backend in /server_info, and the last version label in /weight_info', async () => {
+    const { call } = routes({ worldSizePerReplica: 2, dataParallel: 3, logprobsMode: 'processed_logprobs' });
+    expect(await call('GET /server_info', null, 'config_format=json')).toMatchObject({
+      status: 200,
+      body: {
+        vllm_config: {
+          model_config: { model: 'm', logprobs_mode: 'processed_logprobs' },
+          parallel_config: { tensor_parallel_size: 2, pipeline_parallel_size: 1, data_parallel_size: 3 },
+          weight_transfer_config: { backend: 'nccl' },
+        },
+      },
+    });
+    expect(typeof ((await call('GET /server_info'))?.body as { vllm_config: unknown }).vllm_config).toBe('string');
+    expect((await call('GET /server_info', null, 'config_format=yaml'))?.status).toBe(400);
+    const none = routes({ weightTransferBackend: null });
+    expect(await none.call('GET /server_info', null, 'config_format=json')).toMatchObject({ body: { vllm_config: { weight_transfer_config: null, model_config: { logprobs_mode: 'raw_logprobs' } } } });
+    expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: null } });
+    await call('POST /start_weight_update');
+    expect((await call('POST /finish_weight_update', { weight_version: '7' }))?.status).toBe(200);
+    expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: '7' } });
   });
 });

@@ -42,6 +42,10 @@ export interface VllmDevRoutesOptions {
   readonly reloadWeights: (weightsPath: string | null) => Promise<void>;
   /** Carries the nccl backend's broadcasts; absent, `init_weight_transfer_engine` fails like NCCL without a GPU. */
   readonly nccl?: NcclTransport;
+  /** The served model name, as `/server_info` reports it in `model_config`. */
+  readonly model: string;
+  /** `--logprobs-mode`, as `/server_info` reports it in `model_config`. */
+  readonly logprobsMode: LogprobsMode;
 }
 
 /** A route's answer: status and JSON body (null: an empty 200). */
@@ -93,6 +97,8 @@ const DEV_ROUTES = new Set([
   'GET /get_world_size',
   'POST /reset_prefix_cache',
   'POST /collective_rpc',
+  'GET /server_info',
+  'GET /weight_info',
 ]);
 
 /** FastAPI's bool query parsing. */
@@ -198,6 +204,23 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
     return { status: 200, body: { results: Array.from({ length: options.worldSizePerReplica }, () => null) } };
   };
 
+  /**
+   * `GET /server_info?config_format=json|text` (entrypoints/serve/dev/server_info/api_router.py): the
+   * part of `vllm_config` (PydanticVllmConfig.dump_python) differad reads — the model, `logprobs_mode`,
+   * the parallel sizes and `weight_transfer_config` (null without the flag) — and the VLLM_* variables.
+   */
+  const serverInfo = (query: URLSearchParams): DevRouteReply => {
+    const format = query.get('config_format') ?? 'text';
+    if (format !== 'text' && format !== 'json') return validationError('query.config_format', "Input should be 'text' or 'json'");
+    const config = {
+      model_config: { model: options.model, served_model_name: options.model, logprobs_mode: options.logprobsMode },
+      parallel_config: { tensor_parallel_size: options.worldSizePerReplica, pipeline_parallel_size: 1, data_parallel_size: options.dataParallel },
+      weight_transfer_config: options.weightTransferBackend === null ? null : { backend: options.weightTransferBackend },
+    };
+    const text = `model='${options.model}', logprobs_mode=${options.logprobsMode}, tensor_parallel_size=${options.worldSizePerReplica}, data_parallel_size=${options.dataParallel}`;
+    return { status: 200, body: { vllm_config: format === 'json' ? config : text, vllm_env: { VLLM_SERVER_DEV_MODE: true }, system_env: {} } };
+  };
+
   const handle = async (route: string, query: URLSearchParams, body: unknown): Promise<DevRouteReply | undefined> => {
     if (route === 'GET /version') return { status: 200, body: { version: VLLM_VERSION } };
     if (!DEV_ROUTES.has(route)) return undefined;
@@ -239,6 +262,10 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
       }
       case 'POST /reset_prefix_cache':
         return { status: 200, body: { success: true } };
+      case 'GET /server_info':
+        return serverInfo(query);
+      case 'GET /weight_info':
+        return { status: 200, body: { weight_version: weightVersionLabel } };
       default:
         return collectiveRpc(body);
     }

@@ -85,6 +85,8 @@ export class FakeVllmServer {
         if (path !== null) await stat(path);
       },
       ...(options.nccl ? { nccl: options.nccl } : {}),
+      model: settings.model,
+      logprobsMode: settings.logprobsMode,
     });
     this.faultRng = createRng(`faults:${settings.seed}`);
     this.currentFaults = settings.faults;

@@ -12,6 +12,7 @@ import {
   WeightsManifestResponseSchema,
 } from './control.js';
 import { ForwardBackwardRequestSchema, ForwardBackwardResponseSchema } from './forward-backward.js';
+import { ScoreTokensRequestSchema, ScoreTokensResponseSchema } from './score-tokens.js';
 
 /** One JSON route of the trainer API. */
 export interface TrainerRoute {
@@ -84,6 +85,14 @@ export const TRAINER_ROUTES = {
     summary: 'Names, dtypes and shapes of the weights an nccl send broadcasts (vLLM\'s update_info).',
     request: { name: 'WeightsManifestRequest', schema: WeightsManifestRequestSchema },
     response: { name: 'WeightsManifestResponse', schema: WeightsManifestResponseSchema },
+  },
+  scoreTokens: {
+    method: 'POST',
+    path: '/v1/score_tokens',
+    operationId: 'score_tokens',
+    summary: 'Read-only: per-token log-probs of given completions under the current weights at a temperature (no gradient, no state change).',
+    request: { name: 'ScoreTokensRequest', schema: ScoreTokensRequestSchema },
+    response: { name: 'ScoreTokensResponse', schema: ScoreTokensResponseSchema },
   },
 } as const satisfies Record<string, TrainerRoute>;
 

@@ -14,6 +14,7 @@ import type {
   WeightsManifestResponse,
 } from '../api/control.js';
 import type { ForwardBackwardRequest, ForwardBackwardResponse } from '../api/forward-backward.js';
+import type { ScoreTokensRequest, ScoreTokensResponse } from '../api/score-tokens.js';
 import { METRICS_PATH, TRAINER_ROUTES, type TrainerRoute } from '../api/routes.js';
 import {
   TRAINER_CLIENT_ERROR_CODES,
@@ -59,6 +60,8 @@ export interface TrainerClient {
   sendWeights(request: SendWeightsRequest, options?: CallOptions): Promise<SendWeightsResponse>;
   /** Names, dtypes and shapes of the weights an nccl send of this version broadcasts. */
   weightsManifest(request: WeightsManifestRequest, options?: CallOptions): Promise<WeightsManifestResponse>;
+  /** Read-only: the trainer's per-token log-probs of given completions at a temperature. */
+  scoreTokens(request: ScoreTokensRequest, options?: CallOptions): Promise<ScoreTokensResponse>;
   /** The Prometheus text of `GET /metrics`. */
   metrics(options?: CallOptions): Promise<string>;
   close(): Promise<void>;
@@ -143,6 +146,7 @@ export function createTrainerClient(options: TrainerClientOptions): TrainerClien
     loadCheckpoint: (r, o) => callRoute(TRAINER_ROUTES.loadCheckpoint, r, o),
     sendWeights: (r, o) => callRoute(TRAINER_ROUTES.sendWeights, r, o),
     weightsManifest: (r, o) => callRoute(TRAINER_ROUTES.weightsManifest, r, o),
+    scoreTokens: (r, o) => callRoute(TRAINER_ROUTES.scoreTokens, r, o),
     metrics: (o) => send('GET', METRICS_PATH, undefined, o ?? {}),
     // destroy, not close: a hung call must not keep the client from closing.
     close: () => pool.destroy(),
