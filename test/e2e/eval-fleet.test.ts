@@ -188,6 +188,36 @@ describe('differad eval over a fake vLLM fleet', () => {
     }
   });
 
+  it('answers every UTF-8 id (CJK, newline, emoji, 300 characters) and ejects no server', async () => {
+    // The ids reuse the first pairs' images: only the ids differ from the main manifest.
+    const odd = ['缺陷-0001', 'id with\nnewline', 'crack 🔥🐛 %41~', '長い-id/'.repeat(50)];
+    expect(odd[3]!.length).toBe(300);
+    const records = (await readFile(manifest, 'utf8')).split('\n').slice(0, odd.length);
+    const unicode = join(dir, 'unicode.jsonl');
+    await writeFile(unicode, records.map((line, k) => JSON.stringify({ ...JSON.parse(line), id: odd[k] })).join('\n') + '\n');
+    const fleet = await startFakeFleet([fake(), fake()]);
+    const headers: (string | null)[] = [];
+    for (const server of fleet.servers) server.on('request', ({ requestId }) => headers.push(requestId));
+    try {
+      const out = join(dir, 'unicode');
+      const result = await runCli(['eval', '--manifest', unicode, '--out', out, '--endpoint', fleet.urls.join(','), '--model', 'm', '--timeout', '5']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toContain('eject');
+      const lines = await readLines(join(out, 'predictions.jsonl'));
+      expect(lines.map((l) => l.id).sort()).toEqual([...odd].sort());
+      // Each id reached a server exactly once, under its own printable header.
+      expect(fleet.servers.reduce((n, s) => n + s.stats().received, 0)).toBe(odd.length);
+      expect(new Set(headers).size).toBe(odd.length);
+      for (const h of headers) expect(h).toMatch(/^eval-[\x21-\x7e]{1,200}$/);
+      expect(headers).toContain('eval-%E7%BC%BA%E9%99%B7-0001');
+      const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+      expect(metrics.input.samples).toBe(odd.length);
+      expect(metrics.overall.acc).toBe(1);
+    } finally {
+      await fleet.close();
+    }
+  });
+
   it('on Ctrl-C keeps what finished, scores it and exits with 130', async () => {
     const fleet = await startFakeFleet([fake({ tokensPerSecond: 60, slots: 1 })]);
     try {

@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   formatLoadMetrics,
   readRequestBody,
+  readRequestIdHeader,
   sendJson,
   sendOpenAiError,
   sendOpenAiFailure,
@@ -156,7 +157,7 @@ export class CpuPolicyServer {
     }
     switch (route) {
       case 'POST /v1/chat/completions':
-        return this.handleChat(body, res);
+        return this.handleChat(body, res, readRequestIdHeader(req));
       case 'POST /v1/anomaly_map':
         return this.handleAnomalyMap(body, res);
       default: {
@@ -192,7 +193,8 @@ export class CpuPolicyServer {
     }
   }
 
-  private async handleChat(body: unknown, res: ServerResponse): Promise<void> {
+  /** `requestId` (the X-Request-Id header) names the completion, as vLLM's `chatcmpl-<X-Request-Id>`, and is echoed back. */
+  private async handleChat(body: unknown, res: ServerResponse, requestId: string | null): Promise<void> {
     const parsed = ServedChatRequestSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -215,7 +217,7 @@ export class CpuPolicyServer {
         seed,
         temperature: request.temperature ?? 1,
       });
-      const id = `cpu-${this.port}-${++this.counter}`;
+      const id = requestId ?? `cpu-${this.port}-${++this.counter}`;
       const reply = toChatCompletionBody(request, answers, { id, model: this.model, texts, imageCount: images.length, createdSeconds: Math.floor(Date.now() / 1000) });
       sendJson(res, 200, reply, { 'x-weight-version': String(policy.version), 'x-request-id': id });
     } catch (error) {

@@ -108,6 +108,13 @@ export function defineInferenceContract(name: string, factory: () => Promise<Con
       if (c!.tokenIds!.length === 3) expect(c!.finishReason).toBe('length');
     });
 
+    it('answers requests whose ids are any text (non-ASCII, control characters, 300 characters), counting no failure', async () => {
+      const ids = ['缺陷-0001', 'id with\nnewline', '🔥🐛 50%~', 'é'.repeat(300)];
+      const results = await Promise.all(ids.map((requestId) => fleet.complete(request({ requestId, n: 1 }))));
+      expect(results.map((r) => [r.requestId, r.completions.length])).toEqual(ids.map((id) => [id, 1]));
+      expect(fleet.stats().servers[0]).toMatchObject({ failures: 0, ejected: false });
+    });
+
     it('rejects an unknown model with 404, not retried', async () => {
       const other = createFleet({ servers: [server.url], model: `${server.model}-missing`, timeoutMs: options.timeoutMs, metricsIntervalMs: 0 });
       try {

@@ -2,7 +2,7 @@ import { createRng, DifferadError, isDifferadError } from '@differad/core';
 import { z } from 'zod';
 import { type CompletionRequest, toChatRequestBody } from '../chat/chat-request.js';
 import { type ParsedChoice, parseChatResponse } from '../chat/chat-response.js';
-import { toBadResponseError, toUnavailableError } from '../http/http-errors.js';
+import { INFERENCE_ERROR_CODES, toBadResponseError, toUnavailableError } from '../http/http-errors.js';
 import { createServerConnection, type HttpReply } from '../http/server-connection.js';
 import { delay, systemClock } from '../time/clock.js';
 import { computeBackoffMs } from './backoff.js';
@@ -73,7 +73,9 @@ const header = (reply: HttpReply, name: string): number | null => {
  * relative to that limit. Every attempt has a deadline; a 5xx, 408, 429,
  * timeout or lost connection sends the whole request to another server after
  * an exponential backoff with jitter, up to `maxAttempts`; a 4xx or a bad
- * response is thrown at once. Options are validated here (INFERENCE_CONFIG_INVALID).
+ * response is thrown at once, and so is a request this client cannot build
+ * (INFERENCE_REQUEST_INVALID), without counting against the server. Options
+ * are validated here (INFERENCE_CONFIG_INVALID).
  */
 export function createFleet(options: FleetOptions): Fleet {
   const { clock = systemClock, rng, onEvent, ...rest } = options;
@@ -188,7 +190,8 @@ export function createFleet(options: FleetOptions): Fleet {
       } catch (error) {
         if (request.signal?.aborted || !isDifferadError(error)) throw error;
         if (!error.retryable) {
-          server.failures += 1;
+          // A request this client could not build says nothing about the server.
+          if (error.code !== INFERENCE_ERROR_CODES.REQUEST_INVALID) server.failures += 1;
           throw error;
         }
         last = error;

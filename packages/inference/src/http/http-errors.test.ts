@@ -13,6 +13,11 @@ describe('the one mapping of transport and HTTP failures', () => {
     expect(toTransportError(error, ctx)).toMatchObject({ code, retryable: true, details: ctx });
   });
 
+  it('an argument undici refuses before sending is this client\'s INFERENCE_REQUEST_INVALID, not retried', () => {
+    const refused = Object.assign(new Error('invalid x-request-id header'), { code: 'UND_ERR_INVALID_ARG' });
+    expect(toTransportError(refused, ctx)).toMatchObject({ code: 'INFERENCE_REQUEST_INVALID', retryable: false, details: { ...ctx, clientSide: true } });
+  });
+
   it('retries 5xx, 408 and 429 but not other 4xx, and quotes the vLLM error message', () => {
     expect(toHttpStatusError(503, '', ctx).retryable).toBe(true);
     expect(toHttpStatusError(429, '', ctx).retryable).toBe(true);

@@ -10,6 +10,8 @@ export const INFERENCE_ERROR_CODES = {
   BAD_RESPONSE: 'INFERENCE_BAD_RESPONSE',
   /** The server answered with an error status; `details.status` and `details.body`. */
   HTTP_ERROR: 'INFERENCE_HTTP_ERROR',
+  /** This client could not build the request (a header or body it cannot send): our bug, not the server's; never retried. */
+  REQUEST_INVALID: 'INFERENCE_REQUEST_INVALID',
 } as const;
 
 /** Where a failure happened. */
@@ -29,8 +31,25 @@ export class DeadlineExceeded extends Error {
   }
 }
 
+/** undici's code for an argument it refuses before sending (a header value it cannot put on the wire). */
+const CLIENT_ARGUMENT_CODE = 'UND_ERR_INVALID_ARG';
+
 /**
- * Maps whatever undici or the network threw to a DifferadError: a deadline or
+ * A request this client could not build or undici refused before sending it
+ * → INFERENCE_REQUEST_INVALID, not retryable, and not the server's failure:
+ * the fleet must not count it against the server's health.
+ */
+export function toRequestInvalidError(error: unknown, ctx: ErrorContext): DifferadError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new DifferadError(INFERENCE_ERROR_CODES.REQUEST_INVALID, `${ctx.server}: could not send request ${ctx.requestId}: ${message}`, {
+    cause: error,
+    details: { ...ctx, clientSide: true },
+  });
+}
+
+/**
+ * Maps whatever undici or the network threw to a DifferadError: an argument
+ * undici refused before sending → INFERENCE_REQUEST_INVALID; a deadline or
  * undici timeout → INFERENCE_TIMEOUT; a refused, reset or destroyed connection
  * (or anything else from the transport) → INFERENCE_UNAVAILABLE. Both are
  * retryable on another server.
@@ -39,6 +58,7 @@ export function toTransportError(error: unknown, ctx: ErrorContext): DifferadErr
   if (isDifferadError(error)) return error;
   const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
   const message = error instanceof Error ? error.message : String(error);
+  if (code === CLIENT_ARGUMENT_CODE) return toRequestInvalidError(error, ctx);
   const details = { ...ctx, ...(code ? { cause: code } : {}) };
   if (error instanceof DeadlineExceeded || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return new DifferadError(INFERENCE_ERROR_CODES.TIMEOUT, `${ctx.server}: request ${ctx.requestId} timed out (${message})`, { cause: error, retryable: true, details });

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { type Clock, systemClock } from '../time/clock.js';
-import { DeadlineExceeded, toBadResponseError, toHttpStatusError, toTransportError } from './http-errors.js';
+import { DeadlineExceeded, toBadResponseError, toHttpStatusError, toRequestInvalidError, toTransportError } from './http-errors.js';
+import { toRequestIdHeader } from './request-id-header.js';
 
 /** One HTTP call to a server. */
 export interface HttpCall {
@@ -10,6 +11,7 @@ export interface HttpCall {
   /** Sent as JSON when present. */
   readonly body?: unknown;
   readonly timeoutMs: number;
+  /** Any text: it travels as {@link toRequestIdHeader} encodes it. */
   readonly requestId: string;
   /** The caller's cancellation; its reason is rethrown as is. */
   readonly signal?: AbortSignal;
@@ -66,8 +68,20 @@ export function createServerConnection(url: string, options: ConnectionOptions =
   });
   const prefix = pathname === '/' ? '' : pathname;
 
+  /** Headers and body of a call; what cannot be sent is INFERENCE_REQUEST_INVALID, before any server is contacted. */
+  function toWire(c: HttpCall, ctx: { server: string; requestId: string }): { headers: Record<string, string>; body: string | undefined } {
+    try {
+      const requestId = toRequestIdHeader(c.requestId);
+      if (c.body === undefined) return { headers: { 'x-request-id': requestId }, body: undefined };
+      return { headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify(c.body) };
+    } catch (error) {
+      throw toRequestInvalidError(error, ctx);
+    }
+  }
+
   async function call(c: HttpCall): Promise<HttpReply> {
     const ctx = { server: base, requestId: c.requestId };
+    const wire = toWire(c, ctx);
     const deadline = new AbortController();
     const cancelTimer = clock.setTimeout(() => deadline.abort(new DeadlineExceeded(c.timeoutMs)), c.timeoutMs);
     const signal = c.signal ? AbortSignal.any([deadline.signal, c.signal]) : deadline.signal;
@@ -78,8 +92,8 @@ export function createServerConnection(url: string, options: ConnectionOptions =
       const res = await pool.request({
         method: c.method,
         path: prefix + c.path,
-        headers: c.body === undefined ? { 'x-request-id': c.requestId } : { 'content-type': 'application/json', 'x-request-id': c.requestId },
-        body: c.body === undefined ? undefined : JSON.stringify(c.body),
+        headers: wire.headers,
+        body: wire.body,
         signal,
       });
       status = res.statusCode;

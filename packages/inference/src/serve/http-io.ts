@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDifferadError } from '@differad/core';
 import { HTTP_BODY_TOO_LARGE, sendAndDrain } from './request-body.js';
 
@@ -8,6 +8,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/**
+ * The request's X-Request-Id header (the first, if repeated), or null. vLLM
+ * takes it as the request's id (`chatcmpl-<X-Request-Id>`) and echoes it.
+ */
+export function readRequestIdHeader(req: IncomingMessage): string | null {
+  const raw = req.headers['x-request-id'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value === undefined || value === '' ? null : value;
 }
 
 /** vLLM's error body: `{"error": {"message", "type", "param", "code"}}`. */

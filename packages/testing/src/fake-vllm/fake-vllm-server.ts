@@ -12,6 +12,7 @@ import {
   EXPLICIT_SAMPLING_FIELDS,
   formatLoadMetrics,
   readRequestBody,
+  readRequestIdHeader,
   sendJson,
   sendOpenAiError,
   sendOpenAiFailure,
@@ -23,7 +24,12 @@ import {
 /** Events a test can wait on instead of sleeping. */
 export interface FakeVllmEvents {
   /** A valid chat request arrived (before any fault is applied). */
-  request: { readonly id: string; readonly body: Readonly<Record<string, unknown>> };
+  request: {
+    readonly id: string;
+    /** The request's X-Request-Id header as received (null without one). */
+    readonly requestId: string | null;
+    readonly body: Readonly<Record<string, unknown>>;
+  };
   /** A chat request ended: answered, failed on purpose, lost its socket, or abandoned by the client. */
   done: { readonly id: string; readonly outcome: 'ok' | 'error' | 'died' | 'aborted' };
 }
@@ -194,13 +200,14 @@ export class FakeVllmServer {
         return;
       }
     }
-    if (route === 'POST /v1/chat/completions') return this.handleChat(body, res);
+    if (route === 'POST /v1/chat/completions') return this.handleChat(body, res, readRequestIdHeader(req));
     const reply = await this.control.handle(route, url.searchParams, body);
     if (reply) sendJson(res, reply.status, reply.body);
     else sendJson(res, 404, { detail: 'Not Found' });
   }
 
-  private handleChat(body: unknown, res: ServerResponse): void {
+  /** `requestId` (the X-Request-Id header) names the completion, as vLLM's `chatcmpl-<X-Request-Id>`, and is echoed back. */
+  private handleChat(body: unknown, res: ServerResponse, requestId: string | null): void {
     const parsed = ServedChatRequestSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -219,7 +226,7 @@ export class FakeVllmServer {
     }
     const id = `${this.port}-${++this.counter}`;
     this.counts.received += 1;
-    this.emit('request', { id, body: body as Record<string, unknown> });
+    this.emit('request', { id, requestId, body: body as Record<string, unknown> });
     const f = this.currentFaults;
     const roll = (p: number) => p > 0 && this.faultRng.next() < p;
     if (roll(f.errorRate)) {
@@ -234,7 +241,7 @@ export class FakeVllmServer {
     }
     const plan = planChatCompletion(request, {
       model: this.settings.model,
-      requestId: id,
+      requestId: requestId ?? id,
       seed: request.seed ?? this.faultRng.int(0, 2 ** 31),
       policy: this.policy,
       maxModelLen: this.settings.maxModelLen,
@@ -270,7 +277,7 @@ export class FakeVllmServer {
           res.socket?.destroy();
           return;
         }
-        sendJson(res, 200, body, { 'x-weight-version': String(this.control.weightVersion), 'x-request-id': id });
+        sendJson(res, 200, body, { 'x-weight-version': String(this.control.weightVersion), 'x-request-id': echoedId });
       });
     });
   }
