@@ -7,8 +7,11 @@
  * the bench can measure step turnaround.
  */
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDifferadError } from '@differad/core';
 import { DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readRequestBytes, sendAndDrain } from '@differad/inference';
 import type {
@@ -70,6 +73,9 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
   let lastStep: number | null = null;
   let version = 0;
   const applied = new Map<string, number>();
+  // A disk sync makes the servers reload from the folder the send names, and the
+  // fake vLLM, like vLLM's loader, fails on a folder that is not there.
+  const weightsDir = await mkdtemp(join(tmpdir(), 'differad-noop-weights-'));
 
   const reply = (res: ServerResponse, body: unknown) => {
     const text = JSON.stringify(body);
@@ -107,8 +113,11 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
       }
       case 'POST /v1/checkpoints':
         return reply(res, { run: bodyRun!, step: bodyStep!, weight_version: version, path: `/noop/${bodyRun}/step-${bodyStep}.json` } satisfies CheckpointResponse);
-      case 'POST /v1/weights/send':
-        return reply(res, { backend: 'disk', version: body.version as number, path: `/noop/weights-v${String(body.version)}.json`, bytes: 0 } satisfies SendWeightsResponse);
+      case 'POST /v1/weights/send': {
+        const path = join(weightsDir, `weights-v${String(body.version)}.json`);
+        await writeFile(path, '{}');
+        return reply(res, { backend: 'disk', version: body.version as number, path, bytes: 2 } satisfies SendWeightsResponse);
+      }
       default:
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'TRAINER_NOT_FOUND', message: route } }));
     }
@@ -133,6 +142,7 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
+      await rm(weightsDir, { recursive: true, force: true });
     },
   };
 }
