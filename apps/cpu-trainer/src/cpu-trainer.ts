@@ -6,13 +6,17 @@ import { DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicyS
 import { type HealthResponse, TRAINER_API_VERSION } from '@differad/trainer-client';
 import { createTrainerRouter, type TrainerHandlers } from './http/trainer-router.js';
 import { formatTrainerMetrics } from './metrics/trainer-metrics.js';
-import { loadCheckpointFile, resolveInside, toCheckpoint, writeFileAtomically } from './storage/state-files.js';
+import { writeConfinedFile } from './storage/confined-files.js';
+import { loadCheckpointFile, resolveInside, toCheckpoint } from './storage/state-files.js';
 import { scoreTokens } from './training/score-tokens.js';
 import { createTrainingState, type TrainingState } from './training/training-state.js';
 
 /** Options of {@link createCpuTrainer}. */
 export interface CpuTrainerOptions {
-  /** Where checkpoints (`checkpoints/`) and weight files (`weights/`) go; paths from requests must stay inside. */
+  /**
+   * Where checkpoints (`checkpoints/`) and weight files (`weights/`) go; paths from requests must stay inside,
+   * and no symbolic link below it is followed (a planted one is refused, one at the file's own path replaced).
+   */
   readonly stateDir: string;
   /** Address to bind (default 127.0.0.1: the API can overwrite files in stateDir, keep it private). */
   readonly host?: string;
@@ -59,7 +63,7 @@ function checkVersion(requested: number, current: number): void {
   }
 }
 
-function createHandlers(state: TrainingState, dirs: { checkpoints: string; weights: string }, model: string): { handlers: TrainerHandlers; extras: { checkpointsSaved: number; weightsSent: number; requestErrors: number } } {
+function createHandlers(state: TrainingState, dirs: { root: string; checkpoints: string; weights: string }, model: string): { handlers: TrainerHandlers; extras: { checkpointsSaved: number; weightsSent: number; requestErrors: number } } {
   const extras = { checkpointsSaved: 0, weightsSent: 0, requestErrors: 0 };
   const serialize = createSerializer();
   const handlers: TrainerHandlers = {
@@ -70,14 +74,14 @@ function createHandlers(state: TrainingState, dirs: { checkpoints: string; weigh
       serialize(async () => {
         const snapshot = state.snapshot(r.run, r.step);
         const path = resolveInside(dirs.checkpoints, r.path ?? join(r.run, `step-${r.step}.json`), 'path');
-        await writeFileAtomically(path, `${JSON.stringify(toCheckpoint(snapshot), null, 2)}\n`);
+        await writeConfinedFile(dirs.root, path, `${JSON.stringify(toCheckpoint(snapshot), null, 2)}\n`, 'path');
         extras.checkpointsSaved += 1;
         return { run: snapshot.run, step: snapshot.step, weight_version: snapshot.weightVersion, path };
       }),
     loadCheckpoint: (r) =>
       serialize(async () => {
         const path = resolveInside(dirs.checkpoints, r.path ?? join(r.run!, `step-${r.step}.json`), 'path');
-        const snapshot = await loadCheckpointFile(path);
+        const snapshot = await loadCheckpointFile(dirs.root, path);
         state.restore(snapshot);
         return { run: snapshot.run, step: snapshot.step, weight_version: snapshot.weightVersion, path };
       }),
@@ -91,7 +95,7 @@ function createHandlers(state: TrainingState, dirs: { checkpoints: string; weigh
         }
         checkVersion(r.version, policy.version);
         const path = resolveInside(dirs.weights, r.path ?? `policy-v${policy.version}.json`, 'path');
-        const bytes = await writeFileAtomically(path, `${JSON.stringify(policy, null, 2)}\n`);
+        const bytes = await writeConfinedFile(dirs.root, path, `${JSON.stringify(policy, null, 2)}\n`, 'path');
         extras.weightsSent += 1;
         return { backend: 'disk' as const, version: policy.version, path, bytes };
       }),
@@ -120,7 +124,7 @@ export function createCpuTrainer(options: CpuTrainerOptions): CpuTrainer {
   const initial = GaussianPolicySchema.parse(options.initialPolicy ?? DEFAULT_CPU_POLICY);
   const stateDir = resolve(options.stateDir);
   const state = createTrainingState(initial);
-  const { handlers, extras } = createHandlers(state, { checkpoints: join(stateDir, 'checkpoints'), weights: join(stateDir, 'weights') }, options.model ?? 'differad-cpu-policy');
+  const { handlers, extras } = createHandlers(state, { root: stateDir, checkpoints: join(stateDir, 'checkpoints'), weights: join(stateDir, 'weights') }, options.model ?? 'differad-cpu-policy');
   const router = createTrainerRouter(handlers, { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: () => void (extras.requestErrors += 1) });
   let server: Server | null = null;
 

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { DifferadError, fromParamRecord, GaussianPolicySchema, toParamRecord } from '@differad/core';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { DifferadError, fromParamRecord, isDifferadError, GaussianPolicySchema, toParamRecord } from '@differad/core';
 import { RunIdSchema, StepSchema, WeightVersionSchema } from '@differad/trainer-client';
 import { z } from 'zod';
 import type { TrainingSnapshot } from '../training/training-state.js';
+import { openConfinedFile } from './confined-files.js';
 
 const ParamPairSchema = z.strictObject({ mean: z.number(), logStd: z.number() });
 
@@ -65,33 +64,22 @@ export function resolveInside(dir: string, path: string, field: string): string 
   return full;
 }
 
-/** Writes `text` to `path` atomically: a temp file in the same directory, fsync, rename. Returns the bytes written. */
-export async function writeFileAtomically(path: string, text: string): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const data = Buffer.from(text, 'utf8');
+/**
+ * Reads the checkpoint at `path` inside `root` (never through a symbolic
+ * link, see openConfinedFile): TRAINER_CHECKPOINT_NOT_FOUND when missing,
+ * TRAINER_CHECKPOINT_INVALID when unreadable.
+ */
+export async function loadCheckpointFile(root: string, path: string): Promise<TrainingSnapshot> {
+  let text: string;
   try {
-    const handle = await open(tmp, 'w');
+    const handle = await openConfinedFile(root, path, 'path');
     try {
-      await handle.writeFile(data);
-      await handle.sync();
+      text = await handle.readFile('utf8');
     } finally {
       await handle.close();
     }
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  return data.length;
-}
-
-/** Reads a checkpoint: TRAINER_CHECKPOINT_NOT_FOUND when missing, TRAINER_CHECKPOINT_INVALID when unreadable. */
-export async function loadCheckpointFile(path: string): Promise<TrainingSnapshot> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
   } catch (cause) {
+    if (isDifferadError(cause)) throw cause;
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new DifferadError('TRAINER_CHECKPOINT_NOT_FOUND', `no checkpoint at ${path}`, { cause, details: { path } });
     }
