@@ -28,6 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'example', usage: '[options]', summary: 'write a small example dataset and model answers to try the tools on', load: async () => (await import('./commands/example.js')).registerExampleCommand },
   { name: 'synth', usage: '[options]', summary: 'make synthetic anomaly pairs from defect-free images (Algorithm 1)', load: async () => (await import('./commands/synth.js')).registerSynthCommand },
   { name: 'train', usage: '[options]', summary: 'train with GRPO: rollouts, rewards, resampling, trainer steps, weight sync', load: async () => (await import('./commands/train.js')).registerTrainCommand },
+  { name: 'doctor', usage: '[options]', summary: 'check a GPU cluster before training: vLLM servers, trainer, log-prob agreement, weight sync', load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
   { name: 'worker', usage: '[options]', summary: 'serve the training queues of every run on a shared Redis', load: async () => (await import('./commands/worker.js')).registerWorkerCommand },
   { name: 'trainer', usage: '', summary: 'run a trainer service (trainer HTTP API v1)', load: async () => (await import('./commands/trainer.js')).registerTrainerCommand },
   { name: 'api', usage: '[options]', summary: 'serve the REST API and the dashboard', load: async () => (await import('./commands/api.js')).registerApiCommand },
