@@ -1,6 +1,7 @@
 """Trainer API v1 over HTTP (FastAPI): paths and JSON shapes of packages/trainer-client/src/api/routes.ts.
 
-Bodies are read with a size limit, parsed as strict JSON and validated with
+Bodies are read with a size limit (body_limit.py: 413 before reading a body
+declared too large, drained a bounded amount so the client reads it), parsed as strict JSON and validated with
 the pydantic models of schemas.py here (not by FastAPI), so every 400 has the
 API's one error body naming the wrong fields. Replies are validated against
 the response models before they leave. Commands run one at a time on the
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import schemas
+from .body_limit import BodyTooLarge, DrainingResponse, read_body
 from .errors import TrainerError, field_problems, invalid_request
 from .service import TrainerService
 
@@ -85,19 +87,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f'{name} is not JSON')
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    length = request.headers.get('content-length')
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise TrainerError('TRAINER_BODY_TOO_LARGE', f'the body has {length} bytes; this trainer accepts at most {limit}', {'limit': limit})
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TrainerError('TRAINER_BODY_TOO_LARGE', f'the body exceeds {limit} bytes', {'limit': limit})
-        chunks.append(chunk)
-    return b''.join(chunks)
-
-
 def parse_request(body: bytes, model: Type[schemas.BaseModel]) -> dict:
     """Strict JSON (no NaN/Infinity) validated by ``model``; TRAINER_REQUEST_INVALID names each wrong field."""
     try:
@@ -143,13 +132,19 @@ def create_app(service: TrainerService, dispatcher: Optional[Dispatcher] = None)
     def post_route(name: str, request_model: Type[schemas.BaseModel], response_model: Type[schemas.BaseModel]):
         async def handle(request: Request) -> Response:
             try:
-                payload = parse_request(await _read_body(request, service.config.max_body_bytes), request_model)
+                body = await read_body(request.receive, request.headers, service.config.max_body_bytes)
+                payload = parse_request(body, request_model)
                 result = await dispatcher.run(name, payload)
                 try:
                     response_model.parse_obj(result)
                 except schemas.ValidationError as e:
                     raise TrainerError('TRAINER_INTERNAL', f'{name} produced a reply that breaks its schema: {e}') from e
                 return JSONResponse(result)
+            except BodyTooLarge as e:
+                if e.complete:
+                    return error_response(e)
+                service.counters.request_errors += 1
+                return DrainingResponse(e.to_body(), status_code=e.status)
             except TrainerError as e:
                 return error_response(e)
             except Exception as e:  # noqa: BLE001 - the API's one error body, whatever failed

@@ -32,7 +32,11 @@ class TrainerConfig:
     dtype: str = 'bf16'
     #: Completions per forward/backward pass (bounds activation memory).
     forward_chunk: int = 8
-    max_body_bytes: int = 512 * 1024 * 1024
+    #: Largest request body (413 past it). A forward_backward at the defaults (4 groups per micro-batch, each with
+    #: two images of at most max_pixels sent once by hash, ≤ 1.6 MB base64 each, and 8 × 256 completion tokens at
+    #: ~32 JSON bytes per token) is ~13 MB; 64 MiB, like the TS servers, leaves room without letting one body
+    #: cost gigabytes once parsed (a 98 MB body peaked at 942 MB RSS).
+    max_body_bytes: int = 64 * 1024 * 1024
     image_cache_bytes: int = 1024 * 1024 * 1024
     #: The Qwen resize bounds of docs/method.md §2; must equal the inference servers'.
     min_pixels: int = 3136
@@ -95,6 +99,8 @@ def load_config(env: Mapping[str, str], **overrides: object) -> TrainerConfig:
         raise ValueError(f'DIFFERAD_TRAINER_BACKEND must be "tiny" or "hf", got {config.backend!r}')
     if config.backend == 'hf' and not config.model:
         raise ValueError('DIFFERAD_TRAINER_MODEL is required for the hf backend (a Hugging Face id or a local path)')
+    if config.max_body_bytes < 1:
+        raise ValueError('DIFFERAD_TRAINER_MAX_BODY_BYTES must be at least 1')
     if config.forward_chunk < 1:
         raise ValueError('DIFFERAD_TRAINER_FORWARD_CHUNK must be at least 1')
     if config.min_pixels > config.max_pixels:
