@@ -182,6 +182,25 @@ export function defineTrainerContract(
       expect(await rejection(client.weightsManifest({ version: weight_version + 5 }))).toMatchObject({ status: 409, code: 'TRAINER_VERSION_MISMATCH' });
     });
 
+    it('scores given completions read-only: the starting weights\' log-probs at T = 1, one per token, and no change of state', async () => {
+      const before = await client.health();
+      const { images, messages, prompt_token_ids, completions } = trainer.sample;
+      const picked = completions.slice(0, 3);
+      const reply = await client.scoreTokens({
+        temperature: 1,
+        images: [...images],
+        messages: [...messages],
+        prompt_token_ids: prompt_token_ids === null ? null : [...prompt_token_ids],
+        completions: picked.map((c) => ({ text: c.text, token_ids: [...c.token_ids] })),
+      });
+      expect(reply.weight_version).toBe(before.weight_version);
+      if (reply.prompt_tokens_match !== null) expect(reply.prompt_tokens_match).toBe(true);
+      expect(reply.logprobs.map((lp) => lp?.length)).toEqual(picked.map((c) => c.token_ids.length));
+      const sum = (v: readonly number[]) => v.reduce((a, b) => a + b, 0);
+      reply.logprobs.forEach((lp, i) => expect(sum(lp!)).toBeCloseTo(sum(picked[i]!.logprobs), 4));
+      expect(await client.health()).toEqual(before);
+    });
+
     it('answers invalid bodies with 400 and names the wrong fields', async () => {
       const bad = JSON.parse(JSON.stringify(step(0))) as { step: number; loss: Record<string, unknown>; groups: { completions: { sampling_logprobs: number[] }[] }[]; extra?: number };
       bad.step = -1;
