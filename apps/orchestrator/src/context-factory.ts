@@ -5,7 +5,7 @@ import { DifferadError, type ImageSize, toFrameResize, toPairPrompt } from '@dif
 import { loadManifest, loadPromptPool, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import { createFleet, createVllmControl } from '@differad/inference';
-import type { CatalogQueues, RunStore } from '@differad/queue';
+import { type CatalogQueues, createFleetPoolStore, type RunStore } from '@differad/queue';
 import { createTrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import { createHeldOutEvaluator } from './held-out-eval.js';
@@ -112,6 +112,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     prompt,
     syncTargets:
       config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
+    pools: createFleetPoolStore(deps.redis),
     evaluate,
     imagesAtTrainer: new Set<string>(),
     runDir,

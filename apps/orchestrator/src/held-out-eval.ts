@@ -25,8 +25,8 @@ export interface HeldOutEvalInput {
  * pair, scored with the docs/method.md §8 metrics at the run's τ. Returns the
  * metric row the step table shows.
  */
-export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) => Promise<Record<string, number | null>> {
-  return async (step) => {
+export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number, servers?: readonly string[]) => Promise<Record<string, number | null>> {
+  return async (step, servers) => {
     const scores: SampleScore[] = new Array(input.records.length);
     let next = 0;
     const lane = async () => {
@@ -46,6 +46,7 @@ export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number) 
           seed: 0,
           logprobs: false,
           returnTokenIds: false,
+          ...(servers === undefined ? {} : { servers }),
         });
         scores[i] = computeSampleScore(record, { id: record.id, completion: result.completions[0]?.text ?? '' }, input.score);
       }

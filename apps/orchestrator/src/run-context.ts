@@ -3,7 +3,7 @@ import type { ImageSize, ManifestRecord, PairPrompt, ScoreSettings } from '@diff
 import type { createFramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
 import type { CatalogQueues } from '@differad/queue';
-import type { RunStore } from '@differad/queue';
+import type { FleetPoolStore, RunStore } from '@differad/queue';
 import type { TrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import type { WeightSyncTarget } from './weight-sync.js';
@@ -31,8 +31,10 @@ export interface RunContext {
    */
   readonly prompt: (pairId: string, target: ImageSize, seed: number | string) => PairPrompt;
   readonly syncTargets: readonly WeightSyncTarget[];
-  /** Held-out evaluation (when the config names an eval manifest). */
-  readonly evaluate: ((step: number) => Promise<Record<string, number | null>>) | null;
+  /** The run's rollout pool in Redis: who holds the current weights (docs/architecture.md §6.1). */
+  readonly pools: FleetPoolStore;
+  /** Held-out evaluation (when the config names an eval manifest), on `servers` (default: every one). */
+  readonly evaluate: ((step: number, servers?: readonly string[]) => Promise<Record<string, number | null>>) | null;
   /** SHA-256 of images the trainer has received with their bytes: later groups send only the hash. */
   readonly imagesAtTrainer: Set<string>;
   /** Folder of this run: metrics.jsonl, trainer state. */

@@ -5,7 +5,7 @@ import { isDifferadError } from '@differad/core';
 import { createVllmControl } from '@differad/inference';
 import { createFakeNcclFabric, type FakeNcclFabric, type FakeVllmOptions, FakeVllmServer } from '@differad/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type NcclSendOptions, type NcclSyncState, syncWeights, syncWeightsNccl, toRankOffsets, type WeightSyncTarget } from './weight-sync.js';
+import { type NcclSendOptions, type NcclSyncState, syncWeights, syncWeightsEach, syncWeightsNccl, toRankOffsets, type WeightSyncTarget } from './weight-sync.js';
 
 // Every test runs against the strict fake vLLM (docs/vllm-protocol.md), with the trainer's NCCL broadcast replaced by the fake fabric.
 const MANIFEST = { names: ['threshold.mean', 'threshold.log_std'], dtypes: ['float64', 'float64'], shapes: [[], []] };
@@ -68,6 +68,19 @@ describe('disk weight sync (collective_rpc reload_weights)', () => {
     expect(isDifferadError(error, 'SYNC_FAILED') && error.retryable).toBe(true);
     expect((error as Error).message).toContain('Call to collective_rpc method failed');
     for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 0, paused: false });
+  });
+
+  it('counts a dead server once, with every call that failed on it, and syncs the live one', async () => {
+    await start([{}, {}]);
+    const [live, dead] = servers;
+    dead!.kill();
+    const results = await syncWeightsEach(targets, { version: 3, path: dir });
+    expect(results[0]).toEqual({ url: live!.url, error: null });
+    expect(results[1]!.error).toMatch(/^pause: .*; resume: /);
+    expect(live!.stats()).toMatchObject({ weightVersion: 1, weightsPath: dir, paused: false });
+    const error = await syncWeights(targets, { version: 3, path: dir }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(new RegExp(`^weight sync of version 3 failed on 1 of 2 server\\(s\\):\n  ${dead!.url}: pause: .*; resume: [^\n]*$`));
+    expect(isDifferadError(error, 'SYNC_FAILED') && error.details.servers).toEqual([dead!.url]);
   });
 });
 

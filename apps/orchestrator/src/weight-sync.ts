@@ -16,35 +16,76 @@ export interface WeightSyncSource {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-function syncFailed(what: string, version: number, failures: readonly string[]): DifferadError {
-  return new DifferadError('SYNC_FAILED', `${what} of version ${version} failed on ${failures.length} call(s):\n${failures.join('\n')}`, { retryable: true });
+/** How one server's part of a sync ended: `error` null when it holds the new weights, else every call of it that failed. */
+export interface ServerSyncResult {
+  readonly url: string;
+  readonly error: string | null;
+}
+
+/** Failures of one sync, kept per server so that a server with several failed calls (a dead one: pause and resume) counts once. */
+class SyncFailures {
+  private readonly byServer = new Map<string, string[]>();
+  readonly trainer: string[] = [];
+
+  add(url: string, call: string, error: unknown): void {
+    const list = this.byServer.get(url) ?? [];
+    list.push(`${call}: ${messageOf(error)}`);
+    this.byServer.set(url, list);
+  }
+
+  get any(): boolean {
+    return this.byServer.size > 0 || this.trainer.length > 0;
+  }
+
+  results(targets: readonly WeightSyncTarget[]): ServerSyncResult[] {
+    return targets.map((t) => ({ url: t.url, error: this.byServer.get(t.url)?.join('; ') ?? null }));
+  }
+}
+
+/** The retryable SYNC_FAILED of a sync that failed anywhere; servers are counted once each, whatever number of calls failed on them. */
+function syncFailed(what: string, version: number, servers: readonly ServerSyncResult[], trainer: readonly string[] = []): DifferadError {
+  const failed = servers.filter((r) => r.error !== null);
+  const lines = [...failed.map((r) => `  ${r.url}: ${r.error}`), ...trainer.map((t) => `  trainer: ${t}`)];
+  const where = [failed.length > 0 ? `${failed.length} of ${servers.length} server(s)` : '', trainer.length > 0 ? 'the trainer' : ''].filter((w) => w !== '').join(' and ');
+  return new DifferadError('SYNC_FAILED', `${what} of version ${version} failed on ${where}:\n${lines.join('\n')}`, {
+    retryable: true,
+    details: { servers: failed.map((r) => r.url) },
+  });
 }
 
 /**
- * The disk sync (docs/vllm-protocol.md §4.2): vLLM 0.32.0 has no disk
- * weight-transfer engine; a checkpoint folder is loaded in place with
- * `collective_rpc reload_weights {weights_path}`. Per server, in parallel:
- * pause (`wait`: running requests finish on the old weights), reload, reset
- * the prefix cache, and always resume. Any failure raises a retryable
- * SYNC_FAILED, so the step job runs the sync again. The CPU policy answers
+ * The disk sync (docs/vllm-protocol.md §4.2), one result per server: vLLM
+ * 0.32.0 has no disk weight-transfer engine; a checkpoint folder is loaded in
+ * place with `collective_rpc reload_weights {weights_path}`. Per server, in
+ * parallel: pause (`wait`: running requests finish on the old weights),
+ * reload, reset the prefix cache, and always resume. The CPU policy answers
  * the same routes.
  */
-export async function syncWeights(targets: readonly WeightSyncTarget[], source: WeightSyncSource): Promise<void> {
-  const failures: string[] = [];
+export async function syncWeightsEach(targets: readonly WeightSyncTarget[], source: WeightSyncSource): Promise<ServerSyncResult[]> {
+  const failures = new SyncFailures();
   await Promise.all(
     targets.map(async (t) => {
+      let call = 'pause';
       try {
         await t.control.pause({ mode: 'wait' });
+        call = 'reload_weights';
         await t.control.reloadWeights(source.path);
+        call = 'reset_prefix_cache';
         await t.control.resetPrefixCache();
       } catch (error) {
-        failures.push(`${t.url}: ${messageOf(error)}`);
+        failures.add(t.url, call, error);
       } finally {
-        await t.control.resume().catch((error: unknown) => failures.push(`${t.url} resume: ${messageOf(error)}`));
+        await t.control.resume().catch((error: unknown) => failures.add(t.url, 'resume', error));
       }
     }),
   );
-  if (failures.length > 0) throw syncFailed('weight sync', source.version, failures);
+  return failures.results(targets);
+}
+
+/** {@link syncWeightsEach} on every target; any failure raises a retryable SYNC_FAILED, so the step job runs the sync again. */
+export async function syncWeights(targets: readonly WeightSyncTarget[], source: WeightSyncSource): Promise<void> {
+  const results = await syncWeightsEach(targets, source);
+  if (results.some((r) => r.error !== null)) throw syncFailed('weight sync', source.version, results);
 }
 
 /** The weights an nccl send broadcasts, in order: the trainer's `POST /v1/weights/manifest` reply. */
@@ -104,27 +145,38 @@ export function toRankOffsets(sizes: readonly number[]): { offsets: number[]; wo
   return { offsets, worldSize: next };
 }
 
+/** An nccl sync's outcome: one result per server, and the trainer's failures (its send is part of the collective). */
+export interface NcclSyncResult {
+  readonly servers: readonly ServerSyncResult[];
+  readonly trainer: readonly string[];
+}
+
 /**
- * The nccl sync (docs/vllm-protocol.md §4.3, §6). Rank offsets come from each
- * server's `/get_world_size`; every server is paused; when the group is new
- * (`state.group` differs) each server's engine is shut down and then
- * initialized with exactly NCCLWeightTransferInitInfo's fields while the trainer opens a
- * new endpoint (`init: true`); `start_weight_update` runs on every server
- * before the trainer sends, `update_weights {names, dtype_names, shapes}`
- * concurrently with the broadcast, `finish_weight_update {weight_version}`,
- * reset the prefix cache, resume. On any error every server still gets
- * finish (refused when the update already ended it) and resume, the group is
- * forgotten, and a retryable SYNC_FAILED is raised.
+ * The nccl sync (docs/vllm-protocol.md §4.3, §6), one result per server.
+ * Rank offsets come from each server's `/get_world_size`; every server is
+ * paused; when the group is new (`state.group` differs: first sync of this
+ * process, a failure before, or another set of servers) each server's engine
+ * is shut down and then initialized with exactly NCCLWeightTransferInitInfo's
+ * fields while the trainer opens a new endpoint (`init: true`);
+ * `start_weight_update` runs on every server before the trainer sends,
+ * `update_weights {names, dtype_names, shapes}` concurrently with the
+ * broadcast, `finish_weight_update {weight_version}`, reset the prefix cache,
+ * resume. On any error every server still gets finish (refused when the
+ * update already ended it) and resume, and the group is forgotten. A bad
+ * manifest raises a retryable SYNC_FAILED before any server is touched.
  */
-export async function syncWeightsNccl(targets: readonly WeightSyncTarget[], source: NcclWeightSyncSource, state: NcclSyncState): Promise<void> {
+export async function syncWeightsNcclEach(targets: readonly WeightSyncTarget[], source: NcclWeightSyncSource, state: NcclSyncState): Promise<NcclSyncResult> {
   const { names, dtypes, shapes } = source.manifest;
   if (dtypes.length !== names.length || shapes.length !== names.length) {
-    throw syncFailed('nccl weight sync', source.version, [`the weight manifest has ${names.length} names, ${dtypes.length} dtypes and ${shapes.length} shapes`]);
+    throw syncFailed('nccl weight sync', source.version, [], [`the weight manifest has ${names.length} names, ${dtypes.length} dtypes and ${shapes.length} shapes`]);
   }
-  const failures: string[] = [];
-  const record = (label: string) => (error: unknown) => void failures.push(`${label}: ${messageOf(error)}`);
-  const sizes = await Promise.all(targets.map((t) => t.control.getWorldSize().catch((error: unknown) => (record(`${t.url} get_world_size`)(error), 0))));
-  if (failures.length > 0) throw syncFailed('nccl weight sync', source.version, failures);
+  const failures = new SyncFailures();
+  const record = (t: WeightSyncTarget, call: string) => (error: unknown) => failures.add(t.url, call, error);
+  const sizes = await Promise.all(targets.map((t) => t.control.getWorldSize().catch((error: unknown) => (record(t, 'get_world_size')(error), 0))));
+  if (failures.any) {
+    state.group = null;
+    return { servers: failures.results(targets), trainer: failures.trainer };
+  }
   const { offsets, worldSize } = toRankOffsets(sizes);
   const { master_address, master_port } = source.rendezvous;
   const group = JSON.stringify([master_address, master_port, worldSize, source.packed, targets.map((t) => t.url)]);
@@ -132,33 +184,45 @@ export async function syncWeightsNccl(targets: readonly WeightSyncTarget[], sour
   state.group = null;
   const updateInfo = { names, dtype_names: dtypes, shapes };
 
-  await Promise.all(targets.map((t) => t.control.pause({ mode: 'wait' }).catch(record(`${t.url} pause`))));
-  if (failures.length === 0 && init) {
+  await Promise.all(targets.map((t) => t.control.pause({ mode: 'wait' }).catch(record(t, 'pause'))));
+  if (!failures.any && init) {
     // A server may hold a group against a store that no longer exists: release it before joining anew.
-    await Promise.all(targets.map((t) => t.control.shutdownWeightTransferEngine().catch(record(`${t.url} shutdown_weight_transfer_engine`))));
+    await Promise.all(targets.map((t) => t.control.shutdownWeightTransferEngine().catch(record(t, 'shutdown_weight_transfer_engine'))));
   }
   // Start every update before the trainer broadcasts: a refused start must not leave the trainer waiting in NCCL.
-  if (failures.length === 0) await Promise.all(targets.map((t) => t.control.startWeightUpdate().catch(record(`${t.url} start_weight_update`))));
-  if (failures.length === 0) {
-    const send = source.send({ master_address, master_port, world_size: worldSize, packed: source.packed, init }).catch(record('trainer send'));
+  if (!failures.any) await Promise.all(targets.map((t) => t.control.startWeightUpdate().catch(record(t, 'start_weight_update'))));
+  if (!failures.any) {
+    const send = source.send({ master_address, master_port, world_size: worldSize, packed: source.packed, init }).catch((error: unknown) => void failures.trainer.push(`send: ${messageOf(error)}`));
     const receive = async (t: WeightSyncTarget, i: number): Promise<void> => {
-      if (init) {
-        await t.control.initWeightTransferEngine({ master_address, master_port, rank_offset: offsets[i]!, world_size: worldSize, packed: source.packed });
+      let call = 'init_weight_transfer_engine';
+      try {
+        if (init) {
+          await t.control.initWeightTransferEngine({ master_address, master_port, rank_offset: offsets[i]!, world_size: worldSize, packed: source.packed });
+        }
+        call = 'update_weights';
+        await t.control.updateWeights(updateInfo);
+      } catch (error) {
+        record(t, call)(error);
       }
-      await t.control.updateWeights(updateInfo);
     };
-    await Promise.all([send, ...targets.map((t, i) => receive(t, i).catch(record(t.url)))]);
+    await Promise.all([send, ...targets.map((t, i) => receive(t, i))]);
   }
-  if (failures.length === 0) {
+  if (!failures.any) {
     const finish = async (t: WeightSyncTarget): Promise<void> => {
-      await t.control.finishWeightUpdate(String(source.version));
-      await t.control.resetPrefixCache();
+      await t.control.finishWeightUpdate(String(source.version)).catch(record(t, 'finish_weight_update'));
+      await t.control.resetPrefixCache().catch(record(t, 'reset_prefix_cache'));
     };
-    await Promise.all(targets.map((t) => finish(t).catch(record(t.url))));
+    await Promise.all(targets.map(finish));
   } else {
     await Promise.all(targets.map((t) => t.control.finishWeightUpdate().catch(() => undefined)));
   }
-  await Promise.all(targets.map((t) => t.control.resume().catch(record(`${t.url} resume`))));
-  if (failures.length > 0) throw syncFailed('nccl weight sync', source.version, failures);
-  state.group = group;
+  await Promise.all(targets.map((t) => t.control.resume().catch(record(t, 'resume'))));
+  if (!failures.any) state.group = group;
+  return { servers: failures.results(targets), trainer: failures.trainer };
+}
+
+/** {@link syncWeightsNcclEach} on every target; any failure (a server's or the trainer's) raises a retryable SYNC_FAILED. */
+export async function syncWeightsNccl(targets: readonly WeightSyncTarget[], source: NcclWeightSyncSource, state: NcclSyncState): Promise<void> {
+  const result = await syncWeightsNcclEach(targets, source, state);
+  if (result.trainer.length > 0 || result.servers.some((r) => r.error !== null)) throw syncFailed('nccl weight sync', source.version, result.servers, result.trainer);
 }

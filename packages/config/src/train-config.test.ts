@@ -15,7 +15,7 @@ function yamlFile(text: string): string {
 describe('the training config', () => {
   it('fills the method defaults around a minimal file', () => {
     const config = loadConfig({ file: yamlFile('data:\n  train: data/train.jsonl\n') }, TrainConfigSchema);
-    expect(config.policy).toEqual({ kind: 'cpu', servers: 2 });
+    expect(config.policy).toEqual({ kind: 'cpu', servers: 2, minServers: 1 });
     expect(config.trainer).toEqual({ kind: 'cpu' });
     expect(config.run.steps).toBe(30);
     expect(config.grpo.groupSize).toBe(8);

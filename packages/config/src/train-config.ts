@@ -6,6 +6,13 @@ const RunIdText = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "a run id is 1-64 letters, digits, '_' or '-', starting with a letter or digit");
 
+/**
+ * Inference servers that must hold the new weights after a step's weight
+ * sync; with fewer the step fails, resumably. A server that is down or fails
+ * its sync is taken out of the rollout pool meanwhile (docs/architecture.md §6.1).
+ */
+const minServers = () => z.number().int().min(1).max(1024).default(1);
+
 /** Where completions come from: the built-in CPU policy servers, or OpenAI-compatible endpoints (vLLM). */
 export const PolicyConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -14,6 +21,8 @@ export const PolicyConfigSchema = z.discriminatedUnion('kind', [
     servers: z.number().int().min(1).max(16).default(2),
     /** Optional starting policy file (GaussianPolicy JSON). */
     init: z.string().min(1).optional(),
+    /** Servers that must hold the new weights after a step's sync (see {@link minServers}). */
+    minServers: minServers(),
   }),
   z.strictObject({
     kind: z.literal('endpoints'),
@@ -23,8 +32,13 @@ export const PolicyConfigSchema = z.discriminatedUnion('kind', [
     frame: z.enum(FRAMES).default('norm1000'),
     /** Weight-sync backend the servers were started with. */
     syncBackend: z.enum(['disk', 'nccl', 'none']).default('disk'),
+    /** Servers that must hold the new weights after a step's sync (see {@link minServers}). */
+    minServers: minServers(),
   }),
-]);
+]).refine((p) => p.minServers <= (p.kind === 'cpu' ? p.servers : p.endpoints.length), {
+  path: ['minServers'],
+  message: 'policy.minServers cannot exceed the number of inference servers (policy.servers or policy.endpoints)',
+});
 export type PolicyConfig = z.infer<typeof PolicyConfigSchema>;
 
 /** Which trainer applies the updates: the built-in CPU trainer, or a trainer service at a URL. */
@@ -94,7 +108,7 @@ export const TrainConfigSchema = z.strictObject({
     /** Held-out samples per evaluation (the first N of the manifest). */
     evalLimit: z.number().int().min(1).default(64),
   }),
-  policy: PolicyConfigSchema.default({ kind: 'cpu', servers: 2 }),
+  policy: PolicyConfigSchema.default({ kind: 'cpu', servers: 2, minServers: 1 }),
   trainer: TrainerConfigSchema.default({ kind: 'cpu' }),
   optim: OptimConfigSchema.prefault({}),
   reward: RewardConfigSchema.prefault({}),

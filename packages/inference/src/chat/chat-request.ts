@@ -37,6 +37,12 @@ export interface CompletionRequest {
   readonly timeoutMs?: number;
   /** Cancels the request, queued or in flight; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Only these servers (URLs as given to the fleet) may serve it, retries
+   * included: a run's rollout pool, which leaves out servers without the
+   * current weights. Default: every server of the fleet.
+   */
+  readonly servers?: readonly string[];
 }
 
 /** The OpenAI-compatible chat request body that vLLM receives. */

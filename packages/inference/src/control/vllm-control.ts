@@ -59,6 +59,8 @@ export interface VllmControl {
   resetPrefixCache(): Promise<boolean>;
   /** `GET /v1/models`. */
   listModels(): Promise<ServedModel[]>;
+  /** `GET /health` within `timeoutMs` (default: the control's deadline): resolves on 200, throws the DifferadError of any other answer. */
+  health(timeoutMs?: number): Promise<void>;
   /** `GET /version`: the vLLM release, e.g. `0.32.0`. */
   version(): Promise<string>;
   /** `GET /server_info?config_format=json`: `vllm_config` as JSON, unvalidated (its shape follows the release). */
@@ -134,6 +136,9 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
         throw toBadResponseError(issue.path.join('.') || '(body)', issue.message, { server: connection.url, requestId });
       }
       return parsed.data.data.map((m) => ({ id: m.id, maxModelLen: m.max_model_len ?? null }));
+    },
+    async health(deadlineMs) {
+      await connection.call({ method: 'GET', path: '/health', timeoutMs: deadlineMs ?? timeoutMs, requestId: `control-${++counter}` });
     },
     async version() {
       const json = await get('/version');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type CompletionRequest, toChatRequestBody } from '../chat/chat-request.js';
 import { type ParsedChoice, parseChatResponse } from '../chat/chat-response.js';
 import { INFERENCE_ERROR_CODES, toBadResponseError, toUnavailableError } from '../http/http-errors.js';
-import { createServerConnection, type HttpReply } from '../http/server-connection.js';
+import { createServerConnection, type HttpReply, normalizeServerUrl } from '../http/server-connection.js';
 import { delay, systemClock } from '../time/clock.js';
 import { computeBackoffMs } from './backoff.js';
 import { createFleetHealth, toGaugeMaxAge } from './fleet-health.js';
@@ -55,6 +55,8 @@ export interface Fleet {
 
 interface Waiter {
   readonly work: number;
+  /** The servers the request may use (its `servers`, or all). */
+  readonly allowed: readonly FleetServer[];
   readonly exclude: ReadonlySet<FleetServer>;
   readonly resolve: (server: FleetServer) => void;
   readonly reject: (error: unknown) => void;
@@ -95,15 +97,28 @@ export function createFleet(options: FleetOptions): Fleet {
   let counter = 0;
   const health = createFleetHealth({ servers, settings, clock, emit, changed: () => pump() });
 
+  /** Why a request limited to `allowed` cannot be served now, or null when one of them is live. */
+  function unservable(allowed: readonly FleetServer[]): string | null {
+    if (allowed.length === 0) return 'no server may serve it (its server list is empty)';
+    if (!allowed.every((s) => s.ejected)) return null;
+    return allowed.length === servers.length ? `no healthy server: all ${servers.length} are ejected` : `no healthy server: the ${allowed.length} of ${servers.length} it may use are ejected`;
+  }
+
   function pump(): void {
     while (queue.length > 0) {
-      if (closed || servers.every((s) => s.ejected)) {
-        const error = toUnavailableError(closed ? 'the fleet is closed' : `no healthy server: all ${servers.length} are ejected`, { requestId: '(queued)' });
+      if (closed) {
+        const error = toUnavailableError('the fleet is closed', { requestId: '(queued)' });
         for (const w of queue.splice(0)) w.reject(error);
         return;
       }
       const head = queue[0]!;
-      const server = pickServer(servers, head.work, head.exclude, clock.now(), maxAge, cursor++);
+      const why = unservable(head.allowed);
+      if (why !== null) {
+        queue.shift();
+        head.reject(toUnavailableError(why, { requestId: '(queued)' }));
+        continue;
+      }
+      const server = pickServer(head.allowed, head.work, head.exclude, clock.now(), maxAge, cursor++);
       if (!server) return;
       queue.shift();
       server.reserve(head.work);
@@ -111,9 +126,17 @@ export function createFleet(options: FleetOptions): Fleet {
     }
   }
 
-  function acquire(work: number, exclude: ReadonlySet<FleetServer>, retry: boolean, requestId: string, signal?: AbortSignal): Promise<FleetServer> {
+  function acquire(
+    work: number,
+    allowed: readonly FleetServer[],
+    exclude: ReadonlySet<FleetServer>,
+    retry: boolean,
+    requestId: string,
+    signal?: AbortSignal,
+  ): Promise<FleetServer> {
     if (closed) return Promise.reject(toUnavailableError('the fleet is closed', { requestId }));
-    if (servers.every((s) => s.ejected)) return Promise.reject(toUnavailableError(`no healthy server: all ${servers.length} are ejected`, { requestId }));
+    const why = unservable(allowed);
+    if (why !== null) return Promise.reject(toUnavailableError(why, { requestId }));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
@@ -123,6 +146,7 @@ export function createFleet(options: FleetOptions): Fleet {
       };
       const waiter: Waiter = {
         work,
+        allowed,
         exclude,
         resolve: (s) => {
           signal?.removeEventListener('abort', onAbort);
@@ -173,14 +197,24 @@ export function createFleet(options: FleetOptions): Fleet {
     };
   }
 
+  /** The fleet's servers among `urls` (all of them without a list); a URL the fleet does not have is the caller's mistake. */
+  function toAllowed(urls: readonly string[] | undefined): readonly FleetServer[] {
+    if (urls === undefined) return servers;
+    const wanted = new Set(urls.map((u) => normalizeServerUrl(u)));
+    const unknown = [...wanted].filter((u) => !servers.some((s) => s.url === u));
+    if (unknown.length > 0) throw new DifferadError('INFERENCE_CONFIG_INVALID', `servers not in this fleet: ${unknown.join(', ')}`, { details: { servers: unknown } });
+    return servers.filter((s) => wanted.has(s.url));
+  }
+
   async function complete(request: CompletionRequest): Promise<CompletionResult> {
     const requestId = request.requestId ?? `req-${++counter}`;
+    const allowed = toAllowed(request.servers);
     const tried = new Set<FleetServer>();
     let last: DifferadError | undefined;
     for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
       let server: FleetServer;
       try {
-        server = await acquire(request.n, tried, attempt > 1, requestId, request.signal);
+        server = await acquire(request.n, allowed, tried, attempt > 1, requestId, request.signal);
       } catch (error) {
         throw last && isDifferadError(error) ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last) : error;
       }

@@ -46,6 +46,8 @@ export interface FakeVllmStats {
   readonly waiting: number;
   readonly paused: boolean;
   readonly weightVersion: number;
+  /** The `weights_path` of the last `reload_weights` since the server started (null before one). */
+  readonly weightsPath: string | null;
 }
 
 type Listener<K extends keyof FakeVllmEvents> = (event: FakeVllmEvents[K]) => void;
@@ -68,6 +70,7 @@ export class FakeVllmServer {
   private counter = 0;
   private counts = { received: 0, completed: 0, errors: 0, hung: 0, died: 0, aborted: 0 };
   private closed = false;
+  private weightsPath: string | null = null;
   /** Base URL (no trailing slash), e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
 
@@ -89,6 +92,7 @@ export class FakeVllmServer {
       // The real loader reads checkpoint files from the folder: a path that is not there fails.
       reloadWeights: async (path) => {
         if (path !== null) await stat(path);
+        this.weightsPath = path;
       },
       ...(options.nccl ? { nccl: options.nccl } : {}),
       model: settings.model,
@@ -129,7 +133,7 @@ export class FakeVllmServer {
   /** Counters and gauges. */
   stats(): FakeVllmStats {
     const g = this.scheduler.gauges();
-    return { ...this.counts, running: g.running, waiting: g.waiting, paused: this.scheduler.isPaused(), weightVersion: this.control.weightVersion };
+    return { ...this.counts, running: g.running, waiting: g.waiting, paused: this.scheduler.isPaused(), weightVersion: this.control.weightVersion, weightsPath: this.weightsPath };
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toRolloutServers } from './fleet-membership.js';
+
+const A = 'http://a:8000';
+const B = 'http://b:8000';
+const C = 'http://c:8000';
+
+const pool = (version: number, members: FleetPool['members']): FleetPool => ({ step: version - 1, version, members });
+
+describe('planFleetSync', () => {
+  it('syncs every healthy server, marks servers out of the pool as rejoining, and skips unhealthy ones with the reason', () => {
+    const previous = pool(3, [
+      { url: A, state: 'in', version: 3 },
+      { url: B, state: 'out', version: null, reason: 'health check failed: ECONNREFUSED' },
+      { url: C, state: 'in', version: 3 },
+    ]);
+    const plan = planFleetSync([A, B, C], previous, { [A]: { ok: true }, [B]: { ok: true }, [C]: { ok: false, reason: 'HTTP 503' } });
+    expect(plan).toEqual({ targets: [A, B], rejoining: [B], unhealthy: [{ url: C, reason: 'HTTP 503' }] });
+  });
+
+  it('before the first sync every server is in, and a server without a health result is not synced', () => {
+    expect(planFleetSync([A, B], null, { [A]: { ok: true } })).toEqual({ targets: [A], rejoining: [], unhealthy: [{ url: B, reason: 'no health check' }] });
+  });
+});
+
+describe('decideFleetSync', () => {
+  it('goes on without a server whose sync failed, counting each server once', () => {
+    const d = decideFleetSync({
+      servers: [A, B],
+      previous: null,
+      outcomes: { [A]: { kind: 'synced' }, [B]: { kind: 'failed', reason: 'pause: connect ECONNREFUSED; resume: connect ECONNREFUSED' } },
+      step: 1,
+      version: 2,
+      minServers: 1,
+    });
+    expect(d.kind).toBe('continue');
+    expect(d.active).toEqual([A]);
+    expect(d.out).toEqual([{ url: B, reason: 'weight sync failed: pause: connect ECONNREFUSED; resume: connect ECONNREFUSED' }]);
+    expect(d.left).toEqual([B]);
+    expect(d.rejoined).toEqual([]);
+    expect(d.message).toMatch(/^1 of 2 inference servers out of the rollout pool, going on with 1: http:\/\/b:8000 \(weight sync failed/);
+    expect(d.pool).toEqual({ step: 1, version: 2, members: [{ url: A, state: 'in', version: 2 }, { url: B, state: 'out', version: null, reason: d.out[0]!.reason }] });
+    expect(FleetPoolSchema.parse(d.pool)).toEqual(d.pool);
+  });
+
+  it('brings a returning server back in at the new version and reports it as rejoined', () => {
+    const previous = pool(2, [{ url: A, state: 'in', version: 2 }, { url: B, state: 'out', version: null, reason: 'x' }]);
+    const d = decideFleetSync({ servers: [A, B], previous, outcomes: { [A]: { kind: 'synced' }, [B]: { kind: 'synced' } }, step: 2, version: 3, minServers: 2 });
+    expect(d).toMatchObject({ kind: 'continue', active: [A, B], out: [], rejoined: [B], left: [] });
+    expect(d.pool.members.map((m) => [m.state, m.version])).toEqual([['in', 3], ['in', 3]]);
+    expect(d.message).toBe('2 of 2 inference servers in the rollout pool at weight version 3');
+  });
+
+  it('fails below policy.minServers, naming every server that is out and why', () => {
+    const d = decideFleetSync({
+      servers: [A, B, C],
+      previous: null,
+      outcomes: { [A]: { kind: 'synced' }, [B]: { kind: 'unhealthy', reason: 'HTTP 503' } },
+      step: 4,
+      version: 5,
+      minServers: 2,
+    });
+    expect(d.kind).toBe('fail');
+    expect(d.out.map((o) => o.url)).toEqual([B, C]);
+    expect(d.message).toBe(
+      '1 of 3 inference servers hold weight version 5, fewer than policy.minServers 2; out: http://b:8000 (health check failed: HTTP 503); http://c:8000 (weight sync failed: no sync outcome)',
+    );
+    // Exactly at the floor it goes on.
+    expect(decideFleetSync({ servers: [A, B], previous: null, outcomes: { [A]: { kind: 'synced' } }, step: 0, version: 1, minServers: 1 }).kind).toBe('continue');
+    expect(decideFleetSync({ servers: [A], previous: null, outcomes: { [A]: { kind: 'failed', reason: 'x' } }, step: 0, version: 1, minServers: 1 }).kind).toBe('fail');
+  });
+});
+
+describe('toRolloutServers', () => {
+  it('gives rollouts of a version only to servers in the pool at that version', () => {
+    const p = pool(3, [{ url: A, state: 'in', version: 3 }, { url: B, state: 'out', version: null, reason: 'x' }, { url: C, state: 'in', version: 2 }]);
+    expect(toRolloutServers([A, B, C], p, 3)).toEqual([A]);
+    expect(toRolloutServers([A, B, C], pool(3, [{ url: A, state: 'out', version: null, reason: 'x' }]), 3)).toEqual([]);
+  });
+
+  it('uses every server before the run has a pool, and for a version the pool is not of (an all-or-nothing sync made it)', () => {
+    expect(toRolloutServers([A, B], null, 0)).toEqual([A, B]);
+    const p = pool(3, [{ url: A, state: 'in', version: 3 }, { url: B, state: 'out', version: null, reason: 'x' }]);
+    expect(toRolloutServers([A, B], p, 2)).toEqual([A, B]);
+  });
+});

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * One inference server's place in a run's rollout pool, as the step job left
+ * it after a weight sync (docs/architecture.md §6.1). `in`: synced to
+ * `version` and serving rollouts of that version; `out`: down or failed its
+ * sync, serving nothing until a later sync brings it back.
+ */
+export const FleetMemberSchema = z.strictObject({
+  url: z.string().min(1),
+  state: z.enum(['in', 'out']),
+  /** The weight version it was last synced to; null when unknown (out, or never synced by this run). */
+  version: z.number().int().min(0).nullable(),
+  /** Why it is out. */
+  reason: z.string().optional(),
+});
+export type FleetMember = z.infer<typeof FleetMemberSchema>;
+
+/** A run's rollout pool after the weight sync at the end of `step`, which pushed `version`. */
+export const FleetPoolSchema = z.strictObject({
+  step: z.number().int().min(-1),
+  version: z.number().int().min(0),
+  members: z.array(FleetMemberSchema),
+});
+export type FleetPool = z.infer<typeof FleetPoolSchema>;
+
+/** A server's `/health` at a step boundary: ok, or why not. */
+export type ServerHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** What the sync did to one server: synced, not tried (its health check failed), or failed. */
+export type ServerSyncOutcome =
+  | { readonly kind: 'synced' }
+  | { readonly kind: 'unhealthy'; readonly reason: string }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+/** Who gets the sync at a step boundary. */
+export interface FleetSyncPlan {
+  /** Healthy servers, in config order: each gets the new weights. */
+  readonly targets: readonly string[];
+  /** Of the targets, those out of the pool now: they rejoin only through this sync (a restarted server holds stale weights). */
+  readonly rejoining: readonly string[];
+  /** Servers skipped because `/health` failed, with the reason. */
+  readonly unhealthy: readonly { readonly url: string; readonly reason: string }[];
+}
+
+/** A server taken out of the pool, and why. */
+export interface ServerOut {
+  readonly url: string;
+  readonly reason: string;
+}
+
+/** The pool after a sync, and whether the step may go on. */
+export interface FleetSyncDecision {
+  /** `continue`: enough servers hold the new weights; `fail`: fewer than `minServers` (the step fails, resumably). */
+  readonly kind: 'continue' | 'fail';
+  readonly pool: FleetPool;
+  /** Servers in the pool, config order. */
+  readonly active: readonly string[];
+  /** Servers out of the pool, config order, with the reason. */
+  readonly out: readonly ServerOut[];
+  /** Servers that were out (or unknown) before and are in now. */
+  readonly rejoined: readonly string[];
+  /** Servers that were in before and are out now. */
+  readonly left: readonly string[];
+  /** One line for the run log: counts of servers (each counted once) and who is out and why. */
+  readonly message: string;
+}
+
+/** Who is in `pool` (every configured server when there is no pool yet: they all start on the same weights). */
+function wasIn(pool: FleetPool | null, url: string): boolean {
+  if (pool === null) return true;
+  return pool.members.find((m) => m.url === url)?.state === 'in';
+}
+
+/** Which servers get a step's sync: every healthy one, pool members and returning servers alike. */
+export function planFleetSync(servers: readonly string[], pool: FleetPool | null, health: Readonly<Record<string, ServerHealth>>): FleetSyncPlan {
+  const targets: string[] = [];
+  const unhealthy: { url: string; reason: string }[] = [];
+  for (const url of servers) {
+    const h = health[url] ?? { ok: false, reason: 'no health check' };
+    if (h.ok) targets.push(url);
+    else unhealthy.push({ url, reason: h.reason });
+  }
+  return { targets, rejoining: targets.filter((url) => !wasIn(pool, url)), unhealthy };
+}
+
+/** "1 of 2 inference servers": counts servers, once each. */
+function ofServers(k: number, n: number): string {
+  return `${k} of ${n} inference server${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The pool after the sync of `version` at the end of `step`, from each
+ * configured server's outcome (a missing outcome counts as failed): synced
+ * servers are in at `version`, the others out with their reason. Fewer than
+ * `minServers` in: `fail`. Pure, so every worker process decides alike; the
+ * caller stores the pool where the rollout workers read it.
+ */
+export function decideFleetSync(input: {
+  readonly servers: readonly string[];
+  readonly previous: FleetPool | null;
+  readonly outcomes: Readonly<Record<string, ServerSyncOutcome>>;
+  readonly step: number;
+  readonly version: number;
+  readonly minServers: number;
+}): FleetSyncDecision {
+  const { servers, previous, step, version, minServers } = input;
+  const members: FleetMember[] = servers.map((url) => {
+    const o = input.outcomes[url] ?? { kind: 'failed', reason: 'no sync outcome' };
+    if (o.kind === 'synced') return { url, state: 'in', version };
+    return { url, state: 'out', version: null, reason: o.kind === 'unhealthy' ? `health check failed: ${o.reason}` : `weight sync failed: ${o.reason}` };
+  });
+  const active = members.filter((m) => m.state === 'in').map((m) => m.url);
+  const out = members.filter((m) => m.state === 'out').map((m) => ({ url: m.url, reason: m.reason ?? '' }));
+  const rejoined = active.filter((url) => previous !== null && !wasIn(previous, url));
+  const left = out.map((o) => o.url).filter((url) => wasIn(previous, url));
+  const kind = active.length >= minServers ? 'continue' : 'fail';
+  const outText = out.map((o) => `${o.url} (${o.reason})`).join('; ');
+  const message =
+    kind === 'fail'
+      ? `${ofServers(active.length, servers.length)} hold weight version ${version}, fewer than policy.minServers ${minServers}; out: ${outText}`
+      : out.length === 0
+        ? `${ofServers(active.length, servers.length)} in the rollout pool at weight version ${version}`
+        : `${ofServers(out.length, servers.length)} out of the rollout pool, going on with ${active.length}: ${outText}`;
+  return { kind, pool: { step, version, members }, active, out, rejoined, left, message };
+}
+
+/**
+ * The servers that may serve rollouts sampled at `version`: pool members in
+ * the pool at exactly that version, so a server never serves a step with
+ * stale weights. Every configured server when the pool is of another version
+ * or there is none: the sync of `version` was then an all-or-nothing one
+ * (the starting weights, a checkpoint restored on resume), which fails unless
+ * every server took the weights.
+ */
+export function toRolloutServers(servers: readonly string[], pool: FleetPool | null, version: number): string[] {
+  if (pool === null || pool.version !== version) return [...servers];
+  return servers.filter((url) => pool.members.some((m) => m.url === url && m.state === 'in' && m.version === version));
+}

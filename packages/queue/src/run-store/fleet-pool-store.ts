@@ -1,0 +1,57 @@
+import { type FleetPool, FleetPoolSchema } from '@differad/core';
+import type { Redis } from 'ioredis';
+import { toPayloadError, toRunStateError } from '../errors/queue-errors.js';
+import { RunIdSchema } from '../catalog/payloads.js';
+
+/**
+ * A run's rollout pool in Redis: which inference servers hold which weight
+ * version after the last sync (docs/architecture.md §6.1). The step job
+ * writes it; rollout workers in any process read it before each request, so
+ * membership is not a per-process fact.
+ */
+export interface FleetPoolStore {
+  /** The pool after the run's last sync; null before its first sync (or after the key expired). */
+  load(runId: string): Promise<FleetPool | null>;
+  /** Replaces the pool (validated first). */
+  save(runId: string, pool: FleetPool): Promise<void>;
+}
+
+/** How long a pool outlives its last write: a run resumed later than this starts from every server again (and syncs them all). */
+export const FLEET_POOL_TTL_SECONDS = 30 * 24 * 3600;
+
+/** The key of a run's pool: `<prefix>:run:<id>:pool`, next to the run store's keys. */
+export function toFleetPoolKey(runId: string, prefix = 'differad'): string {
+  return `${prefix}:run:${runId}:pool`;
+}
+
+function checkRunId(runId: string): void {
+  const parsed = RunIdSchema.safeParse(runId);
+  if (!parsed.success) throw toPayloadError('run', parsed.error, 'runId');
+}
+
+/** The pool store on `redis` (a producer connection); keys under `prefix` (default `differad`). */
+export function createFleetPoolStore(redis: Redis, options: { readonly prefix?: string } = {}): FleetPoolStore {
+  return {
+    async load(runId) {
+      checkRunId(runId);
+      const key = toFleetPoolKey(runId, options.prefix);
+      const text = await redis.get(key);
+      if (text === null) return null;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const parsed = FleetPoolSchema.safeParse(json);
+      if (!parsed.success) throw toRunStateError(key, parsed.error);
+      return parsed.data;
+    },
+    async save(runId, pool) {
+      checkRunId(runId);
+      const parsed = FleetPoolSchema.safeParse(pool);
+      if (!parsed.success) throw toPayloadError('fleet pool', parsed.error);
+      await redis.set(toFleetPoolKey(runId, options.prefix), JSON.stringify(parsed.data), 'EX', FLEET_POOL_TTL_SECONDS);
+    },
+  };
+}
