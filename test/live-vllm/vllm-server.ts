@@ -18,11 +18,24 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILDER = join(REPO_ROOT, 'tools', 'tiny-vlm', 'build_tiny_qwen2_vl.py');
 
+/** The Qwen2-VL resize bounds of a checkpoint's image processor (docs/method.md §2). */
+export interface PixelBounds {
+  readonly minPixels: number;
+  readonly maxPixels: number;
+}
+
 /** What the live tests get from the global setup. */
 export interface LiveVllmInfo {
   readonly url: string;
   readonly model: string;
+  /** The checkpoint the server started with (seed 0). */
   readonly checkpoint: string;
+  /** The same config with other random weights (seed 1), in the same Hugging Face layout: what a disk sync loads. */
+  readonly otherCheckpoint: string;
+  /** The venv's python: vLLM, torch, transformers, fastapi, uvicorn (the Python trainer runs on it). */
+  readonly python: string;
+  /** The image processor's bounds, given to vLLM as `--mm-processor-kwargs` and to the trainer. */
+  readonly pixels: PixelBounds;
   readonly logFile: string;
   /** Spawn to a healthy /health, ms. */
   readonly startupMs: number;
@@ -40,23 +53,37 @@ export function ensurePythonVenv(): string {
 }
 
 /**
- * The tiny checkpoint, built once per version of the builder into
- * ~/.cache/differad/tiny-qwen2-vl/<hash> (or DIFFERAD_TINY_VLM_DIR, used as is when it has a config.json).
+ * The tiny checkpoint of `seed`, built once per version of the builder into
+ * ~/.cache/differad/tiny-qwen2-vl/<hash> (seed 0) or <hash>-seed<N>; for seed 0,
+ * DIFFERAD_TINY_VLM_DIR instead, used as is when it has a config.json.
  */
-export function ensureTinyCheckpoint(python: string): string {
-  const given = process.env.DIFFERAD_TINY_VLM_DIR;
+export function ensureTinyCheckpoint(python: string, seed = 0): string {
+  const given = seed === 0 ? process.env.DIFFERAD_TINY_VLM_DIR : undefined;
   if (given && existsSync(join(given, 'config.json'))) return resolve(given);
   const hash = createHash('sha256').update(readFileSync(BUILDER)).digest('hex').slice(0, 12);
-  const dir = given ? resolve(given) : join(homedir(), '.cache', 'differad', 'tiny-qwen2-vl', hash);
+  const name = seed === 0 ? hash : `${hash}-seed${seed}`;
+  const dir = given ? resolve(given) : join(homedir(), '.cache', 'differad', 'tiny-qwen2-vl', name);
   if (existsSync(join(dir, 'config.json'))) return dir;
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(dirname(dir), { recursive: true });
-  const r = spawnSync(python, [BUILDER, partial], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+  const r = spawnSync(python, [BUILDER, partial, '--seed', String(seed)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HF_HUB_OFFLINE: '1' } });
   if (r.status !== 0) throw new Error(`${BUILDER} failed (exit ${r.status})`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);
   return dir;
+}
+
+/** The resize bounds in a checkpoint's processor_config.json (image_processor.size). */
+export function readPixelBounds(checkpoint: string): PixelBounds {
+  const config = JSON.parse(readFileSync(join(checkpoint, 'processor_config.json'), 'utf8')) as {
+    image_processor?: { size?: { shortest_edge?: number; longest_edge?: number } };
+  };
+  const size = config.image_processor?.size;
+  if (typeof size?.shortest_edge !== 'number' || typeof size.longest_edge !== 'number') {
+    throw new Error(`${checkpoint}/processor_config.json has no image_processor.size.shortest_edge/longest_edge`);
+  }
+  return { minPixels: size.shortest_edge, maxPixels: size.longest_edge };
 }
 
 async function freePort(): Promise<number> {
@@ -83,7 +110,13 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-export interface StartedVllm extends LiveVllmInfo {
+/** The server's part of {@link LiveVllmInfo}, and how to stop it. */
+export interface StartedVllm {
+  readonly url: string;
+  readonly model: string;
+  readonly checkpoint: string;
+  readonly logFile: string;
+  readonly startupMs: number;
   close(): Promise<void>;
 }
 
@@ -93,6 +126,8 @@ export async function startVllmServer(options: {
   checkpoint: string;
   model: string;
   logFile: string;
+  /** `--mm-processor-kwargs`: must equal the trainer's DIFFERAD_TRAINER_MIN_PIXELS/MAX_PIXELS (docs/vllm-protocol.md §1). */
+  pixels: PixelBounds;
   startTimeoutMs?: number;
 }): Promise<StartedVllm> {
   const port = await freePort();
@@ -111,6 +146,8 @@ export async function startVllmServer(options: {
       '--enforce-eager',
       '--max-model-len', '1024',
       '--logprobs-mode', 'processed_logprobs',
+      '--mm-processor-kwargs', JSON.stringify({ min_pixels: options.pixels.minPixels, max_pixels: options.pixels.maxPixels }),
+      '--limit-mm-per-prompt', JSON.stringify({ image: 2 }),
       '--seed', '0',
     ],
     {
