@@ -55,8 +55,8 @@ describe('training with the fake vLLM and the Python trainer', () => {
     expect(result.state).toBe('completed');
     // 4 pairs, 2 per step: step 2 revisits pairs whose images the trainer already holds (sent by hash only).
     expect(result.rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
-    // Each step's weights reached the inference server through update_weights.
-    expect(fake.stats().weightVersion).toBe(3);
+    // Each step's weights reached the inference server through update_weights, after the starting weights pushed before step 0.
+    expect(fake.stats().weightVersion).toBe(4);
     const rows = (await readFile(join(dir, 'runs', 'py-loop', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     for (const row of rows) {

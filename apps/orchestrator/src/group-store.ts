@@ -78,3 +78,14 @@ export function createGroupStore(redis: Redis) {
   };
 }
 export type GroupStore = ReturnType<typeof createGroupStore>;
+
+/**
+ * Forgets what an earlier run of a step decided per slot (scores,
+ * replacements, final group) before the step runs again: a rerun must count
+ * its own resamples, never the old ones. Samplings are overwritten by the
+ * rerun's own.
+ */
+export async function clearStepGroups(redis: Redis, runId: string, step: number, slots: number): Promise<void> {
+  const keys = Array.from({ length: slots }, (_, k) => ['scores', 'replacements', 'final'].map((s) => key(runId, step, k, s))).flat();
+  if (keys.length > 0) await redis.del(...keys);
+}

@@ -28,13 +28,15 @@ export async function startLocalServers(config: TrainConfig, runDir: string, log
         servers.push(server);
       }
       log(`CPU policy servers: ${servers.map((s) => s.url).join(', ')}`);
-      policy = { kind: 'endpoints', endpoints: servers.map((s) => s.url), model: 'differad-cpu', family: 'differad', frame: 'norm1000', syncBackend: 'disk', minServers: config.policy.minServers };
+      policy = { kind: 'endpoints', endpoints: servers.map((s) => s.url), model: 'differad-cpu', family: 'differad', frame: 'norm1000', syncBackend: 'disk' };
     } else {
       policy = config.policy;
     }
     let trainer: ResolvedTrainConfig['trainer'];
     if (config.trainer.kind === 'cpu') {
-      const cpu = createCpuTrainer({ stateDir: join(runDir, 'trainer') });
+      // The trainer starts from the policy the servers serve: before step 0 its weights are pushed to them.
+      const initial = config.policy.kind === 'cpu' && config.policy.init ? await loadCpuPolicy(config.policy.init) : undefined;
+      const cpu = createCpuTrainer({ stateDir: join(runDir, 'trainer'), ...(initial ? { initialPolicy: initial } : {}) });
       const { url } = await cpu.start();
       closers.push(() => cpu.close());
       log(`CPU trainer: ${url}`);

@@ -58,7 +58,10 @@ export function createScoreProcessor(ctx: RunContext, groups: GroupStore) {
     if (decision === 'replace' && fresh === null) decision = 'keep';
 
     const next = payload.attempt + 1;
-    const base = { runId: payload.runId, step: payload.step, pairIndex: payload.pairIndex, weightVersion: payload.weightVersion, attempt: next };
+    const base = {
+      runId: payload.runId, step: payload.step, pairIndex: payload.pairIndex, weightVersion: payload.weightVersion, attempt: next,
+      ...(payload.round ? { round: payload.round } : {}),
+    };
     if (decision === 'resample') {
       await addStepChild(ctx.queues, job, 'resample', { ...base, pairId: sampled.pairId, seed: toSamplingSeed(ctx.config.run.seed, payload.step, payload.pairIndex, next) });
     } else if (decision === 'replace' && fresh !== null) {

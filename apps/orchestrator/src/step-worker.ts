@@ -2,14 +2,18 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
-import { computeStepRewardStats, DifferadError, isDifferadError, toPairMessages } from '@differad/core';
+import { checkTrainerAtStep, computeStepRewardStats, DifferadError, isDifferadError, toPairMessages } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
-import { syncFleet } from './sync-fleet.js';
+import { syncRunWeights } from './sync-run-weights.js';
 import type { NcclSyncState } from './weight-sync.js';
+import { toTrainerPosition } from './trainer-position.js';
+
+/** The step job's error when the trainer is not where the step expects it (non-retryable: the coordinator restores it). */
+export const TRAINER_STATE_CODE = 'ORCHESTRATOR_TRAINER_STATE';
 
 type MicroBatchRequest = Omit<Parameters<RunContext['trainer']['forwardBackward']>[0], 'groups'>;
 
@@ -133,30 +137,27 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       return r;
     });
     const trainStart = performance.now();
+    // A trainer that restarted since the coordinator's check would train this step on its starting weights.
+    const problem = checkTrainerAtStep({ runId: payload.runId, step: payload.step, weightVersion: payload.weightVersion }, toTrainerPosition(await ctx.trainer.health()));
+    if (problem !== null) throw new DifferadError(TRAINER_STATE_CODE, `${problem}; the coordinator puts it back on the last saved checkpoint`);
     const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
     const plan = planStepRequests(ctx.config, payload.runId, payload.step, trainerGroups);
     const results: ForwardBackwardResponse[] = [];
     for (const micro of plan.microBatches) results.push(await sendMicroBatch(ctx, micro.request, micro.groups));
     const applied = await ctx.trainer.optimStep(plan.optim);
     const every = ctx.config.run.checkpointEvery;
-    if (every > 0 && ((payload.step + 1) % every === 0 || payload.step + 1 === ctx.config.run.steps)) {
-      await ctx.trainer.saveCheckpoint({ run: payload.runId, step: payload.step });
-    }
+    const checkpoint = every > 0 && ((payload.step + 1) % every === 0 || payload.step + 1 === ctx.config.run.steps);
+    if (checkpoint) await ctx.trainer.saveCheckpoint({ run: payload.runId, step: payload.step });
     const trainMs = performance.now() - trainStart;
 
     const syncStart = performance.now();
-    // Servers that are down or fail the sync leave the rollout pool; below policy.minServers the step fails (docs/architecture.md §6.1).
-    const fleet = await syncFleet(
-      { runId: payload.runId, config: ctx.config, trainer: ctx.trainer, targets: ctx.syncTargets, pools: ctx.pools, log: ctx.log },
-      { step: payload.step, version: applied.weight_version },
-      syncState,
-    );
+    if (ctx.syncTargets.length > 0) await syncRunWeights({ config: ctx.config, trainer: ctx.trainer, targets: ctx.syncTargets }, applied.weight_version, syncState);
     const syncMs = performance.now() - syncStart;
 
     const evalStart = performance.now();
     const { data, run } = ctx.config;
     const due = ctx.evaluate !== null && ((payload.step + 1) % data.evalEvery === 0 || payload.step + 1 === run.steps);
-    const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step, fleet?.active) : {};
+    const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step) : {};
     const evalMs = due ? performance.now() - evalStart : null;
 
     const stats = computeStepRewardStats(slots.map((s) => ({ final: s.scored, weight: s.final.weight })));
@@ -176,8 +177,6 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       wait_ms: waited,
       train_ms: trainMs,
       sync_ms: syncMs,
-      servers_active: fleet ? fleet.active.length : null,
-      servers_out: fleet ? fleet.out.length : null,
       eval_ms: evalMs,
       total_ms: Date.now() - job.timestamp,
     };
@@ -185,7 +184,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     // A retry after a crash between the two writes still gets the step's line into the file, once.
     const file = join(ctx.runDir, 'metrics.jsonl');
     if (fresh || !(await hasStepLine(file, payload.step))) await appendFile(file, `${JSON.stringify(row)}\n`);
-    await ctx.store.completeStep(payload.runId, payload.step, applied.weight_version);
+    // The checkpoint is recorded with the step: a restore never picks one of a step the run store has not completed.
+    await ctx.store.completeStep(payload.runId, payload.step, applied.weight_version, { checkpoint });
     return row;
   };
 }

@@ -1,31 +1,25 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { decideResumeSteps, DifferadError, drawStepPairs, type ResumeSteps, toSamplingSeed } from '@differad/core';
+import { decideResumeSteps, DifferadError, type ResumeSteps } from '@differad/core';
 import { loadManifest, loadPromptPool } from '@differad/datasets';
 import {
-  type CatalogQueues,
   connectRedis,
   createCatalogQueueEvents,
   createCatalogQueues,
   createRedisConnection,
   createRunStore,
-  enqueueStepFlow,
   REDIS_URL_ENV,
   resolveRedis,
   type RunStore,
-  toJobId,
 } from '@differad/queue';
-import { createTrainerClient } from '@differad/trainer-client';
-import { Job } from 'bullmq';
 import { createContextFactory } from './context-factory.js';
 import { checkServers } from './check-servers.js';
 import { forgetEmbeddedRedis, recordEmbeddedRedis, stopLeftoverRedis } from './leftover-redis.js';
 import { startLocalServers } from './local-servers.js';
 import { startRunWorkers } from './run-workers.js';
 import { formatStepHeader, formatStepRow } from './step-table.js';
-import { syncRunWeights } from './sync-run-weights.js';
-import { createVllmControl } from '@differad/inference';
+import { createStepDriver, retireFailedStep, type StepDriver } from './step-driver.js';
 
 export interface TrainRunInput {
   /** The user's config (ignored when resuming: the run's saved config is used). */
@@ -123,18 +117,23 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   const queues = createCatalogQueues(producer);
   const events = createCatalogQueueEvents('step', { connection: eventsConn });
   const factory = createContextFactory({ redis: producer, queues, store, log: input.log });
+  if (input.resumeRunId) {
+    // Before any worker may pick up the jobs a failed step left: it runs again with new job ids, not its old error.
+    const failed = await retireFailedStep(queues, store, runId);
+    if (failed !== null) input.log(`the next step failed before (${failed}); it runs again with new job ids`);
+  }
   const workers = input.inProcessWorkers === false ? null : startRunWorkers({ connection: workerConn, factory, ...(input.lockDurationMs ? { lockDurationMs: input.lockDurationMs } : {}) });
   const rows: Record<string, number | null>[] = [];
+  let driver: StepDriver | undefined;
   try {
     const resolved = { ...local.config, run: { ...local.config.run, id: runId } };
     if (!(await store.createRun(runId, resolved))) {
       if (!input.resumeRunId) throw new DifferadError('TRAIN_RUN_EXISTS', `run ${runId} exists already; pick another run.id or resume it with --resume ${runId}`);
       await store.updateConfig(runId, resolved);
     }
-    const snapshot = await store.loadRun(runId);
-    const from = (snapshot?.lastCompletedStep ?? -1) + 1;
-    let version = snapshot?.weightVersion ?? 0;
-    if (input.resumeRunId && from > 0) await restoreTrainer(resolved, runId, from - 1, version, input.log);
+    driver = createStepDriver({ runId, config: resolved, records: train.records, queues, events, store, redis: producer, runDir, log: input.log, signal: input.signal });
+    // The trainer put where the run store says (a checkpoint restored if need be), and before step 0 the servers given its starting weights.
+    const from = await driver.start();
     await store.setState(runId, 'running');
     if (from === 0) {
       // The starting policy on the held-out set, so the step table can be read against it.
@@ -147,25 +146,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     }
     input.log(`run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${train.records.length} training pairs`);
     input.log(formatStepHeader());
-    for (let step = from; step < config.run.steps; step++) {
-      if (input.signal.aborted) break;
-      const picks = drawStepPairs(config.run.seed, step, config.grpo.pairsPerStep, train.records.length);
-      const stepPayload = { runId, step, pairCount: picks.length, weightVersion: version };
-      let job = await Job.fromId(queues.queues.step, toJobId('step', stepPayload));
-      if (!job) {
-        await enqueueStepFlow(queues, {
-          step: stepPayload,
-          rollouts: picks.map((index, k) => ({
-            runId, step, pairIndex: k, pairId: train.records[index]!.id, attempt: 0, seed: toSamplingSeed(config.run.seed, step, k, 0), weightVersion: version,
-          })),
-        });
-        job = await Job.fromId(queues.queues.step, toJobId('step', stepPayload));
-      }
-      const row = (await job!.waitUntilFinished(events).catch((error: Error) => explainStepFailure(queues, step, error))) as Record<string, number | null>;
-      rows.push(row);
-      version = row.weight_version ?? version;
-      input.log(formatStepRow(row));
-    }
+    rows.push(...(await driver.run((row) => input.log(formatStepRow(row)))));
     const state: TrainRunResult['state'] = input.signal.aborted ? 'paused' : 'completed';
     await store.setState(runId, state, state === 'paused' ? 'interrupted; continue with --resume' : undefined);
     return { runId, state, rows };
@@ -173,6 +154,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     await store.setState(runId, 'failed', (error as Error).message).catch(() => undefined);
     throw error;
   } finally {
+    await driver?.close();
     await workers?.close();
     if (!workers) await factory.close();
     await events.close();
@@ -196,37 +178,4 @@ async function planResume(store: RunStore, runId: string, stored: number, steps:
   const plan = decideResumeSteps({ stored, completed, ...(steps === undefined ? {} : { requested: steps }) });
   if (plan.kind === 'invalid') throw new DifferadError('TRAIN_STEPS_INVALID', `cannot resume run ${runId} with --steps ${steps}: ${plan.reason}`, { details: { runId, completed, steps } });
   return plan;
-}
-
-/**
- * A step fails when one of its jobs failed for good; BullMQ then only says
- * `child bull:<queue>:<id> failed`. Look the child up and say why it failed.
- */
-async function explainStepFailure(queues: CatalogQueues, step: number, error: Error): Promise<never> {
-  const m = /child [^:\s]+:([^:\s]+):(\S+) failed/.exec(error.message);
-  const queue = m ? Object.values(queues.queues).find((q) => q.name === m[1]) : undefined;
-  const child = queue && m ? await Job.fromId(queue, m[2]!).catch(() => undefined) : undefined;
-  const reason = child?.failedReason ?? error.message;
-  throw new DifferadError('TRAIN_STEP_FAILED', `step ${step} failed${child ? ` in ${m![1]} job ${m![2]}` : ''}: ${reason}`, { cause: error });
-}
-
-/** After a restart: load the trainer's last checkpoint and push those weights to the inference servers. */
-async function restoreTrainer(config: Awaited<ReturnType<typeof startLocalServers>>['config'], runId: string, step: number, version: number, log: (line: string) => void): Promise<void> {
-  const trainer = createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 });
-  try {
-    const health = await trainer.health();
-    if (health.run === runId && health.step === step) return;
-    const loaded = await trainer.loadCheckpoint({ run: runId, step });
-    log(`trainer: loaded checkpoint of step ${step} (weight version ${loaded.weight_version})`);
-    const targets = config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url }) }));
-    try {
-      // The run's own backend (nccl runs included), with a new group: this process has none yet.
-      await syncRunWeights({ config, trainer, targets }, loaded.weight_version, { group: null });
-    } finally {
-      for (const t of targets) await t.control.close();
-    }
-    if (loaded.weight_version !== version) log(`note: run store says weight version ${version}, checkpoint has ${loaded.weight_version}`);
-  } finally {
-    await trainer.close();
-  }
 }

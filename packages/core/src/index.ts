@@ -168,6 +168,16 @@ export {
 export { drawStepPairs, type ReplacementDraw, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
 export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
+  type SavedCheckpoint,
+  type StepAtTrainer,
+  type StorePosition,
+  type TrainerPosition,
+  type TrainerSync,
+  type TrainerSyncInput,
+  checkTrainerAtStep,
+  decideTrainerSync,
+} from './training/trainer-sync.js';
+export {
   type AnswerFormat,
   FAMILY_ANSWER_FORMATS,
   FRAME_RULES,
@@ -199,17 +209,3 @@ export {
   calibrateThreshold,
 } from './baselines/calibrate-threshold.js';
 export { type CalibrationSplit, DEFAULT_CALIBRATION_SHARE, splitCalibration } from './baselines/split-calibration.js';
-export {
-  FleetMemberSchema,
-  type FleetMember,
-  FleetPoolSchema,
-  type FleetPool,
-  type ServerHealth,
-  type ServerSyncOutcome,
-  type FleetSyncPlan,
-  type ServerOut,
-  type FleetSyncDecision,
-  planFleetSync,
-  decideFleetSync,
-  toRolloutServers,
-} from './fleet/fleet-membership.js';

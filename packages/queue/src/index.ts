@@ -85,8 +85,9 @@ export {
   type RunState,
   RunSnapshotSchema,
   type RunSnapshot,
+  RunRecoverySchema,
+  type RunRecovery,
   StepMetricsSchema,
   type StepMetrics,
 } from './run-store/run-store-schemas.js';
 export { type RunStore, type RunStoreOptions, createRunStore } from './run-store/run-store.js';
-export { type FleetPoolStore, FLEET_POOL_TTL_SECONDS, toFleetPoolKey, createFleetPoolStore } from './run-store/fleet-pool-store.js';

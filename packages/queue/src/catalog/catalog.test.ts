@@ -54,6 +54,23 @@ describe('job ids', () => {
   });
 });
 
+describe('job ids of a rerun step (round ≥ 1)', () => {
+  it('differ from the first run of the step, so a retried or replayed step never finds its old jobs', () => {
+    const step = { runId: 'run-7', step: 12, pairCount: 8, weightVersion: 12 };
+    expect(toJobId('step', { ...step, round: 0 })).toBe('step.run-7.s12');
+    expect(toJobId('step', { ...step, round: 2 })).toBe('step.run-7.s12.r2');
+    expect(toJobId('rollout', { ...rollout, round: 1 })).toBe('rollout.run-7.s12.p3.a0.r1');
+    expect(toJobId('score', { ...rollout, round: 1, completions: { kind: 'key', key: 'k' } })).toBe('score.run-7.s12.p3.a0.r1');
+  });
+
+  it('read back with their round', () => {
+    expect(parseJobId('step.r.s4.r3')).toEqual({ name: 'step', runId: 'r', step: 4, round: 3 });
+    expect(parseJobId('resample.r.s4.p1.a2.r1')).toEqual({ name: 'resample', runId: 'r', step: 4, pairIndex: 1, attempt: 2, round: 1 });
+    expect(parseJobId('step.r.s4.r0')).toBeNull();
+    expect(parseJobId('sync.r.s4.r1.v5')).toBeNull();
+  });
+});
+
 describe('payload validation', () => {
   it('accepts a valid payload and strips unknown keys', () => {
     expect(parsePayload('rollout', { ...rollout, extra: true })).toEqual(rollout);

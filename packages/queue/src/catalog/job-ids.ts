@@ -7,9 +7,10 @@ import type { JobPayloads } from './payloads.js';
  * restarted coordinator or a duplicated message cannot sample, score or train
  * the same (run, step, pair, attempt) twice while the job is retained
  * (see `removeOnComplete` in job-settings). Fields are joined with '.' and
- * tagged (`s` step, `p` pair, `a` attempt, `v` version): BullMQ reserves ':'
- * and refuses integer-looking custom ids, and run ids cannot contain '.', so
- * an id reads back unambiguously, e.g. `rollout.run-7.s12.p3.a0`.
+ * tagged (`s` step, `p` pair, `a` attempt, `r` round, `v` version): BullMQ
+ * reserves ':' and refuses integer-looking custom ids, and run ids cannot
+ * contain '.', so an id reads back unambiguously, e.g. `rollout.run-7.s12.p3.a0`.
+ * A rerun of a step (round ≥ 1) adds `.r<round>`: `step.run-7.s12.r1`.
  */
 export function toJobId<N extends JobName>(name: N, payload: JobPayloads[N]): string {
   return JOB_ID_BUILDERS[name](payload);
@@ -17,14 +18,16 @@ export function toJobId<N extends JobName>(name: N, payload: JobPayloads[N]): st
 
 type IdBuilders = { readonly [N in JobName]: (payload: JobPayloads[N]) => string };
 
-const pairId = (name: string, p: { runId: string; step: number; pairIndex: number; attempt: number }): string =>
-  `${name}.${p.runId}.s${p.step}.p${p.pairIndex}.a${p.attempt}`;
+const round = (p: { round?: number | undefined }): string => (p.round ? `.r${p.round}` : '');
+
+const pairId = (name: string, p: { runId: string; step: number; pairIndex: number; attempt: number; round?: number | undefined }): string =>
+  `${name}.${p.runId}.s${p.step}.p${p.pairIndex}.a${p.attempt}${round(p)}`;
 
 const JOB_ID_BUILDERS: IdBuilders = {
   rollout: (p) => pairId('rollout', p),
   resample: (p) => pairId('resample', p),
   score: (p) => pairId('score', p),
-  step: (p) => `step.${p.runId}.s${p.step}`,
+  step: (p) => `step.${p.runId}.s${p.step}${round(p)}`,
   sync: (p) => `sync.${p.runId}.s${p.step}.v${p.version}`,
   eval: (p) => `eval.${p.runId}.s${p.step}.v${p.weightVersion}`,
 };
@@ -36,27 +39,30 @@ export interface ParsedJobId {
   readonly step: number;
   readonly pairIndex?: number;
   readonly attempt?: number;
+  /** Present for a rerun (round ≥ 1). */
+  readonly round?: number;
   readonly version?: number;
 }
 
 const JOB_ID_PATTERN =
-  /^(rollout|resample|score|step|sync|eval)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.s(\d+)(?:\.p(\d+)\.a(\d+))?(?:\.v(\d+))?$/;
+  /^(rollout|resample|score|step|sync|eval)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.s(\d+)(?:\.p(\d+)\.a(\d+))?(?:\.r([1-9]\d*))?(?:\.v(\d+))?$/;
 
 /** Reads a job id back into its fields (for the dashboard and logs); null when it is not one of ours. */
 export function parseJobId(id: string): ParsedJobId | null {
   const m = JOB_ID_PATTERN.exec(id);
   if (m === null) return null;
-  const [, name, runId, step, pair, attempt, version] = m;
+  const [, name, runId, step, pair, attempt, rerun, version] = m;
   if (name === undefined || runId === undefined || step === undefined) return null;
   const hasPair = pair !== undefined && attempt !== undefined;
   const pairJob = name === 'rollout' || name === 'resample' || name === 'score';
   const versionJob = name === 'sync' || name === 'eval';
-  if (hasPair !== pairJob || (version !== undefined) !== versionJob) return null;
+  if (hasPair !== pairJob || (version !== undefined) !== versionJob || (rerun !== undefined && versionJob)) return null;
   return {
     name: name as JobName,
     runId,
     step: Number(step),
     ...(hasPair ? { pairIndex: Number(pair), attempt: Number(attempt) } : {}),
+    ...(rerun !== undefined ? { round: Number(rerun) } : {}),
     ...(version !== undefined ? { version: Number(version) } : {}),
   };
 }

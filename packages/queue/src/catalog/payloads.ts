@@ -17,6 +17,13 @@ export const RunIdSchema = z
 const StepSchema = z.int().min(0);
 const PairIndexSchema = z.int().min(0);
 const VersionSchema = z.int().min(0);
+/**
+ * The step round (absent: 0): it goes up each time a run's steps are rerun
+ * (a failed step retried by `--resume`, steps replayed after the trainer was
+ * put back on a checkpoint), so the rerun's jobs get ids of their own instead
+ * of finding the old ones.
+ */
+const RoundSchema = z.int().min(0).optional();
 /** A 32-bit unsigned seed: what vLLM's `seed` and the core RNG accept. */
 const SeedSchema = z.int().min(0).max(0xffff_ffff);
 
@@ -35,6 +42,7 @@ export const RolloutPayloadSchema = z.object({
   attempt: z.int().min(0),
   seed: SeedSchema,
   weightVersion: VersionSchema,
+  round: RoundSchema,
 });
 /** The payload of a `rollout` job. */
 export type RolloutPayload = z.infer<typeof RolloutPayloadSchema>;
@@ -85,6 +93,7 @@ export const ScorePayloadSchema = z.object({
   attempt: z.int().min(0),
   weightVersion: VersionSchema,
   completions: CompletionsSourceSchema,
+  round: RoundSchema,
 });
 /** The payload of a `score` job. */
 export type ScorePayload = z.infer<typeof ScorePayloadSchema>;
@@ -99,6 +108,7 @@ export const StepPayloadSchema = z.object({
   step: StepSchema,
   pairCount: z.int().min(1),
   weightVersion: VersionSchema,
+  round: RoundSchema,
 });
 /** The payload of a `step` job. */
 export type StepPayload = z.infer<typeof StepPayloadSchema>;

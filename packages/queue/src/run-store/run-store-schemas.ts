@@ -27,6 +27,22 @@ export const RunSnapshotSchema = z.object({
 export type RunSnapshot = z.infer<typeof RunSnapshotSchema>;
 
 /**
+ * What putting a run's trainer back on the run store needs
+ * (docs/architecture.md §4.4): the last completed step and its weight
+ * version, the last checkpoint the trainer saved at or before it, and the
+ * step round: it goes up each time steps are rerun (a failed step retried,
+ * steps replayed after a restore), and is part of their job ids.
+ */
+export const RunRecoverySchema = z.object({
+  lastCompletedStep: z.int().min(0).nullable(),
+  weightVersion: z.int().min(0),
+  checkpoint: z.object({ step: z.int().min(0), weightVersion: z.int().min(0) }).nullable(),
+  round: z.int().min(0),
+});
+/** A run's recovery position, as stored. */
+export type RunRecovery = z.infer<typeof RunRecoverySchema>;
+
+/**
  * One step's metrics (docs/architecture.md §4.4: reward mean/std, format rate, IoU, fraction
  * degenerate, resamples, loss, grad norm, timings…) as named numbers; null
  * where a value is undefined for the step (e.g. no eval ran).

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { RunIdSchema } from '../catalog/payloads.js';
 import { QUEUE_ERROR_CODES, toPayloadError, toRunStateError } from '../errors/queue-errors.js';
 import { toRunKeys } from './run-keys.js';
-import { RunSnapshotSchema, StepMetricsSchema, type RunSnapshot, type RunState, type StepMetrics } from './run-store-schemas.js';
+import { RunRecoverySchema, RunSnapshotSchema, StepMetricsSchema, type RunRecovery, type RunSnapshot, type RunState, type StepMetrics } from './run-store-schemas.js';
 
 /** A run's durable state in Redis: what `differad train --resume` and the dashboard read. */
 export interface RunStore {
@@ -21,10 +21,24 @@ export interface RunStore {
   /** Sets the run's state (with a reason for `paused`/`failed`); QUEUE_RUN_NOT_FOUND for an unknown run. */
   setState(runId: string, state: RunState, message?: string): Promise<void>;
   /**
-   * Marks `step` done at `weightVersion`. Only moves forward: a retried or
-   * duplicated completion of an older step returns false and changes nothing.
+   * Marks `step` done at `weightVersion`, and with `checkpoint: true` records
+   * that the trainer saved a checkpoint of it (in the same write, so the
+   * recorded checkpoint is never past the last completed step). Only moves
+   * forward: a retried or duplicated completion of an older step returns
+   * false and changes nothing.
    */
-  completeStep(runId: string, step: number, weightVersion: number): Promise<boolean>;
+  completeStep(runId: string, step: number, weightVersion: number, options?: { readonly checkpoint?: boolean }): Promise<boolean>;
+  /** What putting the trainer back needs: last completed step, weight version, last saved checkpoint, step round; null for an unknown run. */
+  loadRecovery(runId: string): Promise<RunRecovery | null>;
+  /**
+   * Rewinds the run to `toStep` (null: before step 0) at `weightVersion`:
+   * the metrics of later steps are deleted (so their replay appends them
+   * again), a checkpoint past `toStep` is forgotten, and the step round goes
+   * up by one, so the steps run from here get new job ids. Returns the new
+   * round. With `toStep` the last completed step it only starts a new round
+   * (a failed step retried). QUEUE_RUN_NOT_FOUND for an unknown run.
+   */
+  rewindRun(runId: string, toStep: number | null, weightVersion: number): Promise<number>;
   /** Appends a step's metrics once: a second append for the same or an older step returns false. */
   appendMetrics(runId: string, metrics: StepMetrics): Promise<boolean>;
   /** Step metrics in step order, from `fromStep` (default 0), at most `count` (default all). */
@@ -47,7 +61,22 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local last = redis.call('HGET', KEYS[1], 'lastCompletedStep')
 if last and last ~= '' and tonumber(last) >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'lastCompletedStep', ARGV[1], 'weightVersion', ARGV[2], 'updatedAt', ARGV[3])
+if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'checkpointStep', ARGV[1], 'checkpointWeightVersion', ARGV[2]) end
 return 1`;
+
+// Rewind: position back, later metrics out, the round up. A stream refuses ids at or below its
+// last one even after XDEL, so the kept entries are written into a new stream under the same key.
+const REWIND_RUN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local to = ARGV[1]
+redis.call('HSET', KEYS[1], 'lastCompletedStep', to, 'weightVersion', ARGV[2], 'updatedAt', ARGV[3])
+local cp = redis.call('HGET', KEYS[1], 'checkpointStep')
+if cp and cp ~= '' and (to == '' or tonumber(cp) > tonumber(to)) then redis.call('HDEL', KEYS[1], 'checkpointStep', 'checkpointWeightVersion') end
+local kept = {}
+if to ~= '' then kept = redis.call('XRANGE', KEYS[2], '-', to .. '-18446744073709551615') end
+redis.call('DEL', KEYS[2])
+for _, entry in ipairs(kept) do redis.call('XADD', KEYS[2], entry[1], unpack(entry[2])) end
+return redis.call('HINCRBY', KEYS[1], 'round', 1)`;
 
 const SET_STATE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -145,11 +174,35 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
       if (updated === 0) throw notFound(runId);
     },
 
-    async completeStep(runId, step, weightVersion) {
+    async completeStep(runId, step, weightVersion, options = {}) {
       checkRunId(runId);
-      const result = await redis.eval(COMPLETE_STEP, 1, keys.state(runId), step, weightVersion, now());
+      const result = await redis.eval(COMPLETE_STEP, 1, keys.state(runId), step, weightVersion, now(), options.checkpoint === true ? '1' : '0');
       if (result === -1) throw notFound(runId);
       return result === 1;
+    },
+
+    async loadRecovery(runId) {
+      checkRunId(runId);
+      const key = keys.state(runId);
+      const hash = await redis.hgetall(key);
+      if (Object.keys(hash).length === 0) return null;
+      const int = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+      const checkpointStep = int(hash.checkpointStep);
+      const parsed = RunRecoverySchema.safeParse({
+        lastCompletedStep: int(hash.lastCompletedStep),
+        weightVersion: int(hash.weightVersion),
+        checkpoint: checkpointStep === null ? null : { step: checkpointStep, weightVersion: int(hash.checkpointWeightVersion) },
+        round: int(hash.round) ?? 0,
+      });
+      if (!parsed.success) throw toRunStateError(key, parsed.error);
+      return parsed.data;
+    },
+
+    async rewindRun(runId, toStep, weightVersion) {
+      checkRunId(runId);
+      const result = await redis.eval(REWIND_RUN, 2, keys.state(runId), keys.metrics(runId), toStep === null ? '' : toStep, weightVersion, now());
+      if (result === -1) throw notFound(runId);
+      return Number(result);
     },
 
     async appendMetrics(runId, metrics) {

@@ -1,0 +1,238 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decideTrainerSync, DifferadError, drawStepPairs, type ManifestRecord, toSamplingSeed } from '@differad/core';
+import { createVllmControl } from '@differad/inference';
+import { type CatalogQueues, enqueueStepFlow, parseFailedReason, type RunStore, type StepPayload, toJobId } from '@differad/queue';
+import { createTrainerClient, type HealthResponse, type TrainerClient } from '@differad/trainer-client';
+import { Job, type QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ResolvedTrainConfig } from './context-factory.js';
+import { clearStepGroups } from './group-store.js';
+import type { StepRow } from './step-worker.js';
+import { TRAINER_STATE_CODE } from './step-worker.js';
+import { syncRunWeights } from './sync-run-weights.js';
+import { toTrainerPosition } from './trainer-position.js';
+
+/** How often one process puts the trainer back before it gives up (a trainer that keeps restarting). */
+export const MAX_TRAINER_RESTORES = 5;
+
+/** What the coordinator's step loop needs. */
+export interface StepDriverDeps {
+  readonly runId: string;
+  /** The run's resolved config (server URLs), with its step total as planned. */
+  readonly config: ResolvedTrainConfig;
+  /** Training pairs in manifest order. */
+  readonly records: readonly ManifestRecord[];
+  readonly queues: CatalogQueues;
+  readonly events: QueueEvents;
+  readonly store: RunStore;
+  /** A producer connection (the step's group keys). */
+  readonly redis: Redis;
+  readonly runDir: string;
+  readonly log: (line: string) => void;
+  readonly signal: AbortSignal;
+  /** Told the Redis key of the step job being waited on (null between steps). */
+  readonly onStepJob?: (key: string | null) => void;
+}
+
+/** The coordinator's step loop with the trainer kept on the run store (docs/architecture.md §4.4). */
+export interface StepDriver {
+  /** Puts the trainer where the run store says (restoring a checkpoint if need be) and returns the first step to run. */
+  start(): Promise<number>;
+  /** Runs the steps to the run's total; returns the rows of the steps run, a replayed step's once. */
+  run(onRow: (row: StepRow) => void): Promise<StepRow[]>;
+  close(): Promise<void>;
+}
+
+/** Waits between health tries while the trainer is unreachable (a restart): about 8 s in all, then its error stands. */
+const HEALTH_RETRY_MS = [250, 500, 1_000, 2_000, 4_000];
+
+/** The trainer's health, tried again while it is unreachable or answers 5xx (it may be restarting). */
+async function healthOf(trainer: TrainerClient): Promise<HealthResponse> {
+  for (let i = 0; ; i++) {
+    try {
+      return await trainer.health();
+    } catch (error) {
+      const wait = HEALTH_RETRY_MS[i];
+      if (wait === undefined || !(error instanceof DifferadError) || !error.retryable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/** metrics.jsonl without the lines of steps after `toStep` (null: none kept), written atomically: their replay appends them again. */
+async function rewindMetricsFile(runDir: string, toStep: number | null): Promise<void> {
+  const file = join(runDir, 'metrics.jsonl');
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return;
+  const kept = text.split('\n').filter((line) => {
+    if (line.trim() === '') return false;
+    const step = (JSON.parse(line) as { step?: unknown }).step;
+    return toStep !== null && typeof step === 'number' && step <= toStep;
+  });
+  const tmp = `${file}.rewind.tmp`;
+  await writeFile(tmp, kept.map((l) => `${l}\n`).join(''));
+  await rename(tmp, file);
+}
+
+/**
+ * Before a failed step's workers may pick up what it left (`--resume`): a
+ * failed job of the next step is removed with its children, and the step
+ * gets a new round, so it runs again with new job ids instead of reporting
+ * its old error. Returns the failed job's reason, or null when there was none.
+ */
+export async function retireFailedStep(queues: CatalogQueues, store: RunStore, runId: string): Promise<string | null> {
+  const at = await store.loadRecovery(runId);
+  if (at === null) return null;
+  const step = (at.lastCompletedStep ?? -1) + 1;
+  const id = toJobId('step', { runId, step, pairCount: 1, weightVersion: at.weightVersion, ...(at.round ? { round: at.round } : {}) });
+  const job = await Job.fromId(queues.queues.step, id);
+  if (!job || !(await job.isFailed())) return null;
+  await job.remove({ removeChildren: true });
+  await store.rewindRun(runId, at.lastCompletedStep, at.weightVersion);
+  return job.failedReason ?? 'failed';
+}
+
+/**
+ * A step fails when one of its jobs failed for good; BullMQ then only says
+ * `child bull:<queue>:<id> failed`. Look the child up and say why it failed.
+ */
+async function explainStepFailure(queues: CatalogQueues, step: number, error: Error): Promise<never> {
+  const m = /child [^:\s]+:([^:\s]+):(\S+) failed/.exec(error.message);
+  const queue = m ? Object.values(queues.queues).find((q) => q.name === m[1]) : undefined;
+  const child = queue && m ? await Job.fromId(queue, m[2]!).catch(() => undefined) : undefined;
+  const reason = child?.failedReason ?? error.message;
+  throw new DifferadError('TRAIN_STEP_FAILED', `step ${step} failed${child ? ` in ${m![1]} job ${m![2]}` : ''}: ${reason}`, { cause: error });
+}
+
+/**
+ * The step loop. Before every step the trainer's (run, step, weight
+ * version) is compared with the run store's (core's decideTrainerSync): in
+ * step, the step runs (the first time in a process, the servers first get
+ * the trainer's weights: before step 0 its starting weights); otherwise the last saved checkpoint is loaded, the servers get
+ * it, the run store and metrics.jsonl are rewound to it and the steps after
+ * it are replayed as a new round; when nothing can be restored the run stops
+ * with a resumable error. Never does a step run on a trainer elsewhere.
+ */
+export function createStepDriver(deps: StepDriverDeps): StepDriver {
+  const { runId, config, store, log } = deps;
+  const trainer = createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 });
+  const targets = config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
+  // This process has no NCCL group with the servers yet: the first sync makes one.
+  const syncState = { group: null };
+  const at = { step: 0, version: 0, round: 0, checked: -1, serversSynced: false, restores: 0 };
+  let rows: StepRow[] = [];
+
+  const sync = (version: number) => (targets.length > 0 ? syncRunWeights({ config, trainer, targets }, version, syncState) : Promise.resolve());
+
+  async function reconcile(continuing: boolean): Promise<void> {
+    const rec = await store.loadRecovery(runId);
+    if (rec === null) throw new DifferadError('TRAIN_RUN_UNKNOWN', `run ${runId} is not in the run store`);
+    const health = await healthOf(trainer).catch((error: unknown) => {
+      throw new DifferadError('TRAIN_TRAINER_UNREACHABLE', `the trainer at ${config.trainer.url} did not answer /v1/health: ${(error as Error).message}; once it is back, continue with: differad train --resume ${runId}`, { cause: error });
+    });
+    const decision = decideTrainerSync({ runId, store: rec, trainer: toTrainerPosition(health), continuing });
+    if (decision.kind === 'fail') throw new DifferadError(decision.code, `${decision.reason}; then continue with: differad train --resume ${runId}`);
+    if (decision.kind === 'in-sync') {
+      if (!at.serversSynced) {
+        // Long-lived servers may serve another run's weights, restarted ones their own: the run samples from its weights.
+        await sync(decision.version);
+        if (targets.length > 0) log(`servers: pushed ${decision.syncInitial ? 'the starting weights' : 'the run\'s weights'} (weight version ${decision.version})`);
+        at.serversSynced = true;
+      }
+      Object.assign(at, { step: (rec.lastCompletedStep ?? -1) + 1, version: rec.weightVersion, round: rec.round, checked: (rec.lastCompletedStep ?? -1) + 1 });
+      return;
+    }
+    if (++at.restores > MAX_TRAINER_RESTORES) throw new DifferadError('TRAIN_TRAINER_STATE_LOST', `${decision.reason}; gave up after ${MAX_TRAINER_RESTORES} restores; continue with: differad train --resume ${runId}`);
+    log(`trainer: ${decision.reason}`);
+    const cp = decision.checkpoint;
+    let version = health.weight_version;
+    if (cp !== null) {
+      const loaded = await trainer.loadCheckpoint({ run: runId, step: cp.step });
+      log(`trainer: loaded checkpoint of step ${cp.step} (weight version ${loaded.weight_version})`);
+      version = loaded.weight_version;
+    }
+    await sync(version);
+    at.serversSynced = true;
+    const round = await store.rewindRun(runId, cp?.step ?? null, cp?.weightVersion ?? 0);
+    await rewindMetricsFile(deps.runDir, cp?.step ?? null);
+    rows = rows.filter((r) => (r.step ?? 0) < decision.from);
+    if (decision.from <= (rec.lastCompletedStep ?? -1)) log(`replaying steps ${decision.from}..${rec.lastCompletedStep} from the checkpoint (round ${round})`);
+    Object.assign(at, { step: decision.from, version: cp?.weightVersion ?? 0, round, checked: decision.from });
+  }
+
+  async function runStep(step: number): Promise<StepRow | 'again'> {
+    const picks = drawStepPairs(config.run.seed, step, config.grpo.pairsPerStep, deps.records.length);
+    const round = at.round ? { round: at.round } : {};
+    const payload: StepPayload = { runId, step, pairCount: picks.length, weightVersion: at.version, ...round };
+    const id = toJobId('step', payload);
+    let job = await Job.fromId(deps.queues.queues.step, id);
+    if (job && ((await job.isFailed()) || (await job.isCompleted()))) {
+      // Failed (a resumed run, or the trainer was found elsewhere) or stale: the step runs again with new job ids.
+      log(`step ${step}: ${job.failedReason ? `failed before (${job.failedReason})` : 'its job is stale'}; running it again`);
+      await job.remove({ removeChildren: true }).catch(() => undefined);
+      at.round = await store.rewindRun(runId, step === 0 ? null : step - 1, at.version);
+      at.checked = -1;
+      return 'again';
+    }
+    if (at.checked !== step) {
+      await reconcile(job !== undefined);
+      if (at.step !== step) return 'again';
+    }
+    at.checked = -1;
+    if (!job) {
+      await clearStepGroups(deps.redis, runId, step, picks.length);
+      await enqueueStepFlow(deps.queues, {
+        step: payload,
+        rollouts: picks.map((index, k) => ({
+          runId, step, pairIndex: k, pairId: deps.records[index]!.id, attempt: 0, seed: toSamplingSeed(config.run.seed, step, k, 0), weightVersion: at.version, ...round,
+        })),
+      });
+      job = await Job.fromId(deps.queues.queues.step, id);
+    }
+    deps.onStepJob?.(deps.queues.queues.step.toKey(id));
+    try {
+      return (await job!.waitUntilFinished(deps.events)) as StepRow;
+    } catch (error) {
+      const failed = parseFailedReason((error as Error).message);
+      // The step found the trainer elsewhere: the next pass reruns it after putting the trainer back.
+      if (failed.code === TRAINER_STATE_CODE && at.restores < MAX_TRAINER_RESTORES) {
+        log(`step ${step}: ${failed.message}`);
+        return 'again';
+      }
+      return explainStepFailure(deps.queues, step, error as Error);
+    } finally {
+      deps.onStepJob?.(null);
+    }
+  }
+
+  return {
+    async start() {
+      await reconcile(await stepJobExists());
+      return at.step;
+    },
+    async run(onRow) {
+      while (at.step < config.run.steps && !deps.signal.aborted) {
+        const row = await runStep(at.step);
+        if (row === 'again') continue;
+        rows.push(row);
+        onRow(row);
+        at.version = row.weight_version ?? at.version;
+        at.step += 1;
+      }
+      return rows;
+    },
+    async close() {
+      await trainer.close();
+      for (const t of targets) await t.control.close();
+    },
+  };
+
+  async function stepJobExists(): Promise<boolean> {
+    const rec = await store.loadRecovery(runId);
+    const step = (rec?.lastCompletedStep ?? -1) + 1;
+    const id = toJobId('step', { runId, step, pairCount: 1, weightVersion: 0, ...(rec?.round ? { round: rec.round } : {}) });
+    const job = await Job.fromId(deps.queues.queues.step, id);
+    return job !== undefined && !(await job.isFailed()) && !(await job.isCompleted());
+  }
+}
