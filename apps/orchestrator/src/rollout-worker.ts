@@ -1,9 +1,35 @@
 import type { ResamplePayload, RolloutPayload } from '@differad/queue';
-import { DifferadError } from '@differad/core';
+import { DifferadError, toRolloutServers } from '@differad/core';
+import { normalizeServerUrl } from '@differad/inference';
 import type { Job } from 'bullmq';
 import { addStepChild } from './child-jobs.js';
 import type { GroupStore } from './group-store.js';
 import type { RunContext } from './run-context.js';
+
+/**
+ * The servers this rollout may use: those of the run's pool (Redis, written
+ * by the step job's sync) that hold `version`, so a server that was out
+ * never serves before a sync brought it to the current weights
+ * (docs/architecture.md §6.1).
+ */
+async function toPoolServers(ctx: RunContext, runId: string, version: number, seen: { pool: string }): Promise<string[] | undefined> {
+  const urls = ctx.syncTargets.map((t) => t.url);
+  // No sync (`syncBackend: none`), no pool: every server.
+  if (urls.length === 0) return undefined;
+  const pool = await ctx.pools.load(runId);
+  const servers = toRolloutServers(urls, pool, version);
+  if (servers.length === 0) {
+    throw new DifferadError('ORCHESTRATOR_NO_POOL_SERVER', `no inference server of run ${runId} holds weight version ${version}: every one is out of the rollout pool`, { retryable: true });
+  }
+  // A new pool may hold a server this process's fleet ejected while it was down: it passed /health and took the weights, so probe it now instead of after the ejection backoff.
+  const key = pool === null ? '' : `${pool.step}:${pool.version}`;
+  if (key !== seen.pool) {
+    seen.pool = key;
+    const ejected = new Set(ctx.fleet.stats().servers.filter((s) => s.ejected).map((s) => s.url));
+    if (servers.some((url) => ejected.has(normalizeServerUrl(url)))) await ctx.fleet.refresh();
+  }
+  return servers;
+}
 
 /**
  * A rollout (or resample) job: prepare the pair once (decode, resize to the
@@ -13,6 +39,7 @@ import type { RunContext } from './run-context.js';
  * group in Redis and add its score job to the step.
  */
 export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
+  const seen = { pool: '' };
   return async (payload: RolloutPayload | ResamplePayload, job: Job): Promise<{ pairId: string; attempt: number }> => {
     const started = performance.now();
     const record = ctx.records.find((r) => r.id === payload.pairId);
@@ -23,6 +50,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
     });
     const prompt = ctx.prompt(record.id, pair.target, payload.seed);
     const { sampling, grpo } = ctx.config;
+    const servers = await toPoolServers(ctx, payload.runId, payload.weightVersion, seen);
     const result = await ctx.fleet.complete({
       requestId: `${payload.runId}-s${payload.step}-p${payload.pairIndex}-a${payload.attempt}${payload.round ? `-r${payload.round}` : ''}`,
       referenceImage: pair.reference.dataUrl,
@@ -34,6 +62,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       seed: payload.seed,
       logprobs: true,
       returnTokenIds: true,
+      ...(servers === undefined ? {} : { servers }),
     });
     const completions = result.completions.map((c) => ({
       text: c.text,

@@ -8,7 +8,7 @@ import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
-import { syncRunWeights } from './sync-run-weights.js';
+import { syncFleet } from './sync-fleet.js';
 import type { NcclSyncState } from './weight-sync.js';
 import { toTrainerPosition } from './trainer-position.js';
 
@@ -151,13 +151,18 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     const trainMs = performance.now() - trainStart;
 
     const syncStart = performance.now();
-    if (ctx.syncTargets.length > 0) await syncRunWeights({ config: ctx.config, trainer: ctx.trainer, targets: ctx.syncTargets }, applied.weight_version, syncState);
+    // Servers that are down or fail the sync leave the rollout pool; below policy.minServers the step fails (docs/architecture.md §6.1).
+    const fleet = await syncFleet(
+      { runId: payload.runId, config: ctx.config, trainer: ctx.trainer, targets: ctx.syncTargets, pools: ctx.pools, log: ctx.log },
+      { step: payload.step, version: applied.weight_version },
+      syncState,
+    );
     const syncMs = performance.now() - syncStart;
 
     const evalStart = performance.now();
     const { data, run } = ctx.config;
     const due = ctx.evaluate !== null && ((payload.step + 1) % data.evalEvery === 0 || payload.step + 1 === run.steps);
-    const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step) : {};
+    const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step, fleet?.active) : {};
     const evalMs = due ? performance.now() - evalStart : null;
 
     const stats = computeStepRewardStats(slots.map((s) => ({ final: s.scored, weight: s.final.weight })));
@@ -177,6 +182,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       wait_ms: waited,
       train_ms: trainMs,
       sync_ms: syncMs,
+      servers_active: fleet ? fleet.active.length : null,
+      servers_out: fleet ? fleet.out.length : null,
       eval_ms: evalMs,
       total_ms: Date.now() - job.timestamp,
     };

@@ -209,3 +209,17 @@ export {
   calibrateThreshold,
 } from './baselines/calibrate-threshold.js';
 export { type CalibrationSplit, DEFAULT_CALIBRATION_SHARE, splitCalibration } from './baselines/split-calibration.js';
+export {
+  FleetMemberSchema,
+  type FleetMember,
+  FleetPoolSchema,
+  type FleetPool,
+  type ServerHealth,
+  type ServerSyncOutcome,
+  type FleetSyncPlan,
+  type ServerOut,
+  type FleetSyncDecision,
+  planFleetSync,
+  decideFleetSync,
+  toRolloutServers,
+} from './fleet/fleet-membership.js';

@@ -91,3 +91,4 @@ export {
   type StepMetrics,
 } from './run-store/run-store-schemas.js';
 export { type RunStore, type RunStoreOptions, createRunStore } from './run-store/run-store.js';
+export { type FleetPoolStore, FLEET_POOL_TTL_SECONDS, toFleetPoolKey, createFleetPoolStore } from './run-store/fleet-pool-store.js';
