@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -51,6 +51,17 @@ beforeAll(async () => {
   writeFileSync(join(root, 'test.txt'), `${b}\n`);
 });
 
+/** Every entry under `root`, hidden ones too: file bytes, or "folder"; null when `root` does not exist. */
+function treeOf(root: string): Map<string, string> | null {
+  if (!existsSync(root)) return null;
+  const tree = new Map<string, string>();
+  for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    tree.set(path.slice(root.length + 1), e.isDirectory() ? 'folder' : readFileSync(path).toString('base64'));
+  }
+  return tree;
+}
+
 const readManifest = (out: string) => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 describe('differad data import deeppcb', () => {
@@ -97,5 +108,34 @@ describe('differad data import deeppcb', () => {
     } finally {
       writeFileSync(note, saved);
     }
+  });
+
+  it('leaves --out as it was when the third pair\'s annotation is broken: absent, or the previous import untouched under --force', async () => {
+    const broken = join(dir, 'PCBData-broken');
+    const lines = [
+      await writePair(broken, '00051001', [[40, 50, 60, 66, 1]]),
+      await writePair(broken, '00051002', [[150, 20, 170, 50, 6]]),
+      await writePair(broken, '00051003', [[100, 100, 120, 120, 2]]),
+    ];
+    writeFileSync(join(broken, 'trainval.txt'), `${lines.join('\n')}\n`);
+    const note = join(broken, 'group00051/00051_not/00051003.txt');
+    const importInto = (out: string, ...more: string[]) => runCli(['data', 'import', 'deeppcb', '--root', broken, '--out', out, '--jobs', '1', ...more]);
+
+    const previous = join(dir, 'out-previous');
+    expect((await importInto(previous, '--window', '96')).code).toBe(0);
+    const before = treeOf(previous);
+    expect(readManifest(previous)).toHaveLength(6);
+
+    writeFileSync(note, '100 100 120 120 2\n100 100 120\n');
+    const fresh = join(dir, 'out-fresh', 'nested');
+    const failed = await importInto(fresh, '--window', '128');
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain(`error [DATASET_ANNOTATION_INVALID]: ${note}:2:`);
+    expect(existsSync(join(dir, 'out-fresh'))).toBe(false);
+
+    const forced = await importInto(previous, '--window', '128', '--force');
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toContain(`${note}:2:`);
+    expect(treeOf(previous)).toEqual(before);
   });
 });

@@ -42,6 +42,23 @@ const MIXED = [
   { name: 'thin-40x900.png', width: 40, height: 900, content: [122, 0, 133, 256] },
 ] as const;
 
+/** Every entry under `root`, hidden ones too: file bytes, or "folder"; null when `root` does not exist. */
+function treeOf(root: string): Map<string, string> | null {
+  if (!existsSync(root)) return null;
+  const tree = new Map<string, string>();
+  for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    tree.set(path.slice(root.length + 1), e.isDirectory() ? 'folder' : readFileSync(path).toString('base64'));
+  }
+  return tree;
+}
+
+/** Pair files written so far: a run writes into a hidden staging folder inside --out until it ends. */
+function stagedPairs(out: string): number {
+  const staging = existsSync(out) ? readdirSync(out).filter((n) => n.startsWith('.differad-staging-')) : [];
+  return staging.reduce((n, s) => n + (existsSync(join(out, s, 'pairs')) ? readdirSync(join(out, s, 'pairs')).length : 0), 0);
+}
+
 function filesOf(root: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const sub of ['pairs', 'references']) {
@@ -140,6 +157,42 @@ describe('differad synth', () => {
     expect(r6.stderr).toMatch(/cover, contain/);
   });
 
+  it('leaves --out as it was after an error: absent, or the previous run untouched under --force', async () => {
+    // A corrupt normal after good ones fails while references are written; a corrupt texture fails after
+    // some pairs were made (seed 5 makes 5 pairs with the good texture first).
+    const withBad = join(dir, 'with-bad');
+    mkdirSync(withBad);
+    for (let i = 0; i < 3; i++) await writeObjectImage(join(withBad, `good-${i}.png`), 160, 50 + 20 * i);
+    writeFileSync(join(withBad, 'z-bad.png'), Buffer.from('this is not a png at all'));
+    const textures = join(dir, 'textures-with-bad');
+    mkdirSync(textures);
+    await writeObjectImage(join(textures, 'a-good.png'), 64, 30);
+    writeFileSync(join(textures, 'b-bad.png'), Buffer.from('not a png either'));
+    const badNormal = (out: string, ...more: string[]) => runCli(['synth', '--normals', withBad, '--out', out, '--size', '64', '--count', '8', ...more]);
+    const badTexture = (out: string, ...more: string[]) => runCli(['synth', '--normals', normals, '--textures', textures, '--out', out, '--size', '64', '--count', '20', '--seed', '5', ...more]);
+
+    const fresh = join(dir, 'failed-fresh', 'nested');
+    for (const run of [badNormal, badTexture]) {
+      const r = await run(fresh);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/z-bad\.png|b-bad\.png/);
+      expect(existsSync(join(dir, 'failed-fresh'))).toBe(false);
+    }
+
+    const previous = join(dir, 'failed-previous');
+    const first = await runCli(['synth', '--normals', normals, '--out', previous, '--size', '96', '--count', '6', '--jsonl']);
+    expect(first.code).toBe(0);
+    const before = treeOf(previous);
+    const bad = await badNormal(previous, '--force');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(join(withBad, 'z-bad.png'));
+    expect(treeOf(previous)).toEqual(before);
+    const late = await badTexture(previous, '--force', '--jobs', '2');
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain(join(textures, 'b-bad.png'));
+    expect(treeOf(previous)).toEqual(before);
+  });
+
   it('takes normals of mixed sizes: every pair is size×size in both fit modes, and upscaled images are counted', async () => {
     // cover scales the short side to 256 (100×80 and 40×900 grow); contain scales the long side (only 100×80 grows).
     for (const [fit, upscaled] of [['cover', 2], ['contain', 1]] as const) {
@@ -195,13 +248,15 @@ describe('differad synth', () => {
       child.stderr.setEncoding('utf8').on('data', (d: string) => {
         stderr += d;
         // References are ready and pairs are being made: interrupt.
-        if (stderr.includes('references: 3/3 in') && readdirSync(join(out, 'pairs')).length > 4) resolve();
+        if (stderr.includes('references: 3/3 in') && stagedPairs(out) > 4) resolve();
       });
     });
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
     expect(stderr).toContain('interrupted:');
+    // The finished pairs were moved out of the staging folder into place.
+    expect(readdirSync(out).sort()).toEqual(['manifest.jsonl', 'pairs', 'references']);
     const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(100000);

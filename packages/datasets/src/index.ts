@@ -30,6 +30,7 @@ export {
 export { IMAGE_EXTENSIONS, isImageFile, resolveInsideRoot, toManifestPath } from './importers/dataset-paths.js';
 export { type ImportProgress, type ImportCommonOptions, type BadItem, type ImportResult, type SourceTally } from './importers/import-run.js';
 export { type ReferenceChoice, DEFAULT_TOP_K } from './importers/reference-pool.js';
+export { type StagedOutput, STAGING_PREFIX, createStagedOutput, withStagedOutput } from './importers/staged-output.js';
 export { type MvtecImportOptions, MVTEC_AD_SUBSETS, importMvtec } from './importers/mvtec.js';
 export { DEEPPCB_SPLITS, type DeeppcbSplit } from './importers/deeppcb-list.js';
 export { type DeeppcbImportOptions, DEEPPCB_NORMAL_CLASS, importDeeppcb } from './importers/deeppcb.js';

@@ -177,7 +177,7 @@ export function registerDataImportCommands(data: Command, io: CliIo): void {
   const imports = data
     .command('import')
     .summary('import a dataset into OUT/manifest.jsonl (mvtec, deeppcb, masks, jsonl)')
-    .description('Imports a dataset into OUT/manifest.jsonl plus derived images under OUT/. Run `differad data import <kind> --help` for the options of each kind.')
+    .description('Imports a dataset into OUT/manifest.jsonl plus derived images under OUT/; a failed import leaves OUT as it was. Run `differad data import <kind> --help` for the options of each kind.')
     .addHelpText(
       'after',
       example([

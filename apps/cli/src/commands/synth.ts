@@ -24,7 +24,7 @@ export function registerSynthCommand(program: Command, io: CliIo): void {
     .description(
       [
         'For each pair: a defect-free image of any size, fitted to --size × --size (see --fit; enlarged when smaller), is the reference; with probability --p-normal the target is the reference itself (empty box), otherwise a Perlin-noise region inside the foreground is filled with an augmented texture (β ~ U(0, 0.8)). Brightness jitter and a small rotation are applied to target and mask together; the box is the tight box of the final mask.',
-        'Writes references/, pairs/ (target and mask images) and manifest.jsonl (pixel boxes). Same seed and inputs, same bytes, whatever --jobs is. Ctrl-C stops early and keeps a valid manifest of the finished pairs.',
+        'Writes references/, pairs/ (target and mask images) and manifest.jsonl (pixel boxes). Same seed and inputs, same bytes, whatever --jobs is. Ctrl-C stops early and keeps a valid manifest of the finished pairs; an error leaves --out as it was.',
       ].join('\n\n'),
     )
     .requiredOption('--normals <dir>', 'folder of defect-free images (searched recursively)')

@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { DifferadError, EMPTY_BOX, toModelFrame } from '@differad/core';
-import { writeJsonlAtomically } from '@differad/datasets';
+import { createStagedOutput, mapBounded, writeJsonlAtomically } from '@differad/datasets';
 import {
   DEFAULT_SYNTHESIS_OPTIONS,
   type ForegroundMode,
   prepareReference,
   type SquareFit,
-  type PreparedReference,
   type SynthesisPlan,
   type SynthRecord,
   type ContactTile,
@@ -70,60 +69,27 @@ export function parseForegroundMode(value: string, cwd: string): ForegroundMode 
 
 async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'fit' | 'foreground'>, jobs: number) {
   const progress = createProgress(io, 'references', files.length);
-  const out: PreparedReference[] = new Array(files.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const i = next++;
-      out[i] = await prepareReference(files[i]!, i, plan);
-      progress.tick(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, jobs * 2) }, worker));
+  // The first failure stops new work and is rethrown once the images in hand are written, so none lands after the cleanup.
+  const out = await mapBounded(files, Math.max(1, jobs * 2), (file, i) => prepareReference(file, i, plan), (done) => progress.tick(done));
   progress.finish(`${out.filter((r) => r.upscaled).length} upscaled to ${plan.size}×${plan.size} (fit ${plan.fit})`);
   return out;
 }
 
-/** Runs `differad synth`; returns the exit code (130 when interrupted, after saving what was finished). */
-export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  const outDir = resolvePath(io, opts.out);
-  const manifestPath = join(outDir, 'manifest.jsonl');
-  if (existsSync(manifestPath) && !opts.force) {
-    throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to replace it`);
-  }
-  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45)) throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`, { details: { flag: '--max-rotation' } });
-  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1)) throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`, { details: { flag: '--brightness-jitter' } });
-  const foreground = parseForegroundMode(opts.foreground, io.cwd);
-  const normals = await listImageFiles(resolvePath(io, opts.normals), 'normals');
-  const textures = opts.textures ? await listImageFiles(resolvePath(io, opts.textures), 'textures') : [];
-  await mkdir(join(outDir, 'pairs'), { recursive: true });
-
-  const started = performance.now();
-  const base = { outDir, size: opts.size, fit: opts.fit, foreground };
-  const references = await prepareReferences(io, normals, base, opts.jobs);
-  const plan: SynthesisPlan = {
-    ...base,
-    seed: opts.seed,
-    className: opts.class ?? basename(resolvePath(io, opts.normals)),
-    references,
-    textures,
-    options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal, maxRotationDeg: opts.maxRotation, brightnessJitter: opts.brightnessJitter },
-    format: opts.format,
-  };
+/** Makes the pairs of `plan`; stops early when `signal` aborts, and throws the first failure once every pair in hand is done. */
+async function makePairs(io: CliIo, plan: SynthesisPlan, opts: SynthCommandOptions, signal: AbortSignal): Promise<SynthRecord[]> {
   const pool = createPairPool(plan, opts.jobs);
   const records: (SynthRecord | undefined)[] = new Array(opts.count);
   const progress = createProgress(io, 'pairs', opts.count);
   let done = 0;
   let next = 0;
-  let failure: unknown = null;
+  let failure: { error: unknown } | null = null;
   const lane = async () => {
     while (next < opts.count && !signal.aborted && failure === null) {
       const i = next++;
       try {
         records[i] = await pool.run(i);
       } catch (error) {
-        failure ??= error;
+        failure ??= { error };
         return;
       }
       progress.tick(++done);
@@ -135,11 +101,65 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
     await pool.close();
   }
   progress.finish();
-  // Whatever happened, keep a valid manifest of the pairs that were finished.
-  const finished = records.filter((r): r is SynthRecord => r !== undefined);
-  await writeJsonlAtomically(manifestPath, finished);
-  if (opts.jsonl) await writeJsonlAtomically(join(outDir, 'research.jsonl'), finished.map(toResearchLine));
-  if (opts.preview) await writePreview(outDir, finished.slice(0, opts.preview));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return records.filter((r): r is SynthRecord => r !== undefined);
+}
+
+interface SynthInputs {
+  readonly foreground: ForegroundMode;
+  readonly normals: readonly string[];
+  readonly textures: readonly string[];
+}
+
+/** Writes references, pairs, the manifest and the extras into `dir`; returns the finished pairs. */
+async function synthesizeInto(dir: string, inputs: SynthInputs, opts: SynthCommandOptions, io: CliIo, signal: AbortSignal) {
+  const base = { outDir: dir, size: opts.size, fit: opts.fit, foreground: inputs.foreground };
+  const references = await prepareReferences(io, inputs.normals, base, opts.jobs);
+  const plan: SynthesisPlan = {
+    ...base,
+    seed: opts.seed,
+    className: opts.class ?? basename(resolvePath(io, opts.normals)),
+    references,
+    textures: [...inputs.textures],
+    options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal, maxRotationDeg: opts.maxRotation, brightnessJitter: opts.brightnessJitter },
+    format: opts.format,
+  };
+  const finished = await makePairs(io, plan, opts, signal);
+  await writeJsonlAtomically(join(dir, 'manifest.jsonl'), finished);
+  if (opts.jsonl) await writeJsonlAtomically(join(dir, 'research.jsonl'), finished.map(toResearchLine));
+  if (opts.preview) await writePreview(dir, finished.slice(0, opts.preview));
+  return { finished, references };
+}
+
+/**
+ * Runs `differad synth`; returns the exit code. Everything is written to a
+ * staging folder inside --out and moved into place at the end, so an error
+ * leaves --out as it was; Ctrl-C keeps the finished pairs with their manifest
+ * and returns 130.
+ */
+export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: AbortSignal): Promise<number> {
+  const outDir = resolvePath(io, opts.out);
+  const manifestPath = join(outDir, 'manifest.jsonl');
+  if (existsSync(manifestPath) && !opts.force) {
+    throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to replace it`);
+  }
+  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45)) throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`, { details: { flag: '--max-rotation' } });
+  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1)) throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`, { details: { flag: '--brightness-jitter' } });
+  const foreground = parseForegroundMode(opts.foreground, io.cwd);
+  const normals = await listImageFiles(resolvePath(io, opts.normals), 'normals');
+  const textures = opts.textures ? await listImageFiles(resolvePath(io, opts.textures), 'textures') : [];
+
+  const started = performance.now();
+  const staged = await createStagedOutput(outDir);
+  let made: Awaited<ReturnType<typeof synthesizeInto>>;
+  try {
+    made = await synthesizeInto(staged.dir, { foreground, normals, textures }, opts, io, signal);
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+  await staged.commit();
+  const { finished, references } = made;
   const normalCount = finished.filter((r) => r.box === null).length;
   const upscaled = references.filter((r) => r.upscaled).length;
   const seconds = (performance.now() - started) / 1000;
@@ -147,7 +167,6 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
     `wrote ${finished.length} pairs (${normalCount} normal) from ${references.length} images (${upscaled} upscaled, fit ${opts.fit}) ` +
       `to ${opts.out}/manifest.jsonl in ${seconds.toFixed(1)} s\n`,
   );
-  if (failure !== null) throw failure;
   if (signal.aborted) {
     io.stderr(`interrupted: ${finished.length} of ${opts.count} pairs finished and listed in the manifest\n`);
     return 130;

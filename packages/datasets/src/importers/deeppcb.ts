@@ -15,7 +15,7 @@ import {
 import type { DatasetImageOps } from './dataset-image-ops.js';
 import { requireDirectory, resolveInsideRoot, toManifestPath } from './dataset-paths.js';
 import { DEEPPCB_SPLITS, type DeeppcbPair, type DeeppcbSplit, readDeeppcbList } from './deeppcb-list.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportResult, prepareOutput, runItems } from './import-run.js';
+import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport, toStagedPath } from './import-run.js';
 
 /** Options of the DeepPCB importer. */
 export interface DeeppcbImportOptions extends ImportCommonOptions {
@@ -66,7 +66,7 @@ function checkWindowFits(tested: string, size: ImageSize, window: number): void 
   }
 }
 
-async function importPair<D>(root: string, out: string, pair: DeeppcbPair, ops: DatasetImageOps<D>, options: DeeppcbImportOptions): Promise<PairOutcome> {
+async function importPair<D>(root: string, output: ImportOutput, pair: DeeppcbPair, ops: DatasetImageOps<D>, options: DeeppcbImportOptions): Promise<PairOutcome> {
   const window = options.window ?? 160;
   const { tested, template, size, defects } = await readPairBoxes(root, pair, ops);
   checkWindowFits(tested, size, window);
@@ -80,16 +80,16 @@ async function importPair<D>(root: string, out: string, pair: DeeppcbPair, ops: 
     cuts.push({ id: `deeppcb-${pair.id}-d${defect.line}`, window: w.window, cls: defect.type, box: toCroppedBox(defect.box, w.window) });
   }
   normals.forEach((w, k) => cuts.push({ id: `deeppcb-${pair.id}-n${k + 1}`, window: w, cls: DEEPPCB_NORMAL_CLASS, box: null }));
-  const files = (id: string) => ({ reference: join(out, 'images', `${id}-reference.png`), target: join(out, 'images', `${id}-target.png`) });
-  await ops.cropToFiles(template, cuts.map((c) => ({ box: c.window, path: files(c.id).reference })));
-  await ops.cropToFiles(tested, cuts.map((c) => ({ box: c.window, path: files(c.id).target })));
-  const source = { reference: toManifestPath(out, template), target: toManifestPath(out, tested) };
+  const files = (id: string) => ({ reference: `images/${id}-reference.png`, target: `images/${id}-target.png` });
+  await ops.cropToFiles(template, cuts.map((c) => ({ box: c.window, path: toStagedPath(output, files(c.id).reference) })));
+  await ops.cropToFiles(tested, cuts.map((c) => ({ box: c.window, path: toStagedPath(output, files(c.id).target) })));
+  const source = { reference: toManifestPath(output.out, template), target: toManifestPath(output.out, tested) };
   const records = cuts.map((c): ManifestRecord => ({
     id: c.id,
     class: c.cls,
     subset: pair.split,
-    reference: toManifestPath(out, files(c.id).reference),
-    target: toManifestPath(out, files(c.id).target),
+    reference: files(c.id).reference,
+    target: files(c.id).target,
     width: window,
     height: window,
     box: c.box,
@@ -135,18 +135,21 @@ async function listPairs(root: string, split: DeeppcbSplit | 'all', bad: BadItem
  * same window cut from template (reference) and tested image (target), class =
  * defect type, box in window pixels — and `normalsPerImage` defect-free windows
  * become normal samples. Crops go to OUT/images; `source` keeps the window in
- * source pixels; `subset` is the split.
+ * source pixels; `subset` is the split. An error leaves OUT as it was.
  */
 export async function importDeeppcb<D>(options: DeeppcbImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const root = await requireDirectory(options.root, 'dataset root');
-  const { out, manifest } = prepareOutput(options);
+  return runStagedImport(options, (output) => importPairs(root, output, options, ops));
+}
+
+async function importPairs<D>(root: string, output: ImportOutput, options: DeeppcbImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const bad = new BadItems(options.skipBad ?? false);
   const pairs = await listPairs(root, options.split ?? 'all', bad);
-  const outcomes = await runItems(pairs, options, bad, 'pairs', (p) => join(root, p.tested), (p) => importPair(root, out, p, ops, options));
+  const outcomes = await runItems(pairs, options, bad, 'pairs', (p) => join(root, p.tested), (p) => importPair(root, output, p, ops, options));
   const done = outcomes.filter((o): o is PairOutcome => o !== undefined);
   const sum = (f: (o: PairOutcome) => number) => done.reduce((s, o) => s + f(o), 0);
   const details = { pairs: done.length, defects: sum((o) => o.defects), defects_too_close: sum((o) => o.tooClose), defects_larger_than_window: sum((o) => o.tooLarge) };
-  return finishImport(manifest, done.flatMap((o) => o.records), bad, details, {
+  return finishImport(output, done.flatMap((o) => o.records), bad, details, {
     found: `${details.pairs} pair(s) with ${details.defects} defect(s)`,
     defective: details.defects,
     reasons: toWindowReasons(details, Math.max(0, ...done.map((o) => o.largestSide)), options),

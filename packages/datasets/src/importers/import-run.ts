@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DifferadError, isDifferadError, type ManifestRecord } from '@differad/core';
 import { mapBounded } from '../concurrency/map-bounded.js';
 import { writeManifest } from '../manifest/manifest-writer.js';
+import { withStagedOutput } from './staged-output.js';
 
 /** Reports progress of one phase of an import: `done` of `total` items. */
 export type ImportProgress = (phase: string, done: number, total: number) => void;
@@ -40,14 +41,33 @@ export interface ImportResult {
   readonly details: Readonly<Record<string, number>>;
 }
 
-/** The manifest path of an import, refusing to overwrite one without `force`. */
-export function prepareOutput(options: ImportCommonOptions): { out: string; manifest: string } {
+/** Where an import writes. */
+export interface ImportOutput {
+  /** The output folder: manifest paths are relative to it. */
+  readonly out: string;
+  /** OUT/manifest.jsonl, as reported. */
+  readonly manifest: string;
+  /** The staging folder inside OUT that every file goes to until the import has succeeded. */
+  readonly staging: string;
+}
+
+/**
+ * Refuses to overwrite OUT/manifest.jsonl without `force`, then runs `fn`
+ * against a staging folder whose files go into OUT only when `fn` succeeds:
+ * an import that fails leaves OUT as it was.
+ */
+export async function runStagedImport(options: ImportCommonOptions, fn: (output: ImportOutput) => Promise<ImportResult>): Promise<ImportResult> {
   const out = resolve(options.out);
   const manifest = join(out, 'manifest.jsonl');
   if (existsSync(manifest) && !options.force) {
     throw new DifferadError('OUTPUT_EXISTS', `${manifest} exists; pass --force to replace it`);
   }
-  return { out, manifest };
+  return withStagedOutput(out, (staging) => fn({ out, manifest, staging }));
+}
+
+/** Where a file that belongs at `rel` (relative to OUT, `/`-separated) is written during the import. */
+export function toStagedPath(output: ImportOutput, rel: string): string {
+  return join(output.staging, ...rel.split('/'));
 }
 
 /** Collects bad items, or rethrows at the first one when skipping is off. */
@@ -107,19 +127,20 @@ function explain(tally: SourceTally, bad: BadItems): string {
 }
 
 /**
- * Writes the manifest of an import atomically and summarizes it. An import
+ * Writes the manifest of an import into its staging folder and summarizes it. An import
  * that produced no record is an error (`DATASET_EMPTY`), and so is one that
  * produced only normal records from a source with defects
  * (`DATASET_NO_ANOMALOUS`): both say what was found and why none of it was
  * usable, and write nothing.
  */
 export async function finishImport(
-  manifest: string,
+  output: ImportOutput,
   records: readonly ManifestRecord[],
   bad: BadItems,
   details: Record<string, number>,
   tally: SourceTally,
 ): Promise<ImportResult> {
+  const { manifest } = output;
   if (records.length === 0) {
     throw new DifferadError('DATASET_EMPTY', `the import produced no records, so ${manifest} was not written: ${explain(tally, bad)}`);
   }
@@ -130,6 +151,6 @@ export async function finishImport(
       `the import produced ${records.length} normal record(s) but no anomalous one, so ${manifest} was not written: ${explain(tally, bad)}`,
     );
   }
-  await writeManifest(manifest, records);
-  return { manifest, records: records.length, anomalous, normal: records.length - anomalous, skipped: bad.items, details };
+  await writeManifest(join(output.staging, 'manifest.jsonl'), records);
+  return { manifest: output.manifest, records: records.length, anomalous, normal: records.length - anomalous, skipped: bad.items, details };
 }

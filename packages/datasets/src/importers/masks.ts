@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs';
 import { DifferadError, type ManifestRecord } from '@differad/core';
 import type { DatasetImageOps, MaskBoxMode } from './dataset-image-ops.js';
 import { IMAGE_EXTENSIONS, listImagesDeep, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportResult, prepareOutput, runItems } from './import-run.js';
+import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport } from './import-run.js';
 import { checkMaskBox } from './mask-checks.js';
 import { toPairedReference } from './pair-reference.js';
 import { DEFAULT_TOP_K, describePool, type PoolEntry, rankReferences, toReferencesTopk } from './reference-pool.js';
@@ -76,8 +76,9 @@ async function normalsByClass(normalsRoot: string): Promise<{ shared: string[]; 
   return { shared, byClass };
 }
 
-async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { options: MasksImportOptions; imagesRoot: string; masksRoot: string; out: string }): Promise<ManifestRecord> {
-  const { options, imagesRoot, masksRoot, out } = ctx;
+async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { options: MasksImportOptions; imagesRoot: string; masksRoot: string; output: ImportOutput }): Promise<ManifestRecord> {
+  const { options, imagesRoot, masksRoot, output } = ctx;
+  const { out } = output;
   const image = await resolveInsideRoot(imagesRoot, t.image);
   const described = await ops.describe(image);
   const mask = hasMaskFile(t) ? await resolveInsideRoot(masksRoot, t.mask) : undefined;
@@ -85,7 +86,7 @@ async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: Datase
   const box = mask === undefined ? null : checkMaskBox(image, mask, described.size, await ops.readMaskBox(mask, options.boxMode ?? 'largest'));
   const ranked = rankReferences(pool, described.descriptor, ops, options.topK ?? DEFAULT_TOP_K);
   const rel = relative(imagesRoot, image).split(sep).join('/').replace(/\.[^.]+$/, '');
-  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, `${join(out, 'images', rel)}-reference.png`, out, ops);
+  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, `images/${rel}-reference.png`, output, ops);
   return {
     id: rel.replaceAll('/', '-'),
     class: t.cls,
@@ -105,13 +106,23 @@ async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: Datase
  * (box = tight box of the mask), one without is normal; each gets the most
  * similar defect-free image of its class as reference. Targets stay where
  * they are, at their own size; a reference of another size is cover-resized
- * to the target's size under OUT/images (`reference_resized` says so).
+ * to the target's size under OUT/images (`reference_resized` says so). An
+ * error leaves OUT as it was.
  */
 export async function importMasks<D>(options: MasksImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const imagesRoot = await requireDirectory(options.images, 'image folder');
   const masksRoot = await requireDirectory(options.masks ?? options.images, 'mask folder');
   const normalsRoot = await requireDirectory(options.normals, 'normal image folder');
-  const { out, manifest } = prepareOutput(options);
+  return runStagedImport(options, (output) => importTargets(output, { imagesRoot, masksRoot, normalsRoot }, options, ops));
+}
+
+async function importTargets<D>(
+  output: ImportOutput,
+  roots: { imagesRoot: string; masksRoot: string; normalsRoot: string },
+  options: MasksImportOptions,
+  ops: DatasetImageOps<D>,
+): Promise<ImportResult> {
+  const { imagesRoot, masksRoot, normalsRoot } = roots;
   const bad = new BadItems(options.skipBad ?? false);
   const targets = await listTargets(options, imagesRoot, masksRoot);
   const masked = targets.filter(hasMaskFile).length;
@@ -132,10 +143,10 @@ export async function importMasks<D>(options: MasksImportOptions, ops: DatasetIm
       continue;
     }
     const mine = targets.filter((t) => t.cls === cls);
-    const made = await runItems(mine, options, bad, `${cls}: images`, (t) => t.image, (t) => toRecord(t, pool, ops, { options, imagesRoot, masksRoot, out }));
+    const made = await runItems(mine, options, bad, `${cls}: images`, (t) => t.image, (t) => toRecord(t, pool, ops, { options, imagesRoot, masksRoot, output }));
     for (const r of made) if (r !== undefined) records.push(r);
   }
-  return finishImport(manifest, records, bad, { classes: classes.length, with_mask: records.filter((r) => r.box !== null).length }, {
+  return finishImport(output, records, bad, { classes: classes.length, with_mask: records.filter((r) => r.box !== null).length }, {
     found: `${targets.length} image(s) in ${classes.length} class(es), ${masked} with a mask`,
     defective: masked,
   });

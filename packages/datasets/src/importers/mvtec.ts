@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DifferadError, type ManifestRecord } from '@differad/core';
 import type { DatasetImageOps, MaskBoxMode } from './dataset-image-ops.js';
 import { listDirectories, listImages, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportResult, prepareOutput, runItems } from './import-run.js';
+import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport } from './import-run.js';
 import { checkMaskBox } from './mask-checks.js';
 import { toPairedReference } from './pair-reference.js';
 import { DEFAULT_TOP_K, describePool, type PoolEntry, rankReferences, toReferencesTopk } from './reference-pool.js';
@@ -56,8 +56,9 @@ async function listTestItems(root: string, cls: string): Promise<TestItem[]> {
   return items;
 }
 
-async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { root: string; out: string; options: MvtecImportOptions }): Promise<ManifestRecord> {
-  const { root, out, options } = ctx;
+async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { root: string; output: ImportOutput; options: MvtecImportOptions }): Promise<ManifestRecord> {
+  const { root, output, options } = ctx;
+  const { out } = output;
   const target = await resolveInsideRoot(root, item.image);
   const described = await ops.describe(target);
   let box: ManifestRecord['box'] = null;
@@ -69,8 +70,8 @@ async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: D
   const ranked = rankReferences(pool, described.descriptor, ops, options.topK ?? DEFAULT_TOP_K);
   const subset = options.subset ?? MVTEC_AD_SUBSETS[item.cls];
   // A train/good image of another size than the test image (mixed-size VisA-style trees) is cover-resized to it.
-  const dst = join(out, 'images', item.cls, item.defect, `${stemOf(item.image)}-reference.png`);
-  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, dst, out, ops);
+  const rel = `images/${item.cls}/${item.defect}/${stemOf(item.image)}-reference.png`;
+  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, rel, output, ops);
   return {
     id: `${item.cls}-${item.defect}-${stemOf(item.image)}`,
     class: item.cls,
@@ -93,11 +94,15 @@ async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: D
  * empty box; the reference is the most similar `train/good` image of the
  * class, with the top-k kept in `references_topk`. Images stay where they are:
  * the manifest points to them relative to OUT; only a reference of another
- * size than its test image is cover-resized to it under OUT/images.
+ * size than its test image is cover-resized to it under OUT/images. An
+ * error leaves OUT as it was.
  */
 export async function importMvtec<D>(options: MvtecImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const root = await requireDirectory(options.root, 'dataset root');
-  const { out, manifest } = prepareOutput(options);
+  return runStagedImport(options, (output) => importClasses(root, output, options, ops));
+}
+
+async function importClasses<D>(root: string, output: ImportOutput, options: MvtecImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const classes = [];
   for (const cls of await listDirectories(root)) {
     if ((await listDirectories(join(root, cls))).some((d) => d === 'train' || d === 'test')) classes.push(cls);
@@ -119,10 +124,10 @@ export async function importMvtec<D>(options: MvtecImportOptions, ops: DatasetIm
     const items = await listTestItems(root, cls);
     tests += items.length;
     defective += items.filter((t) => t.defect !== 'good').length;
-    const made = await runItems(items, options, bad, `${cls}: test images`, (t) => t.image, (t) => toRecord(t, pool, ops, { root, out, options }));
+    const made = await runItems(items, options, bad, `${cls}: test images`, (t) => t.image, (t) => toRecord(t, pool, ops, { root, output, options }));
     for (const r of made) if (r !== undefined) records.push(r);
   }
-  return finishImport(manifest, records, bad, { classes: classes.length }, {
+  return finishImport(output, records, bad, { classes: classes.length }, {
     found: `${classes.length} class(es) with ${tests} test image(s) under <class>/test/, ${defective} of them filed as defective`,
     defective,
   });

@@ -14,7 +14,7 @@ import { writeJsonlAtomically } from '../jsonl/write-jsonl.js';
 import { loadManifest, resolveManifestPath } from '../manifest/load-manifest.js';
 import type { DatasetImageOps } from './dataset-image-ops.js';
 import { requireDirectory, resolveInsideRoot, toManifestPath } from './dataset-paths.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportResult, prepareOutput, runItems } from './import-run.js';
+import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport } from './import-run.js';
 
 /** Options of the research-JSONL importer. */
 export interface ResearchImportOptions extends ImportCommonOptions {
@@ -96,11 +96,15 @@ async function readLines(file: string, bad: BadItems): Promise<{ lines: Line[]; 
  * Imports the research code's JSONL (`images: [reference, target]`,
  * `seg_gt_qwen2vl` in norm1000): boxes go to target pixels, image sizes are
  * read from the files, and images stay where they are. Ids come from `id`
- * when present and unique, else `line-<n>`.
+ * when present and unique, else `line-<n>`. An error leaves OUT as it was.
  */
 export async function importResearchJsonl<D>(options: ResearchImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
   const root = await requireDirectory(options.imageRoot, 'image root');
-  const { out, manifest } = prepareOutput(options);
+  return runStagedImport(options, (output) => importLines(root, output, options, ops));
+}
+
+async function importLines<D>(root: string, output: ImportOutput, options: ResearchImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
+  const { out } = output;
   const bad = new BadItems(options.skipBad ?? false);
   const file = resolve(options.file);
   const { lines, total } = await readLines(file, bad);
@@ -117,7 +121,7 @@ export async function importResearchJsonl<D>(options: ResearchImportOptions, ops
     const parsed = toResearchBox(l.value.seg_gt_qwen2vl);
     return 'box' in parsed && parsed.box !== null;
   }).length;
-  return finishImport(manifest, records, bad, {}, { found: `${total} line(s) in ${file}, ${boxed} with a box`, defective: boxed });
+  return finishImport(output, records, bad, {}, { found: `${total} line(s) in ${file}, ${boxed} with a box`, defective: boxed });
 }
 
 /** Options of the research-JSONL export. */
