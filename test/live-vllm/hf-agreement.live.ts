@@ -107,4 +107,49 @@ describe('live vLLM and the hf trainer on the same checkpoint', () => {
     console.log(`hf trainer (seed 0) vs vLLM serving seed 1: mean |Δ| ${off.mean.toFixed(4)}`);
     expect(off.mean).toBeGreaterThan(10 * MEAN_TOLERANCE);
   });
+
+  it("after an optimizer step, the folder the trainer's disk send wrote is what vLLM serves: the log-probs agree again", async () => {
+    const sampled = await completePair(live, { n: 8, temperature: TEMPERATURE, seed: 9, maxTokens: 32 });
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const res = await fetch(`${trainer.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await res.text();
+      expect(res.status, `${path}: ${text}`).toBe(200);
+      return JSON.parse(text) as Record<string, unknown>;
+    };
+    const fb = await post('/v1/forward_backward', {
+      run: 'live-agreement',
+      step: 0,
+      micro_batch: 0,
+      micro_batches: 1,
+      loss: { clip_low: 0.2, clip_high: 0.2, beta: 0, normalization: 'sequence', mask_truncated: false, temperature: TEMPERATURE, step_sequences: 8 },
+      groups: [
+        {
+          ...toTrainerPair(),
+          prompt_token_ids: sampled.prompt_token_ids,
+          completions: sampled.choices.map((c, i) => ({
+            text: c.message.content,
+            token_ids: c.token_ids,
+            sampling_logprobs: c.logprobs.content.map((t) => t.logprob),
+            advantage: i % 2 === 0 ? 1 : -1,
+            weight: 1,
+            truncated: c.finish_reason === 'length',
+          })),
+        },
+      ],
+    });
+    expect(fb).toMatchObject({ prompt_tokens_match: true, sequences: 8 });
+    // A large step, so the new weights answer visibly otherwise.
+    expect(await post('/v1/optim_step', { run: 'live-agreement', step: 0, lr: 0.01 })).toMatchObject({ applied: true, weight_version: 1 });
+    const sent = await post('/v1/weights/send', { version: 1, backend: 'disk' });
+    await syncWeights([{ url: live.url, control }], { version: 1, path: String(sent.path) });
+
+    const moved = compare(sampled, await scoreOnTrainer(trainer, sampled, TEMPERATURE));
+    const resampled = await completePair(live, { n: 8, temperature: TEMPERATURE, seed: 9, maxTokens: 32 });
+    const scored = await scoreOnTrainer(trainer, resampled, TEMPERATURE);
+    expect(scored.weight_version).toBe(1);
+    const agreement = compare(resampled, scored);
+    console.log(`after one step (lr 0.01): trainer vs the old samples' log-probs mean |Δ| ${moved.mean.toFixed(4)}; vLLM after the disk sync vs the trainer: mean |Δ| ${agreement.mean.toFixed(5)}, max ${agreement.max.toFixed(4)}`);
+    expect(moved.mean).toBeGreaterThan(10 * MEAN_TOLERANCE);
+    expect(agreement.mean).toBeLessThan(MEAN_TOLERANCE);
+  });
 });

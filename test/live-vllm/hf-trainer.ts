@@ -5,7 +5,7 @@
  * process id; its output goes to a log file next to vLLM's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LiveVllmInfo } from './vllm-server.js';
 import { REPO_ROOT } from './vllm-server.js';
@@ -33,6 +33,7 @@ const exited = (child: ChildProcess) => child.exitCode !== null || child.signalC
 export async function startHfTrainer(live: LiveVllmInfo, stateDir: string, env: Readonly<Record<string, string>> = {}): Promise<HfTrainer> {
   const logFile = join(stateDir, 'trainer.log');
   const weightsDir = join(stateDir, 'weights');
+  mkdirSync(stateDir, { recursive: true });
   const log = openSync(logFile, 'w');
   const started = Date.now();
   const child = spawn(live.python, ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', '0', '--backend', 'hf', '--model', live.checkpoint], {
