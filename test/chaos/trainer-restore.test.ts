@@ -10,7 +10,7 @@ import { type CpuTrainer, createCpuTrainer } from '@differad/cpu-trainer';
 import { trainRun, type TrainRunResult } from '@differad/orchestrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readMetricsFile, useTrainFixture } from '../e2e/train-harness.js';
-import { stepRow, withoutTimings } from './chaos-harness.js';
+import { stepRow, withoutTimings } from './trainer-chaos.js';
 
 const fixture = useTrainFixture('differad-chaos-restore-', { redis: true });
 const cleanups: (() => Promise<void>)[] = [];

@@ -16,9 +16,9 @@ export function pythonTrainerMissing(): string | null {
     : `${PYTHON} cannot import torch/fastapi/uvicorn/httpx (install python3-torch python3-fastapi python3-uvicorn python3-httpx): ${probe.stderr || probe.error}`;
 }
 
-/** Starts `python -m differad_trainer --port 0`; `url` resolves once it listens and the model is loaded. */
-export function startPythonTrainer(stateDir: string): { child: ChildProcess; url: Promise<string>; stop(): Promise<void> } {
-  const child = spawn(PYTHON, ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', '0'], {
+/** Starts `python -m differad_trainer --port <port>` (0: a free one); `url` resolves once it listens and the model is loaded. */
+export function startPythonTrainer(stateDir: string, port = 0): { child: ChildProcess; url: Promise<string>; stop(): Promise<void> } {
+  const child = spawn(PYTHON, ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: TRAINER_DIR,
     env: {
       ...pythonEnv,
@@ -46,7 +46,8 @@ export function startPythonTrainer(stateDir: string): { child: ChildProcess; url
     child,
     url,
     async stop() {
-      if (child.exitCode !== null) return;
+      // Gone already (exitCode stays null for a process killed by a signal).
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
