@@ -37,11 +37,13 @@ function log(line) {
   console.error(`python-venv: ${line}`);
 }
 
-function run(cmd, argv, what) {
+// `hint`: the likely cause, on the last line (npm test shows that line as why the live suite did not run).
+function run(cmd, argv, what, hint) {
   const started = Date.now();
   const r = spawnSync(cmd, argv, { stdio: ['ignore', 2, 2], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' } });
   if (r.error || r.status !== 0) {
     log(`${what} failed (${r.error ? r.error.message : `exit ${r.status}`}): ${cmd} ${argv.join(' ')}`);
+    if (hint) log(hint);
     process.exit(1);
   }
   log(`${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -82,11 +84,15 @@ if (existsSync(python)) {
     rmSync(venv, { recursive: true, force: true });
   }
 }
-if (!existsSync(python)) run(basePython, ['-m', 'venv', venv], `python${version} -m venv ${venv}`);
+if (!existsSync(python)) {
+  run(basePython, ['-m', 'venv', venv], `python${version} -m venv ${venv}`, `cannot make a venv with ${basePython}: on Debian/Ubuntu install python3-venv (or set DIFFERAD_PYTHON)`);
+}
 rmSync(stampPath, { force: true });
 // One resolver-free install of exact pins: pip upgrades, downgrades or keeps each as needed.
 log('installing scripts/requirements-live-vllm.txt (~6 GiB, some 4 minutes when nothing is cached)');
-run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', '-r', requirementsPath], 'pip install --no-deps -r scripts/requirements-live-vllm.txt');
+const index = process.env.PIP_INDEX_URL || 'https://pypi.org/simple';
+run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', '-r', requirementsPath], 'pip install --no-deps -r scripts/requirements-live-vllm.txt',
+  `could not install the pinned packages from ${index}: is the package index reachable from here? pip's errors are above`);
 const probed = capture(python, ['-c', PROBE]);
 if (!probed) {
   log(`installed, but "${PROBE}" fails in ${python}`);

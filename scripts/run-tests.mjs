@@ -1,8 +1,14 @@
-// `npm test`: the type check, the linter, vitest and the Python trainer's
-// pytest, each run even when one before failed; then a line per suite and one
-// closing "N passed, N failed" line (a failed type check or lint counts as one
-// failure). Exits 1 when anything failed. The counts also go to
-// .ci/out/test-summary.json, which .ci/summary.mjs adds the benchmarks to.
+// `npm test`: the type check, the linter, vitest, the Python trainer's
+// pytest and the live suite (a real vLLM on the CPU and the Python trainer's
+// hf backend with real transformers: test/live-vllm), each run even when one
+// before failed; then a line per suite and one closing "N passed, N failed"
+// line (a failed type check or lint counts as one failure). Exits 1 when
+// anything failed. The counts also go to .ci/out/test-summary.json, which
+// .ci/summary.mjs adds the benchmarks to.
+//
+// The live suite first makes (or checks, ~1 s) its venv with
+// scripts/python-venv.mjs: ~6 GiB from PyPI, about 5 minutes on a fresh
+// machine. Without PyPI it fails, counted as one failure, naming the cause.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { formatSummary, runSuites, sumResults } from './test-runner.mjs';
@@ -12,6 +18,7 @@ const out = join(root, '.ci', 'out');
 mkdirSync(out, { recursive: true });
 const vitestReport = join(out, 'vitest.json');
 const pytestReport = join(out, 'pytest.xml');
+const liveReport = join(out, 'live-vllm.json');
 
 const suites = [
   { name: 'typecheck', command: ['tsc', '-p', 'tsconfig.json'] },
@@ -25,6 +32,12 @@ const suites = [
     name: 'pytest',
     command: [join(root, 'docker', 'trainer', 'run-tests.sh'), `--junitxml=${pytestReport}`],
     report: { path: pytestReport, kind: 'junit' },
+  },
+  {
+    name: 'live-vllm',
+    prepare: { what: 'the live vLLM venv (scripts/python-venv.mjs)', command: [process.execPath, join(root, 'scripts', 'python-venv.mjs')] },
+    command: ['vitest', 'run', '--config', 'test/live-vllm/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${liveReport}`],
+    report: { path: liveReport, kind: 'vitest' },
   },
 ];
 

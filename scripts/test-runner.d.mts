@@ -11,6 +11,8 @@ export interface Suite {
   readonly name: string;
   readonly command: readonly string[];
   readonly report?: { readonly path: string; readonly kind: 'vitest' | 'junit' };
+  /** Run first; when it fails the suite is not run and counts one failure, its last line the cause. */
+  readonly prepare?: { readonly what: string; readonly command: readonly string[] };
 }
 
 export interface SuiteResult extends Counts {
@@ -24,6 +26,8 @@ export interface SuiteResult extends Counts {
 export function countVitestReport(json: unknown): Counts;
 export function countJunitReport(xml: string): Counts;
 export function toSuiteResult(suite: Suite, status: number, reportText: string | null): Omit<SuiteResult, 'seconds'>;
+export function lastLine(text: string | null | undefined): string;
+export function toPrepareFailure(suite: Suite, status: number, output: string): Omit<SuiteResult, 'seconds'>;
 export function formatTotals(counts: { readonly passed: number; readonly failed: number }): string;
 export function combineCiCounts(
   tests: { readonly passed: number; readonly failed: number } | null,

@@ -87,10 +87,34 @@ export function formatSummary(results) {
   return [...lines, formatTotals(sumResults(results))];
 }
 
+/** The last non-empty line of a command's output: what a failed preparation says about its cause. */
+export function lastLine(text) {
+  return (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '').pop() ?? '';
+}
+
+/**
+ * The result of a suite whose preparation (e.g. making the live vLLM venv)
+ * failed: the suite did not run, and that is one failure, with the
+ * preparation's last line as the cause.
+ */
+export function toPrepareFailure(suite, status, output) {
+  const cause = lastLine(output);
+  return {
+    name: suite.name,
+    status,
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    note: `not run: ${suite.prepare.what} failed (exit ${status})${cause ? `: ${cause}` : ''}`,
+  };
+}
+
 /**
  * Runs the suites one after another, each to its end whatever the ones
  * before did, with their output on this process's, and returns their results.
  * A suite's old report is removed first, so a crash cannot pass for a run.
+ * A suite with `prepare` runs that command first (its stderr is captured,
+ * then printed); when it fails the suite is not run and counts one failure.
  */
 export function runSuites(suites, options = {}) {
   const log = options.log ?? ((line) => console.log(line));
@@ -98,11 +122,20 @@ export function runSuites(suites, options = {}) {
     log(`\n=== ${suite.name}: ${suite.command.join(' ')}`);
     if (suite.report) rmSync(suite.report.path, { force: true });
     const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    if (suite.prepare) {
+      const [command, ...args] = suite.prepare.command;
+      const prep = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+      const output = `${prep.stderr ?? ''}${prep.error ? `${prep.error.message}\n` : ''}`;
+      if (output.trim() !== '') log(output.trimEnd());
+      const status = prep.status ?? 1;
+      if (status !== 0 || prep.error) return { ...toPrepareFailure(suite, status, output), seconds: seconds() };
+    }
     const [command, ...args] = suite.command;
     const run = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: 'inherit' });
     const status = run.status ?? 1;
     if (run.error) log(`${suite.name}: ${run.error.message}`);
     const reportText = suite.report && existsSync(suite.report.path) ? readFileSync(suite.report.path, 'utf8') : null;
-    return { ...toSuiteResult(suite, status, reportText), seconds: (performance.now() - started) / 1000 };
+    return { ...toSuiteResult(suite, status, reportText), seconds: seconds() };
   });
 }

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// `npm run test:live-vllm`: a real vLLM on the CPU serving a tiny random Qwen2-VL.
-// Not part of `npm test` (the venv is ~6 GiB; see README, Development).
+// The live suite: a real vLLM on the CPU serving a tiny random Qwen2-VL, and the Python trainer's
+// hf backend on the same checkpoint. `npm run test:live-vllm` alone; `npm test` runs it as its
+// fifth suite (scripts/run-tests.mjs). The venv is ~6 GiB (README, Development).
 // Its files end in .live.ts, so the default config (`*.test.ts`) never picks them up.
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),

