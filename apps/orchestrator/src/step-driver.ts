@@ -2,7 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decideTrainerSync, DifferadError, drawStepPairs, type ManifestRecord, toSamplingSeed } from '@differad/core';
 import { createVllmControl } from '@differad/inference';
-import { type CatalogQueues, enqueueStepFlow, parseFailedReason, type RunStore, type StepPayload, toJobId } from '@differad/queue';
+import { type CatalogQueues, createFleetPoolStore, enqueueStepFlow, parseFailedReason, type RunStore, type StepPayload, toJobId } from '@differad/queue';
 import { createTrainerClient, type HealthResponse, type TrainerClient } from '@differad/trainer-client';
 import { Job, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -10,7 +10,7 @@ import type { ResolvedTrainConfig } from './context-factory.js';
 import { clearStepGroups } from './group-store.js';
 import type { StepRow } from './step-worker.js';
 import { TRAINER_STATE_CODE } from './step-worker.js';
-import { syncRunWeights } from './sync-run-weights.js';
+import { syncFleet } from './sync-fleet.js';
 import { toTrainerPosition } from './trainer-position.js';
 
 /** How often one process puts the trainer back before it gives up (a trainer that keeps restarting). */
@@ -123,7 +123,11 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
   const at = { step: 0, version: 0, round: 0, checked: -1, serversSynced: false, restores: 0 };
   let rows: StepRow[] = [];
 
-  const sync = (version: number) => (targets.length > 0 ? syncRunWeights({ config, trainer, targets }, version, syncState) : Promise.resolve());
+  const pools = createFleetPoolStore(deps.redis);
+  // Through the fleet sync, so the rollout pool names this process's servers at `version` (docs/architecture.md §6.1).
+  const sync = async (version: number, step: number) => {
+    await syncFleet({ runId, config, trainer, targets, pools, log }, { step, version }, syncState);
+  };
 
   async function reconcile(continuing: boolean): Promise<void> {
     const rec = await store.loadRecovery(runId);
@@ -136,7 +140,7 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
     if (decision.kind === 'in-sync') {
       if (!at.serversSynced) {
         // Long-lived servers may serve another run's weights, restarted ones their own: the run samples from its weights.
-        await sync(decision.version);
+        await sync(decision.version, rec.lastCompletedStep ?? -1);
         if (targets.length > 0) log(`servers: pushed ${decision.syncInitial ? 'the starting weights' : 'the run\'s weights'} (weight version ${decision.version})`);
         at.serversSynced = true;
       }
@@ -152,7 +156,7 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
       log(`trainer: loaded checkpoint of step ${cp.step} (weight version ${loaded.weight_version})`);
       version = loaded.weight_version;
     }
-    await sync(version);
+    await sync(version, cp?.step ?? -1);
     at.serversSynced = true;
     const round = await store.rewindRun(runId, cp?.step ?? null, cp?.weightVersion ?? 0);
     await rewindMetricsFile(deps.runDir, cp?.step ?? null);
