@@ -255,11 +255,11 @@ export class FakeVllmServer {
       logprobsMode: this.settings.logprobsMode,
     });
     const serviceMs = (plan.imageCount * this.settings.prefillMsPerImage + (plan.longestTokens / this.settings.tokensPerSecond) * 1000) * f.slowFactor;
-    this.serve(id, res, plan.n, serviceMs, roll(f.dieRate), plan.body);
+    this.serve(id, requestId ?? id, res, plan.n, serviceMs, roll(f.dieRate), plan.body);
   }
 
   /** Waits for slots, holds them for the service time, then answers (or loses the socket halfway). */
-  private serve(id: string, res: ServerResponse, work: number, serviceMs: number, die: boolean, body: unknown): void {
+  private serve(id: string, echoedId: string, res: ServerResponse, work: number, serviceMs: number, die: boolean, body: unknown): void {
     let timer: NodeJS.Timeout | undefined;
     let finished = false;
     const finish = (outcome: FakeVllmEvents['done']['outcome']) => {
