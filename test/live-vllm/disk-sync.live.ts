@@ -8,8 +8,11 @@ import { completePair, type PairCompletion } from './pair-chat.js';
 
 const live = inject('liveVllm');
 
+// A prompt of ~300 tokens: more than two of the CPU backend's 128-token KV blocks (platforms/cpu.py),
+// so a repeat of it reuses cached prefix blocks; a 2-image prompt alone (~80 tokens) fills none.
+const SYSTEM = 'The first image is the reference, the second the target. Find the defect. '.repeat(12);
 /** Greedy: the same prompt gives the same tokens and log-probs as long as the weights are the same. */
-const greedy = () => completePair(live, { n: 1, temperature: 0, seed: 0, maxTokens: 24 });
+const greedy = () => completePair(live, { n: 1, temperature: 0, seed: 0, maxTokens: 24, system: SYSTEM });
 const tokensOf = (c: PairCompletion) => c.choices[0]!.token_ids;
 const logprobsOf = (c: PairCompletion) => c.choices[0]!.logprobs.content.map((t) => t.logprob);
 
@@ -20,6 +23,14 @@ function maxLogprobDelta(a: PairCompletion, b: PairCompletion): number {
   let max = 0;
   for (let i = 0; i < Math.min(la.length, lb.length); i++) max = Math.max(max, Math.abs(la[i]! - lb[i]!));
   return max;
+}
+
+/** `vllm:prefix_cache_hits_total`: prompt tokens answered from cached KV blocks. */
+async function prefixCacheHits(): Promise<number> {
+  const text = await (await fetch(`${live.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('vllm:prefix_cache_hits_total'));
+  if (line === undefined) throw new Error('vLLM /metrics has no vllm:prefix_cache_hits_total');
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 describe('live vLLM: the disk sync reloads weights in place', () => {
@@ -56,6 +67,37 @@ describe('live vLLM: the disk sync reloads weights in place', () => {
     const back = await greedy();
     expect(tokensOf(back)).toEqual(tokensOf(before));
     expect(maxLogprobDelta(before, back)).toBeLessThan(1e-4);
+  });
+
+  // Why the sync pauses with clear_cache=true (VllmControl's default; deprecated in vLLM's router,
+  // entrypoints/rl/online/api_router.py) and resets the prefix cache. reload_weights resets the
+  // worker's encoder cache (v1/worker/gpu_model_runner.py reload_weights), not the scheduler's record
+  // of it (v1/core/sched/scheduler.py reset_encoder_cache; only v1/engine/core.py _reset_caches, run by
+  // a clearing pause, or POST /reset_encoder_cache resets both): after a reload behind a pause that
+  // clears nothing, the next request with an image the scheduler believes cached fails with "Encoder
+  // cache miss" and kills the engine (seen once; not repeated here, it would end the shared server).
+  // And the prefix cache: its blocks were computed with the old weights and answer until reset.
+  it('answers from prefix blocks of the old weights after a reload that clears no prefix cache, and not after a reset', async () => {
+    await syncWeights([{ url: live.url, control }], { version: 5, path: live.otherCheckpoint });
+    const other = await greedy();
+    await syncWeights([{ url: live.url, control }], { version: 6, path: live.checkpoint });
+    await greedy();
+    const hits = await prefixCacheHits();
+    await control.pause({ mode: 'wait', clearCache: false });
+    try {
+      await control.reloadWeights(live.otherCheckpoint);
+      const reset = await fetch(`${live.url}/reset_encoder_cache`, { method: 'POST' });
+      expect(reset.status).toBe(200);
+    } finally {
+      await control.resume();
+    }
+    const stale = await greedy();
+    expect(await prefixCacheHits()).toBeGreaterThan(hits);
+    expect(maxLogprobDelta(other, stale)).toBeGreaterThan(1e-3);
+    expect(await control.resetPrefixCache()).toBe(true);
+    const clean = await greedy();
+    expect(tokensOf(clean)).toEqual(tokensOf(other));
+    expect(maxLogprobDelta(other, clean)).toBeLessThan(1e-4);
   });
 
   // vLLM 0.32.0's in-place reload moves every layer's tensors to the meta device first and

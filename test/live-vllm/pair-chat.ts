@@ -16,10 +16,10 @@ export const PAIR_IMAGES = [
   createPngDataUrl({ width: 64, height: 64, color: [180, 180, 170], patch: [20, 24, 32, 36], patchColor: [40, 30, 30] }),
 ] as const;
 
-/** The chat messages of the pair, OpenAI style. */
-export function toPairMessages(): unknown[] {
+/** The chat messages of the pair, OpenAI style; `system` replaces the system prompt. */
+export function toPairMessages(system = SYSTEM): unknown[] {
   return [
-    { role: 'system', content: SYSTEM },
+    { role: 'system', content: system },
     {
       role: 'user',
       content: [
@@ -62,14 +62,14 @@ export interface PairCompletion {
 /** `POST /v1/chat/completions` of the pair with log-probs and token ids. */
 export async function completePair(
   live: LiveVllmInfo,
-  sampling: { n: number; temperature: number; seed?: number; maxTokens: number },
+  sampling: { n: number; temperature: number; seed?: number; maxTokens: number; system?: string },
 ): Promise<PairCompletion> {
   const res = await fetch(`${live.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       model: live.model,
-      messages: toPairMessages(),
+      messages: toPairMessages(sampling.system),
       n: sampling.n,
       seed: sampling.seed,
       temperature: sampling.temperature,
