@@ -195,6 +195,7 @@ describe('differad api: runs and metrics', () => {
   it('serves metric rows written to the run store as JSON and as a live event stream that ends with the run', async () => {
     await store.createRun('seeded', { data: { train: 'x' } });
     await store.setState('seeded', 'running');
+    await store.beat('seeded', { pid: process.pid, host: 'test' }, 3_600_000);
     const row = (step: number) => ({ step, weightVersion: step + 1, at: 1_800_000_000_000 + step, values: { reward_mean: step / 10, frac_degenerate: 0.5 } });
     await store.appendMetrics('seeded', row(0));
     await store.appendMetrics('seeded', row(1));

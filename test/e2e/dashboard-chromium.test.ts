@@ -169,6 +169,7 @@ describe('the dashboard in headless Chromium', () => {
   it('updates a running run page live from the metrics stream until the run ends', async () => {
     await store.createRun('live-run', { run: { steps: 3 }, data: { train: 'x.jsonl' } });
     await store.setState('live-run', 'running');
+    await store.beat('live-run', { pid: process.pid, host: 'test' }, 3_600_000);
     await store.appendMetrics('live-run', row(0));
     // The page's stream asks Redis for rows after step 0: seeing that query means the browser is following it.
     const monitor = await client.monitor();

@@ -25,6 +25,7 @@ function createFakeLaunchers(base: LauncherBase): Launchers {
         started.push(config);
         await base.runStore.createRun(config.run.id, config);
         await base.runStore.setState(config.run.id, 'running');
+        await base.runStore.beat(config.run.id, { pid: process.pid, host: 'fake' }, 3_600_000);
         running.add(`run:${config.run.id}`);
         return { runId: config.run.id };
       },

@@ -74,7 +74,7 @@ export type ContextFactory = ReturnType<typeof createContextFactory>;
  */
 export async function buildRunContext(runId: string, config: ResolvedTrainConfig, deps: ContextFactoryDeps): Promise<RunContext> {
   const train = await loadManifest(config.data.train);
-  const fleet = createFleet({ servers: config.policy.endpoints, model: config.policy.model, timeoutMs: 120_000 });
+  const fleet = createFleet({ servers: config.policy.endpoints, model: config.policy.model, timeoutMs: config.policy.requestTimeoutMs });
   await fleet.start();
   // Images go in the frame the model answers in (no resize for `pixels`), and the prompt states that size.
   const preparer = createFramePreparer({ resize: toFrameResize(config.policy.frame, config.resize), format: 'png' });

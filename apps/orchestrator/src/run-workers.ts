@@ -17,13 +17,23 @@ export interface RunWorkersOptions {
   readonly lockDurationMs?: number;
 }
 
+/** The workers of a process. */
+export interface RunWorkers {
+  /**
+   * Stops them. By default after the jobs in hand finish; with `force`, at
+   * once: the jobs in hand keep their locks until the lock duration runs out,
+   * then any worker (a `--resume`) takes them over.
+   */
+  close(force?: boolean): Promise<void>;
+}
+
 /**
  * Starts the training workers of this process: rollout and resample (the
  * same processor), score, and step. Workers are stateless BullMQ consumers:
  * run as many processes as you like against one Redis; each looks its run up
  * by the job's run id.
  */
-export function startRunWorkers(options: RunWorkersOptions): { close(): Promise<void> } {
+export function startRunWorkers(options: RunWorkersOptions): RunWorkers {
   const groupConnection = options.connection.duplicate();
   const groups: GroupStore = createGroupStore(groupConnection);
   const perRun = new Map<string, ReturnType<typeof processorsFor>>();
@@ -48,15 +58,15 @@ export function startRunWorkers(options: RunWorkersOptions): { close(): Promise<
     // With a lock duration, stalled jobs are also looked for that often (see createCatalogWorker).
     ...(lockMs === undefined ? {} : { lockDurationMs: lockMs }),
   };
-  const workers: { close(): Promise<void> }[] = [
+  const workers: { close(force?: boolean): Promise<void> }[] = [
     createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),
     createCatalogWorker('resample', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),
     createCatalogWorker('score', async (payload, job) => (await get(payload.runId)).score(payload, job), { ...common, concurrency: 16 }),
     createCatalogWorker('step', async (payload, job) => (await get(payload.runId)).step(payload, job), { ...common, concurrency: 1 }),
   ];
   return {
-    async close() {
-      await Promise.all(workers.map((w) => w.close()));
+    async close(force = false) {
+      await Promise.all(workers.map((w) => w.close(force)));
       await options.factory.close();
       groupConnection.disconnect();
     },

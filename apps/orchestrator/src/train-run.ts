@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { decideResumeSteps, DifferadError, type ResumeSteps } from '@differad/core';
+import { decideResumeSteps, DifferadError, isDifferadError, type ResumeSteps } from '@differad/core';
 import { loadManifest, loadPromptPool } from '@differad/datasets';
 import {
   connectRedis,
@@ -14,6 +14,9 @@ import {
   type RunStore,
 } from '@differad/queue';
 import { createContextFactory } from './context-factory.js';
+import { settleWithin } from './settle-within.js';
+import { checkRunNotActive } from './run-owner.js';
+import { isRedisConnectionError, watchRun, type RunWatch } from './run-watch.js';
 import { checkServers } from './check-servers.js';
 import { forgetEmbeddedRedis, recordEmbeddedRedis, stopLeftoverRedis } from './leftover-redis.js';
 import { startLocalServers } from './local-servers.js';
@@ -33,8 +36,16 @@ export interface TrainRunInput {
   readonly signal: AbortSignal;
   /** Run the workers in this process too (default true); false when `differad worker` processes serve the queues. */
   readonly inProcessWorkers?: boolean;
+  /** Job lock duration of the in-process workers (`--lock-ms`); default the run's `run.lockMs`. */
   readonly lockDurationMs?: number;
 }
+
+/**
+ * How long stopping may take before what is left is dropped (ms): closing
+ * the workers without waiting for their jobs, the queues and the local
+ * servers. Their jobs' locks expire and `--resume` takes them over.
+ */
+export const STOP_DEADLINE_MS = 5_000;
 
 export interface TrainRunResult {
   readonly runId: string;
@@ -96,7 +107,13 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   };
   const producer = await connectRedis(redis.url, 'producer', 5_000);
   const store = createRunStore(producer);
+  const resumeCommand = `differad train --resume ${runId} --runs-dir ${runsDir}`;
   if (input.resumeRunId) {
+    await checkRunNotActive(store, runId, input.log).catch(async (error: unknown) => {
+      producer.disconnect();
+      await stopRedis();
+      throw error;
+    });
     const plan = await planResume(store, runId, config.run.steps, input.steps).catch(async (error: unknown) => {
       producer.disconnect();
       await stopRedis();
@@ -122,44 +139,91 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     const failed = await retireFailedStep(queues, store, runId);
     if (failed !== null) input.log(`the next step failed before (${failed}); it runs again with new job ids`);
   }
-  const workers = input.inProcessWorkers === false ? null : startRunWorkers({ connection: workerConn, factory, ...(input.lockDurationMs ? { lockDurationMs: input.lockDurationMs } : {}) });
+  const workers = input.inProcessWorkers === false ? null : startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs ?? config.run.lockMs });
   const rows: Record<string, number | null>[] = [];
   let driver: StepDriver | undefined;
+  let watch: RunWatch | undefined;
+  // The step job in flight: a Redis that lost it (restarted empty) is found by the watch instead of waited on.
+  let stepJobKey: string | null = null;
+  // How the run stops (an object: it is set in a callback, which narrowing does not follow).
+  const ending: { stop: 'done' | 'signal' | 'lost' } = { stop: 'done' };
   try {
     const resolved = { ...local.config, run: { ...local.config.run, id: runId } };
     if (!(await store.createRun(runId, resolved))) {
       if (!input.resumeRunId) throw new DifferadError('TRAIN_RUN_EXISTS', `run ${runId} exists already; pick another run.id or resume it with --resume ${runId}`);
       await store.updateConfig(runId, resolved);
     }
-    driver = createStepDriver({ runId, config: resolved, records: train.records, queues, events, store, redis: producer, runDir, log: input.log, signal: input.signal });
-    // The trainer put where the run store says (a checkpoint restored if need be), and before step 0 the servers given its starting weights.
-    const from = await driver.start();
-    await store.setState(runId, 'running');
-    if (from === 0) {
-      // The starting policy on the held-out set, so the step table can be read against it.
-      const ctx = await factory.get(runId);
-      if (ctx.evaluate) {
-        const base = await ctx.evaluate(-1);
-        input.log(`held-out before training: Acc@${config.reward.tau} ${fmtPct(base.eval_acc)} · F1@${config.reward.tau} ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`);
-        await writeFile(join(runDir, 'baseline-eval.json'), `${JSON.stringify(base)}\n`);
+    watch = watchRun({
+      runId,
+      store,
+      redisUrl: redis.url,
+      connections: [producer, eventsConn],
+      embedded: redis.embedded,
+      graceMs: config.run.redisGraceMs,
+      signal: input.signal,
+      resumeCommand,
+      checkData: async () => (stepJobKey !== null && (await producer.exists(stepJobKey)) === 0 ? `step job ${stepJobKey} is missing` : null),
+    });
+    const driving = (async () => {
+      driver = createStepDriver({ runId, config: resolved, records: train.records, queues, events, store, redis: producer, runDir, log: input.log, signal: input.signal, onStepJob: (key) => (stepJobKey = key) });
+      // The trainer put where the run store says (a checkpoint restored if need be), and before step 0 the servers given its starting weights.
+      const from = await driver.start();
+      await store.setState(runId, 'running');
+      if (from === 0) {
+        // The starting policy on the held-out set, so the step table can be read against it.
+        const ctx = await factory.get(runId);
+        if (ctx.evaluate) {
+          const base = await ctx.evaluate(-1);
+          input.log(`held-out before training: Acc@${config.reward.tau} ${fmtPct(base.eval_acc)} · F1@${config.reward.tau} ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`);
+          await writeFile(join(runDir, 'baseline-eval.json'), `${JSON.stringify(base)}\n`);
+        }
       }
-    }
-    input.log(`run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${train.records.length} training pairs`);
-    input.log(formatStepHeader());
-    rows.push(...(await driver.run((row) => input.log(formatStepRow(row)))));
-    const state: TrainRunResult['state'] = input.signal.aborted ? 'paused' : 'completed';
-    await store.setState(runId, state, state === 'paused' ? 'interrupted; continue with --resume' : undefined);
+      input.log(`run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${train.records.length} training pairs`);
+      input.log(formatStepHeader());
+      for (;;) {
+        try {
+          await driver.run((row) => {
+            rows.push(row);
+            input.log(formatStepRow(row));
+          });
+          return;
+        } catch (error) {
+          if (!isRedisConnectionError(error)) throw error;
+          // Redis away: wait for it (the watch gives up after run.redisGraceMs), then pick the step up again by its job id.
+          input.log(`Redis connection lost; waiting up to ${config.run.redisGraceMs} ms (run.redisGraceMs) for it`);
+          await watch!.whenUp();
+        }
+      }
+    })();
+    // Once the race is decided the loop may still be waiting on a step: it is abandoned, never unhandled.
+    driving.catch(() => undefined);
+    ending.stop = await Promise.race([driving.then(() => 'done' as const), watch.stopped]).catch((error: unknown) => {
+      // Redis gone or emptied: nothing to record there, and nothing in flight worth waiting for.
+      if (isDifferadError(error, 'TRAIN_REDIS_LOST') || isDifferadError(error, 'TRAIN_REDIS_DATA_LOST')) ending.stop = 'lost';
+      throw error;
+    });
+    const state: TrainRunResult['state'] = ending.stop === 'signal' || input.signal.aborted ? 'paused' : 'completed';
+    await settleWithin(store.setState(runId, state, state === 'paused' ? `interrupted; continue with: ${resumeCommand}` : undefined), STOP_DEADLINE_MS);
     return { runId, state, rows };
   } catch (error) {
-    await store.setState(runId, 'failed', (error as Error).message).catch(() => undefined);
+    if (ending.stop !== 'lost') await settleWithin(store.setState(runId, 'failed', (error as Error).message), STOP_DEADLINE_MS);
     throw error;
   } finally {
-    await driver?.close();
-    await workers?.close();
-    if (!workers) await factory.close();
-    await events.close();
-    await queues.close();
-    await local.close();
+    // A lost Redis keeps the owner record until it expires: the run then reads as interrupted.
+    await watch?.close(ending.stop !== 'lost');
+    // Bounded: a step in flight (a stop signal) or a Redis that is gone must not hold the exit.
+    const hurry = ending.stop !== 'done' || input.signal.aborted;
+    await settleWithin(
+      (async () => {
+        await driver?.close();
+        await workers?.close(hurry);
+        if (!workers) await factory.close();
+        await events.close();
+        await queues.close();
+      })(),
+      STOP_DEADLINE_MS,
+    );
+    await settleWithin(local.close(), STOP_DEADLINE_MS);
     workerConn.disconnect();
     eventsConn.disconnect();
     producer.disconnect();

@@ -13,6 +13,9 @@ export {
 } from './schemas.js';
 export { type ConfigIssue, ENV_PREFIX, isFlagConfigError, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';
 export {
+  DEFAULT_LOCK_MS,
+  DEFAULT_REDIS_GRACE_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   OPTIM_DEFAULTS,
   OptimConfigSchema,
   type OptimConfig,

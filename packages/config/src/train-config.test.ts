@@ -15,11 +15,23 @@ function yamlFile(text: string): string {
 describe('the training config', () => {
   it('fills the method defaults around a minimal file', () => {
     const config = loadConfig({ file: yamlFile('data:\n  train: data/train.jsonl\n') }, TrainConfigSchema);
-    expect(config.policy).toEqual({ kind: 'cpu', servers: 2, minServers: 1 });
+    expect(config.policy).toEqual({ kind: 'cpu', servers: 2, requestTimeoutMs: 120_000, minServers: 1 });
     expect(config.trainer).toEqual({ kind: 'cpu' });
     expect(config.run.steps).toBe(30);
     expect(config.grpo.groupSize).toBe(8);
     expect(config.reward.variant).toBe('dclr');
+  });
+
+  it('has documented deadlines: request timeout 120 s, job lock 5 s, Redis grace 10 s, each settable and bounded', () => {
+    const config = loadConfig({ file: yamlFile('data:\n  train: t.jsonl\n') }, TrainConfigSchema);
+    expect(config.run).toMatchObject({ lockMs: 5_000, redisGraceMs: 10_000 });
+    const set = loadConfig(
+      { file: yamlFile('data: { train: t.jsonl }\nrun: { lockMs: 2000, redisGraceMs: 3000 }\npolicy: { kind: endpoints, endpoints: ["http://h:8000"], model: m, requestTimeoutMs: 1000 }\n') },
+      TrainConfigSchema,
+    );
+    expect(set.run).toMatchObject({ lockMs: 2_000, redisGraceMs: 3_000 });
+    expect(set.policy).toMatchObject({ requestTimeoutMs: 1_000 });
+    expect(() => loadConfig({ file: yamlFile('data: { train: t.jsonl }\nrun: { lockMs: 10 }\n') }, TrainConfigSchema)).toThrow(/run\.lockMs/);
   });
 
   it('reads endpoints, env overrides and flags', () => {

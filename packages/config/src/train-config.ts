@@ -7,6 +7,23 @@ const RunIdText = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "a run id is 1-64 letters, digits, '_' or '-', starting with a letter or digit");
 
 /**
+ * Deadline of one inference request attempt (ms): a request that has not
+ * answered by then is given up and sent to another server (docs/architecture.md §7).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+const requestTimeoutMs = () => z.number().int().min(100).max(3_600_000).default(DEFAULT_REQUEST_TIMEOUT_MS);
+
+/**
+ * Job lock duration of the training workers (ms). A worker renews its locks
+ * every half of it; a job whose worker died is taken over once its lock has
+ * expired, at the next stalled-job check (also every half of it): within about
+ * 1.5× this after a crash (docs/architecture.md §4.3).
+ */
+export const DEFAULT_LOCK_MS = 5_000;
+/** How long `differad train` waits for a lost Redis connection to come back before it stops the run, resumable (ms). */
+export const DEFAULT_REDIS_GRACE_MS = 10_000;
+
+/**
  * Inference servers that must hold the new weights after a step's weight
  * sync; with fewer the step fails, resumably. A server that is down or fails
  * its sync is taken out of the rollout pool meanwhile (docs/architecture.md §6.1).
@@ -21,6 +38,8 @@ export const PolicyConfigSchema = z.discriminatedUnion('kind', [
     servers: z.number().int().min(1).max(16).default(2),
     /** Optional starting policy file (GaussianPolicy JSON). */
     init: z.string().min(1).optional(),
+    /** Deadline of one request attempt, ms (then it goes to another server). */
+    requestTimeoutMs: requestTimeoutMs(),
     /** Servers that must hold the new weights after a step's sync (see {@link minServers}). */
     minServers: minServers(),
   }),
@@ -32,6 +51,8 @@ export const PolicyConfigSchema = z.discriminatedUnion('kind', [
     frame: z.enum(FRAMES).default('norm1000'),
     /** Weight-sync backend the servers were started with. */
     syncBackend: z.enum(['disk', 'nccl', 'none']).default('disk'),
+    /** Deadline of one request attempt, ms (then it goes to another server). */
+    requestTimeoutMs: requestTimeoutMs(),
     /** Servers that must hold the new weights after a step's sync (see {@link minServers}). */
     minServers: minServers(),
   }),
@@ -97,6 +118,10 @@ export const TrainConfigSchema = z.strictObject({
       runsDir: z.string().min(1).default('runs'),
       /** Save a trainer checkpoint every N steps (what `--resume` restarts from); 0 disables. */
       checkpointEvery: z.number().int().min(0).default(1),
+      /** Job lock duration of this run's in-process workers, ms (`--lock-ms` overrides it): see {@link DEFAULT_LOCK_MS}. */
+      lockMs: z.number().int().min(1_000).max(600_000).default(DEFAULT_LOCK_MS),
+      /** A Redis connection down longer than this (ms) stops the run with a resumable error instead of waiting forever. */
+      redisGraceMs: z.number().int().min(1_000).max(3_600_000).default(DEFAULT_REDIS_GRACE_MS),
     })
     .prefault({}),
   data: z.strictObject({
@@ -108,7 +133,7 @@ export const TrainConfigSchema = z.strictObject({
     /** Held-out samples per evaluation (the first N of the manifest). */
     evalLimit: z.number().int().min(1).default(64),
   }),
-  policy: PolicyConfigSchema.default({ kind: 'cpu', servers: 2, minServers: 1 }),
+  policy: PolicyConfigSchema.default({ kind: 'cpu', servers: 2, requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, minServers: 1 }),
   trainer: TrainerConfigSchema.default({ kind: 'cpu' }),
   optim: OptimConfigSchema.prefault({}),
   reward: RewardConfigSchema.prefault({}),

@@ -71,7 +71,7 @@ export {
   connectRedis,
   pingRedis,
 } from './connection/redis-connection.js';
-export { type EmbeddedRedisOptions, type EmbeddedRedis, startEmbeddedRedis } from './embedded/start-embedded-redis.js';
+export { type EmbeddedRedisOptions, type EmbeddedRedis, type EmbeddedRedisExit, startEmbeddedRedis } from './embedded/start-embedded-redis.js';
 export { REDIS_URL_ENV, type ResolvedRedis, type ResolveRedisOptions, resolveRedis } from './embedded/resolve-redis.js';
 export {
   type CatalogProcessor,
@@ -85,6 +85,8 @@ export {
   type RunState,
   RunSnapshotSchema,
   type RunSnapshot,
+  RunOwnerSchema,
+  type RunOwner,
   RunRecoverySchema,
   type RunRecovery,
   StepMetricsSchema,

@@ -29,7 +29,7 @@ th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--
 th { background: #eef1f7; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 a { color: var(--accent); } .muted { color: var(--muted); }
 .state { padding: .05rem .45rem; border-radius: .6rem; font-size: .85em; background: #e7ebf3; }
-.state-running { background: #dbeafe; } .state-completed { background: #dcfce7; } .state-failed, .state-cancelled { background: #fee2e2; } .state-paused { background: #fef3c7; }
+.state-running { background: #dbeafe; } .state-completed { background: #dcfce7; } .state-failed, .state-cancelled { background: #fee2e2; } .state-paused, .state-interrupted { background: #fef3c7; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1rem; }
 figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .5rem; }
 figcaption { font-weight: 600; margin: 0 0 .3rem .3rem; }

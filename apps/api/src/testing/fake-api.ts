@@ -37,6 +37,8 @@ export async function startFakeApi(token: string): Promise<FakeApi> {
       async start(config) {
         await base.runStore.createRun(config.run.id, config);
         await base.runStore.setState(config.run.id, 'running');
+        // A live `differad train` beats; without it the run reads as interrupted.
+        await base.runStore.beat(config.run.id, { pid: process.pid, host: 'fake' }, 3_600_000);
         running.add(`run:${config.run.id}`);
         return { runId: config.run.id };
       },

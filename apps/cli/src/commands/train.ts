@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { loadConfig, type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { DEFAULT_LOCK_MS, loadConfig, type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { isDifferadError } from '@differad/core';
 import { trainRun } from '@differad/orchestrator';
 import type { Command } from 'commander';
@@ -62,6 +62,23 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
   return 0;
 }
 
+/**
+ * The SIGINT/SIGTERM handler of `differad train`: the first signal aborts
+ * `controller` (the run stops within a bounded time, resumable, exit 130); a
+ * second one, while that stop is under way, exits at once through `exit`.
+ */
+export function createStopHandler(controller: AbortController, io: Pick<CliIo, 'stderr'>, exit: (code: number) => void): () => void {
+  return () => {
+    if (controller.signal.aborted) {
+      io.stderr('second signal: exiting now\n');
+      exit(130);
+      return;
+    }
+    io.stderr('stopping: the run stays resumable (send the signal again to exit at once)\n');
+    controller.abort();
+  };
+}
+
 /** Registers `differad train`. */
 export function registerTrainCommand(program: Command, io: CliIo): void {
   program
@@ -80,19 +97,22 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--steps <n>', 'override run.steps; with --resume, the run\'s new total (more than its completed steps)', parseIntegerOption('--steps'))
     .option('--run-id <id>', 'override run.id')
     .option('--no-workers', 'do not run workers in this process (serve the queues with `differad worker`)')
-    .option('--lock-ms <ms>', 'job lock duration of the workers in this process: after a crash, --resume takes the dead jobs over after this long (default 30000)', parseIntegerOption('--lock-ms', 1000))
+    .option('--lock-ms <ms>', `job lock duration of the workers in this process (run.lockMs, default ${DEFAULT_LOCK_MS}): after a crash, --resume takes the dead jobs over within about 1.5× this`, parseIntegerOption('--lock-ms', 1000))
     .addHelpText(
       'after',
       helpText('\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
-        '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers; 130 interrupted (resumable).'),
+        '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers, a failed step, or Redis lost mid-run ' +
+        '(TRAIN_REDIS_LOST: resumable, the message names the --resume command; TRAIN_REDIS_DATA_LOST: Redis came back empty); ' +
+        '130 interrupted by SIGINT/SIGTERM (resumable; a second signal exits at once).'),
     )
     .action(async (opts: TrainOptions, command: Command) => {
       const problem = describeTrainOptionProblem(opts);
       if (problem !== null) command.error(`error: ${problem}`, { exitCode: 1, code: 'differad.train.options' });
       const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // process.exit runs the exit hook that stops the embedded redis-server.
+      const stop = createStopHandler(controller, io, (code) => process.exit(code));
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       try {
         io.setExitCode(await runTrain(opts, io, controller.signal));
       } catch (error) {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { DEFAULT_LOCK_MS } from '@differad/config';
 import { startWorkerProcess } from '@differad/orchestrator';
 import type { Command } from 'commander';
 import { type CliIo, parseIntegerOption } from '../cli-io.js';
@@ -15,7 +16,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
         'Stops on SIGINT/SIGTERM after finishing the jobs in hand.',
     )
     .option('--rollout-concurrency <n>', 'rollout requests in flight in this process', parseIntegerOption('--rollout-concurrency'), 16)
-    .option('--lock-ms <ms>', 'job lock duration: a job whose worker died is taken over after this long', parseIntegerOption('--lock-ms', 1000), 30_000)
+    .option('--lock-ms <ms>', 'job lock duration: a job whose worker died is taken over within about 1.5× this', parseIntegerOption('--lock-ms', 1000), DEFAULT_LOCK_MS)
     .addHelpText('after', helpText('\nExample:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32'))
     .action(async (opts: { rolloutConcurrency: number; lockMs: number }) => {
       const worker = await startWorkerProcess({

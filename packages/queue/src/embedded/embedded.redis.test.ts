@@ -59,12 +59,20 @@ describe('embedded redis-server', () => {
     await redis.stop();
     expect(isAlive(redis.pid)).toBe(false);
     await redis.stop();
+    expect(await redis.exited).toEqual({ code: 0, signal: null });
 
     // Started again on the same dir, the server replays its AOF: what --resume relies on.
     redis = await startEmbeddedRedis({ dir });
     const again = await connectRedis(redis.url, 'producer');
     expect(await again.get('differad:test:aof')).toBe('kept');
     await again.quit();
+  });
+
+  it('reports a server that died on its own through exited, with the signal that ended it', async () => {
+    const other = await startEmbeddedRedis();
+    process.kill(other.pid, 'SIGKILL');
+    expect(await other.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    await other.stop();
   });
 
   it('says how to install redis-server when the binary is missing', async () => {

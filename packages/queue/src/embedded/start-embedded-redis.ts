@@ -23,6 +23,12 @@ export interface EmbeddedRedisOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** How the embedded server ended. */
+export interface EmbeddedRedisExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** A private redis-server child. */
 export interface EmbeddedRedis {
   /** `redis://127.0.0.1:<port>` */
@@ -30,6 +36,12 @@ export interface EmbeddedRedis {
   readonly port: number;
   readonly pid: number;
   readonly dir: string;
+  /**
+   * Settles when the server process has exited, for whatever reason: after
+   * `stop()`, or on its own (killed, crashed), which its users must notice —
+   * reconnecting to a port nobody listens on again would wait forever.
+   */
+  readonly exited: Promise<EmbeddedRedisExit>;
   /** Shuts that one server down (SIGTERM, which fsyncs the AOF) and resolves once it has exited. Idempotent. */
   stop(): Promise<void>;
 }
@@ -89,6 +101,10 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const child = redis.child;
   const pid = child.pid ?? -1;
   running.set(child, ownDir ? dir : null);
+  const exited = new Promise<EmbeddedRedisExit>((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolveExit({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolveExit({ code, signal }));
+  });
   child.once('exit', () => running.delete(child));
   installExitHook();
   const url = `redis://${HOST}:${port}`;
@@ -112,5 +128,5 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
     await stop();
     throw error;
   }
-  return { url, port, pid, dir, stop };
+  return { url, port, pid, dir, exited, stop };
 }

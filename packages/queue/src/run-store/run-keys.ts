@@ -12,6 +12,8 @@ export interface RunKeys {
   state(runId: string): string;
   /** Stream: one entry per completed step, entry id `<step>-1`. */
   metrics(runId: string): string;
+  /** JSON string with an expiry: the process driving the run, refreshed by its heartbeat; gone once that process stopped beating. */
+  owner(runId: string): string;
 }
 
 /** The keys under `prefix` (default `differad`). */
@@ -21,5 +23,6 @@ export function toRunKeys(prefix = 'differad'): RunKeys {
     config: (runId) => `${prefix}:run:${runId}:config`,
     state: (runId) => `${prefix}:run:${runId}:state`,
     metrics: (runId) => `${prefix}:run:${runId}:metrics`,
+    owner: (runId) => `${prefix}:run:${runId}:owner`,
   };
 }

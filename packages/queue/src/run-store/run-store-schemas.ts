@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { RunIdSchema } from '../catalog/payloads.js';
 
-/** Where a run is in its life. */
-export const RUN_STATES = ['created', 'running', 'paused', 'completed', 'failed'] as const;
+/**
+ * Where a run is in its life. `interrupted` is never stored: readers see it
+ * for a run stored as `running` whose process stopped beating (killed, or cut
+ * off from Redis) — it is resumable like `paused`.
+ */
+export const RUN_STATES = ['created', 'running', 'paused', 'interrupted', 'completed', 'failed'] as const;
 /** One of {@link RUN_STATES}. */
 export type RunState = (typeof RUN_STATES)[number];
 
@@ -25,6 +29,16 @@ export const RunSnapshotSchema = z.object({
 });
 /** A run's status, as stored. */
 export type RunSnapshot = z.infer<typeof RunSnapshotSchema>;
+
+/** The process driving a run, as its heartbeat records it. */
+export const RunOwnerSchema = z.object({
+  pid: z.int().min(0),
+  host: z.string(),
+  /** Unix ms of the beat that wrote this. */
+  at: z.int().min(0),
+});
+/** The process driving a run. */
+export type RunOwner = z.infer<typeof RunOwnerSchema>;
 
 /**
  * What putting a run's trainer back on the run store needs

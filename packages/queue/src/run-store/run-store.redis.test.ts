@@ -56,6 +56,7 @@ describe('run store', () => {
       expect.objectContaining({ state: 'failed', message: 'trainer unreachable', lastCompletedStep: 1, weightVersion: 2, updatedAt: clock }),
     );
     await store.setState('run-a', 'running');
+    await store.beat('run-a', { pid: 1, host: 'h' }, 60_000);
     expect((await store.loadRun('run-a'))?.message).toBeUndefined();
 
     const metrics = (step: number) => ({ step, weightVersion: step + 1, at: clock + step, values: { rewardMean: step / 10, evalAcc30: null } });
@@ -93,5 +94,36 @@ describe('run store', () => {
     expect(isDifferadError(await store.completeStep('ghost', 0, 1).catch((e: unknown) => e), 'QUEUE_RUN_NOT_FOUND')).toBe(true);
     expect(isDifferadError(await store.setState('ghost', 'running').catch((e: unknown) => e), 'QUEUE_RUN_NOT_FOUND')).toBe(true);
     expect(isDifferadError(await store.loadRun('a:b').catch((e: unknown) => e), 'QUEUE_PAYLOAD_INVALID')).toBe(true);
+  });
+
+  it('reads a running run whose owner stopped beating as interrupted, and says how to resume it', async () => {
+    const { store, prefix } = openStore();
+    await store.createRun('beat', {});
+    await store.setState('beat', 'running');
+    // Never beaten (a process killed before its first beat) or expired: the same missing key.
+    expect(await store.loadRun('beat')).toMatchObject({ state: 'interrupted', message: expect.stringContaining('differad train --resume beat') });
+    expect(await store.beat('beat', { pid: 42, host: 'h' }, 5_000)).toBe(true);
+    expect(await store.loadRun('beat')).toMatchObject({ state: 'running' });
+    expect(await store.loadOwner('beat')).toEqual({ pid: 42, host: 'h', at: clock });
+    const ttl = await client.pttl(`${prefix}:run:beat:owner`);
+    expect(ttl).toBeGreaterThan(4_000);
+    expect(ttl).toBeLessThanOrEqual(5_000);
+    // What Redis does when the TTL runs out.
+    await client.del(`${prefix}:run:beat:owner`);
+    expect((await store.loadRun('beat'))?.state).toBe('interrupted');
+    expect(await store.loadOwner('beat')).toBeNull();
+    // Other states do not depend on a heartbeat.
+    await store.setState('beat', 'paused', 'stopped');
+    expect(await store.loadRun('beat')).toMatchObject({ state: 'paused', message: 'stopped' });
+  });
+
+  it('a heartbeat on a Redis that lost the run (restarted empty) says so instead of recreating it', async () => {
+    const { store, prefix } = openStore();
+    expect(await store.beat('gone', { pid: 1, host: 'h' }, 5_000)).toBe(false);
+    expect(await client.exists(`${prefix}:run:gone:owner`)).toBe(0);
+    await store.createRun('gone', {});
+    expect(await store.beat('gone', { pid: 1, host: 'h' }, 5_000)).toBe(true);
+    await store.releaseOwner('gone');
+    expect(await store.loadOwner('gone')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { RunIdSchema } from '../catalog/payloads.js';
 import { QUEUE_ERROR_CODES, toPayloadError, toRunStateError } from '../errors/queue-errors.js';
 import { toRunKeys } from './run-keys.js';
-import { RunRecoverySchema, RunSnapshotSchema, StepMetricsSchema, type RunRecovery, type RunSnapshot, type RunState, type StepMetrics } from './run-store-schemas.js';
+import { RunOwnerSchema, RunRecoverySchema, RunSnapshotSchema, StepMetricsSchema, type RunOwner, type RunRecovery, type RunSnapshot, type RunState, type StepMetrics } from './run-store-schemas.js';
 
 /** A run's durable state in Redis: what `differad train --resume` and the dashboard read. */
 export interface RunStore {
@@ -14,8 +14,21 @@ export interface RunStore {
   updateConfig(runId: string, config: unknown): Promise<void>;
   /** The run's config parsed with `schema`; null for an unknown run; QUEUE_RUN_STATE_INVALID when it does not parse. */
   loadConfig<T>(runId: string, schema: z.ZodType<T>): Promise<T | null>;
-  /** The run's status; null for an unknown run. */
+  /**
+   * The run's status; null for an unknown run. A run stored as `running`
+   * whose owner's heartbeat has expired reads as `interrupted`.
+   */
   loadRun(runId: string): Promise<RunSnapshot | null>;
+  /**
+   * The heartbeat of the process driving the run: records `owner` for `ttlMs`.
+   * False when the run's state is gone from Redis (a Redis that came back
+   * without its data), so the caller can stop instead of waiting on lost jobs.
+   */
+  beat(runId: string, owner: Omit<RunOwner, 'at'>, ttlMs: number): Promise<boolean>;
+  /** The live owner of the run (its heartbeat has not expired), or null. */
+  loadOwner(runId: string): Promise<RunOwner | null>;
+  /** Drops the owner record (the run stopped in an orderly way). */
+  releaseOwner(runId: string): Promise<void>;
   /** Run ids, newest first. */
   listRuns(limit?: number): Promise<string[]>;
   /** Sets the run's state (with a reason for `paused`/`failed`); QUEUE_RUN_NOT_FOUND for an unknown run. */
@@ -83,6 +96,16 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updatedAt', ARGV[2])
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'message') else redis.call('HSET', KEYS[1], 'message', ARGV[3]) end
 return 1`;
+
+const BEAT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** What a reader is told about a run whose process stopped beating. */
+function toInterruptedMessage(runId: string): string {
+  return `its process stopped (killed, crashed or cut off from Redis) while it was running; continue with: differad train --resume ${runId}`;
+}
 
 function checkRunId(runId: string): void {
   const parsed = RunIdSchema.safeParse(runId);
@@ -157,11 +180,37 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
     async loadRun(runId) {
       checkRunId(runId);
       const key = keys.state(runId);
-      const hash = await redis.hgetall(key);
+      // One round trip, so the state and the owner are seen at the same moment.
+      const replies = await redis.multi().hgetall(key).exists(keys.owner(runId)).exec();
+      const [hashReply, ownerReply] = replies ?? [];
+      if (hashReply?.[0]) throw hashReply[0];
+      const hash = (hashReply?.[1] ?? {}) as Record<string, string>;
       if (Object.keys(hash).length === 0) return null;
       const parsed = RunSnapshotSchema.safeParse(fromHash(hash));
       if (!parsed.success) throw toRunStateError(key, parsed.error);
+      if (parsed.data.state === 'running' && ownerReply?.[1] === 0) return { ...parsed.data, state: 'interrupted', message: toInterruptedMessage(runId) };
       return parsed.data;
+    },
+
+    async beat(runId, owner, ttlMs) {
+      checkRunId(runId);
+      const record: RunOwner = { ...owner, at: now() };
+      return (await redis.eval(BEAT, 2, keys.state(runId), keys.owner(runId), JSON.stringify(record), Math.max(1, Math.round(ttlMs)))) === 1;
+    },
+
+    async loadOwner(runId) {
+      checkRunId(runId);
+      const key = keys.owner(runId);
+      const text = await redis.get(key);
+      if (text === null) return null;
+      const parsed = RunOwnerSchema.safeParse(parseJson(key, text));
+      if (!parsed.success) throw toRunStateError(key, parsed.error);
+      return parsed.data;
+    },
+
+    async releaseOwner(runId) {
+      checkRunId(runId);
+      await redis.del(keys.owner(runId));
     },
 
     async listRuns(limit = 100) {
@@ -235,7 +284,7 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
 
     async deleteRun(runId) {
       checkRunId(runId);
-      await redis.multi().del(keys.config(runId), keys.state(runId), keys.metrics(runId)).zrem(keys.runs, runId).exec();
+      await redis.multi().del(keys.config(runId), keys.state(runId), keys.metrics(runId), keys.owner(runId)).zrem(keys.runs, runId).exec();
     },
   };
 }

@@ -22,7 +22,10 @@ export interface CatalogWorkerOptions extends CatalogOptions {
   /**
    * How often this worker looks for stalled jobs (a dead worker's) to take
    * over. BullMQ checks every 30 s whatever the lock duration; default here:
-   * the lock duration when one is given, so a short lock means a quick takeover.
+   * half the lock duration when one is given, as often as BullMQ renews a lock
+   * (`lockRenewTime`, half the lock duration). A job is taken over at the first
+   * check after its lock expired that finds it marked by an earlier check:
+   * at most 1.5 lock durations after its worker died.
    */
   readonly stalledIntervalMs?: number;
   /** Start pulling jobs at once (default true); else call `worker.run()`. */
@@ -47,6 +50,7 @@ export function createCatalogWorker<N extends JobName, R>(
   processor: CatalogProcessor<N, R>,
   options: CatalogWorkerOptions,
 ): Worker<JobPayloads[N], R, N> {
+  const stalledInterval = options.stalledIntervalMs ?? (options.lockDurationMs === undefined ? undefined : Math.max(250, Math.round(options.lockDurationMs / 2)));
   const worker = new Worker<JobPayloads[N], R, N>(
     toQueueName(name, options.namespace),
     async (job) => {
@@ -62,7 +66,7 @@ export function createCatalogWorker<N extends JobName, R>(
       autorun: options.autorun ?? true,
       ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
       ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
-      ...((options.stalledIntervalMs ?? options.lockDurationMs) === undefined ? {} : { stalledInterval: options.stalledIntervalMs ?? options.lockDurationMs }),
+      ...(stalledInterval === undefined ? {} : { stalledInterval }),
     },
   );
   const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
