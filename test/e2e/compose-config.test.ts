@@ -15,7 +15,7 @@ interface Service {
   networks?: Record<string, unknown> | string[];
   healthcheck?: { test?: string[] | string; disable?: boolean };
   depends_on?: Record<string, { condition?: string }> | string[];
-  deploy?: { resources?: { reservations?: { devices?: { capabilities?: string[] }[] } } };
+  deploy?: { resources?: { reservations?: { devices?: { capabilities?: string[]; device_ids?: string[]; count?: number | string }[] } } };
   volumes?: (string | { source?: string; target?: string })[];
   command?: string[] | string;
   container_name?: string;
@@ -96,6 +96,14 @@ describe('docker-compose.yml', () => {
       expect(services[name]!.deploy?.resources?.reservations?.devices?.[0]?.capabilities, name).toEqual(['gpu']);
       expect(services[name]!.profiles).toEqual(['gpu']);
     }
+    // vLLM and the trainer on distinct GPUs, chosen by device id, never a shared `count: 1`.
+    const gpus = (env: Record<string, string>) =>
+      ['vllm', 'trainer'].map((name) => composeConfig(['gpu'], env).services[name]!.deploy!.resources!.reservations!.devices![0]!);
+    const [vllmGpu, trainerGpu] = gpus({});
+    expect(vllmGpu.device_ids).toEqual(['0']);
+    expect(trainerGpu.device_ids).toEqual(['1']);
+    expect(vllmGpu.count ?? trainerGpu.count).toBeUndefined();
+    expect(gpus({ DIFFERAD_VLLM_GPU: '2', DIFFERAD_TRAINER_GPU: '3' }).map((d) => d.device_ids)).toEqual([['2'], ['3']]);
     expect(services['cpu-policy']!.command).toEqual(expect.arrayContaining(['policy', 'serve']));
     expect(services['cpu-trainer']!.command).toEqual(expect.arrayContaining(['trainer', 'serve', '--cpu']));
     expect(services.vllm!.expose).toEqual(['8000']);
