@@ -167,8 +167,14 @@ export function watchRun(input: RunWatchInput): RunWatch {
  */
 export function isRedisConnectionError(error: unknown): boolean {
   // Along the cause chain: a step failure explained with a lookup that failed too wraps the connection error.
+  // Socket errors count by their errno `code`, which only this process's own sockets (Redis) carry: a job
+  // that failed on an unreachable inference server reaches here as BullMQ's failure text, whose message may
+  // say ECONNREFUSED too, and that is a step failure, not a lost Redis.
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.name === 'MaxRetriesPerRequestError' || /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE/.test(e.message)) return true;
+    if (e.name === 'MaxRetriesPerRequestError' || /^Connection is closed|^Stream isn't writeable/.test(e.message)) return true;
+    if (REDIS_SOCKET_CODES.has(String((e as NodeJS.ErrnoException).code))) return true;
   }
   return false;
 }
+
+const REDIS_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
