@@ -62,12 +62,17 @@ describe('disk weight sync (collective_rpc reload_weights)', () => {
     for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 1, paused: false });
   });
 
-  it('fails with a retryable SYNC_FAILED on a folder that is not there, and still resumes every server', async () => {
+  it('fails with a retryable SYNC_FAILED on a folder that is not there and leaves the servers paused until a good reload', async () => {
     await start([{}, {}]);
     const error = await syncWeights(targets, { version: 2, path: join(dir, 'missing') }).catch((e: unknown) => e);
     expect(isDifferadError(error, 'SYNC_FAILED') && error.retryable).toBe(true);
     expect((error as Error).message).toContain('Call to collective_rpc method failed');
-    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 0, paused: false });
+    // Resumed, the first request would run on layers left on the meta device and kill the engine.
+    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 0, paused: true });
+    await syncWeights(targets, { version: 2, path: dir });
+    for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 1, paused: false });
+    const health = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/health`)).status));
+    expect(health).toEqual([200, 200]);
   });
 
   it('counts a dead server once, with every call that failed on it, and syncs the live one', async () => {

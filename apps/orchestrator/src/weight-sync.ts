@@ -58,24 +58,30 @@ function syncFailed(what: string, version: number, servers: readonly ServerSyncR
  * 0.32.0 has no disk weight-transfer engine; a checkpoint folder is loaded in
  * place with `collective_rpc reload_weights {weights_path}`. Per server, in
  * parallel: pause (`wait`: running requests finish on the old weights),
- * reload, reset the prefix cache, and always resume. The CPU policy answers
- * the same routes.
+ * reload, reset the prefix cache, and resume. A server whose reload failed
+ * stays paused: vLLM leaves its layers on the meta device after a failed
+ * reload, and the first request would kill its engine; the next sync's good
+ * reload resumes it (docs/vllm-protocol.md §4.2). The CPU policy answers the same routes.
  */
 export async function syncWeightsEach(targets: readonly WeightSyncTarget[], source: WeightSyncSource): Promise<ServerSyncResult[]> {
   const failures = new SyncFailures();
   await Promise.all(
     targets.map(async (t) => {
       let call = 'pause';
+      let reloadFailed = false;
       try {
         await t.control.pause({ mode: 'wait' });
         call = 'reload_weights';
-        await t.control.reloadWeights(source.path);
+        await t.control.reloadWeights(source.path).catch((error: unknown) => {
+          reloadFailed = true;
+          throw error;
+        });
         call = 'reset_prefix_cache';
         await t.control.resetPrefixCache();
       } catch (error) {
         failures.add(t.url, call, error);
       } finally {
-        await t.control.resume().catch((error: unknown) => failures.add(t.url, 'resume', error));
+        if (!reloadFailed) await t.control.resume().catch((error: unknown) => failures.add(t.url, 'resume', error));
       }
     }),
   );

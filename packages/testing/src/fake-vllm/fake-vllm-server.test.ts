@@ -138,6 +138,19 @@ describe('fake vLLM: capacity, pause and weights', () => {
     const { headers } = await pending;
     expect(headers.get('x-weight-version')).toBe('1');
   });
+
+  it('after a failed reload, a good reload makes it whole; a request in between kills the engine, as vLLM 0.32.0 does', async () => {
+    await start();
+    const failed = async () => (await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status;
+    expect(await failed()).toBe(500);
+    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } })).status).toBe(200);
+    expect((await post('/v1/chat/completions', chat())).status).toBe(200);
+    expect(await failed()).toBe(500);
+    const broken = await post('/v1/chat/completions', chat());
+    expect(broken.status).toBe(500);
+    expect(JSON.stringify(broken.json)).toContain('not on the expected device meta');
+    expect((await fetch(`${server!.url}/health`)).status).toBe(503);
+  });
 });
 
 describe('fake vLLM: server flags', () => {

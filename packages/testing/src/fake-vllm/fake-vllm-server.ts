@@ -70,6 +70,10 @@ export class FakeVllmServer {
   private counter = 0;
   private counts = { received: 0, completed: 0, errors: 0, hung: 0, died: 0, aborted: 0 };
   private closed = false;
+  /** A reload failed: the model's layers are on the meta device until a reload succeeds. */
+  private modelBroken = false;
+  /** A request ran on a broken model: vLLM's engine core died, /health answers 503 for good. */
+  private engineDead = false;
   private weightsPath: string | null = null;
   /** Base URL (no trailing slash), e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
@@ -89,9 +93,17 @@ export class FakeVllmServer {
       worldSizePerReplica: settings.tensorParallel,
       dataParallel: settings.dataParallel,
       scheduler: this.scheduler,
-      // The real loader reads checkpoint files from the folder: a path that is not there fails.
+      // The real loader reads checkpoint files from the folder: a path that is not there fails. vLLM
+      // 0.32.0 moves every layer to the meta device before loading (model_loader/reload/layerwise.py) with
+      // no try/finally (reload/inplace.py), so a failed reload leaves the model unusable until a good one.
       reloadWeights: async (path) => {
-        if (path !== null) await stat(path);
+        try {
+          if (path !== null) await stat(path);
+        } catch (error) {
+          this.modelBroken = true;
+          throw error;
+        }
+        this.modelBroken = false;
         this.weightsPath = path;
       },
       ...(options.nccl ? { nccl: options.nccl } : {}),
@@ -180,7 +192,7 @@ export class FakeVllmServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     if (route === 'GET /health') {
-      res.writeHead(this.currentFaults.unhealthy ? 503 : 200).end();
+      res.writeHead(this.currentFaults.unhealthy || this.engineDead ? 503 : 200).end();
       return;
     }
     if (route === 'GET /metrics') {
@@ -226,6 +238,12 @@ export class FakeVllmServer {
     const missing = EXPLICIT_SAMPLING_FIELDS.filter((f) => request[f] == null);
     if (this.settings.requireExplicitSampling && missing.length > 0) {
       sendOpenAiError(res, 400, `sampling parameters left to server defaults: ${missing.join(', ')}`, missing[0]);
+      return;
+    }
+    if (this.modelBroken || this.engineDead) {
+      // What vLLM's CPU worker raises on a model left on the meta device; the engine core then dies.
+      this.engineDead = true;
+      sendOpenAiError(res, 500, 'EngineCore encountered an issue: Tensor on device cpu is not on the expected device meta!');
       return;
     }
     const id = `${this.port}-${++this.counter}`;
