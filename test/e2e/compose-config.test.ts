@@ -100,9 +100,9 @@ describe('docker-compose.yml', () => {
     const gpus = (env: Record<string, string>) =>
       ['vllm', 'trainer'].map((name) => composeConfig(['gpu'], env).services[name]!.deploy!.resources!.reservations!.devices![0]!);
     const [vllmGpu, trainerGpu] = gpus({});
-    expect(vllmGpu.device_ids).toEqual(['0']);
-    expect(trainerGpu.device_ids).toEqual(['1']);
-    expect(vllmGpu.count ?? trainerGpu.count).toBeUndefined();
+    expect(vllmGpu?.device_ids).toEqual(['0']);
+    expect(trainerGpu?.device_ids).toEqual(['1']);
+    expect(vllmGpu?.count ?? trainerGpu?.count).toBeUndefined();
     expect(gpus({ DIFFERAD_VLLM_GPU: '2', DIFFERAD_TRAINER_GPU: '3' }).map((d) => d.device_ids)).toEqual([['2'], ['3']]);
     expect(services['cpu-policy']!.command).toEqual(expect.arrayContaining(['policy', 'serve']));
     expect(services['cpu-trainer']!.command).toEqual(expect.arrayContaining(['trainer', 'serve', '--cpu']));
