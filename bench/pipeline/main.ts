@@ -126,6 +126,8 @@ interface RunContext {
 async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantResult> {
   const { args } = ctx;
   const runId = `bench-${variant.workerProcesses}p-${variant.trainer}-${Date.now().toString(36)}`;
+  // One trainer serves one run at a time: each run gets it as freshly started.
+  ctx.trainer.reset();
   const trainer: TrainConfig['trainer'] = variant.trainer === 'cpu' ? { kind: 'cpu' } : { kind: 'url', url: ctx.trainer.url };
   const config = toConfig({ runId, steps: args.warmup + args.steps, manifest: ctx.manifest, runsDir: ctx.runsDir, urls: ctx.urls, trainer });
   const extra = await Promise.all(Array.from({ length: variant.workerProcesses - 1 }, () => startChild<{ ready: boolean }>('worker-host.ts', [ctx.redisUrl])));

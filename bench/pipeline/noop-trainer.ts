@@ -42,6 +42,8 @@ export interface NoopTrainerOptions {
 export interface NoopTrainer {
   readonly url: string;
   readonly arrivals: TrainerArrival[];
+  /** Forgets every run, as a restarted trainer would: a new run checks that its trainer holds no other run. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,13 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arrivals,
+    reset() {
+      run = null;
+      lastStep = null;
+      version = 0;
+      applied.clear();
+      arrivals.length = 0;
+    },
     async close() {
       server.closeAllConnections();
       server.close();
