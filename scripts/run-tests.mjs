@@ -1,10 +1,14 @@
 // `npm test`: the type check, the linter, vitest, the Python trainer's
-// pytest and the live suite (a real vLLM on the CPU and the Python trainer's
-// hf backend with real transformers: test/live-vllm), each run even when one
+// pytest, the live suite (a real vLLM on the CPU and the Python trainer's
+// hf backend with real transformers: test/live-vllm) and schemathesis, each run even when one
 // before failed; then a line per suite and one closing "N passed, N failed"
 // line (a failed type check or lint counts as one failure). Exits 1 when
 // anything failed. The counts also go to .ci/out/test-summary.json, which
 // .ci/summary.mjs adds the benchmarks to.
+//
+// The schemathesis suite (test/schemathesis/run-schemathesis.mjs) fuzzes the API and both
+// trainers against their OpenAPI documents, one JUnit test case per operation; its venv
+// (scripts/schemathesis-venv.mjs, ~15 s from PyPI the first time) is made or checked first.
 //
 // The live suite first makes (or checks, ~1 s) its venv with
 // scripts/python-venv.mjs: ~6 GiB from PyPI, about 5 minutes on a fresh
@@ -19,6 +23,7 @@ mkdirSync(out, { recursive: true });
 const vitestReport = join(out, 'vitest.json');
 const pytestReport = join(out, 'pytest.xml');
 const liveReport = join(out, 'live-vllm.json');
+const schemathesisReport = join(out, 'schemathesis.xml');
 
 const suites = [
   { name: 'typecheck', command: ['tsc', '-p', 'tsconfig.json'] },
@@ -38,6 +43,12 @@ const suites = [
     prepare: { what: 'the live vLLM venv (scripts/python-venv.mjs)', command: [process.execPath, join(root, 'scripts', 'python-venv.mjs')] },
     command: ['vitest', 'run', '--config', 'test/live-vllm/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${liveReport}`],
     report: { path: liveReport, kind: 'vitest' },
+  },
+  {
+    name: 'schemathesis',
+    prepare: { what: 'the schemathesis venv (scripts/schemathesis-venv.mjs)', command: [process.execPath, join(root, 'scripts', 'schemathesis-venv.mjs')] },
+    command: [process.execPath, join(root, 'test', 'schemathesis', 'run-schemathesis.mjs'), '--junit', schemathesisReport],
+    report: { path: schemathesisReport, kind: 'junit' },
   },
 ];
 

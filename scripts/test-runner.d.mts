@@ -25,6 +25,7 @@ export interface SuiteResult extends Counts {
 
 export function countVitestReport(json: unknown): Counts;
 export function countJunitReport(xml: string): Counts;
+export function mergeJunitReports(reports: readonly { readonly name: string; readonly xml: string }[]): string;
 export function toSuiteResult(suite: Suite, status: number, reportText: string | null): Omit<SuiteResult, 'seconds'>;
 export function lastLine(text: string | null | undefined): string;
 export function toPrepareFailure(suite: Suite, status: number, output: string): Omit<SuiteResult, 'seconds'>;

@@ -36,6 +36,21 @@ export function countJunitReport(xml) {
 }
 
 /**
+ * One JUnit report from several (e.g. one schemathesis run per server): every
+ * `<testsuite>` element of each, renamed to its report's name, inside one
+ * `<testsuites>`, so {@link countJunitReport} sums them all.
+ */
+export function mergeJunitReports(reports) {
+  const suites = reports.flatMap(({ name, xml }) =>
+    [...xml.matchAll(/<testsuite\b[^>]*?(?:\/>|>[^]*?<\/testsuite>)/g)].map(([suite]) => {
+      const escaped = name.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+      return suite.replace(/^<testsuite\b([^>]*)/, (_, attrs) => `<testsuite name="${escaped}"${attrs.replace(/\sname="[^"]*"/, '')}`);
+    }),
+  );
+  return `<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
+}
+
+/**
  * A suite's result from its exit status and its report's text (null when it
  * wrote none). A check without a report (typecheck, lint) counts as one
  * failure when it fails and nothing when it passes; a test suite whose

@@ -10,6 +10,7 @@ import {
   countJunitReport,
   countVitestReport,
   formatSummary,
+  mergeJunitReports,
   runSuites,
   type Suite,
   toSuiteResult,
@@ -50,6 +51,24 @@ describe('the report counts', () => {
       '<testsuite name="pytest" errors="1" failures="2" skipped="3" tests="70" time="1"><testcase/></testsuite>' +
       '<testsuite name="more" errors="0" failures="0" skipped="0" tests="5"></testsuite></testsuites>';
     expect(countJunitReport(xml)).toEqual({ passed: 69, failed: 3, skipped: 3 });
+  });
+
+  it('merges JUnit reports (one schemathesis run per server) into one whose counts are their sums, each suite named by its report', () => {
+    const schemathesis = (failures: number, tests: number) =>
+      '<?xml version="1.0" encoding="utf-8"?>\n' +
+      `<testsuites errors="0" failures="${failures}" skipped="0" tests="${tests}" time="1">\n` +
+      `  <testsuite name="schemathesis" hostname="vm" errors="0" failures="${failures}" skipped="0" tests="${tests}" time="1">\n` +
+      '    <testcase name="POST /v1/x" time="0.1"><failure type="failure" message="ST101">[500] a &lt;b&gt; c</failure></testcase>\n' +
+      '  </testsuite>\n</testsuites>\n';
+    const merged = mergeJunitReports([
+      { name: 'api', xml: schemathesis(0, 17) },
+      { name: 'py-trainer', xml: schemathesis(2, 9) },
+      { name: 'empty', xml: '<testsuite name="x" tests="0"/>' },
+    ]);
+    expect(countJunitReport(merged)).toEqual({ passed: 24, failed: 2, skipped: 0 });
+    expect([...merged.matchAll(/<testsuite name="([^"]*)"/g)].map((m) => m[1])).toEqual(['api', 'py-trainer', 'empty']);
+    expect(merged).toContain('[500] a &lt;b&gt; c');
+    expect(countJunitReport(mergeJunitReports([]))).toEqual({ passed: 0, failed: 0, skipped: 0 });
   });
 });
 

@@ -131,6 +131,25 @@ describe('the CPU trainer', () => {
     expect((await client.health()).weight_version).toBe(8);
   });
 
+  it('answers 400 naming path, not 500, for a path the file system would refuse (a NUL, a name past 200 bytes)', async () => {
+    await startTrainer();
+    await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [toGroup(DEFAULT_CPU_POLICY, 3, (t) => t)] });
+    await client.optimStep({ run: 'r', step: 0, lr: 0.01 });
+    for (const path of ['a\0b.json', `${'x'.repeat(201)}.json`, `${'d'.repeat(300)}/policy.json`]) {
+      const calls = [
+        client.sendWeights({ version: 1, backend: 'disk', path }),
+        client.saveCheckpoint({ run: 'r', step: 0, path }),
+        client.loadCheckpoint({ path }),
+      ];
+      for (const refused of await Promise.all(calls.map((c) => c.then(() => 'accepted', (e: unknown) => e)))) {
+        expect(refused).toMatchObject({ details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } } });
+      }
+    }
+    // The longest allowed name still writes.
+    const sent = await client.sendWeights({ version: 1, backend: 'disk', path: `${'y'.repeat(195)}.json` });
+    expect(sent.bytes).toBeGreaterThan(0);
+  });
+
   it('answers 413 past its body limit and 405 for a wrong method, and keeps serving', async () => {
     const url = await startTrainer({ maxBodyBytes: 1024 });
     const big = await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [toGroup(DEFAULT_CPU_POLICY, 4, (t) => t)] }).catch((e: unknown) => e);

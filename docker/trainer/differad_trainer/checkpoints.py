@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import torch
 
@@ -23,9 +23,27 @@ _WEIGHTS_ONLY = tuple(int(x) for x in torch.__version__.split('.')[:2]) >= (2, 0
 FORMAT_VERSION = 1
 
 
+#: The longest file or folder name a client may give, in UTF-8 bytes: the usual 255 (ext4, xfs) less
+#: room for the ``.<random>.tmp`` suffix of the atomic writes, so a name that passes cannot fail at the
+#: file system (ENAMETOOLONG would otherwise be a 500). The CPU trainer has the same limit.
+MAX_PATH_NAME_BYTES = 200
+
+
+def unusable_path_reason(path: str) -> Optional[str]:
+    """Why the file system would refuse ``path`` (a NUL character, a name over MAX_PATH_NAME_BYTES), or None."""
+    if '\0' in path:
+        return 'must not contain a NUL character'
+    long = next((name for name in path.split('/') if len(name.encode('utf-8', 'surrogatepass')) > MAX_PATH_NAME_BYTES), None)
+    return None if long is None else f'has a name longer than {MAX_PATH_NAME_BYTES} bytes: {long[:40]}…'
+
+
 def resolve_inside(directory: str, path: str, field: str) -> str:
-    """``path`` under ``directory`` (relative paths are taken from it); a path outside is a bad
-    request naming ``field``, so a client cannot make the trainer read or write elsewhere."""
+    """``path`` under ``directory`` (relative paths are taken from it); a path outside, or one the
+    file system would refuse, is a bad request naming ``field``, so a client cannot make the trainer
+    read or write elsewhere."""
+    unusable = unusable_path_reason(path)
+    if unusable is not None:
+        raise TrainerError('TRAINER_REQUEST_INVALID', f'{field} {unusable}', {'fields': [{'field': field, 'message': unusable}]})
     root = os.path.realpath(directory)
     full = os.path.realpath(os.path.join(root, path))
     if full == root or os.path.commonpath([root, full]) != root:

@@ -45,6 +45,16 @@ class ChatMessage(StrictModel):
     role: Literal['system', 'user', 'assistant']
     content: Union[StrictStr, List[MessagePart]]
 
+    @root_validator(pre=True)
+    def _part_types_are_strings(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        # pydantic 1.10.4 (Debian's) raises ConfigError, not a validation error, on an unhashable
+        # discriminator ({"type": {}}), which would be a 500: refuse it here as zod does (a bad part).
+        content = values.get('content')
+        for i, part in enumerate(content if isinstance(content, list) else []):
+            if isinstance(part, dict) and isinstance(part.get('type'), (dict, list)):
+                raise RefinementError(field=f'content.{i}.type', message="a part's type is 'text' or 'image'")
+        return values
+
 
 class Completion(StrictModel):
     text: constr(strict=True, max_length=1_000_000)
@@ -83,7 +93,7 @@ class LossConfig(StrictModel):
     beta: number(ge=0, le=10)
     normalization: Literal['sequence', 'token']
     mask_truncated: StrictBool
-    temperature: number(gt=0, le=10)
+    temperature: number(ge=1e-3, le=10)
     # The whole step's totals (docs/method.md §6.3); absent: normalize within the micro-batch.
     step_sequences: Optional[integer(1)] = None
     step_tokens: Optional[integer(1)] = None
@@ -236,7 +246,7 @@ class ScoredCompletion(StrictModel):
 
 
 class ScoreTokensRequest(StrictModel):
-    temperature: number(gt=0, le=10)
+    temperature: number(ge=1e-3, le=10)
     images: List[TrainerImage] = Field(..., max_items=16)
     messages: List[ChatMessage] = Field(..., min_items=1)
     prompt_token_ids: Optional[List[TokenId]] = Field(...)

@@ -72,6 +72,20 @@ def test_missing_foreign_and_escaping_checkpoints(tmp_path):
         assert e.value.code == code, request
 
 
+def test_a_path_the_file_system_would_refuse_is_a_bad_request_naming_path(tmp_path):
+    # A NUL or an over-long name once escaped as ValueError/ENAMETOOLONG, a 500 (schemathesis found it).
+    service = tiny_service(tmp_path)
+    step(service, 0)
+    for path in ['a\0b.pt', 'x' * 201 + '.pt', 'd' * 300 + '/model.pt']:
+        for call in (lambda: service.send_weights({'version': 1, 'backend': 'disk', 'path': path}),
+                     lambda: service.save_checkpoint({'run': RUN, 'step': 0, 'path': path}),
+                     lambda: service.load_checkpoint({'path': path})):
+            with pytest.raises(TrainerError) as e:
+                call()
+            assert e.value.code == 'TRAINER_REQUEST_INVALID' and e.value.details['fields'][0]['field'] == 'path', path
+    assert service.send_weights({'version': 1, 'backend': 'disk', 'path': 'y' * 200})['bytes'] > 0
+
+
 def test_disk_weights_are_written_atomically_for_the_current_version(tmp_path):
     service = tiny_service(tmp_path)
     with pytest.raises(TrainerError) as e:

@@ -22,7 +22,8 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(submit.responses as object).sort()).toEqual(['201', '400', '401', '403', '415', '500']);
     expect(Object.keys(doc.paths['/v1/runs/{id}']!.get!.responses as object).sort()).toEqual(['200', '400', '401', '404', '500']);
     expect(submit.requestBody).toEqual({ required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitRunBody' } } } });
-    expect(doc.paths['/v1/runs/{id}']!.get!.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }]);
+    // The id's pattern, so a generated client (or schemathesis) knows which ids are well-formed and 404 rather than 400.
+    expect(doc.paths['/v1/runs/{id}']!.get!.parameters).toEqual([{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' } }]);
     expect(doc.paths['/health']!.get!.security).toEqual([]);
   });
 

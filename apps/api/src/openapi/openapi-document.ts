@@ -1,3 +1,4 @@
+import { RunIdSchema } from '@differad/queue';
 import { z } from 'zod';
 import { API_ERROR_CODES, ApiErrorBodySchema } from '../errors/api-errors.js';
 import type { Route } from '../http/router.js';
@@ -14,6 +15,9 @@ function toComponent(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   delete json.$schema;
   return json;
 }
+
+/** The `:id` path parameter's schema, from the schema readIdParam validates it with. */
+const ID_PARAM_SCHEMA = toComponent(RunIdSchema, 'input');
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad request', 401: 'No or wrong token', 403: 'From another origin, or without the CSRF token', 404: 'Not found', 409: 'Conflict', 413: 'Body too large', 415: 'Not JSON', 422: 'The job could not start', 500: 'Internal error' };
@@ -51,7 +55,8 @@ export function createOpenApiDocument(routes: readonly Route[]): JsonObject {
       responses[String(status)] = { description: `${STATUS_TEXT[status] ?? 'Error'} (${codesFor(status)})`, content: { 'application/json': { schema: ref('ApiErrorBody') } } };
     }
     if (doc.body) schemas[doc.body.name] = toComponent(doc.body.schema, 'input');
-    const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    // Every `:id` is read with readIdParam (a run or job id): the pattern tells a client what 400s before any lookup.
+    const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: m[1] === 'id' ? ID_PARAM_SCHEMA : { type: 'string' } }));
     const queryParams = Object.entries(doc.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'integer', minimum: 0 } }));
     const openApiPath = route.path.replace(/:(\w+)/g, '{$1}');
     paths[openApiPath] ??= {};

@@ -49,11 +49,30 @@ export function fromCheckpoint(c: CpuCheckpoint): TrainingSnapshot {
 }
 
 /**
+ * The longest file or folder name a client may give, in UTF-8 bytes: the
+ * usual 255 (ext4, xfs) less room for the `.<random>.tmp` suffix of the
+ * atomic writes, so a name that passes here cannot fail at the file system
+ * (ENAMETOOLONG would otherwise be a 500).
+ */
+export const MAX_PATH_NAME_BYTES = 200;
+
+/** Why the file system would refuse `path` (a NUL byte, a name over {@link MAX_PATH_NAME_BYTES}), or null. */
+export function toUnusablePathReason(path: string): string | null {
+  if (path.includes('\0')) return 'must not contain a NUL character';
+  const long = path.split('/').find((name) => Buffer.byteLength(name, 'utf8') > MAX_PATH_NAME_BYTES);
+  return long === undefined ? null : `has a name longer than ${MAX_PATH_NAME_BYTES} bytes: ${long.slice(0, 40)}…`;
+}
+
+/**
  * `path` resolved under `dir` (relative paths are taken from `dir`); a path
  * outside `dir` is a bad request naming `field`, so a client cannot make the
  * trainer write or read anywhere else.
  */
 export function resolveInside(dir: string, path: string, field: string): string {
+  const unusable = toUnusablePathReason(path);
+  if (unusable !== null) {
+    throw new DifferadError('TRAINER_REQUEST_INVALID', `${field} ${unusable}`, { details: { fields: [{ field, message: unusable }] } });
+  }
   const full = resolve(dir, path);
   const rel = relative(dir, full);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {

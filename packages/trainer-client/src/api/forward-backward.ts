@@ -78,7 +78,8 @@ export const LossConfigSchema = z.strictObject({
   beta: z.number().min(0).max(10).describe('β: weight of the k3 KL estimate against the frozen reference policy.'),
   normalization: z.enum(['sequence', 'token']).describe('sequence: mean over a sequence\'s tokens, then over the step\'s sequences; token: mean over all tokens of the step.'),
   mask_truncated: z.boolean().describe('Truncated completions contribute 0 to the loss (they still count in step_sequences and step_tokens).'),
-  temperature: z.number().gt(0).max(10).describe('The sampling temperature; log π_θ is computed at it (logits / T), so the ratio is 1 on-policy.'),
+  // At least 1e-3, the floor the orchestrator sends: far smaller (5e-324) overflows logits / T to inf, a NaN loss.
+  temperature: z.number().min(1e-3).max(10).describe('The sampling temperature (at least 0.001); log π_θ is computed at it (logits / T), so the ratio is 1 on-policy.'),
   step_sequences: z
     .number()
     .int()

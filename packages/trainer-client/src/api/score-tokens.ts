@@ -17,7 +17,7 @@ export const ScoredCompletionSchema = z.strictObject({
  */
 export const ScoreTokensRequestSchema = z
   .strictObject({
-    temperature: z.number().gt(0).max(10).describe('The sampling temperature: log π is computed at logits / T, like loss.temperature.'),
+    temperature: z.number().min(1e-3).max(10).describe('The sampling temperature (at least 0.001, like loss.temperature): log π is computed at logits / T.'),
     images: z.array(TrainerImageSchema).max(16).describe('Reference first, target second; by hash only when sent before.'),
     messages: z.array(ChatMessageSchema).min(1),
     prompt_token_ids: z.array(z.number().int().min(0)).nullable().describe('The server\'s prompt token ids; null when it sent none.'),
