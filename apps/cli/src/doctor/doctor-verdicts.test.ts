@@ -15,6 +15,7 @@ import {
   judgeVersion,
   judgeWeightTransfer,
   judgeWorldSize,
+  parseServedRoots,
   parseServerSettings,
   toDoctorExitCode,
   toSkipped,
@@ -80,6 +81,24 @@ describe('doctor verdicts: trainer, agreement, sync', () => {
     expect(judgeTrainer('t', health, 'llava')[1]).toMatchObject({ status: 'fail', detail: 'trains "Qwen/Qwen2.5-VL-7B-Instruct", the servers serve "llava"' });
     expect(isSameModel('/models/qwen/', 'qwen')).toBe(true);
     expect(isSameModel('a/qwen-7b', 'qwen')).toBe(false);
+  });
+
+  it('takes a --served-model-name alias of the trainer\'s checkpoint: /v1/models\' root is the path vLLM loaded', () => {
+    // vLLM 0.32.0 (entrypoints/openai/models/serving.py): ModelCard(id=<served name>, root=<vllm serve model path>).
+    const models = {
+      object: 'list',
+      data: [
+        { id: 'policy', object: 'model', root: '/ckpt/617cafe70aa5', parent: null, max_model_len: 1024 },
+        { id: 'lora-a', object: 'model', root: '/adapters/a', parent: 'policy' },
+      ],
+    };
+    expect(parseServedRoots(models, 'policy')).toEqual(['/ckpt/617cafe70aa5']);
+    expect(parseServedRoots({ data: [{ id: 'policy' }] }, 'policy')).toEqual([]);
+    expect(parseServedRoots({ nothing: true }, 'policy')).toEqual([]);
+    const local = { ...health, model: '/ckpt/617cafe70aa5' };
+    expect(judgeTrainer('t', local, 'policy', ['/ckpt/617cafe70aa5'])[1]).toMatchObject({ status: 'pass', detail: '/ckpt/617cafe70aa5 (served as "policy" from /ckpt/617cafe70aa5)' });
+    expect(judgeTrainer('t', local, 'policy')[1]?.status).toBe('fail');
+    expect(judgeTrainer('t', local, 'policy', ['/ckpt/other', '/ckpt/other'])[1]).toMatchObject({ status: 'fail', detail: 'trains "/ckpt/617cafe70aa5", the servers serve "policy" from /ckpt/other' });
   });
 
   it('passes a mean gap per token within the tolerance and names the cause otherwise', () => {

@@ -150,15 +150,35 @@ export interface TrainerHealthView {
   readonly weight_version: number;
 }
 
-/** The trainer's health row and its model row. */
-export function judgeTrainer(target: string, health: TrainerHealthView, policyModel: string | null): DoctorCheck[] {
+const ModelRootsSchema = z.looseObject({ data: z.array(z.looseObject({ id: z.string(), root: z.string().nullish() })) });
+
+/**
+ * What `GET /v1/models` says each served name is loaded from (vLLM's ModelCard
+ * `root`: the `vllm serve <model>` path or id behind `--served-model-name`),
+ * for `model`; empty when the body has no roots.
+ */
+export function parseServedRoots(json: unknown, model: string): string[] {
+  const parsed = ModelRootsSchema.safeParse(json);
+  if (!parsed.success) return [];
+  return parsed.data.data.flatMap((m) => (m.id === model && typeof m.root === 'string' && m.root !== '' ? [m.root] : []));
+}
+
+/**
+ * The trainer's health row and its model row. The trainer trains the served
+ * model when its model is `policyModel` or what the servers load it from
+ * (`servedRoots`: a `--served-model-name` alias of the trainer's checkpoint).
+ */
+export function judgeTrainer(target: string, health: TrainerHealthView, policyModel: string | null, servedRoots: readonly string[] = []): DoctorCheck[] {
   const detail = `${health.status} · ${health.backend} · world size ${health.world_size} · step ${health.step ?? '—'} · weight version ${health.weight_version}`;
   const rows = [health.status === 'ok' ? pass('health', target, detail) : fail('health', target, detail, FIXES.trainerStarting)];
   if (policyModel !== null) {
+    const root = servedRoots.find((r) => isSameModel(health.model, r));
     rows.push(
       isSameModel(health.model, policyModel)
         ? pass('model', target, health.model)
-        : fail('model', target, `trains "${health.model}", the servers serve "${policyModel}"`, `point the trainer and the servers at the same checkpoint (DIFFERAD_TRAINER_MODEL, vllm serve <model> --served-model-name ${policyModel})`),
+        : root !== undefined
+          ? pass('model', target, `${health.model} (served as "${policyModel}" from ${root})`)
+          : fail('model', target, `trains "${health.model}", the servers serve "${policyModel}"${servedRoots.length > 0 ? ` from ${[...new Set(servedRoots)].join(', ')}` : ''}`, `point the trainer and the servers at the same checkpoint (DIFFERAD_TRAINER_MODEL, vllm serve <model> --served-model-name ${policyModel})`),
     );
   }
   return rows;

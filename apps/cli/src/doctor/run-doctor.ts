@@ -19,6 +19,7 @@ import {
   judgeVersion,
   judgeWeightTransfer,
   judgeWorldSize,
+  parseServedRoots,
   parseServerSettings,
   type ServerSettings,
   toSkipped,
@@ -42,6 +43,8 @@ interface ServerView {
   readonly serves: boolean;
   readonly devMode: boolean;
   readonly settings: ServerSettings | null;
+  /** What `/v1/models` says policy.model is loaded from (its `root`). */
+  readonly roots: readonly string[];
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -49,7 +52,7 @@ const statusOf = (error: unknown): number | null =>
   isDifferadError(error) && error.code === INFERENCE_ERROR_CODES.HTTP_ERROR && typeof error.details.status === 'number' ? error.details.status : null;
 
 /** Reachability, version, served model, dev mode, world size, logprobs mode and weight-transfer backend of one server. */
-async function inspectServer(control: VllmControl, policy: EndpointsPolicy): Promise<ServerView> {
+async function inspectServer(control: VllmControl, policy: EndpointsPolicy, timeoutMs: number): Promise<ServerView> {
   const url = control.url;
   const rows: DoctorCheck[] = [];
   const later = ['version', 'model', 'dev mode', 'world size', 'logprobs mode', 'weight transfer'];
@@ -58,11 +61,18 @@ async function inspectServer(control: VllmControl, policy: EndpointsPolicy): Pro
     rows.push({ check: 'reachable', target: url, status: 'pass', detail: 'GET /version answers', fix: null }, judgeVersion(url, version));
   } catch (error) {
     rows.push({ check: 'reachable', target: url, status: 'fail', detail: messageOf(error), fix: FIXES.unreachable }, ...later.map((c) => toSkipped(c, url, 'not reachable')));
-    return { url, rows, serves: false, devMode: false, settings: null };
+    return { url, rows, serves: false, devMode: false, settings: null, roots: [] };
   }
   const served = await control.listModels().then((models) => models.map((m) => m.id), (error: unknown) => messageOf(error));
   const modelRow = typeof served === 'string' ? { ...judgeServedModel(url, [], policy.model), detail: served } : judgeServedModel(url, served, policy.model);
   rows.push(modelRow);
+  // listModels keeps the ids only; the roots are what the trainer's model may be called instead.
+  const roots =
+    modelRow.status === 'pass'
+      ? await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(timeoutMs) })
+          .then(async (res) => parseServedRoots(await res.json(), policy.model))
+          .catch(() => [])
+      : [];
   let worldSize: number | null = null;
   let failure: { status: number | null; message: string } | null = null;
   try {
@@ -73,7 +83,7 @@ async function inspectServer(control: VllmControl, policy: EndpointsPolicy): Pro
   rows.push(judgeDevMode(url, failure));
   if (worldSize === null) {
     rows.push(...['world size', 'logprobs mode', 'weight transfer'].map((c) => toSkipped(c, url, 'no dev routes')));
-    return { url, rows, serves: modelRow.status === 'pass', devMode: false, settings: null };
+    return { url, rows, serves: modelRow.status === 'pass', devMode: false, settings: null, roots };
   }
   const settings = await control.serverInfo().then(parseServerSettings, () => null);
   rows.push(
@@ -81,7 +91,7 @@ async function inspectServer(control: VllmControl, policy: EndpointsPolicy): Pro
     judgeLogprobsMode(url, settings?.logprobsMode ?? null),
     settings === null ? toSkipped('weight transfer', url, '/server_info unreadable') : judgeWeightTransfer(url, policy.syncBackend, settings.weightTransferBackend),
   );
-  return { url, rows, serves: modelRow.status === 'pass', devMode: true, settings };
+  return { url, rows, serves: modelRow.status === 'pass', devMode: true, settings, roots };
 }
 
 /** A small reference/target pair (an example bottle with a stain), as data URLs and as trainer images. */
@@ -152,14 +162,19 @@ async function checkSync(servers: readonly ServerView[], config: TrainConfig, po
   }
 }
 
-async function inspectTrainer(trainer: TrainerClient, policyModel: string | null): Promise<{ rows: DoctorCheck[]; health: HealthResponse | null }> {
-  const target = `trainer ${trainer.url}`;
+/** The trainer's health, or the row of why it has none. */
+async function askTrainer(trainer: TrainerClient): Promise<HealthResponse | DoctorCheck> {
   try {
-    const health = await trainer.health();
-    return { rows: judgeTrainer(target, health, policyModel), health: health.status === 'ok' ? health : null };
+    return await trainer.health();
   } catch (error) {
-    return { rows: [{ check: 'health', target, status: 'fail', detail: messageOf(error), fix: FIXES.trainerUnreachable }], health: null };
+    return { check: 'health', target: `trainer ${trainer.url}`, status: 'fail', detail: messageOf(error), fix: FIXES.trainerUnreachable };
   }
+}
+
+/** The trainer's rows, judged once the servers said what policy.model is loaded from. */
+function inspectTrainer(trainer: TrainerClient, asked: HealthResponse | DoctorCheck, policyModel: string | null, servers: readonly ServerView[]): { rows: DoctorCheck[]; health: HealthResponse | null } {
+  if ('check' in asked) return { rows: [asked], health: null };
+  return { rows: judgeTrainer(`trainer ${trainer.url}`, asked, policyModel, servers.flatMap((s) => s.roots)), health: asked.status === 'ok' ? asked : null };
 }
 
 /**
@@ -177,10 +192,8 @@ export async function runDoctor(config: TrainConfig, options: DoctorOptions): Pr
   const controls = (policy?.endpoints ?? []).map((url) => createVllmControl({ url, timeoutMs: options.timeoutMs }));
   const trainer = trainerUrl === null ? null : createTrainerClient({ baseUrl: trainerUrl, timeoutMs: Math.max(options.timeoutMs, 60_000) });
   try {
-    const [servers, trained] = await Promise.all([
-      Promise.all(controls.map((c) => inspectServer(c, policy!))),
-      trainer === null ? null : inspectTrainer(trainer, policy?.model ?? null),
-    ]);
+    const [servers, asked] = await Promise.all([Promise.all(controls.map((c) => inspectServer(c, policy!, options.timeoutMs))), trainer === null ? null : askTrainer(trainer)]);
+    const trained = trainer === null || asked === null ? null : inspectTrainer(trainer, asked, policy?.model ?? null, servers);
     rows.push(...servers.flatMap((s) => s.rows), ...(trained?.rows ?? []));
     if (policy === null || trainer === null || trainerUrl === null) return rows;
     const health = trained?.health ?? null;
