@@ -1,30 +1,35 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { writeScoreFiles } from './score-files.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD = join(ROOT, 'apps/cli/scripts/build.mjs');
 const BIN = join(ROOT, 'apps/cli/bin/differad.js');
 const MAX_RSS = fileURLToPath(new URL('./max-rss.mjs', import.meta.url));
+const CHILD_SOURCE = fileURLToPath(new URL('./score-child.ts', import.meta.url));
+/** Inside the repository so that the bundle's bare imports (zod, …) resolve from node_modules. */
+const CHILD_BUNDLE = join(ROOT, 'node_modules/.cache/differad-bench/score-child.mjs');
 
-/** What one `differad score` child did. */
+/** What one scoring child did. */
 export interface ScoreRun {
   readonly code: number | null;
   readonly maxRssMb: number | null;
   readonly seconds: number;
+  /** The summary it printed (JSON), or null. */
+  readonly summary: string | null;
   readonly samples: number | null;
   readonly stderrTail: string;
 }
 
-/** Runs the compiled `differad score` under a heap cap and reads its peak RSS (max-rss.mjs prints it on exit). */
-function runScore(args: readonly string[], heapMb: number): Promise<ScoreRun> {
+/** Runs node on `script args` (V8 heap capped at `heapMb`, or node's default) and reads its peak RSS (max-rss.mjs prints it on exit). */
+function runChild(script: string, args: readonly string[], heapMb: number | null): Promise<ScoreRun> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', MAX_RSS, BIN, 'score', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const heap = heapMb === null ? [] : [`--max-old-space-size=${heapMb}`];
+  const child = spawn(process.execPath, [...heap, '--import', MAX_RSS, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -33,16 +38,20 @@ function runScore(args: readonly string[], heapMb: number): Promise<ScoreRun> {
     child.on('error', reject);
     child.on('close', (code) => {
       const rss = /max-rss-kb (\d+)/.exec(stderr);
-      let samples: number | null;
+      let summary: string | null = null;
+      let samples: number | null = null;
       try {
-        samples = (JSON.parse(stdout) as { input: { samples: number } }).input.samples;
+        const parsed = JSON.parse(stdout) as { input: { samples: number } };
+        summary = JSON.stringify(parsed);
+        samples = parsed.input.samples;
       } catch {
-        samples = null;
+        // No summary: the exit code and stderr say why.
       }
       resolve({
         code,
         maxRssMb: rss ? Number(rss[1]) / 1024 : null,
         seconds: (performance.now() - t0) / 1000,
+        summary,
         samples,
         stderrTail: stderr.replace(/\nmax-rss-kb \d+\n$/, '').split('\n').slice(-6).join('\n'),
       });
@@ -50,22 +59,56 @@ function runScore(args: readonly string[], heapMb: number): Promise<ScoreRun> {
   });
 }
 
+/** Generated score inputs and the runs over them. */
+export interface ScoreBench {
+  readonly inputMb: number;
+  /** The compiled `differad score --out … --json`. */
+  cli(heapMb: number | null): Promise<ScoreRun>;
+  /** The same scorer with the manifest's ids in a Map (before) or in createIdIndex (after), default heap. */
+  variant(index: 'map' | 'compact'): Promise<ScoreRun>;
+  close(): Promise<void>;
+}
+
 /**
- * Generates an n-line manifest and prediction file and scores them with the
- * compiled CLI in a child capped at `heapMb` of V8 heap, writing --out: the
- * figure is the child's peak RSS.
+ * Builds the CLI if stale and bundles score-child.ts, then generates an
+ * n-line manifest and prediction file; each run scores them in a child,
+ * writing --out, and reports the child's peak RSS.
  */
-export async function measureScoreRss(n: number, heapMb: number): Promise<ScoreRun & { inputMb: number }> {
+export async function openScoreBench(n: number): Promise<ScoreBench> {
   execFileSync(process.execPath, [BUILD, '--if-stale'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await mkdir(join(CHILD_BUNDLE, '..'), { recursive: true });
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [CHILD_SOURCE],
+    outfile: CHILD_BUNDLE,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'external-third-party',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@differad/') ? undefined : { path: args.path, external: true }));
+        },
+      },
+    ],
+  });
   const dir = await mkdtemp(join(tmpdir(), 'differad-bench-score-'));
+  const manifest = join(dir, 'manifest.jsonl');
+  const predictions = join(dir, 'predictions.jsonl');
+  const out = join(dir, 'scores.jsonl');
   try {
-    const manifest = join(dir, 'manifest.jsonl');
-    const predictions = join(dir, 'predictions.jsonl');
     await writeScoreFiles(manifest, predictions, n);
-    const inputMb = ((await stat(manifest)).size + (await stat(predictions)).size) / 2 ** 20;
-    const run = await runScore(['--manifest', manifest, '--predictions', predictions, '--out', join(dir, 'scores.jsonl'), '--json'], heapMb);
-    return { ...run, inputMb };
-  } finally {
+  } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    throw error;
   }
+  return {
+    inputMb: ((await stat(manifest)).size + (await stat(predictions)).size) / 2 ** 20,
+    cli: (heapMb) => runChild(BIN, ['score', '--manifest', manifest, '--predictions', predictions, '--out', out, '--json'], heapMb),
+    variant: (index) => runChild(CHILD_BUNDLE, [index, manifest, predictions, out], null),
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
 }

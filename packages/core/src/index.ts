@@ -88,6 +88,7 @@ export {
   computeAnswerScore,
 } from './scoring/score-sample.js';
 export { type AnswerTable, createAnswerTable } from './scoring/answer-table.js';
+export { type IdIndex, type IdLookup, computeIdHash, createIdIndex } from './scoring/id-index.js';
 export { type Rng, createRng } from './random/rng.js';
 export { type ScoreLine, toScoreLine } from './scoring/score-line.js';
 export {

@@ -5,7 +5,7 @@ export { writeJsonlAtomically } from './jsonl/write-jsonl.js';
 export { type LineProblem, formatLineProblem, formatLineProblems } from './jsonl/line-problem.js';
 export { type LoadedManifest, loadManifest, resolveManifestPath } from './manifest/load-manifest.js';
 export { type ManifestEntry, readManifest } from './manifest/read-manifest.js';
-export { type ManifestIndex, MANIFEST_PROBLEM_EXAMPLES, indexManifest } from './manifest/index-manifest.js';
+export { type IndexManifestOptions, type ManifestIndex, MANIFEST_PROBLEM_EXAMPLES, indexManifest } from './manifest/index-manifest.js';
 export { type ManifestLine, parseManifestLine } from './manifest/parse-manifest-line.js';
 export { type ManifestWriter, createManifestWriter, writeManifest } from './manifest/manifest-writer.js';
 export { type ValidateOptions, type ManifestReport, validateManifest } from './manifest/validate-manifest.js';

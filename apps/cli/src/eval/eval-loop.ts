@@ -8,8 +8,8 @@ export type EvalConcurrency = 'auto' | number;
 
 /** What the loop needs. */
 export interface EvalLoopDeps {
-  /** Records still to answer, in order. */
-  readonly records: readonly ManifestRecord[];
+  /** Records still to answer, in order: pulled one at a time as a slot frees, so they need not be in memory. */
+  readonly records: AsyncIterable<ManifestRecord>;
   readonly buildRequest: PairRequestBuilder;
   readonly fleet: Fleet;
   readonly log: PredictionLog;
@@ -43,20 +43,31 @@ function toTarget(fleet: Fleet, concurrency: EvalConcurrency): number {
  * Answers every record once through the fleet (n = 1, greedy), keeping up to
  * the target number of requests in flight and appending each answer to the
  * log as soon as it arrives. A failed record is reported and skipped (a rerun
- * asks it again); when every server is ejected the loop stops issuing.
+ * asks it again); when every server is ejected the loop stops issuing. A
+ * record source that throws (the manifest changed) ends the loop with its
+ * error once the requests in flight are settled.
  */
 export function runEvalLoop(deps: EvalLoopDeps): Promise<EvalLoopResult> {
-  const { records, fleet, signal } = deps;
-  let next = 0;
+  const { fleet, signal } = deps;
+  const source = deps.records[Symbol.asyncIterator]();
+  let exhausted = false;
+  let pulling = false;
+  let sourceError: { error: unknown } | undefined;
   let inFlight = 0;
   let answered = 0;
   let failed = 0;
   let fleetDown = false;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const stopped = () => signal.aborted || fleetDown || exhausted || sourceError !== undefined;
     const finishIfIdle = () => {
-      if (inFlight > 0 || (next < records.length && !signal.aborted && !fleetDown)) return;
+      if (settled || inFlight > 0 || pulling || !stopped()) return;
+      settled = true;
       signal.removeEventListener('abort', finishIfIdle);
-      resolve({ answered, failed, interrupted: signal.aborted, fleetDown });
+      // Ends the manifest read early (Ctrl-C, fleet down); a finished or failed source is already closed.
+      void source.return?.()?.catch(() => undefined);
+      if (sourceError !== undefined) reject(sourceError.error);
+      else resolve({ answered, failed, interrupted: signal.aborted, fleetDown });
     };
     const ask = async (record: ManifestRecord) => {
       try {
@@ -73,18 +84,31 @@ export function runEvalLoop(deps: EvalLoopDeps): Promise<EvalLoopResult> {
         if (isDifferadError(error, 'INFERENCE_UNAVAILABLE') && fleet.stats().servers.every((s) => s.ejected)) fleetDown = true;
       }
     };
-    const pump = () => {
-      while (!signal.aborted && !fleetDown && next < records.length && inFlight < toTarget(fleet, deps.concurrency)) {
-        const record = records[next++]!;
-        inFlight++;
-        void ask(record).finally(() => {
-          inFlight--;
-          pump();
-        });
+    const pump = async () => {
+      if (pulling) return;
+      pulling = true;
+      try {
+        while (!stopped() && inFlight < toTarget(fleet, deps.concurrency)) {
+          const next = await source.next();
+          if (next.done === true) {
+            exhausted = true;
+            break;
+          }
+          if (signal.aborted) break;
+          inFlight++;
+          void ask(next.value).finally(() => {
+            inFlight--;
+            void pump();
+          });
+        }
+      } catch (error) {
+        sourceError = { error };
+      } finally {
+        pulling = false;
       }
       finishIfIdle();
     };
     signal.addEventListener('abort', finishIfIdle);
-    pump();
+    void pump();
   });
 }

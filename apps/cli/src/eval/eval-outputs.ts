@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ManifestRecord, PredictionAnswer, PredictionRecord, ScoreSettings } from '@differad/core';
-import { formatLineProblems, type LoadedManifest } from '@differad/datasets';
+import type { PredictionAnswer, PredictionRecord, ScoreSettings } from '@differad/core';
+import { formatLineProblems, type ManifestIndex } from '@differad/datasets';
 import { writeFileAtomic } from '@differad/images';
 import { createReportPicker, type ReportPick, writeEvalReport } from './eval-report.js';
 import type { ReportInvalid } from './report-html.js';
@@ -11,9 +11,10 @@ import type { ScoreSummary } from './score-summary.js';
 /** What the outputs are written from. */
 export interface EvalOutputsInput {
   readonly outDir: string;
-  readonly manifest: LoadedManifest;
-  /** The records this run evaluates (after --limit). */
-  readonly selected: readonly ManifestRecord[];
+  /** The manifest's ids (indexManifest): the manifest is not read for them again. */
+  readonly index: ManifestIndex;
+  /** How many records this run evaluates: the first `selected` of the manifest (after --limit). */
+  readonly selected: number;
   readonly settings: ScoreSettings;
   /** Paths as the user gave them, reported in metrics.json as `differad score` reports its inputs. */
   readonly manifestArg: string;
@@ -53,12 +54,13 @@ export async function writeEvalOutputs(input: EvalOutputsInput): Promise<ScoreSu
   const predictionsPath = join(input.outDir, 'predictions.jsonl');
   // No file: no answer has arrived yet (the file is created with the first).
   if (!(await access(predictionsPath).then(() => true, () => false))) return null;
-  const completions = createInvalidCompletions(REPORT_INVALID_SHOWN, input.selected.length);
+  const completions = createInvalidCompletions(REPORT_INVALID_SHOWN, input.selected);
   const opened = await openScores({
-    manifestPath: input.manifest.path,
+    manifestPath: input.index.path,
+    index: input.index,
     predictionsPath,
     settings: input.settings,
-    limit: input.selected.length,
+    limit: input.selected,
     answeredOnly: true,
     onPrediction: completions.offer,
   });
@@ -87,7 +89,7 @@ export async function writeEvalOutputs(input: EvalOutputsInput): Promise<ScoreSu
     path: join(input.outDir, 'report.html'),
     title: input.title,
     facts: input.facts,
-    manifestPath: input.manifest.path,
+    manifestPath: input.index.path,
     ...picker.pick(),
     invalid,
     invalidCount,

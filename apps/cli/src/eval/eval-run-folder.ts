@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DifferadError } from '@differad/core';
@@ -24,11 +25,43 @@ async function readIfPresent(path: string): Promise<Buffer | null> {
   }
 }
 
-/** The sha256 of a file's bytes, hex. */
+/** Streams a file's chunks; a missing file reads as none. */
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new DifferadError('OUTPUT_READ_FAILED', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The sha256 of a file's bytes, hex; the file is streamed, never held whole. */
 export async function hashFile(path: string): Promise<string> {
-  const bytes = await readIfPresent(path);
-  if (bytes === null) throw new DifferadError('OUTPUT_READ_FAILED', `cannot read ${path}: no such file`);
-  return createHash('sha256').update(bytes).digest('hex');
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new DifferadError('OUTPUT_READ_FAILED', `cannot read ${path}: ${why}`, { cause: error });
+  }
+  return hash.digest('hex');
+}
+
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
+
+/** Whether the file holds a non-blank line that ends with a newline (streamed up to the first such line). */
+async function hasWholeLine(path: string): Promise<boolean> {
+  let blank = true;
+  for await (const chunk of readChunks(path)) {
+    for (const byte of chunk) {
+      if (byte === 0x0a) {
+        if (!blank) return true;
+      } else if (!WHITESPACE.has(byte)) {
+        blank = false;
+      }
+    }
+  }
+  return false;
 }
 
 function parseRecord(bytes: Buffer): EvalFolderState['record'] {
@@ -44,12 +77,8 @@ function parseRecord(bytes: Buffer): EvalFolderState['record'] {
 
 /** Reads what an output folder holds: its run record, and whether predictions.jsonl has a whole line (a torn one alone is no answer). */
 export async function loadEvalFolderState(outDir: string): Promise<EvalFolderState> {
-  const [record, predictions] = await Promise.all([readIfPresent(join(outDir, EVAL_RUN_FILE)), readIfPresent(join(outDir, 'predictions.jsonl'))]);
-  const text = predictions?.toString('utf8') ?? '';
-  return {
-    record: record === null ? { kind: 'none' } : parseRecord(record),
-    hasAnswers: text.slice(0, text.lastIndexOf('\n') + 1).trim() !== '',
-  };
+  const [record, hasAnswers] = await Promise.all([readIfPresent(join(outDir, EVAL_RUN_FILE)), hasWholeLine(join(outDir, 'predictions.jsonl'))]);
+  return { record: record === null ? { kind: 'none' } : parseRecord(record), hasAnswers };
 }
 
 /** Removes the files eval writes under `outDir` (answers first), and nothing else. */

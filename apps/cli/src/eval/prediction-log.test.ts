@@ -18,7 +18,6 @@ describe('openPredictionLog', () => {
   it('creates the file and appends whole lines, concurrent appends included', async () => {
     const path = join(dir, 'p.jsonl');
     const log = await openPredictionLog(path, () => {});
-    expect(log.existing.size).toBe(0);
     await Promise.all(['a', 'b', 'c'].map((id) => log.append(line(id))));
     await log.close();
     const text = await readFile(path, 'utf8');
@@ -26,18 +25,29 @@ describe('openPredictionLog', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
-  it('resumes: keeps the first line per id, skips junk, and cuts a torn last line with a warning', async () => {
+  it('cuts a torn last line with a warning naming its line, and appends after the whole lines', async () => {
     const path = join(dir, 'p.jsonl');
-    await writeFile(path, [JSON.stringify(line('a')), 'not json', JSON.stringify({ ...line('a'), completion: 'second' }), JSON.stringify(line('b')), '{"id":"c","compl'].join('\n'));
+    const whole = [JSON.stringify(line('a')), 'not json', JSON.stringify(line('b')), ''].join('\n');
+    await writeFile(path, `${whole}{"id":"c","compl`);
     const warnings: string[] = [];
     const log = await openPredictionLog(path, (m) => warnings.push(m));
-    expect([...log.existing.keys()]).toEqual(['a', 'b']);
-    expect(log.existing.get('a')).toMatchObject({ completion: '<answer>a</answer>' });
-    expect(warnings).toEqual([expect.stringContaining('p.jsonl:5: ignored a torn last line')]);
+    expect(warnings).toEqual([expect.stringContaining('p.jsonl:4: ignored a torn last line (16 bytes')]);
+    expect(await readFile(path, 'utf8')).toBe(whole);
     await log.append(line('c'));
     await log.close();
-    const lines = (await readFile(path, 'utf8')).split('\n');
-    expect(lines.at(-2)).toBe(JSON.stringify(line('c')));
-    expect(lines.filter((l) => l.includes('compl"') || l.endsWith('"compl'))).toEqual([]);
+    expect(await readFile(path, 'utf8')).toBe(`${whole}${JSON.stringify(line('c'))}\n`);
+  });
+
+  it('leaves a whole file as it is, and makes nothing until the first answer', async () => {
+    const path = join(dir, 'p.jsonl');
+    const whole = `${JSON.stringify(line('a'))}\n`;
+    await writeFile(path, whole);
+    const warnings: string[] = [];
+    await (await openPredictionLog(path, (m) => warnings.push(m))).close();
+    expect(await readFile(path, 'utf8')).toBe(whole);
+    const later = join(dir, 'sub', 'q.jsonl');
+    await (await openPredictionLog(later, (m) => warnings.push(m))).close();
+    await expect(readFile(later)).rejects.toThrow(/ENOENT/);
+    expect(warnings).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
-import { type FileHandle, mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DifferadError, parsePredictionRecord, type PredictionRecord } from '@differad/core';
+import { DifferadError } from '@differad/core';
 
 /** One line of `predictions.jsonl` as `differad eval` writes it. */
 export interface EvalPredictionLine {
@@ -11,21 +12,58 @@ export interface EvalPredictionLine {
   readonly latency_ms: number;
 }
 
-/** An append-only `predictions.jsonl` that a rerun resumes from. */
+/** An append-only `predictions.jsonl` that a rerun resumes from (findPendingWork reads what it holds). */
 export interface PredictionLog {
   readonly path: string;
-  /** Predictions already in the file when it was opened (the first line per id). */
-  readonly existing: ReadonlyMap<string, PredictionRecord>;
   /** Appends one line and hands it to the OS before resolving, so a crash loses nothing that was answered. */
   append(line: EvalPredictionLine): Promise<void>;
   close(): Promise<void>;
 }
 
-async function readExisting(path: string): Promise<string | null> {
+const LF = 0x0a;
+
+/** Size of the file, or null when there is none. */
+async function sizeOf(path: string): Promise<number | null> {
   try {
-    return await readFile(path, 'utf8');
+    return (await stat(path)).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new DifferadError('OUTPUT_READ_FAILED', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Where the bytes after the last newline start, and how many newlines come before: one streamed read, nothing kept. */
+async function findLastNewline(path: string): Promise<{ end: number; lines: number }> {
+  let offset = 0;
+  let end = 0;
+  let lines = 0;
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      for (let at = chunk.indexOf(LF); at >= 0; at = chunk.indexOf(LF, at + 1)) {
+        lines++;
+        end = offset + at + 1;
+      }
+      offset += chunk.length;
+    }
+  } catch (error) {
+    throw new DifferadError('OUTPUT_READ_FAILED', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return { end, lines };
+}
+
+/** Whether the file's last byte is a newline (an empty file counts as whole). */
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  if (size === 0) return true;
+  try {
+    const file = await open(path, 'r');
+    try {
+      const last = Buffer.alloc(1);
+      await file.read(last, 0, 1, size - 1);
+      return last[0] === LF;
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
     throw new DifferadError('OUTPUT_READ_FAILED', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
@@ -34,27 +72,15 @@ async function readExisting(path: string): Promise<string | null> {
  * Opens (or creates) a predictions file for appending. Every line is written
  * whole and ends with a newline, so a last line without one was cut by a
  * crash: it is cut off the file (its id is asked again) and `warn` says so.
+ * Nothing of the file is kept: only its last byte is read, and the whole
+ * file streamed once only when that byte shows a torn line.
  */
 export async function openPredictionLog(path: string, warn: (message: string) => void): Promise<PredictionLog> {
-  const text = await readExisting(path);
-  const existing = new Map<string, PredictionRecord>();
-  if (text !== null && text.length > 0) {
-    const end = text.lastIndexOf('\n') + 1;
-    if (end < text.length) {
-      await truncate(path, Buffer.byteLength(text.slice(0, end)));
-      warn(`${path}:${text.slice(0, end).split('\n').length}: ignored a torn last line (${text.length - end} characters, cut by an interrupted write)`);
-    }
-    for (const raw of text.slice(0, end).split('\n')) {
-      if (raw.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        continue;
-      }
-      const parsed = parsePredictionRecord(value);
-      if (parsed.success && !existing.has(parsed.data.id)) existing.set(parsed.data.id, parsed.data);
-    }
+  const size = await sizeOf(path);
+  if (size !== null && !(await endsWithNewline(path, size))) {
+    const { end, lines } = await findLastNewline(path);
+    await truncate(path, end);
+    warn(`${path}:${lines + 1}: ignored a torn last line (${size - end} bytes, cut by an interrupted write)`);
   }
   // Opened (and its folder made) at the first answer, so a run that fails its checks leaves nothing behind.
   let file: FileHandle | undefined;
@@ -70,7 +96,6 @@ export async function openPredictionLog(path: string, warn: (message: string) =>
   };
   return {
     path,
-    existing,
     append(line) {
       const write = tail.then(async () => {
         file ??= await openFile();

@@ -1,20 +1,21 @@
 import { join } from 'node:path';
 import { type DifferadConfig, loadConfig } from '@differad/config';
-import { computeSampleScore, DifferadError, type Frame, INSTRUCTION_POOL, type ManifestRecord, type ModelFamily, type PredictionRecord, type ScoreSettings } from '@differad/core';
+import { computeSampleScore, DifferadError, type Frame, INSTRUCTION_POOL, type ModelFamily, type SampleScore, type ScoreSettings } from '@differad/core';
 import { CPU_POLICY_MODEL } from '@differad/cpu-policy';
-import { type LoadedManifest, loadManifest, loadPromptPool } from '@differad/datasets';
+import { indexManifest, loadPromptPool, type ManifestIndex } from '@differad/datasets';
 import { createFleet } from '@differad/inference';
 import { type CliIo, resolvePath } from '../cli-io.js';
 import { formatMetricTable } from '../output/score-table.js';
 import { createProgress } from '../output/progress.js';
 import { checkEndpoints, type EvalBackend, parseEndpoints, startCpuBackend } from './eval-backend.js';
-import { checkPairFiles } from './eval-inputs.js';
+import { checkManifestPairFiles } from './eval-inputs.js';
 import { type EvalConcurrency, type EvalLoopResult, runEvalLoop } from './eval-loop.js';
 import { writeEvalOutputs } from './eval-outputs.js';
 import { discardEvalOutputs, settleEvalRunFolder, startEvalRun } from './eval-run-folder.js';
 import type { EvalRunRecord } from './eval-run-record.js';
 import type { ScoreSummary } from './score-summary.js';
 import { createPairRequestBuilder } from './pair-request.js';
+import { findPendingWork, type PendingWork } from './pending-work.js';
 import { openPredictionLog, type PredictionLog } from './prediction-log.js';
 
 /** Options of `differad eval`. */
@@ -60,9 +61,9 @@ function createAccuracy(settings: ScoreSettings) {
   let hits = 0;
   let n = 0;
   return {
-    add(record: ManifestRecord, prediction: PredictionRecord) {
+    add(score: SampleScore) {
       n++;
-      if (computeSampleScore(record, prediction, settings).u >= settings.reward.tau) hits++;
+      if (score.u >= settings.reward.tau) hits++;
     },
     text: () => `Acc@${settings.reward.tau} ${n > 0 ? ((100 * hits) / n).toFixed(1) : '—'}%`,
   };
@@ -75,8 +76,10 @@ interface EvalContext {
   readonly warn: (message: string) => void;
   readonly config: DifferadConfig;
   readonly settings: ScoreSettings;
-  readonly manifest: LoadedManifest;
-  readonly selected: readonly ManifestRecord[];
+  /** The manifest's ids (validated; its records are streamed from the file when needed). */
+  readonly index: ManifestIndex;
+  /** How many records this run evaluates: the first --limit of the manifest. */
+  readonly selected: number;
   readonly pool: readonly string[] | undefined;
   readonly outDir: string;
   /** Parsed --endpoint URLs (empty with --policy cpu). */
@@ -94,9 +97,9 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
   const problem = describeEvalOptionProblem(opts);
   if (problem !== null) throw new DifferadError('EVAL_OPTIONS_INVALID', problem);
   const config = loadConfig({ env: io.env });
-  const manifest = await loadManifest(resolvePath(io, opts.manifest));
-  const selected = opts.limit === undefined ? manifest.records : manifest.records.slice(0, opts.limit);
-  await checkPairFiles(manifest, selected);
+  const index = await indexManifest(resolvePath(io, opts.manifest));
+  const selected = Math.min(index.size, opts.limit ?? index.size);
+  await checkManifestPairFiles(index.path, selected);
   const pool = opts.prompts === undefined ? undefined : await loadPromptPool(resolvePath(io, opts.prompts));
   const endpoints = opts.endpoint === undefined ? [] : parseEndpoints(opts.endpoint);
   const outDir = resolvePath(io, opts.out);
@@ -106,7 +109,7 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
       model: opts.policy === 'cpu' ? CPU_POLICY_MODEL : (opts.model ?? ''),
       family: opts.family,
       frame: opts.frame,
-      manifestPath: manifest.path,
+      manifestPath: index.path,
       pool,
       seed: opts.seed,
       maxTokens: config.sampling.maxTokens,
@@ -121,7 +124,7 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
     warn: (message) => io.stderr(`${io.interactive ? '\r\x1b[2K' : ''}${message}\n`),
     config,
     settings: { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward },
-    manifest,
+    index,
     selected,
     pool,
     outDir,
@@ -141,28 +144,28 @@ function startBackend(ctx: EvalContext): Promise<EvalBackend> {
 type Accuracy = ReturnType<typeof createAccuracy>;
 type Answered = { result: EvalLoopResult; failedIds: string[] };
 
-/** Asks `todo` through a fleet over the started backend, appending answers to `log`. */
-async function askFleet(ctx: EvalContext, backend: EvalBackend, todo: readonly ManifestRecord[], log: PredictionLog, accuracy: Accuracy, signal: AbortSignal): Promise<Answered> {
-  const { opts, io, manifest, config } = ctx;
+/** Asks the pending records through a fleet over the started backend, appending answers to `log`. */
+async function askFleet(ctx: EvalContext, backend: EvalBackend, work: PendingWork, log: PredictionLog, accuracy: Accuracy, signal: AbortSignal): Promise<Answered> {
+  const { opts, io, index, config } = ctx;
   const failedIds: string[] = [];
   let heartbeat: NodeJS.Timeout | undefined;
   const fleet = createFleet({ servers: [...backend.servers], model: backend.model, timeoutMs: Math.round(opts.timeout * 1000) });
   try {
     await fleet.start();
-    const progress = createProgress(io, 'eval', todo.length);
+    const progress = createProgress(io, 'eval', work.pending);
     let done = 0;
     // The fleet's timers (deadlines, retry backoff) are unref'd; this ref'd one keeps the process alive while
     // requests wait in a backoff, and refreshes rate and ETA while answers are slow to come.
     heartbeat = setInterval(() => progress.tick(done, accuracy.text()), 1000);
     const result = await runEvalLoop({
-      records: todo,
-      buildRequest: createPairRequestBuilder({ manifestPath: manifest.path, family: opts.family, frame: opts.frame, resize: config.resize, seed: opts.seed, pool: ctx.pool, maxTokens: config.sampling.maxTokens }),
+      records: work.records(),
+      buildRequest: createPairRequestBuilder({ manifestPath: index.path, family: opts.family, frame: opts.frame, resize: config.resize, seed: opts.seed, pool: ctx.pool, maxTokens: config.sampling.maxTokens }),
       fleet,
       log,
       concurrency: opts.concurrency,
       signal,
       onAnswer: (record, completion) => {
-        accuracy.add(record, { id: record.id, completion: completion.text });
+        accuracy.add(computeSampleScore(record, { id: record.id, completion: completion.text }, ctx.settings));
         progress.tick(++done, accuracy.text());
       },
       onFailure: (record, error) => {
@@ -180,25 +183,23 @@ async function askFleet(ctx: EvalContext, backend: EvalBackend, todo: readonly M
 
 /**
  * Asks the fleet for every selected record not yet in predictions.jsonl,
- * appending answers as they come. The backend is started (or checked) only
- * when something is left to ask, so re-scoring a finished run needs no server;
- * a fresh start removes eval's old files only once the backend passed its
- * checks, so a failed check costs nothing.
+ * appending answers as they come. What is answered is read by scoring the
+ * file as it streams (findPendingWork: one byte a record), and the records to
+ * ask stream from the manifest, so memory does not grow with either file.
+ * The backend is started (or checked) only when something is left to ask, so
+ * re-scoring a finished run needs no server; a fresh start removes eval's old
+ * files only once the backend passed its checks, so a failed check costs
+ * nothing.
  */
 async function answerPending(ctx: EvalContext, signal: AbortSignal): Promise<Answered> {
-  const { io, selected } = ctx;
+  const { io } = ctx;
   const path = join(ctx.outDir, 'predictions.jsonl');
   let log = ctx.start === 'resume' ? await openPredictionLog(path, ctx.warn) : null;
   try {
     const accuracy = createAccuracy(ctx.settings);
-    const existing = log?.existing ?? new Map<string, PredictionRecord>();
-    for (const r of selected) {
-      const p = existing.get(r.id);
-      if (p !== undefined) accuracy.add(r, p);
-    }
-    const todo = selected.filter((r) => !existing.has(r.id));
-    if (todo.length < selected.length) io.stderr(`resuming: ${selected.length - todo.length} of ${selected.length} samples already answered in ${path}\n`);
-    if (todo.length === 0 || signal.aborted) {
+    const work = await findPendingWork({ index: ctx.index, predictionsPath: log === null ? null : path, settings: ctx.settings, limit: ctx.selected, onResumed: accuracy.add });
+    if (work.answered > 0) io.stderr(`resuming: ${work.answered} of ${work.selected} samples already answered in ${path}\n`);
+    if (work.pending === 0 || signal.aborted) {
       // Old answers left in place would be scored under this run's name.
       if (ctx.start === 'fresh') await discardEvalOutputs(ctx.outDir);
       return { result: { answered: 0, failed: 0, interrupted: signal.aborted, fleetDown: false }, failedIds: [] };
@@ -209,7 +210,7 @@ async function answerPending(ctx: EvalContext, signal: AbortSignal): Promise<Ans
         await startEvalRun(ctx.outDir, ctx.record);
         log = await openPredictionLog(path, ctx.warn);
       }
-      return await askFleet(ctx, backend, todo, log, accuracy, signal);
+      return await askFleet(ctx, backend, work, log, accuracy, signal);
     } finally {
       await backend.close();
     }
@@ -224,7 +225,7 @@ function toReportFacts(ctx: EvalContext): [string, string][] {
   const limit = opts.limit === undefined ? '' : `, --limit ${opts.limit}`;
   return [
     ['model', ctx.modelLabel],
-    ['manifest', `${opts.manifest} (${ctx.selected.length} of ${ctx.manifest.records.length} samples${limit})`],
+    ['manifest', `${opts.manifest} (${ctx.selected} of ${ctx.index.size} samples${limit})`],
     ['answer format', `family ${opts.family} · frame ${opts.frame} · greedy (temperature 0, n = 1) · seed ${opts.seed}`],
     ['prompts', opts.prompts === undefined ? `the project's pool (${INSTRUCTION_POOL.length} instructions)` : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`],
     ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (docs/method.md §8)`],
@@ -237,7 +238,7 @@ async function reportEval(ctx: EvalContext): Promise<ScoreSummary | null> {
   const { opts, io } = ctx;
   const summary = await writeEvalOutputs({
     outDir: ctx.outDir,
-    manifest: ctx.manifest,
+    index: ctx.index,
     selected: ctx.selected,
     settings: ctx.settings,
     manifestArg: opts.manifest,
@@ -253,7 +254,7 @@ async function reportEval(ctx: EvalContext): Promise<ScoreSummary | null> {
   } else {
     const i = summary.input;
     io.stdout(
-      `differad eval: ${i.samples} of ${ctx.selected.length} samples · ${ctx.modelLabel} · family ${opts.family} · frame ${opts.frame} · τ ${summary.tau}\n\n` +
+      `differad eval: ${i.samples} of ${ctx.selected} samples · ${ctx.modelLabel} · family ${opts.family} · frame ${opts.frame} · τ ${summary.tau}\n\n` +
         `${formatMetricTable(summary)}\n\n` +
         `answers: ${i.samples - i.invalid} valid · ${i.invalid} invalid\n` +
         `wrote ${['predictions.jsonl', 'scores.jsonl', 'metrics.json', 'report.html'].map((f) => join(opts.out, f)).join(', ')}\n`,
@@ -276,11 +277,11 @@ export async function runEval(opts: EvalOptions, io: CliIo, signal: AbortSignal)
   io.stderr(`eval finished in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   const { result, failedIds } = outcome;
   if (result.interrupted) {
-    io.stderr(`interrupted: ${summary?.input.samples ?? 0} of ${ctx.selected.length} samples answered and kept; rerun the same command to finish\n`);
+    io.stderr(`interrupted: ${summary?.input.samples ?? 0} of ${ctx.selected} samples answered and kept; rerun the same command to finish\n`);
     return 130;
   }
   if (failedIds.length > 0 || result.fleetDown) {
-    const missing = ctx.selected.length - (summary?.input.samples ?? 0);
+    const missing = ctx.selected - (summary?.input.samples ?? 0);
     const ids = `${failedIds.slice(0, 10).join(', ')}${failedIds.length > 10 ? ', …' : ''}`;
     const why = result.fleetDown ? 'every server was ejected; ' : '';
     throw new DifferadError('EVAL_INCOMPLETE', `${missing} sample(s) not answered (${why}failed: ${ids}); rerun the same command to retry them`);

@@ -12,7 +12,7 @@ import {
   toPredictionAnswer,
   toScoreLine,
 } from '@differad/core';
-import { indexManifest, type ManifestIndex, type PredictionScan, readManifest, scanPredictions, writeJsonlAtomically } from '@differad/datasets';
+import { type IndexManifestOptions, indexManifest, type ManifestIndex, type PredictionScan, readManifest, scanPredictions, writeJsonlAtomically } from '@differad/datasets';
 import { createScoreSummarySums, type ScoreSummary, type SummaryPaths } from './score-summary.js';
 
 /** Ids named when manifest records have no prediction; the rest are counted. */
@@ -29,6 +29,10 @@ export interface ScoreStreamInput {
   readonly answeredOnly?: boolean;
   /** Sees every used prediction once, with its parsed answer, while the file streams by. */
   readonly onPrediction?: (position: number, prediction: PredictionRecord, parsed: PredictionAnswer) => void;
+  /** The manifest already indexed (by indexManifest of `manifestPath`): it is not read for its ids again. */
+  readonly index?: ManifestIndex;
+  /** How the manifest's ids are indexed when `index` is not given (default: indexManifest's compact index). */
+  readonly indexOptions?: IndexManifestOptions;
 }
 
 /** How the scores are written and what else sees them. */
@@ -58,7 +62,7 @@ export interface OpenedScores {
  */
 export async function openScores(input: ScoreStreamInput): Promise<OpenedScores> {
   const { settings } = input;
-  const index = await indexManifest(input.manifestPath);
+  const index = input.index ?? (await indexManifest(input.manifestPath, input.indexOptions));
   const answers = createAnswerTable(index.size);
   const scan = await scanPredictions(input.predictionsPath, index.positions, (position, prediction) => {
     const parsed = toPredictionAnswer(prediction, settings);

@@ -1,4 +1,4 @@
-import { DifferadError } from '@differad/core';
+import { createIdIndex, DifferadError, type IdIndex, type IdLookup } from '@differad/core';
 import { formatLineProblems, type LineProblem } from '../jsonl/line-problem.js';
 import { readManifest } from './read-manifest.js';
 
@@ -11,7 +11,13 @@ export interface ManifestIndex {
   /** Number of records. */
   readonly size: number;
   /** Position of each id among the records, 0-based, in file order. */
-  readonly positions: ReadonlyMap<string, number>;
+  readonly positions: IdLookup;
+}
+
+/** How indexManifest keeps the ids. */
+export interface IndexManifestOptions {
+  /** Makes the id → position index (default createIdIndex, compact and exact; bench/score compares it with a Map). */
+  readonly createIndex?: () => IdIndex;
 }
 
 /**
@@ -21,9 +27,10 @@ export interface ManifestIndex {
  * Throws `MANIFEST_INVALID` (every line numbered in the count, the first
  * listed as file:line: field) or `MANIFEST_EMPTY`.
  */
-export async function indexManifest(path: string): Promise<ManifestIndex> {
-  const positions = new Map<string, number>();
-  const lines: number[] = [];
+export async function indexManifest(path: string, options: IndexManifestOptions = {}): Promise<ManifestIndex> {
+  const positions = (options.createIndex ?? createIdIndex)();
+  // Line of each record, for the message of a later duplicate: 4 bytes a record.
+  let lines = new Uint32Array(1024);
   const examples: LineProblem[] = [];
   let problemCount = 0;
   const report = (problem: LineProblem) => {
@@ -36,13 +43,17 @@ export async function indexManifest(path: string): Promise<ManifestIndex> {
       continue;
     }
     const { id } = entry.record;
-    const first = positions.get(id);
-    if (first !== undefined) {
+    const first = positions.add(id);
+    if (first >= 0) {
       report({ file: path, line: entry.line, field: 'id', message: `duplicate id "${id}" (first on line ${lines[first]})` });
       continue;
     }
-    positions.set(id, lines.length);
-    lines.push(entry.line);
+    if (positions.size > lines.length) {
+      const grown = new Uint32Array(lines.length * 2);
+      grown.set(lines);
+      lines = grown;
+    }
+    lines[positions.size - 1] = entry.line;
   }
   if (problemCount > 0) {
     const more = problemCount - examples.length;

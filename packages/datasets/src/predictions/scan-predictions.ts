@@ -1,4 +1,4 @@
-import { parsePredictionRecord, type PredictionRecord, toFieldProblems } from '@differad/core';
+import { type IdLookup, parsePredictionRecord, type PredictionRecord, toFieldProblems } from '@differad/core';
 import { readJsonl } from '../jsonl/read-jsonl.js';
 import type { LineProblem } from '../jsonl/line-problem.js';
 
@@ -52,7 +52,7 @@ export interface PredictionScan {
  */
 export async function scanPredictions(
   path: string,
-  positions: ReadonlyMap<string, number>,
+  positions: IdLookup,
   onPrediction: (position: number, prediction: PredictionRecord) => void,
 ): Promise<PredictionScan> {
   const firstLine = new Uint32Array(positions.size);
