@@ -154,7 +154,7 @@ describe('a new run on long-lived servers that served another run', () => {
     expect((await train(toConfig('fresh', { steps: 2, trainerUrl: c.url, endpoints: [fresh.url], heldOut: true }), (l) => freshLines.push(l))).state).toBe('completed');
 
     const heldOut = (ls: string[]) => ls.find((l) => l.startsWith('held-out before training:'));
-    expect(heldOut(lines)).toBeDefined();
+    expect(heldOut(lines)).toMatch(/^held-out before training: Acc@[\d.]+ [\d.]+ · F1@[\d.]+ [\d.]+ · mIoU [\d.]+/);
     expect(heldOut(lines)).toBe(heldOut(freshLines));
     expect(await rowsOf('second')).toEqual(await rowsOf('fresh'));
     expect(lines).toContain('servers: pushed the starting weights (weight version 0)');

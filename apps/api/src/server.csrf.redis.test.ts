@@ -34,7 +34,7 @@ async function login(): Promise<Session> {
     .join('; ');
   const page = await (await fetch(`${origin}/dashboard`, { headers: { cookie } })).text();
   const csrf = page.match(/<meta name="csrf-token" content="([^"]+)">/)?.[1];
-  expect(csrf, 'the dashboard embeds a CSRF token').toBeDefined();
+  expect(csrf, 'the dashboard embeds a CSRF token').toMatch(/^[\w-]{16,}$/);
   return { cookie, csrf: csrf! };
 }
 
@@ -124,7 +124,7 @@ describe('state-changing requests need JSON and, with the cookie, the same origi
     const board = await fetch(`${origin}/dashboard/queues`, { headers: { cookie: s.cookie } });
     expect(board.status).toBe(200);
     const xsrf = cookiesOf(board)['XSRF-TOKEN'];
-    expect(xsrf).toBeDefined();
+    expect(xsrf).toMatch(/^[\w%-]{16,}$/);
     expect(board.headers.getSetCookie().find((c) => c.startsWith('XSRF-TOKEN='))).toContain('Path=/dashboard/queues');
     const pause = '/dashboard/queues/api/queues/rollout/pause';
     expect(await post(pause, { cookie: s.cookie, origin }, null, 'PUT')).toEqual({ status: 403, code: 'API_CSRF_INVALID' });
