@@ -3,7 +3,8 @@
 // otherwise prints the one command to run and exits 1.
 // Usage: node scripts/ensure-system-packages.mjs <need>...
 // Needs: redis (redis-server), chromium, docker-compose, python-trainer (Debian's PyTorch, FastAPI, uvicorn,
-// pytest, numpy and httpx under /usr/bin/python3, for docker/trainer's tests).
+// pytest, numpy and httpx under /usr/bin/python3, for docker/trainer's tests), python-venv (the venv module
+// of the python3 on PATH, which the live vLLM and schemathesis suites make their venvs with).
 // Tools are looked up on PATH, so a test can hide them and put a recording apt-get in their place.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -18,6 +19,12 @@ const NEEDS = {
     // Debian's python3, not a pyenv one earlier on PATH: the python3-* packages install there.
     probe: ['/usr/bin/python3', '-c', 'import torch, fastapi, uvicorn, pytest, numpy, httpx'],
     packages: ['python3-torch', 'python3-fastapi', 'python3-uvicorn', 'python3-pytest', 'python3-numpy', 'python3-httpx'],
+  },
+  'python-venv': {
+    what: 'the python3 venv module (the live vLLM and schemathesis suites)',
+    // Debian's python3 ships venv without ensurepip until python3-venv is installed.
+    probe: ['python3', '-c', 'import ensurepip, venv'],
+    packages: ['python3-venv'],
   },
 };
 

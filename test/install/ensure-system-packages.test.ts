@@ -133,7 +133,7 @@ describe('ensure-system-packages with the tools hidden from PATH', () => {
     const machine = createMachine();
     const run = runInstaller(machine, ['redis', 'postgres'], 'root');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('unknown need "postgres"; known: redis, chromium, docker-compose, python-trainer');
+    expect(run.stderr).toContain('unknown need "postgres"; known: redis, chromium, docker-compose, python-trainer, python-venv');
     expect(run.aptCalls).toEqual([]);
   });
 });
