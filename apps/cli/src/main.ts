@@ -24,7 +24,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'score', usage: '[options]', summary: 'score model answers against ground truth (rewards and metrics)', load: async () => (await import('./commands/score.js')).registerScoreCommand },
   { name: 'fake-vllm', usage: '[options]', summary: 'run a fake vLLM server (OpenAI-compatible) for tests, demos and benchmarks', load: async () => (await import('./commands/fake-vllm.js')).registerFakeVllmCommand },
-  { name: 'data', usage: '', summary: 'import datasets into manifests; validate, summarize and preview manifests', load: async () => (await import('./commands/data.js')).registerDataCommand },
+  { name: 'data', usage: '', summary: 'import datasets into manifests; validate, summarize, preview and split manifests', load: async () => (await import('./commands/data.js')).registerDataCommand },
   { name: 'example', usage: '[options]', summary: 'write a small example dataset and model answers to try the tools on', load: async () => (await import('./commands/example.js')).registerExampleCommand },
   { name: 'synth', usage: '[options]', summary: 'make synthetic anomaly pairs from defect-free images (Algorithm 1)', load: async () => (await import('./commands/synth.js')).registerSynthCommand },
   { name: 'train', usage: '[options]', summary: 'train with GRPO: rollouts, rewards, resampling, trainer steps, weight sync', load: async () => (await import('./commands/train.js')).registerTrainCommand },

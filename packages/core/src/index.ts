@@ -210,6 +210,7 @@ export {
   calibrateThreshold,
 } from './baselines/calibrate-threshold.js';
 export { type CalibrationSplit, DEFAULT_CALIBRATION_SHARE, splitCalibration } from './baselines/split-calibration.js';
+export { type GroupedSplit, type SplitPart, type SplitSize, SPLIT_PARTS, splitByGroups, toGroupKey, toTargetCount } from './splits/grouped-split.js';
 export {
   FleetMemberSchema,
   type FleetMember,

@@ -8,6 +8,7 @@ export { type ManifestEntry, readManifest } from './manifest/read-manifest.js';
 export { type IndexManifestOptions, type ManifestIndex, MANIFEST_PROBLEM_EXAMPLES, indexManifest } from './manifest/index-manifest.js';
 export { type ManifestLine, parseManifestLine } from './manifest/parse-manifest-line.js';
 export { type ManifestWriter, createManifestWriter, writeManifest } from './manifest/manifest-writer.js';
+export { rebaseManifestRecord } from './manifest/rebase-record.js';
 export { type ValidateOptions, type ManifestReport, validateManifest } from './manifest/validate-manifest.js';
 export { type LoadedPredictions, loadPredictions } from './predictions/load-predictions.js';
 export {

@@ -7,7 +7,7 @@ import { createCaptureIo, runCaptured } from '../testing/capture-io.js';
 
 describe('differad data (in-process)', () => {
   it('has help with an example for every data command', async () => {
-    const commands = [[], ['import'], ['import', 'mvtec'], ['import', 'deeppcb'], ['import', 'masks'], ['import', 'jsonl'], ['export'], ['export', 'jsonl'], ['validate'], ['stats'], ['preview']];
+    const commands = [[], ['import'], ['import', 'mvtec'], ['import', 'deeppcb'], ['import', 'masks'], ['import', 'jsonl'], ['export'], ['export', 'jsonl'], ['validate'], ['stats'], ['preview'], ['split']];
     for (const c of commands) {
       const r = await runCaptured(['data', ...c, '--help']);
       expect(r.code, c.join(' ')).toBe(0);
