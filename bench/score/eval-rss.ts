@@ -1,51 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeRawImage } from '@differad/images';
 import { startFakeVllm } from '@differad/testing';
+import { type RssRun, runWithMaxRss } from './run-with-max-rss.js';
 
-const MAX_RSS = fileURLToPath(new URL('./max-rss.mjs', import.meta.url));
 const SIZE = 64;
 /** Distinct image pairs the manifest's records cycle through (eval checks and prepares each record's files). */
 const PAIRS = 8;
 
 /** What one `differad eval` child did. */
-export interface EvalRun {
-  readonly code: number | null;
-  readonly maxRssMb: number | null;
-  readonly seconds: number;
-  readonly samples: number | null;
-  readonly stderrTail: string;
-}
+export type EvalRun = RssRun;
 
 function runEval(bin: string, args: readonly string[]): Promise<EvalRun> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', MAX_RSS, bin, 'eval', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const rss = /max-rss-kb (\d+)/.exec(stderr);
-      let samples: number | null = null;
-      try {
-        samples = (JSON.parse(stdout) as { input: { samples: number } }).input.samples;
-      } catch {
-        // No summary: the exit code and stderr say why.
-      }
-      resolve({
-        code,
-        maxRssMb: rss ? Number(rss[1]) / 1024 : null,
-        seconds: (performance.now() - t0) / 1000,
-        samples,
-        stderrTail: stderr.replace(/\nmax-rss-kb \d+\n$/, '').split('\n').slice(-4).join('\n'),
-      });
-    });
-  });
+  return runWithMaxRss([bin, 'eval', ...args], { tailLines: 4 });
 }
 
 /**
