@@ -1,29 +1,22 @@
 import { isDifferadError } from '@differad/core';
-import { createPngDataUrl, type FakeFleet, startFakeFleet } from '@differad/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeFleet } from '@differad/testing';
+import { describe, expect, it } from 'vitest';
 import type { CompletionRequest } from '../chat/chat-request.js';
-import { createFleet, type Fleet } from './fleet.js';
+import { createFleet } from './fleet.js';
 import type { FleetEvent } from './fleet-options.js';
 import type { Clock } from '../time/clock.js';
+import { FAST, TEST_IMAGE, useFleetScope } from './fleet-test-kit.js';
 
-const image = createPngDataUrl({ width: 8, height: 8, color: [90, 90, 90] });
 const request = (seed = 1): CompletionRequest => ({
-  referenceImage: image,
-  targetImage: image,
+  referenceImage: TEST_IMAGE,
+  targetImage: TEST_IMAGE,
   prompt: 'Box the anomaly.',
   n: 2,
   seed,
   sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 32 },
 });
-const FAST = { model: 'm', tokensPerSecond: 20_000 } as const;
 
-let fakes: FakeFleet | undefined;
-let fleet: Fleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  await fakes?.close();
-  fleet = fakes = undefined;
-});
+const scope = useFleetScope();
 
 /** Resolves on the first fleet event matching `predicate`. */
 function eventWaiter() {
@@ -49,34 +42,34 @@ function eventWaiter() {
 
 describe('failures', () => {
   it('retries a 500 on another server, ejects the failing one, and probes it back in', async () => {
-    fakes = await startFakeFleet([{ ...FAST, faults: { errorRate: 1, unhealthy: true } }, FAST]);
-    const [bad, good] = fakes.servers;
+    scope.fakes = await startFakeFleet([{ ...FAST, faults: { errorRate: 1, unhealthy: true } }, FAST]);
+    const [bad, good] = scope.fakes.servers;
     const events = eventWaiter();
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0, ejectAfterFailures: 2, backoffBaseMs: 1, probeBaseMs: 20, probeMaxMs: 80, onEvent: events.onEvent });
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, ejectAfterFailures: 2, backoffBaseMs: 1, probeBaseMs: 20, probeMaxMs: 80, onEvent: events.onEvent });
     const ejected = events.next((e) => e.type === 'ejected' && e.server === bad!.url);
     const results = [];
     // Sequential requests alternate first choices on ties, so the bad server is tried until ejected.
-    for (let k = 0; k < 20 && !fleet.stats().servers[0]!.ejected; k++) results.push(await fleet.complete(request(k)));
+    for (let k = 0; k < 20 && !scope.fleet.stats().servers[0]!.ejected; k++) results.push(await scope.fleet.complete(request(k)));
     await ejected;
     expect(results.every((r) => r.server === good!.url)).toBe(true);
     expect(results.some((r) => r.attempts === 2)).toBe(true);
     expect(events.events.some((e) => e.type === 'retry' && e.error.code === 'INFERENCE_HTTP_ERROR')).toBe(true);
-    expect(fleet.stats().servers[0]).toMatchObject({ ejected: true, failures: 2 });
+    expect(scope.fleet.stats().servers[0]).toMatchObject({ ejected: true, failures: 2 });
 
     const restored = events.next((e) => e.type === 'restored' && e.server === bad!.url);
     bad!.setFaults({ errorRate: 0, unhealthy: false });
     await restored;
-    const again = await Promise.all([fleet.complete(request(100)), fleet.complete(request(101))]);
+    const again = await Promise.all([scope.fleet.complete(request(100)), scope.fleet.complete(request(101))]);
     expect(new Set(again.map((r) => r.server))).toEqual(new Set([bad!.url, good!.url]));
-    expect(fleet.stats().servers[0]).toMatchObject({ ejected: false, consecutiveFailures: 0, completed: 1 });
+    expect(scope.fleet.stats().servers[0]).toMatchObject({ ejected: false, consecutiveFailures: 0, completed: 1 });
   });
 
   it('gives up on a hung server at the deadline and completes the request elsewhere', async () => {
-    fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }, FAST]);
-    const [hung, good] = fakes.servers;
+    scope.fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }, FAST]);
+    const [hung, good] = scope.fakes.servers;
     const events = eventWaiter();
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0, timeoutMs: 500, backoffBaseMs: 1, onEvent: events.onEvent });
-    const results = await Promise.all([fleet.complete(request(1)), fleet.complete(request(2))]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, timeoutMs: 500, backoffBaseMs: 1, onEvent: events.onEvent });
+    const results = await Promise.all([scope.fleet.complete(request(1)), scope.fleet.complete(request(2))]);
     expect(results.map((r) => r.server)).toEqual([good!.url, good!.url]);
     expect(results.some((r) => r.attempts === 2)).toBe(true);
     expect(hung!.stats().hung).toBe(1);
@@ -85,11 +78,11 @@ describe('failures', () => {
   });
 
   it('completes a request exactly once on another server when its server dies mid-request', async () => {
-    fakes = await startFakeFleet([{ model: 'm', tokensPerSecond: 2 }, FAST]);
-    const [doomed, good] = fakes.servers;
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1 });
+    scope.fakes = await startFakeFleet([{ model: 'm', tokensPerSecond: 2 }, FAST]);
+    const [doomed, good] = scope.fakes.servers;
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1 });
     const arrived = doomed!.next('request');
-    const pending = [fleet.complete(request(1)), fleet.complete(request(2))];
+    const pending = [scope.fleet.complete(request(1)), scope.fleet.complete(request(2))];
     await arrived;
     doomed!.kill();
     const results = await Promise.all(pending);
@@ -98,40 +91,40 @@ describe('failures', () => {
     // One request arrived at the dead server; the good one saw each request once.
     expect(doomed!.stats().received).toBe(1);
     expect(good!.stats()).toMatchObject({ received: 2, completed: 2 });
-    expect(fleet.stats().servers.map((s) => s.completed)).toEqual([0, 2]);
+    expect(scope.fleet.stats().servers.map((s) => s.completed)).toEqual([0, 2]);
   });
 
   it('reports a schema mismatch as INFERENCE_BAD_RESPONSE naming the field, without retrying', async () => {
-    fakes = await startFakeFleet([{ ...FAST, faults: { malformedRate: 1 } }]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0 });
-    const error = await fleet.complete(request()).catch((e: unknown) => e);
+    scope.fakes = await startFakeFleet([{ ...FAST, faults: { malformedRate: 1 } }]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0 });
+    const error = await scope.fleet.complete(request()).catch((e: unknown) => e);
     expect(isDifferadError(error, 'INFERENCE_BAD_RESPONSE')).toBe(true);
     expect((error as Error).message).toContain('choices[0].message');
-    expect(error).toMatchObject({ details: { field: 'choices[0].message', server: fakes.urls[0], requestId: 'req-1' } });
-    expect(fakes.servers[0]!.stats().received).toBe(1);
+    expect(error).toMatchObject({ details: { field: 'choices[0].message', server: scope.fakes.urls[0], requestId: 'req-1' } });
+    expect(scope.fakes.servers[0]!.stats().received).toBe(1);
   });
 
   it('maps a 4xx to INFERENCE_HTTP_ERROR with the status and the server message', async () => {
-    fakes = await startFakeFleet([FAST]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'not-served', metricsIntervalMs: 0 });
-    const error = await fleet.complete({ ...request(), requestId: 'pair-7' }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'INFERENCE_HTTP_ERROR', retryable: false, details: { status: 404, requestId: 'pair-7', server: fakes.urls[0] } });
+    scope.fakes = await startFakeFleet([FAST]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'not-served', metricsIntervalMs: 0 });
+    const error = await scope.fleet.complete({ ...request(), requestId: 'pair-7' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INFERENCE_HTTP_ERROR', retryable: false, details: { status: 404, requestId: 'pair-7', server: scope.fakes.urls[0] } });
     expect((error as Error).message).toContain('The model `not-served` does not exist.');
   });
 
   it('fails with INFERENCE_UNAVAILABLE when every server is down', async () => {
-    fakes = await startFakeFleet([FAST, FAST]);
-    const urls = [...fakes.urls];
-    await fakes.close();
+    scope.fakes = await startFakeFleet([FAST, FAST]);
+    const urls = [...scope.fakes.urls];
+    await scope.fakes.close();
     // Probed at start: both ejected, so the request fails at once.
-    fleet = createFleet({ servers: urls, model: 'm', metricsIntervalMs: 0, probeBaseMs: 60_000 });
-    await fleet.start();
-    expect(fleet.stats().servers.every((s) => s.ejected)).toBe(true);
-    await expect(fleet.complete(request())).rejects.toMatchObject({ code: 'INFERENCE_UNAVAILABLE', message: expect.stringContaining('no healthy server') });
-    await fleet.close();
+    scope.fleet = createFleet({ servers: urls, model: 'm', metricsIntervalMs: 0, probeBaseMs: 60_000 });
+    await scope.fleet.start();
+    expect(scope.fleet.stats().servers.every((s) => s.ejected)).toBe(true);
+    await expect(scope.fleet.complete(request())).rejects.toMatchObject({ code: 'INFERENCE_UNAVAILABLE', message: expect.stringContaining('no healthy server') });
+    await scope.fleet.close();
     // Not probed: every attempt is refused, then retries are exhausted.
-    fleet = createFleet({ servers: urls, model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1, maxAttempts: 3, ejectAfterFailures: 5 });
-    const error = await fleet.complete(request()).catch((e: unknown) => e);
+    scope.fleet = createFleet({ servers: urls, model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1, maxAttempts: 3, ejectAfterFailures: 5 });
+    const error = await scope.fleet.complete(request()).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true, details: { requestId: 'req-1' } });
     expect((error as Error).message).toContain('all 3 attempts failed');
     expect(isDifferadError((error as Error).cause, 'INFERENCE_UNAVAILABLE')).toBe(true);
@@ -162,12 +155,12 @@ function manualClock() {
 
 describe('injected clock', () => {
   it('runs every deadline on it: a hung request fails exactly when the clock passes its deadline', async () => {
-    fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }]);
+    scope.fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }]);
     const { clock, advance } = manualClock();
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0, timeoutMs: 1_000, maxAttempts: 1, clock });
-    const arrived = fakes.servers[0]!.next('request');
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, timeoutMs: 1_000, maxAttempts: 1, clock });
+    const arrived = scope.fakes.servers[0]!.next('request');
     let settled = false;
-    const pending = fleet.complete(request()).finally(() => (settled = true));
+    const pending = scope.fleet.complete(request()).finally(() => (settled = true));
     await arrived;
     advance(999);
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,7 +1,8 @@
-import { createPngDataUrl, type FakeFleet, startFakeFleet } from '@differad/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createPngDataUrl, startFakeFleet } from '@differad/testing';
+import { describe, expect, it } from 'vitest';
 import type { CompletionRequest } from '../chat/chat-request.js';
-import { createFleet, type Fleet } from './fleet.js';
+import { createFleet } from './fleet.js';
+import { useFleetScope } from './fleet-test-kit.js';
 
 const reference = createPngDataUrl({ width: 16, height: 16, color: [200, 200, 200] });
 const target = createPngDataUrl({ width: 16, height: 16, color: [200, 200, 200], patch: [4, 4, 8, 8] });
@@ -16,20 +17,14 @@ const request = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({
   ...over,
 });
 
-let fakes: FakeFleet | undefined;
-let fleet: Fleet | undefined;
-afterEach(async () => {
-  await fleet?.close();
-  await fakes?.close();
-  fleet = fakes = undefined;
-});
+const scope = useFleetScope();
 
 describe('the request a server receives', () => {
   it('carries every sampling parameter explicitly and the images reference first, then target', async () => {
-    fakes = await startFakeFleet([{ model: 'm', requireExplicitSampling: true, tokensPerSecond: 50_000 }]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0 });
-    const received = fakes.servers[0]!.next('request');
-    const result = await fleet.complete(request({ seed: 99 }));
+    scope.fakes = await startFakeFleet([{ model: 'm', requireExplicitSampling: true, tokensPerSecond: 50_000 }]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0 });
+    const received = scope.fakes.servers[0]!.next('request');
+    const result = await scope.fleet.complete(request({ seed: 99 }));
     const { body } = await received;
     expect(body).toMatchObject({
       model: 'm',
@@ -56,18 +51,18 @@ describe('the request a server receives', () => {
     ]);
     expect(result.completions).toHaveLength(4);
     expect(result.attempts).toBe(1);
-    expect(result.server).toBe(fakes.urls[0]);
+    expect(result.server).toBe(scope.fakes.urls[0]);
   });
 
   it('keeps text, token ids, log-probs, finish reason, server and latency per completion', async () => {
-    fakes = await startFakeFleet([{ model: 'm', policy: 'constant', tokensPerSecond: 50_000 }]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0 });
-    const result = await fleet.complete(request({ n: 2 }));
+    scope.fakes = await startFakeFleet([{ model: 'm', policy: 'constant', tokensPerSecond: 50_000 }]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0 });
+    const result = await scope.fleet.complete(request({ n: 2 }));
     for (const c of result.completions) {
       expect(c.text).toBe('<think>The target matches the reference.</think><answer>(0,0),(0,0)</answer>');
       expect(c.tokenIds!.length).toBe(c.logprobs!.length);
       expect(c.finishReason).toBe('stop');
-      expect(c.server).toBe(fakes.urls[0]);
+      expect(c.server).toBe(scope.fakes.urls[0]);
       expect(c.latencyMs).toBeGreaterThan(0);
     }
     expect(result.promptTokenIds!.length).toBeGreaterThan(0);
@@ -78,11 +73,11 @@ describe('the request a server receives', () => {
 describe('routing', () => {
   it('prefers the server whose /metrics gauges show the least outstanding work', async () => {
     // Slow servers so the external load stays put while the fleet routes.
-    fakes = await startFakeFleet([
+    scope.fakes = await startFakeFleet([
       { model: 'm', slots: 4, tokensPerSecond: 5 },
       { model: 'm', slots: 4, tokensPerSecond: 50_000 },
     ]);
-    const [busy, idle] = fakes.servers;
+    const [busy, idle] = scope.fakes.servers;
     // Another client keeps the first server busy: 4 sequences running, 4 waiting.
     const other = new AbortController();
     const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 4, max_tokens: 200 });
@@ -94,47 +89,47 @@ describe('routing', () => {
       fetch(`${busy!.url}/v1/chat/completions`, { method: 'POST', body, signal: other.signal, headers: { 'content-type': 'application/json' } }).catch(() => undefined),
     );
     await arrived;
-    fleet = createFleet({ servers: [busy!.url, idle!.url], model: 'm', metricsIntervalMs: 0 });
-    await fleet.refresh();
-    expect(fleet.stats().servers[0]!.serverQueue).toBe(8);
+    scope.fleet = createFleet({ servers: [busy!.url, idle!.url], model: 'm', metricsIntervalMs: 0 });
+    await scope.fleet.refresh();
+    expect(scope.fleet.stats().servers[0]!.serverQueue).toBe(8);
     const results = [];
-    for (let k = 0; k < 3; k++) results.push(await fleet.complete(request()));
+    for (let k = 0; k < 3; k++) results.push(await scope.fleet.complete(request()));
     expect(results.map((r) => r.server)).toEqual([idle!.url, idle!.url, idle!.url]);
     other.abort();
     await Promise.all(external);
   });
 
   it('without gauges, spreads concurrent requests by its own in-flight count', async () => {
-    fakes = await startFakeFleet([
+    scope.fakes = await startFakeFleet([
       { model: 'm', tokensPerSecond: 2_000 },
       { model: 'm', tokensPerSecond: 2_000 },
     ]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0 });
-    const results = await Promise.all([fleet.complete(request()), fleet.complete(request())]);
-    expect(new Set(results.map((r) => r.server))).toEqual(new Set(fakes.urls));
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0 });
+    const results = await Promise.all([scope.fleet.complete(request()), scope.fleet.complete(request())]);
+    expect(new Set(results.map((r) => r.server))).toEqual(new Set(scope.fakes.urls));
   });
 
   it('queues requests beyond every server limit and runs them as capacity frees', async () => {
-    fakes = await startFakeFleet([{ model: 'm', slots: 4, tokensPerSecond: 5_000 }]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0, concurrency: { initial: 4, max: 4 } });
-    const pending = Array.from({ length: 5 }, (_, k) => fleet!.complete(request({ seed: k })));
-    expect(fleet.stats().queued).toBe(4);
-    expect(fleet.stats().servers[0]).toMatchObject({ inFlight: 4, inFlightRequests: 1 });
+    scope.fakes = await startFakeFleet([{ model: 'm', slots: 4, tokensPerSecond: 5_000 }]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, concurrency: { initial: 4, max: 4 } });
+    const pending = Array.from({ length: 5 }, (_, k) => scope.fleet!.complete(request({ seed: k })));
+    expect(scope.fleet.stats().queued).toBe(4);
+    expect(scope.fleet.stats().servers[0]).toMatchObject({ inFlight: 4, inFlightRequests: 1 });
     const results = await Promise.all(pending);
     expect(results).toHaveLength(5);
-    expect(fakes.servers[0]!.stats().waiting).toBe(0);
-    expect(fleet.stats().servers[0]).toMatchObject({ completed: 5, inFlight: 0 });
+    expect(scope.fakes.servers[0]!.stats().waiting).toBe(0);
+    expect(scope.fleet.stats().servers[0]).toMatchObject({ completed: 5, inFlight: 0 });
   });
 
   it('rejects with the signal reason when the caller aborts a queued request', async () => {
-    fakes = await startFakeFleet([{ model: 'm', slots: 4, tokensPerSecond: 5_000 }]);
-    fleet = createFleet({ servers: [...fakes.urls], model: 'm', metricsIntervalMs: 0, concurrency: { initial: 4, max: 4 } });
-    const first = fleet.complete(request());
+    scope.fakes = await startFakeFleet([{ model: 'm', slots: 4, tokensPerSecond: 5_000 }]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, concurrency: { initial: 4, max: 4 } });
+    const first = scope.fleet.complete(request());
     const controller = new AbortController();
-    const second = fleet.complete(request({ signal: controller.signal }));
+    const second = scope.fleet.complete(request({ signal: controller.signal }));
     controller.abort(new Error('caller gave up'));
     await expect(second).rejects.toThrow('caller gave up');
     await expect(first).resolves.toMatchObject({ attempts: 1 });
-    expect(fleet.stats().queued).toBe(0);
+    expect(scope.fleet.stats().queued).toBe(0);
   });
 });
