@@ -60,6 +60,7 @@ export {
   computeEvalIou,
   computeMetricSet,
   computeClassMean,
+  computeDefectClassMean,
   computeMetricReport,
   type MetricSums,
   createMetricSums,

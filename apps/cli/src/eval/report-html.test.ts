@@ -21,6 +21,16 @@ describe('the evaluation report', () => {
     expect(escapeHtml(`"'`)).toBe('&quot;&#39;');
   });
 
+  it('shows the class mean over defect classes beside the plain class mean, a normal-only class left out of it', () => {
+    const hit = scoreOf(record('hit', [10, 10, 20, 20]), '<think>t</think><answer>(100,100),(200,200)</answer>');
+    const falseAlarm = scoreOf(record('normal', null), '<think>t</think><answer>(100,100),(200,200)</answer>');
+    const summary = { ...computeMetricReport([hit, falseAlarm], 0.3) } as ScoreSummary;
+    const html = toReportHtml({ title: 't', facts: [], summary, worst: [], best: [], invalid: [] });
+    // Class "good" (normal only) has F1 0: the plain class mean halves the defect class's 100.
+    expect(html).toMatch(/<th>class mean \(unweighted over classes\)<\/th><td>2<\/td><td>1<\/td><td>1<\/td><td>50\.00<\/td><td>50\.00<\/td>/);
+    expect(html).toMatch(/<th>defect class mean [^<]*<\/th><td>1<\/td><td>1<\/td><td>0<\/td><td>100\.00<\/td><td>100\.00<\/td>/);
+  });
+
   it('pictures the worst and the best samples, disjoint, anomalous ones first among the best', () => {
     const hit = scoreOf(record('hit', [10, 10, 20, 20]), '<think>t</think><answer>(100,100),(200,200)</answer>');
     const near = scoreOf(record('near', [10, 10, 20, 20]), '<think>t</think><answer>(110,110),(210,210)</answer>');

@@ -84,7 +84,7 @@ figure img{display:block;max-width:100%}figcaption{font-size:12px;margin-top:4px
 
 /**
  * The self-contained evaluation report: context, the overall / class-mean /
- * per-class / per-subset tables (percentages, as the paper's tables), the
+ * defect-class-mean / per-class / per-subset tables (percentages, as the paper's tables), the
  * worst and best samples pictured, and the invalid answers.
  */
 export function toReportHtml(data: ReportData): string {
@@ -92,6 +92,7 @@ export function toReportHtml(data: ReportData): string {
   const headline: [string, MetricSet][] = [
     ['overall (over samples)', s.overall],
     ['class mean (unweighted over classes)', s.class_mean],
+    ['defect class mean (classes with anomalous samples; normal-only classes count in overall only)', s.defect_class_mean],
   ];
   const subsets = Object.entries(s.subsets);
   return `<!doctype html>

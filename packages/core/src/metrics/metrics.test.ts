@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type MetricSet, type SampleOutcome, computeClassMean, computeEvalIou, computeMetricReport, computeMetricSet } from './metrics.js';
+import { type MetricSet, type SampleOutcome, computeClassMean, computeDefectClassMean, computeEvalIou, computeMetricReport, computeMetricSet } from './metrics.js';
 
 function outcome(
   cls: string,
@@ -145,8 +145,43 @@ describe('computeMetricReport', () => {
     expect(r.classes.A!.n).toBe(2);
   });
 
+  it('defect class mean equals the class mean when every class has anomalous samples', () => {
+    expect(report.defect_class_mean).toEqual(report.class_mean);
+  });
+
   it('computeClassMean of nothing has null metrics', () => {
     expect(computeClassMean([])).toMatchObject({ n: 0, acc: null, f1: null, mIoU: null });
+  });
+});
+
+describe('class mean over defect classes (docs/method.md §8.4)', () => {
+  // DeepPCB-like: two defect classes (one with a normal window of its own) and a class of normal windows only.
+  const samples = [
+    outcome('open', undefined, true, 'box', 0.8), // TP, u 0.8
+    outcome('open', undefined, true, 'empty'), // FN, u 0
+    outcome('open', undefined, false, 'empty'), // u 1
+    outcome('short', undefined, true, 'box', 0.5), // TP, u 0.5
+    outcome('normal', undefined, false, 'empty'), // u 1
+    outcome('normal', undefined, false, 'box'), // FP, u 0
+  ];
+  const r = computeMetricReport(samples, 0.3);
+
+  it('the class "normal" has F1 0 (no TP or FN can exist) and drags the plain class mean down', () => {
+    expectMetrics(r.classes.normal!, { n: 2, acc: 1 / 2, f1: 0, mIoU: 0.5, mIoU_ano: null, mIoU_nor: 0.5 });
+    expectMetrics(r.class_mean, { n: 3, acc: (2 / 3 + 1 + 1 / 2) / 3, f1: (2 / 3 + 1 + 0) / 3, mIoU: (0.6 + 0.5 + 0.5) / 3, mIoU_ano: 0.45, mIoU_nor: 0.75 });
+  });
+
+  it('leaves normal-only classes out and keeps a defect class its own normal samples', () => {
+    expectMetrics(r.classes.open!, { n: 3, acc: 2 / 3, f1: 2 / 3, mIoU: 0.6, mIoU_ano: 0.4, mIoU_nor: 1 });
+    expectMetrics(r.defect_class_mean, { n: 2, n_ano: 3, n_nor: 1, acc: (2 / 3 + 1) / 2, f1: (2 / 3 + 1) / 2, mIoU: 0.55, mIoU_ano: 0.45, mIoU_nor: 1, tp: 2, fp: 0, fn: 1 });
+  });
+
+  it('the normal-only samples still count in the overall row', () => {
+    expectMetrics(r.overall, { n: 6, n_nor: 3, acc: 4 / 6, f1: 4 / 6, mIoU: 3.3 / 6, fp: 1 });
+  });
+
+  it('is null with no defect class at all', () => {
+    expect(computeDefectClassMean([r.classes.normal!])).toMatchObject({ n: 0, acc: null, f1: null });
   });
 });
 
@@ -165,7 +200,7 @@ describe('metric properties', () => {
     fc.assert(
       fc.property(fc.array(arbOutcome, { maxLength: 40 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), (samples, tau) => {
         const report = computeMetricReport(samples, tau);
-        const sets = [report.overall, report.class_mean, ...Object.values(report.classes), ...Object.values(report.subsets)];
+        const sets = [report.overall, report.class_mean, report.defect_class_mean, ...Object.values(report.classes), ...Object.values(report.subsets)];
         for (const s of sets) {
           for (const v of [s.acc, s.f1, s.mIoU, s.mIoU_ano, s.mIoU_nor]) {
             if (v !== null) {

@@ -37,6 +37,14 @@ export interface MetricReport {
   readonly subsets: Readonly<Record<string, MetricSet>>;
   /** Unweighted mean of the per-class values; `n` is the number of classes. */
   readonly class_mean: MetricSet;
+  /**
+   * Unweighted mean over the defect classes, those with at least one anomalous
+   * sample (docs/method.md §8.4). A class of normal samples only (DeepPCB's
+   * `normal` windows), whose F1 is 0 or null by definition, is left out; its
+   * samples count in `overall` and in their own class row. `n` is the number
+   * of defect classes.
+   */
+  readonly defect_class_mean: MetricSet;
 }
 
 /** The evaluation IoU u of one sample (docs/method.md §8). */
@@ -135,6 +143,15 @@ export function computeClassMean(sets: readonly MetricSet[]): MetricSet {
   };
 }
 
+/**
+ * The class mean over defect classes (docs/method.md §8.4): classes with no
+ * anomalous sample are left out, the normal samples of a defect class stay in
+ * it (its mIoU_nor, Acc and FP count them).
+ */
+export function computeDefectClassMean(sets: readonly MetricSet[]): MetricSet {
+  return computeClassMean(sets.filter((s) => s.n_ano > 0));
+}
+
 /** A metric report built one sample at a time: overall, per class and per subset sums. */
 export interface MetricReportSums {
   add(outcome: SampleOutcome): void;
@@ -169,12 +186,13 @@ export function createMetricReportSums(tau: number): MetricReportSums {
         classes: Object.fromEntries(classSets),
         subsets: Object.fromEntries(byName(subsets)),
         class_mean: computeClassMean(classSets.map(([, s]) => s)),
+        defect_class_mean: computeDefectClassMean(classSets.map(([, s]) => s)),
       };
     },
   };
 }
 
-/** Metrics overall, per class, per subset, and the class mean. */
+/** Metrics overall, per class, per subset, the class mean and the class mean over defect classes. */
 export function computeMetricReport(outcomes: readonly SampleOutcome[], tau: number): MetricReport {
   const sums = createMetricReportSums(tau);
   for (const o of outcomes) sums.add(o);
