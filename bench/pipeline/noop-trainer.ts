@@ -6,14 +6,11 @@
  * same clock as BullMQ's `finishedOn` on this host, at sub-ms resolution), so
  * the bench can measure step turnaround.
  */
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDifferadError } from '@differad/core';
-import { DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readRequestBytes, sendAndDrain } from '@differad/inference';
+import { createErrorHandler, DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readBodyBytes, startServer } from '@differad/http-server';
 import type {
   CheckpointResponse,
   ForwardBackwardResponse,
@@ -21,6 +18,7 @@ import type {
   OptimStepResponse,
   SendWeightsResponse,
 } from '@differad/trainer-client';
+import { type Context, Hono } from 'hono';
 
 /** One request as it arrived. */
 export interface TrainerArrival {
@@ -79,27 +77,24 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
   // fake vLLM, like vLLM's loader, fails on a folder that is not there.
   const weightsDir = await mkdtemp(join(tmpdir(), 'differad-noop-weights-'));
 
-  const reply = (res: ServerResponse, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-  };
+  const reply = (c: Context, body: unknown) => c.json(body);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, at: number) => {
-    const route = `${req.method} ${req.url}`;
-    const raw = await readRequestBytes(req, { maxBytes: maxBodyBytes });
+  const handle = async (c: Context, at: number) => {
+    const route = `${c.req.method} ${c.req.path}`;
+    const raw = await readBodyBytes(c, { maxBytes: maxBodyBytes });
     const body = toBody(raw);
     const bodyRun = typeof body.run === 'string' ? body.run : null;
     const bodyStep = typeof body.step === 'number' ? body.step : null;
     arrivals.push({ route, run: bodyRun, step: bodyStep, at, bytes: raw.length });
     switch (route) {
       case 'GET /v1/health':
-        return reply(res, {
+        return reply(c, {
           status: 'ok', api_version: 'v1', backend: 'noop', model: 'noop', world_size: 1, run, step: lastStep, weight_version: version, pending: null,
         } satisfies HealthResponse);
       case 'POST /v1/forward_backward': {
         run = bodyRun;
         const sequences = body.sequences as number;
-        return reply(res, {
+        return reply(c, {
           run: bodyRun!, step: bodyStep!, micro_batch: body.micro_batch as number, duplicate: false, loss: 0, clip_fraction: 0, kl: null,
           sequences, tokens: sequences, masked: { truncated: 0, unscorable: 0 }, prompt_tokens_match: null,
         } satisfies ForwardBackwardResponse);
@@ -109,36 +104,35 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
         const duplicate = applied.has(key);
         if (!duplicate) applied.set(key, ++version);
         lastStep = bodyStep;
-        return reply(res, {
+        return reply(c, {
           run: bodyRun!, step: bodyStep!, applied: !duplicate, duplicate, grad_norm: 0, weight_version: applied.get(key)!, micro_batches: 0, sequences: 0,
         } satisfies OptimStepResponse);
       }
       case 'POST /v1/checkpoints':
-        return reply(res, { run: bodyRun!, step: bodyStep!, weight_version: version, path: `/noop/${bodyRun}/step-${bodyStep}.json` } satisfies CheckpointResponse);
+        return reply(c, { run: bodyRun!, step: bodyStep!, weight_version: version, path: `/noop/${bodyRun}/step-${bodyStep}.json` } satisfies CheckpointResponse);
       case 'POST /v1/weights/send': {
         const path = join(weightsDir, `weights-v${String(body.version)}.json`);
         await writeFile(path, '{}');
-        return reply(res, { backend: 'disk', version: body.version as number, path, bytes: 2 } satisfies SendWeightsResponse);
+        return reply(c, { backend: 'disk', version: body.version as number, path, bytes: 2 } satisfies SendWeightsResponse);
       }
       default:
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'TRAINER_NOT_FOUND', message: route } }));
+        return c.json({ error: { code: 'TRAINER_NOT_FOUND', message: route } }, 404);
     }
   };
 
-  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-    const at = now();
-    handle(req, res, at).catch((error: unknown) => {
-      const tooLarge = isDifferadError(error, HTTP_BODY_TOO_LARGE);
-      const body = tooLarge
-        ? { error: { code: 'TRAINER_BODY_TOO_LARGE', message: error.message, details: { limit: maxBodyBytes } } }
-        : { error: { code: 'TRAINER_INTERNAL', message: String(error) } };
-      sendAndDrain(res, tooLarge ? 413 : 500, { 'content-type': 'application/json' }, JSON.stringify(body));
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const app = new Hono();
+  app.onError(
+    createErrorHandler({
+      toReply: (error) =>
+        isDifferadError(error, HTTP_BODY_TOO_LARGE)
+          ? { status: 413, body: { error: { code: 'TRAINER_BODY_TOO_LARGE', message: error.message, details: { limit: maxBodyBytes } } } }
+          : { status: 500, body: { error: { code: 'TRAINER_INTERNAL', message: String(error) } } },
+    }),
+  );
+  app.all('*', (c) => handle(c, now()));
+  const server = await startServer(app, { closeGraceMs: 0 });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: server.url,
     arrivals,
     reset() {
       run = null;
@@ -148,9 +142,7 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
       arrivals.length = 0;
     },
     async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
+      await server.close();
       await rm(weightsDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,14 @@
+export { type FetchApp, type RunningServer, startServer, type StartServerOptions, toServerUrl } from './lifecycle/start-server.js';
+export {
+  type BodyLimit,
+  DEFAULT_DRAIN_LIMITS,
+  DEFAULT_MAX_BODY_BYTES,
+  type DrainLimits,
+  HTTP_BODY_TOO_LARGE,
+  readRequestBody,
+  readRequestBytes,
+  sendAndDrain,
+} from './body/request-body.js';
+export { readBodyBytes, readBodyText, toIncoming } from './body/read-body.js';
+export { type BodyProblem, jsonBody, type JsonBodyOptions } from './body/json-body.js';
+export { createErrorHandler, type ErrorHandlerOptions, type ErrorReply, sendWhole } from './errors/error-handler.js';
