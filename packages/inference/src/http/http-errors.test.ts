@@ -1,28 +1,28 @@
+import { DeadlineExceeded } from '@differad/http-client';
 import { describe, expect, it } from 'vitest';
-import { DeadlineExceeded, toHttpStatusError, toTransportError } from './http-errors.js';
+import { inferenceErrors, toUnavailableError } from './http-errors.js';
 
 const ctx = { server: 'http://s:8000', requestId: 'r1' };
 
-describe('the one mapping of transport and HTTP failures', () => {
-  it.each([
-    [new DeadlineExceeded(50), 'INFERENCE_TIMEOUT'],
-    [Object.assign(new Error('headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'INFERENCE_TIMEOUT'],
-    [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'INFERENCE_UNAVAILABLE'],
-    [Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), 'INFERENCE_UNAVAILABLE'],
-  ])('%s → %s, retryable, with server and request id', (error, code) => {
-    expect(toTransportError(error, ctx)).toMatchObject({ code, retryable: true, details: ctx });
+describe('the inference adapter\'s errors', () => {
+  it('name the server and the request, with the INFERENCE_ codes', () => {
+    const timeout = inferenceErrors.transport(new DeadlineExceeded(50), ctx);
+    expect(timeout).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true, details: ctx });
+    expect(timeout.message).toBe('http://s:8000: request r1 timed out (deadline of 50 ms exceeded)');
+    const refused = inferenceErrors.transport(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), ctx);
+    expect(refused).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true, details: { ...ctx, cause: 'ECONNREFUSED' } });
+    const invalid = inferenceErrors.transport(Object.assign(new Error('invalid x-request-id header'), { code: 'UND_ERR_INVALID_ARG' }), ctx);
+    expect(invalid).toMatchObject({ code: 'INFERENCE_REQUEST_INVALID', retryable: false, details: { ...ctx, clientSide: true } });
   });
 
-  it('an argument undici refuses before sending is this client\'s INFERENCE_REQUEST_INVALID, not retried', () => {
-    const refused = Object.assign(new Error('invalid x-request-id header'), { code: 'UND_ERR_INVALID_ARG' });
-    expect(toTransportError(refused, ctx)).toMatchObject({ code: 'INFERENCE_REQUEST_INVALID', retryable: false, details: { ...ctx, clientSide: true } });
-  });
-
-  it('retries 5xx, 408 and 429 but not other 4xx, and quotes the vLLM error message', () => {
-    expect(toHttpStatusError(503, '', ctx).retryable).toBe(true);
-    expect(toHttpStatusError(429, '', ctx).retryable).toBe(true);
-    const e = toHttpStatusError(400, JSON.stringify({ error: { message: 'top_p must be in (0, 1]', code: 400 } }), ctx);
+  it('quote the vLLM error message of an error status and keep every status an INFERENCE_HTTP_ERROR', () => {
+    const e = inferenceErrors.status(400, JSON.stringify({ error: { message: 'top_p must be in (0, 1]', code: 400 } }), ctx);
     expect(e).toMatchObject({ code: 'INFERENCE_HTTP_ERROR', retryable: false, details: { status: 400, body: 'top_p must be in (0, 1]' } });
-    expect(toHttpStatusError(502, 'x'.repeat(2000), ctx).details.body).toHaveLength(500);
+    expect(inferenceErrors.status(404, '', ctx).code).toBe('INFERENCE_HTTP_ERROR');
+  });
+
+  it('say "(body)" for a reply that is not JSON, and null for the server of a fleet-wide failure', () => {
+    expect(inferenceErrors.badResponse('', 'not JSON: <html>', ctx).details.field).toBe('(body)');
+    expect(toUnavailableError('the fleet is closed', { requestId: 'q' }).details).toEqual({ server: null, requestId: 'q' });
   });
 });

@@ -1,7 +1,9 @@
-import { Pool } from 'undici';
+import { createJsonClient, type HttpReply, normalizeBaseUrl } from '@differad/http-client';
 import { type Clock, systemClock } from '../time/clock.js';
-import { DeadlineExceeded, toBadResponseError, toHttpStatusError, toRequestInvalidError, toTransportError } from './http-errors.js';
+import { type ErrorContext, inferenceErrors } from './http-errors.js';
 import { toRequestIdHeader } from './request-id-header.js';
+
+export type { HttpReply } from '@differad/http-client';
 
 /** One HTTP call to a server. */
 export interface HttpCall {
@@ -15,13 +17,6 @@ export interface HttpCall {
   readonly requestId: string;
   /** The caller's cancellation; its reason is rethrown as is. */
   readonly signal?: AbortSignal;
-}
-
-/** A 2xx reply. */
-export interface HttpReply {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly text: string;
 }
 
 /** A keep-alive connection pool to one OpenAI-compatible server. */
@@ -44,83 +39,39 @@ export interface ConnectionOptions {
 
 /** `http://h:8000/v1/` → `http://h:8000`; throws a TypeError for a URL that is not http(s). */
 export function normalizeServerUrl(url: string): string {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`server URL must be http(s): ${url}`);
-  const path = u.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return `${u.origin}${path}`;
+  return normalizeBaseUrl(url, 'server');
 }
 
 /**
- * Opens an undici Pool to one server. Every call has a deadline: a timer on the
- * injected clock aborts it with {@link DeadlineExceeded}; undici's own headers
- * and body timeouts are off so there is one deadline, not three.
+ * The @differad/http-client JSON client with the inference adapter's errors,
+ * the X-Request-Id header and the injected clock's timers for deadlines.
  */
 export function createServerConnection(url: string, options: ConnectionOptions = {}): ServerConnection {
-  const base = normalizeServerUrl(url);
-  const { origin, pathname } = new URL(base);
   const clock = options.clock ?? systemClock;
-  const pool = new Pool(origin, {
+  const client = createJsonClient<ErrorContext>({
+    baseUrl: url,
+    what: 'server',
+    errors: inferenceErrors,
     connections: options.connections ?? 256,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    headersTimeout: 0,
-    bodyTimeout: 0,
+    setTimer: (callback, ms) => clock.setTimeout(callback, ms),
   });
-  const prefix = pathname === '/' ? '' : pathname;
 
-  /** Headers and body of a call; what cannot be sent is INFERENCE_REQUEST_INVALID, before any server is contacted. */
-  function toWire(c: HttpCall, ctx: { server: string; requestId: string }): { headers: Record<string, string>; body: string | undefined } {
+  /** The client's call; a request id that cannot be a header is INFERENCE_REQUEST_INVALID, before any server is contacted. */
+  function toJsonCall(c: HttpCall) {
+    const context = { server: client.url, requestId: c.requestId };
+    let requestId: string;
     try {
-      const requestId = toRequestIdHeader(c.requestId);
-      if (c.body === undefined) return { headers: { 'x-request-id': requestId }, body: undefined };
-      return { headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify(c.body) };
+      requestId = toRequestIdHeader(c.requestId);
     } catch (error) {
-      throw toRequestInvalidError(error, ctx);
+      throw inferenceErrors.requestInvalid(error, context);
     }
-  }
-
-  async function call(c: HttpCall): Promise<HttpReply> {
-    const ctx = { server: base, requestId: c.requestId };
-    const wire = toWire(c, ctx);
-    const deadline = new AbortController();
-    const cancelTimer = clock.setTimeout(() => deadline.abort(new DeadlineExceeded(c.timeoutMs)), c.timeoutMs);
-    const signal = c.signal ? AbortSignal.any([deadline.signal, c.signal]) : deadline.signal;
-    let status: number;
-    let text: string;
-    let headers: HttpReply['headers'];
-    try {
-      const res = await pool.request({
-        method: c.method,
-        path: prefix + c.path,
-        headers: wire.headers,
-        body: wire.body,
-        signal,
-      });
-      status = res.statusCode;
-      headers = res.headers;
-      text = await res.body.text();
-    } catch (error) {
-      if (c.signal?.aborted && !deadline.signal.aborted) throw c.signal.reason;
-      throw toTransportError(deadline.signal.aborted ? deadline.signal.reason : error, ctx);
-    } finally {
-      cancelTimer();
-    }
-    if (status < 200 || status >= 300) throw toHttpStatusError(status, text, ctx);
-    return { status, headers, text };
+    return { method: c.method, path: c.path, body: c.body, headers: { 'x-request-id': requestId }, timeoutMs: c.timeoutMs, signal: c.signal, context };
   }
 
   return {
-    url: base,
-    call,
-    async callJson(c) {
-      const reply = await call(c);
-      try {
-        return { reply, json: JSON.parse(reply.text) as unknown };
-      } catch {
-        throw toBadResponseError('(body)', `not JSON: ${reply.text.slice(0, 200)}`, { server: base, requestId: c.requestId });
-      }
-    },
-    // destroy, not close: a hung request must not keep the fleet from closing.
-    close: () => pool.destroy(),
+    url: client.url,
+    call: async (c) => client.call(toJsonCall(c)),
+    callJson: async (c) => client.callJson(toJsonCall(c)),
+    close: () => client.close(),
   };
 }

@@ -1,5 +1,5 @@
 import { DifferadError, toFieldProblems } from '@differad/core';
-import { Pool } from 'undici';
+import { createJsonClient, normalizeBaseUrl } from '@differad/http-client';
 import type { z } from 'zod';
 import type {
   CheckpointResponse,
@@ -16,14 +16,7 @@ import type {
 import type { ForwardBackwardRequest, ForwardBackwardResponse } from '../api/forward-backward.js';
 import type { ScoreTokensRequest, ScoreTokensResponse } from '../api/score-tokens.js';
 import { METRICS_PATH, TRAINER_ROUTES, type TrainerRoute } from '../api/routes.js';
-import {
-  TRAINER_CLIENT_ERROR_CODES,
-  type TrainerCallContext,
-  TrainerDeadlineExceeded,
-  toTrainerBadResponse,
-  toTrainerStatusError,
-  toTrainerTransportError,
-} from './trainer-errors.js';
+import { TRAINER_CLIENT_ERROR_CODES, type TrainerCallContext, trainerErrors } from './trainer-errors.js';
 
 /** Options of {@link createTrainerClient}. */
 export interface TrainerClientOptions {
@@ -69,45 +62,23 @@ export interface TrainerClient {
 
 /** `http://h:8200/v1/` → `http://h:8200`; a TypeError for a URL that is not http(s). */
 export function normalizeTrainerUrl(url: string): string {
-  const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`trainer URL must be http(s): ${url}`);
-  return `${u.origin}${u.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')}`;
+  return normalizeBaseUrl(url, 'trainer');
 }
 
-/** Creates a client with a keep-alive undici pool; one deadline per call, undici's own timeouts off. */
+/** Creates a client on the @differad/http-client JSON client: a keep-alive pool, one deadline per call. */
 export function createTrainerClient(options: TrainerClientOptions): TrainerClient {
-  const url = normalizeTrainerUrl(options.baseUrl);
-  const { origin, pathname } = new URL(url);
-  const prefix = pathname === '/' ? '' : pathname;
-  const pool = new Pool(origin, { connections: options.connections ?? 4, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  const client = createJsonClient<TrainerCallContext>({ baseUrl: options.baseUrl, what: 'trainer', errors: trainerErrors, connections: options.connections ?? 4 });
+  const { url } = client;
 
-  async function send(method: 'GET' | 'POST', path: string, body: unknown, call: CallOptions): Promise<string> {
-    const ctx: TrainerCallContext = { url, method, path };
-    const timeoutMs = call.timeoutMs ?? options.timeoutMs;
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new TrainerDeadlineExceeded(timeoutMs)), timeoutMs);
-    const signal = call.signal ? AbortSignal.any([deadline.signal, call.signal]) : deadline.signal;
-    let status: number;
-    let text: string;
-    try {
-      const res = await pool.request({
-        method,
-        path: prefix + path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-      });
-      status = res.statusCode;
-      text = await res.body.text();
-    } catch (error) {
-      if (call.signal?.aborted && !deadline.signal.aborted) throw call.signal.reason;
-      throw toTrainerTransportError(deadline.signal.aborted ? deadline.signal.reason : error, ctx);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (status < 200 || status >= 300) throw toTrainerStatusError(status, text, ctx);
-    return text;
-  }
+  /** One call of the JSON client; its errors name the method, URL and path. */
+  const toCall = (method: 'GET' | 'POST', path: string, body: unknown, call: CallOptions) => ({
+    method,
+    path,
+    body,
+    timeoutMs: call.timeoutMs ?? options.timeoutMs,
+    signal: call.signal,
+    context: { url, method, path },
+  });
 
   async function callRoute<Res>(route: TrainerRoute, request: unknown, call: CallOptions = {}): Promise<Res> {
     let body: unknown;
@@ -121,18 +92,12 @@ export function createTrainerClient(options: TrainerClientOptions): TrainerClien
       }
       body = checked.data;
     }
-    const text = await send(route.method, route.path, body, call);
-    const ctx = { url, method: route.method, path: route.path };
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw toTrainerBadResponse('', `not JSON: ${text.slice(0, 200)}`, ctx);
-    }
+    const sent = toCall(route.method, route.path, body, call);
+    const { json } = await client.callJson(sent);
     const parsed = (route.response.schema as z.ZodType<Res>).safeParse(json);
     if (!parsed.success) {
       const [first] = toFieldProblems(parsed.error);
-      throw toTrainerBadResponse(first?.field ?? '', first?.message ?? 'does not match the schema', ctx);
+      throw trainerErrors.badResponse(first?.field ?? '', first?.message ?? 'does not match the schema', sent.context);
     }
     return parsed.data;
   }
@@ -147,8 +112,7 @@ export function createTrainerClient(options: TrainerClientOptions): TrainerClien
     sendWeights: (r, o) => callRoute(TRAINER_ROUTES.sendWeights, r, o),
     weightsManifest: (r, o) => callRoute(TRAINER_ROUTES.weightsManifest, r, o),
     scoreTokens: (r, o) => callRoute(TRAINER_ROUTES.scoreTokens, r, o),
-    metrics: (o) => send('GET', METRICS_PATH, undefined, o ?? {}),
-    // destroy, not close: a hung call must not keep the client from closing.
-    close: () => pool.destroy(),
+    metrics: async (o = {}) => (await client.call(toCall('GET', METRICS_PATH, undefined, o))).text,
+    close: () => client.close(),
   };
 }

@@ -1,5 +1,4 @@
-import { DifferadError, isDifferadError } from '@differad/core';
-import type { z } from 'zod';
+import { createHttpErrorMapper } from '@differad/http-client';
 import { TrainerErrorBodySchema } from '../api/common.js';
 
 /** The error codes the trainer client throws. */
@@ -14,7 +13,7 @@ export const TRAINER_CLIENT_ERROR_CODES = {
   HTTP_ERROR: 'TRAINER_HTTP_ERROR',
   /** A 4xx: the trainer refused the request; `details.error` is its error body `{ code, message, details }`. */
   REJECTED: 'TRAINER_REJECTED',
-  /** The request breaks the schema before it is sent; `details.fields` names the fields. */
+  /** The request breaks the schema (or cannot be sent) before it is sent; `details.fields` names the fields. */
   REQUEST_INVALID: 'TRAINER_REQUEST_INVALID',
 } as const;
 
@@ -25,63 +24,23 @@ export interface TrainerCallContext {
   readonly path: string;
 }
 
-const BODY_EXCERPT = 500;
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-/** The reason a call's own deadline aborts it with; recognised by {@link toTrainerTransportError}. */
-export class TrainerDeadlineExceeded extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`deadline of ${timeoutMs} ms exceeded`);
-    this.name = 'TrainerDeadlineExceeded';
-  }
-}
-
-const where = (ctx: TrainerCallContext) => `${ctx.method} ${ctx.url}${ctx.path}`;
-
 /**
- * Whatever undici or the network threw → TRAINER_TIMEOUT (the deadline or an
- * undici timeout) or TRAINER_UNAVAILABLE (anything else from the transport).
+ * The client's one mapping of failures (@differad/http-client's, with the
+ * TRAINER_ codes): the deadline or an undici timeout → TRAINER_TIMEOUT,
+ * anything else from the transport → TRAINER_UNAVAILABLE (both retryable);
+ * a 4xx other than 408/429 → TRAINER_REJECTED with the trainer's error body,
+ * never retried; other statuses → TRAINER_HTTP_ERROR (retryable for 5xx,
+ * 408 and 429); a 2xx body that breaks the contract → TRAINER_BAD_RESPONSE.
  */
-export function toTrainerTransportError(error: unknown, ctx: TrainerCallContext): DifferadError {
-  if (isDifferadError(error)) return error;
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  const details = { ...ctx, ...(code ? { cause: code } : {}) };
-  if (error instanceof TrainerDeadlineExceeded || (code !== undefined && TIMEOUT_CODES.has(code))) {
-    return new DifferadError(TRAINER_CLIENT_ERROR_CODES.TIMEOUT, `${where(ctx)} timed out (${message})`, { cause: error, retryable: true, details });
-  }
-  return new DifferadError(TRAINER_CLIENT_ERROR_CODES.UNAVAILABLE, `${where(ctx)} failed: ${message}`, { cause: error, retryable: true, details });
-}
-
-/**
- * A non-2xx reply → TRAINER_REJECTED for a 4xx other than 408/429 (with the
- * trainer's error body, never retried), TRAINER_HTTP_ERROR otherwise
- * (retryable for 5xx, 408 and 429).
- */
-export function toTrainerStatusError(status: number, body: string, ctx: TrainerCallContext): DifferadError {
-  let parsed: z.infer<typeof TrainerErrorBodySchema> | undefined;
-  try {
-    const result = TrainerErrorBodySchema.safeParse(JSON.parse(body));
-    if (result.success) parsed = result.data;
-  } catch {
-    // not JSON: quote the raw text
-  }
-  const excerpt = parsed ? parsed.error.message.slice(0, BODY_EXCERPT) : body.slice(0, BODY_EXCERPT);
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    const error = parsed?.error ?? { code: 'TRAINER_UNKNOWN', message: excerpt };
-    return new DifferadError(TRAINER_CLIENT_ERROR_CODES.REJECTED, `${where(ctx)} rejected (HTTP ${status} ${error.code}): ${error.message.slice(0, BODY_EXCERPT)}`, {
-      details: { ...ctx, status, error },
-    });
-  }
-  return new DifferadError(TRAINER_CLIENT_ERROR_CODES.HTTP_ERROR, `${where(ctx)}: HTTP ${status}: ${excerpt}`, {
-    retryable: status >= 500 || status === 408 || status === 429,
-    details: { ...ctx, status, body: excerpt },
-  });
-}
-
-/** A 2xx body that breaks the contract → TRAINER_BAD_RESPONSE naming the field; not retried. */
-export function toTrainerBadResponse(field: string, message: string, ctx: TrainerCallContext): DifferadError {
-  return new DifferadError(TRAINER_CLIENT_ERROR_CODES.BAD_RESPONSE, `${where(ctx)}: bad response: ${field || '(body)'}: ${message}`, {
-    details: { ...ctx, field },
-  });
-}
+export const trainerErrors = createHttpErrorMapper<TrainerCallContext>({
+  codes: TRAINER_CLIENT_ERROR_CODES,
+  where: (ctx) => `${ctx.method} ${ctx.url}${ctx.path}`,
+  rejected: {
+    code: TRAINER_CLIENT_ERROR_CODES.REJECTED,
+    unknownCode: 'TRAINER_UNKNOWN',
+    parseBody: (json) => {
+      const parsed = TrainerErrorBodySchema.safeParse(json);
+      return parsed.success ? parsed.data.error : undefined;
+    },
+  },
+});
