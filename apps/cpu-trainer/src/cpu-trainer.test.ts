@@ -1,7 +1,4 @@
-import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,7 +13,9 @@ import {
   parsePolicySample,
   samplePolicy,
 } from '@differad/core';
+import { startServer } from '@differad/http-server';
 import { CONTRACT_LOSS, createTrainerClient, type Group, type TrainerClient } from '@differad/trainer-client';
+import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CpuTrainer, createCpuTrainer } from './cpu-trainer.js';
 import { CpuCheckpointSchema } from './storage/state-files.js';
@@ -163,11 +162,9 @@ describe('the CPU trainer', () => {
   });
 
   it('fails to start on a port in use, and reports the port it bound', async () => {
-    const blocker = createServer();
-    blocker.listen(0, '127.0.0.1');
-    await once(blocker, 'listening');
+    const blocker = await startServer(new Hono());
     try {
-      const port = (blocker.address() as AddressInfo).port;
+      const port = blocker.port;
       const clash = createCpuTrainer({ stateDir, port });
       await expect(clash.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
       await clash.close();
@@ -175,8 +172,7 @@ describe('the CPU trainer', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(url).not.toContain(`:${port}`);
     } finally {
-      blocker.close();
-      await once(blocker, 'close');
+      await blocker.close();
     }
   });
 });

@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicySchema } from '@differad/core';
+import { type RunningServer, startServer } from '@differad/http-server';
 import { type HealthResponse, TRAINER_API_VERSION } from '@differad/trainer-client';
-import { createTrainerRouter, type TrainerHandlers } from './http/trainer-router.js';
+import { createTrainerApp, type TrainerHandlers } from './http/trainer-app.js';
 import { formatTrainerMetrics } from './metrics/trainer-metrics.js';
 import { writeConfinedFile } from './storage/confined-files.js';
 import { loadCheckpointFile, resolveInside, toCheckpoint } from './storage/state-files.js';
@@ -40,7 +38,7 @@ export interface CpuTrainerAddress {
 export interface CpuTrainer {
   /** Binds and resolves with the URL once listening. */
   start(): Promise<CpuTrainerAddress>;
-  /** Stops accepting, drops open connections and resolves once closed. */
+  /** Stops accepting, lets in-flight requests finish (up to 2 s), closes the connections and resolves once closed. */
   close(): Promise<void>;
   /** Position and counters, for the CLI's closing line. */
   stats(): { readonly optimSteps: number; readonly weightVersion: number; readonly step: number | null };
@@ -115,7 +113,7 @@ function createHandlers(state: TrainingState, dirs: { root: string; checkpoints:
 }
 
 /**
- * The built-in CPU trainer: trainer API v1 over node:http for the CPU
+ * The built-in CPU trainer: trainer API v1 (a Hono app on @differad/http-server) for the CPU
  * policy's Gaussian parameters (GRPO loss and analytic gradients from
  * @differad/core, Adam, JSON checkpoints, GaussianPolicy weight files for
  * the CPU policy servers' update_weights).
@@ -125,27 +123,17 @@ export function createCpuTrainer(options: CpuTrainerOptions): CpuTrainer {
   const stateDir = resolve(options.stateDir);
   const state = createTrainingState(initial);
   const { handlers, extras } = createHandlers(state, { root: stateDir, checkpoints: join(stateDir, 'checkpoints'), weights: join(stateDir, 'weights') }, options.model ?? 'differad-cpu-policy');
-  const router = createTrainerRouter(handlers, { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: () => void (extras.requestErrors += 1) });
-  let server: Server | null = null;
+  const app = createTrainerApp(handlers, { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: () => void (extras.requestErrors += 1) });
+  let server: RunningServer | null = null;
 
   return {
     async start() {
       if (server) throw new Error('the CPU trainer is already started');
-      const host = options.host ?? '127.0.0.1';
-      const listening = createServer({ keepAliveTimeout: 60_000 }, router);
-      listening.listen(options.port ?? 0, host);
-      // once() rejects when 'error' (EADDRINUSE, EACCES) comes first.
-      await once(listening, 'listening');
-      server = listening;
-      const port = (listening.address() as AddressInfo).port;
-      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port };
+      server = await startServer(app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+      return { url: server.url, port: server.port };
     },
     async close() {
-      if (!server?.listening) return;
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
+      await server?.close();
     },
     stats: () => {
       const h = state.health();
