@@ -1,5 +1,6 @@
 /** @differad/core — the pure domain of DifferAD-R1: boxes, parsing, rewards, group statistics, metrics. */
 export { DifferadError, isDifferadError } from './errors/differad-error.js';
+export { type Limiter, type MapBoundedOptions, createLimiter, mapBounded } from './concurrency/map-bounded.js';
 export {
   type Box,
   EMPTY_BOX,

@@ -19,7 +19,6 @@ export {
   toPredictionLine,
 } from './predictions/scan-predictions.js';
 export { loadPromptPool } from './prompts/load-prompt-pool.js';
-export { mapBounded, type Limiter, createLimiter } from './concurrency/map-bounded.js';
 export {
   type DatasetImageOps,
   type MaskBoxMode,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type Box, type CalibrationSample, clampPolicyValue, DEFAULT_CPU_POLICY, type GaussianPolicy, type ManifestRecord } from '@differad/core';
+import { type Box, type CalibrationSample, clampPolicyValue, DEFAULT_CPU_POLICY, type GaussianPolicy, type ManifestRecord, mapBounded } from '@differad/core';
 import { computeAnomalyMap } from '@differad/cpu-policy';
 import { resolveManifestPath } from '@differad/datasets';
 import { computeConnectedComponents, findLargestComponent } from '@differad/images';
@@ -73,16 +73,5 @@ export async function computeBaselineMaps(
   policy: GaussianPolicy,
   options: { concurrency: number; onMap: (done: number) => void },
 ): Promise<BaselineMap[]> {
-  const maps: BaselineMap[] = new Array<BaselineMap>(records.length);
-  let next = 0;
-  let done = 0;
-  const work = async () => {
-    while (next < records.length) {
-      const k = next++;
-      maps[k] = await computeBaselineMap(manifestPath, records[k]!, policy);
-      options.onMap(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, records.length) }, work));
-  return maps;
+  return mapBounded(records, options.concurrency, (record) => computeBaselineMap(manifestPath, record, policy), { onSettled: options.onMap });
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { ManifestRecord } from '@differad/core';
-import { mapBounded, resolveManifestPath } from '@differad/datasets';
+import { type ManifestRecord, mapBounded } from '@differad/core';
+import { resolveManifestPath } from '@differad/datasets';
 import { type ContactTile, decodeImage, type RawImage, renderPairPreview, resizeRawImage, writeContactSheet } from '@differad/images';
 
 /** Layout of `differad data preview`. */

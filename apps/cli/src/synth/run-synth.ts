@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { DifferadError, EMPTY_BOX, toModelFrame } from '@differad/core';
-import { createStagedOutput, mapBounded, writeJsonlAtomically } from '@differad/datasets';
+import { DifferadError, EMPTY_BOX, mapBounded, toModelFrame } from '@differad/core';
+import { createStagedOutput, writeJsonlAtomically } from '@differad/datasets';
 import {
   DEFAULT_SYNTHESIS_OPTIONS,
   type ForegroundMode,
@@ -70,7 +70,7 @@ export function parseForegroundMode(value: string, cwd: string): ForegroundMode 
 async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'fit' | 'foreground'>, jobs: number) {
   const progress = createProgress(io, 'references', files.length);
   // The first failure stops new work and is rethrown once the images in hand are written, so none lands after the cleanup.
-  const out = await mapBounded(files, Math.max(1, jobs * 2), (file, i) => prepareReference(file, i, plan), (done) => progress.tick(done));
+  const out = await mapBounded(files, Math.max(1, jobs * 2), (file, i) => prepareReference(file, i, plan), { onSettled: (done) => progress.tick(done) });
   progress.finish(`${out.filter((r) => r.upscaled).length} upscaled to ${plan.size}×${plan.size} (fit ${plan.fit})`);
   return out;
 }
@@ -78,30 +78,15 @@ async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick
 /** Makes the pairs of `plan`; stops early when `signal` aborts, and throws the first failure once every pair in hand is done. */
 async function makePairs(io: CliIo, plan: SynthesisPlan, opts: SynthCommandOptions, signal: AbortSignal): Promise<SynthRecord[]> {
   const pool = createPairPool(plan, opts.jobs);
-  const records: (SynthRecord | undefined)[] = new Array(opts.count);
   const progress = createProgress(io, 'pairs', opts.count);
-  let done = 0;
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const lane = async () => {
-    while (next < opts.count && !signal.aborted && failure === null) {
-      const i = next++;
-      try {
-        records[i] = await pool.run(i);
-      } catch (error) {
-        failure ??= { error };
-        return;
-      }
-      progress.tick(++done);
-    }
-  };
+  const indexes = Array.from({ length: opts.count }, (_, i) => i);
+  let records: (SynthRecord | undefined)[];
   try {
-    await Promise.all(Array.from({ length: Math.max(1, opts.jobs * 2) }, lane));
+    records = await mapBounded(indexes, Math.max(1, opts.jobs * 2), (i) => pool.run(i), { onSettled: (done) => progress.tick(done), signal });
   } finally {
     await pool.close();
   }
   progress.finish();
-  if (failure !== null) throw (failure as { error: unknown }).error;
   return records.filter((r): r is SynthRecord => r !== undefined);
 }
 

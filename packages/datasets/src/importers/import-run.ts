@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DifferadError, isDifferadError, type ManifestRecord } from '@differad/core';
-import { mapBounded } from '../concurrency/map-bounded.js';
+import { DifferadError, isDifferadError, type ManifestRecord, mapBounded } from '@differad/core';
 import { writeManifest } from '../manifest/manifest-writer.js';
 import { withStagedOutput } from './staged-output.js';
 
@@ -107,7 +106,7 @@ export async function runItems<T, R>(
         return undefined;
       }
     },
-    progress ? (done, total) => progress(phase, done, total) : undefined,
+    { onSettled: progress ? (done, total) => progress(phase, done, total) : undefined },
   );
 }
 

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { type ImageSize, isDifferadError, type ManifestRecord } from '@differad/core';
-import { createLimiter } from '../concurrency/map-bounded.js';
+import { createLimiter, type ImageSize, isDifferadError, type ManifestRecord } from '@differad/core';
 import type { LineProblem } from '../jsonl/line-problem.js';
 import { readJsonl } from '../jsonl/read-jsonl.js';
 import { resolveManifestPath } from './load-manifest.js';

@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DifferadError } from '@differad/core';
-import { mapLimited } from '../concurrency/map-limited.js';
+import { DifferadError, mapBounded } from '@differad/core';
 import type { DecodeLimits } from '../decode/open-image.js';
 import {
   computeDescriptorSimilarity,
@@ -58,7 +57,7 @@ export interface DescriptorBatchOptions {
 
 /** Descriptors of image files, in the order given, with bounded concurrency; ids are the paths. */
 export async function computeDescriptors(paths: readonly string[], options: DescriptorBatchOptions = {}): Promise<DescriptorEntry[]> {
-  return mapLimited(paths, options.concurrency ?? 4, async (path) => ({
+  return mapBounded(paths, options.concurrency ?? 4, async (path) => ({
     id: path,
     descriptor: await computeImageDescriptor(path, options.limits ?? {}),
   }));

@@ -1,5 +1,4 @@
-import type { Box } from '@differad/core';
-import { mapLimited } from '../concurrency/map-limited.js';
+import { type Box, mapBounded } from '@differad/core';
 import type { DecodeLimits } from '../decode/open-image.js';
 import { type EncodeOptions, type RawImage, writeRawImage } from '../encode/write-image.js';
 import { resizeRawImage } from '../transform/crop-resize.js';
@@ -66,7 +65,7 @@ export async function renderContactSheet(tiles: readonly ContactTile[], options:
   const captionBand = tiles.some((t) => (t.caption ?? '') !== '') ? fontSize + 6 : 0;
   const cellH = th + captionBand;
   const canvas = createCanvas(gap + columns * (tw + gap), gap + rows * (cellH + gap), options.background ?? [24, 24, 24]);
-  const images = await mapLimited(tiles, options.concurrency ?? 4, (t) => toTile(t, tw, th, options.lineWidth ?? 2, options.limits));
+  const images = await mapBounded(tiles, options.concurrency ?? 4, (t) => toTile(t, tw, th, options.lineWidth ?? 2, options.limits));
   const labels: TextLabel[] = [];
   images.forEach((img, i) => {
     const left = gap + (i % columns) * (tw + gap);

@@ -18,7 +18,7 @@ describe('mapBounded', () => {
         running--;
         return x * 10;
       },
-      (done) => seen.push(done),
+      { onSettled: (done) => seen.push(done) },
     );
     expect(out).toEqual([50, 10, 40, 20, 30, 0]);
     expect(peak).toBe(2);
@@ -35,6 +35,22 @@ describe('mapBounded', () => {
       }),
     ).rejects.toThrow('boom');
     expect(started).toEqual([1, 2]);
+  });
+
+  it('starts nothing new once its signal aborts, leaving the items never started undefined', async () => {
+    const stop = new AbortController();
+    const out = await mapBounded([1, 2, 3, 4], 1, async (x) => {
+      if (x === 2) stop.abort();
+      return x * 10;
+    }, { signal: stop.signal });
+    expect(out).toEqual([10, 20, undefined, undefined]);
+  });
+
+  it('refuses a concurrency that is not an integer ≥ 1 instead of mapping nothing', async () => {
+    for (const jobs of [0, 1.5, Number.NaN]) {
+      await expect(mapBounded([1], jobs, async (x) => x)).rejects.toThrow(RangeError);
+      expect(() => createLimiter(jobs)).toThrow(RangeError);
+    }
   });
 });
 
