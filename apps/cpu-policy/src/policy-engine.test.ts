@@ -19,8 +19,24 @@ describe('answerPairRequest', () => {
     const truth = toModelFrame(pair.box, 'norm1000', { width: 160, height: 120 });
     expect(computeIou(parsed.kind === 'box' ? parsed.box : [0, 0, 0, 0], truth)).toBeGreaterThan(0.7);
     // Temperature 0 uses the means and has no density to report.
-    expect(answer!.sample).toEqual({ threshold: 0.16, blur: 1.5, min_area: -3.3 });
+    expect(answer!.sample).toEqual({ threshold: 0.16, blur: 1.5, min_area: -3.3, tolerance: 1, pad: 0 });
     expect(answer!.logprob).toBe(0);
+  });
+
+  it('answers with a wider box as the pad grows, and reads a policy without tolerance and pad as tight and strict', async () => {
+    const boxOf = async (policy: typeof DEFAULT_CPU_POLICY) => {
+      const [answer] = await answerPairRequest(policy, { referenceImage: pair.reference, targetImage: pair.target, n: 1, seed: 1, temperature: 0 });
+      const parsed = parseAnswer(answer!.text, 'differad');
+      return parsed.kind === 'box' ? parsed.box : null;
+    };
+    const tight = (await boxOf(DEFAULT_CPU_POLICY))!;
+    const padded = (await boxOf({ ...DEFAULT_CPU_POLICY, params: { ...DEFAULT_CPU_POLICY.params, pad: { ...DEFAULT_CPU_POLICY.params.pad!, mean: 5 } } }))!;
+    expect(padded[0]).toBeLessThan(tight[0]);
+    expect(padded[2]).toBeGreaterThan(tight[2]);
+    const older = Object.fromEntries(Object.entries(DEFAULT_CPU_POLICY.params).filter(([k]) => k !== 'tolerance' && k !== 'pad'));
+    const [answer] = await answerPairRequest({ version: 0, params: older }, { referenceImage: pair.reference, targetImage: pair.target, n: 1, seed: 1, temperature: 0 });
+    expect(answer!.sample).toEqual({ threshold: 0.16, blur: 1.5, min_area: -3.3 });
+    expect(parseAnswer(answer!.text, 'differad').kind).toBe('box');
   });
 
   it('answers the empty box for identical images', async () => {

@@ -8,7 +8,7 @@ import {
   samplePolicy,
   toModelFrame,
 } from '@differad/core';
-import { boxBlur, computeDifferenceMap, decodeImage, type DifferenceMap, findAnomalyBox } from '@differad/images';
+import { type BoxParams, boxBlur, computeDifferenceMap, computeToleranceDifference, decodeImage, type DifferenceMap, findAnomalyBox } from '@differad/images';
 
 /** One answer of the CPU policy: text in the differad format plus the log-probability of what was sampled. */
 export interface PolicyAnswer {
@@ -46,6 +46,28 @@ export function decodeDataUrl(url: string): Uint8Array {
   return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
 }
 
+/** A policy value clamped to its range, or `fallback` when the policy has no such parameter (a file from before it existed). */
+function valueOf(policy: GaussianPolicy, sample: PolicySample, name: string, fallback: number): number {
+  const v = sample[name];
+  return v === undefined || policy.params[name] === undefined ? fallback : clampPolicyValue(policy, name, v);
+}
+
+/** The detector's settings for one sampled parameter vector (pad is in percent of the long side). */
+export function toBoxParams(policy: GaussianPolicy, sample: PolicySample): BoxParams {
+  return {
+    threshold: valueOf(policy, sample, 'threshold', 0.16),
+    blur: valueOf(policy, sample, 'blur', 0),
+    minAreaShare: 10 ** valueOf(policy, sample, 'min_area', -3),
+    tolerance: valueOf(policy, sample, 'tolerance', 0),
+    padShare: valueOf(policy, sample, 'pad', 0) / 100,
+  };
+}
+
+/** The policy's means as a sample (what temperature 0 uses). */
+function meansOf(policy: GaussianPolicy): PolicySample {
+  return Object.fromEntries(Object.entries(policy.params).map(([k, p]) => [k, p.mean]));
+}
+
 /** The sample with each value rounded to the 6 decimals `formatPolicySample` writes. */
 function roundSample(sample: PolicySample): PolicySample {
   return Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, Number(v.toFixed(6))]));
@@ -73,13 +95,13 @@ async function decodePair(referenceImage: Uint8Array, targetImage: Uint8Array): 
 
 /**
  * The anomaly map of a pair under the policy's means: the aligned difference
- * blurred with the mean blur radius, before any threshold — what the
+ * with the mean tolerance, blurred with the mean blur radius, before any threshold — what the
  * protocol of docs/method.md §11 calibrates a threshold on.
  */
 export async function computeAnomalyMap(policy: GaussianPolicy, referenceImage: Uint8Array, targetImage: Uint8Array): Promise<AnomalyMap> {
   const diff = await decodePair(referenceImage, targetImage);
-  const blur = clampPolicyValue(policy, 'blur', policy.params.blur?.mean ?? 0);
-  const blurred = boxBlur(diff.diff, diff.width, diff.height, blur);
+  const params = toBoxParams(policy, meansOf(policy));
+  const blurred = boxBlur(computeToleranceDifference(diff, params.tolerance ?? 0), diff.width, diff.height, params.blur);
   return {
     width: diff.width,
     height: diff.height,
@@ -98,16 +120,13 @@ export async function answerPairRequest(policy: GaussianPolicy, request: PolicyR
   const map = await decodePair(request.referenceImage, request.targetImage);
   const size = { width: map.targetWidth, height: map.targetHeight };
   const answers: PolicyAnswer[] = [];
+  const differences = new Map<number, Float32Array>();
   for (let i = 0; i < request.n; i++) {
     const rng = createRng(`${request.seed}/${i}`);
     // Round as the text will show the values, so the trainer reading them back
     // scores exactly the sample that was used (on-policy ratio of exactly 1).
     const sample = roundSample(samplePolicy(rng, policy, request.temperature));
-    const { box } = findAnomalyBox(map, {
-      threshold: clampPolicyValue(policy, 'threshold', sample.threshold ?? 0),
-      blur: clampPolicyValue(policy, 'blur', sample.blur ?? 0),
-      minAreaShare: 10 ** clampPolicyValue(policy, 'min_area', sample.min_area ?? -3),
-    });
+    const { box } = findAnomalyBox(map, toBoxParams(policy, sample), differences);
     const modelBox = box === null ? null : toModelFrame(box, 'norm1000', size);
     const logprob = request.temperature > 0 ? computePolicyLogProb(policy, sample, request.temperature) : 0;
     answers.push({ text: writeAnswer(sample, map, modelBox as [number, number, number, number] | null), sample, logprob });

@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { DifferadError, type GaussianPolicy, GaussianPolicySchema } from '@differad/core';
 import { z } from 'zod';
 
-/** Parameters every CPU policy file must define: the detector reads them. */
+/**
+ * Parameters every CPU policy file must define: the detector reads them.
+ * `tolerance` and `pad` are optional (files written before they existed
+ * detect with tolerance 0 and no pad, as they did then).
+ */
 export const CPU_POLICY_PARAMS = ['threshold', 'blur', 'min_area'] as const;
 
 /** Parses and checks a policy file's content: the schema plus the detector's three parameters (POLICY_INVALID otherwise). */

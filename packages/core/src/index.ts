@@ -158,7 +158,7 @@ export {
   computeGrpoGaussianLoss,
 } from './policy/grpo-gaussian-loss.js';
 export { type AdamSettings, type AdamState, createAdamState, computeAdamStep, computeGradNorm, computeClippedGradient } from './policy/adam.js';
-export { LOG_STD_RANGE, type ParamPair, toPolicyVector, fromPolicyVector, toParamRecord, fromParamRecord } from './policy/policy-vector.js';
+export { LOG_STD_RANGE, type ParamPair, toPolicyVector, fromPolicyVector, computePolicyStepScale, toParamRecord, fromParamRecord } from './policy/policy-vector.js';
 export {
   type GroupSettings,
   type ScoredGroup,

@@ -119,5 +119,8 @@ export {
   boxBlur,
   computeDifferenceMap,
   findAnomalyBox,
+  type BoxParams,
+  computeToleranceDifference,
+  MAX_TOLERANCE,
   detectDifference,
 } from './detect/difference-detector.js';

@@ -1,6 +1,7 @@
 import {
   type AdamState,
   computeAdamStep,
+  computePolicyStepScale,
   computeClippedGradient,
   computeGradNorm,
   createAdamState,
@@ -194,7 +195,7 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
     }
     const gradNorm = computeGradNorm(pending.gradient);
     const gradient = r.max_grad_norm ? computeClippedGradient(pending.gradient, r.max_grad_norm) : pending.gradient;
-    const next = computeAdamStep(toPolicyVector(policy), gradient, adam, { lr: r.lr });
+    const next = computeAdamStep(toPolicyVector(policy), gradient, adam, { lr: r.lr, scale: computePolicyStepScale(policy) });
     policy = fromPolicyVector(policy, next.params);
     adam = next.state;
     weightVersion += 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeAdamStep, computeClippedGradient, computeGradNorm, createAdamState } from './adam.js';
 import { DEFAULT_CPU_POLICY } from './gaussian-policy.js';
-import { fromParamRecord, fromPolicyVector, LOG_STD_RANGE, toParamRecord, toPolicyVector } from './policy-vector.js';
+import { computePolicyStepScale, fromParamRecord, fromPolicyVector, LOG_STD_RANGE, toParamRecord, toPolicyVector } from './policy-vector.js';
 
 describe('Adam', () => {
   it('moves each parameter by lr·sign(g) on the first step (bias correction)', () => {
@@ -33,6 +33,14 @@ describe('Adam', () => {
 
   it('rejects mismatched lengths', () => {
     expect(() => computeAdamStep([1, 2], [1], createAdamState(2), { lr: 1 })).toThrow(RangeError);
+    expect(() => computeAdamStep([1, 2], [1, 1], createAdamState(2), { lr: 1, scale: [1] })).toThrow(/scales/);
+  });
+
+  it('multiplies each value\'s step by its scale', () => {
+    const { params } = computeAdamStep([1, 1, 1], [1, 1, -1], createAdamState(3), { lr: 0.1, scale: [25, 1, 0.5] });
+    expect(params[0]).toBeCloseTo(1 - 2.5, 6);
+    expect(params[1]).toBeCloseTo(0.9, 6);
+    expect(params[2]).toBeCloseTo(1.05, 6);
   });
 });
 
@@ -48,12 +56,21 @@ describe('gradient norm and clipping', () => {
 describe('policy vectors', () => {
   it('round-trips a policy and a record, and clamps logStd into the schema range', () => {
     const v = toPolicyVector(DEFAULT_CPU_POLICY);
-    expect(v).toHaveLength(6);
+    expect(v).toHaveLength(10);
     expect(fromPolicyVector(DEFAULT_CPU_POLICY, v)).toEqual(DEFAULT_CPU_POLICY);
     expect(fromParamRecord(DEFAULT_CPU_POLICY, toParamRecord(DEFAULT_CPU_POLICY, v))).toEqual(v);
     const wild = fromPolicyVector(DEFAULT_CPU_POLICY, v.map((x, k) => (k % 2 === 1 ? 50 : x)));
     expect(Object.values(wild.params).every((p) => p.logStd === LOG_STD_RANGE.max)).toBe(true);
     expect(() => fromPolicyVector(DEFAULT_CPU_POLICY, [1])).toThrow(RangeError);
     expect(() => fromParamRecord(DEFAULT_CPU_POLICY, {})).toThrow(/threshold/);
+  });
+
+  it('scales a mean\'s step by its range and a log-std\'s by 1', () => {
+    const scale = computePolicyStepScale(DEFAULT_CPU_POLICY);
+    expect(scale).toHaveLength(toPolicyVector(DEFAULT_CPU_POLICY).length);
+    const names = Object.keys(DEFAULT_CPU_POLICY.params);
+    expect(scale[2 * names.indexOf('pad')]).toBe(25);
+    expect(scale[2 * names.indexOf('threshold')]).toBeCloseTo(0.94, 12);
+    expect(scale.filter((_, k) => k % 2 === 1).every((s) => s === 1)).toBe(true);
   });
 });

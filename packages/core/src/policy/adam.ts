@@ -3,6 +3,11 @@
 /** Adam hyperparameters; betas and ε default to the paper's (and PyTorch's) values. */
 export interface AdamSettings {
   readonly lr: number;
+  /**
+   * Per-value multiplier of lr (layout of the parameters): the step of value i
+   * is lr·scale[i]·m̂/(√v̂ + ε). Absent: 1 for every value.
+   */
+  readonly scale?: readonly number[];
   readonly beta1?: number;
   readonly beta2?: number;
   readonly epsilon?: number;
@@ -21,7 +26,7 @@ export function createAdamState(size: number): AdamState {
 }
 
 /**
- * One Adam step: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·m̂/(√v̂ + ε)
+ * One Adam step: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·sᵢ·m̂/(√v̂ + ε)
  * with the bias-corrected m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ). Pure: returns new
  * parameters and state.
  */
@@ -31,7 +36,8 @@ export function computeAdamStep(
   state: AdamState,
   settings: AdamSettings,
 ): { params: number[]; state: AdamState } {
-  const { lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = settings;
+  const { lr, scale, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = settings;
+  if (scale !== undefined && scale.length !== params.length) throw new RangeError(`Adam: ${params.length} parameters, ${scale.length} scales`);
   if (gradient.length !== params.length || state.m.length !== params.length || state.v.length !== params.length) {
     throw new RangeError(`Adam: ${params.length} parameters, ${gradient.length} gradients, ${state.m.length}/${state.v.length} moments`);
   }
@@ -45,7 +51,7 @@ export function computeAdamStep(
     const g = gradient[i]!;
     m[i] = beta1 * state.m[i]! + (1 - beta1) * g;
     v[i] = beta2 * state.v[i]! + (1 - beta2) * g * g;
-    next[i] = params[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + epsilon);
+    next[i] = params[i]! - (lr * (scale?.[i] ?? 1) * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + epsilon);
   }
   return { params: next, state: { t, m, v } };
 }

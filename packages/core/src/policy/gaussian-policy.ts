@@ -33,6 +33,10 @@ export const DEFAULT_CPU_POLICY: GaussianPolicy = Object.freeze({
     blur: Object.freeze({ mean: 1.5, logStd: Math.log(0.8), min: 0, max: 8 }),
     /** Smallest anomaly as log10 of its share of the image. */
     min_area: Object.freeze({ mean: -3.3, logStd: Math.log(0.4), min: -6, max: -0.5 }),
+    /** Local misalignment forgiven, in working pixels (the detector rounds it to 0..3). */
+    tolerance: Object.freeze({ mean: 1, logStd: Math.log(0.6), min: 0, max: 3 }),
+    /** Margin added on every side of the box, in percent of the image's long side (starts tight). */
+    pad: Object.freeze({ mean: 0, logStd: Math.log(1.5), min: -5, max: 20 }),
   }),
 });
 

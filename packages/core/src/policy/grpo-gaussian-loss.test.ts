@@ -51,7 +51,7 @@ describe('computeGrpoGaussianLoss: docs/method.md §6 on the reference group (§
 
   it('gives zero loss and gradient for no samples', () => {
     const result = computeGrpoGaussianLoss({ policy: DEFAULT_CPU_POLICY, reference: null, samples: [], config: CONFIG });
-    expect(result).toEqual({ loss: 0, gradient: [0, 0, 0, 0, 0, 0], clipped: 0, kl: 0, count: 0 });
+    expect(result).toEqual({ loss: 0, gradient: new Array(10).fill(0), clipped: 0, kl: 0, count: 0 });
   });
 
   it('has no surrogate gradient from clipped samples, and keeps the loss finite for a stale sample', () => {

@@ -21,6 +21,19 @@ export function toPolicyVector(policy: GaussianPolicy): number[] {
 }
 
 /**
+ * The optimizer's step scale per value of {@link toPolicyVector}: a mean moves
+ * in units of its parameter's range (max − min), a log-std in its own units.
+ * Adam's step is about lr per value whatever the gradient's scale, so without
+ * this lr 0.01 would move a threshold on [0.01, 0.95] and a pad on [−5, 20]
+ * by the same 0.01; with it each moves by about 1% of its range.
+ */
+export function computePolicyStepScale(policy: GaussianPolicy): number[] {
+  const out: number[] = [];
+  for (const p of Object.values(policy.params)) out.push(p.max - p.min, 1);
+  return out;
+}
+
+/**
  * The policy with its means and log-stds replaced by `vector` (layout of
  * {@link toPolicyVector}); ranges and version are kept, logStd is clamped to
  * {@link LOG_STD_RANGE}. Throws a RangeError when the length does not fit.

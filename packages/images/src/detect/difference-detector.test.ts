@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RawImage } from '../encode/write-image.js';
-import { boxBlur, detectDifference } from './difference-detector.js';
+import { boxBlur, computeDifferenceMap, computeToleranceDifference, detectDifference, findAnomalyBox } from './difference-detector.js';
 
 function board(width: number, height: number, shiftX = 0): RawImage {
   const data = new Uint8Array(width * height * 3);
@@ -52,5 +52,40 @@ describe('detectDifference', () => {
     const spike = new Float32Array(25);
     spike[12] = 9;
     expect(boxBlur(spike, 5, 5, 1)[12]).toBeCloseTo(1, 6);
+  });
+
+  it('forgives edges shifted by less than the tolerance, not a defect wider than it', () => {
+    // Binary lines: the target's lines sit one pixel to the right of the reference's (a local misregistration
+    // the global alignment cannot undo, because the left half is not shifted), plus a 6×6 black blob inside
+    // a bright 8×8 square: its inner 4×4 pixels differ from everything within one pixel.
+    const ref = board(128, 96);
+    const target = board(128, 96);
+    for (let y = 0; y < 96; y++) for (let x = 64; x < 127; x++) target.data.set(ref.data.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3), (y * 128 + x + 1) * 3);
+    const defect = { ...target, data: new Uint8Array(target.data) };
+    for (let y = 41; y < 47; y++) for (let x = 25; x < 31; x++) defect.data.set([0, 0, 0], (y * 128 + x) * 3);
+    const map = computeDifferenceMap(ref, defect, 0);
+    const strict = computeToleranceDifference(map, 0);
+    const tolerant = computeToleranceDifference(map, 1);
+    const count = (m: Float32Array) => m.reduce((n, v) => n + (v > 0.3 ? 1 : 0), 0);
+    expect(count(strict)).toBeGreaterThan(200);
+    expect(count(tolerant)).toBeGreaterThanOrEqual(16);
+    expect(count(tolerant)).toBeLessThan(40);
+    const found = findAnomalyBox(map, { threshold: 0.3, blur: 0, minAreaShare: 0.001, tolerance: 1 }).box!;
+    expect(found[0]).toBeGreaterThanOrEqual(25);
+    expect(found[2]).toBeLessThanOrEqual(31);
+  });
+
+  it('widens the box by the pad on every side, clamped to the image', () => {
+    const ref = board(128, 96);
+    const map = computeDifferenceMap(ref, withDefect(ref, [40, 30, 60, 50]), 0);
+    const plain = findAnomalyBox(map, { threshold: 0.15, blur: 0, minAreaShare: 0.001 }).box!;
+    const padded = findAnomalyBox(map, { threshold: 0.15, blur: 0, minAreaShare: 0.001, padShare: 0.05 }).box!;
+    // 5% of the long side (128) is 6.4 pixels.
+    expect(padded.map((v, i) => v - plain[i]!)).toEqual([-6.4, -6.4, 6.4, 6.4].map((v) => expect.closeTo(v, 6)));
+    const corner = findAnomalyBox(computeDifferenceMap(ref, withDefect(ref, [0, 0, 10, 10]), 0), { threshold: 0.15, blur: 0, minAreaShare: 0.001, padShare: 0.1 }).box!;
+    expect(corner[0]).toBe(0);
+    expect(corner[1]).toBe(0);
+    const shrunk = findAnomalyBox(map, { threshold: 0.15, blur: 0, minAreaShare: 0.001, padShare: -0.5 }).box!;
+    expect(shrunk).toEqual(plain);
   });
 });

@@ -10,6 +10,14 @@ export interface DetectorParams {
   readonly blur: number;
   /** Smallest anomaly, as a share of the image area. */
   readonly minAreaShare: number;
+  /**
+   * Local misalignment forgiven, in working pixels (rounded, 0..MAX_TOLERANCE):
+   * a pixel differs only by its smallest difference to the other image within
+   * this radius (see {@link computeToleranceDifference}). 0 is the plain difference.
+   */
+  readonly tolerance?: number;
+  /** Margin added on every side of the found box, as a share of the image's long side (negative shrinks it). */
+  readonly padShare?: number;
   /** Largest translation searched when aligning the target, in working pixels. */
   readonly maxShift: number;
 }
@@ -97,7 +105,11 @@ export function boxBlur(map: Float32Array, w: number, h: number, radius: number)
 
 /** The aligned, unblurred difference of a pair at the working size: what every sampled detection starts from. */
 export interface DifferenceMap {
+  /** |reference − aligned target|, tolerance 0. */
   readonly diff: Float32Array;
+  /** Grey levels of the reference and of the aligned target at the working size (row-major). */
+  readonly reference: Float32Array;
+  readonly alignedTarget: Float32Array;
   readonly width: number;
   readonly height: number;
   readonly shift: readonly [number, number];
@@ -122,15 +134,22 @@ export function computeDifferenceMap(reference: RawImage, target: RawImage, maxS
   const shiftLimit = Math.max(0, Math.min(maxShift, Math.floor(Math.min(w, h) / 4)));
   const [dx, dy] = findShift(ref.data, tgt.data, w, h, shiftLimit, ref.width, tgt.width);
   const diff = new Float32Array(w * h);
+  const referenceGrey = new Float32Array(w * h);
+  const alignedTarget = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const tx = Math.min(w - 1, Math.max(0, x + dx));
       const ty = Math.min(h - 1, Math.max(0, y + dy));
-      diff[y * w + x] = Math.abs(ref.data[y * ref.width + x]! - tgt.data[ty * tgt.width + tx]!);
+      const i = y * w + x;
+      referenceGrey[i] = ref.data[y * ref.width + x]!;
+      alignedTarget[i] = tgt.data[ty * tgt.width + tx]!;
+      diff[i] = Math.abs(referenceGrey[i]! - alignedTarget[i]!);
     }
   }
   return {
     diff,
+    reference: referenceGrey,
+    alignedTarget,
     width: w,
     height: h,
     shift: [dx, dy],
@@ -141,32 +160,90 @@ export function computeDifferenceMap(reference: RawImage, target: RawImage, maxS
   };
 }
 
+/** Largest tolerance radius, in working pixels. */
+export const MAX_TOLERANCE = 3;
+
 /**
- * One detection on a difference map: blur, threshold, and the tight box (in
- * target pixels) of the largest connected component that is big enough, or
- * null when none is.
+ * The difference with a local misalignment of up to `radius` working pixels
+ * forgiven: per pixel, the larger of (the target's smallest difference to any
+ * reference pixel within the radius) and (the reference's smallest difference
+ * to any target pixel within it). Edges shifted by a pixel or two vanish; a
+ * defect wider than the radius stays (copper that is there in one image and
+ * not anywhere near in the other). Radius 0 is {@link DifferenceMap.diff}.
  */
-export function findAnomalyBox(map: DifferenceMap, params: Omit<DetectorParams, 'maxShift'>): { box: Box | null; blurred: Float32Array } {
+export function computeToleranceDifference(map: DifferenceMap, radius: number): Float32Array {
+  const r = Math.min(MAX_TOLERANCE, Math.max(0, Math.round(radius)));
+  if (r === 0) return map.diff;
+  const { width: w, height: h, reference: a, alignedTarget: b } = map;
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const yLo = Math.max(0, y - r);
+    const yHi = Math.min(h - 1, y + r);
+    for (let x = 0; x < w; x++) {
+      const xLo = Math.max(0, x - r);
+      const xHi = Math.min(w - 1, x + r);
+      const i = y * w + x;
+      const av = a[i]!;
+      const bv = b[i]!;
+      let toReference = Infinity;
+      let toTarget = Infinity;
+      for (let ny = yLo; ny <= yHi; ny++) {
+        for (let nx = xLo; nx <= xHi; nx++) {
+          const j = ny * w + nx;
+          const d1 = Math.abs(bv - a[j]!);
+          if (d1 < toReference) toReference = d1;
+          const d2 = Math.abs(av - b[j]!);
+          if (d2 < toTarget) toTarget = d2;
+        }
+      }
+      out[i] = Math.max(toReference, toTarget);
+    }
+  }
+  return out;
+}
+
+/** Settings of {@link findAnomalyBox}: a detection's parameters without the alignment search. */
+export type BoxParams = Omit<DetectorParams, 'maxShift'>;
+
+/**
+ * One detection on a difference map: the tolerance difference, blurred,
+ * thresholded; the tight box of the largest connected component that is big
+ * enough, widened by the pad on every side (clamped to the image), in target
+ * pixels — or null when no component is big enough. `differences` caches the
+ * tolerance maps of one pair across the completions of a request.
+ */
+export function findAnomalyBox(
+  map: DifferenceMap,
+  params: BoxParams,
+  differences?: Map<number, Float32Array>,
+): { box: Box | null; blurred: Float32Array } {
   const { width: w, height: h } = map;
-  const blurred = boxBlur(map.diff, w, h, params.blur);
+  const radius = Math.min(MAX_TOLERANCE, Math.max(0, Math.round(params.tolerance ?? 0)));
+  let difference = differences?.get(radius);
+  if (difference === undefined) {
+    difference = computeToleranceDifference(map, radius);
+    differences?.set(radius, difference);
+  }
+  const blurred = boxBlur(difference, w, h, params.blur);
   const mask = new Uint8Array(w * h);
   for (let i = 0; i < mask.length; i++) mask[i] = blurred[i]! > params.threshold ? 1 : 0;
   const largest = findLargestComponent(computeConnectedComponents({ data: mask, width: w, height: h }).components);
   if (largest === null || largest.area < Math.max(1, params.minAreaShare * w * h)) return { box: null, blurred };
-  // Back to target pixels: undo the working scale and the alignment shift.
   const [dx, dy] = map.shift;
+  const pad = (params.padShare ?? 0) * Math.max(w, h);
+  let [x1, y1, x2, y2] = largest.box;
+  if (x2 - x1 + 2 * pad > 0 && y2 - y1 + 2 * pad > 0) [x1, y1, x2, y2] = [x1 - pad, y1 - pad, x2 + pad, y2 + pad];
   const cx = (v: number) => Math.min(map.targetWidth, Math.max(0, v));
   const cy = (v: number) => Math.min(map.targetHeight, Math.max(0, v));
-  const [x1, y1, x2, y2] = largest.box;
   const box: Box = [cx((x1 + dx) * map.scaleX), cy((y1 + dy) * map.scaleY), cx((x2 + dx) * map.scaleX), cy((y2 + dy) * map.scaleY)];
   return { box: box[2] > box[0] && box[3] > box[1] ? box : null, blurred };
 }
 
 /**
  * The reference-difference detector behind the built-in CPU policy: align the
- * target to the reference, take the absolute grey-level difference, blur it,
- * threshold it, and return the tight box of the largest connected component
- * that is big enough — or null when none is.
+ * target to the reference, take the grey-level difference with the tolerance
+ * forgiven, blur it, threshold it, and return the padded box of the largest
+ * connected component that is big enough — or null when none is.
  */
 export function detectDifference(reference: RawImage, target: RawImage, params: DetectorParams, maxSide = 160): Detection {
   const map = computeDifferenceMap(reference, target, params.maxShift, maxSide);
