@@ -9,6 +9,7 @@ import { type CatalogQueues, createFleetPoolStore, type RunStore } from '@differ
 import { createTrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import { createHeldOutEvaluator } from './held-out-eval.js';
+import { writeHeldOutReport } from './run-summary-file.js';
 import type { RunContext } from './run-context.js';
 
 /** A run whose servers are known by URL: what is stored in Redis, so any worker process can serve it. */
@@ -81,6 +82,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
   const score = { family: config.policy.family, frame: config.policy.frame, resize: config.resize, reward: config.reward };
   const pool = config.prompt.pool === undefined ? undefined : await loadPromptPool(config.prompt.pool);
   const prompt = (id: string, size: ImageSize, seed: number | string) => toPairPrompt({ family: score.family, frame: score.frame, size, id, seed, pool });
+  const runDir = resolve(config.run.runsDir, runId);
   let evaluate: RunContext['evaluate'] = null;
   if (config.data.eval) {
     const held = await loadManifest(config.data.eval);
@@ -93,9 +95,9 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
       seed: config.run.seed,
       score,
       maxTokens: config.sampling.maxTokens,
+      onReport: (step, report) => writeHeldOutReport(runDir, step, report),
     });
   }
-  const runDir = resolve(config.run.runsDir, runId);
   await mkdir(runDir, { recursive: true });
   return {
     runId,

@@ -1,4 +1,4 @@
-import { computeMetricReport, computeSampleScore, type ManifestRecord, type SampleScore, type ScoreSettings } from '@differad/core';
+import { computeMetricReport, computeSampleScore, type ManifestRecord, type MetricReport, type SampleScore, type ScoreSettings } from '@differad/core';
 import type { FramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
 import type { RunContext } from './run-context.js';
@@ -17,6 +17,8 @@ export interface HeldOutEvalInput {
   readonly maxTokens: number;
   /** Requests in flight at once. */
   readonly concurrency?: number;
+  /** Sees each evaluation's whole report (per class, per subset, the class means), e.g. to keep it in the run folder. */
+  readonly onReport?: (step: number, report: MetricReport) => Promise<void>;
 }
 
 /**
@@ -52,7 +54,9 @@ export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number, 
       }
     };
     await Promise.all(Array.from({ length: input.concurrency ?? 8 }, lane));
-    const { overall } = computeMetricReport(scores, input.score.reward.tau);
+    const report = computeMetricReport(scores, input.score.reward.tau);
+    await input.onReport?.(step, report);
+    const { overall } = report;
     return { eval_n: overall.n, eval_acc: overall.acc, eval_f1: overall.f1, eval_miou: overall.mIoU, eval_miou_ano: overall.mIoU_ano, eval_miou_nor: overall.mIoU_nor };
   };
 }

@@ -18,6 +18,8 @@ export {
 export { type RunSyncDeps, NCCL_PACKED, syncRunWeights } from './sync-run-weights.js';
 export { type LocalServers, startLocalServers } from './local-servers.js';
 export { formatStepHeader, formatStepRow } from './step-table.js';
+export { RUN_FILES, type RunPolicy, loadRunConfig, loadRunRows, locateRunPolicy } from './run-folder.js';
+export { writeHeldOutReport, writeRunSummary } from './run-summary-file.js';
 export { type RunContext } from './run-context.js';
 export { createRolloutProcessor } from './rollout-worker.js';
 export { toTrainerGroup } from './step-worker.js';

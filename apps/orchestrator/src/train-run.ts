@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { decideResumeSteps, DifferadError, isDifferadError, type ResumeSteps } from '@differad/core';
+import { decideResumeSteps, DifferadError, isDifferadError, type ResumeSteps, type RunSummary } from '@differad/core';
 import { loadManifest, loadPromptPool } from '@differad/datasets';
 import {
   connectRedis,
@@ -23,6 +23,7 @@ import { startLocalServers } from './local-servers.js';
 import { startRunWorkers } from './run-workers.js';
 import { formatStepHeader, formatStepRow } from './step-table.js';
 import { createStepDriver, retireFailedStep, type StepDriver } from './step-driver.js';
+import { writeRunSummary } from './run-summary-file.js';
 
 export interface TrainRunInput {
   /** The user's config (ignored when resuming: the run's saved config is used). */
@@ -51,6 +52,8 @@ export interface TrainRunResult {
   readonly runId: string;
   readonly state: 'completed' | 'paused' | 'failed';
   readonly rows: readonly Record<string, number | null>[];
+  /** What `summary.json` in the run folder says (held-out before/after/best, reward means, final policy); null if it could not be written. */
+  readonly summary: RunSummary | null;
 }
 
 function fmtPct(v: number | null | undefined): string {
@@ -204,7 +207,12 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     });
     const state: TrainRunResult['state'] = ending.stop === 'signal' || input.signal.aborted ? 'paused' : 'completed';
     await settleWithin(store.setState(runId, state, state === 'paused' ? `interrupted; continue with: ${resumeCommand}` : undefined), STOP_DEADLINE_MS);
-    return { runId, state, rows };
+    // The run's own files, not Redis: a summary never fails a run that trained.
+    const summary = await writeRunSummary(runDir, runId, state, config).catch((error: unknown) => {
+      input.log(`warning: no ${join(runDir, 'summary.json')}: ${(error as Error).message}`);
+      return null;
+    });
+    return { runId, state, rows, summary };
   } catch (error) {
     if (ending.stop !== 'lost') await settleWithin(store.setState(runId, 'failed', (error as Error).message), STOP_DEADLINE_MS);
     throw error;

@@ -171,6 +171,16 @@ export {
 export { drawStepPairs, type ReplacementDraw, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
 export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
+  BEFORE_TRAINING_STEP,
+  REWARD_WINDOW_STEPS,
+  type StepMetricsRow,
+  type HeldOutMetrics,
+  type RewardWindow,
+  type RunSummary,
+  type RunSummaryInput,
+  computeRunSummary,
+} from './training/run-summary.js';
+export {
   type SavedCheckpoint,
   type StepAtTrainer,
   type StorePosition,

@@ -5,6 +5,7 @@ import { trainRun } from '@differad/orchestrator';
 import type { Command } from 'commander';
 import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
 import { helpText } from '../help-text.js';
+import { formatRunSummary } from '../output/run-summary.js';
 
 interface TrainOptions {
   config?: string;
@@ -58,6 +59,7 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
     return 130;
   }
   io.stdout(`run ${result.runId} ${result.state}: ${result.rows.length} step(s); metrics in ${dir}/metrics.jsonl\n`);
+  if (result.summary !== null) io.stdout(`\n${formatRunSummary(result.summary, dir)}\n\n`);
   io.stdout(`dashboard: npx differad api --runs-dir ${dirname(dir)} and open http://127.0.0.1:8080/dashboard/runs/${result.runId}\n`);
   return 0;
 }
@@ -89,7 +91,10 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         'with `policy: {kind: cpu}` and `trainer: {kind: cpu}` (the defaults) it starts the built-in CPU policy servers ' +
         'and CPU trainer, so the whole loop runs on a laptop. Each step: draw pairs, sample G answers per pair, ' +
         'score them, resample degenerate groups, train, sync weights, evaluate every data.evalEvery steps. ' +
-        'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed.',
+        'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed. ' +
+        'When the run ends it prints and writes runs/<id>/summary.json: held-out Acc@τ, F1@τ, mIoU, mIoU_ano, mIoU_nor and n before training, after the last step ' +
+        'and at the best step (by Acc), per class in runs/<id>/held-out/, the mean training reward of the first and the last 10 steps, and the final policy ' +
+        '(for the CPU trainer runs/<id>/trainer/weights/policy-v<N>.json, which `differad eval --run <id>` evaluates).',
     )
     .option('--config <file>', 'training config (YAML or JSON; see examples/)')
     .option('--resume <run>', 'continue a run from its last completed step (--steps N sets its new total)')

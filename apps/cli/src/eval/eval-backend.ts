@@ -1,4 +1,4 @@
-import { DifferadError, isDifferadError } from '@differad/core';
+import { DifferadError, type GaussianPolicy, isDifferadError } from '@differad/core';
 import { CPU_POLICY_MODEL, CpuPolicyServer } from '@differad/cpu-policy';
 import { createVllmControl, normalizeServerUrl } from '@differad/inference';
 
@@ -11,9 +11,9 @@ export interface EvalBackend {
   close(): Promise<void>;
 }
 
-/** Starts the built-in CPU policy in this process on 127.0.0.1 and a free port. */
-export async function startCpuBackend(seed: number, slots: number): Promise<EvalBackend> {
-  const server = await CpuPolicyServer.start({ host: '127.0.0.1', port: 0, seed, slots });
+/** Starts the built-in CPU policy in this process on 127.0.0.1 and a free port, serving `policy` (default: its default policy). */
+export async function startCpuBackend(seed: number, slots: number, policy?: GaussianPolicy): Promise<EvalBackend> {
+  const server = await CpuPolicyServer.start({ host: '127.0.0.1', port: 0, seed, slots, ...(policy === undefined ? {} : { policy }) });
   return { servers: [server.url], model: CPU_POLICY_MODEL, label: `built-in CPU policy (${CPU_POLICY_MODEL}, in process, policy v${server.currentPolicy.version})`, close: () => server.close() };
 }
 

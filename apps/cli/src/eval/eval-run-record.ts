@@ -43,6 +43,8 @@ export interface EvalRunInput {
   readonly seed: number;
   readonly maxTokens: number;
   readonly resize: ResizeOptions;
+  /** sha256 of the CPU policy file served (--run, --policy-file); absent for --endpoint and the default CPU policy. */
+  readonly policySha256?: string;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -75,6 +77,8 @@ export function toEvalRunSettings(input: EvalRunInput): Record<string, EvalRunVa
     resize_factor: resize?.factor ?? null,
     resize_min_pixels: resize?.minPixels ?? null,
     resize_max_pixels: resize?.maxPixels ?? null,
+    // Only when a policy file is served: records of other runs stay comparable key for key.
+    ...(input.policySha256 === undefined ? {} : { policy_sha256: input.policySha256 }),
   };
 }
 

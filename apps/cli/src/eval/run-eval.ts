@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type DifferadConfig, loadConfig } from '@differad/config';
-import { computeSampleScore, DifferadError, type Frame, INSTRUCTION_POOL, type ModelFamily, type SampleScore, type ScoreSettings } from '@differad/core';
+import { computeSampleScore, DifferadError, INSTRUCTION_POOL, type SampleScore, type ScoreSettings } from '@differad/core';
 import { CPU_POLICY_MODEL } from '@differad/cpu-policy';
 import { indexManifest, loadPromptPool, type ManifestIndex } from '@differad/datasets';
 import { createFleet } from '@differad/inference';
@@ -9,7 +9,9 @@ import { formatMetricTable } from '../output/score-table.js';
 import { createProgress } from '../output/progress.js';
 import { checkEndpoints, type EvalBackend, parseEndpoints, startCpuBackend } from './eval-backend.js';
 import { checkManifestPairFiles } from './eval-inputs.js';
-import { type EvalConcurrency, type EvalLoopResult, runEvalLoop } from './eval-loop.js';
+import { type EvalLoopResult, runEvalLoop } from './eval-loop.js';
+import { describeEvalOptionProblem, type EvalOptions, isInProcessPolicy } from './eval-options.js';
+import { type EvalPolicyFile, loadEvalPolicyFile } from './eval-policy.js';
 import { writeEvalOutputs } from './eval-outputs.js';
 import { discardEvalOutputs, settleEvalRunFolder, startEvalRun } from './eval-run-folder.js';
 import type { EvalRunRecord } from './eval-run-record.js';
@@ -18,43 +20,8 @@ import { createPairRequestBuilder } from './pair-request.js';
 import { findPendingWork, type PendingWork } from './pending-work.js';
 import { openPredictionLog, type PredictionLog } from './prediction-log.js';
 
-/** Options of `differad eval`. */
-export interface EvalOptions {
-  manifest: string;
-  out: string;
-  endpoint?: string;
-  model?: string;
-  policy?: 'cpu';
-  family: ModelFamily;
-  frame: Frame;
-  prompts?: string;
-  concurrency: EvalConcurrency;
-  limit?: number;
-  seed: number;
-  /** Deadline of one request, seconds. */
-  timeout: number;
-  json?: boolean;
-  /** Start afresh even when --out holds answers of other settings (eval's own files there are removed). */
-  force?: boolean;
-}
-
 /** Slots of the in-process CPU policy: its detector shares this process's event loop. */
 const CPU_SLOTS = 4;
-
-/**
- * What is wrong with a combination of options, or null: the backend is
- * --endpoint with --model or --policy cpu, and the CPU policy answers differad
- * text in norm1000.
- */
-export function describeEvalOptionProblem(opts: Pick<EvalOptions, 'endpoint' | 'model' | 'policy' | 'family' | 'frame'>): string | null {
-  if (opts.policy !== undefined && opts.endpoint !== undefined) return 'pass either --endpoint (with --model) or --policy cpu, not both';
-  if (opts.policy === undefined && opts.endpoint === undefined) return 'pass --endpoint URL[,URL…] with --model NAME, or --policy cpu';
-  if (opts.endpoint !== undefined && opts.model === undefined) return '--endpoint needs --model NAME (the served model name)';
-  if (opts.policy === 'cpu' && (opts.frame !== 'norm1000' || opts.family !== 'differad')) {
-    return '--policy cpu answers in the differad format in norm1000: drop --family/--frame or set them to differad/norm1000';
-  }
-  return null;
-}
 
 /** Running Acc@τ over every answered sample, resumed ones included. */
 function createAccuracy(settings: ScoreSettings) {
@@ -72,6 +39,10 @@ function createAccuracy(settings: ScoreSettings) {
 /** What every phase of a run shares, settled before any request. */
 interface EvalContext {
   readonly opts: EvalOptions;
+  /** The manifest as the user named it (or the run's held-out manifest with --run). */
+  readonly manifestArg: string;
+  /** The CPU policy file served in process (--run, --policy-file), or null. */
+  readonly policyFile: EvalPolicyFile | null;
   readonly io: CliIo;
   readonly warn: (message: string) => void;
   readonly config: DifferadConfig;
@@ -97,7 +68,12 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
   const problem = describeEvalOptionProblem(opts);
   if (problem !== null) throw new DifferadError('EVAL_OPTIONS_INVALID', problem);
   const config = loadConfig({ env: io.env });
-  const index = await indexManifest(resolvePath(io, opts.manifest));
+  const policyFile = await loadEvalPolicyFile(io, opts);
+  const manifestArg = opts.manifest ?? policyFile?.run?.heldOut;
+  if (manifestArg === undefined) {
+    throw new DifferadError('EVAL_OPTIONS_INVALID', `run ${policyFile?.run?.id ?? opts.run} has no held-out manifest (data.eval): pass --manifest FILE`, { details: { flag: '--manifest' } });
+  }
+  const index = await indexManifest(resolvePath(io, manifestArg));
   const selected = Math.min(index.size, opts.limit ?? index.size);
   await checkManifestPairFiles(index.path, selected);
   const pool = opts.prompts === undefined ? undefined : await loadPromptPool(resolvePath(io, opts.prompts));
@@ -105,8 +81,9 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
   const outDir = resolvePath(io, opts.out);
   const { record, start } = await settleEvalRunFolder(outDir, {
     settings: {
-      backend: opts.policy === 'cpu' ? 'policy cpu' : 'endpoint',
-      model: opts.policy === 'cpu' ? CPU_POLICY_MODEL : (opts.model ?? ''),
+      backend: isInProcessPolicy(opts) ? 'policy cpu' : 'endpoint',
+      model: isInProcessPolicy(opts) ? CPU_POLICY_MODEL : (opts.model ?? ''),
+      ...(policyFile === null ? {} : { policySha256: policyFile.sha256 }),
       family: opts.family,
       frame: opts.frame,
       manifestPath: index.path,
@@ -115,11 +92,13 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
       maxTokens: config.sampling.maxTokens,
       resize: config.resize,
     },
-    context: { endpoints, manifest_arg: opts.manifest, prompts_arg: opts.prompts ?? null, limit: opts.limit ?? null },
+    context: { endpoints, manifest_arg: manifestArg, prompts_arg: opts.prompts ?? null, limit: opts.limit ?? null, ...toPolicyContext(policyFile) },
     force: opts.force === true,
   });
   return {
     opts,
+    manifestArg,
+    policyFile,
     io,
     warn: (message) => io.stderr(`${io.interactive ? '\r\x1b[2K' : ''}${message}\n`),
     config,
@@ -129,16 +108,30 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
     pool,
     outDir,
     endpoints,
-    modelLabel: opts.policy === 'cpu' ? `built-in CPU policy (${CPU_POLICY_MODEL}, in process)` : `${opts.model ?? ''} at ${endpoints.join(', ')}`,
+    modelLabel: isInProcessPolicy(opts) ? toCpuPolicyLabel(policyFile) : `${opts.model ?? ''} at ${endpoints.join(', ')}`,
     record,
     start,
   };
 }
 
+/** What eval-run.json's context says of a served policy file (recorded, never compared: its sha256 is a setting). */
+function toPolicyContext(file: EvalPolicyFile | null): Record<string, unknown> {
+  if (file === null) return {};
+  const run = file.run === null ? {} : { run: file.run.id, run_dir: file.run.dir, run_step: file.run.step, policy_weight_version: file.run.weightVersion };
+  return { policy_file: file.path, policy_version: file.policy.version, ...run };
+}
+
+function toCpuPolicyLabel(file: EvalPolicyFile | null): string {
+  if (file === null) return `built-in CPU policy (${CPU_POLICY_MODEL}, in process)`;
+  const from = file.run === null ? file.path : `run ${file.run.id} after step ${file.run.step}, ${file.path}`;
+  return `built-in CPU policy (${CPU_POLICY_MODEL}, in process, policy v${file.policy.version} of ${from})`;
+}
+
 /** Starts the in-process CPU policy, or checks the endpoints and the model (clear errors before any request). */
 function startBackend(ctx: EvalContext): Promise<EvalBackend> {
   const { opts } = ctx;
-  return opts.policy === 'cpu' ? startCpuBackend(opts.seed, CPU_SLOTS) : checkEndpoints(ctx.endpoints, opts.model ?? '', ctx.warn);
+  if (isInProcessPolicy(opts)) return startCpuBackend(opts.seed, CPU_SLOTS, ctx.policyFile?.policy);
+  return checkEndpoints(ctx.endpoints, opts.model ?? '', ctx.warn);
 }
 
 type Accuracy = ReturnType<typeof createAccuracy>;
@@ -225,7 +218,7 @@ function toReportFacts(ctx: EvalContext): [string, string][] {
   const limit = opts.limit === undefined ? '' : `, --limit ${opts.limit}`;
   return [
     ['model', ctx.modelLabel],
-    ['manifest', `${opts.manifest} (${ctx.selected} of ${ctx.index.size} samples${limit})`],
+    ['manifest', `${ctx.manifestArg} (${ctx.selected} of ${ctx.index.size} samples${limit})`],
     ['answer format', `family ${opts.family} · frame ${opts.frame} · greedy (temperature 0, n = 1) · seed ${opts.seed}`],
     ['prompts', opts.prompts === undefined ? `the project's pool (${INSTRUCTION_POOL.length} instructions)` : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`],
     ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (docs/method.md §8)`],
@@ -241,7 +234,7 @@ async function reportEval(ctx: EvalContext): Promise<ScoreSummary | null> {
     index: ctx.index,
     selected: ctx.selected,
     settings: ctx.settings,
-    manifestArg: opts.manifest,
+    manifestArg: ctx.manifestArg,
     predictionsArg: join(opts.out, 'predictions.jsonl'),
     title: `differad eval · ${opts.model ?? CPU_POLICY_MODEL}`,
     facts: toReportFacts(ctx),
