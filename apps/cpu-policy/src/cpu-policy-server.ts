@@ -1,22 +1,16 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
+import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, isDifferadError, type Rng } from '@differad/core';
+import { createErrorHandler, DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readBodyText, type RunningServer, startServer } from '@differad/http-server';
 import {
   createVllmDevRoutes,
-  DEFAULT_MAX_BODY_BYTES,
   formatLoadMetrics,
-  readRequestBody,
-  readRequestIdHeader,
-  sendJson,
-  sendOpenAiError,
-  sendOpenAiFailure,
   ServedChatRequestSchema,
   SlotScheduler,
   type SlotTicket,
   toChatInputs,
+  toOpenAiError,
   type VllmDevRoutes,
 } from '@differad/inference';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { toChatCompletionBody } from './chat-answer.js';
 import { loadCpuPolicy } from './policy-file.js';
@@ -43,10 +37,37 @@ export interface CpuPolicyOptions {
 const DataUrl = z.string().regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'must be a data:image/...;base64 URL');
 const AnomalyMapRequestSchema = z.object({ reference: DataUrl, target: DataUrl });
 
+/** The parsed JSON body of a POST (null when empty), set before its route runs. */
+type PolicyEnv = { Variables: { json: unknown } };
+
+/** vLLM's error reply. */
+function openAiError(c: Context, status: 400 | 404 | 500, message: string, param: string | null = null): Response {
+  return c.json(toOpenAiError(status, message, param), status);
+}
+
 /** A 400 for image problems (the client's input), a 500 otherwise. */
-function sendFailure(res: ServerResponse, error: unknown, param: string): void {
+function imageFailure(c: Context, error: unknown, param: string): Response {
   const status = error instanceof DifferadError && error.code.startsWith('IMAGE_') ? 400 : 500;
-  sendOpenAiError(res, status, (error as Error).message, status === 400 ? param : null);
+  return openAiError(c, status, (error as Error).message, status === 400 ? param : null);
+}
+
+/** A 400 naming the first wrong field, in vLLM's shape. */
+function invalidRequest(c: Context, error: z.ZodError): Response {
+  const issue = error.issues[0];
+  return openAiError(c, 400, z.prettifyError(error), issue ? issue.path.join('.') : null);
+}
+
+/**
+ * The one error handler in vLLM's shape: 413 for a body over the limit, else
+ * 500 with `server: message` (sent so that a client still sending its body reads it).
+ */
+export function createOpenAiErrorHandler(server: string): (error: unknown, c: Context) => Response {
+  return createErrorHandler({
+    toReply: (error) => {
+      if (isDifferadError(error, HTTP_BODY_TOO_LARGE)) return { status: 413, body: toOpenAiError(413, error.message, null) };
+      return { status: 500, body: toOpenAiError(500, `${server}: ${error instanceof Error ? error.message : String(error)}`, null) };
+    },
+  });
 }
 
 /**
@@ -69,18 +90,14 @@ export class CpuPolicyServer {
   private counter = 0;
   private readonly maxBodyBytes: number;
   private readonly control: VllmDevRoutes;
-  /** Base URL, e.g. `http://127.0.0.1:40123`. */
-  readonly url: string;
+  private running: RunningServer | null = null;
+  /** The Hono app (servable without a socket through `app.request()`). */
+  readonly app: Hono<PolicyEnv>;
 
   private constructor(
-    private readonly server: Server,
-    /** The port the server listens on. */
-    readonly port: number,
-    host: string,
     private readonly model: string,
     options: CpuPolicyOptions,
   ) {
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.policy = options.policy ?? DEFAULT_CPU_POLICY;
     this.scheduler = new SlotScheduler(options.slots ?? 2);
     this.rng = createRng(`cpu-policy:${options.seed ?? 0}`);
@@ -100,19 +117,24 @@ export class CpuPolicyServer {
       // Its log-probs are those of the distribution sampled from, at the request's temperature.
       logprobsMode: 'processed_logprobs',
     });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handle(req, res).catch((error: unknown) => sendOpenAiFailure(res, error, 'cpu-policy'));
-    });
+    this.app = this.createApp();
   }
 
   /** Binds (127.0.0.1 and a free port unless told otherwise) and resolves once listening. */
   static async start(options: CpuPolicyOptions = {}): Promise<CpuPolicyServer> {
-    const host = options.host ?? '127.0.0.1';
-    const server = createServer({ keepAliveTimeout: 60_000 });
-    server.listen(options.port ?? 0, host);
-    // once() rejects when 'error' (EADDRINUSE, EACCES) comes first.
-    await once(server, 'listening');
-    return new CpuPolicyServer(server, (server.address() as AddressInfo).port, host, options.model ?? CPU_POLICY_MODEL, options);
+    const policy = new CpuPolicyServer(options.model ?? CPU_POLICY_MODEL, options);
+    policy.running = await startServer(policy.app, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+    return policy;
+  }
+
+  /** Base URL, e.g. `http://127.0.0.1:40123`. */
+  get url(): string {
+    return this.bound().url;
+  }
+
+  /** The port the server listens on. */
+  get port(): number {
+    return this.bound().port;
   }
 
   /** The policy answering now. */
@@ -125,46 +147,47 @@ export class CpuPolicyServer {
     return this.model;
   }
 
-  /** Stops listening and drops open connections. */
+  /** Stops listening, lets in-flight requests finish and closes the connections. */
   async close(): Promise<void> {
-    if (!this.server.listening) return;
-    const closing = once(this.server, 'close');
-    this.server.close();
-    this.server.closeAllConnections();
-    await closing;
+    await this.running?.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://cpu-policy');
-    const route = `${req.method ?? 'GET'} ${url.pathname}`;
-    if (route === 'GET /health') return void res.writeHead(200).end();
-    if (route === 'GET /metrics') {
+  private bound(): RunningServer {
+    if (!this.running) throw new Error('the CPU policy server is not listening');
+    return this.running;
+  }
+
+  private createApp(): Hono<PolicyEnv> {
+    const app = new Hono<PolicyEnv>();
+    app.onError(createOpenAiErrorHandler('cpu-policy'));
+    app.get('/health', (c) => c.body(null, 200));
+    app.get('/metrics', (c) => {
       const g = this.scheduler.gauges();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      return void res.end(formatLoadMetrics(this.model, g.running, g.waiting, this.policy.version));
-    }
-    if (route === 'GET /v1/models') {
-      return sendJson(res, 200, { object: 'list', data: [{ id: this.model, object: 'model', created: 0, owned_by: 'differad', root: this.model, parent: null, max_model_len: 4096 }] });
-    }
-    let body: unknown = null;
-    if (req.method === 'POST') {
-      const text = await readRequestBody(req, { maxBytes: this.maxBodyBytes });
-      try {
-        body = text.trim() === '' ? null : JSON.parse(text);
-      } catch {
-        return sendOpenAiError(res, 400, 'request body is not valid JSON');
+      return c.text(formatLoadMetrics(this.model, g.running, g.waiting, this.policy.version), 200, { 'content-type': 'text/plain; version=0.0.4' });
+    });
+    app.get('/v1/models', (c) =>
+      c.json({ object: 'list', data: [{ id: this.model, object: 'model', created: 0, owned_by: 'differad', root: this.model, parent: null, max_model_len: 4096 }] }),
+    );
+    // Every POST body is JSON (empty: null), read within the limit before its route runs.
+    app.use('*', async (c, next) => {
+      c.set('json', null);
+      if (c.req.method === 'POST') {
+        const text = await readBodyText(c, { maxBytes: this.maxBodyBytes });
+        try {
+          c.set('json', text.trim() === '' ? null : JSON.parse(text));
+        } catch {
+          return openAiError(c, 400, 'request body is not valid JSON');
+        }
       }
-    }
-    switch (route) {
-      case 'POST /v1/chat/completions':
-        return this.handleChat(body, res, readRequestIdHeader(req));
-      case 'POST /v1/anomaly_map':
-        return this.handleAnomalyMap(body, res);
-      default: {
-        const reply = await this.control.handle(route, url.searchParams, body);
-        return sendJson(res, reply?.status ?? 404, reply?.body ?? { detail: 'Not Found' });
-      }
-    }
+      await next();
+    });
+    app.post('/v1/chat/completions', (c) => this.handleChat(c, c.get('json'), c.req.header('x-request-id') || null));
+    app.post('/v1/anomaly_map', (c) => this.handleAnomalyMap(c, c.get('json')));
+    app.all('*', async (c) => {
+      const reply = await this.control.handle(`${c.req.method} ${c.req.path}`, new URL(c.req.url).searchParams, c.get('json'));
+      return c.json(reply?.body ?? { detail: 'Not Found' }, (reply?.status ?? 404) as 200);
+    });
+    return app;
   }
 
   /** Waits for `work` slots (none are given while paused); the ticket frees them. */
@@ -175,35 +198,29 @@ export class CpuPolicyServer {
     });
   }
 
-  private async handleAnomalyMap(body: unknown, res: ServerResponse): Promise<void> {
+  private async handleAnomalyMap(c: Context, body: unknown): Promise<Response> {
     const parsed = AnomalyMapRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return sendOpenAiError(res, 400, z.prettifyError(parsed.error), issue ? issue.path.join('.') : null);
-    }
+    if (!parsed.success) return invalidRequest(c, parsed.error);
     const ticket = await this.admit(1);
     const policy = this.policy;
     try {
       const map = await computeAnomalyMap(policy, decodeDataUrl(parsed.data.reference), decodeDataUrl(parsed.data.target));
-      sendJson(res, 200, map, { 'x-weight-version': String(policy.version) });
+      return c.json(map, 200, { 'x-weight-version': String(policy.version) });
     } catch (error) {
-      sendFailure(res, error, 'target');
+      return imageFailure(c, error, 'target');
     } finally {
       ticket.release();
     }
   }
 
   /** `requestId` (the X-Request-Id header) names the completion, as vLLM's `chatcmpl-<X-Request-Id>`, and is echoed back. */
-  private async handleChat(body: unknown, res: ServerResponse, requestId: string | null): Promise<void> {
+  private async handleChat(c: Context, body: unknown, requestId: string | null): Promise<Response> {
     const parsed = ServedChatRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return sendOpenAiError(res, 400, z.prettifyError(parsed.error), issue ? issue.path.join('.') : null);
-    }
+    if (!parsed.success) return invalidRequest(c, parsed.error);
     const request = parsed.data;
-    if (request.model != null && request.model !== this.model) return sendOpenAiError(res, 404, `The model \`${request.model}\` does not exist.`, 'model');
+    if (request.model != null && request.model !== this.model) return openAiError(c, 404, `The model \`${request.model}\` does not exist.`, 'model');
     const { images, texts } = toChatInputs(request);
-    if (images.length !== 2) return sendOpenAiError(res, 400, `the CPU policy needs exactly two images (reference, target), got ${images.length}`, 'messages');
+    if (images.length !== 2) return openAiError(c, 400, `the CPU policy needs exactly two images (reference, target), got ${images.length}`, 'messages');
     const n = request.n ?? 1;
     const seed = request.seed ?? this.rng.int(0, 2 ** 31);
     const ticket = await this.admit(n);
@@ -219,9 +236,9 @@ export class CpuPolicyServer {
       });
       const id = requestId ?? `cpu-${this.port}-${++this.counter}`;
       const reply = toChatCompletionBody(request, answers, { id, model: this.model, texts, imageCount: images.length, createdSeconds: Math.floor(Date.now() / 1000) });
-      sendJson(res, 200, reply, { 'x-weight-version': String(policy.version), 'x-request-id': id });
+      return c.json(reply, 200, { 'x-weight-version': String(policy.version), 'x-request-id': id });
     } catch (error) {
-      sendFailure(res, error, 'messages');
+      return imageFailure(c, error, 'messages');
     } finally {
       ticket.release();
     }

@@ -21,7 +21,7 @@ export function readRequestIdHeader(req: IncomingMessage): string | null {
 }
 
 /** vLLM's error body: `{"error": {"message", "type", "param", "code"}}`. */
-function toOpenAiError(status: number, message: string, param: string | null): Record<string, unknown> {
+export function toOpenAiError(status: number, message: string, param: string | null): Record<string, unknown> {
   const type = status === 404 ? 'NotFoundError' : status >= 500 ? 'InternalServerError' : 'BadRequestError';
   return { error: { message, type, param, code: status } };
 }
