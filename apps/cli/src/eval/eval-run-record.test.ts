@@ -61,6 +61,24 @@ describe('toEvalRunSettings', () => {
   });
 });
 
+describe('the policy file a CPU evaluation serves', () => {
+  const cpu = { ...input, backend: 'policy cpu' as const, model: 'differad-cpu' };
+
+  it('is recorded by its sha256 when one is served, and absent otherwise, so older records stay comparable key by key', () => {
+    expect(toEvalRunSettings({ ...cpu, policySha256: 'b'.repeat(64) }).policy_sha256).toBe('b'.repeat(64));
+    expect('policy_sha256' in toEvalRunSettings(cpu)).toBe(false);
+    expect(decideEvalStart(found(record({ backend: 'policy cpu', model: 'differad-cpu' })), toEvalRunSettings(cpu), false)).toEqual({ kind: 'resume' });
+  });
+
+  it('refuses to resume answers of another policy file, or of the default policy', () => {
+    const trained = record({ backend: 'policy cpu', model: 'differad-cpu', policySha256: 'b'.repeat(64) });
+    const other = decideEvalStart(found(trained), toEvalRunSettings({ ...cpu, policySha256: 'c'.repeat(64) }), false);
+    expect(other).toEqual({ kind: 'mismatch', differences: [{ key: 'policy_sha256', recorded: 'b'.repeat(64), current: 'c'.repeat(64) }] });
+    const fallback = decideEvalStart(found(trained), toEvalRunSettings(cpu), false);
+    expect(fallback).toEqual({ kind: 'mismatch', differences: [{ key: 'policy_sha256', recorded: 'b'.repeat(64), current: undefined }] });
+  });
+});
+
 describe('compareEvalRunSettings', () => {
   it('finds nothing between identical settings', () => {
     expect(compareEvalRunSettings(settings, toEvalRunSettings({ ...input }))).toEqual([]);
