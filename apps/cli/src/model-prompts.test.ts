@@ -95,7 +95,7 @@ function createMemoryGroups(): GroupStore & { results: Map<number, SlotResult> }
 function createMemoryQueues(): { catalog: CatalogQueues; added: { name: JobName; data: unknown }[] } {
   const added: { name: JobName; data: unknown }[] = [];
   const queue = { add: async (name: JobName, data: unknown) => void added.push({ name, data }) };
-  const queues = { rollout: queue, resample: queue, score: queue, step: queue, sync: queue, eval: queue };
+  const queues = { rollout: queue, resample: queue, score: queue, step: queue };
   return { catalog: { queues, settings: DEFAULT_JOB_SETTINGS } as unknown as CatalogQueues, added };
 }
 

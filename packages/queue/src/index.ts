@@ -20,10 +20,6 @@ export {
   type ScorePayload,
   StepPayloadSchema,
   type StepPayload,
-  SyncPayloadSchema,
-  type SyncPayload,
-  EvalPayloadSchema,
-  type EvalPayload,
   PAYLOAD_SCHEMAS,
   type JobPayloads,
 } from './catalog/payloads.js';
@@ -52,8 +48,6 @@ export {
   enqueueResample,
   enqueueScore,
   enqueueStep,
-  enqueueSync,
-  enqueueEval,
 } from './catalog/enqueue.js';
 export { type StepFlowInput, enqueueStepFlow } from './catalog/step-flow.js';
 export {

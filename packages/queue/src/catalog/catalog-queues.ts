@@ -47,8 +47,6 @@ export function createCatalogQueues(connection: Redis, options: CatalogQueuesOpt
     score: new Queue<JobPayloads['score'], unknown, 'score'>(names.score, base),
     resample: new Queue<JobPayloads['resample'], unknown, 'resample'>(names.resample, base),
     step: new Queue<JobPayloads['step'], unknown, 'step'>(names.step, base),
-    sync: new Queue<JobPayloads['sync'], unknown, 'sync'>(names.sync, base),
-    eval: new Queue<JobPayloads['eval'], unknown, 'eval'>(names.eval, base),
   };
   const flows = new FlowProducer(base);
   return {
@@ -70,7 +68,5 @@ export function toQueueNames(namespace?: string): { readonly [N in JobName]: str
     score: toQueueName('score', namespace),
     resample: toQueueName('resample', namespace),
     step: toQueueName('step', namespace),
-    sync: toQueueName('sync', namespace),
-    eval: toQueueName('eval', namespace),
   };
 }

@@ -27,6 +27,10 @@ describe('queue names', () => {
     expect(toQueueName('rollout')).toBe('rollout');
   });
 
+  it('are the four queues the orchestrator\'s workers consume, and no queue without a worker', () => {
+    expect([...JOB_NAMES].sort()).toEqual(['resample', 'rollout', 'score', 'step']);
+  });
+
   it('refuse a namespace that would put ":" or upper case into a queue name', () => {
     expect(payloadError(() => toQueueName('step', 'a:b')).code).toBe('QUEUE_NAMESPACE_INVALID');
     expect(payloadError(() => toQueueName('step', 'Prod')).code).toBe('QUEUE_NAMESPACE_INVALID');
@@ -40,13 +44,11 @@ describe('job ids', () => {
     expect(toJobId('resample', { ...rollout, attempt: 2 })).toBe('resample.run-7.s12.p3.a2');
     expect(toJobId('rollout', { ...rollout, attempt: 1 })).not.toBe(toJobId('rollout', rollout));
     expect(toJobId('step', { runId: 'run-7', step: 12, pairCount: 8, weightVersion: 12 })).toBe('step.run-7.s12');
-    expect(toJobId('sync', { runId: 'run-7', step: 12, version: 13 })).toBe('sync.run-7.s12.v13');
-    expect(toJobId('eval', { runId: 'run-7', step: 12, weightVersion: 13, manifest: 'm.jsonl', seed: 1 })).toBe('eval.run-7.s12.v13');
   });
 
   it('read back into their fields', () => {
     expect(parseJobId('score.run_1.s0.p7.a2')).toEqual({ name: 'score', runId: 'run_1', step: 0, pairIndex: 7, attempt: 2 });
-    expect(parseJobId('sync.r.s4.v5')).toEqual({ name: 'sync', runId: 'r', step: 4, version: 5 });
+    expect(parseJobId('sync.r.s4.v5')).toBeNull();
     expect(parseJobId('step.r.s4')).toEqual({ name: 'step', runId: 'r', step: 4 });
     expect(parseJobId('step.r.s4.p1.a0')).toBeNull();
     expect(parseJobId('rollout.r.s4')).toBeNull();
@@ -67,7 +69,7 @@ describe('job ids of a rerun step (round ≥ 1)', () => {
     expect(parseJobId('step.r.s4.r3')).toEqual({ name: 'step', runId: 'r', step: 4, round: 3 });
     expect(parseJobId('resample.r.s4.p1.a2.r1')).toEqual({ name: 'resample', runId: 'r', step: 4, pairIndex: 1, attempt: 2, round: 1 });
     expect(parseJobId('step.r.s4.r0')).toBeNull();
-    expect(parseJobId('sync.r.s4.r1.v5')).toBeNull();
+    expect(parseJobId('step.r.s4.r1.v5')).toBeNull();
   });
 });
 

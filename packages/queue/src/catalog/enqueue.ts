@@ -4,15 +4,7 @@ import { toJobId } from './job-ids.js';
 import type { JobName } from './job-names.js';
 import { toJobsOptions } from './job-settings.js';
 import { parsePayload } from './parse-payload.js';
-import type {
-  EvalPayload,
-  JobPayloads,
-  ResamplePayload,
-  RolloutPayload,
-  ScorePayload,
-  StepPayload,
-  SyncPayload,
-} from './payloads.js';
+import type { JobPayloads, ResamplePayload, RolloutPayload, ScorePayload, StepPayload } from './payloads.js';
 
 /** A job of queue `N` as BullMQ returns it. */
 export type CatalogJob<N extends JobName> = Job<JobPayloads[N], unknown, N>;
@@ -49,14 +41,4 @@ export function enqueueScore(catalog: CatalogQueues, payload: ScorePayload): Pro
 /** Enqueues a step on its own (without rollout children; see `enqueueStepFlow` for the usual case). */
 export function enqueueStep(catalog: CatalogQueues, payload: StepPayload): Promise<CatalogJob<'step'>> {
   return enqueueJob(catalog, 'step', payload);
-}
-
-/** Enqueues a weight sync; see {@link enqueueJob}. */
-export function enqueueSync(catalog: CatalogQueues, payload: SyncPayload): Promise<CatalogJob<'sync'>> {
-  return enqueueJob(catalog, 'sync', payload);
-}
-
-/** Enqueues an evaluation on a held-out manifest; see {@link enqueueJob}. */
-export function enqueueEval(catalog: CatalogQueues, payload: EvalPayload): Promise<CatalogJob<'eval'>> {
-  return enqueueJob(catalog, 'eval', payload);
 }

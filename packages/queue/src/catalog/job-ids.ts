@@ -7,7 +7,7 @@ import type { JobPayloads } from './payloads.js';
  * restarted coordinator or a duplicated message cannot sample, score or train
  * the same (run, step, pair, attempt) twice while the job is retained
  * (see `removeOnComplete` in job-settings). Fields are joined with '.' and
- * tagged (`s` step, `p` pair, `a` attempt, `r` round, `v` version): BullMQ
+ * tagged (`s` step, `p` pair, `a` attempt, `r` round): BullMQ
  * reserves ':' and refuses integer-looking custom ids, and run ids cannot
  * contain '.', so an id reads back unambiguously, e.g. `rollout.run-7.s12.p3.a0`.
  * A rerun of a step (round ≥ 1) adds `.r<round>`: `step.run-7.s12.r1`.
@@ -28,8 +28,6 @@ const JOB_ID_BUILDERS: IdBuilders = {
   resample: (p) => pairId('resample', p),
   score: (p) => pairId('score', p),
   step: (p) => `step.${p.runId}.s${p.step}${round(p)}`,
-  sync: (p) => `sync.${p.runId}.s${p.step}.v${p.version}`,
-  eval: (p) => `eval.${p.runId}.s${p.step}.v${p.weightVersion}`,
 };
 
 /** The fields of a job id made by {@link toJobId}; null for any other id. */
@@ -41,28 +39,25 @@ export interface ParsedJobId {
   readonly attempt?: number;
   /** Present for a rerun (round ≥ 1). */
   readonly round?: number;
-  readonly version?: number;
 }
 
 const JOB_ID_PATTERN =
-  /^(rollout|resample|score|step|sync|eval)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.s(\d+)(?:\.p(\d+)\.a(\d+))?(?:\.r([1-9]\d*))?(?:\.v(\d+))?$/;
+  /^(rollout|resample|score|step)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.s(\d+)(?:\.p(\d+)\.a(\d+))?(?:\.r([1-9]\d*))?$/;
 
 /** Reads a job id back into its fields (for the dashboard and logs); null when it is not one of ours. */
 export function parseJobId(id: string): ParsedJobId | null {
   const m = JOB_ID_PATTERN.exec(id);
   if (m === null) return null;
-  const [, name, runId, step, pair, attempt, rerun, version] = m;
+  const [, name, runId, step, pair, attempt, rerun] = m;
   if (name === undefined || runId === undefined || step === undefined) return null;
   const hasPair = pair !== undefined && attempt !== undefined;
   const pairJob = name === 'rollout' || name === 'resample' || name === 'score';
-  const versionJob = name === 'sync' || name === 'eval';
-  if (hasPair !== pairJob || (version !== undefined) !== versionJob || (rerun !== undefined && versionJob)) return null;
+  if (hasPair !== pairJob) return null;
   return {
     name: name as JobName,
     runId,
     step: Number(step),
     ...(hasPair ? { pairIndex: Number(pair), attempt: Number(attempt) } : {}),
     ...(rerun !== undefined ? { round: Number(rerun) } : {}),
-    ...(version !== undefined ? { version: Number(version) } : {}),
   };
 }

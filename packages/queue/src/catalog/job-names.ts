@@ -3,11 +3,12 @@ import { QUEUE_ERROR_CODES } from '../errors/queue-errors.js';
 
 /**
  * Every queue of the training loop, in the order a step flows through them
- * (docs/architecture.md §4): rollout → score → (resample) → step → sync,
- * with eval on its own cadence. The names are the BullMQ queue names: kebab-case,
- * no ':' (BullMQ uses ':' to build its Redis keys).
+ * (docs/architecture.md §4): rollout → score → (resample) → step. Weight sync
+ * and held-out evaluation run inside the step job, so they have no queue. The
+ * names are the BullMQ queue names: kebab-case, no ':' (BullMQ uses ':' to
+ * build its Redis keys).
  */
-export const JOB_NAMES = ['rollout', 'score', 'resample', 'step', 'sync', 'eval'] as const;
+export const JOB_NAMES = ['rollout', 'score', 'resample', 'step'] as const;
 
 /** One of {@link JOB_NAMES}. */
 export type JobName = (typeof JOB_NAMES)[number];

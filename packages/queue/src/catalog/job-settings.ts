@@ -30,16 +30,13 @@ const KEEP_FAILED: Retention = { age: 7 * DAY, count: 10_000 };
  * The defaults per queue. Rollouts talk to inference servers (the fleet already
  * retries across servers, so a failed job means the fleet was out for a while:
  * back off seconds). Scoring is pure CPU: few retries. A step calls the trainer,
- * which de-duplicates micro-batches by (run, step, index), so retrying it is safe;
- * the same for sync, whose endpoints are re-initialized after an error.
+ * which de-duplicates micro-batches by (run, step, index), so retrying it is safe.
  */
 export const DEFAULT_JOB_SETTINGS: { readonly [N in JobName]: JobSettings } = {
   rollout: { attempts: 5, backoffMs: 1000, removeOnComplete: KEEP_DONE, removeOnFail: KEEP_FAILED, concurrency: 16 },
   resample: { attempts: 5, backoffMs: 1000, removeOnComplete: KEEP_DONE, removeOnFail: KEEP_FAILED, concurrency: 16 },
   score: { attempts: 3, backoffMs: 200, removeOnComplete: KEEP_DONE, removeOnFail: KEEP_FAILED, concurrency: 4 },
   step: { attempts: 5, backoffMs: 2000, removeOnComplete: KEEP_DONE, removeOnFail: KEEP_FAILED, concurrency: 1 },
-  sync: { attempts: 5, backoffMs: 2000, removeOnComplete: KEEP_DONE, removeOnFail: KEEP_FAILED, concurrency: 1 },
-  eval: { attempts: 2, backoffMs: 10_000, removeOnComplete: KEEP_DONE, removeOnFail: KEEP_FAILED, concurrency: 1 },
 };
 
 /** Per-queue overrides of {@link DEFAULT_JOB_SETTINGS}. */

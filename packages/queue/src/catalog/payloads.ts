@@ -100,8 +100,8 @@ export type ScorePayload = z.infer<typeof ScorePayloadSchema>;
 
 /**
  * The step: once all `pairCount` groups are final, train on them (micro-batches,
- * then `optim_step`) and hand over to sync. `weightVersion` is the version the
- * groups were sampled from.
+ * then `optim_step`, weight sync and the held-out evaluation when due).
+ * `weightVersion` is the version the groups were sampled from.
  */
 export const StepPayloadSchema = z.object({
   runId: RunIdSchema,
@@ -113,37 +113,12 @@ export const StepPayloadSchema = z.object({
 /** The payload of a `step` job. */
 export type StepPayload = z.infer<typeof StepPayloadSchema>;
 
-/** Push the weights produced by `step` to the inference servers as `version`. */
-export const SyncPayloadSchema = z.object({
-  runId: RunIdSchema,
-  step: StepSchema,
-  version: VersionSchema,
-});
-/** The payload of a `sync` job. */
-export type SyncPayload = z.infer<typeof SyncPayloadSchema>;
-
-/** Evaluate weight version `weightVersion` (after `step`) on a held-out manifest. */
-export const EvalPayloadSchema = z.object({
-  runId: RunIdSchema,
-  step: StepSchema,
-  weightVersion: VersionSchema,
-  /** Path of the held-out manifest (JSONL), as the eval workers see it. */
-  manifest: z.string().min(1),
-  /** Evaluate at most this many records (the first N); all when absent. */
-  maxSamples: z.int().min(1).optional(),
-  seed: SeedSchema,
-});
-/** The payload of an `eval` job. */
-export type EvalPayload = z.infer<typeof EvalPayloadSchema>;
-
 /** The payload schema of each queue. */
 export const PAYLOAD_SCHEMAS = {
   rollout: RolloutPayloadSchema,
   score: ScorePayloadSchema,
   resample: ResamplePayloadSchema,
   step: StepPayloadSchema,
-  sync: SyncPayloadSchema,
-  eval: EvalPayloadSchema,
 } as const;
 
 /** The payload type of each queue. */
@@ -152,6 +127,4 @@ export interface JobPayloads {
   score: ScorePayload;
   resample: ResamplePayload;
   step: StepPayload;
-  sync: SyncPayload;
-  eval: EvalPayload;
 }
