@@ -1,13 +1,11 @@
-// The inference contract of packages/inference, against the real vLLM of the global setup.
-// The contract is not part of @differad/inference's public surface (it loads vitest), so it is
-// reached by path, as apps/cpu-policy's contract test does.
-import { inject } from 'vitest';
-// eslint-disable-next-line no-restricted-imports
-import { defineInferenceContract } from '../../packages/inference/src/contract/inference-contract.js';
+// The inference contract of @differad/testing, against the real vLLM of the global setup.
+import { defineInferenceContract } from '@differad/testing';
+import * as vitest from 'vitest';
 
-const live = inject('liveVllm');
+const live = vitest.inject('liveVllm');
 
 defineInferenceContract(
+  vitest,
   'vLLM 0.32.0 (CPU) serving a tiny random Qwen2-VL',
   // The global setup stops it.
   async () => ({ url: live.url, model: live.model, close: async () => {} }),

@@ -1,4 +1,4 @@
-/** @differad/testing — test doubles: a fake vLLM server with a capacity model, scripted answers and fault injection; HTTP upload probes for servers. */
+/** @differad/testing — test doubles: a fake vLLM server with a capacity model, scripted answers and fault injection; HTTP upload probes for servers; the inference contract suite. */
 export {
   FakeVllmServer,
   type FakeVllmEvents,
@@ -29,3 +29,10 @@ export { type PngOptions, type Rgb, createPngDataUrl } from './images/png-data-u
 export { type ConcurrentPostOptions, postConcurrently } from './http/concurrent-posts.js';
 export { type RawUploadOptions, type RawUploadResult, uploadRawBody } from './http/raw-upload.js';
 export { type FakeNcclFabric, type FakeNcclSend, createFakeNcclFabric } from './fake-vllm/fake-nccl.js';
+export {
+  type InferenceContractOptions,
+  type InferenceContractServer,
+  type InferenceContractTestApi,
+  createContractPair,
+  defineInferenceContract,
+} from './contract/inference-contract.js';

@@ -1,8 +1,9 @@
-import { startFakeVllm } from '@differad/testing';
-import { createVllmControl } from '../control/vllm-control.js';
+import { createVllmControl } from '@differad/inference';
+import * as vitest from 'vitest';
+import { startFakeVllm } from '../fake-vllm/fake-vllm-server.js';
 import { defineInferenceContract } from './inference-contract.js';
 
-defineInferenceContract('fake vLLM (@differad/testing)', async () => {
+defineInferenceContract(vitest, 'fake vLLM (@differad/testing)', async () => {
   const server = await startFakeVllm({ model: 'contract-model', tokensPerSecond: 50_000, prefillMsPerImage: 0, seed: 'contract' });
   return { url: server.url, model: server.model, close: () => server.close() };
 });
@@ -11,6 +12,7 @@ defineInferenceContract('fake vLLM (@differad/testing)', async () => {
 const liveUrl = process.env.DIFFERAD_LIVE_VLLM_URL;
 if (liveUrl) {
   defineInferenceContract(
+    vitest,
     `live vLLM at ${liveUrl}`,
     async () => {
       let model = process.env.DIFFERAD_LIVE_VLLM_MODEL;

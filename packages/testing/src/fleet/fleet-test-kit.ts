@@ -3,9 +3,10 @@
  * the package): a small grey pair image, a fast fake server's settings, and
  * a scope holding a test's fake fleet and fleet client, closed after each test.
  */
-import { createPngDataUrl, type FakeFleet } from '@differad/testing';
+import type { Fleet } from '@differad/inference';
 import { afterEach } from 'vitest';
-import type { Fleet } from './fleet.js';
+import type { FakeFleet } from '../fake-vllm/fake-fleet.js';
+import { createPngDataUrl } from '../images/png-data-url.js';
 
 export const TEST_IMAGE = createPngDataUrl({ width: 8, height: 8, color: [90, 90, 90] });
 

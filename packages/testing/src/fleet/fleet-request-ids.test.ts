@@ -1,9 +1,7 @@
 import { isDifferadError } from '@differad/core';
-import { startFakeFleet } from '@differad/testing';
+import { type CompletionRequest, createFleet, toRequestIdHeader } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
-import type { CompletionRequest } from '../chat/chat-request.js';
-import { toRequestIdHeader } from '../http/request-id-header.js';
-import { createFleet } from './fleet.js';
+import { startFakeFleet } from '../fake-vllm/fake-fleet.js';
 import { FAST, TEST_IMAGE, useFleetScope } from './fleet-test-kit.js';
 
 const request = (requestId: string, seed = 1): CompletionRequest => ({

@@ -1,10 +1,7 @@
 import { isDifferadError } from '@differad/core';
-import { startFakeFleet } from '@differad/testing';
+import { type Clock, type CompletionRequest, createFleet, type FleetEvent } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
-import type { CompletionRequest } from '../chat/chat-request.js';
-import { createFleet } from './fleet.js';
-import type { FleetEvent } from './fleet-options.js';
-import type { Clock } from '../time/clock.js';
+import { startFakeFleet } from '../fake-vllm/fake-fleet.js';
 import { FAST, TEST_IMAGE, useFleetScope } from './fleet-test-kit.js';
 
 const request = (seed = 1): CompletionRequest => ({

@@ -1,7 +1,6 @@
-import { startFakeFleet } from '@differad/testing';
+import { type CompletionRequest, createFleet } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
-import type { CompletionRequest } from '../chat/chat-request.js';
-import { createFleet } from './fleet.js';
+import { startFakeFleet } from '../fake-vllm/fake-fleet.js';
 import { FAST, TEST_IMAGE, useFleetScope } from './fleet-test-kit.js';
 
 const request = (seed: number, servers?: readonly string[]): CompletionRequest => ({

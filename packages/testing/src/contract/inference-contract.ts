@@ -5,22 +5,22 @@
  * set), so the fake cannot drift from the real thing.
  */
 import { isDifferadError } from '@differad/core';
-import { createPngDataUrl } from '@differad/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompletionRequest } from '../chat/chat-request.js';
-import { createVllmControl, type VllmControl } from '../control/vllm-control.js';
-import { createFleet, type Fleet } from '../fleet/fleet.js';
-import { readVllmLoad } from '../metrics/prometheus.js';
+import { type CompletionRequest, createFleet, createVllmControl, type Fleet, readVllmLoad, type VllmControl } from '@differad/inference';
+import type * as Vitest from 'vitest';
+import { createPngDataUrl } from '../images/png-data-url.js';
+
+/** The test functions the suite registers with: pass `import * as vitest from 'vitest'` (the package itself never loads vitest). */
+export type InferenceContractTestApi = Pick<typeof Vitest, 'describe' | 'it' | 'expect' | 'beforeAll' | 'afterAll'>;
 
 /** A server under test. */
-export interface ContractServer {
+export interface InferenceContractServer {
   readonly url: string;
   readonly model: string;
   close(): Promise<void>;
 }
 
 /** Settings of a server under test. */
-export interface ContractOptions {
+export interface InferenceContractOptions {
   /** Deadline per request and per test, ms (default 10 000; more for slow GPU servers). */
   readonly timeoutMs?: number;
   /**
@@ -41,10 +41,11 @@ export function createContractPair(): { referenceImage: string; targetImage: str
 }
 
 /** Registers the contract tests for the server `factory` starts. */
-export function defineInferenceContract(name: string, factory: () => Promise<ContractServer>, settings: ContractOptions = {}): void {
+export function defineInferenceContract(t: InferenceContractTestApi, name: string, factory: () => Promise<InferenceContractServer>, settings: InferenceContractOptions = {}): void {
+  const { describe, it, expect, beforeAll, afterAll } = t;
   const options = { timeoutMs: settings.timeoutMs ?? 10_000, logprobs: settings.logprobs ?? 'probability' };
   describe(`inference contract: ${name}`, { timeout: options.timeoutMs }, () => {
-    let server: ContractServer;
+    let server: InferenceContractServer;
     let fleet: Fleet;
     let control: VllmControl;
     const pair = createContractPair();

@@ -1,7 +1,7 @@
-import { createPngDataUrl, startFakeFleet } from '@differad/testing';
+import { type CompletionRequest, createFleet } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
-import type { CompletionRequest } from '../chat/chat-request.js';
-import { createFleet } from './fleet.js';
+import { startFakeFleet } from '../fake-vllm/fake-fleet.js';
+import { createPngDataUrl } from '../images/png-data-url.js';
 import { useFleetScope } from './fleet-test-kit.js';
 
 const reference = createPngDataUrl({ width: 16, height: 16, color: [200, 200, 200] });

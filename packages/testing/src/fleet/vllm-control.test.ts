@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { createPngDataUrl, type FakeVllmServer, startFakeVllm } from '@differad/testing';
+import { createFleet, createVllmControl, type VllmControl } from '@differad/inference';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFleet } from '../fleet/fleet.js';
-import { createVllmControl, type VllmControl } from './vllm-control.js';
+import { type FakeVllmServer, startFakeVllm } from '../fake-vllm/fake-vllm-server.js';
+import { createPngDataUrl } from '../images/png-data-url.js';
 
 let server: FakeVllmServer | undefined;
 let control: VllmControl | undefined;
