@@ -1,13 +1,14 @@
-import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, isDifferadError, type Rng } from '@differad/core';
-import { createErrorHandler, DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readBodyText, type RunningServer, startServer } from '@differad/http-server';
+import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
+import { DEFAULT_MAX_BODY_BYTES, readBodyText, type RunningServer, startServer } from '@differad/http-server';
 import {
+  createOpenAiErrorHandler,
   createVllmDevRoutes,
   formatLoadMetrics,
+  openAiError,
   ServedChatRequestSchema,
   SlotScheduler,
   type SlotTicket,
   toChatInputs,
-  toOpenAiError,
   type VllmDevRoutes,
 } from '@differad/inference';
 import { type Context, Hono } from 'hono';
@@ -40,11 +41,6 @@ const AnomalyMapRequestSchema = z.object({ reference: DataUrl, target: DataUrl }
 /** The parsed JSON body of a POST (null when empty), set before its route runs. */
 type PolicyEnv = { Variables: { json: unknown } };
 
-/** vLLM's error reply. */
-function openAiError(c: Context, status: 400 | 404 | 500, message: string, param: string | null = null): Response {
-  return c.json(toOpenAiError(status, message, param), status);
-}
-
 /** A 400 for image problems (the client's input), a 500 otherwise. */
 function imageFailure(c: Context, error: unknown, param: string): Response {
   const status = error instanceof DifferadError && error.code.startsWith('IMAGE_') ? 400 : 500;
@@ -55,19 +51,6 @@ function imageFailure(c: Context, error: unknown, param: string): Response {
 function invalidRequest(c: Context, error: z.ZodError): Response {
   const issue = error.issues[0];
   return openAiError(c, 400, z.prettifyError(error), issue ? issue.path.join('.') : null);
-}
-
-/**
- * The one error handler in vLLM's shape: 413 for a body over the limit, else
- * 500 with `server: message` (sent so that a client still sending its body reads it).
- */
-export function createOpenAiErrorHandler(server: string): (error: unknown, c: Context) => Response {
-  return createErrorHandler({
-    toReply: (error) => {
-      if (isDifferadError(error, HTTP_BODY_TOO_LARGE)) return { status: 413, body: toOpenAiError(413, error.message, null) };
-      return { status: 500, body: toOpenAiError(500, `${server}: ${error instanceof Error ? error.message : String(error)}`, null) };
-    },
-  });
 }
 
 /**

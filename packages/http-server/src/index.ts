@@ -11,4 +11,4 @@ export {
 } from './body/request-body.js';
 export { readBodyBytes, readBodyText, toIncoming } from './body/read-body.js';
 export { type BodyProblem, jsonBody, type JsonBodyOptions } from './body/json-body.js';
-export { createErrorHandler, type ErrorHandlerOptions, type ErrorReply, sendWhole } from './errors/error-handler.js';
+export { ALREADY_SENT, createErrorHandler, type ErrorHandlerOptions, type ErrorReply, sendWhole } from './errors/error-handler.js';

@@ -36,18 +36,8 @@ export { normalizeServerUrl } from './http/server-connection.js';
 export { type PromSample, type VllmLoad, parsePrometheusText, readVllmLoad } from './metrics/prometheus.js';
 export { type PauseMode, type ServedModel, type VllmControl, type VllmControlOptions, createVllmControl } from './control/vllm-control.js';
 export { type Clock, systemClock } from './time/clock.js';
-export { sendJson, sendOpenAiError, sendOpenAiFailure, formatLoadMetrics, readRequestIdHeader, toOpenAiError } from './serve/http-io.js';
+export { createOpenAiErrorHandler, formatLoadMetrics, openAiError, toOpenAiError } from './serve/http-io.js';
 export { REQUEST_ID_HEADER_MAX, toRequestIdHeader } from './http/request-id-header.js';
-export {
-  type BodyLimit,
-  type DrainLimits,
-  DEFAULT_DRAIN_LIMITS,
-  DEFAULT_MAX_BODY_BYTES,
-  HTTP_BODY_TOO_LARGE,
-  readRequestBody,
-  readRequestBytes,
-  sendAndDrain,
-} from './serve/request-body.js';
 export {
   ServedChatRequestSchema,
   type ServedChatRequest,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readRequestBody, sendAndDrain } from '@differad/inference';
+import { readRequestBody, sendAndDrain } from '@differad/http-server';
 import { apiError } from '../errors/api-errors.js';
 import { checkJsonContentType } from './request-guard.js';
 

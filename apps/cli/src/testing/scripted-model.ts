@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeImage } from '@differad/images';
-import { readRequestBody, sendJson, ServedChatRequestSchema, type ServedChatRequest, toChatInputs, toPromptTokenIds, toTokenPieces } from '@differad/inference';
+import { ServedChatRequestSchema, type ServedChatRequest, toChatInputs, toPromptTokenIds, toTokenPieces } from '@differad/inference';
+import { readBodyText, startServer } from '@differad/http-server';
+import { Hono } from 'hono';
 
 /** Where the scripted model sees the anomaly: [x1, y1, x2, y2] as fractions of the target's width and height, or null (normal). */
 export type SeenAnomaly = readonly [number, number, number, number] | null;
@@ -95,27 +95,13 @@ export async function startScriptedModel(seen: ReadonlyMap<string, SeenAnomaly>,
       usage: { prompt_tokens: 1, completion_tokens: pieces.length },
     };
   };
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      try {
-        if (req.method === 'GET' && req.url === '/v1/models') return sendJson(res, 200, { object: 'list', data: [{ id: model, object: 'model' }] });
-        if (req.method === 'GET' && (req.url === '/health' || req.url === '/metrics')) {
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          return void res.end('');
-        }
-        if (req.method === 'POST' && req.url === '/v1/chat/completions') return sendJson(res, 200, await answer(JSON.parse(await readRequestBody(req))));
-        sendJson(res, 404, { error: { message: `no route ${req.url}` } });
-      } catch (error) {
-        sendJson(res, 400, { error: { message: (error as Error).message } });
-      }
-    })();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    model,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const app = new Hono();
+  app.onError((error, c) => c.json({ error: { message: error.message } }, 400));
+  app.notFound((c) => c.json({ error: { message: `no route ${c.req.path}` } }, 404));
+  app.get('/v1/models', (c) => c.json({ object: 'list', data: [{ id: model, object: 'model' }] }));
+  app.get('/health', (c) => c.text('', 200, { 'content-type': 'text/plain' }));
+  app.get('/metrics', (c) => c.text('', 200, { 'content-type': 'text/plain' }));
+  app.post('/v1/chat/completions', async (c) => c.json(await answer(JSON.parse(await readBodyText(c)))));
+  const server = await startServer(app);
+  return { url: server.url, model, requests, close: () => server.close() };
 }

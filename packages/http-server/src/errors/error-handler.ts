@@ -4,6 +4,12 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DEFAULT_DRAIN_LIMITS, type DrainLimits, sendAndDrain } from '../body/request-body.js';
 
+/**
+ * What a handler returns when it answered (or cut) the node response itself,
+ * e.g. a fault that destroys the socket: @hono/node-server then writes nothing.
+ */
+export const ALREADY_SENT: Response = RESPONSE_ALREADY_SENT;
+
 /** What a failure is answered with. */
 export interface ErrorReply {
   readonly status: number;

@@ -1,24 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDifferadError } from '@differad/core';
-import { HTTP_BODY_TOO_LARGE, sendAndDrain } from './request-body.js';
-
-/** Sends a JSON body unless the client is gone. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.destroyed || res.writableEnded) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-/**
- * The request's X-Request-Id header (the first, if repeated), or null. vLLM
- * takes it as the request's id (`chatcmpl-<X-Request-Id>`) and echoes it.
- */
-export function readRequestIdHeader(req: IncomingMessage): string | null {
-  const raw = req.headers['x-request-id'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return value === undefined || value === '' ? null : value;
-}
+import { createErrorHandler, HTTP_BODY_TOO_LARGE } from '@differad/http-server';
+import type { Context } from 'hono';
 
 /** vLLM's error body: `{"error": {"message", "type", "param", "code"}}`. */
 export function toOpenAiError(status: number, message: string, param: string | null): Record<string, unknown> {
@@ -26,22 +8,23 @@ export function toOpenAiError(status: number, message: string, param: string | n
   return { error: { message, type, param, code: status } };
 }
 
-/** Sends vLLM's error body. */
-export function sendOpenAiError(res: ServerResponse, status: number, message: string, param: string | null = null): void {
-  sendJson(res, status, toOpenAiError(status, message, param));
+/** Answers with vLLM's error body. */
+export function openAiError(c: Context, status: 400 | 404 | 500, message: string, param: string | null = null): Response {
+  return c.json(toOpenAiError(status, message, param), status);
 }
 
 /**
- * Answers a request whose handler failed, in vLLM's error shape: 413 for a
- * body over the limit (HTTP_BODY_TOO_LARGE), else 500 with `server: message`.
- * Sent with sendAndDrain, so a client still sending its body reads it.
+ * The one error handler of a vLLM-compatible server, in vLLM's error shape:
+ * 413 for a body over the limit (HTTP_BODY_TOO_LARGE), else 500 with
+ * `server: message`; sent so that a client still sending its body reads it.
  */
-export function sendOpenAiFailure(res: ServerResponse, error: unknown, server: string): void {
-  if (res.headersSent) return void res.destroy();
-  const tooLarge = isDifferadError(error, HTTP_BODY_TOO_LARGE);
-  const status = tooLarge ? 413 : 500;
-  const message = tooLarge ? error.message : `${server}: ${error instanceof Error ? error.message : String(error)}`;
-  sendAndDrain(res, status, { 'content-type': 'application/json' }, JSON.stringify(toOpenAiError(status, message, null)));
+export function createOpenAiErrorHandler(server: string): (error: unknown, c: Context) => Response {
+  return createErrorHandler({
+    toReply: (error) => {
+      if (isDifferadError(error, HTTP_BODY_TOO_LARGE)) return { status: 413, body: toOpenAiError(413, error.message, null) };
+      return { status: 500, body: toOpenAiError(500, `${server}: ${error instanceof Error ? error.message : String(error)}`, null) };
+    },
+  });
 }
 
 /** Prometheus text exposition of the two load gauges vLLM publishes, plus the served weight version. */

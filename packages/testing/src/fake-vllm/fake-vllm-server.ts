@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRng, type Rng } from '@differad/core';
+import { ALREADY_SENT, readBodyText, type RunningServer, startServer, toIncoming } from '@differad/http-server';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { type AnswerPolicy, createAnswerPolicy } from './answer-policy.js';
 import { planChatCompletion } from './chat-completion.js';
@@ -10,12 +10,9 @@ import { type FakeFaults, FakeFaultsSchema, type FakeVllmOptions, type FakeVllmS
 import {
   createVllmDevRoutes,
   EXPLICIT_SAMPLING_FIELDS,
+  createOpenAiErrorHandler,
   formatLoadMetrics,
-  readRequestBody,
-  readRequestIdHeader,
-  sendJson,
-  sendOpenAiError,
-  sendOpenAiFailure,
+  openAiError,
   ServedChatRequestSchema,
   SlotScheduler,
   type VllmDevRoutes,
@@ -52,6 +49,9 @@ export interface FakeVllmStats {
 
 type Listener<K extends keyof FakeVllmEvents> = (event: FakeVllmEvents[K]) => void;
 
+/** The parsed JSON body of a POST (null when empty), set before its route runs. */
+type FakeEnv = { Variables: { json: unknown } };
+
 /**
  * A fake vLLM OpenAI-compatible server for tests and benchmarks: validates chat
  * requests like vLLM, answers with scripted policies, models capacity (slots,
@@ -77,15 +77,19 @@ export class FakeVllmServer {
   private weightsPath: string | null = null;
   /** Base URL (no trailing slash), e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
+  /** The port the server listens on. */
+  readonly port: number;
+  /** The node server: faults (kill, a socket lost halfway) work on its sockets. */
+  private readonly server: RunningServer['server'];
 
   private constructor(
-    private readonly server: Server,
+    running: RunningServer,
     private readonly settings: FakeVllmSettings,
     options: FakeVllmOptions,
-    /** The port the server listens on. */
-    readonly port: number,
   ) {
-    this.url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+    this.url = running.url;
+    this.port = running.port;
+    this.server = running.server;
     this.scheduler = new SlotScheduler(settings.slots);
     this.control = createVllmDevRoutes({
       devMode: settings.devMode,
@@ -113,18 +117,17 @@ export class FakeVllmServer {
     this.faultRng = createRng(`faults:${settings.seed}`);
     this.currentFaults = settings.faults;
     this.policy = createAnswerPolicy({ policy: settings.policy, lookup: options.lookup, constantText: settings.constantText, noise: settings.noise });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handle(req, res).catch((error: unknown) => sendOpenAiFailure(res, error, 'fake-vllm'));
-    });
   }
 
   /** Validates the options, binds, and resolves once the server listens. */
   static async start(options: FakeVllmOptions = {}): Promise<FakeVllmServer> {
     const settings = FakeVllmSettingsSchema.parse(Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'lookup' && key !== 'nccl')));
-    const server = createServer({ keepAliveTimeout: 60_000 });
-    server.listen(settings.port, settings.host);
-    await once(server, 'listening');
-    return new FakeVllmServer(server, settings, options, (server.address() as AddressInfo).port);
+    // The app reaches the instance once it exists: no request is served before listen() resolves and the constructor runs.
+    let fake: FakeVllmServer | null = null;
+    const app = createFakeApp(() => fake!, settings.maxBodyBytes);
+    const running = await startServer(app, { host: settings.host, port: settings.port });
+    fake = new FakeVllmServer(running, settings, options);
+    return fake;
   }
 
   /** The served model name. */
@@ -188,63 +191,46 @@ export class FakeVllmServer {
     for (const listener of [...(this.listeners[type] as Set<Listener<K>>)]) listener(event);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const route = `${req.method ?? 'GET'} ${url.pathname}`;
-    if (route === 'GET /health') {
-      res.writeHead(this.currentFaults.unhealthy || this.engineDead ? 503 : 200).end();
-      return;
-    }
-    if (route === 'GET /metrics') {
-      const g = this.scheduler.gauges();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(formatLoadMetrics(this.settings.model, g.running, g.waiting, this.control.weightVersion));
-      return;
-    }
-    if (route === 'GET /v1/models') {
-      const m = this.settings.model;
-      sendJson(res, 200, { object: 'list', data: [{ id: m, object: 'model', created: 0, owned_by: 'differad-fake', root: m, parent: null, max_model_len: this.settings.maxModelLen }] });
-      return;
-    }
-    const text = req.method === 'POST' ? await readRequestBody(req, { maxBytes: this.settings.maxBodyBytes }) : '';
-    let body: unknown = null;
-    if (text.trim() !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        sendOpenAiError(res, 400, 'request body is not valid JSON');
-        return;
-      }
-    }
-    if (route === 'POST /v1/chat/completions') return this.handleChat(body, res, readRequestIdHeader(req));
-    const reply = await this.control.handle(route, url.searchParams, body);
-    if (reply) sendJson(res, reply.status, reply.body);
-    else sendJson(res, 404, { detail: 'Not Found' });
+  /** GET /health: 503 once unhealthy (a fault) or after the engine core died. */
+  health(c: Context): Response {
+    return c.body(null, this.currentFaults.unhealthy || this.engineDead ? 503 : 200);
+  }
+
+  /** GET /metrics: vLLM's load gauges and the weight version. */
+  metrics(c: Context): Response {
+    const g = this.scheduler.gauges();
+    return c.text(formatLoadMetrics(this.settings.model, g.running, g.waiting, this.control.weightVersion), 200, { 'content-type': 'text/plain; version=0.0.4' });
+  }
+
+  /** GET /v1/models. */
+  models(c: Context): Response {
+    const m = this.settings.model;
+    return c.json({ object: 'list', data: [{ id: m, object: 'model', created: 0, owned_by: 'differad-fake', root: m, parent: null, max_model_len: this.settings.maxModelLen }] });
+  }
+
+  /** vLLM's dev-mode control routes; 404 `{detail}` for anything else, as FastAPI answers. */
+  async controlRoute(c: Context, body: unknown): Promise<Response> {
+    const reply = await this.control.handle(`${c.req.method} ${c.req.path}`, new URL(c.req.url).searchParams, body);
+    return c.json(reply?.body ?? { detail: 'Not Found' }, (reply?.status ?? 404) as 200);
   }
 
   /** `requestId` (the X-Request-Id header) names the completion, as vLLM's `chatcmpl-<X-Request-Id>`, and is echoed back. */
-  private handleChat(body: unknown, res: ServerResponse, requestId: string | null): void {
+  chat(c: Context, body: unknown, requestId: string | null): Response | Promise<Response> {
     const parsed = ServedChatRequestSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      sendOpenAiError(res, 400, z.prettifyError(parsed.error), issue ? issue.path.join('.') : null);
-      return;
+      return openAiError(c, 400, z.prettifyError(parsed.error), issue ? issue.path.join('.') : null);
     }
     const request = parsed.data;
-    if (request.model != null && request.model !== this.settings.model) {
-      sendOpenAiError(res, 404, `The model \`${request.model}\` does not exist.`, 'model');
-      return;
-    }
+    if (request.model != null && request.model !== this.settings.model) return openAiError(c, 404, `The model \`${request.model}\` does not exist.`, 'model');
     const missing = EXPLICIT_SAMPLING_FIELDS.filter((f) => request[f] == null);
     if (this.settings.requireExplicitSampling && missing.length > 0) {
-      sendOpenAiError(res, 400, `sampling parameters left to server defaults: ${missing.join(', ')}`, missing[0]);
-      return;
+      return openAiError(c, 400, `sampling parameters left to server defaults: ${missing.join(', ')}`, missing[0]);
     }
     if (this.modelBroken || this.engineDead) {
       // What vLLM's CPU worker raises on a model left on the meta device; the engine core then dies.
       this.engineDead = true;
-      sendOpenAiError(res, 500, 'EngineCore encountered an issue: Tensor on device cpu is not on the expected device meta!');
-      return;
+      return openAiError(c, 500, 'EngineCore encountered an issue: Tensor on device cpu is not on the expected device meta!');
     }
     const id = `${this.port}-${++this.counter}`;
     this.counts.received += 1;
@@ -253,13 +239,13 @@ export class FakeVllmServer {
     const roll = (p: number) => p > 0 && this.faultRng.next() < p;
     if (roll(f.errorRate)) {
       this.counts.errors += 1;
-      sendOpenAiError(res, 500, 'fake-vllm: injected internal server error');
       this.emit('done', { id, outcome: 'error' });
-      return;
+      return openAiError(c, 500, 'fake-vllm: injected internal server error');
     }
     if (roll(f.hangRate)) {
       this.counts.hung += 1;
-      return;
+      // Never answered: the request ends only when the client or a kill() closes its connection.
+      return new Promise((resolve) => c.req.raw.signal.addEventListener('abort', () => resolve(ALREADY_SENT), { once: true }));
     }
     const plan = planChatCompletion(request, {
       model: this.settings.model,
@@ -273,33 +259,43 @@ export class FakeVllmServer {
       logprobsMode: this.settings.logprobsMode,
     });
     const serviceMs = (plan.imageCount * this.settings.prefillMsPerImage + (plan.longestTokens / this.settings.tokensPerSecond) * 1000) * f.slowFactor;
-    this.serve(id, requestId ?? id, res, plan.n, serviceMs, roll(f.dieRate), plan.body);
+    return this.serve(c, id, requestId ?? id, plan.n, serviceMs, roll(f.dieRate), plan.body);
   }
 
   /** Waits for slots, holds them for the service time, then answers (or loses the socket halfway). */
-  private serve(id: string, echoedId: string, res: ServerResponse, work: number, serviceMs: number, die: boolean, body: unknown): void {
-    let timer: NodeJS.Timeout | undefined;
-    let finished = false;
-    const finish = (outcome: FakeVllmEvents['done']['outcome']) => {
-      if (finished) return;
-      finished = true;
-      if (timer) this.clearTimer(timer);
-      ticket.release();
-      if (outcome === 'ok') this.counts.completed += 1;
-      else if (outcome === 'died') this.counts.died += 1;
-      else this.counts.aborted += 1;
-      this.emit('done', { id, outcome });
-    };
-    // A client that gives up frees the slots, as vLLM aborts a request whose connection closed.
-    res.on('close', () => finish(res.writableFinished ? 'ok' : 'aborted'));
-    const ticket = this.scheduler.enqueue(work, () => {
-      timer = this.setTimer(die ? serviceMs / 2 : serviceMs, () => {
-        if (die) {
-          finish('died');
-          res.socket?.destroy();
-          return;
-        }
-        sendJson(res, 200, body, { 'x-weight-version': String(this.control.weightVersion), 'x-request-id': echoedId });
+  private serve(c: Context, id: string, echoedId: string, work: number, serviceMs: number, die: boolean, body: unknown): Promise<Response> {
+    return new Promise((resolve) => {
+      const signal = c.req.raw.signal;
+      if (signal.aborted) {
+        this.counts.aborted += 1;
+        this.emit('done', { id, outcome: 'aborted' });
+        return resolve(ALREADY_SENT);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      let finished = false;
+      const finish = (outcome: FakeVllmEvents['done']['outcome'], reply: Response) => {
+        if (finished) return;
+        finished = true;
+        if (timer) this.clearTimer(timer);
+        ticket.release();
+        if (outcome === 'ok') this.counts.completed += 1;
+        else if (outcome === 'died') this.counts.died += 1;
+        else this.counts.aborted += 1;
+        this.emit('done', { id, outcome });
+        resolve(reply);
+      };
+      // A client that gives up frees the slots, as vLLM aborts a request whose connection closed.
+      signal.addEventListener('abort', () => finish('aborted', ALREADY_SENT), { once: true });
+      const ticket = this.scheduler.enqueue(work, () => {
+        timer = this.setTimer(die ? serviceMs / 2 : serviceMs, () => {
+          if (die) {
+            // The fault needs the node socket: the connection is lost with the reply half-way.
+            finish('died', ALREADY_SENT);
+            toIncoming(c)?.socket.destroy();
+            return;
+          }
+          finish('ok', c.json(body, 200, { 'x-weight-version': String(this.control.weightVersion), 'x-request-id': echoedId }));
+        });
       });
     });
   }
@@ -317,6 +313,35 @@ export class FakeVllmServer {
     clearTimeout(t);
     this.timers.delete(t);
   }
+}
+
+/**
+ * The fake's Hono app: the fixed routes, every POST body read within the
+ * limit and parsed as JSON (vLLM's 400 when it is not), the chat route and
+ * the control routes; failures in vLLM's error shape (413 past the limit).
+ */
+function createFakeApp(fake: () => FakeVllmServer, maxBodyBytes: number): Hono<FakeEnv> {
+  const app = new Hono<FakeEnv>();
+  app.onError(createOpenAiErrorHandler('fake-vllm'));
+  app.get('/health', (c) => fake().health(c));
+  app.get('/metrics', (c) => fake().metrics(c));
+  app.get('/v1/models', (c) => fake().models(c));
+  app.use('*', async (c, next) => {
+    const text = c.req.method === 'POST' ? await readBodyText(c, { maxBytes: maxBodyBytes }) : '';
+    let json: unknown = null;
+    if (text.trim() !== '') {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return openAiError(c, 400, 'request body is not valid JSON');
+      }
+    }
+    c.set('json', json);
+    await next();
+  });
+  app.post('/v1/chat/completions', (c) => fake().chat(c, c.get('json'), c.req.header('x-request-id') || null));
+  app.all('*', (c) => fake().controlRoute(c, c.get('json')));
+  return app;
 }
 
 /** Starts a fake vLLM server (see {@link FakeVllmServer}). */
