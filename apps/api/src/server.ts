@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ALREADY_SENT, type RunningServer, startServer } from '@differad/http-server';
+import type { HttpBindings } from '@hono/node-server';
+import { Hono } from 'hono';
 import { type AuthMethod, type Authenticator, readCookie } from './auth/authenticate.js';
 import { BOARD_CSRF_HEADER, createCsrfTokens, CSRF_HEADER, type CsrfTokens, SESSION_COOKIE } from './auth/csrf.js';
 import { apiError, toErrorReply } from './errors/api-errors.js';
@@ -31,11 +33,12 @@ export interface ApiServerOptions {
 
 /** A listening API server. */
 export interface ApiServer {
-  readonly server: Server;
+  /** The node server once listen() resolved (null before). */
+  readonly server: Server | null;
   readonly routes: readonly Route[];
   /** Binds `host:port` (0 picks a free port) and resolves with the base URL. */
   listen(host: string, port: number): Promise<string>;
-  /** Stops accepting, ends open streams and resolves once the server is closed. */
+  /** Stops accepting, lets in-flight requests finish (open metric streams are cut after 1 s) and resolves once closed. */
   close(): Promise<void>;
 }
 
@@ -112,7 +115,7 @@ async function dispatch(routes: readonly Route[], options: ApiServerOptions & { 
 export function createApiServer(serverOptions: ApiServerOptions): ApiServer {
   const options = { ...serverOptions, csrf: serverOptions.csrf ?? createCsrfTokens(randomBytes(32).toString('base64url')) };
   const routes = createRoutes(options);
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) =>
     dispatch(routes, options, req, res).catch((error: unknown) => {
       const { status, body } = toErrorReply(error);
       if (status >= 500) options.log(`${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -127,27 +130,24 @@ export function createApiServer(serverOptions: ApiServerOptions): ApiServer {
       // An unread body (413, 401 before reading) must not be parsed as the next request on this connection.
       sendErrorJson(res, status, body, headers);
     });
+  // The routes answer on the node response themselves (pages, streams, bull-board): the app hands them the socket pair.
+  const app = new Hono<{ Bindings: HttpBindings }>().all('*', async (c) => {
+    await handle(c.env.incoming, c.env.outgoing);
+    return ALREADY_SENT;
   });
+  let running: RunningServer | null = null;
   return {
-    server,
-    routes,
-    listen(host, port) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const address = server.address() as AddressInfo;
-          const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve(`http://${shown}:${address.port}`);
-        });
-      });
+    get server() {
+      return running?.server ?? null;
     },
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        // Metric streams stay open until their run ends: end them now.
-        server.closeAllConnections();
-      });
+    routes,
+    async listen(host, port) {
+      if (running) throw new Error('the API server is already listening');
+      running = await startServer(app, { host, port, closeGraceMs: 1000 });
+      return running.url;
+    },
+    async close() {
+      await running?.close();
     },
   };
 }

@@ -1,8 +1,10 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import { HonoAdapter } from '@bull-board/hono';
 import type { CatalogQueueMap, JobName } from '@differad/queue';
-import express from 'express';
+import { getRequestListener } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
 import type { RequestListener } from '../routes/dashboard-routes.js';
 
 // bull-board's page links a web font from a CDN; the network may be closed, so nothing outside 'self' is loaded.
@@ -11,26 +13,26 @@ const BOARD_CSP =
 
 /**
  * bull-board for the catalog queues, mounted at `basePath` as its README
- * shows for express (`setBasePath` + `app.use(basePath, getRouter())`). The
- * express app is only this mount; the API's own router has already checked
- * the token before a request gets here.
+ * shows for Hono (`setBasePath` + `app.route(basePath, registerPlugin())`).
+ * The Hono app is only this mount; the API's own router has already checked
+ * the token (and for a state change the origin, JSON and CSRF token) before a
+ * request gets here.
  */
 export function createQueueBoard(queues: readonly CatalogQueueMap[JobName][], basePath: string): RequestListener {
-  const serverAdapter = new ExpressAdapter();
+  const serverAdapter = new HonoAdapter(serveStatic);
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: queues.map((queue) => new BullMQAdapter(queue)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'differad queues' } },
   });
-  const board = serverAdapter.getRouter() as express.Express;
-  board.disable('x-powered-by');
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(basePath, board);
-  return (req, res) => {
-    res.setHeader('content-security-policy', BOARD_CSP);
-    res.setHeader('x-content-type-options', 'nosniff');
-    app(req, res);
-  };
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('content-security-policy', BOARD_CSP);
+    c.header('x-content-type-options', 'nosniff');
+  });
+  app.route(basePath, serverAdapter.registerPlugin());
+  const listener = getRequestListener(app.fetch);
+  return (req, res) => void listener(req, res);
 }
