@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunningServer, startServer } from '@differad/http-server';
 import { connectRedis, createCatalogQueues, createRunStore, type EmbeddedRedis, type RunStore, startEmbeddedRedis } from '@differad/queue';
+import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchCdpChromium } from './chromium-cdp.js';
@@ -35,7 +35,7 @@ let api: ChildProcess;
 let apiExited: Promise<number | null>;
 let url: string;
 /** Another origin on the same host (same site, other port): a page anyone could run on this machine. */
-let evil: Server;
+let evil: RunningServer | undefined;
 let evilUrl: string;
 
 function startApiProcess(): Promise<string> {
@@ -126,13 +126,12 @@ beforeAll(async () => {
   await queues.close();
   expect((await runCli(['example', '--out', join(dir, 'data', 'ex'), '--pairs', '4', '--seed', '3'])).code).toBe(0);
   url = await startApiProcess();
-  evil = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>elsewhere</title><p>another origin</p>'));
-  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
-  evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
+  evil = await startServer(new Hono().get('*', (c) => c.html('<!doctype html><title>elsewhere</title><p>another origin</p>')));
+  evilUrl = evil.url;
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => evil?.close(resolve));
+  await evil?.close();
   if (api && api.exitCode === null) {
     api.kill('SIGTERM');
     await apiExited;
