@@ -23,6 +23,6 @@ export { writeHeldOutReport, writeRunSummary } from './run-summary-file.js';
 export { type RunContext } from './run-context.js';
 export { createRolloutProcessor } from './rollout-worker.js';
 export { toTrainerGroup } from './step-worker.js';
-export { createScoreProcessor, MAX_REPLACEMENTS_PER_SLOT } from './score-worker.js';
+export { createScoreProcessor } from './score-worker.js';
 export { type GroupStore, type SampledGroup, type SlotResult } from './group-store.js';
 export { type WorkerProcessInput, startWorkerProcess } from './worker-process.js';

@@ -169,6 +169,14 @@ export {
   computeStepRewardStats,
 } from './training/score-group.js';
 export { drawStepPairs, type ReplacementDraw, drawReplacementPair, toSamplingSeed } from './training/draw-pairs.js';
+export {
+  MAX_REPLACEMENTS_PER_SLOT,
+  type SlotPosition,
+  type SlotHistory,
+  type SlotRules,
+  type SlotDecision,
+  decideSlot,
+} from './training/slot-decision.js';
 export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
   BEFORE_TRAINING_STEP,
