@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
-import { checkTrainerAtStep, computeStepRewardStats, DifferadError, isDifferadError, toPairMessages } from '@differad/core';
+import { checkTrainerAtStep, computeStepRewardStats, DifferadError, isDifferadError, planMicroBatches, toPairMessages } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
@@ -49,17 +49,16 @@ export interface StepRequests {
 }
 
 /**
- * Splits a step's groups into micro-batches of `optim.microBatchGroups`
- * groups. Every micro-batch carries the loss settings and the whole step's
- * denominators (`step_sequences`, `step_tokens`: every completion, masked
- * ones included), so the trainer's step gradient does not depend on the split
- * (docs/method.md §6.3). optim_step gets the learning rate and gradient
+ * The trainer requests of a step: core's micro-batch plan (groups in
+ * micro-batches of `optim.microBatchGroups`, the whole step's denominators
+ * `step_sequences` and `step_tokens` on every one, docs/method.md §6.3) with
+ * the run's loss settings. optim_step gets the learning rate and gradient
  * clipping of the run's trainer kind unless the config sets them.
  */
 export function planStepRequests(config: TrainConfig, run: string, step: number, groups: readonly Group[]): StepRequests {
   const { grpo, sampling } = config;
   const optim = resolveOptimConfig(config.optim, config.trainer);
-  const completions = groups.flatMap((g) => g.completions);
+  const plan = planMicroBatches(groups, optim.microBatchGroups, (g) => g.completions.map((c) => c.token_ids.length));
   const loss = {
     clip_low: grpo.clipLow,
     clip_high: grpo.clipHigh,
@@ -67,13 +66,11 @@ export function planStepRequests(config: TrainConfig, run: string, step: number,
     normalization: grpo.lossNormalization,
     mask_truncated: grpo.maskTruncated,
     temperature: Math.max(sampling.temperature, 1e-3),
-    step_sequences: completions.length,
-    step_tokens: completions.reduce((a, c) => a + c.token_ids.length, 0),
+    step_sequences: plan.stepSequences,
+    step_tokens: plan.stepTokens,
   };
-  const batches: Group[][] = [];
-  for (let i = 0; i < groups.length; i += optim.microBatchGroups) batches.push(groups.slice(i, i + optim.microBatchGroups));
   return {
-    microBatches: batches.map((batch, i) => ({ request: { run, step, micro_batch: i, micro_batches: batches.length, loss }, groups: batch })),
+    microBatches: plan.batches.map((batch, i) => ({ request: { run, step, micro_batch: i, micro_batches: plan.batches.length, loss }, groups: batch })),
     optim: { run, step, lr: optim.lr, max_grad_norm: optim.maxGradNorm },
   };
 }

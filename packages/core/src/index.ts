@@ -177,6 +177,7 @@ export {
   type SlotDecision,
   decideSlot,
 } from './training/slot-decision.js';
+export { type MicroBatchPlan, planMicroBatches } from './training/micro-batches.js';
 export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
   BEFORE_TRAINING_STEP,
