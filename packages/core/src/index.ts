@@ -158,7 +158,7 @@ export {
   computeGrpoGaussianLoss,
 } from './policy/grpo-gaussian-loss.js';
 export { type AdamSettings, type AdamState, createAdamState, computeAdamStep, computeGradNorm, computeClippedGradient } from './policy/adam.js';
-export { LOG_STD_RANGE, type ParamPair, toPolicyVector, fromPolicyVector, computePolicyStepScale, toParamRecord, fromParamRecord } from './policy/policy-vector.js';
+export { LOG_STD_RANGE, type ParamPair, toPolicyVector, fromPolicyVector, computePolicyStepScale, LOG_STD_STEP_SCALE, toParamRecord, fromParamRecord } from './policy/policy-vector.js';
 export {
   type GroupSettings,
   type ScoredGroup,
@@ -178,6 +178,8 @@ export {
   decideSlot,
 } from './training/slot-decision.js';
 export { type MicroBatchPlan, planMicroBatches } from './training/micro-batches.js';
+export { type StepCadence, isCheckpointDue, isHeldOutEvalDue } from './training/step-due.js';
+export { type StepRow, type StepRowSlot, type StepRowMicroBatch, type StepRowInput, toStepRow } from './training/step-row.js';
 export { type ResumeSteps, type ResumeStepsInput, decideResumeSteps } from './training/resume-steps.js';
 export {
   BEFORE_TRAINING_STEP,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeAdamStep, computeClippedGradient, computeGradNorm, createAdamState } from './adam.js';
 import { DEFAULT_CPU_POLICY } from './gaussian-policy.js';
-import { computePolicyStepScale, fromParamRecord, fromPolicyVector, LOG_STD_RANGE, toParamRecord, toPolicyVector } from './policy-vector.js';
+import { computePolicyStepScale, fromParamRecord, fromPolicyVector, LOG_STD_RANGE, LOG_STD_STEP_SCALE, toParamRecord, toPolicyVector } from './policy-vector.js';
 
 describe('Adam', () => {
   it('moves each parameter by lr·sign(g) on the first step (bias correction)', () => {
@@ -65,12 +65,12 @@ describe('policy vectors', () => {
     expect(() => fromParamRecord(DEFAULT_CPU_POLICY, {})).toThrow(/threshold/);
   });
 
-  it('scales a mean\'s step by its range and a log-std\'s by 1', () => {
+  it('scales a mean\'s step by its range and a log-std\'s by LOG_STD_STEP_SCALE', () => {
     const scale = computePolicyStepScale(DEFAULT_CPU_POLICY);
     expect(scale).toHaveLength(toPolicyVector(DEFAULT_CPU_POLICY).length);
     const names = Object.keys(DEFAULT_CPU_POLICY.params);
     expect(scale[2 * names.indexOf('pad')]).toBe(25);
     expect(scale[2 * names.indexOf('threshold')]).toBeCloseTo(0.94, 12);
-    expect(scale.filter((_, k) => k % 2 === 1).every((s) => s === 1)).toBe(true);
+    expect(scale.filter((_, k) => k % 2 === 1).every((s) => s === LOG_STD_STEP_SCALE)).toBe(true);
   });
 });

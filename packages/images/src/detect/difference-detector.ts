@@ -56,6 +56,35 @@ export function toWorkingGray(image: RawImage, maxSide: number): { data: Float32
   return { data: out, width: w, height: h, scale };
 }
 
+/** Colour levels in [0, 1], three per pixel (RGB, interleaved), at the working size of {@link toWorkingGray} (area average). */
+export function toWorkingColour(image: RawImage, maxSide: number): { data: Float32Array; width: number; height: number } {
+  const scale = Math.max(1, Math.ceil(Math.max(image.width, image.height) / maxSide));
+  const w = Math.floor(image.width / scale);
+  const h = Math.floor(image.height / scale);
+  const out = new Float32Array(w * h * 3);
+  const c = image.channels;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let k = 0; k < 3; k++) {
+        let sum = 0;
+        for (let dy = 0; dy < scale; dy++) {
+          for (let dx = 0; dx < scale; dx++) sum += image.data[((y * scale + dy) * image.width + x * scale + dx) * c + (c < 3 ? 0 : k)]!;
+        }
+        out[(y * w + x) * 3 + k] = sum / (scale * scale * 255);
+      }
+    }
+  }
+  return { data: out, width: w, height: h };
+}
+
+/** The largest of the three channel differences of pixel i of `a` and pixel j of `b` (interleaved RGB). */
+function colourDistance(a: Float32Array, i: number, b: Float32Array, j: number): number {
+  const d0 = Math.abs(a[3 * i]! - b[3 * j]!);
+  const d1 = Math.abs(a[3 * i + 1]! - b[3 * j + 1]!);
+  const d2 = Math.abs(a[3 * i + 2]! - b[3 * j + 2]!);
+  return d0 > d1 ? (d0 > d2 ? d0 : d2) : d1 > d2 ? d1 : d2;
+}
+
 /** The translation of `target` within ±maxShift that minimizes the mean absolute difference. */
 function findShift(ref: Float32Array, tgt: Float32Array, w: number, h: number, maxShift: number, refStride: number, tgtStride: number): [number, number] {
   let best: [number, number] = [0, 0];
@@ -105,9 +134,9 @@ export function boxBlur(map: Float32Array, w: number, h: number, radius: number)
 
 /** The aligned, unblurred difference of a pair at the working size: what every sampled detection starts from. */
 export interface DifferenceMap {
-  /** |reference − aligned target|, tolerance 0. */
+  /** Per pixel, the largest channel difference |reference − aligned target|: tolerance 0. */
   readonly diff: Float32Array;
-  /** Grey levels of the reference and of the aligned target at the working size (row-major). */
+  /** Colour levels of the reference and of the aligned target at the working size (row-major, interleaved RGB). */
   readonly reference: Float32Array;
   readonly alignedTarget: Float32Array;
   readonly width: number;
@@ -122,7 +151,8 @@ export interface DifferenceMap {
 
 /**
  * Aligns the target to the reference (translation search within ±maxShift
- * working pixels) and takes the absolute grey-level difference. Independent
+ * working pixels, on grey levels) and takes per pixel the largest absolute
+ * channel difference. Independent
  * of the sampled parameters, so one request computes it once for all n
  * completions.
  */
@@ -133,22 +163,24 @@ export function computeDifferenceMap(reference: RawImage, target: RawImage, maxS
   const h = Math.min(ref.height, tgt.height);
   const shiftLimit = Math.max(0, Math.min(maxShift, Math.floor(Math.min(w, h) / 4)));
   const [dx, dy] = findShift(ref.data, tgt.data, w, h, shiftLimit, ref.width, tgt.width);
-  const diff = new Float32Array(w * h);
-  const referenceGrey = new Float32Array(w * h);
-  const alignedTarget = new Float32Array(w * h);
+  // Colour, not grey: a patch of another hue but the same brightness differs too.
+  const refColour = toWorkingColour(reference, maxSide);
+  const tgtColour = toWorkingColour(target, maxSide);
+  const referenceRgb = new Float32Array(w * h * 3);
+  const alignedTarget = new Float32Array(w * h * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const tx = Math.min(w - 1, Math.max(0, x + dx));
       const ty = Math.min(h - 1, Math.max(0, y + dy));
-      const i = y * w + x;
-      referenceGrey[i] = ref.data[y * ref.width + x]!;
-      alignedTarget[i] = tgt.data[ty * tgt.width + tx]!;
-      diff[i] = Math.abs(referenceGrey[i]! - alignedTarget[i]!);
+      referenceRgb.set(refColour.data.subarray((y * refColour.width + x) * 3, (y * refColour.width + x) * 3 + 3), (y * w + x) * 3);
+      alignedTarget.set(tgtColour.data.subarray((ty * tgtColour.width + tx) * 3, (ty * tgtColour.width + tx) * 3 + 3), (y * w + x) * 3);
     }
   }
+  const diff = new Float32Array(w * h);
+  for (let i = 0; i < diff.length; i++) diff[i] = colourDistance(referenceRgb, i, alignedTarget, i);
   return {
     diff,
-    reference: referenceGrey,
+    reference: referenceRgb,
     alignedTarget,
     width: w,
     height: h,
@@ -165,9 +197,10 @@ export const MAX_TOLERANCE = 3;
 
 /**
  * The difference with a local misalignment of up to `radius` working pixels
- * forgiven: per pixel, the larger of (the target's smallest difference to any
- * reference pixel within the radius) and (the reference's smallest difference
- * to any target pixel within it). Edges shifted by a pixel or two vanish; a
+ * forgiven: per pixel, the larger of (the target's smallest colour difference
+ * to any reference pixel within the radius) and (the reference's smallest
+ * difference to any target pixel within it); a colour difference is the
+ * largest of the three channel differences. Edges shifted by a pixel or two vanish; a
  * defect wider than the radius stays (copper that is there in one image and
  * not anywhere near in the other). Radius 0 is {@link DifferenceMap.diff}.
  */
@@ -183,16 +216,14 @@ export function computeToleranceDifference(map: DifferenceMap, radius: number): 
       const xLo = Math.max(0, x - r);
       const xHi = Math.min(w - 1, x + r);
       const i = y * w + x;
-      const av = a[i]!;
-      const bv = b[i]!;
       let toReference = Infinity;
       let toTarget = Infinity;
       for (let ny = yLo; ny <= yHi; ny++) {
         for (let nx = xLo; nx <= xHi; nx++) {
           const j = ny * w + nx;
-          const d1 = Math.abs(bv - a[j]!);
+          const d1 = colourDistance(b, i, a, j);
           if (d1 < toReference) toReference = d1;
-          const d2 = Math.abs(av - b[j]!);
+          const d2 = colourDistance(a, i, b, j);
           if (d2 < toTarget) toTarget = d2;
         }
       }
@@ -241,7 +272,7 @@ export function findAnomalyBox(
 
 /**
  * The reference-difference detector behind the built-in CPU policy: align the
- * target to the reference, take the grey-level difference with the tolerance
+ * target to the reference, take the colour difference with the tolerance
  * forgiven, blur it, threshold it, and return the padded box of the largest
  * connected component that is big enough — or null when none is.
  */
