@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
-import { checkTrainerAtStep, computeStepRewardStats, DifferadError, isDifferadError, planMicroBatches, toPairMessages } from '@differad/core';
+import { checkTrainerAtStep, computeStepRewardStats, DifferadError, isCheckpointDue, isDifferadError, isHeldOutEvalDue, planMicroBatches, toPairMessages } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
@@ -142,8 +142,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     const results: ForwardBackwardResponse[] = [];
     for (const micro of plan.microBatches) results.push(await sendMicroBatch(ctx, micro.request, micro.groups));
     const applied = await ctx.trainer.optimStep(plan.optim);
-    const every = ctx.config.run.checkpointEvery;
-    const checkpoint = every > 0 && ((payload.step + 1) % every === 0 || payload.step + 1 === ctx.config.run.steps);
+    const { data, run } = ctx.config;
+    const checkpoint = isCheckpointDue(payload.step, run);
     if (checkpoint) await ctx.trainer.saveCheckpoint({ run: payload.runId, step: payload.step });
     const trainMs = performance.now() - trainStart;
 
@@ -157,8 +157,7 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     const syncMs = performance.now() - syncStart;
 
     const evalStart = performance.now();
-    const { data, run } = ctx.config;
-    const due = ctx.evaluate !== null && ((payload.step + 1) % data.evalEvery === 0 || payload.step + 1 === run.steps);
+    const due = ctx.evaluate !== null && isHeldOutEvalDue(payload.step, { steps: run.steps, evalEvery: data.evalEvery });
     const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step, fleet?.active) : {};
     const evalMs = due ? performance.now() - evalStart : null;
 
