@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
-import { checkTrainerAtStep, computeStepRewardStats, DifferadError, isCheckpointDue, isDifferadError, isHeldOutEvalDue, planMicroBatches, toPairMessages } from '@differad/core';
+import { checkTrainerAtStep, DifferadError, isCheckpointDue, isDifferadError, isHeldOutEvalDue, planMicroBatches, type StepRow, toPairMessages, toStepRow } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
@@ -75,8 +75,8 @@ export function planStepRequests(config: TrainConfig, run: string, step: number,
   };
 }
 
-/** One row of a run's metrics: what `metrics.jsonl`, Redis and the console table show per step. */
-export type StepRow = Record<string, number | null>;
+/** One row of a run's metrics (core's `toStepRow`). */
+export type { StepRow };
 
 function toTrainerImage(dataUrl: string) {
   const comma = dataUrl.indexOf(',');
@@ -110,11 +110,6 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
 async function hasStepLine(file: string, step: number): Promise<boolean> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').some((line) => line.startsWith(`{"step":${step},`));
-}
-
-function mean(values: readonly (number | null)[]): number | null {
-  const v = values.filter((x): x is number => x !== null);
-  return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : null;
 }
 
 /**
@@ -161,28 +156,15 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     const evaluation = due && ctx.evaluate ? await ctx.evaluate(payload.step, fleet?.active) : {};
     const evalMs = due ? performance.now() - evalStart : null;
 
-    const stats = computeStepRewardStats(slots.map((s) => ({ final: s.scored, weight: s.final.weight })));
-    const row: StepRow = {
+    const row = toStepRow({
       step: payload.step,
-      ...stats,
-      resamples: slots.reduce((a, s) => a + s.resamples, 0),
-      replacements: slots.reduce((a, s) => a + s.replacements, 0),
-      loss: mean(results.map((r) => r.loss)),
-      clip_fraction: mean(results.map((r) => r.clip_fraction)),
-      kl: mean(results.map((r) => r.kl)),
-      grad_norm: applied.grad_norm,
-      weight_version: applied.weight_version,
-      servers_active: fleet ? fleet.active.length : null,
-      servers_out: fleet ? fleet.out.length : null,
-      ...evaluation,
-      rollout_ms: slots.reduce((a, s) => a + s.sampled.rolloutMs, 0),
-      score_ms: slots.reduce((a, s) => a + s.scoreMs, 0),
-      wait_ms: waited,
-      train_ms: trainMs,
-      sync_ms: syncMs,
-      eval_ms: evalMs,
-      total_ms: Date.now() - job.timestamp,
-    };
+      slots: slots.map((s) => ({ scored: s.scored, weight: s.final.weight, resamples: s.resamples, replacements: s.replacements, rolloutMs: s.sampled.rolloutMs, scoreMs: s.scoreMs })),
+      microBatches: results,
+      applied: { gradNorm: applied.grad_norm, weightVersion: applied.weight_version },
+      servers: fleet ? { active: fleet.active.length, out: fleet.out.length } : null,
+      evaluation,
+      timings: { waitMs: waited, trainMs, syncMs, evalMs, totalMs: Date.now() - job.timestamp },
+    });
     const fresh = await ctx.store.appendMetrics(payload.runId, { step: payload.step, weightVersion: applied.weight_version, at: Date.now(), values: row });
     // A retry after a crash between the two writes still gets the step's line into the file, once.
     const file = join(ctx.runDir, 'metrics.jsonl');
