@@ -63,3 +63,55 @@ describe('the held-out evaluation during training', () => {
     expect(asked[0]).toMatchObject({ n: 1, sampling: { temperature: 0, topP: 1, topK: -1, maxTokens: 64 } });
   });
 });
+
+describe('the held-out evaluation\'s requests', () => {
+  const records = Array.from({ length: 5 }, (_, i): ManifestRecord => ({ ...RECORD, id: `p${i}` }));
+
+  it('keeps at most `concurrency` requests in flight, asks once per pair and hands the whole report to onReport', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const asked: string[] = [];
+    const reports: [number, number][] = [];
+    const fleet = {
+      complete: async (request: CompletionRequest) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        asked.push(request.requestId ?? '');
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        return { completions: [{ text: '<think>x</think><answer>(0,0),(500,1000)</answer>' }] };
+      },
+    } as unknown as Fleet;
+    const evaluate = createHeldOutEvaluator({
+      records, resolvePath: (p) => p, preparer, fleet, seed: 7, maxTokens: 64, concurrency: 2,
+      prompt: (id, size, seed) => toPairPrompt({ family: 'differad', frame: 'norm1000', size, id, seed }),
+      score: DEFAULT_SCORE_SETTINGS,
+      onReport: async (step, report) => void reports.push([step, report.overall.n]),
+    });
+    expect(await evaluate(3)).toMatchObject({ eval_n: 5, eval_miou: 0.5 });
+    expect(peak).toBe(2);
+    expect(asked.sort()).toEqual(['eval-s3-0', 'eval-s3-1', 'eval-s3-2', 'eval-s3-3', 'eval-s3-4']);
+    expect(reports).toEqual([[3, 5]]);
+  });
+
+  it('fails with the first failed request, starts no request after it and reports nothing', async () => {
+    const asked: string[] = [];
+    let reported = false;
+    const fleet = {
+      complete: async (request: CompletionRequest) => {
+        asked.push(request.requestId ?? '');
+        if (asked.length === 2) throw new Error('server down');
+        return { completions: [{ text: '' }] };
+      },
+    } as unknown as Fleet;
+    const evaluate = createHeldOutEvaluator({
+      records, resolvePath: (p) => p, preparer, fleet, seed: 7, maxTokens: 64, concurrency: 1,
+      prompt: (id, size, seed) => toPairPrompt({ family: 'differad', frame: 'norm1000', size, id, seed }),
+      score: DEFAULT_SCORE_SETTINGS,
+      onReport: async () => void (reported = true),
+    });
+    await expect(evaluate(0)).rejects.toThrow('server down');
+    expect(asked).toEqual(['eval-s0-0', 'eval-s0-1']);
+    expect(reported).toBe(false);
+  });
+});

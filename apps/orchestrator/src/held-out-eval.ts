@@ -1,4 +1,4 @@
-import { computeMetricReport, computeSampleScore, type ManifestRecord, type MetricReport, type SampleScore, type ScoreSettings } from '@differad/core';
+import { computeMetricReport, computeSampleScore, type ManifestRecord, mapBounded, type MetricReport, type SampleScore, type ScoreSettings } from '@differad/core';
 import type { FramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
 import type { RunContext } from './run-context.js';
@@ -15,7 +15,7 @@ export interface HeldOutEvalInput {
   /** Family, frame and resize the answers are read in, and τ (`reward.tau`) of Acc and F1. */
   readonly score: ScoreSettings;
   readonly maxTokens: number;
-  /** Requests in flight at once. */
+  /** Requests in flight at once (an integer ≥ 1; default 8). */
   readonly concurrency?: number;
   /** Sees each evaluation's whole report (per class, per subset, the class means), e.g. to keep it in the run folder. */
   readonly onReport?: (step: number, report: MetricReport) => Promise<void>;
@@ -29,31 +29,25 @@ export interface HeldOutEvalInput {
  */
 export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number, servers?: readonly string[]) => Promise<Record<string, number | null>> {
   return async (step, servers) => {
-    const scores: SampleScore[] = new Array(input.records.length);
-    let next = 0;
-    const lane = async () => {
-      while (next < input.records.length) {
-        const i = next++;
-        const record = input.records[i]!;
-        const pair = await input.preparer.preparePair(input.resolvePath(record.reference), input.resolvePath(record.target));
-        const prompt = input.prompt(record.id, pair.target, input.seed);
-        const result = await input.fleet.complete({
-          requestId: `eval-s${step}-${i}`,
-          referenceImage: pair.reference.dataUrl,
-          targetImage: pair.target.dataUrl,
-          system: prompt.system,
-          prompt: prompt.prompt,
-          n: 1,
-          sampling: { temperature: 0, topP: 1, topK: -1, maxTokens: input.maxTokens },
-          seed: 0,
-          logprobs: false,
-          returnTokenIds: false,
-          ...(servers === undefined ? {} : { servers }),
-        });
-        scores[i] = computeSampleScore(record, { id: record.id, completion: result.completions[0]?.text ?? '' }, input.score);
-      }
-    };
-    await Promise.all(Array.from({ length: input.concurrency ?? 8 }, lane));
+    // One greedy answer per pair, a bounded number of requests in flight; the first failure stops new ones.
+    const scores = await mapBounded(input.records, input.concurrency ?? 8, async (record, i): Promise<SampleScore> => {
+      const pair = await input.preparer.preparePair(input.resolvePath(record.reference), input.resolvePath(record.target));
+      const prompt = input.prompt(record.id, pair.target, input.seed);
+      const result = await input.fleet.complete({
+        requestId: `eval-s${step}-${i}`,
+        referenceImage: pair.reference.dataUrl,
+        targetImage: pair.target.dataUrl,
+        system: prompt.system,
+        prompt: prompt.prompt,
+        n: 1,
+        sampling: { temperature: 0, topP: 1, topK: -1, maxTokens: input.maxTokens },
+        seed: 0,
+        logprobs: false,
+        returnTokenIds: false,
+        ...(servers === undefined ? {} : { servers }),
+      });
+      return computeSampleScore(record, { id: record.id, completion: result.completions[0]?.text ?? '' }, input.score);
+    });
     const report = computeMetricReport(scores, input.score.reward.tau);
     await input.onReport?.(step, report);
     const { overall } = report;
