@@ -1,19 +1,8 @@
 import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
-import { DEFAULT_MAX_BODY_BYTES, readBodyText, type RunningServer, startServer } from '@differad/http-server';
-import {
-  createOpenAiErrorHandler,
-  createVllmDevRoutes,
-  formatLoadMetrics,
-  openAiError,
-  ServedChatRequestSchema,
-  SlotScheduler,
-  type SlotTicket,
-  toChatInputs,
-  type VllmDevRoutes,
-} from '@differad/inference';
-import { type Context, Hono } from 'hono';
+import { DEFAULT_MAX_BODY_BYTES, type RunningServer, startServer } from '@differad/http-server';
+import { type ChatInput, type ChatOutcome, createVllmServerKit, openAiError, toTokenPieces, type VllmKitEnv, type VllmServerKit } from '@differad/inference';
+import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { toChatCompletionBody } from './chat-answer.js';
 import { loadCpuPolicy } from './policy-file.js';
 import { answerPairRequest, computeAnomalyMap, decodeDataUrl } from './policy-engine.js';
 
@@ -38,9 +27,6 @@ export interface CpuPolicyOptions {
 const DataUrl = z.string().regex(/^data:image\/[a-z0-9.+-]+;base64,/i, 'must be a data:image/...;base64 URL');
 const AnomalyMapRequestSchema = z.object({ reference: DataUrl, target: DataUrl });
 
-/** The parsed JSON body of a POST (null when empty), set before its route runs. */
-type PolicyEnv = { Variables: { json: unknown } };
-
 /** A 400 for image problems (the client's input), a 500 otherwise. */
 function imageFailure(c: Context, error: unknown, param: string): Response {
   const status = error instanceof DifferadError && error.code.startsWith('IMAGE_') ? 400 : 500;
@@ -57,50 +43,54 @@ function invalidRequest(c: Context, error: z.ZodError): Response {
  * The built-in CPU policy behind an OpenAI-compatible API (model
  * `differad-cpu`): answers a paired-image chat request with n completions of
  * the reference-difference detector, its parameters sampled from a Gaussian
- * policy. Speaks vLLM's protocol: `/v1/chat/completions` (logprobs, token
- * ids, max_tokens), `/v1/models`, `/health`, `/metrics`, and vLLM 0.32.0's
- * dev-mode control routes through the same implementation as the fake vLLM
- * (docs/vllm-protocol.md §4): training pushes new parameters with pause →
- * `collective_rpc reload_weights {weights_path}` (a policy file) → resume. It
- * has no weight-transfer engine (vLLM without `--weight-transfer-config`), so
- * an nccl init is refused as vLLM refuses it. As a non-LLM baseline it also
- * serves `POST /v1/anomaly_map {reference, target}`.
+ * policy. It is the answer engine of the vLLM server kit (@differad/inference),
+ * so it speaks vLLM 0.32.0's protocol as the fake vLLM does
+ * (docs/vllm-protocol.md): training pushes new parameters with pause →
+ * `collective_rpc reload_weights {weights_path}` (a policy file) → resume, and a
+ * failed reload leaves it unusable until a good one, as vLLM. It has no
+ * weight-transfer engine (vLLM without `--weight-transfer-config`), so an nccl
+ * init is refused as vLLM refuses it. As a non-LLM baseline it also serves
+ * `POST /v1/anomaly_map {reference, target}`.
  */
 export class CpuPolicyServer {
   private policy: GaussianPolicy;
-  private readonly scheduler: SlotScheduler;
   private readonly rng: Rng;
   private counter = 0;
-  private readonly maxBodyBytes: number;
-  private readonly control: VllmDevRoutes;
+  private readonly kit: VllmServerKit;
   private running: RunningServer | null = null;
   /** The Hono app (servable without a socket through `app.request()`). */
-  readonly app: Hono<PolicyEnv>;
+  readonly app: Hono<VllmKitEnv>;
 
   private constructor(
     private readonly model: string,
     options: CpuPolicyOptions,
   ) {
     this.policy = options.policy ?? DEFAULT_CPU_POLICY;
-    this.scheduler = new SlotScheduler(options.slots ?? 2);
     this.rng = createRng(`cpu-policy:${options.seed ?? 0}`);
-    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const initial = this.policy;
-    this.control = createVllmDevRoutes({
-      devMode: true,
-      weightTransferBackend: null,
-      worldSizePerReplica: 1,
-      dataParallel: 1,
-      scheduler: this.scheduler,
-      // Requests held by /pause are answered by the policy loaded here (read after admission).
-      reloadWeights: async (path) => {
-        this.policy = path === null ? initial : await loadCpuPolicy(path);
-      },
+    this.kit = createVllmServerKit({
+      name: 'cpu-policy',
       model,
+      maxModelLen: 4096,
+      slots: options.slots ?? 2,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       // Its log-probs are those of the distribution sampled from, at the request's temperature.
       logprobsMode: 'processed_logprobs',
+      nextId: () => `cpu-${this.running?.port ?? 0}-${++this.counter}`,
+      engine: {
+        check: (input) => (input.images.length === 2 ? null : { message: `the CPU policy needs exactly two images (reference, target), got ${input.images.length}`, param: 'messages' }),
+        plan: (input) => {
+          const seed = input.request.seed ?? this.rng.int(0, 2 ** 31);
+          return { kind: 'run', run: () => this.answer(input, seed) };
+        },
+        reloadWeights: async (path) => {
+          this.policy = path === null ? initial : await loadCpuPolicy(path);
+        },
+        weightVersion: () => this.policy.version,
+      },
+      routes: (app) => app.post('/v1/anomaly_map', (c) => this.handleAnomalyMap(c, c.get('json'))),
     });
-    this.app = this.createApp();
+    this.app = this.kit.app;
   }
 
   /** Binds (127.0.0.1 and a free port unless told otherwise) and resolves once listening. */
@@ -140,51 +130,10 @@ export class CpuPolicyServer {
     return this.running;
   }
 
-  private createApp(): Hono<PolicyEnv> {
-    const app = new Hono<PolicyEnv>();
-    app.onError(createOpenAiErrorHandler('cpu-policy'));
-    app.get('/health', (c) => c.body(null, 200));
-    app.get('/metrics', (c) => {
-      const g = this.scheduler.gauges();
-      return c.text(formatLoadMetrics(this.model, g.running, g.waiting, this.policy.version), 200, { 'content-type': 'text/plain; version=0.0.4' });
-    });
-    app.get('/v1/models', (c) =>
-      c.json({ object: 'list', data: [{ id: this.model, object: 'model', created: 0, owned_by: 'differad', root: this.model, parent: null, max_model_len: 4096 }] }),
-    );
-    // Every POST body is JSON (empty: null), read within the limit before its route runs.
-    app.use('*', async (c, next) => {
-      c.set('json', null);
-      if (c.req.method === 'POST') {
-        const text = await readBodyText(c, { maxBytes: this.maxBodyBytes });
-        try {
-          c.set('json', text.trim() === '' ? null : JSON.parse(text));
-        } catch {
-          return openAiError(c, 400, 'request body is not valid JSON');
-        }
-      }
-      await next();
-    });
-    app.post('/v1/chat/completions', (c) => this.handleChat(c, c.get('json'), c.req.header('x-request-id') || null));
-    app.post('/v1/anomaly_map', (c) => this.handleAnomalyMap(c, c.get('json')));
-    app.all('*', async (c) => {
-      const reply = await this.control.handle(`${c.req.method} ${c.req.path}`, new URL(c.req.url).searchParams, c.get('json'));
-      return c.json(reply?.body ?? { detail: 'Not Found' }, (reply?.status ?? 404) as 200);
-    });
-    return app;
-  }
-
-  /** Waits for `work` slots (none are given while paused); the ticket frees them. */
-  private admit(work: number): Promise<SlotTicket> {
-    return new Promise((resolve) => {
-      // The scheduler may admit inside enqueue(), before `ticket` is assigned: resolve a microtask later.
-      const ticket = this.scheduler.enqueue(work, () => queueMicrotask(() => resolve(ticket)));
-    });
-  }
-
   private async handleAnomalyMap(c: Context, body: unknown): Promise<Response> {
     const parsed = AnomalyMapRequestSchema.safeParse(body);
     if (!parsed.success) return invalidRequest(c, parsed.error);
-    const ticket = await this.admit(1);
+    const ticket = await this.kit.admit(1);
     const policy = this.policy;
     try {
       const map = await computeAnomalyMap(policy, decodeDataUrl(parsed.data.reference), decodeDataUrl(parsed.data.target));
@@ -196,34 +145,26 @@ export class CpuPolicyServer {
     }
   }
 
-  /** `requestId` (the X-Request-Id header) names the completion, as vLLM's `chatcmpl-<X-Request-Id>`, and is echoed back. */
-  private async handleChat(c: Context, body: unknown, requestId: string | null): Promise<Response> {
-    const parsed = ServedChatRequestSchema.safeParse(body);
-    if (!parsed.success) return invalidRequest(c, parsed.error);
-    const request = parsed.data;
-    if (request.model != null && request.model !== this.model) return openAiError(c, 404, `The model \`${request.model}\` does not exist.`, 'model');
-    const { images, texts } = toChatInputs(request);
-    if (images.length !== 2) return openAiError(c, 400, `the CPU policy needs exactly two images (reference, target), got ${images.length}`, 'messages');
-    const n = request.n ?? 1;
-    const seed = request.seed ?? this.rng.int(0, 2 ** 31);
-    const ticket = await this.admit(n);
-    // Read after admission: a request held by /pause is answered by the policy that /update_weights installed.
+  /**
+   * Answers an admitted request with the policy loaded now (a request held by /pause is answered by the
+   * policy the reload installed). The whole sample's log-probability rides on the first token and the
+   * rest carry 0, so summing a completion's token log-probs gives log π(sample).
+   */
+  private async answer(input: ChatInput, seed: number): Promise<ChatOutcome> {
     const policy = this.policy;
     try {
       const answers = await answerPairRequest(policy, {
-        referenceImage: decodeDataUrl(images[0]!),
-        targetImage: decodeDataUrl(images[1]!),
-        n,
+        referenceImage: decodeDataUrl(input.images[0]!),
+        targetImage: decodeDataUrl(input.images[1]!),
+        n: input.request.n ?? 1,
         seed,
-        temperature: request.temperature ?? 1,
+        temperature: input.request.temperature ?? 1,
       });
-      const id = requestId ?? `cpu-${this.port}-${++this.counter}`;
-      const reply = toChatCompletionBody(request, answers, { id, model: this.model, texts, imageCount: images.length, createdSeconds: Math.floor(Date.now() / 1000) });
-      return c.json(reply, 200, { 'x-weight-version': String(policy.version), 'x-request-id': id });
+      const choices = answers.map((a) => ({ tokens: toTokenPieces(a.text).map((p, k) => ({ ...p, logprob: k === 0 ? a.logprob : 0 })) }));
+      return { kind: 'answer', choices, weightVersion: policy.version };
     } catch (error) {
-      return imageFailure(c, error, 'messages');
-    } finally {
-      ticket.release();
+      const client = error instanceof DifferadError && error.code.startsWith('IMAGE_');
+      return { kind: 'error', status: client ? 400 : 500, message: (error as Error).message, param: client ? 'messages' : null };
     }
   }
 }

@@ -2,4 +2,3 @@
 export { CPU_POLICY_MODEL, type CpuPolicyOptions, CpuPolicyServer } from './cpu-policy-server.js';
 export { CPU_POLICY_PARAMS, loadCpuPolicy, parseCpuPolicy } from './policy-file.js';
 export { type AnomalyMap, type PolicyAnswer, type PolicyRequest, answerPairRequest, computeAnomalyMap, decodeDataUrl } from './policy-engine.js';
-export { type ChatAnswerContext, toChatCompletionBody } from './chat-answer.js';

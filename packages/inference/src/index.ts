@@ -47,7 +47,19 @@ export {
 export { SlotScheduler, type SlotTicket } from './serve/slot-scheduler.js';
 export { type TokenPiece, toTokenId, toTokenPieces, toPromptTokenIds } from './serve/tokens.js';
 export {
-  type DevRouteReply,
+  type AnswerEngine,
+  type ChatInput,
+  type ChatOutcome,
+  type ChatPlan,
+  type VllmKitEnv,
+  type VllmServerHooks,
+  type VllmServerKit,
+  type VllmServerKitOptions,
+  createVllmServerKit,
+} from './serve/vllm-server-kit.js';
+export { type ChatBodyContext, type EngineChoice, type EngineToken, toChatCompletionBody, toCutChoices } from './serve/chat-completion-body.js';
+export { type DevRouteReply, type ValidationProblem, toValidationReply } from './serve/vllm-errors.js';
+export {
   type LogprobsMode,
   LOGPROBS_MODES,
   type NcclEndpoint,

@@ -1,5 +1,8 @@
 import { type NcclInitInfo, type NcclUpdateInfo, parseNcclInitInfo, parseNcclUpdateInfo } from './nccl-info.js';
 import type { SlotScheduler } from './slot-scheduler.js';
+import { type DevRouteReply, engineFailure, httpError, NOT_FOUND, validationError } from './vllm-errors.js';
+
+export type { DevRouteReply } from './vllm-errors.js';
 
 /** The worker engines vLLM 0.32.0 registers (distributed/weight_transfer/factory.py). There is no `disk`. */
 export const WEIGHT_TRANSFER_BACKENDS = ['nccl', 'ipc', 'sparse_nccl', 'sharded_rdt', 'nccl_m2n', 'modelexpress'] as const;
@@ -48,12 +51,6 @@ export interface VllmDevRoutesOptions {
   readonly logprobsMode: LogprobsMode;
 }
 
-/** A route's answer: status and JSON body (null: an empty 200). */
-export interface DevRouteReply {
-  readonly status: number;
-  readonly body: unknown;
-}
-
 /** The weight-transfer routes of one server. */
 export interface VllmDevRoutes {
   /** Answers `route` (`METHOD /path`), or undefined when it is not one of these routes. */
@@ -66,22 +63,6 @@ export interface VllmDevRoutes {
 
 const asObject = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 
-/** FastAPI's RequestValidationError as vLLM answers it (handlers/validation.py). */
-function validationError(param: string, message: string): DevRouteReply {
-  return { status: 400, body: { error: { message: `1 validation error:\n  {'loc': '${param}', 'msg': '${message}'}`, type: 'Bad Request', param, code: 400 } } };
-}
-
-/** An HTTPException raised in a route (handlers/http.py). */
-function httpError(status: number, message: string): DevRouteReply {
-  return { status, body: { error: { message, type: 'Bad Request', param: null, code: status } } };
-}
-
-/** Anything the worker raised inside collective_rpc: the engine core's failure message, a 500 (docs/vllm-protocol.md §2). */
-function engineFailure(message: string): DevRouteReply {
-  return { status: 500, body: { error: { message: `Call to collective_rpc method failed: ${message}`, type: 'InternalServerError', param: null, code: 500 } } };
-}
-
-const NOT_FOUND: DevRouteReply = { status: 404, body: { detail: 'Not Found' } };
 const NOT_CONFIGURED = 'Weight transfer not configured. Please set weight_transfer_config to enable weight transfer.';
 const PAUSE_MODES = new Set(['abort', 'wait', 'keep']);
 const RELOAD_KWARGS = new Set(['weights_iterator', 'weights_path', 'is_checkpoint_format']);
@@ -99,7 +80,12 @@ const DEV_ROUTES = new Set([
   'POST /collective_rpc',
   'GET /server_info',
   'GET /weight_info',
+  'POST /sleep',
+  'POST /wake_up',
+  'GET /is_sleeping',
 ]);
+/** The executor's sleep tags (v1/executor/abstract.py SLEEP_TAGS). */
+const SLEEP_TAGS = ['weights', 'kv_cache'] as const;
 
 /** FastAPI's bool query parsing. */
 function parseQueryBool(value: string | null, fallback: boolean): boolean | null {
@@ -126,6 +112,41 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
   let weightVersion = 0;
   let weightVersionLabel: string | null = null;
   const configured = options.weightTransferBackend !== null;
+  /** The executor's sleeping tags (v1/executor/abstract.py `sleeping_tags`). */
+  const sleeping = new Set<string>();
+
+  /**
+   * `POST /sleep?level=0..2&mode=…` (entrypoints/serve/dev/sleep/api_router.py): the engine core pauses
+   * the scheduler in `mode`, and from level 1 the executor sleeps with every tag (v1/engine/core.py
+   * `sleep`). Nothing is offloaded here, as the CPU worker offloads nothing (v1/worker/cpu_worker.py).
+   */
+  const sleep = (query: URLSearchParams): DevRouteReply => {
+    const raw = query.get('level') ?? '1';
+    if (!/^\s*[+-]?\d+\s*$/.test(raw)) return validationError('query.level', 'Input should be a valid integer, unable to parse string as an integer');
+    const level = Number(raw);
+    if (level < 0) return validationError('query.level', 'Input should be greater than or equal to 0');
+    if (level > 2) return validationError('query.level', 'Input should be less than or equal to 2');
+    if (!PAUSE_MODES.has(query.get('mode') ?? 'abort')) return validationError('query.mode', "Input should be 'abort', 'wait' or 'keep'");
+    options.scheduler.pause();
+    if (level >= 1) for (const tag of SLEEP_TAGS) sleeping.add(tag);
+    return { status: 200, body: { status: 'sleeping', level } };
+  };
+
+  /**
+   * `POST /wake_up?tags=…`: `scheduling` only resumes; the executor wakes the other tags, or all without
+   * tags, and ignores a call naming a tag that is not asleep (v1/executor/abstract.py `wake_up`); the
+   * scheduler resumes once no tag sleeps (v1/engine/core.py `wake_up`). The reply echoes the tags asked.
+   */
+  const wakeUp = (query: URLSearchParams): DevRouteReply => {
+    const tags = query.getAll('tags').length === 0 ? null : query.getAll('tags');
+    const rest = tags === null ? null : tags.filter((t) => t !== 'scheduling');
+    if (rest === null) sleeping.clear();
+    else if (rest.every((t) => sleeping.has(t))) for (const t of rest) sleeping.delete(t);
+    const fullyAwake = sleeping.size === 0;
+    if (fullyAwake) options.scheduler.resume();
+    return { status: 200, body: { status: fullyAwake ? 'awake' : 'sleeping', tags } };
+  };
+
 
   const init = async (body: unknown): Promise<DevRouteReply> => {
     const info = asObject(asObject(body)?.init_info);
@@ -266,6 +287,13 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
         return serverInfo(query);
       case 'GET /weight_info':
         return { status: 200, body: { weight_version: weightVersionLabel } };
+      case 'POST /sleep':
+        return sleep(query);
+      case 'POST /wake_up':
+        return wakeUp(query);
+      case 'GET /is_sleeping':
+        // v1/engine/core.py is_sleeping: a paused scheduler counts as sleeping.
+        return { status: 200, body: { is_sleeping: options.scheduler.isPaused() || sleeping.size > 0 } };
       default:
         return collectiveRpc(body);
     }

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { createVllmControl } from '@differad/inference';
 import * as vitest from 'vitest';
 import { startFakeVllm } from '../fake-vllm/fake-vllm-server.js';
@@ -5,8 +6,9 @@ import { defineInferenceContract } from './inference-contract.js';
 
 defineInferenceContract(vitest, 'fake vLLM (@differad/testing)', async () => {
   const server = await startFakeVllm({ model: 'contract-model', tokensPerSecond: 50_000, prefillMsPerImage: 0, seed: 'contract' });
-  return { url: server.url, model: server.model, close: () => server.close() };
-});
+  // Any folder reloads (the fake reads no weights), so the reload test runs; the last test may kill it.
+  return { url: server.url, model: server.model, weightsPath: tmpdir(), close: () => server.close() };
+}, { killable: true });
 
 // The live suite is registered only when a server is named; otherwise the run says so.
 const liveUrl = process.env.DIFFERAD_LIVE_VLLM_URL;
