@@ -2,12 +2,12 @@
  * bench/learning — does the embedded default learn on real data? Trains the
  * built-in CPU policy on a board-grouped split of DeepPCB for several seeds,
  * exactly as a user would (`differad data import deeppcb`, `data split`,
- * `train`), and prints per seed the held-out Acc@0.3 / F1@0.3 / mIoU before
+ * `train` with examples/deeppcb.yaml), and prints per seed the held-out Acc@0.3 / F1@0.3 / mIoU before
  * and after training, the training reward's first and last 10-step means,
  * and the paper's DeepPCB row beside them. Figures only; nothing is asserted.
  *
  *   npm run bench:learning                              # DeepPCB at $DIFFERAD_DEEPPCB or ../shared/data/…/PCBData, seeds 1 2 3
- *   npm run bench:learning -- --root /data/DeepPCB/PCBData --seeds 1,2,3,4,5 --steps 40
+ *   npm run bench:learning -- --root /data/DeepPCB/PCBData --seeds 1,2,3,4,5 --steps 40 --lr 0.01
  *   npm run bench:learning -- --quick                   # 1 seed, 8 steps; generated boards when no DeepPCB is found
  *   npm run bench:learning -- --quick --generated       # generated boards even when DeepPCB is there
  */
@@ -16,11 +16,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig, TrainConfigSchema } from '@differad/config';
 import { writeGeneratedBoards } from './generated-boards.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(REPO, 'apps/cli/bin/differad.js');
 const DEFAULT_ROOT = resolve(REPO, '../shared/data/deeppcb-trainval-sample/PCBData');
+const EXAMPLE = join(REPO, 'examples/deeppcb.yaml');
 
 /** DifferAD-R1 (Qwen2-VL-7B) on the AD-DualDiff DeepPCB class, τ = 0.3 (docs/method.md §8.5). */
 const PAPER = { acc: 0.6341, f1: 0.7644, miou: 0.3653 };
@@ -36,6 +38,7 @@ const steps = Number(option('--steps') ?? (quick ? 8 : 30));
 const heldOut = option('--heldout') ?? '0.3';
 const requestedRoot = option('--root') ?? process.env.DIFFERAD_DEEPPCB;
 const forceGenerated = process.argv.includes('--generated');
+const lr = option('--lr') === undefined ? undefined : Number(option('--lr'));
 
 function differad(args: readonly string[]): Promise<string> {
   return new Promise((done, fail) => {
@@ -66,37 +69,21 @@ interface SeedResult {
   readonly seconds: number;
 }
 
+/**
+ * examples/deeppcb.yaml, the configuration the README gives users, with this
+ * run's files, seed, steps and (with --lr) learning rate; every held-out pair
+ * is evaluated, before training and after the last step.
+ */
 function trainConfig(dir: string, seed: number, pairs: number): string {
-  return [
-    '# written by bench/learning: examples/deeppcb.yaml with this run\'s files, seed and steps',
-    'run:',
-    `  steps: ${steps}`,
-    `  seed: ${seed}`,
-    `  runsDir: ${join(dir, 'runs')}`,
-    'data:',
-    `  train: ${join(dir, `split-${seed}`, 'train.jsonl')}`,
-    `  eval: ${join(dir, `split-${seed}`, 'heldout.jsonl')}`,
-    `  evalEvery: ${steps}`,
-    `  evalLimit: ${pairs}`,
-    'policy:',
-    '  kind: cpu',
-    '  servers: 2',
-    'trainer:',
-    '  kind: cpu',
-    'optim:',
-    '  lr: 0.02',
-    '  maxGradNorm: null',
-    '  microBatchGroups: 4',
-    'grpo:',
-    '  groupSize: 8',
-    '  pairsPerStep: 16',
-    '  maxResamples: 2',
-    '  onExhausted: keep',
-    'sampling:',
-    '  temperature: 1.0',
-    '  maxTokens: 256',
-    '',
-  ].join('\n');
+  const example = loadConfig({ file: EXAMPLE }, TrainConfigSchema);
+  const config = {
+    ...example,
+    run: { ...example.run, steps, seed, runsDir: join(dir, 'runs') },
+    data: { ...example.data, train: join(dir, `split-${seed}`, 'train.jsonl'), eval: join(dir, `split-${seed}`, 'heldout.jsonl'), evalEvery: steps, evalLimit: pairs },
+    optim: { ...example.optim, ...(lr === undefined ? {} : { lr }) },
+  };
+  // JSON is YAML: the file differad train reads.
+  return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 function rowOf(m: { acc: number; f1: number; miou?: number; mIoU?: number }): Row {
@@ -140,7 +127,7 @@ async function main(): Promise<void> {
       generated = true;
     }
     console.log(`bench/learning: ${generated ? 'generated DeepPCB-layout boards (not DeepPCB: figures prove the bench runs, nothing more)' : `DeepPCB at ${root}`}`);
-    console.log(`${seeds.length} seed(s), ${steps} steps each, held-out ${heldOut} of the boards; node ${process.version}\n`);
+    console.log(`${seeds.length} seed(s), ${steps} steps each, examples/deeppcb.yaml${lr === undefined ? '' : ` with lr ${lr}`}, held-out ${heldOut} of the boards; node ${process.version}\n`);
     await differad(['data', 'import', 'deeppcb', '--root', root, '--out', join(dir, 'import')]);
     const manifest = join(dir, 'import', 'manifest.jsonl');
     const results: SeedResult[] = [];

@@ -47,13 +47,13 @@ describe('the training config', () => {
 
   it('defaults the learning rate and gradient clipping by trainer kind, keeping what is set', () => {
     const cpu = loadConfig({ file: yamlFile('data: { train: t.jsonl }\n') }, TrainConfigSchema);
-    expect(cpu.optim).toEqual({ lr: 0.02, maxGradNorm: null, microBatchGroups: 4 });
+    expect(cpu.optim).toEqual({ lr: 0.01, maxGradNorm: null, microBatchGroups: 4 });
     const gpu = yamlFile('data: { train: t.jsonl }\ntrainer: { kind: url, url: "http://trainer:8200" }\n');
     expect(loadConfig({ file: gpu }, TrainConfigSchema).optim).toEqual({ lr: 1e-6, maxGradNorm: 1, microBatchGroups: 4 });
     const set = loadConfig({ file: gpu, env: { DIFFERAD_OPTIM_LR: '2e-6', DIFFERAD_OPTIM_MAX_GRAD_NORM: 'null' } }, TrainConfigSchema);
     expect(set.optim).toEqual({ lr: 2e-6, maxGradNorm: null, microBatchGroups: 4 });
     const clipped = yamlFile('data: { train: t.jsonl }\noptim: { maxGradNorm: 0.5 }\n');
-    expect(loadConfig({ file: clipped }, TrainConfigSchema).optim).toMatchObject({ lr: 0.02, maxGradNorm: 0.5 });
+    expect(loadConfig({ file: clipped }, TrainConfigSchema).optim).toMatchObject({ lr: 0.01, maxGradNorm: 0.5 });
     // The stored config is parsed again by every worker and --resume: the filled values stay.
     expect(TrainConfigSchema.parse(JSON.parse(JSON.stringify(set))).optim).toEqual(set.optim);
   });

@@ -93,11 +93,11 @@ export interface ResolvedOptimConfig {
  * Defaults by trainer kind. A GPU trainer (`url`) trains a real VLM: the
  * paper's learning rate 1e-6 and the research code's max-grad-norm 1.0. The
  * CPU trainer steps each of its Gaussian policy's means by about lr × the
- * parameter's range (computePolicyStepScale), for which 0.02 without
+ * parameter's range (computePolicyStepScale), for which 0.01 without
  * clipping is the tuned setting (bench/learning).
  */
 export const OPTIM_DEFAULTS: Readonly<Record<TrainerConfig['kind'], { readonly lr: number; readonly maxGradNorm: number | null }>> = Object.freeze({
-  cpu: Object.freeze({ lr: 0.02, maxGradNorm: null }),
+  cpu: Object.freeze({ lr: 0.01, maxGradNorm: null }),
   url: Object.freeze({ lr: 1e-6, maxGradNorm: 1.0 }),
 });
 
