@@ -1,6 +1,6 @@
 """The trainer's position and its idempotency rules, with no tensors in sight.
 
-Mirrors apps/cpu-trainer/src/training/training-state.ts: a micro-batch is
+Mirrors packages/cpu-trainer/src/training/training-state.ts: a micro-batch is
 applied once per (run, step, micro_batch) and a step once per (run, step);
 any step at or before the last applied one is a duplicate; one step
 accumulates at a time. The ledger only decides; the service does the work.

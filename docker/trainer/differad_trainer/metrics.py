@@ -1,7 +1,7 @@
 """Prometheus text exposition (format 0.0.4) of the trainer.
 
 The names are part of the trainer contract and equal the CPU trainer's
-(apps/cpu-trainer/src/metrics/trainer-metrics.ts): every backend publishes
+(packages/cpu-trainer/src/metrics/trainer-metrics.ts): every backend publishes
 ``differad_trainer_optim_steps_total``, ``differad_trainer_micro_batches_total{duplicate}``
 and ``differad_trainer_weight_version``. The Python trainer adds prompt
 mismatches and the backend's time per call.
