@@ -6,22 +6,21 @@
  * and after training, the training reward's first and last 10-step means,
  * and the paper's DeepPCB row beside them. Figures only; nothing is asserted.
  *
- *   npm run bench:learning                              # DeepPCB at $DIFFERAD_DEEPPCB or ../shared/data/…/PCBData, seeds 1 2 3
+ *   npm run bench:learning -- --root ~/data/DeepPCB/PCBData   # seeds 1 2 3, 30 steps (or set DIFFERAD_DEEPPCB)
  *   npm run bench:learning -- --root /data/DeepPCB/PCBData --seeds 1,2,3,4,5 --steps 40 --lr 0.01
- *   npm run bench:learning -- --quick                   # 1 seed, 8 steps; generated boards when no DeepPCB is found
- *   npm run bench:learning -- --quick --generated       # generated boards even when DeepPCB is there
+ *   npm run bench:learning -- --quick                   # 1 seed, 8 steps; generated boards unless --root is given
+ *   npm run bench:learning -- --quick --generated       # generated boards even with --root
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, TrainConfigSchema } from '@differad/config';
 import { writeGeneratedBoards } from './generated-boards.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(REPO, 'apps/cli/bin/differad.js');
-const DEFAULT_ROOT = resolve(REPO, '../shared/data/deeppcb-trainval-sample/PCBData');
 const EXAMPLE = join(REPO, 'examples/deeppcb.yaml');
 
 /** DifferAD-R1 (Qwen2-VL-7B) on the AD-DualDiff DeepPCB class, τ = 0.3 (docs/method.md §8.5). */
@@ -118,7 +117,8 @@ const row = (r: Row) => `${pct(r.acc)} ${pct(r.f1)} ${pct(r.miou)}`;
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'differad-bench-learning-'));
   try {
-    let root = forceGenerated ? undefined : (requestedRoot ?? (existsSync(DEFAULT_ROOT) ? DEFAULT_ROOT : undefined));
+    let root = forceGenerated ? undefined : requestedRoot;
+    if (root !== undefined && !existsSync(root)) throw new Error(`no DeepPCB at ${root}: pass --root PCBData, the folder holding the group*/ folders`);
     let generated = false;
     if (root === undefined) {
       if (!quick && !forceGenerated) throw new Error(`no DeepPCB found: pass --root PCBData (the folder holding group*/ folders), set DIFFERAD_DEEPPCB, or run --quick`);
