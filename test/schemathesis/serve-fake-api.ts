@@ -13,7 +13,7 @@ if (!token) {
   process.exit(2);
 }
 const fake = await startFakeApi(token);
-process.stdout.write(`fake API listening on ${fake.api.url}\n`);
+process.stdout.write(`fake API listening on ${fake.url}\n`);
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;

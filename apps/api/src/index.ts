@@ -4,8 +4,8 @@
  * dashboard (run pages with live SVG charts, bull-board for the queues), and
  * the launchers that run the CLI for submitted jobs.
  */
-export { type StartApiOptions, type RunningApi, type LauncherBase, startApi } from './start-api.js';
-export { type ApiServer, type ApiServerOptions, createApiServer, createRoutes } from './server.js';
+export { type StartApiOptions, type OpenedApi, type RunningApi, type LauncherBase, openApi, startApi } from './start-api.js';
+export { type ApiApp, type ApiServer, type ApiServerOptions, createApiApp, createApiServer, createRoutes } from './server.js';
 export { type ApiDeps, type StreamSettings, createJobId } from './routes/api-deps.js';
 export { API_ERROR_CODES, type ApiErrorCode, ApiErrorBodySchema, type ApiErrorBody, toErrorReply } from './errors/api-errors.js';
 export { API_TOKEN_ENV, MIN_TOKEN_LENGTH, type ResolvedToken, resolveApiToken, toDefaultTokenFile } from './auth/api-token.js';

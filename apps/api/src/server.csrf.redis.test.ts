@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeApi, startFakeApi } from './testing/fake-api.js';
+import { FAKE_API_ORIGIN, type FakeApi, openFakeApi, type ServedFakeApi, startFakeApi } from './testing/fake-api.js';
 
 const TOKEN = 'csrf-test-token-0123456789abcdef';
+// Requests go through app.request() with the Host header of this origin: only the login link needs a socket (its peer address).
+const origin = FAKE_API_ORIGIN;
 let fake: FakeApi;
-let origin: string;
 
 beforeAll(async () => {
-  fake = await startFakeApi(TOKEN);
-  origin = fake.api.url;
+  fake = await openFakeApi(TOKEN);
 });
 
 afterAll(async () => {
@@ -25,14 +25,15 @@ interface Session {
   readonly csrf: string;
 }
 
-/** Logs in like a browser (the loopback `/login?token=` link) and reads the CSRF token off the dashboard page. */
+/** Logs in like a browser (the login form, posted from this origin) and reads the CSRF token off the dashboard page. */
 async function login(): Promise<Session> {
-  const res = await fetch(`${origin}/login?token=${TOKEN}&next=/dashboard`, { redirect: 'manual' });
+  const res = await fake.request('/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: `token=${TOKEN}&next=/dashboard` });
   expect(res.status).toBe(303);
+  expect(res.headers.get('location')).toBe('/dashboard');
   const cookie = Object.entries(cookiesOf(res))
     .map(([k, v]) => `${k}=${v}`)
     .join('; ');
-  const page = await (await fetch(`${origin}/dashboard`, { headers: { cookie } })).text();
+  const page = await (await fake.request('/dashboard', { headers: { cookie } })).text();
   const csrf = page.match(/<meta name="csrf-token" content="([^"]+)">/)?.[1];
   expect(csrf, 'the dashboard embeds a CSRF token').toMatch(/^[\w-]{16,}$/);
   return { cookie, csrf: csrf! };
@@ -42,17 +43,17 @@ const synthBody = JSON.stringify({ normals: 'set', count: 2 });
 
 /** Sends `body` (null: none) with exactly `headers`; the status and the error code, if any. */
 async function post(path: string, headers: Record<string, string>, body: string | null = synthBody, method = 'POST'): Promise<{ status: number; code: string | undefined }> {
-  const res = await fetch(`${origin}${path}`, { method, headers, ...(body === null ? {} : { body }), redirect: 'manual' });
+  const res = await fake.request(path, { method, headers, ...(body === null ? {} : { body }) });
   const text = await res.text();
   const code = text.startsWith('{') ? (JSON.parse(text) as { error?: { code: string } }).error?.code : undefined;
   return { status: res.status, code };
 }
 
 const synthJobs = async (): Promise<string[]> =>
-  ((await (await fetch(`${origin}/v1/synth`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
+  ((await (await fake.request('/v1/synth', { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
 
 async function startSynth(): Promise<string> {
-  const res = await fetch(`${origin}/v1/synth`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: synthBody });
+  const res = await fake.request('/v1/synth', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: synthBody });
   expect(res.status).toBe(201);
   return ((await res.json()) as { job: { id: string } }).job.id;
 }
@@ -108,20 +109,20 @@ describe('state-changing requests need JSON and, with the cookie, the same origi
   });
 
   it('grants no CORS preflight and refuses login and logout posted from another origin', async () => {
-    const preflight = await fetch(`${origin}/v1/synth`, { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:1', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const preflight = await fake.request('/v1/synth', { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:1', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
     expect(preflight.ok).toBe(false);
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     const form = { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://127.0.0.1:1' };
     expect(await post('/login', form, `token=${TOKEN}&next=/dashboard`)).toEqual({ status: 403, code: 'API_CROSS_ORIGIN' });
     expect(await post('/logout', form, '')).toEqual({ status: 403, code: 'API_CROSS_ORIGIN' });
-    const own = await fetch(`${origin}/logout`, { method: 'POST', headers: { ...form, origin }, body: '', redirect: 'manual' });
+    const own = await fake.request('/logout', { method: 'POST', headers: { ...form, origin }, body: '' });
     expect(own.status).toBe(303);
     expect(Object.keys(cookiesOf(own))).toEqual(expect.arrayContaining(['differad_token', 'differad_session']));
   });
 
   it("lets bull-board's own requests through with its XSRF cookie echoed, and nothing without it", async () => {
     const s = await login();
-    const board = await fetch(`${origin}/dashboard/queues`, { headers: { cookie: s.cookie } });
+    const board = await fake.request('/dashboard/queues', { headers: { cookie: s.cookie } });
     expect(board.status).toBe(200);
     const xsrf = cookiesOf(board)['XSRF-TOKEN'];
     expect(xsrf).toMatch(/^[\w%-]{16,}$/);
@@ -135,17 +136,34 @@ describe('state-changing requests need JSON and, with the cookie, the same origi
 });
 
 describe('the login redirect', () => {
+  // The login link takes a token only from a loopback peer: a socket.
+  let served: ServedFakeApi;
+  beforeAll(async () => {
+    served = await startFakeApi(TOKEN);
+  });
+  afterAll(async () => {
+    await served?.close();
+  });
+
   // Raw query strings: each `next` arrives exactly as an attacker would write it.
   const offsite = ['/%09/evil.com', '/%0a/evil.com', '/%0d%0a/evil.com', '//evil.com', '/%5Cevil.com', '/\\evil.com', 'https://evil.com', 'https:/evil.com', '/%2509/evil.com', '/%2F/evil.com', '%2F%2Fevil.com', 'javascript:alert(1)', '/x/%00', ' /dashboard', '/dash%20board'];
 
   it('goes only to a same-origin path: anything else becomes /dashboard', async () => {
     for (const next of offsite) {
-      const viaLink = await fetch(`${origin}/login?token=${TOKEN}&next=${next}`, { redirect: 'manual' });
+      const viaLink = await fetch(`${served.url}/login?token=${TOKEN}&next=${next}`, { redirect: 'manual' });
       expect(viaLink.headers.get('location'), next).toBe('/dashboard');
-      const viaForm = await fetch(`${origin}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: `token=${TOKEN}&next=${next}`, redirect: 'manual' });
+      const viaForm = await fetch(`${served.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: served.url }, body: `token=${TOKEN}&next=${next}`, redirect: 'manual' });
       expect(viaForm.headers.get('location'), next).toBe('/dashboard');
     }
-    const kept = await fetch(`${origin}/login?token=${TOKEN}&next=${encodeURIComponent('/dashboard/runs/a-1?x=1')}`, { redirect: 'manual' });
+    const kept = await fetch(`${served.url}/login?token=${TOKEN}&next=${encodeURIComponent('/dashboard/runs/a-1?x=1')}`, { redirect: 'manual' });
     expect(kept.headers.get('location')).toBe('/dashboard/runs/a-1?x=1');
+    expect(kept.headers.getSetCookie().map((c) => c.split('=')[0])).toEqual(expect.arrayContaining(['differad_token', 'differad_session']));
+  });
+
+  it('takes a token in the URL only from this machine: without a loopback peer it is refused and sets no cookie', async () => {
+    const res = await fake.request(`/login?token=${TOKEN}&next=/dashboard`);
+    expect(res.status).toBe(401);
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(await res.text()).toContain('accepted only from 127.0.0.1');
   });
 });

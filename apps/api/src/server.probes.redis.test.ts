@@ -1,13 +1,13 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeApi, startFakeApi } from './testing/fake-api.js';
+import { type FakeApi, openFakeApi } from './testing/fake-api.js';
 
 const TOKEN = 'probe-test-token-0123456789abcdef';
 let fake: FakeApi;
 
 beforeAll(async () => {
-  fake = await startFakeApi(TOKEN);
+  fake = await openFakeApi(TOKEN);
   const data = join(fake.dir, 'data');
   await mkdir(join(data, 'images'), { recursive: true });
   await writeFile(join(data, 'set', 'prompts.json'), '["find it"]');
@@ -26,7 +26,7 @@ interface Answer {
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<Answer> {
-  const res = await fetch(`${fake.api.url}${path}`, {
+  const res = await fake.request(path, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -36,7 +36,7 @@ async function call(method: string, path: string, body?: unknown): Promise<Answe
 }
 
 const listJobs = async (kind: 'evals' | 'synth'): Promise<string[]> =>
-  ((await (await fetch(`${fake.api.url}/v1/${kind}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
+  ((await (await fake.request(`/v1/${kind}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
 
 const run = (extra: Record<string, unknown>, data: Record<string, unknown> = { train: 'set/train.jsonl' }) => ({ config: { data, ...extra } });
 const tooLong = 'n'.repeat(300);

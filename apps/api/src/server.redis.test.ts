@@ -1,69 +1,22 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Launchers, LaunchableTrainConfig } from './launch/launchers.js';
-import { type LauncherBase, type RunningApi, startApi } from './start-api.js';
+import { type FakeApi, openFakeApi } from './testing/fake-api.js';
 
 const TOKEN = 'fake-launcher-token-0123456789';
+let fake: FakeApi;
 let dir: string;
-let redis: EmbeddedRedis;
-let api: RunningApi;
-const started: LaunchableTrainConfig[] = [];
-const running = new Set<string>();
-
-/** Launchers that record what they were asked and touch only the stores, as the orchestrator would. */
-function createFakeLaunchers(base: LauncherBase): Launchers {
-  const job = (kind: string) => ({
-    start: async (id: string) => void running.add(`${kind}:${id}`),
-    cancel: async (id: string) => running.delete(`${kind}:${id}`),
-  });
-  return {
-    runs: {
-      async start(config) {
-        started.push(config);
-        await base.runStore.createRun(config.run.id, config);
-        await base.runStore.setState(config.run.id, 'running');
-        await base.runStore.beat(config.run.id, { pid: process.pid, host: 'fake' }, 3_600_000);
-        running.add(`run:${config.run.id}`);
-        return { runId: config.run.id };
-      },
-      cancel: async (runId) => running.delete(`run:${runId}`),
-    },
-    evals: job('eval'),
-    synth: job('synth'),
-    close: () => Promise.resolve(),
-  };
-}
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'differad-api-fake-'));
-  await mkdir(join(dir, 'data', 'set'), { recursive: true });
-  await writeFile(join(dir, 'data', 'set', 'train.jsonl'), '');
-  redis = await startEmbeddedRedis();
-  api = await startApi({
-    host: '127.0.0.1',
-    port: 0,
-    dataRoots: ['data'],
-    runsDir: 'runs',
-    tokenFile: join(dir, 'state', 'api-token'),
-    env: { DIFFERAD_REDIS_URL: redis.url, DIFFERAD_API_TOKEN: TOKEN },
-    cwd: dir,
-    cliCommand: ['false'],
-    launchers: createFakeLaunchers,
-    log: () => undefined,
-  });
+  fake = await openFakeApi(TOKEN);
+  dir = fake.dir;
 });
 
 afterAll(async () => {
-  await api?.close();
-  await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await fake?.close();
 });
 
 const call = (method: string, path: string, body?: unknown) =>
-  fetch(`${api.url}${path}`, {
+  fake.request(path, {
     method,
     // Every state-changing request is JSON, a bodyless cancel included.
     headers: { authorization: `Bearer ${TOKEN}`, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
@@ -76,8 +29,8 @@ describe('the REST API with an injected launcher', () => {
     expect(submitted.status).toBe(201);
     expect(submitted.headers.get('location')).toBe('/v1/runs/fake-1');
     expect(await submitted.json()).toMatchObject({ run: { runId: 'fake-1', state: 'running', lastCompletedStep: null } });
-    expect(started.at(-1)?.data.train).toBe(join(api.dataRoots[0]!, 'set', 'train.jsonl'));
-    expect(started.at(-1)?.run.runsDir).toBe(join(dir, 'runs'));
+    expect(fake.started.at(-1)?.data.train).toBe(join(fake.api.dataRoots[0]!, 'set', 'train.jsonl'));
+    expect(fake.started.at(-1)?.run.runsDir).toBe(join(dir, 'runs'));
 
     expect(((await (await call('GET', '/v1/runs')).json()) as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toContain('fake-1');
     expect(await (await call('GET', '/v1/runs/fake-1')).json()).toMatchObject({ run: { runId: 'fake-1' }, config: { run: { steps: 3 }, grpo: { groupSize: 8 } } });
@@ -86,7 +39,7 @@ describe('the REST API with an injected launcher', () => {
     const cancelled = await call('POST', '/v1/runs/fake-1/cancel');
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ run: { state: 'failed', message: 'cancelled through the API' } });
-    expect(running.has('run:fake-1')).toBe(false);
+    expect(fake.running.has('run:fake-1')).toBe(false);
     const again = await call('POST', '/v1/runs/fake-1/cancel');
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: { code: 'API_CONFLICT' } });
@@ -102,7 +55,7 @@ describe('the REST API with an injected launcher', () => {
     const evalRes = await call('POST', '/v1/evals', { manifest: 'set/train.jsonl', limit: 4 });
     expect(evalRes.status).toBe(201);
     const { job } = (await evalRes.json()) as { job: { id: string; state: string; outDir: string; spec: { manifest: string; policy: unknown } } };
-    expect(job).toMatchObject({ state: 'running', outDir: join(dir, 'runs', 'evals', job.id), spec: { manifest: join(api.dataRoots[0]!, 'set', 'train.jsonl'), policy: { kind: 'cpu' } } });
+    expect(job).toMatchObject({ state: 'running', outDir: join(dir, 'runs', 'evals', job.id), spec: { manifest: join(fake.api.dataRoots[0]!, 'set', 'train.jsonl'), policy: { kind: 'cpu' } } });
     expect((await call('GET', `/v1/evals/${job.id}/report`)).status).toBe(404);
     expect((await call('POST', `/v1/evals/${job.id}/cancel`)).status).toBe(200);
     expect(await (await call('GET', `/v1/evals/${job.id}`)).json()).toMatchObject({ job: { state: 'cancelled' } });
@@ -111,7 +64,7 @@ describe('the REST API with an injected launcher', () => {
     const synth = await call('POST', '/v1/synth', { normals: 'set', count: 3 });
     expect(synth.status).toBe(201);
     const synthJob = ((await synth.json()) as { job: { id: string; outDir: string } }).job;
-    expect(synthJob.outDir).toBe(join(api.dataRoots[0]!, 'synth', synthJob.id));
+    expect(synthJob.outDir).toBe(join(fake.api.dataRoots[0]!, 'synth', synthJob.id));
     expect(((await (await call('GET', '/v1/synth')).json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toEqual([synthJob.id]);
   });
 });

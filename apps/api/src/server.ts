@@ -1,34 +1,41 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ALREADY_SENT, type RunningServer, startServer } from '@differad/http-server';
-import type { HttpBindings } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { createErrorHandler, type RunningServer, startServer } from '@differad/http-server';
 import { Hono } from 'hono';
-import { type AuthMethod, type Authenticator, readCookie } from './auth/authenticate.js';
-import { BOARD_CSRF_HEADER, createCsrfTokens, CSRF_HEADER, type CsrfTokens, SESSION_COOKIE } from './auth/csrf.js';
-import { apiError, toErrorReply } from './errors/api-errors.js';
-import { sendErrorJson } from './http/http-io.js';
-import { checkJsonContentType, checkRequestSite, STATE_CHANGING_METHODS } from './http/request-guard.js';
-import { matchRoute, type Route, type WriteKind } from './http/router.js';
+import type { Authenticator } from './auth/authenticate.js';
+import { createCsrfTokens, type CsrfTokens } from './auth/csrf.js';
+import { toErrorReply } from './errors/api-errors.js';
+import { JSON_TYPE, SECURITY_HEADERS } from './http/http-io.js';
+import { createRouteGuards } from './http/route-guards.js';
+import { type ApiEnv, registerRoutes, type Route, toNotFound, toRequestUrl } from './http/router.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import type { ApiDeps } from './routes/api-deps.js';
-import { createDashboardRoutes, type RequestListener } from './routes/dashboard-routes.js';
+import { createDashboardRoutes, type FetchHandler } from './routes/dashboard-routes.js';
 import { createJobRoutes } from './routes/job-routes.js';
-import { checkQueryNames } from './routes/route-helpers.js';
 import { createRunRoutes } from './routes/run-routes.js';
 import { createSystemRoutes } from './routes/system-routes.js';
 
-/** Options of {@link createApiServer}. */
+/** How long close() lets open requests finish before it cuts them: a metric stream never finishes by itself. */
+export const API_CLOSE_GRACE_MS = 1000;
+
+/** Options of {@link createApiApp} and {@link createApiServer}. */
 export interface ApiServerOptions {
   readonly deps: ApiDeps;
   readonly auth: Authenticator;
   /** The dashboard session's CSRF tokens (`createCsrfTokens(token)`; default: keyed by a random secret of this server). */
   readonly csrf?: CsrfTokens;
-  /** bull-board's request listener for `/dashboard/queues`, or null. */
-  readonly queueBoard: RequestListener | null;
+  /** bull-board's app for `/dashboard/queues` (its fetch handler), or null. */
+  readonly queueBoard: FetchHandler | null;
   /** True when Redis answers (for /health). */
   readonly pingRedis: () => Promise<boolean>;
   /** Unexpected (500) errors are reported here. */
   readonly log: (line: string) => void;
+}
+
+/** The API's Hono app and the route table it was built from. */
+export interface ApiApp {
+  readonly app: Hono<ApiEnv>;
+  readonly routes: readonly Route[];
 }
 
 /** A listening API server. */
@@ -57,84 +64,49 @@ export function createRoutes(options: ApiServerOptions & { readonly csrf: CsrfTo
 }
 
 /**
- * What a state-changing request needs once authorized (docs/architecture.md §9):
- * JSON (415 otherwise), and with the cookie proof that the API's own page sent
- * it: its origin, and the session's CSRF token in a header that only a
- * same-origin script can set (another origin would need a CORS preflight, which
- * this API never grants).
- */
-function checkWrite(kind: WriteKind, via: AuthMethod | null, req: IncomingMessage, csrf: CsrfTokens): void {
-  if (kind === 'form') return;
-  if (via === 'cookie') checkRequestSite(req.headers, true);
-  checkJsonContentType(req.headers, kind === 'board');
-  if (via !== 'cookie') return;
-  const header = kind === 'board' ? BOARD_CSRF_HEADER : CSRF_HEADER;
-  const presented = req.headers[header];
-  if (!csrf.verify(readCookie(req.headers.cookie, SESSION_COOKIE), typeof presented === 'string' ? presented : null)) {
-    throw apiError('API_CSRF_INVALID', `send the CSRF token of this dashboard session in ${header} (reload the page if you logged in again), or use the bearer token`, { header });
-  }
-}
-
-async function dispatch(routes: readonly Route[], options: ApiServerOptions & { readonly csrf: CsrfTokens }, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  // Prefixing the origin (instead of passing a base) keeps `//host/x` a path, not a host.
-  const url = new URL(`http://api${req.url ?? '/'}`);
-  const method = req.method ?? 'GET';
-  const match = matchRoute(routes, method, url.pathname);
-  const via = options.auth.authorize(req);
-  if (match.kind === 'none') {
-    if (via === null) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
-    throw apiError('API_NOT_FOUND', `no route ${url.pathname}`);
-  }
-  if (match.kind === 'method') {
-    if (match.auth && via === null) throw apiError('API_UNAUTHORIZED', 'send the API token: Authorization: Bearer <token>');
-    throw apiError('API_METHOD_NOT_ALLOWED', `${method} ${url.pathname}: use ${match.allow.join(' or ')}`, { allow: match.allow });
-  }
-  const { route, params } = match;
-  const writes = STATE_CHANGING_METHODS.has(method);
-  // Another origin changes nothing, whatever it holds: checked before the token, so it learns nothing either.
-  if (writes) checkRequestSite(req.headers, false);
-  if (route.auth && via === null) {
-    if (route.page && (method === 'GET' || method === 'HEAD')) {
-      res.writeHead(303, { location: `/login?next=${encodeURIComponent(url.pathname + url.search)}`, 'cache-control': 'no-store' }).end();
-      return;
-    }
-    const presented = req.headers.authorization !== undefined || (req.headers.cookie ?? '').includes('differad_token=');
-    throw apiError('API_UNAUTHORIZED', presented ? 'wrong API token' : 'send the API token: Authorization: Bearer <token>');
-  }
-  if (writes) checkWrite(route.writes ?? 'json', via, req, options.csrf);
-  checkQueryNames(route, url);
-  await route.handle({ req, res, params, url });
-}
-
-/**
- * The API's HTTP server: node:http with one router, bearer/cookie auth on
- * every route but /health and the login page, JSON-only and same-origin-only
- * state changes with a CSRF token for cookie sessions, and one error handler that
+ * The API as a Hono app: every route of the table registered with its method
+ * and path behind its guards (bearer or cookie token on every route but
+ * /health and the login page; same-origin-only, JSON-only state changes with a
+ * CSRF token for cookie sessions; documented query names only), 405 with
+ * `Allow` for another method of a known path, and one error handler that
  * answers `{ error: { code, message, details } }` with the code's status.
+ * `app.request()` serves it without a socket.
  */
-export function createApiServer(serverOptions: ApiServerOptions): ApiServer {
+export function createApiApp(serverOptions: ApiServerOptions): ApiApp {
   const options = { ...serverOptions, csrf: serverOptions.csrf ?? createCsrfTokens(randomBytes(32).toString('base64url')) };
   const routes = createRoutes(options);
-  const handle = (req: IncomingMessage, res: ServerResponse) =>
-    dispatch(routes, options, req, res).catch((error: unknown) => {
+  const app = new Hono<ApiEnv>();
+  const onError = createErrorHandler({
+    toReply(error) {
       const { status, body } = toErrorReply(error);
-      if (status >= 500) options.log(`${req.method} ${req.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const headers: Record<string, string> = {};
-      if (status === 401) headers['www-authenticate'] = 'Bearer realm="differad"';
       const allow = body.error.details.allow;
-      if (status === 405 && Array.isArray(allow)) headers.allow = allow.join(', ');
-      // An unread body (413, 401 before reading) must not be parsed as the next request on this connection.
-      sendErrorJson(res, status, body, headers);
-    });
-  // The routes answer on the node response themselves (pages, streams, bull-board): the app hands them the socket pair.
-  const app = new Hono<{ Bindings: HttpBindings }>().all('*', async (c) => {
-    await handle(c.env.incoming, c.env.outgoing);
-    return ALREADY_SENT;
+      const headers = {
+        ...(status === 401 ? { 'www-authenticate': 'Bearer realm="differad"' } : {}),
+        ...(status === 405 && Array.isArray(allow) ? { allow: allow.join(', ') } : {}),
+      };
+      return { status, body, headers };
+    },
+    onError(error, reply, c) {
+      if (reply.status < 500) return;
+      const url = toRequestUrl(c);
+      options.log(`${c.req.method} ${url.pathname}${url.search}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    },
+    contentType: JSON_TYPE,
+    headers: SECURITY_HEADERS,
   });
+  app.onError(onError);
+  app.notFound((c) => onError(toNotFound(c), c));
+  app.use('*', async (c, next) => {
+    c.set('auth', options.auth.authorize(c.req.header()));
+    await next();
+  });
+  registerRoutes(app, routes, createRouteGuards(options.csrf));
+  return { app, routes };
+}
+
+/** The API app on the lifecycle package's server (graceful close; open metric streams are cut after 1 s). */
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const { app, routes } = createApiApp(options);
   let running: RunningServer | null = null;
   return {
     get server() {
@@ -143,7 +115,7 @@ export function createApiServer(serverOptions: ApiServerOptions): ApiServer {
     routes,
     async listen(host, port) {
       if (running) throw new Error('the API server is already listening');
-      running = await startServer(app, { host, port, closeGraceMs: 1000 });
+      running = await startServer(app, { host, port, closeGraceMs: API_CLOSE_GRACE_MS });
       return running.url;
     },
     async close() {

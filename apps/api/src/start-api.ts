@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type FetchApp, startServer } from '@differad/http-server';
 import {
   type CatalogQueueMap,
   connectRedis,
@@ -20,8 +21,8 @@ import type { Launchers } from './launch/launchers.js';
 import { createProcessLaunchers } from './launch/process-launchers.js';
 import { createDataRoots } from './paths/data-roots.js';
 import type { ApiDeps, StreamSettings } from './routes/api-deps.js';
-import { QUEUE_BOARD_PATH, type RequestListener } from './routes/dashboard-routes.js';
-import { createApiServer } from './server.js';
+import { type FetchHandler, QUEUE_BOARD_PATH } from './routes/dashboard-routes.js';
+import { API_CLOSE_GRACE_MS, type ApiApp, createApiApp } from './server.js';
 
 /** Options of {@link startApi} (the flags of `differad api`). */
 export interface StartApiOptions {
@@ -56,18 +57,25 @@ export interface LauncherBase {
   readonly log: (line: string) => void;
 }
 
-/** A running API and everything it owns. */
-export interface RunningApi {
-  readonly url: string;
+/** The API with everything it owns, not yet listening: its Hono app serves `app.request()` as it is. */
+export interface OpenedApi {
+  readonly app: ApiApp['app'];
   readonly token: ResolvedToken;
   readonly redisUrl: string;
   readonly redisSource: 'env' | 'embedded';
   readonly dataRoots: readonly string[];
-  /** Stops the server, the jobs it started, its queues, its Redis connection and an embedded Redis. */
+  /** Stops the jobs it started, its queues, its Redis connection and an embedded Redis. */
   close(): Promise<void>;
 }
 
-async function loadQueueBoard(queues: readonly CatalogQueueMap[JobName][], log: (line: string) => void): Promise<RequestListener | null> {
+/** A running API and everything it owns. */
+export interface RunningApi extends Omit<OpenedApi, 'app'> {
+  readonly url: string;
+  /** Stops the server, then everything {@link OpenedApi.close} stops. */
+  close(): Promise<void>;
+}
+
+async function loadQueueBoard(queues: readonly CatalogQueueMap[JobName][], log: (line: string) => void): Promise<FetchHandler | null> {
   try {
     const { createQueueBoard } = await import('./dashboard/bull-board.js');
     return createQueueBoard(queues, QUEUE_BOARD_PATH);
@@ -78,12 +86,12 @@ async function loadQueueBoard(queues: readonly CatalogQueueMap[JobName][], log: 
 }
 
 /**
- * Starts `differad api`: the token, Redis (DIFFERAD_REDIS_URL or an embedded
- * redis-server with its AOF under `<runsDir>/.redis`), the run and job stores,
- * the process launchers (children get the same Redis URL), the catalog queues
- * for bull-board, and the HTTP server.
+ * Opens `differad api` without a socket: the token, Redis (DIFFERAD_REDIS_URL
+ * or an embedded redis-server with its AOF under `<runsDir>/.redis`), the run
+ * and job stores, the process launchers (children get the same Redis URL), the
+ * catalog queues for bull-board, and the Hono app on them.
  */
-export async function startApi(options: StartApiOptions): Promise<RunningApi> {
+export async function openApi(options: Omit<StartApiOptions, 'host' | 'port'>): Promise<OpenedApi> {
   const token = await resolveApiToken(options.env, options.tokenFile);
   const runsRoot = resolve(options.cwd, options.runsDir);
   const dataRoots = await createDataRoots(options.dataRoots, options.cwd);
@@ -125,12 +133,33 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     };
     const queueBoard = await loadQueueBoard(JOB_NAMES.map((name) => queues.queues[name]), options.log);
     const pingRedis = async () => (await redis.ping().catch(() => null)) === 'PONG';
-    const server = createApiServer({ deps, auth: createAuthenticator(token.token), csrf: createCsrfTokens(token.token), queueBoard, pingRedis, log: options.log });
-    const url = await server.listen(options.host, options.port);
-    cleanups.push(() => server.close());
-    return { url, token, redisUrl: redisInfo.url, redisSource: redisInfo.source, dataRoots: dataRoots.roots, close: closeAll };
+    const { app } = createApiApp({ deps, auth: createAuthenticator(token.token), csrf: createCsrfTokens(token.token), queueBoard, pingRedis, log: options.log });
+    return { app, token, redisUrl: redisInfo.url, redisSource: redisInfo.source, dataRoots: dataRoots.roots, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Serves `app` on `host:port` for something opened with it (graceful close;
+ * open metric streams are cut after 1 s): the result's close() stops the
+ * server, then `opened`. When binding fails, `opened` is closed.
+ */
+export async function serveApi<T extends { close(): Promise<void> }>(opened: T, app: FetchApp, host: string, port: number): Promise<Omit<T, 'close'> & { url: string; close(): Promise<void> }> {
+  const server = await startServer(app, { host, port, closeGraceMs: API_CLOSE_GRACE_MS }).catch(async (error: unknown) => {
+    await opened.close();
+    throw error;
+  });
+  const close = async () => {
+    await server.close();
+    await opened.close();
+  };
+  return { ...opened, url: server.url, close };
+}
+
+/** Starts `differad api`: {@link openApi}, then its app on `host:port`. */
+export async function startApi(options: StartApiOptions): Promise<RunningApi> {
+  const { app, ...opened } = await openApi(options);
+  return serveApi(opened, app, options.host, options.port);
 }

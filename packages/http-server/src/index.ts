@@ -10,5 +10,5 @@ export {
   sendAndDrain,
 } from './body/request-body.js';
 export { readBodyBytes, readBodyText, toIncoming } from './body/read-body.js';
-export { type BodyProblem, jsonBody, type JsonBodyOptions } from './body/json-body.js';
+export { type BodyProblem, jsonBody, type JsonBodyOptions, type JsonBodyVariables } from './body/json-body.js';
 export { ALREADY_SENT, createErrorHandler, type ErrorHandlerOptions, type ErrorReply, sendWhole } from './errors/error-handler.js';

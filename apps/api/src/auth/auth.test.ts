@@ -1,11 +1,10 @@
 import { mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDifferadError } from '@differad/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveApiToken, toDefaultTokenFile } from './api-token.js';
-import { createAuthenticator, readCookie, toTokenCookie } from './authenticate.js';
+import { createAuthenticator, isLoopbackAddress, readCookie, toTokenCookie } from './authenticate.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -15,7 +14,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+const request = (headers: Record<string, string>) => headers;
 
 describe('the API token', () => {
   it('is generated once into a 0600 file in a 0700 folder, then read back', async () => {
@@ -67,5 +66,10 @@ describe('the authenticator', () => {
     expect(toTokenCookie(null)).toContain('Max-Age=0');
     expect(readCookie('x=1; differad_token=a%20b', 'differad_token')).toBe('a b');
     expect(readCookie('x=1', 'differad_token')).toBeNull();
+  });
+
+  it('takes a token in the login URL only from this machine', () => {
+    for (const address of ['127.0.0.1', '127.8.9.1', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(address), address).toBe(true);
+    for (const address of ['10.0.0.1', '::ffff:10.0.0.1', '', undefined]) expect(isLoopbackAddress(address), String(address)).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+
+/** A request's headers by lower-case name (Hono's `c.req.header()`). */
+export type RequestHeaders = Readonly<Record<string, string | undefined>>;
 
 /** The dashboard's session cookie: it holds the token itself, HttpOnly and SameSite=Strict. */
 export const TOKEN_COOKIE = 'differad_token';
@@ -40,7 +42,7 @@ export interface Authenticator {
    * null otherwise. A browser attaches the cookie to requests other pages make,
    * so a cookie alone does not allow a change (see the CSRF check).
    */
-  authorize(req: IncomingMessage): AuthMethod | null;
+  authorize(headers: RequestHeaders): AuthMethod | null;
 }
 
 /** An authenticator for `token`. */
@@ -52,16 +54,15 @@ export function createAuthenticator(token: string): Authenticator {
   };
   return {
     matches,
-    authorize(req) {
-      const header = req.headers.authorization;
+    authorize(headers) {
+      const header = headers.authorization;
       if (header !== undefined) return matches(header.match(/^Bearer\s+(\S+)\s*$/i)?.[1]) ? 'bearer' : null;
-      return matches(readCookie(req.headers.cookie, TOKEN_COOKIE)) ? 'cookie' : null;
+      return matches(readCookie(headers.cookie, TOKEN_COOKIE)) ? 'cookie' : null;
     },
   };
 }
 
-/** True for a connection from this machine's loopback interface. */
-export function isLoopbackPeer(req: IncomingMessage): boolean {
-  const address = req.socket.remoteAddress ?? '';
+/** True for a peer address on this machine's loopback interface (undefined: no socket, as under `app.request()`). */
+export function isLoopbackAddress(address: string | undefined = ''): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

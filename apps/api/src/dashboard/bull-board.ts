@@ -2,10 +2,9 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
 import type { CatalogQueueMap, JobName } from '@differad/queue';
-import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
-import type { RequestListener } from '../routes/dashboard-routes.js';
+import type { FetchHandler } from '../routes/dashboard-routes.js';
 
 // bull-board's page links a web font from a CDN; the network may be closed, so nothing outside 'self' is loaded.
 const BOARD_CSP =
@@ -14,11 +13,11 @@ const BOARD_CSP =
 /**
  * bull-board for the catalog queues, mounted at `basePath` as its README
  * shows for Hono (`setBasePath` + `app.route(basePath, registerPlugin())`).
- * The Hono app is only this mount; the API's own router has already checked
- * the token (and for a state change the origin, JSON and CSRF token) before a
- * request gets here.
+ * The Hono app is only this mount; the API's routes for it have already
+ * checked the token (and for a state change the origin, JSON and CSRF token)
+ * before they hand it the request.
  */
-export function createQueueBoard(queues: readonly CatalogQueueMap[JobName][], basePath: string): RequestListener {
+export function createQueueBoard(queues: readonly CatalogQueueMap[JobName][], basePath: string): FetchHandler {
   const serverAdapter = new HonoAdapter(serveStatic);
   serverAdapter.setBasePath(basePath);
   createBullBoard({
@@ -33,6 +32,5 @@ export function createQueueBoard(queues: readonly CatalogQueueMap[JobName][], ba
     c.header('x-content-type-options', 'nosniff');
   });
   app.route(basePath, serverAdapter.registerPlugin());
-  const listener = getRequestListener(app.fetch);
-  return (req, res) => void listener(req, res);
+  return (request, env) => app.fetch(request, env);
 }

@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Markup made by {@link markup} (or `raw` on trusted markup): inserted into other templates as it is. */
+export type Markup = HtmlEscapedString;
+
+/**
+ * hono/html's `html` tag for the API's pages, which never await: every value
+ * that is not {@link Markup} is escaped (text and attribute values alike),
+ * arrays are joined, and null, undefined and booleans leave nothing.
+ */
+export function markup(strings: TemplateStringsArray, ...values: unknown[]): Markup {
+  const out = html(strings, ...values);
+  if (out instanceof Promise) throw new TypeError('a page template was given a promise');
+  return out;
 }
 
 /** A fresh CSP nonce for one page's inline script. */
@@ -44,9 +55,8 @@ pre { background: #fff; border: 1px solid var(--line); padding: .6rem; overflow:
 /** Options of {@link renderPage}. */
 export interface PageOptions {
   readonly title: string;
-  /** Already-escaped HTML. */
-  readonly body: string;
-  /** Inline script (needs `nonce`). */
+  readonly body: Markup;
+  /** Inline script (needs `nonce`): a constant of the API, never data. */
   readonly script?: string;
   readonly nonce?: string;
   /** Show the navigation (off for the login page). */
@@ -55,16 +65,15 @@ export interface PageOptions {
   readonly csrfToken?: string;
 }
 
+const NAV = markup`<header><strong>differad</strong><a href="/dashboard">Runs</a><a href="/dashboard/queues">Queues</a><a href="/docs">API</a><form method="post" action="/logout" style="margin-left:auto"><button type="submit">Log out</button></form></header>`;
+const BARE_NAV = markup`<header><strong>differad</strong></header>`;
+
 /** A whole page: inline CSS, the navigation, and at most one inline script. No external assets: the network may be closed. */
 export function renderPage(options: PageOptions): string {
-  const nav =
-    options.nav === false
-      ? '<header><strong>differad</strong></header>'
-      : '<header><strong>differad</strong><a href="/dashboard">Runs</a><a href="/dashboard/queues">Queues</a><a href="/docs">API</a>' +
-        '<form method="post" action="/logout" style="margin-left:auto"><button type="submit">Log out</button></form></header>';
-  const script = options.script !== undefined && options.nonce !== undefined ? `<script nonce="${escapeHtml(options.nonce)}">${options.script}</script>` : '';
-  const csrf = options.csrfToken === undefined ? '' : `<meta name="csrf-token" content="${escapeHtml(options.csrfToken)}">`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${csrf}<title>${escapeHtml(options.title)} · differad</title><style>${STYLE}</style></head><body>${nav}<main>${options.body}</main>${script}</body></html>`;
+  // The style and the script are the API's own constants: raw, since a <style> or <script> element decodes no entities.
+  const script = options.script !== undefined && options.nonce !== undefined ? markup`<script nonce="${options.nonce}">${raw(options.script)}</script>` : null;
+  const csrf = options.csrfToken === undefined ? null : markup`<meta name="csrf-token" content="${options.csrfToken}">`;
+  return markup`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${csrf}<title>${options.title} · differad</title><style>${raw(STYLE)}</style></head><body>${options.nav === false ? BARE_NAV : NAV}<main>${options.body}</main>${script}</body></html>`.toString();
 }
 
 /** A number for a table cell: 4 significant digits, `–` for null. */

@@ -1,5 +1,6 @@
 import type { StepMetrics } from '@differad/queue';
 import { pickMetric, toSeries } from './metric-series.js';
+import { type Markup, markup } from './html.js';
 import { renderFigure, renderLineChart, renderStackedBars, type StackPart } from './svg-charts.js';
 
 const BLUE = '#2754c5';
@@ -15,7 +16,7 @@ const TIME_PARTS: readonly StackPart[] = [
  * fraction of degenerate groups, resamples, held-out Acc@0.3 and the step
  * time split (rollout/score/train/sync, in seconds).
  */
-export function renderRunCharts(rows: readonly StepMetrics[]): string {
+export function renderRunCharts(rows: readonly StepMetrics[]): Markup {
   const band = rows.flatMap((row): [number, number, number][] => {
     const mean = pickMetric(row, 'rewardMean');
     const std = pickMetric(row, 'rewardStd');
@@ -36,5 +37,5 @@ export function renderRunCharts(rows: readonly StepMetrics[]): string {
     renderFigure('Held-out Acc@0.3', renderLineChart('Held-out Acc@0.3', 'Acc@0.3', [{ name: 'Acc@0.3', color: '#0e9f6e', points: toSeries(rows, 'evalAcc30'), connectGaps: true }]), []),
     renderFigure('Step time', renderStackedBars('Step time', 'seconds', TIME_PARTS, time), TIME_PARTS),
   ];
-  return `<div class="charts" id="charts" data-steps="${rows.length}">${figures.join('')}</div>`;
+  return markup`<div class="charts" id="charts" data-steps="${rows.length}">${figures}</div>`;
 }

@@ -1,4 +1,4 @@
-import { escapeHtml, formatNumber } from './html.js';
+import { formatNumber, type Markup, markup } from './html.js';
 
 const W = 520;
 const H = 210;
@@ -55,16 +55,21 @@ function toScale(xs: readonly number[], ys: readonly number[], yRange?: readonly
 
 const f = (v: number): string => v.toFixed(1);
 
-function renderAxes(scale: Scale, yLabel: string): string {
-  const grid = scale.yTicks
-    .map((t) => `<line x1="${M.left}" x2="${W - M.right}" y1="${f(scale.y(t))}" y2="${f(scale.y(t))}" stroke="#e5e8ef"/><text x="${M.left - 6}" y="${f(scale.y(t) + 4)}" text-anchor="end">${formatNumber(t)}</text>`)
-    .join('');
-  const xs = scale.xTicks.map((t) => `<text x="${f(scale.x(t))}" y="${H - 12}" text-anchor="middle">${t}</text>`).join('');
-  return `${grid}${xs}<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + PH}" y2="${M.top + PH}" stroke="#9aa3b5"/><text x="${W - M.right}" y="${H - 1}" text-anchor="end">step</text><text x="4" y="11">${escapeHtml(yLabel)}</text>`;
+function renderAxes(scale: Scale, yLabel: string): Markup {
+  const grid = scale.yTicks.map(
+    (t) => markup`<line x1="${M.left}" x2="${W - M.right}" y1="${f(scale.y(t))}" y2="${f(scale.y(t))}" stroke="#e5e8ef"/><text x="${M.left - 6}" y="${f(scale.y(t) + 4)}" text-anchor="end">${formatNumber(t)}</text>`,
+  );
+  const xs = scale.xTicks.map((t) => markup`<text x="${f(scale.x(t))}" y="${H - 12}" text-anchor="middle">${t}</text>`);
+  return markup`${grid}${xs}<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + PH}" y2="${M.top + PH}" stroke="#9aa3b5"/><text x="${W - M.right}" y="${H - 1}" text-anchor="end">step</text><text x="4" y="11">${yLabel}</text>`;
 }
 
-function emptyChart(title: string): string {
-  return `<svg class="chart empty" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"><text x="${W / 2}" y="${H / 2}" text-anchor="middle">no data yet</text></svg>`;
+/** The `<svg>` element of a chart titled `title` around `content`. */
+function chartSvg(title: string, content: Markup): Markup {
+  return markup`<svg class="chart" role="img" aria-label="${title}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${content}</svg>`;
+}
+
+function emptyChart(title: string): Markup {
+  return markup`<svg class="chart empty" role="img" aria-label="${title}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"><text x="${W / 2}" y="${H / 2}" text-anchor="middle">no data yet</text></svg>`;
 }
 
 function linePath(scale: Scale, points: readonly (readonly [number, number | null])[], connectGaps: boolean): string {
@@ -82,32 +87,24 @@ function linePath(scale: Scale, points: readonly (readonly [number, number | nul
 }
 
 /** A line chart as inline SVG: one `path.series` and one `circle` (with `data-step`) per point, optional ± bands. */
-export function renderLineChart(title: string, yLabel: string, series: readonly LineSeries[], yRange?: readonly [number, number]): string {
+export function renderLineChart(title: string, yLabel: string, series: readonly LineSeries[], yRange?: readonly [number, number]): Markup {
   const xs = series.flatMap((s) => s.points.filter((p) => p[1] !== null).map((p) => p[0]));
   const ys = series.flatMap((s) => [...s.points.flatMap((p) => (p[1] === null ? [] : [p[1]])), ...(s.band ?? []).flatMap((b) => [b[1], b[2]])]);
   if (xs.length === 0) return emptyChart(title);
   const scale = toScale(xs, ys, yRange);
-  const body = series
-    .map((s) => {
-      const band =
-        s.band && s.band.length > 0
-          ? `<path class="band" fill="${s.color}" fill-opacity="0.18" d="M${s.band.map((b) => `${f(scale.x(b[0]))},${f(scale.y(b[2]))}`).join('L')}L${[...s.band]
-              .reverse()
-              .map((b) => `${f(scale.x(b[0]))},${f(scale.y(b[1]))}`)
-              .join('L')}Z"/>`
-          : '';
-      const dots = s.points
-        .filter((p): p is readonly [number, number] => p[1] !== null)
-        .map(([x, y]) => `<circle cx="${f(scale.x(x))}" cy="${f(scale.y(y))}" r="2.5" fill="${s.color}" data-step="${x}" data-value="${y}"><title>${escapeHtml(s.name)} · step ${x}: ${formatNumber(y)}</title></circle>`)
-        .join('');
-      return `${band}<path class="series" data-series="${escapeHtml(s.name)}" fill="none" stroke="${s.color}" stroke-width="1.8" d="${linePath(scale, s.points, s.connectGaps ?? false)}"/>${dots}`;
-    })
-    .join('');
-  return `<svg class="chart" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${renderAxes(scale, yLabel)}${body}</svg>`;
+  const body = series.map((s) => {
+    const outline = s.band && s.band.length > 0 ? [...s.band.map((b) => [b[0], b[2]] as const), ...[...s.band].reverse().map((b) => [b[0], b[1]] as const)] : [];
+    const band = outline.length > 0 ? markup`<path class="band" fill="${s.color}" fill-opacity="0.18" d="M${outline.map(([x, y]) => `${f(scale.x(x))},${f(scale.y(y))}`).join('L')}Z"/>` : null;
+    const dots = s.points
+      .filter((p): p is readonly [number, number] => p[1] !== null)
+      .map(([x, y]) => markup`<circle cx="${f(scale.x(x))}" cy="${f(scale.y(y))}" r="2.5" fill="${s.color}" data-step="${x}" data-value="${y}"><title>${s.name} · step ${x}: ${formatNumber(y)}</title></circle>`);
+    return markup`${band}<path class="series" data-series="${s.name}" fill="none" stroke="${s.color}" stroke-width="1.8" d="${linePath(scale, s.points, s.connectGaps ?? false)}"/>${dots}`;
+  });
+  return chartSvg(title, markup`${renderAxes(scale, yLabel)}${body}`);
 }
 
 /** A stacked bar chart as inline SVG: one `rect` (with `data-step` and `data-part`) per step and part. */
-export function renderStackedBars(title: string, yLabel: string, parts: readonly StackPart[], rows: readonly (readonly [number, readonly (number | null)[]])[]): string {
+export function renderStackedBars(title: string, yLabel: string, parts: readonly StackPart[], rows: readonly (readonly [number, readonly (number | null)[]])[]): Markup {
   const present = rows.filter(([, values]) => values.some((v) => v !== null));
   if (present.length === 0) return emptyChart(title);
   const totals = present.map(([, values]) => values.reduce<number>((sum, v) => sum + (v ?? 0), 0));
@@ -115,26 +112,22 @@ export function renderStackedBars(title: string, yLabel: string, parts: readonly
   const steps = present.map(([x]) => x);
   const span = steps.length > 1 ? (Math.max(...steps) - Math.min(...steps)) / (steps.length - 1) : 1;
   const barWidth = Math.max(1, Math.min(24, (PW / Math.max(steps.length, 1)) * 0.8, steps.length > 1 ? (scale.x(Math.min(...steps) + span) - scale.x(Math.min(...steps))) * 0.8 : 24));
-  const bars = present
-    .map(([x, values]) => {
-      let base = 0;
-      return values
-        .map((v, i) => {
-          if (v === null || v <= 0) return '';
-          const top = scale.y(base + v);
-          const height = scale.y(base) - top;
-          base += v;
-          const part = parts[i];
-          return `<rect x="${f(scale.x(x) - barWidth / 2)}" y="${f(top)}" width="${f(barWidth)}" height="${f(height)}" fill="${part?.color ?? '#999'}" data-step="${x}" data-part="${escapeHtml(part?.name ?? '')}"><title>${escapeHtml(part?.name ?? '')} · step ${x}: ${formatNumber(v)}</title></rect>`;
-        })
-        .join('');
-    })
-    .join('');
-  return `<svg class="chart" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${renderAxes(scale, yLabel)}${bars}</svg>`;
+  const bars = present.map(([x, values]) => {
+    let base = 0;
+    return values.map((v, i) => {
+      if (v === null || v <= 0) return null;
+      const top = scale.y(base + v);
+      const height = scale.y(base) - top;
+      base += v;
+      const name = parts[i]?.name ?? '';
+      return markup`<rect x="${f(scale.x(x) - barWidth / 2)}" y="${f(top)}" width="${f(barWidth)}" height="${f(height)}" fill="${parts[i]?.color ?? '#999'}" data-step="${x}" data-part="${name}"><title>${name} · step ${x}: ${formatNumber(v)}</title></rect>`;
+    });
+  });
+  return chartSvg(title, markup`${renderAxes(scale, yLabel)}${bars}`);
 }
 
 /** A figure with a caption and a legend around a chart. */
-export function renderFigure(title: string, svg: string, legend: readonly StackPart[]): string {
-  const items = legend.map((l) => `<span><i style="background:${l.color}"></i>${escapeHtml(l.name)}</span>`).join('');
-  return `<figure data-chart="${escapeHtml(title)}"><figcaption>${escapeHtml(title)}</figcaption>${svg}<div class="legend muted">${items}</div></figure>`;
+export function renderFigure(title: string, svg: Markup, legend: readonly StackPart[]): Markup {
+  const items = legend.map((l) => markup`<span><i style="background:${l.color}"></i>${l.name}</span>`);
+  return markup`<figure data-chart="${title}"><figcaption>${title}</figcaption>${svg}<div class="legend muted">${items}</div></figure>`;
 }

@@ -1,12 +1,16 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readRequestBody, sendAndDrain } from '@differad/http-server';
-import { apiError } from '../errors/api-errors.js';
-import { checkJsonContentType } from './request-guard.js';
+import { type BodyLimit, jsonBody, type JsonBodyVariables } from '@differad/http-server';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import { apiError, toRequestInvalid } from '../errors/api-errors.js';
 
 /** Default request body limit: 1 MiB (a training config is a few KiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The media type of every JSON reply, errors included. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+/** The media type of the API's pages. */
+export const HTML_TYPE = 'text/html; charset=utf-8';
 
 /** Headers every response carries: no sniffing, no framing, no referrer, nothing from other origins. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -16,56 +20,48 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-/**
- * Reads the body up to `limit` bytes: API_BODY_TOO_LARGE (413) as soon as the
- * declared length or the bytes read pass it, so a huge body is never buffered.
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const tooLarge = (declared: number | null) =>
-    declared === null
-      ? apiError('API_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, { limit })
-      : apiError('API_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`, { limit });
-  return readRequestBody(req, { maxBytes: limit, tooLarge });
+/** Response headers; a list is sent as one header line per value (Set-Cookie). */
+export type ReplyHeaders = Readonly<Record<string, string | string[]>>;
+
+/** `limit` bytes of body: API_BODY_TOO_LARGE (413) as soon as the declared length or the bytes read pass it. */
+export function toBodyLimit(limit: number): BodyLimit {
+  return {
+    maxBytes: limit,
+    tooLarge: (declared) =>
+      declared === null
+        ? apiError('API_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, { limit })
+        : apiError('API_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`, { limit }),
+  };
 }
 
 /**
- * Reads and parses a JSON body: 415 for another media type or none, 413 past
- * `limit`, 400 naming the body when it is not JSON. An empty body is `undefined`.
+ * The JSON body validated with `schema` (what the route's OpenAPI entry
+ * documents): 413 past `limit`, 400 naming the body when it is not JSON and
+ * every wrong field otherwise (e.g. `config.grpo.groupSize`). An empty body is
+ * `undefined`. The Content-Type (415) was checked before, with the origin.
  */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  checkJsonContentType(req.headers);
-  const text = await readBody(req, limit);
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    const message = `the body is not JSON: ${(cause as Error).message}`;
-    throw apiError('API_REQUEST_INVALID', message, { fields: [{ field: '', message: 'not JSON' }] });
-  }
+export function validBody<S extends z.ZodType>(schema: S, what: string, limit: number): MiddlewareHandler<{ Variables: JsonBodyVariables<z.infer<S>> }> {
+  return jsonBody(schema, {
+    limit: toBodyLimit(limit),
+    empty: undefined,
+    invalid: (problem) =>
+      problem.kind === 'not-json'
+        ? apiError('API_REQUEST_INVALID', `the body is not JSON: ${problem.message}`, { fields: [{ field: '', message: 'not JSON' }] })
+        : toRequestInvalid(what, problem.error),
+  });
 }
 
-/** Sends `body` as JSON unless the client is gone. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, JSON_TYPE, JSON.stringify(body), headers);
+/** A whole reply of `contentType` with the security headers. */
+export function reply(c: Context, status: number, contentType: string, body: string | Uint8Array<ArrayBuffer>, headers: ReplyHeaders = {}): Response {
+  return c.body(body, status as ContentfulStatusCode, { ...SECURITY_HEADERS, 'content-type': contentType, ...headers });
 }
 
-/**
- * Sends an error body as JSON with sendAndDrain: when the request body has not
- * all arrived (a 413, a 401 before reading) the connection closes after the
- * reply, once the rest of the body is drained, so the client reads the reply.
- */
-export function sendErrorJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendAndDrain(res, status, { ...SECURITY_HEADERS, 'content-type': JSON_TYPE, ...headers }, JSON.stringify(body));
+/** `body` as JSON. */
+export function replyJson(c: Context, status: number, body: unknown, headers: ReplyHeaders = {}): Response {
+  return reply(c, status, JSON_TYPE, JSON.stringify(body), headers);
 }
 
-/** Sends an HTML page. */
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string | string[]> = {}): void {
-  send(res, status, 'text/html; charset=utf-8', html, headers);
-}
-
-/** Sends `text` with `contentType` and the security headers. */
-export function send(res: ServerResponse, status: number, contentType: string, text: string | Buffer, headers: Record<string, string | string[]> = {}): void {
-  if (res.destroyed || res.writableEnded) return;
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+/** A 303 to `location` (after a login, a logout, or a page that needs the token). */
+export function redirect(c: Context, location: string, headers: ReplyHeaders = {}): Response {
+  return c.body(null, 303, { location, ...headers });
 }

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestHeaders } from '../auth/authenticate.js';
 import { apiError } from '../errors/api-errors.js';
 
 /** Methods that change something: each needs JSON and, from a browser, the API's own origin. */
@@ -16,7 +16,7 @@ export type RequestSite = 'same-origin' | 'cross-origin' | 'unknown';
  * origin is the one its Host header names (http or https: a proxy may
  * terminate TLS).
  */
-export function toRequestSite(headers: IncomingHttpHeaders): RequestSite {
+export function toRequestSite(headers: RequestHeaders): RequestSite {
   const fetchSite = headers['sec-fetch-site'];
   if (fetchSite !== undefined && fetchSite !== 'same-origin') return 'cross-origin';
   const origin = headers.origin;
@@ -35,7 +35,7 @@ export function toRequestSite(headers: IncomingHttpHeaders): RequestSite {
 }
 
 /** API_CROSS_ORIGIN (403) unless the request may come from where it says; `requireProof` refuses `unknown` too (cookie sessions). */
-export function checkRequestSite(headers: IncomingHttpHeaders, requireProof: boolean): void {
+export function checkRequestSite(headers: RequestHeaders, requireProof: boolean): void {
   const site = toRequestSite(headers);
   if (site === 'cross-origin') {
     throw apiError('API_CROSS_ORIGIN', `a request from another origin (${headers.origin ?? `Sec-Fetch-Site: ${headers['sec-fetch-site']}`}) cannot change anything here`, { origin: headers.origin ?? null });
@@ -46,14 +46,14 @@ export function checkRequestSite(headers: IncomingHttpHeaders, requireProof: boo
 }
 
 /** True when the request carries a body (a length above 0, or a chunked one). */
-export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
+export function hasRequestBody(headers: RequestHeaders): boolean {
   if (headers['transfer-encoding'] !== undefined) return true;
   const length = Number(headers['content-length'] ?? '0');
   return !Number.isFinite(length) || length > 0;
 }
 
 /** The media type of Content-Type, lower-case without parameters, or null when absent. */
-export function toMediaType(headers: IncomingHttpHeaders): string | null {
+export function toMediaType(headers: RequestHeaders): string | null {
   const value = headers['content-type'];
   if (value === undefined) return null;
   return value.split(';')[0]?.trim().toLowerCase() ?? '';
@@ -66,7 +66,7 @@ export function toMediaType(headers: IncomingHttpHeaders): string | null {
  * must not be read as JSON. `allowNoBody` admits a request with no body and no
  * type (bull-board's bodyless PUTs).
  */
-export function checkJsonContentType(headers: IncomingHttpHeaders, allowNoBody = false): void {
+export function checkJsonContentType(headers: RequestHeaders, allowNoBody = false): void {
   const type = toMediaType(headers);
   if (type === 'application/json') return;
   if (type === null && allowNoBody && !hasRequestBody(headers)) return;

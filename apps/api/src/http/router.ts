@@ -1,16 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
+import type { AuthMethod } from '../auth/authenticate.js';
+import { apiError } from '../errors/api-errors.js';
 
-/** HTTP methods the API routes on. */
+/** HTTP methods the API routes on (HEAD is served by the GET route). */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** What a handler gets: the raw request/response, path parameters and the parsed URL. */
-export interface RouteContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly params: Readonly<Record<string, string>>;
-  readonly url: URL;
+/** What the API's middleware hands on: how the request proved it holds the token (null: it did not). */
+export interface ApiEnv {
+  Variables: { auth: AuthMethod | null };
 }
+
+/** The API's Hono context. */
+export type ApiContext = Context<ApiEnv>;
+
+/** A middleware of an API route (checks, then awaits `next`) or its handler (answers). */
+export type ApiHandler = MiddlewareHandler<ApiEnv>;
 
 /** A named zod schema: the OpenAPI component it becomes. */
 export interface NamedSchema {
@@ -46,7 +51,11 @@ export interface RouteDoc {
  */
 export type WriteKind = 'json' | 'form' | 'board';
 
-/** One route: `path` has `:name` segments, or ends in `/*` for everything under it. */
+/**
+ * One route of the API's one table, which the Hono app registers and the
+ * OpenAPI document is generated from: `path` in Hono's syntax (`:name`
+ * segments, or `/*` at the end for a mount and everything under it).
+ */
 export interface Route {
   readonly method: HttpMethod;
   readonly path: string;
@@ -57,57 +66,55 @@ export interface Route {
   /** A browser page: without a token the browser is sent to /login instead of getting a 401 body. */
   readonly page?: boolean;
   readonly doc?: RouteDoc;
-  handle(ctx: RouteContext): Promise<void> | void;
-}
-
-/** The outcome of matching a request against the routes. */
-export type RouteMatch =
-  | { readonly kind: 'found'; readonly route: Route; readonly params: Record<string, string> }
-  | { readonly kind: 'method'; readonly allow: readonly string[]; readonly auth: boolean }
-  | { readonly kind: 'none' };
-
-function matchPath(pattern: string, pathname: string): Record<string, string> | null {
-  if (pattern.endsWith('/*')) {
-    const base = pattern.slice(0, -2);
-    return pathname === base || pathname.startsWith(`${base}/`) ? {} : null;
-  }
-  const want = pattern.split('/');
-  const got = pathname.split('/');
-  if (want.length !== got.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] ?? '';
-    const g = got[i] ?? '';
-    if (w.startsWith(':')) {
-      if (g === '') return null;
-      try {
-        params[w.slice(1)] = decodeURIComponent(g);
-      } catch {
-        // Kept as sent: the route names it as a malformed parameter (400) instead of a missing route (404).
-        params[w.slice(1)] = g;
-      }
-    } else if (w !== g) {
-      return null;
-    }
-  }
-  return params;
+  /** Run after the API's guards (token, origin, CSRF, query names): a body reader, then the handler that answers. */
+  readonly handlers: readonly ApiHandler[];
 }
 
 /**
- * Finds the route of `method pathname`: `found`, `method` when the path
- * exists for other methods only (405 with Allow), or `none` (404). HEAD is
- * served by the GET route.
+ * The request URL as sent. Hono's `c.req.path` has percent-escapes decoded;
+ * messages and the login redirect keep the path the client wrote.
  */
-export function matchRoute(routes: readonly Route[], method: string, pathname: string): RouteMatch {
-  const wanted = method === 'HEAD' ? 'GET' : method;
-  const allow: string[] = [];
-  let auth = false;
+export function toRequestUrl(c: Context): URL {
+  return new URL(c.req.url);
+}
+
+/** 401 with a message that says whether a token was sent at all. */
+export function unauthorized(c: Context): Error {
+  const presented = c.req.header('authorization') !== undefined || (c.req.header('cookie') ?? '').includes('differad_token=');
+  return apiError('API_UNAUTHORIZED', presented ? 'wrong API token' : 'send the API token: Authorization: Bearer <token>');
+}
+
+const NO_TOKEN = 'send the API token: Authorization: Bearer <token>';
+
+/** The last handler of a path: the path exists, but not for this method (401 first when the path needs the token). */
+function methodNotAllowed(allow: readonly string[], auth: boolean): ApiHandler {
+  return async (c) => {
+    if (auth && c.get('auth') === null) throw apiError('API_UNAUTHORIZED', NO_TOKEN);
+    throw apiError('API_METHOD_NOT_ALLOWED', `${c.req.method} ${toRequestUrl(c).pathname}: use ${allow.join(' or ')}`, { allow });
+  };
+}
+
+/** For a request no route matches: 401 without a token (nothing is told about what exists), 404 with one. */
+export function toNotFound(c: Context<ApiEnv>): Error {
+  if (c.get('auth') === null) return apiError('API_UNAUTHORIZED', NO_TOKEN);
+  return apiError('API_NOT_FOUND', `no route ${toRequestUrl(c).pathname}`);
+}
+
+/**
+ * Registers every route on `app` in table order, each behind the guards
+ * `guardsOf` gives it, and after them, per path, a handler that answers any
+ * other method with 405 and the `Allow` header.
+ */
+export function registerRoutes(app: Hono<ApiEnv>, routes: readonly Route[], guardsOf: (route: Route) => readonly ApiHandler[]): void {
+  const paths = new Map<string, { allow: HttpMethod[]; auth: boolean }>();
   for (const route of routes) {
-    const params = matchPath(route.path, pathname);
-    if (params === null) continue;
-    if (route.method === wanted) return { kind: 'found', route, params };
-    allow.push(route.method);
-    auth ||= route.auth;
+    const [first, ...rest] = [...guardsOf(route), ...route.handlers];
+    if (first === undefined) throw new Error(`${route.method} ${route.path} has no handler`);
+    app.on(route.method, route.path, first, ...rest);
+    const path = paths.get(route.path) ?? { allow: [], auth: false };
+    path.allow.push(route.method);
+    path.auth ||= route.auth;
+    paths.set(route.path, path);
   }
-  return allow.length > 0 ? { kind: 'method', allow, auth } : { kind: 'none' };
+  for (const [path, { allow, auth }] of paths) app.all(path, methodNotAllowed(allow, auth));
 }

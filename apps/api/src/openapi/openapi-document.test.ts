@@ -4,12 +4,11 @@ import type { Route } from '../http/router.js';
 import { SubmitRunBodySchema, RunResponseSchema } from '../schemas/run-schemas.js';
 import { createOpenApiDocument } from './openapi-document.js';
 
-const noop = () => undefined;
 const routes: Route[] = [
-  { method: 'POST', path: '/v1/runs', auth: true, handle: noop, doc: { operationId: 'submitRun', tag: 'runs', summary: 's', body: { name: 'SubmitRunBody', schema: SubmitRunBodySchema }, response: { name: 'RunResponse', schema: RunResponseSchema }, status: 201, errors: [400] } },
-  { method: 'GET', path: '/v1/runs/:id', auth: true, handle: noop, doc: { operationId: 'getRun', tag: 'runs', summary: 's', response: { name: 'RunResponse', schema: RunResponseSchema }, errors: [404] } },
-  { method: 'GET', path: '/health', auth: false, handle: noop, doc: { operationId: 'health', tag: 'system', summary: 's', response: { name: 'Health', schema: z.object({ status: z.string() }) } } },
-  { method: 'GET', path: '/dashboard', auth: true, page: true, handle: noop },
+  { method: 'POST', path: '/v1/runs', auth: true, handlers: [], doc: { operationId: 'submitRun', tag: 'runs', summary: 's', body: { name: 'SubmitRunBody', schema: SubmitRunBodySchema }, response: { name: 'RunResponse', schema: RunResponseSchema }, status: 201, errors: [400] } },
+  { method: 'GET', path: '/v1/runs/:id', auth: true, handlers: [], doc: { operationId: 'getRun', tag: 'runs', summary: 's', response: { name: 'RunResponse', schema: RunResponseSchema }, errors: [404] } },
+  { method: 'GET', path: '/health', auth: false, handlers: [], doc: { operationId: 'health', tag: 'system', summary: 's', response: { name: 'Health', schema: z.object({ status: z.string() }) } } },
+  { method: 'GET', path: '/dashboard', auth: true, page: true, handlers: [] },
 ];
 
 describe('the OpenAPI document', () => {

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { join } from 'node:path';
 import { apiError } from '../errors/api-errors.js';
-import { send, sendJson } from '../http/http-io.js';
-import type { Route, RouteContext } from '../http/router.js';
+import { JSON_TYPE, HTML_TYPE, reply, replyJson } from '../http/http-io.js';
+import type { ApiContext, Route } from '../http/router.js';
 import type { JobLauncher } from '../launch/launchers.js';
 import {
   type JobKind,
@@ -17,7 +17,7 @@ import {
 } from '../schemas/job-schemas.js';
 import { type ApiDeps, createJobId } from './api-deps.js';
 import { CancelBodySchema } from '../schemas/run-schemas.js';
-import { readIdParam, readValidBody, sendCreated } from './route-helpers.js';
+import { readIdParam, replyCreated, withJsonBody } from './route-helpers.js';
 
 /** What differs between the evaluation and the synthesis routes. */
 interface JobKindSpec<Spec> {
@@ -32,8 +32,8 @@ interface JobKindSpec<Spec> {
   prepare(body: Spec, id: string): Promise<{ spec: Spec; outDir: string }>;
 }
 
-async function loadJobOr404(deps: ApiDeps, ctx: RouteContext, kind: JobKind, label: string): Promise<JobSnapshot> {
-  const id = readIdParam(ctx, label);
+async function loadJobOr404(deps: ApiDeps, c: ApiContext, kind: JobKind, label: string): Promise<JobSnapshot> {
+  const id = readIdParam(c, label);
   const job = await deps.jobStore.load(kind, id);
   if (job === null) throw apiError('API_NOT_FOUND', `no ${label} ${id}`, { id });
   return job;
@@ -47,8 +47,7 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
       path: k.base,
       auth: true,
       doc: { operationId: `submit${name}`, tag: k.tag, summary: `Start ${k.label} job.`, body: { name: k.bodyName, schema: k.schema }, response: { name: 'JobResponse', schema: JobResponseSchema }, status: 201, errors: [400, 413, 415] },
-      async handle(ctx) {
-        const { body } = await readValidBody(ctx, k.schema, k.label, deps.bodyLimitBytes);
+      handlers: withJsonBody(k.schema, k.label, deps.bodyLimitBytes, async (c, body) => {
         const id = createJobId(k.kind, deps.now());
         const { spec, outDir } = await k.prepare(body, id);
         if (!(await deps.jobStore.create({ kind: k.kind, id, outDir, spec }))) throw apiError('API_CONFLICT', `${k.label} ${id} exists already`, { id });
@@ -59,26 +58,22 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
           await deps.jobStore.finish(k.kind, id, 'failed', { message: `could not start: ${(error as Error).message}` });
           throw error;
         }
-        sendCreated(ctx.res, `${k.base}/${id}`, { job: await deps.jobStore.load(k.kind, id) });
-      },
+        return replyCreated(c, `${k.base}/${id}`, { job: await deps.jobStore.load(k.kind, id) });
+      }),
     },
     {
       method: 'GET',
       path: k.base,
       auth: true,
       doc: { operationId: `list${name}`, tag: k.tag, summary: `${name} jobs, newest first (at most 100).`, response: { name: 'JobListResponse', schema: JobListResponseSchema } },
-      async handle(ctx) {
-        sendJson(ctx.res, 200, { jobs: await deps.jobStore.list(k.kind, 100) });
-      },
+      handlers: [async (c) => replyJson(c, 200, { jobs: await deps.jobStore.list(k.kind, 100) })],
     },
     {
       method: 'GET',
       path: `${k.base}/:id`,
       auth: true,
       doc: { operationId: `get${name}`, tag: k.tag, summary: `One ${k.label} job.`, response: { name: 'JobResponse', schema: JobResponseSchema }, errors: [404] },
-      async handle(ctx) {
-        sendJson(ctx.res, 200, { job: await loadJobOr404(deps, ctx, k.kind, k.label) });
-      },
+      handlers: [async (c) => replyJson(c, 200, { job: await loadJobOr404(deps, c, k.kind, k.label) })],
     },
     {
       method: 'POST',
@@ -92,28 +87,27 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
         response: { name: 'JobResponse', schema: JobResponseSchema },
         errors: [404, 409],
       },
-      async handle(ctx) {
-        await readValidBody(ctx, CancelBodySchema, 'cancel', deps.bodyLimitBytes);
-        const job = await loadJobOr404(deps, ctx, k.kind, k.label);
+      handlers: withJsonBody(CancelBodySchema, 'cancel', deps.bodyLimitBytes, async (c) => {
+        const job = await loadJobOr404(deps, c, k.kind, k.label);
         if (job.state !== 'running') throw apiError('API_CONFLICT', `${k.label} ${job.id} has ended (${job.state})`, { id: job.id, state: job.state });
         if (!(await k.launcher.cancel(job.id))) throw apiError('API_CONFLICT', `${k.label} ${job.id} is not running in this API process`, { id: job.id });
         await deps.jobStore.finish(k.kind, job.id, 'cancelled', { message: 'cancelled through the API' });
-        sendJson(ctx.res, 200, { job: await deps.jobStore.load(k.kind, job.id) });
-      },
+        return replyJson(c, 200, { job: await deps.jobStore.load(k.kind, job.id) });
+      }),
     },
   ];
 }
 
 /** Serves a file of a finished evaluation; 404 until the evaluation has written it. */
-async function serveEvalFile(deps: ApiDeps, ctx: RouteContext, file: string, contentType: string, headers: Record<string, string>): Promise<void> {
-  const job = await loadJobOr404(deps, ctx, 'eval', 'evaluation');
-  let content: Buffer;
+async function serveEvalFile(deps: ApiDeps, c: ApiContext, file: string, contentType: string, headers: Record<string, string>): Promise<Response> {
+  const job = await loadJobOr404(deps, c, 'eval', 'evaluation');
+  let content: Uint8Array<ArrayBuffer>;
   try {
-    content = await readFile(join(job.outDir, file));
+    content = new Uint8Array(await readFile(join(job.outDir, file)));
   } catch {
     throw apiError('API_NOT_FOUND', `evaluation ${job.id} has no ${file} (yet): it is ${job.state}`, { id: job.id, state: job.state });
   }
-  send(ctx.res, 200, contentType, content, headers);
+  return reply(c, 200, contentType, content, headers);
 }
 
 // The report holds model output; a sandboxed, script-less page cannot act with the viewer's cookie.
@@ -163,14 +157,14 @@ export function createJobRoutes(deps: ApiDeps, launchers: { evals: JobLauncher<S
       path: '/v1/evals/:id/report',
       auth: true,
       doc: { operationId: 'getEvalReport', tag: 'evals', summary: "The evaluation's HTML report (tables, best and worst samples).", response: { contentType: 'text/html', description: 'report.html' }, errors: [404] },
-      handle: (ctx) => serveEvalFile(deps, ctx, 'report.html', 'text/html; charset=utf-8', { 'content-security-policy': REPORT_CSP }),
+      handlers: [async (c) => serveEvalFile(deps, c, 'report.html', HTML_TYPE, { 'content-security-policy': REPORT_CSP })],
     },
     {
       method: 'GET',
       path: '/v1/evals/:id/metrics',
       auth: true,
       doc: { operationId: 'getEvalMetrics', tag: 'evals', summary: 'The evaluation summary: the `differad score --json` object.', response: { contentType: 'application/json', description: 'metrics.json' }, errors: [404] },
-      handle: (ctx) => serveEvalFile(deps, ctx, 'metrics.json', 'application/json; charset=utf-8', {}),
+      handlers: [async (c) => serveEvalFile(deps, c, 'metrics.json', JSON_TYPE, {})],
     },
   ];
   return [...evals, ...synth, ...reportRoutes];

@@ -1,44 +1,36 @@
-import type { ServerResponse } from 'node:http';
 import { RunIdSchema } from '@differad/queue';
 import type { z } from 'zod';
 import { apiError, toRequestInvalid } from '../errors/api-errors.js';
-import { readJsonBody, sendJson } from '../http/http-io.js';
-import type { Route, RouteContext } from '../http/router.js';
-
-/** Reads the JSON body and validates it: 400 names every wrong field (e.g. `config.grpo.groupSize`). */
-export async function readValidBody<S extends z.ZodType>(ctx: RouteContext, schema: S, what: string, limit: number): Promise<{ raw: unknown; body: z.infer<S> }> {
-  const raw = await readJsonBody(ctx.req, limit);
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw toRequestInvalid(what, parsed.error);
-  return { raw, body: parsed.data };
-}
+import { replyJson, validBody } from '../http/http-io.js';
+import { type ApiContext, type ApiHandler, toRequestUrl } from '../http/router.js';
 
 /**
- * A REST route (one with a doc) takes only the query parameters it documents,
- * each once: 400 names an unknown or repeated one (a typo is not silently ignored,
- * and `?fromStep=1&fromStep=2` has no single meaning). Pages take any.
+ * A route's handlers with a JSON body: {@link validBody} (the package's
+ * jsonBody: 413, 400 naming every wrong field), then `handle` with the
+ * validated body and the JSON as sent.
  */
-export function checkQueryNames(route: Route, url: URL): void {
-  if (route.doc === undefined) return;
-  const allowed = new Set(Object.keys(route.doc.query ?? {}));
-  const fields: { field: string; message: string }[] = [];
-  for (const name of new Set(url.searchParams.keys())) {
-    if (!allowed.has(name)) fields.push({ field: name, message: allowed.size === 0 ? 'this route takes no query parameters' : `unknown query parameter (known: ${[...allowed].join(', ')})` });
-    else if (url.searchParams.getAll(name).length > 1) fields.push({ field: name, message: 'given more than once' });
-  }
-  if (fields.length > 0) throw apiError('API_REQUEST_INVALID', `invalid query: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, { fields });
+export function withJsonBody<S extends z.ZodType>(
+  schema: S,
+  what: string,
+  limit: number,
+  handle: (c: ApiContext, body: z.infer<S>, json: unknown) => Promise<Response>,
+): ApiHandler[] {
+  // validBody sets `body` (the schema's output) and `json` before the handler runs.
+  const read = validBody(schema, what, limit) as unknown as ApiHandler;
+  const vars = (c: ApiContext) => c.var as unknown as { body: z.infer<S>; json: unknown };
+  return [read, async (c) => handle(c, vars(c).body, vars(c).json)];
 }
 
 /** Validates the query string with a strict schema: 400 names the parameter. */
-export function readValidQuery<S extends z.ZodType>(ctx: RouteContext, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(Object.fromEntries(ctx.url.searchParams));
+export function readValidQuery<S extends z.ZodType>(c: ApiContext, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(Object.fromEntries(toRequestUrl(c).searchParams));
   if (!parsed.success) throw toRequestInvalid('query', parsed.error);
   return parsed.data;
 }
 
 /** The `:id` parameter when it is a well-formed id; 400 naming `id` otherwise (404 is left for an id that could exist). */
-export function readIdParam(ctx: RouteContext, what: string): string {
-  const id = ctx.params.id ?? '';
+export function readIdParam(c: ApiContext, what: string): string {
+  const id = c.req.param('id') ?? '';
   const parsed = RunIdSchema.safeParse(id);
   if (!parsed.success) {
     const message = parsed.error.issues[0]?.message ?? 'malformed id';
@@ -48,8 +40,8 @@ export function readIdParam(ctx: RouteContext, what: string): string {
 }
 
 /** 201 with a Location header. */
-export function sendCreated(res: ServerResponse, location: string, body: unknown): void {
-  sendJson(res, 201, body, { location });
+export function replyCreated(c: ApiContext, location: string, body: unknown): Response {
+  return replyJson(c, 201, body, { location });
 }
 
 /** The raw value at `path` of a JSON value, or undefined (to tell a field the client sent from a default). */

@@ -2,8 +2,8 @@ import { type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { isDifferadError } from '@differad/core';
 import type { RunSnapshot } from '@differad/queue';
 import { apiError } from '../errors/api-errors.js';
-import { sendJson } from '../http/http-io.js';
-import type { Route, RouteContext } from '../http/router.js';
+import { replyJson } from '../http/http-io.js';
+import type { ApiContext, Route } from '../http/router.js';
 import type { LaunchableTrainConfig } from '../launch/launchers.js';
 import { streamRunMetrics } from '../metrics/metrics-stream.js';
 import {
@@ -16,7 +16,7 @@ import {
   SubmitRunBodySchema,
 } from '../schemas/run-schemas.js';
 import { type ApiDeps, createJobId } from './api-deps.js';
-import { rawAt, readIdParam, readValidBody, readValidQuery, sendCreated } from './route-helpers.js';
+import { rawAt, readIdParam, readValidQuery, replyCreated, withJsonBody } from './route-helpers.js';
 
 /** Resolves every path of a run config inside the roots; the config the run gets holds the real paths. */
 async function resolveRunPaths(deps: ApiDeps, config: TrainConfig, raw: unknown): Promise<TrainConfig> {
@@ -34,8 +34,8 @@ async function resolveRunPaths(deps: ApiDeps, config: TrainConfig, raw: unknown)
   };
 }
 
-async function loadRunOr404(deps: ApiDeps, ctx: RouteContext): Promise<RunSnapshot> {
-  const runId = readIdParam(ctx, 'run');
+async function loadRunOr404(deps: ApiDeps, c: ApiContext): Promise<RunSnapshot> {
+  const runId = readIdParam(c, 'run');
   const run = await deps.runStore.loadRun(runId);
   if (run === null) throw apiError('API_NOT_FOUND', `no run ${runId}`, { runId });
   return run;
@@ -57,40 +57,43 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
         status: 201,
         errors: [400, 409, 413, 415, 422],
       },
-      async handle(ctx) {
-        const { raw, body } = await readValidBody(ctx, SubmitRunBodySchema, 'run', deps.bodyLimitBytes);
-        const resolved = await resolveRunPaths(deps, body.config, raw);
+      handlers: withJsonBody(SubmitRunBodySchema, 'run', deps.bodyLimitBytes, async (c, body, json) => {
+        const resolved = await resolveRunPaths(deps, body.config, json);
         const runId = resolved.run.id ?? createJobId('run', deps.now());
         const config: LaunchableTrainConfig = { ...resolved, run: { ...resolved.run, id: runId } };
         if ((await deps.runStore.loadRun(runId)) !== null) throw apiError('API_CONFLICT', `run ${runId} exists already`, { runId });
         await deps.launchers.runs.start(config);
-        sendCreated(ctx.res, `/v1/runs/${runId}`, { run: await deps.runStore.loadRun(runId) });
-      },
+        return replyCreated(c, `/v1/runs/${runId}`, { run: await deps.runStore.loadRun(runId) });
+      }),
     },
     {
       method: 'GET',
       path: '/v1/runs',
       auth: true,
       doc: { operationId: 'listRuns', tag: 'runs', summary: 'Training runs, newest first (at most 100).', response: { name: 'RunListResponse', schema: RunListResponseSchema } },
-      async handle(ctx) {
-        const ids = await deps.runStore.listRuns(100);
-        const runs = await Promise.all(ids.map((id) => deps.runStore.loadRun(id)));
-        sendJson(ctx.res, 200, { runs: runs.filter((r): r is RunSnapshot => r !== null) });
-      },
+      handlers: [
+        async (c) => {
+          const ids = await deps.runStore.listRuns(100);
+          const runs = await Promise.all(ids.map((id) => deps.runStore.loadRun(id)));
+          return replyJson(c, 200, { runs: runs.filter((r): r is RunSnapshot => r !== null) });
+        },
+      ],
     },
     {
       method: 'GET',
       path: '/v1/runs/:id',
       auth: true,
       doc: { operationId: 'getRun', tag: 'runs', summary: 'A run: its state, last completed step, weight version and config.', response: { name: 'RunDetailResponse', schema: RunDetailResponseSchema }, errors: [404] },
-      async handle(ctx) {
-        const run = await loadRunOr404(deps, ctx);
-        const config = await deps.runStore.loadConfig(run.runId, TrainConfigSchema).catch((error: unknown) => {
-          if (isDifferadError(error, 'QUEUE_RUN_STATE_INVALID')) return null;
-          throw error;
-        });
-        sendJson(ctx.res, 200, { run, config });
-      },
+      handlers: [
+        async (c) => {
+          const run = await loadRunOr404(deps, c);
+          const config = await deps.runStore.loadConfig(run.runId, TrainConfigSchema).catch((error: unknown) => {
+            if (isDifferadError(error, 'QUEUE_RUN_STATE_INVALID')) return null;
+            throw error;
+          });
+          return replyJson(c, 200, { run, config });
+        },
+      ],
     },
     {
       method: 'POST',
@@ -104,16 +107,15 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
         response: { name: 'RunResponse', schema: RunResponseSchema },
         errors: [404, 409],
       },
-      async handle(ctx) {
-        await readValidBody(ctx, CancelBodySchema, 'cancel', deps.bodyLimitBytes);
-        const run = await loadRunOr404(deps, ctx);
+      handlers: withJsonBody(CancelBodySchema, 'cancel', deps.bodyLimitBytes, async (c) => {
+        const run = await loadRunOr404(deps, c);
         if (run.state === 'completed' || run.state === 'failed') throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
         if (!(await deps.launchers.runs.cancel(run.runId))) {
           throw apiError('API_CONFLICT', `run ${run.runId} is not running in this API process (only runs it started can be cancelled here)`, { runId: run.runId });
         }
         await deps.runStore.setState(run.runId, 'failed', 'cancelled through the API');
-        sendJson(ctx.res, 200, { run: await deps.runStore.loadRun(run.runId) });
-      },
+        return replyJson(c, 200, { run: await deps.runStore.loadRun(run.runId) });
+      }),
     },
     {
       method: 'GET',
@@ -127,12 +129,14 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
         response: { name: 'MetricsResponse', schema: MetricsResponseSchema },
         errors: [400, 404],
       },
-      async handle(ctx) {
-        const run = await loadRunOr404(deps, ctx);
-        const query = readValidQuery(ctx, MetricsQuerySchema);
-        const metrics = await deps.runStore.readMetrics(run.runId, { fromStep: query.fromStep, ...(query.count === undefined ? {} : { count: query.count }) });
-        sendJson(ctx.res, 200, { runId: run.runId, metrics });
-      },
+      handlers: [
+        async (c) => {
+          const run = await loadRunOr404(deps, c);
+          const query = readValidQuery(c, MetricsQuerySchema);
+          const metrics = await deps.runStore.readMetrics(run.runId, { fromStep: query.fromStep, ...(query.count === undefined ? {} : { count: query.count }) });
+          return replyJson(c, 200, { runId: run.runId, metrics });
+        },
+      ],
     },
     {
       method: 'GET',
@@ -147,13 +151,15 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
         response: { contentType: 'text/event-stream', description: 'the event stream' },
         errors: [400, 404],
       },
-      async handle(ctx) {
-        const run = await loadRunOr404(deps, ctx);
-        const { fromStep } = readValidQuery(ctx, MetricsQuerySchema.pick({ fromStep: true }));
-        const lastEventId = Number(ctx.req.headers['last-event-id']);
-        const start = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId + 1 : fromStep;
-        await streamRunMetrics(ctx, { store: deps.runStore, runId: run.runId, fromStep: start, settings: deps.stream });
-      },
+      handlers: [
+        async (c) => {
+          const run = await loadRunOr404(deps, c);
+          const { fromStep } = readValidQuery(c, MetricsQuerySchema.pick({ fromStep: true }));
+          const lastEventId = Number(c.req.header('last-event-id'));
+          const start = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId + 1 : fromStep;
+          return streamRunMetrics(c, { store: deps.runStore, runId: run.runId, fromStep: start, settings: deps.stream });
+        },
+      ],
     },
   ];
 }

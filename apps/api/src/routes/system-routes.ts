@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { renderPage, toPageCsp } from '../dashboard/html.js';
-import { sendHtml, sendJson } from '../http/http-io.js';
+import { HTML_TYPE, reply, replyJson } from '../http/http-io.js';
 import type { Route } from '../http/router.js';
 import { renderDocsPage } from '../openapi/docs-page.js';
 
@@ -15,28 +15,26 @@ export function createSystemRoutes(pingRedis: () => Promise<boolean>, document: 
       path: '/health',
       auth: false,
       doc: { operationId: 'health', tag: 'system', summary: 'Liveness, and whether Redis answers. No token needed.', response: { name: 'HealthResponse', schema: HealthResponseSchema } },
-      async handle(ctx) {
-        const redis = await pingRedis();
-        sendJson(ctx.res, redis ? 200 : 503, { status: redis ? 'ok' : 'degraded', redis: redis ? 'ok' : 'unreachable' });
-      },
+      handlers: [
+        async (c) => {
+          const redis = await pingRedis();
+          return replyJson(c, redis ? 200 : 503, { status: redis ? 'ok' : 'degraded', redis: redis ? 'ok' : 'unreachable' });
+        },
+      ],
     },
     {
       method: 'GET',
       path: '/openapi.json',
       auth: true,
       doc: { operationId: 'openapi', tag: 'system', summary: 'This document.', response: { contentType: 'application/json', description: 'OpenAPI 3.1' } },
-      handle(ctx) {
-        sendJson(ctx.res, 200, document());
-      },
+      handlers: [async (c) => replyJson(c, 200, document())],
     },
     {
       method: 'GET',
       path: '/docs',
       auth: true,
       page: true,
-      handle(ctx) {
-        sendHtml(ctx.res, 200, renderPage({ title: 'API', body: renderDocsPage(document()) }), { 'content-security-policy': toPageCsp(null) });
-      },
+      handlers: [async (c) => reply(c, 200, HTML_TYPE, renderPage({ title: 'API', body: renderDocsPage(document()) }), { 'content-security-policy': toPageCsp(null) })],
     },
   ];
 }

@@ -19,13 +19,22 @@ export interface JsonBodyOptions {
   readonly empty?: unknown;
 }
 
+/** What {@link jsonBody} hands its handler. */
+export interface JsonBodyVariables<T> {
+  /** The validated body (the schema's output, defaults filled in). */
+  readonly body: T;
+  /** The JSON as the client sent it, to tell a field it sent from a default. */
+  readonly json?: unknown;
+}
+
 /**
  * Reads the body (within the limit), parses it as JSON and validates it with
- * `schema`; the handler reads the result with `c.get('body')`. A failure is
- * thrown, so the server's one error handler answers it.
+ * `schema`; the handler reads the result with `c.get('body')` (and the JSON as
+ * sent with `c.get('json')`). A failure is thrown, so the server's one error
+ * handler answers it.
  */
-export function jsonBody<S extends z.ZodType>(schema: S, options: JsonBodyOptions): MiddlewareHandler<{ Variables: { body: z.infer<S> } }> {
-  return createMiddleware<{ Variables: { body: z.infer<S> } }>(async (c, next) => {
+export function jsonBody<S extends z.ZodType>(schema: S, options: JsonBodyOptions): MiddlewareHandler<{ Variables: JsonBodyVariables<z.infer<S>> }> {
+  return createMiddleware<{ Variables: JsonBodyVariables<z.infer<S>> }>(async (c, next) => {
     const text = await readBodyText(c, options.limit);
     let json: unknown;
     if (text.trim() === '' && 'empty' in options) {
@@ -40,6 +49,7 @@ export function jsonBody<S extends z.ZodType>(schema: S, options: JsonBodyOption
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw options.invalid({ kind: 'invalid', error: parsed.error }, c);
     c.set('body', parsed.data);
+    c.set('json', json);
     await next();
   });
 }
