@@ -4,7 +4,8 @@
 // Usage: node scripts/ensure-system-packages.mjs <need>...
 // Needs: redis (redis-server), chromium, docker-compose, python-trainer (Debian's PyTorch, FastAPI, uvicorn,
 // pytest, numpy and httpx under /usr/bin/python3, for docker/trainer's tests), python-venv (the venv module
-// of the python3 on PATH, which the live vLLM and schemathesis suites make their venvs with).
+// of the python3 on PATH, which the live vLLM and schemathesis suites make their venvs with), prometheus
+// (promtool, which lints the metrics exposition and the scrape config, and the prometheus server).
 // Tools are looked up on PATH, so a test can hide them and put a recording apt-get in their place.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -14,6 +15,7 @@ const NEEDS = {
   redis: { what: 'redis-server', commands: ['redis-server'], packages: ['redis-server'] },
   chromium: { what: 'Chromium (the dashboard test)', commands: ['chromium'], packages: ['chromium'] },
   'docker-compose': { what: 'docker-compose (compose validation)', commands: ['docker-compose'], packages: ['docker-compose'] },
+  prometheus: { what: 'Prometheus and promtool (the metrics tests)', commands: ['prometheus', 'promtool'], packages: ['prometheus'] },
   'python-trainer': {
     what: "Python packages for the trainer's tests",
     // Debian's python3, not a pyenv one earlier on PATH: the python3-* packages install there.

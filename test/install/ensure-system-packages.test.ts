@@ -90,6 +90,20 @@ describe('ensure-system-packages with the tools hidden from PATH', () => {
     expect(existsSync(join(machine.bin, 'redis-server'))).toBe(true);
   });
 
+  it('asks for Debian\'s prometheus package while promtool is missing, and checks promtool after, not only prometheus', () => {
+    const missingPromtool = createMachine({ tools: ['prometheus'] });
+    const run = runInstaller(missingPromtool, ['prometheus'], 'root');
+    expect(run.aptCalls).toEqual([
+      'noninteractive apt-get update -qq',
+      'noninteractive apt-get install -y -qq --no-install-recommends prometheus',
+    ]);
+    // The stand-in apt-get drops an executable named after the package only: promtool is still missing.
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('apt-get finished but Prometheus and promtool (the metrics tests) is still missing');
+    const both = createMachine({ tools: ['prometheus', 'promtool'] });
+    expect(runInstaller(both, ['prometheus'], 'root')).toMatchObject({ status: 0, aptCalls: [], stderr: '' });
+  });
+
   it('does nothing when every tool is already on PATH', () => {
     const machine = createMachine({ tools: ['redis-server', 'chromium'] });
     const run = runInstaller(machine, ['redis', 'chromium'], 'root');
@@ -133,7 +147,7 @@ describe('ensure-system-packages with the tools hidden from PATH', () => {
     const machine = createMachine();
     const run = runInstaller(machine, ['redis', 'postgres'], 'root');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('unknown need "postgres"; known: redis, chromium, docker-compose, python-trainer, python-venv');
+    expect(run.stderr).toContain('unknown need "postgres"; known: redis, chromium, docker-compose, prometheus, python-trainer, python-venv');
     expect(run.aptCalls).toEqual([]);
   });
 });
