@@ -1,4 +1,4 @@
-// differad's disk sync (apps/orchestrator weight-sync.ts: pause wait → collective_rpc reload_weights
+// differad's disk sync (packages/orchestrator weight-sync.ts: pause wait → collective_rpc reload_weights
 // → reset_prefix_cache → resume, docs/vllm-protocol.md §4.2) against the real vLLM: a checkpoint
 // with other weights changes what the server answers, and reloading the first brings its answers back.
 import { createVllmControl, type VllmControl } from '@differad/inference';
