@@ -1,7 +1,7 @@
 import { computeMetricReport, computeSampleScore, type ManifestRecord } from '@differad/core';
 import { describe, expect, it } from 'vitest';
 import { selectReportSamples } from './eval-report.js';
-import { escapeHtml, toReportHtml } from './report-html.js';
+import { toReportHtml } from './report-html.js';
 import type { ScoreSummary } from './score-summary.js';
 
 const record = (id: string, box: [number, number, number, number] | null): ManifestRecord => ({ id, class: box ? 'scratch' : 'good', reference: 'r.png', target: 't.png', width: 100, height: 100, box });
@@ -18,7 +18,7 @@ describe('the evaluation report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('<title>a &amp; b</title>');
     expect(html).toContain('Invalid answers (1)');
-    expect(escapeHtml(`"'`)).toBe('&quot;&#39;');
+    expect(html).toContain('<dt>model</dt><dd>&lt;m&gt;</dd>');
   });
 
   it('shows the class mean over defect classes beside the plain class mean, a normal-only class left out of it', () => {

@@ -1,4 +1,6 @@
 import type { MetricSet } from '@differad/core';
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
 import type { ScoreSummary } from './score-summary.js';
 
 /** One pictured sample of the report. */
@@ -35,39 +37,38 @@ export interface ReportData {
   readonly invalidCount?: number;
 }
 
-/** Escapes text for HTML content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+/** hono/html's `html` tag without promises among the values: every value that is not markup of this tag is escaped. */
+function markup(strings: TemplateStringsArray, ...values: unknown[]): HtmlEscapedString {
+  const out = html(strings, ...values);
+  if (out instanceof Promise) throw new TypeError('a report template was given a promise');
+  return out;
 }
 
 const pct = (v: number | null) => (v === null ? '—' : (v * 100).toFixed(2));
 
-function metricRow(label: string, m: MetricSet): string {
+function metricRow(label: string, m: MetricSet): HtmlEscapedString {
   const cells = [String(m.n), String(m.n_ano), String(m.n_nor), pct(m.acc), pct(m.f1), pct(m.mIoU), pct(m.mIoU_ano), pct(m.mIoU_nor), `${m.tp}/${m.fp}/${m.fn}`];
-  return `<tr><th>${escapeHtml(label)}</th>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+  return markup`<tr><th>${label}</th>${cells.map((c) => markup`<td>${c}</td>`)}</tr>`;
 }
 
-function metricTable(caption: string, rows: readonly (readonly [string, MetricSet])[], tau: number, nLabel = 'n'): string {
+function metricTable(caption: string, rows: readonly (readonly [string, MetricSet])[], tau: number, nLabel = 'n'): HtmlEscapedString {
   const head = [nLabel, 'anomalous', 'normal', `Acc@${tau}`, `F1@${tau}`, 'mIoU', 'mIoU_ano', 'mIoU_nor', 'TP/FP/FN'];
-  return `<table><caption>${escapeHtml(caption)}</caption><thead><tr><th></th>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map(([label, m]) => metricRow(label, m))
-    .join('')}</tbody></table>`;
+  return markup`<table><caption>${caption}</caption><thead><tr><th></th>${head.map((h) => markup`<th>${h}</th>`)}</tr></thead><tbody>${rows.map(([label, m]) => metricRow(label, m))}</tbody></table>`;
 }
 
-function sampleFigure(s: ReportSample): string {
-  const picture = s.image === null ? `<div class="missing">no preview</div>` : `<img src="${s.image}" alt="${escapeHtml(s.id)}">`;
-  return `<figure>${picture}<figcaption><b>${escapeHtml(s.id)}</b> · ${escapeHtml(s.class)} · u ${s.u.toFixed(3)} · ${escapeHtml(s.kind)}<br><span>${escapeHtml(s.note)}</span></figcaption></figure>`;
+function sampleFigure(s: ReportSample): HtmlEscapedString {
+  const picture = s.image === null ? markup`<div class="missing">no preview</div>` : markup`<img src="${s.image}" alt="${s.id}">`;
+  return markup`<figure>${picture}<figcaption><b>${s.id}</b> · ${s.class} · u ${s.u.toFixed(3)} · ${s.kind}<br><span>${s.note}</span></figcaption></figure>`;
 }
 
-function invalidTable(rows: readonly ReportInvalid[]): string {
-  if (rows.length === 0) return '<p>None: every answer could be parsed.</p>';
-  const body = rows
-    .map((r) => {
-      const text = r.completion === null ? '<i>no answer</i>' : `<code>${escapeHtml(r.completion.length > 400 ? `${r.completion.slice(0, 400)}…` : r.completion)}</code>`;
-      return `<tr><td>${escapeHtml(r.id)}</td><td>${escapeHtml(r.class)}</td><td>${escapeHtml(r.reason)}</td><td>${text}</td></tr>`;
-    })
-    .join('');
-  return `<table class="invalid"><thead><tr><th>id</th><th>class</th><th>why</th><th>completion</th></tr></thead><tbody>${body}</tbody></table>`;
+function invalidTable(rows: readonly ReportInvalid[]): HtmlEscapedString {
+  if (rows.length === 0) return markup`<p>None: every answer could be parsed.</p>`;
+  const body = rows.map((r) => {
+    // The completion is model output: escaped like every other value.
+    const text = r.completion === null ? markup`<i>no answer</i>` : markup`<code>${r.completion.length > 400 ? `${r.completion.slice(0, 400)}…` : r.completion}</code>`;
+    return markup`<tr><td>${r.id}</td><td>${r.class}</td><td>${r.reason}</td><td>${text}</td></tr>`;
+  });
+  return markup`<table class="invalid"><thead><tr><th>id</th><th>class</th><th>why</th><th>completion</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 const STYLE = `
@@ -95,20 +96,22 @@ export function toReportHtml(data: ReportData): string {
     ['defect class mean (classes with anomalous samples; normal-only classes count in overall only)', s.defect_class_mean],
   ];
   const subsets = Object.entries(s.subsets);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.title)}</title><style>${STYLE}</style></head><body>
-<h1>${escapeHtml(data.title)}</h1>
-<dl>${data.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
+  const invalidCount = data.invalidCount ?? data.invalid.length;
+  // STYLE is this file's constant: raw, since a <style> element decodes no entities.
+  return markup`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${data.title}</title><style>${raw(STYLE)}</style></head><body>
+<h1>${data.title}</h1>
+<dl>${data.facts.map(([k, v]) => markup`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
 <h2>Overall and class mean</h2>
 ${metricTable('Overall and class mean (%; class mean counts classes in n)', headline, s.tau)}
 <h2>Per class</h2>
 ${metricTable('Per class (%)', Object.entries(s.classes), s.tau)}
-${subsets.length > 0 ? `<h2>Per subset</h2>${metricTable('Per subset (%)', subsets, s.tau)}` : ''}
+${subsets.length > 0 ? markup`<h2>Per subset</h2>${metricTable('Per subset (%)', subsets, s.tau)}` : ''}
 <p class="legend">Pictures: reference | target, <b class="gt">ground truth in green</b>, <b class="pred">answer in red</b>; u is the evaluation IoU of docs/method.md §8.</p>
-<h2>Worst samples</h2><div class="grid">${data.worst.map(sampleFigure).join('')}</div>
-<h2>Best samples</h2><div class="grid">${data.best.map(sampleFigure).join('')}</div>
-<h2>Invalid answers (${data.invalidCount ?? data.invalid.length})</h2>
-${invalidTable(data.invalid)}${(data.invalidCount ?? 0) > data.invalid.length ? `\n<p>The first ${data.invalid.length} are listed; every one is in scores.jsonl.</p>` : ''}
+<h2>Worst samples</h2><div class="grid">${data.worst.map(sampleFigure)}</div>
+<h2>Best samples</h2><div class="grid">${data.best.map(sampleFigure)}</div>
+<h2>Invalid answers (${invalidCount})</h2>
+${invalidTable(data.invalid)}${invalidCount > data.invalid.length ? markup`\n<p>The first ${data.invalid.length} are listed; every one is in scores.jsonl.</p>` : ''}
 </body></html>
-`;
+`.toString();
 }
