@@ -27,14 +27,16 @@ if (liveUrl) {
         }
       }
       if (!model) throw new Error(`${liveUrl}/v1/models lists no model`);
+      const weightsPath = process.env.DIFFERAD_LIVE_VLLM_WEIGHTS;
+      if (!weightsPath) throw new Error('set DIFFERAD_LIVE_VLLM_WEIGHTS to the checkpoint folder the server at DIFFERAD_LIVE_VLLM_URL loaded (the reload test reloads it)');
       // Not ours to stop.
-      return { url: liveUrl, model, close: async () => {} };
+      return { url: liveUrl, model, weightsPath, close: async () => {} };
     },
     { timeoutMs: 180_000 },
   );
 } else {
   console.warn(
     '\n*** live vLLM contract NOT run: set DIFFERAD_LIVE_VLLM_URL=http://host:8000 ' +
-      '(and optionally DIFFERAD_LIVE_VLLM_MODEL) to run the same contract against a real server ***\n',
+      'and DIFFERAD_LIVE_VLLM_WEIGHTS=<its checkpoint folder> (and optionally DIFFERAD_LIVE_VLLM_MODEL) to run the same contract against a real server ***\n',
   );
 }

@@ -17,8 +17,8 @@ export type InferenceContractTestApi = Pick<typeof Vitest, 'describe' | 'it' | '
 export interface InferenceContractServer {
   readonly url: string;
   readonly model: string;
-  /** Weights the server can reload (`collective_rpc reload_weights`); absent, the reload test is skipped. */
-  readonly weightsPath?: string;
+  /** Weights the server can reload (`collective_rpc reload_weights`): every server under test names some. */
+  readonly weightsPath: string;
   close(): Promise<void>;
 }
 
