@@ -109,7 +109,10 @@ async function createDoctorPair(): Promise<{ dataUrls: [string, string]; images:
 
 /**
  * One completion at T = 0.9 (top-p 1, top-k off: the trainer scores logits / T
- * and nothing else) with log-probs and token ids, scored by the trainer.
+ * and nothing else) with log-probs and token ids, scored by the trainer. Up to
+ * the run's own `sampling.maxTokens`, as training samples: a shorter cut can
+ * leave an answer the trainer cannot score at all (the CPU policy writes its
+ * sampled parameters in full before anything else counts).
  */
 async function checkAgreement(server: ServerView, trainer: TrainerClient, config: TrainConfig, policy: EndpointsPolicy, timeoutMs: number): Promise<DoctorCheck> {
   const pair = await createDoctorPair();
@@ -120,7 +123,7 @@ async function checkAgreement(server: ServerView, trainer: TrainerClient, config
     prompt: prompt.prompt,
     system: prompt.system,
     n: 1,
-    sampling: { temperature: AGREEMENT_TEMPERATURE, topP: 1, topK: -1, maxTokens: Math.min(config.sampling.maxTokens, 64) },
+    sampling: { temperature: AGREEMENT_TEMPERATURE, topP: 1, topK: -1, maxTokens: config.sampling.maxTokens },
     seed: config.run.seed,
   });
   const fail = (detail: string): DoctorCheck => ({ check: 'log-prob agreement', target: server.url, status: 'fail', detail, fix: FIXES.unscorable });
