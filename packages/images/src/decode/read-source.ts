@@ -58,6 +58,28 @@ export async function readSourceBytes(
   }
 }
 
+/**
+ * What identifies a file's content without reading it: device, inode, size
+ * and modification and change times in nanoseconds. A file written again
+ * (even to the same size), or replaced by a rename, gets another fingerprint.
+ * The same checks and errors as {@link readSourceBytes}.
+ */
+export async function fingerprintFile(path: string, options: { readonly name?: string; readonly maxInputBytes?: number } = {}): Promise<string> {
+  const maxBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+  const label = options.name ?? path;
+  try {
+    const info = await stat(path, { bigint: true });
+    if (!info.isFile()) {
+      throw new DifferadError('IMAGE_READ_FAILED', `${label}: not a regular file`, { details: { path } });
+    }
+    if (info.size > BigInt(maxBytes)) throw tooManyBytes(label, Number(info.size), maxBytes);
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  } catch (cause) {
+    if (cause instanceof DifferadError) throw cause;
+    throw toReadError(cause, label);
+  }
+}
+
 function tooManyBytes(label: string, size: number, max: number): DifferadError {
   return new DifferadError('IMAGE_TOO_LARGE', `${label}: file of ${size} bytes exceeds the limit of ${max} bytes`, {
     details: { path: label, bytes: size, maxInputBytes: max },

@@ -14,6 +14,8 @@ export interface ByteLruCache<V> {
   get(key: string): V | undefined;
   /** Stores a value of `bytes`, evicting the least recently used until it fits; a value larger than the bound is not kept. */
   set(key: string, value: V, bytes: number): void;
+  /** Whether the key is cached; neither counts nor marks it used. */
+  has(key: string): boolean;
   /** Counts a hit that was served elsewhere (a joined in-flight computation). */
   recordHit(): void;
   stats(): CacheStats;
@@ -60,6 +62,7 @@ export function createByteLruCache<V>(maxBytes: number): ByteLruCache<V> {
       entries.set(key, { value, bytes: size });
       bytes += size;
     },
+    has: (key) => entries.has(key),
     recordHit() {
       hits++;
     },

@@ -86,6 +86,20 @@ describe('createFramePreparer: content-hash cache', () => {
     expect(jpeg.key).not.toBe(a.key);
   });
 
+  it('prepares a file rewritten in place again, from its new bytes, and serves it unchanged from the cache', async () => {
+    const path = join(dir, 'rewritten.png');
+    await writeRawImage(path, createNoiseImage(64, 64, 3, 'before'));
+    const preparer = createFramePreparer();
+    const before = await preparer.prepareImage(path);
+    // Same size, other content: only the fingerprint (mtime, ctime) tells them apart without reading.
+    await writeRawImage(path, createNoiseImage(64, 64, 3, 'after'));
+    const after = await preparer.prepareImage(path);
+    expect(after.key).not.toBe(before.key);
+    expect(after.dataUrl).toBe((await createFramePreparer().prepareImage(path)).dataUrl);
+    expect(await preparer.prepareImage(path)).toBe(after);
+    expect(preparer.stats()).toMatchObject({ misses: 2, hits: 1 });
+  });
+
   it('shares one encode between concurrent requests for the same image', async () => {
     const path = join(dir, 'concurrent.png');
     await writeRawImage(path, createNoiseImage(200, 200, 3, 'concurrent'));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { computeResizedSize, DEFAULT_RESIZE, type ImageSize, type ResizeOptions } from '@differad/core';
 import { type DecodeLimits, openImage, toDecodeError } from '../decode/open-image.js';
-import { type ImageSource, readSourceBytes } from '../decode/read-source.js';
+import { fingerprintFile, type ImageSource, readSourceBytes } from '../decode/read-source.js';
 import { type CacheStats, createByteLruCache } from './byte-lru-cache.js';
 
 /** Resampling kernels sharp offers for the model-frame resize. */
@@ -71,12 +71,18 @@ export const DEFAULT_FRAME_PREPARE = Object.freeze({
 // Fixed per-entry overhead so that many tiny entries still count against the bound.
 const ENTRY_OVERHEAD_BYTES = 512;
 
+// Paths whose content hash is remembered; past this many the oldest are forgotten (a re-read and re-hash when met again).
+const MAX_KNOWN_FILES = 100_000;
+
 /**
  * Creates a frame preparer: decode (with limits and orientation), flatten
  * alpha onto white and convert to sRGB (as qwen-vl-utils' to_rgb), resize to
  * core's computeResizedSize, encode, base64. Results are cached by sha256 of
  * the input bytes plus the settings, in an LRU bounded in bytes; concurrent
- * requests for the same content share one encode.
+ * requests for the same content share one encode. A file's content hash is
+ * remembered with its fingerprint (device, inode, size, mtime, ctime), so a
+ * cache hit on an unchanged file costs one stat instead of a read and a
+ * sha256 of its bytes; a changed file is read and hashed again.
  */
 export function createFramePreparer(options: FramePrepareOptions = {}): FramePreparer {
   const resize = options.resize ?? DEFAULT_RESIZE;
@@ -122,10 +128,38 @@ export function createFramePreparer(options: FramePrepareOptions = {}): FramePre
     });
   }
 
+  // Path → the fingerprint it had when read and the cache key of its bytes then.
+  const knownFiles = new Map<string, { readonly fingerprint: string; readonly key: string }>();
+
+  /** The cached or in-flight preparation under `key`, counted as a hit; undefined when there is none. */
+  function lookup(key: string): Promise<PreparedImage> | PreparedImage | undefined {
+    const pending = inFlight.get(key);
+    if (pending !== undefined) {
+      // Shares an encode already under way: no second encode, so it counts as a hit.
+      cache.recordHit();
+      return pending;
+    }
+    return cache.has(key) ? cache.get(key) : undefined;
+  }
+
+  function rememberFile(path: string, fingerprint: string, key: string): void {
+    knownFiles.delete(path);
+    knownFiles.set(path, { fingerprint, key });
+    if (knownFiles.size > MAX_KNOWN_FILES) knownFiles.delete(knownFiles.keys().next().value!);
+  }
+
   async function prepareImage(source: ImageSource, name?: string): Promise<PreparedImage> {
     const readOptions = { ...(limits.maxInputBytes === undefined ? {} : { maxInputBytes: limits.maxInputBytes }), ...(name === undefined ? {} : { name }) };
+    const fingerprint = typeof source === 'string' ? await fingerprintFile(source, readOptions) : null;
+    const known = typeof source === 'string' ? knownFiles.get(source) : undefined;
+    if (known !== undefined && known.fingerprint === fingerprint) {
+      const hit = lookup(known.key);
+      if (hit !== undefined) return hit;
+    }
     const { bytes, label } = await readSourceBytes(source, readOptions);
     const key = createHash('sha256').update(bytes).update('\0').update(settings).digest('hex');
+    // The fingerprint is from before the read: a file changed in between reads as changed next time, never the reverse.
+    if (typeof source === 'string' && fingerprint !== null) rememberFile(source, fingerprint, key);
     const pending = inFlight.get(key);
     if (pending !== undefined) {
       // Shares an encode already under way: no second encode, so it counts as a hit.
@@ -151,6 +185,9 @@ export function createFramePreparer(options: FramePrepareOptions = {}): FramePre
       return { reference: r, target: t };
     },
     stats: () => cache.stats(),
-    clear: () => cache.clear(),
+    clear: () => {
+      cache.clear();
+      knownFiles.clear();
+    },
   };
 }
