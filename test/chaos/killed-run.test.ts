@@ -22,13 +22,13 @@ afterAll(async () => {
 });
 
 /** Starts run `id` on the fake and SIGKILLs it while step 1's rollouts are in flight (their jobs active and locked); resolves at the kill. */
-async function killMidStep(id: string, seed: number, env: Readonly<Record<string, string>>): Promise<number> {
+async function killMidStep(id: string, seed: number, env: Readonly<Record<string, string>>, maxStaleness = 0): Promise<number> {
   const config = await writeTrainConfig(fixture.dir, `${id}.yaml`, {
     run: { id, steps: 3, seed, runsDir: 'runs' },
     data: { train: fixture.data.train },
     policy: { kind: 'endpoints', endpoints: [fake.url], model: MODEL },
     trainer: { kind: 'cpu' },
-    grpo: { groupSize: 4, pairsPerStep: PAIRS, maxResamples: 0 },
+    grpo: { groupSize: 4, pairsPerStep: PAIRS, maxResamples: 0, maxStaleness },
   });
   // Step 1's first request of this run, told by its seed (the Redis is shared: another run's jobs may be served too).
   const step1Seeds = new Set(Array.from({ length: PAIRS }, (_, k) => toSamplingSeed(seed, 1, k, 0)));
@@ -54,18 +54,19 @@ describe('differad train SIGKILLed mid-step', () => {
     expect(interrupted).toMatchObject({ lastCompletedStep: 0, message: expect.stringContaining('differad train --resume dead') });
   }, 60_000);
 
-  it('--resume right after the kill takes the dead process’s jobs over within seconds with the default lock', async () => {
+  // Overlapped too: there step 1's rollouts run while step 0 trains, so the kill may find step 0 unfinished and step 1 queued ahead.
+  it.each([{ maxStaleness: 0, id: 'killed' }, { maxStaleness: 1, id: 'killed-ovl' }])('--resume right after the kill takes the dead process’s jobs over within seconds with the default lock (grpo.maxStaleness $maxStaleness)', async ({ maxStaleness, id }) => {
     const env = { DIFFERAD_REDIS_URL: fixture.redis.url };
-    await killMidStep('killed', 7, env);
+    await killMidStep(id, 7, env, maxStaleness);
     const resumedAt = Date.now();
-    const resumed = startDifferad(['train', '--resume', 'killed', '--runs-dir', 'runs'], { cwd: fixture.dir, env });
+    const resumed = startDifferad(['train', '--resume', id, '--runs-dir', 'runs'], { cwd: fixture.dir, env });
     const exit = await exitWithin(resumed, 15_000, resumedAt);
     console.info(`resume right after SIGKILL with the default lock: ${exit.ms} ms`);
     expect(exit.code, `${resumed.stdout()}\n${resumed.stderr()}`).toBe(0);
     // Its heartbeat had not expired yet: the dead PID says it is gone.
-    expect(resumed.stdout()).toMatch(/run killed was interrupted \(process \d+ is gone\)/);
-    const rows = await readMetricsFile(join(fixture.dir, 'runs', 'killed', 'metrics.jsonl'));
+    expect(resumed.stdout()).toMatch(new RegExp(`run ${id} was interrupted \\(process \\d+ is gone\\)`));
+    const rows = await readMetricsFile(join(fixture.dir, 'runs', id, 'metrics.jsonl'));
     expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);
-    expect(await createRunStore(fixture.client).loadRun('killed')).toMatchObject({ state: 'completed', lastCompletedStep: 2 });
+    expect(await createRunStore(fixture.client).loadRun(id)).toMatchObject({ state: 'completed', lastCompletedStep: 2 });
   }, 60_000);
 });

@@ -88,6 +88,8 @@ function createMemoryGroups(): GroupStore & { results: Map<number, SlotResult> }
     loadReplacements: async () => new Map(),
     saveResult: async (_run, _step, slot, result) => void results.set(slot, result),
     loadResult: async (_run, _step, slot) => results.get(slot) ?? null,
+    startRegeneration: async () => undefined,
+    countRegenerated: async () => 0,
   };
 }
 

@@ -45,6 +45,14 @@ export const GrpoConfigSchema = z.strictObject({
   beta: z.number().min(0).max(10).default(0),
   lossNormalization: z.enum(['sequence', 'token']).default('sequence'),
   maskTruncated: z.boolean().default(true),
+  /**
+   * 0: the on-policy loop (a step's rollouts start once the previous step's
+   * weights are synced). k ≥ 1: the overlapped mode, rollouts run up to k
+   * steps ahead of the trainer, and a group more than k weight versions
+   * older than the trainer when its step trains is sampled again
+   * (docs/method.md §6.9, docs/architecture.md §4.7).
+   */
+  maxStaleness: z.number().int().min(0).max(8).default(0),
 });
 export type GrpoConfig = z.infer<typeof GrpoConfigSchema>;
 

@@ -19,6 +19,7 @@ describe('the training config', () => {
     expect(config.trainer).toEqual({ kind: 'cpu' });
     expect(config.run.steps).toBe(30);
     expect(config.grpo.groupSize).toBe(8);
+    expect(config.grpo.maxStaleness).toBe(0);
     expect(config.reward.variant).toBe('dclr');
   });
 

@@ -192,6 +192,7 @@ export {
   computeRunSummary,
 } from './training/run-summary.js';
 export {
+export { type StaleGroup, type StalenessDecision, decideStaleness, toStalenessFields } from './training/staleness.js';
   type SavedCheckpoint,
   type StepAtTrainer,
   type StorePosition,

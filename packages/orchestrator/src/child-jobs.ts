@@ -20,3 +20,19 @@ export async function addStepChild<N extends JobName>(catalog: CatalogQueues, si
     failParentOnFailure: true,
   });
 }
+
+/**
+ * Adds a job as a child of `step` itself, a step job that is running (the
+ * overlapped mode's regeneration of a stale group): the step then moves to
+ * `waiting-children` and runs again once the child and what it adds are done.
+ */
+export async function addOwnChild<N extends JobName>(catalog: CatalogQueues, step: Job, name: N, payload: JobPayloads[N]): Promise<void> {
+  if (!step.id) throw new DifferadError('ORCHESTRATOR_NO_STEP', `a step job without an id cannot take a ${name} child`);
+  const data = parsePayload(name, payload);
+  const queue: Queue = catalog.queues[name];
+  await queue.add(name, data, {
+    ...toJobsOptions(catalog.settings[name], toJobId(name, data)),
+    parent: { id: step.id, queue: step.queueQualifiedName },
+    failParentOnFailure: true,
+  });
+}

@@ -12,11 +12,13 @@ import type { RunContext } from './run-context.js';
  * never serves before a sync brought it to the current weights
  * (docs/architecture.md §6.1).
  */
-async function toPoolServers(ctx: RunContext, runId: string, version: number, seen: { pool: string }): Promise<string[] | undefined> {
+async function toPoolServers(ctx: RunContext, runId: string, asked: number, seen: { pool: string }): Promise<{ servers: string[] | undefined; version: number }> {
   const urls = ctx.syncTargets.map((t) => t.url);
   // No sync (`syncBackend: none`), no pool: every server.
-  if (urls.length === 0) return undefined;
+  if (urls.length === 0) return { servers: undefined, version: asked };
   const pool = await ctx.pools.load(runId);
+  // Overlapped mode: a rollout enqueued ahead of the trainer samples from the newest weights the pool holds by the time it runs.
+  const version = ctx.config.grpo.maxStaleness > 0 && pool !== null && pool.version > asked ? pool.version : asked;
   const servers = toRolloutServers(urls, pool, version);
   if (servers.length === 0) {
     throw new DifferadError('ORCHESTRATOR_NO_POOL_SERVER', `no inference server of run ${runId} holds weight version ${version}: every one is out of the rollout pool`, { retryable: true });
@@ -28,7 +30,18 @@ async function toPoolServers(ctx: RunContext, runId: string, version: number, se
     const ejected = new Set(ctx.fleet.stats().servers.filter((s) => s.ejected).map((s) => s.url));
     if (servers.some((url) => ejected.has(normalizeServerUrl(url)))) await ctx.fleet.refresh();
   }
-  return servers;
+  return { servers, version };
+}
+
+/**
+ * Overlapped mode: whether the job belongs to a round the run has left (a
+ * rewind while it was queued ahead of the trainer). Such a job does
+ * nothing, so it never writes over the groups of the step's rerun.
+ */
+export async function isStaleRound(ctx: RunContext, payload: { readonly runId: string; readonly round?: number | undefined }): Promise<boolean> {
+  if (ctx.config.grpo.maxStaleness === 0) return false;
+  const rec = await ctx.store.loadRecovery(payload.runId);
+  return rec !== null && rec.round !== (payload.round ?? 0);
 }
 
 /**
@@ -44,13 +57,14 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
     const started = performance.now();
     const record = ctx.records.find((r) => r.id === payload.pairId);
     if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${payload.pairId} is not in the training manifest`);
+    if (await isStaleRound(ctx, payload)) return { pairId: record.id, attempt: payload.attempt };
     const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target), {
       reference: record.reference,
       target: record.target,
     });
     const prompt = ctx.prompt(record.id, pair.target, payload.seed);
     const { sampling, grpo } = ctx.config;
-    const servers = await toPoolServers(ctx, payload.runId, payload.weightVersion, seen);
+    const { servers, version } = await toPoolServers(ctx, payload.runId, payload.weightVersion, seen);
     const result = await ctx.fleet.complete({
       requestId: `${payload.runId}-s${payload.step}-p${payload.pairIndex}-a${payload.attempt}${payload.round ? `-r${payload.round}` : ''}`,
       referenceImage: pair.reference.dataUrl,
@@ -75,7 +89,9 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       pairId: record.id,
       attempt: payload.attempt,
       seed: payload.seed,
-      weightVersion: result.weightVersion,
+      // The server's report, else what the pool said the servers hold (vLLM's chat route reports none).
+      weightVersion: result.weightVersion ?? version,
+      ...(result.weightVersions !== null && result.weightVersions.length > 1 ? { weightVersions: [...result.weightVersions] } : {}),
       promptTokenIds: result.promptTokenIds === null ? null : [...result.promptTokenIds],
       system: prompt.system,
       instruction: prompt.prompt,

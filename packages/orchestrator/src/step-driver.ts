@@ -1,13 +1,13 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decideTrainerSync, DifferadError, drawStepPairs, type ManifestRecord, toSamplingSeed } from '@differad/core';
+import { decideTrainerSync, DifferadError, drawStepPairs, type ManifestRecord } from '@differad/core';
 import { createVllmControl } from '@differad/inference';
-import { type CatalogQueues, createFleetPoolStore, enqueueStepFlow, parseFailedReason, type RunStore, type StepPayload, toJobId } from '@differad/queue';
+import { type CatalogQueues, createFleetPoolStore, parseFailedReason, type RunStore, type StepPayload, toJobId } from '@differad/queue';
 import { createTrainerClient, type HealthResponse, type TrainerClient } from '@differad/trainer-client';
 import { Job, type QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ResolvedTrainConfig } from './context-factory.js';
-import { clearStepGroups } from './group-store.js';
+import { createStepFlows } from './step-lookahead.js';
 import type { StepRow } from './step-worker.js';
 import { TRAINER_STATE_CODE } from './step-worker.js';
 import { syncFleet } from './sync-fleet.js';
@@ -122,6 +122,8 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
   const syncState = { group: null };
   const at = { step: 0, version: 0, round: 0, checked: -1, serversSynced: false, restores: 0 };
   let rows: StepRow[] = [];
+  const overlapped = config.grpo.maxStaleness > 0;
+  const flows = createStepFlows({ runId, config, records: deps.records, queues: deps.queues, events: deps.events, redis: deps.redis });
 
   const pools = createFleetPoolStore(deps.redis);
   // Through the fleet sync, so the rollout pool names this process's servers at `version` (docs/architecture.md §6.1).
@@ -158,7 +160,9 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
     }
     await sync(version, cp?.step ?? -1);
     at.serversSynced = true;
+    const left = rec.round;
     const round = await store.rewindRun(runId, cp?.step ?? null, cp?.weightVersion ?? 0);
+    if (overlapped) await flows.discardAhead(decision.from, left);
     await rewindMetricsFile(deps.runDir, cp?.step ?? null);
     rows = rows.filter((r) => (r.step ?? 0) < decision.from);
     if (decision.from <= (rec.lastCompletedStep ?? -1)) log(`replaying steps ${decision.from}..${rec.lastCompletedStep} from the checkpoint (round ${round})`);
@@ -175,7 +179,9 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
       // Failed (a resumed run, or the trainer was found elsewhere) or stale: the step runs again with new job ids.
       log(`step ${step}: ${job.failedReason ? `failed before (${job.failedReason})` : 'its job is stale'}; running it again`);
       await job.remove({ removeChildren: true }).catch(() => undefined);
+      const left = at.round;
       at.round = await store.rewindRun(runId, step === 0 ? null : step - 1, at.version);
+      if (overlapped) await flows.discardAhead(step + 1, left);
       at.checked = -1;
       return 'again';
     }
@@ -184,16 +190,15 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
       if (at.step !== step) return 'again';
     }
     at.checked = -1;
+    // Overlapped mode: a step queued ahead is let through now that the one before it completed (docs/architecture.md §4.7).
+    let unlisten = () => {};
     if (!job) {
-      await clearStepGroups(deps.redis, runId, step, picks.length);
-      await enqueueStepFlow(deps.queues, {
-        step: payload,
-        rollouts: picks.map((index, k) => ({
-          runId, step, pairIndex: k, pairId: deps.records[index]!.id, attempt: 0, seed: toSamplingSeed(config.run.seed, step, k, 0), weightVersion: at.version, ...round,
-        })),
-      });
+      await flows.enqueue(step, at, false);
       job = await Job.fromId(deps.queues.queues.step, id);
+    } else if (overlapped) {
+      unlisten = await flows.release(job, at.version);
     }
+    if (overlapped) await flows.enqueueAhead(step, at);
     deps.onStepJob?.(deps.queues.queues.step.toKey(id));
     try {
       return (await job!.waitUntilFinished(deps.events)) as StepRow;
@@ -206,6 +211,7 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
       }
       return explainStepFailure(deps.queues, step, error as Error);
     } finally {
+      unlisten();
       deps.onStepJob?.(null);
     }
   }

@@ -7,6 +7,7 @@ import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
+import { checkStepRound, settleStaleness, type StepStaleness } from './step-staleness.js';
 import type { RunContext } from './run-context.js';
 import { syncFleet } from './sync-fleet.js';
 import type { NcclSyncState } from './weight-sync.js';
@@ -106,6 +107,15 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
   };
 }
 
+/** The step's final groups, all at once: one pipelined round trip to Redis instead of one per slot, on the path to the trainer. */
+async function loadSlots(groups: GroupStore, payload: StepPayload): Promise<SlotResult[]> {
+  const loaded = await Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
+  return loaded.map((r, k) => {
+    if (!r) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
+    return r;
+  });
+}
+
 /** Whether the metrics file has a line for `step` already (a row's first field is its step). */
 async function hasStepLine(file: string, step: number): Promise<boolean> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -122,16 +132,19 @@ async function hasStepLine(file: string, step: number): Promise<boolean> {
 export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncState: NcclSyncState) {
   return async (payload: StepPayload, job: Job): Promise<StepRow> => {
     const waited = Date.now() - job.timestamp;
-    // All slots at once: one pipelined round trip to Redis instead of one per slot, on the path to the trainer.
-    const loaded = await Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
-    const slots: SlotResult[] = loaded.map((r, k) => {
-      if (!r) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
-      return r;
-    });
+    await checkStepRound(ctx, payload);
+    let slots = await loadSlots(groups, payload);
     const trainStart = performance.now();
     // A trainer that restarted since the coordinator's check would train this step on its starting weights.
-    const problem = checkTrainerAtStep({ runId: payload.runId, step: payload.step, weightVersion: payload.weightVersion }, toTrainerPosition(await ctx.trainer.health()));
+    const health = await ctx.trainer.health();
+    const problem = checkTrainerAtStep({ runId: payload.runId, step: payload.step, weightVersion: payload.weightVersion }, toTrainerPosition(health));
     if (problem !== null) throw new DifferadError(TRAINER_STATE_CODE, `${problem}; the coordinator puts it back on the last saved checkpoint`);
+    // Overlapped mode: groups too old for the trainer's weights are sampled again first (the job waits for them and runs again).
+    let staleness: StepStaleness | undefined;
+    if (ctx.config.grpo.maxStaleness > 0) {
+      staleness = await settleStaleness(ctx, groups, job, payload, slots, health.weight_version);
+      slots = await loadSlots(groups, payload);
+    }
     const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
     const plan = planStepRequests(ctx.config, payload.runId, payload.step, trainerGroups);
     const results: ForwardBackwardResponse[] = [];
@@ -162,6 +175,7 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       microBatches: results,
       applied: { gradNorm: applied.grad_norm, weightVersion: applied.weight_version },
       servers: fleet ? { active: fleet.active.length, out: fleet.out.length } : null,
+      ...(staleness ? { staleness } : {}),
       evaluation,
       timings: { waitMs: waited, trainMs, syncMs, evalMs, totalMs: Date.now() - job.timestamp },
     });

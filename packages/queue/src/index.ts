@@ -49,7 +49,7 @@ export {
   enqueueScore,
   enqueueStep,
 } from './catalog/enqueue.js';
-export { type StepFlowInput, enqueueStepFlow } from './catalog/step-flow.js';
+export { type StepFlowInput, type StepFlowOptions, enqueueStepFlow } from './catalog/step-flow.js';
 export {
   type RedisEndpoint,
   type RedisRole,

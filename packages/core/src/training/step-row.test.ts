@@ -60,6 +60,13 @@ describe('toStepRow (the metrics row of docs/architecture.md §4.4)', () => {
     expect(JSON.stringify(toStepRow(input)).startsWith('{"step":4,')).toBe(true);
   });
 
+  it('has no staleness fields in the serial mode, and the overlapped histogram between the servers and the held-out figures', () => {
+    expect(Object.keys(toStepRow(input)).some((k) => k.startsWith('staleness_') || k === 'regenerated')).toBe(false);
+    const keys = Object.keys(toStepRow({ ...input, staleness: { histogram: [60, 4], regenerated: 1 } }));
+    expect(keys.slice(keys.indexOf('servers_out'), keys.indexOf('eval_n') + 1)).toEqual(['servers_out', 'staleness_0', 'staleness_1', 'regenerated', 'eval_n']);
+    expect(toStepRow({ ...input, staleness: { histogram: [60, 4], regenerated: 1 } })).toMatchObject({ staleness_0: 60, staleness_1: 4, regenerated: 1 });
+  });
+
   it('averages the trainer figures over the micro-batches that reported them, null when none did', () => {
     const row = toStepRow({ ...input, microBatches: [{ loss: null, clip_fraction: null, kl: 0.02 }, { loss: 0.6, clip_fraction: null, kl: 0.04 }] });
     expect(row).toMatchObject({ loss: 0.6, clip_fraction: null, kl: expect.closeTo(0.03, 12) });

@@ -1,4 +1,5 @@
 import { computeStepRewardStats, type ScoredGroup } from './score-group.js';
+import { toStalenessFields } from './staleness.js';
 
 /** One row of a run's metrics: what `metrics.jsonl`, the run store's stream and the console table show per step. */
 export type StepRow = Record<string, number | null>;
@@ -32,6 +33,12 @@ export interface StepRowInput {
   readonly applied: { readonly gradNorm: number | null; readonly weightVersion: number };
   /** Servers in and out of the rollout pool after the weight sync; null when the run has no servers to sync. */
   readonly servers: { readonly active: number; readonly out: number } | null;
+  /**
+   * The overlapped mode's staleness (docs/method.md §6.9): completions trained
+   * at each age and the groups regenerated; absent in the serial mode, whose
+   * rows carry no staleness fields.
+   */
+  readonly staleness?: { readonly histogram: readonly number[]; readonly regenerated: number };
   /** The held-out evaluation's `eval_*` fields, empty when none was due. */
   readonly evaluation: Readonly<Record<string, number | null>>;
   readonly timings: {
@@ -58,7 +65,9 @@ const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
  * over the final groups (docs/method.md §5), the resample and replacement
  * counts, the trainer's loss, clip fraction and KL averaged over the
  * micro-batches that reported them, the gradient norm and weight version,
- * the rollout pool, the held-out figures when evaluated, then the timings.
+ * the rollout pool, in the overlapped mode the staleness histogram
+ * (`staleness_0` … `staleness_<maxStaleness>`, `regenerated`), the held-out
+ * figures when evaluated, then the timings.
  * `step` is the first field: a metrics.jsonl line starts `{"step":N,`.
  */
 export function toStepRow(input: StepRowInput): StepRow {
@@ -75,6 +84,7 @@ export function toStepRow(input: StepRowInput): StepRow {
     weight_version: input.applied.weightVersion,
     servers_active: servers ? servers.active : null,
     servers_out: servers ? servers.out : null,
+    ...(input.staleness ? toStalenessFields(input.staleness.histogram, input.staleness.regenerated) : {}),
     ...input.evaluation,
     rollout_ms: sum(slots.map((s) => s.rolloutMs)),
     score_ms: sum(slots.map((s) => s.scoreMs)),

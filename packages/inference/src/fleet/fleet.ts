@@ -30,8 +30,18 @@ export interface CompletionResult {
   /** Ordered by choice index. */
   readonly completions: readonly Completion[];
   readonly usage: { readonly promptTokens: number; readonly completionTokens: number } | null;
-  /** The server's `x-weight-version` header, when it sends one (the fake does). */
+  /**
+   * The server's `x-weight-version` header, when it sends one (differad's
+   * servers do; vLLM's chat route does not, docs/vllm-protocol.md §4.1): the
+   * version the request started on.
+   */
   readonly weightVersion: number | null;
+  /**
+   * Every version the request was sampled with, oldest first, from
+   * `x-weight-versions` (differad's servers, when an in-flight update fell
+   * inside the request); null when the server sent none.
+   */
+  readonly weightVersions: readonly number[] | null;
 }
 
 /** Per-server figures and the number of requests waiting for capacity. */
@@ -61,6 +71,15 @@ interface Waiter {
   readonly resolve: (server: FleetServer) => void;
   readonly reject: (error: unknown) => void;
 }
+
+/** `x-weight-versions: 3,4` → [3, 4]; null when absent or malformed. */
+const versionList = (reply: HttpReply): number[] | null => {
+  const raw = reply.headers['x-weight-versions'];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (text === undefined) return null;
+  const list = text.split(',').map(Number);
+  return list.length > 0 && list.every((v) => Number.isInteger(v) && v >= 0) ? list : null;
+};
 
 const header = (reply: HttpReply, name: string): number | null => {
   const raw = reply.headers[name];
@@ -194,6 +213,7 @@ export function createFleet(options: FleetOptions): Fleet {
       completions: parsed.choices.map((c) => ({ ...c, server: server.url, latencyMs })),
       usage: parsed.usage,
       weightVersion: header(reply, 'x-weight-version'),
+      weightVersions: versionList(reply),
     };
   }
 

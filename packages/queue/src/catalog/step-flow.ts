@@ -14,6 +14,18 @@ export interface StepFlowInput {
   readonly rollouts: readonly RolloutPayload[];
 }
 
+/** How a step flow is added. */
+export interface StepFlowOptions {
+  /**
+   * A step queued ahead of the trainer (the overlapped mode): once its
+   * groups are in, the parent waits this long in `delayed` instead of
+   * running, until the coordinator promotes it after the previous step
+   * (BullMQ's moveParentToWait reads the parent's `delay`). Absent: it runs
+   * as soon as its groups are in.
+   */
+  readonly gateMs?: number;
+}
+
 /**
  * Adds a step as a BullMQ flow (docs/architecture.md §4.2): the
  * parent `step` job waits in `waiting-children` until every `rollout` child has
@@ -23,7 +35,7 @@ export interface StepFlowInput {
  * Everything is validated first; nothing reaches Redis when any payload is bad
  * or a rollout belongs to another run, step or pair slot.
  */
-export async function enqueueStepFlow(catalog: CatalogQueues, input: StepFlowInput): Promise<JobNode> {
+export async function enqueueStepFlow(catalog: CatalogQueues, input: StepFlowInput, options: StepFlowOptions = {}): Promise<JobNode> {
   const step = parsePayload('step', input.step, 'step');
   const rollouts = input.rollouts.map((r, i) => parsePayload('rollout', r, `rollouts.${i}`));
   checkRollouts(step, rollouts);
@@ -40,7 +52,7 @@ export async function enqueueStepFlow(catalog: CatalogQueues, input: StepFlowInp
     queueName: catalog.names.step,
     data: step,
     ...prefix,
-    opts: toJobsOptions(catalog.settings.step, toJobId('step', step)),
+    opts: { ...toJobsOptions(catalog.settings.step, toJobId('step', step)), ...(options.gateMs ? { delay: options.gateMs } : {}) },
     children,
   });
 }
