@@ -7,7 +7,7 @@
 export { type StartApiOptions, type OpenedApi, type RunningApi, type LauncherBase, openApi, startApi } from './start-api.js';
 export { type ApiApp, type ApiServer, type ApiServerOptions, createApiApp, createApiServer, createRoutes } from './server.js';
 export { type ApiDeps, type StreamSettings, createJobId } from './routes/api-deps.js';
-export { API_ERROR_CODES, type ApiErrorCode, ApiErrorBodySchema, type ApiErrorBody, toErrorReply } from './errors/api-errors.js';
+export { API_ERROR_CODES, API_ERRORS, type ApiErrorCode, ApiErrorBodySchema, type ApiErrorBody, toErrorReply } from './errors/api-errors.js';
 export { API_TOKEN_ENV, MIN_TOKEN_LENGTH, type ResolvedToken, resolveApiToken, toDefaultTokenFile } from './auth/api-token.js';
 export { TOKEN_COOKIE, type Authenticator, createAuthenticator } from './auth/authenticate.js';
 export { type DataRoots, createDataRoots, isInside } from './paths/data-roots.js';

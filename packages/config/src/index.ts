@@ -1,4 +1,5 @@
 /** @differad/config — validated settings with the method's defaults, from flags, env and a file. */
+export { CONFIG_ERRORS } from './config-errors.js';
 export {
   RewardConfigSchema,
   type RewardConfig,

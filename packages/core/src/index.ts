@@ -1,5 +1,18 @@
 /** @differad/core — the pure domain of DifferAD-R1: boxes, parsing, rewards, group statistics, metrics. */
 export { DifferadError, isDifferadError } from './errors/differad-error.js';
+export {
+  type DifferadErrorTables,
+  type ErrorCode,
+  type ErrorCodeNames,
+  type ErrorSpec,
+  type ErrorStatuses,
+  type ErrorTable,
+  mergeErrorTables,
+  toErrorCodeNames,
+  toErrorSpec,
+  toErrorStatuses,
+} from './errors/error-registry.js';
+export { CORE_ERRORS } from './errors/core-errors.js';
 export { type Limiter, type MapBoundedOptions, createLimiter, mapBounded } from './concurrency/map-bounded.js';
 export {
   type Box,

@@ -1,4 +1,5 @@
 /** @differad/datasets — manifests, prediction files and dataset importers: streaming JSONL with file:line errors. */
+export { DATASET_ERRORS } from './errors/dataset-errors.js';
 export { type JsonlLine, MAX_JSONL_LINE_BYTES, readJsonl } from './jsonl/read-jsonl.js';
 export { type TextLine, readLines } from './jsonl/read-lines.js';
 export { writeJsonlAtomically } from './jsonl/write-jsonl.js';

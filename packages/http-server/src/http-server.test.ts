@@ -13,11 +13,11 @@ function createApp(): Hono {
     toReply: (error) =>
       isDifferadError(error)
         ? { status: error.code === HTTP_BODY_TOO_LARGE ? 413 : 400, body: { error: { code: error.code, message: error.message, details: { ...error.details } } } }
-        : { status: 500, body: { error: { code: 'X_INTERNAL', message: String(error), details: {} } } },
+        : { status: 500, body: { error: { code: 'TRAINER_INTERNAL', message: String(error), details: {} } } },
   });
   app.onError(onError);
-  app.notFound((c) => onError(new DifferadError('X_NOT_FOUND', `no route ${c.req.path}`), c));
-  const invalid = () => new DifferadError('X_INVALID', 'bad body');
+  app.notFound((c) => onError(new DifferadError('TRAINER_NOT_FOUND', `no route ${c.req.path}`), c));
+  const invalid = () => new DifferadError('TRAINER_REQUEST_INVALID', 'bad body');
   app.post('/hello', jsonBody(NameSchema, { limit: { maxBytes: 64 }, invalid }), (c) => c.json({ hello: c.get('body').name }));
   return app;
 }
@@ -39,7 +39,7 @@ describe('jsonBody and the error handler under app.request()', () => {
     const res = await post(createApp(), body);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(await res.json()).toEqual({ error: { code: 'X_INVALID', message: 'bad body', details: {} } });
+    expect(await res.json()).toEqual({ error: { code: 'TRAINER_REQUEST_INVALID', message: 'bad body', details: {} } });
   });
 
   it('answers 413 for a declared or a streamed body over the limit', async () => {
@@ -59,7 +59,7 @@ describe('jsonBody and the error handler under app.request()', () => {
   it('answers a missing route through the same handler', async () => {
     const res = await createApp().request('/nowhere');
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'X_NOT_FOUND', message: 'no route /nowhere' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'TRAINER_NOT_FOUND', message: 'no route /nowhere' } });
   });
 });
 

@@ -11,4 +11,5 @@ export {
 } from './body/request-body.js';
 export { readBodyBytes, readBodyText, toIncoming } from './body/read-body.js';
 export { type BodyProblem, jsonBody, type JsonBodyOptions, type JsonBodyVariables } from './body/json-body.js';
+export { HTTP_SERVER_ERRORS } from './errors/http-server-errors.js';
 export { ALREADY_SENT, createErrorHandler, type ErrorHandlerOptions, type ErrorReply, sendWhole } from './errors/error-handler.js';

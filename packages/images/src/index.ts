@@ -1,4 +1,5 @@
 /** @differad/images — the sharp adapter: decode with limits, model frames, masks, drawing, descriptors. */
+export { IMAGE_ERRORS } from './errors/image-errors.js';
 export {
   type PixelData,
   type RawImage,

@@ -31,7 +31,7 @@ export {
   type ResponseExpectation,
   parseChatResponse,
 } from './chat/chat-response.js';
-export { INFERENCE_ERROR_CODES } from './http/http-errors.js';
+export { INFERENCE_ERROR_CODES, INFERENCE_ERRORS } from './http/http-errors.js';
 export { normalizeServerUrl } from './http/server-connection.js';
 export { type PromSample, type VllmLoad, parsePrometheusText, readVllmLoad } from './metrics/prometheus.js';
 export { type PauseMode, type ServedModel, type VllmControl, type VllmControlOptions, createVllmControl } from './control/vllm-control.js';

@@ -1,4 +1,5 @@
 /** @differad/orchestrator — the GRPO training loop on BullMQ: workers, the step coordinator, weight sync. */
+export { ORCHESTRATOR_ERRORS } from './orchestrator-errors.js';
 export { type TrainRunInput, type TrainRunResult, trainRun } from './train-run.js';
 export { type RunWorkersOptions, startRunWorkers } from './run-workers.js';
 export { type ContextFactory, type ResolvedTrainConfig, createContextFactory, buildRunContext, isResolved } from './context-factory.js';

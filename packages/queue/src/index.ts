@@ -4,7 +4,7 @@
  * helpers, step flows, typed workers), Redis connections, the embedded
  * redis-server default, and the run store that `--resume` and the dashboard read.
  */
-export { QUEUE_ERROR_CODES } from './errors/queue-errors.js';
+export { QUEUE_ERROR_CODES, QUEUE_ERRORS } from './errors/queue-errors.js';
 export { JOB_NAMES, type JobName, isJobName, toQueueName } from './catalog/job-names.js';
 export {
   RunIdSchema,

@@ -61,6 +61,7 @@ export {
 export { type TrainerRoute, type TrainerRouteName, TRAINER_ROUTES, METRICS_PATH } from './api/routes.js';
 export { OPENAPI_FILE, OPENAPI_EMIT_COMMAND, createTrainerOpenApiDocument, formatTrainerOpenApiDocument } from './openapi/openapi-document.js';
 export { TRAINER_CLIENT_ERROR_CODES } from './client/trainer-errors.js';
+export { TRAINER_ERRORS } from './api/trainer-errors.js';
 export {
   type TrainerClient,
   type TrainerClientOptions,

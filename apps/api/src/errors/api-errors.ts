@@ -1,33 +1,41 @@
-import { DifferadError, isDifferadError, toFieldProblems } from '@differad/core';
+import { DifferadError, type ErrorSpec, isDifferadError, toErrorSpec, toErrorStatuses, toFieldProblems } from '@differad/core';
 import { z } from 'zod';
 
-/** The API's error codes and the HTTP status each one answers with. */
-export const API_ERROR_CODES = {
-  /** The body or a query parameter broke its schema; `details.fields` lists `{ field, message }`. */
-  API_REQUEST_INVALID: 400,
-  /** A path in a job body resolves (symlinks followed) outside every data root; `details.field`. */
-  API_PATH_OUTSIDE_DATA_ROOTS: 400,
-  /** No token, or the wrong one (bearer header or the dashboard cookie). */
-  API_UNAUTHORIZED: 401,
-  /** A state-changing request from another origin (another port of this host included), or a browser request that does not say where it comes from. */
-  API_CROSS_ORIGIN: 403,
-  /** A state-changing request with the dashboard cookie but without the session's CSRF token in `X-CSRF-Token`. */
-  API_CSRF_INVALID: 403,
-  /** No such route, run or job. */
-  API_NOT_FOUND: 404,
-  /** The route exists but not for this method; `details.allow`. */
-  API_METHOD_NOT_ALLOWED: 405,
-  /** The run or job exists already, or is not in a state that allows the request. */
-  API_CONFLICT: 409,
-  /** The body is larger than the limit; `details.limit` in bytes. */
-  API_BODY_TOO_LARGE: 413,
-  /** A state-changing request whose body is not `application/json` (a missing Content-Type included). */
-  API_UNSUPPORTED_MEDIA_TYPE: 415,
-  /** The job's process exited before it started (bad data, unreachable servers); `details.childCode` is its error code. */
-  API_JOB_START_FAILED: 422,
-  /** Anything unexpected; the message is logged, not leaked beyond its first line. */
-  API_INTERNAL: 500,
-} as const;
+/** An API error a reply carries, with its HTTP status. */
+const replied = (status: number, summary: string) => ({ status, retryable: false, summary }) as const;
+/** An API error no reply carries as such: one at start-up, or one the error handler answers as API_INTERNAL would (500, first line). */
+const internal = (summary: string) => ({ status: null, retryable: false, summary }) as const;
+
+/** The API's error codes, in the error registry: those a reply carries with their HTTP status, then the API's own failures. */
+export const API_ERRORS = {
+  API_REQUEST_INVALID: replied(400, 'The body or a query parameter broke its schema; `details.fields` lists `{ field, message }`.'),
+  API_PATH_OUTSIDE_DATA_ROOTS: replied(400, 'A path in a job body resolves (symlinks followed) outside every data root; `details.field`.'),
+  API_UNAUTHORIZED: replied(401, 'No token, or the wrong one (bearer header or the dashboard cookie).'),
+  API_CROSS_ORIGIN: replied(
+    403,
+    'A state-changing request from another origin (another port of this host included), or a browser request that does not say where it comes from.',
+  ),
+  API_CSRF_INVALID: replied(403, "A state-changing request with the dashboard cookie but without the session's CSRF token in `X-CSRF-Token`."),
+  API_NOT_FOUND: replied(404, 'No such route, run or job.'),
+  API_METHOD_NOT_ALLOWED: replied(405, 'The route exists but not for this method; `details.allow`.'),
+  API_CONFLICT: replied(409, 'The run or job exists already, or is not in a state that allows the request.'),
+  API_BODY_TOO_LARGE: replied(413, 'The body is larger than the limit; `details.limit` in bytes.'),
+  API_UNSUPPORTED_MEDIA_TYPE: replied(415, 'A state-changing request whose body is not `application/json` (a missing Content-Type included).'),
+  API_JOB_START_FAILED: replied(422, "The job's process exited before it started (bad data, unreachable servers); `details.childCode` is its error code."),
+  API_INTERNAL: replied(500, 'Anything unexpected; the message is logged, not leaked beyond its first line.'),
+  API_TOKEN_INVALID: internal('The API token (DIFFERAD_API_TOKEN or the token file) is too short or has spaces; the API does not start.'),
+  API_DATA_ROOT_INVALID: internal('The API was given no data root.'),
+  API_JOB_STATE_INVALID: internal("A job's state read back from Redis is not JSON or breaks its schema."),
+} as const satisfies Record<string, ErrorSpec>;
+
+declare module '@differad/core' {
+  interface DifferadErrorTables {
+    readonly api: typeof API_ERRORS;
+  }
+}
+
+/** The API's error codes a reply carries, and the HTTP status each one answers with (the OpenAPI document lists them). */
+export const API_ERROR_CODES = toErrorStatuses(API_ERRORS);
 
 /** One of {@link API_ERROR_CODES}. */
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
@@ -66,8 +74,9 @@ export function toRequestInvalid(what: string, error: z.ZodError, prefix: readon
 
 /** Any thrown value → status and error body; unknown failures are API_INTERNAL with the first line of their message. */
 export function toErrorReply(error: unknown): { status: number; body: ApiErrorBody } {
-  if (isDifferadError(error) && error.code in API_ERROR_CODES) {
-    const status = API_ERROR_CODES[error.code as ApiErrorCode];
+  // A code with a status in API_ERRORS is the API's answer as it stands; any other failure is internal.
+  const status = isDifferadError(error) ? toErrorSpec(API_ERRORS, error.code)?.status : null;
+  if (isDifferadError(error) && typeof status === 'number') {
     return { status, body: { error: { code: error.code, message: error.message, details: { ...error.details } } } };
   }
   const text = error instanceof Error ? error.message : String(error);

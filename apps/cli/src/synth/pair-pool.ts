@@ -30,7 +30,7 @@ function createWorkerPool(plan: SynthesisPlan, jobs: number): PairPool {
       const p = pending.get(reply.index);
       pending.delete(reply.index);
       if (reply.type === 'done') p?.resolve(reply.record as SynthRecord);
-      else p?.reject(new DifferadError(reply.code, reply.message));
+      else p?.reject(new DifferadError(reply.code ?? 'SYNTH_WORKER_FAILED', reply.message));
     });
     w.worker.on('error', (error) => {
       for (const p of pending.values()) p.reject(new DifferadError('SYNTH_WORKER_FAILED', `a synthesis worker failed: ${error.message}`, { cause: error }));

@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { type ErrorCode, isDifferadError } from '@differad/core';
 import { createPairSynthesizer, type SynthesisPlan } from '@differad/images';
 
 /** Messages a synthesis worker answers: one finished pair or one error, by index. */
 export type WorkerReply =
   | { readonly type: 'done'; readonly index: number; readonly record: unknown }
-  | { readonly type: 'error'; readonly index: number; readonly code: string; readonly message: string };
+  | { readonly type: 'error'; readonly index: number; readonly code: ErrorCode | null; readonly message: string };
 
 const port = parentPort;
 if (port) {
@@ -12,8 +13,9 @@ if (port) {
   port.on('message', (index: number) => {
     synthesize(index).then(
       (record) => port.postMessage({ type: 'done', index, record } satisfies WorkerReply),
-      (error: Error & { code?: string }) =>
-        port.postMessage({ type: 'error', index, code: error.code ?? 'SYNTH_FAILED', message: error.message } satisfies WorkerReply),
+      // Only a DifferadError's code crosses over as one; a Node error's `code` (ENOENT) is no registered code.
+      (error: Error) =>
+        port.postMessage({ type: 'error', index, code: isDifferadError(error) ? error.code : null, message: error.message } satisfies WorkerReply),
     );
   });
 }

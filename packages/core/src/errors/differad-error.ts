@@ -1,16 +1,19 @@
+import type { ErrorCode } from './error-registry.js';
+
 /**
  * The one error class of the project. Expected outcomes (an unparsable answer,
- * a degenerate group) are values; this is for failures. `code` is
- * SCREAMING_SNAKE with an area prefix so that, once an error has crossed a
- * process or Redis boundary as data, callers can still branch on it.
+ * a degenerate group) are values; this is for failures. `code` is a
+ * registered {@link ErrorCode} (SCREAMING_SNAKE with an area prefix), so a
+ * typo does not compile and, once an error has crossed a process or Redis
+ * boundary as data, callers can still branch on it.
  */
 export class DifferadError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; retryable?: boolean; details?: Record<string, unknown> } = {},
   ) {
@@ -23,6 +26,6 @@ export class DifferadError extends Error {
 }
 
 /** True when `value` is a DifferadError, optionally with the given code. */
-export function isDifferadError(value: unknown, code?: string): value is DifferadError {
+export function isDifferadError(value: unknown, code?: ErrorCode): value is DifferadError {
   return value instanceof DifferadError && (code === undefined || value.code === code);
 }

@@ -1,4 +1,4 @@
-import { DifferadError, isDifferadError, toFieldProblems } from '@differad/core';
+import { DifferadError, isDifferadError, toErrorSpec, toFieldProblems } from '@differad/core';
 import { createErrorHandler, jsonBody } from '@differad/http-server';
 import {
   type CheckpointResponse,
@@ -14,7 +14,7 @@ import {
   type ScoreTokensResponse,
   type SendWeightsRequest,
   type SendWeightsResponse,
-  TRAINER_ERROR_CODES,
+  TRAINER_ERRORS,
   TRAINER_ROUTES,
   type TrainerErrorBody,
   type TrainerRoute,
@@ -47,10 +47,10 @@ export interface TrainerAppOptions {
 const invalid = (message: string, fields: { field: string; message: string }[]) =>
   new DifferadError('TRAINER_REQUEST_INVALID', message, { details: { fields } });
 
-/** Any failure → `{ error: { code, message, details } }` with the status of TRAINER_ERROR_CODES (500 for the unknown). */
+/** Any failure → `{ error: { code, message, details } }` with its status in TRAINER_ERRORS (500 for a code a trainer does not answer with). */
 function toErrorReply(error: unknown): { status: number; body: TrainerErrorBody } {
-  if (isDifferadError(error) && error.code in TRAINER_ERROR_CODES) {
-    const status = TRAINER_ERROR_CODES[error.code as keyof typeof TRAINER_ERROR_CODES];
+  const status = isDifferadError(error) ? toErrorSpec(TRAINER_ERRORS, error.code)?.status : null;
+  if (isDifferadError(error) && typeof status === 'number') {
     return { status, body: { error: { code: error.code, message: error.message, details: { ...error.details } } } };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,17 +1,17 @@
-import { DifferadError, isDifferadError } from '@differad/core';
+import { DifferadError, type ErrorCode, type ErrorTable, isDifferadError, toErrorSpec } from '@differad/core';
 
 /** The codes one client throws, with its area prefix (`INFERENCE_TIMEOUT`, `TRAINER_TIMEOUT`). */
 export interface HttpClientErrorCodes {
-  /** The call passed its deadline, or undici's connect/headers/body timeout. Retryable. */
-  readonly TIMEOUT: string;
-  /** The connection failed (refused, reset, closed midway). Retryable. */
-  readonly UNAVAILABLE: string;
+  /** The call passed its deadline, or undici's connect/headers/body timeout. Retryable as its table says. */
+  readonly TIMEOUT: ErrorCode;
+  /** The connection failed (refused, reset, closed midway). Retryable as its table says. */
+  readonly UNAVAILABLE: ErrorCode;
   /** A 2xx body that is not JSON or breaks the schema; `details.field` names the field. Not retried. */
-  readonly BAD_RESPONSE: string;
+  readonly BAD_RESPONSE: ErrorCode;
   /** An error status; `details.status` and `details.body` (an excerpt). Retryable for 5xx, 408 and 429. */
-  readonly HTTP_ERROR: string;
+  readonly HTTP_ERROR: ErrorCode;
   /** A request this client could not build or undici refused before sending: the caller's bug. Not retried. */
-  readonly REQUEST_INVALID: string;
+  readonly REQUEST_INVALID: ErrorCode;
 }
 
 /** A server's error body `{ error: { code, message, details } }`. */
@@ -27,7 +27,7 @@ export interface ServerErrorBody {
  * retried.
  */
 export interface RejectionProfile {
-  readonly code: string;
+  readonly code: ErrorCode;
   /** The server's error body, or undefined when the body is not one. */
   readonly parseBody: (json: unknown) => ServerErrorBody | undefined;
   /** `details.error.code` when the body is not an error body. */
@@ -37,6 +37,8 @@ export interface RejectionProfile {
 /** One client's error vocabulary: its codes and how a message names the call. */
 export interface HttpErrorProfile<Ctx extends object> {
   readonly codes: HttpClientErrorCodes;
+  /** The client's table in the error registry: whether a timeout or a failed connection is worth another try comes from it. */
+  readonly errors: ErrorTable;
   /** The start of every message: `http://s:8000: request r1`, `POST http://t:8200/v1/optim_step`. */
   readonly where: (ctx: Ctx) => string;
   /** Without it every error status is `codes.HTTP_ERROR`. */
@@ -95,7 +97,8 @@ function parseRejection(body: string, rejected: RejectionProfile): ServerErrorBo
 
 /** Creates the error mapper of one client (see {@link HttpErrorMapper}). */
 export function createHttpErrorMapper<Ctx extends object>(profile: HttpErrorProfile<Ctx>): HttpErrorMapper<Ctx> {
-  const { codes, where, rejected, bodyField = '' } = profile;
+  const { codes, errors, where, rejected, bodyField = '' } = profile;
+  const retryable = (code: ErrorCode) => toErrorSpec(errors, code)?.retryable ?? false;
   const requestInvalid = (error: unknown, ctx: Ctx) =>
     new DifferadError(codes.REQUEST_INVALID, `${where(ctx)}: could not be sent: ${messageOf(error)}`, { cause: error, details: { ...ctx, clientSide: true } });
   return {
@@ -106,9 +109,9 @@ export function createHttpErrorMapper<Ctx extends object>(profile: HttpErrorProf
       if (code === CLIENT_ARGUMENT_CODE) return requestInvalid(error, ctx);
       const details = { ...ctx, ...(code ? { cause: code } : {}) };
       if (error instanceof DeadlineExceeded || (code !== undefined && TIMEOUT_CODES.has(code))) {
-        return new DifferadError(codes.TIMEOUT, `${where(ctx)} timed out (${messageOf(error)})`, { cause: error, retryable: true, details });
+        return new DifferadError(codes.TIMEOUT, `${where(ctx)} timed out (${messageOf(error)})`, { cause: error, retryable: retryable(codes.TIMEOUT), details });
       }
-      return new DifferadError(codes.UNAVAILABLE, `${where(ctx)} failed: ${messageOf(error)}`, { cause: error, retryable: true, details });
+      return new DifferadError(codes.UNAVAILABLE, `${where(ctx)} failed: ${messageOf(error)}`, { cause: error, retryable: retryable(codes.UNAVAILABLE), details });
     },
     status(status, body, ctx) {
       if (rejected && status >= 400 && status < 500 && !isRetryableStatus(status)) {

@@ -23,8 +23,8 @@ describe('readRequestBytes', () => {
     const req = toRequest({ 'content-length': String(2 * LIMIT) });
     req.write('x');
     const declared: (number | null)[] = [];
-    const tooLarge = (bytes: number | null) => (declared.push(bytes), new DifferadError('X_TOO_LARGE', 'too large'));
-    await expect(readRequestBytes(req, { maxBytes: LIMIT, tooLarge })).rejects.toMatchObject({ code: 'X_TOO_LARGE' });
+    const tooLarge = (bytes: number | null) => (declared.push(bytes), new DifferadError('TRAINER_BODY_TOO_LARGE', 'too large'));
+    await expect(readRequestBytes(req, { maxBytes: LIMIT, tooLarge })).rejects.toMatchObject({ code: 'TRAINER_BODY_TOO_LARGE' });
     expect(declared).toEqual([2 * LIMIT]);
     expect(req.readableLength).toBe(1);
   });

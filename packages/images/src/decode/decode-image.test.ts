@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { isDifferadError } from '@differad/core';
+import { type ErrorCode, isDifferadError } from '@differad/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRawImage, writeRawImage } from '../encode/write-image.js';
@@ -13,7 +13,7 @@ let remove: () => Promise<void> = async () => {};
 beforeAll(async () => ({ dir, remove } = await createTempDir()));
 afterAll(() => remove());
 
-async function expectImageError(promise: Promise<unknown>, code: string, name: string): Promise<void> {
+async function expectImageError(promise: Promise<unknown>, code: ErrorCode, name: string): Promise<void> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

@@ -146,8 +146,8 @@ describe('catalog queues on Redis', () => {
       const times = starts.get(payload.pairIndex) ?? [];
       times.push(Date.now());
       starts.set(payload.pairIndex, times);
-      if (payload.pairIndex === 0) throw new DifferadError('TEST_BAD_INPUT', 'never works');
-      if (times.length < 3) throw new DifferadError('TEST_FLAKY', 'try again', { retryable: true });
+      if (payload.pairIndex === 0) throw new DifferadError('QUEUE_PAYLOAD_INVALID', 'never works');
+      if (times.length < 3) throw new DifferadError('QUEUE_REDIS_UNREACHABLE', 'try again', { retryable: true });
       return 'ok';
     });
     const failedFor = new Promise<Job>((resolve) => worker.on('failed', (job) => job?.data.pairIndex === 0 && resolve(job as unknown as Job)));
@@ -158,7 +158,7 @@ describe('catalog queues on Redis', () => {
     const bad = await failedFor;
     expect(await bad.getState()).toBe('failed');
     expect(bad.attemptsMade).toBe(1);
-    expect(parseFailedReason(bad.failedReason)).toEqual({ code: 'TEST_BAD_INPUT', message: 'never works' });
+    expect(parseFailedReason(bad.failedReason)).toEqual({ code: 'QUEUE_PAYLOAD_INVALID', message: 'never works' });
 
     const [good] = await completed;
     expect(good?.attemptsMade).toBe(3);

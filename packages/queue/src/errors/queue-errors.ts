@@ -1,25 +1,26 @@
-import { DifferadError, toFieldProblems, type FieldProblem } from '@differad/core';
+import { DifferadError, type ErrorSpec, toErrorCodeNames, toFieldProblems, type FieldProblem } from '@differad/core';
 import type { z } from 'zod';
 
-/** The error codes of the queue adapter. */
-export const QUEUE_ERROR_CODES = {
-  /** A job payload broke its zod schema; `details.field` names the first bad field. Not retryable. */
-  PAYLOAD_INVALID: 'QUEUE_PAYLOAD_INVALID',
-  /** A deployment namespace for queue names is not kebab-case. Not retryable. */
-  NAMESPACE_INVALID: 'QUEUE_NAMESPACE_INVALID',
-  /** A Redis URL is not `redis://` / `rediss://` or has a bad port or database. Not retryable. */
-  REDIS_URL_INVALID: 'QUEUE_REDIS_URL_INVALID',
-  /** Redis did not answer PING within the deadline; `details.url` (password redacted). Retryable. */
-  REDIS_UNREACHABLE: 'QUEUE_REDIS_UNREACHABLE',
-  /** The `redis-server` binary for the embedded default is not installed. Not retryable. */
-  REDIS_MISSING: 'QUEUE_REDIS_MISSING',
-  /** The embedded `redis-server` exited or stayed silent before it was ready. */
-  REDIS_START_FAILED: 'QUEUE_REDIS_START_FAILED',
-  /** The run store has no run with this id; `details.runId`. Not retryable. */
-  RUN_NOT_FOUND: 'QUEUE_RUN_NOT_FOUND',
-  /** A run-state value read back from Redis broke its schema; `details.key` names the key. */
-  RUN_STATE_INVALID: 'QUEUE_RUN_STATE_INVALID',
-} as const;
+/** The error codes of the queue adapter: its one table in the error registry. */
+export const QUEUE_ERRORS = {
+  QUEUE_PAYLOAD_INVALID: { status: null, retryable: false, summary: 'A job payload broke its zod schema; `details.field` names the first bad field (the same bytes fail alike on every attempt).' },
+  QUEUE_NAMESPACE_INVALID: { status: null, retryable: false, summary: 'A deployment namespace for queue names is not kebab-case.' },
+  QUEUE_REDIS_URL_INVALID: { status: null, retryable: false, summary: 'A Redis URL is not `redis://` / `rediss://` or has a bad port or database.' },
+  QUEUE_REDIS_UNREACHABLE: { status: null, retryable: true, summary: 'Redis did not answer PING within the deadline; `details.url` (password redacted).' },
+  QUEUE_REDIS_MISSING: { status: null, retryable: false, summary: 'The `redis-server` binary for the embedded default is not installed.' },
+  QUEUE_REDIS_START_FAILED: { status: null, retryable: false, summary: 'The embedded `redis-server` exited or stayed silent before it was ready, or found no free port.' },
+  QUEUE_RUN_NOT_FOUND: { status: null, retryable: false, summary: 'The run store has no run with this id; `details.runId`.' },
+  QUEUE_RUN_STATE_INVALID: { status: null, retryable: false, summary: 'A run-state value read back from Redis is not JSON or broke its schema; `details.key` names the key.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+declare module '@differad/core' {
+  interface DifferadErrorTables {
+    readonly queue: typeof QUEUE_ERRORS;
+  }
+}
+
+/** The adapter's codes by the rest of their name (`QUEUE_ERROR_CODES.RUN_NOT_FOUND`), drawn from {@link QUEUE_ERRORS}. */
+export const QUEUE_ERROR_CODES = toErrorCodeNames(QUEUE_ERRORS, 'QUEUE_');
 
 /** The message a zod failure becomes: the first problem's field and message, then how many more. */
 function toProblemSummary(problems: readonly FieldProblem[]): string {

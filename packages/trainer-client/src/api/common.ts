@@ -1,4 +1,6 @@
+import { toErrorStatuses } from '@differad/core';
 import { z } from 'zod';
+import { TRAINER_ERRORS } from './trainer-errors.js';
 
 /** The API version in every path (`/v1/...`) and in the health reply. */
 export const TRAINER_API_VERSION = 'v1';
@@ -42,37 +44,9 @@ export const TrainerErrorBodySchema = z
 export type TrainerErrorBody = z.infer<typeof TrainerErrorBodySchema>;
 
 /**
- * The error codes a trainer answers with, and their HTTP status. Both backends
- * (the CPU trainer and the Python trainer) use exactly these.
+ * The error codes a trainer answers with, and their HTTP status: the codes of
+ * TRAINER_ERRORS that have one. Both backends (the CPU trainer and the Python
+ * trainer) use exactly these.
  */
-export const TRAINER_ERROR_CODES = {
-  /** The body is not JSON or breaks the schema; `details.fields` names each wrong field. */
-  TRAINER_REQUEST_INVALID: 400,
-  /** The backend cannot do what was asked (e.g. `nccl` weight send on the CPU trainer). */
-  TRAINER_BACKEND_UNSUPPORTED: 400,
-  /** No such route. */
-  TRAINER_NOT_FOUND: 404,
-  /** The checkpoint file does not exist. */
-  TRAINER_CHECKPOINT_NOT_FOUND: 404,
-  /** The route exists, the method does not. */
-  TRAINER_METHOD_NOT_ALLOWED: 405,
-  /** The request names another run than the one this trainer is training. */
-  TRAINER_RUN_MISMATCH: 409,
-  /** Another step has micro-batches pending, or the micro-batch count changed within a step. */
-  TRAINER_STEP_CONFLICT: 409,
-  /** optim_step before every micro-batch of the step arrived; `details.missing` lists the indexes. */
-  TRAINER_STEP_INCOMPLETE: 409,
-  /** weights/send for a version the trainer does not hold. */
-  TRAINER_VERSION_MISMATCH: 409,
-  /** Images referenced by hash were never sent with bytes; `details.missing` lists the hashes. */
-  TRAINER_IMAGE_UNKNOWN: 409,
-  /** The body is larger than the trainer accepts. */
-  TRAINER_BODY_TOO_LARGE: 413,
-  /** The checkpoint file exists but cannot be read as one. */
-  TRAINER_CHECKPOINT_INVALID: 422,
-  /** The trainer's tokenization of the prompt differs from the server's and `prompt_mismatch` is `error`. */
-  TRAINER_PROMPT_MISMATCH: 422,
-  /** Anything else. */
-  TRAINER_INTERNAL: 500,
-} as const;
+export const TRAINER_ERROR_CODES = toErrorStatuses(TRAINER_ERRORS);
 export type TrainerErrorCode = keyof typeof TRAINER_ERROR_CODES;

@@ -1,21 +1,10 @@
+import { toErrorCodeNames } from '@differad/core';
 import { createHttpErrorMapper } from '@differad/http-client';
 import { TrainerErrorBodySchema } from '../api/common.js';
+import { TRAINER_ERRORS } from '../api/trainer-errors.js';
 
-/** The error codes the trainer client throws. */
-export const TRAINER_CLIENT_ERROR_CODES = {
-  /** The connection failed (refused, reset, closed midway). Retryable. */
-  UNAVAILABLE: 'TRAINER_UNAVAILABLE',
-  /** The call passed its deadline. Retryable: the API is idempotent. */
-  TIMEOUT: 'TRAINER_TIMEOUT',
-  /** A 2xx body that is not JSON or breaks the schema; `details.field` names the field. */
-  BAD_RESPONSE: 'TRAINER_BAD_RESPONSE',
-  /** 5xx, 408, 429 or another non-4xx failure status; `details.status` and `details.body` (an excerpt). */
-  HTTP_ERROR: 'TRAINER_HTTP_ERROR',
-  /** A 4xx: the trainer refused the request; `details.error` is its error body `{ code, message, details }`. */
-  REJECTED: 'TRAINER_REJECTED',
-  /** The request breaks the schema (or cannot be sent) before it is sent; `details.fields` names the fields. */
-  REQUEST_INVALID: 'TRAINER_REQUEST_INVALID',
-} as const;
+/** The trainer API's codes by role (`TRAINER_CLIENT_ERROR_CODES.TIMEOUT`), drawn from TRAINER_ERRORS. */
+export const TRAINER_CLIENT_ERROR_CODES = toErrorCodeNames(TRAINER_ERRORS, 'TRAINER_');
 
 /** Where a failure happened. */
 export interface TrainerCallContext {
@@ -34,6 +23,7 @@ export interface TrainerCallContext {
  */
 export const trainerErrors = createHttpErrorMapper<TrainerCallContext>({
   codes: TRAINER_CLIENT_ERROR_CODES,
+  errors: TRAINER_ERRORS,
   where: (ctx) => `${ctx.method} ${ctx.url}${ctx.path}`,
   rejected: {
     code: TRAINER_CLIENT_ERROR_CODES.REJECTED,
