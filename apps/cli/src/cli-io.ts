@@ -1,6 +1,4 @@
 import { resolve } from 'node:path';
-import { isFlagConfigError } from '@differad/config';
-import type { DifferadError } from '@differad/core';
 import { InvalidArgumentError } from 'commander';
 
 /** What commands may touch of the process: passed in so tests can run commands in-process. */
@@ -21,17 +19,6 @@ export interface CliIo {
  */
 export function resolvePath(io: Pick<CliIo, 'cwd'>, path: string): string {
   return resolve(io.cwd, path);
-}
-
-/**
- * The exit code of a failure that reached `main`: 1 (wrong usage) for a flag
- * value found wrong only once the command ran, that is an error naming its
- * flag in `details.flag` or a configuration value that came from a flag; 2
- * (unusable input) for everything else, a bad value in a config file or a
- * DIFFERAD_* variable included.
- */
-export function toExitCode(error: DifferadError): 1 | 2 {
-  return typeof error.details.flag === 'string' || isFlagConfigError(error) ? 1 : 2;
 }
 
 /** A commander parser for a finite number option that names the flag on error. */

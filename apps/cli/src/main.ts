@@ -108,8 +108,8 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
-    // Imported here, not at the top: @differad/core and @differad/config load zod, which `differad --help` does not need.
-    const [{ isDifferadError }, { toExitCode }] = await Promise.all([import('@differad/core'), import('./cli-io.js')]);
+    // Imported here, not at the top: the error registry loads every package (and zod), which `differad --help` does not need.
+    const [{ isDifferadError }, { toExitCode }] = await Promise.all([import('@differad/core'), import('./errors/exit-code.js')]);
     if (isDifferadError(error)) {
       cliIo.stderr(`error [${error.code}]: ${error.message}\n`);
       return toExitCode(error);
