@@ -266,7 +266,7 @@ describe('differad api: runs and metrics', () => {
     expect((await call('/v1/runs', { body: trainBody('e2e-cancel', 100_000) })).status).toBe(201);
     const cancelled = await call('/v1/runs/e2e-cancel/cancel', { method: 'POST' });
     expect(cancelled.status).toBe(200);
-    expect(await cancelled.json()).toMatchObject({ run: { runId: 'e2e-cancel', state: 'failed', message: 'cancelled through the API' } });
+    expect(await cancelled.json()).toMatchObject({ run: { runId: 'e2e-cancel', state: 'cancelled', message: 'cancelled through the API' } });
     expect((await errorOf(await call('/v1/runs/e2e-cancel/cancel', { method: 'POST' }))).status).toBe(409);
   }, 60_000);
 });

@@ -98,12 +98,37 @@ const row = (step: number) => ({
     frac_degenerate: Math.max(0, 0.5 - step / 20),
     resamples: Math.max(0, 6 - step),
     eval_acc: step % 4 === 3 ? 0.3 + step / 30 : null,
-    rollout_ms: 300 + step * 5,
-    score_ms: 40,
+    loss: 0.04 - step / 100,
+    kl: step === 0 ? 0 : step * 2e-5,
+    clip_fraction: step / 200,
+    grad_norm: 1.5 + (step % 3) / 4,
+    // As step-worker measures them: per-group sums that overlap, the step's wall-clock phases, and its total.
+    rollout_ms: 4 * (300 + step * 5),
+    score_ms: 4 * 40,
+    wait_ms: 360 + step * 5,
     train_ms: 120,
     sync_ms: 30,
+    eval_ms: step % 4 === 3 ? 90 : null,
+    total_ms: 560 + step * 5 + (step % 4 === 3 ? 90 : 0),
   },
 });
+
+/** Every chart of the run page, with the kind of its y ticks. */
+const CHARTS = [
+  ['Reward (mean ± std)', 'value'],
+  ['Fraction degenerate', 'rate'],
+  ['Resamples', 'count'],
+  ['Held-out Acc@0.3', 'rate'],
+  ['Loss', 'value'],
+  ['KL', 'value'],
+  ['Clip fraction', 'rate'],
+  ['Grad norm', 'value'],
+  ['Step time', 'value'],
+] as const;
+
+/** The tick labels of one axis of a chart's SVG. */
+const tickLabels = (svg: string, axis: 'x' | 'y') => [...svg.matchAll(new RegExp(`<text class="tick-${axis}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]!);
+const decimals = (label: string) => label.split('.')[1]?.length ?? 0;
 
 beforeAll(async () => {
   if (spawnSync('chromium', ['--version'], { stdio: 'ignore' }).status !== 0) {
@@ -121,6 +146,12 @@ beforeAll(async () => {
     await store.appendMetrics('dash-run', row(step));
   }
   await store.setState('dash-run', 'completed');
+  await store.createRun('stopped-run', { run: { steps: 12 }, data: { train: 'x.jsonl' } });
+  await store.setState('stopped-run', 'running');
+  await store.appendMetrics('stopped-run', row(0));
+  await store.setState('stopped-run', 'cancelled', 'cancelled through the API');
+  await store.createRun('broken-run', { run: { steps: 12 }, data: { train: 'x.jsonl' } });
+  await store.setState('broken-run', 'failed', 'differad train exited with code 1');
   const queues = createCatalogQueues(client);
   await queues.queues.rollout.add('rollout', { runId: 'dash-run', step: 12, pairIndex: 0, pairId: 'pair-7', attempt: 0, seed: 1, weightVersion: 13 }, { jobId: 'dash-run.12.0.0' });
   await queues.close();
@@ -158,11 +189,74 @@ describe('the dashboard in headless Chromium', () => {
     expect(reward.match(/<circle [^>]*data-step="\d+"/g)).toHaveLength(12);
     expect(reward).toMatch(/<path class="band"[^>]* d="M[\d.,L]+Z"/);
     expect(reward).toMatch(/<path class="series"[^>]* d="M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){11}"/);
-    expect(figure(dom, 'Fraction degenerate').match(/<circle /g)).toHaveLength(12);
-    expect(figure(dom, 'Resamples').match(/<circle /g)).toHaveLength(12);
+    for (const title of ['Fraction degenerate', 'Resamples', 'Loss', 'KL', 'Clip fraction', 'Grad norm']) expect(figure(dom, title).match(/<circle /g), title).toHaveLength(12);
     expect(figure(dom, 'Held-out Acc@0.3').match(/<circle /g)).toHaveLength(3);
-    expect(figure(dom, 'Step time').match(/<rect [^>]*data-part="(rollout|score|train|sync)"/g)).toHaveLength(48);
-    await screenshot(loginUrl('/dashboard/runs/dash-run'), 'run-page.png', '1280,1500');
+    expect(figure(dom, 'Step time').match(/<g class="bar" /g)).toHaveLength(12);
+    await screenshot(loginUrl('/dashboard/runs/dash-run'), 'run-page.png', '1280,2000');
+  }, 60_000);
+
+  it('titles every chart and labels its axes with nice ticks: integers on counts, one number of decimals per chart', async () => {
+    const dom = await dumpDom(loginUrl('/dashboard/runs/dash-run'));
+    expect([...dom.matchAll(/<figure data-chart="([^"]+)">/g)].map((m) => m[1])).toEqual(CHARTS.map(([title]) => title));
+    for (const [title, kind] of CHARTS) {
+      const chart = figure(dom, title);
+      expect(chart, title).toContain(`<figcaption>${title}</figcaption><svg class="chart" role="img" aria-label="${title}"`);
+      const y = tickLabels(chart, 'y');
+      expect(y.length, title).toBeGreaterThanOrEqual(2);
+      expect(new Set(y.map(decimals)).size, `${title}: ${y.join(' ')}`).toBe(1);
+      if (kind === 'count') expect(y.every((l) => /^-?\d+$/.test(l)), `${title}: ${y.join(' ')}`).toBe(true);
+      if (kind === 'rate') expect(y.every((l) => Number(l) >= 0 && Number(l) <= 1), `${title}: ${y.join(' ')}`).toBe(true);
+      expect(tickLabels(chart, 'x').every((l) => /^\d+$/.test(l)), title).toBe(true);
+    }
+    // Resamples 6 … 0: whole numbers, not -0.2000 … 4.200.
+    expect(tickLabels(figure(dom, 'Resamples'), 'y')).toEqual(['0', '2', '4', '6']);
+    expect(tickLabels(figure(dom, 'Resamples'), 'x')).toEqual(['0', '2', '4', '6', '8', '10']);
+    expect(tickLabels(figure(dom, 'Fraction degenerate'), 'y')).toEqual(['0.0', '0.2', '0.4', '0.6', '0.8', '1.0']);
+    expect(tickLabels(figure(dom, 'Loss'), 'y')).toEqual(['-0.10', '-0.05', '0.00', '0.05']);
+    expect(tickLabels(figure(dom, 'KL'), 'y')).toEqual(['0.0', '0.5', '1.0', '1.5', '2.0', '2.5']);
+    expect(figure(dom, 'KL')).toContain('>KL (×10⁻⁴)</text>');
+    expect(tickLabels(figure(dom, 'Step time'), 'y')).toEqual(['0.0', '0.2', '0.4', '0.6', '0.8']);
+  }, 60_000);
+
+  it('draws each step-time bar as a partition of the step: its parts sum to total_ms', async () => {
+    const dom = await dumpDom(loginUrl('/dashboard/runs/dash-run'));
+    const time = figure(dom, 'Step time');
+    const bars = [...time.matchAll(/<g class="bar" data-step="(\d+)" data-total="([\d.]+)">(.*?)<\/g>/g)];
+    expect(bars.map((b) => Number(b[1]))).toEqual([...Array(12).keys()]);
+    for (const [, step, total, rects] of bars) {
+      const expected = row(Number(step)).values;
+      expect(Number(total)).toBe(expected.total_ms / 1000);
+      const parts = Object.fromEntries([...rects!.matchAll(/data-part="([^"]+)" data-value="([\d.e-]+)"/g)].map((m) => [m[1]!, Number(m[2])]));
+      expect(Object.values(parts).reduce((a, b) => a + b, 0), `step ${step}`).toBeCloseTo(Number(total), 9);
+      expect(parts['wait for groups']).toBe(expected.wait_ms / 1000);
+      expect(parts.eval ?? null).toBe(expected.eval_ms === null ? null : expected.eval_ms / 1000);
+      // The summed per-group rollout time (4 groups side by side) is more than the step: it is in the tooltip, not a part.
+      expect(expected.rollout_ms).toBeGreaterThan(expected.total_ms);
+      expect(rects).toContain(`rollouts Σ ${(expected.rollout_ms / 1000).toPrecision(4)} s`);
+    }
+    for (const part of ['wait for groups', 'train', 'sync', 'eval', 'other']) expect(time).toMatch(new RegExp(`<span title="[^"]+"><i [^>]*></i>${part}</span>`));
+    expect(time).toContain('<p class="note muted">Each bar is the step’s total_ms');
+  }, 60_000);
+
+  it('shows a cancelled run as cancelled, in a style of its own, not as failed', async () => {
+    const dom = await dumpDom(loginUrl('/dashboard/runs/stopped-run'));
+    expect(dom).toMatch(/<span class="state state-cancelled" id="run-state">cancelled<\/span>/);
+    expect(dom).not.toContain('data-cancel=');
+    const browser = await launchCdpChromium(CHROMIUM_FLAGS);
+    try {
+      const page = await browser.newPage();
+      await page.navigate(loginUrl('/dashboard'));
+      const badges = await page.evaluate<Record<string, { text: string; background: string }>>(`Object.fromEntries([...document.querySelectorAll('table.runs tr')].slice(1).map((tr) => {
+        const badge = tr.querySelector('.state');
+        return [tr.querySelector('a').textContent, { text: badge.textContent, background: getComputedStyle(badge).backgroundColor }];
+      }))`);
+      expect(badges['stopped-run']?.text).toBe('cancelled');
+      expect(badges['broken-run']?.text).toBe('failed');
+      expect(badges['stopped-run']?.background).not.toBe(badges['broken-run']?.background);
+    } finally {
+      await browser.close();
+    }
+    await screenshot(loginUrl('/dashboard/runs/stopped-run'), 'run-page-cancelled.png', '1280,900');
   }, 60_000);
 
   it('updates a running run page live from the metrics stream until the run ends', async () => {
@@ -195,6 +289,35 @@ describe('the dashboard in headless Chromium', () => {
     expect(dom).toContain('dash-run.12.0.0');
     expect(dom).toContain('pair-7');
     await screenshot(loginUrl('/dashboard/queues/queue/rollout'), 'queues.png', '1280,900');
+  }, 60_000);
+
+  it("links bull-board back to the dashboard from its header's menu", async () => {
+    const browser = await launchCdpChromium(CHROMIUM_FLAGS);
+    try {
+      const page = await browser.newPage();
+      await page.navigate(loginUrl('/dashboard/queues'));
+      // bull-board renders in the browser: wait for its header, open the menu of miscLinks (the last header action), follow the link.
+      const link = await page.evaluate<{ text: string; href: string }>(`(async () => {
+        const find = (pick) => new Promise((resolve) => {
+          const look = () => { const found = pick(); if (found) { observer.disconnect(); resolve(found); } };
+          const observer = new MutationObserver(look);
+          observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true });
+          look();
+        });
+        const trigger = await find(() => document.querySelector('header ul > li:last-child button'));
+        for (const type of ['pointerdown', 'mousedown', 'pointerup', 'mouseup']) trigger.dispatchEvent(new PointerEvent(type, { bubbles: true, button: 0, pointerType: 'mouse' }));
+        trigger.click();
+        const a = await find(() => [...document.querySelectorAll('a')].find((el) => el.getAttribute('href') === '/dashboard'));
+        return { text: a.textContent, href: a.getAttribute('href') };
+      })()`);
+      expect(link).toEqual({ text: 'Back to the dashboard', href: '/dashboard' });
+      const back = page.nextLoad();
+      await page.evaluate(`[...document.querySelectorAll('a')].find((el) => el.getAttribute('href') === '/dashboard').click()`);
+      await back;
+      expect(await page.evaluate<string>('location.pathname + " " + document.querySelector("h1").textContent')).toBe('/dashboard Runs');
+    } finally {
+      await browser.close();
+    }
   }, 60_000);
 
   it('lists the runs with links to their pages', async () => {

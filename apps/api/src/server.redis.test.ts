@@ -38,7 +38,7 @@ describe('the REST API with an injected launcher', () => {
 
     const cancelled = await call('POST', '/v1/runs/fake-1/cancel');
     expect(cancelled.status).toBe(200);
-    expect(await cancelled.json()).toMatchObject({ run: { state: 'failed', message: 'cancelled through the API' } });
+    expect(await cancelled.json()).toMatchObject({ run: { state: 'cancelled', message: 'cancelled through the API' } });
     expect(fake.running.has('run:fake-1')).toBe(false);
     const again = await call('POST', '/v1/runs/fake-1/cancel');
     expect(again.status).toBe(409);

@@ -40,12 +40,12 @@ th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--
 th { background: #eef1f7; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 a { color: var(--accent); } .muted { color: var(--muted); }
 .state { padding: .05rem .45rem; border-radius: .6rem; font-size: .85em; background: #e7ebf3; }
-.state-running { background: #dbeafe; } .state-completed { background: #dcfce7; } .state-failed, .state-cancelled { background: #fee2e2; } .state-paused, .state-interrupted { background: #fef3c7; }
+.state-running { background: #dbeafe; } .state-completed { background: #dcfce7; } .state-failed { background: #fee2e2; } .state-cancelled { background: #e2e8f0; color: #475569; } .state-paused, .state-interrupted { background: #fef3c7; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1rem; }
 figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .5rem; }
 figcaption { font-weight: 600; margin: 0 0 .3rem .3rem; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
-.legend span { margin-right: 1rem; } .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: -1px; }
+.legend span { margin-right: 1rem; } .legend span[title] { cursor: help; } .note { font-size: .85em; margin: .3rem .3rem 0; } .legend i { display: inline-block; width: .8rem; height: .8rem; margin-right: .3rem; vertical-align: -1px; }
 form.login { background: #fff; border: 1px solid var(--line); padding: 1.2rem; max-width: 420px; }
 form.login input[type=password] { width: 100%; padding: .45rem; margin: .4rem 0 .8rem; }
 button { padding: .45rem .9rem; } .error { color: #b91c1c; }

@@ -12,10 +12,17 @@ export const METRIC_KEYS = {
   fracDegenerate: ['frac_degenerate', 'fracDegenerate'],
   resamples: ['resamples'],
   evalAcc30: ['eval_acc', 'eval_acc_0_3', 'evalAcc30'],
+  loss: ['loss'],
+  kl: ['kl'],
+  clipFraction: ['clip_fraction', 'clipFraction'],
+  gradNorm: ['grad_norm', 'gradNorm'],
   rolloutMs: ['rollout_ms', 'time_rollout_ms', 'rolloutMs'],
   scoreMs: ['score_ms', 'time_score_ms', 'scoreMs'],
+  waitMs: ['wait_ms', 'waitMs'],
   trainMs: ['train_ms', 'time_train_ms', 'trainMs'],
   syncMs: ['sync_ms', 'time_sync_ms', 'syncMs'],
+  evalMs: ['eval_ms', 'evalMs'],
+  totalMs: ['total_ms', 'totalMs'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** One chartable quantity. */

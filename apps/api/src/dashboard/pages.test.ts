@@ -1,7 +1,7 @@
 import type { RunSnapshot, StepMetrics } from '@differad/queue';
 import { describe, expect, it } from 'vitest';
 import type { JobSnapshot } from '../schemas/job-schemas.js';
-import { renderPage } from './html.js';
+import { markup, renderPage } from './html.js';
 import { renderLoginForm, renderRunPage, renderRunsPage } from './pages.js';
 
 // Model output reaches the pages: a failed run's or job's message quotes what the model answered.
@@ -23,6 +23,15 @@ describe('the dashboard pages', () => {
     }
     expect(pages[0]).toContain('<span class="muted">/runs/&quot;evals&quot;/&lt;1&gt;</span>');
     expect(pages[1]).toContain('<th>&lt;script&gt;x&lt;/script&gt;</th>');
+  });
+
+  it('show a cancelled run as cancelled, in its own style and without a Cancel button', () => {
+    const cancelled: RunSnapshot = { ...run, state: 'cancelled', message: 'cancelled through the API' };
+    for (const html of [String(renderRunsPage([cancelled], [], [])), String(renderRunPage(cancelled, null, [], []))]) {
+      expect(html).toMatch(/<span class="state state-cancelled"( id="run-state")?>cancelled<\/span>/);
+      expect(html).not.toContain('data-cancel=');
+    }
+    expect(renderPage({ title: 't', body: markup`` })).toMatch(/\.state-cancelled \{ background: #e2e8f0;/);
   });
 
   it('escape the title and the login form, and keep only the page script, with its nonce', () => {

@@ -5,7 +5,7 @@ import { SECURITY_HEADERS } from '../http/http-io.js';
 import type { StreamSettings } from '../routes/api-deps.js';
 
 /** States after which no more metric rows come. */
-const FINAL_STATES: ReadonlySet<RunState> = new Set(['completed', 'failed']);
+const FINAL_STATES: ReadonlySet<RunState> = new Set(['completed', 'failed', 'cancelled']);
 
 /** Options of {@link streamRunMetrics}. */
 export interface MetricsStreamOptions {
@@ -21,7 +21,7 @@ export interface MetricsStreamOptions {
  * (XRANGE after the last step sent, so each row is sent once and in order),
  * sends `metrics` (id = step) per row, `state` when the state changes, a
  * heartbeat comment after `heartbeatMs` of silence, and `end` (then closes)
- * once the run is `completed` or `failed` and every row written before that
+ * once the run is `completed`, `failed` or `cancelled` and every row written before that
  * has been sent. A failed poll is an `error` event; the stream goes on.
  */
 export function streamRunMetrics(c: Context, options: MetricsStreamOptions): Response {

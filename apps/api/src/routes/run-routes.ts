@@ -102,18 +102,18 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
       doc: {
         operationId: 'cancelRun',
         tag: 'runs',
-        summary: 'Stop a run this API started (SIGTERM to its process); the run becomes `failed` with the message "cancelled". Send `Content-Type: application/json` and an empty body or `{}`.',
+        summary: 'Stop a run this API started (SIGTERM to its process); the run becomes `cancelled`. Send `Content-Type: application/json` and an empty body or `{}`.',
         body: { name: 'CancelBody', schema: CancelBodySchema },
         response: { name: 'RunResponse', schema: RunResponseSchema },
         errors: [404, 409],
       },
       handlers: withJsonBody(CancelBodySchema, 'cancel', deps.bodyLimitBytes, async (c) => {
         const run = await loadRunOr404(deps, c);
-        if (run.state === 'completed' || run.state === 'failed') throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
+        if (run.state === 'completed' || run.state === 'failed' || run.state === 'cancelled') throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
         if (!(await deps.launchers.runs.cancel(run.runId))) {
           throw apiError('API_CONFLICT', `run ${run.runId} is not running in this API process (only runs it started can be cancelled here)`, { runId: run.runId });
         }
-        await deps.runStore.setState(run.runId, 'failed', 'cancelled through the API');
+        await deps.runStore.setState(run.runId, 'cancelled', 'cancelled through the API');
         return replyJson(c, 200, { run: await deps.runStore.loadRun(run.runId) });
       }),
     },

@@ -4,9 +4,10 @@ import { RunIdSchema } from '../catalog/payloads.js';
 /**
  * Where a run is in its life. `interrupted` is never stored: readers see it
  * for a run stored as `running` whose process stopped beating (killed, or cut
- * off from Redis) — it is resumable like `paused`.
+ * off from Redis) — it is resumable like `paused`. `cancelled` is a run
+ * stopped on request (the API's cancel): final like `failed`, but no failure.
  */
-export const RUN_STATES = ['created', 'running', 'paused', 'interrupted', 'completed', 'failed'] as const;
+export const RUN_STATES = ['created', 'running', 'paused', 'interrupted', 'completed', 'failed', 'cancelled'] as const;
 /** One of {@link RUN_STATES}. */
 export type RunState = (typeof RUN_STATES)[number];
 
@@ -18,7 +19,7 @@ export type RunState = (typeof RUN_STATES)[number];
 export const RunSnapshotSchema = z.object({
   runId: RunIdSchema,
   state: z.enum(RUN_STATES),
-  /** Why the run is paused or failed, when it is. */
+  /** Why the run is paused, failed or cancelled, when it is. */
   message: z.string().optional(),
   lastCompletedStep: z.int().min(0).nullable(),
   weightVersion: z.int().min(0),
