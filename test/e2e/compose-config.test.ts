@@ -20,6 +20,8 @@ interface Service {
   command?: string[] | string;
   container_name?: string;
   environment?: Record<string, string | null>;
+  image?: string;
+  user?: string;
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -52,18 +54,23 @@ beforeAll(() => {
   }
 });
 
-const PROFILES: readonly (readonly string[])[] = [[], ['cpu'], ['gpu'], ['cpu', 'gpu']];
+const PROFILES: readonly (readonly string[])[] = [[], ['cpu'], ['gpu'], ['cpu', 'gpu'], ['monitoring'], ['cpu', 'gpu', 'monitoring']];
 const BASE = ['api', 'orchestrator', 'redis'];
+const MONITORING = ['grafana', 'prometheus'];
 const EXPECTED: Record<string, string[]> = {
   '': BASE,
   cpu: [...BASE, 'cpu-policy', 'cpu-trainer'],
   gpu: [...BASE, 'trainer', 'vllm'],
   'cpu,gpu': [...BASE, 'cpu-policy', 'cpu-trainer', 'trainer', 'vllm'],
+  monitoring: [...BASE, ...MONITORING],
+  'cpu,gpu,monitoring': [...BASE, 'cpu-policy', 'cpu-trainer', 'trainer', 'vllm', ...MONITORING],
 };
+/** The services that publish a port (on 127.0.0.1) and sit on the `edge` network. */
+const PUBLISHED = ['api', 'grafana'];
 
 describe('docker-compose.yml', () => {
   for (const profiles of PROFILES) {
-    it(`is valid with profiles [${profiles.join(', ')}]: the right services, each with a healthcheck, only the API published on 127.0.0.1`, () => {
+    it(`is valid with profiles [${profiles.join(', ')}]: the right services, each with a healthcheck, only the API and Grafana published on 127.0.0.1`, () => {
       const file = composeConfig(profiles);
       const active = activeServices(file, profiles);
       expect(active).toEqual([...EXPECTED[profiles.join(',')]!].sort());
@@ -71,8 +78,9 @@ describe('docker-compose.yml', () => {
         const service = file.services[name]!;
         expect(service.healthcheck?.test, name).toEqual(expect.arrayContaining([expect.any(String)]));
         expect(service.healthcheck?.disable, name).not.toBe(true);
-        if (name !== 'api') expect(service.ports ?? [], `${name} publishes nothing`).toEqual([]);
-        if (name !== 'api') expect(networksOf(service), name).not.toContain('edge');
+        if (!PUBLISHED.includes(name)) expect(service.ports ?? [], `${name} publishes nothing`).toEqual([]);
+        if (!PUBLISHED.includes(name)) expect(networksOf(service), name).not.toContain('edge');
+        for (const port of service.ports ?? []) expect(hostIp(port), name).toBe('127.0.0.1');
       }
       const api = file.services.api!;
       expect(api.ports).toHaveLength(1);
@@ -107,6 +115,52 @@ describe('docker-compose.yml', () => {
     expect(services['cpu-policy']!.command).toEqual(expect.arrayContaining(['policy', 'serve']));
     expect(services['cpu-trainer']!.command).toEqual(expect.arrayContaining(['trainer', 'serve', '--cpu']));
     expect(services.vllm!.expose).toEqual(['8000']);
+  });
+});
+
+describe('the monitoring profile', () => {
+  let file: ComposeFile;
+  let services: ComposeFile['services'];
+  beforeAll(() => {
+    file = composeConfig(['cpu', 'gpu', 'monitoring'], { DIFFERAD_GRAFANA_PORT: '3300' });
+    services = file.services;
+  });
+
+  it('runs pinned Prometheus and Grafana images as non-root users, off by default', () => {
+    expect(services.prometheus!.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(services.grafana!.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+    for (const name of MONITORING) {
+      expect(services[name]!.profiles, name).toEqual(['monitoring']);
+      expect(services[name]!.user, name).toMatch(/^[1-9]\d*(:\d+)?$/);
+    }
+  });
+
+  it('mounts the scrape config and the Grafana provisioning of the repository read-only, and keeps Prometheus internal', () => {
+    const mounts = (name: string) => (services[name]!.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    expect(mounts('prometheus')).toContain(`${ROOT}deploy/monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro`);
+    expect(mounts('grafana')).toEqual(
+      expect.arrayContaining([
+        `${ROOT}deploy/monitoring/grafana/provisioning:/etc/grafana/provisioning:ro`,
+        `${ROOT}deploy/monitoring/grafana/dashboards:/etc/grafana/dashboards:ro`,
+      ]),
+    );
+    expect(networksOf(services.prometheus!)).toEqual(['backend']);
+    expect(services.grafana!.ports).toEqual(['127.0.0.1:3300:3000/tcp']);
+    expect(services.grafana!.depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
+    expect(Object.keys(file.volumes)).toEqual(expect.arrayContaining(['prometheus', 'grafana']));
+  });
+
+  it('gives the API and the workers the metrics port that prometheus.yml scrapes, on every interface of the container', () => {
+    const scrape = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[] };
+    const portOf = (service: string) => scrape.scrape_configs.flatMap((j) => j.dns_sd_configs).find((d) => d.names.includes(service))?.port;
+    for (const name of ['api', 'orchestrator']) {
+      expect(services[name]!.environment, name).toMatchObject({ DIFFERAD_METRICS_HOST: '0.0.0.0', DIFFERAD_METRICS_PORT: String(portOf(name)) });
+    }
+    // The model servers and trainers are scraped where they serve their API.
+    expect(portOf('vllm')).toBe(Number(services.vllm!.expose![0]));
+    expect(portOf('trainer')).toBe(Number(services.trainer!.expose![0]));
+    expect(portOf('cpu-policy')).toBe(8100);
+    expect(portOf('cpu-trainer')).toBe(8200);
   });
 });
 
