@@ -19,6 +19,15 @@ export interface FleetSyncDeps {
   readonly log: (line: string) => void;
 }
 
+/**
+ * The overlapped mode updates in flight (docs/architecture.md §6.2): vLLM's
+ * `keep` pause freezes the requests of the steps ahead, which go on with the
+ * new weights; the on-policy loop drains them (`wait`), though none run then.
+ */
+function pauseModeOf(config: TrainConfig): 'wait' | 'keep' {
+  return config.grpo.maxStaleness > 0 ? 'keep' : 'wait';
+}
+
 async function checkHealth(targets: readonly WeightSyncTarget[]): Promise<Record<string, ServerHealth>> {
   const entries = await Promise.all(
     targets.map(async (t): Promise<[string, ServerHealth]> => {
@@ -47,7 +56,7 @@ async function syncNcclDropping(deps: FleetSyncDeps, targets: readonly WeightSyn
   const send = (options: object) => deps.trainer.sendWeights({ version, backend: 'nccl', options: { ...options } });
   let remaining = [...targets];
   while (remaining.length > 0) {
-    const result = await syncWeightsNcclEach(remaining, { version, manifest, rendezvous: toNcclRendezvous(deps.trainer.url), packed: NCCL_PACKED, send }, state);
+    const result = await syncWeightsNcclEach(remaining, { version, manifest, rendezvous: toNcclRendezvous(deps.trainer.url), packed: NCCL_PACKED, send, pauseMode: pauseModeOf(deps.config) }, state);
     const failed = result.servers.filter((r) => r.error !== null);
     if (failed.length === 0 && result.trainer.length > 0) {
       throw new DifferadError('SYNC_FAILED', `nccl weight sync of version ${version} failed on the trainer: ${result.trainer.join('; ')}`, { retryable: true });
@@ -66,7 +75,7 @@ async function syncTargets(deps: FleetSyncDeps, targets: readonly WeightSyncTarg
   const { policy } = deps.config;
   if (policy.kind === 'endpoints' && policy.syncBackend === 'nccl') return syncNcclDropping(deps, targets, version, state);
   const sent = await deps.trainer.sendWeights({ version, backend: 'disk' });
-  const results = await syncWeightsEach(targets, { version, path: sent.path ?? '' });
+  const results = await syncWeightsEach(targets, { version, path: sent.path ?? '', pauseMode: pauseModeOf(deps.config) });
   return Object.fromEntries(results.map((r) => [r.url, r.error === null ? { kind: 'synced' } : { kind: 'failed', reason: r.error }]));
 }
 

@@ -12,6 +12,13 @@ export interface WeightSyncSource {
   readonly version: number;
   /** disk backend: the checkpoint folder (a policy file for the CPU policy) the servers load. */
   readonly path: string;
+  /**
+   * How `/pause` treats requests in flight: `wait` (default) drains them on
+   * the old weights; `keep` (the overlapped mode's in-flight update) freezes
+   * them and they go on with the new weights after `/resume`, and the prefix
+   * cache is not reset (vLLM refuses while running requests hold blocks).
+   */
+  readonly pauseMode?: 'wait' | 'keep';
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -58,7 +65,9 @@ function syncFailed(what: string, version: number, servers: readonly ServerSyncR
  * 0.32.0 has no disk weight-transfer engine; a checkpoint folder is loaded in
  * place with `collective_rpc reload_weights {weights_path}`. Per server, in
  * parallel: pause (`wait`: running requests finish on the old weights),
- * reload, reset the prefix cache, and resume. A server whose reload failed
+ * reload, reset the prefix cache, and resume; with `pauseMode: keep` (an
+ * in-flight update) running requests are frozen instead and finish on the
+ * new weights, and the prefix cache is left as it is. A server whose reload failed
  * stays paused: vLLM leaves its layers on the meta device after a failed
  * reload, and the first request would kill its engine; the next sync's good
  * reload resumes it (docs/vllm-protocol.md §4.2). The CPU policy answers the same routes.
@@ -70,14 +79,17 @@ export async function syncWeightsEach(targets: readonly WeightSyncTarget[], sour
       let call = 'pause';
       let reloadFailed = false;
       try {
-        await t.control.pause({ mode: 'wait' });
+        const keep = source.pauseMode === 'keep';
+        await t.control.pause({ mode: keep ? 'keep' : 'wait' });
         call = 'reload_weights';
         await t.control.reloadWeights(source.path).catch((error: unknown) => {
           reloadFailed = true;
           throw error;
         });
-        call = 'reset_prefix_cache';
-        await t.control.resetPrefixCache();
+        if (!keep) {
+          call = 'reset_prefix_cache';
+          await t.control.resetPrefixCache();
+        }
       } catch (error) {
         failures.add(t.url, call, error);
       } finally {
@@ -123,6 +135,8 @@ export interface NcclSendOptions extends NcclRendezvous {
 /** The trainer's side of an nccl sync of one version. */
 export interface NcclWeightSyncSource {
   readonly version: number;
+  /** As {@link WeightSyncSource}'s: `keep` for an in-flight update. */
+  readonly pauseMode?: 'wait' | 'keep';
   readonly manifest: WeightManifest;
   readonly rendezvous: NcclRendezvous;
   /** vLLM's `packed` wire parameter, sent to both sides (the server defaults to false, vLLM's trainer engine to true). */
@@ -190,7 +204,8 @@ export async function syncWeightsNcclEach(targets: readonly WeightSyncTarget[], 
   state.group = null;
   const updateInfo = { names, dtype_names: dtypes, shapes };
 
-  await Promise.all(targets.map((t) => t.control.pause({ mode: 'wait' }).catch(record(t, 'pause'))));
+  const keep = source.pauseMode === 'keep';
+  await Promise.all(targets.map((t) => t.control.pause({ mode: keep ? 'keep' : 'wait' }).catch(record(t, 'pause'))));
   if (!failures.any && init) {
     // A server may hold a group against a store that no longer exists: release it before joining anew.
     await Promise.all(targets.map((t) => t.control.shutdownWeightTransferEngine().catch(record(t, 'shutdown_weight_transfer_engine'))));
@@ -216,7 +231,7 @@ export async function syncWeightsNcclEach(targets: readonly WeightSyncTarget[], 
   if (!failures.any) {
     const finish = async (t: WeightSyncTarget): Promise<void> => {
       await t.control.finishWeightUpdate(String(source.version)).catch(record(t, 'finish_weight_update'));
-      await t.control.resetPrefixCache().catch(record(t, 'reset_prefix_cache'));
+      if (!keep) await t.control.resetPrefixCache().catch(record(t, 'reset_prefix_cache'));
     };
     await Promise.all(targets.map(finish));
   } else {

@@ -45,6 +45,10 @@ export interface VllmDevRoutesOptions {
   readonly reloadWeights: (weightsPath: string | null) => Promise<void>;
   /** Carries the nccl backend's broadcasts; absent, `init_weight_transfer_engine` fails like NCCL without a GPU. */
   readonly nccl?: NcclTransport;
+  /** `POST /pause?mode=…` beyond holding new requests (the kit's pause modes); absent: the scheduler pauses. */
+  readonly pause?: (mode: 'abort' | 'wait' | 'keep') => Promise<void>;
+  /** `POST /resume`; absent: the scheduler resumes. */
+  readonly resume?: () => void;
   /** The served model name, as `/server_info` reports it in `model_config`. */
   readonly model: string;
   /** `--logprobs-mode`, as `/server_info` reports it in `model_config`. */
@@ -251,11 +255,13 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
         const mode = query.get('mode') ?? 'abort';
         if (!PAUSE_MODES.has(mode)) return validationError('query.mode', "Input should be 'abort', 'wait' or 'keep'");
         if (parseQueryBool(query.get('clear_cache'), true) === null) return validationError('query.clear_cache', 'Input should be a valid boolean');
-        options.scheduler.pause();
+        if (options.pause) await options.pause(mode as 'abort' | 'wait' | 'keep');
+        else options.scheduler.pause();
         return { status: 200, body: { status: 'paused' } };
       }
       case 'POST /resume':
-        options.scheduler.resume();
+        if (options.resume) options.resume();
+        else options.scheduler.resume();
         return { status: 200, body: { status: 'resumed' } };
       case 'GET /is_paused':
         return { status: 200, body: { is_paused: options.scheduler.isPaused() } };

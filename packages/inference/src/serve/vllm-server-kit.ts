@@ -1,6 +1,7 @@
 import { ALREADY_SENT, readBodyText, toIncoming } from '@differad/http-server';
 import { type Context, Hono } from 'hono';
 import { type ChatBodyContext, type EngineChoice, toChatCompletionBody } from './chat-completion-body.js';
+import { DecodeClock } from './decode-clock.js';
 import { createOpenAiErrorHandler, formatLoadMetrics } from './http-io.js';
 import { EXPLICIT_SAMPLING_FIELDS, type ServedChatRequest, ServedChatRequestSchema, toChatInputs } from './served-chat-request.js';
 import { SlotScheduler, type SlotTicket } from './slot-scheduler.js';
@@ -42,8 +43,13 @@ export type ChatPlan =
   | { readonly kind: 'fail'; readonly message: string }
   /** Never answered: the request ends when its connection does (a stall). */
   | { readonly kind: 'hang' }
-  /** Runs once the request holds its `n` slots; `signal` aborts when the client leaves or the server dies. */
-  | { readonly kind: 'run'; run(signal: AbortSignal): Promise<ChatOutcome> };
+  /**
+   * Runs once the request holds its `n` slots; `signal` aborts when the
+   * client leaves or the server dies. `decode(ms)` spends service time on the
+   * server's decode clock, which a `keep` pause stops (an engine that answers
+   * at once may ignore it).
+   */
+  | { readonly kind: 'run'; run(signal: AbortSignal, decode: (ms: number) => Promise<void>): Promise<ChatOutcome> };
 
 /** What a vLLM-compatible server plugs into the kit: how it answers and how it loads weights. */
 export interface AnswerEngine {
@@ -128,6 +134,29 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
   let engineDead = false;
   let counter = 0;
   const nextId = options.nextId ?? (() => `req-${++counter}`);
+  // Requests holding slots, each with the weight versions it decoded with (oldest first).
+  const active = new Set<{ readonly versions: number[] }>();
+  const clock = new DecodeClock();
+  const drainWaiters = new Set<() => void>();
+  const noteVersion = (r: { readonly versions: number[] }) => {
+    if (r.versions.at(-1) !== weightVersion()) r.versions.push(weightVersion());
+  };
+  /**
+   * vLLM 0.32.0's pause modes (v1/engine/core.py `pause_scheduler`, v1/core/sched/scheduler.py): every
+   * mode holds new requests; `wait` answers once the running ones drained (PAUSED_NEW); `keep` freezes
+   * them at once (PAUSED_ALL: no token is scheduled) and they go on after `/resume`, on whatever weights
+   * were loaded meanwhile; `abort` here holds new requests and lets running ones finish.
+   */
+  const pause = async (mode: 'abort' | 'wait' | 'keep'): Promise<void> => {
+    scheduler.pause();
+    if (mode === 'keep') clock.freeze();
+    if (mode === 'wait' && active.size > 0) await new Promise<void>((resolve) => drainWaiters.add(resolve));
+  };
+  const resume = () => {
+    for (const r of active) noteVersion(r);
+    clock.thaw();
+    scheduler.resume();
+  };
   const control = createVllmDevRoutes({
     devMode: options.devMode ?? true,
     weightTransferBackend: options.weightTransferBackend ?? null,
@@ -144,6 +173,8 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
       modelBroken = false;
     },
     ...(options.nccl ? { nccl: options.nccl } : {}),
+    pause,
+    resume,
     model,
     logprobsMode: options.logprobsMode,
   });
@@ -197,7 +228,7 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
   };
 
   /** Waits for the request's slots, runs it, answers; a client that leaves frees them, as vLLM aborts it. */
-  const serve = (c: Context, id: string, input: ChatInput, run: (signal: AbortSignal) => Promise<ChatOutcome>): Promise<Response> =>
+  const serve = (c: Context, id: string, input: ChatInput, run: (signal: AbortSignal, decode: (ms: number) => Promise<void>) => Promise<ChatOutcome>): Promise<Response> =>
     new Promise((resolve) => {
       const signal = c.req.raw.signal;
       if (signal.aborted) {
@@ -205,10 +236,17 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
         return resolve(ALREADY_SENT);
       }
       let finished = false;
+      const record = { versions: [] as number[] };
       const finish = (outcome: 'ok' | 'error' | 'died' | 'aborted', response: Response) => {
         if (finished) return;
         finished = true;
         ticket.release();
+        active.delete(record);
+        if (active.size === 0) {
+          const waiters = [...drainWaiters];
+          drainWaiters.clear();
+          for (const w of waiters) w();
+        }
         hooks.onDone?.({ id, outcome });
         resolve(response);
       };
@@ -216,7 +254,9 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
       const ticket = scheduler.enqueue(input.request.n ?? 1, () => queueMicrotask(() => void answer()));
       const answer = async () => {
         if (finished) return;
-        const outcome = await run(signal).catch((error: unknown): ChatOutcome => ({ kind: 'error', status: 500, message: `${options.name}: ${error instanceof Error ? error.message : String(error)}`, param: null }));
+        record.versions.push(weightVersion());
+        active.add(record);
+        const outcome = await run(signal, (ms) => clock.spend(ms, signal)).catch((error: unknown): ChatOutcome => ({ kind: 'error', status: 500, message: `${options.name}: ${error instanceof Error ? error.message : String(error)}`, param: null }));
         if (outcome.kind === 'lost') {
           // The fault needs the node socket: the connection is lost with no reply.
           finish('died', ALREADY_SENT);
@@ -228,7 +268,11 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
           const ctx: ChatBodyContext = { id: input.id, model, promptTokenIds: input.promptTokenIds, maxTokens: input.maxTokens, createdSeconds: Math.floor(Date.now() / 1000) };
           const body = toChatCompletionBody(input.request, outcome.choices, ctx);
           outcome.rewrite?.(body);
-          finish('ok', c.json(body, 200, { 'x-weight-version': String(outcome.weightVersion ?? weightVersion()), 'x-request-id': input.id }));
+          noteVersion(record);
+          // differad's own headers (vLLM's chat route reports no version): the version the request started on, and every one when an update fell inside it.
+          const headers: Record<string, string> = { 'x-weight-version': String(outcome.weightVersion ?? record.versions[0]), 'x-request-id': input.id };
+          if (record.versions.length > 1) headers['x-weight-versions'] = record.versions.join(',');
+          finish('ok', c.json(body, 200, headers));
         }
       };
     });

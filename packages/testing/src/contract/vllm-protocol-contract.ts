@@ -94,6 +94,26 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
     expect((await post('/reset_prefix_cache')).json).toEqual({ success: true });
   });
 
+  it('keep pause (an in-flight update): a request sent while paused is held, then answered after /resume; differad\'s servers name the versions it decoded with (entrypoints/rl/online/api_router.py, v1/engine/core.py pause_scheduler)', async () => {
+    expect(await post('/pause?mode=keep')).toMatchObject({ status: 200, json: { status: 'paused' } });
+    let answered = false;
+    const held = fetch(`${ctx.server().url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chatBody()) }).then((r) => {
+      answered = true;
+      return r;
+    });
+    // A request queued while paused is not scheduled (PAUSED_ALL): health and state answer, the request does not.
+    expect(await state()).toEqual({ paused: true, sleeping: true });
+    expect((await get('/health')).status).toBe(200);
+    expect(answered).toBe(false);
+    expect(await post('/resume')).toMatchObject({ status: 200, json: { status: 'resumed' } });
+    const reply = await held;
+    expect(reply.status).toBe(200);
+    await reply.text();
+    // vLLM's chat route reports no weight version (spans only on --enable-scale-out's /inference/v1/generate); differad's servers send x-weight-version and, across an update, x-weight-versions.
+    const versions = reply.headers.get('x-weight-versions');
+    if (versions !== null) expect(versions.split(',').length).toBeGreaterThan(1);
+  });
+
   it('sleeps and wakes tag by tag (entrypoints/serve/dev/sleep/api_router.py, v1/executor/abstract.py)', async () => {
     expect(await post('/sleep?level=3')).toMatchObject({ status: 400, json: { error: { type: 'Bad Request', param: 'query.level' } } });
     expect(await post('/sleep?level=0&mode=wait')).toMatchObject({ status: 200, json: { status: 'sleeping', level: 0 } });

@@ -139,6 +139,35 @@ describe('fake vLLM: capacity, pause and weights', () => {
     expect(headers.get('x-weight-version')).toBe('1');
   });
 
+  it('pause modes as vLLM 0.32.0: wait answers once running requests drained; keep freezes them, and a request that spans the reload reports both versions', async () => {
+    // 64 tokens at 100 tokens/s: each request runs for about 0.6 s, long enough to pause inside it.
+    const s = await start({ tokensPerSecond: 100 });
+    const admitted = s.next('request');
+    const spanning = post('/v1/chat/completions', chat());
+    await admitted;
+    expect(await post('/pause?mode=keep', {})).toMatchObject({ status: 200 });
+    // Frozen: the request holds its slots and makes no progress, so it is still running after the reload.
+    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } })).status).toBe(200);
+    expect(s.stats()).toMatchObject({ paused: true, running: 2 });
+    await post('/resume', {});
+    const { headers } = await spanning;
+    expect(headers.get('x-weight-version')).toBe('0');
+    expect(headers.get('x-weight-versions')).toBe('0,1');
+
+    const draining = s.next('request');
+    const drained = post('/v1/chat/completions', chat());
+    await draining;
+    let paused = false;
+    const pausing = post('/pause?mode=wait', {}).then(() => (paused = true));
+    // `wait` returns only after the running request finished, on the old weights.
+    const { headers: after } = await drained;
+    await pausing;
+    expect(paused).toBe(true);
+    expect(after.get('x-weight-version')).toBe('1');
+    expect(after.get('x-weight-versions')).toBeNull();
+    await post('/resume', {});
+  });
+
   it('after a failed reload, a good reload makes it whole; a request in between kills the engine, as vLLM 0.32.0 does', async () => {
     await start();
     const failed = async () => (await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status;

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import { createRng, type Rng } from '@differad/core';
 import { type RunningServer, startServer } from '@differad/http-server';
 import { type ChatInput, type ChatPlan, createVllmServerKit, type VllmServerKit } from '@differad/inference';
@@ -195,9 +194,9 @@ export class FakeVllmServer {
     const die = roll(f.dieRate);
     return {
       kind: 'run',
-      run: async (signal) => {
-        // A dying request loses its connection half-way through its service time.
-        await delay(die ? serviceMs / 2 : serviceMs, undefined, { signal });
+      run: async (_signal, decode) => {
+        // A dying request loses its connection half-way through its service time; a keep pause stops the clock.
+        await decode(die ? serviceMs / 2 : serviceMs);
         if (die) return { kind: 'lost' };
         // Break the API schema on purpose: choice 0 without `message`.
         const rewrite = malformed ? (body: Record<string, unknown>) => void delete (body.choices as { message?: unknown }[])[0]?.message : undefined;
