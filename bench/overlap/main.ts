@@ -1,0 +1,76 @@
+/**
+ * bench/overlap — the serial loop (grpo.maxStaleness 0) and the overlapped
+ * one (1) side by side on the same simulated work (bench/overlap/sim.ts: the
+ * fake vLLM's capacity model, a trainer whose step time scales with tokens,
+ * in-flight updates), at stated ratios of a step's generation : training :
+ * sync time, with 4 and 16 servers. Prints steps/s, completions/s (trained),
+ * the fleet's busy share (the servers' own decoding slot-time), the trainer's
+ * busy share, the staleness histogram and overlapped ÷ serial; figures only,
+ * never pass/fail. Virtual time, so it reruns to the same figures anywhere.
+ *
+ *   npm run bench:overlap               # 40 steps per run
+ *   npm run bench:overlap -- --quick    # 10 steps, to prove it runs
+ *   npm run bench:overlap -- --steps 100 --staleness 2
+ *
+ * "generation" is the serial makespan of one step's rollouts on the fleet
+ * (its ramp-up and drain tail included); training and sync are set to the
+ * stated multiples of it.
+ */
+import { type SimResult, type SimSettings, simulate } from './sim.js';
+
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const quick = process.argv.includes('--quick');
+const STEPS = Number(arg('--steps') ?? (quick ? 10 : 40));
+const STALENESS = Number(arg('--staleness') ?? 1);
+if (!Number.isInteger(STEPS) || STEPS < 2) throw new Error('--steps needs an integer of at least 2');
+if (!Number.isInteger(STALENESS) || STALENESS < 1) throw new Error('--staleness needs an integer of at least 1');
+
+const RATIOS: readonly (readonly [number, number, number])[] = [
+  [1, 1, 0.1],
+  [1, 0.3, 0.05],
+];
+const SIZES = [4, 16];
+// The fake vLLM's defaults (bench/fleet): 32 slots, 200 tokens/s per sequence; G = 8; a step is 4 waves of the fleet's slots.
+const SLOTS = 32;
+const G = 8;
+
+function settingsFor(servers: number, ratio: readonly [number, number, number]): SimSettings {
+  const base: SimSettings = {
+    servers, slotsPerServer: SLOTS, msPerToken: 5, pairsPerStep: (4 * servers * SLOTS) / G, groupSize: G,
+    minTokens: 48, maxTokens: 256, steps: 1, maxStaleness: 0, trainerMsPerToken: 0, syncMs: 0, seed: 7,
+  };
+  // One step generated alone: its makespan is "generation", and its tokens set the trainer's time per token.
+  const one = simulate(base);
+  const tokens = (one.completions * (base.minTokens + base.maxTokens)) / 2;
+  return { ...base, steps: STEPS, trainerMsPerToken: (ratio[1] * one.wallMs) / tokens, syncMs: ratio[2] * one.wallMs };
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(2);
+
+function row(name: string, s: SimSettings, r: SimResult): string {
+  const trained = STEPS * s.pairsPerStep * s.groupSize;
+  const total = r.staleness.reduce((a, b) => a + b, 0);
+  const mean = r.staleness.reduce((a, n, age) => a + n * age, 0) / Math.max(1, total);
+  const hist = r.staleness.map((n) => `${((n / Math.max(1, total)) * 100).toFixed(0)}%`).join('/');
+  return `  ${name.padEnd(12)} ${rate(STEPS, r.wallMs).padStart(8)} ${rate(trained, r.wallMs).padStart(10)} ${pct(r.fleetBusy).padStart(7)} ${pct(r.trainerBusy).padStart(8)}   ${mean.toFixed(2)} (${hist}) regen ${r.regenerated}, spanning ${r.spanning}`;
+}
+
+console.log(`bench/overlap: ${STEPS} steps per run, G=${G}, ${SLOTS} slots per server at 200 tokens/s, completions of 48–256 tokens; overlapped = grpo.maxStaleness ${STALENESS} with in-flight (keep) updates`);
+for (const ratio of RATIOS) {
+  for (const servers of SIZES) {
+    const s = settingsFor(servers, ratio);
+    const serial = simulate({ ...s, maxStaleness: 0 });
+    const overlapped = simulate({ ...s, maxStaleness: STALENESS });
+    console.log(`\ngeneration : training : sync = ${ratio.join(' : ')}, ${servers} servers (${s.pairsPerStep} pairs a step; training ${(s.trainerMsPerToken * 1000).toFixed(2)} µs/token, sync ${s.syncMs.toFixed(0)} ms)`);
+    console.log(`  ${'mode'.padEnd(12)} ${'steps/s'.padStart(8)} ${'compl/s'.padStart(10)} ${'fleet'.padStart(7)} ${'trainer'.padStart(8)}   staleness mean (share at age 0/1/…)`);
+    console.log(row('serial', s, serial));
+    console.log(row('overlapped', s, overlapped));
+    const speedup = serial.wallMs / overlapped.wallMs;
+    const goals = ratio[1] === 1 && ratio[2] === 0.1 ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)` : '';
+    console.log(`  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`);
+  }
+}
