@@ -75,7 +75,8 @@ export function simulate(s: SimSettings): SimResult {
   let version = 0;
   let synced = 0; // steps trained and synced
   let queuedUpTo = -1;
-  let training: { step: number; until: number } | null = null;
+  // A holder, not a `let`: it is set inside startTraining, which narrowing does not follow.
+  const trainer: { job: { step: number; until: number } | null } = { job: null };
   let syncingUntil: number | null = null;
   let trainerBusyMs = 0;
   let completions = 0;
@@ -110,7 +111,7 @@ export function simulate(s: SimSettings): SimResult {
   };
   const startTraining = () => {
     const step = synced;
-    if (training || syncingUntil !== null || step >= s.steps) return;
+    if (trainer.job || syncingUntil !== null || step >= s.steps) return;
     const groups = done.get(step) ?? [];
     if (groups.length < s.pairsPerStep) return;
     const decision = decideStaleness(groups.map((g) => ({ version: g.version, completions: s.groupSize })), version, s.maxStaleness);
@@ -125,20 +126,20 @@ export function simulate(s: SimSettings): SimResult {
     const tokens = groups.reduce((a, g) => a + g.tokens, 0);
     const ms = tokens * s.trainerMsPerToken;
     trainerBusyMs += ms;
-    training = { step, until: now + ms };
+    trainer.job = { step, until: now + ms };
   };
 
   enqueueAllowed();
   dispatch();
   while (synced < s.steps) {
     const nextFinish = Math.min(...[...running].map((r) => r.finish), Infinity);
-    const t = Math.min(syncingUntil ?? nextFinish, training?.until ?? Infinity);
+    const t = Math.min(syncingUntil ?? nextFinish, trainer.job?.until ?? Infinity);
     if (!Number.isFinite(t)) throw new Error('simulation stalled');
     // Servers decode while not paused for a sync.
     if (syncingUntil === null) for (const r of running) busySlotMs[r.server]! += (t - now) * Math.min(s.groupSize, s.slotsPerServer);
     now = t;
-    if (training && training.until <= now) {
-      training = null;
+    if (trainer.job && trainer.job.until <= now) {
+      trainer.job = null;
       // The sync: a keep pause freezes running requests for its length (in the serial mode none run).
       syncingUntil = now + s.syncMs;
       for (const r of running) {
