@@ -5,12 +5,14 @@ import { DifferadError, type ImageSize, toFrameResize, toPairPrompt } from '@dif
 import { loadManifest, loadPromptPool, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import { createFleet, createVllmControl } from '@differad/inference';
+import type { DifferadMetrics } from '@differad/metrics';
 import { type CatalogQueues, createFleetPoolStore, type RunStore } from '@differad/queue';
-import { createTrainerClient } from '@differad/trainer-client';
+import { createTrainerClient, type TrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import { createHeldOutEvaluator } from './held-out-eval.js';
 import { writeHeldOutReport } from './run-summary-file.js';
 import type { RunContext } from './run-context.js';
+import { withTrainerTiming } from './timed-trainer.js';
 
 /** A run whose servers are known by URL: what is stored in Redis, so any worker process can serve it. */
 export type ResolvedTrainConfig = TrainConfig & {
@@ -27,6 +29,8 @@ export interface ContextFactoryDeps {
   readonly queues: CatalogQueues;
   readonly store: RunStore;
   readonly log: (line: string) => void;
+  /** The process's metrics: each run's fleet is read at every scrape, its trainer calls timed. */
+  readonly metrics?: DifferadMetrics;
 }
 
 /**
@@ -36,11 +40,14 @@ export interface ContextFactoryDeps {
  */
 export function createContextFactory(deps: ContextFactoryDeps) {
   const contexts = new Map<string, Promise<RunContext>>();
+  const stopFleetStats = new Map<string, () => void>();
   const build = async (runId: string): Promise<RunContext> => {
     const config = await deps.store.loadConfig(runId, TrainConfigSchema);
     if (!config) throw new DifferadError('ORCHESTRATOR_RUN_UNKNOWN', `run ${runId} is not in Redis`);
     if (!isResolved(config)) throw new DifferadError('ORCHESTRATOR_RUN_UNRESOLVED', `run ${runId} was stored without server URLs`);
-    return buildRunContext(runId, config, deps);
+    const ctx = await buildRunContext(runId, config, deps);
+    if (deps.metrics) stopFleetStats.set(runId, deps.metrics.collectFleet(ctx.fleet));
+    return ctx;
   };
   return {
     get(runId: string): Promise<RunContext> {
@@ -56,6 +63,7 @@ export function createContextFactory(deps: ContextFactoryDeps) {
       for (const p of contexts.values()) {
         const ctx = await p.catch(() => null);
         if (!ctx) continue;
+        stopFleetStats.get(ctx.runId)?.();
         await ctx.fleet.close();
         await ctx.trainer.close();
         for (const t of ctx.syncTargets) await t.control.close();
@@ -99,6 +107,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     });
   }
   await mkdir(runDir, { recursive: true });
+  const timed = (trainer: TrainerClient) => (deps.metrics ? withTrainerTiming(trainer, deps.metrics) : trainer);
   return {
     runId,
     config,
@@ -106,7 +115,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     resolvePath: (p) => resolveManifestPath(config.data.train, p),
     preparer,
     fleet,
-    trainer: createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 }),
+    trainer: timed(createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 })),
     queues: deps.queues,
     redis: deps.redis,
     store: deps.store,
@@ -119,6 +128,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     imagesAtTrainer: new Set<string>(),
     runDir,
     log: deps.log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
 }
 

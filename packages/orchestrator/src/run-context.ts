@@ -2,6 +2,7 @@ import type { TrainConfig } from '@differad/config';
 import type { ImageSize, ManifestRecord, PairPrompt, ScoreSettings } from '@differad/core';
 import type { createFramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
+import type { DifferadMetrics } from '@differad/metrics';
 import type { CatalogQueues } from '@differad/queue';
 import type { FleetPoolStore, RunStore } from '@differad/queue';
 import type { TrainerClient } from '@differad/trainer-client';
@@ -40,4 +41,6 @@ export interface RunContext {
   /** Folder of this run: metrics.jsonl, trainer state. */
   readonly runDir: string;
   readonly log: (line: string) => void;
+  /** The process's Prometheus metrics (`--metrics-port`); absent, nothing is recorded. */
+  readonly metrics?: DifferadMetrics;
 }

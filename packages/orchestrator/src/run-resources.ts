@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrainConfig } from '@differad/config';
+import type { DifferadMetrics } from '@differad/metrics';
 import {
   type CatalogQueues,
   connectRedis,
@@ -105,6 +106,8 @@ export interface RunServicesInput {
   readonly inProcessWorkers: boolean;
   readonly lockDurationMs: number;
   readonly log: (line: string) => void;
+  /** The process's metrics (`--metrics-port`): the catalog queues' counts at every scrape, and what the workers record. */
+  readonly metrics?: DifferadMetrics;
 }
 
 /**
@@ -118,21 +121,25 @@ export async function startRunServices(redis: RunRedis, input: RunServicesInput)
   let local: LocalServers | undefined;
   let queues: CatalogQueues | undefined;
   let events: QueueEvents | undefined;
+  let stopQueueCounts = (): void => undefined;
   try {
     local = await startLocalServers({ ...input.config, run: { ...input.config.run, runsDir: input.runsDir } }, input.runDir, input.log);
     queues = createCatalogQueues(redis.producer);
+    if (input.metrics) stopQueueCounts = input.metrics.collectQueues(Object.values(queues.queues));
     events = createCatalogQueueEvents('step', { connection: eventsConn });
-    const factory = createContextFactory({ redis: redis.producer, queues, store: redis.store, log: input.log });
+    const metrics = input.metrics ? { metrics: input.metrics } : {};
+    const factory = createContextFactory({ redis: redis.producer, queues, store: redis.store, log: input.log, ...metrics });
     if (input.resume) {
       // Before any worker may pick up the jobs a failed step left: it runs again with new job ids, not its old error.
       const failed = await retireFailedStep(queues, redis.store, input.runId);
       if (failed !== null) input.log(`the next step failed before (${failed}); it runs again with new job ids`);
     }
-    const workers = input.inProcessWorkers ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs }) : null;
-    return createServices({ local, queues, events, factory, workers, workerConn, eventsConn });
+    const workers = input.inProcessWorkers ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs, ...metrics }) : null;
+    return createServices({ local, queues, events, factory, workers, workerConn, eventsConn, stopQueueCounts });
   } catch (error) {
     // What started before the failure stops again: no server or connection outlives a run that never began.
     const [q, e, l] = [queues, events, local];
+    stopQueueCounts();
     await settleWithin(Promise.all([e?.close(), q?.close()]), STOP_DEADLINE_MS);
     if (l) await settleWithin(l.close(), STOP_DEADLINE_MS);
     workerConn.disconnect();
@@ -149,8 +156,9 @@ function createServices(parts: {
   workers: RunWorkers | null;
   workerConn: Redis;
   eventsConn: Redis;
+  stopQueueCounts: () => void;
 }): RunServices {
-  const { local, queues, events, factory, workers, workerConn, eventsConn } = parts;
+  const { local, queues, events, factory, workers, workerConn, eventsConn, stopQueueCounts } = parts;
   return {
     local,
     queues,
@@ -166,6 +174,7 @@ function createServices(parts: {
           await workers?.close(hurry);
           if (!workers) await factory.close();
           await events.close();
+          stopQueueCounts();
           await queues.close();
         })(),
         STOP_DEADLINE_MS,

@@ -1,7 +1,10 @@
-import { createCatalogWorker } from '@differad/queue';
+import type { DifferadMetrics } from '@differad/metrics';
+import { createCatalogWorker, type StepPayload } from '@differad/queue';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ContextFactory } from './context-factory.js';
 import { createGroupStore, type GroupStore } from './group-store.js';
+import { createRunForgetter, type ObservedWorker, observeJobs } from './job-metrics.js';
 import { createRolloutProcessor } from './rollout-worker.js';
 import type { RunContext } from './run-context.js';
 import { createScoreProcessor } from './score-worker.js';
@@ -15,6 +18,10 @@ export interface RunWorkersOptions {
   readonly rolloutConcurrency?: number;
   /** How long a job's lock lasts before another worker takes it over (ms). */
   readonly lockDurationMs?: number;
+  /** The process's metrics: jobs completed and failed per queue, and what the runs' contexts record. */
+  readonly metrics?: DifferadMetrics;
+  /** A long-lived `differad worker`: drop a run's series this long after its last step (ms); default never. */
+  readonly forgetRunAfterMs?: number;
 }
 
 /** The workers of a process. */
@@ -42,6 +49,7 @@ export function startRunWorkers(options: RunWorkersOptions): RunWorkers {
     score: createScoreProcessor(ctx, groups),
     // A fresh process holds no NCCL group: its first nccl sync re-creates it on both sides.
     step: createStepProcessor(ctx, groups, { group: null }),
+    lastStep: ctx.config.run.steps - 1,
   });
   const get = async (runId: string) => {
     let p = perRun.get(runId);
@@ -58,14 +66,28 @@ export function startRunWorkers(options: RunWorkersOptions): RunWorkers {
     // With a lock duration, stalled jobs are also looked for that often (see createCatalogWorker).
     ...(lockMs === undefined ? {} : { lockDurationMs: lockMs }),
   };
+  const { metrics } = options;
+  const forgetter = metrics && options.forgetRunAfterMs !== undefined ? createRunForgetter(metrics, options.forgetRunAfterMs) : null;
+  const observed = <W extends ObservedWorker>(worker: W): W => {
+    if (metrics) observeJobs(worker, metrics);
+    return worker;
+  };
+  const step = async (payload: StepPayload, job: Job) => {
+    forgetter?.stepStarted(payload.runId);
+    const p = await get(payload.runId);
+    const row = await p.step(payload, job);
+    if (payload.step >= p.lastStep) forgetter?.lastStepDone(payload.runId);
+    return row;
+  };
   const workers: { close(force?: boolean): Promise<void> }[] = [
-    createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),
-    createCatalogWorker('resample', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 }),
-    createCatalogWorker('score', async (payload, job) => (await get(payload.runId)).score(payload, job), { ...common, concurrency: 16 }),
-    createCatalogWorker('step', async (payload, job) => (await get(payload.runId)).step(payload, job), { ...common, concurrency: 1 }),
+    observed(createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 })),
+    observed(createCatalogWorker('resample', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 })),
+    observed(createCatalogWorker('score', async (payload, job) => (await get(payload.runId)).score(payload, job), { ...common, concurrency: 16 })),
+    observed(createCatalogWorker('step', step, { ...common, concurrency: 1 })),
   ];
   return {
     async close(force = false) {
+      forgetter?.close();
       await Promise.all(workers.map((w) => w.close(force)));
       await options.factory.close();
       groupConnection.disconnect();

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { decideResumeSteps, DifferadError, type ManifestRecord, type ResumeSteps } from '@differad/core';
 import { loadManifest, loadPromptPool } from '@differad/datasets';
+import type { DifferadMetrics } from '@differad/metrics';
 import type { RunStore } from '@differad/queue';
 import { checkServers } from './check-servers.js';
 import { createRunDrive, type TrainRunResult } from './run-drive.js';
@@ -23,6 +24,14 @@ export interface TrainRunInput {
   readonly inProcessWorkers?: boolean;
   /** Job lock duration of the in-process workers (`--lock-ms`); default the run's `run.lockMs`. */
   readonly lockDurationMs?: number;
+  /** The process's metrics (`--metrics-port`); absent, nothing is recorded. */
+  readonly metrics?: DifferadMetrics;
+  /**
+   * Awaited once the run completed, before its workers, queues and Redis
+   * close: `differad train --metrics-linger` waits there for a last scrape,
+   * which reads the queues at rest.
+   */
+  readonly beforeClose?: () => Promise<void>;
 }
 
 export { STOP_DEADLINE_MS } from './run-resources.js';
@@ -116,6 +125,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     services = await startRunServices(redis, {
       runId, runsDir, runDir, config, resume: Boolean(input.resumeRunId), log: input.log,
       inProcessWorkers: input.inProcessWorkers !== false, lockDurationMs: input.lockDurationMs ?? config.run.lockMs,
+      ...(input.metrics ? { metrics: input.metrics } : {}),
     });
   } catch (error) {
     await redis.close();
@@ -126,7 +136,9 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     resumeCommand: `differad train --resume ${runId} --runs-dir ${runsDir}`, log: input.log, signal: input.signal,
   });
   try {
-    return await drive.run();
+    const result = await drive.run();
+    if (result.state === 'completed') await input.beforeClose?.();
+    return result;
   } finally {
     const { hurry, closeDriver } = await drive.release();
     await services.close(hurry, closeDriver);

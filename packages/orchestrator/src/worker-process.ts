@@ -1,4 +1,5 @@
 import { DifferadError } from '@differad/core';
+import type { DifferadMetrics } from '@differad/metrics';
 import { connectRedis, createCatalogQueues, createRedisConnection, createRunStore, REDIS_URL_ENV } from '@differad/queue';
 import { createContextFactory } from './context-factory.js';
 import { startRunWorkers } from './run-workers.js';
@@ -8,7 +9,12 @@ export interface WorkerProcessInput {
   readonly log: (line: string) => void;
   readonly rolloutConcurrency?: number;
   readonly lockDurationMs?: number;
+  /** The process's metrics (`--metrics-port`): queue counts, jobs, and each run's series until {@link FORGET_RUN_AFTER_MS} after its last step. */
+  readonly metrics?: DifferadMetrics;
 }
+
+/** How long a worker keeps a finished run's series: several scrapes at compose's 15 s interval (ms). */
+export const FORGET_RUN_AFTER_MS = 5 * 60_000;
 
 /**
  * `differad worker`: a stateless consumer of the training queues of every run
@@ -22,17 +28,21 @@ export async function startWorkerProcess(input: WorkerProcessInput): Promise<{ c
   const workerConn = createRedisConnection(url, 'worker');
   const store = createRunStore(producer);
   const queues = createCatalogQueues(producer);
-  const factory = createContextFactory({ redis: producer, queues, store, log: input.log });
+  const { metrics } = input;
+  const stopQueueCounts = metrics ? metrics.collectQueues(Object.values(queues.queues)) : () => undefined;
+  const factory = createContextFactory({ redis: producer, queues, store, log: input.log, ...(metrics ? { metrics } : {}) });
   const workers = startRunWorkers({
     connection: workerConn,
     factory,
     ...(input.rolloutConcurrency ? { rolloutConcurrency: input.rolloutConcurrency } : {}),
     ...(input.lockDurationMs ? { lockDurationMs: input.lockDurationMs } : {}),
+    ...(metrics ? { metrics, forgetRunAfterMs: FORGET_RUN_AFTER_MS } : {}),
   });
   input.log(`worker serving the training queues on ${url.replace(/\/\/[^@]*@/, '//***@')}`);
   return {
     async close() {
       await workers.close();
+      stopQueueCounts();
       await queues.close();
       workerConn.disconnect();
       producer.disconnect();
