@@ -6,15 +6,13 @@ import { FRAMES, MODEL_FAMILIES, type ManifestRecord, parseAnswer, type ScoredGr
 import {
   buildRunContext,
   createRolloutProcessor,
-  createScoreProcessor,
   type GroupStore,
   type ResolvedTrainConfig,
   type RunContext,
-  type SampledGroup,
   type SlotResult,
   toTrainerGroup,
 } from '@differad/orchestrator';
-import { type CatalogQueues, DEFAULT_JOB_SETTINGS, type JobName, type JobPayloads } from '@differad/queue';
+import { type CatalogQueues, DEFAULT_JOB_SETTINGS, type JobName } from '@differad/queue';
 import { createPngDataUrl, type Rgb } from '@differad/testing';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,21 +66,17 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Group storage in memory: what the rollout and score workers keep in Redis. */
+/** Group storage in memory: what the rollout worker keeps in Redis. */
 function createMemoryGroups(): GroupStore & { results: Map<number, SlotResult> } {
-  const samplings = new Map<string, SampledGroup>();
   const scores = new Map<number, Map<number, ScoredGroup>>();
   const results = new Map<number, SlotResult>();
-  const key = (step: number, slot: number, attempt: number) => `s${step}:p${slot}:a${attempt}`;
   return {
     results,
-    samplingKey: (_run, step, slot, attempt) => key(step, slot, attempt),
-    saveSampling: async (_run, step, slot, group) => {
-      samplings.set(key(step, slot, group.attempt), group);
-      return key(step, slot, group.attempt);
+    loadSampling: async () => null,
+    recordScore: async (_run, _step, slot, attempt, scored) => {
+      scores.set(slot, (scores.get(slot) ?? new Map<number, ScoredGroup>()).set(attempt, scored));
+      return { scores: new Map(scores.get(slot)), replacements: new Map() };
     },
-    loadSampling: async (k) => samplings.get(k) ?? null,
-    appendScore: async (_run, _step, slot, attempt, scored) => void scores.set(slot, (scores.get(slot) ?? new Map()).set(attempt, scored)),
     loadScores: async (_run, _step, slot) => new Map(scores.get(slot) ?? []),
     markReplacement: async () => undefined,
     loadReplacements: async () => new Map(),
@@ -127,12 +121,10 @@ async function trainOnce(family: string, frame: string, prompt: { pool?: string 
   try {
     const groups = createMemoryGroups();
     const rollout = createRolloutProcessor(ctx, groups);
-    const score = createScoreProcessor(ctx, groups);
     for (const [pairIndex, pair] of PAIRS.entries()) {
+      // The rollout scores its group itself and keeps it: no job is added (maxResamples 0).
       await rollout({ runId: 'prompts', step: 0, pairIndex, pairId: pair.id, attempt: 0, seed: toSamplingSeed(5, 0, pairIndex, 0), weightVersion: 0 }, STEP_JOB);
-      const scoreJob = queues.added.pop()!;
-      expect(scoreJob.name).toBe('score');
-      await score(scoreJob.data as JobPayloads['score'], STEP_JOB);
+      expect(queues.added).toEqual([]);
     }
     const sent = model.requests.slice(-PAIRS.length);
     const trained = await Promise.all(PAIRS.map((_, k) => toTrainerGroup(ctx, groups.results.get(k)!)));

@@ -1,6 +1,7 @@
 import type { FinalGroup, ScoredGroup } from '@differad/core';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { parseStoredSlot, toStoredSlot } from './packed-group.js';
 
 /** What a rollout stored for one sampling of one slot of a step. */
 export const SampledGroupSchema = z.object({
@@ -46,20 +47,34 @@ function regeneratedKey(runId: string, step: number): string {
 /** Redis storage of a run's sampled and final groups, keyed by (run, step, slot, attempt). */
 export function createGroupStore(redis: Redis) {
   return {
-    samplingKey: (runId: string, step: number, slot: number, attempt: number) => key(runId, step, slot, `a${attempt}`),
-    async saveSampling(runId: string, step: number, slot: number, group: SampledGroup): Promise<string> {
-      const k = key(runId, step, slot, `a${group.attempt}`);
-      await redis.set(k, JSON.stringify(group), 'EX', TTL_SECONDS);
-      return k;
-    },
+    /** A sampling stored for a score job (rollouts of earlier releases; rollouts now score their group themselves). */
     async loadSampling(k: string): Promise<SampledGroup | null> {
       const text = await redis.get(k);
       return text === null ? null : SampledGroupSchema.parse(JSON.parse(text));
     },
-    /** Scores of the slot's samplings so far, in attempt order (for the resample decision and the weight). */
-    async appendScore(runId: string, step: number, slot: number, attempt: number, scored: ScoredGroup): Promise<void> {
-      // Sent together: one connection runs them in order, in one round trip.
-      await Promise.all([redis.hset(key(runId, step, slot, 'scores'), String(attempt), JSON.stringify(scored)), redis.expire(key(runId, step, slot, 'scores'), TTL_SECONDS)]);
+    /**
+     * Records the score of `attempt` of the slot and reads back what the
+     * decision needs: the scores of the slot's samplings so far (attempt →
+     * score) and its replacements (attempt → pair id). One pipeline, one
+     * round trip; the write is idempotent (the attempt's field).
+     */
+    async recordScore(runId: string, step: number, slot: number, attempt: number, scored: ScoredGroup): Promise<{ scores: Map<number, ScoredGroup>; replacements: Map<number, string> }> {
+      const scoresKey = key(runId, step, slot, 'scores');
+      const replies = await redis
+        .pipeline()
+        .hset(scoresKey, String(attempt), JSON.stringify(scored))
+        .expire(scoresKey, TTL_SECONDS)
+        .hgetall(scoresKey)
+        .hgetall(key(runId, step, slot, 'replacements'))
+        .exec();
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (!replies || failed) throw failed ?? new Error(`no reply to the score of ${scoresKey}`);
+      const scores = replies[2]![1] as Record<string, string>;
+      const marks = replies[3]![1] as Record<string, string>;
+      return {
+        scores: new Map(Object.entries(scores).map(([a, v]) => [Number(a), JSON.parse(v) as ScoredGroup])),
+        replacements: new Map(Object.entries(marks).map(([a, v]) => [Number(a), v])),
+      };
     },
     async loadScores(runId: string, step: number, slot: number): Promise<Map<number, ScoredGroup>> {
       const all = await redis.hgetall(key(runId, step, slot, 'scores'));
@@ -75,12 +90,13 @@ export function createGroupStore(redis: Redis) {
       const all = await redis.hgetall(key(runId, step, slot, 'replacements'));
       return new Map(Object.entries(all).map(([a, v]) => [Number(a), v]));
     },
+    /** The slot's final group; token ids and log-probs packed (packed-group.ts). */
     async saveResult(runId: string, step: number, slot: number, result: SlotResult): Promise<void> {
-      await redis.set(key(runId, step, slot, 'final'), JSON.stringify(result), 'EX', TTL_SECONDS);
+      await redis.set(key(runId, step, slot, 'final'), toStoredSlot(result), 'EX', TTL_SECONDS);
     },
     async loadResult(runId: string, step: number, slot: number): Promise<SlotResult | null> {
       const text = await redis.get(key(runId, step, slot, 'final'));
-      return text === null ? null : (JSON.parse(text) as SlotResult);
+      return text === null ? null : parseStoredSlot(text);
     },
     /**
      * Overlapped mode: forgets the slot's decisions before it is sampled

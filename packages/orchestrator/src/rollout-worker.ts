@@ -2,9 +2,9 @@ import type { ResamplePayload, RolloutPayload } from '@differad/queue';
 import { DifferadError, toRolloutServers } from '@differad/core';
 import { normalizeServerUrl } from '@differad/inference';
 import type { Job } from 'bullmq';
-import { addStepChild } from './child-jobs.js';
-import type { GroupStore } from './group-store.js';
+import type { GroupStore, SampledGroup } from './group-store.js';
 import type { RunContext } from './run-context.js';
+import { settleSampling } from './score-worker.js';
 
 /**
  * The servers this rollout may use: those of the run's pool (Redis, written
@@ -48,12 +48,13 @@ export async function isStaleRound(ctx: RunContext, payload: { readonly runId: s
  * A rollout (or resample) job: prepare the pair once (decode, resize to the
  * model frame, encode; the preparer's content-hash cache makes resamples
  * free), request G completions with every sampling parameter explicit, keep
- * text, token ids, sampling log-probs, finish reason and server, store the
- * group in Redis and add its score job to the step.
+ * text, token ids, sampling log-probs, finish reason and server, then score
+ * the group and settle its slot ({@link settleSampling}: the final group in
+ * Redis, or a resample job added to the step).
  */
 export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
   const seen = { pool: '' };
-  return async (payload: RolloutPayload | ResamplePayload, job: Job): Promise<{ pairId: string; attempt: number }> => {
+  return async (payload: RolloutPayload | ResamplePayload, job: Job): Promise<{ pairId: string; attempt: number; decision?: string }> => {
     const started = performance.now();
     const record = ctx.records.find((r) => r.id === payload.pairId);
     if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${payload.pairId} is not in the training manifest`);
@@ -78,8 +79,6 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       returnTokenIds: true,
       ...(servers === undefined ? {} : { servers }),
     });
-    ctx.metrics?.observeRollout(result.latencyMs / 1000, result.server);
-    ctx.metrics?.recordCompletions(result.completions.map((c) => c.finishReason));
     const completions = result.completions.map((c) => ({
       text: c.text,
       tokenIds: [...(c.tokenIds ?? [])],
@@ -87,7 +86,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       finishReason: c.finishReason,
       server: c.server,
     }));
-    const key = await groups.saveSampling(payload.runId, payload.step, payload.pairIndex, {
+    const sampled: SampledGroup = {
       pairId: record.id,
       attempt: payload.attempt,
       seed: payload.seed,
@@ -99,17 +98,9 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       instruction: prompt.prompt,
       completions,
       rolloutMs: performance.now() - started,
-    });
-    await addStepChild(ctx.queues, job, 'score', {
-      runId: payload.runId,
-      step: payload.step,
-      pairIndex: payload.pairIndex,
-      pairId: record.id,
-      attempt: payload.attempt,
-      weightVersion: payload.weightVersion,
-      completions: { kind: 'key', key },
-      ...(payload.round ? { round: payload.round } : {}),
-    });
-    return { pairId: record.id, attempt: payload.attempt };
+    };
+    // Scored here, not in a score job of its own: scoring costs well under a millisecond, a BullMQ hop and a Redis round trip of the group more (docs/architecture.md §4.2).
+    const { decision } = await settleSampling(ctx, groups, job, payload, sampled, performance.now());
+    return { pairId: record.id, attempt: payload.attempt, decision };
   };
 }

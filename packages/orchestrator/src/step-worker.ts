@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
 import { checkTrainerAtStep, DifferadError, isCheckpointDue, isDifferadError, isHeldOutEvalDue, planMicroBatches, type StepRow, toPairMessages, toStepRow } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
+import type { PreparedImage } from '@differad/images';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
@@ -79,12 +80,22 @@ export function planStepRequests(config: TrainConfig, run: string, step: number,
 /** One row of a run's metrics (core's `toStepRow`). */
 export type { StepRow };
 
-function toTrainerImage(dataUrl: string) {
+type TrainerImage = Group['images'][number];
+
+// The preparer hands out the same frozen object for an image it holds: its trainer form (a sha256 of the bytes) is made once.
+const trainerImages = new WeakMap<PreparedImage, TrainerImage>();
+
+function toTrainerImage(image: PreparedImage): TrainerImage {
+  const known = trainerImages.get(image);
+  if (known) return known;
+  const { dataUrl } = image;
   const comma = dataUrl.indexOf(',');
   const media = /^data:(image\/(?:png|jpeg|webp));base64$/.exec(dataUrl.slice(0, comma))?.[1] as 'image/png' | 'image/jpeg' | 'image/webp' | undefined;
   const data = dataUrl.slice(comma + 1);
   const sha256 = createHash('sha256').update(Buffer.from(data, 'base64')).digest('hex');
-  return { sha256, data, ...(media ? { media_type: media } : {}) };
+  const made = { sha256, data, ...(media ? { media_type: media } : {}) };
+  trainerImages.set(image, made);
+  return made;
 }
 
 /** The trainer group of a final slot: both images, the chat messages the server was sent (images by index), the completions with their advantages and weight. */
@@ -94,7 +105,7 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
   const { sampled, final } = slot;
   return {
     pair_id: slot.pairId,
-    images: [toTrainerImage(pair.reference.dataUrl), toTrainerImage(pair.target.dataUrl)],
+    images: [toTrainerImage(pair.reference), toTrainerImage(pair.target)],
     // The same messages the rollout sent the inference server, images by index.
     messages: toPairMessages({ system: sampled.system, prompt: sampled.instruction }),
     prompt_token_ids: sampled.promptTokenIds,
@@ -163,8 +174,6 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       syncState,
     );
     const syncMs = performance.now() - syncStart;
-    const { policy } = ctx.config;
-    if (fleet !== null && policy.kind === 'endpoints') ctx.metrics?.recordWeightSync({ run: payload.runId, backend: policy.syncBackend, seconds: syncMs / 1000, version: applied.weight_version });
 
     const evalStart = performance.now();
     const due = ctx.evaluate !== null && isHeldOutEvalDue(payload.step, { steps: run.steps, evalEvery: data.evalEvery });
@@ -187,7 +196,6 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     if (fresh || !(await hasStepLine(file, payload.step))) await appendFile(file, `${JSON.stringify(row)}\n`);
     // The checkpoint is recorded with the step: a restore never picks one of a step the run store has not completed.
     await ctx.store.completeStep(payload.runId, payload.step, applied.weight_version, { checkpoint });
-    ctx.metrics?.recordStep(payload.runId, row);
     return row;
   };
 }
