@@ -79,6 +79,8 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       returnTokenIds: true,
       ...(servers === undefined ? {} : { servers }),
     });
+    ctx.metrics?.observeRollout(result.latencyMs / 1000, result.server);
+    ctx.metrics?.recordCompletions(result.completions.map((c) => c.finishReason));
     const completions = result.completions.map((c) => ({
       text: c.text,
       tokenIds: [...(c.tokenIds ?? [])],

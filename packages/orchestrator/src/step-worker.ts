@@ -174,6 +174,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       syncState,
     );
     const syncMs = performance.now() - syncStart;
+    const { policy } = ctx.config;
+    if (fleet !== null && policy.kind === 'endpoints') ctx.metrics?.recordWeightSync({ run: payload.runId, backend: policy.syncBackend, seconds: syncMs / 1000, version: applied.weight_version });
 
     const evalStart = performance.now();
     const due = ctx.evaluate !== null && isHeldOutEvalDue(payload.step, { steps: run.steps, evalEvery: data.evalEvery });
@@ -196,6 +198,7 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     if (fresh || !(await hasStepLine(file, payload.step))) await appendFile(file, `${JSON.stringify(row)}\n`);
     // The checkpoint is recorded with the step: a restore never picks one of a step the run store has not completed.
     await ctx.store.completeStep(payload.runId, payload.step, applied.weight_version, { checkpoint });
+    ctx.metrics?.recordStep(payload.runId, row);
     return row;
   };
 }
