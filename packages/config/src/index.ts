@@ -13,6 +13,7 @@ export {
   type DifferadConfig,
 } from './schemas.js';
 export { LOG_FORMAT_NAMES, LOG_LEVEL_NAMES, type LogConfig, LogConfigSchema, LogSettingsSchema, loadLogConfig } from './log-config.js';
+export { type MetricsConfig, MetricsConfigSchema, MetricsSettingsSchema, loadMetricsConfig } from './metrics-config.js';
 export { type ConfigIssue, ENV_PREFIX, isFlagConfigError, type LoadConfigInput, listEnvNames, loadConfig } from './load-config.js';
 export {
   DEFAULT_LOCK_MS,
