@@ -41,6 +41,16 @@ describe('parseChatResponse', () => {
     expect(parseChatResponse(bare, { n: 1, logprobs: false, tokenIds: false })).toMatchObject({ kind: 'ok', promptTokenIds: null, usage: null });
   });
 
+  it.each([
+    ['a negative token id', body([{ ...choice(0), token_ids: [1, -2] }, choice(1)]), 'choices[0].token_ids[1]'],
+    ['a fractional prompt token id', { ...body([choice(0), choice(1)]), prompt_token_ids: [9, 9.5] }, 'prompt_token_ids[1]'],
+    ['a log-prob that is a string', body([choice(0), { ...choice(1), logprobs: { content: [{ token: 't', logprob: '-1' }, { token: 't', logprob: -1 }] } }]), 'choices[1].logprobs.content[0].logprob'],
+    ['an empty finish reason', body([choice(0), { ...choice(1), finish_reason: '' }]), 'choices[1].finish_reason'],
+    ['usage without completion_tokens', { ...body([choice(0), choice(1)]), usage: { prompt_tokens: 2 } }, 'usage.completion_tokens'],
+  ])('refuses %s like the schema does, naming the field', (_, json, field) => {
+    expect(parseChatResponse(json, expectAll)).toMatchObject({ kind: 'invalid', field });
+  });
+
   it('formats zod paths as field names', () => {
     expect(toFieldPath(['choices', 3, 'logprobs', 'content', 0, 'logprob'])).toBe('choices[3].logprobs.content[0].logprob');
   });

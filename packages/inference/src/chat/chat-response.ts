@@ -58,6 +58,49 @@ export function toFieldPath(path: readonly PropertyKey[]): string {
 
 const invalid = (field: string, message: string): ParsedChatResponse => ({ kind: 'invalid', field, message });
 
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+const isAbsent = (v: unknown): boolean => v === undefined || v === null;
+
+function isTokenIds(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!isCount(v[i])) return false;
+  return true;
+}
+
+function isLogprobs(v: unknown): boolean {
+  if (!isObject(v) || !Array.isArray(v.content)) return false;
+  for (const e of v.content as unknown[]) if (!isObject(e) || typeof e.token !== 'string' || typeof e.logprob !== 'number') return false;
+  return true;
+}
+
+function isChoice(c: unknown): boolean {
+  return (
+    isObject(c) &&
+    isCount(c.index) &&
+    isObject(c.message) &&
+    typeof c.message.content === 'string' &&
+    typeof c.finish_reason === 'string' &&
+    c.finish_reason.length > 0 &&
+    (isAbsent(c.logprobs) || isLogprobs(c.logprobs)) &&
+    (isAbsent(c.token_ids) || isTokenIds(c.token_ids))
+  );
+}
+
+/**
+ * Whether a parsed body already has ChatResponseSchema's shape, checked by
+ * hand: a response carries a log-prob object per token, which the schema
+ * walks several times slower. Never true where the schema would refuse; a
+ * body it calls false goes through the schema, which names the field.
+ */
+function hasChatShape(json: unknown): json is ChatResponse {
+  if (!isObject(json) || !Array.isArray(json.choices) || !json.choices.every(isChoice)) return false;
+  if (!isAbsent(json.prompt_token_ids) && !isTokenIds(json.prompt_token_ids)) return false;
+  const { usage } = json;
+  return isAbsent(usage) || (isObject(usage) && isCount(usage.prompt_tokens) && isCount(usage.completion_tokens));
+}
+
 /**
  * Validates a chat completion body against what was asked: n choices with
  * distinct indices, text, finish reason, and — when requested — token ids and
@@ -65,12 +108,17 @@ const invalid = (field: string, message: string): ParsedChatResponse => ({ kind:
  * every mismatch names its field.
  */
 export function parseChatResponse(json: unknown, expect: ResponseExpectation): ParsedChatResponse {
-  const parsed = ChatResponseSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return invalid(toFieldPath(issue.path), issue.message);
+  let body: ChatResponse;
+  if (hasChatShape(json)) {
+    body = json;
+  } else {
+    const parsed = ChatResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return invalid(toFieldPath(issue.path), issue.message);
+    }
+    body = parsed.data;
   }
-  const body = parsed.data;
   if (body.choices.length !== expect.n) return invalid('choices', `expected ${expect.n} choices, got ${body.choices.length}`);
   const choices: (ParsedChoice | undefined)[] = new Array(expect.n);
   for (let k = 0; k < body.choices.length; k++) {

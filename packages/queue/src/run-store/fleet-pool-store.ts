@@ -31,12 +31,16 @@ function checkRunId(runId: string): void {
 
 /** The pool store on `redis` (a producer connection); keys under `prefix` (default `differad`). */
 export function createFleetPoolStore(redis: Redis, options: { readonly prefix?: string } = {}): FleetPoolStore {
+  // Every rollout reads the pool, which changes once a step at most: the last text read and its parse, per key.
+  const parsedTexts = new Map<string, { readonly text: string; readonly pool: FleetPool }>();
   return {
     async load(runId) {
       checkRunId(runId);
       const key = toFleetPoolKey(runId, options.prefix);
       const text = await redis.get(key);
       if (text === null) return null;
+      const known = parsedTexts.get(key);
+      if (known?.text === text) return structuredClone(known.pool);
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -45,6 +49,7 @@ export function createFleetPoolStore(redis: Redis, options: { readonly prefix?: 
       }
       const parsed = FleetPoolSchema.safeParse(json);
       if (!parsed.success) throw toRunStateError(key, parsed.error);
+      parsedTexts.set(key, { text, pool: structuredClone(parsed.data) });
       return parsed.data;
     },
     async save(runId, pool) {
