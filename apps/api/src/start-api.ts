@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type FetchApp, startServer } from '@differad/http-server';
+import type { DifferadMetrics } from '@differad/metrics';
 import {
   type CatalogQueueMap,
   connectRedis,
@@ -46,6 +47,8 @@ export interface StartApiOptions {
   readonly stream?: Partial<StreamSettings>;
   /** Replaces the process launchers (tests, or another way of running jobs). */
   readonly launchers?: (base: LauncherBase) => Launchers;
+  /** The process's metrics (`differad api --metrics-port`, served apart from the API): the catalog queues' counts at every scrape. */
+  readonly metrics?: DifferadMetrics;
   readonly log: (line: string) => void;
 }
 
@@ -120,6 +123,11 @@ export async function openApi(options: Omit<StartApiOptions, 'host' | 'port'>): 
     cleanups.push(() => launchers.close());
     const queues = createCatalogQueues(redis, options.namespace === undefined ? {} : { namespace: options.namespace });
     cleanups.push(() => queues.close());
+    // Stopped before the queues close (cleanups run last first).
+    if (options.metrics) {
+      const stopQueueCounts = options.metrics.collectQueues(Object.values(queues.queues));
+      cleanups.push(async () => stopQueueCounts());
+    }
     const deps: ApiDeps = {
       runStore,
       jobStore,

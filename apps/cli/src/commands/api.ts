@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { startApi, toDefaultTokenFile, type RunningApi } from '@differad/api';
+import { loadMetricsConfig } from '@differad/config';
 import { DifferadError } from '@differad/core';
 import { type Command, Option } from 'commander';
 import { type CliIo, parseIntegerOption, parsePortOption, resolvePath, waitForStopSignal } from '../cli-io.js';
 import { helpText } from '../help-text.js';
+import { startProcessMetrics } from '../metrics/process-metrics.js';
 
 /** Options of `differad api`. */
 export interface ApiCommandOptions {
@@ -16,6 +18,8 @@ export interface ApiCommandOptions {
   bodyLimit: number;
   externalWorkers?: boolean;
   heartbeatMs: number;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -29,6 +33,8 @@ function describeToken(api: RunningApi): string {
 /** Runs the API until `stop` resolves (SIGINT/SIGTERM in the real process). Prints `differad API listening on URL` once bound. */
 export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Promise<string>): Promise<number> {
   const tokenFile = opts.stateDir === undefined ? toDefaultTokenFile(io.env) : join(resolvePath(io, opts.stateDir), 'api-token');
+  // Apart from the API's port, so its /metrics needs no token: keep it private (loopback by default, compose's internal network).
+  const served = await startProcessMetrics(loadMetricsConfig({ env: io.env, flags: { port: opts.metricsPort, host: opts.metricsHost } }));
   let api: RunningApi;
   try {
     api = await startApi({
@@ -46,8 +52,10 @@ export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Pr
       stream: { heartbeatMs: opts.heartbeatMs },
       log: (line) => io.stderr(`${line}\n`),
       ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+      ...(served ? { metrics: served.metrics } : {}),
     });
   } catch (cause) {
+    await served?.close();
     if (cause instanceof DifferadError) throw cause;
     throw new DifferadError('API_START_FAILED', `cannot start the API on ${opts.host}:${opts.port}: ${(cause as Error).message}`, { cause });
   }
@@ -58,8 +66,10 @@ export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Pr
       `  dashboard ${api.url}/dashboard · queues ${api.url}/dashboard/queues · API docs ${api.url}/docs · OpenAPI ${api.url}/openapi.json\n` +
       `  data roots: ${api.dataRoots.join(', ')} · Redis: ${api.redisSource === 'env' ? 'DIFFERAD_REDIS_URL' : `embedded at ${api.redisUrl}`}\n`,
   );
+  if (served) io.stdout(`  metrics ${served.url} (no token: keep that port private)\n`);
   const signal = await stop;
   await api.close();
+  await served?.close();
   io.stderr(`differad API stopped on ${signal}\n`);
   return 0;
 }
@@ -87,6 +97,8 @@ export function registerApiCommand(program: Command, io: CliIo): void {
     .option('--external-workers', 'launched runs get --no-workers: `differad worker` processes serve the queues (compose)')
     .option('--heartbeat-ms <ms>', 'heartbeat interval of idle metric streams (shorter behind proxies that cut idle connections)', parseIntegerOption('--heartbeat-ms', 100), 15_000)
     .option('--body-limit <bytes>', 'largest request body', parseIntegerOption('--body-limit', 1024), 1024 * 1024)
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://metrics-host:port/metrics, without the token (default DIFFERAD_METRICS_PORT; none: no metrics)', parsePortOption('--metrics-port'))
+    .option('--metrics-host <host>', 'address of the metrics port (default DIFFERAD_METRICS_HOST, else 127.0.0.1)')
     .addHelpText(
       'after',
       helpText(

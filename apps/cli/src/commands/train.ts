@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_LOCK_MS, loadConfig, type TrainConfig, TrainConfigSchema } from '@differad/config';
+import { DEFAULT_LOCK_MS, loadConfig, loadMetricsConfig, type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { isDifferadError } from '@differad/core';
 import { trainRun } from '@differad/orchestrator';
 import type { Command } from 'commander';
-import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
+import { type CliIo, parseIntegerOption, parsePortOption, resolvePath } from '../cli-io.js';
 import { helpText } from '../help-text.js';
+import { startProcessMetrics } from '../metrics/process-metrics.js';
 import { formatRunSummary } from '../output/run-summary.js';
 
 interface TrainOptions {
@@ -15,6 +16,9 @@ interface TrainOptions {
   runId?: string;
   workers: boolean;
   lockMs?: number;
+  metricsPort?: number;
+  metricsHost?: string;
+  metricsLinger: number;
 }
 
 /** Paths in a config file are relative to that file; `--runs-dir` is relative to the working directory. */
@@ -43,6 +47,9 @@ export function describeTrainOptionProblem(opts: Pick<TrainOptions, 'config' | '
 /** Runs `differad train`; returns the exit code (130 after an interrupt, the run left resumable). */
 export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: resolvePath(io, opts.config), flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
+  // Flags only, not DIFFERAD_METRICS_PORT: a run the API launches inherits its environment, where that is the API's own port.
+  const served = await startProcessMetrics(loadMetricsConfig({ env: {}, flags: { port: opts.metricsPort, host: opts.metricsHost } }));
+  if (served) io.stdout(`metrics on ${served.url}\n`);
   const result = await trainRun({
     ...(config ? { config } : {}),
     ...(opts.resume ? { resumeRunId: opts.resume, ...(opts.steps === undefined ? {} : { steps: opts.steps }) } : {}),
@@ -52,7 +59,8 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
     signal,
     inProcessWorkers: opts.workers,
     ...(opts.lockMs ? { lockDurationMs: opts.lockMs } : {}),
-  });
+    ...(served ? { metrics: served.metrics, beforeClose: () => served.nextScrape(opts.metricsLinger, signal) } : {}),
+  }).finally(() => served?.close());
   const dir = `${opts.runsDir ?? config?.run.runsDir ?? 'runs'}/${result.runId}`;
   if (result.state === 'paused') {
     io.stderr(`interrupted: run ${result.runId} stopped after ${result.rows.length} step(s); continue with: differad train --resume ${result.runId}\n`);
@@ -103,9 +111,12 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--run-id <id>', 'override run.id')
     .option('--no-workers', 'do not run workers in this process (serve the queues with `differad worker`)')
     .option('--lock-ms <ms>', `job lock duration of the workers in this process (run.lockMs, default ${DEFAULT_LOCK_MS}): after a crash, --resume takes the dead jobs over within about 1.5× this`, parseIntegerOption('--lock-ms', 1000))
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://host:port/metrics while the run lasts (default: none)', parsePortOption('--metrics-port'))
+    .option('--metrics-host <host>', 'address of the metrics port', '127.0.0.1')
+    .option('--metrics-linger <ms>', 'after the last step, keep the queues and the metrics port up until one more scrape, at most this long', parseIntegerOption('--metrics-linger', 0), 0)
     .addHelpText(
       'after',
-      helpText('\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
+      helpText('\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --config examples/cpu-demo.yaml --metrics-port 9464 --metrics-linger 30000\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
         '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers, a failed step, or Redis lost mid-run ' +
         '(TRAIN_REDIS_LOST: resumable, the message names the --resume command; TRAIN_REDIS_DATA_LOST: Redis came back empty); ' +
         '130 interrupted by SIGINT/SIGTERM (resumable; a second signal exits at once).'),

@@ -29,6 +29,7 @@ export const CLI_ERRORS = {
   POLICY_LISTEN_FAILED: fails('The CPU policy server cannot listen on its host and port.'),
   FAKE_VLLM_LISTEN_FAILED: fails('The fake vLLM server cannot listen on its host and port.'),
   API_START_FAILED: fails('`differad api` cannot start the API (the port is taken, Redis is unreachable, …).'),
+  METRICS_LISTEN_FAILED: fails('A `--metrics-port` (or DIFFERAD_METRICS_PORT) cannot be served: the port is taken or the host is not an address of this machine.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module '@differad/core' {
