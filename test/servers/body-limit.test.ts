@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type ApiDeps, createApiServer, createAuthenticator } from '@differad/api';
 import { CpuPolicyServer } from '@differad/cpu-policy';
 import { createCpuTrainer } from '@differad/cpu-trainer';
+import { createLineLogger } from '@differad/log';
 import { postConcurrently, startFakeVllm, uploadRawBody } from '@differad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNoopTrainer } from '../../bench/pipeline/noop-trainer.js';
@@ -32,7 +33,7 @@ const SERVERS: Record<string, () => Promise<Target>> = {
   async 'REST API'() {
     // POST /v1/runs answers 413 before it touches a store or a launcher.
     const deps = { bodyLimitBytes: LIMIT, launchers: {} } as unknown as ApiDeps;
-    const api = createApiServer({ deps, auth: createAuthenticator(TOKEN), queueBoard: null, pingRedis: async () => true, log: () => undefined });
+    const api = createApiServer({ deps, auth: createAuthenticator(TOKEN), queueBoard: null, pingRedis: async () => true, logger: createLineLogger(() => undefined, 'silent') });
     const url = await api.listen('127.0.0.1', 0);
     return { url, path: '/v1/runs', headers: { authorization: `Bearer ${TOKEN}` }, code: 'API_BODY_TOO_LARGE', close: () => api.close() };
   },

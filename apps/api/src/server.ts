@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createErrorHandler, type RunningServer, startServer } from '@differad/http-server';
+import { type Logger, toErrorFields } from '@differad/log';
 import { Hono } from 'hono';
 import type { Authenticator } from './auth/authenticate.js';
 import { createCsrfTokens, type CsrfTokens } from './auth/csrf.js';
 import { toErrorReply } from './errors/api-errors.js';
 import { JSON_TYPE, SECURITY_HEADERS } from './http/http-io.js';
+import { createRequestLog } from './http/request-log.js';
 import { createRouteGuards } from './http/route-guards.js';
 import { type ApiEnv, registerRoutes, type Route, toNotFound, toRequestUrl } from './http/router.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
@@ -28,8 +30,8 @@ export interface ApiServerOptions {
   readonly queueBoard: FetchHandler | null;
   /** True when Redis answers (for /health). */
   readonly pingRedis: () => Promise<boolean>;
-  /** Unexpected (500) errors are reported here. */
-  readonly log: (line: string) => void;
+  /** One line per request (method, path, status, duration_ms); unexpected (500) errors with their code and stack. */
+  readonly logger: Logger;
 }
 
 /** The API's Hono app and the route table it was built from. */
@@ -89,13 +91,14 @@ export function createApiApp(serverOptions: ApiServerOptions): ApiApp {
     onError(error, reply, c) {
       if (reply.status < 500) return;
       const url = toRequestUrl(c);
-      options.log(`${c.req.method} ${url.pathname}${url.search}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      options.logger.error({ method: c.req.method, path: url.pathname, ...toErrorFields(error) }, `${c.req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`);
     },
     contentType: JSON_TYPE,
     headers: SECURITY_HEADERS,
   });
   app.onError(onError);
   app.notFound((c) => onError(toNotFound(c), c));
+  app.use('*', createRequestLog(options.logger));
   app.use('*', async (c, next) => {
     c.set('auth', options.auth.authorize(c.req.header()));
     await next();

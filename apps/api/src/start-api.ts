@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type FetchApp, startServer } from '@differad/http-server';
 import type { DifferadMetrics } from '@differad/metrics';
+import type { Logger } from '@differad/log';
 import {
   type CatalogQueueMap,
   connectRedis,
@@ -49,7 +50,8 @@ export interface StartApiOptions {
   readonly launchers?: (base: LauncherBase) => Launchers;
   /** The process's metrics (`differad api --metrics-port`, served apart from the API): the catalog queues' counts at every scrape. */
   readonly metrics?: DifferadMetrics;
-  readonly log: (line: string) => void;
+  /** Requests, launched jobs' lifecycle, warnings (README, "Logs"). */
+  readonly logger: Logger;
 }
 
 /** What a replacement launcher factory gets: where runs go and the stores to record outcomes in. */
@@ -57,7 +59,7 @@ export interface LauncherBase {
   readonly runsRoot: string;
   readonly runStore: RunStore;
   readonly jobStore: JobStore;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
 }
 
 /** The API with everything it owns, not yet listening: its Hono app serves `app.request()` as it is. */
@@ -78,12 +80,12 @@ export interface RunningApi extends Omit<OpenedApi, 'app'> {
   close(): Promise<void>;
 }
 
-async function loadQueueBoard(queues: readonly CatalogQueueMap[JobName][], log: (line: string) => void): Promise<FetchHandler | null> {
+async function loadQueueBoard(queues: readonly CatalogQueueMap[JobName][], logger: Logger): Promise<FetchHandler | null> {
   try {
     const { createQueueBoard } = await import('./dashboard/bull-board.js');
     return createQueueBoard(queues, QUEUE_BOARD_PATH);
   } catch (error) {
-    log(`warning: bull-board is unavailable (${(error as Error).message}); ${QUEUE_BOARD_PATH} will say so`);
+    logger.warn(`bull-board is unavailable (${(error as Error).message}); ${QUEUE_BOARD_PATH} will say so`);
     return null;
   }
 }
@@ -103,14 +105,14 @@ export async function openApi(options: Omit<StartApiOptions, 'host' | 'port'>): 
   const redisInfo = await resolveRedis(options.env, { dir: join(runsRoot, '.redis') });
   const cleanups: (() => Promise<unknown>)[] = [() => redisInfo.stop()];
   const closeAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => options.log(`warning: ${(e as Error).message}`));
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => options.logger.warn((e as Error).message));
   };
   try {
     const redis = await connectRedis(redisInfo.url, 'producer');
     cleanups.push(() => redis.quit());
     const runStore = createRunStore(redis);
     const jobStore = createJobStore(redis);
-    const base: LauncherBase = { runsRoot, runStore, jobStore, log: options.log };
+    const base: LauncherBase = { runsRoot, runStore, jobStore, logger: options.logger };
     const launchers =
       options.launchers?.(base) ??
       createProcessLaunchers({
@@ -139,9 +141,9 @@ export async function openApi(options: Omit<StartApiOptions, 'host' | 'port'>): 
       stream: { pollMs: options.stream?.pollMs ?? 500, heartbeatMs: options.stream?.heartbeatMs ?? 15_000 },
       now: Date.now,
     };
-    const queueBoard = await loadQueueBoard(JOB_NAMES.map((name) => queues.queues[name]), options.log);
+    const queueBoard = await loadQueueBoard(JOB_NAMES.map((name) => queues.queues[name]), options.logger);
     const pingRedis = async () => (await redis.ping().catch(() => null)) === 'PONG';
-    const { app } = createApiApp({ deps, auth: createAuthenticator(token.token), csrf: createCsrfTokens(token.token), queueBoard, pingRedis, log: options.log });
+    const { app } = createApiApp({ deps, auth: createAuthenticator(token.token), csrf: createCsrfTokens(token.token), queueBoard, pingRedis, logger: options.logger });
     return { app, token, redisUrl: redisInfo.url, redisSource: redisInfo.source, dataRoots: dataRoots.roots, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createLineLogger, type Logger, toErrorFields } from '@differad/log';
 import type { RunStore } from '@differad/queue';
 import { apiError } from '../errors/api-errors.js';
 import type { JobStore } from '../jobs/job-store.js';
@@ -25,11 +26,18 @@ export interface ProcessLaunchersOptions {
   readonly startTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace on cancel (default 10 s). */
   readonly graceMs?: number;
-  /** Where to report what happened to a child nobody asked about (default: nowhere). */
-  readonly log?: (line: string) => void;
+  /** Each child's start and exit, and what could not be recorded of it (default: nowhere). */
+  readonly logger?: Logger;
 }
 
 const START_POLL_MS = 100;
+
+/** A child's exit: info when it succeeded or was cancelled, a warning with its exit code otherwise. */
+function logExit(logger: Logger, what: string, exit: { code: number | null; signal: NodeJS.Signals | null }, tracked: TrackedChild): void {
+  const fields = { exit_code: exit.code, signal: exit.signal, cancelled: tracked.stopRequested };
+  if (exit.code === 0 || tracked.stopRequested) logger.info(fields, `${what} exited with ${describeExit(exit)}${tracked.stopRequested ? ' (cancelled)' : ''}`);
+  else logger.warn(fields, `${what} exited with ${describeExit(exit)} (log: ${tracked.logFile})`);
+}
 
 /** The child's own error code from its error report (`error [CODE]: …`), if any. */
 function toChildCode(report: string): string | null {
@@ -45,7 +53,7 @@ function toChildCode(report: string): string | null {
  */
 export function createProcessLaunchers(options: ProcessLaunchersOptions): Launchers {
   const graceMs = options.graceMs ?? 10_000;
-  const log = options.log ?? (() => undefined);
+  const logger = options.logger ?? createLineLogger(() => undefined, 'silent');
   const runs = new Map<string, TrackedChild>();
   const jobs = new Map<string, TrackedChild>();
   // Children get the Redis URL through env; the API token stays with the API.
@@ -61,6 +69,7 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
   const onRunExit = async (runId: string, tracked: TrackedChild): Promise<void> => {
     const exit = await tracked.exited;
     runs.delete(runId);
+    logExit(logger.child({ run: runId, pid: tracked.pid }), `run ${runId}: differad train`, exit, tracked);
     if (tracked.stopRequested || exit.code === 0) return;
     const run = await options.runStore.loadRun(runId);
     if (run === null || (run.state !== 'created' && run.state !== 'running')) return;
@@ -97,7 +106,8 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
       const args = ['train', '--config', configFile, ...(options.trainArgs ?? [])];
       const tracked = await spawnLogged(options.command, args, { cwd: options.cwd, env, logFile: join(runDir, 'api-launch.log') });
       runs.set(runId, tracked);
-      onRunExit(runId, tracked).catch((error: unknown) => log(`run ${runId}: could not record its exit: ${(error as Error).message}`));
+      logger.info({ run: runId, pid: tracked.pid }, `run ${runId}: started differad train`);
+      onRunExit(runId, tracked).catch((error: unknown) => logger.error({ run: runId, ...toErrorFields(error) }, `run ${runId}: could not record its exit: ${(error as Error).message}`));
       await waitForRecord(runId, tracked);
       return { runId };
     },
@@ -108,6 +118,7 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
     const onExit = async (id: string, tracked: TrackedChild): Promise<void> => {
       const exit = await tracked.exited;
       jobs.delete(`${kind}:${id}`);
+      logExit(logger.child({ job: id, kind, pid: tracked.pid }), `${kind} ${id}: differad ${kind}`, exit, tracked);
       if (tracked.stopRequested) return;
       if (exit.code === 0) {
         await options.jobStore.finish(kind, id, 'completed', { exitCode: 0 });
@@ -129,7 +140,8 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
           throw error;
         }
         jobs.set(`${kind}:${id}`, tracked);
-        onExit(id, tracked).catch((error: unknown) => log(`${kind} ${id}: could not record its exit: ${(error as Error).message}`));
+        logger.info({ job: id, kind, pid: tracked.pid }, `${kind} ${id}: started differad ${kind}`);
+        onExit(id, tracked).catch((error: unknown) => logger.error({ job: id, kind, ...toErrorFields(error) }, `${kind} ${id}: could not record its exit: ${(error as Error).message}`));
       },
       cancel: (id) => cancelIn(jobs, `${kind}:${id}`),
     };

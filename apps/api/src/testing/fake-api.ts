@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLineLogger } from '@differad/log';
 import { type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
 import type { LaunchableTrainConfig, Launchers } from '../launch/launchers.js';
 import { type LauncherBase, type OpenedApi, openApi, serveApi } from '../start-api.js';
@@ -65,7 +66,7 @@ export async function openFakeApi(token: string): Promise<FakeApi> {
     cwd: dir,
     cliCommand: ['false'],
     launchers,
-    log: () => undefined,
+    logger: createLineLogger(() => undefined, 'silent'),
   });
   return {
     api,

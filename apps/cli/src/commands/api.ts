@@ -4,11 +4,12 @@ import { loadMetricsConfig } from '@differad/config';
 import { DifferadError } from '@differad/core';
 import { type Command, Option } from 'commander';
 import { type CliIo, parseIntegerOption, parsePortOption, resolvePath, waitForStopSignal } from '../cli-io.js';
+import { createCliLogger, type LogOptions, toLogFormatOption, toLogLevelOption } from '../cli-logger.js';
 import { helpText } from '../help-text.js';
 import { startProcessMetrics } from '../metrics/process-metrics.js';
 
 /** Options of `differad api`. */
-export interface ApiCommandOptions {
+export interface ApiCommandOptions extends LogOptions {
   host: string;
   port: number;
   dataRoot: string[];
@@ -50,7 +51,7 @@ export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Pr
       bodyLimitBytes: opts.bodyLimit,
       externalWorkers: opts.externalWorkers === true,
       stream: { heartbeatMs: opts.heartbeatMs },
-      log: (line) => io.stderr(`${line}\n`),
+      logger: createCliLogger(opts, io, 'api'),
       ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
       ...(served ? { metrics: served.metrics } : {}),
     });
@@ -99,6 +100,8 @@ export function registerApiCommand(program: Command, io: CliIo): void {
     .option('--body-limit <bytes>', 'largest request body', parseIntegerOption('--body-limit', 1024), 1024 * 1024)
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://metrics-host:port/metrics, without the token (default DIFFERAD_METRICS_PORT; none: no metrics)', parsePortOption('--metrics-port'))
     .option('--metrics-host <host>', 'address of the metrics port (default DIFFERAD_METRICS_HOST, else 127.0.0.1)')
+    .addOption(toLogLevelOption())
+    .addOption(toLogFormatOption())
     .addHelpText(
       'after',
       helpText(
