@@ -1,6 +1,6 @@
 import { DifferadError } from '@differad/core';
 import { describe, expect, it } from 'vitest';
-import { createLineLogger, createLogger, type LogFormat, type LogLevel, resolveLogFormat } from './create-logger.js';
+import { createLineLogger, createLogger, type LogFormat, type LogLevel, resolveLogFormat, toLineSink } from './create-logger.js';
 import { toErrorFields } from './error-fields.js';
 
 function capture(level: LogLevel, format: LogFormat, color = false) {
@@ -75,6 +75,22 @@ describe('createLogger', () => {
     logger.error('step 4: failed');
     logger.debug('hidden');
     expect(lines).toEqual(['trainer: loaded checkpoint of step 2 (weight version 3)', 'warning: step 1: 1 server(s) left the pool', 'error: step 4: failed']);
+  });
+});
+
+describe('toLineSink', () => {
+  it('logs text lines at the level their prefix names, and a plain logger prints them back as they were', () => {
+    const { logger, lines } = capture('info', 'json');
+    const log = toLineSink(logger.child({ run: 'r1' }));
+    log('warning: step 2: a server left the pool');
+    log('Redis: redis://127.0.0.1:6379');
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 'warn', run: 'r1', msg: 'step 2: a server left the pool' }),
+      expect.objectContaining({ level: 'info', run: 'r1', msg: 'Redis: redis://127.0.0.1:6379' }),
+    ]);
+    const back: string[] = [];
+    toLineSink(createLineLogger((line) => back.push(line)))('warning: step 2: a server left the pool');
+    expect(back).toEqual(['warning: step 2: a server left the pool']);
   });
 });
 

@@ -83,3 +83,16 @@ export function resolveLogFormat(format: 'auto' | 'json' | 'pretty', isTerminal:
 export function createLineLogger(log: (line: string) => void, level: LogLevel = 'info'): Logger {
   return createLogger({ level, format: 'plain', write: (line) => log(line.endsWith('\n') ? line.slice(0, -1) : line) });
 }
+
+/**
+ * A `log(line)` function over `logger`, for code that writes diagnostic
+ * lines as text: `warning: …` and `error: …` lines at their level, the
+ * prefix dropped (a plain-format logger puts it back), any other at info.
+ */
+export function toLineSink(logger: Logger): (line: string) => void {
+  return (line) => {
+    if (line.startsWith('warning: ')) logger.warn(line.slice('warning: '.length));
+    else if (line.startsWith('error: ')) logger.error(line.slice('error: '.length));
+    else logger.info(line);
+  };
+}

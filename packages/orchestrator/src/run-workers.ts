@@ -1,9 +1,11 @@
+import type { Logger } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
 import { createCatalogWorker, type StepPayload } from '@differad/queue';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ContextFactory } from './context-factory.js';
 import { createGroupStore, type GroupStore } from './group-store.js';
+import { type LoggedWorker, logJobs } from './job-log.js';
 import { createRunForgetter, type ObservedWorker, observeJobs } from './job-metrics.js';
 import { createRolloutProcessor } from './rollout-worker.js';
 import type { RunContext } from './run-context.js';
@@ -22,6 +24,8 @@ export interface RunWorkersOptions {
   readonly metrics?: DifferadMetrics;
   /** A long-lived `differad worker`: drop a run's series this long after its last step (ms); default never. */
   readonly forgetRunAfterMs?: number;
+  /** Each failed job attempt (ids and error code), completed jobs at debug, and the workers' connection errors. */
+  readonly logger?: Logger;
 }
 
 /** The workers of a process. */
@@ -65,11 +69,13 @@ export function startRunWorkers(options: RunWorkersOptions): RunWorkers {
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     // With a lock duration, stalled jobs are also looked for that often (see createCatalogWorker).
     ...(lockMs === undefined ? {} : { lockDurationMs: lockMs }),
+    ...(options.logger ? { onError: (error: Error) => options.logger?.error({ err: error }, `worker: ${error.message}`) } : {}),
   };
   const { metrics } = options;
   const forgetter = metrics && options.forgetRunAfterMs !== undefined ? createRunForgetter(metrics, options.forgetRunAfterMs) : null;
-  const observed = <W extends ObservedWorker>(worker: W): W => {
+  const observed = <W extends ObservedWorker & LoggedWorker>(worker: W): W => {
     if (metrics) observeJobs(worker, metrics);
+    if (options.logger) logJobs(worker, options.logger);
     return worker;
   };
   const step = async (payload: StepPayload, job: Job) => {
