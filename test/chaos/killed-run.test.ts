@@ -64,7 +64,7 @@ describe('differad train SIGKILLed mid-step', () => {
     console.info(`resume right after SIGKILL with the default lock: ${exit.ms} ms`);
     expect(exit.code, `${resumed.stdout()}\n${resumed.stderr()}`).toBe(0);
     // Its heartbeat had not expired yet: the dead PID says it is gone.
-    expect(resumed.stdout()).toMatch(new RegExp(`run ${id} was interrupted \\(process \\d+ is gone\\)`));
+    expect(resumed.stderr()).toMatch(new RegExp(`run ${id} was interrupted \\(process \\d+ is gone\\)`));
     const rows = await readMetricsFile(join(fixture.dir, 'runs', id, 'metrics.jsonl'));
     expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);
     expect(await createRunStore(fixture.client).loadRun(id)).toMatchObject({ state: 'completed', lastCompletedStep: 2 });

@@ -33,7 +33,8 @@ describe('differad train --resume RUN --steps N', () => {
     expect(extended.code, `${extended.stdout}\n${extended.stderr}`).toBe(0);
     expect(extended.stdout).toContain('resuming extend at step 2, extended to 4 steps');
     expect(extended.stdout).toContain('run extend: steps 2..3 of 4');
-    expect(extended.stdout).toContain('trainer: loaded checkpoint of step 1 (weight version 2)');
+    // A diagnostic: a log line on stderr, the step table and progress on stdout.
+    expect(extended.stderr).toContain('trainer: loaded checkpoint of step 1 (weight version 2)');
     expect(extended.stdout).toContain('run extend completed: 2 step(s)');
     const rows = await readMetricsFile(join(runDir, 'metrics.jsonl'));
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2, 3]);

@@ -27,7 +27,7 @@ export interface DifferadProcess {
   /** What it printed so far. */
   stdout(): string;
   stderr(): string;
-  /** The first match of `pattern` on stdout (now or later); rejects when the process exits first. */
+  /** The first match of `pattern` on stdout, else on stderr (the log lines), now or later; rejects when the process exits first. */
   waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -52,7 +52,10 @@ export function startDifferad(args: readonly string[], options: { cwd: string; e
     out += d;
     for (const w of [...watchers]) w();
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    for (const w of [...watchers]) w();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => {
       started.delete(pid);
@@ -62,7 +65,8 @@ export function startDifferad(args: readonly string[], options: { cwd: string; e
   const waitFor = (pattern: RegExp) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
-        const m = out.match(pattern);
+        // Diagnostics (Redis, servers, the worker's start) are log lines on stderr; the step table is on stdout.
+        const m = out.match(pattern) ?? err.match(pattern);
         if (!m) return;
         watchers.delete(check);
         resolve(m);

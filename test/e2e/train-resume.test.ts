@@ -66,7 +66,7 @@ describe('differad train --resume after a crash', () => {
     const from = Number(/run resume: steps (\d+)\.\.4 of 5/.exec(out)?.[1]);
     expect(from).toBeGreaterThanOrEqual(2);
     expect([before - 1, before]).toContain(from);
-    expect(out).toContain(`trainer: loaded checkpoint of step ${from - 1} (weight version ${from})`);
+    expect(second.stderr()).toContain(`trainer: loaded checkpoint of step ${from - 1} (weight version ${from})`);
     expect(out).toContain('run resume completed');
     expect((await readdir(join(fixture.dir, 'runs', '.redis', 'appendonlydir'))).some((f) => f.endsWith('.aof'))).toBe(true);
 
@@ -87,7 +87,7 @@ describe('differad train --resume after a crash', () => {
     const done = await second.exited;
     const out = second.stdout();
     expect(done.code, `${out}\n${second.stderr()}`).toBe(0);
-    expect(out).toContain(`stopped the redis-server a killed run left on ${join(fixture.dir, 'runs-orphan', '.redis')}`);
+    expect(second.stderr()).toContain(`stopped the redis-server a killed run left on ${join(fixture.dir, 'runs-orphan', '.redis')}`);
     expect(out).toContain('run orphan completed');
     const rows = await readMetricsFile(join(fixture.dir, 'runs-orphan', 'orphan', 'metrics.jsonl'));
     expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);

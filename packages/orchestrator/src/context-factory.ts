@@ -5,6 +5,7 @@ import { DifferadError, type ImageSize, toFrameResize, toPairPrompt } from '@dif
 import { loadManifest, loadPromptPool, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import { createFleet, createVllmControl } from '@differad/inference';
+import { type Logger, toLineSink } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
 import { type CatalogQueues, createFleetPoolStore, type RunStore } from '@differad/queue';
 import { createTrainerClient, type TrainerClient } from '@differad/trainer-client';
@@ -29,6 +30,8 @@ export interface ContextFactoryDeps {
   readonly queues: CatalogQueues;
   readonly store: RunStore;
   readonly log: (line: string) => void;
+  /** When given, a run's diagnostic lines go here with its id (`run`) instead of to `log`. */
+  readonly logger?: Logger;
   /** The process's metrics: each run's fleet is read at every scrape, its trainer calls timed. */
   readonly metrics?: DifferadMetrics;
 }
@@ -127,7 +130,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     evaluate,
     imagesAtTrainer: new Set<string>(),
     runDir,
-    log: deps.log,
+    log: deps.logger ? toLineSink(deps.logger.child({ run: runId })) : deps.log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrainConfig } from '@differad/config';
 import { DifferadError, isDifferadError, type ManifestRecord, type RunSummary } from '@differad/core';
+import { type Logger, toLineSink } from '@differad/log';
 import type { ResolvedTrainConfig } from './context-factory.js';
 import type { RunRedis, RunServices } from './run-resources.js';
 import { STOP_DEADLINE_MS } from './run-resources.js';
@@ -33,7 +34,10 @@ export interface RunDriveDeps {
   readonly services: RunServices;
   /** What the run says to continue it once stopped. */
   readonly resumeCommand: string;
+  /** The step table and the held-out results before training. */
   readonly log: (line: string) => void;
+  /** Everything else the run reports (bound to its id). */
+  readonly logger: Logger;
   readonly signal: AbortSignal;
 }
 
@@ -63,6 +67,7 @@ function fmtPct(v: number | null | undefined): string {
  */
 export function createRunDrive(deps: RunDriveDeps): RunDrive {
   const { runId, config, redis, services, log } = deps;
+  const diag = toLineSink(deps.logger);
   const { store, producer } = redis;
   let driver: StepDriver | undefined;
   let watch: RunWatch | undefined;
@@ -74,7 +79,7 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
   async function driveSteps(resolved: ResolvedTrainConfig, rows: Record<string, number | null>[]): Promise<void> {
     driver = createStepDriver({
       runId, config: resolved, records: deps.records, queues: services.queues, events: services.events, store, redis: producer,
-      runDir: deps.runDir, log, signal: deps.signal, onStepJob: (key) => (stepJobKey = key),
+      runDir: deps.runDir, log: diag, signal: deps.signal, onStepJob: (key) => (stepJobKey = key),
     });
     // The trainer put where the run store says (a checkpoint restored if need be), and before step 0 the servers given its starting weights.
     const from = await driver.start();
@@ -100,7 +105,7 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
       } catch (error) {
         if (!isRedisConnectionError(error)) throw error;
         // Redis away: wait for it (the watch gives up after run.redisGraceMs), then pick the step up again by its job id.
-        log(`Redis connection lost; waiting up to ${config.run.redisGraceMs} ms (run.redisGraceMs) for it`);
+        diag(`warning: Redis connection lost; waiting up to ${config.run.redisGraceMs} ms (run.redisGraceMs) for it`);
         await watch!.whenUp();
       }
     }
@@ -138,7 +143,7 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
         await settleWithin(store.setState(runId, state, state === 'paused' ? `interrupted; continue with: ${deps.resumeCommand}` : undefined), STOP_DEADLINE_MS);
         // The run's own files, not Redis: a summary never fails a run that trained.
         const summary = await writeRunSummary(deps.runDir, runId, state, config).catch((error: unknown) => {
-          log(`warning: no ${join(deps.runDir, 'summary.json')}: ${(error as Error).message}`);
+          diag(`warning: no ${join(deps.runDir, 'summary.json')}: ${(error as Error).message}`);
           return null;
         });
         return { runId, state, rows, summary };

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrainConfig } from '@differad/config';
+import type { Logger } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
 import {
   type CatalogQueues,
@@ -106,6 +107,8 @@ export interface RunServicesInput {
   readonly inProcessWorkers: boolean;
   readonly lockDurationMs: number;
   readonly log: (line: string) => void;
+  /** The workers' logger (failed jobs with their ids and codes; each run's lines with its id). */
+  readonly logger?: Logger;
   /** The process's metrics (`--metrics-port`): the catalog queues' counts at every scrape, and what the workers record. */
   readonly metrics?: DifferadMetrics;
 }
@@ -128,13 +131,14 @@ export async function startRunServices(redis: RunRedis, input: RunServicesInput)
     if (input.metrics) stopQueueCounts = input.metrics.collectQueues(Object.values(queues.queues));
     events = createCatalogQueueEvents('step', { connection: eventsConn });
     const metrics = input.metrics ? { metrics: input.metrics } : {};
-    const factory = createContextFactory({ redis: redis.producer, queues, store: redis.store, log: input.log, ...metrics });
+    const logger = input.logger ? { logger: input.logger } : {};
+    const factory = createContextFactory({ redis: redis.producer, queues, store: redis.store, log: input.log, ...logger, ...metrics });
     if (input.resume) {
       // Before any worker may pick up the jobs a failed step left: it runs again with new job ids, not its old error.
       const failed = await retireFailedStep(queues, redis.store, input.runId);
       if (failed !== null) input.log(`the next step failed before (${failed}); it runs again with new job ids`);
     }
-    const workers = input.inProcessWorkers ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs, ...metrics }) : null;
+    const workers = input.inProcessWorkers ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs, ...logger, ...metrics }) : null;
     return createServices({ local, queues, events, factory, workers, workerConn, eventsConn, stopQueueCounts });
   } catch (error) {
     // What started before the failure stops again: no server or connection outlives a run that never began.

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
 import { decideResumeSteps, DifferadError, type ManifestRecord, type ResumeSteps } from '@differad/core';
 import { loadManifest, loadPromptPool } from '@differad/datasets';
+import { createLineLogger, type Logger, toLineSink } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
 import type { RunStore } from '@differad/queue';
 import { checkServers } from './check-servers.js';
@@ -18,7 +19,10 @@ export interface TrainRunInput {
   readonly steps?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly runsDir?: string;
+  /** What the user reads: the step table, the held-out results before training. */
   readonly log: (line: string) => void;
+  /** Diagnostics (servers, Redis, resume, warnings, failed jobs) with the run's id; default: lines to `log`. */
+  readonly logger?: Logger;
   readonly signal: AbortSignal;
   /** Run the workers in this process too (default true); false when `differad worker` processes serve the queues. */
   readonly inProcessWorkers?: boolean;
@@ -86,10 +90,10 @@ async function prepareRun(input: TrainRunInput): Promise<PreparedRun> {
  * folder's config, which a later plain `--resume` reads. Returns the config
  * with the total as planned.
  */
-async function resumeRun(store: RunStore, run: PreparedRun, input: TrainRunInput): Promise<TrainConfig> {
+async function resumeRun(store: RunStore, run: PreparedRun, input: TrainRunInput, diag: (line: string) => void): Promise<TrainConfig> {
   const { runId, runDir } = run;
   let { config } = run;
-  await checkRunNotActive(store, runId, input.log);
+  await checkRunNotActive(store, runId, diag);
   const plan = await planResume(store, runId, config.run.steps, input.steps);
   if (plan.steps !== config.run.steps) {
     config = { ...config, run: { ...config.run, steps: plan.steps } };
@@ -117,13 +121,16 @@ async function resumeRun(store: RunStore, run: PreparedRun, input: TrainRunInput
 export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   const run = await prepareRun(input);
   const { runId, runsDir, runDir } = run;
-  const redis = await openRunRedis({ runsDir, env: input.env, log: input.log });
+  const root = input.logger ?? createLineLogger(input.log);
+  const logger = root.child({ run: runId });
+  const diag = toLineSink(logger);
+  const redis = await openRunRedis({ runsDir, env: input.env, log: diag });
   let services: RunServices;
   let config = run.config;
   try {
-    if (input.resumeRunId) config = await resumeRun(redis.store, run, input);
+    if (input.resumeRunId) config = await resumeRun(redis.store, run, input, diag);
     services = await startRunServices(redis, {
-      runId, runsDir, runDir, config, resume: Boolean(input.resumeRunId), log: input.log,
+      runId, runsDir, runDir, config, resume: Boolean(input.resumeRunId), log: diag, logger: root,
       inProcessWorkers: input.inProcessWorkers !== false, lockDurationMs: input.lockDurationMs ?? config.run.lockMs,
       ...(input.metrics ? { metrics: input.metrics } : {}),
     });
@@ -133,7 +140,7 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   }
   const drive = createRunDrive({
     runId, runDir, config, resume: Boolean(input.resumeRunId), records: run.records, redis, services,
-    resumeCommand: `differad train --resume ${runId} --runs-dir ${runsDir}`, log: input.log, signal: input.signal,
+    resumeCommand: `differad train --resume ${runId} --runs-dir ${runsDir}`, log: input.log, logger, signal: input.signal,
   });
   try {
     const result = await drive.run();

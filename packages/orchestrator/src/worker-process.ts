@@ -1,4 +1,5 @@
 import { DifferadError } from '@differad/core';
+import { createLineLogger, type Logger } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
 import { connectRedis, createCatalogQueues, createRedisConnection, createRunStore, REDIS_URL_ENV } from '@differad/queue';
 import { createContextFactory } from './context-factory.js';
@@ -11,6 +12,8 @@ export interface WorkerProcessInput {
   readonly lockDurationMs?: number;
   /** The process's metrics (`--metrics-port`): queue counts, jobs, and each run's series until {@link FORGET_RUN_AFTER_MS} after its last step. */
   readonly metrics?: DifferadMetrics;
+  /** Structured logs (failed jobs with their ids and codes, the runs' diagnostics); default: lines to `log`. */
+  readonly logger?: Logger;
 }
 
 /** How long a worker keeps a finished run's series: several scrapes at compose's 15 s interval (ms). */
@@ -29,16 +32,19 @@ export async function startWorkerProcess(input: WorkerProcessInput): Promise<{ c
   const store = createRunStore(producer);
   const queues = createCatalogQueues(producer);
   const { metrics } = input;
+  const logger = input.logger ?? createLineLogger(input.log);
   const stopQueueCounts = metrics ? metrics.collectQueues(Object.values(queues.queues)) : () => undefined;
-  const factory = createContextFactory({ redis: producer, queues, store, log: input.log, ...(metrics ? { metrics } : {}) });
+  const factory = createContextFactory({ redis: producer, queues, store, log: input.log, logger, ...(metrics ? { metrics } : {}) });
   const workers = startRunWorkers({
     connection: workerConn,
     factory,
+    logger,
     ...(input.rolloutConcurrency ? { rolloutConcurrency: input.rolloutConcurrency } : {}),
     ...(input.lockDurationMs ? { lockDurationMs: input.lockDurationMs } : {}),
     ...(metrics ? { metrics, forgetRunAfterMs: FORGET_RUN_AFTER_MS } : {}),
   });
-  input.log(`worker serving the training queues on ${url.replace(/\/\/[^@]*@/, '//***@')}`);
+  const redis = url.replace(/\/\/[^@]*@/, '//***@');
+  logger.info({ redis }, `worker serving the training queues on ${redis}`);
   return {
     async close() {
       await workers.close();

@@ -4,11 +4,12 @@ import { isDifferadError } from '@differad/core';
 import { trainRun } from '@differad/orchestrator';
 import type { Command } from 'commander';
 import { type CliIo, parseIntegerOption, parsePortOption, resolvePath } from '../cli-io.js';
+import { createCliLogger, type LogOptions, toLogFormatOption, toLogLevelOption } from '../cli-logger.js';
 import { helpText } from '../help-text.js';
 import { startProcessMetrics } from '../metrics/process-metrics.js';
 import { formatRunSummary } from '../output/run-summary.js';
 
-interface TrainOptions {
+interface TrainOptions extends LogOptions {
   config?: string;
   resume?: string;
   runsDir?: string;
@@ -47,6 +48,7 @@ export function describeTrainOptionProblem(opts: Pick<TrainOptions, 'config' | '
 /** Runs `differad train`; returns the exit code (130 after an interrupt, the run left resumable). */
 export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSignal): Promise<number> {
   const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: resolvePath(io, opts.config), flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
+  const logger = createCliLogger(opts, io, 'train');
   // Flags only, not DIFFERAD_METRICS_PORT: a run the API launches inherits its environment, where that is the API's own port.
   const served = await startProcessMetrics(loadMetricsConfig({ env: {}, flags: { port: opts.metricsPort, host: opts.metricsHost } }));
   if (served) io.stdout(`metrics on ${served.url}\n`);
@@ -56,6 +58,7 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
     ...(opts.runsDir ? { runsDir: resolvePath(io, opts.runsDir) } : {}),
     env: io.env,
     log: (line) => io.stdout(`${line}\n`),
+    logger,
     signal,
     inProcessWorkers: opts.workers,
     ...(opts.lockMs ? { lockDurationMs: opts.lockMs } : {}),
@@ -114,6 +117,8 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://host:port/metrics while the run lasts (default: none)', parsePortOption('--metrics-port'))
     .option('--metrics-host <host>', 'address of the metrics port', '127.0.0.1')
     .option('--metrics-linger <ms>', 'after the last step, keep the queues and the metrics port up until one more scrape, at most this long', parseIntegerOption('--metrics-linger', 0), 0)
+    .addOption(toLogLevelOption())
+    .addOption(toLogFormatOption())
     .addHelpText(
       'after',
       helpText('\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --config examples/cpu-demo.yaml --metrics-port 9464 --metrics-linger 30000\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
