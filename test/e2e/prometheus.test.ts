@@ -123,4 +123,20 @@ describe('Prometheus scrapes differad', () => {
     process.kill(worker.pid, 'SIGTERM');
     expect((await worker.exited).code).toBe(0);
   });
+
+  it("the API's /metrics is on DIFFERAD_METRICS_PORT, apart from the API's port and without its token, and passes promtool", async () => {
+    const metricsPort = await findClosedPort();
+    const api = startDifferad(['api', '--port', '0', '--state-dir', join(fixture.dir, 'api-state'), '--runs-dir', 'runs', '--data-root', 'data'], {
+      cwd: fixture.dir,
+      env: { DIFFERAD_REDIS_URL: fixture.redis.url, DIFFERAD_METRICS_PORT: String(metricsPort) },
+    });
+    const [, url] = await api.waitFor(/metrics (http:\/\/\S+)/);
+    expect(url).toBe(`http://127.0.0.1:${metricsPort}/metrics`);
+    const text = await (await fetch(url!)).text();
+    expect(text).toMatch(/^differad_queue_jobs\{queue="step",state="active"\} 0$/m);
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, output: '' });
+    process.kill(api.pid, 'SIGTERM');
+    expect((await api.exited).code).toBe(0);
+  });
 });
