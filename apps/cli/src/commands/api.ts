@@ -87,7 +87,8 @@ export function registerApiCommand(program: Command, io: CliIo): void {
         'OpenAPI at /openapi.json, docs at /docs) and the dashboard (/dashboard: runs with live charts; /dashboard/queues: bull-board). ' +
         'Every route but /health needs the token: DIFFERAD_API_TOKEN, or one generated at the first start into <state-dir>/api-token ' +
         '(default ~/.config/differad/api-token, mode 0600). Uses DIFFERAD_REDIS_URL, or an embedded redis-server with its AOF under ' +
-        '<runs-dir>/.redis. Submitted jobs run as `differad train|eval|synth` child processes. Stops on SIGINT or SIGTERM.',
+        '<runs-dir>/.redis. Submitted jobs run as `differad train|eval|synth` child processes. Stops on SIGINT or SIGTERM. ' +
+        'Logs (a line per request with method, path, status and duration; each child\'s start and exit) go to stderr: JSON lines, or readable lines at a terminal.',
     )
     .option('--host <host>', 'address to bind (keep it private unless TLS is in front)', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parsePortOption(), 8080)

@@ -102,7 +102,7 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         'with `policy: {kind: cpu}` and `trainer: {kind: cpu}` (the defaults) it starts the built-in CPU policy servers ' +
         'and CPU trainer, so the whole loop runs on a laptop. Each step: draw pairs, sample G answers per pair, ' +
         'score them, resample degenerate groups, train, sync weights, evaluate every data.evalEvery steps. ' +
-        'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed. ' +
+        'Metrics go to runs/<id>/metrics.jsonl and Redis; a row per step is printed on stdout, diagnostics (servers, Redis, restores, warnings, failed jobs) are log lines on stderr. ' +
         'When the run ends it prints and writes runs/<id>/summary.json: held-out Acc@τ, F1@τ, mIoU, mIoU_ano, mIoU_nor and n before training, after the last step ' +
         'and at the best step (by Acc), per class in runs/<id>/held-out/, the mean training reward of the first and the last 10 steps, and the final policy ' +
         '(for the CPU trainer runs/<id>/trainer/weights/policy-v<N>.json, which `differad eval --run <id>` evaluates).',

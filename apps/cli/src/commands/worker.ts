@@ -15,7 +15,8 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .description(
       'A stateless BullMQ worker for rollout, resample, score and step jobs of any run recorded in the Redis at ' +
         'DIFFERAD_REDIS_URL. Run several (one per machine or core) next to `differad train --no-workers` or the API. ' +
-        'Stops on SIGINT/SIGTERM after finishing the jobs in hand.',
+        'Stops on SIGINT/SIGTERM after finishing the jobs in hand. Logs go to stderr (a failed job: its run, step, slot, job id and error code): ' +
+        'JSON lines, or readable lines at a terminal (--log-format, --log-level).',
     )
     .option('--rollout-concurrency <n>', 'rollout requests in flight in this process', parseIntegerOption('--rollout-concurrency'), 16)
     .option('--lock-ms <ms>', 'job lock duration: a job whose worker died is taken over within about 1.5× this', parseIntegerOption('--lock-ms', 1000), DEFAULT_LOCK_MS)
