@@ -2,7 +2,10 @@ import { DifferadError, isDifferadError } from '@differad/core';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createErrorHandler, HTTP_BODY_TOO_LARGE, jsonBody, startServer } from './index.js';
+import { HTTP_BODY_TOO_LARGE } from './body/request-body.js';
+import { jsonBody } from './body/json-body.js';
+import { createErrorHandler } from './errors/error-handler.js';
+import { startServer } from './lifecycle/start-server.js';
 
 const NameSchema = z.strictObject({ name: z.string() });
 

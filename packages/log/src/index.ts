@@ -3,6 +3,5 @@
  * lines for files and log shippers, a readable line at a terminal, one
  * `Logger` interface the workers, the training loop and the API log through.
  */
-export { createLineLogger, createLogger, LOG_LEVELS, type LogFn, type LogFormat, type Logger, type LoggerOptions, type LogLevel, resolveLogFormat, toLineSink } from './create-logger.js';
+export { createLineLogger, createLogger, type Logger, type LogLevel, resolveLogFormat, toLineSink } from './create-logger.js';
 export { toErrorFields } from './error-fields.js';
-export { toPlainLine, toPrettyLine } from './format-line.js';
