@@ -117,12 +117,42 @@ export class FleetServer {
   }
 }
 
+/** How much slower than the fastest candidate a server must be before the drain rule may pass it over. */
+const DRAIN_SLOWER = 1.5;
+
+/**
+ * The drain rule: whether a request that would start now on `s` finishes
+ * later than if it waited for the servers faster than `s`. With `backlog`
+ * sequences waiting (this request included), the faster servers start it
+ * after about `backlog ÷ R` ms, R being their summed `limit ÷ latency`
+ * (sequences per ms), and finish it one latency of theirs later. Only a busy
+ * server is passed over, so one with nothing in flight always gets work and
+ * its latency stays current; and only when it is clearly slower.
+ */
+function waitsForFaster(s: FleetServer, candidates: readonly FleetServer[], backlog: number): boolean {
+  const own = s.latencyEwma;
+  if (own === undefined || s.inFlight === 0) return false;
+  let fastest = Number.POSITIVE_INFINITY;
+  let rate = 0;
+  for (const f of candidates) {
+    const latency = f.latencyEwma;
+    if (latency === undefined || latency * DRAIN_SLOWER >= own) continue;
+    fastest = Math.min(fastest, latency);
+    rate += f.limiter.limit / latency;
+  }
+  return rate > 0 && backlog / rate + fastest < own;
+}
+
 /**
  * Least outstanding work relative to the server's limit, among live servers
  * not in `exclude` (all live ones when that leaves none). A server takes a
  * request while `load + work ≤ limit`, or when this client has nothing in
  * flight there (so a request larger than the limit still runs). Ties go
- * round-robin from `start`. Undefined when every candidate is full.
+ * round-robin from `start`. Undefined when every candidate is full. With
+ * `backlog` (sequences waiting for a server, this request included) short,
+ * a server much slower than the others is passed over while the faster
+ * ones would finish the request sooner ({@link waitsForFaster}): at the end
+ * of a batch of work the slow servers' last requests otherwise set its end.
  */
 export function pickServer(
   servers: readonly FleetServer[],
@@ -131,6 +161,7 @@ export function pickServer(
   now: number,
   maxAgeMs: number,
   start: number,
+  backlog = work,
 ): FleetServer | undefined {
   const live = servers.filter((s) => !s.ejected);
   const preferred = live.filter((s) => !exclude.has(s));
@@ -141,6 +172,7 @@ export function pickServer(
     const s = candidates[(start + k) % candidates.length]!;
     const load = s.load(now, maxAgeMs);
     if (s.inFlight > 0 && load + work > s.limiter.limit) continue;
+    if (waitsForFaster(s, candidates, backlog)) continue;
     const score = load / s.limiter.limit;
     if (score < bestScore) {
       best = s;

@@ -110,6 +110,8 @@ export function createFleet(options: FleetOptions): Fleet {
   );
   const maxAge = toGaugeMaxAge(settings);
   const queue: Waiter[] = [];
+  // Sequences waiting in `queue`: the backlog the drain rule weighs (pickServer).
+  let queuedWork = 0;
   let closed = false;
   let started = false;
   let cursor = 0;
@@ -127,6 +129,7 @@ export function createFleet(options: FleetOptions): Fleet {
     while (queue.length > 0) {
       if (closed) {
         const error = toUnavailableError('the fleet is closed', { requestId: '(queued)' });
+        queuedWork = 0;
         for (const w of queue.splice(0)) w.reject(error);
         return;
       }
@@ -134,12 +137,14 @@ export function createFleet(options: FleetOptions): Fleet {
       const why = unservable(head.allowed);
       if (why !== null) {
         queue.shift();
+        queuedWork -= head.work;
         head.reject(toUnavailableError(why, { requestId: '(queued)' }));
         continue;
       }
-      const server = pickServer(head.allowed, head.work, head.exclude, clock.now(), maxAge, cursor++);
+      const server = pickServer(head.allowed, head.work, head.exclude, clock.now(), maxAge, cursor++, queuedWork);
       if (!server) return;
       queue.shift();
+      queuedWork -= head.work;
       server.reserve(head.work);
       head.resolve(server);
     }
@@ -160,7 +165,10 @@ export function createFleet(options: FleetOptions): Fleet {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const at = queue.indexOf(waiter);
-        if (at >= 0) queue.splice(at, 1);
+        if (at >= 0) {
+          queue.splice(at, 1);
+          queuedWork -= work;
+        }
         reject(signal?.reason);
       };
       const waiter: Waiter = {
@@ -180,6 +188,7 @@ export function createFleet(options: FleetOptions): Fleet {
       // A retry goes to the front: it has waited once already.
       if (retry) queue.unshift(waiter);
       else queue.push(waiter);
+      queuedWork += work;
       pump();
     });
   }
