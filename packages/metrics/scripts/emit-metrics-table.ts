@@ -6,7 +6,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toMetricsTable } from '../src/index.js';
+import { toMetricsTable } from '../src/docs/metrics-table.js';
 
 const START = '<!-- metrics-table:start -->';
 const END = '<!-- metrics-table:end -->';

@@ -5,7 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTrainerOpenApiDocument, OPENAPI_FILE } from '../src/index.js';
+import { formatTrainerOpenApiDocument, OPENAPI_FILE } from '../src/openapi/openapi-document.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const target = join(root, OPENAPI_FILE);
