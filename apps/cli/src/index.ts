@@ -1,3 +1,6 @@
-/** @differad/cli — the `differad` program, and the synthesis pool bench/synth drives directly. */
-export { COMMANDS, type CommandEntry, createFullProgram, createProgram, main } from './main.js';
-export { createPairPool, type PairPool } from './synth/pair-pool.js';
+/**
+ * @differad/cli — the `differad` program. bin/differad.js and the build run
+ * src/main.ts by path, so the index exports only the synthesis pool that
+ * bench/synth drives directly.
+ */
+export { createPairPool } from './synth/pair-pool.js';
