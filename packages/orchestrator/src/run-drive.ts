@@ -80,6 +80,7 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
     driver = createStepDriver({
       runId, config: resolved, records: deps.records, queues: services.queues, events: services.events, store, redis: producer,
       runDir: deps.runDir, log: diag, signal: deps.signal, onStepJob: (key) => (stepJobKey = key),
+      ...(services.metrics ? { metrics: services.metrics } : {}),
     });
     // The trainer put where the run store says (a checkpoint restored if need be), and before step 0 the servers given its starting weights.
     const from = await driver.start();

@@ -87,6 +87,8 @@ export interface RunServices {
   readonly factory: ContextFactory;
   /** Null when `differad worker` processes serve the queues. */
   readonly workers: RunWorkers | null;
+  /** The process's metrics, for the step driver. */
+  readonly metrics?: DifferadMetrics;
   /**
    * Stops everything within {@link STOP_DEADLINE_MS} per stage: `first`
    * (the step driver) and the workers (at once with `hurry`), the queues,
@@ -139,7 +141,8 @@ export async function startRunServices(redis: RunRedis, input: RunServicesInput)
       if (failed !== null) input.log(`the next step failed before (${failed}); it runs again with new job ids`);
     }
     const workers = input.inProcessWorkers ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs, ...logger, ...metrics }) : null;
-    return createServices({ local, queues, events, factory, workers, workerConn, eventsConn, stopQueueCounts });
+    const services = createServices({ local, queues, events, factory, workers, workerConn, eventsConn, stopQueueCounts });
+    return input.metrics ? { ...services, metrics: input.metrics } : services;
   } catch (error) {
     // What started before the failure stops again: no server or connection outlives a run that never began.
     const [q, e, l] = [queues, events, local];

@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decideTrainerSync, DifferadError, drawStepPairs, type ManifestRecord } from '@differad/core';
 import { createVllmControl } from '@differad/inference';
+import type { DifferadMetrics } from '@differad/metrics';
 import { type CatalogQueues, createFleetPoolStore, parseFailedReason, type RunStore, type StepPayload, toJobId } from '@differad/queue';
 import { createTrainerClient, type HealthResponse, type TrainerClient } from '@differad/trainer-client';
 import { Job, type QueueEvents } from 'bullmq';
@@ -11,6 +12,7 @@ import { createStepFlows } from './step-lookahead.js';
 import type { StepRow } from './step-worker.js';
 import { TRAINER_STATE_CODE } from './step-worker.js';
 import { syncFleet } from './sync-fleet.js';
+import { withTrainerTiming } from './timed-trainer.js';
 import { toTrainerPosition } from './trainer-position.js';
 
 /** How often one process puts the trainer back before it gives up (a trainer that keeps restarting). */
@@ -33,6 +35,8 @@ export interface StepDriverDeps {
   readonly signal: AbortSignal;
   /** Told the Redis key of the step job being waited on (null between steps). */
   readonly onStepJob?: (key: string | null) => void;
+  /** The process's metrics: the coordinator's trainer calls and its weight syncs (start, resume, restore). */
+  readonly metrics?: DifferadMetrics;
 }
 
 /** The coordinator's step loop with the trainer kept on the run store (docs/architecture.md §4.4). */
@@ -116,7 +120,8 @@ async function explainStepFailure(queues: CatalogQueues, step: number, error: Er
  */
 export function createStepDriver(deps: StepDriverDeps): StepDriver {
   const { runId, config, store, log } = deps;
-  const trainer = createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 });
+  const client = createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 });
+  const trainer = deps.metrics ? withTrainerTiming(client, deps.metrics) : client;
   const targets = config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
   // This process has no NCCL group with the servers yet: the first sync makes one.
   const syncState = { group: null };
@@ -128,7 +133,9 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
   const pools = createFleetPoolStore(deps.redis);
   // Through the fleet sync, so the rollout pool names this process's servers at `version` (docs/architecture.md §6.1).
   const sync = async (version: number, step: number) => {
-    await syncFleet({ runId, config, trainer, targets, pools, log }, { step, version }, syncState);
+    const started = performance.now();
+    const synced = await syncFleet({ runId, config, trainer, targets, pools, log }, { step, version }, syncState);
+    if (synced !== null) deps.metrics?.recordWeightSync({ run: runId, backend: config.policy.syncBackend, seconds: (performance.now() - started) / 1000, version });
   };
 
   async function reconcile(continuing: boolean): Promise<void> {
