@@ -13,7 +13,8 @@ describe('createCliLogger', () => {
   it('writes a readable, coloured line at a terminal, without colour under NO_COLOR', () => {
     const tty = createCaptureIo({ interactive: true });
     createCliLogger({}, tty, 'train').info({ run: 'r1' }, 'Redis: redis://127.0.0.1:6379 (embedded)');
-    expect(tty.err).toMatch(/^\d\d:\d\d:\d\d\.\d{3} \u001b\[32mINFO \u001b\[0m Redis: redis:\/\/127\.0\.0\.1:6379 \(embedded\) .*run.*=r1\n$/);
+    expect(tty.err).toContain('\u001b[32mINFO \u001b[0m Redis: redis://127.0.0.1:6379 (embedded) ');
+    expect(tty.err).toMatch(/^\d\d:\d\d:\d\d\.\d{3} .*=r1\n$/);
     const noColor = createCaptureIo({ interactive: true, env: { NO_COLOR: '1' } });
     createCliLogger({}, noColor, 'train').info({ run: 'r1' }, 'Redis up');
     expect(noColor.err).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}Redis up run=r1\n$/);
