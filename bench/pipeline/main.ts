@@ -10,11 +10,17 @@
  *   npm run bench:pipeline                 # 40 measured steps per variant
  *   npm run bench:pipeline -- --quick      # 4 measured steps, to prove it runs
  *   npm run bench:pipeline -- --steps 100 --servers 2 --size 224 --variants 0,1
+ *   npm run bench:pipeline -- --save-baseline run.json --commit abc1234 --note '…'
+ *
+ * With bench/pipeline/baseline.json present (figures recorded at an earlier
+ * commit) the report ends with that baseline and this run side by side.
  *
  * Variants: 0 = everything in one process (`differad train`), 1 = plus one
- * `differad worker` process, 2 = one process with the built-in CPU trainer.
+ * `differad worker` process, 2 = one process with the built-in CPU trainer,
+ * 3 = variant 0 overlapped (`grpo.maxStaleness: 1`: the next step's
+ * rollouts run while a step trains and syncs).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
@@ -25,9 +31,9 @@ import type { Redis } from 'ioredis';
 import { startChild } from './child.js';
 import { measureComponents } from './components.js';
 import { type CpuSnapshot, diffCpu, readCpu, type WatchedPids } from './cpu.js';
-import { type NoopTrainer, startNoopTrainer } from './noop-trainer.js';
+import type { TrainerArrival } from './noop-trainer.js';
 import { writeBenchPairs } from './pairs.js';
-import { printReport, type VariantResult } from './report.js';
+import { type Baseline, printReport, summarize, type VariantResult } from './report.js';
 import { readRunTimes, type StepTimes } from './timeline.js';
 
 const GOAL = { completionsPerSecond: 5_000, turnaroundMs: 50 };
@@ -43,6 +49,8 @@ interface Args {
   readonly size: number;
   /** Indexes into VARIANTS to run (default all). */
   readonly variants: readonly number[];
+  /** Where to write this run's headline figures as a baseline (`--save-baseline FILE`; with `--commit` and `--note`). */
+  readonly saveBaseline: { readonly file: string; readonly commit: string; readonly note: string } | null;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -57,28 +65,34 @@ function parseArgs(argv: readonly string[]): Args {
   const at = argv.indexOf('--variants');
   const variants = at < 0 ? VARIANTS.map((_, i) => i) : (argv[at + 1] ?? '').split(',').map(Number);
   if (variants.some((v) => !Number.isInteger(v) || VARIANTS[v] === undefined)) throw new Error(`--variants needs indexes 0..${VARIANTS.length - 1}, e.g. 0,2`);
-  return { quick, steps: num('--steps', quick ? 4 : 40, 2), warmup: num('--warmup', 3, 1), servers: num('--servers', 4, 1), size: num('--size', 112, 28), variants };
+  const text = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const file = text('--save-baseline');
+  const saveBaseline = file === undefined ? null : { file, commit: text('--commit') ?? 'unknown', note: text('--note') ?? '' };
+  return { quick, steps: num('--steps', quick ? 4 : 40, 2), warmup: num('--warmup', 3, 1), servers: num('--servers', 4, 1), size: num('--size', 112, 28), variants, saveBaseline };
 }
 
 interface Variant {
   readonly label: string;
   readonly workerProcesses: number;
   readonly trainer: 'noop' | 'cpu';
+  /** grpo.maxStaleness: 0 = the serial on-policy loop, 1 = rollouts one step ahead of the trainer. */
+  readonly maxStaleness: number;
 }
 
 const VARIANTS: readonly Variant[] = [
-  { label: '1 process, no-op trainer', workerProcesses: 1, trainer: 'noop' },
-  { label: '2 worker processes, no-op trainer', workerProcesses: 2, trainer: 'noop' },
-  { label: '1 process, CPU trainer', workerProcesses: 1, trainer: 'cpu' },
+  { label: '1 process, no-op trainer', workerProcesses: 1, trainer: 'noop', maxStaleness: 0 },
+  { label: '2 worker processes, no-op trainer', workerProcesses: 2, trainer: 'noop', maxStaleness: 0 },
+  { label: '1 process, CPU trainer', workerProcesses: 1, trainer: 'cpu', maxStaleness: 0 },
+  { label: '1 process, no-op trainer, overlapped (maxStaleness 1)', workerProcesses: 1, trainer: 'noop', maxStaleness: 1 },
 ];
 
-function toConfig(input: { runId: string; steps: number; manifest: string; runsDir: string; urls: readonly string[]; trainer: TrainConfig['trainer'] }): TrainConfig {
+function toConfig(input: { runId: string; steps: number; manifest: string; runsDir: string; urls: readonly string[]; trainer: TrainConfig['trainer']; maxStaleness?: number }): TrainConfig {
   return TrainConfigSchema.parse({
     run: { id: input.runId, steps: input.steps, seed: 11, runsDir: input.runsDir, checkpointEvery: 1 },
     data: { train: input.manifest },
     policy: { kind: 'endpoints', endpoints: [...input.urls], model: MODEL, family: 'differad', frame: 'norm1000', syncBackend: 'disk' },
     trainer: input.trainer,
-    grpo: { groupSize: G, pairsPerStep: PAIRS },
+    grpo: { groupSize: G, pairsPerStep: PAIRS, ...(input.maxStaleness ? { maxStaleness: input.maxStaleness } : {}) },
     optim: { microBatchGroups: 4 },
   });
 }
@@ -118,8 +132,9 @@ interface RunContext {
   readonly manifest: string;
   readonly runsDir: string;
   readonly urls: readonly string[];
-  readonly trainer: NoopTrainer;
-  readonly pids: { readonly fakes: number; readonly redis: number };
+  /** The no-op trainer in its own process (trainer-host.ts). */
+  readonly trainer: { readonly url: string; reset(): Promise<unknown>; arrivals(): Promise<TrainerArrival[]> };
+  readonly pids: { readonly fakes: number; readonly redis: number; readonly trainer: number };
 }
 
 /** One `trainRun` of warm-up + measured steps in the variant's process layout, then its figures read back from Redis. */
@@ -127,13 +142,14 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
   const { args } = ctx;
   const runId = `bench-${variant.workerProcesses}p-${variant.trainer}-${Date.now().toString(36)}`;
   // One trainer serves one run at a time: each run gets it as freshly started.
-  ctx.trainer.reset();
+  await ctx.trainer.reset();
   const trainer: TrainConfig['trainer'] = variant.trainer === 'cpu' ? { kind: 'cpu' } : { kind: 'url', url: ctx.trainer.url };
-  const config = toConfig({ runId, steps: args.warmup + args.steps, manifest: ctx.manifest, runsDir: ctx.runsDir, urls: ctx.urls, trainer });
+  const config = toConfig({ runId, steps: args.warmup + args.steps, manifest: ctx.manifest, runsDir: ctx.runsDir, urls: ctx.urls, trainer, maxStaleness: variant.maxStaleness });
   const extra = await Promise.all(Array.from({ length: variant.workerProcesses - 1 }, () => startChild<{ ready: boolean }>('worker-host.ts', [ctx.redisUrl])));
   const watcher = createRowWatcher(args, {
     'fake vLLM servers': [ctx.pids.fakes],
     'redis-server': [ctx.pids.redis],
+    ...(variant.trainer === 'noop' ? { 'no-op trainer': [ctx.pids.trainer] } : {}),
     ...(extra.length > 0 ? { 'worker process': extra.map((c) => c.pid) } : {}),
   });
   const before = await commandStats(ctx.producer);
@@ -149,7 +165,7 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
   const catalog = createCatalogQueues(ctx.producer);
   let times: StepTimes[];
   try {
-    times = await readRunTimes(catalog, runId, { from: args.warmup, to: args.warmup + args.steps, pairCount: PAIRS }, variant.trainer === 'noop' ? ctx.trainer.arrivals : []);
+    times = await readRunTimes(catalog, runId, { from: args.warmup, to: args.warmup + args.steps, pairCount: PAIRS }, variant.trainer === 'noop' ? await ctx.trainer.arrivals() : []);
   } finally {
     await catalog.close();
   }
@@ -162,6 +178,12 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
     redisPerStep: { scripts: ((after.get('evalsha') ?? 0) - (before.get('evalsha') ?? 0)) / steps, all: (total(after) - total(before)) / steps },
     cpu: watcher.cpu(),
   };
+}
+
+/** The recorded figures printed beside this run's (bench/pipeline/baseline.json), or none. */
+async function loadBaseline(): Promise<Baseline | undefined> {
+  const text = await readFile(new URL('./baseline.json', import.meta.url), 'utf8').catch(() => null);
+  return text === null ? undefined : (JSON.parse(text) as Baseline);
 }
 
 async function main(): Promise<void> {
@@ -178,13 +200,14 @@ async function main(): Promise<void> {
     const specs: FakeVllmOptions[] = Array.from({ length: args.servers }, (_, k) => ({ model: MODEL, slots: 100_000, tokensPerSecond: 1e9, prefillMsPerImage: 0, policy: 'noisy', seed: k }));
     const fakes = await startChild<{ urls: string[] }>('fake-host.ts', [JSON.stringify(specs)]);
     cleanup.push(() => fakes.stop());
-    const trainer = await startNoopTrainer();
-    cleanup.push(() => trainer.close());
+    const trainerHost = await startChild<{ url: string }>('trainer-host.ts', []);
+    cleanup.push(() => trainerHost.stop());
+    const trainer = { url: trainerHost.hello.url, reset: () => trainerHost.ask('reset'), arrivals: () => trainerHost.ask<TrainerArrival[]>('arrivals') };
     const producer = await connectRedis(redis.url, 'producer', 5_000);
     cleanup.push(async () => producer.disconnect());
 
     const runsDir = join(dir, 'runs');
-    const ctx: RunContext = { args, redisUrl: redis.url, producer, manifest, runsDir, urls: fakes.hello.urls, trainer, pids: { fakes: fakes.pid, redis: redis.pid } };
+    const ctx: RunContext = { args, redisUrl: redis.url, producer, manifest, runsDir, urls: fakes.hello.urls, trainer, pids: { fakes: fakes.pid, redis: redis.pid, trainer: trainerHost.pid } };
     const results: VariantResult[] = [];
     for (const v of args.variants) results.push(await runVariant(VARIANTS[v]!, ctx));
     const components = await measureComponents({
@@ -196,7 +219,7 @@ async function main(): Promise<void> {
       rounds: args.quick ? 20 : 200,
     });
     const redisVersion = /redis_version:(\S+)/.exec(await producer.info('server'))?.[1] ?? '?';
-    printReport({
+    const report = {
       title:
         `bench/pipeline${args.quick ? ' (quick)' : ''}: G=${G} × ${PAIRS} pairs per step, ${args.servers} fake vLLM servers (zero latency: 100,000 slots, 1e9 tokens/s, no prefill), ` +
         `${args.size}×${args.size} PNG pairs, redis ${redisVersion} (embedded), node ${process.version}, ${availableParallelism()} cores`,
@@ -209,7 +232,12 @@ async function main(): Promise<void> {
       servers: args.servers,
       results,
       components,
-    });
+    };
+    printReport(report, await loadBaseline());
+    if (args.saveBaseline) {
+      const { file, commit, note } = args.saveBaseline;
+      await writeFile(file, `${JSON.stringify({ commit, note, variants: summarize(report) } satisfies Baseline, null, 2)}\n`);
+    }
   } finally {
     for (const close of cleanup.reverse()) await close();
   }

@@ -10,7 +10,7 @@ export interface VariantResult {
   readonly rows: readonly Record<string, number | null>[];
   /** BullMQ Lua scripts and all Redis commands (scripts' inner calls included), per step. */
   readonly redisPerStep: { readonly scripts: number; readonly all: number };
-  /** CPU ms per process over the measured steps (`self`: this process: coordinator, in-process workers, the no-op or CPU trainer). */
+  /** CPU ms per process over the measured steps (`self`: this process: coordinator, in-process workers, and the CPU trainer in the variant that has one). */
   readonly cpu: { readonly wallMs: number; readonly steps: number; readonly spent: Readonly<Record<string, number | null>> } | null;
 }
 
@@ -85,10 +85,13 @@ function printHeadline(input: ReportInput, figures: readonly Figures[]): void {
     );
   });
   console.log(`${'goal'.padEnd(w)}  ${''.padStart(5)}  ${(goal.completionsPerSecond / input.completionsPerStep).toFixed(1).padStart(7)}  ${String(goal.completionsPerSecond).padStart(7)}  ${'1.00×'.padStart(6)}  │ ${''.padStart(14)}  ${ms(goal.turnaroundMs, 6)}  ${'1.00×'.padStart(8)}  │`);
-  const [first, second] = figures;
-  if (first && second) {
-    console.log(`2 worker processes ÷ 1: ${(second.completionsPerSecond / first.completionsPerSecond).toFixed(2)}× completions/s, ${(quantile(second.turnaround, 0.5) / quantile(first.turnaround, 0.5)).toFixed(2)}× turnaround p50`);
-  }
+  const byLabel = (prefix: string) => figures[input.results.findIndex((r) => r.label.startsWith(prefix))];
+  const serial = byLabel('1 process, no-op trainer');
+  const ratio = (name: string, of: Figures | undefined) => {
+    if (serial && of && of !== serial) console.log(`${name}: ${(of.completionsPerSecond / serial.completionsPerSecond).toFixed(2)}× completions/s, ${(quantile(of.turnaround, 0.5) / quantile(serial.turnaround, 0.5)).toFixed(2)}× turnaround p50`);
+  };
+  ratio('2 worker processes ÷ 1', byLabel('2 worker processes'));
+  ratio('overlapped ÷ serial', byLabel('1 process, no-op trainer, overlapped'));
   console.log('÷goal: completions/s ÷ 5,000 (≥ 1 meets it); p95÷goal: turnaround p95 ÷ 50 ms (≤ 1 meets it). turnaround: last score job finished (BullMQ finishedOn, 1 ms resolution) → first forward_backward at the trainer.');
 }
 
@@ -125,8 +128,8 @@ function printPhases(input: ReportInput): void {
 function printCpu(input: ReportInput): void {
   const names = [...new Set(input.results.flatMap((r) => Object.keys(r.cpu?.spent ?? {})))];
   if (names.length === 0) return;
-  const label = (n: string) => (n === 'self' ? 'this process (coordinator, workers, trainer)' : n);
-  const w = Math.max(...names.map((n) => label(n).length), 'cores busy (all CPU ÷ wall time)'.length);
+  const label = (n: string) => (n === 'self' ? 'this process (coordinator, workers)' : n);
+  const w = Math.max(...names.map((n) => label(n).length), 'orchestrator ms per completion (goal ≤ 0.2)'.length);
   console.log(`\nCPU ms per step by process, over the measured steps (/proc; 10 ms ticks):`);
   const cell = (r: VariantResult, n: string) => {
     const v = r.cpu?.spent[n];
@@ -136,6 +139,7 @@ function printCpu(input: ReportInput): void {
   const all = (r: VariantResult) => (r.cpu ? Object.values(r.cpu.spent).reduce<number>((a, v) => a + (v ?? 0), 0) : NaN);
   console.log(`${'all'.padEnd(w)}${input.results.map((r) => ` │ ${ms(r.cpu ? all(r) / r.cpu.steps : NaN, 18)}`).join('')}`);
   console.log(`${'cores busy (all CPU ÷ wall time)'.padEnd(w)}${input.results.map((r) => ` │ ${(r.cpu ? (all(r) / r.cpu.wallMs).toFixed(2) : '—').padStart(18)}`).join('')}`);
+  console.log(`${'orchestrator ms per completion (goal ≤ 0.2)'.padEnd(w)}${input.results.map((r) => ` │ ${(Number.isFinite(orchestratorMsPerCompletion(r, input)) ? orchestratorMsPerCompletion(r, input).toFixed(3) : '—').padStart(18)}`).join('')}`);
 }
 
 function printComponents(input: ReportInput): void {
@@ -157,8 +161,85 @@ function printComponents(input: ReportInput): void {
   for (const [label, v, why] of rows) console.log(`  ${label.padEnd(w)} ${v.toFixed(3).padStart(8)}  ${why}`);
 }
 
-/** Prints the headline table, the per-phase breakdown and the component timings. */
-export function printReport(input: ReportInput): void {
+/** The headline figures of one variant, as bench/pipeline/baseline.json records them. */
+export interface VariantSummary {
+  readonly completionsPerSecond: number;
+  readonly turnaroundP95Ms: number;
+  readonly cycleP50Ms: number;
+  /** CPU ms of the orchestrator's processes (this one and extra worker processes) per completion. */
+  readonly orchestratorMsPerCompletion: number;
+  readonly scriptsPerStep: number;
+  readonly commandsPerStep: number;
+}
+
+/** A recorded run to print beside this one: the figures of another commit. */
+export interface Baseline {
+  readonly commit: string;
+  readonly note: string;
+  readonly variants: Readonly<Record<string, VariantSummary>>;
+}
+
+const ORCHESTRATOR_PROCESSES = ['self', 'worker process'];
+
+/** CPU ms of this process and the extra worker processes per completion over the measured steps. */
+function orchestratorMsPerCompletion(r: VariantResult, input: ReportInput): number {
+  if (!r.cpu || r.times.length === 0) return NaN;
+  const spent = ORCHESTRATOR_PROCESSES.reduce((a, n) => a + (r.cpu!.spent[n] ?? 0), 0);
+  const completionsPerStep = (r.times.reduce((a, s) => a + s.samplings, 0) * input.groupSize) / r.times.length;
+  return spent / r.cpu.steps / completionsPerStep;
+}
+
+/** The headline figures of every variant, by label. */
+export function summarize(input: ReportInput): Record<string, VariantSummary> {
+  return Object.fromEntries(
+    input.results.map((r) => {
+      const f = toFigures(r, input);
+      return [
+        r.label,
+        {
+          completionsPerSecond: f.completionsPerSecond,
+          turnaroundP95Ms: quantile(f.turnaround, 0.95),
+          cycleP50Ms: quantile(f.cycle, 0.5),
+          orchestratorMsPerCompletion: orchestratorMsPerCompletion(r, input),
+          scriptsPerStep: r.redisPerStep.scripts,
+          commandsPerStep: r.redisPerStep.all,
+        },
+      ];
+    }),
+  );
+}
+
+const SUMMARY_ROWS: readonly [string, keyof VariantSummary, number, string][] = [
+  ['completions/s', 'completionsPerSecond', 0, 'goal ≥ 2,500 on 2 cores (issue 16)'],
+  ['step turnaround p95 (ms)', 'turnaroundP95Ms', 1, 'goal ≤ 50'],
+  ['step cycle p50 (ms)', 'cycleP50Ms', 1, ''],
+  ['orchestrator CPU ms per completion', 'orchestratorMsPerCompletion', 3, 'goal ≤ 0.2 (this process + worker processes; not the fakes, no-op trainer or Redis; the CPU trainer variant counts its in-process trainer)'],
+  ['BullMQ scripts per step', 'scriptsPerStep', 0, ''],
+  ['Redis commands per step', 'commandsPerStep', 0, 'incl. inside scripts'],
+];
+
+/** This run beside the recorded baseline, variant by variant. */
+function printBaseline(input: ReportInput, baseline: Baseline): void {
+  const now = summarize(input);
+  console.log(`\nbefore → now: before = bench/pipeline/baseline.json (commit ${baseline.commit}: ${baseline.note})`);
+  for (const [label, after] of Object.entries(now)) {
+    const before = baseline.variants[label];
+    if (!before) continue;
+    console.log(`  ${label}`);
+    const w = Math.max(...SUMMARY_ROWS.map((r) => r[0].length));
+    // A figure a variant does not have (turnaround without the no-op trainer's log) is null in JSON.
+    const fmt = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+    for (const [name, key, digits, why] of SUMMARY_ROWS) {
+      const b = before[key] as number | null;
+      const a = after[key];
+      const ratio = b !== null && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—';
+      console.log(`    ${name.padEnd(w)} ${fmt(b, digits).padStart(9)} → ${fmt(a, digits).padStart(9)}  ${ratio.padStart(6)}  ${why}`);
+    }
+  }
+}
+
+/** Prints the headline table, the per-phase breakdown, the component timings and, given one, the baseline beside this run. */
+export function printReport(input: ReportInput, baseline?: Baseline): void {
   console.log(input.title);
   console.log(`  ${input.note}\n`);
   const figures = input.results.map((r) => toFigures(r, input));
@@ -166,4 +247,5 @@ export function printReport(input: ReportInput): void {
   printPhases(input);
   printCpu(input);
   printComponents(input);
+  if (baseline) printBaseline(input, baseline);
 }

@@ -17,7 +17,7 @@ export interface StepTimes {
   readonly rolloutsStarted: number;
   /** The last rollout or resample of the step finished. */
   readonly rolloutsDone: number;
-  /** The last score job of the step finished: from here on the step can run. */
+  /** The last score job (or, scored inline, rollout job) of the step finished: from here on the step can run. */
   readonly scoresDone: number;
   /** The step worker took the step job. */
   readonly stepStarted: number;
@@ -54,12 +54,13 @@ export async function readStepTimes(
   for (let k = 0; k < pairCount; k++) {
     for (let attempt = 0; ; attempt++) {
       const sampling = await load(attempt === 0 ? catalog.queues.rollout : catalog.queues.resample, pairJobId(attempt === 0 ? 'rollout' : 'resample', runId, step, k, attempt));
+      if (!sampling) break;
+      // A group scored inside its rollout job has no score job: it is scored when the rollout finishes.
       const score = await load(catalog.queues.score, pairJobId('score', runId, step, k, attempt));
-      if (!sampling || !score) break;
       samplings += 1;
       if (attempt === 0) rolloutsStarted = Math.min(rolloutsStarted, sampling.processedOn ?? Infinity);
       rolloutsDone = Math.max(rolloutsDone, sampling.finishedOn ?? 0);
-      scoresDone = Math.max(scoresDone, score.finishedOn ?? 0);
+      scoresDone = Math.max(scoresDone, score?.finishedOn ?? sampling.finishedOn ?? 0);
     }
   }
   if (samplings < pairCount) return null;
