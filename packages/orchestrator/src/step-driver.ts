@@ -193,8 +193,10 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
       return 'again';
     }
     if (at.checked !== step) {
+      const before = { round: at.round, version: at.version };
       await reconcile(job !== undefined);
-      if (at.step !== step) return 'again';
+      // A restore may keep the step but change the round or the weight version this pass's job id was made with.
+      if (at.step !== step || at.round !== before.round || at.version !== before.version) return 'again';
     }
     at.checked = -1;
     // Overlapped mode: a step queued ahead is let through now that the one before it completed (docs/architecture.md §4.7).
