@@ -1,6 +1,6 @@
 // The schemathesis suite of `npm test` (issue 13): fuzzes three servers against their own
 // OpenAPI documents, all on 127.0.0.1, at once:
-//   api          `differad api` (apps/api, as startFakeApi: an embedded Redis and launchers that
+//   api          `differad api` (packages/api, as startFakeApi: an embedded Redis and launchers that
 //                only touch the stores, so a valid generated run starts nothing) against its
 //                own /openapi.json, with the bearer token;
 //   cpu-trainer  `differad trainer serve --cpu` against docs/trainer-api.json;

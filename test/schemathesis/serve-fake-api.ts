@@ -5,7 +5,7 @@
  *
  * Usage: tsx test/schemathesis/serve-fake-api.ts <token>
  */
-import { startFakeApi } from '../../apps/api/src/testing/fake-api.js';
+import { startFakeApi } from '../../packages/api/src/testing/fake-api.js';
 
 const token = process.argv[2];
 if (!token) {

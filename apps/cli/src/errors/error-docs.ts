@@ -21,7 +21,7 @@ export function formatErrorTables(tables: Readonly<Record<string, ErrorTable>>):
     const rows = Object.entries(table).map(
       ([code, spec]) => `| \`${code}\` | ${spec.status ?? '–'} | ${spec.retryable ? 'yes' : 'no'} | ${spec.exit ?? 2} | ${cell(spec.summary)} |`,
     );
-    const where = name === 'api' || name === 'cli' ? `apps/${name}` : `packages/${name}`;
+    const where = name === 'cli' ? `apps/${name}` : `packages/${name}`;
     return [`### ${where}`, '', '| Code | HTTP | Retried | Exit | What went wrong |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
   });
   return `${[ERROR_DOCS_BEGIN, '', ...sections.flatMap((s) => [s, '']), ERROR_DOCS_END].join('\n')}\n`;
