@@ -15,7 +15,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/packages/*/src/**', '@differad/*/src/**'], message: 'Import the package name, not a path into its src.' }] },
+        {
+          patterns: [
+            { group: ['**/packages/*/src/**', '@differad/*/src/**'], message: 'Import the package name, not a path into its src.' },
+          ],
+        },
       ],
     },
   },
@@ -25,7 +29,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'fs', 'path', 'sharp', 'bullmq', 'ioredis', 'undici', 'openai'], message: 'packages/core is pure: no I/O imports.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'sharp', 'bullmq', 'ioredis', 'undici', 'openai'],
+              message: 'packages/core is pure: no I/O imports.',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'packages/core reads no env.' }],
     },

@@ -32,7 +32,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts', 'test/chaos/**/*.test.ts', 'test/servers/**/*.test.ts', 'test/monitoring/**/*.test.ts', 'test/install/**/*.test.ts'],
+          include: [
+            'test/e2e/**/*.test.ts',
+            'test/chaos/**/*.test.ts',
+            'test/servers/**/*.test.ts',
+            'test/monitoring/**/*.test.ts',
+            'test/install/**/*.test.ts',
+          ],
           exclude: [REDIS, '**/node_modules/**'],
         },
       },

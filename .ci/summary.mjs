@@ -9,6 +9,8 @@ const [summary, testStatus, benchRan, benchFailed] = process.argv.slice(2);
 const tests = summary && existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : null;
 const benchmarks = { ran: Number(benchRan ?? 0), failed: Number(benchFailed ?? 0) };
 const totals = combineCiCounts(tests, Number(testStatus), benchmarks);
-console.log(`npm test: ${tests ? `${tests.passed} passed and ${tests.failed} failed` : `no counts (exit ${testStatus})`}; benchmarks: ${benchmarks.failed} of ${benchmarks.ran} failed`);
+console.log(
+  `npm test: ${tests ? `${tests.passed} passed and ${tests.failed} failed` : `no counts (exit ${testStatus})`}; benchmarks: ${benchmarks.failed} of ${benchmarks.ran} failed`,
+);
 console.log(formatTotals(totals));
 process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);

@@ -47,7 +47,8 @@ export function indexExports(path) {
       names.push('default');
     } else if (hasExport(statement)) {
       if (ts.isVariableStatement(statement)) {
-        for (const declaration of statement.declarationList.declarations) if (ts.isIdentifier(declaration.name)) names.push(declaration.name.text);
+        for (const declaration of statement.declarationList.declarations)
+          if (ts.isIdentifier(declaration.name)) names.push(declaration.name.text);
       } else if (statement.name && ts.isIdentifier(statement.name)) {
         names.push(statement.name.text);
       }
@@ -166,7 +167,8 @@ export function checkExports(root = ROOT) {
       if (consumer.own && (uses.imports.has(consumer.own) || viaOwnIndex)) selfImports.push(name);
       const record = (pkg, id) => usedBy.get(pkg)?.get(id)?.add(consumer.label);
       for (const [pkg, ids] of uses.named) if (pkg !== consumer.own) for (const id of ids) record(pkg, id);
-      for (const pkg of uses.opaque) if (pkg !== consumer.own) for (const id of exported.get(pkg) ?? []) if (uses.identifiers.has(id)) record(pkg, id);
+      for (const pkg of uses.opaque)
+        if (pkg !== consumer.own) for (const id of exported.get(pkg) ?? []) if (uses.identifiers.has(id)) record(pkg, id);
     }
   }
   return {

@@ -69,7 +69,10 @@ if (!isRoot || !onPath('apt-get')) {
 
 console.error(`differad needs ${what}: installing ${packages.join(' ')} with apt-get …`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
+for (const args of [
+  ['update', '-qq'],
+  ['install', '-y', '-qq', '--no-install-recommends', ...packages],
+]) {
   const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
   if (result.status !== 0) {
     console.error(`apt-get ${args.join(' ')} failed (exit ${result.status ?? result.signal}); install ${packages.join(' ')} by hand`);

@@ -27,7 +27,19 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * @param {string} [o.installNote]  logged before pip runs
  * @param {string[]} [o.argv]  the arguments (default process.argv.slice(2))
  */
-export function ensurePinnedVenv({ tag, printFlag, requirements, venv, python: range, bin: binName, quickProbe, fullProbe, label = '', installNote, argv = process.argv.slice(2) }) {
+export function ensurePinnedVenv({
+  tag,
+  printFlag,
+  requirements,
+  venv,
+  python: range,
+  bin: binName,
+  quickProbe,
+  fullProbe,
+  label = '',
+  installNote,
+  argv = process.argv.slice(2),
+}) {
   const requirementsPath = join(root, requirements);
   const basePython = process.env.DIFFERAD_PYTHON || 'python3';
   const python = join(venv, 'bin', 'python');
@@ -46,7 +58,10 @@ export function ensurePinnedVenv({ tag, printFlag, requirements, venv, python: r
   // `hint`: the likely cause, on the last line (npm test shows that line as why the suite did not run).
   function run(cmd, cmdArgv, what, hint) {
     const started = Date.now();
-    const r = spawnSync(cmd, cmdArgv, { stdio: ['ignore', 2, 2], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' } });
+    const r = spawnSync(cmd, cmdArgv, {
+      stdio: ['ignore', 2, 2],
+      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' },
+    });
     if (r.error || r.status !== 0) {
       log(`${what} failed (${r.error ? r.error.message : `exit ${r.status}`}): ${cmd} ${cmdArgv.join(' ')}`);
       if (hint) log(hint);
@@ -93,14 +108,23 @@ export function ensurePinnedVenv({ tag, printFlag, requirements, venv, python: r
     }
   }
   if (!existsSync(python)) {
-    run(basePython, ['-m', 'venv', venv], `python${version} -m venv ${venv}`, `cannot make a venv with ${basePython}: on Debian/Ubuntu install python3-venv (or set DIFFERAD_PYTHON)`);
+    run(
+      basePython,
+      ['-m', 'venv', venv],
+      `python${version} -m venv ${venv}`,
+      `cannot make a venv with ${basePython}: on Debian/Ubuntu install python3-venv (or set DIFFERAD_PYTHON)`,
+    );
   }
   rmSync(stampPath, { force: true });
   // One resolver-free install of exact pins: pip upgrades, downgrades or keeps each as needed.
   if (installNote) log(installNote);
   const index = process.env.PIP_INDEX_URL || 'https://pypi.org/simple';
-  run(python, ['-m', 'pip', 'install', '--quiet', '--no-deps', '-r', requirementsPath], `pip install --no-deps -r ${requirements}`,
-    `could not install the pinned packages from ${index}: is the package index reachable from here? pip's errors are above`);
+  run(
+    python,
+    ['-m', 'pip', 'install', '--quiet', '--no-deps', '-r', requirementsPath],
+    `pip install --no-deps -r ${requirements}`,
+    `could not install the pinned packages from ${index}: is the package index reachable from here? pip's errors are above`,
+  );
   const probed = capture(bin, fullProbe.argv);
   if (!probed) {
     log(fullProbe.failed(bin));

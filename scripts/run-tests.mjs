@@ -1,8 +1,8 @@
-// `npm test`: the type check, the linter, vitest, the Python trainer's
+// `npm test`: the type check, the linter, the formatter check (biome), vitest, the Python trainer's
 // pytest, the live suite (a real vLLM on the CPU and the Python trainer's
 // hf backend with real transformers: test/live-vllm) and schemathesis, each run even when one
 // before failed; then a line per suite and one closing "N passed, N failed"
-// line (a failed type check or lint counts as one failure). Exits 1 when
+// line (a failed type check, lint or format check counts as one failure). Exits 1 when
 // anything failed. The counts also go to .ci/out/test-summary.json, which
 // .ci/summary.mjs adds the benchmarks to.
 //
@@ -28,6 +28,8 @@ const schemathesisReport = join(out, 'schemathesis.xml');
 const suites = [
   { name: 'typecheck', command: ['tsc', '-p', 'tsconfig.json'] },
   { name: 'lint', command: ['eslint', '--max-warnings', '0', '.'] },
+  // One formatter (biome.json); `npm run format` rewrites what this reports.
+  { name: 'format', command: ['biome', 'format', '.'] },
   {
     name: 'vitest',
     command: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`],
@@ -40,13 +42,27 @@ const suites = [
   },
   {
     name: 'live-vllm',
-    prepare: { what: 'the live vLLM venv (scripts/python-venv.mjs)', command: [process.execPath, join(root, 'scripts', 'python-venv.mjs')] },
-    command: ['vitest', 'run', '--config', 'test/live-vllm/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${liveReport}`],
+    prepare: {
+      what: 'the live vLLM venv (scripts/python-venv.mjs)',
+      command: [process.execPath, join(root, 'scripts', 'python-venv.mjs')],
+    },
+    command: [
+      'vitest',
+      'run',
+      '--config',
+      'test/live-vllm/vitest.config.ts',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${liveReport}`,
+    ],
     report: { path: liveReport, kind: 'vitest' },
   },
   {
     name: 'schemathesis',
-    prepare: { what: 'the schemathesis venv (scripts/schemathesis-venv.mjs)', command: [process.execPath, join(root, 'scripts', 'schemathesis-venv.mjs')] },
+    prepare: {
+      what: 'the schemathesis venv (scripts/schemathesis-venv.mjs)',
+      command: [process.execPath, join(root, 'scripts', 'schemathesis-venv.mjs')],
+    },
     command: [process.execPath, join(root, 'test', 'schemathesis', 'run-schemathesis.mjs'), '--junit', schemathesisReport],
     report: { path: schemathesisReport, kind: 'junit' },
   },

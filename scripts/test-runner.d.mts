@@ -37,4 +37,7 @@ export function combineCiCounts(
 ): { passed: number; failed: number };
 export function sumResults(results: readonly SuiteResult[]): { passed: number; failed: number };
 export function formatSummary(results: readonly SuiteResult[]): string[];
-export function runSuites(suites: readonly Suite[], options?: { cwd?: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void }): SuiteResult[];
+export function runSuites(
+  suites: readonly Suite[],
+  options?: { cwd?: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void },
+): SuiteResult[];

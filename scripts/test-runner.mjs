@@ -104,7 +104,13 @@ export function formatSummary(results) {
 
 /** The last non-empty line of a command's output: what a failed preparation says about its cause. */
 export function lastLine(text) {
-  return (text ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '').pop() ?? '';
+  return (
+    (text ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .pop() ?? ''
+  );
 }
 
 /**
@@ -140,7 +146,12 @@ export function runSuites(suites, options = {}) {
     const seconds = () => (performance.now() - started) / 1000;
     if (suite.prepare) {
       const [command, ...args] = suite.prepare.command;
-      const prep = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+      const prep = spawnSync(command, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['ignore', 'inherit', 'pipe'],
+        encoding: 'utf8',
+      });
       const output = `${prep.stderr ?? ''}${prep.error ? `${prep.error.message}\n` : ''}`;
       if (output.trim() !== '') log(output.trimEnd());
       const status = prep.status ?? 1;

@@ -94,7 +94,8 @@ function findReferenceProblems(file: string, text: string, sections: DocSections
   const own = file === METHOD_DOC ? 'method' : file === ARCHITECTURE_DOC ? 'architecture' : null;
   if (own !== null) {
     for (const m of rest.matchAll(/§(\d+(?:\.\d+)*)/g)) {
-      if (!sections[own].has(m[1]!)) problems.push({ file, line: lineOf(rest, m.index), message: `"§${m[1]}": ${file} has no section ${m[1]}` });
+      if (!sections[own].has(m[1]!))
+        problems.push({ file, line: lineOf(rest, m.index), message: `"§${m[1]}": ${file} has no section ${m[1]}` });
     }
   }
   for (const { pattern, message } of FORBIDDEN) {
@@ -103,7 +104,22 @@ function findReferenceProblems(file: string, text: string, sections: DocSections
   return problems.sort((a, b) => a.line - b.line);
 }
 
-const TEXT_EXTENSIONS = new Set(['.ts', '.js', '.mjs', '.cjs', '.md', '.py', '.json', '.yaml', '.yml', '.sh', '.txt', '.ini', '.toml', '.html']);
+const TEXT_EXTENSIONS = new Set([
+  '.ts',
+  '.js',
+  '.mjs',
+  '.cjs',
+  '.md',
+  '.py',
+  '.json',
+  '.yaml',
+  '.yml',
+  '.sh',
+  '.txt',
+  '.ini',
+  '.toml',
+  '.html',
+]);
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.demo', 'runs', 'coverage', 'test-artifacts', 'out']);
 
 function isScanned(path: string): boolean {
@@ -115,7 +131,9 @@ function isScanned(path: string): boolean {
 /** The repository's tracked files (`git ls-files`), or a walk of the tree when git is not available. */
 function listRepositoryFiles(): string[] {
   try {
-    return execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\0').filter(Boolean);
+    return execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      .split('\0')
+      .filter(Boolean);
   } catch {
     const out: string[] = [];
     const walk = (dir: string) => {
@@ -141,7 +159,10 @@ function readDocSections(): DocSections {
 const format = (p: Problem) => `${p.file}:${p.line}: ${p.message}`;
 
 describe('the reference checker', () => {
-  const sections: DocSections = { method: readSections('## 4. Rewards\n### 4.1 Format\n## 5. Groups\n'), architecture: readSections('## 4. Steps\n### 4.2 Flow\n') };
+  const sections: DocSections = {
+    method: readSections('## 4. Rewards\n### 4.1 Format\n## 5. Groups\n'),
+    architecture: readSections('## 4. Steps\n### 4.2 Flow\n'),
+  };
   const M = METHOD_DOC;
   const A = ARCHITECTURE_DOC;
 
@@ -151,7 +172,14 @@ describe('the reference checker', () => {
   });
 
   it('accepts citations of existing sections, in every allowed form', () => {
-    const text = [`// ${M} §4`, `// ${M} §4.1 and ${A} §4.2`, `// (${M} §4–§5)`, `// ${M} §4/§5, §4.1`, `// METHOD §5`, `// ${M} alone`].join('\n');
+    const text = [
+      `// ${M} §4`,
+      `// ${M} §4.1 and ${A} §4.2`,
+      `// (${M} §4–§5)`,
+      `// ${M} §4/§5, §4.1`,
+      `// METHOD §5`,
+      `// ${M} alone`,
+    ].join('\n');
     expect(findReferenceProblems('fake.ts', text, sections)).toEqual([]);
   });
 
@@ -167,7 +195,12 @@ describe('the reference checker', () => {
 
   it('refuses bare names and paths outside the repository', () => {
     const bare = 'ARCHI' + 'TECTURE';
-    const text = [`// (${bare} "The training step")`, `see ${['..', 'shared', 'docs', 'X.md'].join('/')}`, `docs/${'METHOD'}.md`, ['data', 'prompts.json'].join('/')].join('\n');
+    const text = [
+      `// (${bare} "The training step")`,
+      `see ${['..', 'shared', 'docs', 'X.md'].join('/')}`,
+      `docs/${'METHOD'}.md`,
+      ['data', 'prompts.json'].join('/'),
+    ].join('\n');
     const problems = findReferenceProblems('fake.py', text, sections);
     expect(problems.map((p) => p.line)).toEqual([1, 2, 2, 3, 4]);
     expect(problems[0]!.message).toContain(`cite ${A} §N`);
@@ -186,7 +219,20 @@ describe('references in the repository', () => {
     const headings = readFileSync(join(ROOT, METHOD_DOC), 'utf8')
       .split('\n')
       .filter((l) => /^## \d+\. /.test(l));
-    const topics = ['Task', 'Coordinate frames', 'Output formats', 'Rewards', 'Group statistics', 'Policy loss', 'Sampling and prompts', 'Evaluation metrics', 'Synthetic anomaly pairs', 'Building pairs', 'Non-LLM baselines', 'Where differad differs'];
+    const topics = [
+      'Task',
+      'Coordinate frames',
+      'Output formats',
+      'Rewards',
+      'Group statistics',
+      'Policy loss',
+      'Sampling and prompts',
+      'Evaluation metrics',
+      'Synthetic anomaly pairs',
+      'Building pairs',
+      'Non-LLM baselines',
+      'Where differad differs',
+    ];
     expect(headings.map((h) => /^## (\d+)\. /.exec(h)![1])).toEqual(topics.map((_, i) => String(i + 1)));
     topics.forEach((topic, i) => expect(headings[i]).toContain(topic));
   });

@@ -16,9 +16,13 @@ import { checkExports } from '../scripts/check-exports.mjs';
  * a name another language reads); this list should stay short.
  */
 const PENDING_STALENESS_MOVE =
-  "left until the staleness export line, which 787ab2b put inside the trainer-sync export block, is moved out by the uncommitted fix of another session; then removed from the index";
+  'left until the staleness export line, which 787ab2b put inside the trainer-sync export block, is moved out by the uncommitted fix of another session; then removed from the index';
 const ALLOWED_UNUSED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  '@differad/core': { StaleGroup: PENDING_STALENESS_MOVE, StalenessDecision: PENDING_STALENESS_MOVE, toStalenessFields: PENDING_STALENESS_MOVE },
+  '@differad/core': {
+    StaleGroup: PENDING_STALENESS_MOVE,
+    StalenessDecision: PENDING_STALENESS_MOVE,
+    toStalenessFields: PENDING_STALENESS_MOVE,
+  },
 };
 
 describe('the index files', () => {

@@ -45,10 +45,13 @@ function loadWorkspaces(): Workspace[] {
       } catch {
         continue;
       }
-      const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((d) => d.startsWith('@differad/')));
+      const declared = new Set(
+        Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((d) => d.startsWith('@differad/')),
+      );
       const imported = new Map<string, string>();
       for (const file of sourceFiles(join(ROOT, dir))) {
-        for (const m of readFileSync(file, 'utf8').matchAll(IMPORT)) if (m[1] !== manifest.name && !imported.has(m[1]!)) imported.set(m[1]!, file.slice(ROOT.length));
+        for (const m of readFileSync(file, 'utf8').matchAll(IMPORT))
+          if (m[1] !== manifest.name && !imported.has(m[1]!)) imported.set(m[1]!, file.slice(ROOT.length));
       }
       all.push({ name: manifest.name, dir, kind, declared, imported });
     }
@@ -90,12 +93,16 @@ describe('the workspace graph', () => {
   });
 
   it('has no app that another workspace depends on or imports (apps are composition roots; libraries live in packages/)', () => {
-    const edges = workspaces.flatMap((w) => [...new Set([...w.declared, ...w.imported.keys()])].filter((d) => byName.get(d)?.kind === 'apps').map((d) => `${w.dir} → ${d}`));
+    const edges = workspaces.flatMap((w) =>
+      [...new Set([...w.declared, ...w.imported.keys()])].filter((d) => byName.get(d)?.kind === 'apps').map((d) => `${w.dir} → ${d}`),
+    );
     expect(edges).toEqual([]);
   });
 
   it('imports only the workspaces each package.json declares', () => {
-    const problems = workspaces.flatMap((w) => [...w.imported].filter(([d]) => !w.declared.has(d)).map(([d, file]) => `${file} imports ${d}, not in ${w.dir}/package.json`));
+    const problems = workspaces.flatMap((w) =>
+      [...w.imported].filter(([d]) => !w.declared.has(d)).map(([d, file]) => `${file} imports ${d}, not in ${w.dir}/package.json`),
+    );
     expect(problems).toEqual([]);
   });
 

@@ -39,7 +39,8 @@ function timeRun(way: Way, args: readonly string[]): number {
   const ms = performance.now() - t0;
   if (run.status !== 0) throw new Error(`differad ${args.join(' ')} (${way}) exited with ${run.status}: ${run.stderr}`);
   // The bin runs the sources when a source changed after the build: that run would not measure the build.
-  if (way === 'compiled' && run.stderr.includes('running the TypeScript sources')) throw new Error(`a source changed during the benchmark: ${run.stderr.trim()}`);
+  if (way === 'compiled' && run.stderr.includes('running the TypeScript sources'))
+    throw new Error(`a source changed during the benchmark: ${run.stderr.trim()}`);
   return ms;
 }
 
@@ -60,10 +61,13 @@ function main(): void {
       return { way, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) };
     });
     console.log(`  differad ${args.join(' ')}`);
-    for (const s of stats) console.log(`    ${s.way.padEnd(9)} median ${s.median.toFixed(0).padStart(5)} ms   p90 ${s.p90.toFixed(0).padStart(5)} ms`);
+    for (const s of stats)
+      console.log(`    ${s.way.padEnd(9)} median ${s.median.toFixed(0).padStart(5)} ms   p90 ${s.p90.toFixed(0).padStart(5)} ms`);
     const [before, source, compiled] = stats.map((s) => s.median) as [number, number, number];
     const goal = args[0] === '--help' ? `; goal < 300 ms: ${compiled < 300 ? 'met' : 'missed'}` : '';
-    console.log(`    compiled vs before ×${(before / compiled).toFixed(1)} faster, vs source ×${(source / compiled).toFixed(1)} (medians)${goal}`);
+    console.log(
+      `    compiled vs before ×${(before / compiled).toFixed(1)} faster, vs source ×${(source / compiled).toFixed(1)} (medians)${goal}`,
+    );
   }
 }
 

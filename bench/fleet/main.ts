@@ -75,10 +75,17 @@ function toFigures(finished: readonly Finished[], t0: number, capacity: number):
   const lo = t0 + 0.15 * wall * 1000;
   const hi = t0 + 0.85 * wall * 1000;
   const steadyTokens = finished.filter((f) => f.at > lo && f.at <= hi).reduce((a, f) => a + f.tokens, 0);
-  return { completionsPerSecond: (finished.length * N) / wall, overall: tokens / wall / capacity, steady: steadyTokens / (0.7 * wall) / capacity };
+  return {
+    completionsPerSecond: (finished.length * N) / wall,
+    overall: tokens / wall / capacity,
+    steady: steadyTokens / (0.7 * wall) / capacity,
+  };
 }
 
-async function runFleet(urls: string[], requests: readonly CompletionRequest[]): Promise<{ finished: Finished[]; limits: string; retries: number }> {
+async function runFleet(
+  urls: string[],
+  requests: readonly CompletionRequest[],
+): Promise<{ finished: Finished[]; limits: string; retries: number }> {
   const fleet = createFleet({ servers: urls, model: MODEL, metricsIntervalMs: 250, timeoutMs: 60_000 });
   await fleet.start();
   const finished: Finished[] = [];
@@ -110,7 +117,9 @@ async function main(): Promise<void> {
     `bench/fleet${quick ? ' (quick)' : ''}: n=${N} per request, ${tokensPerCompletion} tokens per completion, ${SLOTS} slots × ${RATE} tokens/s per server ` +
       `(every 4th 3× slower), prefill ${PREFILL_MS} ms/image; ~${seconds} s of work per client; node ${process.version}`,
   );
-  console.log(`${'servers'.padEnd(8)}${'slow'.padStart(5)}${'capacity tok/s'.padStart(16)}${'requests'.padStart(10)} │ ${'fleet compl/s'.padStart(13)}${'overall'.padStart(8)}${'steady'.padStart(8)} │ ${'naive compl/s'.padStart(13)}${'overall'.padStart(8)}${'steady'.padStart(8)} │ fleet/naive`);
+  console.log(
+    `${'servers'.padEnd(8)}${'slow'.padStart(5)}${'capacity tok/s'.padStart(16)}${'requests'.padStart(10)} │ ${'fleet compl/s'.padStart(13)}${'overall'.padStart(8)}${'steady'.padStart(8)} │ ${'naive compl/s'.padStart(13)}${'overall'.padStart(8)}${'steady'.padStart(8)} │ fleet/naive`,
+  );
   for (const size of SIZES) {
     const specs = specsFor(size);
     const capacity = specs.reduce((a, s) => a + SLOTS * (s.tokensPerSecond ?? RATE), 0);
@@ -141,7 +150,9 @@ async function main(): Promise<void> {
       await host.stop();
     }
   }
-  console.log(`naive = ${SLOTS / N} requests in flight per server (Σ slots / n workers), round-robin; fleet = createFleet defaults, /metrics every 250 ms`);
+  console.log(
+    `naive = ${SLOTS / N} requests in flight per server (Σ slots / n workers), round-robin; fleet = createFleet defaults, /metrics every 250 ms`,
+  );
 }
 
 await main();

@@ -12,7 +12,12 @@ export interface Finished {
  * the next server in round-robin order and waiting for the answer. Same HTTP
  * stack (one undici Pool per server) and the same parsing as the fleet.
  */
-export async function runNaive(urls: readonly string[], model: string, requests: readonly CompletionRequest[], concurrency: number): Promise<Finished[]> {
+export async function runNaive(
+  urls: readonly string[],
+  model: string,
+  requests: readonly CompletionRequest[],
+  concurrency: number,
+): Promise<Finished[]> {
   const pools = urls.map((u) => new Pool(u, { connections: 256, headersTimeout: 0, bodyTimeout: 0 }));
   const finished: Finished[] = [];
   let next = 0;
@@ -22,7 +27,12 @@ export async function runNaive(urls: readonly string[], model: string, requests:
       const request = requests[next++]!;
       const pool = pools[turn++ % pools.length]!;
       const body = toChatRequestBody(model, request);
-      const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await pool.request({
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const parsed = parseChatResponse(await res.body.json(), { n: request.n, logprobs: true, tokenIds: true });
       if (parsed.kind !== 'ok') throw new Error(`naive client: bad response ${parsed.field}`);
       finished.push({ at: performance.now(), tokens: parsed.choices.reduce((a, c) => a + (c.tokenIds?.length ?? 0), 0) });

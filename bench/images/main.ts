@@ -105,7 +105,9 @@ async function main(): Promise<void> {
   sharp.cache(false);
   const dir = await mkdtemp(join(tmpdir(), 'differad-bench-images-'));
   try {
-    console.log(`bench/images: ${nPairs} pairs of ${SIDE}×${SIDE} JPEG, ${nMasks} masks of ${SIDE}×${SIDE}; sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, ${sharp.concurrency()} vips threads`);
+    console.log(
+      `bench/images: ${nPairs} pairs of ${SIDE}×${SIDE} JPEG, ${nMasks} masks of ${SIDE}×${SIDE}; sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, ${sharp.concurrency()} vips threads`,
+    );
     const pairs = await writePairs(dir, nPairs);
     console.log('pair preparation (decode + resize to the model frame + encode + base64), sequential:');
     await benchPrepare(pairs, { format: 'png' }, 'png (default)');
@@ -119,7 +121,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       for (const m of masks) boxes += computeMaskBox(m, { mode }) === null ? 0 : 1;
       const s = (performance.now() - t0) / 1000;
-      console.log(`  ${`binary, ${mode}`.padEnd(20)} ${fmt(nMasks / s).padStart(9)} masks/s   (${fmt((s * 1000) / nMasks, 2)} ms each, ${boxes} boxes)`);
+      console.log(
+        `  ${`binary, ${mode}`.padEnd(20)} ${fmt(nMasks / s).padStart(9)} masks/s   (${fmt((s * 1000) / nMasks, 2)} ms each, ${boxes} boxes)`,
+      );
     }
     const files = Math.min(nMasks, 100);
     for (let i = 0; i < files; i++) {
@@ -130,7 +134,9 @@ async function main(): Promise<void> {
     const s = await timeAsync(async () => {
       for (let i = 0; i < files; i++) computeMaskBox(await loadMask(join(dir, `mask-${i}.png`), size));
     });
-    console.log(`  ${'PNG file, largest'.padEnd(20)} ${fmt(files / s).padStart(9)} masks/s   (decode + binarize + components, ${files} files)`);
+    console.log(
+      `  ${'PNG file, largest'.padEnd(20)} ${fmt(files / s).padStart(9)} masks/s   (decode + binarize + components, ${files} files)`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -78,7 +78,13 @@ function trainConfig(dir: string, seed: number, pairs: number): string {
   const config = {
     ...example,
     run: { ...example.run, steps, seed, runsDir: join(dir, 'runs') },
-    data: { ...example.data, train: join(dir, `split-${seed}`, 'train.jsonl'), eval: join(dir, `split-${seed}`, 'heldout.jsonl'), evalEvery: steps, evalLimit: pairs },
+    data: {
+      ...example.data,
+      train: join(dir, `split-${seed}`, 'train.jsonl'),
+      eval: join(dir, `split-${seed}`, 'heldout.jsonl'),
+      evalEvery: steps,
+      evalLimit: pairs,
+    },
     optim: { ...example.optim, ...(lr === undefined ? {} : { lr }) },
   };
   // JSON is YAML: the file differad train reads.
@@ -118,16 +124,22 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'differad-bench-learning-'));
   try {
     let root = forceGenerated ? undefined : requestedRoot;
-    if (root !== undefined && !existsSync(root)) throw new Error(`no DeepPCB at ${root}: pass --root PCBData, the folder holding the group*/ folders`);
+    if (root !== undefined && !existsSync(root))
+      throw new Error(`no DeepPCB at ${root}: pass --root PCBData, the folder holding the group*/ folders`);
     let generated = false;
     if (root === undefined) {
-      if (!quick && !forceGenerated) throw new Error(`no DeepPCB found: pass --root PCBData (the folder holding group*/ folders), set DIFFERAD_DEEPPCB, or run --quick`);
+      if (!quick && !forceGenerated)
+        throw new Error(`no DeepPCB found: pass --root PCBData (the folder holding group*/ folders), set DIFFERAD_DEEPPCB, or run --quick`);
       root = join(dir, 'PCBData');
       await writeGeneratedBoards(root, 12);
       generated = true;
     }
-    console.log(`bench/learning: ${generated ? 'generated DeepPCB-layout boards (not DeepPCB: figures prove the bench runs, nothing more)' : `DeepPCB at ${root}`}`);
-    console.log(`${seeds.length} seed(s), ${steps} steps each, examples/deeppcb.yaml${lr === undefined ? '' : ` with lr ${lr}`}, held-out ${heldOut} of the boards; node ${process.version}\n`);
+    console.log(
+      `bench/learning: ${generated ? 'generated DeepPCB-layout boards (not DeepPCB: figures prove the bench runs, nothing more)' : `DeepPCB at ${root}`}`,
+    );
+    console.log(
+      `${seeds.length} seed(s), ${steps} steps each, examples/deeppcb.yaml${lr === undefined ? '' : ` with lr ${lr}`}, held-out ${heldOut} of the boards; node ${process.version}\n`,
+    );
     await differad(['data', 'import', 'deeppcb', '--root', root, '--out', join(dir, 'import')]);
     const manifest = join(dir, 'import', 'manifest.jsonl');
     const results: SeedResult[] = [];
@@ -147,15 +159,20 @@ async function main(): Promise<void> {
     const sorted = [...results].sort((a, b) => a.after.acc - b.after.acc);
     const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
     console.log(`paper                              ${row(PAPER)}    (DifferAD-R1, Qwen2-VL-7B, DeepPCB class)`);
-    console.log(`\nmedian seed (${median.seed}) ÷ paper: Acc ${(median.after.acc / PAPER.acc).toFixed(2)}× · F1 ${(median.after.f1 / PAPER.f1).toFixed(2)}× · mIoU ${(median.after.miou / PAPER.miou).toFixed(2)}×`);
+    console.log(
+      `\nmedian seed (${median.seed}) ÷ paper: Acc ${(median.after.acc / PAPER.acc).toFixed(2)}× · F1 ${(median.after.f1 / PAPER.f1).toFixed(2)}× · mIoU ${(median.after.miou / PAPER.miou).toFixed(2)}×`,
+    );
     const minGain = Math.min(...results.map((r) => r.after.acc - r.before.acc)) * 100;
     const rising = results.filter((r) => r.rewardLast > r.rewardFirst).length;
-    const windows = steps >= 20 ? `reward rose in ${rising} of ${results.length} seed(s)` : `reward windows overlap at ${steps} steps (20 or more separate them)`;
+    const windows =
+      steps >= 20
+        ? `reward rose in ${rising} of ${results.length} seed(s)`
+        : `reward windows overlap at ${steps} steps (20 or more separate them)`;
     console.log(`smallest held-out Acc gain: ${minGain.toFixed(1)} pts; ${windows}`);
     console.log(
-      '\nThe protocols differ: the paper\'s DeepPCB windows and split are not published; ours are the importer\'s windows ' +
+      "\nThe protocols differ: the paper's DeepPCB windows and split are not published; ours are the importer's windows " +
         '(docs/method.md §10.5) on boards held out by `differad data split` (windows of one board never straddle the split), ' +
-        'scored over all held-out windows, normal ones included. The paper\'s model is a 7B VLM that reads any pair; this ' +
+        "scored over all held-out windows, normal ones included. The paper's model is a 7B VLM that reads any pair; this " +
         'policy is a five-parameter reference-difference detector fitted to one dataset by the same GRPO loop.',
     );
   } finally {

@@ -39,8 +39,18 @@ const G = 8;
 
 function settingsFor(servers: number, ratio: readonly [number, number, number]): SimSettings {
   const base: SimSettings = {
-    servers, slotsPerServer: SLOTS, msPerToken: 5, pairsPerStep: (4 * servers * SLOTS) / G, groupSize: G,
-    minTokens: 48, maxTokens: 256, steps: 1, maxStaleness: 0, trainerMsPerToken: 0, syncMs: 0, seed: 7,
+    servers,
+    slotsPerServer: SLOTS,
+    msPerToken: 5,
+    pairsPerStep: (4 * servers * SLOTS) / G,
+    groupSize: G,
+    minTokens: 48,
+    maxTokens: 256,
+    steps: 1,
+    maxStaleness: 0,
+    trainerMsPerToken: 0,
+    syncMs: 0,
+    seed: 7,
   };
   // One step generated alone: its makespan is "generation", and its tokens set the trainer's time per token.
   const one = simulate(base);
@@ -59,18 +69,29 @@ function row(name: string, s: SimSettings, r: SimResult): string {
   return `  ${name.padEnd(12)} ${rate(STEPS, r.wallMs).padStart(8)} ${rate(trained, r.wallMs).padStart(10)} ${pct(r.fleetBusy).padStart(7)} ${pct(r.trainerBusy).padStart(8)}   ${mean.toFixed(2)} (${hist}) regen ${r.regenerated}, spanning ${r.spanning}`;
 }
 
-console.log(`bench/overlap: ${STEPS} steps per run, G=${G}, ${SLOTS} slots per server at 200 tokens/s, completions of 48–256 tokens; overlapped = grpo.maxStaleness ${STALENESS} with in-flight (keep) updates`);
+console.log(
+  `bench/overlap: ${STEPS} steps per run, G=${G}, ${SLOTS} slots per server at 200 tokens/s, completions of 48–256 tokens; overlapped = grpo.maxStaleness ${STALENESS} with in-flight (keep) updates`,
+);
 for (const ratio of RATIOS) {
   for (const servers of SIZES) {
     const s = settingsFor(servers, ratio);
     const serial = simulate({ ...s, maxStaleness: 0 });
     const overlapped = simulate({ ...s, maxStaleness: STALENESS });
-    console.log(`\ngeneration : training : sync = ${ratio.join(' : ')}, ${servers} servers (${s.pairsPerStep} pairs a step; training ${(s.trainerMsPerToken * 1000).toFixed(2)} µs/token, sync ${s.syncMs.toFixed(0)} ms)`);
-    console.log(`  ${'mode'.padEnd(12)} ${'steps/s'.padStart(8)} ${'compl/s'.padStart(10)} ${'fleet'.padStart(7)} ${'trainer'.padStart(8)}   staleness mean (share at age 0/1/…)`);
+    console.log(
+      `\ngeneration : training : sync = ${ratio.join(' : ')}, ${servers} servers (${s.pairsPerStep} pairs a step; training ${(s.trainerMsPerToken * 1000).toFixed(2)} µs/token, sync ${s.syncMs.toFixed(0)} ms)`,
+    );
+    console.log(
+      `  ${'mode'.padEnd(12)} ${'steps/s'.padStart(8)} ${'compl/s'.padStart(10)} ${'fleet'.padStart(7)} ${'trainer'.padStart(8)}   staleness mean (share at age 0/1/…)`,
+    );
     console.log(row('serial', s, serial));
     console.log(row('overlapped', s, overlapped));
     const speedup = serial.wallMs / overlapped.wallMs;
-    const goals = ratio[1] === 1 && ratio[2] === 0.1 ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)` : '';
-    console.log(`  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`);
+    const goals =
+      ratio[1] === 1 && ratio[2] === 0.1
+        ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)`
+        : '';
+    console.log(
+      `  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`,
+    );
   }
 }

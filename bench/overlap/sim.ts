@@ -88,7 +88,16 @@ export function simulate(s: SimSettings): SimResult {
     const attempt = attempts.get(key) ?? 0;
     attempts.set(key, attempt + 1);
     const tokens = drawGroup(s, step, slot, attempt);
-    return { step, slot, tokens: tokens.reduce((a, b) => a + b, 0), serviceMs: Math.max(...tokens) * s.msPerToken, server: -1, finish: 0, version: 0, spanned: false };
+    return {
+      step,
+      slot,
+      tokens: tokens.reduce((a, b) => a + b, 0),
+      serviceMs: Math.max(...tokens) * s.msPerToken,
+      server: -1,
+      finish: 0,
+      version: 0,
+      spanned: false,
+    };
   };
   const enqueueAllowed = () => {
     while (queuedUpTo + 1 < s.steps && queuedUpTo + 1 <= synced + s.maxStaleness) {
@@ -114,11 +123,18 @@ export function simulate(s: SimSettings): SimResult {
     if (trainer.job || syncingUntil !== null || step >= s.steps) return;
     const groups = done.get(step) ?? [];
     if (groups.length < s.pairsPerStep) return;
-    const decision = decideStaleness(groups.map((g) => ({ version: g.version, completions: s.groupSize })), version, s.maxStaleness);
+    const decision = decideStaleness(
+      groups.map((g) => ({ version: g.version, completions: s.groupSize })),
+      version,
+      s.maxStaleness,
+    );
     if (decision.regenerate.length > 0) {
       regenerated += decision.regenerate.length;
       const stale = new Set(decision.regenerate.map((i) => groups[i]!.slot));
-      done.set(step, groups.filter((g) => !stale.has(g.slot)));
+      done.set(
+        step,
+        groups.filter((g) => !stale.has(g.slot)),
+      );
       queue.unshift(...[...stale].map((k) => request(step, k)));
       return;
     }

@@ -48,7 +48,16 @@ function toGroup(record: ManifestRecord, images: readonly PreparedImage[], resul
   return {
     pair_id: record.id,
     images: images.map(toTrainerImage),
-    messages: [{ role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: 'Find the anomaly.' }] }],
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'image', image: 0 },
+          { type: 'image', image: 1 },
+          { type: 'text', text: 'Find the anomaly.' },
+        ],
+      },
+    ],
     prompt_token_ids: result.promptTokenIds === null ? null : [...result.promptTokenIds],
     completions: result.completions.map((c) => ({
       text: c.text,
@@ -73,7 +82,8 @@ export async function measureComponents(input: {
   const { config, rounds } = input;
   const manifest = await loadManifest(config.data.train);
   const records = manifest.records.slice(0, config.grpo.pairsPerStep);
-  const paths = (r: ManifestRecord) => [resolveManifestPath(config.data.train, r.reference), resolveManifestPath(config.data.train, r.target)] as const;
+  const paths = (r: ManifestRecord) =>
+    [resolveManifestPath(config.data.train, r.reference), resolveManifestPath(config.data.train, r.target)] as const;
 
   const preparer = createFramePreparer({ resize: config.resize, format: 'png' });
   const prepareColdMs = await timeEach(records.length, (i) => preparer.preparePair(...paths(records[i]!)));
@@ -100,7 +110,9 @@ export async function measureComponents(input: {
   let fleetBurstMs: number;
   try {
     fleetSequentialMs = await timeEach(rounds, async (i) => results.push(await fleet.complete(request(i))));
-    fleetBurstMs = await timeEach(Math.max(4, rounds >> 2), (i) => Promise.all(records.map((_, k) => fleet.complete(request(i * records.length + k)))));
+    fleetBurstMs = await timeEach(Math.max(4, rounds >> 2), (i) =>
+      Promise.all(records.map((_, k) => fleet.complete(request(i * records.length + k)))),
+    );
   } finally {
     await fleet.close();
   }
@@ -111,7 +123,9 @@ export async function measureComponents(input: {
   const scoreGroupMs = await timeEach(rounds * 10, (i) => scoreGroup(texts, records[i % records.length]!, score, config.grpo));
 
   const trainer = createTrainerClient({ baseUrl: input.trainerUrl, timeoutMs: 60_000 });
-  const groups = records.slice(0, config.optim.microBatchGroups).map((r, k) => toGroup(r, [pairs[k]!.reference, pairs[k]!.target], results[k % results.length]!));
+  const groups = records
+    .slice(0, config.optim.microBatchGroups)
+    .map((r, k) => toGroup(r, [pairs[k]!.reference, pairs[k]!.target], results[k % results.length]!));
   const loss = { clip_low: 0.2, clip_high: 0.2, beta: 0, normalization: 'sequence' as const, mask_truncated: true, temperature: 0.9 };
   const fbRequest = (i: number) => ({ run: 'bench-components', step: i, micro_batch: 0, micro_batches: 1, loss, groups });
   const byHash = groups.map((g) => ({ ...g, images: g.images.map((im) => ({ sha256: im.sha256 })) }));

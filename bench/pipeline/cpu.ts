@@ -38,5 +38,7 @@ export function readCpu(watched: WatchedPids): CpuSnapshot {
 
 /** CPU ms spent per name between two snapshots. */
 export function diffCpu(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
-  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k] === null || before[k] === null || before[k] === undefined ? null : after[k]! - before[k]!]));
+  return Object.fromEntries(
+    Object.keys(after).map((k) => [k, after[k] === null || before[k] === null || before[k] === undefined ? null : after[k]! - before[k]!]),
+  );
 }

@@ -64,11 +64,20 @@ function parseArgs(argv: readonly string[]): Args {
   };
   const at = argv.indexOf('--variants');
   const variants = at < 0 ? VARIANTS.map((_, i) => i) : (argv[at + 1] ?? '').split(',').map(Number);
-  if (variants.some((v) => !Number.isInteger(v) || VARIANTS[v] === undefined)) throw new Error(`--variants needs indexes 0..${VARIANTS.length - 1}, e.g. 0,2`);
+  if (variants.some((v) => !Number.isInteger(v) || VARIANTS[v] === undefined))
+    throw new Error(`--variants needs indexes 0..${VARIANTS.length - 1}, e.g. 0,2`);
   const text = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   const file = text('--save-baseline');
   const saveBaseline = file === undefined ? null : { file, commit: text('--commit') ?? 'unknown', note: text('--note') ?? '' };
-  return { quick, steps: num('--steps', quick ? 4 : 40, 2), warmup: num('--warmup', 3, 1), servers: num('--servers', 4, 1), size: num('--size', 112, 28), variants, saveBaseline };
+  return {
+    quick,
+    steps: num('--steps', quick ? 4 : 40, 2),
+    warmup: num('--warmup', 3, 1),
+    servers: num('--servers', 4, 1),
+    size: num('--size', 112, 28),
+    variants,
+    saveBaseline,
+  };
 }
 
 interface Variant {
@@ -86,7 +95,15 @@ const VARIANTS: readonly Variant[] = [
   { label: '1 process, no-op trainer, overlapped (maxStaleness 1)', workerProcesses: 1, trainer: 'noop', maxStaleness: 1 },
 ];
 
-function toConfig(input: { runId: string; steps: number; manifest: string; runsDir: string; urls: readonly string[]; trainer: TrainConfig['trainer']; maxStaleness?: number }): TrainConfig {
+function toConfig(input: {
+  runId: string;
+  steps: number;
+  manifest: string;
+  runsDir: string;
+  urls: readonly string[];
+  trainer: TrainConfig['trainer'];
+  maxStaleness?: number;
+}): TrainConfig {
   return TrainConfigSchema.parse({
     run: { id: input.runId, steps: input.steps, seed: 11, runsDir: input.runsDir, checkpointEvery: 1 },
     data: { train: input.manifest },
@@ -116,7 +133,8 @@ function createRowWatcher(args: Args, watched: WatchedPids) {
     log(line: string) {
       lines.push(line);
       if (line === formatStepHeader()) rows = 0;
-      else if (rows >= 0 && (++rows === args.warmup || rows === args.warmup + args.steps)) marks.push({ at: performance.now(), snapshot: readCpu(watched) });
+      else if (rows >= 0 && (++rows === args.warmup || rows === args.warmup + args.steps))
+        marks.push({ at: performance.now(), snapshot: readCpu(watched) });
     },
     cpu(): VariantResult['cpu'] {
       const [a, b] = marks;
@@ -144,8 +162,18 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
   // One trainer serves one run at a time: each run gets it as freshly started.
   await ctx.trainer.reset();
   const trainer: TrainConfig['trainer'] = variant.trainer === 'cpu' ? { kind: 'cpu' } : { kind: 'url', url: ctx.trainer.url };
-  const config = toConfig({ runId, steps: args.warmup + args.steps, manifest: ctx.manifest, runsDir: ctx.runsDir, urls: ctx.urls, trainer, maxStaleness: variant.maxStaleness });
-  const extra = await Promise.all(Array.from({ length: variant.workerProcesses - 1 }, () => startChild<{ ready: boolean }>('worker-host.ts', [ctx.redisUrl])));
+  const config = toConfig({
+    runId,
+    steps: args.warmup + args.steps,
+    manifest: ctx.manifest,
+    runsDir: ctx.runsDir,
+    urls: ctx.urls,
+    trainer,
+    maxStaleness: variant.maxStaleness,
+  });
+  const extra = await Promise.all(
+    Array.from({ length: variant.workerProcesses - 1 }, () => startChild<{ ready: boolean }>('worker-host.ts', [ctx.redisUrl])),
+  );
   const watcher = createRowWatcher(args, {
     'fake vLLM servers': [ctx.pids.fakes],
     'redis-server': [ctx.pids.redis],
@@ -155,7 +183,13 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
   const before = await commandStats(ctx.producer);
   let rows: readonly Record<string, number | null>[];
   try {
-    const result = await trainRun({ config, env: { DIFFERAD_REDIS_URL: ctx.redisUrl }, runsDir: ctx.runsDir, log: watcher.log, signal: new AbortController().signal });
+    const result = await trainRun({
+      config,
+      env: { DIFFERAD_REDIS_URL: ctx.redisUrl },
+      runsDir: ctx.runsDir,
+      log: watcher.log,
+      signal: new AbortController().signal,
+    });
     if (result.state !== 'completed') throw new Error(`run ${runId} ended ${result.state}:\n${watcher.lines.join('\n')}`);
     rows = result.rows;
   } finally {
@@ -165,7 +199,12 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
   const catalog = createCatalogQueues(ctx.producer);
   let times: StepTimes[];
   try {
-    times = await readRunTimes(catalog, runId, { from: args.warmup, to: args.warmup + args.steps, pairCount: PAIRS }, variant.trainer === 'noop' ? await ctx.trainer.arrivals() : []);
+    times = await readRunTimes(
+      catalog,
+      runId,
+      { from: args.warmup, to: args.warmup + args.steps, pairCount: PAIRS },
+      variant.trainer === 'noop' ? await ctx.trainer.arrivals() : [],
+    );
   } finally {
     await catalog.close();
   }
@@ -175,7 +214,10 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
     label: variant.label,
     times,
     rows: rows.slice(args.warmup),
-    redisPerStep: { scripts: ((after.get('evalsha') ?? 0) - (before.get('evalsha') ?? 0)) / steps, all: (total(after) - total(before)) / steps },
+    redisPerStep: {
+      scripts: ((after.get('evalsha') ?? 0) - (before.get('evalsha') ?? 0)) / steps,
+      all: (total(after) - total(before)) / steps,
+    },
     cpu: watcher.cpu(),
   };
 }
@@ -197,17 +239,37 @@ async function main(): Promise<void> {
     const manifest = await writeBenchPairs(dir, 4 * PAIRS, args.size);
     const redis = await startEmbeddedRedis();
     cleanup.push(() => redis.stop());
-    const specs: FakeVllmOptions[] = Array.from({ length: args.servers }, (_, k) => ({ model: MODEL, slots: 100_000, tokensPerSecond: 1e9, prefillMsPerImage: 0, policy: 'noisy', seed: k }));
+    const specs: FakeVllmOptions[] = Array.from({ length: args.servers }, (_, k) => ({
+      model: MODEL,
+      slots: 100_000,
+      tokensPerSecond: 1e9,
+      prefillMsPerImage: 0,
+      policy: 'noisy',
+      seed: k,
+    }));
     const fakes = await startChild<{ urls: string[] }>('fake-host.ts', [JSON.stringify(specs)]);
     cleanup.push(() => fakes.stop());
     const trainerHost = await startChild<{ url: string }>('trainer-host.ts', []);
     cleanup.push(() => trainerHost.stop());
-    const trainer = { url: trainerHost.hello.url, reset: () => trainerHost.ask('reset'), arrivals: () => trainerHost.ask<TrainerArrival[]>('arrivals') };
+    const trainer = {
+      url: trainerHost.hello.url,
+      reset: () => trainerHost.ask('reset'),
+      arrivals: () => trainerHost.ask<TrainerArrival[]>('arrivals'),
+    };
     const producer = await connectRedis(redis.url, 'producer', 5_000);
     cleanup.push(async () => producer.disconnect());
 
     const runsDir = join(dir, 'runs');
-    const ctx: RunContext = { args, redisUrl: redis.url, producer, manifest, runsDir, urls: fakes.hello.urls, trainer, pids: { fakes: fakes.pid, redis: redis.pid, trainer: trainerHost.pid } };
+    const ctx: RunContext = {
+      args,
+      redisUrl: redis.url,
+      producer,
+      manifest,
+      runsDir,
+      urls: fakes.hello.urls,
+      trainer,
+      pids: { fakes: fakes.pid, redis: redis.pid, trainer: trainerHost.pid },
+    };
     const results: VariantResult[] = [];
     for (const v of args.variants) results.push(await runVariant(VARIANTS[v]!, ctx));
     const components = await measureComponents({

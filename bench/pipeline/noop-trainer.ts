@@ -89,14 +89,31 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
     switch (route) {
       case 'GET /v1/health':
         return reply(c, {
-          status: 'ok', api_version: 'v1', backend: 'noop', model: 'noop', world_size: 1, run, step: lastStep, weight_version: version, pending: null,
+          status: 'ok',
+          api_version: 'v1',
+          backend: 'noop',
+          model: 'noop',
+          world_size: 1,
+          run,
+          step: lastStep,
+          weight_version: version,
+          pending: null,
         } satisfies HealthResponse);
       case 'POST /v1/forward_backward': {
         run = bodyRun;
         const sequences = body.sequences as number;
         return reply(c, {
-          run: bodyRun!, step: bodyStep!, micro_batch: body.micro_batch as number, duplicate: false, loss: 0, clip_fraction: 0, kl: null,
-          sequences, tokens: sequences, masked: { truncated: 0, unscorable: 0 }, prompt_tokens_match: null,
+          run: bodyRun!,
+          step: bodyStep!,
+          micro_batch: body.micro_batch as number,
+          duplicate: false,
+          loss: 0,
+          clip_fraction: 0,
+          kl: null,
+          sequences,
+          tokens: sequences,
+          masked: { truncated: 0, unscorable: 0 },
+          prompt_tokens_match: null,
         } satisfies ForwardBackwardResponse);
       }
       case 'POST /v1/optim_step': {
@@ -105,11 +122,23 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
         if (!duplicate) applied.set(key, ++version);
         lastStep = bodyStep;
         return reply(c, {
-          run: bodyRun!, step: bodyStep!, applied: !duplicate, duplicate, grad_norm: 0, weight_version: applied.get(key)!, micro_batches: 0, sequences: 0,
+          run: bodyRun!,
+          step: bodyStep!,
+          applied: !duplicate,
+          duplicate,
+          grad_norm: 0,
+          weight_version: applied.get(key)!,
+          micro_batches: 0,
+          sequences: 0,
         } satisfies OptimStepResponse);
       }
       case 'POST /v1/checkpoints':
-        return reply(c, { run: bodyRun!, step: bodyStep!, weight_version: version, path: `/noop/${bodyRun}/step-${bodyStep}.json` } satisfies CheckpointResponse);
+        return reply(c, {
+          run: bodyRun!,
+          step: bodyStep!,
+          weight_version: version,
+          path: `/noop/${bodyRun}/step-${bodyStep}.json`,
+        } satisfies CheckpointResponse);
       case 'POST /v1/weights/send': {
         const path = join(weightsDir, `weights-v${String(body.version)}.json`);
         await writeFile(path, '{}');

@@ -29,9 +29,23 @@ export async function writeBenchPairs(dir: string, count: number, size: number):
     const y1 = rng.int(0, size - h);
     for (let y = y1; y < y1 + h; y++) target.fill(30, (y * size + x1) * 3, (y * size + x1 + w) * 3);
     const raw = { raw: { width: size, height: size, channels: 3 as const } };
-    await sharp(base, raw).png().toFile(join(dir, `ref-${i}.png`));
-    await sharp(target, raw).png().toFile(join(dir, `tgt-${i}.png`));
-    lines.push(JSON.stringify({ id: `bench-${i}`, class: 'bench', reference: `ref-${i}.png`, target: `tgt-${i}.png`, width: size, height: size, box: [x1, y1, x1 + w, y1 + h] }));
+    await sharp(base, raw)
+      .png()
+      .toFile(join(dir, `ref-${i}.png`));
+    await sharp(target, raw)
+      .png()
+      .toFile(join(dir, `tgt-${i}.png`));
+    lines.push(
+      JSON.stringify({
+        id: `bench-${i}`,
+        class: 'bench',
+        reference: `ref-${i}.png`,
+        target: `tgt-${i}.png`,
+        width: size,
+        height: size,
+        box: [x1, y1, x1 + w, y1 + h],
+      }),
+    );
   }
   const manifest = join(dir, 'manifest.jsonl');
   await writeFile(manifest, `${lines.join('\n')}\n`);

@@ -73,7 +73,9 @@ const PHASES: readonly { label: string; of: (s: StepTimes, next: StepTimes | und
 function printHeadline(input: ReportInput, figures: readonly Figures[]): void {
   const { goal } = input;
   const w = Math.max(...input.results.map((r) => r.label.length));
-  console.log(`${'variant'.padEnd(w)}  ${'steps'.padStart(5)}  ${'steps/s'.padStart(7)}  ${'compl/s'.padStart(7)}  ${'÷goal'.padStart(6)}  │ ${'turnaround p50'.padStart(14)}  ${'p95'.padStart(6)}  ${'p95÷goal'.padStart(8)}  │ ${'cycle p50'.padStart(9)}  ${'p95'.padStart(6)}  resamples`);
+  console.log(
+    `${'variant'.padEnd(w)}  ${'steps'.padStart(5)}  ${'steps/s'.padStart(7)}  ${'compl/s'.padStart(7)}  ${'÷goal'.padStart(6)}  │ ${'turnaround p50'.padStart(14)}  ${'p95'.padStart(6)}  ${'p95÷goal'.padStart(8)}  │ ${'cycle p50'.padStart(9)}  ${'p95'.padStart(6)}  resamples`,
+  );
   input.results.forEach((r, i) => {
     const f = figures[i]!;
     const p50 = quantile(f.turnaround, 0.5);
@@ -84,19 +86,27 @@ function printHeadline(input: ReportInput, figures: readonly Figures[]): void {
         `${ms(quantile(f.cycle, 0.5), 6)} ms  ${ms(quantile(f.cycle, 0.95), 6)}  ${f.resamples}`,
     );
   });
-  console.log(`${'goal'.padEnd(w)}  ${''.padStart(5)}  ${(goal.completionsPerSecond / input.completionsPerStep).toFixed(1).padStart(7)}  ${String(goal.completionsPerSecond).padStart(7)}  ${'1.00×'.padStart(6)}  │ ${''.padStart(14)}  ${ms(goal.turnaroundMs, 6)}  ${'1.00×'.padStart(8)}  │`);
+  console.log(
+    `${'goal'.padEnd(w)}  ${''.padStart(5)}  ${(goal.completionsPerSecond / input.completionsPerStep).toFixed(1).padStart(7)}  ${String(goal.completionsPerSecond).padStart(7)}  ${'1.00×'.padStart(6)}  │ ${''.padStart(14)}  ${ms(goal.turnaroundMs, 6)}  ${'1.00×'.padStart(8)}  │`,
+  );
   const byLabel = (prefix: string) => figures[input.results.findIndex((r) => r.label.startsWith(prefix))];
   const serial = byLabel('1 process, no-op trainer');
   const ratio = (name: string, of: Figures | undefined) => {
-    if (serial && of && of !== serial) console.log(`${name}: ${(of.completionsPerSecond / serial.completionsPerSecond).toFixed(2)}× completions/s, ${(quantile(of.turnaround, 0.5) / quantile(serial.turnaround, 0.5)).toFixed(2)}× turnaround p50`);
+    if (serial && of && of !== serial)
+      console.log(
+        `${name}: ${(of.completionsPerSecond / serial.completionsPerSecond).toFixed(2)}× completions/s, ${(quantile(of.turnaround, 0.5) / quantile(serial.turnaround, 0.5)).toFixed(2)}× turnaround p50`,
+      );
   };
   ratio('2 worker processes ÷ 1', byLabel('2 worker processes'));
   ratio('overlapped ÷ serial', byLabel('1 process, no-op trainer, overlapped'));
-  console.log('÷goal: completions/s ÷ 5,000 (≥ 1 meets it); p95÷goal: turnaround p95 ÷ 50 ms (≤ 1 meets it). turnaround: last score job finished (BullMQ finishedOn, 1 ms resolution) → first forward_backward at the trainer.');
+  console.log(
+    '÷goal: completions/s ÷ 5,000 (≥ 1 meets it); p95÷goal: turnaround p95 ÷ 50 ms (≤ 1 meets it). turnaround: last score job finished (BullMQ finishedOn, 1 ms resolution) → first forward_backward at the trainer.',
+  );
 }
 
 function printPhases(input: ReportInput): void {
-  const rowMean = (r: VariantResult, key: string, per = 1) => mean(r.rows.flatMap((row) => (typeof row[key] === 'number' ? [(row[key] as number) / per] : [])));
+  const rowMean = (r: VariantResult, key: string, per = 1) =>
+    mean(r.rows.flatMap((row) => (typeof row[key] === 'number' ? [(row[key] as number) / per] : [])));
   const lines: [string, (r: VariantResult) => string][] = [
     ...PHASES.map((p): [string, (r: VariantResult) => string] => [
       p.label,
@@ -138,8 +148,12 @@ function printCpu(input: ReportInput): void {
   for (const n of names) console.log(`${label(n).padEnd(w)}${input.results.map((r) => ` │ ${cell(r, n)}`).join('')}`);
   const all = (r: VariantResult) => (r.cpu ? Object.values(r.cpu.spent).reduce<number>((a, v) => a + (v ?? 0), 0) : NaN);
   console.log(`${'all'.padEnd(w)}${input.results.map((r) => ` │ ${ms(r.cpu ? all(r) / r.cpu.steps : NaN, 18)}`).join('')}`);
-  console.log(`${'cores busy (all CPU ÷ wall time)'.padEnd(w)}${input.results.map((r) => ` │ ${(r.cpu ? (all(r) / r.cpu.wallMs).toFixed(2) : '—').padStart(18)}`).join('')}`);
-  console.log(`${'orchestrator ms per completion (goal ≤ 0.2)'.padEnd(w)}${input.results.map((r) => ` │ ${(Number.isFinite(orchestratorMsPerCompletion(r, input)) ? orchestratorMsPerCompletion(r, input).toFixed(3) : '—').padStart(18)}`).join('')}`);
+  console.log(
+    `${'cores busy (all CPU ÷ wall time)'.padEnd(w)}${input.results.map((r) => ` │ ${(r.cpu ? (all(r) / r.cpu.wallMs).toFixed(2) : '—').padStart(18)}`).join('')}`,
+  );
+  console.log(
+    `${'orchestrator ms per completion (goal ≤ 0.2)'.padEnd(w)}${input.results.map((r) => ` │ ${(Number.isFinite(orchestratorMsPerCompletion(r, input)) ? orchestratorMsPerCompletion(r, input).toFixed(3) : '—').padStart(18)}`).join('')}`,
+  );
 }
 
 function printComponents(input: ReportInput): void {
@@ -149,11 +163,23 @@ function printComponents(input: ReportInput): void {
   const rows: [string, number, string][] = [
     ['frame prep, cold encode, per pair', c.prepareColdMs, `sharp decode+resize+PNG; ${kb(c.imageBytes)} per image`],
     ['frame prep, cache hit, per pair', c.prepareHitMs, 'read + sha256 both files: every rollout, and the step again'],
-    ['fleet request, G completions', c.fleetSequentialMs, `${kb(c.requestBytes)} of images per request; the fake holds each ≥ 1 ms (timer floor)`],
+    [
+      'fleet request, G completions',
+      c.fleetSequentialMs,
+      `${kb(c.requestBytes)} of images per request; the fake holds each ≥ 1 ms (timer floor)`,
+    ],
     ['8 fleet requests at once', c.fleetBurstMs, `the HTTP part of one step's rollouts on ${input.servers} servers`],
     ['score one group', c.scoreGroupMs, 'parse + rewards + advantages (pure)'],
-    ['forward_backward, one micro-batch', c.forwardBackwardMs, `${kb(c.forwardBackwardBytes)} body: validate + JSON + HTTP + validate reply`],
-    ['  the same, images by hash only', c.forwardBackwardByHashMs, `${kb(c.forwardBackwardByHashBytes)} body: what the API allows once the trainer holds a pair (the orchestrator always sends bytes)`],
+    [
+      'forward_backward, one micro-batch',
+      c.forwardBackwardMs,
+      `${kb(c.forwardBackwardBytes)} body: validate + JSON + HTTP + validate reply`,
+    ],
+    [
+      '  the same, images by hash only',
+      c.forwardBackwardByHashMs,
+      `${kb(c.forwardBackwardByHashBytes)} body: what the API allows once the trainer holds a pair (the orchestrator always sends bytes)`,
+    ],
     ['optim_step', c.optimStepMs, ''],
     ['Redis PING round trip', c.redisPingMs, ''],
   ];
@@ -213,7 +239,12 @@ const SUMMARY_ROWS: readonly [string, keyof VariantSummary, number, string][] = 
   ['completions/s', 'completionsPerSecond', 0, 'goal ≥ 2,500 on 2 cores (issue 16)'],
   ['step turnaround p95 (ms)', 'turnaroundP95Ms', 1, 'goal ≤ 50'],
   ['step cycle p50 (ms)', 'cycleP50Ms', 1, ''],
-  ['orchestrator CPU ms per completion', 'orchestratorMsPerCompletion', 3, 'goal ≤ 0.2 (this process + worker processes; not the fakes, no-op trainer or Redis; the CPU trainer variant counts its in-process trainer)'],
+  [
+    'orchestrator CPU ms per completion',
+    'orchestratorMsPerCompletion',
+    3,
+    'goal ≤ 0.2 (this process + worker processes; not the fakes, no-op trainer or Redis; the CPU trainer variant counts its in-process trainer)',
+  ],
   ['BullMQ scripts per step', 'scriptsPerStep', 0, ''],
   ['Redis commands per step', 'commandsPerStep', 0, 'incl. inside scripts'],
 ];

@@ -33,7 +33,13 @@ async function load(queue: Queue, id: string): Promise<Job | null> {
 }
 
 /** The id of a rollout, resample or score job: the three share one id shape, by (run, step, pair, attempt). */
-function pairJobId(name: Extract<JobName, 'rollout' | 'resample' | 'score'>, runId: string, step: number, pairIndex: number, attempt: number): string {
+function pairJobId(
+  name: Extract<JobName, 'rollout' | 'resample' | 'score'>,
+  runId: string,
+  step: number,
+  pairIndex: number,
+  attempt: number,
+): string {
   return toJobId(name as 'rollout', { runId, step, pairIndex, attempt, pairId: 'x', seed: 0, weightVersion: 0 });
 }
 
@@ -53,7 +59,10 @@ export async function readStepTimes(
   let samplings = 0;
   for (let k = 0; k < pairCount; k++) {
     for (let attempt = 0; ; attempt++) {
-      const sampling = await load(attempt === 0 ? catalog.queues.rollout : catalog.queues.resample, pairJobId(attempt === 0 ? 'rollout' : 'resample', runId, step, k, attempt));
+      const sampling = await load(
+        attempt === 0 ? catalog.queues.rollout : catalog.queues.resample,
+        pairJobId(attempt === 0 ? 'rollout' : 'resample', runId, step, k, attempt),
+      );
       if (!sampling) break;
       // A group scored inside its rollout job has no score job: it is scored when the rollout finishes.
       const score = await load(catalog.queues.score, pairJobId('score', runId, step, k, attempt));

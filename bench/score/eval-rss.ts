@@ -35,11 +35,33 @@ export async function measureEvalRss(n: number, bin: string): Promise<{ fresh: E
     for (let i = 0; i < n; i++) {
       const k = i % PAIRS;
       const box = i % 4 === 3 ? null : [4 + (i % 20), 6, 30 + (i % 30), 40];
-      lines.push(JSON.stringify({ id: `pair-${i}`, class: `class-${i % 15}`, reference: `ref-${k}.png`, target: `tgt-${k}.png`, width: SIZE, height: SIZE, box }));
+      lines.push(
+        JSON.stringify({
+          id: `pair-${i}`,
+          class: `class-${i % 15}`,
+          reference: `ref-${k}.png`,
+          target: `tgt-${k}.png`,
+          width: SIZE,
+          height: SIZE,
+          box,
+        }),
+      );
     }
     const manifest = join(dir, 'manifest.jsonl');
     await writeFile(manifest, `${lines.join('\n')}\n`);
-    const args = ['--manifest', manifest, '--out', join(dir, 'out'), '--endpoint', server.url, '--model', 'm', '--concurrency', '64', '--json'];
+    const args = [
+      '--manifest',
+      manifest,
+      '--out',
+      join(dir, 'out'),
+      '--endpoint',
+      server.url,
+      '--model',
+      'm',
+      '--concurrency',
+      '64',
+      '--json',
+    ];
     const fresh = await runEval(bin, args);
     const resumed = await runEval(bin, args);
     return { fresh, resumed };

@@ -57,7 +57,12 @@ function parseArgs(argv: readonly string[]): { n: number; lines: number; evalSam
   const i = argv.indexOf('--eval-bin');
   const evalBin = i >= 0 ? argv[i + 1]! : BIN;
   if (argv.includes('--quick')) return { n: 5_000, lines: 50_000, evalSamples: 1_000, evalBin };
-  return { n: intArg(argv, '--n', 100_000), lines: intArg(argv, '--lines', 1_000_000), evalSamples: intArg(argv, '--eval-samples', 20_000), evalBin };
+  return {
+    n: intArg(argv, '--n', 100_000),
+    lines: intArg(argv, '--lines', 1_000_000),
+    evalSamples: intArg(argv, '--eval-samples', 20_000),
+    evalBin,
+  };
 }
 
 function generate(n: number) {
@@ -126,7 +131,9 @@ function throughput(n: number): void {
     console.log(`  ${label.padEnd(48)} ${(n / (ms / 1000)).toFixed(0).padStart(10)} samples/s  (${ms.toFixed(1)} ms)`);
   }
   const sum = parse.ms + rewards.ms + metrics.ms;
-  console.log(`  share of time: parse ${((100 * parse.ms) / sum).toFixed(0)}% · rewards ${((100 * rewards.ms) / sum).toFixed(0)}% · metrics ${((100 * metrics.ms) / sum).toFixed(0)}%`);
+  console.log(
+    `  share of time: parse ${((100 * parse.ms) / sum).toFixed(0)}% · rewards ${((100 * rewards.ms) / sum).toFixed(0)}% · metrics ${((100 * metrics.ms) / sum).toFixed(0)}%`,
+  );
   console.log(`  check: Acc@0.3 ${metrics.result.overall.acc?.toFixed(4)} over ${metrics.result.overall.n} samples`);
 }
 
@@ -150,7 +157,9 @@ async function peakRss(lines: number): Promise<void> {
     console.log(`peak RSS scoring ${lines} manifest lines and their predictions (${bench.inputMb.toFixed(0)} MB of JSONL, --out written):`);
     for (const [label, run, note] of runs) console.log(formatRun(label, run, note));
     const same = cli.summary !== null && [map, compact].every((r) => r.summary === cli.summary);
-    console.log(`  summaries identical across the four: ${same ? 'yes' : 'NO'}  ·  before streaming: ${RSS_BEFORE_MB} MB over 1,000,000 lines, out of memory with an 800 MB heap`);
+    console.log(
+      `  summaries identical across the four: ${same ? 'yes' : 'NO'}  ·  before streaming: ${RSS_BEFORE_MB} MB over 1,000,000 lines, out of memory with an 800 MB heap`,
+    );
     if (!same || runs.some(([, r]) => r.code !== 0)) process.exitCode = 1;
   } finally {
     await bench.close();

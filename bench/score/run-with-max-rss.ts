@@ -47,7 +47,11 @@ export function runWithMaxRss(argv: readonly string[], options: { heapMb?: numbe
         seconds: (performance.now() - t0) / 1000,
         summary,
         samples,
-        stderrTail: stderr.replace(/\nmax-rss-kb \d+\n$/, '').split('\n').slice(-(options.tailLines ?? 6)).join('\n'),
+        stderrTail: stderr
+          .replace(/\nmax-rss-kb \d+\n$/, '')
+          .split('\n')
+          .slice(-(options.tailLines ?? 6))
+          .join('\n'),
       });
     });
   });

@@ -53,7 +53,9 @@ export async function openScoreBench(n: number): Promise<ScoreBench> {
       {
         name: 'external-third-party',
         setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@differad/') ? undefined : { path: args.path, external: true }));
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@differad/') ? undefined : { path: args.path, external: true },
+          );
         },
       },
     ],

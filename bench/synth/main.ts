@@ -37,7 +37,8 @@ async function makeNormals(dir: string, count: number): Promise<string[]> {
   for (let i = 0; i < count; i++) {
     const w = 640;
     const data = new Uint8Array(w * w * 3).fill(220);
-    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) if ((x - 320) ** 2 + (y - 320) ** 2 < 250 ** 2) data.set([70 + i * 8, 120, 90], (y * w + x) * 3);
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) if ((x - 320) ** 2 + (y - 320) ** 2 < 250 ** 2) data.set([70 + i * 8, 120, 90], (y * w + x) * 3);
     const file = join(dir, `normal-${i}.png`);
     await writeRawImage(file, { data, width: w, height: w, channels: 3 });
     files.push(file);
@@ -98,7 +99,15 @@ async function main(): Promise<void> {
     const normals = await makeNormals(dir, 4);
     const base = { outDir: join(dir, 'out'), size: SIZE, fit: 'cover' as const, foreground: { kind: 'otsu' as const } };
     const references = await Promise.all(normals.map((f, i) => prepareReference(f, i, base)));
-    const plan: SynthesisPlan = { ...base, seed: 'bench', className: 'bench', references, textures: [], options: DEFAULT_SYNTHESIS_OPTIONS, format: 'png' };
+    const plan: SynthesisPlan = {
+      ...base,
+      seed: 'bench',
+      className: 'bench',
+      references,
+      textures: [],
+      options: DEFAULT_SYNTHESIS_OPTIONS,
+      format: 'png',
+    };
 
     const stageRuns = quick ? 4 : 20;
     const { t, reference } = timeStages(stageRuns);
@@ -111,7 +120,9 @@ async function main(): Promise<void> {
     console.log(`  2 jobs  ${two.toFixed(1).padStart(7)} pairs/s   (×${(two / one).toFixed(2)} vs 1 job; goal ≥ 40 pairs/s on 2 cores)`);
     const per = (ms: number) => `${(ms / stageRuns).toFixed(1)} ms`;
     console.log(`  one anomalous pair, by stage (mean of ${stageRuns}, single thread):`);
-    console.log(`    noise ${per(t.noise)} · components ${per(t.components)} · augmentation ${per(t.augmentation)} · blend + warp ${per(t.blendWarp)} · encode target + mask ${per(encodeMs)}`);
+    console.log(
+      `    noise ${per(t.noise)} · components ${per(t.components)} · augmentation ${per(t.augmentation)} · blend + warp ${per(t.blendWarp)} · encode target + mask ${per(encodeMs)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -32,7 +32,11 @@ export async function exitWithin(p: DifferadProcess, limitMs: number, since = Da
 
 /** A plain redis-server without persistence on `port`: what an external Redis that restarts empty looks like. */
 export function startVolatileRedis(port: number): Promise<{ pid: number; url: string }> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   if (child.pid === undefined) throw new Error('redis-server did not start');
   const pid = child.pid;
   trackPid(pid);

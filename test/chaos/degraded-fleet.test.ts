@@ -78,14 +78,19 @@ describe('a run over two inference servers when one goes down', () => {
     expect(result.state).toBe('completed');
     expect(result.rows.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5]);
     // The step rows show B out from step 1's sync on, and back in once it rejoined.
-    expect(result.rows.map((r) => [r.servers_active, r.servers_out]).slice(0, 2)).toEqual([[2, 0], [1, 1]]);
+    expect(result.rows.map((r) => [r.servers_active, r.servers_out]).slice(0, 2)).toEqual([
+      [2, 0],
+      [1, 1],
+    ]);
     const back = result.rows.findIndex((r, i) => i > 1 && r.servers_active === 2);
     expect(back).toBeGreaterThan(1);
     for (const r of result.rows.slice(back)) expect([r.servers_active, r.servers_out]).toEqual([2, 0]);
     // One warning line naming B and why, counting one server once.
     const warnings = lines.filter((l) => l.startsWith('warning:'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(new RegExp(`^warning: step 1: 1 of 2 inference servers out of the rollout pool, going on with 1: ${b.url} \\(health check failed: `));
+    expect(warnings[0]).toMatch(
+      new RegExp(`^warning: step 1: 1 of 2 inference servers out of the rollout pool, going on with 1: ${b.url} \\(health check failed: `),
+    );
     expect(at.phase).toBe('back');
 
     // The restarted B got no rollout before its re-sync, then served with the weights A held (the current version).
@@ -109,7 +114,9 @@ describe('a run over two inference servers when one goes down', () => {
     const error = (await run.catch((e: unknown) => e)) as Error & { code?: string };
     expect(error.code).toBe('TRAIN_STEP_FAILED');
     expect(error.message).toContain('SYNC_TOO_FEW_SERVERS');
-    expect(error.message).toContain(`step 1: 1 of 2 inference servers hold weight version 2, fewer than policy.minServers 2; out: ${b.url} (health check failed: `);
+    expect(error.message).toContain(
+      `step 1: 1 of 2 inference servers hold weight version 2, fewer than policy.minServers 2; out: ${b.url} (health check failed: `,
+    );
     expect(error.message).toContain('continue with: differad train --resume too-few');
     const store = createRunStore(fixture.client);
     expect(await store.loadRun('too-few')).toMatchObject({ state: 'failed', lastCompletedStep: 0 });

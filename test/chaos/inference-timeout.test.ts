@@ -33,7 +33,9 @@ describe('differad train with an inference server that hangs', () => {
     const started = Date.now();
     const train = startDifferad(['train', '--config', config], { cwd: fixture.dir, env: { DIFFERAD_REDIS_URL: fixture.redis.url } });
     const exit = await exitWithin(train, 20_000, started);
-    console.info(`two steps with a hung server: ${exit.ms} ms; requests hung ${hung.stats().hung}, answered elsewhere ${healthy.stats().completed}`);
+    console.info(
+      `two steps with a hung server: ${exit.ms} ms; requests hung ${hung.stats().hung}, answered elsewhere ${healthy.stats().completed}`,
+    );
     expect(exit.code, `${train.stdout()}\n${train.stderr()}`).toBe(0);
     // The hung server did get requests and answered none; their groups were answered by the other.
     expect(hung.stats().received).toBeGreaterThan(0);

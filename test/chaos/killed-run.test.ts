@@ -46,27 +46,42 @@ describe('differad train SIGKILLed mid-step', () => {
   it('the run reads as interrupted (not running) within the heartbeat lifetime, with how to resume it', async () => {
     const store = createRunStore(fixture.client);
     const killedAt = await killMidStep('dead', 6, { DIFFERAD_REDIS_URL: fixture.redis.url });
-    const interrupted = await pollUntil('the run to read as interrupted', async () => {
-      const run = await store.loadRun('dead');
-      return run?.state === 'interrupted' ? run : undefined;
-    }, 8_000);
+    const interrupted = await pollUntil(
+      'the run to read as interrupted',
+      async () => {
+        const run = await store.loadRun('dead');
+        return run?.state === 'interrupted' ? run : undefined;
+      },
+      8_000,
+    );
     console.info(`killed run reads as interrupted after ${Date.now() - killedAt} ms`);
     expect(interrupted).toMatchObject({ lastCompletedStep: 0, message: expect.stringContaining('differad train --resume dead') });
   }, 60_000);
 
   // Overlapped too: there step 1's rollouts run while step 0 trains, so the kill may find step 0 unfinished and step 1 queued ahead.
-  it.each([{ maxStaleness: 0, id: 'killed' }, { maxStaleness: 1, id: 'killed-ovl' }])('--resume right after the kill takes the dead process’s jobs over within seconds with the default lock (grpo.maxStaleness $maxStaleness)', async ({ maxStaleness, id }) => {
-    const env = { DIFFERAD_REDIS_URL: fixture.redis.url };
-    await killMidStep(id, 7, env, maxStaleness);
-    const resumedAt = Date.now();
-    const resumed = startDifferad(['train', '--resume', id, '--runs-dir', 'runs'], { cwd: fixture.dir, env });
-    const exit = await exitWithin(resumed, 15_000, resumedAt);
-    console.info(`resume right after SIGKILL with the default lock: ${exit.ms} ms`);
-    expect(exit.code, `${resumed.stdout()}\n${resumed.stderr()}`).toBe(0);
-    // Its heartbeat had not expired yet: the dead PID says it is gone.
-    expect(resumed.stderr()).toMatch(new RegExp(`run ${id} was interrupted \\(process \\d+ is gone\\)`));
-    const rows = await readMetricsFile(join(fixture.dir, 'runs', id, 'metrics.jsonl'));
-    expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);
-    expect(await createRunStore(fixture.client).loadRun(id)).toMatchObject({ state: 'completed', lastCompletedStep: 2 });
-  }, 60_000);
+  it.each([
+    { maxStaleness: 0, id: 'killed' },
+    { maxStaleness: 1, id: 'killed-ovl' },
+  ])(
+    '--resume right after the kill takes the dead process’s jobs over within seconds with the default lock (grpo.maxStaleness $maxStaleness)',
+    async ({ maxStaleness, id }) => {
+      const env = { DIFFERAD_REDIS_URL: fixture.redis.url };
+      await killMidStep(id, 7, env, maxStaleness);
+      const resumedAt = Date.now();
+      const resumed = startDifferad(['train', '--resume', id, '--runs-dir', 'runs'], { cwd: fixture.dir, env });
+      const exit = await exitWithin(resumed, 15_000, resumedAt);
+      console.info(`resume right after SIGKILL with the default lock: ${exit.ms} ms`);
+      expect(exit.code, `${resumed.stdout()}\n${resumed.stderr()}`).toBe(0);
+      // Its heartbeat had not expired yet: the dead PID says it is gone.
+      expect(resumed.stderr()).toMatch(new RegExp(`run ${id} was interrupted \\(process \\d+ is gone\\)`));
+      const rows = await readMetricsFile(join(fixture.dir, 'runs', id, 'metrics.jsonl'));
+      expect(rows.map((r) => [r.step, r.weight_version])).toEqual([
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ]);
+      expect(await createRunStore(fixture.client).loadRun(id)).toMatchObject({ state: 'completed', lastCompletedStep: 2 });
+    },
+    60_000,
+  );
 });

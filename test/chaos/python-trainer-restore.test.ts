@@ -51,7 +51,16 @@ describe('a Python trainer killed after step 1 and restarted on its state folder
     cleanups.push(() => fake.close());
     const refPort = await findClosedPort();
     const ref = await startTrainer('ref', refPort);
-    expect((await trainRun({ config: toConfig('py-ref', fake, `http://127.0.0.1:${refPort}`), env: env(), log: () => undefined, signal: new AbortController().signal })).state).toBe('completed');
+    expect(
+      (
+        await trainRun({
+          config: toConfig('py-ref', fake, `http://127.0.0.1:${refPort}`),
+          env: env(),
+          log: () => undefined,
+          signal: new AbortController().signal,
+        })
+      ).state,
+    ).toBe('completed');
     await ref.stop();
     const expected = await rowsOf('py-ref');
 
@@ -65,14 +74,23 @@ describe('a Python trainer killed after step 1 and restarted on its state folder
       first.child.kill('SIGKILL');
       restarted = new Promise((resolve) => first.child.once('exit', resolve)).then(() => startTrainer('chaos', port));
     };
-    const outcome: TrainRunResult | Error = await trainRun({ config: toConfig('py-chaos', fake, `http://127.0.0.1:${port}`), env: env(), log, signal: new AbortController().signal }).catch(
-      (error: Error) => error,
-    );
+    const outcome: TrainRunResult | Error = await trainRun({
+      config: toConfig('py-chaos', fake, `http://127.0.0.1:${port}`),
+      env: env(),
+      log,
+      signal: new AbortController().signal,
+    }).catch((error: Error) => error);
     await restarted;
     if (outcome instanceof Error) {
       // Stopped loudly, never trained on: continued once the trainer is back.
       expect(outcome.message).toContain('differad train --resume py-chaos');
-      const resumed = await trainRun({ resumeRunId: 'py-chaos', runsDir: join(fixture.dir, 'runs'), env: env(), log: (l) => lines.push(l), signal: new AbortController().signal });
+      const resumed = await trainRun({
+        resumeRunId: 'py-chaos',
+        runsDir: join(fixture.dir, 'runs'),
+        env: env(),
+        log: (l) => lines.push(l),
+        signal: new AbortController().signal,
+      });
       expect(resumed.state).toBe('completed');
     } else {
       expect(outcome.state).toBe('completed');

@@ -45,7 +45,10 @@ describe('differad train when Redis goes away', () => {
   it('external Redis restarted empty mid-run: fails within 8 s with TRAIN_REDIS_DATA_LOST instead of waiting for jobs that are gone', async () => {
     const port = await findClosedPort();
     const first = await startVolatileRedis(port);
-    const train = startDifferad(['train', '--config', await cpuRun('emptied', 'runs-emptied', 200)], { cwd: fixture.dir, env: { DIFFERAD_REDIS_URL: first.url } });
+    const train = startDifferad(['train', '--config', await cpuRun('emptied', 'runs-emptied', 200)], {
+      cwd: fixture.dir,
+      env: { DIFFERAD_REDIS_URL: first.url },
+    });
     await train.waitFor(stepRow(0));
     const killedAt = Date.now();
     process.kill(first.pid, 'SIGKILL');
@@ -61,7 +64,10 @@ describe('differad train when Redis goes away', () => {
   it('external Redis gone for longer than run.redisGraceMs (default 10 s): exits 2 with TRAIN_REDIS_LOST within 15 s, naming the --resume command', async () => {
     const port = await findClosedPort();
     const redis = await startVolatileRedis(port);
-    const train = startDifferad(['train', '--config', await cpuRun('gone', 'runs-gone', 200)], { cwd: fixture.dir, env: { DIFFERAD_REDIS_URL: redis.url } });
+    const train = startDifferad(['train', '--config', await cpuRun('gone', 'runs-gone', 200)], {
+      cwd: fixture.dir,
+      env: { DIFFERAD_REDIS_URL: redis.url },
+    });
     await train.waitFor(stepRow(0));
     const killedAt = Date.now();
     process.kill(redis.pid, 'SIGKILL');

@@ -56,6 +56,10 @@ describe('differad train stopped by a signal', () => {
     console.info(`resume after SIGTERM: ${Date.now() - started} ms`);
     expect(resumed.code, `${resumed.stdout}\n${resumed.stderr}`).toBe(0);
     const rows = await readMetricsFile(join(fixture.dir, 'runs', 'sig', 'metrics.jsonl'));
-    expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(rows.map((r) => [r.step, r.weight_version])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
   }, 60_000);
 });

@@ -46,20 +46,38 @@ interface RunSetup {
 
 function toConfig(runId: string, s: RunSetup): TrainConfig {
   return TrainConfigSchema.parse({
-    run: { id: runId, steps: s.steps, seed: 5, runsDir: runsDir(), ...(s.checkpointEvery === undefined ? {} : { checkpointEvery: s.checkpointEvery }) },
+    run: {
+      id: runId,
+      steps: s.steps,
+      seed: 5,
+      runsDir: runsDir(),
+      ...(s.checkpointEvery === undefined ? {} : { checkpointEvery: s.checkpointEvery }),
+    },
     data: { train: fixture.data.train, ...(s.heldOut ? { eval: fixture.data.heldOut } : {}) },
-    policy: s.endpoints ? { kind: 'endpoints', endpoints: [...s.endpoints], model: 'differad-cpu', family: 'differad', frame: 'norm1000' } : { kind: 'cpu', servers: 1 },
+    policy: s.endpoints
+      ? { kind: 'endpoints', endpoints: [...s.endpoints], model: 'differad-cpu', family: 'differad', frame: 'norm1000' }
+      : { kind: 'cpu', servers: 1 },
     trainer: { kind: 'url', url: s.trainerUrl },
     grpo: { groupSize: 4, pairsPerStep: 3 },
   });
 }
 
-function train(config: TrainConfig, log: (line: string) => void = () => undefined, signal = new AbortController().signal): Promise<TrainRunResult> {
+function train(
+  config: TrainConfig,
+  log: (line: string) => void = () => undefined,
+  signal = new AbortController().signal,
+): Promise<TrainRunResult> {
   return trainRun({ config, env: { DIFFERAD_REDIS_URL: fixture.redis.url }, log, signal });
 }
 
 function resume(runId: string, log: (line: string) => void = () => undefined): Promise<TrainRunResult> {
-  return trainRun({ resumeRunId: runId, runsDir: runsDir(), env: { DIFFERAD_REDIS_URL: fixture.redis.url }, log, signal: new AbortController().signal });
+  return trainRun({
+    resumeRunId: runId,
+    runsDir: runsDir(),
+    env: { DIFFERAD_REDIS_URL: fixture.redis.url },
+    log,
+    signal: new AbortController().signal,
+  });
 }
 
 /** The run's metrics.jsonl without timings. */
@@ -146,12 +164,18 @@ describe('a new run on long-lived servers that served another run', () => {
 
     const b = await startTrainer('second');
     const lines: string[] = [];
-    expect((await train(toConfig('second', { steps: 2, trainerUrl: b.url, endpoints: [shared.url], heldOut: true }), (l) => lines.push(l))).state).toBe('completed');
+    expect(
+      (await train(toConfig('second', { steps: 2, trainerUrl: b.url, endpoints: [shared.url], heldOut: true }), (l) => lines.push(l)))
+        .state,
+    ).toBe('completed');
 
     const fresh = await startPolicyServer();
     const c = await startTrainer('fresh');
     const freshLines: string[] = [];
-    expect((await train(toConfig('fresh', { steps: 2, trainerUrl: c.url, endpoints: [fresh.url], heldOut: true }), (l) => freshLines.push(l))).state).toBe('completed');
+    expect(
+      (await train(toConfig('fresh', { steps: 2, trainerUrl: c.url, endpoints: [fresh.url], heldOut: true }), (l) => freshLines.push(l)))
+        .state,
+    ).toBe('completed');
 
     const heldOut = (ls: string[]) => ls.find((l) => l.startsWith('held-out before training:'));
     expect(heldOut(lines)).toMatch(/^held-out before training: Acc@[\d.]+ [\d.]+ · F1@[\d.]+ [\d.]+ · mIoU [\d.]+/);
@@ -169,7 +193,9 @@ describe('--resume with checkpoints every 3 steps', () => {
     const log = (line: string) => {
       if (stepRow(4).test(line)) stop.abort();
     };
-    expect((await train(toConfig('every3', { steps: 6, trainerUrl: first.url, checkpointEvery: 3 }), log, stop.signal)).state).toBe('paused');
+    expect((await train(toConfig('every3', { steps: 6, trainerUrl: first.url, checkpointEvery: 3 }), log, stop.signal)).state).toBe(
+      'paused',
+    );
     expect((await rowsOf('every3')).map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
     // The whole thing stopped: the trainer comes back fresh, its checkpoint of step 2 the last it saved.
     await first.trainer.close();

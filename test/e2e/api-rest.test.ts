@@ -18,11 +18,15 @@ let url: string;
 
 /** Starts the real `differad api` and resolves with its URL once it prints it. */
 function startApiProcess(env: Record<string, string>): Promise<string> {
-  api = spawn(process.execPath, [CLI_BIN, 'api', '--port', '0', '--data-root', 'data', '--runs-dir', 'runs', '--state-dir', 'state', '--heartbeat-ms', '300'], {
-    cwd: dir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  api = spawn(
+    process.execPath,
+    [CLI_BIN, 'api', '--port', '0', '--data-root', 'data', '--runs-dir', 'runs', '--state-dir', 'state', '--heartbeat-ms', '300'],
+    {
+      cwd: dir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   api.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   apiExited = new Promise((resolve) => api.once('exit', (code) => resolve(code)));
@@ -62,14 +66,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
-function call(path: string, options: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
+function call(
+  path: string,
+  options: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const token = options.token === undefined ? TOKEN : options.token;
   const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   const method = options.method ?? (body === undefined ? 'GET' : 'POST');
   return fetch(`${url}${path}`, {
     method,
     // A state-changing request is always JSON, a bodyless cancel included.
-    headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...options.headers },
+    headers: {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...(method === 'GET' ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
     ...(body === undefined ? {} : { body }),
     signal: AbortSignal.timeout(20_000),
   });
@@ -135,7 +146,11 @@ describe('differad api: auth and errors', () => {
     const cases: [string, unknown, string][] = [
       ['/v1/runs', { config: { data: {} } }, 'config.data.train'],
       ['/v1/runs', { config: { data: { train: 'ex/manifest.jsonl' }, grpo: { groupSize: 'eight' } } }, 'config.grpo.groupSize'],
-      ['/v1/runs', { config: { data: { train: 'ex/manifest.jsonl' }, policy: { kind: 'endpoints', endpoints: ['ftp://x'], model: 'm' } } }, 'config.policy.endpoints.0'],
+      [
+        '/v1/runs',
+        { config: { data: { train: 'ex/manifest.jsonl' }, policy: { kind: 'endpoints', endpoints: ['ftp://x'], model: 'm' } } },
+        'config.policy.endpoints.0',
+      ],
       ['/v1/runs', {}, 'config'],
       ['/v1/evals', { limit: 3 }, 'manifest'],
       ['/v1/synth', { normals: 'ex/images', count: -1 }, 'count'],
@@ -182,9 +197,26 @@ describe('differad api: auth and errors', () => {
   });
 
   it('serves an OpenAPI document generated from the schemas, and a docs page', async () => {
-    const doc = (await (await call('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/runs', '/v1/runs/{id}', '/v1/runs/{id}/cancel', '/v1/runs/{id}/metrics', '/v1/runs/{id}/metrics/stream', '/v1/evals', '/v1/evals/{id}/report', '/v1/synth', '/health']));
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SubmitRunBody', 'SubmitEvalBody', 'SubmitSynthBody', 'ApiErrorBody', 'MetricsResponse']));
+    const doc = (await (await call('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/runs',
+        '/v1/runs/{id}',
+        '/v1/runs/{id}/cancel',
+        '/v1/runs/{id}/metrics',
+        '/v1/runs/{id}/metrics/stream',
+        '/v1/evals',
+        '/v1/evals/{id}/report',
+        '/v1/synth',
+        '/health',
+      ]),
+    );
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['SubmitRunBody', 'SubmitEvalBody', 'SubmitSynthBody', 'ApiErrorBody', 'MetricsResponse']),
+    );
     const docs = await (await call('/docs')).text();
     expect(docs).toContain('POST /v1/runs');
     expect(docs).toContain('id="schema-SubmitRunBody"');
@@ -196,7 +228,12 @@ describe('differad api: runs and metrics', () => {
     await store.createRun('seeded', { data: { train: 'x' } });
     await store.setState('seeded', 'running');
     await store.beat('seeded', { pid: process.pid, host: 'test' }, 3_600_000);
-    const row = (step: number) => ({ step, weightVersion: step + 1, at: 1_800_000_000_000 + step, values: { reward_mean: step / 10, frac_degenerate: 0.5 } });
+    const row = (step: number) => ({
+      step,
+      weightVersion: step + 1,
+      at: 1_800_000_000_000 + step,
+      values: { reward_mean: step / 10, frac_degenerate: 0.5 },
+    });
     await store.appendMetrics('seeded', row(0));
     await store.appendMetrics('seeded', row(1));
     expect(await (await call('/v1/runs/seeded/metrics')).json()).toEqual({ runId: 'seeded', metrics: [row(0), row(1)] });
@@ -246,14 +283,19 @@ describe('differad api: runs and metrics', () => {
     }
     expect(end).toEqual({ runId: 'e2e-train', state: 'completed' });
     expect(steps).toEqual([0, 1, 2]);
-    const { metrics } = (await (await call('/v1/runs/e2e-train/metrics')).json()) as { metrics: { values: Record<string, number | null> }[] };
+    const { metrics } = (await (await call('/v1/runs/e2e-train/metrics')).json()) as {
+      metrics: { values: Record<string, number | null> }[];
+    };
     expect(metrics).toHaveLength(3);
     for (const m of metrics) expect(typeof m.values.reward_mean).toBe('number');
-    expect(await (await call('/v1/runs/e2e-train')).json()).toMatchObject({ run: { state: 'completed', lastCompletedStep: 2 }, config: { run: { steps: 3 }, data: { train: join(dir, 'data', 'ex', 'manifest.jsonl') } } });
+    expect(await (await call('/v1/runs/e2e-train')).json()).toMatchObject({
+      run: { state: 'completed', lastCompletedStep: 2 },
+      config: { run: { steps: 3 }, data: { train: join(dir, 'data', 'ex', 'manifest.jsonl') } },
+    });
     expect((await call('/v1/runs', { body: trainBody('e2e-train', 3) })).status).toBe(409);
   }, 60_000);
 
-  it('answers 422 with the trainer\'s own error when differad train refuses the data before recording the run', async () => {
+  it("answers 422 with the trainer's own error when differad train refuses the data before recording the run", async () => {
     await writeFile(join(dir, 'data', 'broken.jsonl'), 'not json\n');
     const error = await errorOf(await call('/v1/runs', { body: trainBody('e2e-broken', 2, 'broken.jsonl') }));
     expect(error).toMatchObject({ status: 422, code: 'API_JOB_START_FAILED' });
@@ -266,7 +308,9 @@ describe('differad api: runs and metrics', () => {
     expect((await call('/v1/runs', { body: trainBody('e2e-cancel', 100_000) })).status).toBe(201);
     const cancelled = await call('/v1/runs/e2e-cancel/cancel', { method: 'POST' });
     expect(cancelled.status).toBe(200);
-    expect(await cancelled.json()).toMatchObject({ run: { runId: 'e2e-cancel', state: 'cancelled', message: 'cancelled through the API' } });
+    expect(await cancelled.json()).toMatchObject({
+      run: { runId: 'e2e-cancel', state: 'cancelled', message: 'cancelled through the API' },
+    });
     expect((await errorOf(await call('/v1/runs/e2e-cancel/cancel', { method: 'POST' }))).status).toBe(409);
   }, 60_000);
 });

@@ -28,7 +28,17 @@ beforeAll(async () => {
     const target = drawBoard(SIZE, k % 5, `${id}/tgt`);
     await writeRawImage(join(dir, `${id}-ref.png`), reference);
     await writeRawImage(join(dir, `${id}-tgt.png`), box === null ? target : paintBox(target, box));
-    lines.push(JSON.stringify({ id, class: normal ? 'normal' : 'spot', reference: `${id}-ref.png`, target: `${id}-tgt.png`, width: SIZE, height: SIZE, box }));
+    lines.push(
+      JSON.stringify({
+        id,
+        class: normal ? 'normal' : 'spot',
+        reference: `${id}-ref.png`,
+        target: `${id}-tgt.png`,
+        width: SIZE,
+        height: SIZE,
+        box,
+      }),
+    );
   }
   manifest = join(dir, 'manifest.jsonl');
   await writeFile(manifest, `${lines.join('\n')}\n`);
@@ -59,10 +69,31 @@ describe('differad baseline', () => {
     expect(metrics.frame).toBe('pixels');
 
     // scores.jsonl holds the evaluation part only, one `differad score --out` line each, and no calibration id.
-    const scores = (await readFile(join(out, 'scores.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const scores = (await readFile(join(out, 'scores.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(scores).toHaveLength(14);
     expect(scores.some((s) => metrics.baseline.calibration_ids.includes(s.id))).toBe(false);
-    expect(Object.keys(scores[0]).sort()).toEqual(['box', 'box_iou', 'box_pixels', 'class', 'format_reward', 'frame', 'gt_box', 'id', 'iou', 'kind', 'loc_reward', 'reason', 'reward', 'subset', 'valid'].sort());
+    expect(Object.keys(scores[0]).sort()).toEqual(
+      [
+        'box',
+        'box_iou',
+        'box_pixels',
+        'class',
+        'format_reward',
+        'frame',
+        'gt_box',
+        'id',
+        'iou',
+        'kind',
+        'loc_reward',
+        'reason',
+        'reward',
+        'subset',
+        'valid',
+      ].sort(),
+    );
 
     // The same seed gives the same split and threshold; --json prints metrics.json.
     const again = await runCli(['baseline', '--manifest', manifest, '--out', join(dir, 'bl2'), '--seed', '3', '--json']);
@@ -79,7 +110,8 @@ describe('differad baseline', () => {
     expect(badManifest.stderr).toContain('bad.jsonl:1: box');
 
     const gone = join(dir, 'gone.jsonl');
-    const line = (id: string, target: string) => JSON.stringify({ id, class: 'c', reference: 's0-ref.png', target, width: SIZE, height: SIZE, box: null });
+    const line = (id: string, target: string) =>
+      JSON.stringify({ id, class: 'c', reference: 's0-ref.png', target, width: SIZE, height: SIZE, box: null });
     await writeFile(gone, `${line('a', 's0-tgt.png')}\n${line('b', 'nowhere.png')}\n`);
     const missing = await runCli(['baseline', '--manifest', gone, '--out', join(dir, 'x')]);
     expect(missing.code).toBe(2);

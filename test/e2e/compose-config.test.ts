@@ -95,7 +95,8 @@ describe('docker-compose.yml', () => {
     for (const name of ['api', 'orchestrator']) expect(services[name]!.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
     expect(services.redis!.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
     expect(volumeTargets(services.redis!)).toContain('/data');
-    for (const name of ['api', 'orchestrator', 'cpu-policy', 'cpu-trainer']) expect(volumeTargets(services[name]!), name).toEqual(expect.arrayContaining(['/data', '/runs', '/checkpoints']));
+    for (const name of ['api', 'orchestrator', 'cpu-policy', 'cpu-trainer'])
+      expect(volumeTargets(services[name]!), name).toEqual(expect.arrayContaining(['/data', '/runs', '/checkpoints']));
     expect(Object.keys(file.volumes)).toEqual(expect.arrayContaining(['redis', 'data', 'runs', 'checkpoints']));
     expect(file.networks.backend?.internal).toBe(true);
     // Scalable workers: no fixed container name, no port.
@@ -151,10 +152,15 @@ describe('the monitoring profile', () => {
   });
 
   it('gives the API and the workers the metrics port that prometheus.yml scrapes, on every interface of the container', () => {
-    const scrape = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[] };
+    const scrape = parse(read('deploy/monitoring/prometheus.yml')) as {
+      scrape_configs: { job_name: string; dns_sd_configs: { names: string[]; port: number }[] }[];
+    };
     const portOf = (service: string) => scrape.scrape_configs.flatMap((j) => j.dns_sd_configs).find((d) => d.names.includes(service))?.port;
     for (const name of ['api', 'orchestrator']) {
-      expect(services[name]!.environment, name).toMatchObject({ DIFFERAD_METRICS_HOST: '0.0.0.0', DIFFERAD_METRICS_PORT: String(portOf(name)) });
+      expect(services[name]!.environment, name).toMatchObject({
+        DIFFERAD_METRICS_HOST: '0.0.0.0',
+        DIFFERAD_METRICS_PORT: String(portOf(name)),
+      });
     }
     // The model servers and trainers are scraped where they serve their API.
     expect(portOf('vllm')).toBe(Number(services.vllm!.expose![0]));
@@ -165,7 +171,7 @@ describe('the monitoring profile', () => {
 });
 
 describe('the images', () => {
-  it('pins vLLM ≥ 0.22 at the trainer\'s version, in dev mode, without a disk weight-transfer engine', () => {
+  it("pins vLLM ≥ 0.22 at the trainer's version, in dev mode, without a disk weight-transfer engine", () => {
     const dockerfile = read('docker/vllm/Dockerfile');
     const tag = dockerfile.match(/^FROM vllm\/vllm-openai:v(\d+)\.(\d+)\.(\d+)$/m);
     expect(tag).not.toBeNull();
@@ -179,7 +185,7 @@ describe('the images', () => {
     expect(dockerfile).not.toContain('"backend":"disk"');
   });
 
-  it('generates the vLLM flags in one place: processed log-probs, the trainer\'s pixel bounds, a weight-transfer engine only for nccl', () => {
+  it("generates the vLLM flags in one place: processed log-probs, the trainer's pixel bounds, a weight-transfer engine only for nccl", () => {
     const serve = (env: Record<string, string>) =>
       spawnSync('bash', [`${ROOT}/docker/vllm/entrypoint.sh`, '--tensor-parallel-size', '2'], {
         encoding: 'utf8',
@@ -197,8 +203,15 @@ describe('the images', () => {
     expect(serve({ DIFFERAD_SYNC_BACKEND: 'disk2' }).status).toBe(2);
     // compose feeds the same variables to vLLM and the trainer.
     const file = composeConfig(['gpu'], { DIFFERAD_MIN_PIXELS: '1024', DIFFERAD_SYNC_BACKEND: 'nccl' });
-    expect(file.services.vllm!.environment).toMatchObject({ DIFFERAD_MIN_PIXELS: '1024', DIFFERAD_MAX_PIXELS: '401408', DIFFERAD_SYNC_BACKEND: 'nccl' });
-    expect(file.services.trainer!.environment).toMatchObject({ DIFFERAD_TRAINER_MIN_PIXELS: '1024', DIFFERAD_TRAINER_MAX_PIXELS: '401408' });
+    expect(file.services.vllm!.environment).toMatchObject({
+      DIFFERAD_MIN_PIXELS: '1024',
+      DIFFERAD_MAX_PIXELS: '401408',
+      DIFFERAD_SYNC_BACKEND: 'nccl',
+    });
+    expect(file.services.trainer!.environment).toMatchObject({
+      DIFFERAD_TRAINER_MIN_PIXELS: '1024',
+      DIFFERAD_TRAINER_MAX_PIXELS: '401408',
+    });
   });
 
   it('builds the orchestrator image on a pinned Node 20 slim base with production dependencies, as a non-root user', () => {

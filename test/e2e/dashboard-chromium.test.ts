@@ -60,7 +60,10 @@ function startApiProcess(): Promise<string> {
 async function chromium(args: readonly string[], timeoutMs = 45_000): Promise<string> {
   const profile = await mkdtemp(join(tmpdir(), 'differad-chromium-'));
   try {
-    const child = spawn('chromium', [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    const child = spawn('chromium', [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeoutMs);
@@ -127,7 +130,8 @@ const CHARTS = [
 ] as const;
 
 /** The tick labels of one axis of a chart's SVG. */
-const tickLabels = (svg: string, axis: 'x' | 'y') => [...svg.matchAll(new RegExp(`<text class="tick-${axis}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]!);
+const tickLabels = (svg: string, axis: 'x' | 'y') =>
+  [...svg.matchAll(new RegExp(`<text class="tick-${axis}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]!);
 const decimals = (label: string) => label.split('.')[1]?.length ?? 0;
 
 beforeAll(async () => {
@@ -153,7 +157,11 @@ beforeAll(async () => {
   await store.createRun('broken-run', { run: { steps: 12 }, data: { train: 'x.jsonl' } });
   await store.setState('broken-run', 'failed', 'differad train exited with code 1');
   const queues = createCatalogQueues(client);
-  await queues.queues.rollout.add('rollout', { runId: 'dash-run', step: 12, pairIndex: 0, pairId: 'pair-7', attempt: 0, seed: 1, weightVersion: 13 }, { jobId: 'dash-run.12.0.0' });
+  await queues.queues.rollout.add(
+    'rollout',
+    { runId: 'dash-run', step: 12, pairIndex: 0, pairId: 'pair-7', attempt: 0, seed: 1, weightVersion: 13 },
+    { jobId: 'dash-run.12.0.0' },
+  );
   await queues.close();
   expect((await runCli(['example', '--out', join(dir, 'data', 'ex'), '--pairs', '4', '--seed', '3'])).code).toBe(0);
   url = await startApiProcess();
@@ -189,7 +197,8 @@ describe('the dashboard in headless Chromium', () => {
     expect(reward.match(/<circle [^>]*data-step="\d+"/g)).toHaveLength(12);
     expect(reward).toMatch(/<path class="band"[^>]* d="M[\d.,L]+Z"/);
     expect(reward).toMatch(/<path class="series"[^>]* d="M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){11}"/);
-    for (const title of ['Fraction degenerate', 'Resamples', 'Loss', 'KL', 'Clip fraction', 'Grad norm']) expect(figure(dom, title).match(/<circle /g), title).toHaveLength(12);
+    for (const title of ['Fraction degenerate', 'Resamples', 'Loss', 'KL', 'Clip fraction', 'Grad norm'])
+      expect(figure(dom, title).match(/<circle /g), title).toHaveLength(12);
     expect(figure(dom, 'Held-out Acc@0.3').match(/<circle /g)).toHaveLength(3);
     expect(figure(dom, 'Step time').match(/<g class="bar" /g)).toHaveLength(12);
     await screenshot(loginUrl('/dashboard/runs/dash-run'), 'run-page.png', '1280,2000');
@@ -204,9 +213,20 @@ describe('the dashboard in headless Chromium', () => {
       const y = tickLabels(chart, 'y');
       expect(y.length, title).toBeGreaterThanOrEqual(2);
       expect(new Set(y.map(decimals)).size, `${title}: ${y.join(' ')}`).toBe(1);
-      if (kind === 'count') expect(y.every((l) => /^-?\d+$/.test(l)), `${title}: ${y.join(' ')}`).toBe(true);
-      if (kind === 'rate') expect(y.every((l) => Number(l) >= 0 && Number(l) <= 1), `${title}: ${y.join(' ')}`).toBe(true);
-      expect(tickLabels(chart, 'x').every((l) => /^\d+$/.test(l)), title).toBe(true);
+      if (kind === 'count')
+        expect(
+          y.every((l) => /^-?\d+$/.test(l)),
+          `${title}: ${y.join(' ')}`,
+        ).toBe(true);
+      if (kind === 'rate')
+        expect(
+          y.every((l) => Number(l) >= 0 && Number(l) <= 1),
+          `${title}: ${y.join(' ')}`,
+        ).toBe(true);
+      expect(
+        tickLabels(chart, 'x').every((l) => /^\d+$/.test(l)),
+        title,
+      ).toBe(true);
     }
     // Resamples 6 … 0: whole numbers, not -0.2000 … 4.200.
     expect(tickLabels(figure(dom, 'Resamples'), 'y')).toEqual(['0', '2', '4', '6']);
@@ -226,15 +246,21 @@ describe('the dashboard in headless Chromium', () => {
     for (const [, step, total, rects] of bars) {
       const expected = row(Number(step)).values;
       expect(Number(total)).toBe(expected.total_ms / 1000);
-      const parts = Object.fromEntries([...rects!.matchAll(/data-part="([^"]+)" data-value="([\d.e-]+)"/g)].map((m) => [m[1]!, Number(m[2])]));
-      expect(Object.values(parts).reduce((a, b) => a + b, 0), `step ${step}`).toBeCloseTo(Number(total), 9);
+      const parts = Object.fromEntries(
+        [...rects!.matchAll(/data-part="([^"]+)" data-value="([\d.e-]+)"/g)].map((m) => [m[1]!, Number(m[2])]),
+      );
+      expect(
+        Object.values(parts).reduce((a, b) => a + b, 0),
+        `step ${step}`,
+      ).toBeCloseTo(Number(total), 9);
       expect(parts['wait for groups']).toBe(expected.wait_ms / 1000);
       expect(parts.eval ?? null).toBe(expected.eval_ms === null ? null : expected.eval_ms / 1000);
       // The summed per-group rollout time (4 groups side by side) is more than the step: it is in the tooltip, not a part.
       expect(expected.rollout_ms).toBeGreaterThan(expected.total_ms);
       expect(rects).toContain(`rollouts Σ ${(expected.rollout_ms / 1000).toPrecision(4)} s`);
     }
-    for (const part of ['wait for groups', 'train', 'sync', 'eval', 'other']) expect(time).toMatch(new RegExp(`<span title="[^"]+"><i [^>]*></i>${part}</span>`));
+    for (const part of ['wait for groups', 'train', 'sync', 'eval', 'other'])
+      expect(time).toMatch(new RegExp(`<span title="[^"]+"><i [^>]*></i>${part}</span>`));
     expect(time).toContain('<p class="note muted">Each bar is the step’s total_ms');
   }, 60_000);
 
@@ -246,7 +272,9 @@ describe('the dashboard in headless Chromium', () => {
     try {
       const page = await browser.newPage();
       await page.navigate(loginUrl('/dashboard'));
-      const badges = await page.evaluate<Record<string, { text: string; background: string }>>(`Object.fromEntries([...document.querySelectorAll('table.runs tr')].slice(1).map((tr) => {
+      const badges = await page.evaluate<
+        Record<string, { text: string; background: string }>
+      >(`Object.fromEntries([...document.querySelectorAll('table.runs tr')].slice(1).map((tr) => {
         const badge = tr.querySelector('.state');
         return [tr.querySelector('a').textContent, { text: badge.textContent, background: getComputedStyle(badge).backgroundColor }];
       }))`);
@@ -342,9 +370,14 @@ async function rest<T>(path: string, body?: unknown): Promise<T> {
 type Job = { id: string; state: string };
 
 describe('the dashboard cookie against other origins of this host', () => {
-  it('lets a page on another 127.0.0.1 port neither start nor cancel a job, while the dashboard\'s own cancel button works', async () => {
+  it("lets a page on another 127.0.0.1 port neither start nor cancel a job, while the dashboard's own cancel button works", async () => {
     // A synthesis job long enough to still be running when the page tries to cancel it.
-    const { job: target } = await rest<{ job: Job }>('/v1/synth', { normals: 'ex/images', count: 1_000_000, size: 512, foreground: 'none' });
+    const { job: target } = await rest<{ job: Job }>('/v1/synth', {
+      normals: 'ex/images',
+      count: 1_000_000,
+      size: 512,
+      foreground: 'none',
+    });
     const small = JSON.stringify({ normals: 'ex/images', count: 1, size: 64, foreground: 'none' });
     const browser = await launchCdpChromium(CHROMIUM_FLAGS);
     try {

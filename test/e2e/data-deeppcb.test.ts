@@ -16,7 +16,9 @@ async function writeGrey(path: string, value: (x: number, y: number) => number):
   for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) data[y * SIZE + x] = value(x, y);
   mkdirSync(dirname(path), { recursive: true });
   // PNG bytes under a .jpg name keep the pixels exact; the importer sniffs the format.
-  await sharp(data, { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(path);
+  await sharp(data, { raw: { width: SIZE, height: SIZE, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 /** A pair whose tested image differs from the template exactly inside the defect boxes (inverted pixels). */
@@ -24,7 +26,9 @@ async function writePair(root: string, id: string, defects: readonly (readonly [
   const group = `group${id.slice(0, 5)}`;
   const sub = id.slice(0, 5);
   await writeGrey(join(root, group, sub, `${id}_temp.jpg`), board);
-  await writeGrey(join(root, group, sub, `${id}_test.jpg`), (x, y) => (defects.some((d) => inBox(d.slice(0, 4) as unknown as Box, x, y)) ? 255 - board(x, y) : board(x, y)));
+  await writeGrey(join(root, group, sub, `${id}_test.jpg`), (x, y) =>
+    defects.some((d) => inBox(d.slice(0, 4) as unknown as Box, x, y)) ? 255 - board(x, y) : board(x, y),
+  );
   mkdirSync(join(root, group, `${sub}_not`), { recursive: true });
   writeFileSync(join(root, group, `${sub}_not`, `${id}.txt`), defects.map((d) => d.join(' ')).join('\n') + '\n');
   return `${group}/${sub}/${id}.jpg ${group}/${sub}_not/${id}.txt`;
@@ -62,7 +66,11 @@ function treeOf(root: string): Map<string, string> | null {
   return tree;
 }
 
-const readManifest = (out: string) => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readManifest = (out: string) =>
+  readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('differad data import deeppcb', () => {
   it('cuts windows whose box covers exactly the pixels where target and reference differ', async () => {
@@ -73,7 +81,12 @@ describe('differad data import deeppcb', () => {
     expect(result.stdout).toContain('defects 4 · defects too close 1');
     expect(result.stderr).toContain('deeppcb pairs: 2/2');
     const records = readManifest(out);
-    expect(records.filter((r) => r.box !== null).map((r) => r.class).sort()).toEqual(['copper', 'open', 'pin-hole']);
+    expect(
+      records
+        .filter((r) => r.box !== null)
+        .map((r) => r.class)
+        .sort(),
+    ).toEqual(['copper', 'open', 'pin-hole']);
     expect(records.filter((r) => r.box === null).map((r) => r.subset)).toEqual(['trainval', 'test']);
     for (const r of records) {
       const [ref, tgt] = await Promise.all([greyPixels(join(out, r.reference)), greyPixels(join(out, r.target))]);
@@ -99,7 +112,9 @@ describe('differad data import deeppcb', () => {
       const out = join(dir, 'out-bad');
       const failed = await runCli(['data', 'import', 'deeppcb', '--root', root, '--out', out]);
       expect(failed.code).toBe(2);
-      expect(failed.stderr).toContain(`error [DATASET_ANNOTATION_INVALID]: ${note}:2: box [300,300,330,310] lies outside the 320×320 image`);
+      expect(failed.stderr).toContain(
+        `error [DATASET_ANNOTATION_INVALID]: ${note}:2: box [300,300,330,310] lies outside the 320×320 image`,
+      );
       expect(existsSync(join(out, 'manifest.jsonl'))).toBe(false);
       const skipped = await runCli(['data', 'import', 'deeppcb', '--root', root, '--out', out, '--skip-bad', '--split', 'all']);
       expect(skipped.code).toBe(0);
@@ -110,7 +125,7 @@ describe('differad data import deeppcb', () => {
     }
   });
 
-  it('leaves --out as it was when the third pair\'s annotation is broken: absent, or the previous import untouched under --force', async () => {
+  it("leaves --out as it was when the third pair's annotation is broken: absent, or the previous import untouched under --force", async () => {
     const broken = join(dir, 'PCBData-broken');
     const lines = [
       await writePair(broken, '00051001', [[40, 50, 60, 66, 1]]),
@@ -119,7 +134,8 @@ describe('differad data import deeppcb', () => {
     ];
     writeFileSync(join(broken, 'trainval.txt'), `${lines.join('\n')}\n`);
     const note = join(broken, 'group00051/00051_not/00051003.txt');
-    const importInto = (out: string, ...more: string[]) => runCli(['data', 'import', 'deeppcb', '--root', broken, '--out', out, '--jobs', '1', ...more]);
+    const importInto = (out: string, ...more: string[]) =>
+      runCli(['data', 'import', 'deeppcb', '--root', broken, '--out', out, '--jobs', '1', ...more]);
 
     const previous = join(dir, 'out-previous');
     expect((await importInto(previous, '--window', '96')).code).toBe(0);

@@ -7,11 +7,21 @@ import { runCli } from './run-cli.js';
 
 async function png(path: string, width: number, height: number, grey: number): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await sharp({ create: { width, height, channels: 3, background: { r: grey, g: grey, b: grey } } }).png().toFile(path);
+  await sharp({ create: { width, height, channels: 3, background: { r: grey, g: grey, b: grey } } })
+    .png()
+    .toFile(path);
 }
 
 const record = (id: string, cls: string, box: number[] | null, extra: Record<string, unknown> = {}) => ({
-  id, class: cls, subset: 's', reference: `img/${id}-r.png`, target: `img/${id}-t.png`, width: 80, height: 60, box, ...extra,
+  id,
+  class: cls,
+  subset: 's',
+  reference: `img/${id}-r.png`,
+  target: `img/${id}-t.png`,
+  width: 80,
+  height: 60,
+  box,
+  ...extra,
 });
 
 let dir: string;
@@ -55,7 +65,14 @@ describe('differad data validate / stats / preview', () => {
     const result = await runCli(['data', 'stats', manifest, '--json']);
     expect(result.code).toBe(0);
     const stats = JSON.parse(result.stdout);
-    expect(stats).toMatchObject({ n: 3, anomalous: 2, normal: 1, classes: { screw: { n: 2, normal: 1 }, nut: { n: 1 } }, subsets: { s: { n: 3 } }, image_sizes: { '80×60': 3 } });
+    expect(stats).toMatchObject({
+      n: 3,
+      anomalous: 2,
+      normal: 1,
+      classes: { screw: { n: 2, normal: 1 }, nut: { n: 1 } },
+      subsets: { s: { n: 3 } },
+      image_sizes: { '80×60': 3 },
+    });
     expect(stats.boxes).toMatchObject({ n: 2, width: { min: 20, max: 40 }, size_buckets: { small: 0, medium: 1, large: 1 } });
   });
 

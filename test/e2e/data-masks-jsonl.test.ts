@@ -12,7 +12,9 @@ async function png(path: string, width: number, height: number, value: (x: numbe
   const data = Buffer.alloc(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
   mkdirSync(dirname(path), { recursive: true });
-  await sharp(data, { raw: { width, height, channels: 1 } }).png().toFile(path);
+  await sharp(data, { raw: { width, height, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 const gradient = (w: number) => (x: number) => Math.round((x / w) * 200) + 20;
@@ -30,13 +32,29 @@ beforeAll(async () => {
   await png(join(dir, 'normals/screw/n.png'), 64, 48, (x) => gradient(64)(x));
 });
 
-const readLines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('differad data import masks / jsonl, export jsonl', () => {
   it('pairs masked images with a normal one brought to their size, and round-trips through the research JSONL', async () => {
     const out = join(dir, 'out');
     const imported = await runCli([
-      'data', 'import', 'masks', '--images', join(dir, 'images'), '--masks', join(dir, 'masks'), '--mask-pattern', '{stem}_mask.png', '--normals', join(dir, 'normals'), '--out', out,
+      'data',
+      'import',
+      'masks',
+      '--images',
+      join(dir, 'images'),
+      '--masks',
+      join(dir, 'masks'),
+      '--mask-pattern',
+      '{stem}_mask.png',
+      '--normals',
+      join(dir, 'normals'),
+      '--out',
+      out,
     ]);
     expect(imported.stderr).not.toContain('error');
     expect(imported.code).toBe(0);
@@ -54,10 +72,23 @@ describe('differad data import masks / jsonl, export jsonl', () => {
     expect([meta.width, meta.height]).toEqual([128, 96]);
 
     const research = join(dir, 'research.jsonl');
-    const exported = await runCli(['data', 'export', 'jsonl', '--manifest', join(out, 'manifest.jsonl'), '--out', research, '--image-root', dir]);
+    const exported = await runCli([
+      'data',
+      'export',
+      'jsonl',
+      '--manifest',
+      join(out, 'manifest.jsonl'),
+      '--out',
+      research,
+      '--image-root',
+      dir,
+    ]);
     expect(exported.code).toBe(0);
     const lines = readLines(research);
-    expect(lines.find((l) => l.id === 'screw-a')).toMatchObject({ images: ['normals/screw/n.png', 'images/screw/a.jpg'], seg_gt_qwen2vl: [125, 167, 313, 333] });
+    expect(lines.find((l) => l.id === 'screw-a')).toMatchObject({
+      images: ['normals/screw/n.png', 'images/screw/a.jpg'],
+      seg_gt_qwen2vl: [125, 167, 313, 333],
+    });
     const back = join(dir, 'back');
     const reimported = await runCli(['data', 'import', 'jsonl', '--file', research, '--image-root', dir, '--out', back]);
     expect(reimported.code).toBe(0);

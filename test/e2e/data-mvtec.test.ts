@@ -10,7 +10,9 @@ async function png(path: string, width: number, height: number, value: (x: numbe
   const data = Buffer.alloc(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
   mkdirSync(dirname(path), { recursive: true });
-  await sharp(data, { raw: { width, height, channels: 1 } }).png().toFile(path);
+  await sharp(data, { raw: { width, height, channels: 1 } })
+    .png()
+    .toFile(path);
 }
 
 const W = 96;
@@ -34,10 +36,16 @@ beforeAll(async () => {
   await png(join(root, 'wood/train/good/000.png'), W, H, stripes(6));
   await png(join(root, 'wood/test/scratch/000.png'), W, H, (x, y) => (inBox([5, 5, 9, 40], x, y) ? 0 : stripes(6)(x, y)));
   // Two blobs: the box is the largest 8-connected one.
-  await png(join(root, 'wood/ground_truth/scratch/000_mask.png'), W, H, (x, y) => (inBox([5, 5, 9, 40], x, y) || inBox([70, 50, 72, 52], x, y) ? 255 : 0));
+  await png(join(root, 'wood/ground_truth/scratch/000_mask.png'), W, H, (x, y) =>
+    inBox([5, 5, 9, 40], x, y) || inBox([70, 50, 72, 52], x, y) ? 255 : 0,
+  );
 });
 
-const readManifest = (out: string) => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readManifest = (out: string) =>
+  readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('differad data import mvtec', () => {
   it('imports real images: mask boxes, empty boxes for good, the most similar good image as reference', async () => {

@@ -41,7 +41,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 type OpenAiPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
 /** The chat request's messages as the trainer takes them: images by index, their bytes alongside. */
-function toTrainerPrompt(messages: { role: ChatMessage['role']; content: string | OpenAiPart[] }[]): { images: TrainerImage[]; messages: ChatMessage[] } {
+function toTrainerPrompt(messages: { role: ChatMessage['role']; content: string | OpenAiPart[] }[]): {
+  images: TrainerImage[];
+  messages: ChatMessage[];
+} {
   const images: TrainerImage[] = [];
   const out = messages.map((m) => ({
     role: m.role,
@@ -59,16 +62,27 @@ function toTrainerPrompt(messages: { role: ChatMessage['role']; content: string 
 }
 
 /** Forwards everything to `fake`; chat log-probs are replaced with the trainer's at `temperature` (null: the request's). */
-async function startScoringProxy(fake: FakeVllmServer, trainerUrl: string, temperature: number | null): Promise<{ url: string; server: Server }> {
+async function startScoringProxy(
+  fake: FakeVllmServer,
+  trainerUrl: string,
+  temperature: number | null,
+): Promise<{ url: string; server: Server }> {
   const trainer = createTrainerClient({ baseUrl: trainerUrl, timeoutMs: 60_000 });
   const server = createServer((req, res) => {
     void (async () => {
       const body = req.method === 'POST' ? await readBody(req) : undefined;
-      const upstream = await fetch(`${fake.url}${req.url ?? '/'}`, { method: req.method, headers: { 'content-type': 'application/json' }, body });
+      const upstream = await fetch(`${fake.url}${req.url ?? '/'}`, {
+        method: req.method,
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       let text = await upstream.text();
       if (req.url === '/v1/chat/completions' && upstream.ok) {
         const request = JSON.parse(body!) as { temperature: number; messages: Parameters<typeof toTrainerPrompt>[0] };
-        const reply = JSON.parse(text) as { prompt_token_ids: number[]; choices: { message: { content: string }; token_ids: number[]; logprobs: { content: { logprob: number }[] } }[] };
+        const reply = JSON.parse(text) as {
+          prompt_token_ids: number[];
+          choices: { message: { content: string }; token_ids: number[]; logprobs: { content: { logprob: number }[] } }[];
+        };
         const prompt = toTrainerPrompt(request.messages);
         for (const choice of reply.choices) {
           const scored = await trainer.scoreTokens({
@@ -116,18 +130,28 @@ function describeDoctor(): void {
 
     async function doctor(endpoint: string): Promise<{ code: number | null; rows: Row[]; stderr: string }> {
       const file = join(dir, `run-${proxies.length}.json`);
-      await writeFile(file, JSON.stringify({ data: { train: 'train.jsonl' }, policy: { kind: 'endpoints', endpoints: [endpoint], model: TINY_MODEL, syncBackend: 'disk' }, trainer: { kind: 'url', url: trainerUrl } }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          data: { train: 'train.jsonl' },
+          policy: { kind: 'endpoints', endpoints: [endpoint], model: TINY_MODEL, syncBackend: 'disk' },
+          trainer: { kind: 'url', url: trainerUrl },
+        }),
+      );
       const result = await runCli(['doctor', '--config', file, '--json']);
       return { code: result.code, rows: (JSON.parse(result.stdout) as { checks: Row[] }).checks, stderr: result.stderr };
     }
     const agreement = (rows: Row[]) => rows.find((r) => r.check === 'log-prob agreement')!;
     const meanGap = (row: Row) => Number(/mean \|Δ\| ([\d.]+)/.exec(row.detail)?.[1]);
 
-    it('passes every check when the server reports the model\'s log-probs at the sampling temperature, the disk sync included', async () => {
+    it("passes every check when the server reports the model's log-probs at the sampling temperature, the disk sync included", async () => {
       const proxy = await startScoringProxy(fake, trainerUrl, null);
       proxies.push(proxy.server);
       const { code, rows, stderr } = await doctor(proxy.url);
-      expect(rows.filter((r) => r.status !== 'pass'), stderr).toEqual([]);
+      expect(
+        rows.filter((r) => r.status !== 'pass'),
+        stderr,
+      ).toEqual([]);
       expect(code).toBe(0);
       expect(meanGap(agreement(rows))).toBeLessThan(1e-4);
       expect(rows.find((r) => r.check === 'weight sync')?.detail).toBe('disk sync of version 0 done on every server');
@@ -146,7 +170,7 @@ function describeDoctor(): void {
       expect(rows.filter((r) => r.status === 'fail').map((r) => r.check)).toEqual(['log-prob agreement']);
     }, 60_000);
 
-    it('fails the agreement for log-probs of another model (the fake\'s own)', async () => {
+    it("fails the agreement for log-probs of another model (the fake's own)", async () => {
       const { code, rows } = await doctor(fake.url);
       expect(code).toBe(2);
       expect(agreement(rows).status).toBe('fail');

@@ -22,7 +22,17 @@ beforeAll(async () => {
     const reference = drawBoard(SIZE, k * 4);
     await writeRawImage(join(dir, `${id}-ref.png`), reference);
     await writeRawImage(join(dir, `${id}-tgt.png`), box === null ? reference : paintBox(reference, box));
-    lines.push(JSON.stringify({ id, class: box === null ? 'normal' : k % 2 === 0 ? 'spot' : 'patch', reference: `${id}-ref.png`, target: `${id}-tgt.png`, width: SIZE, height: SIZE, box }));
+    lines.push(
+      JSON.stringify({
+        id,
+        class: box === null ? 'normal' : k % 2 === 0 ? 'spot' : 'patch',
+        reference: `${id}-ref.png`,
+        target: `${id}-tgt.png`,
+        width: SIZE,
+        height: SIZE,
+        box,
+      }),
+    );
   }
   manifest = join(dir, 'manifest.jsonl');
   await writeFile(manifest, `${lines.join('\n')}\n`);
@@ -43,7 +53,17 @@ describe('differad eval --policy cpu', () => {
     // Painted defects on a clean board: the detector finds them all and leaves the normal pairs empty.
     expect(metrics.overall.acc).toBe(1);
     const html = await readFile(join(out, 'report.html'), 'utf8');
-    for (const text of ['Overall and class mean', 'overall (over samples)', 'class mean (unweighted over classes)', 'Per class (%)', '<th>patch</th>', '<th>normal</th>', 'Worst samples', 'Best samples', 'Invalid answers (0)']) {
+    for (const text of [
+      'Overall and class mean',
+      'overall (over samples)',
+      'class mean (unweighted over classes)',
+      'Per class (%)',
+      '<th>patch</th>',
+      '<th>normal</th>',
+      'Worst samples',
+      'Best samples',
+      'Invalid answers (0)',
+    ]) {
       expect(html).toContain(text);
     }
     expect(html.match(/<img src="data:image\/jpeg;base64,/g)?.length).toBe(6);

@@ -48,8 +48,21 @@ beforeAll(async () => {
     await writeRawImage(join(dir, 'img', `${id}-ref.png`), reference);
     await writeRawImage(join(dir, 'img', `${id}-tgt.png`), box === null ? reference : paint(reference, box));
     const prepared = await preparer.prepareImage(join(dir, 'img', `${id}-tgt.png`));
-    entries.push({ targetImage: prepared.dataUrl, box: box === null ? null : toModelFrame(box, 'norm1000', { width: WIDTH, height: HEIGHT }) });
-    lines.push(JSON.stringify({ id, class: k % 2 === 0 ? 'even' : 'odd', reference: `img/${id}-ref.png`, target: `img/${id}-tgt.png`, width: WIDTH, height: HEIGHT, box }));
+    entries.push({
+      targetImage: prepared.dataUrl,
+      box: box === null ? null : toModelFrame(box, 'norm1000', { width: WIDTH, height: HEIGHT }),
+    });
+    lines.push(
+      JSON.stringify({
+        id,
+        class: k % 2 === 0 ? 'even' : 'odd',
+        reference: `img/${id}-ref.png`,
+        target: `img/${id}-tgt.png`,
+        width: WIDTH,
+        height: HEIGHT,
+        box,
+      }),
+    );
     ids.push(id);
   }
   manifest = join(dir, 'manifest.jsonl');
@@ -60,14 +73,36 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const fake = (over: Partial<FakeVllmOptions> = {}): FakeVllmOptions => ({ model: 'm', policy: 'exact', lookup, slots: 2, tokensPerSecond: 400, prefillMsPerImage: 2, ...over });
-const readLines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { id: string; server: string; completion: string });
+const fake = (over: Partial<FakeVllmOptions> = {}): FakeVllmOptions => ({
+  model: 'm',
+  policy: 'exact',
+  lookup,
+  slots: 2,
+  tokensPerSecond: 400,
+  prefillMsPerImage: 2,
+  ...over,
+});
+const readLines = async (path: string) =>
+  (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { id: string; server: string; completion: string });
 /** Every file of a folder with its bytes, to show a refused run touched nothing. */
-const readFolder = async (path: string) => new Map(await Promise.all((await readdir(path)).sort().map(async (f) => [f, await readFile(join(path, f), 'utf8')] as const)));
+const readFolder = async (path: string) =>
+  new Map(await Promise.all((await readdir(path)).sort().map(async (f) => [f, await readFile(join(path, f), 'utf8')] as const)));
 
 /** `differad score --json --out` over the files eval used: eval's metrics.json and scores.jsonl must equal them. */
 async function expectSameAsScore(out: string): Promise<void> {
-  const scored = await runCli(['score', '--manifest', manifest, '--predictions', join(out, 'predictions.jsonl'), '--json', '--out', join(out, 'score-check.jsonl')]);
+  const scored = await runCli([
+    'score',
+    '--manifest',
+    manifest,
+    '--predictions',
+    join(out, 'predictions.jsonl'),
+    '--json',
+    '--out',
+    join(out, 'score-check.jsonl'),
+  ]);
   expect(scored.code, scored.stderr).toBe(0);
   expect(JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'))).toEqual(JSON.parse(scored.stdout));
   expect(await readFile(join(out, 'scores.jsonl'), 'utf8')).toBe(await readFile(join(out, 'score-check.jsonl'), 'utf8'));
@@ -87,7 +122,21 @@ describe('differad eval over a fake vLLM fleet', () => {
         }
       });
       const out = join(dir, 'kill');
-      const result = await runCli(['eval', '--manifest', manifest, '--out', out, '--endpoint', fleet.urls.join(','), '--model', 'm', '--concurrency', '9', '--timeout', '5']);
+      const result = await runCli([
+        'eval',
+        '--manifest',
+        manifest,
+        '--out',
+        out,
+        '--endpoint',
+        fleet.urls.join(','),
+        '--model',
+        'm',
+        '--concurrency',
+        '9',
+        '--timeout',
+        '5',
+      ]);
       expect(result.code, result.stderr).toBe(0);
       expect(seen).toBe(4);
       const lines = await readLines(join(out, 'predictions.jsonl'));
@@ -110,7 +159,23 @@ describe('differad eval over a fake vLLM fleet', () => {
     const fleet = await startFakeFleet([fake({ faults: { hangRate: 1 } }), fake()]);
     try {
       const out = join(dir, 'hang');
-      const result = await runCli(['eval', '--manifest', manifest, '--out', out, '--endpoint', fleet.urls.join(','), '--model', 'm', '--limit', '8', '--concurrency', '4', '--timeout', '0.4']);
+      const result = await runCli([
+        'eval',
+        '--manifest',
+        manifest,
+        '--out',
+        out,
+        '--endpoint',
+        fleet.urls.join(','),
+        '--model',
+        'm',
+        '--limit',
+        '8',
+        '--concurrency',
+        '4',
+        '--timeout',
+        '0.4',
+      ]);
       expect(result.code, result.stderr).toBe(0);
       expect(fleet.servers[0]!.stats().hung).toBeGreaterThanOrEqual(1);
       const lines = await readLines(join(out, 'predictions.jsonl'));
@@ -132,7 +197,17 @@ describe('differad eval over a fake vLLM fleet', () => {
       expect(asked()).toBe(10);
       await appendFile(join(out, 'predictions.jsonl'), '{"id":"pair-10","completion":"<think>cut');
       // Settings that do not change answers (server list and order, concurrency, deadline) do not stop a resume.
-      const second = await runCli([...args.slice(0, -4), '--endpoint', [...fleet.urls].reverse().join(','), '--model', 'm', '--concurrency', '3', '--timeout', '60']);
+      const second = await runCli([
+        ...args.slice(0, -4),
+        '--endpoint',
+        [...fleet.urls].reverse().join(','),
+        '--model',
+        'm',
+        '--concurrency',
+        '3',
+        '--timeout',
+        '60',
+      ]);
       expect(second.code, second.stderr).toBe(0);
       expect(second.stderr).toContain('ignored a torn last line');
       expect(second.stderr).toContain(`resuming: 10 of ${PAIRS} samples already answered`);
@@ -149,7 +224,19 @@ describe('differad eval over a fake vLLM fleet', () => {
     const other = await startFakeFleet([fake({ model: 'other' })]);
     try {
       const out = join(dir, 'switch');
-      const args = (url: string, model: string) => ['eval', '--manifest', manifest, '--out', out, '--endpoint', url, '--model', model, '--limit', '6'];
+      const args = (url: string, model: string) => [
+        'eval',
+        '--manifest',
+        manifest,
+        '--out',
+        out,
+        '--endpoint',
+        url,
+        '--model',
+        model,
+        '--limit',
+        '6',
+      ];
       const done = await runCli(args(first.urls[0]!, 'm'));
       expect(done.code, done.stderr).toBe(0);
       await writeFile(join(out, 'notes.txt'), 'not written by eval\n');
@@ -200,7 +287,19 @@ describe('differad eval over a fake vLLM fleet', () => {
     for (const server of fleet.servers) server.on('request', ({ requestId }) => headers.push(requestId));
     try {
       const out = join(dir, 'unicode');
-      const result = await runCli(['eval', '--manifest', unicode, '--out', out, '--endpoint', fleet.urls.join(','), '--model', 'm', '--timeout', '5']);
+      const result = await runCli([
+        'eval',
+        '--manifest',
+        unicode,
+        '--out',
+        out,
+        '--endpoint',
+        fleet.urls.join(','),
+        '--model',
+        'm',
+        '--timeout',
+        '5',
+      ]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).not.toContain('eject');
       const lines = await readLines(join(out, 'predictions.jsonl'));
@@ -222,9 +321,13 @@ describe('differad eval over a fake vLLM fleet', () => {
     const fleet = await startFakeFleet([fake({ tokensPerSecond: 60, slots: 1 })]);
     try {
       const out = join(dir, 'interrupt');
-      const child = spawn(process.execPath, [CLI_BIN, 'eval', '--manifest', manifest, '--out', out, '--endpoint', fleet.urls[0]!, '--model', 'm', '--concurrency', '1'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI_BIN, 'eval', '--manifest', manifest, '--out', out, '--endpoint', fleet.urls[0]!, '--model', 'm', '--concurrency', '1'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

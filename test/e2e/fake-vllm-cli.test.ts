@@ -7,7 +7,19 @@ import { spawnCli } from './spawn-cli.js';
 describe('differad fake-vllm', () => {
   it('serves a completion on the port it prints and stops cleanly on SIGTERM', async () => {
     const cli = spawnCli(
-      ['fake-vllm', '--port', '0', '--model', 'e2e-model', '--tokens-per-second', '5000', '--policy', 'constant', '--text', '<think>ok</think><answer>(0,0),(0,0)</answer>'],
+      [
+        'fake-vllm',
+        '--port',
+        '0',
+        '--model',
+        'e2e-model',
+        '--tokens-per-second',
+        '5000',
+        '--policy',
+        'constant',
+        '--text',
+        '<think>ok</think><answer>(0,0),(0,0)</answer>',
+      ],
       /fake vLLM listening on (http:\/\/127\.0\.0\.1:\d+)/,
     );
     try {
@@ -15,8 +27,18 @@ describe('differad fake-vllm', () => {
       const fleet = createFleet({ servers: [url!], model: 'e2e-model', metricsIntervalMs: 0, timeoutMs: 10_000 });
       try {
         const image = createPngDataUrl({ width: 8, height: 8, color: [3, 3, 3] });
-        const result = await fleet.complete({ referenceImage: image, targetImage: image, prompt: 'p', n: 2, seed: 1, sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 64 } });
-        expect(result.completions.map((c) => c.text)).toEqual(['<think>ok</think><answer>(0,0),(0,0)</answer>', '<think>ok</think><answer>(0,0),(0,0)</answer>']);
+        const result = await fleet.complete({
+          referenceImage: image,
+          targetImage: image,
+          prompt: 'p',
+          n: 2,
+          seed: 1,
+          sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 64 },
+        });
+        expect(result.completions.map((c) => c.text)).toEqual([
+          '<think>ok</think><answer>(0,0),(0,0)</answer>',
+          '<think>ok</think><answer>(0,0),(0,0)</answer>',
+        ]);
         expect(result.server).toBe(url);
       } finally {
         await fleet.close();

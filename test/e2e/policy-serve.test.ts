@@ -25,7 +25,10 @@ describe('differad policy serve', () => {
       },
     };
     await writeFile(join(dir, 'policy.json'), JSON.stringify(policy));
-    const cli = spawnCli(['policy', 'serve', '--port', '0', '--slots', '3', '--seed', '4', '--policy', join(dir, 'policy.json')], /CPU policy listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const cli = spawnCli(
+      ['policy', 'serve', '--port', '0', '--slots', '3', '--seed', '4', '--policy', join(dir, 'policy.json')],
+      /CPU policy listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    );
     try {
       const [line, url] = await cli.ready;
       expect(line).toContain(url);
@@ -38,7 +41,16 @@ describe('differad policy serve', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           model: 'differad-cpu',
-          messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: reference } }, { type: 'image_url', image_url: { url: target } }, { type: 'text', text: 'box it' }] }],
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'image_url', image_url: { url: reference } },
+                { type: 'image_url', image_url: { url: target } },
+                { type: 'text', text: 'box it' },
+              ],
+            },
+          ],
           n: 1,
           temperature: 0,
         }),
@@ -60,7 +72,10 @@ describe('differad policy serve', () => {
     const help = await runCli(['policy', 'serve', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('differad policy serve --port 0 --slots 4');
-    await writeFile(join(dir, 'bad.json'), JSON.stringify({ version: 1, params: { threshold: { mean: 0.2, logStd: -3, min: 0, max: 1 } } }));
+    await writeFile(
+      join(dir, 'bad.json'),
+      JSON.stringify({ version: 1, params: { threshold: { mean: 0.2, logStd: -3, min: 0, max: 1 } } }),
+    );
     const bad = await runCli(['policy', 'serve', '--port', '0', '--policy', join(dir, 'bad.json')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('POLICY_INVALID');

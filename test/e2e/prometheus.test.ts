@@ -85,7 +85,9 @@ describe('Prometheus scrapes differad', () => {
       grpo: { groupSize: 4, pairsPerStep: 2, maxResamples: 1, onExhausted: 'keep' },
     });
     // --metrics-linger: the queues and the port stay up after the last step until Prometheus scraped once more (at most 20 s).
-    const train = startDifferad(['train', '--config', config, '--metrics-port', String(metricsPort), '--metrics-linger', '20000'], { cwd: fixture.dir });
+    const train = startDifferad(['train', '--config', config, '--metrics-port', String(metricsPort), '--metrics-linger', '20000'], {
+      cwd: fixture.dir,
+    });
     await train.waitFor(new RegExp(`metrics on http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
     const { code } = await train.exited;
     expect(code, train.stderr()).toBe(0);
@@ -95,21 +97,30 @@ describe('Prometheus scrapes differad', () => {
     const stepsDone = await query(prometheusUrl, last('differad_steps_completed_total{run="prom"}'));
     expect(stepsDone.map((s) => Number(s.value[1]))).toEqual([steps]);
     expect((await query(prometheusUrl, last('differad_run_step{run="prom"}'))).map((s) => Number(s.value[1]))).toEqual([steps - 1]);
-    expect((await query(prometheusUrl, last('differad_jobs_completed_total{queue="step"}'))).map((s) => Number(s.value[1]))).toEqual([steps]);
+    expect((await query(prometheusUrl, last('differad_jobs_completed_total{queue="step"}'))).map((s) => Number(s.value[1]))).toEqual([
+      steps,
+    ]);
     // Every state of the four catalog queues was scraped, and the last scrape (after the last step) found them empty.
     const queues = await query(prometheusUrl, last('differad_queue_jobs'));
     expect(new Set(queues.map((s) => s.metric.queue))).toEqual(new Set(['rollout', 'resample', 'score', 'step']));
     expect(queues).toHaveLength(4 * 7);
     expect(queues.filter((s) => s.value[1] !== '0').map((s) => s.metric)).toEqual([]);
     // The fleet and the trainer were observed too.
-    expect((await query(prometheusUrl, last('differad_trainer_call_duration_seconds_count{call="optim_step"}'))).map((s) => Number(s.value[1]))).toEqual([steps]);
+    expect(
+      (await query(prometheusUrl, last('differad_trainer_call_duration_seconds_count{call="optim_step"}'))).map((s) => Number(s.value[1])),
+    ).toEqual([steps]);
     expect(await query(prometheusUrl, last('differad_fleet_concurrency_limit_sequences'))).toHaveLength(1);
-    expect(await query(prometheusUrl, 'max_over_time(up{job="differad-train"}[10m])')).toMatchObject([{ value: [expect.any(Number), '1'] }]);
+    expect(await query(prometheusUrl, 'max_over_time(up{job="differad-train"}[10m])')).toMatchObject([
+      { value: [expect.any(Number), '1'] },
+    ]);
   }, 120_000);
 
   it("a live differad worker's /metrics passes promtool check metrics", async () => {
     const metricsPort = await findClosedPort();
-    const worker = startDifferad(['worker', '--metrics-port', String(metricsPort)], { cwd: fixture.dir, env: { DIFFERAD_REDIS_URL: fixture.redis.url } });
+    const worker = startDifferad(['worker', '--metrics-port', String(metricsPort)], {
+      cwd: fixture.dir,
+      env: { DIFFERAD_REDIS_URL: fixture.redis.url },
+    });
     const [, url] = await worker.waitFor(/metrics on (http:\/\/\S+)/);
     // The port opens before the worker's queues (it is up as soon as the process is): read it once they are.
     await worker.waitFor(/serving the training queues/);
@@ -126,10 +137,13 @@ describe('Prometheus scrapes differad', () => {
 
   it("the API's /metrics is on DIFFERAD_METRICS_PORT, apart from the API's port and without its token, and passes promtool", async () => {
     const metricsPort = await findClosedPort();
-    const api = startDifferad(['api', '--port', '0', '--state-dir', join(fixture.dir, 'api-state'), '--runs-dir', 'runs', '--data-root', 'data'], {
-      cwd: fixture.dir,
-      env: { DIFFERAD_REDIS_URL: fixture.redis.url, DIFFERAD_METRICS_PORT: String(metricsPort) },
-    });
+    const api = startDifferad(
+      ['api', '--port', '0', '--state-dir', join(fixture.dir, 'api-state'), '--runs-dir', 'runs', '--data-root', 'data'],
+      {
+        cwd: fixture.dir,
+        env: { DIFFERAD_REDIS_URL: fixture.redis.url, DIFFERAD_METRICS_PORT: String(metricsPort) },
+      },
+    );
     const [, url] = await api.waitFor(/metrics (http:\/\/\S+)/);
     expect(url).toBe(`http://127.0.0.1:${metricsPort}/metrics`);
     const text = await (await fetch(url!)).text();

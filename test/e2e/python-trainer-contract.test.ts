@@ -16,7 +16,12 @@ import { PYTHON, pythonEnv, pythonTrainerMissing, startPythonTrainer, TRAINER_DI
 const missing = pythonTrainerMissing();
 
 function loadSample(): ContractSample {
-  const out = spawnSync(PYTHON, ['-m', 'differad_trainer.contract_sample'], { encoding: 'utf8', env: pythonEnv, cwd: TRAINER_DIR, timeout: 60_000 });
+  const out = spawnSync(PYTHON, ['-m', 'differad_trainer.contract_sample'], {
+    encoding: 'utf8',
+    env: pythonEnv,
+    cwd: TRAINER_DIR,
+    timeout: 60_000,
+  });
   if (out.status !== 0) throw new Error(`contract_sample failed: ${out.stderr}`);
   return JSON.parse(out.stdout) as ContractSample;
 }

@@ -26,7 +26,19 @@ describe('training with the fake vLLM and the Python trainer', () => {
     if (missing) return;
     dir = await mkdtemp(join(tmpdir(), 'differad-py-loop-'));
     expect((await runCli(['example', '--out', join(dir, 'products'), '--pairs', '6', '--normals-only'])).code).toBe(0);
-    const synth = await runCli(['synth', '--normals', join(dir, 'products', 'normals'), '--out', join(dir, 'train'), '--count', '4', '--size', '96', '--seed', '3']);
+    const synth = await runCli([
+      'synth',
+      '--normals',
+      join(dir, 'products', 'normals'),
+      '--out',
+      join(dir, 'train'),
+      '--count',
+      '4',
+      '--size',
+      '96',
+      '--seed',
+      '3',
+    ]);
     expect(synth.code).toBe(0);
     fake = await startFakeVllm({ slots: 64, tokensPerSecond: 100_000, prefillMsPerImage: 0 });
     trainer = startPythonTrainer(join(dir, 'trainer'));
@@ -57,7 +69,10 @@ describe('training with the fake vLLM and the Python trainer', () => {
     expect(result.rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
     // Each step's weights reached the inference server through update_weights, after the starting weights pushed before step 0.
     expect(fake.stats().weightVersion).toBe(4);
-    const rows = (await readFile(join(dir, 'runs', 'py-loop', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const rows = (await readFile(join(dir, 'runs', 'py-loop', 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     for (const row of rows) {
       expect(row.loss).toEqual(expect.any(Number));

@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 
 export const PYTHON = process.env.DIFFERAD_TEST_PYTHON ?? '/usr/bin/python3';
 export const TRAINER_DIR = fileURLToPath(new URL('../../docker/trainer/', import.meta.url));
-export const pythonEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), PYTHONPATH: TRAINER_DIR, PYTHONDONTWRITEBYTECODE: '1' };
+export const pythonEnv = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? tmpdir(),
+  PYTHONPATH: TRAINER_DIR,
+  PYTHONDONTWRITEBYTECODE: '1',
+};
 
 /** Why the Python trainer cannot run here, or null when it can (npm test installs the packages as root). */
 export function pythonTrainerMissing(): string | null {

@@ -62,7 +62,10 @@ describe('differad score', () => {
     expect(summary.class_mean.acc).toBeCloseTo((1 / 3 + 1) / 2, 9);
     expect(summary.subsets.texture.n).toBe(2);
 
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.id)).toEqual(['a1', 'a2', 'n1', 'b1', 'b2']);
     expect(lines[0]).toMatchObject({ valid: true, box: [100, 100, 200, 200], format_reward: 1, loc_reward: 1, iou: 1 });
     // The docs/method.md §4 reference value for this pair.
@@ -82,11 +85,27 @@ describe('differad score', () => {
   });
 
   it('uses the paper or released reward as asked', async () => {
-    const predictions = writePredictions('variant.jsonl', [{ id: 'a2', completion: '<think>x</think><answer>(150,150),(250,250)</answer>' }]);
+    const predictions = writePredictions('variant.jsonl', [
+      { id: 'a2', completion: '<think>x</think><answer>(150,150),(250,250)</answer>' },
+    ]);
     const out = join(dir, 'variant-out.jsonl');
-    const result = await runCli(['score', '--manifest', manifest, '--predictions', predictions, '--reward', 'dclr-released', '--out', out, '--json']);
+    const result = await runCli([
+      'score',
+      '--manifest',
+      manifest,
+      '--predictions',
+      predictions,
+      '--reward',
+      'dclr-released',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(result.code).toBe(0);
-    const line = readFileSync(out, 'utf8').split('\n').map((l) => (l ? JSON.parse(l) : null)).find((l) => l?.id === 'a2');
+    const line = readFileSync(out, 'utf8')
+      .split('\n')
+      .map((l) => (l ? JSON.parse(l) : null))
+      .find((l) => l?.id === 'a2');
     expect(line.loc_reward).toBeCloseTo(0.742857, 6);
     expect(JSON.parse(result.stdout).reward.variant).toBe('dclr-released');
   });
@@ -111,7 +130,15 @@ describe('differad score', () => {
     expect(result.stderr).toContain(`${predictions}:6: needs "completion"`);
     expect(result.stderr).toContain('scored as invalid: a2, n1, b1');
     const summary = JSON.parse(result.stdout);
-    expect(summary.input).toMatchObject({ prediction_lines: 7, used: 2, malformed: 3, duplicates: 1, unknown_ids: 1, missing: 3, invalid: 1 });
+    expect(summary.input).toMatchObject({
+      prediction_lines: 7,
+      used: 2,
+      malformed: 3,
+      duplicates: 1,
+      unknown_ids: 1,
+      missing: 3,
+      invalid: 1,
+    });
     expect(summary.overall.acc).toBeCloseTo(1 / 5, 9);
   });
 
@@ -189,13 +216,24 @@ describe('differad help and example', () => {
     expect((await runCli(['example', '--out', b, '--pairs', '9', '--seed', '7'])).code).toBe(0);
     expect(readFileSync(join(a, 'manifest.jsonl'), 'utf8')).toBe(readFileSync(join(b, 'manifest.jsonl'), 'utf8'));
     expect(readFileSync(join(a, 'predictions.jsonl'), 'utf8')).toBe(readFileSync(join(b, 'predictions.jsonl'), 'utf8'));
-    expect(readFileSync(join(a, 'images', 'tile-0000-target.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      readFileSync(join(a, 'images', 'tile-0000-target.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
 
     const again = await runCli(['example', '--out', a, '--pairs', '9']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('--force');
 
-    const scored = await runCli(['score', '--manifest', join(a, 'manifest.jsonl'), '--predictions', join(a, 'predictions.jsonl'), '--json']);
+    const scored = await runCli([
+      'score',
+      '--manifest',
+      join(a, 'manifest.jsonl'),
+      '--predictions',
+      join(a, 'predictions.jsonl'),
+      '--json',
+    ]);
     expect(scored.code).toBe(0);
     expect(JSON.parse(scored.stdout).overall.n).toBe(9);
   });

@@ -12,7 +12,9 @@ let dir: string;
 /** Runs `differad score` with V8's heap capped: the whole run must fit, or node aborts. */
 function runCapped(heapMb: number, args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, CLI_BIN, 'score', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, CLI_BIN, 'score', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -42,10 +44,20 @@ const boxOf = (i: number) => (i % 2 === 0 ? [10, 10, 20, 20] : null);
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'differad-score-stream-'));
   await writeLines(join(dir, 'manifest.jsonl'), N, (i) =>
-    JSON.stringify({ id: `s${i}`, class: `c${i % 7}`, reference: `r/${i}.png`, target: `t/${i}.png`, width: 100, height: 100, box: boxOf(i) }),
+    JSON.stringify({
+      id: `s${i}`,
+      class: `c${i % 7}`,
+      reference: `r/${i}.png`,
+      target: `t/${i}.png`,
+      width: 100,
+      height: 100,
+      box: boxOf(i),
+    }),
   );
   // Every hundredth answer is cut mid-line: 2,000 bad lines, and their ids scored as missing.
-  await writeLines(join(dir, 'predictions.jsonl'), N, (i) => (i % 100 === 0 ? `{"id":"s${i}","box":[10,` : JSON.stringify({ id: `s${i}`, box: boxOf(i) })));
+  await writeLines(join(dir, 'predictions.jsonl'), N, (i) =>
+    i % 100 === 0 ? `{"id":"s${i}","box":[10,` : JSON.stringify({ id: `s${i}`, box: boxOf(i) }),
+  );
 });
 
 afterAll(() => {
@@ -76,13 +88,18 @@ describe('differad score streams', () => {
 
   it('names a prediction line over the length limit by file:line and scores the others', async () => {
     const manifest = join(dir, 'small.jsonl');
-    writeFileSync(manifest, `${JSON.stringify({ id: 'a', class: 'c', reference: 'r.png', target: 't.png', width: 100, height: 100, box: null })}\n`);
+    writeFileSync(
+      manifest,
+      `${JSON.stringify({ id: 'a', class: 'c', reference: 'r.png', target: 't.png', width: 100, height: 100, box: null })}\n`,
+    );
     const predictions = join(dir, 'long.jsonl');
     const runaway = `{"id":"a","completion":"${'x'.repeat(17 * 2 ** 20)}"}`;
     writeFileSync(predictions, `\n${runaway}\n${JSON.stringify({ id: 'a', box: null })}\n`);
     const result = await runCli(['score', '--manifest', manifest, '--predictions', predictions, '--json']);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(`${predictions}:2: line of ${runaway.length} bytes is longer than the limit of ${16 * 2 ** 20} bytes: not read`);
+    expect(result.stderr).toContain(
+      `${predictions}:2: line of ${runaway.length} bytes is longer than the limit of ${16 * 2 ** 20} bytes: not read`,
+    );
     expect(JSON.parse(result.stdout).input).toMatchObject({ prediction_lines: 2, used: 1, malformed: 1 });
   });
 });

@@ -16,10 +16,13 @@ async function writeObjectImage(path: string, size: number, shade: number, heigh
   const data = Buffer.alloc(width * height * 3, 225);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (((x - width / 2) / (width * 0.36)) ** 2 + ((y - height / 2) / (height * 0.36)) ** 2 <= 1) data.set([shade, 110, 80], (y * width + x) * 3);
+      if (((x - width / 2) / (width * 0.36)) ** 2 + ((y - height / 2) / (height * 0.36)) ** 2 <= 1)
+        data.set([shade, 110, 80], (y * width + x) * 3);
     }
   }
-  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
+  await sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 interface Manifested {
@@ -31,7 +34,10 @@ interface Manifested {
 }
 
 function readManifest(root: string): Manifested[] {
-  return readFileSync(join(root, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Manifested);
+  return readFileSync(join(root, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Manifested);
 }
 
 /** Sizes of mixed normals and where each one's pixels land in a 256×256 `contain` output (scaled by 256 / long side, centred). */
@@ -94,7 +100,10 @@ describe('differad synth', () => {
     expect(preview.width).toBeGreaterThan(4 * 150);
     expect(preview.height).toBeGreaterThan(3 * 150);
 
-    const records = readFileSync(join(a, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const records = readFileSync(join(a, 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(16);
     for (const r of records) {
       expect(existsSync(join(a, r.reference))).toBe(true);
@@ -103,18 +112,27 @@ describe('differad synth', () => {
       if (r.box !== null) {
         // The box is the tight box of the mask written beside the target.
         const { data, info } = await sharp(join(a, r.mask)).raw().toBuffer({ resolveWithObject: true });
-        let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1;
+        let x1 = Infinity,
+          y1 = Infinity,
+          x2 = -1,
+          y2 = -1;
         for (let y = 0; y < info.height; y++) {
           for (let x = 0; x < info.width; x++) {
             if (data[(y * info.width + x) * info.channels]! >= 128) {
-              x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x); y2 = Math.max(y2, y);
+              x1 = Math.min(x1, x);
+              y1 = Math.min(y1, y);
+              x2 = Math.max(x2, x);
+              y2 = Math.max(y2, y);
             }
           }
         }
         expect(r.box).toEqual([x1, y1, x2 + 1, y2 + 1]);
       }
     }
-    const research = readFileSync(join(a, 'research.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const research = readFileSync(join(a, 'research.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(research[0].images).toEqual([records[0].reference, records[0].target]);
     expect(research[0].seg_gt_qwen2vl).toHaveLength(4);
   });
@@ -168,8 +186,25 @@ describe('differad synth', () => {
     mkdirSync(textures);
     await writeObjectImage(join(textures, 'a-good.png'), 64, 30);
     writeFileSync(join(textures, 'b-bad.png'), Buffer.from('not a png either'));
-    const badNormal = (out: string, ...more: string[]) => runCli(['synth', '--normals', withBad, '--out', out, '--size', '64', '--count', '8', ...more]);
-    const badTexture = (out: string, ...more: string[]) => runCli(['synth', '--normals', normals, '--textures', textures, '--out', out, '--size', '64', '--count', '20', '--seed', '5', ...more]);
+    const badNormal = (out: string, ...more: string[]) =>
+      runCli(['synth', '--normals', withBad, '--out', out, '--size', '64', '--count', '8', ...more]);
+    const badTexture = (out: string, ...more: string[]) =>
+      runCli([
+        'synth',
+        '--normals',
+        normals,
+        '--textures',
+        textures,
+        '--out',
+        out,
+        '--size',
+        '64',
+        '--count',
+        '20',
+        '--seed',
+        '5',
+        ...more,
+      ]);
 
     const fresh = join(dir, 'failed-fresh', 'nested');
     for (const run of [badNormal, badTexture]) {
@@ -195,14 +230,20 @@ describe('differad synth', () => {
 
   it('takes normals of mixed sizes: every pair is size×size in both fit modes, and upscaled images are counted', async () => {
     // cover scales the short side to 256 (100×80 and 40×900 grow); contain scales the long side (only 100×80 grows).
-    for (const [fit, upscaled] of [['cover', 2], ['contain', 1]] as const) {
+    for (const [fit, upscaled] of [
+      ['cover', 2],
+      ['contain', 1],
+    ] as const) {
       const out = join(dir, `mixed-${fit}`);
       const r = await runCli(['synth', '--normals', mixed, '--out', out, '--count', '24', '--size', '256', '--seed', '5', '--fit', fit]);
       expect(r.stderr).not.toContain('error');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`from 4 images \\(${upscaled} upscaled, fit ${fit}\\)`));
       expect(r.stderr).toContain('references: 4/4');
-      const images = [...readdirSync(join(out, 'references')).map((f) => `references/${f}`), ...readdirSync(join(out, 'pairs')).map((f) => `pairs/${f}`)];
+      const images = [
+        ...readdirSync(join(out, 'references')).map((f) => `references/${f}`),
+        ...readdirSync(join(out, 'pairs')).map((f) => `pairs/${f}`),
+      ];
       expect(images.filter((f) => f.startsWith('references/'))).toHaveLength(4);
       for (const f of images) expect(await sharp(join(out, f)).metadata(), f).toMatchObject({ width: 256, height: 256 });
       const records = readManifest(out);
@@ -214,7 +255,25 @@ describe('differad synth', () => {
   it('with --fit contain never puts an anomaly on the padding, whatever the foreground mode', async () => {
     for (const foreground of ['otsu', 'none']) {
       const out = join(dir, `contain-${foreground}`);
-      const r = await runCli(['synth', '--normals', mixed, '--out', out, '--count', '32', '--size', '256', '--seed', '9', '--fit', 'contain', '--foreground', foreground, '--p-normal', '0']);
+      const r = await runCli([
+        'synth',
+        '--normals',
+        mixed,
+        '--out',
+        out,
+        '--count',
+        '32',
+        '--size',
+        '256',
+        '--seed',
+        '9',
+        '--fit',
+        'contain',
+        '--foreground',
+        foreground,
+        '--p-normal',
+        '0',
+      ]);
       expect(r.stderr).not.toContain('error');
       expect(r.code).toBe(0);
       const records = readManifest(out);

@@ -21,7 +21,21 @@ async function expectNothingStarted(runsDir: string): Promise<void> {
 describe('differad train: bad configs and unreachable servers fail before any work starts', () => {
   it('names each wrong field of the YAML and its allowed values (exit 2)', async () => {
     const file = join(fixture.dir, 'bad-values.yaml');
-    await writeFile(file, ['run:', '  runsDir: runs-bad-values', 'data:', `  train: ${fixture.data.train}`, 'grpo:', '  onExhausted: toss', '  groupSize: 1', 'sampling:', '  temperature: hot', ''].join('\n'));
+    await writeFile(
+      file,
+      [
+        'run:',
+        '  runsDir: runs-bad-values',
+        'data:',
+        `  train: ${fixture.data.train}`,
+        'grpo:',
+        '  onExhausted: toss',
+        '  groupSize: 1',
+        'sampling:',
+        '  temperature: hot',
+        '',
+      ].join('\n'),
+    );
     const result = await runDifferad(['train', '--config', file], { cwd: fixture.dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('error [CONFIG_INVALID]');
@@ -32,7 +46,10 @@ describe('differad train: bad configs and unreachable servers fail before any wo
   });
 
   it('names a training manifest that does not exist (exit 2)', async () => {
-    const config = await writeTrainConfig(fixture.dir, 'missing-manifest.yaml', { run: { runsDir: 'runs-missing' }, data: { train: 'no-such-dir/manifest.jsonl' } });
+    const config = await writeTrainConfig(fixture.dir, 'missing-manifest.yaml', {
+      run: { runsDir: 'runs-missing' },
+      data: { train: 'no-such-dir/manifest.jsonl' },
+    });
     const result = await runDifferad(['train', '--config', config], { cwd: fixture.dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(join(fixture.dir, 'no-such-dir', 'manifest.jsonl'));
@@ -93,11 +110,16 @@ describe('differad train: bad configs and unreachable servers fail before any wo
   });
 
   it('refuses flags that --resume would ignore (exit 1), naming them', async () => {
-    const config = await writeTrainConfig(fixture.dir, 'resume-flags.yaml', { run: { runsDir: 'runs-resume-flags' }, data: { train: fixture.data.train } });
+    const config = await writeTrainConfig(fixture.dir, 'resume-flags.yaml', {
+      run: { runsDir: 'runs-resume-flags' },
+      data: { train: fixture.data.train },
+    });
     const withConfig = await runDifferad(['train', '--resume', 'some-run', '--config', config], { cwd: fixture.dir });
     expect(withConfig.code).toBe(1);
     expect(withConfig.stderr).toContain('error: --config cannot be combined with --resume');
-    const withRunId = await runDifferad(['train', '--resume', 'some-run', '--run-id', 'other', '--runs-dir', 'runs-resume-flags'], { cwd: fixture.dir });
+    const withRunId = await runDifferad(['train', '--resume', 'some-run', '--run-id', 'other', '--runs-dir', 'runs-resume-flags'], {
+      cwd: fixture.dir,
+    });
     expect(withRunId.code).toBe(1);
     expect(withRunId.stderr).toContain('error: --run-id cannot be combined with --resume');
     await expectNothingStarted(join(fixture.dir, 'runs-resume-flags'));

@@ -41,7 +41,11 @@ function toChildEnv(env: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
 
 /** Starts the real `differad` executable; it is killed by {@link killStarted} if still running. */
 export function startDifferad(args: readonly string[], options: { cwd: string; env?: Readonly<Record<string, string>> }): DifferadProcess {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env: toChildEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
+    cwd: options.cwd,
+    env: toChildEnv(options.env ?? {}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`differad ${args.join(' ')} did not start`);
   const pid = child.pid;
   started.add(pid);
@@ -76,14 +80,19 @@ export function startDifferad(args: readonly string[], options: { cwd: string; e
       void exited.then((r) => {
         if (!watchers.has(check)) return;
         watchers.delete(check);
-        reject(new Error(`differad ${args[0]} exited (${r.code ?? r.signal}) before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+        reject(
+          new Error(`differad ${args[0]} exited (${r.code ?? r.signal}) before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`),
+        );
       });
     });
   return { child, pid, stdout: () => out, stderr: () => err, waitFor, exited };
 }
 
 /** Runs `differad` to the end. */
-export async function runDifferad(args: readonly string[], options: { cwd: string; env?: Readonly<Record<string, string>> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runDifferad(
+  args: readonly string[],
+  options: { cwd: string; env?: Readonly<Record<string, string>> },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = startDifferad(args, options);
   const { code } = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };
@@ -156,7 +165,27 @@ export async function makeTrainData(dir: string, counts: { train?: number; heldO
   const example = await runDifferad(['example', '--out', 'products', '--pairs', '4', '--normals-only', '--force'], { cwd: dir });
   if (example.code !== 0) throw new Error(`differad example failed: ${example.stderr}`);
   const synth = (out: string, count: number, seed: number) =>
-    runDifferad(['synth', '--normals', 'products/normals', '--out', out, '--count', String(count), '--size', '64', '--seed', String(seed), '--max-rotation', '0.5', '--brightness-jitter', '0.03', '--force'], { cwd: dir });
+    runDifferad(
+      [
+        'synth',
+        '--normals',
+        'products/normals',
+        '--out',
+        out,
+        '--count',
+        String(count),
+        '--size',
+        '64',
+        '--seed',
+        String(seed),
+        '--max-rotation',
+        '0.5',
+        '--brightness-jitter',
+        '0.03',
+        '--force',
+      ],
+      { cwd: dir },
+    );
   const made = await Promise.all([synth('synth-train', counts.train ?? 12, 1), synth('synth-heldout', counts.heldOut ?? 6, 2)]);
   for (const m of made) if (m.code !== 0) throw new Error(`differad synth failed: ${m.stderr}`);
   return { train: join(dir, 'synth-train', 'manifest.jsonl'), heldOut: join(dir, 'synth-heldout', 'manifest.jsonl') };
@@ -181,7 +210,10 @@ export interface TrainFixture {
  * it all. Call it at the top of the file, before the file's own hooks: those
  * then run after its beforeAll and before its afterEach and afterAll.
  */
-export function useTrainFixture(prefix: string, options: { redis?: boolean; counts?: { train?: number; heldOut?: number } } = {}): TrainFixture {
+export function useTrainFixture(
+  prefix: string,
+  options: { redis?: boolean; counts?: { train?: number; heldOut?: number } } = {},
+): TrainFixture {
   let dir: string | undefined;
   let data: TrainData | undefined;
   let redis: EmbeddedRedis | undefined;
@@ -200,7 +232,10 @@ export function useTrainFixture(prefix: string, options: { redis?: boolean; coun
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
   const ready = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`useTrainFixture('${prefix}'): no ${what} yet (its beforeAll makes it${what === 'redis' || what === 'client' ? ', given { redis: true }' : ''})`);
+    if (value === undefined)
+      throw new Error(
+        `useTrainFixture('${prefix}'): no ${what} yet (its beforeAll makes it${what === 'redis' || what === 'client' ? ', given { redis: true }' : ''})`,
+      );
     return value;
   };
   return {

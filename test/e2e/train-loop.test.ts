@@ -6,8 +6,25 @@ import { readMetricsFile, runDifferad, useTrainFixture, writeTrainConfig } from 
 
 /** The per-step fields a run reports (docs/architecture.md §4.4): rewards, resampling counts, trainer figures, version and timings. */
 const STEP_FIELDS = [
-  'step', 'reward_mean', 'reward_std', 'format_rate', 'loc_reward_mean', 'iou_mean', 'frac_degenerate', 'resamples', 'replacements',
-  'weight_mean', 'loss', 'clip_fraction', 'grad_norm', 'weight_version', 'rollout_ms', 'score_ms', 'train_ms', 'sync_ms', 'total_ms',
+  'step',
+  'reward_mean',
+  'reward_std',
+  'format_rate',
+  'loc_reward_mean',
+  'iou_mean',
+  'frac_degenerate',
+  'resamples',
+  'replacements',
+  'weight_mean',
+  'loss',
+  'clip_fraction',
+  'grad_norm',
+  'weight_version',
+  'rollout_ms',
+  'score_ms',
+  'train_ms',
+  'sync_ms',
+  'total_ms',
 ] as const;
 const EVAL_FIELDS = ['eval_n', 'eval_acc', 'eval_f1', 'eval_miou'] as const;
 
@@ -65,7 +82,11 @@ describe('differad train: the full loop with the CPU policy and trainer', () => 
     const store = createRunStore(fixture.client);
     expect(await store.loadRun('loop')).toMatchObject({ state: 'completed', lastCompletedStep: 2, weightVersion: 3 });
     const stored = await store.readMetrics('loop');
-    expect(stored.map((m) => [m.step, m.weightVersion])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(stored.map((m) => [m.step, m.weightVersion])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
     expect(stored.map((m) => m.values)).toEqual(rows);
 
     // The trainer checkpointed every step and wrote the weights each sync pushed.

@@ -44,8 +44,19 @@ interface SeenRequest {
 }
 
 /** A constant-answer fake vLLM and a CPU trainer started here, and a run of `trainRun` against them on the test's Redis. */
-async function runAgainstConstantServer(runId: string, grpo: Record<string, unknown>, steps: number): Promise<{ result: TrainRunResult; seen: SeenRequest[]; config: TrainConfig }> {
-  fake = await startFakeVllm({ model: MODEL, policy: 'constant', constantText: WRONG_ANSWER, slots: 256, tokensPerSecond: 20_000, prefillMsPerImage: 0 });
+async function runAgainstConstantServer(
+  runId: string,
+  grpo: Record<string, unknown>,
+  steps: number,
+): Promise<{ result: TrainRunResult; seen: SeenRequest[]; config: TrainConfig }> {
+  fake = await startFakeVllm({
+    model: MODEL,
+    policy: 'constant',
+    constantText: WRONG_ANSWER,
+    slots: 256,
+    tokensPerSecond: 20_000,
+    prefillMsPerImage: 0,
+  });
   const seen: SeenRequest[] = [];
   fake.on('request', ({ body }) => seen.push({ seed: body.seed as number, target: hashImageUrl(toTargetImage(body) ?? '') }));
   trainer = createCpuTrainer({ stateDir: join(fixture.dir, runId, 'trainer') });
@@ -57,7 +68,12 @@ async function runAgainstConstantServer(runId: string, grpo: Record<string, unkn
     trainer: { kind: 'url', url: trainerUrl },
     grpo: { groupSize: 4, ...grpo },
   });
-  const result = await trainRun({ config, env: { DIFFERAD_REDIS_URL: fixture.redis.url }, log: () => undefined, signal: new AbortController().signal });
+  const result = await trainRun({
+    config,
+    env: { DIFFERAD_REDIS_URL: fixture.redis.url },
+    log: () => undefined,
+    signal: new AbortController().signal,
+  });
   return { result, seen, config };
 }
 
@@ -65,7 +81,11 @@ describe('differad train against a constant-answer server: every group is degene
   it('keep: each pair is sampled 1 + maxResamples times, and resamples count exactly that', async () => {
     const pairsPerStep = 3;
     const steps = 2;
-    const { result, seen, config } = await runAgainstConstantServer('resample-keep', { pairsPerStep, maxResamples: 2, onExhausted: 'keep' }, steps);
+    const { result, seen, config } = await runAgainstConstantServer(
+      'resample-keep',
+      { pairsPerStep, maxResamples: 2, onExhausted: 'keep' },
+      steps,
+    );
     expect(result.state).toBe('completed');
     expect(result.rows.map((r) => r.step)).toEqual([0, 1]);
     for (const row of result.rows) {
@@ -73,7 +93,8 @@ describe('differad train against a constant-answer server: every group is degene
     }
     // The server saw exactly the seeds of (step, slot, attempt 0..2), each once: (1 + 2) × pairsPerStep requests per step.
     const expected: number[] = [];
-    for (let s = 0; s < steps; s++) for (let k = 0; k < pairsPerStep; k++) for (let a = 0; a <= 2; a++) expected.push(toSamplingSeed(SEED, s, k, a));
+    for (let s = 0; s < steps; s++)
+      for (let k = 0; k < pairsPerStep; k++) for (let a = 0; a <= 2; a++) expected.push(toSamplingSeed(SEED, s, k, a));
     expect(seen).toHaveLength((1 + 2) * pairsPerStep * steps);
     for (let s = 0; s < steps; s++) {
       const ofStep = new Set(Array.from({ length: pairsPerStep * 3 }, (_, i) => toSamplingSeed(SEED, s, Math.floor(i / 3), i % 3)));
@@ -83,7 +104,8 @@ describe('differad train against a constant-answer server: every group is degene
     // Every request was for a pair the steps drew: nothing was replaced.
     const records = (await loadManifest(config.data.train)).records;
     const drawn = new Set<string>();
-    for (let s = 0; s < steps; s++) for (const i of drawStepPairs(SEED, s, pairsPerStep, records.length)) drawn.add(targetsById.get(records[i]!.id)!);
+    for (let s = 0; s < steps; s++)
+      for (const i of drawStepPairs(SEED, s, pairsPerStep, records.length)) drawn.add(targetsById.get(records[i]!.id)!);
     for (const r of seen) expect(drawn.has(r.target)).toBe(true);
     // The step still applied (the CPU trainer masks text without sampled parameters as unscorable).
     expect(trainer!.stats()).toMatchObject({ optimSteps: steps, weightVersion: steps });
@@ -93,7 +115,11 @@ describe('differad train against a constant-answer server: every group is degene
   it('replace: exhausted pairs are replaced by fresh ones, each sampled 1 + maxResamples times, and the counts match', async () => {
     const pairsPerStep = 2;
     const maxResamples = 2;
-    const { result, seen, config } = await runAgainstConstantServer('resample-replace', { pairsPerStep, maxResamples, onExhausted: 'replace' }, 1);
+    const { result, seen, config } = await runAgainstConstantServer(
+      'resample-replace',
+      { pairsPerStep, maxResamples, onExhausted: 'replace' },
+      1,
+    );
     expect(result.state).toBe('completed');
     const [row] = result.rows;
     const replacements = row!.replacements!;
@@ -125,7 +151,15 @@ describe('a step whose job fails for good', () => {
       trainer: { kind: 'url', url: trainerUrl },
       grpo: { groupSize: 2, pairsPerStep: 2 },
     });
-    const run = trainRun({ config, env: { DIFFERAD_REDIS_URL: fixture.redis.url }, log: () => undefined, signal: new AbortController().signal });
-    await expect(run).rejects.toMatchObject({ code: 'TRAIN_STEP_FAILED', message: expect.stringMatching(/step 0 failed in rollout job .*INFERENCE_BAD_RESPONSE/) });
+    const run = trainRun({
+      config,
+      env: { DIFFERAD_REDIS_URL: fixture.redis.url },
+      log: () => undefined,
+      signal: new AbortController().signal,
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'TRAIN_STEP_FAILED',
+      message: expect.stringMatching(/step 0 failed in rollout job .*INFERENCE_BAD_RESPONSE/),
+    });
   });
 });

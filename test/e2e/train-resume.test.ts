@@ -30,7 +30,13 @@ async function whenNextStepStarted(url: string, runId: string, step: number): Pr
  * recorded (its row printed) and the next step is under way; with `withRedis`
  * its redis-server too, else that server is left running as a real crash leaves it.
  */
-async function killMidRun(runsDir: string, runId: string, steps: number, afterStep: number, withRedis: boolean): Promise<{ redisPid: number; rows: number }> {
+async function killMidRun(
+  runsDir: string,
+  runId: string,
+  steps: number,
+  afterStep: number,
+  withRedis: boolean,
+): Promise<{ redisPid: number; rows: number }> {
   const config = await writeTrainConfig(fixture.dir, `${runId}.yaml`, {
     run: { id: runId, steps, seed: 5, runsDir },
     data: { train: fixture.data.train },
@@ -90,7 +96,11 @@ describe('differad train --resume after a crash', () => {
     expect(second.stderr()).toContain(`stopped the redis-server a killed run left on ${join(fixture.dir, 'runs-orphan', '.redis')}`);
     expect(out).toContain('run orphan completed');
     const rows = await readMetricsFile(join(fixture.dir, 'runs-orphan', 'orphan', 'metrics.jsonl'));
-    expect(rows.map((r) => [r.step, r.weight_version])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(rows.map((r) => [r.step, r.weight_version])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
     // A clean stop leaves no note of a server behind.
     expect(await readdir(join(fixture.dir, 'runs-orphan', '.redis'))).not.toContain('embedded-server.json');
   }, 45_000);

@@ -1,7 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computePolicyLogProb, createRng, DEFAULT_CPU_POLICY, formatPolicySample, GaussianPolicySchema, parsePolicySample, samplePolicy } from '@differad/core';
+import {
+  computePolicyLogProb,
+  createRng,
+  DEFAULT_CPU_POLICY,
+  formatPolicySample,
+  GaussianPolicySchema,
+  parsePolicySample,
+  samplePolicy,
+} from '@differad/core';
 import { CONTRACT_LOSS, createTrainerClient } from '@differad/trainer-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
@@ -19,14 +27,20 @@ describe('differad trainer serve --cpu', () => {
   it('trains a step, writes the weights for the policy servers and stops cleanly on SIGTERM', async () => {
     const init = { version: 3, params: { threshold: DEFAULT_CPU_POLICY.params.threshold! } };
     await writeFile(join(dir, 'init.json'), JSON.stringify(init));
-    const cli = spawnCli(['trainer', 'serve', '--cpu', '--port', '0', '--state-dir', join(dir, 'state'), '--init', join(dir, 'init.json')], /CPU trainer listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const cli = spawnCli(
+      ['trainer', 'serve', '--cpu', '--port', '0', '--state-dir', join(dir, 'state'), '--init', join(dir, 'init.json')],
+      /CPU trainer listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    );
     try {
       const [, url] = await cli.ready;
       const client = createTrainerClient({ baseUrl: url!, timeoutMs: 10_000 });
       try {
         expect(await client.health()).toMatchObject({ status: 'ok', backend: 'cpu', weight_version: 3, step: null });
         const rng = createRng(7);
-        const texts = Array.from({ length: 4 }, () => `<think>${formatPolicySample(samplePolicy(rng, init, 1))}</think><answer>(0,0),(0,0)</answer>`);
+        const texts = Array.from(
+          { length: 4 },
+          () => `<think>${formatPolicySample(samplePolicy(rng, init, 1))}</think><answer>(0,0),(0,0)</answer>`,
+        );
         const completions = texts.map((text, i) => ({
           text,
           token_ids: [0],
@@ -36,7 +50,14 @@ describe('differad trainer serve --cpu', () => {
           truncated: false,
         }));
         const group = { images: [], messages: [{ role: 'user' as const, content: 'box it' }], prompt_token_ids: null, completions };
-        const fb = await client.forwardBackward({ run: 'e2e', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [group] });
+        const fb = await client.forwardBackward({
+          run: 'e2e',
+          step: 0,
+          micro_batch: 0,
+          micro_batches: 1,
+          loss: CONTRACT_LOSS,
+          groups: [group],
+        });
         expect(fb).toMatchObject({ duplicate: false, sequences: 4 });
         expect(await client.optimStep({ run: 'e2e', step: 0, lr: 0.01 })).toMatchObject({ applied: true, weight_version: 4 });
         const sent = await client.sendWeights({ version: 4, backend: 'disk' });

@@ -90,7 +90,7 @@ describe('ensure-system-packages with the tools hidden from PATH', () => {
     expect(existsSync(join(machine.bin, 'redis-server'))).toBe(true);
   });
 
-  it('asks for Debian\'s prometheus package while promtool is missing, and checks promtool after, not only prometheus', () => {
+  it("asks for Debian's prometheus package while promtool is missing, and checks promtool after, not only prometheus", () => {
     const missingPromtool = createMachine({ tools: ['prometheus'] });
     const run = runInstaller(missingPromtool, ['prometheus'], 'root');
     expect(run.aptCalls).toEqual([
@@ -147,7 +147,9 @@ describe('ensure-system-packages with the tools hidden from PATH', () => {
     const machine = createMachine();
     const run = runInstaller(machine, ['redis', 'postgres'], 'root');
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('unknown need "postgres"; known: redis, chromium, docker-compose, prometheus, python-trainer, python-venv');
+    expect(run.stderr).toContain(
+      'unknown need "postgres"; known: redis, chromium, docker-compose, prometheus, python-trainer, python-venv',
+    );
     expect(run.aptCalls).toEqual([]);
   });
 });

@@ -59,7 +59,9 @@ describe('live vLLM: the disk sync reloads weights in place', () => {
     const other = await greedy();
     expect(other.prompt_token_ids).toEqual(before.prompt_token_ids);
     const changed = maxLogprobDelta(before, other);
-    console.log(`live vLLM disk sync: ${syncMs.toFixed(0)} ms; greedy tokens ${tokensOf(before).join(',') === tokensOf(other).join(',') ? 'same' : 'differ'}, max |Δ log-prob| ${changed.toFixed(3)}`);
+    console.log(
+      `live vLLM disk sync: ${syncMs.toFixed(0)} ms; greedy tokens ${tokensOf(before).join(',') === tokensOf(other).join(',') ? 'same' : 'differ'}, max |Δ log-prob| ${changed.toFixed(3)}`,
+    );
     // Other random weights: the greedy answer or its log-probs differ (both, with overwhelming likelihood).
     expect(tokensOf(other).join(',') !== tokensOf(before).join(',') || changed > 1e-2).toBe(true);
 

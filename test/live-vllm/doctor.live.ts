@@ -70,7 +70,10 @@ describe('live: differad doctor against vLLM and the hf trainer', () => {
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     const report = JSON.parse(result.stdout) as DoctorJson;
     expect(report.ok).toBe(true);
-    expect(report.checks.filter((c) => c.status !== 'pass'), JSON.stringify(report.checks, null, 2)).toEqual([]);
+    expect(
+      report.checks.filter((c) => c.status !== 'pass'),
+      JSON.stringify(report.checks, null, 2),
+    ).toEqual([]);
     const server = (check: string) => report.checks.find((c) => c.check === check && c.target === live.url);
     expect(report.checks.map((c) => c.check)).toEqual([
       'reachable',
@@ -91,7 +94,9 @@ describe('live: differad doctor against vLLM and the hf trainer', () => {
     expect(server('world size')?.detail).toMatch(/^1 rank/);
     expect(report.checks.find((c) => c.check === 'health')?.detail).toMatch(/^ok · hf · /);
     // The trainer loads the checkpoint's path, vLLM serves it as live.model: /v1/models' root ties the two.
-    expect(report.checks.find((c) => c.check === 'model' && c.target === `trainer ${trainer.url}`)?.detail).toBe(`${live.checkpoint} (served as "${live.model}" from ${live.checkpoint})`);
+    expect(report.checks.find((c) => c.check === 'model' && c.target === `trainer ${trainer.url}`)?.detail).toBe(
+      `${live.checkpoint} (served as "${live.model}" from ${live.checkpoint})`,
+    );
     expect(report.checks.find((c) => c.check === 'weight sync')?.detail).toBe('disk sync of version 0 done on every server');
 
     const agreement = server('log-prob agreement')!.detail;
@@ -116,7 +121,10 @@ describe('live: differad doctor against vLLM and the hf trainer', () => {
     expect(model).toMatchObject({ status: 'fail', detail: `serves ${live.model}, not "not-the-served-model"` });
     expect(model.fix).toContain('--served-model-name not-the-served-model');
     expect(model.fix).toContain(`set policy.model to "${live.model}"`);
-    expect(report.checks.find((c) => c.check === 'log-prob agreement')).toMatchObject({ status: 'skip', detail: 'the server does not serve the model' });
+    expect(report.checks.find((c) => c.check === 'log-prob agreement')).toMatchObject({
+      status: 'skip',
+      detail: 'the server does not serve the model',
+    });
     expect(report.checks.find((c) => c.check === 'weight sync')).toMatchObject({ status: 'skip', detail: '--no-sync' });
     // The server's other checks still pass: only the name is wrong.
     for (const check of ['reachable', 'version', 'dev mode', 'world size', 'logprobs mode']) {

@@ -111,7 +111,11 @@ describe('live vLLM and the hf trainer on the same checkpoint', () => {
   it("after an optimizer step, the folder the trainer's disk send wrote is what vLLM serves: the log-probs agree again", async () => {
     const sampled = await completePair(live, { n: 8, temperature: TEMPERATURE, seed: 9, maxTokens: 32 });
     const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-      const res = await fetch(`${trainer.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${trainer.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       expect(res.status, `${path}: ${text}`).toBe(200);
       return JSON.parse(text) as Record<string, unknown>;
@@ -121,7 +125,15 @@ describe('live vLLM and the hf trainer on the same checkpoint', () => {
       step: 0,
       micro_batch: 0,
       micro_batches: 1,
-      loss: { clip_low: 0.2, clip_high: 0.2, beta: 0, normalization: 'sequence', mask_truncated: false, temperature: TEMPERATURE, step_sequences: 8 },
+      loss: {
+        clip_low: 0.2,
+        clip_high: 0.2,
+        beta: 0,
+        normalization: 'sequence',
+        mask_truncated: false,
+        temperature: TEMPERATURE,
+        step_sequences: 8,
+      },
       groups: [
         {
           ...toTrainerPair(),
@@ -148,7 +160,9 @@ describe('live vLLM and the hf trainer on the same checkpoint', () => {
     const scored = await scoreOnTrainer(trainer, resampled, TEMPERATURE);
     expect(scored.weight_version).toBe(1);
     const agreement = compare(resampled, scored);
-    console.log(`after one step (lr 0.01): trainer vs the old samples' log-probs mean |Δ| ${moved.mean.toFixed(4)}; vLLM after the disk sync vs the trainer: mean |Δ| ${agreement.mean.toFixed(5)}, max ${agreement.max.toFixed(4)}`);
+    console.log(
+      `after one step (lr 0.01): trainer vs the old samples' log-probs mean |Δ| ${moved.mean.toFixed(4)}; vLLM after the disk sync vs the trainer: mean |Δ| ${agreement.mean.toFixed(5)}, max ${agreement.max.toFixed(4)}`,
+    );
     expect(moved.mean).toBeGreaterThan(10 * MEAN_TOLERANCE);
     expect(agreement.mean).toBeLessThan(MEAN_TOLERANCE);
   });

@@ -36,25 +36,29 @@ export async function startHfTrainer(live: LiveVllmInfo, stateDir: string, env: 
   mkdirSync(stateDir, { recursive: true });
   const log = openSync(logFile, 'w');
   const started = Date.now();
-  const child = spawn(live.python, ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', '0', '--backend', 'hf', '--model', live.checkpoint], {
-    cwd: TRAINER_DIR,
-    stdio: ['ignore', 'pipe', log],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? stateDir,
-      PYTHONPATH: TRAINER_DIR,
-      PYTHONDONTWRITEBYTECODE: '1',
-      HF_HUB_OFFLINE: '1',
-      TRANSFORMERS_OFFLINE: '1',
-      DIFFERAD_TRAINER_CHECKPOINT_DIR: join(stateDir, 'checkpoints'),
-      DIFFERAD_TRAINER_WEIGHTS_DIR: weightsDir,
-      DIFFERAD_TRAINER_MIN_PIXELS: String(live.pixels.minPixels),
-      DIFFERAD_TRAINER_MAX_PIXELS: String(live.pixels.maxPixels),
-      DIFFERAD_TRAINER_DEEPSPEED_CONFIG: '',
-      DIFFERAD_TRAINER_LOG_LEVEL: 'warning',
-      ...env,
+  const child = spawn(
+    live.python,
+    ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', '0', '--backend', 'hf', '--model', live.checkpoint],
+    {
+      cwd: TRAINER_DIR,
+      stdio: ['ignore', 'pipe', log],
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? stateDir,
+        PYTHONPATH: TRAINER_DIR,
+        PYTHONDONTWRITEBYTECODE: '1',
+        HF_HUB_OFFLINE: '1',
+        TRANSFORMERS_OFFLINE: '1',
+        DIFFERAD_TRAINER_CHECKPOINT_DIR: join(stateDir, 'checkpoints'),
+        DIFFERAD_TRAINER_WEIGHTS_DIR: weightsDir,
+        DIFFERAD_TRAINER_MIN_PIXELS: String(live.pixels.minPixels),
+        DIFFERAD_TRAINER_MAX_PIXELS: String(live.pixels.maxPixels),
+        DIFFERAD_TRAINER_DEEPSPEED_CONFIG: '',
+        DIFFERAD_TRAINER_LOG_LEVEL: 'warning',
+        ...env,
+      },
     },
-  });
+  );
   closeSync(log);
   const pid = child.pid;
   const kill = () => {

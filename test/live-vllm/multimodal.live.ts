@@ -29,7 +29,13 @@ interface Completion {
 async function complete(seed: number, n = 8): Promise<{ body: Completion; ms: number }> {
   // The contract's pair: a 64×64 reference and a target with a 12×12 dark patch.
   const referenceImage = createPngDataUrl({ width: 64, height: 64, color: [180, 180, 170] });
-  const targetImage = createPngDataUrl({ width: 64, height: 64, color: [180, 180, 170], patch: [20, 24, 32, 36], patchColor: [40, 30, 30] });
+  const targetImage = createPngDataUrl({
+    width: 64,
+    height: 64,
+    color: [180, 180, 170],
+    patch: [20, 24, 32, 36],
+    patchColor: [40, 30, 30],
+  });
   const started = performance.now();
   const res = await fetch(`${live.url}/v1/chat/completions`, {
     method: 'POST',
@@ -65,7 +71,9 @@ describe('live vLLM: two images, n=8, seeded', () => {
   it('puts both images in the prompt and returns 8 completions with token ids and log-probs', async () => {
     const first = await complete(11);
     const warm = await complete(11);
-    console.log(`live vLLM: server start ${live.startupMs} ms; 2 images, n=8, 48 tokens: first request ${first.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms`);
+    console.log(
+      `live vLLM: server start ${live.startupMs} ms; 2 images, n=8, 48 tokens: first request ${first.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms`,
+    );
 
     const prompt = first.body.prompt_token_ids;
     expect(prompt.filter((id) => id === VISION_START)).toHaveLength(2);

@@ -39,7 +39,14 @@ export function toTrainerPair(): { messages: unknown[]; images: { sha256: string
   });
   const messages = [
     { role: 'system', content: SYSTEM },
-    { role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: INSTRUCTION }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'image', image: 0 },
+        { type: 'image', image: 1 },
+        { type: 'text', text: INSTRUCTION },
+      ],
+    },
   ];
   return { messages, images };
 }

@@ -15,7 +15,10 @@ import { type HfTrainer, startHfTrainer } from './hf-trainer.js';
 const live = inject('liveVllm');
 
 /** Lines of vLLM's access log that are a successful `POST /collective_rpc` (the disk sync's reload). */
-const countReloads = () => readFileSync(live.logFile, 'utf8').split('\n').filter((l) => l.includes('"POST /collective_rpc HTTP/1.1" 200')).length;
+const countReloads = () =>
+  readFileSync(live.logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"POST /collective_rpc HTTP/1.1" 200')).length;
 
 describe('live: differad train with vLLM and the hf trainer, synced by disk', () => {
   let control: VllmControl;
@@ -38,7 +41,7 @@ describe('live: differad train with vLLM and the hf trainer, synced by disk', ()
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs 3 steps, each applied once, the starting weights and each step\'s followed by a reload of the folder the trainer wrote', async () => {
+  it("runs 3 steps, each applied once, the starting weights and each step's followed by a reload of the folder the trainer wrote", async () => {
     const config = await writeTrainConfig(dir, 'live.yaml', {
       run: { id: 'live', steps: 3, seed: 3, runsDir: 'runs' },
       data: { train: data.train },
@@ -57,7 +60,9 @@ describe('live: differad train with vLLM and the hf trainer, synced by disk', ()
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
 
     const rows = await readMetricsFile(join(dir, 'runs', 'live', 'metrics.jsonl'));
-    console.log(`live differad train: 3 steps in ${ms.toFixed(0)} ms; sync_ms ${rows.map((r) => r.sync_ms?.toFixed(0)).join(', ')}; train_ms ${rows.map((r) => r.train_ms?.toFixed(0)).join(', ')}; reward ${rows.map((r) => r.reward_mean).join(', ')}; loss ${rows.map((r) => r.loss).join(', ')}; grad_norm ${rows.map((r) => r.grad_norm).join(', ')}`);
+    console.log(
+      `live differad train: 3 steps in ${ms.toFixed(0)} ms; sync_ms ${rows.map((r) => r.sync_ms?.toFixed(0)).join(', ')}; train_ms ${rows.map((r) => r.train_ms?.toFixed(0)).join(', ')}; reward ${rows.map((r) => r.reward_mean).join(', ')}; loss ${rows.map((r) => r.loss).join(', ')}; grad_norm ${rows.map((r) => r.grad_norm).join(', ')}`,
+    );
     expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
     expect(rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
     for (const row of rows) {
@@ -71,10 +76,13 @@ describe('live: differad train with vLLM and the hf trainer, synced by disk', ()
     // The run pushes the trainer's starting weights (version 0) before step 0, then each step's:
     // one reload each, of a Hugging Face folder the trainer wrote.
     expect(countReloads() - reloadsBefore).toBe(4);
-    const sent = readdirSync(trainer.weightsDir).filter((d) => /^v\d{8}$/.test(d)).sort();
+    const sent = readdirSync(trainer.weightsDir)
+      .filter((d) => /^v\d{8}$/.test(d))
+      .sort();
     expect(sent).toEqual(['v00000000', 'v00000001', 'v00000002', 'v00000003']);
     for (const v of sent) {
-      for (const file of ['config.json', 'model.safetensors', 'processor_config.json']) expect(existsSync(join(trainer.weightsDir, v, file)), `${v}/${file}`).toBe(true);
+      for (const file of ['config.json', 'model.safetensors', 'processor_config.json'])
+        expect(existsSync(join(trainer.weightsDir, v, file)), `${v}/${file}`).toBe(true);
     }
     expect(await control.isPaused()).toBe(false);
   });

@@ -67,7 +67,10 @@ export function ensureTinyCheckpoint(python: string, seed = 0): string {
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(dirname(dir), { recursive: true });
-  const r = spawnSync(python, [BUILDER, partial, '--seed', String(seed)], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+  const r = spawnSync(python, [BUILDER, partial, '--seed', String(seed)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, HF_HUB_OFFLINE: '1' },
+  });
   if (r.status !== 0) throw new Error(`${BUILDER} failed (exit ${r.status})`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);
@@ -138,17 +141,27 @@ export async function startVllmServer(options: {
   const child = spawn(
     options.python,
     [
-      '-m', 'vllm.entrypoints.openai.api_server',
-      '--model', options.checkpoint,
-      '--served-model-name', options.model,
-      '--host', '127.0.0.1',
-      '--port', String(port),
+      '-m',
+      'vllm.entrypoints.openai.api_server',
+      '--model',
+      options.checkpoint,
+      '--served-model-name',
+      options.model,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
       '--enforce-eager',
-      '--max-model-len', '1024',
-      '--logprobs-mode', 'processed_logprobs',
-      '--mm-processor-kwargs', JSON.stringify({ min_pixels: options.pixels.minPixels, max_pixels: options.pixels.maxPixels }),
-      '--limit-mm-per-prompt', JSON.stringify({ image: 2 }),
-      '--seed', '0',
+      '--max-model-len',
+      '1024',
+      '--logprobs-mode',
+      'processed_logprobs',
+      '--mm-processor-kwargs',
+      JSON.stringify({ min_pixels: options.pixels.minPixels, max_pixels: options.pixels.maxPixels }),
+      '--limit-mm-per-prompt',
+      JSON.stringify({ image: 2 }),
+      '--seed',
+      '0',
     ],
     {
       cwd: REPO_ROOT,
@@ -192,7 +205,9 @@ export async function startVllmServer(options: {
   const deadline = started + (options.startTimeoutMs ?? 600_000);
   for (;;) {
     if (exited(child)) {
-      throw new Error(`vLLM exited (${child.exitCode ?? child.signalCode}) before it was healthy; ${options.logFile}:\n${tail(options.logFile)}`);
+      throw new Error(
+        `vLLM exited (${child.exitCode ?? child.signalCode}) before it was healthy; ${options.logFile}:\n${tail(options.logFile)}`,
+      );
     }
     if (Date.now() > deadline) {
       await close();

@@ -57,13 +57,18 @@ interface Panel {
 interface Dashboard {
   readonly uid: string;
   readonly panels: readonly Panel[];
-  readonly templating: { readonly list: readonly { readonly name: string; readonly definition: string; readonly datasource: { readonly uid: string } }[] };
+  readonly templating: {
+    readonly list: readonly { readonly name: string; readonly definition: string; readonly datasource: { readonly uid: string } }[];
+  };
 }
 
 const dashboard = JSON.parse(read('deploy/monitoring/grafana/dashboards/differad.json')) as Dashboard;
 const queries = [
   ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
-  ...dashboard.templating.list.map((v) => ({ where: `variable "${v.name}"`, expr: v.definition.replace(/^label_values\((.*),\s*(\w+)\)$/, '$1') })),
+  ...dashboard.templating.list.map((v) => ({
+    where: `variable "${v.name}"`,
+    expr: v.definition.replace(/^label_values\((.*),\s*(\w+)\)$/, '$1'),
+  })),
 ];
 
 describe('the Grafana dashboard', () => {
@@ -83,10 +88,12 @@ describe('the Grafana dashboard', () => {
           problems.push(`${where} queries ${name}, which nothing exports`);
           continue;
         }
-        for (const label of refs.matchers.get(name) ?? []) if (!labels.has(label)) problems.push(`${where} matches ${name} on ${label}, a label it does not have`);
+        for (const label of refs.matchers.get(name) ?? [])
+          if (!labels.has(label)) problems.push(`${where} matches ${name} on ${label}, a label it does not have`);
       }
       for (const label of refs.grouping) {
-        if (!refs.metrics.some((name) => series.get(name)?.has(label))) problems.push(`${where} groups by ${label}, a label of none of ${refs.metrics.join(', ')}`);
+        if (!refs.metrics.some((name) => series.get(name)?.has(label)))
+          problems.push(`${where} groups by ${label}, a label of none of ${refs.metrics.join(', ')}`);
       }
     }
     expect(problems).toEqual([]);
@@ -100,7 +107,9 @@ describe('the Grafana dashboard', () => {
   });
 
   it('reads every panel from the provisioned Prometheus data source', () => {
-    const datasource = parse(read('deploy/monitoring/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string; url: string }[] };
+    const datasource = parse(read('deploy/monitoring/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: { uid: string; url: string }[];
+    };
     const uid = datasource.datasources[0]!.uid;
     expect(datasource.datasources[0]!.url).toBe('http://prometheus:9090');
     for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
@@ -109,7 +118,9 @@ describe('the Grafana dashboard', () => {
     }
     expect(dashboard.templating.list.every((v) => v.datasource.uid === uid)).toBe(true);
     // The dashboard provider reads the folder compose mounts the dashboards at.
-    const provider = parse(read('deploy/monitoring/grafana/provisioning/dashboards/differad.yml')) as { providers: { options: { path: string } }[] };
+    const provider = parse(read('deploy/monitoring/grafana/provisioning/dashboards/differad.yml')) as {
+      providers: { options: { path: string } }[];
+    };
     expect(read('docker-compose.yml')).toContain(`./deploy/monitoring/grafana/dashboards:${provider.providers[0]!.options.path}:ro`);
   });
 });
@@ -117,7 +128,9 @@ describe('the Grafana dashboard', () => {
 describe('the Prometheus scrape config', () => {
   beforeAll(() => {
     if (spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status !== 0) {
-      throw new Error('the monitoring tests need promtool: node scripts/ensure-system-packages.mjs prometheus (or sudo apt-get install -y prometheus)');
+      throw new Error(
+        'the monitoring tests need promtool: node scripts/ensure-system-packages.mjs prometheus (or sudo apt-get install -y prometheus)',
+      );
     }
   });
 
@@ -128,16 +141,23 @@ describe('the Prometheus scrape config', () => {
   });
 
   it('scrapes the API, the workers, the trainers and the inference servers', () => {
-    const config = parse(read('deploy/monitoring/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs: { names: string[] }[] }[] };
+    const config = parse(read('deploy/monitoring/prometheus.yml')) as {
+      scrape_configs: { job_name: string; dns_sd_configs: { names: string[] }[] }[];
+    };
     const scraped = config.scrape_configs.flatMap((job) => job.dns_sd_configs.flatMap((d) => d.names)).sort();
     expect(scraped).toEqual(['api', 'cpu-policy', 'cpu-trainer', 'orchestrator', 'trainer', 'vllm']);
     // The panel "Resident memory" selects differad's own processes by job name.
-    expect(config.scrape_configs.map((j) => j.job_name).filter((name) => name.startsWith('differad-')).sort()).toEqual(['differad-api', 'differad-workers']);
+    expect(
+      config.scrape_configs
+        .map((j) => j.job_name)
+        .filter((name) => name.startsWith('differad-'))
+        .sort(),
+    ).toEqual(['differad-api', 'differad-workers']);
   });
 });
 
 describe('README, "Monitoring"', () => {
-  it('lists exactly the registry\'s metrics (regenerate with npx tsx packages/metrics/scripts/emit-metrics-table.ts)', () => {
+  it("lists exactly the registry's metrics (regenerate with npx tsx packages/metrics/scripts/emit-metrics-table.ts)", () => {
     const readme = read('README.md');
     const table = readme.match(/<!-- metrics-table:start -->\n([\s\S]*?)\n<!-- metrics-table:end -->/);
     expect(table, 'README.md has the metrics-table markers').not.toBeNull();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toPromqlRefs } from './promql-names.js';
 
 describe('toPromqlRefs', () => {
-  it('finds the metric of a plain selector and of one with matchers, with the matchers\' label names', () => {
+  it("finds the metric of a plain selector and of one with matchers, with the matchers' label names", () => {
     const refs = toPromqlRefs('differad_run_step{run=~"$run", job!="x"}');
     expect(refs.metrics).toEqual(['differad_run_step']);
     expect(refs.matchers.get('differad_run_step')).toEqual(['run', 'job']);
@@ -17,7 +17,7 @@ describe('toPromqlRefs', () => {
     expect(refs.grouping).toEqual(['le', 'server']);
   });
 
-  it('reads both sides of a binary operation, vLLM\'s colon names, offsets and strings that look like names', () => {
+  it("reads both sides of a binary operation, vLLM's colon names, offsets and strings that look like names", () => {
     const refs = toPromqlRefs(
       'sum by (run) (increase(a_total{run=~"$run"}[5m] offset 1h)) / on (run) group_left sum by (run) (b_total) or label_replace(vllm:num_requests_running, "dst", "not_a_metric", "src", "(.*)")',
     );

@@ -16,7 +16,23 @@ export interface PromqlRefs {
   readonly grouping: readonly string[];
 }
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan', 'start', 'end']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+  'start',
+  'end',
+]);
 const IDENT = /(?<![A-Za-z0-9_:.$])[A-Za-z_:][A-Za-z0-9_:]*/g;
 const GROUPING = /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g;
 const LABEL_MATCHER = /([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)/g;
@@ -37,7 +53,12 @@ export function toPromqlRefs(expr: string): PromqlRefs {
   rest = rest
     .replace(/\[[^\]]*\]/g, ' ') // ranges and subqueries
     .replace(GROUPING, (_, list: string) => {
-      grouping.push(...list.split(',').map((l) => l.trim()).filter(Boolean));
+      grouping.push(
+        ...list
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      );
       return ' ';
     });
   const metrics: string[] = [];

@@ -82,19 +82,38 @@ async function stopServers() {
 function runSchemathesis(name, location, extra) {
   const report = join(work, `${name}.xml`);
   const args = [
-    'run', location, ...extra,
-    '--checks', 'not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance',
-    '--max-examples', examples, '--seed', seed, '--generation-database', 'none',
-    '--request-timeout', '10', '--no-color',
-    '--report', 'junit', '--report-junit-path', report,
+    'run',
+    location,
+    ...extra,
+    '--checks',
+    'not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance',
+    '--max-examples',
+    examples,
+    '--seed',
+    seed,
+    '--generation-database',
+    'none',
+    '--request-timeout',
+    '10',
+    '--no-color',
+    '--report',
+    'junit',
+    '--report-junit-path',
+    report,
   ];
   return new Promise((done) => {
     const started = Date.now();
-    const child = spawn(st, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
+    const child = spawn(st, args, {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' },
+    });
     let text = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (text += d));
     child.stderr.setEncoding('utf8').on('data', (d) => (text += d));
-    child.on('error', (e) => done({ name, status: 1, report, text: `${st}: ${e.message} (make the venv: node scripts/schemathesis-venv.mjs)` }));
+    child.on('error', (e) =>
+      done({ name, status: 1, report, text: `${st}: ${e.message} (make the venv: node scripts/schemathesis-venv.mjs)` }),
+    );
     child.on('close', (status) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       done({ name, status: status ?? 1, report, text: `${text}\n(${name}: exit ${status}, ${seconds} s)` });
@@ -109,22 +128,39 @@ try {
   const cli = join(root, 'apps', 'cli', 'bin', 'differad.js');
   const trainerDir = join(root, 'docker', 'trainer');
   const [apiUrl, cpuUrl, pyUrl] = await Promise.all([
-    startServer('api', node, ['--import', 'tsx', join(root, 'test', 'schemathesis', 'serve-fake-api.ts'), token], { cwd: root }, /fake API listening on (http:\/\/127\.0\.0\.1:\d+)/),
-    startServer('cpu-trainer', node, [cli, 'trainer', 'serve', '--cpu', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(work, 'cpu-trainer')], { cwd: work },
-      /CPU trainer listening on (http:\/\/127\.0\.0\.1:\d+)/),
-    startServer('py-trainer', python, ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', '0'], {
-      cwd: trainerDir,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? tmpdir(),
-        PYTHONPATH: trainerDir,
-        PYTHONDONTWRITEBYTECODE: '1',
-        DIFFERAD_TRAINER_BACKEND: 'tiny',
-        DIFFERAD_TRAINER_CHECKPOINT_DIR: join(work, 'py-trainer', 'checkpoints'),
-        DIFFERAD_TRAINER_WEIGHTS_DIR: join(work, 'py-trainer', 'weights'),
-        DIFFERAD_TRAINER_LOG_LEVEL: 'warning',
+    startServer(
+      'api',
+      node,
+      ['--import', 'tsx', join(root, 'test', 'schemathesis', 'serve-fake-api.ts'), token],
+      { cwd: root },
+      /fake API listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    ),
+    startServer(
+      'cpu-trainer',
+      node,
+      [cli, 'trainer', 'serve', '--cpu', '--host', '127.0.0.1', '--port', '0', '--state-dir', join(work, 'cpu-trainer')],
+      { cwd: work },
+      /CPU trainer listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    ),
+    startServer(
+      'py-trainer',
+      python,
+      ['-m', 'differad_trainer', '--host', '127.0.0.1', '--port', '0'],
+      {
+        cwd: trainerDir,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? tmpdir(),
+          PYTHONPATH: trainerDir,
+          PYTHONDONTWRITEBYTECODE: '1',
+          DIFFERAD_TRAINER_BACKEND: 'tiny',
+          DIFFERAD_TRAINER_CHECKPOINT_DIR: join(work, 'py-trainer', 'checkpoints'),
+          DIFFERAD_TRAINER_WEIGHTS_DIR: join(work, 'py-trainer', 'weights'),
+          DIFFERAD_TRAINER_LOG_LEVEL: 'warning',
+        },
       },
-    }, /listening on (http:\/\/127\.0\.0\.1:\d+)[^]*differad trainer ready/),
+      /listening on (http:\/\/127\.0\.0\.1:\d+)[^]*differad trainer ready/,
+    ),
   ]);
   const trainerDoc = join(root, 'docs', 'trainer-api.json');
   const runs = await Promise.all([

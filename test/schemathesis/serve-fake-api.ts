@@ -5,7 +5,7 @@
  *
  * Usage: tsx test/schemathesis/serve-fake-api.ts <token>
  */
-import { startFakeApi } from '../../packages/api/src/testing/fake-api.js';
+import { startFakeApi } from '@differad/api/testing';
 
 const token = process.argv[2];
 if (!token) {

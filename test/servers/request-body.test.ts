@@ -1,4 +1,12 @@
-import { type DrainLimits, DEFAULT_DRAIN_LIMITS, HTTP_BODY_TOO_LARGE, readBodyText, type RunningServer, sendWhole, startServer } from '@differad/http-server';
+import {
+  type DrainLimits,
+  DEFAULT_DRAIN_LIMITS,
+  HTTP_BODY_TOO_LARGE,
+  readBodyText,
+  type RunningServer,
+  sendWhole,
+  startServer,
+} from '@differad/http-server';
 import { postConcurrently, uploadRawBody } from '@differad/testing';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,7 +66,13 @@ describe('sendWhole on a server', () => {
 
   it('closes the connection when the client stalls for longer than the drain time', async () => {
     const url = await startEcho({ maxBytes: 4 * MiB, maxMs: 100 });
-    const result = await uploadRawBody(url, { path: '/', bytes: 2 * MiB, chunked: true, pauseAfterBytes: LIMIT + 256 * 1024, stallAfterReply: true });
+    const result = await uploadRawBody(url, {
+      path: '/',
+      bytes: 2 * MiB,
+      chunked: true,
+      pauseAfterBytes: LIMIT + 256 * 1024,
+      stallAfterReply: true,
+    });
     expect(result).toMatchObject({ status: 413, endedEarly: true, sentBytes: LIMIT + 256 * 1024 });
   });
 

@@ -9,7 +9,9 @@ import { checkDist } from './dist-status.js';
 
 const dist = process.env.DIFFERAD_FROM_SOURCE === '1' ? { kind: 'source' } : checkDist();
 if (dist.kind === 'stale') {
-  process.stderr.write(`differad: ${dist.file} changed after the last build, running the TypeScript sources (slower start; npm run build makes it fast again)\n`);
+  process.stderr.write(
+    `differad: ${dist.file} changed after the last build, running the TypeScript sources (slower start; npm run build makes it fast again)\n`,
+  );
 }
 const { main } = dist.kind === 'fresh' ? await import('../dist/main.js') : await importSources();
 const code = await main(process.argv);

@@ -37,7 +37,9 @@ function findMissingRelativeFiles(dir) {
   const missing = [];
   for (const file of files) {
     if (!file.endsWith('.js')) continue;
-    for (const [, target] of readFileSync(`${dir}/${file}`, 'utf8').matchAll(/new URL\(\s*["']\.\/([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g)) {
+    for (const [, target] of readFileSync(`${dir}/${file}`, 'utf8').matchAll(
+      /new URL\(\s*["']\.\/([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g,
+    )) {
       if (!files.has(target)) missing.push(`${file} → ./${target}`);
     }
   }

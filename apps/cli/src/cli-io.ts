@@ -43,7 +43,8 @@ export function parseIntegerOption(flag: string, min = 1): (value: string) => nu
 export function parsePortOption(flag = '--port'): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${flag} needs an integer 0–65535, got "${value}"`);
+    if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535)
+      throw new InvalidArgumentError(`${flag} needs an integer 0–65535, got "${value}"`);
     return n;
   };
 }

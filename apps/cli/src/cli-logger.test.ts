@@ -7,7 +7,14 @@ describe('createCliLogger', () => {
     const io = createCaptureIo({ interactive: false });
     createCliLogger({}, io, 'worker').warn({ run: 'r1', step: 3, code: 'SYNC_FAILED' }, 'weight sync failed');
     expect(io.out).toBe('');
-    expect(JSON.parse(io.err)).toMatchObject({ level: 'warn', name: 'worker', run: 'r1', step: 3, code: 'SYNC_FAILED', msg: 'weight sync failed' });
+    expect(JSON.parse(io.err)).toMatchObject({
+      level: 'warn',
+      name: 'worker',
+      run: 'r1',
+      step: 3,
+      code: 'SYNC_FAILED',
+      msg: 'weight sync failed',
+    });
   });
 
   it('writes a readable, coloured line at a terminal, without colour under NO_COLOR', () => {
@@ -25,7 +32,12 @@ describe('createCliLogger', () => {
     const fromEnv = createCliLogger({}, io, 'api');
     fromEnv.warn('hidden');
     fromEnv.error('shown');
-    expect(io.err.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['shown']);
+    expect(
+      io.err
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ).toEqual(['shown']);
     const flags = createCaptureIo({ interactive: false, env: { DIFFERAD_LOG_LEVEL: 'error' } });
     createCliLogger({ logLevel: 'debug', logFormat: 'pretty' }, flags, 'api').debug('a debug line');
     expect(flags.err).toMatch(/DEBUG a debug line\n$/);

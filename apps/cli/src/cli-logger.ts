@@ -16,7 +16,10 @@ export function toLogLevelOption(): Option {
 
 /** `--log-format` of a command that logs. */
 export function toLogFormatOption(): Option {
-  return new Option('--log-format <format>', 'log lines on stderr: json, or pretty for people; auto is pretty at a terminal, JSON otherwise (DIFFERAD_LOG_FORMAT; default auto)').choices(LOG_FORMAT_NAMES);
+  return new Option(
+    '--log-format <format>',
+    'log lines on stderr: json, or pretty for people; auto is pretty at a terminal, JSON otherwise (DIFFERAD_LOG_FORMAT; default auto)',
+  ).choices(LOG_FORMAT_NAMES);
 }
 
 /**
@@ -28,5 +31,11 @@ export function toLogFormatOption(): Option {
 export function createCliLogger(opts: LogOptions, io: CliIo, name: string): Logger {
   const config = loadLogConfig({ env: io.env, flags: { level: opts.logLevel, format: opts.logFormat } });
   const format = resolveLogFormat(config.format, io.interactive);
-  return createLogger({ level: config.level, format, name, write: (line) => io.stderr(line), color: format === 'pretty' && io.interactive && io.env.NO_COLOR === undefined });
+  return createLogger({
+    level: config.level,
+    format,
+    name,
+    write: (line) => io.stderr(line),
+    color: format === 'pretty' && io.interactive && io.env.NO_COLOR === undefined,
+  });
 }

@@ -14,7 +14,10 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'differad-exit-codes-'));
   manifest = join(dir, 'manifest.jsonl');
   predictions = join(dir, 'predictions.jsonl');
-  writeFileSync(manifest, `${JSON.stringify({ id: 'a', class: 'spot', reference: 'r.png', target: 't.png', width: 100, height: 100, box: [10, 10, 40, 40] })}\n`);
+  writeFileSync(
+    manifest,
+    `${JSON.stringify({ id: 'a', class: 'spot', reference: 'r.png', target: 't.png', width: 100, height: 100, box: [10, 10, 40, 40] })}\n`,
+  );
   writeFileSync(predictions, `${JSON.stringify({ id: 'a', box: [12, 10, 40, 42] })}\n`);
 });
 afterAll(() => {
@@ -62,7 +65,17 @@ describe('exit codes: 1 wrong usage, 2 unusable input', () => {
     expect(synth.err).toContain('--max-rotation must be within [0, 45] degrees');
 
     expect((await run(['example', '--out', 'example', '--pairs', '2'])).code).toBe(0);
-    const evalRun = await run(['eval', '--manifest', 'example/manifest.jsonl', '--out', 'eval', '--endpoint', 'ftp://gpu1', '--model', 'm']);
+    const evalRun = await run([
+      'eval',
+      '--manifest',
+      'example/manifest.jsonl',
+      '--out',
+      'eval',
+      '--endpoint',
+      'ftp://gpu1',
+      '--model',
+      'm',
+    ]);
     expect(evalRun.code).toBe(1);
     expect(evalRun.err).toContain('--endpoint: "ftp://gpu1" is not an http(s) URL');
   });

@@ -6,7 +6,10 @@ import { createCaptureIo } from './testing/capture-io.js';
 
 /** Every command of the program, the program itself and nested ones included, with its path. */
 function listCommands(command: Command, path: string[] = []): { path: string; command: Command }[] {
-  return [{ path: ['differad', ...path].join(' '), command }, ...command.commands.flatMap((sub) => listCommands(sub, [...path, sub.name()]))];
+  return [
+    { path: ['differad', ...path].join(' '), command },
+    ...command.commands.flatMap((sub) => listCommands(sub, [...path, sub.name()])),
+  ];
 }
 
 /** The full help of every command, as a terminal `width` columns wide would show it. */
@@ -38,12 +41,20 @@ function findMidSentenceBreaks(text: string): string[] {
  * A line may pass the width only where a single word (a URL, a path, a JSON
  * shape) does not fit: alone on the line, or alone beside its term column.
  */
-const isUnbreakable = (line: string) => !/\s/.test(line.trim().replace(/^\S.*?\s{2,}/, '').replace(/ \\$/, ''));
+const isUnbreakable = (line: string) =>
+  !/\s/.test(
+    line
+      .trim()
+      .replace(/^\S.*?\s{2,}/, '')
+      .replace(/ \\$/, ''),
+  );
 
 describe('wrapHelpText', () => {
   it('wraps prose at spaces and keeps short lines and blank lines as they are', () => {
     const text = 'Exit codes: 0 done; 1 wrong usage (unknown option, bad flag value); 2 unusable input.\n\nShort line.';
-    expect(wrapHelpText(text, 40)).toBe('Exit codes: 0 done; 1 wrong usage\n(unknown option, bad flag value); 2\nunusable input.\n\nShort line.');
+    expect(wrapHelpText(text, 40)).toBe(
+      'Exit codes: 0 done; 1 wrong usage\n(unknown option, bad flag value); 2\nunusable input.\n\nShort line.',
+    );
   });
 
   it('continues a long example command with " \\" on indented lines, never inside a quoted argument', () => {
@@ -92,13 +103,22 @@ describe('help text of every command', () => {
   it('fits every line of every help page into a 60-column terminal, but for words that cannot be broken', async () => {
     const pages = await renderHelp(60);
     expect(pages.length).toBeGreaterThan(15);
-    const problems = pages.flatMap(({ path, text }) => text.split('\n').filter((line) => line.length > 60 && !isUnbreakable(line)).map((line) => `${path}: ${line}`));
+    const problems = pages.flatMap(({ path, text }) =>
+      text
+        .split('\n')
+        .filter((line) => line.length > 60 && !isUnbreakable(line))
+        .map((line) => `${path}: ${line}`),
+    );
     expect(problems).toEqual([]);
   });
 
   it('uses the full width of a wide terminal instead of the source’s line breaks', async () => {
     const score = (await renderHelp(200)).find((page) => page.path === 'differad score')!;
-    expect(score.text).toContain('Scores predictions against a manifest: per sample the format reward, the localization reward and the evaluation IoU; overall,');
-    expect(score.text).toContain('  differad score --manifest m.jsonl --predictions p.jsonl --family qwen2.5-vl --frame resized-pixels --json\n');
+    expect(score.text).toContain(
+      'Scores predictions against a manifest: per sample the format reward, the localization reward and the evaluation IoU; overall,',
+    );
+    expect(score.text).toContain(
+      '  differad score --manifest m.jsonl --predictions p.jsonl --family qwen2.5-vl --frame resized-pixels --json\n',
+    );
   });
 });

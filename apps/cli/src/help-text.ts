@@ -62,7 +62,12 @@ export function wrapHelpText(text: string, width: number): string {
     .flatMap((line) => {
       if (line.length <= width) return [line];
       if (/^\s/.test(line)) return wrapIndentedLine(line, width);
-      return fill(line.split(/\s+/).filter((word) => word !== ''), width, '', '');
+      return fill(
+        line.split(/\s+/).filter((word) => word !== ''),
+        width,
+        '',
+        '',
+      );
     })
     .join('\n');
 }

@@ -13,7 +13,9 @@ describe('differad --help', () => {
       }
     };
     walk(await createFullProgram(createCaptureIo()), []);
-    expect(paths.map((p) => p.join(' '))).toEqual(expect.arrayContaining(['score', 'train', 'eval', 'synth', 'worker', 'api', 'data import deeppcb']));
+    expect(paths.map((p) => p.join(' '))).toEqual(
+      expect.arrayContaining(['score', 'train', 'eval', 'synth', 'worker', 'api', 'data import deeppcb']),
+    );
     for (const path of paths) {
       const io = createCaptureIo();
       expect(await main(['node', 'differad', ...path, '--help'], io)).toBe(0);

@@ -22,19 +22,84 @@ export interface CommandEntry {
  * listing here must match what the modules register; help.test.ts checks it.
  */
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'score', usage: '[options]', summary: 'score model answers against ground truth (rewards and metrics)', load: async () => (await import('./commands/score.js')).registerScoreCommand },
-  { name: 'fake-vllm', usage: '[options]', summary: 'run a fake vLLM server (OpenAI-compatible) for tests, demos and benchmarks', load: async () => (await import('./commands/fake-vllm.js')).registerFakeVllmCommand },
-  { name: 'data', usage: '', summary: 'import datasets into manifests; validate, summarize, preview and split manifests', load: async () => (await import('./commands/data.js')).registerDataCommand },
-  { name: 'example', usage: '[options]', summary: 'write a small example dataset and model answers to try the tools on', load: async () => (await import('./commands/example.js')).registerExampleCommand },
-  { name: 'synth', usage: '[options]', summary: 'make synthetic anomaly pairs from defect-free images (Algorithm 1)', load: async () => (await import('./commands/synth.js')).registerSynthCommand },
-  { name: 'train', usage: '[options]', summary: 'train with GRPO: rollouts, rewards, resampling, trainer steps, weight sync', load: async () => (await import('./commands/train.js')).registerTrainCommand },
-  { name: 'doctor', usage: '[options]', summary: 'check a GPU cluster before training: vLLM servers, trainer, log-prob agreement, weight sync', load: async () => (await import('./commands/doctor.js')).registerDoctorCommand },
-  { name: 'worker', usage: '[options]', summary: 'serve the training queues of every run on a shared Redis', load: async () => (await import('./commands/worker.js')).registerWorkerCommand },
-  { name: 'trainer', usage: '', summary: 'run a trainer service (trainer HTTP API v1)', load: async () => (await import('./commands/trainer.js')).registerTrainerCommand },
-  { name: 'api', usage: '[options]', summary: 'serve the REST API and the dashboard', load: async () => (await import('./commands/api.js')).registerApiCommand },
-  { name: 'policy', usage: '', summary: 'run the built-in CPU policy (an OpenAI-compatible server, no GPU)', load: async () => (await import('./commands/policy.js')).registerPolicyCommand },
-  { name: 'eval', usage: '[options]', summary: 'evaluate a model (OpenAI-compatible servers or the built-in CPU policy) on a manifest', load: async () => (await import('./commands/eval.js')).registerEvalCommand },
-  { name: 'baseline', usage: '[options]', summary: 'the non-LLM baseline (docs/method.md §11): threshold the CPU policy’s anomaly map, calibrated on 30% of a manifest', load: async () => (await import('./commands/baseline.js')).registerBaselineCommand },
+  {
+    name: 'score',
+    usage: '[options]',
+    summary: 'score model answers against ground truth (rewards and metrics)',
+    load: async () => (await import('./commands/score.js')).registerScoreCommand,
+  },
+  {
+    name: 'fake-vllm',
+    usage: '[options]',
+    summary: 'run a fake vLLM server (OpenAI-compatible) for tests, demos and benchmarks',
+    load: async () => (await import('./commands/fake-vllm.js')).registerFakeVllmCommand,
+  },
+  {
+    name: 'data',
+    usage: '',
+    summary: 'import datasets into manifests; validate, summarize, preview and split manifests',
+    load: async () => (await import('./commands/data.js')).registerDataCommand,
+  },
+  {
+    name: 'example',
+    usage: '[options]',
+    summary: 'write a small example dataset and model answers to try the tools on',
+    load: async () => (await import('./commands/example.js')).registerExampleCommand,
+  },
+  {
+    name: 'synth',
+    usage: '[options]',
+    summary: 'make synthetic anomaly pairs from defect-free images (Algorithm 1)',
+    load: async () => (await import('./commands/synth.js')).registerSynthCommand,
+  },
+  {
+    name: 'train',
+    usage: '[options]',
+    summary: 'train with GRPO: rollouts, rewards, resampling, trainer steps, weight sync',
+    load: async () => (await import('./commands/train.js')).registerTrainCommand,
+  },
+  {
+    name: 'doctor',
+    usage: '[options]',
+    summary: 'check a GPU cluster before training: vLLM servers, trainer, log-prob agreement, weight sync',
+    load: async () => (await import('./commands/doctor.js')).registerDoctorCommand,
+  },
+  {
+    name: 'worker',
+    usage: '[options]',
+    summary: 'serve the training queues of every run on a shared Redis',
+    load: async () => (await import('./commands/worker.js')).registerWorkerCommand,
+  },
+  {
+    name: 'trainer',
+    usage: '',
+    summary: 'run a trainer service (trainer HTTP API v1)',
+    load: async () => (await import('./commands/trainer.js')).registerTrainerCommand,
+  },
+  {
+    name: 'api',
+    usage: '[options]',
+    summary: 'serve the REST API and the dashboard',
+    load: async () => (await import('./commands/api.js')).registerApiCommand,
+  },
+  {
+    name: 'policy',
+    usage: '',
+    summary: 'run the built-in CPU policy (an OpenAI-compatible server, no GPU)',
+    load: async () => (await import('./commands/policy.js')).registerPolicyCommand,
+  },
+  {
+    name: 'eval',
+    usage: '[options]',
+    summary: 'evaluate a model (OpenAI-compatible servers or the built-in CPU policy) on a manifest',
+    load: async () => (await import('./commands/eval.js')).registerEvalCommand,
+  },
+  {
+    name: 'baseline',
+    usage: '[options]',
+    summary: 'the non-LLM baseline (docs/method.md §11): threshold the CPU policy’s anomaly map, calibrated on 30% of a manifest',
+    load: async () => (await import('./commands/baseline.js')).registerBaselineCommand,
+  },
 ];
 
 /**
@@ -102,7 +167,10 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
     },
   };
   const invoked = toInvokedCommand(argv);
-  const program = await createProgram({ ...cliIo, setExitCode: (c) => ((code = c), cliIo.setExitCode(c)) }, invoked === undefined ? [] : [invoked]);
+  const program = await createProgram(
+    { ...cliIo, setExitCode: (c) => ((code = c), cliIo.setExitCode(c)) },
+    invoked === undefined ? [] : [invoked],
+  );
   try {
     await program.parseAsync([...argv]);
     return code;

@@ -102,7 +102,10 @@ function toIndexedMessages(messages: NonNullable<(typeof model.requests)[number]
   let image = 0;
   return messages.map((m) => ({
     role: m.role,
-    content: typeof m.content === 'string' ? m.content : m.content.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image', image: image++ })),
+    content:
+      typeof m.content === 'string'
+        ? m.content
+        : m.content.map((p) => (p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image', image: image++ })),
   }));
 }
 
@@ -117,13 +120,21 @@ async function trainOnce(family: string, frame: string, prompt: { pool?: string 
     prompt,
   }) as ResolvedTrainConfig;
   const queues = createMemoryQueues();
-  const ctx: RunContext = await buildRunContext('prompts', config, { redis: null as never, store: null as never, queues: queues.catalog, log: () => undefined });
+  const ctx: RunContext = await buildRunContext('prompts', config, {
+    redis: null as never,
+    store: null as never,
+    queues: queues.catalog,
+    log: () => undefined,
+  });
   try {
     const groups = createMemoryGroups();
     const rollout = createRolloutProcessor(ctx, groups);
     for (const [pairIndex, pair] of PAIRS.entries()) {
       // The rollout scores its group itself and keeps it: no job is added (maxResamples 0).
-      await rollout({ runId: 'prompts', step: 0, pairIndex, pairId: pair.id, attempt: 0, seed: toSamplingSeed(5, 0, pairIndex, 0), weightVersion: 0 }, STEP_JOB);
+      await rollout(
+        { runId: 'prompts', step: 0, pairIndex, pairId: pair.id, attempt: 0, seed: toSamplingSeed(5, 0, pairIndex, 0), weightVersion: 0 },
+        STEP_JOB,
+      );
       expect(queues.added).toEqual([]);
     }
     const sent = model.requests.slice(-PAIRS.length);
@@ -138,10 +149,12 @@ async function trainOnce(family: string, frame: string, prompt: { pool?: string 
 
 describe('the scripted model', () => {
   it('answers in the notation and frame a prompt states', () => {
-    const prompt = 'Answer with one box written as <box>[[x1,y1,x2,y2]]</box> with x1 < x2.\nCoordinates are pixels of the target image (200×100).';
+    const prompt =
+      'Answer with one box written as <box>[[x1,y1,x2,y2]]</box> with x1 < x2.\nCoordinates are pixels of the target image (200×100).';
     expect(answerAsAsked(prompt, [0.1, 0.2, 0.5, 0.6])).toBe('<box>[[20,20,100,60]]</box>');
     expect(answerAsAsked(prompt, null)).toBe('<box>[[0,0,0,0]]</box>');
-    const tagged = 'Reason inside <think></think>, then write the box inside <answer></answer>, as (x1,y1),(x2,y2) with x1 < x2. Coordinates are integers from 0 to 1000.';
+    const tagged =
+      'Reason inside <think></think>, then write the box inside <answer></answer>, as (x1,y1),(x2,y2) with x1 < x2. Coordinates are integers from 0 to 1000.';
     expect(parseAnswer(answerAsAsked(tagged, [0.1, 0.2, 0.5, 0.6]), 'differad')).toMatchObject({ kind: 'box', box: [100, 200, 500, 600] });
     expect(() => answerAsAsked('Find the defect.', null)).toThrow(/no box notation/);
   });
@@ -157,9 +170,27 @@ describe.each(MODEL_FAMILIES)('a model of family %s that answers exactly what it
     expect(heldOut).toMatchObject({ eval_n: 2, eval_acc: 1, eval_miou: 1 });
 
     const out = join(dir, `eval-${family}-${frame}`);
-    const evaluated = await runCaptured(['eval', '--manifest', manifest, '--out', out, '--endpoint', model.url, '--model', model.model, '--family', family, '--frame', frame, '--json']);
+    const evaluated = await runCaptured([
+      'eval',
+      '--manifest',
+      manifest,
+      '--out',
+      out,
+      '--endpoint',
+      model.url,
+      '--model',
+      model.model,
+      '--family',
+      family,
+      '--frame',
+      frame,
+      '--json',
+    ]);
     expect(evaluated.code, evaluated.err).toBe(0);
-    const scores = (await readFile(join(out, 'scores.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; iou: number; box_iou: number });
+    const scores = (await readFile(join(out, 'scores.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; iou: number; box_iou: number });
     // `iou` is the evaluation IoU u (1 for an empty answer to a normal pair); `box_iou` the boxes' own.
     expect(scores.map((s) => [s.id, s.iou])).toEqual(PAIRS.map((p) => [p.id, 1]));
     expect(scores.find((s) => s.id === 'scratch')!.box_iou).toBe(1);
@@ -176,7 +207,9 @@ describe("the run's prompt pool", () => {
     expect(asked).toHaveLength(2 * PAIRS.length);
     for (const messages of asked) {
       expect(messages[0]!.content).toContain('(728×532)');
-      expect(['Box the defect of the second image.', 'Where does the target differ?']).toContainEqual((messages[1]!.content as { text?: string }[])[2]!.text);
+      expect(['Box the defect of the second image.', 'Where does the target differ?']).toContainEqual(
+        (messages[1]!.content as { text?: string }[])[2]!.text,
+      );
     }
     for (const r of results) expect(r.scored.locRewards).toEqual([1, 1]);
   });

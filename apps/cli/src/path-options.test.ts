@@ -40,7 +40,18 @@ describe('path options of the commands', () => {
     const config = join(elsewhere, 'score.yaml');
     writeFileSync(config, 'reward:\n  tau: 0.5\n');
     const scores = join(elsewhere, 'scores.jsonl');
-    const scored = await run(['score', '--manifest', join(example, 'manifest.jsonl'), '--predictions', join(example, 'predictions.jsonl'), '--config', config, '--out', scores, '--json']);
+    const scored = await run([
+      'score',
+      '--manifest',
+      join(example, 'manifest.jsonl'),
+      '--predictions',
+      join(example, 'predictions.jsonl'),
+      '--config',
+      config,
+      '--out',
+      scores,
+      '--json',
+    ]);
     expect(scored.code, scored.err).toBe(0);
     expect(JSON.parse(scored.out).tau).toBe(0.5);
     expect(existsSync(scores)).toBe(true);
@@ -55,7 +66,10 @@ describe('path options of the commands', () => {
 
   it('score reads and writes relative paths from its working directory, not the process’s', async () => {
     expect((await run(['example', '--out', 'rel-example', '--pairs', '4'], elsewhere)).code).toBe(0);
-    const scored = await run(['score', '--manifest', 'rel-example/manifest.jsonl', '--predictions', 'rel-example/predictions.jsonl', '--out', 'rel-scores.jsonl'], elsewhere);
+    const scored = await run(
+      ['score', '--manifest', 'rel-example/manifest.jsonl', '--predictions', 'rel-example/predictions.jsonl', '--out', 'rel-scores.jsonl'],
+      elsewhere,
+    );
     expect(scored.code, scored.err).toBe(0);
     expect(existsSync(join(elsewhere, 'rel-scores.jsonl'))).toBe(true);
   });

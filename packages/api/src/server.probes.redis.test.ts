@@ -36,9 +36,13 @@ async function call(method: string, path: string, body?: unknown): Promise<Answe
 }
 
 const listJobs = async (kind: 'evals' | 'synth'): Promise<string[]> =>
-  ((await (await fake.request(`/v1/${kind}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { jobs: { id: string }[] }).jobs.map((j) => j.id);
+  (
+    (await (await fake.request(`/v1/${kind}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { jobs: { id: string }[] }
+  ).jobs.map((j) => j.id);
 
-const run = (extra: Record<string, unknown>, data: Record<string, unknown> = { train: 'set/train.jsonl' }) => ({ config: { data, ...extra } });
+const run = (extra: Record<string, unknown>, data: Record<string, unknown> = { train: 'set/train.jsonl' }) => ({
+  config: { data, ...extra },
+});
 const tooLong = 'n'.repeat(300);
 
 describe('bad input is a 400 naming the field, never a 500', () => {
@@ -72,13 +76,32 @@ describe('bad input is a 400 naming the field, never a 500', () => {
   });
 
   it('names an unknown field by its path', async () => {
-    expect(await call('POST', '/v1/synth', { normals: 'images', colour: 'red' })).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: ['colour'] });
-    expect(await call('POST', '/v1/runs', run({ grpo: { groupSize: 2, temprature: 1 } }))).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: ['config.grpo.temprature'] });
-    expect(await call('POST', '/v1/runs', { config: run({}).config, dryRun: true })).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: ['dryRun'] });
+    expect(await call('POST', '/v1/synth', { normals: 'images', colour: 'red' })).toEqual({
+      status: 400,
+      code: 'API_REQUEST_INVALID',
+      fields: ['colour'],
+    });
+    expect(await call('POST', '/v1/runs', run({ grpo: { groupSize: 2, temprature: 1 } }))).toEqual({
+      status: 400,
+      code: 'API_REQUEST_INVALID',
+      fields: ['config.grpo.temprature'],
+    });
+    expect(await call('POST', '/v1/runs', { config: run({}).config, dryRun: true })).toEqual({
+      status: 400,
+      code: 'API_REQUEST_INVALID',
+      fields: ['dryRun'],
+    });
   });
 
   it('names a malformed id in the path', async () => {
-    for (const path of ['/v1/runs/%ZZ', '/v1/runs/a%2Fb', '/v1/evals/..%2F..%2Fx', '/v1/synth/%E0%A4%A', '/v1/runs/%ZZ/metrics', '/dashboard/runs/%00']) {
+    for (const path of [
+      '/v1/runs/%ZZ',
+      '/v1/runs/a%2Fb',
+      '/v1/evals/..%2F..%2Fx',
+      '/v1/synth/%E0%A4%A',
+      '/v1/runs/%ZZ/metrics',
+      '/dashboard/runs/%00',
+    ]) {
       expect(await call('GET', path), path).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: ['id'] });
     }
     expect(await call('POST', '/v1/runs/%ZZ/cancel', {})).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: ['id'] });
@@ -97,7 +120,8 @@ describe('bad input is a 400 naming the field, never a 500', () => {
       ['/v1/runs/q/metrics?fromStep=99999999999999999999', 'fromStep'],
       ['/v1/runs/q/metrics/stream?fromStep=-1', 'fromStep'],
     ];
-    for (const [path, field] of cases) expect(await call('GET', path), path).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: [field] });
+    for (const [path, field] of cases)
+      expect(await call('GET', path), path).toEqual({ status: 400, code: 'API_REQUEST_INVALID', fields: [field] });
     expect((await call('GET', '/v1/runs/q/metrics?fromStep=0&count=10')).status).toBe(200);
   });
 

@@ -33,7 +33,10 @@ describe('the REST API with an injected launcher', () => {
     expect(fake.started.at(-1)?.run.runsDir).toBe(join(dir, 'runs'));
 
     expect(((await (await call('GET', '/v1/runs')).json()) as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toContain('fake-1');
-    expect(await (await call('GET', '/v1/runs/fake-1')).json()).toMatchObject({ run: { runId: 'fake-1' }, config: { run: { steps: 3 }, grpo: { groupSize: 8 } } });
+    expect(await (await call('GET', '/v1/runs/fake-1')).json()).toMatchObject({
+      run: { runId: 'fake-1' },
+      config: { run: { steps: 3 }, grpo: { groupSize: 8 } },
+    });
     expect((await call('POST', '/v1/runs', { config: { run: { id: 'fake-1' }, data: { train: 'set/train.jsonl' } } })).status).toBe(409);
 
     const cancelled = await call('POST', '/v1/runs/fake-1/cancel');
@@ -54,8 +57,14 @@ describe('the REST API with an injected launcher', () => {
   it('records evaluation and synthesis jobs and cancels a running one once', async () => {
     const evalRes = await call('POST', '/v1/evals', { manifest: 'set/train.jsonl', limit: 4 });
     expect(evalRes.status).toBe(201);
-    const { job } = (await evalRes.json()) as { job: { id: string; state: string; outDir: string; spec: { manifest: string; policy: unknown } } };
-    expect(job).toMatchObject({ state: 'running', outDir: join(dir, 'runs', 'evals', job.id), spec: { manifest: join(fake.api.dataRoots[0]!, 'set', 'train.jsonl'), policy: { kind: 'cpu' } } });
+    const { job } = (await evalRes.json()) as {
+      job: { id: string; state: string; outDir: string; spec: { manifest: string; policy: unknown } };
+    };
+    expect(job).toMatchObject({
+      state: 'running',
+      outDir: join(dir, 'runs', 'evals', job.id),
+      spec: { manifest: join(fake.api.dataRoots[0]!, 'set', 'train.jsonl'), policy: { kind: 'cpu' } },
+    });
     expect((await call('GET', `/v1/evals/${job.id}/report`)).status).toBe(404);
     expect((await call('POST', `/v1/evals/${job.id}/cancel`)).status).toBe(200);
     expect(await (await call('GET', `/v1/evals/${job.id}`)).json()).toMatchObject({ job: { state: 'cancelled' } });

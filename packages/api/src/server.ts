@@ -91,7 +91,10 @@ export function createApiApp(serverOptions: ApiServerOptions): ApiApp {
     onError(error, reply, c) {
       if (reply.status < 500) return;
       const url = toRequestUrl(c);
-      options.logger.error({ method: c.req.method, path: url.pathname, ...toErrorFields(error) }, `${c.req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`);
+      options.logger.error(
+        { method: c.req.method, path: url.pathname, ...toErrorFields(error) },
+        `${c.req.method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     },
     contentType: JSON_TYPE,
     headers: SECURITY_HEADERS,

@@ -141,9 +141,19 @@ export async function openApi(options: Omit<StartApiOptions, 'host' | 'port'>): 
       stream: { pollMs: options.stream?.pollMs ?? 500, heartbeatMs: options.stream?.heartbeatMs ?? 15_000 },
       now: Date.now,
     };
-    const queueBoard = await loadQueueBoard(JOB_NAMES.map((name) => queues.queues[name]), options.logger);
+    const queueBoard = await loadQueueBoard(
+      JOB_NAMES.map((name) => queues.queues[name]),
+      options.logger,
+    );
     const pingRedis = async () => (await redis.ping().catch(() => null)) === 'PONG';
-    const { app } = createApiApp({ deps, auth: createAuthenticator(token.token), csrf: createCsrfTokens(token.token), queueBoard, pingRedis, logger: options.logger });
+    const { app } = createApiApp({
+      deps,
+      auth: createAuthenticator(token.token),
+      csrf: createCsrfTokens(token.token),
+      queueBoard,
+      pingRedis,
+      logger: options.logger,
+    });
     return { app, token, redisUrl: redisInfo.url, redisSource: redisInfo.source, dataRoots: dataRoots.roots, close: closeAll };
   } catch (error) {
     await closeAll();
@@ -156,7 +166,12 @@ export async function openApi(options: Omit<StartApiOptions, 'host' | 'port'>): 
  * open metric streams are cut after 1 s): the result's close() stops the
  * server, then `opened`. When binding fails, `opened` is closed.
  */
-export async function serveApi<T extends { close(): Promise<void> }>(opened: T, app: FetchApp, host: string, port: number): Promise<Omit<T, 'close'> & { url: string; close(): Promise<void> }> {
+export async function serveApi<T extends { close(): Promise<void> }>(
+  opened: T,
+  app: FetchApp,
+  host: string,
+  port: number,
+): Promise<Omit<T, 'close'> & { url: string; close(): Promise<void> }> {
   const server = await startServer(app, { host, port, closeGraceMs: API_CLOSE_GRACE_MS }).catch(async (error: unknown) => {
     await opened.close();
     throw error;

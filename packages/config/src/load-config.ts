@@ -81,7 +81,11 @@ function readConfigFile(file: string): ConfigInput {
   try {
     value = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new DifferadError('CONFIG_FILE_INVALID', `config file ${file} is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`, { cause });
+    throw new DifferadError(
+      'CONFIG_FILE_INVALID',
+      `config file ${file} is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) throw new DifferadError('CONFIG_FILE_INVALID', `config file ${file} must hold a mapping at the top level`);

@@ -1,10 +1,4 @@
-import {
-  ADVANTAGE_MODES,
-  DEFAULT_RESIZE,
-  DEFAULT_REWARD_OPTIONS,
-  EXHAUSTED_POLICIES,
-  LOC_REWARD_VARIANTS,
-} from '@differad/core';
+import { ADVANTAGE_MODES, DEFAULT_RESIZE, DEFAULT_REWARD_OPTIONS, EXHAUSTED_POLICIES, LOC_REWARD_VARIANTS } from '@differad/core';
 import { z } from 'zod';
 
 const d = DEFAULT_REWARD_OPTIONS;
@@ -67,11 +61,13 @@ export const SamplingConfigSchema = z.strictObject({
 export type SamplingConfig = z.infer<typeof SamplingConfigSchema>;
 
 /** The model frame settings (docs/method.md §2). */
-export const FrameConfigSchema = z.strictObject({
-  factor: z.number().int().min(1).max(1024).default(DEFAULT_RESIZE.factor),
-  minPixels: z.number().int().positive().default(DEFAULT_RESIZE.minPixels),
-  maxPixels: z.number().int().positive().default(DEFAULT_RESIZE.maxPixels),
-}).refine((f) => f.minPixels <= f.maxPixels, { message: 'minPixels must not exceed maxPixels', path: ['minPixels'] });
+export const FrameConfigSchema = z
+  .strictObject({
+    factor: z.number().int().min(1).max(1024).default(DEFAULT_RESIZE.factor),
+    minPixels: z.number().int().positive().default(DEFAULT_RESIZE.minPixels),
+    maxPixels: z.number().int().positive().default(DEFAULT_RESIZE.maxPixels),
+  })
+  .refine((f) => f.minPixels <= f.maxPixels, { message: 'minPixels must not exceed maxPixels', path: ['minPixels'] });
 export type FrameConfig = z.infer<typeof FrameConfigSchema>;
 
 /** Everything `loadConfig` returns. Later units add their own sections. */

@@ -27,19 +27,28 @@ describe('the training config', () => {
     const config = loadConfig({ file: yamlFile('data:\n  train: t.jsonl\n') }, TrainConfigSchema);
     expect(config.run).toMatchObject({ lockMs: 5_000, redisGraceMs: 10_000 });
     const set = loadConfig(
-      { file: yamlFile('data: { train: t.jsonl }\nrun: { lockMs: 2000, redisGraceMs: 3000 }\npolicy: { kind: endpoints, endpoints: ["http://h:8000"], model: m, requestTimeoutMs: 1000 }\n') },
+      {
+        file: yamlFile(
+          'data: { train: t.jsonl }\nrun: { lockMs: 2000, redisGraceMs: 3000 }\npolicy: { kind: endpoints, endpoints: ["http://h:8000"], model: m, requestTimeoutMs: 1000 }\n',
+        ),
+      },
       TrainConfigSchema,
     );
     expect(set.run).toMatchObject({ lockMs: 2_000, redisGraceMs: 3_000 });
     expect(set.policy).toMatchObject({ requestTimeoutMs: 1_000 });
-    expect(() => loadConfig({ file: yamlFile('data: { train: t.jsonl }\nrun: { lockMs: 10 }\n') }, TrainConfigSchema)).toThrow(/run\.lockMs/);
+    expect(() => loadConfig({ file: yamlFile('data: { train: t.jsonl }\nrun: { lockMs: 10 }\n') }, TrainConfigSchema)).toThrow(
+      /run\.lockMs/,
+    );
   });
 
   it('reads endpoints, env overrides and flags', () => {
     const file = yamlFile(
       'data: { train: t.jsonl, eval: e.jsonl }\npolicy: { kind: endpoints, endpoints: ["http://10.0.0.5:8000"], model: Qwen/Qwen2-VL-2B-Instruct, family: qwen2-vl }\ntrainer: { kind: url, url: "http://trainer:8200" }\n',
     );
-    const config = loadConfig({ file, env: { DIFFERAD_RUN_STEPS: '5', DIFFERAD_OPTIM_LR: '0.01' }, flags: { grpo: { maxResamples: 0 } } }, TrainConfigSchema);
+    const config = loadConfig(
+      { file, env: { DIFFERAD_RUN_STEPS: '5', DIFFERAD_OPTIM_LR: '0.01' }, flags: { grpo: { maxResamples: 0 } } },
+      TrainConfigSchema,
+    );
     expect(config.policy).toMatchObject({ kind: 'endpoints', family: 'qwen2-vl', frame: 'norm1000' });
     expect(config.run.steps).toBe(5);
     expect(config.optim.lr).toBe(0.01);
@@ -59,7 +68,7 @@ describe('the training config', () => {
     expect(TrainConfigSchema.parse(JSON.parse(JSON.stringify(set))).optim).toEqual(set.optim);
   });
 
-  it('keeps the demo config\'s optimizer settings explicit', () => {
+  it("keeps the demo config's optimizer settings explicit", () => {
     const demo = fileURLToPath(new URL('../../../examples/cpu-demo.yaml', import.meta.url));
     const text = readFileSync(demo, 'utf8');
     expect(text).toMatch(/^ {2}lr: 0\.02$/m);

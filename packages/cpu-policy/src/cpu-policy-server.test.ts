@@ -36,7 +36,11 @@ const chatBody = (over: { model?: string; temperature?: number; n?: number; seed
 });
 
 async function post(path: string, body: unknown): Promise<{ status: number; headers: Headers; json: Record<string, unknown> }> {
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -110,7 +114,9 @@ describe('CpuPolicyServer over HTTP', () => {
     expect((await post('/collective_rpc', { kwargs: {} })).status).toBe(400);
     expect(server.currentPolicy.version).toBe(5);
     // As vLLM 0.32.0 after a failed reload: a good reload before any request makes it whole (the inference contract checks the rest).
-    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: join(dir, 'blind.json') } })).status).toBe(200);
+    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: join(dir, 'blind.json') } })).status).toBe(
+      200,
+    );
     const still = await post('/v1/chat/completions', chatBody());
     expect(still.headers.get('x-weight-version')).toBe('5');
     expect(texts(still.json)).toEqual(texts(after.json));

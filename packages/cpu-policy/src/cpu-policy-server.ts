@@ -1,6 +1,14 @@
 import { createRng, DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, type Rng } from '@differad/core';
 import { DEFAULT_MAX_BODY_BYTES, type RunningServer, startServer } from '@differad/http-server';
-import { type ChatInput, type ChatOutcome, createVllmServerKit, openAiError, toTokenPieces, type VllmKitEnv, type VllmServerKit } from '@differad/inference';
+import {
+  type ChatInput,
+  type ChatOutcome,
+  createVllmServerKit,
+  openAiError,
+  toTokenPieces,
+  type VllmKitEnv,
+  type VllmServerKit,
+} from '@differad/inference';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { loadCpuPolicy } from './policy-file.js';
@@ -78,7 +86,10 @@ export class CpuPolicyServer {
       logprobsMode: 'processed_logprobs',
       nextId: () => `cpu-${this.running?.port ?? 0}-${++this.counter}`,
       engine: {
-        check: (input) => (input.images.length === 2 ? null : { message: `the CPU policy needs exactly two images (reference, target), got ${input.images.length}`, param: 'messages' }),
+        check: (input) =>
+          input.images.length === 2
+            ? null
+            : { message: `the CPU policy needs exactly two images (reference, target), got ${input.images.length}`, param: 'messages' },
         plan: (input) => {
           const seed = input.request.seed ?? this.rng.int(0, 2 ** 31);
           return { kind: 'run', run: () => this.answer(input, seed) };

@@ -9,7 +9,14 @@ beforeAll(async () => {
 });
 
 const ask = (over: Partial<Parameters<typeof answerPairRequest>[1]> = {}) =>
-  answerPairRequest(DEFAULT_CPU_POLICY, { referenceImage: pair.reference, targetImage: pair.target, n: 1, seed: 1, temperature: 0, ...over });
+  answerPairRequest(DEFAULT_CPU_POLICY, {
+    referenceImage: pair.reference,
+    targetImage: pair.target,
+    n: 1,
+    seed: 1,
+    temperature: 0,
+    ...over,
+  });
 
 describe('answerPairRequest', () => {
   it('boxes a drawn defect at temperature 0, in norm1000', async () => {
@@ -25,16 +32,28 @@ describe('answerPairRequest', () => {
 
   it('answers with a wider box as the pad grows, and reads a policy without tolerance and pad as tight and strict', async () => {
     const boxOf = async (policy: typeof DEFAULT_CPU_POLICY) => {
-      const [answer] = await answerPairRequest(policy, { referenceImage: pair.reference, targetImage: pair.target, n: 1, seed: 1, temperature: 0 });
+      const [answer] = await answerPairRequest(policy, {
+        referenceImage: pair.reference,
+        targetImage: pair.target,
+        n: 1,
+        seed: 1,
+        temperature: 0,
+      });
       const parsed = parseAnswer(answer!.text, 'differad');
       return parsed.kind === 'box' ? parsed.box : null;
     };
     const tight = (await boxOf(DEFAULT_CPU_POLICY))!;
-    const padded = (await boxOf({ ...DEFAULT_CPU_POLICY, params: { ...DEFAULT_CPU_POLICY.params, pad: { ...DEFAULT_CPU_POLICY.params.pad!, mean: 5 } } }))!;
+    const padded = (await boxOf({
+      ...DEFAULT_CPU_POLICY,
+      params: { ...DEFAULT_CPU_POLICY.params, pad: { ...DEFAULT_CPU_POLICY.params.pad!, mean: 5 } },
+    }))!;
     expect(padded[0]).toBeLessThan(tight[0]);
     expect(padded[2]).toBeGreaterThan(tight[2]);
     const older = Object.fromEntries(Object.entries(DEFAULT_CPU_POLICY.params).filter(([k]) => k !== 'tolerance' && k !== 'pad'));
-    const [answer] = await answerPairRequest({ version: 0, params: older }, { referenceImage: pair.reference, targetImage: pair.target, n: 1, seed: 1, temperature: 0 });
+    const [answer] = await answerPairRequest(
+      { version: 0, params: older },
+      { referenceImage: pair.reference, targetImage: pair.target, n: 1, seed: 1, temperature: 0 },
+    );
     expect(answer!.sample).toEqual({ threshold: 0.16, blur: 1.5, min_area: -3.3 });
     expect(parseAnswer(answer!.text, 'differad').kind).toBe('box');
   });

@@ -8,7 +8,15 @@ import {
   samplePolicy,
   toModelFrame,
 } from '@differad/core';
-import { type BoxParams, boxBlur, computeDifferenceMap, computeToleranceDifference, decodeImage, type DifferenceMap, findAnomalyBox } from '@differad/images';
+import {
+  type BoxParams,
+  boxBlur,
+  computeDifferenceMap,
+  computeToleranceDifference,
+  decodeImage,
+  type DifferenceMap,
+  findAnomalyBox,
+} from '@differad/images';
 
 /** One answer of the CPU policy: text in the differad format plus the log-probability of what was sampled. */
 export interface PolicyAnswer {

@@ -26,7 +26,10 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-const refused = { code: 'TRAINER_REJECTED', details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } } };
+const refused = {
+  code: 'TRAINER_REJECTED',
+  details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } },
+};
 
 describe('the CPU trainer state dir', () => {
   it('writes no weight file through a symbolic link planted in its state dir', async () => {

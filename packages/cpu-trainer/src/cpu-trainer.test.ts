@@ -43,7 +43,10 @@ afterEach(async () => {
 /** G completions sampled from `policy` in the CPU policy's convention, with the given rewards turned into advantages. */
 function toGroup(policy: GaussianPolicy, seed: number, reward: (threshold: number) => number, g = 8): Group {
   const rng = createRng(seed);
-  const texts = Array.from({ length: g }, () => `<think>${formatPolicySample(samplePolicy(rng, policy, 1))}</think><answer>(0,0),(0,0)</answer>`);
+  const texts = Array.from(
+    { length: g },
+    () => `<think>${formatPolicySample(samplePolicy(rng, policy, 1))}</think><answer>(0,0),(0,0)</answer>`,
+  );
   const samples = texts.map((t) => parsePolicySample(t, policy)!);
   const advantages = computeAdvantages(samples.map((s) => reward(s.threshold!)));
   return {
@@ -73,7 +76,14 @@ describe('the CPU trainer', () => {
     const reward = (threshold: number) => -Math.abs(threshold - 0.3);
     let policy = await currentPolicy();
     for (let step = 0; step < 40; step++) {
-      await client.forwardBackward({ run: 'learn', step, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [toGroup(policy, step, reward), toGroup(policy, 1000 + step, reward)] });
+      await client.forwardBackward({
+        run: 'learn',
+        step,
+        micro_batch: 0,
+        micro_batches: 1,
+        loss: CONTRACT_LOSS,
+        groups: [toGroup(policy, step, reward), toGroup(policy, 1000 + step, reward)],
+      });
       await client.optimStep({ run: 'learn', step, lr: 0.02 });
       policy = await currentPolicy();
     }
@@ -87,7 +97,14 @@ describe('the CPU trainer', () => {
     const group = toGroup(DEFAULT_CPU_POLICY, 1, (t) => t);
     group.completions[0] = { ...group.completions[0]!, text: '<think>threshold=0.2 only</think>' };
     group.completions[1] = { ...group.completions[1]!, truncated: true };
-    const reply = await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: { ...CONTRACT_LOSS, mask_truncated: false }, groups: [group] });
+    const reply = await client.forwardBackward({
+      run: 'r',
+      step: 0,
+      micro_batch: 0,
+      micro_batches: 1,
+      loss: { ...CONTRACT_LOSS, mask_truncated: false },
+      groups: [group],
+    });
     expect(reply).toMatchObject({ sequences: 7, tokens: 7, masked: { truncated: 0, unscorable: 1 }, prompt_tokens_match: null, kl: 0 });
     expect(await client.metrics()).toMatch(/^differad_trainer_masked_total\{reason="unscorable"\} 1$/m);
   });
@@ -97,8 +114,22 @@ describe('the CPU trainer', () => {
     const group = toGroup(DEFAULT_CPU_POLICY, 2, (t) => t);
     await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [group] });
     await client.optimStep({ run: 'r', step: 0, lr: 0.05 });
-    const plain = await client.forwardBackward({ run: 'r', step: 1, micro_batch: 0, micro_batches: 2, loss: CONTRACT_LOSS, groups: [group] });
-    const withKl = await client.forwardBackward({ run: 'r', step: 1, micro_batch: 1, micro_batches: 2, loss: { ...CONTRACT_LOSS, beta: 0.5 }, groups: [group] });
+    const plain = await client.forwardBackward({
+      run: 'r',
+      step: 1,
+      micro_batch: 0,
+      micro_batches: 2,
+      loss: CONTRACT_LOSS,
+      groups: [group],
+    });
+    const withKl = await client.forwardBackward({
+      run: 'r',
+      step: 1,
+      micro_batch: 1,
+      micro_batches: 2,
+      loss: { ...CONTRACT_LOSS, beta: 0.5 },
+      groups: [group],
+    });
     expect(plain.kl!).toBeGreaterThan(0);
     expect(withKl.loss! - plain.loss!).toBeCloseTo(0.5 * plain.kl!, 12);
   });
@@ -106,7 +137,14 @@ describe('the CPU trainer', () => {
   it('writes weight files and checkpoints atomically inside its state dir, and only there', async () => {
     await startTrainer({ initialPolicy: { ...DEFAULT_CPU_POLICY, version: 7 } });
     expect((await client.health()).weight_version).toBe(7);
-    await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [toGroup(DEFAULT_CPU_POLICY, 3, (t) => t)] });
+    await client.forwardBackward({
+      run: 'r',
+      step: 0,
+      micro_batch: 0,
+      micro_batches: 1,
+      loss: CONTRACT_LOSS,
+      groups: [toGroup(DEFAULT_CPU_POLICY, 3, (t) => t)],
+    });
     await client.optimStep({ run: 'r', step: 0, lr: 0.01 });
     const sent = await client.sendWeights({ version: 8, backend: 'disk' });
     expect(sent).toMatchObject({ backend: 'disk', version: 8, path: join(stateDir, 'weights', 'policy-v8.json') });
@@ -119,7 +157,10 @@ describe('the CPU trainer', () => {
     expect((await readdir(join(stateDir, 'checkpoints', 'r'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const outside = await client.sendWeights({ version: 8, backend: 'disk', path: '../../escape.json' }).catch((e: unknown) => e);
-    expect(outside).toMatchObject({ code: 'TRAINER_REJECTED', details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } } });
+    expect(outside).toMatchObject({
+      code: 'TRAINER_REJECTED',
+      details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } },
+    });
     const nccl = await client.sendWeights({ version: 8, backend: 'nccl' }).catch((e: unknown) => e);
     expect(nccl).toMatchObject({ details: { status: 400, error: { code: 'TRAINER_BACKEND_UNSUPPORTED' } } });
     const notThere = await client.loadCheckpoint({ path: sent.path! }).catch((e: unknown) => e);
@@ -132,7 +173,14 @@ describe('the CPU trainer', () => {
 
   it('answers 400 naming path, not 500, for a path the file system would refuse (a NUL, a name past 200 bytes)', async () => {
     await startTrainer();
-    await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [toGroup(DEFAULT_CPU_POLICY, 3, (t) => t)] });
+    await client.forwardBackward({
+      run: 'r',
+      step: 0,
+      micro_batch: 0,
+      micro_batches: 1,
+      loss: CONTRACT_LOSS,
+      groups: [toGroup(DEFAULT_CPU_POLICY, 3, (t) => t)],
+    });
     await client.optimStep({ run: 'r', step: 0, lr: 0.01 });
     for (const path of ['a\0b.json', `${'x'.repeat(201)}.json`, `${'d'.repeat(300)}/policy.json`]) {
       const calls = [
@@ -140,8 +188,17 @@ describe('the CPU trainer', () => {
         client.saveCheckpoint({ run: 'r', step: 0, path }),
         client.loadCheckpoint({ path }),
       ];
-      for (const refused of await Promise.all(calls.map((c) => c.then(() => 'accepted', (e: unknown) => e)))) {
-        expect(refused).toMatchObject({ details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } } });
+      for (const refused of await Promise.all(
+        calls.map((c) =>
+          c.then(
+            () => 'accepted',
+            (e: unknown) => e,
+          ),
+        ),
+      )) {
+        expect(refused).toMatchObject({
+          details: { status: 400, error: { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'path' }] } } },
+        });
       }
     }
     // The longest allowed name still writes.
@@ -151,7 +208,16 @@ describe('the CPU trainer', () => {
 
   it('answers 413 past its body limit and 405 for a wrong method, and keeps serving', async () => {
     const url = await startTrainer({ maxBodyBytes: 1024 });
-    const big = await client.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: CONTRACT_LOSS, groups: [toGroup(DEFAULT_CPU_POLICY, 4, (t) => t)] }).catch((e: unknown) => e);
+    const big = await client
+      .forwardBackward({
+        run: 'r',
+        step: 0,
+        micro_batch: 0,
+        micro_batches: 1,
+        loss: CONTRACT_LOSS,
+        groups: [toGroup(DEFAULT_CPU_POLICY, 4, (t) => t)],
+      })
+      .catch((e: unknown) => e);
     expect(isDifferadError(big, 'TRAINER_REJECTED')).toBe(true);
     expect(big).toMatchObject({ details: { status: 413, error: { code: 'TRAINER_BODY_TOO_LARGE' } } });
     const wrong = await fetch(`${url}/v1/optim_step`);

@@ -57,15 +57,28 @@ function createSerializer(): <T>(work: () => T | Promise<T>) => Promise<T> {
 /** TRAINER_VERSION_MISMATCH unless the request names the version the trainer holds. */
 function checkVersion(requested: number, current: number): void {
   if (requested !== current) {
-    throw new DifferadError('TRAINER_VERSION_MISMATCH', `the trainer holds weight version ${current}, not ${requested}`, { details: { current } });
+    throw new DifferadError('TRAINER_VERSION_MISMATCH', `the trainer holds weight version ${current}, not ${requested}`, {
+      details: { current },
+    });
   }
 }
 
-function createHandlers(state: TrainingState, dirs: { root: string; checkpoints: string; weights: string }, model: string): { handlers: TrainerHandlers; extras: { checkpointsSaved: number; weightsSent: number; requestErrors: number } } {
+function createHandlers(
+  state: TrainingState,
+  dirs: { root: string; checkpoints: string; weights: string },
+  model: string,
+): { handlers: TrainerHandlers; extras: { checkpointsSaved: number; weightsSent: number; requestErrors: number } } {
   const extras = { checkpointsSaved: 0, weightsSent: 0, requestErrors: 0 };
   const serialize = createSerializer();
   const handlers: TrainerHandlers = {
-    health: (): HealthResponse => ({ status: 'ok', api_version: TRAINER_API_VERSION, backend: 'cpu', model, world_size: 1, ...state.health() }),
+    health: (): HealthResponse => ({
+      status: 'ok',
+      api_version: TRAINER_API_VERSION,
+      backend: 'cpu',
+      model,
+      world_size: 1,
+      ...state.health(),
+    }),
     forwardBackward: (r) => serialize(() => state.forwardBackward(r)),
     optimStep: (r) => serialize(() => state.optimStep(r)),
     saveCheckpoint: (r) =>
@@ -122,8 +135,15 @@ export function createCpuTrainer(options: CpuTrainerOptions): CpuTrainer {
   const initial = GaussianPolicySchema.parse(options.initialPolicy ?? DEFAULT_CPU_POLICY);
   const stateDir = resolve(options.stateDir);
   const state = createTrainingState(initial);
-  const { handlers, extras } = createHandlers(state, { root: stateDir, checkpoints: join(stateDir, 'checkpoints'), weights: join(stateDir, 'weights') }, options.model ?? 'differad-cpu-policy');
-  const app = createTrainerApp(handlers, { maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024, onError: () => void (extras.requestErrors += 1) });
+  const { handlers, extras } = createHandlers(
+    state,
+    { root: stateDir, checkpoints: join(stateDir, 'checkpoints'), weights: join(stateDir, 'weights') },
+    options.model ?? 'differad-cpu-policy',
+  );
+  const app = createTrainerApp(handlers, {
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
+    onError: () => void (extras.requestErrors += 1),
+  });
   let server: RunningServer | null = null;
 
   return {

@@ -15,7 +15,10 @@ function createApp(): Hono {
   const onError = createErrorHandler({
     toReply: (error) =>
       isDifferadError(error)
-        ? { status: error.code === HTTP_BODY_TOO_LARGE ? 413 : 400, body: { error: { code: error.code, message: error.message, details: { ...error.details } } } }
+        ? {
+            status: error.code === HTTP_BODY_TOO_LARGE ? 413 : 400,
+            body: { error: { code: error.code, message: error.message, details: { ...error.details } } },
+          }
         : { status: 500, body: { error: { code: 'TRAINER_INTERNAL', message: String(error), details: {} } } },
   });
   app.onError(onError);

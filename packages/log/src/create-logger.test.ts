@@ -37,7 +37,7 @@ describe('createLogger', () => {
     expect(silent.lines).toEqual([]);
   });
 
-  it('puts a DifferadError\'s code at the top and the error under err', () => {
+  it("puts a DifferadError's code at the top and the error under err", () => {
     const { logger, lines } = capture('info', 'json');
     logger.error({ run: 'r1', ...toErrorFields(new DifferadError('SYNC_FAILED', 'the trainer refused step 4')) }, 'step job failed');
     const entry = JSON.parse(lines[0]!) as { code: string; err: { message: string; type: string; stack: string } };
@@ -74,7 +74,11 @@ describe('createLogger', () => {
     logger.warn({ step: 1 }, 'step 1: 1 server(s) left the pool');
     logger.error('step 4: failed');
     logger.debug('hidden');
-    expect(lines).toEqual(['trainer: loaded checkpoint of step 2 (weight version 3)', 'warning: step 1: 1 server(s) left the pool', 'error: step 4: failed']);
+    expect(lines).toEqual([
+      'trainer: loaded checkpoint of step 2 (weight version 3)',
+      'warning: step 1: 1 server(s) left the pool',
+      'error: step 4: failed',
+    ]);
   });
 });
 

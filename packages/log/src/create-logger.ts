@@ -59,7 +59,10 @@ export function createLogger(options: LoggerOptions): Logger {
   const destination = {
     write(json: string): void {
       if (format === 'json') write(json);
-      else write(`${format === 'pretty' ? toPrettyLine(JSON.parse(json) as Record<string, unknown>, color) : toPlainLine(JSON.parse(json) as Record<string, unknown>)}\n`);
+      else
+        write(
+          `${format === 'pretty' ? toPrettyLine(JSON.parse(json) as Record<string, unknown>, color) : toPlainLine(JSON.parse(json) as Record<string, unknown>)}\n`,
+        );
     },
   };
   return pino(

@@ -30,8 +30,17 @@ export function toPrettyLine(entry: Record<string, unknown>, color = false): str
     .map(([k, v]) => `${paint(k, '90', color)}=${toValueText(v)}`);
   const err = entry.err as SerializedError | undefined;
   if (err?.message !== undefined && err.message !== entry.msg) fields.push(`${paint('err', '90', color)}=${toValueText(err.message)}`);
-  const head = [time, paint(level.toUpperCase().padEnd(5), LEVEL_COLORS[level], color), String(entry.msg ?? ''), ...fields].filter((p) => p !== '').join(' ');
-  const stack = (level === 'error' || level === 'fatal') && err?.stack ? `\n${err.stack.split('\n').slice(1).map((l) => `    ${l.trim()}`).join('\n')}` : '';
+  const head = [time, paint(level.toUpperCase().padEnd(5), LEVEL_COLORS[level], color), String(entry.msg ?? ''), ...fields]
+    .filter((p) => p !== '')
+    .join(' ');
+  const stack =
+    (level === 'error' || level === 'fatal') && err?.stack
+      ? `\n${err.stack
+          .split('\n')
+          .slice(1)
+          .map((l) => `    ${l.trim()}`)
+          .join('\n')}`
+      : '';
   return head + stack;
 }
 

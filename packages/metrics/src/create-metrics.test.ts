@@ -78,11 +78,15 @@ describe('createMetrics: the exposition', () => {
       'differad_fleet_server_ejected{server="http://vllm-0:8000"} 0',
       'differad_fleet_server_ejected{server="http://vllm-1:8000"} 1',
     ]);
-    expect(samples(text, 'differad_fleet_latency_ewma_seconds')).toEqual(['differad_fleet_latency_ewma_seconds{server="http://vllm-0:8000"} 1.5']);
+    expect(samples(text, 'differad_fleet_latency_ewma_seconds')).toEqual([
+      'differad_fleet_latency_ewma_seconds{server="http://vllm-0:8000"} 1.5',
+    ]);
     expect(samples(text, 'differad_fleet_queued_requests')).toEqual(['differad_fleet_queued_requests 4']);
     stop();
     text = await metrics.expose();
-    expect(samples(text, 'differad_fleet_concurrency_limit_sequences')).toContain('differad_fleet_concurrency_limit_sequences{server="http://vllm-0:8000"} 16');
+    expect(samples(text, 'differad_fleet_concurrency_limit_sequences')).toContain(
+      'differad_fleet_concurrency_limit_sequences{server="http://vllm-0:8000"} 16',
+    );
     expect(samples(text, 'differad_fleet_queued_requests')).toEqual(['differad_fleet_queued_requests 2']);
   });
 
@@ -100,7 +104,17 @@ describe('createMetrics: the exposition', () => {
 });
 
 describe('createMetrics: per run', () => {
-  const row = (step: number, extra: Record<string, number | null> = {}) => ({ step, reward_mean: 0.5, frac_degenerate: 0.1, resamples: 2, replacements: 1, loss: 0.2, kl: null, total_ms: 1000, ...extra });
+  const row = (step: number, extra: Record<string, number | null> = {}) => ({
+    step,
+    reward_mean: 0.5,
+    frac_degenerate: 0.1,
+    resamples: 2,
+    replacements: 1,
+    loss: 0.2,
+    kl: null,
+    total_ms: 1000,
+    ...extra,
+  });
 
   it('shows the last step of each run, counts each step once, keeps the held-out figures between evaluations and leaves out what a row does not report', async () => {
     const metrics = createMetrics({ processMetrics: false });
@@ -148,7 +162,9 @@ describe('createMetrics: per run', () => {
     metrics.observeRollout(1, 'http://127.0.0.1:40002');
     const text = await metrics.expose();
     expect(text).not.toContain('40001');
-    expect(samples(text, 'differad_rollout_request_duration_seconds_count')).toEqual(['differad_rollout_request_duration_seconds_count{server="http://127.0.0.1:40002"} 1']);
+    expect(samples(text, 'differad_rollout_request_duration_seconds_count')).toEqual([
+      'differad_rollout_request_duration_seconds_count{server="http://127.0.0.1:40002"} 1',
+    ]);
   });
 });
 

@@ -124,7 +124,8 @@ export function createMetrics(options: MetricsOptions = {}): DifferadMetrics {
       metrics.trainerCallDuration.observe({ call }, seconds);
     },
     recordCompletions(finishReasons) {
-      for (const reason of finishReasons) metrics.completionsGenerated.inc({ finish_reason: reason && FINISH.has(reason) ? reason : 'other' });
+      for (const reason of finishReasons)
+        metrics.completionsGenerated.inc({ finish_reason: reason && FINISH.has(reason) ? reason : 'other' });
     },
     recordWeightSync({ run, backend, seconds, version }) {
       runs.touch(run);

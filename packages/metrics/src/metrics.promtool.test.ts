@@ -10,7 +10,9 @@ import { populateEveryMetric } from './testing/every-metric.js';
 
 beforeAll(() => {
   if (spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new Error('the metrics lint needs promtool: node scripts/ensure-system-packages.mjs prometheus (or sudo apt-get install -y prometheus)');
+    throw new Error(
+      'the metrics lint needs promtool: node scripts/ensure-system-packages.mjs prometheus (or sudo apt-get install -y prometheus)',
+    );
   }
 });
 

@@ -31,16 +31,23 @@ async function checkEndpoint(url: string, model: string, timeoutMs: number): Pro
 export async function checkServers(config: TrainConfig, timeoutMs = SERVER_CHECK_TIMEOUT_MS): Promise<void> {
   const { policy, trainer } = config;
   const [endpointProblems, trainerProblem] = await Promise.all([
-    policy.kind === 'endpoints' ? Promise.all(policy.endpoints.map((url) => checkEndpoint(url, policy.model, timeoutMs))) : Promise.resolve([]),
+    policy.kind === 'endpoints'
+      ? Promise.all(policy.endpoints.map((url) => checkEndpoint(url, policy.model, timeoutMs)))
+      : Promise.resolve([]),
     trainer.kind === 'url' ? checkTrainer(trainer.url, timeoutMs) : Promise.resolve(null),
   ]);
   const failed = endpointProblems.filter((p): p is string => p !== null);
   if (failed.length > 0) {
-    throw new DifferadError('TRAIN_ENDPOINT_UNREACHABLE', `policy.endpoints: ${failed.length} of ${endpointProblems.length} inference server(s) not usable:\n${failed.map((p) => `  ${p}`).join('\n')}`, {
-      details: { problems: failed },
-    });
+    throw new DifferadError(
+      'TRAIN_ENDPOINT_UNREACHABLE',
+      `policy.endpoints: ${failed.length} of ${endpointProblems.length} inference server(s) not usable:\n${failed.map((p) => `  ${p}`).join('\n')}`,
+      {
+        details: { problems: failed },
+      },
+    );
   }
-  if (trainerProblem !== null) throw new DifferadError('TRAIN_TRAINER_UNREACHABLE', `trainer.url: ${trainerProblem}`, { details: { problems: [trainerProblem] } });
+  if (trainerProblem !== null)
+    throw new DifferadError('TRAIN_TRAINER_UNREACHABLE', `trainer.url: ${trainerProblem}`, { details: { problems: [trainerProblem] } });
 }
 
 async function checkTrainer(url: string, timeoutMs: number): Promise<string | null> {

@@ -9,7 +9,12 @@ import type { Job, Queue } from 'bullmq';
  * nothing twice. Must run while `sibling` is still active: the step cannot
  * have completed yet.
  */
-export async function addStepChild<N extends JobName>(catalog: CatalogQueues, sibling: Job, name: N, payload: JobPayloads[N]): Promise<void> {
+export async function addStepChild<N extends JobName>(
+  catalog: CatalogQueues,
+  sibling: Job,
+  name: N,
+  payload: JobPayloads[N],
+): Promise<void> {
   const parent = sibling.parent;
   if (!parent?.id) throw new DifferadError('ORCHESTRATOR_NO_STEP', `job ${sibling.id} has no parent step to add ${name} to`);
   const data = parsePayload(name, payload);

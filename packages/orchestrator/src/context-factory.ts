@@ -92,7 +92,8 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
   const preparer = createFramePreparer({ resize: toFrameResize(config.policy.frame, config.resize), format: 'png' });
   const score = { family: config.policy.family, frame: config.policy.frame, resize: config.resize, reward: config.reward };
   const pool = config.prompt.pool === undefined ? undefined : await loadPromptPool(config.prompt.pool);
-  const prompt = (id: string, size: ImageSize, seed: number | string) => toPairPrompt({ family: score.family, frame: score.frame, size, id, seed, pool });
+  const prompt = (id: string, size: ImageSize, seed: number | string) =>
+    toPairPrompt({ family: score.family, frame: score.frame, size, id, seed, pool });
   const runDir = resolve(config.run.runsDir, runId);
   let evaluate: RunContext['evaluate'] = null;
   if (config.data.eval) {
@@ -125,7 +126,9 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     score,
     prompt,
     syncTargets:
-      config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
+      config.policy.syncBackend === 'none'
+        ? []
+        : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
     pools: createFleetPoolStore(deps.redis),
     evaluate,
     imagesAtTrainer: new Set<string>(),
@@ -139,4 +142,3 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
 export function toRunDir(config: TrainConfig, runId: string): string {
   return join(resolve(config.run.runsDir), runId);
 }
-

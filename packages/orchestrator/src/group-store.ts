@@ -60,7 +60,13 @@ export function createGroupStore(redis: Redis) {
      * pipeline() object costs more CPU to build than the four commands); the
      * write is idempotent (the attempt's field).
      */
-    async recordScore(runId: string, step: number, slot: number, attempt: number, scored: ScoredGroup): Promise<{ scores: Map<number, ScoredGroup>; replacements: Map<number, string> }> {
+    async recordScore(
+      runId: string,
+      step: number,
+      slot: number,
+      attempt: number,
+      scored: ScoredGroup,
+    ): Promise<{ scores: Map<number, ScoredGroup>; replacements: Map<number, string> }> {
       const scoresKey = key(runId, step, slot, 'scores');
       const [, , scores, marks] = await Promise.all([
         redis.hset(scoresKey, String(attempt), JSON.stringify(scored)),

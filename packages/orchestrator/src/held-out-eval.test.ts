@@ -4,12 +4,23 @@ import type { CompletionRequest, Fleet } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
 import { createHeldOutEvaluator } from './held-out-eval.js';
 
-const RECORD: ManifestRecord = { id: 'half', class: 'c', reference: 'r.png', target: 't.png', width: 200, height: 200, box: [0, 0, 100, 100] };
+const RECORD: ManifestRecord = {
+  id: 'half',
+  class: 'c',
+  reference: 'r.png',
+  target: 't.png',
+  width: 200,
+  height: 200,
+  box: [0, 0, 100, 100],
+};
 const SENT = { width: 196, height: 196 };
 
 /** A preparer that "sends" the target at 196×196 without touching a file. */
 const preparer = {
-  preparePair: async () => ({ reference: { dataUrl: 'data:image/png;base64,AA==', ...SENT }, target: { dataUrl: 'data:image/png;base64,AQ==', ...SENT } }),
+  preparePair: async () => ({
+    reference: { dataUrl: 'data:image/png;base64,AA==', ...SENT },
+    target: { dataUrl: 'data:image/png;base64,AQ==', ...SENT },
+  }),
 } as unknown as FramePreparer;
 
 /** A fleet whose model always answers the left half of the target: IoU 0.5 with the ground truth. */
@@ -64,7 +75,7 @@ describe('the held-out evaluation during training', () => {
   });
 });
 
-describe('the held-out evaluation\'s requests', () => {
+describe("the held-out evaluation's requests", () => {
   const records = Array.from({ length: 5 }, (_, i): ManifestRecord => ({ ...RECORD, id: `p${i}` }));
 
   it('keeps at most `concurrency` requests in flight, asks once per pair and hands the whole report to onReport', async () => {
@@ -83,7 +94,13 @@ describe('the held-out evaluation\'s requests', () => {
       },
     } as unknown as Fleet;
     const evaluate = createHeldOutEvaluator({
-      records, resolvePath: (p) => p, preparer, fleet, seed: 7, maxTokens: 64, concurrency: 2,
+      records,
+      resolvePath: (p) => p,
+      preparer,
+      fleet,
+      seed: 7,
+      maxTokens: 64,
+      concurrency: 2,
       prompt: (id, size, seed) => toPairPrompt({ family: 'differad', frame: 'norm1000', size, id, seed }),
       score: DEFAULT_SCORE_SETTINGS,
       onReport: async (step, report) => void reports.push([step, report.overall.n]),
@@ -105,7 +122,13 @@ describe('the held-out evaluation\'s requests', () => {
       },
     } as unknown as Fleet;
     const evaluate = createHeldOutEvaluator({
-      records, resolvePath: (p) => p, preparer, fleet, seed: 7, maxTokens: 64, concurrency: 1,
+      records,
+      resolvePath: (p) => p,
+      preparer,
+      fleet,
+      seed: 7,
+      maxTokens: 64,
+      concurrency: 1,
       prompt: (id, size, seed) => toPairPrompt({ family: 'differad', frame: 'norm1000', size, id, seed }),
       score: DEFAULT_SCORE_SETTINGS,
       onReport: async () => void (reported = true),

@@ -1,4 +1,12 @@
-import { computeMetricReport, computeSampleScore, type ManifestRecord, mapBounded, type MetricReport, type SampleScore, type ScoreSettings } from '@differad/core';
+import {
+  computeMetricReport,
+  computeSampleScore,
+  type ManifestRecord,
+  mapBounded,
+  type MetricReport,
+  type SampleScore,
+  type ScoreSettings,
+} from '@differad/core';
 import type { FramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
 import type { RunContext } from './run-context.js';
@@ -27,7 +35,9 @@ export interface HeldOutEvalInput {
  * pair, scored with the docs/method.md §8 metrics at the run's τ. Returns the
  * metric row the step table shows.
  */
-export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number, servers?: readonly string[]) => Promise<Record<string, number | null>> {
+export function createHeldOutEvaluator(
+  input: HeldOutEvalInput,
+): (step: number, servers?: readonly string[]) => Promise<Record<string, number | null>> {
   return async (step, servers) => {
     // One greedy answer per pair, a bounded number of requests in flight; the first failure stops new ones.
     const scores = await mapBounded(input.records, input.concurrency ?? 8, async (record, i): Promise<SampleScore> => {
@@ -51,6 +61,13 @@ export function createHeldOutEvaluator(input: HeldOutEvalInput): (step: number, 
     const report = computeMetricReport(scores, input.score.reward.tau);
     await input.onReport?.(step, report);
     const { overall } = report;
-    return { eval_n: overall.n, eval_acc: overall.acc, eval_f1: overall.f1, eval_miou: overall.mIoU, eval_miou_ano: overall.mIoU_ano, eval_miou_nor: overall.mIoU_nor };
+    return {
+      eval_n: overall.n,
+      eval_acc: overall.acc,
+      eval_f1: overall.f1,
+      eval_miou: overall.mIoU,
+      eval_miou_ano: overall.mIoU_ano,
+      eval_miou_nor: overall.mIoU_nor,
+    };
   };
 }

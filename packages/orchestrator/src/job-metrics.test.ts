@@ -4,7 +4,8 @@ import { UnrecoverableError } from 'bullmq';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRunForgetter, isFinalFailure, type ObservedWorker, observeJobs } from './job-metrics.js';
 
-const sample = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+const sample = (text: string, series: string) =>
+  Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 
 describe('job metrics', () => {
   afterEach(() => vi.useRealTimers());

@@ -35,7 +35,8 @@ export interface ObservedWorker {
  */
 export function observeJobs(worker: ObservedWorker, metrics: Pick<DifferadMetrics, 'recordJobCompleted' | 'recordJobFailed'>): void {
   worker.on('completed', (job) => {
-    const seconds = job.processedOn !== undefined && job.finishedOn !== undefined ? Math.max(0, job.finishedOn - job.processedOn) / 1000 : 0;
+    const seconds =
+      job.processedOn !== undefined && job.finishedOn !== undefined ? Math.max(0, job.finishedOn - job.processedOn) / 1000 : 0;
     metrics.recordJobCompleted(worker.name, seconds);
   });
   worker.on('failed', (job, error) => {

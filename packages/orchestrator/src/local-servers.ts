@@ -28,7 +28,16 @@ export async function startLocalServers(config: TrainConfig, runDir: string, log
         servers.push(server);
       }
       log(`CPU policy servers: ${servers.map((s) => s.url).join(', ')}`);
-      policy = { kind: 'endpoints', endpoints: servers.map((s) => s.url), model: 'differad-cpu', family: 'differad', frame: 'norm1000', syncBackend: 'disk', requestTimeoutMs: config.policy.requestTimeoutMs, minServers: config.policy.minServers };
+      policy = {
+        kind: 'endpoints',
+        endpoints: servers.map((s) => s.url),
+        model: 'differad-cpu',
+        family: 'differad',
+        frame: 'norm1000',
+        syncBackend: 'disk',
+        requestTimeoutMs: config.policy.requestTimeoutMs,
+        minServers: config.policy.minServers,
+      };
     } else {
       policy = config.policy;
     }

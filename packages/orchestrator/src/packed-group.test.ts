@@ -7,7 +7,14 @@ const slot = (logprobs: number[]): SlotResult => ({
   pairId: 'p-1',
   sampledAttempt: 1,
   sampled: {
-    pairId: 'p-1', attempt: 1, seed: 7, weightVersion: 3, promptTokenIds: [151644, 0, 4294967295], system: 's', instruction: 'i', rolloutMs: 1.5,
+    pairId: 'p-1',
+    attempt: 1,
+    seed: 7,
+    weightVersion: 3,
+    promptTokenIds: [151644, 0, 4294967295],
+    system: 's',
+    instruction: 'i',
+    rolloutMs: 1.5,
     completions: [
       { text: 'a', tokenIds: [1, 2, 151643], logprobs, finishReason: 'stop', server: 'http://a' },
       { text: '', tokenIds: [], logprobs: [], finishReason: 'length', server: 'http://b' },

@@ -32,7 +32,11 @@ export function toStoredSlot(result: SlotResult): string {
     sampled: {
       ...sampled,
       promptTokenIds: sampled.promptTokenIds === null ? null : pack(sampled.promptTokenIds, Uint32Array),
-      completions: sampled.completions.map((c) => ({ ...c, tokenIds: pack(c.tokenIds, Uint32Array), logprobs: pack(c.logprobs, Float64Array) })),
+      completions: sampled.completions.map((c) => ({
+        ...c,
+        tokenIds: pack(c.tokenIds, Uint32Array),
+        logprobs: pack(c.logprobs, Float64Array),
+      })),
     },
   });
 }
@@ -41,7 +45,10 @@ type Stored = Omit<SlotResult, 'sampled'> & {
   readonly packed?: 1;
   readonly sampled: Omit<SlotResult['sampled'], 'promptTokenIds' | 'completions'> & {
     readonly promptTokenIds: string | number[] | null;
-    readonly completions: (Omit<SlotResult['sampled']['completions'][number], 'tokenIds' | 'logprobs'> & { tokenIds: string | number[]; logprobs: string | number[] })[];
+    readonly completions: (Omit<SlotResult['sampled']['completions'][number], 'tokenIds' | 'logprobs'> & {
+      tokenIds: string | number[];
+      logprobs: string | number[];
+    })[];
   };
 };
 
@@ -59,7 +66,11 @@ export function parseStoredSlot(text: string): SlotResult {
     sampled: {
       ...sampled,
       promptTokenIds: sampled.promptTokenIds === null ? null : ints(sampled.promptTokenIds),
-      completions: sampled.completions.map((c) => ({ ...c, tokenIds: ints(c.tokenIds), logprobs: typeof c.logprobs === 'string' ? unpack(c.logprobs, Float64Array) : c.logprobs })),
+      completions: sampled.completions.map((c) => ({
+        ...c,
+        tokenIds: ints(c.tokenIds),
+        logprobs: typeof c.logprobs === 'string' ? unpack(c.logprobs, Float64Array) : c.logprobs,
+      })),
     },
   };
 }

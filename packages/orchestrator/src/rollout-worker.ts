@@ -12,7 +12,12 @@ import { settleSampling } from './score-worker.js';
  * never serves before a sync brought it to the current weights
  * (docs/architecture.md §6.1).
  */
-async function toPoolServers(ctx: RunContext, runId: string, asked: number, seen: { pool: string }): Promise<{ servers: string[] | undefined; version: number }> {
+async function toPoolServers(
+  ctx: RunContext,
+  runId: string,
+  asked: number,
+  seen: { pool: string },
+): Promise<{ servers: string[] | undefined; version: number }> {
   const urls = ctx.syncTargets.map((t) => t.url);
   // No sync (`syncBackend: none`), no pool: every server.
   if (urls.length === 0) return { servers: undefined, version: asked };
@@ -21,13 +26,22 @@ async function toPoolServers(ctx: RunContext, runId: string, asked: number, seen
   const version = ctx.config.grpo.maxStaleness > 0 && pool !== null && pool.version > asked ? pool.version : asked;
   const servers = toRolloutServers(urls, pool, version);
   if (servers.length === 0) {
-    throw new DifferadError('ORCHESTRATOR_NO_POOL_SERVER', `no inference server of run ${runId} holds weight version ${version}: every one is out of the rollout pool`, { retryable: true });
+    throw new DifferadError(
+      'ORCHESTRATOR_NO_POOL_SERVER',
+      `no inference server of run ${runId} holds weight version ${version}: every one is out of the rollout pool`,
+      { retryable: true },
+    );
   }
   // A new pool may hold a server this process's fleet ejected while it was down: it passed /health and took the weights, so probe it now instead of after the ejection backoff.
   const key = pool === null ? '' : `${pool.step}:${pool.version}`;
   if (key !== seen.pool) {
     seen.pool = key;
-    const ejected = new Set(ctx.fleet.stats().servers.filter((s) => s.ejected).map((s) => s.url));
+    const ejected = new Set(
+      ctx.fleet
+        .stats()
+        .servers.filter((s) => s.ejected)
+        .map((s) => s.url),
+    );
     if (servers.some((url) => ejected.has(normalizeServerUrl(url)))) await ctx.fleet.refresh();
   }
   return { servers, version };
@@ -38,7 +52,10 @@ async function toPoolServers(ctx: RunContext, runId: string, asked: number, seen
  * rewind while it was queued ahead of the trainer). Such a job does
  * nothing, so it never writes over the groups of the step's rerun.
  */
-export async function isStaleRound(ctx: RunContext, payload: { readonly runId: string; readonly round?: number | undefined }): Promise<boolean> {
+export async function isStaleRound(
+  ctx: RunContext,
+  payload: { readonly runId: string; readonly round?: number | undefined },
+): Promise<boolean> {
   if (ctx.config.grpo.maxStaleness === 0) return false;
   const rec = await ctx.store.loadRecovery(payload.runId);
   return rec !== null && rec.round !== (payload.round ?? 0);

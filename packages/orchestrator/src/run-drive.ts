@@ -78,8 +78,17 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
 
   async function driveSteps(resolved: ResolvedTrainConfig, rows: Record<string, number | null>[]): Promise<void> {
     driver = createStepDriver({
-      runId, config: resolved, records: deps.records, queues: services.queues, events: services.events, store, redis: producer,
-      runDir: deps.runDir, log: diag, signal: deps.signal, onStepJob: (key) => (stepJobKey = key),
+      runId,
+      config: resolved,
+      records: deps.records,
+      queues: services.queues,
+      events: services.events,
+      store,
+      redis: producer,
+      runDir: deps.runDir,
+      log: diag,
+      signal: deps.signal,
+      onStepJob: (key) => (stepJobKey = key),
       ...(services.metrics ? { metrics: services.metrics } : {}),
     });
     // The trainer put where the run store says (a checkpoint restored if need be), and before step 0 the servers given its starting weights.
@@ -90,11 +99,15 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
       const ctx = await services.factory.get(runId);
       if (ctx.evaluate) {
         const base = await ctx.evaluate(-1);
-        log(`held-out before training: Acc@${config.reward.tau} ${fmtPct(base.eval_acc)} · F1@${config.reward.tau} ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`);
+        log(
+          `held-out before training: Acc@${config.reward.tau} ${fmtPct(base.eval_acc)} · F1@${config.reward.tau} ${fmtPct(base.eval_f1)} · mIoU ${fmtPct(base.eval_miou)} (${base.eval_n} pairs)`,
+        );
         await writeFile(join(deps.runDir, 'baseline-eval.json'), `${JSON.stringify(base)}\n`);
       }
     }
-    log(`run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${deps.records.length} training pairs`);
+    log(
+      `run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${deps.records.length} training pairs`,
+    );
     log(formatStepHeader());
     for (;;) {
       try {
@@ -118,7 +131,11 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
       try {
         const resolved: ResolvedTrainConfig = { ...services.local.config, run: { ...services.local.config.run, id: runId } };
         if (!(await store.createRun(runId, resolved))) {
-          if (!deps.resume) throw new DifferadError('TRAIN_RUN_EXISTS', `run ${runId} exists already; pick another run.id or resume it with --resume ${runId}`);
+          if (!deps.resume)
+            throw new DifferadError(
+              'TRAIN_RUN_EXISTS',
+              `run ${runId} exists already; pick another run.id or resume it with --resume ${runId}`,
+            );
           await store.updateConfig(runId, resolved);
         }
         watch = watchRun({
@@ -130,7 +147,8 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
           graceMs: config.run.redisGraceMs,
           signal: deps.signal,
           resumeCommand: deps.resumeCommand,
-          checkData: async () => (stepJobKey !== null && (await producer.exists(stepJobKey)) === 0 ? `step job ${stepJobKey} is missing` : null),
+          checkData: async () =>
+            stepJobKey !== null && (await producer.exists(stepJobKey)) === 0 ? `step job ${stepJobKey} is missing` : null,
         });
         const driving = driveSteps(resolved, rows);
         // Once the race is decided the loop may still be waiting on a step: it is abandoned, never unhandled.
@@ -141,7 +159,10 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
           throw error;
         });
         const state: TrainRunResult['state'] = ending.stop === 'signal' || deps.signal.aborted ? 'paused' : 'completed';
-        await settleWithin(store.setState(runId, state, state === 'paused' ? `interrupted; continue with: ${deps.resumeCommand}` : undefined), STOP_DEADLINE_MS);
+        await settleWithin(
+          store.setState(runId, state, state === 'paused' ? `interrupted; continue with: ${deps.resumeCommand}` : undefined),
+          STOP_DEADLINE_MS,
+        );
         // The run's own files, not Redis: a summary never fails a run that trained.
         const summary = await writeRunSummary(deps.runDir, runId, state, config).catch((error: unknown) => {
           diag(`warning: no ${join(deps.runDir, 'summary.json')}: ${(error as Error).message}`);

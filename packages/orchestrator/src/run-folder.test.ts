@@ -27,13 +27,20 @@ describe('locateRunPolicy', () => {
   });
 
   it('a run without a completed step, or whose weight file is gone, has no policy', async () => {
-    expect(await locateRunPolicy(dir, cpuRun)).toMatchObject({ kind: 'untrained', reason: expect.stringContaining('no step has completed') });
+    expect(await locateRunPolicy(dir, cpuRun)).toMatchObject({
+      kind: 'untrained',
+      reason: expect.stringContaining('no step has completed'),
+    });
     await writeFile(join(dir, 'metrics.jsonl'), `${rows(1)}\n`);
     expect(await locateRunPolicy(dir, cpuRun)).toMatchObject({ kind: 'untrained', reason: expect.stringContaining('policy-v1.json') });
   });
 
   it('a run trained by a trainer at a URL keeps its weights there', async () => {
-    const gpu = TrainConfigSchema.parse({ data: { train: 't.jsonl' }, policy: { kind: 'endpoints', endpoints: ['http://g:8000'], model: 'm' }, trainer: { kind: 'url', url: 'http://g:9000' } });
+    const gpu = TrainConfigSchema.parse({
+      data: { train: 't.jsonl' },
+      policy: { kind: 'endpoints', endpoints: ['http://g:8000'], model: 'm' },
+      trainer: { kind: 'url', url: 'http://g:9000' },
+    });
     expect(await locateRunPolicy(dir, gpu)).toEqual({ kind: 'external', trainerUrl: 'http://g:9000' });
   });
 });

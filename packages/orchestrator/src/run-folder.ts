@@ -56,9 +56,13 @@ export type RunPolicy =
 export async function locateRunPolicy(runDir: string, config: TrainConfig): Promise<RunPolicy> {
   if (config.trainer.kind !== 'cpu') return { kind: 'external', trainerUrl: config.trainer.url };
   const rows = await loadRunRows(runDir);
-  const last = rows.reduce<StepMetricsRow | null>((a, r) => (typeof r.step === 'number' && (a === null || r.step >= (a.step ?? -1)) ? r : a), null);
+  const last = rows.reduce<StepMetricsRow | null>(
+    (a, r) => (typeof r.step === 'number' && (a === null || r.step >= (a.step ?? -1)) ? r : a),
+    null,
+  );
   const version = last?.weight_version;
-  if (last === null || typeof version !== 'number') return { kind: 'untrained', reason: `no step has completed (${join(runDir, RUN_FILES.metrics)} has no row)` };
+  if (last === null || typeof version !== 'number')
+    return { kind: 'untrained', reason: `no step has completed (${join(runDir, RUN_FILES.metrics)} has no row)` };
   const path = join(runDir, RUN_FILES.cpuWeights, `policy-v${version}.json`);
   try {
     await access(path);

@@ -46,7 +46,11 @@ export interface RunRedis {
  * `<runsDir>/.redis`, so `--resume` finds the run's queues and state; a
  * redis-server a killed run left on that folder is stopped first.
  */
-export async function openRunRedis(input: { readonly runsDir: string; readonly env: Readonly<Record<string, string | undefined>>; readonly log: (line: string) => void }): Promise<RunRedis> {
+export async function openRunRedis(input: {
+  readonly runsDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly log: (line: string) => void;
+}): Promise<RunRedis> {
   const redisDir = join(input.runsDir, '.redis');
   await mkdir(redisDir, { recursive: true });
   if (!input.env[REDIS_URL_ENV]?.trim()) {
@@ -140,7 +144,9 @@ export async function startRunServices(redis: RunRedis, input: RunServicesInput)
       const failed = await retireFailedStep(queues, redis.store, input.runId);
       if (failed !== null) input.log(`the next step failed before (${failed}); it runs again with new job ids`);
     }
-    const workers = input.inProcessWorkers ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs, ...logger, ...metrics }) : null;
+    const workers = input.inProcessWorkers
+      ? startRunWorkers({ connection: workerConn, factory, lockDurationMs: input.lockDurationMs, ...logger, ...metrics })
+      : null;
     const services = createServices({ local, queues, events, factory, workers, workerConn, eventsConn, stopQueueCounts });
     return input.metrics ? { ...services, metrics: input.metrics } : services;
   } catch (error) {

@@ -50,10 +50,14 @@ export interface RunWatch {
 }
 
 function lost(input: RunWatchInput, why: string): DifferadError {
-  return new DifferadError('TRAIN_REDIS_LOST', `${why}; run ${input.runId} stopped and is resumable: once Redis is back, continue with: ${input.resumeCommand}`, {
-    retryable: true,
-    details: { runId: input.runId, url: redactRedisUrl(input.redisUrl) },
-  });
+  return new DifferadError(
+    'TRAIN_REDIS_LOST',
+    `${why}; run ${input.runId} stopped and is resumable: once Redis is back, continue with: ${input.resumeCommand}`,
+    {
+      retryable: true,
+      details: { runId: input.runId, url: redactRedisUrl(input.redisUrl) },
+    },
+  );
 }
 
 function dataLost(input: RunWatchInput, what: string): DifferadError {
@@ -96,7 +100,14 @@ export function watchRun(input: RunWatchInput): RunWatch {
 
   if (input.embedded) {
     const server = input.embedded;
-    void server.exited.then((exit) => fail(lost(input, `the embedded redis-server (pid ${server.pid}) exited (${exit.signal ?? `code ${exit.code}`}); its data stays in ${server.dir}`)));
+    void server.exited.then((exit) =>
+      fail(
+        lost(
+          input,
+          `the embedded redis-server (pid ${server.pid}) exited (${exit.signal ?? `code ${exit.code}`}); its data stays in ${server.dir}`,
+        ),
+      ),
+    );
   }
 
   const check = async (): Promise<void> => {
@@ -122,7 +133,10 @@ export function watchRun(input: RunWatchInput): RunWatch {
     let downTimer: NodeJS.Timeout | undefined;
     const onDown = (): void => {
       down.add(connection);
-      downTimer ??= setTimeout(() => fail(lost(input, `Redis at ${redactRedisUrl(input.redisUrl)} has not answered for ${input.graceMs} ms (run.redisGraceMs)`)), input.graceMs);
+      downTimer ??= setTimeout(
+        () => fail(lost(input, `Redis at ${redactRedisUrl(input.redisUrl)} has not answered for ${input.graceMs} ms (run.redisGraceMs)`)),
+        input.graceMs,
+      );
     };
     const onReady = (): void => {
       down.delete(connection);
@@ -138,7 +152,13 @@ export function watchRun(input: RunWatchInput): RunWatch {
     };
     connection.on('close', onDown);
     connection.on('ready', onReady);
-    if (connection.status !== 'ready' && connection.status !== 'connecting' && connection.status !== 'connect' && connection.status !== 'wait') onDown();
+    if (
+      connection.status !== 'ready' &&
+      connection.status !== 'connecting' &&
+      connection.status !== 'connect' &&
+      connection.status !== 'wait'
+    )
+      onDown();
     cleanups.push(() => {
       clearTimeout(downTimer);
       connection.off('close', onDown);

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { DifferadError } from '@differad/core';
 import { createLogger } from '@differad/log';
-import { connectRedis, createCatalogQueues, createRedisConnection, type EmbeddedRedis, enqueueRollout, JOB_NAMES, startEmbeddedRedis } from '@differad/queue';
+import {
+  connectRedis,
+  createCatalogQueues,
+  createRedisConnection,
+  type EmbeddedRedis,
+  enqueueRollout,
+  JOB_NAMES,
+  startEmbeddedRedis,
+} from '@differad/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContextFactory } from './context-factory.js';
@@ -34,18 +42,40 @@ describe('startRunWorkers logs', () => {
     const lines: Record<string, unknown>[] = [];
     let onLine = (): void => undefined;
     const logged = new Promise<void>((resolve) => (onLine = resolve));
-    const logger = createLogger({ level: 'info', format: 'json', name: 'worker', write: (line) => {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-      onLine();
-    } });
+    const logger = createLogger({
+      level: 'info',
+      format: 'json',
+      name: 'worker',
+      write: (line) => {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+        onLine();
+      },
+    });
     const workers = startRunWorkers({ connection: workerConnection, factory, namespace, logger });
     try {
-      const job = await enqueueRollout(catalog, { runId: 'run-gone', step: 4, pairIndex: 2, pairId: 'bottle/001', attempt: 0, seed: 1, weightVersion: 4 });
+      const job = await enqueueRollout(catalog, {
+        runId: 'run-gone',
+        step: 4,
+        pairIndex: 2,
+        pairId: 'bottle/001',
+        attempt: 0,
+        seed: 1,
+        weightVersion: 4,
+      });
       await logged;
       expect(lines).toEqual([
         expect.objectContaining({
-          level: 'error', name: 'worker', run: 'run-gone', step: 4, slot: 2, pair: 'bottle/001', job: job.id, queue: expect.stringContaining('rollout'),
-          code: 'ORCHESTRATOR_RUN_UNKNOWN', final: true, msg: expect.stringContaining('run run-gone is not in Redis'),
+          level: 'error',
+          name: 'worker',
+          run: 'run-gone',
+          step: 4,
+          slot: 2,
+          pair: 'bottle/001',
+          job: job.id,
+          queue: expect.stringContaining('rollout'),
+          code: 'ORCHESTRATOR_RUN_UNKNOWN',
+          final: true,
+          msg: expect.stringContaining('run run-gone is not in Redis'),
         }),
       ]);
     } finally {

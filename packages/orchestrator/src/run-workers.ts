@@ -87,9 +87,21 @@ export function startRunWorkers(options: RunWorkersOptions): RunWorkers {
     return row;
   };
   const workers: { close(force?: boolean): Promise<void> }[] = [
-    observed(createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 })),
-    observed(createCatalogWorker('resample', async (payload, job) => (await get(payload.runId)).rollout(payload, job), { ...common, concurrency: options.rolloutConcurrency ?? 16 })),
-    observed(createCatalogWorker('score', async (payload, job) => (await get(payload.runId)).score(payload, job), { ...common, concurrency: 16 })),
+    observed(
+      createCatalogWorker('rollout', async (payload, job) => (await get(payload.runId)).rollout(payload, job), {
+        ...common,
+        concurrency: options.rolloutConcurrency ?? 16,
+      }),
+    ),
+    observed(
+      createCatalogWorker('resample', async (payload, job) => (await get(payload.runId)).rollout(payload, job), {
+        ...common,
+        concurrency: options.rolloutConcurrency ?? 16,
+      }),
+    ),
+    observed(
+      createCatalogWorker('score', async (payload, job) => (await get(payload.runId)).score(payload, job), { ...common, concurrency: 16 }),
+    ),
     observed(createCatalogWorker('step', step, { ...common, concurrency: 1 })),
   ];
   return {

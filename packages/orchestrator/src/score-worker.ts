@@ -19,22 +19,44 @@ export type SlotSampling = Pick<ScorePayload, 'runId' | 'step' | 'pairIndex' | '
  * the resample is added beside. Every write is idempotent, so a retried job
  * settles the slot the same way.
  */
-export async function settleSampling(ctx: RunContext, groups: GroupStore, job: Job, payload: SlotSampling, sampled: SampledGroup, started: number): Promise<{ decision: string }> {
+export async function settleSampling(
+  ctx: RunContext,
+  groups: GroupStore,
+  job: Job,
+  payload: SlotSampling,
+  sampled: SampledGroup,
+  started: number,
+): Promise<{ decision: string }> {
   const record = ctx.records.find((r) => r.id === sampled.pairId);
   if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${sampled.pairId} is not in the training manifest`);
   const { grpo } = ctx.config;
-  const scored = scoreGroup(sampled.completions.map((c) => c.text), record, ctx.score, grpo);
+  const scored = scoreGroup(
+    sampled.completions.map((c) => c.text),
+    record,
+    ctx.score,
+    grpo,
+  );
   // Attempts of this slot so far: its scored samplings, and the attempts that started a replacement pair.
   const { scores, replacements: marks } = await groups.recordScore(payload.runId, payload.step, payload.pairIndex, payload.attempt, scored);
   const replacements = new Map([...marks].map(([attempt, id]) => [attempt, ctx.records.findIndex((r) => r.id === id)]));
   const decision = decideSlot(
-    { seed: ctx.config.run.seed, step: payload.step, slot: payload.pairIndex, pairsPerStep: grpo.pairsPerStep, datasetSize: ctx.records.length },
+    {
+      seed: ctx.config.run.seed,
+      step: payload.step,
+      slot: payload.pairIndex,
+      pairsPerStep: grpo.pairsPerStep,
+      datasetSize: ctx.records.length,
+    },
     { attempt: payload.attempt, degenerate: scored.degenerate, scores, replacements },
     grpo,
   );
 
   const next = (attempt: number) => ({
-    runId: payload.runId, step: payload.step, pairIndex: payload.pairIndex, weightVersion: payload.weightVersion, attempt,
+    runId: payload.runId,
+    step: payload.step,
+    pairIndex: payload.pairIndex,
+    weightVersion: payload.weightVersion,
+    attempt,
     ...(payload.round ? { round: payload.round } : {}),
   });
   if (decision.kind === 'resample') {
@@ -69,7 +91,8 @@ export function createScoreProcessor(ctx: RunContext, groups: GroupStore) {
     if (payload.completions.kind !== 'key') throw new DifferadError('ORCHESTRATOR_SCORE_INVALID', 'score jobs of a run carry a Redis key');
     if (await isStaleRound(ctx, payload)) return { decision: 'stale' };
     const sampled = await groups.loadSampling(payload.completions.key);
-    if (!sampled) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `no sampled group at ${payload.completions.key}`, { retryable: true });
+    if (!sampled)
+      throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `no sampled group at ${payload.completions.key}`, { retryable: true });
     return settleSampling(ctx, groups, job, payload, sampled, started);
   };
 }

@@ -106,7 +106,9 @@ async function explainStepFailure(queues: CatalogQueues, step: number, error: Er
   const queue = m ? Object.values(queues.queues).find((q) => q.name === m[1]) : undefined;
   const child = queue && m ? await Job.fromId(queue, m[2]!).catch(() => undefined) : undefined;
   const reason = child?.failedReason ?? error.message;
-  throw new DifferadError('TRAIN_STEP_FAILED', `step ${step} failed${child ? ` in ${m![1]} job ${m![2]}` : ''}: ${reason}`, { cause: error });
+  throw new DifferadError('TRAIN_STEP_FAILED', `step ${step} failed${child ? ` in ${m![1]} job ${m![2]}` : ''}: ${reason}`, {
+    cause: error,
+  });
 }
 
 /**
@@ -122,7 +124,10 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
   const { runId, config, store, log } = deps;
   const client = createTrainerClient({ baseUrl: config.trainer.url, timeoutMs: 300_000 });
   const trainer = deps.metrics ? withTrainerTiming(client, deps.metrics) : client;
-  const targets = config.policy.syncBackend === 'none' ? [] : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
+  const targets =
+    config.policy.syncBackend === 'none'
+      ? []
+      : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
   // This process has no NCCL group with the servers yet: the first sync makes one.
   const syncState = { group: null };
   const at = { step: 0, version: 0, round: 0, checked: -1, serversSynced: false, restores: 0 };
@@ -135,28 +140,51 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
   const sync = async (version: number, step: number) => {
     const started = performance.now();
     const synced = await syncFleet({ runId, config, trainer, targets, pools, log }, { step, version }, syncState);
-    if (synced !== null) deps.metrics?.recordWeightSync({ run: runId, backend: config.policy.syncBackend, seconds: (performance.now() - started) / 1000, version });
+    if (synced !== null)
+      deps.metrics?.recordWeightSync({
+        run: runId,
+        backend: config.policy.syncBackend,
+        seconds: (performance.now() - started) / 1000,
+        version,
+      });
   };
 
   async function reconcile(continuing: boolean): Promise<void> {
     const rec = await store.loadRecovery(runId);
     if (rec === null) throw new DifferadError('TRAIN_RUN_UNKNOWN', `run ${runId} is not in the run store`);
     const health = await healthOf(trainer).catch((error: unknown) => {
-      throw new DifferadError('TRAIN_TRAINER_UNREACHABLE', `the trainer at ${config.trainer.url} did not answer /v1/health: ${(error as Error).message}; once it is back, continue with: differad train --resume ${runId}`, { cause: error });
+      throw new DifferadError(
+        'TRAIN_TRAINER_UNREACHABLE',
+        `the trainer at ${config.trainer.url} did not answer /v1/health: ${(error as Error).message}; once it is back, continue with: differad train --resume ${runId}`,
+        { cause: error },
+      );
     });
     const decision = decideTrainerSync({ runId, store: rec, trainer: toTrainerPosition(health), continuing });
-    if (decision.kind === 'fail') throw new DifferadError(decision.code, `${decision.reason}; then continue with: differad train --resume ${runId}`);
+    if (decision.kind === 'fail')
+      throw new DifferadError(decision.code, `${decision.reason}; then continue with: differad train --resume ${runId}`);
     if (decision.kind === 'in-sync') {
       if (!at.serversSynced) {
         // Long-lived servers may serve another run's weights, restarted ones their own: the run samples from its weights.
         await sync(decision.version, rec.lastCompletedStep ?? -1);
-        if (targets.length > 0) log(`servers: pushed ${decision.syncInitial ? 'the starting weights' : 'the run\'s weights'} (weight version ${decision.version})`);
+        if (targets.length > 0)
+          log(
+            `servers: pushed ${decision.syncInitial ? 'the starting weights' : "the run's weights"} (weight version ${decision.version})`,
+          );
         at.serversSynced = true;
       }
-      Object.assign(at, { step: (rec.lastCompletedStep ?? -1) + 1, version: rec.weightVersion, round: rec.round, checked: (rec.lastCompletedStep ?? -1) + 1 });
+      Object.assign(at, {
+        step: (rec.lastCompletedStep ?? -1) + 1,
+        version: rec.weightVersion,
+        round: rec.round,
+        checked: (rec.lastCompletedStep ?? -1) + 1,
+      });
       return;
     }
-    if (++at.restores > MAX_TRAINER_RESTORES) throw new DifferadError('TRAIN_TRAINER_STATE_LOST', `${decision.reason}; gave up after ${MAX_TRAINER_RESTORES} restores; continue with: differad train --resume ${runId}`);
+    if (++at.restores > MAX_TRAINER_RESTORES)
+      throw new DifferadError(
+        'TRAIN_TRAINER_STATE_LOST',
+        `${decision.reason}; gave up after ${MAX_TRAINER_RESTORES} restores; continue with: differad train --resume ${runId}`,
+      );
     log(`trainer: ${decision.reason}`);
     const cp = decision.checkpoint;
     let version = health.weight_version;
@@ -172,7 +200,8 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
     if (overlapped) await flows.discardAhead(decision.from, left);
     await rewindMetricsFile(deps.runDir, cp?.step ?? null);
     rows = rows.filter((r) => (r.step ?? 0) < decision.from);
-    if (decision.from <= (rec.lastCompletedStep ?? -1)) log(`replaying steps ${decision.from}..${rec.lastCompletedStep} from the checkpoint (round ${round})`);
+    if (decision.from <= (rec.lastCompletedStep ?? -1))
+      log(`replaying steps ${decision.from}..${rec.lastCompletedStep} from the checkpoint (round ${round})`);
     Object.assign(at, { step: decision.from, version: cp?.weightVersion ?? 0, round, checked: decision.from });
   }
 

@@ -40,7 +40,8 @@ export interface FlowPosition {
 export function createStepFlows(deps: StepFlowsDeps) {
   const { runId, config, records, queues } = deps;
   const stepQueue = queues.queues.step;
-  const idOf = (step: number, round: number) => toJobId('step', { runId, step, pairCount: 1, weightVersion: 0, ...(round ? { round } : {}) });
+  const idOf = (step: number, round: number) =>
+    toJobId('step', { runId, step, pairCount: 1, weightVersion: 0, ...(round ? { round } : {}) });
 
   /** Adds step `step`'s flow: its pairs drawn by seed, every first sampling seeded, the slots' old decisions cleared. */
   async function enqueue(step: number, at: FlowPosition, gated: boolean): Promise<void> {
@@ -53,7 +54,14 @@ export function createStepFlows(deps: StepFlowsDeps) {
       {
         step: payload,
         rollouts: picks.map((index, k) => ({
-          runId, step, pairIndex: k, pairId: records[index]!.id, attempt: 0, seed: toSamplingSeed(config.run.seed, step, k, 0), weightVersion: at.version, ...round,
+          runId,
+          step,
+          pairIndex: k,
+          pairId: records[index]!.id,
+          attempt: 0,
+          seed: toSamplingSeed(config.run.seed, step, k, 0),
+          weightVersion: at.version,
+          ...round,
         })),
       },
       gated ? { gateMs: STEP_GATE_MS } : {},
@@ -79,7 +87,8 @@ export function createStepFlows(deps: StepFlowsDeps) {
      * alone). Returns the function that stops listening.
      */
     async release(job: Job, version: number): Promise<() => void> {
-      if ((job.data as StepPayload).weightVersion !== version) await job.updateData({ ...(job.data as StepPayload), weightVersion: version });
+      if ((job.data as StepPayload).weightVersion !== version)
+        await job.updateData({ ...(job.data as StepPayload), weightVersion: version });
       // A promote that finds the job no longer delayed (promoted by the other path) changes nothing.
       const promote = () => job.promote().catch(() => undefined);
       const onDelayed = ({ jobId, delay }: { jobId: string; delay: number }) => {

@@ -22,7 +22,10 @@ export async function checkStepRound(ctx: RunContext, payload: StepPayload): Pro
   if (ctx.config.grpo.maxStaleness === 0) return;
   const rec = await ctx.store.loadRecovery(payload.runId);
   if (rec !== null && rec.round !== (payload.round ?? 0)) {
-    throw new DifferadError(STALE_ROUND_CODE, `step ${payload.step} of round ${payload.round ?? 0} was queued ahead of the trainer, but the run is at round ${rec.round}`);
+    throw new DifferadError(
+      STALE_ROUND_CODE,
+      `step ${payload.step} of round ${payload.round ?? 0} was queued ahead of the trainer, but the run is at round ${rec.round}`,
+    );
   }
 }
 
@@ -36,7 +39,14 @@ export async function checkStepRound(ctx: RunContext, payload: StepPayload): Pro
  * rules apply to the new sampling as to any other. Returns the histogram of
  * the groups it trains.
  */
-export async function settleStaleness(ctx: RunContext, groups: GroupStore, job: Job, payload: StepPayload, slots: readonly SlotResult[], trainerVersion: number): Promise<StepStaleness> {
+export async function settleStaleness(
+  ctx: RunContext,
+  groups: GroupStore,
+  job: Job,
+  payload: StepPayload,
+  slots: readonly SlotResult[],
+  trainerVersion: number,
+): Promise<StepStaleness> {
   const { maxStaleness } = ctx.config.grpo;
   const decision = decideStaleness(
     slots.map((s) => ({ version: s.sampled.weightVersion, completions: s.sampled.completions.length })),
@@ -44,20 +54,31 @@ export async function settleStaleness(ctx: RunContext, groups: GroupStore, job: 
     maxStaleness,
   );
   if (decision.regenerate.length > 0) {
-    ctx.log(`step ${payload.step}: ${decision.regenerate.length} group(s) sampled more than ${maxStaleness} weight version(s) before ${trainerVersion}; sampling them again`);
+    ctx.log(
+      `step ${payload.step}: ${decision.regenerate.length} group(s) sampled more than ${maxStaleness} weight version(s) before ${trainerVersion}; sampling them again`,
+    );
     for (const k of decision.regenerate) {
       const slot = slots[k]!;
       const attempt = slot.sampledAttempt + 1;
       await groups.startRegeneration(payload.runId, payload.step, k);
       await addOwnChild(ctx.queues, job, 'resample', {
-        runId: payload.runId, step: payload.step, pairIndex: k, pairId: slot.pairId, attempt,
-        seed: toSamplingSeed(ctx.config.run.seed, payload.step, k, attempt), weightVersion: trainerVersion,
+        runId: payload.runId,
+        step: payload.step,
+        pairIndex: k,
+        pairId: slot.pairId,
+        attempt,
+        seed: toSamplingSeed(ctx.config.run.seed, payload.step, k, attempt),
+        weightVersion: trainerVersion,
         ...(payload.round ? { round: payload.round } : {}),
       });
     }
     // Moved: BullMQ runs the job again once the new samplings are final. Not moved: they are final already, so read them now.
     if (await job.moveToWaitingChildren(job.token ?? '')) throw new WaitingChildrenError();
-    throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: regenerated groups finished before the step waited for them; running it again`, { retryable: true });
+    throw new DifferadError(
+      'ORCHESTRATOR_GROUP_MISSING',
+      `step ${payload.step}: regenerated groups finished before the step waited for them; running it again`,
+      { retryable: true },
+    );
   }
   return { histogram: decision.histogram, regenerated: await groups.countRegenerated(payload.runId, payload.step) };
 }

@@ -6,8 +6,17 @@ import type { RunContext } from './run-context.js';
 import { planStepRequests, sendMicroBatch } from './step-worker.js';
 
 const REPLY: ForwardBackwardResponse = {
-  run: 'r', step: 0, micro_batch: 0, duplicate: false, loss: 0, clip_fraction: 0, kl: null, sequences: 1, tokens: 1,
-  masked: { truncated: 0, unscorable: 0 }, prompt_tokens_match: null,
+  run: 'r',
+  step: 0,
+  micro_batch: 0,
+  duplicate: false,
+  loss: 0,
+  clip_fraction: 0,
+  kl: null,
+  sequences: 1,
+  tokens: 1,
+  masked: { truncated: 0, unscorable: 0 },
+  prompt_tokens_match: null,
 };
 
 function group(hash: string): Group {
@@ -30,7 +39,9 @@ function fakeTrainer() {
       sent.push(request);
       const missing = request.groups.flatMap((g) => g.images).filter((im) => im.data === undefined && !cache.has(im.sha256));
       if (missing.length > 0) {
-        throw new DifferadError('TRAINER_REJECTED', 'rejected (HTTP 409 TRAINER_IMAGE_UNKNOWN)', { details: { status: 409, error: { code: 'TRAINER_IMAGE_UNKNOWN', message: 'unknown', details: {} } } });
+        throw new DifferadError('TRAINER_REJECTED', 'rejected (HTTP 409 TRAINER_IMAGE_UNKNOWN)', {
+          details: { status: 409, error: { code: 'TRAINER_IMAGE_UNKNOWN', message: 'unknown', details: {} } },
+        });
       }
       for (const im of request.groups.flatMap((g) => g.images)) cache.add(im.sha256);
       return REPLY;
@@ -38,7 +49,13 @@ function fakeTrainer() {
   };
 }
 
-const request = { run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: { clip_low: 0.2, clip_high: 0.2, beta: 0, normalization: 'sequence' as const, mask_truncated: true, temperature: 1 } };
+const request = {
+  run: 'r',
+  step: 0,
+  micro_batch: 0,
+  micro_batches: 1,
+  loss: { clip_low: 0.2, clip_high: 0.2, beta: 0, normalization: 'sequence' as const, mask_truncated: true, temperature: 1 },
+};
 
 describe('sendMicroBatch', () => {
   it('sends image bytes once, then only hashes, and resends bytes after the trainer forgot them', async () => {
@@ -58,7 +75,10 @@ describe('sendMicroBatch', () => {
 
   it('passes other rejections through', async () => {
     const ctx = {
-      trainer: { forwardBackward: async () => Promise.reject(new DifferadError('TRAINER_REJECTED', 'conflict', { details: { error: { code: 'TRAINER_RUN_CONFLICT' } } })) },
+      trainer: {
+        forwardBackward: async () =>
+          Promise.reject(new DifferadError('TRAINER_REJECTED', 'conflict', { details: { error: { code: 'TRAINER_RUN_CONFLICT' } } })),
+      },
       imagesAtTrainer: new Set<string>(),
     } as unknown as RunContext;
     await expect(sendMicroBatch(ctx, request, [group('b')])).rejects.toThrow('conflict');
@@ -69,10 +89,17 @@ describe('planStepRequests', () => {
   /** Five groups of 3 completions with 2, 3 and 7 tokens, the last one truncated. */
   const groups = ['a', 'b', 'c', 'd', 'e'].map((h) => ({
     ...group(h),
-    completions: [2, 3, 7].map((n, i) => ({ text: 't', token_ids: new Array<number>(n).fill(1), sampling_logprobs: new Array<number>(n).fill(-1), advantage: i - 1, weight: 1, truncated: i === 2 })),
+    completions: [2, 3, 7].map((n, i) => ({
+      text: 't',
+      token_ids: new Array<number>(n).fill(1),
+      sampling_logprobs: new Array<number>(n).fill(-1),
+      advantage: i - 1,
+      weight: 1,
+      truncated: i === 2,
+    })),
   }));
 
-  it('gives every micro-batch the whole step\'s sequence and token counts, masked completions included', () => {
+  it("gives every micro-batch the whole step's sequence and token counts, masked completions included", () => {
     const config = TrainConfigSchema.parse({ data: { train: 't.jsonl' }, optim: { microBatchGroups: 2 } });
     const plan = planStepRequests(config, 'r', 3, groups);
     expect(plan.microBatches.map((m) => m.groups.length)).toEqual([2, 2, 1]);

@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
-import { checkTrainerAtStep, DifferadError, isCheckpointDue, isDifferadError, isHeldOutEvalDue, planMicroBatches, type StepRow, toPairMessages, toStepRow } from '@differad/core';
+import {
+  checkTrainerAtStep,
+  DifferadError,
+  isCheckpointDue,
+  isDifferadError,
+  isHeldOutEvalDue,
+  planMicroBatches,
+  type StepRow,
+  toPairMessages,
+  toStepRow,
+} from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import type { PreparedImage } from '@differad/images';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
@@ -29,7 +39,11 @@ function withoutKnownBytes(group: Group, known: ReadonlySet<string>): Group {
  * not received yet. A trainer that lost its image cache (a restart) answers
  * TRAINER_IMAGE_UNKNOWN; the micro-batch then goes again with every byte.
  */
-export async function sendMicroBatch(ctx: RunContext, request: MicroBatchRequest, groups: readonly Group[]): Promise<ForwardBackwardResponse> {
+export async function sendMicroBatch(
+  ctx: RunContext,
+  request: MicroBatchRequest,
+  groups: readonly Group[],
+): Promise<ForwardBackwardResponse> {
   const hashes = groups.flatMap((g) => g.images.map((im) => im.sha256));
   let reply: ForwardBackwardResponse;
   try {
@@ -72,7 +86,10 @@ export function planStepRequests(config: TrainConfig, run: string, step: number,
     step_tokens: plan.stepTokens,
   };
   return {
-    microBatches: plan.batches.map((batch, i) => ({ request: { run, step, micro_batch: i, micro_batches: plan.batches.length, loss }, groups: batch })),
+    microBatches: plan.batches.map((batch, i) => ({
+      request: { run, step, micro_batch: i, micro_batches: plan.batches.length, loss },
+      groups: batch,
+    })),
     optim: { run, step, lr: optim.lr, max_grad_norm: optim.maxGradNorm },
   };
 }
@@ -90,7 +107,11 @@ function toTrainerImage(image: PreparedImage): TrainerImage {
   if (known) return known;
   const { dataUrl } = image;
   const comma = dataUrl.indexOf(',');
-  const media = /^data:(image\/(?:png|jpeg|webp));base64$/.exec(dataUrl.slice(0, comma))?.[1] as 'image/png' | 'image/jpeg' | 'image/webp' | undefined;
+  const media = /^data:(image\/(?:png|jpeg|webp));base64$/.exec(dataUrl.slice(0, comma))?.[1] as
+    | 'image/png'
+    | 'image/jpeg'
+    | 'image/webp'
+    | undefined;
   const data = dataUrl.slice(comma + 1);
   const sha256 = createHash('sha256').update(Buffer.from(data, 'base64')).digest('hex');
   const made = { sha256, data, ...(media ? { media_type: media } : {}) };
@@ -111,9 +132,19 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
     prompt_token_ids: sampled.promptTokenIds,
     completions: sampled.completions.map((c, i) => {
       if (c.tokenIds.length === 0 || c.logprobs.length !== c.tokenIds.length) {
-        throw new DifferadError('ORCHESTRATOR_NO_LOGPROBS', `server ${c.server} returned no token ids or log-probs for pair ${slot.pairId}: it cannot be trained on`);
+        throw new DifferadError(
+          'ORCHESTRATOR_NO_LOGPROBS',
+          `server ${c.server} returned no token ids or log-probs for pair ${slot.pairId}: it cannot be trained on`,
+        );
       }
-      return { text: c.text, token_ids: c.tokenIds, sampling_logprobs: c.logprobs, advantage: final.advantages[i] ?? 0, weight: final.weight, truncated: c.finishReason === 'length' };
+      return {
+        text: c.text,
+        token_ids: c.tokenIds,
+        sampling_logprobs: c.logprobs,
+        advantage: final.advantages[i] ?? 0,
+        weight: final.weight,
+        truncated: c.finishReason === 'length',
+      };
     }),
   };
 }
@@ -122,7 +153,8 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
 async function loadSlots(groups: GroupStore, payload: StepPayload): Promise<SlotResult[]> {
   const loaded = await Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
   return loaded.map((r, k) => {
-    if (!r) throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
+    if (!r)
+      throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
     return r;
   });
 }
@@ -148,8 +180,12 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     const trainStart = performance.now();
     // A trainer that restarted since the coordinator's check would train this step on its starting weights.
     const health = await ctx.trainer.health();
-    const problem = checkTrainerAtStep({ runId: payload.runId, step: payload.step, weightVersion: payload.weightVersion }, toTrainerPosition(health));
-    if (problem !== null) throw new DifferadError(TRAINER_STATE_CODE, `${problem}; the coordinator puts it back on the last saved checkpoint`);
+    const problem = checkTrainerAtStep(
+      { runId: payload.runId, step: payload.step, weightVersion: payload.weightVersion },
+      toTrainerPosition(health),
+    );
+    if (problem !== null)
+      throw new DifferadError(TRAINER_STATE_CODE, `${problem}; the coordinator puts it back on the last saved checkpoint`);
     // Overlapped mode: groups too old for the trainer's weights are sampled again first (the job waits for them and runs again).
     let staleness: StepStaleness | undefined;
     if (ctx.config.grpo.maxStaleness > 0) {
@@ -175,7 +211,13 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     );
     const syncMs = performance.now() - syncStart;
     const { policy } = ctx.config;
-    if (fleet !== null && policy.kind === 'endpoints') ctx.metrics?.recordWeightSync({ run: payload.runId, backend: policy.syncBackend, seconds: syncMs / 1000, version: applied.weight_version });
+    if (fleet !== null && policy.kind === 'endpoints')
+      ctx.metrics?.recordWeightSync({
+        run: payload.runId,
+        backend: policy.syncBackend,
+        seconds: syncMs / 1000,
+        version: applied.weight_version,
+      });
 
     const evalStart = performance.now();
     const due = ctx.evaluate !== null && isHeldOutEvalDue(payload.step, { steps: run.steps, evalEvery: data.evalEvery });
@@ -184,7 +226,14 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
 
     const row = toStepRow({
       step: payload.step,
-      slots: slots.map((s) => ({ scored: s.scored, weight: s.final.weight, resamples: s.resamples, replacements: s.replacements, rolloutMs: s.sampled.rolloutMs, scoreMs: s.scoreMs })),
+      slots: slots.map((s) => ({
+        scored: s.scored,
+        weight: s.final.weight,
+        resamples: s.resamples,
+        replacements: s.replacements,
+        rolloutMs: s.sampled.rolloutMs,
+        scoreMs: s.scoreMs,
+      })),
       microBatches: results,
       applied: { gradNorm: applied.grad_norm, weightVersion: applied.weight_version },
       servers: fleet ? { active: fleet.active.length, out: fleet.out.length } : null,
@@ -192,7 +241,12 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       evaluation,
       timings: { waitMs: waited, trainMs, syncMs, evalMs, totalMs: Date.now() - job.timestamp },
     });
-    const fresh = await ctx.store.appendMetrics(payload.runId, { step: payload.step, weightVersion: applied.weight_version, at: Date.now(), values: row });
+    const fresh = await ctx.store.appendMetrics(payload.runId, {
+      step: payload.step,
+      weightVersion: applied.weight_version,
+      at: Date.now(),
+      values: row,
+    });
     // A retry after a crash between the two writes still gets the step's line into the file, once.
     const file = join(ctx.runDir, 'metrics.jsonl');
     if (fresh || !(await hasStepLine(file, payload.step))) await appendFile(file, `${JSON.stringify(row)}\n`);

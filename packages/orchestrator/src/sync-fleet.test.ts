@@ -41,7 +41,10 @@ function harness(fabric: FakeNcclFabric, urls: readonly string[], minServers = 1
       return {};
     },
   } as unknown as TrainerClient;
-  const config = TrainConfigSchema.parse({ data: { train: 'x.jsonl' }, policy: { kind: 'endpoints', endpoints: urls, model: 'm', syncBackend: 'nccl', minServers } });
+  const config = TrainConfigSchema.parse({
+    data: { train: 'x.jsonl' },
+    policy: { kind: 'endpoints', endpoints: urls, model: 'm', syncBackend: 'nccl', minServers },
+  });
   targets = urls.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 5_000 }) }));
   const lines: string[] = [];
   const state: NcclSyncState = { group: null };
@@ -61,16 +64,29 @@ describe('syncFleet over nccl', () => {
     b.kill();
     const degraded = await syncFleet(h.deps, { step: 1, version: 2 }, h.state);
     expect(degraded).toMatchObject({ kind: 'continue', active: [a.url], left: [b.url] });
-    expect(h.lines).toEqual([expect.stringMatching(new RegExp(`^warning: step 1: 1 of 2 inference servers out of the rollout pool, going on with 1: ${b.url} \\(health check failed: `))]);
+    expect(h.lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^warning: step 1: 1 of 2 inference servers out of the rollout pool, going on with 1: ${b.url} \\(health check failed: `,
+        ),
+      ),
+    ]);
 
     const again = await startServer({ ...nccl, port: b.port });
     const back = await syncFleet(h.deps, { step: 2, version: 3 }, h.state);
     expect(back).toMatchObject({ active: [a.url, b.url], rejoined: [b.url] });
     expect(h.lines[1]).toBe(`fleet: ${b.url} is back in the rollout pool, re-synced to weight version 3`);
     // Each change of membership re-created the group on both sides, with the world size of its members.
-    expect(h.sends.map((s) => [s.world_size, s.init])).toEqual([[3, true], [2, true], [3, true]]);
+    expect(h.sends.map((s) => [s.world_size, s.init])).toEqual([
+      [3, true],
+      [2, true],
+      [3, true],
+    ]);
     expect(again.stats()).toMatchObject({ weightVersion: 1, paused: false });
-    expect(h.pool()?.members.map((m) => [m.state, m.version])).toEqual([['in', 3], ['in', 3]]);
+    expect(h.pool()?.members.map((m) => [m.state, m.version])).toEqual([
+      ['in', 3],
+      ['in', 3],
+    ]);
     expect(fabric.waiting()).toEqual([]);
   });
 
@@ -95,7 +111,9 @@ describe('syncFleet over nccl', () => {
     b.kill();
     const error = await syncFleet(h.deps, { step: 4, version: 5 }, h.state).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SYNC_TOO_FEW_SERVERS', retryable: false, details: { resumable: true, active: [a.url] } });
-    expect((error as Error).message).toContain(`step 4: 1 of 2 inference servers hold weight version 5, fewer than policy.minServers 2; out: ${b.url} (health check failed: `);
+    expect((error as Error).message).toContain(
+      `step 4: 1 of 2 inference servers hold weight version 5, fewer than policy.minServers 2; out: ${b.url} (health check failed: `,
+    );
     expect(h.pool()?.members.map((m) => m.state)).toEqual(['in', 'out']);
   });
 });

@@ -1,5 +1,12 @@
 import type { TrainConfig } from '@differad/config';
-import { decideFleetSync, DifferadError, type FleetSyncDecision, planFleetSync, type ServerHealth, type ServerSyncOutcome } from '@differad/core';
+import {
+  decideFleetSync,
+  DifferadError,
+  type FleetSyncDecision,
+  planFleetSync,
+  type ServerHealth,
+  type ServerSyncOutcome,
+} from '@differad/core';
 import type { FleetPoolStore } from '@differad/queue';
 import type { TrainerClient } from '@differad/trainer-client';
 import { NCCL_PACKED } from './sync-run-weights.js';
@@ -50,16 +57,27 @@ async function checkHealth(targets: readonly WeightSyncTarget[]): Promise<Record
  * server is left. A failure of the trainer's send alone is not a server's
  * fault: a retryable SYNC_FAILED, as before.
  */
-async function syncNcclDropping(deps: FleetSyncDeps, targets: readonly WeightSyncTarget[], version: number, state: NcclSyncState): Promise<Record<string, ServerSyncOutcome>> {
+async function syncNcclDropping(
+  deps: FleetSyncDeps,
+  targets: readonly WeightSyncTarget[],
+  version: number,
+  state: NcclSyncState,
+): Promise<Record<string, ServerSyncOutcome>> {
   const outcomes: Record<string, ServerSyncOutcome> = {};
   const manifest = await deps.trainer.weightsManifest({ version });
   const send = (options: object) => deps.trainer.sendWeights({ version, backend: 'nccl', options: { ...options } });
   let remaining = [...targets];
   while (remaining.length > 0) {
-    const result = await syncWeightsNcclEach(remaining, { version, manifest, rendezvous: toNcclRendezvous(deps.trainer.url), packed: NCCL_PACKED, send, pauseMode: pauseModeOf(deps.config) }, state);
+    const result = await syncWeightsNcclEach(
+      remaining,
+      { version, manifest, rendezvous: toNcclRendezvous(deps.trainer.url), packed: NCCL_PACKED, send, pauseMode: pauseModeOf(deps.config) },
+      state,
+    );
     const failed = result.servers.filter((r) => r.error !== null);
     if (failed.length === 0 && result.trainer.length > 0) {
-      throw new DifferadError('SYNC_FAILED', `nccl weight sync of version ${version} failed on the trainer: ${result.trainer.join('; ')}`, { retryable: true });
+      throw new DifferadError('SYNC_FAILED', `nccl weight sync of version ${version} failed on the trainer: ${result.trainer.join('; ')}`, {
+        retryable: true,
+      });
     }
     for (const r of result.servers) outcomes[r.url] = r.error === null ? { kind: 'synced' } : { kind: 'failed', reason: r.error };
     if (failed.length === 0) break;
@@ -70,7 +88,12 @@ async function syncNcclDropping(deps: FleetSyncDeps, targets: readonly WeightSyn
   return outcomes;
 }
 
-async function syncTargets(deps: FleetSyncDeps, targets: readonly WeightSyncTarget[], version: number, state: NcclSyncState): Promise<Record<string, ServerSyncOutcome>> {
+async function syncTargets(
+  deps: FleetSyncDeps,
+  targets: readonly WeightSyncTarget[],
+  version: number,
+  state: NcclSyncState,
+): Promise<Record<string, ServerSyncOutcome>> {
   if (targets.length === 0) return {};
   const { policy } = deps.config;
   if (policy.kind === 'endpoints' && policy.syncBackend === 'nccl') return syncNcclDropping(deps, targets, version, state);
@@ -91,7 +114,11 @@ async function syncTargets(deps: FleetSyncDeps, targets: readonly WeightSyncTarg
  * SYNC_TOO_FEW_SERVERS naming every server out and why (the run stops and
  * can be resumed). Returns null for `syncBackend: none` (no sync, no pool).
  */
-export async function syncFleet(deps: FleetSyncDeps, at: { readonly step: number; readonly version: number }, state: NcclSyncState): Promise<FleetSyncDecision | null> {
+export async function syncFleet(
+  deps: FleetSyncDeps,
+  at: { readonly step: number; readonly version: number },
+  state: NcclSyncState,
+): Promise<FleetSyncDecision | null> {
   const { policy } = deps.config;
   if (deps.targets.length === 0 || (policy.kind === 'endpoints' && policy.syncBackend === 'none')) return null;
   const urls = deps.targets.map((t) => t.url);
@@ -105,7 +132,14 @@ export async function syncFleet(deps: FleetSyncDeps, at: { readonly step: number
   );
   const outcomes: Record<string, ServerSyncOutcome> = { ...synced };
   for (const u of plan.unhealthy) outcomes[u.url] = { kind: 'unhealthy', reason: u.reason };
-  const decision = decideFleetSync({ servers: urls, previous, outcomes, step: at.step, version: at.version, minServers: policy.minServers });
+  const decision = decideFleetSync({
+    servers: urls,
+    previous,
+    outcomes,
+    step: at.step,
+    version: at.version,
+    minServers: policy.minServers,
+  });
   await deps.pools.save(deps.runId, decision.pool);
   for (const url of decision.rejoined) deps.log(`fleet: ${url} is back in the rollout pool, re-synced to weight version ${at.version}`);
   if (decision.kind === 'fail') {

@@ -29,7 +29,11 @@ export async function syncRunWeights(deps: RunSyncDeps, version: number, state: 
   if (policy.kind === 'endpoints' && policy.syncBackend === 'nccl') {
     const manifest = await deps.trainer.weightsManifest({ version });
     const send = (options: object) => deps.trainer.sendWeights({ version, backend: 'nccl', options: { ...options } });
-    await syncWeightsNccl(deps.targets, { version, manifest, rendezvous: toNcclRendezvous(deps.trainer.url), packed: NCCL_PACKED, send }, state);
+    await syncWeightsNccl(
+      deps.targets,
+      { version, manifest, rendezvous: toNcclRendezvous(deps.trainer.url), packed: NCCL_PACKED, send },
+      state,
+    );
     return;
   }
   const sent = await deps.trainer.sendWeights({ version, backend: 'disk' });

@@ -67,7 +67,8 @@ async function prepareRun(input: TrainRunInput): Promise<PreparedRun> {
   let config: TrainConfig;
   if (input.resumeRunId) {
     const saved = await readFile(join(runDir, 'config.json'), 'utf8').catch(() => null);
-    if (saved === null) throw new DifferadError('TRAIN_RUN_UNKNOWN', `no run ${runId} under ${runsDir} (looked for ${join(runDir, 'config.json')})`);
+    if (saved === null)
+      throw new DifferadError('TRAIN_RUN_UNKNOWN', `no run ${runId} under ${runsDir} (looked for ${join(runDir, 'config.json')})`);
     config = TrainConfigSchema.parse(JSON.parse(saved));
   } else {
     if (!input.config) throw new DifferadError('TRAIN_CONFIG_MISSING', 'a training run needs a config');
@@ -80,7 +81,8 @@ async function prepareRun(input: TrainRunInput): Promise<PreparedRun> {
   // And on servers that are down or serve another model: nothing is recorded or started then.
   await checkServers(config);
   await mkdir(runDir, { recursive: true });
-  if (!input.resumeRunId) await writeFile(join(runDir, 'config.json'), `${JSON.stringify({ ...config, run: { ...config.run, id: runId, runsDir } }, null, 2)}\n`);
+  if (!input.resumeRunId)
+    await writeFile(join(runDir, 'config.json'), `${JSON.stringify({ ...config, run: { ...config.run, id: runId, runsDir } }, null, 2)}\n`);
   return { runsDir, runId, runDir, config, records: train.records };
 }
 
@@ -100,9 +102,15 @@ async function resumeRun(store: RunStore, run: PreparedRun, input: TrainRunInput
     // The run folder's config is what a later plain --resume reads: the new total lasts.
     await writeFile(join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   }
-  const change = plan.kind === 'extend' ? `, extended to ${plan.steps} steps` : plan.kind === 'shorten' ? `, shortened to ${plan.steps} steps` : ` of ${plan.steps}`;
+  const change =
+    plan.kind === 'extend'
+      ? `, extended to ${plan.steps} steps`
+      : plan.kind === 'shorten'
+        ? `, shortened to ${plan.steps} steps`
+        : ` of ${plan.steps}`;
   input.log(`resuming ${runId} at step ${plan.from}${change}`);
-  if (plan.from >= plan.steps) input.log(`run ${runId} has completed all ${plan.steps} steps; to train further: differad train --resume ${runId} --steps N`);
+  if (plan.from >= plan.steps)
+    input.log(`run ${runId} has completed all ${plan.steps} steps; to train further: differad train --resume ${runId} --steps N`);
   return config;
 }
 
@@ -130,8 +138,15 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
   try {
     if (input.resumeRunId) config = await resumeRun(redis.store, run, input, diag);
     services = await startRunServices(redis, {
-      runId, runsDir, runDir, config, resume: Boolean(input.resumeRunId), log: diag, logger: root,
-      inProcessWorkers: input.inProcessWorkers !== false, lockDurationMs: input.lockDurationMs ?? config.run.lockMs,
+      runId,
+      runsDir,
+      runDir,
+      config,
+      resume: Boolean(input.resumeRunId),
+      log: diag,
+      logger: root,
+      inProcessWorkers: input.inProcessWorkers !== false,
+      lockDurationMs: input.lockDurationMs ?? config.run.lockMs,
       ...(input.metrics ? { metrics: input.metrics } : {}),
     });
   } catch (error) {
@@ -139,8 +154,17 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
     throw error;
   }
   const drive = createRunDrive({
-    runId, runDir, config, resume: Boolean(input.resumeRunId), records: run.records, redis, services,
-    resumeCommand: `differad train --resume ${runId} --runs-dir ${runsDir}`, log: input.log, logger, signal: input.signal,
+    runId,
+    runDir,
+    config,
+    resume: Boolean(input.resumeRunId),
+    records: run.records,
+    redis,
+    services,
+    resumeCommand: `differad train --resume ${runId} --runs-dir ${runsDir}`,
+    log: input.log,
+    logger,
+    signal: input.signal,
   });
   try {
     const result = await drive.run();
@@ -158,10 +182,18 @@ export async function trainRun(input: TrainRunInput): Promise<TrainRunResult> {
  * against the steps the run store says are completed. Reads only, so a
  * refused N (TRAIN_STEPS_INVALID) leaves the run as it was.
  */
-async function planResume(store: RunStore, runId: string, stored: number, steps: number | undefined): Promise<Exclude<ResumeSteps, { kind: 'invalid' }>> {
+async function planResume(
+  store: RunStore,
+  runId: string,
+  stored: number,
+  steps: number | undefined,
+): Promise<Exclude<ResumeSteps, { kind: 'invalid' }>> {
   const snapshot = await store.loadRun(runId);
   const completed = (snapshot?.lastCompletedStep ?? -1) + 1;
   const plan = decideResumeSteps({ stored, completed, ...(steps === undefined ? {} : { requested: steps }) });
-  if (plan.kind === 'invalid') throw new DifferadError('TRAIN_STEPS_INVALID', `cannot resume run ${runId} with --steps ${steps}: ${plan.reason}`, { details: { runId, completed, steps } });
+  if (plan.kind === 'invalid')
+    throw new DifferadError('TRAIN_STEPS_INVALID', `cannot resume run ${runId} with --steps ${steps}: ${plan.reason}`, {
+      details: { runId, completed, steps },
+    });
   return plan;
 }

@@ -5,7 +5,15 @@ import { isDifferadError } from '@differad/core';
 import { createVllmControl } from '@differad/inference';
 import { createFakeNcclFabric, type FakeNcclFabric, type FakeVllmOptions, FakeVllmServer } from '@differad/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type NcclSendOptions, type NcclSyncState, syncWeights, syncWeightsEach, syncWeightsNccl, toRankOffsets, type WeightSyncTarget } from './weight-sync.js';
+import {
+  type NcclSendOptions,
+  type NcclSyncState,
+  syncWeights,
+  syncWeightsEach,
+  syncWeightsNccl,
+  toRankOffsets,
+  type WeightSyncTarget,
+} from './weight-sync.js';
 
 // Every test runs against the strict fake vLLM (docs/vllm-protocol.md), with the trainer's NCCL broadcast replaced by the fake fabric.
 const MANIFEST = { names: ['threshold.mean', 'threshold.log_std'], dtypes: ['float64', 'float64'], shapes: [[], []] };
@@ -84,7 +92,9 @@ describe('disk weight sync (collective_rpc reload_weights)', () => {
     expect(results[1]!.error).toMatch(/^pause: .*; resume: /);
     expect(live!.stats()).toMatchObject({ weightVersion: 1, weightsPath: dir, paused: false });
     const error = await syncWeights(targets, { version: 3, path: dir }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(new RegExp(`^weight sync of version 3 failed on 1 of 2 server\\(s\\):\n  ${dead!.url}: pause: .*; resume: [^\n]*$`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`^weight sync of version 3 failed on 1 of 2 server\\(s\\):\n  ${dead!.url}: pause: .*; resume: [^\n]*$`),
+    );
     expect(isDifferadError(error, 'SYNC_FAILED') && error.details.servers).toEqual([dead!.url]);
   });
 });

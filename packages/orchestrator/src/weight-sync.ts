@@ -53,7 +53,9 @@ class SyncFailures {
 function syncFailed(what: string, version: number, servers: readonly ServerSyncResult[], trainer: readonly string[] = []): DifferadError {
   const failed = servers.filter((r) => r.error !== null);
   const lines = [...failed.map((r) => `  ${r.url}: ${r.error}`), ...trainer.map((t) => `  trainer: ${t}`)];
-  const where = [failed.length > 0 ? `${failed.length} of ${servers.length} server(s)` : '', trainer.length > 0 ? 'the trainer' : ''].filter((w) => w !== '').join(' and ');
+  const where = [failed.length > 0 ? `${failed.length} of ${servers.length} server(s)` : '', trainer.length > 0 ? 'the trainer' : '']
+    .filter((w) => w !== '')
+    .join(' and ');
   return new DifferadError('SYNC_FAILED', `${what} of version ${version} failed on ${where}:\n${lines.join('\n')}`, {
     retryable: true,
     details: { servers: failed.map((r) => r.url) },
@@ -185,14 +187,25 @@ export interface NcclSyncResult {
  * update already ended it) and resume, and the group is forgotten. A bad
  * manifest raises a retryable SYNC_FAILED before any server is touched.
  */
-export async function syncWeightsNcclEach(targets: readonly WeightSyncTarget[], source: NcclWeightSyncSource, state: NcclSyncState): Promise<NcclSyncResult> {
+export async function syncWeightsNcclEach(
+  targets: readonly WeightSyncTarget[],
+  source: NcclWeightSyncSource,
+  state: NcclSyncState,
+): Promise<NcclSyncResult> {
   const { names, dtypes, shapes } = source.manifest;
   if (dtypes.length !== names.length || shapes.length !== names.length) {
-    throw syncFailed('nccl weight sync', source.version, [], [`the weight manifest has ${names.length} names, ${dtypes.length} dtypes and ${shapes.length} shapes`]);
+    throw syncFailed(
+      'nccl weight sync',
+      source.version,
+      [],
+      [`the weight manifest has ${names.length} names, ${dtypes.length} dtypes and ${shapes.length} shapes`],
+    );
   }
   const failures = new SyncFailures();
   const record = (t: WeightSyncTarget, call: string) => (error: unknown) => failures.add(t.url, call, error);
-  const sizes = await Promise.all(targets.map((t) => t.control.getWorldSize().catch((error: unknown) => (record(t, 'get_world_size')(error), 0))));
+  const sizes = await Promise.all(
+    targets.map((t) => t.control.getWorldSize().catch((error: unknown) => (record(t, 'get_world_size')(error), 0))),
+  );
   if (failures.any) {
     state.group = null;
     return { servers: failures.results(targets), trainer: failures.trainer };
@@ -213,12 +226,20 @@ export async function syncWeightsNcclEach(targets: readonly WeightSyncTarget[], 
   // Start every update before the trainer broadcasts: a refused start must not leave the trainer waiting in NCCL.
   if (!failures.any) await Promise.all(targets.map((t) => t.control.startWeightUpdate().catch(record(t, 'start_weight_update'))));
   if (!failures.any) {
-    const send = source.send({ master_address, master_port, world_size: worldSize, packed: source.packed, init }).catch((error: unknown) => void failures.trainer.push(`send: ${messageOf(error)}`));
+    const send = source
+      .send({ master_address, master_port, world_size: worldSize, packed: source.packed, init })
+      .catch((error: unknown) => void failures.trainer.push(`send: ${messageOf(error)}`));
     const receive = async (t: WeightSyncTarget, i: number): Promise<void> => {
       let call = 'init_weight_transfer_engine';
       try {
         if (init) {
-          await t.control.initWeightTransferEngine({ master_address, master_port, rank_offset: offsets[i]!, world_size: worldSize, packed: source.packed });
+          await t.control.initWeightTransferEngine({
+            master_address,
+            master_port,
+            rank_offset: offsets[i]!,
+            world_size: worldSize,
+            packed: source.packed,
+          });
         }
         call = 'update_weights';
         await t.control.updateWeights(updateInfo);
@@ -243,7 +264,12 @@ export async function syncWeightsNcclEach(targets: readonly WeightSyncTarget[], 
 }
 
 /** {@link syncWeightsNcclEach} on every target; any failure (a server's or the trainer's) raises a retryable SYNC_FAILED. */
-export async function syncWeightsNccl(targets: readonly WeightSyncTarget[], source: NcclWeightSyncSource, state: NcclSyncState): Promise<void> {
+export async function syncWeightsNccl(
+  targets: readonly WeightSyncTarget[],
+  source: NcclWeightSyncSource,
+  state: NcclSyncState,
+): Promise<void> {
   const result = await syncWeightsNcclEach(targets, source, state);
-  if (result.trainer.length > 0 || result.servers.some((r) => r.error !== null)) throw syncFailed('nccl weight sync', source.version, result.servers, result.trainer);
+  if (result.trainer.length > 0 || result.servers.some((r) => r.error !== null))
+    throw syncFailed('nccl weight sync', source.version, result.servers, result.trainer);
 }

@@ -26,7 +26,8 @@ export const FORGET_RUN_AFTER_MS = 5 * 60_000;
  */
 export async function startWorkerProcess(input: WorkerProcessInput): Promise<{ close(): Promise<void> }> {
   const url = input.env[REDIS_URL_ENV];
-  if (!url) throw new DifferadError('WORKER_REDIS_MISSING', `differad worker serves a shared Redis: set ${REDIS_URL_ENV}=redis://host:6379`);
+  if (!url)
+    throw new DifferadError('WORKER_REDIS_MISSING', `differad worker serves a shared Redis: set ${REDIS_URL_ENV}=redis://host:6379`);
   const producer = await connectRedis(url, 'producer', 5_000);
   const workerConn = createRedisConnection(url, 'worker');
   const store = createRunStore(producer);

@@ -1,5 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { type Box, type CalibrationSample, clampPolicyValue, DEFAULT_CPU_POLICY, type GaussianPolicy, type ManifestRecord, mapBounded } from '@differad/core';
+import {
+  type Box,
+  type CalibrationSample,
+  clampPolicyValue,
+  DEFAULT_CPU_POLICY,
+  type GaussianPolicy,
+  type ManifestRecord,
+  mapBounded,
+} from '@differad/core';
 import { computeAnomalyMap } from '@differad/cpu-policy';
 import { resolveManifestPath } from '@differad/datasets';
 import { computeConnectedComponents, findLargestComponent } from '@differad/images';
@@ -30,7 +38,10 @@ export function toPolicyBlur(policy: GaussianPolicy): number {
 
 /** The CPU policy's anomaly map of one manifest pair (docs/method.md §11), ground truth in target pixels. */
 export async function computeBaselineMap(manifestPath: string, record: ManifestRecord, policy: GaussianPolicy): Promise<BaselineMap> {
-  const [reference, target] = await Promise.all([readFile(resolveManifestPath(manifestPath, record.reference)), readFile(resolveManifestPath(manifestPath, record.target))]);
+  const [reference, target] = await Promise.all([
+    readFile(resolveManifestPath(manifestPath, record.reference)),
+    readFile(resolveManifestPath(manifestPath, record.target)),
+  ]);
   const map = await computeAnomalyMap(policy, reference, target);
   return {
     id: record.id,
@@ -73,5 +84,7 @@ export async function computeBaselineMaps(
   policy: GaussianPolicy,
   options: { concurrency: number; onMap: (done: number) => void },
 ): Promise<BaselineMap[]> {
-  return mapBounded(records, options.concurrency, (record) => computeBaselineMap(manifestPath, record, policy), { onSettled: options.onMap });
+  return mapBounded(records, options.concurrency, (record) => computeBaselineMap(manifestPath, record, policy), {
+    onSettled: options.onMap,
+  });
 }

@@ -52,7 +52,13 @@ export interface BaselineSummary extends ScoreSummary {
 /** Maps of anomaly detectors are kept in memory: a few hundred 160-pixel maps are a few MB. */
 const MAP_CONCURRENCY = 4;
 
-function toBaselineField(opts: BaselineOptions, blur: number, calibration: ThresholdCalibration, calIds: string[], evaluationN: number): BaselineSummary['baseline'] {
+function toBaselineField(
+  opts: BaselineOptions,
+  blur: number,
+  calibration: ThresholdCalibration,
+  calIds: string[],
+  evaluationN: number,
+): BaselineSummary['baseline'] {
   return {
     method: 'CPU-policy anomaly map, threshold of best calibration F1@τ, tight box of the largest component (docs/method.md §11)',
     threshold: calibration.threshold,
@@ -93,12 +99,19 @@ export async function runBaseline(opts: BaselineOptions, io: CliIo): Promise<num
   const config = loadConfig({ env: io.env });
   const manifest = await loadManifest(resolvePath(io, opts.manifest));
   const records = manifest.records;
-  if (records.length < 2) throw new DifferadError('MANIFEST_INVALID', `manifest ${manifest.path} has ${records.length} sample(s): a calibration split needs at least 2`);
+  if (records.length < 2)
+    throw new DifferadError(
+      'MANIFEST_INVALID',
+      `manifest ${manifest.path} has ${records.length} sample(s): a calibration split needs at least 2`,
+    );
   await checkPairFiles(manifest, records);
 
   const policy = toBaselinePolicy(opts.blur);
   const mapProgress = createProgress(io, 'maps', records.length);
-  const maps = await computeBaselineMaps(manifest.path, records, policy, { concurrency: MAP_CONCURRENCY, onMap: (done) => mapProgress.tick(done) });
+  const maps = await computeBaselineMaps(manifest.path, records, policy, {
+    concurrency: MAP_CONCURRENCY,
+    onMap: (done) => mapProgress.tick(done),
+  });
   mapProgress.finish();
 
   const split = splitCalibration(records.length, opts.calibration, createRng(opts.seed));
@@ -114,12 +127,31 @@ export async function runBaseline(opts: BaselineOptions, io: CliIo): Promise<num
   calProgress?.finish(`threshold ${calibration.threshold.toFixed(4)} · F1@${config.reward.tau} ${(calibration.f1 * 100).toFixed(1)}%`);
 
   const evaluated: ManifestRecord[] = split.evaluation.map((i) => records[i]!);
-  const predictions: PredictionRecord[] = split.evaluation.map((i) => ({ id: records[i]!.id, box: toBaselineBox(maps[i]!, calibration.threshold) }));
-  const loaded: LoadedPredictions = { path: join(opts.out, 'predictions.jsonl'), byId: new Map(predictions.map((p) => [p.id, p])), lineCount: predictions.length, malformed: [], duplicates: [], unknown: [] };
+  const predictions: PredictionRecord[] = split.evaluation.map((i) => ({
+    id: records[i]!.id,
+    box: toBaselineBox(maps[i]!, calibration.threshold),
+  }));
+  const loaded: LoadedPredictions = {
+    path: join(opts.out, 'predictions.jsonl'),
+    byId: new Map(predictions.map((p) => [p.id, p])),
+    lineCount: predictions.length,
+    malformed: [],
+    duplicates: [],
+    unknown: [],
+  };
   const settings: ScoreSettings = { family: 'differad', frame: 'pixels', resize: config.resize, reward: config.reward };
-  const { summary: scored, scores } = computeScoreSummary({ records: evaluated, predictions: loaded, settings, manifestPath: opts.manifest, predictionsPath: loaded.path });
+  const { summary: scored, scores } = computeScoreSummary({
+    records: evaluated,
+    predictions: loaded,
+    settings,
+    manifestPath: opts.manifest,
+    predictionsPath: loaded.path,
+  });
   const calIds = split.calibration.map((i) => records[i]!.id);
-  const summary: BaselineSummary = { ...scored, baseline: toBaselineField(opts, toPolicyBlur(policy), calibration, calIds, evaluated.length) };
+  const summary: BaselineSummary = {
+    ...scored,
+    baseline: toBaselineField(opts, toPolicyBlur(policy), calibration, calIds, evaluated.length),
+  };
 
   const outDir = resolvePath(io, opts.out);
   await writeJsonlAtomically(join(outDir, 'predictions.jsonl'), predictions);

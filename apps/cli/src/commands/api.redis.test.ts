@@ -21,7 +21,15 @@ describe('differad api path options', () => {
   it('writes the generated token under an absolute --state-dir, not below the working directory', async () => {
     const io = createCaptureIo({ env: { PATH: process.env.PATH }, cwd });
     const stateDir = join(elsewhere, 'state');
-    const opts = { host: '127.0.0.1', port: 0, dataRoot: [join(elsewhere, 'data')], runsDir: join(elsewhere, 'runs'), stateDir, bodyLimit: 1024 * 1024, heartbeatMs: 15_000 };
+    const opts = {
+      host: '127.0.0.1',
+      port: 0,
+      dataRoot: [join(elsewhere, 'data')],
+      runsDir: join(elsewhere, 'runs'),
+      stateDir,
+      bodyLimit: 1024 * 1024,
+      heartbeatMs: 15_000,
+    };
     // The stop signal has come already: the API starts, reports where its token is, and stops.
     expect(await runApiCommand(opts, io, Promise.resolve('SIGTERM'))).toBe(0);
     const tokenFile = join(stateDir, 'api-token');

@@ -58,10 +58,15 @@ export async function runApiCommand(opts: ApiCommandOptions, io: CliIo, stop: Pr
   } catch (cause) {
     await served?.close();
     if (cause instanceof DifferadError) throw cause;
-    throw new DifferadError('API_START_FAILED', `cannot start the API on ${opts.host}:${opts.port}: ${(cause as Error).message}`, { cause });
+    throw new DifferadError('API_START_FAILED', `cannot start the API on ${opts.host}:${opts.port}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (api.token.warning) io.stderr(`warning: ${api.token.warning}\n`);
-  if (!LOOPBACK.has(opts.host)) io.stderr(`warning: the API is bound to ${opts.host}, beyond this machine: put TLS in front of it, the token travels in every request\n`);
+  if (!LOOPBACK.has(opts.host))
+    io.stderr(
+      `warning: the API is bound to ${opts.host}, beyond this machine: put TLS in front of it, the token travels in every request\n`,
+    );
   io.stdout(
     `differad API listening on ${api.url} (${describeToken(api)})\n` +
       `  dashboard ${api.url}/dashboard · queues ${api.url}/dashboard/queues · API docs ${api.url}/docs · OpenAPI ${api.url}/openapi.json\n` +
@@ -88,18 +93,31 @@ export function registerApiCommand(program: Command, io: CliIo): void {
         'Every route but /health needs the token: DIFFERAD_API_TOKEN, or one generated at the first start into <state-dir>/api-token ' +
         '(default ~/.config/differad/api-token, mode 0600). Uses DIFFERAD_REDIS_URL, or an embedded redis-server with its AOF under ' +
         '<runs-dir>/.redis. Submitted jobs run as `differad train|eval|synth` child processes. Stops on SIGINT or SIGTERM. ' +
-        'Logs (a line per request with method, path, status and duration; each child\'s start and exit) go to stderr: JSON lines, or readable lines at a terminal.',
+        "Logs (a line per request with method, path, status and duration; each child's start and exit) go to stderr: JSON lines, or readable lines at a terminal.",
     )
     .option('--host <host>', 'address to bind (keep it private unless TLS is in front)', '127.0.0.1')
     .option('--port <port>', 'TCP port; 0 picks a free one (printed)', parsePortOption(), 8080)
-    .addOption(new Option('--data-root <dir>', 'a folder job bodies may name paths in (repeatable); relative paths start at the first').argParser(collect).default([], './data'))
+    .addOption(
+      new Option('--data-root <dir>', 'a folder job bodies may name paths in (repeatable); relative paths start at the first')
+        .argParser(collect)
+        .default([], './data'),
+    )
     .option('--runs-dir <dir>', 'default run.runsDir; evaluation outputs and job logs go below it', 'runs')
     .option('--state-dir <dir>', 'folder of the generated token file (default ~/.config/differad)')
     .option('--namespace <ns>', 'queue namespace of the orchestrator whose queues the dashboard shows')
     .option('--external-workers', 'launched runs get --no-workers: `differad worker` processes serve the queues (compose)')
-    .option('--heartbeat-ms <ms>', 'heartbeat interval of idle metric streams (shorter behind proxies that cut idle connections)', parseIntegerOption('--heartbeat-ms', 100), 15_000)
+    .option(
+      '--heartbeat-ms <ms>',
+      'heartbeat interval of idle metric streams (shorter behind proxies that cut idle connections)',
+      parseIntegerOption('--heartbeat-ms', 100),
+      15_000,
+    )
     .option('--body-limit <bytes>', 'largest request body', parseIntegerOption('--body-limit', 1024), 1024 * 1024)
-    .option('--metrics-port <port>', 'serve Prometheus metrics at http://metrics-host:port/metrics, without the token (default DIFFERAD_METRICS_PORT; none: no metrics)', parsePortOption('--metrics-port'))
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://metrics-host:port/metrics, without the token (default DIFFERAD_METRICS_PORT; none: no metrics)',
+      parsePortOption('--metrics-port'),
+    )
     .option('--metrics-host <host>', 'address of the metrics port (default DIFFERAD_METRICS_HOST, else 127.0.0.1)')
     .addOption(toLogLevelOption())
     .addOption(toLogFormatOption())

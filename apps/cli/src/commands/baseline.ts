@@ -35,7 +35,11 @@ export function registerBaselineCommand(program: Command, io: CliIo): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--calibration <share>', 'share of the samples that calibrates the threshold', parseShare, DEFAULT_CALIBRATION_SHARE)
     .option('--seed <seed>', 'seed of the calibration split', parseIntegerOption('--seed', 0), 0)
-    .option('--blur <radius>', `box-blur radius of the map in working pixels (default: the policy mean, ${DEFAULT_CPU_POLICY.params.blur?.mean})`, parseBlur)
+    .option(
+      '--blur <radius>',
+      `box-blur radius of the map in working pixels (default: the policy mean, ${DEFAULT_CPU_POLICY.params.blur?.mean})`,
+      parseBlur,
+    )
     .option('--json', 'print the summary (metrics.json) as JSON instead of a table')
     .addHelpText(
       'after',

@@ -16,7 +16,11 @@ async function grey(path: string, width: number, height: number, value: (x: numb
   writeFileSync(path, await encodeRawImage({ data, width, height, channels: 1 }, 'png'));
 }
 
-const readManifest = (out: string) => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readManifest = (out: string) =>
+  readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 let dir: string;
 beforeEach(() => {
@@ -32,7 +36,19 @@ async function writeMixedSizes(root: string): Promise<void> {
   await grey(join(root, 'normals/screw/n.png'), 355, 362, (_x, y) => (y === 50 ? 255 : 60));
 }
 
-const masksArgs = (root: string, out: string) => ['data', 'import', 'masks', '--images', join(root, 'images'), '--masks', join(root, 'masks'), '--normals', join(root, 'normals'), '--out', out];
+const masksArgs = (root: string, out: string) => [
+  'data',
+  'import',
+  'masks',
+  '--images',
+  join(root, 'images'),
+  '--masks',
+  join(root, 'masks'),
+  '--normals',
+  join(root, 'normals'),
+  '--out',
+  out,
+];
 
 describe('differad data import masks: images of mixed sizes', () => {
   it('keeps the target as it is with the tight box of its mask, and cover-resizes the reference to the target size, saying so', async () => {
@@ -55,7 +71,10 @@ describe('differad data import masks: images of mixed sizes', () => {
     expect(statSync(join(dir, 'images/screw/a.png')).mtimeMs).toBe(targetBefore);
     expect(await readImageSize(join(out, record.reference))).toEqual({ width: 456, height: 382 });
     const reference = await decodeImage(join(out, record.reference), { channels: 1 });
-    const brightest = [...Array(reference.height).keys()].reduce((best, y) => (reference.data[y * 456 + 200]! > reference.data[best * 456 + 200]! ? y : best), 0);
+    const brightest = [...Array(reference.height).keys()].reduce(
+      (best, y) => (reference.data[y * 456 + 200]! > reference.data[best * 456 + 200]! ? y : best),
+      0,
+    );
     expect(brightest).toBeGreaterThanOrEqual(22);
     expect(brightest).toBeLessThanOrEqual(24);
 
@@ -73,9 +92,21 @@ describe('differad data import: nothing usable', () => {
   it('exits 2 naming what it found when every image is taken for the mask of another', async () => {
     await grey(join(dir, 'images/screw/a.png'), 32, 32, () => 100);
     await grey(join(dir, 'normals/n.png'), 32, 32, () => 100);
-    const r = await runCaptured(['data', 'import', 'masks', '--images', join(dir, 'images'), '--normals', join(dir, 'normals'), '--out', join(dir, 'out')]);
+    const r = await runCaptured([
+      'data',
+      'import',
+      'masks',
+      '--images',
+      join(dir, 'images'),
+      '--normals',
+      join(dir, 'normals'),
+      '--out',
+      join(dir, 'out'),
+    ]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`error [DATASET_LAYOUT_INVALID]: ${join(dir, 'images')} holds 1 image(s), but each is the mask of another under --mask-pattern "{stem}.png"`);
+    expect(r.err).toContain(
+      `error [DATASET_LAYOUT_INVALID]: ${join(dir, 'images')} holds 1 image(s), but each is the mask of another under --mask-pattern "{stem}.png"`,
+    );
   });
 
   it('exits 2 naming what it found and why when every item was skipped', async () => {
@@ -121,7 +152,11 @@ describe('differad data import: links', () => {
     const r = await runCaptured(masksArgs(dir, out));
     expect(r.err).not.toContain('error');
     expect(r.code).toBe(0);
-    expect(readManifest(out)[0]).toMatchObject({ target: '../images/screw/a.png', box: [200, 150, 203, 152], reference_resized: { from: '../normals/screw/n.png' } });
+    expect(readManifest(out)[0]).toMatchObject({
+      target: '../images/screw/a.png',
+      box: [200, 150, 203, 152],
+      reference_resized: { from: '../normals/screw/n.png' },
+    });
   });
 
   it('refuses a symlink loop with exit 2, naming the link', async () => {

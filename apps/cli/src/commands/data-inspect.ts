@@ -36,9 +36,15 @@ async function runValidate(io: CliIo, file: string, f: ValidateFlags): Promise<n
   if (report.warnings.length > 0) io.stderr(`warning: ${report.warnings.length} warning(s):\n${formatLineProblems(report.warnings)}\n`);
   if (report.problemCount > 0) {
     const shown = report.problems.length < report.problemCount ? ` (first ${report.problems.length} kept)` : '';
-    throw new DifferadError('MANIFEST_INVALID', `manifest ${path} has ${report.problemCount} problem(s)${shown}:\n${formatLineProblems(report.problems)}`);
+    throw new DifferadError(
+      'MANIFEST_INVALID',
+      `manifest ${path} has ${report.problemCount} problem(s)${shown}:\n${formatLineProblems(report.problems)}`,
+    );
   }
-  if (!f.json) io.stdout(`${path}: ${report.records} record(s) valid${f.files ? ', every image present with the recorded size' : ' (files not checked)'}\n`);
+  if (!f.json)
+    io.stdout(
+      `${path}: ${report.records} record(s) valid${f.files ? ', every image present with the recorded size' : ' (files not checked)'}\n`,
+    );
   return 0;
 }
 
@@ -46,7 +52,9 @@ function registerValidate(data: Command, io: CliIo): void {
   data
     .command('validate')
     .summary('check a manifest: schema, versions, duplicate ids, image files and sizes')
-    .description('Streams the manifest and lists every problem as file:line: field: message. Also checks that every reference, target and mask file exists and that the target (and mask) size matches width/height. A reference of another size than its target is a warning.')
+    .description(
+      'Streams the manifest and lists every problem as file:line: field: message. Also checks that every reference, target and mask file exists and that the target (and mask) size matches width/height. A reference of another size than its target is a warning.',
+    )
     .argument('<manifest>', 'manifest JSONL')
     .option('--no-files', 'check the lines only, not the image files')
     .option('--decode', 'decode every image fully (also finds truncated or corrupt pixel data; slower)')
@@ -87,7 +95,9 @@ function registerPreview(data: Command, io: CliIo): void {
   data
     .command('preview')
     .summary('contact sheets of the pairs with their ground-truth boxes')
-    .description('Writes OUT/sheet-001.png, …: reference | target per tile, the ground-truth box in green on the target, "id · class" underneath (normal samples say so).')
+    .description(
+      'Writes OUT/sheet-001.png, …: reference | target per tile, the ground-truth box in green on the target, "id · class" underneath (normal samples say so).',
+    )
     .argument('<manifest>', 'manifest JSONL')
     .requiredOption('--out <dir>', 'folder for the sheets')
     // Bounded so that a sheet stays under ~140 megapixels: 8 columns × 8 rows of two 1024-pixel images.
@@ -102,7 +112,11 @@ function registerPreview(data: Command, io: CliIo): void {
       const manifest = await loadManifest(resolvePath(io, file));
       let records = manifest.records.filter((r) => f.class === undefined || r.class === f.class);
       if (f.limit !== undefined) records = records.slice(0, f.limit);
-      if (records.length === 0) throw new DifferadError('PREVIEW_EMPTY', `no record of ${manifest.path} matches${f.class === undefined ? '' : ` class "${f.class}"`}`);
+      if (records.length === 0)
+        throw new DifferadError(
+          'PREVIEW_EMPTY',
+          `no record of ${manifest.path} matches${f.class === undefined ? '' : ` class "${f.class}"`}`,
+        );
       const sheets = await writePreviewSheets(manifest.path, records, resolvePath(io, f.out), f);
       io.stdout(`wrote ${sheets.length} sheet(s) of ${records.length} pair(s) to ${resolvePath(io, f.out)}\n`);
       io.setExitCode(0);

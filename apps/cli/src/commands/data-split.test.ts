@@ -6,7 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCaptured } from '../testing/capture-io.js';
 
 type Line = Record<string, unknown>;
-const readLines = (path: string): Line[] => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+const readLines = (path: string): Line[] =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 
 let dir: string;
 let manifest: string;
@@ -23,11 +27,19 @@ beforeAll(async () => {
       writeFileSync(join(dir, `data/images/${id}-r.png`), png);
       writeFileSync(join(dir, `data/images/${id}-t.png`), png);
       const normal = w === 2;
-      lines.push(JSON.stringify({
-        id, class: normal ? 'normal' : b % 2 === 0 ? 'open' : 'short', reference: `images/${id}-r.png`, target: `images/${id}-t.png`,
-        width: 8, height: 8, box: normal ? null : [1, 1, 4, 4], source: { reference: `../raw/${b}_temp.jpg`, target: `../raw/${b}_test.jpg`, crop: [0, 0, 8, 8] },
-        board: `board-${b % 4}`,
-      }));
+      lines.push(
+        JSON.stringify({
+          id,
+          class: normal ? 'normal' : b % 2 === 0 ? 'open' : 'short',
+          reference: `images/${id}-r.png`,
+          target: `images/${id}-t.png`,
+          width: 8,
+          height: 8,
+          box: normal ? null : [1, 1, 4, 4],
+          source: { reference: `../raw/${b}_temp.jpg`, target: `../raw/${b}_test.jpg`, crop: [0, 0, 8, 8] },
+          board: `board-${b % 4}`,
+        }),
+      );
     }
   }
   manifest = join(dir, 'data/manifest.jsonl');
@@ -46,8 +58,20 @@ describe('differad data split', () => {
     const boardsOf = parts.map((p) => new Set(p.map(board)));
     for (let i = 0; i < 3; i++) for (let j = i + 1; j < 3; j++) expect([...boardsOf[i]!].filter((b) => boardsOf[j]!.has(b))).toEqual([]);
     expect(parts.map((p) => p.length)).toEqual([15, 6, 3]);
-    expect(parts.flat().map((l) => l.id).sort()).toEqual(readLines(manifest).map((l) => l.id).sort());
-    expect(parts[0]![0]).toMatchObject({ reference: expect.stringMatching(/^\.\.\/data\/images\//), source: { target: expect.stringMatching(/^\.\.\/raw\//) } });
+    expect(
+      parts
+        .flat()
+        .map((l) => l.id)
+        .sort(),
+    ).toEqual(
+      readLines(manifest)
+        .map((l) => l.id)
+        .sort(),
+    );
+    expect(parts[0]![0]).toMatchObject({
+      reference: expect.stringMatching(/^\.\.\/data\/images\//),
+      source: { target: expect.stringMatching(/^\.\.\/raw\//) },
+    });
     expect(r.out).toContain('24 records in 8 groups (by source.target, else id), seed 1');
     expect(r.out).toMatch(/heldout\s+6 records \(asked 6\) · 4 anomalous · 2 normal · 2 groups/);
     expect(r.out).toMatch(/test\s+3 records \(asked 3\) · 2 anomalous · 1 normal · 1 groups/);
@@ -82,7 +106,12 @@ describe('differad data split', () => {
   });
 
   it('exits 1 naming the flag for a bad size, and 2 for unusable input', async () => {
-    for (const bad of [['--heldout', '1.5'], ['--heldout', '0'], ['--heldout', '0.2', '--test', 'x'], ['--heldout', '25']]) {
+    for (const bad of [
+      ['--heldout', '1.5'],
+      ['--heldout', '0'],
+      ['--heldout', '0.2', '--test', 'x'],
+      ['--heldout', '25'],
+    ]) {
       const r = await split('bad', ...bad);
       expect(r.code, bad.join(' ')).toBe(1);
       expect(r.err, bad.join(' ')).toContain(bad.at(-2)!);

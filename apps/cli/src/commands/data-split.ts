@@ -1,6 +1,16 @@
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { computeDatasetStats, createRng, DifferadError, type ManifestRecord, type SplitPart, type SplitSize, splitByGroups, toGroupKey, toTargetCount } from '@differad/core';
+import {
+  computeDatasetStats,
+  createRng,
+  DifferadError,
+  type ManifestRecord,
+  type SplitPart,
+  type SplitSize,
+  splitByGroups,
+  toGroupKey,
+  toTargetCount,
+} from '@differad/core';
 import { type LoadedManifest, loadManifest, rebaseManifestRecord, withStagedOutput, writeManifest } from '@differad/datasets';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type CliIo, parseIntegerOption, resolvePath } from '../cli-io.js';
@@ -37,7 +47,10 @@ function groupKeys(manifest: LoadedManifest, groupBy: string | undefined): strin
     if (groupBy === undefined) return toGroupKey(r, DEFAULT_GROUP) ?? `id:${r.id}`;
     const key = toGroupKey(r, groupBy);
     if (key === undefined) {
-      throw new DifferadError('SPLIT_GROUP_MISSING', `${manifest.path}:${manifest.lines.get(r.id)}: record "${r.id}" has no ${groupBy} (--group-by)`);
+      throw new DifferadError(
+        'SPLIT_GROUP_MISSING',
+        `${manifest.path}:${manifest.lines.get(r.id)}: record "${r.id}" has no ${groupBy} (--group-by)`,
+      );
     }
     return key;
   });
@@ -45,12 +58,21 @@ function groupKeys(manifest: LoadedManifest, groupBy: string | undefined): strin
 
 function checkCount(size: SplitSize | undefined, flag: string, n: number): void {
   if (size?.kind === 'count' && size.value > n) {
-    throw new DifferadError('SPLIT_SIZE_INVALID', `${flag} ${size.value} is more than the ${n} record(s) of the manifest`, { details: { flag } });
+    throw new DifferadError('SPLIT_SIZE_INVALID', `${flag} ${size.value} is more than the ${n} record(s) of the manifest`, {
+      details: { flag },
+    });
   }
 }
 
 async function existingOutputs(out: string): Promise<string[]> {
-  const found = await Promise.all(Object.values(FILES).map((f) => stat(join(out, f)).then(() => join(out, f), () => null)));
+  const found = await Promise.all(
+    Object.values(FILES).map((f) =>
+      stat(join(out, f)).then(
+        () => join(out, f),
+        () => null,
+      ),
+    ),
+  );
   return found.filter((f): f is string => f !== null);
 }
 
@@ -66,12 +88,17 @@ async function runSplit(io: CliIo, file: string, f: SplitFlags): Promise<number>
   for (const part of parts) {
     if (split.parts[part].length > 0) continue;
     const asked = part === 'train' ? 'the rest' : `${partTarget(split, part)} record(s)`;
-    throw new DifferadError('SPLIT_PART_EMPTY', `the split leaves ${part} empty (asked ${asked} of ${n} in ${new Set(keys).size} group(s)); change --heldout/--test`);
+    throw new DifferadError(
+      'SPLIT_PART_EMPTY',
+      `the split leaves ${part} empty (asked ${asked} of ${n} in ${new Set(keys).size} group(s)); change --heldout/--test`,
+    );
   }
   const existing = await existingOutputs(out);
-  if (existing.length > 0 && f.force !== true) throw new DifferadError('OUTPUT_EXISTS', `${existing.join(', ')} already exist(s); pass --force to replace`);
+  if (existing.length > 0 && f.force !== true)
+    throw new DifferadError('OUTPUT_EXISTS', `${existing.join(', ')} already exist(s); pass --force to replace`);
   const from = dirname(manifest.path);
-  const recordsOf = (part: SplitPart): ManifestRecord[] => split.parts[part].map((i) => rebaseManifestRecord(manifest.records[i]!, from, out));
+  const recordsOf = (part: SplitPart): ManifestRecord[] =>
+    split.parts[part].map((i) => rebaseManifestRecord(manifest.records[i]!, from, out));
   await withStagedOutput(out, async (dir) => {
     for (const part of parts) await writeManifest(join(dir, FILES[part]), recordsOf(part));
   });
@@ -84,7 +111,14 @@ async function runSplit(io: CliIo, file: string, f: SplitFlags): Promise<number>
     target: partTarget(split, part),
     stats: computeDatasetStats(split.parts[part].map((i) => manifest.records[i]!)),
   }));
-  const summary = { manifest: manifest.path, records: n, groups: new Set(keys).size, groupBy: f.groupBy ?? `${DEFAULT_GROUP}, else id`, seed: f.seed, parts: summaries };
+  const summary = {
+    manifest: manifest.path,
+    records: n,
+    groups: new Set(keys).size,
+    groupBy: f.groupBy ?? `${DEFAULT_GROUP}, else id`,
+    seed: f.seed,
+    parts: summaries,
+  };
   io.stdout(f.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSplitSummary(summary));
   return 0;
 }
@@ -94,7 +128,9 @@ export function registerDataSplitCommand(data: Command, io: CliIo): void {
   data
     .command('split')
     .summary('split a manifest into train / held-out (/ test), whole groups per part')
-    .description('Writes OUT/train.jsonl, OUT/heldout.jsonl and, with --test, OUT/test.jsonl, with their paths rewritten relative to OUT. Records that share a group never straddle two parts: the group is source.target (DeepPCB windows of one board image), else the record id, or the field --group-by names. Groups are shuffled by --seed and assigned whole, so each part ends within one group of its asked size; the summary gives the sizes reached and the class balance of each part.')
+    .description(
+      'Writes OUT/train.jsonl, OUT/heldout.jsonl and, with --test, OUT/test.jsonl, with their paths rewritten relative to OUT. Records that share a group never straddle two parts: the group is source.target (DeepPCB windows of one board image), else the record id, or the field --group-by names. Groups are shuffled by --seed and assigned whole, so each part ends within one group of its asked size; the summary gives the sizes reached and the class balance of each part.',
+    )
     .argument('<manifest>', 'manifest JSONL')
     .requiredOption('--out <dir>', 'folder for train.jsonl, heldout.jsonl, test.jsonl')
     .requiredOption('--heldout <size>', 'held-out size: a fraction (0.2) or a count (30)', parseSplitSize('--heldout'))
@@ -105,7 +141,9 @@ export function registerDataSplitCommand(data: Command, io: CliIo): void {
     .option('--json', 'print the summary as one JSON object')
     .addHelpText(
       'after',
-      helpText('\nExample:\n  differad data split data/deeppcb/manifest.jsonl --out data/deeppcb --heldout 0.2 --seed 7\n\nExit codes: 0 done; 1 wrong usage (a bad --heldout/--test); 2 unusable input (invalid manifest, a part left empty, a record without --group-by, existing files without --force).'),
+      helpText(
+        '\nExample:\n  differad data split data/deeppcb/manifest.jsonl --out data/deeppcb --heldout 0.2 --seed 7\n\nExit codes: 0 done; 1 wrong usage (a bad --heldout/--test); 2 unusable input (invalid manifest, a part left empty, a record without --group-by, existing files without --force).',
+      ),
     )
     .action(async (file: string, f: SplitFlags) => {
       io.setExitCode(await runSplit(io, file, f));

@@ -7,7 +7,20 @@ import { createCaptureIo, runCaptured } from '../testing/capture-io.js';
 
 describe('differad data (in-process)', () => {
   it('has help with an example for every data command', async () => {
-    const commands = [[], ['import'], ['import', 'mvtec'], ['import', 'deeppcb'], ['import', 'masks'], ['import', 'jsonl'], ['export'], ['export', 'jsonl'], ['validate'], ['stats'], ['preview'], ['split']];
+    const commands = [
+      [],
+      ['import'],
+      ['import', 'mvtec'],
+      ['import', 'deeppcb'],
+      ['import', 'masks'],
+      ['import', 'jsonl'],
+      ['export'],
+      ['export', 'jsonl'],
+      ['validate'],
+      ['stats'],
+      ['preview'],
+      ['split'],
+    ];
     for (const c of commands) {
       const r = await runCaptured(['data', ...c, '--help']);
       expect(r.code, c.join(' ')).toBe(0);
@@ -24,7 +37,8 @@ describe('differad data (in-process)', () => {
   it('prints the statistics table per class and subset', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'differad-stats-'));
     const manifest = join(dir, 'm.jsonl');
-    const line = (id: string, cls: string, box: number[] | null) => JSON.stringify({ id, class: cls, subset: 'test', reference: 'r.png', target: 't.png', width: 100, height: 100, box });
+    const line = (id: string, cls: string, box: number[] | null) =>
+      JSON.stringify({ id, class: cls, subset: 'test', reference: 'r.png', target: 't.png', width: 100, height: 100, box });
     writeFileSync(manifest, [line('a', 'open', [0, 0, 10, 10]), line('b', 'normal', null)].join('\n'));
     const r = await runCaptured(['data', 'stats', manifest]);
     expect(r.code).toBe(0);

@@ -20,12 +20,14 @@ export function registerDataCommand(program: Command, io: CliIo): void {
     .description('Turns anomaly datasets into paired-image manifests (docs/method.md §10) and inspects manifests.')
     .addHelpText(
       'after',
-      helpText('\nExamples:\n' +
-        '  differad data import deeppcb --root ~/data/DeepPCB/PCBData --out data/deeppcb\n' +
-        '  differad data validate data/deeppcb/manifest.jsonl\n' +
-        '  differad data stats data/deeppcb/manifest.jsonl\n' +
-        '  differad data preview data/deeppcb/manifest.jsonl --out previews\n' +
-        '  differad data split data/deeppcb/manifest.jsonl --out data/deeppcb --heldout 0.2'),
+      helpText(
+        '\nExamples:\n' +
+          '  differad data import deeppcb --root ~/data/DeepPCB/PCBData --out data/deeppcb\n' +
+          '  differad data validate data/deeppcb/manifest.jsonl\n' +
+          '  differad data stats data/deeppcb/manifest.jsonl\n' +
+          '  differad data preview data/deeppcb/manifest.jsonl --out previews\n' +
+          '  differad data split data/deeppcb/manifest.jsonl --out data/deeppcb --heldout 0.2',
+      ),
     );
   registerDataImportCommands(data, io);
   registerDataInspectCommands(data, io);

@@ -33,12 +33,12 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
         'The trainer: health, and the same model. ' +
         `Per server, one completion at temperature ${AGREEMENT_TEMPERATURE} of a small generated pair, scored by the trainer (POST /v1/score_tokens): ` +
         `mean |log π_trainer − log π_vLLM| per token at most ${AGREEMENT_TOLERANCE_NATS} nats. ` +
-        'Last, one weight sync of the trainer\'s current version with the configured backend, seen by every server (nccl: /weight_info). ' +
+        "Last, one weight sync of the trainer's current version with the configured backend, seen by every server (nccl: /weight_info). " +
         'Every failure prints its fix.',
     )
     .requiredOption('--config <file>', 'training config (YAML or JSON): policy.kind endpoints and trainer.kind url')
     .option('--json', 'print the checks as one JSON object instead of a table')
-    .option('--no-sync', 'skip the weight-sync round trip (it pauses the servers and loads the trainer\'s current weights)')
+    .option('--no-sync', "skip the weight-sync round trip (it pauses the servers and loads the trainer's current weights)")
     .option('--timeout-ms <ms>', 'deadline of each probe', parseIntegerOption('--timeout-ms'), 10_000)
     .addHelpText(
       'after',

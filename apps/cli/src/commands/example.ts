@@ -81,7 +81,12 @@ export function registerExampleCommand(program: Command, io: CliIo): void {
     .option('--seed <seed>', 'random seed (same seed, same files)', '1')
     .option('--force', 'overwrite an existing example in --out')
     .option('--normals-only', 'write only defect-free 256×256 product images to OUT/normals (input for differad synth)')
-    .addHelpText('after', helpText('\nExample:\n  differad example --out .demo && differad score --manifest .demo/manifest.jsonl --predictions .demo/predictions.jsonl'))
+    .addHelpText(
+      'after',
+      helpText(
+        '\nExample:\n  differad example --out .demo && differad score --manifest .demo/manifest.jsonl --predictions .demo/predictions.jsonl',
+      ),
+    )
     .action(async (opts: ExampleOptions) => {
       io.setExitCode(await runExample(opts, io));
     });

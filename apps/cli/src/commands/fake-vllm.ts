@@ -40,7 +40,9 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 };
 
 /** The server settings the flags ask for, or what is wrong with them (every value comes from a flag: wrong usage). */
-export function parseFakeVllmOptions(opts: FakeVllmCliOptions): { kind: 'valid'; settings: FakeVllmSettings } | { kind: 'invalid'; reason: string } {
+export function parseFakeVllmOptions(
+  opts: FakeVllmCliOptions,
+): { kind: 'valid'; settings: FakeVllmSettings } | { kind: 'invalid'; reason: string } {
   const settings = FakeVllmSettingsSchema.safeParse({
     host: opts.host,
     port: opts.port,
@@ -51,7 +53,13 @@ export function parseFakeVllmOptions(opts: FakeVllmCliOptions): { kind: 'valid';
     policy: opts.policy,
     constantText: opts.text,
     seed: opts.seed,
-    faults: { errorRate: opts.errorRate, hangRate: opts.hangRate, dieRate: opts.dieRate, garbageRate: opts.garbageRate, slowFactor: opts.slowFactor },
+    faults: {
+      errorRate: opts.errorRate,
+      hangRate: opts.hangRate,
+      dieRate: opts.dieRate,
+      garbageRate: opts.garbageRate,
+      slowFactor: opts.slowFactor,
+    },
   });
   if (settings.success) return { kind: 'valid', settings: settings.data };
   const problems = settings.error.issues.map((issue) => {
@@ -74,11 +82,15 @@ export async function runFakeVllm(settings: FakeVllmSettings, io: CliIo, stop: P
     throw new DifferadError('FAKE_VLLM_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${(cause as Error).message}`, { cause });
   }
   const s = settings;
-  io.stdout(`fake vLLM listening on ${server.url} (model ${s.model}, ${s.slots} slots × ${s.tokensPerSecond} tokens/s, policy ${s.policy})\n`);
+  io.stdout(
+    `fake vLLM listening on ${server.url} (model ${s.model}, ${s.slots} slots × ${s.tokensPerSecond} tokens/s, policy ${s.policy})\n`,
+  );
   const signal = await stop;
   await server.close();
   const st = server.stats();
-  io.stderr(`fake vLLM stopped on ${signal}; requests: ${st.received} received, ${st.completed} completed, ${st.errors} failed on purpose\n`);
+  io.stderr(
+    `fake vLLM stopped on ${signal}; requests: ${st.received} received, ${st.completed} completed, ${st.errors} failed on purpose\n`,
+  );
   return 0;
 }
 

@@ -44,11 +44,17 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
     },
   });
   const settings = { family: opts.family, frame: opts.frame, resize: config.resize, reward: config.reward };
-  const scores = await openScores({ manifestPath: resolvePath(io, opts.manifest), predictionsPath: resolvePath(io, opts.predictions), settings });
+  const scores = await openScores({
+    manifestPath: resolvePath(io, opts.manifest),
+    predictionsPath: resolvePath(io, opts.predictions),
+    settings,
+  });
   const { scan } = scores;
   if (scan.problemCount > 0) {
     const more = scan.problemCount - scan.examples.length;
-    io.stderr(`warning: ${scan.problemCount} prediction line(s) not used:\n${formatLineProblems(scan.examples)}${more > 0 ? `\n… and ${more} more` : ''}\n`);
+    io.stderr(
+      `warning: ${scan.problemCount} prediction line(s) not used:\n${formatLineProblems(scan.examples)}${more > 0 ? `\n… and ${more} more` : ''}\n`,
+    );
   }
   if (scan.used === 0) {
     throw new DifferadError('PREDICTIONS_UNUSABLE', `${opts.predictions} has no usable prediction for any id of ${opts.manifest}`);
@@ -60,7 +66,9 @@ export async function runScore(opts: ScoreOptions, io: CliIo): Promise<number> {
   });
   const missing = summary.input.missing;
   if (missing > 0) {
-    io.stderr(`warning: ${missing} manifest id(s) have no prediction and are scored as invalid: ${missingIds.join(', ')}${missing > missingIds.length ? ', …' : ''}\n`);
+    io.stderr(
+      `warning: ${missing} manifest id(s) have no prediction and are scored as invalid: ${missingIds.join(', ')}${missing > missingIds.length ? ', …' : ''}\n`,
+    );
   }
   if (opts.json) {
     io.stdout(`${JSON.stringify(summary, null, 2)}\n`);

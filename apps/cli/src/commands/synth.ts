@@ -12,7 +12,8 @@ function parseProbability(value: string): number {
 
 /** `--foreground` is a choice with an argument (`masks:DIR`), so commander's `.choices()` cannot check it. */
 function parseForeground(value: string): string {
-  if (!isForegroundMode(value)) throw new InvalidArgumentError(`Allowed choices are ${FOREGROUND_CHOICES.join(', ')} (a folder of <stem>.png masks).`);
+  if (!isForegroundMode(value))
+    throw new InvalidArgumentError(`Allowed choices are ${FOREGROUND_CHOICES.join(', ')} (a folder of <stem>.png masks).`);
   return value;
 }
 
@@ -34,25 +35,37 @@ export function registerSynthCommand(program: Command, io: CliIo): void {
     .option('--p-normal <p>', 'share of normal pairs', parseProbability, 0.25)
     .option('--size <px>', 'side of the square output images', parseIntegerOption('--size', 64), 512)
     .addOption(
-      new Option('--fit <mode>', 'how each normal becomes size×size: cover (short side to size, centre crop) or contain (long side to size, padded by repeating the edge pixels; no anomaly goes on the padding)')
+      new Option(
+        '--fit <mode>',
+        'how each normal becomes size×size: cover (short side to size, centre crop) or contain (long side to size, padded by repeating the edge pixels; no anomaly goes on the padding)',
+      )
         .choices(SQUARE_FITS)
         .default('cover'),
     )
     .option('--seed <seed>', 'random seed', '1')
     .option('--jobs <n>', 'worker threads', parseIntegerOption('--jobs'), 1)
-    .option('--foreground <mode>', 'where anomalies may go: otsu (objects), none (textures), masks:DIR (<stem>.png per normal)', parseForeground, 'otsu')
+    .option(
+      '--foreground <mode>',
+      'where anomalies may go: otsu (objects), none (textures), masks:DIR (<stem>.png per normal)',
+      parseForeground,
+      'otsu',
+    )
     .addOption(new Option('--format <fmt>', 'target image format').choices(['png', 'jpeg']).default('png'))
     .option('--max-rotation <deg>', 'largest rotation of target and mask together, in degrees', parseNumberOption('--max-rotation'), 3)
     .option('--brightness-jitter <j>', 'target brightness gain drawn from U(1 − j, 1 + j)', parseNumberOption('--brightness-jitter'), 0.08)
     .option('--class <name>', 'class name in the manifest (default: the normals folder name)')
     .option('--jsonl', 'also write research.jsonl (images [reference, target], seg_gt_qwen2vl in norm1000)')
-    .option('--preview [n]', 'also write preview.png: reference | target | mask | box for the first n pairs (default 12)', (v) => parseIntegerOption('--preview')(v))
+    .option('--preview [n]', 'also write preview.png: reference | target | mask | box for the first n pairs (default 12)', (v) =>
+      parseIntegerOption('--preview')(v),
+    )
     .option('--force', 'replace an existing manifest in --out')
     .addHelpText(
       'after',
-      helpText('\nExamples:\n' +
-        '  differad synth --normals data/screw/train/good --out synth/screw --count 2000 --jobs 2\n' +
-        '  differad synth --normals data/carpet/good --textures textures/ --foreground none --size 256 --jsonl --out synth/carpet'),
+      helpText(
+        '\nExamples:\n' +
+          '  differad synth --normals data/screw/train/good --out synth/screw --count 2000 --jobs 2\n' +
+          '  differad synth --normals data/carpet/good --textures textures/ --foreground none --size 256 --jsonl --out synth/carpet',
+      ),
     )
     .action(async (raw: Omit<SynthCommandOptions, 'preview'> & { preview?: number | true }) => {
       const opts: SynthCommandOptions = { ...raw, preview: raw.preview === true ? 12 : raw.preview };

@@ -37,17 +37,29 @@ function resolveConfigPaths(config: TrainConfig, file: string, cwd: string, runs
 
 /** What is wrong with the combination of flags (wrong usage, exit 1), or null. */
 export function describeTrainOptionProblem(opts: Pick<TrainOptions, 'config' | 'resume' | 'runId'>): string | null {
-  if (opts.config === undefined && opts.resume === undefined) return 'pass --config FILE.yaml for a new run, or --resume RUN to continue one';
+  if (opts.config === undefined && opts.resume === undefined)
+    return 'pass --config FILE.yaml for a new run, or --resume RUN to continue one';
   if (opts.resume === undefined) return null;
   // A resumed run keeps the config and id it was started with; silently dropping these flags would train something else than asked.
-  if (opts.config !== undefined) return '--config cannot be combined with --resume: a resumed run keeps the config it was started with (--steps N changes its length)';
+  if (opts.config !== undefined)
+    return '--config cannot be combined with --resume: a resumed run keeps the config it was started with (--steps N changes its length)';
   if (opts.runId !== undefined) return `--run-id cannot be combined with --resume: --resume ${opts.resume} names the run to continue`;
   return null;
 }
 
 /** Runs `differad train`; returns the exit code (130 after an interrupt, the run left resumable). */
 export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSignal): Promise<number> {
-  const config = opts.config ? resolveConfigPaths(loadConfig({ env: io.env, file: resolvePath(io, opts.config), flags: { run: { steps: opts.steps, id: opts.runId } } }, TrainConfigSchema), opts.config, io.cwd, opts.runsDir) : undefined;
+  const config = opts.config
+    ? resolveConfigPaths(
+        loadConfig(
+          { env: io.env, file: resolvePath(io, opts.config), flags: { run: { steps: opts.steps, id: opts.runId } } },
+          TrainConfigSchema,
+        ),
+        opts.config,
+        io.cwd,
+        opts.runsDir,
+      )
+    : undefined;
   const logger = createCliLogger(opts, io, 'train');
   // Flags only, not DIFFERAD_METRICS_PORT: a run the API launches inherits its environment, where that is the API's own port.
   const served = await startProcessMetrics(loadMetricsConfig({ env: {}, flags: { port: opts.metricsPort, host: opts.metricsHost } }));
@@ -66,7 +78,9 @@ export async function runTrain(opts: TrainOptions, io: CliIo, signal: AbortSigna
   }).finally(() => served?.close());
   const dir = `${opts.runsDir ?? config?.run.runsDir ?? 'runs'}/${result.runId}`;
   if (result.state === 'paused') {
-    io.stderr(`interrupted: run ${result.runId} stopped after ${result.rows.length} step(s); continue with: differad train --resume ${result.runId}\n`);
+    io.stderr(
+      `interrupted: run ${result.runId} stopped after ${result.rows.length} step(s); continue with: differad train --resume ${result.runId}\n`,
+    );
     return 130;
   }
   io.stdout(`run ${result.runId} ${result.state}: ${result.rows.length} step(s); metrics in ${dir}/metrics.jsonl\n`);
@@ -110,21 +124,40 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
     .option('--config <file>', 'training config (YAML or JSON; see examples/)')
     .option('--resume <run>', 'continue a run from its last completed step (--steps N sets its new total)')
     .option('--runs-dir <dir>', 'folder of run folders (default runs, or run.runsDir)')
-    .option('--steps <n>', 'override run.steps; with --resume, the run\'s new total (more than its completed steps)', parseIntegerOption('--steps'))
+    .option(
+      '--steps <n>',
+      "override run.steps; with --resume, the run's new total (more than its completed steps)",
+      parseIntegerOption('--steps'),
+    )
     .option('--run-id <id>', 'override run.id')
     .option('--no-workers', 'do not run workers in this process (serve the queues with `differad worker`)')
-    .option('--lock-ms <ms>', `job lock duration of the workers in this process (run.lockMs, default ${DEFAULT_LOCK_MS}): after a crash, --resume takes the dead jobs over within about 1.5× this`, parseIntegerOption('--lock-ms', 1000))
-    .option('--metrics-port <port>', 'serve Prometheus metrics at http://host:port/metrics while the run lasts (default: none)', parsePortOption('--metrics-port'))
+    .option(
+      '--lock-ms <ms>',
+      `job lock duration of the workers in this process (run.lockMs, default ${DEFAULT_LOCK_MS}): after a crash, --resume takes the dead jobs over within about 1.5× this`,
+      parseIntegerOption('--lock-ms', 1000),
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://host:port/metrics while the run lasts (default: none)',
+      parsePortOption('--metrics-port'),
+    )
     .option('--metrics-host <host>', 'address of the metrics port', '127.0.0.1')
-    .option('--metrics-linger <ms>', 'after the last step, keep the queues and the metrics port up until one more scrape, at most this long', parseIntegerOption('--metrics-linger', 0), 0)
+    .option(
+      '--metrics-linger <ms>',
+      'after the last step, keep the queues and the metrics port up until one more scrape, at most this long',
+      parseIntegerOption('--metrics-linger', 0),
+      0,
+    )
     .addOption(toLogLevelOption())
     .addOption(toLogFormatOption())
     .addHelpText(
       'after',
-      helpText('\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --config examples/cpu-demo.yaml --metrics-port 9464 --metrics-linger 30000\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
-        '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers, a failed step, or Redis lost mid-run ' +
-        '(TRAIN_REDIS_LOST: resumable, the message names the --resume command; TRAIN_REDIS_DATA_LOST: Redis came back empty); ' +
-        '130 interrupted by SIGINT/SIGTERM (resumable; a second signal exits at once).'),
+      helpText(
+        '\nExamples:\n  differad train --config examples/cpu-demo.yaml\n  differad train --config examples/cpu-demo.yaml --metrics-port 9464 --metrics-linger 30000\n  differad train --resume run-20261128-101500\n  differad train --resume run-20261128-101500 --steps 60\n' +
+          '\nExit codes: 0 done; 1 wrong usage; 2 bad config, data or unreachable servers, a failed step, or Redis lost mid-run ' +
+          '(TRAIN_REDIS_LOST: resumable, the message names the --resume command; TRAIN_REDIS_DATA_LOST: Redis came back empty); ' +
+          '130 interrupted by SIGINT/SIGTERM (resumable; a second signal exits at once).',
+      ),
     )
     .action(async (opts: TrainOptions, command: Command) => {
       const problem = describeTrainOptionProblem(opts);
@@ -138,7 +171,8 @@ export function registerTrainCommand(program: Command, io: CliIo): void {
         io.setExitCode(await runTrain(opts, io, controller.signal));
       } catch (error) {
         // --steps N not past the run's completed steps: a wrong flag value for that run, not unusable input.
-        if (isDifferadError(error, 'TRAIN_STEPS_INVALID')) command.error(`error: ${error.message}`, { exitCode: 1, code: 'differad.train.steps' });
+        if (isDifferadError(error, 'TRAIN_STEPS_INVALID'))
+          command.error(`error: ${error.message}`, { exitCode: 1, code: 'differad.train.steps' });
         throw error;
       } finally {
         process.off('SIGINT', stop);

@@ -24,7 +24,8 @@ async function loadInitialPolicy(file: string): Promise<GaussianPolicy> {
     throw new DifferadError('TRAINER_INIT_INVALID', `cannot read the initial policy ${file}: ${(cause as Error).message}`, { cause });
   }
   const parsed = GaussianPolicySchema.safeParse(json);
-  if (!parsed.success) throw new DifferadError('TRAINER_INIT_INVALID', `${file} is not a CPU policy file:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new DifferadError('TRAINER_INIT_INVALID', `${file} is not a CPU policy file:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
@@ -45,7 +46,9 @@ export async function runTrainerServe(opts: TrainerServeOptions, io: CliIo, stop
     throw new DifferadError('TRAINER_LISTEN_FAILED', `cannot listen on ${opts.host}:${opts.port}: ${(cause as Error).message}`, { cause });
   }
   if (!LOOPBACK.has(opts.host)) {
-    io.stderr(`warning: the trainer API writes files under ${stateDir} and has no authentication; ${opts.host} exposes it beyond this machine\n`);
+    io.stderr(
+      `warning: the trainer API writes files under ${stateDir} and has no authentication; ${opts.host} exposes it beyond this machine\n`,
+    );
   }
   const start = trainer.stats();
   const names = Object.keys((initialPolicy ?? DEFAULT_CPU_POLICY).params).join(', ');
@@ -87,7 +90,10 @@ export function registerTrainerCommand(program: Command, io: CliIo): void {
     )
     .action(async (opts: TrainerServeOptions, command: Command) => {
       if (!opts.cpu) {
-        command.error('error: only the CPU trainer is built in: pass --cpu (the GPU trainer runs from docker/trainer)', { exitCode: 1, code: 'differad.trainer.backend' });
+        command.error('error: only the CPU trainer is built in: pass --cpu (the GPU trainer runs from docker/trainer)', {
+          exitCode: 1,
+          code: 'differad.trainer.backend',
+        });
       }
       io.setExitCode(await runTrainerServe(opts, io, waitForStopSignal()));
     });

@@ -19,15 +19,31 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
         'JSON lines, or readable lines at a terminal (--log-format, --log-level).',
     )
     .option('--rollout-concurrency <n>', 'rollout requests in flight in this process', parseIntegerOption('--rollout-concurrency'), 16)
-    .option('--lock-ms <ms>', 'job lock duration: a job whose worker died is taken over within about 1.5× this', parseIntegerOption('--lock-ms', 1000), DEFAULT_LOCK_MS)
-    .option('--metrics-port <port>', 'serve Prometheus metrics at http://host:port/metrics (default DIFFERAD_METRICS_PORT; none: no metrics)', parsePortOption('--metrics-port'))
+    .option(
+      '--lock-ms <ms>',
+      'job lock duration: a job whose worker died is taken over within about 1.5× this',
+      parseIntegerOption('--lock-ms', 1000),
+      DEFAULT_LOCK_MS,
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://host:port/metrics (default DIFFERAD_METRICS_PORT; none: no metrics)',
+      parsePortOption('--metrics-port'),
+    )
     .option('--metrics-host <host>', 'address of the metrics port (default DIFFERAD_METRICS_HOST, else 127.0.0.1)')
     .addOption(toLogLevelOption())
     .addOption(toLogFormatOption())
-    .addHelpText('after', helpText('\nExamples:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --metrics-port 9464'))
+    .addHelpText(
+      'after',
+      helpText(
+        '\nExamples:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --metrics-port 9464',
+      ),
+    )
     .action(async (opts: { rolloutConcurrency: number; lockMs: number; metricsPort?: number; metricsHost?: string } & LogOptions) => {
       const logger = createCliLogger(opts, io, 'worker');
-      const served = await startProcessMetrics(loadMetricsConfig({ env: io.env, flags: { port: opts.metricsPort, host: opts.metricsHost } }));
+      const served = await startProcessMetrics(
+        loadMetricsConfig({ env: io.env, flags: { port: opts.metricsPort, host: opts.metricsHost } }),
+      );
       if (served) io.stdout(`metrics on ${served.url}\n`);
       const worker = await startWorkerProcess({
         env: io.env,

@@ -10,7 +10,11 @@ export function formatDoctorTable(checks: readonly DoctorCheck[]): string {
   const header = ['check', 'server / trainer', 'result', 'detail'];
   const rows = checks.map((c) => [c.check, c.target, RESULT[c.status], c.detail]);
   const widths = [0, 1, 2].map((k) => Math.max(header[k]!.length, ...rows.map((r) => r[k]!.length)));
-  const line = (cells: readonly string[]) => cells.map((cell, k) => (k < 3 ? cell.padEnd(widths[k]!) : cell)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, k) => (k < 3 ? cell.padEnd(widths[k]!) : cell))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w)).concat('------'))];
   checks.forEach((c, k) => {
     out.push(line(rows[k]!));
@@ -18,7 +22,12 @@ export function formatDoctorTable(checks: readonly DoctorCheck[]): string {
   });
   const failed = checks.filter((c) => c.status === 'fail').length;
   const skipped = checks.filter((c) => c.status === 'skip').length;
-  out.push('', failed === 0 ? `all ${checks.length - skipped} check(s) passed${skipped > 0 ? `, ${skipped} skipped` : ''}` : `${failed} of ${checks.length} check(s) failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+  out.push(
+    '',
+    failed === 0
+      ? `all ${checks.length - skipped} check(s) passed${skipped > 0 ? `, ${skipped} skipped` : ''}`
+      : `${failed} of ${checks.length} check(s) failed${skipped > 0 ? `, ${skipped} skipped` : ''}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

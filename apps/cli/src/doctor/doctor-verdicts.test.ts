@@ -50,13 +50,18 @@ describe('doctor verdicts: servers', () => {
       vllm_env: {},
     };
     expect(parseServerSettings(json)).toEqual({ logprobsMode: 'raw_logprobs', weightTransferBackend: 'nccl', worldSize: 12 });
-    expect(parseServerSettings({ vllm_config: { weight_transfer_config: null } })).toEqual({ logprobsMode: null, weightTransferBackend: null, worldSize: null });
+    expect(parseServerSettings({ vllm_config: { weight_transfer_config: null } })).toEqual({
+      logprobsMode: null,
+      weightTransferBackend: null,
+      worldSize: null,
+    });
     expect(parseServerSettings({ vllm_config: "model='m'" })).toBeNull();
   });
 
   it('wants processed log-probs, and the nccl engine only for syncBackend nccl', () => {
     expect(judgeLogprobsMode(U, 'processed_logprobs').status).toBe('pass');
-    for (const mode of ['raw_logprobs', 'processed_logits', null]) expect(judgeLogprobsMode(U, mode)).toMatchObject({ status: 'fail', fix: FIXES.logprobsMode });
+    for (const mode of ['raw_logprobs', 'processed_logits', null])
+      expect(judgeLogprobsMode(U, mode)).toMatchObject({ status: 'fail', fix: FIXES.logprobsMode });
     expect(judgeWeightTransfer(U, 'nccl', 'nccl').status).toBe('pass');
     expect(judgeWeightTransfer(U, 'nccl', null)).toMatchObject({ status: 'fail', fix: FIXES.weightTransfer });
     expect(judgeWeightTransfer(U, 'nccl', 'ipc').status).toBe('fail');
@@ -77,13 +82,18 @@ describe('doctor verdicts: trainer, agreement, sync', () => {
 
   it('wants a ready trainer training the served model', () => {
     expect(judgeTrainer('t', health, 'Qwen2.5-VL-7B-Instruct').map((r) => r.status)).toEqual(['pass', 'pass']);
-    expect(judgeTrainer('t', { ...health, status: 'starting' }, null)).toEqual([expect.objectContaining({ status: 'fail', fix: FIXES.trainerStarting })]);
-    expect(judgeTrainer('t', health, 'llava')[1]).toMatchObject({ status: 'fail', detail: 'trains "Qwen/Qwen2.5-VL-7B-Instruct", the servers serve "llava"' });
+    expect(judgeTrainer('t', { ...health, status: 'starting' }, null)).toEqual([
+      expect.objectContaining({ status: 'fail', fix: FIXES.trainerStarting }),
+    ]);
+    expect(judgeTrainer('t', health, 'llava')[1]).toMatchObject({
+      status: 'fail',
+      detail: 'trains "Qwen/Qwen2.5-VL-7B-Instruct", the servers serve "llava"',
+    });
     expect(isSameModel('/models/qwen/', 'qwen')).toBe(true);
     expect(isSameModel('a/qwen-7b', 'qwen')).toBe(false);
   });
 
-  it('takes a --served-model-name alias of the trainer\'s checkpoint: /v1/models\' root is the path vLLM loaded', () => {
+  it("takes a --served-model-name alias of the trainer's checkpoint: /v1/models' root is the path vLLM loaded", () => {
     // vLLM 0.32.0 (entrypoints/openai/models/serving.py): ModelCard(id=<served name>, root=<vllm serve model path>).
     const models = {
       object: 'list',
@@ -96,25 +106,46 @@ describe('doctor verdicts: trainer, agreement, sync', () => {
     expect(parseServedRoots({ data: [{ id: 'policy' }] }, 'policy')).toEqual([]);
     expect(parseServedRoots({ nothing: true }, 'policy')).toEqual([]);
     const local = { ...health, model: '/ckpt/617cafe70aa5' };
-    expect(judgeTrainer('t', local, 'policy', ['/ckpt/617cafe70aa5'])[1]).toMatchObject({ status: 'pass', detail: '/ckpt/617cafe70aa5 (served as "policy" from /ckpt/617cafe70aa5)' });
+    expect(judgeTrainer('t', local, 'policy', ['/ckpt/617cafe70aa5'])[1]).toMatchObject({
+      status: 'pass',
+      detail: '/ckpt/617cafe70aa5 (served as "policy" from /ckpt/617cafe70aa5)',
+    });
     expect(judgeTrainer('t', local, 'policy')[1]?.status).toBe('fail');
-    expect(judgeTrainer('t', local, 'policy', ['/ckpt/other', '/ckpt/other'])[1]).toMatchObject({ status: 'fail', detail: 'trains "/ckpt/617cafe70aa5", the servers serve "policy" from /ckpt/other' });
+    expect(judgeTrainer('t', local, 'policy', ['/ckpt/other', '/ckpt/other'])[1]).toMatchObject({
+      status: 'fail',
+      detail: 'trains "/ckpt/617cafe70aa5", the servers serve "policy" from /ckpt/other',
+    });
   });
 
   it('passes a mean gap per token within the tolerance and names the cause otherwise', () => {
-    expect(computeLogprobGap([-1, -2, -0.5], [-1.03, -1.97, -0.5])).toEqual({ mean: expect.closeTo(0.02, 9), max: expect.closeTo(0.03, 9) });
+    expect(computeLogprobGap([-1, -2, -0.5], [-1.03, -1.97, -0.5])).toEqual({
+      mean: expect.closeTo(0.02, 9),
+      max: expect.closeTo(0.03, 9),
+    });
     const server = [-0.5, -1.2, -0.1, -2];
     const close = server.map((x) => x + AGREEMENT_TOLERANCE_NATS * 0.9);
     const far = server.map((x) => x / 0.9);
-    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: close, promptTokensMatch: true }, 'processed_logprobs').status).toBe('pass');
-    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: far, promptTokensMatch: true }, 'raw_logprobs')).toMatchObject({ status: 'fail', fix: FIXES.logprobsMode });
-    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: far, promptTokensMatch: null }, 'processed_logprobs')).toMatchObject({ status: 'fail', fix: FIXES.disagree });
-    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: close, promptTokensMatch: false }, 'processed_logprobs')).toMatchObject({ status: 'fail', fix: FIXES.prompt });
-    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: null, promptTokensMatch: null }, null)).toMatchObject({ status: 'fail', fix: FIXES.unscorable });
+    expect(
+      judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: close, promptTokensMatch: true }, 'processed_logprobs').status,
+    ).toBe('pass');
+    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: far, promptTokensMatch: true }, 'raw_logprobs')).toMatchObject({
+      status: 'fail',
+      fix: FIXES.logprobsMode,
+    });
+    expect(
+      judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: far, promptTokensMatch: null }, 'processed_logprobs'),
+    ).toMatchObject({ status: 'fail', fix: FIXES.disagree });
+    expect(
+      judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: close, promptTokensMatch: false }, 'processed_logprobs'),
+    ).toMatchObject({ status: 'fail', fix: FIXES.prompt });
+    expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: null, promptTokensMatch: null }, null)).toMatchObject({
+      status: 'fail',
+      fix: FIXES.unscorable,
+    });
     expect(judgeAgreement(U, { serverLogprobs: server, trainerLogprobs: [-1], promptTokensMatch: null }, null).status).toBe('fail');
   });
 
-  it('gives the backend\'s fix for a failed sync, and wants /weight_info to name the version', () => {
+  it("gives the backend's fix for a failed sync, and wants /weight_info to name the version", () => {
     expect(judgeSync('disk', 2, 3, null)).toMatchObject({ status: 'pass', target: 'trainer → 3 server(s)' });
     expect(judgeSync('disk', 2, 3, 'ENOENT')).toMatchObject({ status: 'fail', fix: FIXES.syncDisk });
     expect(judgeSync('nccl', 2, 3, 'timeout')).toMatchObject({ status: 'fail', fix: FIXES.syncNccl });

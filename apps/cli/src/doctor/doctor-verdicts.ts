@@ -39,16 +39,20 @@ export interface DoctorCheck {
 export const FIXES = {
   unreachable: 'start the server, or correct its URL in the config; a firewall must let this host reach it',
   version: `run vLLM ${PINNED_VLLM_VERSION} (docker/vllm pins vllm/vllm-openai:v${PINNED_VLLM_VERSION}); differad speaks that release's protocol`,
-  devMode: 'set VLLM_SERVER_DEV_MODE=1 in the vLLM server\'s environment (the pause, reload and weight-transfer routes exist only then)',
+  devMode: "set VLLM_SERVER_DEV_MODE=1 in the vLLM server's environment (the pause, reload and weight-transfer routes exist only then)",
   logprobsMode: 'start vLLM with --logprobs-mode processed_logprobs (the default raw_logprobs reports log-probs before temperature)',
   weightTransfer: 'start vLLM with --weight-transfer-config \'{"backend":"nccl"}\' (docker/vllm does it for DIFFERAD_SYNC_BACKEND=nccl)',
   trainerStarting: 'wait until the trainer has loaded its model (health says "starting" until then), then run doctor again',
   trainerUnreachable: 'start the trainer, or correct trainer.url in the config',
-  prompt: 'give vLLM --mm-processor-kwargs with the trainer\'s min/max pixels (DIFFERAD_MIN_PIXELS/DIFFERAD_MAX_PIXELS) and serve the trainer\'s checkpoint: the two tokenize the prompt differently',
+  prompt:
+    "give vLLM --mm-processor-kwargs with the trainer's min/max pixels (DIFFERAD_MIN_PIXELS/DIFFERAD_MAX_PIXELS) and serve the trainer's checkpoint: the two tokenize the prompt differently",
   unscorable: 'serve the checkpoint the trainer trains: the trainer cannot score the tokens this server sampled',
-  disagree: 'serve the trainer\'s checkpoint with the same dtype on both sides, with --logprobs-mode processed_logprobs, and sync the weights before sampling',
-  syncDisk: 'every vLLM server must read the trainer\'s weights folder at the same path (a shared filesystem, DIFFERAD_TRAINER_WEIGHTS_DIR), and run in dev mode',
-  syncNccl: 'start vLLM with --weight-transfer-config \'{"backend":"nccl"}\', and let every server reach the trainer\'s host on the NCCL port (29600) and the NCCL ports beyond it',
+  disagree:
+    "serve the trainer's checkpoint with the same dtype on both sides, with --logprobs-mode processed_logprobs, and sync the weights before sampling",
+  syncDisk:
+    "every vLLM server must read the trainer's weights folder at the same path (a shared filesystem, DIFFERAD_TRAINER_WEIGHTS_DIR), and run in dev mode",
+  syncNccl:
+    'start vLLM with --weight-transfer-config \'{"backend":"nccl"}\', and let every server reach the trainer\'s host on the NCCL port (29600) and the NCCL ports beyond it',
   syncVersion: 'the server did not record the version of the update: check the vLLM logs of finish_weight_update',
 } as const;
 
@@ -62,7 +66,9 @@ export function toSkipped(check: string, target: string, because: string): Docto
 
 /** `GET /version`: differad's control calls are the pinned release's. */
 export function judgeVersion(target: string, version: string): DoctorCheck {
-  return version === PINNED_VLLM_VERSION ? pass('version', target, version) : fail('version', target, `${version}, not ${PINNED_VLLM_VERSION}`, FIXES.version);
+  return version === PINNED_VLLM_VERSION
+    ? pass('version', target, version)
+    : fail('version', target, `${version}, not ${PINNED_VLLM_VERSION}`, FIXES.version);
 }
 
 /** `GET /v1/models` must list the config's `policy.model`. */
@@ -76,7 +82,7 @@ export function judgeServedModel(target: string, served: readonly string[], mode
 export function judgeDevMode(target: string, failure: { readonly status: number | null; readonly message: string } | null): DoctorCheck {
   if (failure === null) return pass('dev mode', target, 'dev routes answer');
   if (failure.status === 404) return fail('dev mode', target, 'GET /get_world_size is 404: VLLM_SERVER_DEV_MODE is off', FIXES.devMode);
-  return fail('dev mode', target, failure.message, 'see the vLLM server\'s log: the dev route GET /get_world_size failed');
+  return fail('dev mode', target, failure.message, "see the vLLM server's log: the dev route GET /get_world_size failed");
 }
 
 /** What `/server_info?config_format=json` says about the settings differad depends on. */
@@ -92,7 +98,11 @@ const ServerInfoSchema = z.looseObject({
   vllm_config: z.looseObject({
     model_config: z.looseObject({ logprobs_mode: z.string().nullish() }).nullish(),
     parallel_config: z
-      .looseObject({ tensor_parallel_size: z.number().int(), pipeline_parallel_size: z.number().int().nullish(), data_parallel_size: z.number().int().nullish() })
+      .looseObject({
+        tensor_parallel_size: z.number().int(),
+        pipeline_parallel_size: z.number().int().nullish(),
+        data_parallel_size: z.number().int().nullish(),
+      })
       .nullish(),
     weight_transfer_config: z.looseObject({ backend: z.string() }).nullish(),
   }),
@@ -125,13 +135,20 @@ export function judgeLogprobsMode(target: string, mode: string | null): DoctorCh
 export function judgeWeightTransfer(target: string, syncBackend: 'disk' | 'nccl' | 'none', backend: string | null): DoctorCheck {
   const seen = backend === null ? 'no --weight-transfer-config' : `backend ${backend}`;
   if (syncBackend !== 'nccl') return pass('weight transfer', target, `${seen} (syncBackend ${syncBackend} needs no engine)`);
-  return backend === 'nccl' ? pass('weight transfer', target, seen) : fail('weight transfer', target, `${seen}, but syncBackend is nccl`, FIXES.weightTransfer);
+  return backend === 'nccl'
+    ? pass('weight transfer', target, seen)
+    : fail('weight transfer', target, `${seen}, but syncBackend is nccl`, FIXES.weightTransfer);
 }
 
 /** `/get_world_size` (the NCCL ranks the server occupies) against TP × PP × DP from `/server_info`, when known. */
 export function judgeWorldSize(target: string, worldSize: number, configured: number | null): DoctorCheck {
   if (configured === null || configured === worldSize) return pass('world size', target, `${worldSize} rank(s) (TP × PP × DP)`);
-  return fail('world size', target, `/get_world_size says ${worldSize}, the parallel config ${configured}`, 'start vLLM with --api-server-count 1 so control calls reach the process that owns the engine');
+  return fail(
+    'world size',
+    target,
+    `/get_world_size says ${worldSize}, the parallel config ${configured}`,
+    'start vLLM with --api-server-count 1 so control calls reach the process that owns the engine',
+  );
 }
 
 /** The trainer's model and the served one: the same name, or the same last path segment (`Qwen/Qwen2.5-VL-7B-Instruct` ~ `Qwen2.5-VL-7B-Instruct`). */
@@ -168,7 +185,12 @@ export function parseServedRoots(json: unknown, model: string): string[] {
  * model when its model is `policyModel` or what the servers load it from
  * (`servedRoots`: a `--served-model-name` alias of the trainer's checkpoint).
  */
-export function judgeTrainer(target: string, health: TrainerHealthView, policyModel: string | null, servedRoots: readonly string[] = []): DoctorCheck[] {
+export function judgeTrainer(
+  target: string,
+  health: TrainerHealthView,
+  policyModel: string | null,
+  servedRoots: readonly string[] = [],
+): DoctorCheck[] {
   const detail = `${health.status} · ${health.backend} · world size ${health.world_size} · step ${health.step ?? '—'} · weight version ${health.weight_version}`;
   const rows = [health.status === 'ok' ? pass('health', target, detail) : fail('health', target, detail, FIXES.trainerStarting)];
   if (policyModel !== null) {
@@ -178,7 +200,12 @@ export function judgeTrainer(target: string, health: TrainerHealthView, policyMo
         ? pass('model', target, health.model)
         : root !== undefined
           ? pass('model', target, `${health.model} (served as "${policyModel}" from ${root})`)
-          : fail('model', target, `trains "${health.model}", the servers serve "${policyModel}"${servedRoots.length > 0 ? ` from ${[...new Set(servedRoots)].join(', ')}` : ''}`, `point the trainer and the servers at the same checkpoint (DIFFERAD_TRAINER_MODEL, vllm serve <model> --served-model-name ${policyModel})`),
+          : fail(
+              'model',
+              target,
+              `trains "${health.model}", the servers serve "${policyModel}"${servedRoots.length > 0 ? ` from ${[...new Set(servedRoots)].join(', ')}` : ''}`,
+              `point the trainer and the servers at the same checkpoint (DIFFERAD_TRAINER_MODEL, vllm serve <model> --served-model-name ${policyModel})`,
+            ),
     );
   }
   return rows;
@@ -213,11 +240,21 @@ export function computeLogprobGap(server: readonly number[], trainer: readonly n
  * the likeliest cause: the prompt differs, the trainer cannot score the
  * tokens, the server reports raw log-probs, or the weights differ.
  */
-export function judgeAgreement(target: string, sample: AgreementSample, serverLogprobsMode: string | null, tolerance = AGREEMENT_TOLERANCE_NATS): DoctorCheck {
+export function judgeAgreement(
+  target: string,
+  sample: AgreementSample,
+  serverLogprobsMode: string | null,
+  tolerance = AGREEMENT_TOLERANCE_NATS,
+): DoctorCheck {
   const check = 'log-prob agreement';
   if (sample.trainerLogprobs === null) return fail(check, target, 'the trainer could not score the sampled tokens', FIXES.unscorable);
   if (sample.trainerLogprobs.length !== sample.serverLogprobs.length) {
-    return fail(check, target, `the trainer scored ${sample.trainerLogprobs.length} tokens, the server sampled ${sample.serverLogprobs.length}`, FIXES.unscorable);
+    return fail(
+      check,
+      target,
+      `the trainer scored ${sample.trainerLogprobs.length} tokens, the server sampled ${sample.serverLogprobs.length}`,
+      FIXES.unscorable,
+    );
   }
   const { mean, max } = computeLogprobGap(sample.serverLogprobs, sample.trainerLogprobs);
   const detail = `mean |Δ| ${mean.toFixed(4)} nats/token over ${sample.serverLogprobs.length} tokens (max ${max.toFixed(4)}; tolerance ${tolerance})`;

@@ -41,28 +41,53 @@ async function startFake(options: FakeVllmOptions): Promise<FakeVllmServer> {
 }
 
 /** Writes the config and runs `differad doctor --json`; the exit code and the rows. */
-async function doctor(policy: Record<string, unknown>, trainerUrl: string, extra: string[] = []): Promise<{ code: number; checks: DoctorCheck[]; out: string }> {
+async function doctor(
+  policy: Record<string, unknown>,
+  trainerUrl: string,
+  extra: string[] = [],
+): Promise<{ code: number; checks: DoctorCheck[]; out: string }> {
   const dir = await tempDir();
   const file = join(dir, 'run.json');
-  await writeFile(file, JSON.stringify({ data: { train: 'train.jsonl' }, policy: { kind: 'endpoints', ...policy }, trainer: { kind: 'url', url: trainerUrl } }));
+  await writeFile(
+    file,
+    JSON.stringify({ data: { train: 'train.jsonl' }, policy: { kind: 'endpoints', ...policy }, trainer: { kind: 'url', url: trainerUrl } }),
+  );
   const io = createCaptureIo({ cwd: dir });
   const code = await main(['node', 'differad', 'doctor', '--config', 'run.json', ...extra], io);
   const checks = extra.includes('--json') ? (JSON.parse(io.out) as { checks: DoctorCheck[] }).checks : [];
   return { code, checks, out: io.output };
 }
 
-const row = (checks: readonly DoctorCheck[], check: string, target?: string) => checks.find((c) => c.check === check && (target === undefined || c.target === target));
+const row = (checks: readonly DoctorCheck[], check: string, target?: string) =>
+  checks.find((c) => c.check === check && (target === undefined || c.target === target));
 
 describe('differad doctor', () => {
   it('passes every check against CPU policy servers and the CPU trainer, the disk sync included', async () => {
     const servers = await Promise.all([CpuPolicyServer.start(), CpuPolicyServer.start()]);
     cleanups.push(() => Promise.all(servers.map((s) => s.close())));
     const trainerUrl = await startTrainer(CPU_POLICY_MODEL);
-    const { code, checks, out } = await doctor({ endpoints: servers.map((s) => s.url), model: CPU_POLICY_MODEL, syncBackend: 'disk' }, trainerUrl, ['--json']);
-    expect(checks.filter((c) => c.status !== 'pass'), out).toEqual([]);
+    const { code, checks, out } = await doctor(
+      { endpoints: servers.map((s) => s.url), model: CPU_POLICY_MODEL, syncBackend: 'disk' },
+      trainerUrl,
+      ['--json'],
+    );
+    expect(
+      checks.filter((c) => c.status !== 'pass'),
+      out,
+    ).toEqual([]);
     expect(code).toBe(0);
     for (const s of servers) {
-      for (const check of ['reachable', 'version', 'model', 'dev mode', 'world size', 'logprobs mode', 'weight transfer', 'log-prob agreement']) expect(row(checks, check, s.url)?.status, `${check} ${s.url}`).toBe('pass');
+      for (const check of [
+        'reachable',
+        'version',
+        'model',
+        'dev mode',
+        'world size',
+        'logprobs mode',
+        'weight transfer',
+        'log-prob agreement',
+      ])
+        expect(row(checks, check, s.url)?.status, `${check} ${s.url}`).toBe('pass');
       expect(row(checks, 'log-prob agreement', s.url)?.detail).toMatch(/^mean \|Δ\| 0\.0000 nats\/token/);
     }
     expect(row(checks, 'weight sync')).toMatchObject({ status: 'pass', target: 'trainer → 2 server(s)' });
@@ -76,13 +101,19 @@ describe('differad doctor', () => {
       startFake({ model: 'someone-else', logprobsMode: 'processed_logprobs' }),
     ]);
     const trainerUrl = await startTrainer('differad-fake');
-    const { code, out } = await doctor({ endpoints: [raw.url, noDev.url, other.url], model: 'differad-fake', syncBackend: 'disk' }, trainerUrl, ['--no-sync']);
+    const { code, out } = await doctor(
+      { endpoints: [raw.url, noDev.url, other.url], model: 'differad-fake', syncBackend: 'disk' },
+      trainerUrl,
+      ['--no-sync'],
+    );
     expect(code, out).toBe(2);
     const lines = out.split('\n');
     const fixAfter = (pattern: RegExp) => lines[lines.findIndex((l) => pattern.test(l)) + 1]?.trim();
     expect(fixAfter(new RegExp(`^logprobs mode\\s+${raw.url}\\s+FAIL\\s+raw_logprobs`))).toBe(`fix: ${FIXES.logprobsMode}`);
     expect(fixAfter(new RegExp(`^dev mode\\s+${noDev.url}\\s+FAIL\\s+GET /get_world_size is 404`))).toBe(`fix: ${FIXES.devMode}`);
-    expect(fixAfter(new RegExp(`^model\\s+${other.url}\\s+FAIL\\s+serves someone-else, not "differad-fake"`))).toContain('--served-model-name differad-fake');
+    expect(fixAfter(new RegExp(`^model\\s+${other.url}\\s+FAIL\\s+serves someone-else, not "differad-fake"`))).toContain(
+      '--served-model-name differad-fake',
+    );
     expect(out).toMatch(new RegExp(`^logprobs mode\\s+${noDev.url}\\s+skipped\\s+no dev routes`, 'm'));
     expect(out).toMatch(new RegExp(`^log-prob agreement\\s+${other.url}\\s+skipped`, 'm'));
     expect(out).toMatch(/^weight sync\s+trainer → 3 server\(s\)\s+skipped\s+--no-sync/m);
@@ -93,7 +124,11 @@ describe('differad doctor', () => {
 
   it('names the nccl engine a server lacks, and an unreachable server and trainer', async () => {
     const fake = await startFake({ model: 'm', logprobsMode: 'processed_logprobs' });
-    const { code, checks } = await doctor({ endpoints: [fake.url, 'http://127.0.0.1:9'], model: 'm', syncBackend: 'nccl' }, 'http://127.0.0.1:9', ['--json', '--timeout-ms', '2000']);
+    const { code, checks } = await doctor(
+      { endpoints: [fake.url, 'http://127.0.0.1:9'], model: 'm', syncBackend: 'nccl' },
+      'http://127.0.0.1:9',
+      ['--json', '--timeout-ms', '2000'],
+    );
     expect(code).toBe(2);
     expect(row(checks, 'weight transfer', fake.url)).toMatchObject({ status: 'fail', fix: FIXES.weightTransfer });
     expect(row(checks, 'reachable', 'http://127.0.0.1:9')).toMatchObject({ status: 'fail', fix: FIXES.unreachable });

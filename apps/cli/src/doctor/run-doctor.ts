@@ -49,7 +49,9 @@ interface ServerView {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const statusOf = (error: unknown): number | null =>
-  isDifferadError(error) && error.code === INFERENCE_ERROR_CODES.HTTP_ERROR && typeof error.details.status === 'number' ? error.details.status : null;
+  isDifferadError(error) && error.code === INFERENCE_ERROR_CODES.HTTP_ERROR && typeof error.details.status === 'number'
+    ? error.details.status
+    : null;
 
 /** Reachability, version, served model, dev mode, world size, logprobs mode and weight-transfer backend of one server. */
 async function inspectServer(control: VllmControl, policy: EndpointsPolicy, timeoutMs: number): Promise<ServerView> {
@@ -60,11 +62,20 @@ async function inspectServer(control: VllmControl, policy: EndpointsPolicy, time
     const version = await control.version();
     rows.push({ check: 'reachable', target: url, status: 'pass', detail: 'GET /version answers', fix: null }, judgeVersion(url, version));
   } catch (error) {
-    rows.push({ check: 'reachable', target: url, status: 'fail', detail: messageOf(error), fix: FIXES.unreachable }, ...later.map((c) => toSkipped(c, url, 'not reachable')));
+    rows.push(
+      { check: 'reachable', target: url, status: 'fail', detail: messageOf(error), fix: FIXES.unreachable },
+      ...later.map((c) => toSkipped(c, url, 'not reachable')),
+    );
     return { url, rows, serves: false, devMode: false, settings: null, roots: [] };
   }
-  const served = await control.listModels().then((models) => models.map((m) => m.id), (error: unknown) => messageOf(error));
-  const modelRow = typeof served === 'string' ? { ...judgeServedModel(url, [], policy.model), detail: served } : judgeServedModel(url, served, policy.model);
+  const served = await control.listModels().then(
+    (models) => models.map((m) => m.id),
+    (error: unknown) => messageOf(error),
+  );
+  const modelRow =
+    typeof served === 'string'
+      ? { ...judgeServedModel(url, [], policy.model), detail: served }
+      : judgeServedModel(url, served, policy.model);
   rows.push(modelRow);
   // listModels keeps the ids only; the roots are what the trainer's model may be called instead.
   const roots =
@@ -89,20 +100,30 @@ async function inspectServer(control: VllmControl, policy: EndpointsPolicy, time
   rows.push(
     judgeWorldSize(url, worldSize, settings?.worldSize ?? null),
     judgeLogprobsMode(url, settings?.logprobsMode ?? null),
-    settings === null ? toSkipped('weight transfer', url, '/server_info unreadable') : judgeWeightTransfer(url, policy.syncBackend, settings.weightTransferBackend),
+    settings === null
+      ? toSkipped('weight transfer', url, '/server_info unreadable')
+      : judgeWeightTransfer(url, policy.syncBackend, settings.weightTransferBackend),
   );
   return { url, rows, serves: modelRow.status === 'pass', devMode: true, settings, roots };
 }
 
 /** A small reference/target pair (an example bottle with a stain), as data URLs and as trainer images. */
-async function createDoctorPair(): Promise<{ dataUrls: [string, string]; images: TrainerImage[]; size: { width: number; height: number } }> {
+async function createDoctorPair(): Promise<{
+  dataUrls: [string, string];
+  images: TrainerImage[];
+  size: { width: number; height: number };
+}> {
   const size = { width: 112, height: 112 };
   const pair = drawExamplePair(createRng('differad-doctor'), 'bottle', size.width, size.height, true);
   const encoded = await Promise.all([pair.reference, pair.target].map((image) => encodeRawImage(image, 'png')));
   const data = encoded.map((bytes) => bytes.toString('base64'));
   return {
     dataUrls: [`data:image/png;base64,${data[0]}`, `data:image/png;base64,${data[1]}`],
-    images: encoded.map((bytes, k) => ({ sha256: createHash('sha256').update(bytes).digest('hex'), data: data[k]!, media_type: 'image/png' as const })),
+    images: encoded.map((bytes, k) => ({
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      data: data[k]!,
+      media_type: 'image/png' as const,
+    })),
     size,
   };
 }
@@ -114,9 +135,21 @@ async function createDoctorPair(): Promise<{ dataUrls: [string, string]; images:
  * leave an answer the trainer cannot score at all (the CPU policy writes its
  * sampled parameters in full before anything else counts).
  */
-async function checkAgreement(server: ServerView, trainer: TrainerClient, config: TrainConfig, policy: EndpointsPolicy, timeoutMs: number): Promise<DoctorCheck> {
+async function checkAgreement(
+  server: ServerView,
+  trainer: TrainerClient,
+  config: TrainConfig,
+  policy: EndpointsPolicy,
+  timeoutMs: number,
+): Promise<DoctorCheck> {
   const pair = await createDoctorPair();
-  const prompt = toPairPrompt({ family: policy.family, frame: policy.frame, size: pair.size, id: 'differad-doctor', seed: config.run.seed });
+  const prompt = toPairPrompt({
+    family: policy.family,
+    frame: policy.frame,
+    size: pair.size,
+    id: 'differad-doctor',
+    seed: config.run.seed,
+  });
   const body = toChatRequestBody(policy.model, {
     referenceImage: pair.dataUrls[0],
     targetImage: pair.dataUrls[1],
@@ -126,8 +159,19 @@ async function checkAgreement(server: ServerView, trainer: TrainerClient, config
     sampling: { temperature: AGREEMENT_TEMPERATURE, topP: 1, topK: -1, maxTokens: config.sampling.maxTokens },
     seed: config.run.seed,
   });
-  const fail = (detail: string): DoctorCheck => ({ check: 'log-prob agreement', target: server.url, status: 'fail', detail, fix: FIXES.unscorable });
-  const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const fail = (detail: string): DoctorCheck => ({
+    check: 'log-prob agreement',
+    target: server.url,
+    status: 'fail',
+    detail,
+    fix: FIXES.unscorable,
+  });
+  const res = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await res.text();
   if (!res.ok) return fail(`the chat request failed: HTTP ${res.status}: ${text.slice(0, 300)}`);
   const parsed = parseChatResponse(JSON.parse(text) as unknown, { n: 1, logprobs: true, tokenIds: true });
@@ -148,13 +192,22 @@ async function checkAgreement(server: ServerView, trainer: TrainerClient, config
 }
 
 /** One sync of the trainer's current version with the configured backend (the run's own code), then each server's version for nccl. */
-async function checkSync(servers: readonly ServerView[], config: TrainConfig, policy: EndpointsPolicy, trainerUrl: string, version: number): Promise<DoctorCheck[]> {
+async function checkSync(
+  servers: readonly ServerView[],
+  config: TrainConfig,
+  policy: EndpointsPolicy,
+  trainerUrl: string,
+  version: number,
+): Promise<DoctorCheck[]> {
   const backend = policy.syncBackend === 'nccl' ? 'nccl' : 'disk';
   // Weight transfers are slow: the run's own deadlines, not the probes'.
   const trainer = createTrainerClient({ baseUrl: trainerUrl, timeoutMs: 600_000 });
   const targets = servers.map((s) => ({ url: s.url, control: createVllmControl({ url: s.url }) }));
   try {
-    const error = await syncRunWeights({ config, trainer, targets }, version, { group: null }).then(() => null, (e: unknown) => messageOf(e));
+    const error = await syncRunWeights({ config, trainer, targets }, version, { group: null }).then(
+      () => null,
+      (e: unknown) => messageOf(e),
+    );
     const rows = [judgeSync(backend, version, servers.length, error)];
     if (error === null && backend === 'nccl') {
       for (const t of targets) rows.push(judgeServerVersion(t.url, version, await t.control.weightInfo().catch(() => null)));
@@ -175,9 +228,22 @@ async function askTrainer(trainer: TrainerClient): Promise<HealthResponse | Doct
 }
 
 /** The trainer's rows, judged once the servers said what policy.model is loaded from. */
-function inspectTrainer(trainer: TrainerClient, asked: HealthResponse | DoctorCheck, policyModel: string | null, servers: readonly ServerView[]): { rows: DoctorCheck[]; health: HealthResponse | null } {
+function inspectTrainer(
+  trainer: TrainerClient,
+  asked: HealthResponse | DoctorCheck,
+  policyModel: string | null,
+  servers: readonly ServerView[],
+): { rows: DoctorCheck[]; health: HealthResponse | null } {
   if ('check' in asked) return { rows: [asked], health: null };
-  return { rows: judgeTrainer(`trainer ${trainer.url}`, asked, policyModel, servers.flatMap((s) => s.roots)), health: asked.status === 'ok' ? asked : null };
+  return {
+    rows: judgeTrainer(
+      `trainer ${trainer.url}`,
+      asked,
+      policyModel,
+      servers.flatMap((s) => s.roots),
+    ),
+    health: asked.status === 'ok' ? asked : null,
+  };
 }
 
 /**
@@ -195,22 +261,33 @@ export async function runDoctor(config: TrainConfig, options: DoctorOptions): Pr
   const controls = (policy?.endpoints ?? []).map((url) => createVllmControl({ url, timeoutMs: options.timeoutMs }));
   const trainer = trainerUrl === null ? null : createTrainerClient({ baseUrl: trainerUrl, timeoutMs: Math.max(options.timeoutMs, 60_000) });
   try {
-    const [servers, asked] = await Promise.all([Promise.all(controls.map((c) => inspectServer(c, policy!, options.timeoutMs))), trainer === null ? null : askTrainer(trainer)]);
+    const [servers, asked] = await Promise.all([
+      Promise.all(controls.map((c) => inspectServer(c, policy!, options.timeoutMs))),
+      trainer === null ? null : askTrainer(trainer),
+    ]);
     const trained = trainer === null || asked === null ? null : inspectTrainer(trainer, asked, policy?.model ?? null, servers);
     rows.push(...servers.flatMap((s) => s.rows), ...(trained?.rows ?? []));
     if (policy === null || trainer === null || trainerUrl === null) return rows;
     const health = trained?.health ?? null;
     for (const server of servers) {
       if (!server.serves || health === null) {
-        rows.push(toSkipped('log-prob agreement', server.url, health === null ? 'the trainer is not ready' : 'the server does not serve the model'));
+        rows.push(
+          toSkipped('log-prob agreement', server.url, health === null ? 'the trainer is not ready' : 'the server does not serve the model'),
+        );
         continue;
       }
-      rows.push(await checkAgreement(server, trainer, config, policy, Math.max(options.timeoutMs, 120_000)).catch((error: unknown) => ({ ...judgeAgreement(server.url, { serverLogprobs: [], trainerLogprobs: null, promptTokensMatch: null }, null), detail: messageOf(error) })));
+      rows.push(
+        await checkAgreement(server, trainer, config, policy, Math.max(options.timeoutMs, 120_000)).catch((error: unknown) => ({
+          ...judgeAgreement(server.url, { serverLogprobs: [], trainerLogprobs: null, promptTokensMatch: null }, null),
+          detail: messageOf(error),
+        })),
+      );
     }
     const target = `trainer → ${servers.length} server(s)`;
     if (policy.syncBackend === 'none') rows.push(toSkipped('weight sync', target, 'policy.syncBackend is none'));
     else if (!options.sync) rows.push(toSkipped('weight sync', target, '--no-sync'));
-    else if (health === null || servers.some((s) => !s.devMode)) rows.push(toSkipped('weight sync', target, 'needs the trainer ready and every server in dev mode'));
+    else if (health === null || servers.some((s) => !s.devMode))
+      rows.push(toSkipped('weight sync', target, 'needs the trainer ready and every server in dev mode'));
     else rows.push(...(await checkSync(servers, config, policy, trainerUrl, health.weight_version)));
     return rows;
   } finally {

@@ -13,14 +13,20 @@ export const CLI_ERRORS = {
   SPLIT_GROUP_MISSING: fails('A record has no value for the --group-by field of a split.'),
   SPLIT_PART_EMPTY: fails('A split would leave the held-out or test part (or the rest) empty.'),
   SPLIT_SIZE_INVALID: usage('A --heldout or --test count is more than the records of the manifest.'),
-  SYNTH_INPUT_INVALID: fails('A synth input folder does not exist or holds no images, or a synth option (such as --max-rotation) is out of range.'),
+  SYNTH_INPUT_INVALID: fails(
+    'A synth input folder does not exist or holds no images, or a synth option (such as --max-rotation) is out of range.',
+  ),
   SYNTH_WORKER_FAILED: fails('A synthesis worker thread failed, or failed on a pair with an error that carries no registered code.'),
-  EVAL_OPTIONS_INVALID: usage('An evaluation flag is wrong: no --endpoint URL, one that is not http(s), or no --manifest where the run has no held-out one.'),
+  EVAL_OPTIONS_INVALID: usage(
+    'An evaluation flag is wrong: no --endpoint URL, one that is not http(s), or no --manifest where the run has no held-out one.',
+  ),
   EVAL_ENDPOINT_UNREACHABLE: fails('No evaluation endpoint answered GET /v1/models.'),
   EVAL_MODEL_NOT_SERVED: fails('No reachable endpoint serves the --model asked for.'),
   EVAL_RUN_UNKNOWN: fails('--run names no run folder with a readable run config.'),
   EVAL_RUN_UNTRAINED: fails('The run has no trained policy to evaluate yet.'),
-  EVAL_RUN_NOT_CPU: fails("The run was trained by a trainer differad did not start, so its weights are not in the run folder; evaluate it with --endpoint."),
+  EVAL_RUN_NOT_CPU: fails(
+    'The run was trained by a trainer differad did not start, so its weights are not in the run folder; evaluate it with --endpoint.',
+  ),
   EVAL_OUTPUT_MISMATCH: fails('The output folder holds answers of an evaluation with other settings; `details.differences` names them.'),
   EVAL_OUTPUT_UNRECORDED: fails('The output folder holds answers without a usable record of their settings.'),
   EVAL_INCOMPLETE: fails('Some samples were not answered; running the same command again retries them.'),
@@ -29,7 +35,9 @@ export const CLI_ERRORS = {
   POLICY_LISTEN_FAILED: fails('The CPU policy server cannot listen on its host and port.'),
   FAKE_VLLM_LISTEN_FAILED: fails('The fake vLLM server cannot listen on its host and port.'),
   API_START_FAILED: fails('`differad api` cannot start the API (the port is taken, Redis is unreachable, …).'),
-  METRICS_LISTEN_FAILED: fails('A `--metrics-port` (or DIFFERAD_METRICS_PORT) cannot be served: the port is taken or the host is not an address of this machine.'),
+  METRICS_LISTEN_FAILED: fails(
+    'A `--metrics-port` (or DIFFERAD_METRICS_PORT) cannot be served: the port is taken or the host is not an address of this machine.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module '@differad/core' {

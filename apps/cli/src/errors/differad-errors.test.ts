@@ -11,12 +11,18 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /** The TypeScript and JavaScript sources of the repository that git knows (tracked, or new and not ignored). */
 function listSources(): string[] {
-  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'packages', 'apps', 'test', 'bench'], { cwd: ROOT, encoding: 'utf8' });
+  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', 'packages', 'apps', 'test', 'bench'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return out.split('\n').filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.includes('/dist/') && !f.includes('/node_modules/'));
 }
 
 /** Where a literal code is thrown or tested for: `DifferadError('X'` and `isDifferadError(e, 'X')` (calls nested two deep in `e`). */
-const CODE_SITES = [/\bDifferadError\(\s*'([A-Z][A-Z0-9_]*)'/g, /\bisDifferadError\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*?,\s*'([A-Z][A-Z0-9_]*)'\s*\)/g];
+const CODE_SITES = [
+  /\bDifferadError\(\s*'([A-Z][A-Z0-9_]*)'/g,
+  /\bisDifferadError\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*?,\s*'([A-Z][A-Z0-9_]*)'\s*\)/g,
+];
 
 function findCodeSites(): Map<string, string[]> {
   const sites = new Map<string, string[]>();
@@ -46,7 +52,9 @@ describe('the error registry', () => {
     // The scan must see the codes it exists for, or a broken pattern would pass.
     expect(sites.get('TRAIN_RUN_EXISTS')?.length, 'no throw site found').toBeGreaterThan(0);
     expect(sites.get('QUEUE_RUN_NOT_FOUND')?.length, 'no isDifferadError site found').toBeGreaterThan(0);
-    const unregistered = [...sites].filter(([code]) => !Object.hasOwn(DIFFERAD_ERRORS, code)).map(([code, where]) => `${code} at ${where.join(', ')}`);
+    const unregistered = [...sites]
+      .filter(([code]) => !Object.hasOwn(DIFFERAD_ERRORS, code))
+      .map(([code, where]) => `${code} at ${where.join(', ')}`);
     expect(unregistered).toEqual([]);
   });
 

@@ -19,10 +19,13 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
 export function formatErrorTables(tables: Readonly<Record<string, ErrorTable>>): string {
   const sections = Object.entries(tables).map(([name, table]) => {
     const rows = Object.entries(table).map(
-      ([code, spec]) => `| \`${code}\` | ${spec.status ?? '–'} | ${spec.retryable ? 'yes' : 'no'} | ${spec.exit ?? 2} | ${cell(spec.summary)} |`,
+      ([code, spec]) =>
+        `| \`${code}\` | ${spec.status ?? '–'} | ${spec.retryable ? 'yes' : 'no'} | ${spec.exit ?? 2} | ${cell(spec.summary)} |`,
     );
     const where = name === 'cli' ? `apps/${name}` : `packages/${name}`;
-    return [`### ${where}`, '', '| Code | HTTP | Retried | Exit | What went wrong |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+    return [`### ${where}`, '', '| Code | HTTP | Retried | Exit | What went wrong |', '| --- | --- | --- | --- | --- |', ...rows].join(
+      '\n',
+    );
   });
   return `${[ERROR_DOCS_BEGIN, '', ...sections.flatMap((s) => [s, '']), ERROR_DOCS_END].join('\n')}\n`;
 }

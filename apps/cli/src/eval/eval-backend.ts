@@ -14,7 +14,12 @@ export interface EvalBackend {
 /** Starts the built-in CPU policy in this process on 127.0.0.1 and a free port, serving `policy` (default: its default policy). */
 export async function startCpuBackend(seed: number, slots: number, policy?: GaussianPolicy): Promise<EvalBackend> {
   const server = await CpuPolicyServer.start({ host: '127.0.0.1', port: 0, seed, slots, ...(policy === undefined ? {} : { policy }) });
-  return { servers: [server.url], model: CPU_POLICY_MODEL, label: `built-in CPU policy (${CPU_POLICY_MODEL}, in process, policy v${server.currentPolicy.version})`, close: () => server.close() };
+  return {
+    servers: [server.url],
+    model: CPU_POLICY_MODEL,
+    label: `built-in CPU policy (${CPU_POLICY_MODEL}, in process, policy v${server.currentPolicy.version})`,
+    close: () => server.close(),
+  };
 }
 
 /** `http://a:8000,http://b:8000` → the URLs, each checked; EVAL_OPTIONS_INVALID names a bad one. */
@@ -23,7 +28,8 @@ export function parseEndpoints(list: string): string[] {
     .split(',')
     .map((u) => u.trim())
     .filter((u) => u !== '');
-  if (urls.length === 0) throw new DifferadError('EVAL_OPTIONS_INVALID', '--endpoint needs at least one URL', { details: { flag: '--endpoint' } });
+  if (urls.length === 0)
+    throw new DifferadError('EVAL_OPTIONS_INVALID', '--endpoint needs at least one URL', { details: { flag: '--endpoint' } });
   return urls.map((u) => {
     try {
       return normalizeServerUrl(u);
@@ -40,7 +46,12 @@ export function parseEndpoints(list: string): string[] {
  * what is served. Unreachable ones among reachable ones are warned about and
  * left to the fleet (ejected, probed back in).
  */
-export async function checkEndpoints(urls: readonly string[], model: string, warn: (message: string) => void, timeoutMs = 5_000): Promise<EvalBackend> {
+export async function checkEndpoints(
+  urls: readonly string[],
+  model: string,
+  warn: (message: string) => void,
+  timeoutMs = 5_000,
+): Promise<EvalBackend> {
   const results = await Promise.all(
     urls.map(async (url) => {
       const control = createVllmControl({ url, timeoutMs });
@@ -48,7 +59,11 @@ export async function checkEndpoints(urls: readonly string[], model: string, war
         return { url, models: (await control.listModels()).map((m) => m.id), error: null };
       } catch (error) {
         // The fleet's errors name the server already.
-        return { url, models: [] as string[], error: isDifferadError(error) && error.message.startsWith(url) ? error.message : `${url}: ${(error as Error).message}` };
+        return {
+          url,
+          models: [] as string[],
+          error: isDifferadError(error) && error.message.startsWith(url) ? error.message : `${url}: ${(error as Error).message}`,
+        };
       } finally {
         await control.close();
       }
@@ -56,7 +71,10 @@ export async function checkEndpoints(urls: readonly string[], model: string, war
   );
   const reachable = results.filter((r) => r.error === null);
   if (reachable.length === 0) {
-    throw new DifferadError('EVAL_ENDPOINT_UNREACHABLE', `no endpoint answered GET /v1/models:\n${results.map((r) => `  ${r.error}`).join('\n')}`);
+    throw new DifferadError(
+      'EVAL_ENDPOINT_UNREACHABLE',
+      `no endpoint answered GET /v1/models:\n${results.map((r) => `  ${r.error}`).join('\n')}`,
+    );
   }
   for (const r of results) if (r.error !== null) warn(`warning: endpoint unreachable, continuing with the others: ${r.error}`);
   const serving = reachable.filter((r) => r.models.includes(model));

@@ -22,9 +22,13 @@ export async function checkPairFiles(manifest: LoadedManifest, records: readonly
   );
   if (problems.length === 0) return;
   problems.sort((a, b) => a.line - b.line || (a.field < b.field ? -1 : 1));
-  throw new DifferadError('MANIFEST_INVALID', `manifest ${manifest.path}: ${problems.length} image file(s) missing:\n${formatLineProblems(problems)}`, {
-    details: { problems },
-  });
+  throw new DifferadError(
+    'MANIFEST_INVALID',
+    `manifest ${manifest.path}: ${problems.length} image file(s) missing:\n${formatLineProblems(problems)}`,
+    {
+      details: { problems },
+    },
+  );
 }
 
 /** Records whose files are checked at once by {@link checkManifestPairFiles}. */
@@ -71,7 +75,11 @@ export async function checkManifestPairFiles(manifestPath: string, limit: number
   await checkBatch();
   if (count === 0) return;
   const more = count > problems.length ? `\n… and ${count - problems.length} more` : '';
-  throw new DifferadError('MANIFEST_INVALID', `manifest ${manifestPath}: ${count} image file(s) missing:\n${formatLineProblems(problems)}${more}`, {
-    details: { problems, count },
-  });
+  throw new DifferadError(
+    'MANIFEST_INVALID',
+    `manifest ${manifestPath}: ${count} image file(s) missing:\n${formatLineProblems(problems)}${more}`,
+    {
+      details: { problems, count },
+    },
+  );
 }

@@ -36,7 +36,13 @@ export interface EvalLoopResult {
 function toTarget(fleet: Fleet, concurrency: EvalConcurrency): number {
   if (concurrency !== 'auto') return concurrency;
   const live = fleet.stats().servers.filter((s) => !s.ejected);
-  return Math.min(4096, Math.max(1, live.reduce((sum, s) => sum + Math.ceil(s.concurrencyLimit), 0)) + 2);
+  return Math.min(
+    4096,
+    Math.max(
+      1,
+      live.reduce((sum, s) => sum + Math.ceil(s.concurrencyLimit), 0),
+    ) + 2,
+  );
 }
 
 /**
@@ -74,7 +80,12 @@ export function runEvalLoop(deps: EvalLoopDeps): Promise<EvalLoopResult> {
         const request = await deps.buildRequest(record);
         const result = await fleet.complete({ ...request, signal });
         const completion = result.completions[0]!;
-        await deps.log.append({ id: record.id, completion: completion.text, server: result.server, latency_ms: Math.round(result.latencyMs) });
+        await deps.log.append({
+          id: record.id,
+          completion: completion.text,
+          server: result.server,
+          latency_ms: Math.round(result.latencyMs),
+        });
         answered++;
         deps.onAnswer(record, completion);
       } catch (error) {

@@ -38,18 +38,24 @@ export function isInProcessPolicy(opts: Pick<EvalOptions, 'policy' | 'run' | 'po
  * --endpoint with --model, or the CPU policy in process (--policy cpu, --run
  * or --policy-file), which answers differad text in norm1000.
  */
-export function describeEvalOptionProblem(opts: Pick<EvalOptions, 'manifest' | 'endpoint' | 'model' | 'policy' | 'run' | 'runsDir' | 'policyFile' | 'family' | 'frame'>): string | null {
+export function describeEvalOptionProblem(
+  opts: Pick<EvalOptions, 'manifest' | 'endpoint' | 'model' | 'policy' | 'run' | 'runsDir' | 'policyFile' | 'family' | 'frame'>,
+): string | null {
   const cpu = isInProcessPolicy(opts);
-  if (opts.run !== undefined && opts.policyFile !== undefined) return 'pass either --run (a run\'s final policy) or --policy-file, not both';
+  if (opts.run !== undefined && opts.policyFile !== undefined) return "pass either --run (a run's final policy) or --policy-file, not both";
   if (cpu && opts.endpoint !== undefined) {
-    return opts.policy === 'cpu' ? 'pass either --endpoint (with --model) or --policy cpu, not both' : '--run and --policy-file evaluate a CPU policy in this process: drop --endpoint (or evaluate a served model with --endpoint alone)';
+    return opts.policy === 'cpu'
+      ? 'pass either --endpoint (with --model) or --policy cpu, not both'
+      : '--run and --policy-file evaluate a CPU policy in this process: drop --endpoint (or evaluate a served model with --endpoint alone)';
   }
-  if (!cpu && opts.endpoint === undefined) return 'pass --endpoint URL[,URL…] with --model NAME, or --policy cpu (or --run RUN / --policy-file FILE for a trained CPU policy)';
+  if (!cpu && opts.endpoint === undefined)
+    return 'pass --endpoint URL[,URL…] with --model NAME, or --policy cpu (or --run RUN / --policy-file FILE for a trained CPU policy)';
   if (opts.endpoint !== undefined && opts.model === undefined) return '--endpoint needs --model NAME (the served model name)';
   if (cpu && (opts.frame !== 'norm1000' || opts.family !== 'differad')) {
     return 'the CPU policy answers in the differad format in norm1000: drop --family/--frame or set them to differad/norm1000';
   }
   if (opts.runsDir !== undefined && opts.run === undefined) return '--runs-dir is where --run looks a run id up: pass --run RUN with it';
-  if (opts.manifest === undefined && opts.run === undefined) return "pass --manifest FILE (with --run it defaults to the run's held-out manifest)";
+  if (opts.manifest === undefined && opts.run === undefined)
+    return "pass --manifest FILE (with --run it defaults to the run's held-out manifest)";
   return null;
 }

@@ -53,7 +53,13 @@ function createInvalidCompletions(k: number, end: number) {
 export async function writeEvalOutputs(input: EvalOutputsInput): Promise<ScoreSummary | null> {
   const predictionsPath = join(input.outDir, 'predictions.jsonl');
   // No file: no answer has arrived yet (the file is created with the first).
-  if (!(await access(predictionsPath).then(() => true, () => false))) return null;
+  if (
+    !(await access(predictionsPath).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return null;
   const completions = createInvalidCompletions(REPORT_INVALID_SHOWN, input.selected);
   const opened = await openScores({
     manifestPath: input.index.path,
@@ -67,7 +73,9 @@ export async function writeEvalOutputs(input: EvalOutputsInput): Promise<ScoreSu
   const { scan } = opened;
   if (scan.problemCount > 0) {
     const more = scan.problemCount - scan.examples.length;
-    input.warn(`warning: ${scan.problemCount} prediction line(s) not used:\n${formatLineProblems(scan.examples)}${more > 0 ? `\n… and ${more} more` : ''}`);
+    input.warn(
+      `warning: ${scan.problemCount} prediction line(s) not used:\n${formatLineProblems(scan.examples)}${more > 0 ? `\n… and ${more} more` : ''}`,
+    );
   }
   if (opened.toScore === 0) return null;
   const picker = createReportPicker<ReportPick>();
@@ -81,7 +89,8 @@ export async function writeEvalOutputs(input: EvalOutputsInput): Promise<ScoreSu
       picker.add({ score, record });
       if (score.valid) return;
       invalidCount++;
-      if (invalid.length < REPORT_INVALID_SHOWN) invalid.push({ id: score.id, class: score.class, reason: score.reason ?? score.kind, completion: completions.get(position) });
+      if (invalid.length < REPORT_INVALID_SHOWN)
+        invalid.push({ id: score.id, class: score.class, reason: score.reason ?? score.kind, completion: completions.get(position) });
     },
   });
   await writeFileAtomic(join(input.outDir, 'metrics.json'), Buffer.from(`${JSON.stringify(summary, null, 2)}\n`, 'utf8'));

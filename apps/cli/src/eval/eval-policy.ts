@@ -14,7 +14,13 @@ export interface EvalPolicyFile {
   /** sha256 of its bytes: recorded in eval-run.json, so a resume refuses another policy. */
   readonly sha256: string;
   /** The run it ends, with `--run`. */
-  readonly run: { readonly id: string; readonly dir: string; readonly step: number; readonly weightVersion: number; readonly heldOut: string | undefined } | null;
+  readonly run: {
+    readonly id: string;
+    readonly dir: string;
+    readonly step: number;
+    readonly weightVersion: number;
+    readonly heldOut: string | undefined;
+  } | null;
 }
 
 /** The run-folder layout, loaded only for --run: the orchestrator brings BullMQ and the trainer along. */
@@ -39,7 +45,10 @@ export async function resolveRunFolder(io: Pick<CliIo, 'cwd'>, run: string, runs
   const plainId = !run.includes('/') && !run.includes('\\') && run !== '.' && run !== '..';
   for (const dir of plainId ? [byId, byPath] : [byPath]) if (await isRunFolder(dir, RUN_FILES.config)) return resolve(dir);
   const looked = plainId ? `${byId} (--runs-dir${runsDir === undefined ? ', default runs' : ''}) or ${byPath}` : byPath;
-  throw new DifferadError('EVAL_RUN_UNKNOWN', `no run "${run}": there is no ${RUN_FILES.config} in ${looked}; pass a run id under --runs-dir or the path of a run folder`);
+  throw new DifferadError(
+    'EVAL_RUN_UNKNOWN',
+    `no run "${run}": there is no ${RUN_FILES.config} in ${looked}; pass a run id under --runs-dir or the path of a run folder`,
+  );
 }
 
 /** How to evaluate a run that differad cannot serve: its model behind --endpoint. */
@@ -54,15 +63,21 @@ async function loadRunPolicyFile(io: Pick<CliIo, 'cwd'>, run: string, runsDir: s
   const { loadRunConfig, locateRunPolicy, RUN_FILES } = await loadOrchestrator();
   const dir = await resolveRunFolder(io, run, runsDir);
   const config = await loadRunConfig(dir).catch((cause: unknown) => {
-    throw new DifferadError('EVAL_RUN_UNKNOWN', `${join(dir, RUN_FILES.config)} is not a run config: ${(cause as Error).message}`, { cause });
+    throw new DifferadError('EVAL_RUN_UNKNOWN', `${join(dir, RUN_FILES.config)} is not a run config: ${(cause as Error).message}`, {
+      cause,
+    });
   });
   if (config === null) throw new DifferadError('EVAL_RUN_UNKNOWN', `no run "${run}" in ${dir}`);
   const id = config.run.id ?? run;
   const located = await locateRunPolicy(dir, config);
   if (located.kind === 'external') {
-    throw new DifferadError('EVAL_RUN_NOT_CPU', `run ${id} was trained by the trainer at ${located.trainerUrl}, not by a CPU trainer differad started, so its weights are not in ${dir}; ${toEndpointAdvice(config)}`);
+    throw new DifferadError(
+      'EVAL_RUN_NOT_CPU',
+      `run ${id} was trained by the trainer at ${located.trainerUrl}, not by a CPU trainer differad started, so its weights are not in ${dir}; ${toEndpointAdvice(config)}`,
+    );
   }
-  if (located.kind === 'untrained') throw new DifferadError('EVAL_RUN_UNTRAINED', `run ${id} (${dir}) has no policy to evaluate: ${located.reason}`);
+  if (located.kind === 'untrained')
+    throw new DifferadError('EVAL_RUN_UNTRAINED', `run ${id} (${dir}) has no policy to evaluate: ${located.reason}`);
   const policy = await loadCpuPolicy(located.path);
   return {
     policy,
@@ -77,7 +92,10 @@ async function loadRunPolicyFile(io: Pick<CliIo, 'cwd'>, run: string, runsDir: s
  * file of `--policy-file` (POLICY_INVALID when it is not one), or null for
  * `--endpoint` and the default policy of `--policy cpu`.
  */
-export async function loadEvalPolicyFile(io: Pick<CliIo, 'cwd'>, opts: { run?: string; policyFile?: string; runsDir?: string }): Promise<EvalPolicyFile | null> {
+export async function loadEvalPolicyFile(
+  io: Pick<CliIo, 'cwd'>,
+  opts: { run?: string; policyFile?: string; runsDir?: string },
+): Promise<EvalPolicyFile | null> {
   if (opts.run !== undefined) return loadRunPolicyFile(io, opts.run, opts.runsDir);
   if (opts.policyFile === undefined) return null;
   const path = resolvePath(io, opts.policyFile);

@@ -75,7 +75,13 @@ export function createReportPicker<T extends { readonly score: SampleScore }>(k 
     pick(): { worst: T[]; best: T[] } {
       const w = worst.kept().slice(0, Math.min(k, Math.ceil(n / 2)));
       const shown = new Set(w.map((x) => x.score.id));
-      return { worst: w, best: best.kept().filter((x) => !shown.has(x.score.id)).slice(0, k) };
+      return {
+        worst: w,
+        best: best
+          .kept()
+          .filter((x) => !shown.has(x.score.id))
+          .slice(0, k),
+      };
     },
   };
 }
@@ -93,12 +99,19 @@ async function renderPreview(input: EvalReportInput, { score, record }: ReportPi
   if (record.box !== null) boxes.push({ box: record.box as Box, kind: 'gt' });
   if (score.box_pixels !== null) boxes.push({ box: score.box_pixels, kind: 'pred' });
   try {
-    let image = await renderPairPreview(resolveManifestPath(input.manifestPath, record.reference), resolveManifestPath(input.manifestPath, record.target), {
-      boxes,
-      title: `${score.id} · ${score.class}`,
-    });
+    let image = await renderPairPreview(
+      resolveManifestPath(input.manifestPath, record.reference),
+      resolveManifestPath(input.manifestPath, record.target),
+      {
+        boxes,
+        title: `${score.id} · ${score.class}`,
+      },
+    );
     if (image.width > PREVIEW_MAX_WIDTH) {
-      image = await resizeRawImage(image, { width: PREVIEW_MAX_WIDTH, height: Math.max(1, Math.round((image.height * PREVIEW_MAX_WIDTH) / image.width)) });
+      image = await resizeRawImage(image, {
+        width: PREVIEW_MAX_WIDTH,
+        height: Math.max(1, Math.round((image.height * PREVIEW_MAX_WIDTH) / image.width)),
+      });
     }
     return `data:image/jpeg;base64,${(await encodeRawImage(image, 'jpeg', { quality: 80 })).toString('base64')}`;
   } catch {
@@ -109,7 +122,12 @@ async function renderPreview(input: EvalReportInput, { score, record }: ReportPi
 
 function describe(score: SampleScore): string {
   const truth = score.gt_box === null ? 'normal' : `truth ${JSON.stringify(score.gt_box)}`;
-  const answer = score.kind === 'box' ? `answer ${JSON.stringify(score.box)}` : score.kind === 'empty' ? 'answer: no anomaly' : `answer invalid: ${score.reason ?? ''}`;
+  const answer =
+    score.kind === 'box'
+      ? `answer ${JSON.stringify(score.box)}`
+      : score.kind === 'empty'
+        ? 'answer: no anomaly'
+        : `answer invalid: ${score.reason ?? ''}`;
   return `${truth} · ${answer} (${score.frame})`;
 }
 

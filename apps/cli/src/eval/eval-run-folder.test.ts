@@ -13,7 +13,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const record: EvalRunRecord = { format: 1, created: '2025-01-01T00:00:00.000Z', settings: { model: 'm', seed: 0 }, context: { endpoints: ['http://a:8000'] } };
+const record: EvalRunRecord = {
+  format: 1,
+  created: '2025-01-01T00:00:00.000Z',
+  settings: { model: 'm', seed: 0 },
+  context: { endpoints: ['http://a:8000'] },
+};
 
 describe('loadEvalFolderState', () => {
   it('reads a missing folder as empty', async () => {

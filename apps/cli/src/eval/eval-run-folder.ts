@@ -72,12 +72,17 @@ function parseRecord(bytes: Buffer): EvalFolderState['record'] {
     return { kind: 'unreadable', reason: `not JSON (${(error as Error).message})` };
   }
   const parsed = EvalRunRecordSchema.safeParse(json);
-  return parsed.success ? { kind: 'found', record: parsed.data } : { kind: 'unreadable', reason: `not a record of this differad (${parsed.error.issues[0]?.message ?? 'invalid'})` };
+  return parsed.success
+    ? { kind: 'found', record: parsed.data }
+    : { kind: 'unreadable', reason: `not a record of this differad (${parsed.error.issues[0]?.message ?? 'invalid'})` };
 }
 
 /** Reads what an output folder holds: its run record, and whether predictions.jsonl has a whole line (a torn one alone is no answer). */
 export async function loadEvalFolderState(outDir: string): Promise<EvalFolderState> {
-  const [record, hasAnswers] = await Promise.all([readIfPresent(join(outDir, EVAL_RUN_FILE)), hasWholeLine(join(outDir, 'predictions.jsonl'))]);
+  const [record, hasAnswers] = await Promise.all([
+    readIfPresent(join(outDir, EVAL_RUN_FILE)),
+    hasWholeLine(join(outDir, 'predictions.jsonl')),
+  ]);
   return { record: record === null ? { kind: 'none' } : parseRecord(record), hasAnswers };
 }
 
@@ -113,11 +118,20 @@ export interface EvalRunStartInput {
  * throw EVAL_OUTPUT_MISMATCH naming each difference, answers without a usable
  * record EVAL_OUTPUT_UNRECORDED. Writes nothing.
  */
-export async function settleEvalRunFolder(outDir: string, input: EvalRunStartInput): Promise<{ record: EvalRunRecord; start: 'resume' | 'fresh' }> {
+export async function settleEvalRunFolder(
+  outDir: string,
+  input: EvalRunStartInput,
+): Promise<{ record: EvalRunRecord; start: 'resume' | 'fresh' }> {
   const manifestSha256 = await hashFile(input.settings.manifestPath);
-  const record: EvalRunRecord = { format: 1, created: new Date().toISOString(), settings: toEvalRunSettings({ ...input.settings, manifestSha256 }), context: input.context };
+  const record: EvalRunRecord = {
+    format: 1,
+    created: new Date().toISOString(),
+    settings: toEvalRunSettings({ ...input.settings, manifestSha256 }),
+    context: input.context,
+  };
   const start = decideEvalStart(await loadEvalFolderState(outDir), record.settings, input.force);
-  if (start.kind === 'mismatch') throw new DifferadError('EVAL_OUTPUT_MISMATCH', formatEvalStartRefusal(start, outDir), { details: { differences: start.differences } });
+  if (start.kind === 'mismatch')
+    throw new DifferadError('EVAL_OUTPUT_MISMATCH', formatEvalStartRefusal(start, outDir), { details: { differences: start.differences } });
   if (start.kind === 'unrecorded') throw new DifferadError('EVAL_OUTPUT_UNRECORDED', formatEvalStartRefusal(start, outDir));
   return { record, start: start.kind };
 }

@@ -1,6 +1,14 @@
 import { DEFAULT_RESIZE, INSTRUCTION_POOL } from '@differad/core';
 import { describe, expect, it } from 'vitest';
-import { compareEvalRunSettings, decideEvalStart, type EvalFolderState, type EvalRunInput, type EvalRunRecord, formatEvalStartRefusal, toEvalRunSettings } from './eval-run-record.js';
+import {
+  compareEvalRunSettings,
+  decideEvalStart,
+  type EvalFolderState,
+  type EvalRunInput,
+  type EvalRunRecord,
+  formatEvalStartRefusal,
+  toEvalRunSettings,
+} from './eval-run-record.js';
 
 const input: EvalRunInput = {
   backend: 'endpoint',
@@ -67,7 +75,9 @@ describe('the policy file a CPU evaluation serves', () => {
   it('is recorded by its sha256 when one is served, and absent otherwise, so older records stay comparable key by key', () => {
     expect(toEvalRunSettings({ ...cpu, policySha256: 'b'.repeat(64) }).policy_sha256).toBe('b'.repeat(64));
     expect('policy_sha256' in toEvalRunSettings(cpu)).toBe(false);
-    expect(decideEvalStart(found(record({ backend: 'policy cpu', model: 'differad-cpu' })), toEvalRunSettings(cpu), false)).toEqual({ kind: 'resume' });
+    expect(decideEvalStart(found(record({ backend: 'policy cpu', model: 'differad-cpu' })), toEvalRunSettings(cpu), false)).toEqual({
+      kind: 'resume',
+    });
   });
 
   it('refuses to resume answers of another policy file, or of the default policy', () => {
@@ -108,14 +118,23 @@ describe('decideEvalStart', () => {
   });
 
   it('refuses answers of another model, manifest or seed, naming each difference', () => {
-    expect(decideEvalStart(found(record({ model: 'other' })), settings, false)).toEqual({ kind: 'mismatch', differences: [{ key: 'model', recorded: 'other', current: 'm' }] });
+    expect(decideEvalStart(found(record({ model: 'other' })), settings, false)).toEqual({
+      kind: 'mismatch',
+      differences: [{ key: 'model', recorded: 'other', current: 'm' }],
+    });
     const start = decideEvalStart(found(record({ manifestSha256: 'b'.repeat(64), seed: 1 })), settings, false);
     expect(start.kind === 'mismatch' && start.differences.map((d) => d.key)).toEqual(['manifest_sha256', 'seed']);
   });
 
   it('refuses answers without a usable record', () => {
-    expect(decideEvalStart({ record: { kind: 'none' }, hasAnswers: true }, settings, false)).toMatchObject({ kind: 'unrecorded', reason: expect.stringContaining('no eval-run.json') });
-    expect(decideEvalStart({ record: { kind: 'unreadable', reason: 'not JSON' }, hasAnswers: true }, settings, false)).toMatchObject({ kind: 'unrecorded', reason: expect.stringContaining('not JSON') });
+    expect(decideEvalStart({ record: { kind: 'none' }, hasAnswers: true }, settings, false)).toMatchObject({
+      kind: 'unrecorded',
+      reason: expect.stringContaining('no eval-run.json'),
+    });
+    expect(decideEvalStart({ record: { kind: 'unreadable', reason: 'not JSON' }, hasAnswers: true }, settings, false)).toMatchObject({
+      kind: 'unrecorded',
+      reason: expect.stringContaining('not JSON'),
+    });
   });
 
   it('starts fresh with --force, or when the folder holds no answer, whatever the record says', () => {
@@ -128,7 +147,16 @@ describe('decideEvalStart', () => {
 
 describe('formatEvalStartRefusal', () => {
   it('lists each difference as key: old → new and says how to go on', () => {
-    const message = formatEvalStartRefusal({ kind: 'mismatch', differences: [{ key: 'model', recorded: 'm', current: 'other' }, { key: 'added', recorded: undefined, current: 2 }] }, '/runs/a');
+    const message = formatEvalStartRefusal(
+      {
+        kind: 'mismatch',
+        differences: [
+          { key: 'model', recorded: 'm', current: 'other' },
+          { key: 'added', recorded: undefined, current: 2 },
+        ],
+      },
+      '/runs/a',
+    );
     expect(message).toContain('/runs/a holds answers made with other settings');
     expect(message).toContain('\n  model: "m" → "other"\n');
     expect(message).toContain('\n  added: (not recorded) → 2\n');
@@ -138,7 +166,7 @@ describe('formatEvalStartRefusal', () => {
   it('says why unrecorded answers are not resumed', () => {
     const message = formatEvalStartRefusal({ kind: 'unrecorded', reason: 'there is no eval-run.json' }, '/runs/a');
     expect(message).toBe(
-      '/runs/a holds answers (predictions.jsonl) but there is no eval-run.json, so they are not resumed; use a new --out, or --force to remove eval\'s files there (predictions.jsonl, scores.jsonl, metrics.json, report.html, eval-run.json) and start afresh',
+      "/runs/a holds answers (predictions.jsonl) but there is no eval-run.json, so they are not resumed; use a new --out, or --force to remove eval's files there (predictions.jsonl, scores.jsonl, metrics.json, report.html, eval-run.json) and start afresh",
     );
   });
 });

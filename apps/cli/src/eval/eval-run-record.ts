@@ -90,17 +90,21 @@ export interface EvalSettingDifference {
 }
 
 /** The settings that differ, in the order of the current ones, then those only the old record has. */
-export function compareEvalRunSettings(recorded: Readonly<Record<string, EvalRunValue>>, current: Readonly<Record<string, EvalRunValue>>): EvalSettingDifference[] {
+export function compareEvalRunSettings(
+  recorded: Readonly<Record<string, EvalRunValue>>,
+  current: Readonly<Record<string, EvalRunValue>>,
+): EvalSettingDifference[] {
   const keys = [...new Set([...Object.keys(current), ...Object.keys(recorded)])];
-  return keys
-    .filter((key) => recorded[key] !== current[key])
-    .map((key) => ({ key, recorded: recorded[key], current: current[key] }));
+  return keys.filter((key) => recorded[key] !== current[key]).map((key) => ({ key, recorded: recorded[key], current: current[key] }));
 }
 
 /** What the output folder held when the run started. */
 export interface EvalFolderState {
   /** The record, none, or why it could not be read. */
-  readonly record: { readonly kind: 'none' } | { readonly kind: 'unreadable'; readonly reason: string } | { readonly kind: 'found'; readonly record: EvalRunRecord };
+  readonly record:
+    | { readonly kind: 'none' }
+    | { readonly kind: 'unreadable'; readonly reason: string }
+    | { readonly kind: 'found'; readonly record: EvalRunRecord };
   /** predictions.jsonl holds at least one whole line. */
   readonly hasAnswers: boolean;
 }
@@ -121,7 +125,11 @@ export type EvalStart =
 export function decideEvalStart(state: EvalFolderState, current: Readonly<Record<string, EvalRunValue>>, force: boolean): EvalStart {
   if (force || !state.hasAnswers) return { kind: 'fresh' };
   const { record } = state;
-  if (record.kind === 'none') return { kind: 'unrecorded', reason: `there is no ${EVAL_RUN_FILE} saying which model and settings produced them (written by an older differad, or removed)` };
+  if (record.kind === 'none')
+    return {
+      kind: 'unrecorded',
+      reason: `there is no ${EVAL_RUN_FILE} saying which model and settings produced them (written by an older differad, or removed)`,
+    };
   if (record.kind === 'unreadable') return { kind: 'unrecorded', reason: `${EVAL_RUN_FILE} cannot be used: ${record.reason}` };
   const differences = compareEvalRunSettings(record.record.settings, current);
   return differences.length === 0 ? { kind: 'resume' } : { kind: 'mismatch', differences };
@@ -132,7 +140,8 @@ const show = (value: EvalRunValue | undefined) => (value === undefined ? '(not r
 /** The message of a refused start: each differing setting as `key: old → new`, and the two ways on. */
 export function formatEvalStartRefusal(start: Extract<EvalStart, { kind: 'mismatch' | 'unrecorded' }>, outDir: string): string {
   const way = `use a new --out, or --force to remove eval's files there (${EVAL_OUTPUT_FILES.join(', ')}) and start afresh`;
-  if (start.kind === 'unrecorded') return `${outDir} holds answers (predictions.jsonl) but ${start.reason}, so they are not resumed; ${way}`;
+  if (start.kind === 'unrecorded')
+    return `${outDir} holds answers (predictions.jsonl) but ${start.reason}, so they are not resumed; ${way}`;
   const lines = start.differences.map((d) => `  ${d.key}: ${show(d.recorded)} → ${show(d.current)}`);
   return `${outDir} holds answers made with other settings than this run's, so they are not resumed:\n${lines.join('\n')}\n${way}`;
 }

@@ -1,4 +1,12 @@
-import { createRng, type Frame, type ManifestRecord, type ModelFamily, type ResizeOptions, toFrameResize, toPairPrompt } from '@differad/core';
+import {
+  createRng,
+  type Frame,
+  type ManifestRecord,
+  type ModelFamily,
+  type ResizeOptions,
+  toFrameResize,
+  toPairPrompt,
+} from '@differad/core';
 import { resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import type { CompletionRequest, SamplingParams } from '@differad/inference';

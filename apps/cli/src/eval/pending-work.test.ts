@@ -14,7 +14,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const record = (id: string): ManifestRecord => ({ id, class: 'c', reference: `${id}-r.png`, target: `${id}-t.png`, width: 100, height: 100, box: [10, 10, 50, 50] });
+const record = (id: string): ManifestRecord => ({
+  id,
+  class: 'c',
+  reference: `${id}-r.png`,
+  target: `${id}-t.png`,
+  width: 100,
+  height: 100,
+  box: [10, 10, 50, 50],
+});
 const answer = (id: string, completion: string) => JSON.stringify({ id, completion, server: 'http://s', latency_ms: 1 });
 const HIT = '<think>t</think><answer>(100,100),(500,500)</answer>';
 const MISS = '<think>t</think><answer>(0,0),(0,0)</answer>';
@@ -32,13 +40,25 @@ describe('findPendingWork', () => {
     await writeFile(manifest, `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
     const predictions = join(dir, 'predictions.jsonl');
     // c's only line is not JSON; a's second line is ignored; z is not in the manifest; e is past --limit.
-    await writeFile(predictions, [answer('a', HIT), '{"id":"c",', answer('a', MISS), answer('b', MISS), answer('z', HIT), answer('e', HIT), ''].join('\n'));
+    await writeFile(
+      predictions,
+      [answer('a', HIT), '{"id":"c",', answer('a', MISS), answer('b', MISS), answer('z', HIT), answer('e', HIT), ''].join('\n'),
+    );
     const index = await indexManifest(manifest);
     const resumed: SampleScore[] = [];
-    const work = await findPendingWork({ index, predictionsPath: predictions, settings: DEFAULT_SCORE_SETTINGS, limit: 4, onResumed: (s) => resumed.push(s) });
+    const work = await findPendingWork({
+      index,
+      predictionsPath: predictions,
+      settings: DEFAULT_SCORE_SETTINGS,
+      limit: 4,
+      onResumed: (s) => resumed.push(s),
+    });
     expect(work).toMatchObject({ selected: 4, answered: 2, pending: 2 });
     expect((await collect(work.records())).map((r) => r.id)).toEqual(['c', 'd']);
-    expect(resumed).toEqual([computeSampleScore(records[0]!, { id: 'a', completion: HIT }), computeSampleScore(records[1]!, { id: 'b', completion: MISS })]);
+    expect(resumed).toEqual([
+      computeSampleScore(records[0]!, { id: 'a', completion: HIT }),
+      computeSampleScore(records[1]!, { id: 'b', completion: MISS }),
+    ]);
     expect(resumed.map((s) => s.u >= 0.3)).toEqual([true, false]);
   });
 

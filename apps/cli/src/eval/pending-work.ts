@@ -37,8 +37,21 @@ export async function findPendingWork(input: PendingWorkInput): Promise<PendingW
   const selected = Math.min(index.size, input.limit ?? index.size);
   const answered = new Uint8Array(selected);
   let answeredCount = 0;
-  if (input.predictionsPath !== null && (await access(input.predictionsPath).then(() => true, () => false))) {
-    const opened = await openScores({ manifestPath: index.path, predictionsPath: input.predictionsPath, settings: input.settings, limit: selected, answeredOnly: true, index });
+  if (
+    input.predictionsPath !== null &&
+    (await access(input.predictionsPath).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    const opened = await openScores({
+      manifestPath: index.path,
+      predictionsPath: input.predictionsPath,
+      settings: input.settings,
+      limit: selected,
+      answeredOnly: true,
+      index,
+    });
     if (opened.toScore > 0) {
       await opened.writeScores({
         manifestPath: index.path,
@@ -60,7 +73,10 @@ export async function findPendingWork(input: PendingWorkInput): Promise<PendingW
       for await (const entry of readManifest(index.path)) {
         if (position >= selected) return;
         if (entry.record === undefined || index.positions.get(entry.record.id) !== position) {
-          throw new DifferadError('MANIFEST_CHANGED', `manifest ${index.path} changed during the run (line ${entry.line} differs from the first read); run again`);
+          throw new DifferadError(
+            'MANIFEST_CHANGED',
+            `manifest ${index.path} changed during the run (line ${entry.line} differs from the first read); run again`,
+          );
         }
         if (answered[position] === 0) yield entry.record;
         position++;

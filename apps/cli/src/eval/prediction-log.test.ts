@@ -21,7 +21,12 @@ describe('openPredictionLog', () => {
     await Promise.all(['a', 'b', 'c'].map((id) => log.append(line(id))));
     await log.close();
     const text = await readFile(path, 'utf8');
-    expect(text.split('\n').filter(Boolean).map((l) => JSON.parse(l).id)).toEqual(['a', 'b', 'c']);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).id),
+    ).toEqual(['a', 'b', 'c']);
     expect(text.endsWith('\n')).toBe(true);
   });
 

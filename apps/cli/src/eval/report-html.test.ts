@@ -4,7 +4,15 @@ import { selectReportSamples } from './eval-report.js';
 import { toReportHtml } from './report-html.js';
 import type { ScoreSummary } from './score-summary.js';
 
-const record = (id: string, box: [number, number, number, number] | null): ManifestRecord => ({ id, class: box ? 'scratch' : 'good', reference: 'r.png', target: 't.png', width: 100, height: 100, box });
+const record = (id: string, box: [number, number, number, number] | null): ManifestRecord => ({
+  id,
+  class: box ? 'scratch' : 'good',
+  reference: 'r.png',
+  target: 't.png',
+  width: 100,
+  height: 100,
+  box,
+});
 const scoreOf = (r: ManifestRecord, completion: string) => computeSampleScore(r, { id: r.id, completion });
 
 describe('the evaluation report', () => {
@@ -13,7 +21,14 @@ describe('the evaluation report', () => {
     const evil = '<script>alert(1)</script><answer>oops</answer>';
     const score = scoreOf(r, evil);
     const summary = { ...computeMetricReport([score], 0.3) } as ScoreSummary;
-    const html = toReportHtml({ title: 'a & b', facts: [['model', '<m>']], summary, worst: [], best: [], invalid: [{ id: 'x', class: 'scratch', reason: score.reason ?? '', completion: evil }] });
+    const html = toReportHtml({
+      title: 'a & b',
+      facts: [['model', '<m>']],
+      summary,
+      worst: [],
+      best: [],
+      invalid: [{ id: 'x', class: 'scratch', reason: score.reason ?? '', completion: evil }],
+    });
     expect(html).not.toContain('<script>');
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('<title>a &amp; b</title>');
@@ -27,7 +42,9 @@ describe('the evaluation report', () => {
     const summary = { ...computeMetricReport([hit, falseAlarm], 0.3) } as ScoreSummary;
     const html = toReportHtml({ title: 't', facts: [], summary, worst: [], best: [], invalid: [] });
     // Class "good" (normal only) has F1 0: the plain class mean halves the defect class's 100.
-    expect(html).toMatch(/<th>class mean \(unweighted over classes\)<\/th><td>2<\/td><td>1<\/td><td>1<\/td><td>50\.00<\/td><td>50\.00<\/td>/);
+    expect(html).toMatch(
+      /<th>class mean \(unweighted over classes\)<\/th><td>2<\/td><td>1<\/td><td>1<\/td><td>50\.00<\/td><td>50\.00<\/td>/,
+    );
     expect(html).toMatch(/<th>defect class mean [^<]*<\/th><td>1<\/td><td>1<\/td><td>0<\/td><td>100\.00<\/td><td>100\.00<\/td>/);
   });
 

@@ -47,7 +47,17 @@ function markup(strings: TemplateStringsArray, ...values: unknown[]): HtmlEscape
 const pct = (v: number | null) => (v === null ? '—' : (v * 100).toFixed(2));
 
 function metricRow(label: string, m: MetricSet): HtmlEscapedString {
-  const cells = [String(m.n), String(m.n_ano), String(m.n_nor), pct(m.acc), pct(m.f1), pct(m.mIoU), pct(m.mIoU_ano), pct(m.mIoU_nor), `${m.tp}/${m.fp}/${m.fn}`];
+  const cells = [
+    String(m.n),
+    String(m.n_ano),
+    String(m.n_nor),
+    pct(m.acc),
+    pct(m.f1),
+    pct(m.mIoU),
+    pct(m.mIoU_ano),
+    pct(m.mIoU_nor),
+    `${m.tp}/${m.fp}/${m.fn}`,
+  ];
   return markup`<tr><th>${label}</th>${cells.map((c) => markup`<td>${c}</td>`)}</tr>`;
 }
 
@@ -65,7 +75,10 @@ function invalidTable(rows: readonly ReportInvalid[]): HtmlEscapedString {
   if (rows.length === 0) return markup`<p>None: every answer could be parsed.</p>`;
   const body = rows.map((r) => {
     // The completion is model output: escaped like every other value.
-    const text = r.completion === null ? markup`<i>no answer</i>` : markup`<code>${r.completion.length > 400 ? `${r.completion.slice(0, 400)}…` : r.completion}</code>`;
+    const text =
+      r.completion === null
+        ? markup`<i>no answer</i>`
+        : markup`<code>${r.completion.length > 400 ? `${r.completion.slice(0, 400)}…` : r.completion}</code>`;
     return markup`<tr><td>${r.id}</td><td>${r.class}</td><td>${r.reason}</td><td>${text}</td></tr>`;
   });
   return markup`<table class="invalid"><thead><tr><th>id</th><th>class</th><th>why</th><th>completion</th></tr></thead><tbody>${body}</tbody></table>`;

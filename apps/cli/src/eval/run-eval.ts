@@ -71,7 +71,11 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
   const policyFile = await loadEvalPolicyFile(io, opts);
   const manifestArg = opts.manifest ?? policyFile?.run?.heldOut;
   if (manifestArg === undefined) {
-    throw new DifferadError('EVAL_OPTIONS_INVALID', `run ${policyFile?.run?.id ?? opts.run} has no held-out manifest (data.eval): pass --manifest FILE`, { details: { flag: '--manifest' } });
+    throw new DifferadError(
+      'EVAL_OPTIONS_INVALID',
+      `run ${policyFile?.run?.id ?? opts.run} has no held-out manifest (data.eval): pass --manifest FILE`,
+      { details: { flag: '--manifest' } },
+    );
   }
   const index = await indexManifest(resolvePath(io, manifestArg));
   const selected = Math.min(index.size, opts.limit ?? index.size);
@@ -92,7 +96,13 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
       maxTokens: config.sampling.maxTokens,
       resize: config.resize,
     },
-    context: { endpoints, manifest_arg: manifestArg, prompts_arg: opts.prompts ?? null, limit: opts.limit ?? null, ...toPolicyContext(policyFile) },
+    context: {
+      endpoints,
+      manifest_arg: manifestArg,
+      prompts_arg: opts.prompts ?? null,
+      limit: opts.limit ?? null,
+      ...toPolicyContext(policyFile),
+    },
     force: opts.force === true,
   });
   return {
@@ -117,7 +127,10 @@ async function prepareEval(opts: EvalOptions, io: CliIo): Promise<EvalContext> {
 /** What eval-run.json's context says of a served policy file (recorded, never compared: its sha256 is a setting). */
 function toPolicyContext(file: EvalPolicyFile | null): Record<string, unknown> {
   if (file === null) return {};
-  const run = file.run === null ? {} : { run: file.run.id, run_dir: file.run.dir, run_step: file.run.step, policy_weight_version: file.run.weightVersion };
+  const run =
+    file.run === null
+      ? {}
+      : { run: file.run.id, run_dir: file.run.dir, run_step: file.run.step, policy_weight_version: file.run.weightVersion };
   return { policy_file: file.path, policy_version: file.policy.version, ...run };
 }
 
@@ -138,7 +151,14 @@ type Accuracy = ReturnType<typeof createAccuracy>;
 type Answered = { result: EvalLoopResult; failedIds: string[] };
 
 /** Asks the pending records through a fleet over the started backend, appending answers to `log`. */
-async function askFleet(ctx: EvalContext, backend: EvalBackend, work: PendingWork, log: PredictionLog, accuracy: Accuracy, signal: AbortSignal): Promise<Answered> {
+async function askFleet(
+  ctx: EvalContext,
+  backend: EvalBackend,
+  work: PendingWork,
+  log: PredictionLog,
+  accuracy: Accuracy,
+  signal: AbortSignal,
+): Promise<Answered> {
   const { opts, io, index, config } = ctx;
   const failedIds: string[] = [];
   let heartbeat: NodeJS.Timeout | undefined;
@@ -152,7 +172,15 @@ async function askFleet(ctx: EvalContext, backend: EvalBackend, work: PendingWor
     heartbeat = setInterval(() => progress.tick(done, accuracy.text()), 1000);
     const result = await runEvalLoop({
       records: work.records(),
-      buildRequest: createPairRequestBuilder({ manifestPath: index.path, family: opts.family, frame: opts.frame, resize: config.resize, seed: opts.seed, pool: ctx.pool, maxTokens: config.sampling.maxTokens }),
+      buildRequest: createPairRequestBuilder({
+        manifestPath: index.path,
+        family: opts.family,
+        frame: opts.frame,
+        resize: config.resize,
+        seed: opts.seed,
+        pool: ctx.pool,
+        maxTokens: config.sampling.maxTokens,
+      }),
       fleet,
       log,
       concurrency: opts.concurrency,
@@ -190,7 +218,13 @@ async function answerPending(ctx: EvalContext, signal: AbortSignal): Promise<Ans
   let log = ctx.start === 'resume' ? await openPredictionLog(path, ctx.warn) : null;
   try {
     const accuracy = createAccuracy(ctx.settings);
-    const work = await findPendingWork({ index: ctx.index, predictionsPath: log === null ? null : path, settings: ctx.settings, limit: ctx.selected, onResumed: accuracy.add });
+    const work = await findPendingWork({
+      index: ctx.index,
+      predictionsPath: log === null ? null : path,
+      settings: ctx.settings,
+      limit: ctx.selected,
+      onResumed: accuracy.add,
+    });
     if (work.answered > 0) io.stderr(`resuming: ${work.answered} of ${work.selected} samples already answered in ${path}\n`);
     if (work.pending === 0 || signal.aborted) {
       // Old answers left in place would be scored under this run's name.
@@ -220,7 +254,12 @@ function toReportFacts(ctx: EvalContext): [string, string][] {
     ['model', ctx.modelLabel],
     ['manifest', `${ctx.manifestArg} (${ctx.selected} of ${ctx.index.size} samples${limit})`],
     ['answer format', `family ${opts.family} · frame ${opts.frame} · greedy (temperature 0, n = 1) · seed ${opts.seed}`],
-    ['prompts', opts.prompts === undefined ? `the project's pool (${INSTRUCTION_POOL.length} instructions)` : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`],
+    [
+      'prompts',
+      opts.prompts === undefined
+        ? `the project's pool (${INSTRUCTION_POOL.length} instructions)`
+        : `${opts.prompts} (${ctx.pool?.length ?? 0} instructions)`,
+    ],
     ['scoring', `reward ${config.reward.variant} · τ ${config.reward.tau} · metrics in pixels (docs/method.md §8)`],
     ['written', new Date().toISOString()],
   ];
@@ -270,14 +309,19 @@ export async function runEval(opts: EvalOptions, io: CliIo, signal: AbortSignal)
   io.stderr(`eval finished in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   const { result, failedIds } = outcome;
   if (result.interrupted) {
-    io.stderr(`interrupted: ${summary?.input.samples ?? 0} of ${ctx.selected} samples answered and kept; rerun the same command to finish\n`);
+    io.stderr(
+      `interrupted: ${summary?.input.samples ?? 0} of ${ctx.selected} samples answered and kept; rerun the same command to finish\n`,
+    );
     return 130;
   }
   if (failedIds.length > 0 || result.fleetDown) {
     const missing = ctx.selected - (summary?.input.samples ?? 0);
     const ids = `${failedIds.slice(0, 10).join(', ')}${failedIds.length > 10 ? ', …' : ''}`;
     const why = result.fleetDown ? 'every server was ejected; ' : '';
-    throw new DifferadError('EVAL_INCOMPLETE', `${missing} sample(s) not answered (${why}failed: ${ids}); rerun the same command to retry them`);
+    throw new DifferadError(
+      'EVAL_INCOMPLETE',
+      `${missing} sample(s) not answered (${why}failed: ${ids}); rerun the same command to retry them`,
+    );
   }
   return 0;
 }

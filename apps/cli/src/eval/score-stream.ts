@@ -12,7 +12,15 @@ import {
   toPredictionAnswer,
   toScoreLine,
 } from '@differad/core';
-import { type IndexManifestOptions, indexManifest, type ManifestIndex, type PredictionScan, readManifest, scanPredictions, writeJsonlAtomically } from '@differad/datasets';
+import {
+  type IndexManifestOptions,
+  indexManifest,
+  type ManifestIndex,
+  type PredictionScan,
+  readManifest,
+  scanPredictions,
+  writeJsonlAtomically,
+} from '@differad/datasets';
 import { createScoreSummarySums, type ScoreSummary, type SummaryPaths } from './score-summary.js';
 
 /** Ids named when manifest records have no prediction; the rest are counted. */
@@ -91,12 +99,14 @@ async function writeScores(state: ScoreState, options: WriteScoresOptions) {
   const { input, index, answers, scan, end } = state;
   const sums = createScoreSummarySums(input.settings);
   const missingIds: string[] = [];
-  const changed = (what: string) => new DifferadError('MANIFEST_CHANGED', `manifest ${input.manifestPath} changed while it was scored (${what}); score again`);
+  const changed = (what: string) =>
+    new DifferadError('MANIFEST_CHANGED', `manifest ${input.manifestPath} changed while it was scored (${what}); score again`);
   async function* scoreLines(): AsyncGenerator<ScoreLine> {
     let position = 0;
     for await (const entry of readManifest(input.manifestPath)) {
       if (position >= end) return;
-      if (entry.record === undefined || index.positions.get(entry.record.id) !== position) throw changed(`line ${entry.line} differs from the first read`);
+      if (entry.record === undefined || index.positions.get(entry.record.id) !== position)
+        throw changed(`line ${entry.line} differs from the first read`);
       const parsed = answers.get(position);
       if (parsed !== undefined || input.answeredOnly !== true) {
         const score = computeAnswerScore(entry.record, parsed, input.settings);

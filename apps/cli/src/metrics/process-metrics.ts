@@ -40,7 +40,11 @@ export async function startProcessMetrics(settings: MetricsConfig): Promise<Proc
     },
   };
   const server = await startMetricsServer(metrics, { host: settings.host, port: settings.port }).catch((cause: unknown) => {
-    throw new DifferadError('METRICS_LISTEN_FAILED', `cannot serve metrics on ${settings.host}:${settings.port}: ${(cause as Error).message}`, { cause });
+    throw new DifferadError(
+      'METRICS_LISTEN_FAILED',
+      `cannot serve metrics on ${settings.host}:${settings.port}: ${(cause as Error).message}`,
+      { cause },
+    );
   });
   return {
     metrics,

@@ -32,14 +32,25 @@ export function formatRunSummary(summary: RunSummary, runDir: string): string {
       ]),
     );
     const defects = after?.defect_class_mean;
-    if (defects !== undefined) lines.push(`after, class mean over ${defects.n} defect class(es): Acc@${t} ${pct(defects.acc)} · F1@${t} ${pct(defects.f1)} · mIoU ${pct(defects.mIoU)}`);
+    if (defects !== undefined)
+      lines.push(
+        `after, class mean over ${defects.n} defect class(es): Acc@${t} ${pct(defects.acc)} · F1@${t} ${pct(defects.f1)} · mIoU ${pct(defects.mIoU)}`,
+      );
   }
   const { first, last } = summary.reward;
-  const change = first.mean !== null && last.mean !== null ? ` (${last.mean - first.mean >= 0 ? '+' : ''}${(last.mean - first.mean).toFixed(3)})` : '';
-  lines.push(`training reward: mean ${rewardText(first)} over the first ${first.steps} step(s), ${rewardText(last)} over the last ${last.steps}${change}`);
+  const change =
+    first.mean !== null && last.mean !== null ? ` (${last.mean - first.mean >= 0 ? '+' : ''}${(last.mean - first.mean).toFixed(3)})` : '';
+  lines.push(
+    `training reward: mean ${rewardText(first)} over the first ${first.steps} step(s), ${rewardText(last)} over the last ${last.steps}${change}`,
+  );
   const policy = summary.final_policy;
-  lines.push(policy === null ? 'final policy: none differad can serve (the trainer keeps the weights)' : `final policy: ${policy.path} (weight version ${policy.weight_version})`);
-  if (policy !== null) lines.push(`evaluate it: differad eval --run ${runDir} --out ${join(runDir, 'eval')} (the held-out manifest unless --manifest FILE)`);
+  lines.push(
+    policy === null
+      ? 'final policy: none differad can serve (the trainer keeps the weights)'
+      : `final policy: ${policy.path} (weight version ${policy.weight_version})`,
+  );
+  if (policy !== null)
+    lines.push(`evaluate it: differad eval --run ${runDir} --out ${join(runDir, 'eval')} (the held-out manifest unless --manifest FILE)`);
   lines.push(`summary: ${join(runDir, 'summary.json')}`);
   return lines.join('\n');
 }

@@ -12,9 +12,7 @@ function row(label: string, m: MetricSet): string[] {
 export function formatColumns(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '))
-    .join('\n');
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
 /**
@@ -25,7 +23,12 @@ export function formatColumns(rows: readonly (readonly string[])[]): string {
 export function formatMetricTable(report: MetricReport): string {
   const t = report.tau;
   const header = ['', 'n', `Acc@${t}`, `F1@${t}`, 'mIoU', 'mIoU_ano', 'mIoU_nor'];
-  const rows: string[][] = [header, row('overall (samples)', report.overall), row('class mean', report.class_mean), row('defect class mean', report.defect_class_mean)];
+  const rows: string[][] = [
+    header,
+    row('overall (samples)', report.overall),
+    row('class mean', report.class_mean),
+    row('defect class mean', report.defect_class_mean),
+  ];
   for (const [name, m] of Object.entries(report.classes)) rows.push(row(`class ${name}`, m));
   for (const [name, m] of Object.entries(report.subsets)) rows.push(row(`subset ${name}`, m));
   return formatColumns(rows);

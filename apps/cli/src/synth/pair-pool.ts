@@ -33,7 +33,8 @@ function createWorkerPool(plan: SynthesisPlan, jobs: number): PairPool {
       else p?.reject(new DifferadError(reply.code ?? 'SYNTH_WORKER_FAILED', reply.message));
     });
     w.worker.on('error', (error) => {
-      for (const p of pending.values()) p.reject(new DifferadError('SYNTH_WORKER_FAILED', `a synthesis worker failed: ${error.message}`, { cause: error }));
+      for (const p of pending.values())
+        p.reject(new DifferadError('SYNTH_WORKER_FAILED', `a synthesis worker failed: ${error.message}`, { cause: error }));
       pending.clear();
     });
   }

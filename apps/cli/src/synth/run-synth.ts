@@ -48,7 +48,8 @@ export async function listImageFiles(dir: string, what: string): Promise<string[
     .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))
     .map((e) => join(e.parentPath, e.name))
     .sort();
-  if (files.length === 0) throw new DifferadError('SYNTH_INPUT_INVALID', `${what} folder ${dir} holds no images (${[...IMAGE_EXTENSIONS].join(', ')})`);
+  if (files.length === 0)
+    throw new DifferadError('SYNTH_INPUT_INVALID', `${what} folder ${dir} holds no images (${[...IMAGE_EXTENSIONS].join(', ')})`);
   return files;
 }
 
@@ -67,10 +68,17 @@ export function parseForegroundMode(value: string, cwd: string): ForegroundMode 
   throw new DifferadError('SYNTH_INPUT_INVALID', `--foreground must be one of ${FOREGROUND_CHOICES.join(', ')}, got "${value}"`);
 }
 
-async function prepareReferences(io: CliIo, files: readonly string[], plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'fit' | 'foreground'>, jobs: number) {
+async function prepareReferences(
+  io: CliIo,
+  files: readonly string[],
+  plan: Pick<SynthesisPlan, 'outDir' | 'size' | 'fit' | 'foreground'>,
+  jobs: number,
+) {
   const progress = createProgress(io, 'references', files.length);
   // The first failure stops new work and is rethrown once the images in hand are written, so none lands after the cleanup.
-  const out = await mapBounded(files, Math.max(1, jobs * 2), (file, i) => prepareReference(file, i, plan), { onSettled: (done) => progress.tick(done) });
+  const out = await mapBounded(files, Math.max(1, jobs * 2), (file, i) => prepareReference(file, i, plan), {
+    onSettled: (done) => progress.tick(done),
+  });
   progress.finish(`${out.filter((r) => r.upscaled).length} upscaled to ${plan.size}×${plan.size} (fit ${plan.fit})`);
   return out;
 }
@@ -82,7 +90,10 @@ async function makePairs(io: CliIo, plan: SynthesisPlan, opts: SynthCommandOptio
   const indexes = Array.from({ length: opts.count }, (_, i) => i);
   let records: (SynthRecord | undefined)[];
   try {
-    records = await mapBounded(indexes, Math.max(1, opts.jobs * 2), (i) => pool.run(i), { onSettled: (done) => progress.tick(done), signal });
+    records = await mapBounded(indexes, Math.max(1, opts.jobs * 2), (i) => pool.run(i), {
+      onSettled: (done) => progress.tick(done),
+      signal,
+    });
   } finally {
     await pool.close();
   }
@@ -106,7 +117,12 @@ async function synthesizeInto(dir: string, inputs: SynthInputs, opts: SynthComma
     className: opts.class ?? basename(resolvePath(io, opts.normals)),
     references,
     textures: [...inputs.textures],
-    options: { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: opts.pNormal, maxRotationDeg: opts.maxRotation, brightnessJitter: opts.brightnessJitter },
+    options: {
+      ...DEFAULT_SYNTHESIS_OPTIONS,
+      pNormal: opts.pNormal,
+      maxRotationDeg: opts.maxRotation,
+      brightnessJitter: opts.brightnessJitter,
+    },
     format: opts.format,
   };
   const finished = await makePairs(io, plan, opts, signal);
@@ -128,8 +144,14 @@ export async function runSynth(opts: SynthCommandOptions, io: CliIo, signal: Abo
   if (existsSync(manifestPath) && !opts.force) {
     throw new DifferadError('OUTPUT_EXISTS', `${manifestPath} exists; pass --force to replace it`);
   }
-  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45)) throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`, { details: { flag: '--max-rotation' } });
-  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1)) throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`, { details: { flag: '--brightness-jitter' } });
+  if (!(opts.maxRotation >= 0 && opts.maxRotation <= 45))
+    throw new DifferadError('SYNTH_INPUT_INVALID', `--max-rotation must be within [0, 45] degrees, got ${opts.maxRotation}`, {
+      details: { flag: '--max-rotation' },
+    });
+  if (!(opts.brightnessJitter >= 0 && opts.brightnessJitter < 1))
+    throw new DifferadError('SYNTH_INPUT_INVALID', `--brightness-jitter must be within [0, 1), got ${opts.brightnessJitter}`, {
+      details: { flag: '--brightness-jitter' },
+    });
   const foreground = parseForegroundMode(opts.foreground, io.cwd);
   const normals = await listImageFiles(resolvePath(io, opts.normals), 'normals');
   const textures = opts.textures ? await listImageFiles(resolvePath(io, opts.textures), 'textures') : [];

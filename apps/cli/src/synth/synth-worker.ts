@@ -15,7 +15,12 @@ if (port) {
       (record) => port.postMessage({ type: 'done', index, record } satisfies WorkerReply),
       // Only a DifferadError's code crosses over as one; a Node error's `code` (ENOENT) is no registered code.
       (error: Error) =>
-        port.postMessage({ type: 'error', index, code: isDifferadError(error) ? error.code : null, message: error.message } satisfies WorkerReply),
+        port.postMessage({
+          type: 'error',
+          index,
+          code: isDifferadError(error) ? error.code : null,
+          message: error.message,
+        } satisfies WorkerReply),
     );
   });
 }

@@ -46,7 +46,10 @@ export function createCaptureIo(options: CaptureIoOptions = {}): CaptureIo {
 }
 
 /** Runs `differad ...args` in-process on a {@link createCaptureIo} and returns its exit code and output. */
-export async function runCaptured(args: readonly string[], options: CaptureIoOptions = {}): Promise<{ code: number; out: string; err: string }> {
+export async function runCaptured(
+  args: readonly string[],
+  options: CaptureIoOptions = {},
+): Promise<{ code: number; out: string; err: string }> {
   const io = createCaptureIo(options);
   const code = await main(['node', 'differad', ...args], io);
   return { code, out: io.out, err: io.err };

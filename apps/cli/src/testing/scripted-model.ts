@@ -44,7 +44,9 @@ export function answerAsAsked(prompt: string, seen: SeenAnomaly): string {
     y2: Math.round(y2 * scale.height),
   };
   const box = notation.replace(/[xy][12]/g, (name) => String(values[name]));
-  const think = prompt.includes('<think></think>') ? '<think>The corner (0,0),(10,10) matches the reference; I compared the rest region by region.</think>' : '';
+  const think = prompt.includes('<think></think>')
+    ? '<think>The corner (0,0),(10,10) matches the reference; I compared the rest region by region.</think>'
+    : '';
   return prompt.includes('<answer></answer>') ? `${think}<answer>${box}</answer>` : `${think}${box}`;
 }
 

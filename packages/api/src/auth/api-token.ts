@@ -27,7 +27,10 @@ export function toDefaultTokenFile(env: Readonly<Record<string, string | undefin
 
 function checkToken(token: string, source: string): string {
   if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-    throw new DifferadError('API_TOKEN_INVALID', `the API token from ${source} must be at least ${MIN_TOKEN_LENGTH} characters without spaces`);
+    throw new DifferadError(
+      'API_TOKEN_INVALID',
+      `the API token from ${source} must be at least ${MIN_TOKEN_LENGTH} characters without spaces`,
+    );
   }
   return token;
 }

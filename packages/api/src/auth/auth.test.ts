@@ -29,7 +29,11 @@ describe('the API token', () => {
 
   it('prefers DIFFERAD_API_TOKEN, refuses a short one, and tightens a file others can read', async () => {
     const file = join(dir, 'api-token');
-    expect(await resolveApiToken({ DIFFERAD_API_TOKEN: 'x'.repeat(20) }, file)).toMatchObject({ source: 'env', token: 'x'.repeat(20), file: null });
+    expect(await resolveApiToken({ DIFFERAD_API_TOKEN: 'x'.repeat(20) }, file)).toMatchObject({
+      source: 'env',
+      token: 'x'.repeat(20),
+      file: null,
+    });
     const short = await resolveApiToken({ DIFFERAD_API_TOKEN: 'short' }, file).catch((e: unknown) => e);
     expect(isDifferadError(short, 'API_TOKEN_INVALID')).toBe(true);
     await writeFile(file, `${'y'.repeat(32)}\n`);

@@ -71,7 +71,10 @@ const BARE_NAV = markup`<header><strong>differad</strong></header>`;
 /** A whole page: inline CSS, the navigation, and at most one inline script. No external assets: the network may be closed. */
 export function renderPage(options: PageOptions): string {
   // The style and the script are the API's own constants: raw, since a <style> or <script> element decodes no entities.
-  const script = options.script !== undefined && options.nonce !== undefined ? markup`<script nonce="${options.nonce}">${raw(options.script)}</script>` : null;
+  const script =
+    options.script !== undefined && options.nonce !== undefined
+      ? markup`<script nonce="${options.nonce}">${raw(options.script)}</script>`
+      : null;
   const csrf = options.csrfToken === undefined ? null : markup`<meta name="csrf-token" content="${options.csrfToken}">`;
   return markup`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${csrf}<title>${options.title} · differad</title><style>${raw(STYLE)}</style></head><body>${options.nav === false ? BARE_NAV : NAV}<main>${options.body}</main>${script}</body></html>`.toString();
 }

@@ -17,14 +17,22 @@ describe('computeNiceTicks', () => {
   });
 
   it('gives a rate chart 1-2-5 steps with one number of decimals, inside [0, 1]', () => {
-    expect(ticks(0.12, 0.87, 'rate')).toEqual({ ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], labels: ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0'], exponent: 0 });
+    expect(ticks(0.12, 0.87, 'rate')).toEqual({
+      ticks: [0, 0.2, 0.4, 0.6, 0.8, 1],
+      labels: ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0'],
+      exponent: 0,
+    });
     expect(ticks(0.305, 0.42, 'rate')).toEqual({ ticks: [0.3, 0.35, 0.4, 0.45], labels: ['0.30', '0.35', '0.40', '0.45'], exponent: 0 });
     expect(ticks(0.305, 0.42, 'rate', 7).labels).toEqual(['0.30', '0.32', '0.34', '0.36', '0.38', '0.40', '0.42']);
     expect(ticks(0, 0.05, 'rate').labels).toEqual(['0.00', '0.01', '0.02', '0.03', '0.04', '0.05']);
   });
 
   it('handles negative values: symmetric labels and no -0', () => {
-    expect(ticks(-0.73, 1.4, 'value')).toEqual({ ticks: [-1, -0.5, 0, 0.5, 1, 1.5], labels: ['-1.0', '-0.5', '0.0', '0.5', '1.0', '1.5'], exponent: 0 });
+    expect(ticks(-0.73, 1.4, 'value')).toEqual({
+      ticks: [-1, -0.5, 0, 0.5, 1, 1.5],
+      labels: ['-1.0', '-0.5', '0.0', '0.5', '1.0', '1.5'],
+      exponent: 0,
+    });
     expect(ticks(-3, 2, 'count').labels).toEqual(['-3', '-2', '-1', '0', '1', '2']);
     expect(ticks(-0.04, -0.01, 'value').labels).toEqual(['-0.04', '-0.03', '-0.02', '-0.01']);
     expect(ticks(-0.04, -0.01, 'value').labels.some((l) => l.startsWith('-0.00'))).toBe(false);
@@ -55,7 +63,13 @@ describe('computeNiceTicks', () => {
   });
 
   it('covers the values with at most maxTicks ticks, ends on the domain, swaps reversed bounds', () => {
-    for (const [min, max, kind] of [[0.001, 987, 'value'], [-5e-7, 3e-7, 'value'], [17, 18, 'count'], [0.999, 1, 'rate'], [-1e9, 1e9, 'value']] as const) {
+    for (const [min, max, kind] of [
+      [0.001, 987, 'value'],
+      [-5e-7, 3e-7, 'value'],
+      [17, 18, 'count'],
+      [0.999, 1, 'rate'],
+      [-1e9, 1e9, 'value'],
+    ] as const) {
       for (const maxTicks of [1, 3, 6, 10]) {
         const t = computeNiceTicks(max, min, { kind, maxTicks });
         expect(t.ticks.length).toBeLessThanOrEqual(Math.max(3, maxTicks));

@@ -45,7 +45,7 @@ function padFlat(v: number, kind: TickKind): [number, number] {
 function chooseStep(lo: number, hi: number, maxTicks: number, integer: boolean): { m: number; p: number; first: number; last: number } {
   let p = Math.floor(Math.log10((hi - lo) / (maxTicks - 1)));
   if (integer) p = Math.max(0, p);
-  for (;; p++) {
+  for (; ; p++) {
     for (const m of MULTIPLIERS) {
       const step = scaled(m, p);
       const first = Math.floor(lo / step + EPS);
@@ -75,7 +75,11 @@ export function computeNiceTicks(min: number, max: number, options: NiceTickOpti
   const maxAbs = Math.max(...ticks.map(Math.abs));
   const exponent = maxAbs >= 1e6 || maxAbs < 1e-3 ? Math.floor(Math.log10(maxAbs)) : 0;
   const decimals = Math.max(0, exponent - p);
-  const labels = ticks.map((_, i) => scaled((first + i) * m, p - exponent).toFixed(decimals).replace(/^-(0(\.0+)?)$/, '$1'));
+  const labels = ticks.map((_, i) =>
+    scaled((first + i) * m, p - exponent)
+      .toFixed(decimals)
+      .replace(/^-(0(\.0+)?)$/, '$1'),
+  );
   return { ticks, labels, domain: [ticks[0]!, ticks[ticks.length - 1]!], step: scaled(m, p), exponent };
 }
 

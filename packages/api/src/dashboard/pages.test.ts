@@ -7,8 +7,26 @@ import { renderLoginForm, renderRunPage, renderRunsPage } from './pages.js';
 // Model output reaches the pages: a failed run's or job's message quotes what the model answered.
 const COMPLETION = '<answer>none</answer></td><script>alert(document.cookie)</script><img src=x onerror="alert(1)">';
 
-const run: RunSnapshot = { runId: 'run-1', state: 'failed', message: `unparseable completion: ${COMPLETION}`, lastCompletedStep: 3, weightVersion: 4, createdAt: 0, updatedAt: 1 };
-const job: JobSnapshot = { id: 'eval-1', kind: 'eval', state: 'failed', message: COMPLETION, outDir: '/runs/"evals"/<1>', exitCode: 1, createdAt: 0, updatedAt: 1, spec: {} };
+const run: RunSnapshot = {
+  runId: 'run-1',
+  state: 'failed',
+  message: `unparseable completion: ${COMPLETION}`,
+  lastCompletedStep: 3,
+  weightVersion: 4,
+  createdAt: 0,
+  updatedAt: 1,
+};
+const job: JobSnapshot = {
+  id: 'eval-1',
+  kind: 'eval',
+  state: 'failed',
+  message: COMPLETION,
+  outDir: '/runs/"evals"/<1>',
+  exitCode: 1,
+  createdAt: 0,
+  updatedAt: 1,
+  spec: {},
+};
 const row: StepMetrics = { step: 3, weightVersion: 4, at: 0, values: { '<script>x</script>': 1 } };
 
 /** Every script element and element with an event handler attribute in `html`. */
@@ -35,7 +53,13 @@ describe('the dashboard pages', () => {
   });
 
   it('escape the title and the login form, and keep only the page script, with its nonce', () => {
-    const html = renderPage({ title: '<script>t</script>', body: renderLoginForm('/x"><script>n</script>', '<script>e</script>'), nonce: 'n0nce', script: 'void 0;', csrfToken: '"t"' });
+    const html = renderPage({
+      title: '<script>t</script>',
+      body: renderLoginForm('/x"><script>n</script>', '<script>e</script>'),
+      nonce: 'n0nce',
+      script: 'void 0;',
+      csrfToken: '"t"',
+    });
     expect(active(html)).toEqual(['<script']);
     expect(html).toContain('<script nonce="n0nce">void 0;</script>');
     expect(html).toContain('<title>&lt;script&gt;t&lt;/script&gt; · differad</title>');

@@ -4,7 +4,8 @@ import type { JobSnapshot } from '../schemas/job-schemas.js';
 import { formatNumber, formatTime, type Markup, markup } from './html.js';
 import { renderRunCharts } from './run-charts.js';
 
-const stateBadge = (state: string, id?: string): Markup => markup`<span class="state state-${state}"${id === undefined ? null : markup` id="${id}"`}>${state}</span>`;
+const stateBadge = (state: string, id?: string): Markup =>
+  markup`<span class="state state-${state}"${id === undefined ? null : markup` id="${id}"`}>${state}</span>`;
 const runLink = (runId: string): Markup => markup`<a href="/dashboard/runs/${encodeURIComponent(runId)}">${runId}</a>`;
 /** A button that {@link DASHBOARD_ACTIONS_SCRIPT} turns into `POST <path>` (JSON and the CSRF token). */
 const cancelButton = (path: string): Markup => markup`<button type="button" class="cancel" data-cancel="${path}">Cancel</button>`;
@@ -15,10 +16,14 @@ const ACTION_STATUS = markup`<p id="action-status" class="muted" role="status"><
 
 function renderJobTable(jobs: readonly JobSnapshot[], kind: 'eval' | 'synth'): Markup {
   const plural = kind === 'eval' ? 'evals' : 'synth';
-  if (jobs.length === 0) return markup`<p class="muted">No ${kind === 'eval' ? 'evaluations' : 'synthesis jobs'} yet (<code>POST /v1/${plural}</code>).</p>`;
+  if (jobs.length === 0)
+    return markup`<p class="muted">No ${kind === 'eval' ? 'evaluations' : 'synthesis jobs'} yet (<code>POST /v1/${plural}</code>).</p>`;
   const rows = jobs.map((job) => {
     const id = encodeURIComponent(job.id);
-    const links = kind === 'eval' ? markup`<a href="/v1/evals/${id}/report">report</a> · <a href="/v1/evals/${id}/metrics">metrics</a>` : markup`<span class="muted">${job.outDir}</span>`;
+    const links =
+      kind === 'eval'
+        ? markup`<a href="/v1/evals/${id}/report">report</a> · <a href="/v1/evals/${id}/metrics">metrics</a>`
+        : markup`<span class="muted">${job.outDir}</span>`;
     const cancel = job.state === 'running' ? cancelButton(`/v1/${plural}/${id}/cancel`) : null;
     return markup`<tr><td>${job.id}</td><td>${stateBadge(job.state)}</td><td>${formatTime(job.createdAt)}</td><td>${links}</td><td class="muted">${job.message ?? ''}</td><td>${cancel}</td></tr>`;
   });
@@ -48,7 +53,12 @@ function renderLatest(rows: readonly StepMetrics[]): Markup {
 }
 
 /** `/dashboard/runs/:id`: the run's status, live charts, latest step and config. */
-export function renderRunPage(run: RunSnapshot, config: TrainConfig | null, rows: readonly StepMetrics[], evals: readonly JobSnapshot[]): Markup {
+export function renderRunPage(
+  run: RunSnapshot,
+  config: TrainConfig | null,
+  rows: readonly StepMetrics[],
+  evals: readonly JobSnapshot[],
+): Markup {
   const id = encodeURIComponent(run.runId);
   const lastStep = rows[rows.length - 1]?.step;
   const stream = `/v1/runs/${id}/metrics/stream?fromStep=${lastStep === undefined ? 0 : lastStep + 1}`;

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { renderRunCharts } from './run-charts.js';
 import { renderLineChart } from './svg-charts.js';
 
-const row = (step: number, values: Record<string, number | null>): StepMetrics => ({ step, weightVersion: step + 1, at: 1_700_000_000_000 + step, values });
+const row = (step: number, values: Record<string, number | null>): StepMetrics => ({
+  step,
+  weightVersion: step + 1,
+  at: 1_700_000_000_000 + step,
+  values,
+});
 const AXIS = { label: 'y', kind: 'value' } as const;
 
 /** The figure titled `title` in `html`. */
@@ -12,7 +17,8 @@ function figure(html: string, title: string): string {
   expect(start, title).toBeGreaterThanOrEqual(0);
   return html.slice(start, html.indexOf('</figure>', start));
 }
-const tickLabels = (svg: string, axis: 'x' | 'y') => [...svg.matchAll(new RegExp(`<text class="tick-${axis}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]);
+const tickLabels = (svg: string, axis: 'x' | 'y') =>
+  [...svg.matchAll(new RegExp(`<text class="tick-${axis}"[^>]*>([^<]*)</text>`, 'g'))].map((m) => m[1]);
 
 describe('run charts', () => {
   const rows = [0, 1, 2, 3].map((s) =>
@@ -78,7 +84,20 @@ describe('run charts', () => {
 
   it('says "no data yet" without rows, and breaks a line at a missing value', () => {
     expect(String(renderRunCharts([])).match(/no data yet/g)?.length).toBe(9);
-    const svg = String(renderLineChart('t', AXIS, [{ name: 's', color: '#000', points: [[0, 1], [1, null], [2, 3], [3, 4]] }]));
+    const svg = String(
+      renderLineChart('t', AXIS, [
+        {
+          name: 's',
+          color: '#000',
+          points: [
+            [0, 1],
+            [1, null],
+            [2, 3],
+            [3, 4],
+          ],
+        },
+      ]),
+    );
     expect(svg).toMatch(/d="M[\d.]+,[\d.]+M[\d.]+,[\d.]+L[\d.]+,[\d.]+"/);
   });
 

@@ -7,7 +7,14 @@ import { renderFigure, renderLineChart, renderStackedBars, type StackedBar, type
 const BLUE = '#2754c5';
 
 /** A one-line chart of `metric` in a figure titled `title`. */
-function lineFigure(rows: readonly StepMetrics[], title: string, axis: YAxis, metric: MetricName, color: string, connectGaps = false): Markup {
+function lineFigure(
+  rows: readonly StepMetrics[],
+  title: string,
+  axis: YAxis,
+  metric: MetricName,
+  color: string,
+  connectGaps = false,
+): Markup {
   return renderFigure(title, renderLineChart(title, axis, [{ name: axis.label, color, points: toSeries(rows, metric), connectGaps }]), []);
 }
 
@@ -20,10 +27,25 @@ function stepTimeFigure(rows: readonly StepMetrics[]): Markup {
   const bars = rows.flatMap((row): StackedBar[] => {
     const split = computeStepTimeSplit(row);
     if (split === null) return [];
-    const sums = [split.rolloutMs === null ? null : `rollouts Σ ${formatNumber(seconds(split.rolloutMs))} s`, split.scoreMs === null ? null : `scoring Σ ${formatNumber(seconds(split.scoreMs))} s`].filter((s) => s !== null);
-    return [{ step: split.step, total: seconds(split.totalMs), parts: split.partsMs.map(seconds), ...(sums.length > 0 ? { note: `${sums.join(', ')} over the groups (concurrent)` } : {}) }];
+    const sums = [
+      split.rolloutMs === null ? null : `rollouts Σ ${formatNumber(seconds(split.rolloutMs))} s`,
+      split.scoreMs === null ? null : `scoring Σ ${formatNumber(seconds(split.scoreMs))} s`,
+    ].filter((s) => s !== null);
+    return [
+      {
+        step: split.step,
+        total: seconds(split.totalMs),
+        parts: split.partsMs.map(seconds),
+        ...(sums.length > 0 ? { note: `${sums.join(', ')} over the groups (concurrent)` } : {}),
+      },
+    ];
   });
-  return renderFigure('Step time', renderStackedBars('Step time', { label: 'seconds', kind: 'value' }, STEP_TIME_PARTS, bars), STEP_TIME_PARTS, STEP_TIME_NOTE);
+  return renderFigure(
+    'Step time',
+    renderStackedBars('Step time', { label: 'seconds', kind: 'value' }, STEP_TIME_PARTS, bars),
+    STEP_TIME_PARTS,
+    STEP_TIME_NOTE,
+  );
 }
 
 /**
@@ -38,7 +60,9 @@ export function renderRunCharts(rows: readonly StepMetrics[]): Markup {
     const std = pickMetric(row, 'rewardStd');
     return mean === null || std === null ? [] : [[row.step, mean - std, mean + std]];
   });
-  const reward = renderLineChart('Reward (mean ± std)', { label: 'reward', kind: 'value' }, [{ name: 'reward mean', color: BLUE, points: toSeries(rows, 'rewardMean'), band }]);
+  const reward = renderLineChart('Reward (mean ± std)', { label: 'reward', kind: 'value' }, [
+    { name: 'reward mean', color: BLUE, points: toSeries(rows, 'rewardMean'), band },
+  ]);
   const figures = [
     renderFigure('Reward (mean ± std)', reward, [
       { name: 'mean', color: BLUE },

@@ -62,5 +62,11 @@ export function computeStepTimeSplit(row: StepMetrics): StepTimeSplit | null {
     left -= part;
     return part;
   });
-  return { step: row.step, totalMs, partsMs: [...parts, left], rolloutMs: pickMetric(row, 'rolloutMs'), scoreMs: pickMetric(row, 'scoreMs') };
+  return {
+    step: row.step,
+    totalMs,
+    partsMs: [...parts, left],
+    rolloutMs: pickMetric(row, 'rolloutMs'),
+    scoreMs: pickMetric(row, 'scoreMs'),
+  };
 }

@@ -56,7 +56,10 @@ interface Scale {
 function toScale(xs: readonly number[], ys: readonly number[], axis: YAxis, xPad = 0): Scale {
   const x0 = Math.min(...xs);
   const x1 = Math.max(...xs);
-  const yTicks = computeNiceTicks(Math.min(...ys, ...(axis.range ?? [])), Math.max(...ys, ...(axis.range ?? [])), { kind: axis.kind, maxTicks: 6 });
+  const yTicks = computeNiceTicks(Math.min(...ys, ...(axis.range ?? [])), Math.max(...ys, ...(axis.range ?? [])), {
+    kind: axis.kind,
+    maxTicks: 6,
+  });
   const [y0, y1] = yTicks.domain;
   const xTicks = x1 === x0 ? [x0] : computeNiceTicks(x0, x1, { kind: 'count', maxTicks: 8 }).ticks.filter((t) => t >= x0 && t <= x1);
   const from = x1 === x0 ? x0 - 0.5 : x0 - xPad;
@@ -108,15 +111,27 @@ function linePath(scale: Scale, points: readonly (readonly [number, number | nul
 /** A line chart as inline SVG: one `path.series` and one `circle` (with `data-step`) per point, optional ± bands. */
 export function renderLineChart(title: string, axis: YAxis, series: readonly LineSeries[]): Markup {
   const xs = series.flatMap((s) => s.points.filter((p) => p[1] !== null).map((p) => p[0]));
-  const ys = series.flatMap((s) => [...s.points.flatMap((p) => (p[1] === null ? [] : [p[1]])), ...(s.band ?? []).flatMap((b) => [b[1], b[2]])]);
+  const ys = series.flatMap((s) => [
+    ...s.points.flatMap((p) => (p[1] === null ? [] : [p[1]])),
+    ...(s.band ?? []).flatMap((b) => [b[1], b[2]]),
+  ]);
   if (xs.length === 0) return emptyChart(title);
   const scale = toScale(xs, ys, axis);
   const body = series.map((s) => {
-    const outline = s.band && s.band.length > 0 ? [...s.band.map((b) => [b[0], b[2]] as const), ...[...s.band].reverse().map((b) => [b[0], b[1]] as const)] : [];
-    const band = outline.length > 0 ? markup`<path class="band" fill="${s.color}" fill-opacity="0.18" d="M${outline.map(([x, y]) => `${f(scale.x(x))},${f(scale.y(y))}`).join('L')}Z"/>` : null;
+    const outline =
+      s.band && s.band.length > 0
+        ? [...s.band.map((b) => [b[0], b[2]] as const), ...[...s.band].reverse().map((b) => [b[0], b[1]] as const)]
+        : [];
+    const band =
+      outline.length > 0
+        ? markup`<path class="band" fill="${s.color}" fill-opacity="0.18" d="M${outline.map(([x, y]) => `${f(scale.x(x))},${f(scale.y(y))}`).join('L')}Z"/>`
+        : null;
     const dots = s.points
       .filter((p): p is readonly [number, number] => p[1] !== null)
-      .map(([x, y]) => markup`<circle cx="${f(scale.x(x))}" cy="${f(scale.y(y))}" r="2.5" fill="${s.color}" data-step="${x}" data-value="${y}"><title>${s.name} · step ${x}: ${formatNumber(y)}</title></circle>`);
+      .map(
+        ([x, y]) =>
+          markup`<circle cx="${f(scale.x(x))}" cy="${f(scale.y(y))}" r="2.5" fill="${s.color}" data-step="${x}" data-value="${y}"><title>${s.name} · step ${x}: ${formatNumber(y)}</title></circle>`,
+      );
     return markup`${band}<path class="series" data-series="${s.name}" fill="none" stroke="${s.color}" stroke-width="1.8" d="${linePath(scale, s.points, s.connectGaps ?? false)}"/>${dots}`;
   });
   return chartSvg(title, markup`${renderAxes(scale, axis)}${body}`);
@@ -151,6 +166,8 @@ export function renderStackedBars(title: string, axis: YAxis, parts: readonly St
 
 /** A figure with a caption, a legend (each entry's `help` as its tooltip) and an optional note around a chart. */
 export function renderFigure(title: string, svg: Markup, legend: readonly StackPart[], note?: string): Markup {
-  const items = legend.map((l) => markup`<span${l.help === undefined ? null : markup` title="${l.help}"`}><i style="background:${l.color}"></i>${l.name}</span>`);
+  const items = legend.map(
+    (l) => markup`<span${l.help === undefined ? null : markup` title="${l.help}"`}><i style="background:${l.color}"></i>${l.name}</span>`,
+  );
   return markup`<figure data-chart="${title}"><figcaption>${title}</figcaption>${svg}<div class="legend muted">${items}</div>${note === undefined ? null : markup`<p class="note muted">${note}</p>`}</figure>`;
 }

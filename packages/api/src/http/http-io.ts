@@ -40,7 +40,11 @@ export function toBodyLimit(limit: number): BodyLimit {
  * every wrong field otherwise (e.g. `config.grpo.groupSize`). An empty body is
  * `undefined`. The Content-Type (415) was checked before, with the origin.
  */
-export function validBody<S extends z.ZodType>(schema: S, what: string, limit: number): MiddlewareHandler<{ Variables: JsonBodyVariables<z.infer<S>> }> {
+export function validBody<S extends z.ZodType>(
+  schema: S,
+  what: string,
+  limit: number,
+): MiddlewareHandler<{ Variables: JsonBodyVariables<z.infer<S>> }> {
   return jsonBody(schema, {
     limit: toBodyLimit(limit),
     empty: undefined,
@@ -52,7 +56,13 @@ export function validBody<S extends z.ZodType>(schema: S, what: string, limit: n
 }
 
 /** A whole reply of `contentType` with the security headers. */
-export function reply(c: Context, status: number, contentType: string, body: string | Uint8Array<ArrayBuffer>, headers: ReplyHeaders = {}): Response {
+export function reply(
+  c: Context,
+  status: number,
+  contentType: string,
+  body: string | Uint8Array<ArrayBuffer>,
+  headers: ReplyHeaders = {},
+): Response {
   return c.body(body, status as ContentfulStatusCode, { ...SECURITY_HEADERS, 'content-type': contentType, ...headers });
 }
 

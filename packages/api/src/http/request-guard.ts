@@ -28,7 +28,8 @@ export function toRequestSite(headers: RequestHeaders): RequestSite {
       return 'cross-origin';
     }
     const ownHost = headers.host;
-    const sameHost = ownHost !== undefined && parsed.host === ownHost.toLowerCase() && parsed.origin === origin.toLowerCase().replace(/\/$/, '');
+    const sameHost =
+      ownHost !== undefined && parsed.host === ownHost.toLowerCase() && parsed.origin === origin.toLowerCase().replace(/\/$/, '');
     return sameHost && (parsed.protocol === 'http:' || parsed.protocol === 'https:') ? 'same-origin' : 'cross-origin';
   }
   return fetchSite === 'same-origin' ? 'same-origin' : 'unknown';
@@ -38,10 +39,18 @@ export function toRequestSite(headers: RequestHeaders): RequestSite {
 export function checkRequestSite(headers: RequestHeaders, requireProof: boolean): void {
   const site = toRequestSite(headers);
   if (site === 'cross-origin') {
-    throw apiError('API_CROSS_ORIGIN', `a request from another origin (${headers.origin ?? `Sec-Fetch-Site: ${headers['sec-fetch-site']}`}) cannot change anything here`, { origin: headers.origin ?? null });
+    throw apiError(
+      'API_CROSS_ORIGIN',
+      `a request from another origin (${headers.origin ?? `Sec-Fetch-Site: ${headers['sec-fetch-site']}`}) cannot change anything here`,
+      { origin: headers.origin ?? null },
+    );
   }
   if (site === 'unknown' && requireProof) {
-    throw apiError('API_CROSS_ORIGIN', 'a browser request that changes something must say where it comes from (Origin or Sec-Fetch-Site); scripts use the bearer token', { origin: null });
+    throw apiError(
+      'API_CROSS_ORIGIN',
+      'a browser request that changes something must say where it comes from (Origin or Sec-Fetch-Site); scripts use the bearer token',
+      { origin: null },
+    );
   }
 }
 
@@ -70,5 +79,9 @@ export function checkJsonContentType(headers: RequestHeaders, allowNoBody = fals
   const type = toMediaType(headers);
   if (type === 'application/json') return;
   if (type === null && allowNoBody && !hasRequestBody(headers)) return;
-  throw apiError('API_UNSUPPORTED_MEDIA_TYPE', `send Content-Type: application/json${type === null ? ' (none was sent)' : `, not ${type}`}`, { contentType: type });
+  throw apiError(
+    'API_UNSUPPORTED_MEDIA_TYPE',
+    `send Content-Type: application/json${type === null ? ' (none was sent)' : `, not ${type}`}`,
+    { contentType: type },
+  );
 }

@@ -6,7 +6,12 @@ import type { ApiEnv } from './router.js';
 
 function appLogging(level: LogLevel) {
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level, format: 'json', name: 'api', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger({
+    level,
+    format: 'json',
+    name: 'api',
+    write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const app = new Hono<ApiEnv>();
   app.onError((_error, c) => c.json({ error: { code: 'API_INTERNAL' } }, 500));
   app.use('*', createRequestLog(logger));

@@ -15,7 +15,12 @@ export function createRequestLog(logger: Logger): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const fields = { method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round((performance.now() - started) * 10) / 10 };
+    const fields = {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    };
     const line = `${fields.method} ${fields.path} ${fields.status}`;
     if (PROBE_PATHS.has(fields.path)) logger.debug(fields, line);
     else if (fields.status >= 500) logger.error(fields, line);

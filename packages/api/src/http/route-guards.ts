@@ -38,7 +38,11 @@ function checkWrite(kind: WriteKind, csrf: CsrfTokens): ApiHandler {
     if (cookie) checkRequestSite(headers, true);
     checkJsonContentType(headers, kind === 'board');
     if (cookie && !csrf.verify(readCookie(headers.cookie, SESSION_COOKIE), headers[header] ?? null)) {
-      throw apiError('API_CSRF_INVALID', `send the CSRF token of this dashboard session in ${header} (reload the page if you logged in again), or use the bearer token`, { header });
+      throw apiError(
+        'API_CSRF_INVALID',
+        `send the CSRF token of this dashboard session in ${header} (reload the page if you logged in again), or use the bearer token`,
+        { header },
+      );
     }
     await next();
   };
@@ -55,10 +59,16 @@ function documentedQueryOnly(doc: RouteDoc): ApiHandler {
     const params = toRequestUrl(c).searchParams;
     const fields: { field: string; message: string }[] = [];
     for (const name of new Set(params.keys())) {
-      if (!allowed.has(name)) fields.push({ field: name, message: allowed.size === 0 ? 'this route takes no query parameters' : `unknown query parameter (known: ${[...allowed].join(', ')})` });
+      if (!allowed.has(name))
+        fields.push({
+          field: name,
+          message:
+            allowed.size === 0 ? 'this route takes no query parameters' : `unknown query parameter (known: ${[...allowed].join(', ')})`,
+        });
       else if (params.getAll(name).length > 1) fields.push({ field: name, message: 'given more than once' });
     }
-    if (fields.length > 0) throw apiError('API_REQUEST_INVALID', `invalid query: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, { fields });
+    if (fields.length > 0)
+      throw apiError('API_REQUEST_INVALID', `invalid query: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, { fields });
     await next();
   };
 }

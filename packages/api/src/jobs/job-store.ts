@@ -11,7 +11,12 @@ export interface JobStore {
   /** Jobs of `kind`, newest first. */
   list(kind: JobKind, limit?: number): Promise<JobSnapshot[]>;
   /** Moves a job to `state` (a finished job stays finished: false then). */
-  finish(kind: JobKind, id: string, state: Exclude<JobState, 'running'>, outcome: { message?: string; exitCode?: number | null }): Promise<boolean>;
+  finish(
+    kind: JobKind,
+    id: string,
+    state: Exclude<JobState, 'running'>,
+    outcome: { message?: string; exitCode?: number | null },
+  ): Promise<boolean>;
 }
 
 /** Options of {@link createJobStore}. */
@@ -46,7 +51,8 @@ function fromHash(key: string, hash: Record<string, string>): JobSnapshot {
     updatedAt: Number(hash.updatedAt),
     spec,
   });
-  if (!parsed.success) throw new DifferadError('API_JOB_STATE_INVALID', `job state ${key} is invalid: ${parsed.error.message}`, { details: { key } });
+  if (!parsed.success)
+    throw new DifferadError('API_JOB_STATE_INVALID', `job state ${key} is invalid: ${parsed.error.message}`, { details: { key } });
   return parsed.data;
 }
 
@@ -64,7 +70,16 @@ export function createJobStore(redis: Redis, options: JobStoreOptions = {}): Job
     async create(job) {
       const at = now();
       const key = jobKey(job.kind, job.id);
-      const fields = { id: job.id, kind: job.kind, state: 'running', outDir: job.outDir, exitCode: '', createdAt: at, updatedAt: at, spec: JSON.stringify(job.spec) };
+      const fields = {
+        id: job.id,
+        kind: job.kind,
+        state: 'running',
+        outDir: job.outDir,
+        exitCode: '',
+        createdAt: at,
+        updatedAt: at,
+        spec: JSON.stringify(job.spec),
+      };
       // HSETNX on `id` claims the key; the other fields follow in one MULTI.
       if ((await redis.hsetnx(key, 'id', job.id)) === 0) return false;
       await redis.multi().hset(key, fields).zadd(listKey(job.kind), at, job.id).exec();

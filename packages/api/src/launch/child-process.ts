@@ -79,8 +79,18 @@ export async function readLastLogLine(file: string): Promise<string> {
     return '';
   }
   const at = text.lastIndexOf('error [');
-  if (at >= 0) return text.slice(at).trim().split('\n').map((l) => l.trim()).join(' / ').slice(0, 600);
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (at >= 0)
+    return text
+      .slice(at)
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .join(' / ')
+      .slice(0, 600);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   return (lines[lines.length - 1] ?? '').slice(0, 600);
 }
 

@@ -44,7 +44,8 @@ export interface Launchers {
 
 /** The `differad eval` arguments of a job (paths already resolved). */
 export function toEvalArgs(spec: SubmitEvalBody, outDir: string): string[] {
-  const policy = spec.policy.kind === 'cpu' ? ['--policy', 'cpu'] : ['--endpoint', spec.policy.endpoints.join(','), '--model', spec.policy.model];
+  const policy =
+    spec.policy.kind === 'cpu' ? ['--policy', 'cpu'] : ['--endpoint', spec.policy.endpoints.join(','), '--model', spec.policy.model];
   return [
     'eval',
     '--manifest',

@@ -35,7 +35,8 @@ const START_POLL_MS = 100;
 /** A child's exit: info when it succeeded or was cancelled, a warning with its exit code otherwise. */
 function logExit(logger: Logger, what: string, exit: { code: number | null; signal: NodeJS.Signals | null }, tracked: TrackedChild): void {
   const fields = { exit_code: exit.code, signal: exit.signal, cancelled: tracked.stopRequested };
-  if (exit.code === 0 || tracked.stopRequested) logger.info(fields, `${what} exited with ${describeExit(exit)}${tracked.stopRequested ? ' (cancelled)' : ''}`);
+  if (exit.code === 0 || tracked.stopRequested)
+    logger.info(fields, `${what} exited with ${describeExit(exit)}${tracked.stopRequested ? ' (cancelled)' : ''}`);
   else logger.warn(fields, `${what} exited with ${describeExit(exit)} (log: ${tracked.logFile})`);
 }
 
@@ -74,7 +75,11 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
     const run = await options.runStore.loadRun(runId);
     if (run === null || (run.state !== 'created' && run.state !== 'running')) return;
     const last = await readLastLogLine(tracked.logFile);
-    await options.runStore.setState(runId, 'failed', `differad train exited with ${describeExit(exit)}${last ? `: ${last}` : ''} (log: ${tracked.logFile})`);
+    await options.runStore.setState(
+      runId,
+      'failed',
+      `differad train exited with ${describeExit(exit)}${last ? `: ${last}` : ''} (log: ${tracked.logFile})`,
+    );
   };
 
   /** Resolves once the child has recorded the run; throws when it exits or takes too long first. */
@@ -88,12 +93,19 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
         const last = await readLastLogLine(tracked.logFile);
         const childCode = toChildCode(last);
         if (childCode === 'TRAIN_RUN_EXISTS') throw apiError('API_CONFLICT', `run ${runId} exists already`, { runId });
-        throw apiError('API_JOB_START_FAILED', `differad train exited before recording run ${runId}: ${last || 'no output'}`, { runId, childCode, log: tracked.logFile });
+        throw apiError('API_JOB_START_FAILED', `differad train exited before recording run ${runId}: ${last || 'no output'}`, {
+          runId,
+          childCode,
+          log: tracked.logFile,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, START_POLL_MS));
     }
     await stopChild(tracked, graceMs);
-    throw apiError('API_JOB_START_FAILED', `differad train did not record run ${runId} within ${options.startTimeoutMs ?? 120_000} ms`, { runId, log: tracked.logFile });
+    throw apiError('API_JOB_START_FAILED', `differad train did not record run ${runId} within ${options.startTimeoutMs ?? 120_000} ms`, {
+      runId,
+      log: tracked.logFile,
+    });
   };
 
   const runLauncher: RunLauncher = {
@@ -107,7 +119,9 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
       const tracked = await spawnLogged(options.command, args, { cwd: options.cwd, env, logFile: join(runDir, 'api-launch.log') });
       runs.set(runId, tracked);
       logger.info({ run: runId, pid: tracked.pid }, `run ${runId}: started differad train`);
-      onRunExit(runId, tracked).catch((error: unknown) => logger.error({ run: runId, ...toErrorFields(error) }, `run ${runId}: could not record its exit: ${(error as Error).message}`));
+      onRunExit(runId, tracked).catch((error: unknown) =>
+        logger.error({ run: runId, ...toErrorFields(error) }, `run ${runId}: could not record its exit: ${(error as Error).message}`),
+      );
       await waitForRecord(runId, tracked);
       return { runId };
     },
@@ -125,7 +139,10 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
         return;
       }
       const last = await readLastLogLine(tracked.logFile);
-      await options.jobStore.finish(kind, id, 'failed', { exitCode: exit.code, message: `differad ${kind} exited with ${describeExit(exit)}${last ? `: ${last}` : ''}` });
+      await options.jobStore.finish(kind, id, 'failed', {
+        exitCode: exit.code,
+        message: `differad ${kind} exited with ${describeExit(exit)}${last ? `: ${last}` : ''}`,
+      });
     };
     return {
       async start(id, spec, outDir) {
@@ -134,14 +151,20 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
         await mkdir(logDir, { recursive: true });
         let tracked: TrackedChild;
         try {
-          tracked = await spawnLogged(options.command, toArgs(spec, outDir), { cwd: options.cwd, env, logFile: join(logDir, `${kind}-${id}.log`) });
+          tracked = await spawnLogged(options.command, toArgs(spec, outDir), {
+            cwd: options.cwd,
+            env,
+            logFile: join(logDir, `${kind}-${id}.log`),
+          });
         } catch (error) {
           await options.jobStore.finish(kind, id, 'failed', { message: `could not start differad ${kind}: ${(error as Error).message}` });
           throw error;
         }
         jobs.set(`${kind}:${id}`, tracked);
         logger.info({ job: id, kind, pid: tracked.pid }, `${kind} ${id}: started differad ${kind}`);
-        onExit(id, tracked).catch((error: unknown) => logger.error({ job: id, kind, ...toErrorFields(error) }, `${kind} ${id}: could not record its exit: ${(error as Error).message}`));
+        onExit(id, tracked).catch((error: unknown) =>
+          logger.error({ job: id, kind, ...toErrorFields(error) }, `${kind} ${id}: could not record its exit: ${(error as Error).message}`),
+        );
       },
       cancel: (id) => cancelIn(jobs, `${kind}:${id}`),
     };
@@ -156,7 +179,11 @@ export function createProcessLaunchers(options: ProcessLaunchersOptions): Launch
         await stopChild(tracked, graceMs);
         const run = await options.runStore.loadRun(runId);
         if (run?.state === 'created' || run?.state === 'running') {
-          await options.runStore.setState(runId, 'paused', `stopped when the API shut down; continue with differad train --resume ${runId}`);
+          await options.runStore.setState(
+            runId,
+            'paused',
+            `stopped when the API shut down; continue with differad train --resume ${runId}`,
+          );
         }
       };
       const stopJob = async (key: string, tracked: TrackedChild): Promise<void> => {

@@ -3,8 +3,20 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { streamRunMetrics } from './metrics-stream.js';
 
-const row = (step: number): StepMetrics => ({ step, weightVersion: step + 1, at: 1_800_000_000_000 + step, values: { reward_mean: step / 10 } });
-const snapshot = (state: RunSnapshot['state']): RunSnapshot => ({ runId: 'r', state, lastCompletedStep: null, weightVersion: 0, createdAt: 0, updatedAt: 0 });
+const row = (step: number): StepMetrics => ({
+  step,
+  weightVersion: step + 1,
+  at: 1_800_000_000_000 + step,
+  values: { reward_mean: step / 10 },
+});
+const snapshot = (state: RunSnapshot['state']): RunSnapshot => ({
+  runId: 'r',
+  state,
+  lastCompletedStep: null,
+  weightVersion: 0,
+  createdAt: 0,
+  updatedAt: 0,
+});
 
 /** A run store whose run is `running` for the first `polls` reads, then `completed`, with `rows` stored. */
 function createStore(rows: StepMetrics[], polls: number): RunStore {
@@ -17,7 +29,9 @@ function createStore(rows: StepMetrics[], polls: number): RunStore {
 }
 
 function createApp(store: RunStore, fromStep = 0): Hono {
-  return new Hono().get('/stream', (c) => streamRunMetrics(c, { store, runId: 'r', fromStep, settings: { pollMs: 5, heartbeatMs: 60_000 } }));
+  return new Hono().get('/stream', (c) =>
+    streamRunMetrics(c, { store, runId: 'r', fromStep, settings: { pollMs: 5, heartbeatMs: 60_000 } }),
+  );
 }
 
 describe('the metrics event stream', () => {
@@ -31,7 +45,9 @@ describe('the metrics event stream', () => {
     const events = text
       .split('\n\n')
       .filter((block) => block.includes('event: '))
-      .map((block) => Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])));
+      .map((block) =>
+        Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)])),
+      );
     expect(events.map((e) => `${e.event}:${e.id ?? ''}`)).toEqual(['metrics:0', 'metrics:1', 'state:', 'state:', 'end:']);
     expect(JSON.parse(events[1]!.data!)).toEqual(row(1));
     expect(JSON.parse(events[4]!.data!)).toEqual({ runId: 'r', state: 'completed' });

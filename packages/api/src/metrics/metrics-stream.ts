@@ -79,6 +79,11 @@ export function streamRunMetrics(c: Context, options: MetricsStreamOptions): Res
     }
   });
   // streamSSE sets its own Content-Type and Cache-Control; the API's are kept as they were.
-  for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' })) response.headers.set(name, value);
+  for (const [name, value] of Object.entries({
+    ...SECURITY_HEADERS,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'x-accel-buffering': 'no',
+  }))
+    response.headers.set(name, value);
   return response;
 }

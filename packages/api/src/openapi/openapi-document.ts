@@ -20,7 +20,17 @@ function toComponent(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
 const ID_PARAM_SCHEMA = toComponent(RunIdSchema, 'input');
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad request', 401: 'No or wrong token', 403: 'From another origin, or without the CSRF token', 404: 'Not found', 409: 'Conflict', 413: 'Body too large', 415: 'Not JSON', 422: 'The job could not start', 500: 'Internal error' };
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad request',
+  401: 'No or wrong token',
+  403: 'From another origin, or without the CSRF token',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Body too large',
+  415: 'Not JSON',
+  422: 'The job could not start',
+  500: 'Internal error',
+};
 
 function codesFor(status: number): string {
   return Object.entries(API_ERROR_CODES)
@@ -52,12 +62,26 @@ export function createOpenApiDocument(routes: readonly Route[]): JsonObject {
     // 400 for every route: a malformed id in the path, or a query parameter the route does not take.
     const errors = new Set<number>([400, ...(doc.errors ?? []), ...(route.auth ? [401] : []), ...writes, 500]);
     for (const status of [...errors].sort()) {
-      responses[String(status)] = { description: `${STATUS_TEXT[status] ?? 'Error'} (${codesFor(status)})`, content: { 'application/json': { schema: ref('ApiErrorBody') } } };
+      responses[String(status)] = {
+        description: `${STATUS_TEXT[status] ?? 'Error'} (${codesFor(status)})`,
+        content: { 'application/json': { schema: ref('ApiErrorBody') } },
+      };
     }
     if (doc.body) schemas[doc.body.name] = toComponent(doc.body.schema, 'input');
     // Every `:id` is read with readIdParam (a run or job id): the pattern tells a client what 400s before any lookup.
-    const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: m[1] === 'id' ? ID_PARAM_SCHEMA : { type: 'string' } }));
-    const queryParams = Object.entries(doc.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'integer', minimum: 0 } }));
+    const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: m[1] === 'id' ? ID_PARAM_SCHEMA : { type: 'string' },
+    }));
+    const queryParams = Object.entries(doc.query ?? {}).map(([name, description]) => ({
+      name,
+      in: 'query',
+      required: false,
+      description,
+      schema: { type: 'integer', minimum: 0 },
+    }));
     const openApiPath = route.path.replace(/:(\w+)/g, '{$1}');
     paths[openApiPath] ??= {};
     paths[openApiPath][route.method.toLowerCase()] = {
@@ -67,7 +91,14 @@ export function createOpenApiDocument(routes: readonly Route[]): JsonObject {
       ...(route.auth ? {} : { security: [] }),
       ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),
       // A body whose schema takes `undefined` (a cancel's) may be left empty.
-      ...(doc.body ? { requestBody: { required: !doc.body.schema.safeParse(undefined).success, content: { 'application/json': { schema: ref(doc.body.name) } } } } : {}),
+      ...(doc.body
+        ? {
+            requestBody: {
+              required: !doc.body.schema.safeParse(undefined).success,
+              content: { 'application/json': { schema: ref(doc.body.name) } },
+            },
+          }
+        : {}),
       responses,
     };
   }
@@ -80,7 +111,7 @@ export function createOpenApiDocument(routes: readonly Route[]): JsonObject {
       description:
         'Submit and follow GRPO training runs, evaluations and synthesis jobs. Every route but /health needs the token ' +
         `(\`Authorization: Bearer <token>\` or the dashboard's \`${TOKEN_COOKIE}\` cookie). Paths in bodies must resolve, ` +
-        'symlinks followed, inside the server\'s data roots; relative paths start at the first root. Every error is an ApiErrorBody.',
+        "symlinks followed, inside the server's data roots; relative paths start at the first root. Every error is an ApiErrorBody.",
     },
     security: [{ bearer: [] }, { cookie: [] }],
     paths,

@@ -23,7 +23,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const failure = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as DifferadError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as DifferadError,
+  );
 
 describe('data roots', () => {
   it('resolves relative paths from the first root and follows links that stay inside', async () => {
@@ -33,12 +37,20 @@ describe('data roots', () => {
   });
 
   it('refuses paths outside every root: by .., absolute, through a linked folder or a linked file', async () => {
-    for (const path of ['../outside/secret.jsonl', join(dir, 'outside', 'secret.jsonl'), 'escape/secret.jsonl', 'set/link.jsonl', '/etc/hostname']) {
+    for (const path of [
+      '../outside/secret.jsonl',
+      join(dir, 'outside', 'secret.jsonl'),
+      'escape/secret.jsonl',
+      'set/link.jsonl',
+      '/etc/hostname',
+    ]) {
       const error = await failure(roots.resolve(path, 'config.data.train'));
       expect(isDifferadError(error, 'API_PATH_OUTSIDE_DATA_ROOTS'), path).toBe(true);
       expect(error?.details.field).toBe('config.data.train');
     }
-    expect(isDifferadError(await failure(roots.resolve('escape/new-dir', 'out', { mustExist: false })), 'API_PATH_OUTSIDE_DATA_ROOTS')).toBe(true);
+    expect(
+      isDifferadError(await failure(roots.resolve('escape/new-dir', 'out', { mustExist: false })), 'API_PATH_OUTSIDE_DATA_ROOTS'),
+    ).toBe(true);
   });
 
   it('names a missing file without saying anything about paths outside', async () => {

@@ -44,7 +44,9 @@ function toPathProblem(code: string | undefined): string | null {
 }
 
 const invalidPath = (field: string, path: string, message: string) =>
-  apiError('API_REQUEST_INVALID', `${field}: ${path.length > 200 ? `${path.slice(0, 200)}…` : path}: ${message}`, { fields: [{ field, message }] });
+  apiError('API_REQUEST_INVALID', `${field}: ${path.length > 200 ? `${path.slice(0, 200)}…` : path}: ${message}`, {
+    fields: [{ field, message }],
+  });
 
 /** True when `child` is `parent` or below it (both absolute and normalized). */
 export function isInside(parent: string, child: string): boolean {
@@ -68,7 +70,11 @@ async function realpathOrNull(path: string, field: string, spelled: string): Pro
 }
 
 /** Realpath of the nearest existing ancestor (`existing`) and of the whole path with the missing tail appended. */
-async function realpathOfNearest(path: string, field: string, spelled: string): Promise<{ real: string; existing: string | null; missing: boolean }> {
+async function realpathOfNearest(
+  path: string,
+  field: string,
+  spelled: string,
+): Promise<{ real: string; existing: string | null; missing: boolean }> {
   const tail: string[] = [];
   let current = path;
   for (let i = 0; i < 256; i++) {
@@ -129,7 +135,9 @@ export async function createDataRoots(paths: readonly string[], cwd: string): Pr
       }
       const real = await realpathOrNull(absolute, field, path);
       if (real === null) {
-        throw apiError('API_REQUEST_INVALID', `${field}: ${path} does not exist`, { fields: [{ field, message: 'no such file or folder' }] });
+        throw apiError('API_REQUEST_INVALID', `${field}: ${path} does not exist`, {
+          fields: [{ field, message: 'no such file or folder' }],
+        });
       }
       if (!roots.some((root) => isInside(root, real))) throw outside(field, path);
       if (options.kind !== undefined && (await isFolder(real, field, path)) !== (options.kind === 'folder')) {

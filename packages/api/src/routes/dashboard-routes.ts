@@ -41,7 +41,10 @@ function replyPage(c: ApiContext, status: number, title: string, body: Markup, o
 
 /** A fresh session for every login: a CSRF token seen before the login is worth nothing after it. */
 function loggedIn(c: ApiContext, token: string, next: string): Response {
-  return redirect(c, toSafeNext(next), { 'set-cookie': [toTokenCookie(token), toSessionCookie(createSessionId())], 'cache-control': 'no-store' });
+  return redirect(c, toSafeNext(next), {
+    'set-cookie': [toTokenCookie(token), toSessionCookie(createSessionId())],
+    'cache-control': 'no-store',
+  });
 }
 
 /**
@@ -74,14 +77,20 @@ function createBoardRoutes(csrf: CsrfTokens, queueBoard: FetchHandler | null): R
     handlers: [
       async (c: ApiContext) => {
         if (queueBoard === null) {
-          return replyPage(c, 503, 'Queues', markup`<h1>Queues</h1><p>bull-board is not installed: run <code>npm ci</code> in the workspace.</p>`);
+          return replyPage(
+            c,
+            503,
+            'Queues',
+            markup`<h1>Queues</h1><p>bull-board is not installed: run <code>npm ci</code> in the workspace.</p>`,
+          );
         }
         const answer = await queueBoard(c.req.raw, c.env);
         if (method !== 'GET') return answer;
         // bull-board's axios echoes this cookie in X-XSRF-Token on its same-origin requests.
         const session = toSession(c);
         const withCookies = new Response(answer.body, answer);
-        for (const cookie of [...session.setCookie, toBoardCsrfCookie(csrf.tokenFor(session.id), QUEUE_BOARD_PATH)]) withCookies.headers.append('set-cookie', cookie);
+        for (const cookie of [...session.setCookie, toBoardCsrfCookie(csrf.tokenFor(session.id), QUEUE_BOARD_PATH)])
+          withCookies.headers.append('set-cookie', cookie);
         return withCookies;
       },
     ],
@@ -90,7 +99,8 @@ function createBoardRoutes(csrf: CsrfTokens, queueBoard: FetchHandler | null): R
 
 /** The login flow, the dashboard pages and the bull-board mount (`queueBoard`, null when bull-board is not installed). */
 export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, csrf: CsrfTokens, queueBoard: FetchHandler | null): Route[] {
-  const loginPage = (c: ApiContext, status: number, next: string, error: string | null) => replyPage(c, status, 'Log in', renderLoginForm(next, error), { nav: false });
+  const loginPage = (c: ApiContext, status: number, next: string, error: string | null) =>
+    replyPage(c, status, 'Log in', renderLoginForm(next, error), { nav: false });
   /** A page with buttons: the session's CSRF token embedded, the session cookie set when it was missing. */
   const replyActionPage = (c: ApiContext, title: string, body: Markup, script: string, headers: Record<string, string> = {}) => {
     const session = toSession(c);
@@ -113,7 +123,8 @@ export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, csrf: 
           const token = query.get('token');
           if (token === null) return loginPage(c, 200, next, null);
           // A token in a URL ends up in histories and logs: accepted only from this machine (scripts, headless tests).
-          if (!isLoopbackAddress(toIncoming(c)?.socket.remoteAddress)) return loginPage(c, 401, next, 'A token in the URL is accepted only from 127.0.0.1; use the form.');
+          if (!isLoopbackAddress(toIncoming(c)?.socket.remoteAddress))
+            return loginPage(c, 401, next, 'A token in the URL is accepted only from 127.0.0.1; use the form.');
           if (!auth.matches(token)) return loginPage(c, 401, next, 'Wrong token.');
           return loggedIn(c, token, next);
         },
@@ -176,7 +187,12 @@ export function createDashboardRoutes(deps: ApiDeps, auth: Authenticator, csrf: 
             deps.runStore.readMetrics(run.runId),
             deps.jobStore.list('eval', 20),
           ]);
-          return replyActionPage(c, `Run ${run.runId}`, renderRunPage(run, config, rows, evals), `${RUN_PAGE_SCRIPT}\n${DASHBOARD_ACTIONS_SCRIPT}`);
+          return replyActionPage(
+            c,
+            `Run ${run.runId}`,
+            renderRunPage(run, config, rows, evals),
+            `${RUN_PAGE_SCRIPT}\n${DASHBOARD_ACTIONS_SCRIPT}`,
+          );
         },
       ],
     },

@@ -46,11 +46,20 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
       method: 'POST',
       path: k.base,
       auth: true,
-      doc: { operationId: `submit${name}`, tag: k.tag, summary: `Start ${k.label} job.`, body: { name: k.bodyName, schema: k.schema }, response: { name: 'JobResponse', schema: JobResponseSchema }, status: 201, errors: [400, 413, 415] },
+      doc: {
+        operationId: `submit${name}`,
+        tag: k.tag,
+        summary: `Start ${k.label} job.`,
+        body: { name: k.bodyName, schema: k.schema },
+        response: { name: 'JobResponse', schema: JobResponseSchema },
+        status: 201,
+        errors: [400, 413, 415],
+      },
       handlers: withJsonBody(k.schema, k.label, deps.bodyLimitBytes, async (c, body) => {
         const id = createJobId(k.kind, deps.now());
         const { spec, outDir } = await k.prepare(body, id);
-        if (!(await deps.jobStore.create({ kind: k.kind, id, outDir, spec }))) throw apiError('API_CONFLICT', `${k.label} ${id} exists already`, { id });
+        if (!(await deps.jobStore.create({ kind: k.kind, id, outDir, spec })))
+          throw apiError('API_CONFLICT', `${k.label} ${id} exists already`, { id });
         try {
           await k.launcher.start(id, spec, outDir);
         } catch (error) {
@@ -65,14 +74,25 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
       method: 'GET',
       path: k.base,
       auth: true,
-      doc: { operationId: `list${name}`, tag: k.tag, summary: `${name} jobs, newest first (at most 100).`, response: { name: 'JobListResponse', schema: JobListResponseSchema } },
+      doc: {
+        operationId: `list${name}`,
+        tag: k.tag,
+        summary: `${name} jobs, newest first (at most 100).`,
+        response: { name: 'JobListResponse', schema: JobListResponseSchema },
+      },
       handlers: [async (c) => replyJson(c, 200, { jobs: await deps.jobStore.list(k.kind, 100) })],
     },
     {
       method: 'GET',
       path: `${k.base}/:id`,
       auth: true,
-      doc: { operationId: `get${name}`, tag: k.tag, summary: `One ${k.label} job.`, response: { name: 'JobResponse', schema: JobResponseSchema }, errors: [404] },
+      doc: {
+        operationId: `get${name}`,
+        tag: k.tag,
+        summary: `One ${k.label} job.`,
+        response: { name: 'JobResponse', schema: JobResponseSchema },
+        errors: [404],
+      },
       handlers: [async (c) => replyJson(c, 200, { job: await loadJobOr404(deps, c, k.kind, k.label) })],
     },
     {
@@ -89,8 +109,10 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
       },
       handlers: withJsonBody(CancelBodySchema, 'cancel', deps.bodyLimitBytes, async (c) => {
         const job = await loadJobOr404(deps, c, k.kind, k.label);
-        if (job.state !== 'running') throw apiError('API_CONFLICT', `${k.label} ${job.id} has ended (${job.state})`, { id: job.id, state: job.state });
-        if (!(await k.launcher.cancel(job.id))) throw apiError('API_CONFLICT', `${k.label} ${job.id} is not running in this API process`, { id: job.id });
+        if (job.state !== 'running')
+          throw apiError('API_CONFLICT', `${k.label} ${job.id} has ended (${job.state})`, { id: job.id, state: job.state });
+        if (!(await k.launcher.cancel(job.id)))
+          throw apiError('API_CONFLICT', `${k.label} ${job.id} is not running in this API process`, { id: job.id });
         await deps.jobStore.finish(k.kind, job.id, 'cancelled', { message: 'cancelled through the API' });
         return replyJson(c, 200, { job: await deps.jobStore.load(k.kind, job.id) });
       }),
@@ -99,7 +121,13 @@ function createKindRoutes<Spec extends Record<string, unknown>>(deps: ApiDeps, k
 }
 
 /** Serves a file of a finished evaluation; 404 until the evaluation has written it. */
-async function serveEvalFile(deps: ApiDeps, c: ApiContext, file: string, contentType: string, headers: Record<string, string>): Promise<Response> {
+async function serveEvalFile(
+  deps: ApiDeps,
+  c: ApiContext,
+  file: string,
+  contentType: string,
+  headers: Record<string, string>,
+): Promise<Response> {
   const job = await loadJobOr404(deps, c, 'eval', 'evaluation');
   let content: Uint8Array<ArrayBuffer>;
   try {
@@ -114,10 +142,14 @@ async function serveEvalFile(deps: ApiDeps, c: ApiContext, file: string, content
 const REPORT_CSP = "sandbox; default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'";
 
 /** `/v1/evals…` and `/v1/synth…`: submit, list, get and cancel jobs; evaluation reports and metrics. */
-export function createJobRoutes(deps: ApiDeps, launchers: { evals: JobLauncher<SubmitEvalBody>; synth: JobLauncher<SubmitSynthBody> }): Route[] {
+export function createJobRoutes(
+  deps: ApiDeps,
+  launchers: { evals: JobLauncher<SubmitEvalBody>; synth: JobLauncher<SubmitSynthBody> },
+): Route[] {
   const file = (path: string, field: string) => deps.dataRoots.resolve(path, field, { kind: 'file' });
   const folder = (path: string, field: string) => deps.dataRoots.resolve(path, field, { kind: 'folder' });
-  const optional = async (path: string | undefined, field: string, read: typeof file) => (path === undefined ? undefined : read(path, field));
+  const optional = async (path: string | undefined, field: string, read: typeof file) =>
+    path === undefined ? undefined : read(path, field);
   const evals = createKindRoutes<SubmitEvalBody>(deps, {
     kind: 'eval',
     base: '/v1/evals',
@@ -156,14 +188,26 @@ export function createJobRoutes(deps: ApiDeps, launchers: { evals: JobLauncher<S
       method: 'GET',
       path: '/v1/evals/:id/report',
       auth: true,
-      doc: { operationId: 'getEvalReport', tag: 'evals', summary: "The evaluation's HTML report (tables, best and worst samples).", response: { contentType: 'text/html', description: 'report.html' }, errors: [404] },
+      doc: {
+        operationId: 'getEvalReport',
+        tag: 'evals',
+        summary: "The evaluation's HTML report (tables, best and worst samples).",
+        response: { contentType: 'text/html', description: 'report.html' },
+        errors: [404],
+      },
       handlers: [async (c) => serveEvalFile(deps, c, 'report.html', HTML_TYPE, { 'content-security-policy': REPORT_CSP })],
     },
     {
       method: 'GET',
       path: '/v1/evals/:id/metrics',
       auth: true,
-      doc: { operationId: 'getEvalMetrics', tag: 'evals', summary: 'The evaluation summary: the `differad score --json` object.', response: { contentType: 'application/json', description: 'metrics.json' }, errors: [404] },
+      doc: {
+        operationId: 'getEvalMetrics',
+        tag: 'evals',
+        summary: 'The evaluation summary: the `differad score --json` object.',
+        response: { contentType: 'application/json', description: 'metrics.json' },
+        errors: [404],
+      },
       handlers: [async (c) => serveEvalFile(deps, c, 'metrics.json', JSON_TYPE, {})],
     },
   ];

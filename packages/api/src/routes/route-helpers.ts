@@ -34,7 +34,9 @@ export function readIdParam(c: ApiContext, what: string): string {
   const parsed = RunIdSchema.safeParse(id);
   if (!parsed.success) {
     const message = parsed.error.issues[0]?.message ?? 'malformed id';
-    throw apiError('API_REQUEST_INVALID', `invalid ${what} id ${JSON.stringify(id.slice(0, 100))}: ${message}`, { fields: [{ field: 'id', message }] });
+    throw apiError('API_REQUEST_INVALID', `invalid ${what} id ${JSON.stringify(id.slice(0, 100))}: ${message}`, {
+      fields: [{ field: 'id', message }],
+    });
   }
   return id;
 }

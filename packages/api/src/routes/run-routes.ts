@@ -23,12 +23,22 @@ async function resolveRunPaths(deps: ApiDeps, config: TrainConfig, raw: unknown)
   const read = (path: string, field: string) => deps.dataRoots.resolve(path, field, { kind: 'file' });
   const optional = async (path: string | undefined, field: string) => (path === undefined ? undefined : read(path, field));
   const rawRunsDir = rawAt(raw, ['config', 'run', 'runsDir']);
-  const runsDir = rawRunsDir === undefined ? deps.runsRoot : await deps.outputRoots.resolve(config.run.runsDir, 'config.run.runsDir', { mustExist: false, kind: 'folder' });
-  const policy = config.policy.kind === 'cpu' && config.policy.init !== undefined ? { ...config.policy, init: await read(config.policy.init, 'config.policy.init') } : config.policy;
+  const runsDir =
+    rawRunsDir === undefined
+      ? deps.runsRoot
+      : await deps.outputRoots.resolve(config.run.runsDir, 'config.run.runsDir', { mustExist: false, kind: 'folder' });
+  const policy =
+    config.policy.kind === 'cpu' && config.policy.init !== undefined
+      ? { ...config.policy, init: await read(config.policy.init, 'config.policy.init') }
+      : config.policy;
   return {
     ...config,
     run: { ...config.run, runsDir },
-    data: { ...config.data, train: await read(config.data.train, 'config.data.train'), eval: await optional(config.data.eval, 'config.data.eval') },
+    data: {
+      ...config.data,
+      train: await read(config.data.train, 'config.data.train'),
+      eval: await optional(config.data.eval, 'config.data.eval'),
+    },
     policy,
     prompt: { ...config.prompt, pool: await optional(config.prompt.pool, 'config.prompt.pool') },
   };
@@ -70,7 +80,12 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
       method: 'GET',
       path: '/v1/runs',
       auth: true,
-      doc: { operationId: 'listRuns', tag: 'runs', summary: 'Training runs, newest first (at most 100).', response: { name: 'RunListResponse', schema: RunListResponseSchema } },
+      doc: {
+        operationId: 'listRuns',
+        tag: 'runs',
+        summary: 'Training runs, newest first (at most 100).',
+        response: { name: 'RunListResponse', schema: RunListResponseSchema },
+      },
       handlers: [
         async (c) => {
           const ids = await deps.runStore.listRuns(100);
@@ -83,7 +98,13 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
       method: 'GET',
       path: '/v1/runs/:id',
       auth: true,
-      doc: { operationId: 'getRun', tag: 'runs', summary: 'A run: its state, last completed step, weight version and config.', response: { name: 'RunDetailResponse', schema: RunDetailResponseSchema }, errors: [404] },
+      doc: {
+        operationId: 'getRun',
+        tag: 'runs',
+        summary: 'A run: its state, last completed step, weight version and config.',
+        response: { name: 'RunDetailResponse', schema: RunDetailResponseSchema },
+        errors: [404],
+      },
       handlers: [
         async (c) => {
           const run = await loadRunOr404(deps, c);
@@ -102,16 +123,22 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
       doc: {
         operationId: 'cancelRun',
         tag: 'runs',
-        summary: 'Stop a run this API started (SIGTERM to its process); the run becomes `cancelled`. Send `Content-Type: application/json` and an empty body or `{}`.',
+        summary:
+          'Stop a run this API started (SIGTERM to its process); the run becomes `cancelled`. Send `Content-Type: application/json` and an empty body or `{}`.',
         body: { name: 'CancelBody', schema: CancelBodySchema },
         response: { name: 'RunResponse', schema: RunResponseSchema },
         errors: [404, 409],
       },
       handlers: withJsonBody(CancelBodySchema, 'cancel', deps.bodyLimitBytes, async (c) => {
         const run = await loadRunOr404(deps, c);
-        if (run.state === 'completed' || run.state === 'failed' || run.state === 'cancelled') throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
+        if (run.state === 'completed' || run.state === 'failed' || run.state === 'cancelled')
+          throw apiError('API_CONFLICT', `run ${run.runId} has ended (${run.state})`, { runId: run.runId, state: run.state });
         if (!(await deps.launchers.runs.cancel(run.runId))) {
-          throw apiError('API_CONFLICT', `run ${run.runId} is not running in this API process (only runs it started can be cancelled here)`, { runId: run.runId });
+          throw apiError(
+            'API_CONFLICT',
+            `run ${run.runId} is not running in this API process (only runs it started can be cancelled here)`,
+            { runId: run.runId },
+          );
         }
         await deps.runStore.setState(run.runId, 'cancelled', 'cancelled through the API');
         return replyJson(c, 200, { run: await deps.runStore.loadRun(run.runId) });
@@ -133,7 +160,10 @@ export function createRunRoutes(deps: ApiDeps): Route[] {
         async (c) => {
           const run = await loadRunOr404(deps, c);
           const query = readValidQuery(c, MetricsQuerySchema);
-          const metrics = await deps.runStore.readMetrics(run.runId, { fromStep: query.fromStep, ...(query.count === undefined ? {} : { count: query.count }) });
+          const metrics = await deps.runStore.readMetrics(run.runId, {
+            fromStep: query.fromStep,
+            ...(query.count === undefined ? {} : { count: query.count }),
+          });
           return replyJson(c, 200, { runId: run.runId, metrics });
         },
       ],

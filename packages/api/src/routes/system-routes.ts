@@ -14,7 +14,12 @@ export function createSystemRoutes(pingRedis: () => Promise<boolean>, document: 
       method: 'GET',
       path: '/health',
       auth: false,
-      doc: { operationId: 'health', tag: 'system', summary: 'Liveness, and whether Redis answers. No token needed.', response: { name: 'HealthResponse', schema: HealthResponseSchema } },
+      doc: {
+        operationId: 'health',
+        tag: 'system',
+        summary: 'Liveness, and whether Redis answers. No token needed.',
+        response: { name: 'HealthResponse', schema: HealthResponseSchema },
+      },
       handlers: [
         async (c) => {
           const redis = await pingRedis();
@@ -26,7 +31,12 @@ export function createSystemRoutes(pingRedis: () => Promise<boolean>, document: 
       method: 'GET',
       path: '/openapi.json',
       auth: true,
-      doc: { operationId: 'openapi', tag: 'system', summary: 'This document.', response: { contentType: 'application/json', description: 'OpenAPI 3.1' } },
+      doc: {
+        operationId: 'openapi',
+        tag: 'system',
+        summary: 'This document.',
+        response: { contentType: 'application/json', description: 'OpenAPI 3.1' },
+      },
       handlers: [async (c) => replyJson(c, 200, document())],
     },
     {
@@ -34,7 +44,12 @@ export function createSystemRoutes(pingRedis: () => Promise<boolean>, document: 
       path: '/docs',
       auth: true,
       page: true,
-      handlers: [async (c) => reply(c, 200, HTML_TYPE, renderPage({ title: 'API', body: renderDocsPage(document()) }), { 'content-security-policy': toPageCsp(null) })],
+      handlers: [
+        async (c) =>
+          reply(c, 200, HTML_TYPE, renderPage({ title: 'API', body: renderDocsPage(document()) }), {
+            'content-security-policy': toPageCsp(null),
+          }),
+      ],
     },
   ];
 }

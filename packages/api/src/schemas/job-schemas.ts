@@ -4,7 +4,14 @@ import { z } from 'zod';
 /** Where an evaluation's completions come from: the built-in CPU policy or OpenAI-compatible servers. */
 export const EvalPolicySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('cpu') }),
-  z.strictObject({ kind: z.literal('endpoints'), endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1).max(64), model: z.string().min(1).max(256) }),
+  z.strictObject({
+    kind: z.literal('endpoints'),
+    endpoints: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .min(1)
+      .max(64),
+    model: z.string().min(1).max(256),
+  }),
 ]);
 
 /** `POST /v1/evals`: the options of `differad eval`. Paths are inside the data roots (relative ones from the first). */
@@ -39,7 +46,12 @@ export const SubmitSynthBodySchema = z.strictObject({
   /** A folder of `<stem>.png` foreground masks; replaces `foreground`. */
   foregroundMasks: z.string().min(1).max(4096).optional(),
   format: z.enum(['png', 'jpeg']).default('png'),
-  class: z.string().min(1).max(128).regex(/^[^/\\\0]+$/, 'a class name has no slashes').optional(),
+  class: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[^/\\\0]+$/, 'a class name has no slashes')
+    .optional(),
   jsonl: z.boolean().default(false),
 });
 /** The body of `POST /v1/synth`, defaults applied. */

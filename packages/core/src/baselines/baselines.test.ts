@@ -76,7 +76,12 @@ describe('calibrateThreshold (docs/method.md §11)', () => {
 
 describe('toThresholdCandidates', () => {
   it('keeps the distinct values, thinned to the bound with the smallest and largest kept', () => {
-    expect(toThresholdCandidates([[0.2, 0.1, 0.2], [0.1, Number.NaN, 0.3]])).toEqual([0.1, 0.2, 0.3]);
+    expect(
+      toThresholdCandidates([
+        [0.2, 0.1, 0.2],
+        [0.1, Number.NaN, 0.3],
+      ]),
+    ).toEqual([0.1, 0.2, 0.3]);
     const many = Array.from({ length: 10_000 }, (_, i) => i / 10_000);
     const candidates = toThresholdCandidates([many], 256);
     expect(candidates).toHaveLength(256);

@@ -46,7 +46,8 @@ export const DEFAULT_MAX_CANDIDATES = 256;
  * map empty, i.e. "everything is normal").
  */
 export function toThresholdCandidates(maps: readonly ArrayLike<number>[], maxCandidates = DEFAULT_MAX_CANDIDATES): number[] {
-  if (!Number.isInteger(maxCandidates) || maxCandidates < 2) throw new RangeError(`maxCandidates needs an integer ≥ 2, got ${maxCandidates}`);
+  if (!Number.isInteger(maxCandidates) || maxCandidates < 2)
+    throw new RangeError(`maxCandidates needs an integer ≥ 2, got ${maxCandidates}`);
   const total = maps.reduce((n, m) => n + m.length, 0);
   const pooled = new Float64Array(total);
   let k = 0;
@@ -68,7 +69,13 @@ function toOutcomes<S extends CalibrationSample>(samples: readonly S[], mapToBox
   return samples.map((s) => {
     const box = mapToBox(s, threshold);
     const iou = box !== null && s.truth !== null ? computeIou(box, s.truth) : 0;
-    return { class: '', anomalous: s.truth !== null, predictedBox: box !== null, iou, u: computeEvalIou(s.truth !== null, box !== null, box === null, iou) };
+    return {
+      class: '',
+      anomalous: s.truth !== null,
+      predictedBox: box !== null,
+      iou,
+      u: computeEvalIou(s.truth !== null, box !== null, box === null, iou),
+    };
   });
 }
 
@@ -80,7 +87,11 @@ function toOutcomes<S extends CalibrationSample>(samples: readonly S[], mapToBox
  * noise starts to win, the median keeps a margin on both sides. A part with no
  * anomaly and no prediction counts as F1 = 1 (nothing missed, nothing wrong).
  */
-export function calibrateThreshold<S extends CalibrationSample>(samples: readonly S[], mapToBox: MapToBox<S>, options: CalibrationOptions): ThresholdCalibration {
+export function calibrateThreshold<S extends CalibrationSample>(
+  samples: readonly S[],
+  mapToBox: MapToBox<S>,
+  options: CalibrationOptions,
+): ThresholdCalibration {
   if (samples.length === 0) throw new RangeError('calibrateThreshold needs at least one sample');
   const candidates = toThresholdCandidates(
     samples.map((s) => s.values),
@@ -92,7 +103,8 @@ export function calibrateThreshold<S extends CalibrationSample>(samples: readonl
     const metrics = computeMetricSet(toOutcomes(samples, mapToBox, threshold), options.tau);
     const result = { threshold, f1: metrics.f1 ?? 1, acc: metrics.acc ?? 0, metrics, candidates: candidates.length };
     const best = tied[0];
-    if (best === undefined || result.f1 > best.f1 + 1e-12 || (Math.abs(result.f1 - best.f1) <= 1e-12 && result.acc > best.acc + 1e-12)) tied = [result];
+    if (best === undefined || result.f1 > best.f1 + 1e-12 || (Math.abs(result.f1 - best.f1) <= 1e-12 && result.acc > best.acc + 1e-12))
+      tied = [result];
     else if (Math.abs(result.f1 - best.f1) <= 1e-12 && Math.abs(result.acc - best.acc) <= 1e-12) tied.push(result);
     options.onCandidate?.(i + 1, candidates.length);
   }

@@ -100,7 +100,12 @@ describe('computeResizedSize (Qwen2-VL smart_resize, factor 28, 3136..401408 px)
       { width: -5, height: 10 },
       { width: Number.NaN, height: 10 },
     ]) {
-      expect(isDifferadError(errorOf(() => computeResizedSize(size)), 'FRAME_INVALID_SIZE')).toBe(true);
+      expect(
+        isDifferadError(
+          errorOf(() => computeResizedSize(size)),
+          'FRAME_INVALID_SIZE',
+        ),
+      ).toBe(true);
     }
   });
 
@@ -111,7 +116,12 @@ describe('computeResizedSize (Qwen2-VL smart_resize, factor 28, 3136..401408 px)
       { factor: 28, minPixels: 0, maxPixels: 10 },
       { factor: 28, minPixels: 100, maxPixels: 10 },
     ]) {
-      expect(isDifferadError(errorOf(() => computeResizedSize(size, options)), 'FRAME_INVALID_RESIZE')).toBe(true);
+      expect(
+        isDifferadError(
+          errorOf(() => computeResizedSize(size, options)),
+          'FRAME_INVALID_RESIZE',
+        ),
+      ).toBe(true);
     }
   });
 });
@@ -160,21 +170,19 @@ describe('toModelFrame / toPixelFrame', () => {
     expect(isDifferadError(errorOf(() => toPixelFrame([1, 1, 2, 2], 'resized-pixels', bad)))).toBe(true);
   });
 
-  const imageAndBox = fc
-    .tuple(fc.integer({ min: 28, max: 5000 }), fc.integer({ min: 28, max: 5000 }))
-    .chain(([w, h]) =>
-      fc
-        .tuple(
-          fc.double({ min: 0, max: w, noNaN: true }),
-          fc.double({ min: 0, max: w, noNaN: true }),
-          fc.double({ min: 0, max: h, noNaN: true }),
-          fc.double({ min: 0, max: h, noNaN: true }),
-        )
-        .map(([xa, xb, ya, yb]) => ({
-          size: { width: w, height: h },
-          box: [Math.min(xa, xb), Math.min(ya, yb), Math.max(xa, xb), Math.max(ya, yb)] as Box,
-        })),
-    );
+  const imageAndBox = fc.tuple(fc.integer({ min: 28, max: 5000 }), fc.integer({ min: 28, max: 5000 })).chain(([w, h]) =>
+    fc
+      .tuple(
+        fc.double({ min: 0, max: w, noNaN: true }),
+        fc.double({ min: 0, max: w, noNaN: true }),
+        fc.double({ min: 0, max: h, noNaN: true }),
+        fc.double({ min: 0, max: h, noNaN: true }),
+      )
+      .map(([xa, xb, ya, yb]) => ({
+        size: { width: w, height: h },
+        box: [Math.min(xa, xb), Math.min(ya, yb), Math.max(xa, xb), Math.max(ya, yb)] as Box,
+      })),
+  );
 
   it('round-trips through norm1000 within one unit (half a unit of rounding, or a collapsed span widened)', () => {
     fc.assert(
@@ -203,9 +211,7 @@ describe('toModelFrame / toPixelFrame', () => {
           expect(v).toBeLessThanOrEqual(i % 2 === 0 ? r.width : r.height);
         });
         const back = toPixelFrame(model, 'resized-pixels', s);
-        const tol = [s.width / r.width, s.height / r.height, s.width / r.width, s.height / r.height].map(
-          (f) => f + 1e-9,
-        );
+        const tol = [s.width / r.width, s.height / r.height, s.width / r.width, s.height / r.height].map((f) => f + 1e-9);
         back.forEach((v, i) => expect(Math.abs(v - box[i]!)).toBeLessThanOrEqual(tol[i]!));
       }),
     );

@@ -122,12 +122,7 @@ export function toPixelFrame(box: Box, frame: Frame, size: ImageSize, resize: Re
   if (isEmptyBox(box) || frame === 'pixels') return box;
   checkSize(size);
   if (frame === 'norm1000') {
-    return [
-      (box[0] / 1000) * size.width,
-      (box[1] / 1000) * size.height,
-      (box[2] / 1000) * size.width,
-      (box[3] / 1000) * size.height,
-    ];
+    return [(box[0] / 1000) * size.width, (box[1] / 1000) * size.height, (box[2] / 1000) * size.width, (box[3] / 1000) * size.height];
   }
   const r = computeResizedSize(size, resize);
   return [

@@ -39,10 +39,15 @@ describe('mapBounded', () => {
 
   it('starts nothing new once its signal aborts, leaving the items never started undefined', async () => {
     const stop = new AbortController();
-    const out = await mapBounded([1, 2, 3, 4], 1, async (x) => {
-      if (x === 2) stop.abort();
-      return x * 10;
-    }, { signal: stop.signal });
+    const out = await mapBounded(
+      [1, 2, 3, 4],
+      1,
+      async (x) => {
+        if (x === 2) stop.abort();
+        return x * 10;
+      },
+      { signal: stop.signal },
+    );
     expect(out).toEqual([10, 20, undefined, undefined]);
   });
 

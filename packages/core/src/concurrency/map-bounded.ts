@@ -17,10 +17,25 @@ function checkJobs(jobs: number): void {
  * behind writing files after the caller has given up. `jobs` must be an
  * integer ≥ 1 (a RangeError otherwise, not a silent map of nothing).
  */
-export function mapBounded<T, R>(items: readonly T[], jobs: number, fn: (item: T, index: number) => Promise<R>, options?: Omit<MapBoundedOptions, 'signal'>): Promise<R[]>;
+export function mapBounded<T, R>(
+  items: readonly T[],
+  jobs: number,
+  fn: (item: T, index: number) => Promise<R>,
+  options?: Omit<MapBoundedOptions, 'signal'>,
+): Promise<R[]>;
 /** With a signal: the items never started because it aborted are `undefined` in the result. */
-export function mapBounded<T, R>(items: readonly T[], jobs: number, fn: (item: T, index: number) => Promise<R>, options: MapBoundedOptions & { readonly signal: AbortSignal }): Promise<(R | undefined)[]>;
-export async function mapBounded<T, R>(items: readonly T[], jobs: number, fn: (item: T, index: number) => Promise<R>, options: MapBoundedOptions = {}): Promise<(R | undefined)[]> {
+export function mapBounded<T, R>(
+  items: readonly T[],
+  jobs: number,
+  fn: (item: T, index: number) => Promise<R>,
+  options: MapBoundedOptions & { readonly signal: AbortSignal },
+): Promise<(R | undefined)[]>;
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  jobs: number,
+  fn: (item: T, index: number) => Promise<R>,
+  options: MapBoundedOptions = {},
+): Promise<(R | undefined)[]> {
   checkJobs(jobs);
   const results = new Array<R | undefined>(items.length).fill(undefined);
   let next = 0;

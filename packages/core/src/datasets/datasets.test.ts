@@ -16,14 +16,25 @@ describe('box scaling', () => {
   it('covers the scaled box, stays inside the image and never collapses (property)', () => {
     const size = fc.record({ width: fc.integer({ min: 1, max: 2000 }), height: fc.integer({ min: 1, max: 2000 }) });
     fc.assert(
-      fc.property(size, size, fc.double({ min: 0, max: 0.99, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true }), (from, to, a, b) => {
-        const box: Box = [a * from.width, a * from.height, Math.min(from.width, a * from.width + b * from.width), Math.min(from.height, a * from.height + b * from.height)];
-        if (!(box[2] > box[0] && box[3] > box[1])) return;
-        const s = toScaledBox(box, from, to);
-        expect(s[2] > s[0] && s[3] > s[1]).toBe(true);
-        expect(s[0] >= 0 && s[1] >= 0 && s[2] <= to.width && s[3] <= to.height).toBe(true);
-        expect(Number.isInteger(s[0]) && Number.isInteger(s[3])).toBe(true);
-      }),
+      fc.property(
+        size,
+        size,
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (from, to, a, b) => {
+          const box: Box = [
+            a * from.width,
+            a * from.height,
+            Math.min(from.width, a * from.width + b * from.width),
+            Math.min(from.height, a * from.height + b * from.height),
+          ];
+          if (!(box[2] > box[0] && box[3] > box[1])) return;
+          const s = toScaledBox(box, from, to);
+          expect(s[2] > s[0] && s[3] > s[1]).toBe(true);
+          expect(s[0] >= 0 && s[1] >= 0 && s[2] <= to.width && s[3] <= to.height).toBe(true);
+          expect(Number.isInteger(s[0]) && Number.isInteger(s[3])).toBe(true);
+        },
+      ),
     );
   });
 

@@ -49,8 +49,18 @@ export function selectDefectWindow(boxes: readonly Box[], index: number, image: 
   const px = clamp(Math.round((box[0] + box[2] - size) / 2), loX, hiX);
   const py = clamp(Math.round((box[1] + box[3] - size) / 2), loY, hiY);
   const others = boxes.filter((_, k) => k !== index);
-  const xs = axisCandidates(px, loX, hiX, others.flatMap((o) => [Math.ceil(o[2]), Math.floor(o[0] - size)]));
-  const ys = axisCandidates(py, loY, hiY, others.flatMap((o) => [Math.ceil(o[3]), Math.floor(o[1] - size)]));
+  const xs = axisCandidates(
+    px,
+    loX,
+    hiX,
+    others.flatMap((o) => [Math.ceil(o[2]), Math.floor(o[0] - size)]),
+  );
+  const ys = axisCandidates(
+    py,
+    loY,
+    hiY,
+    others.flatMap((o) => [Math.ceil(o[3]), Math.floor(o[1] - size)]),
+  );
   let best: Box | null = null;
   let bestDistance = Infinity;
   for (const x of xs) {

@@ -61,7 +61,12 @@ describe('selectDefectWindow', () => {
   });
 
   const boxArb = fc
-    .tuple(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 600 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 60 }))
+    .tuple(
+      fc.integer({ min: 0, max: 600 }),
+      fc.integer({ min: 0, max: 600 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 1, max: 60 }),
+    )
     .map(([x, y, w, h]): Box => [x, y, Math.min(640, x + w), Math.min(640, y + h)]);
 
   it('every window holds its defect, shares no area with another and lies in the image (property)', () => {
@@ -85,7 +90,9 @@ describe('selectDefectWindow', () => {
       fc.property(fc.array(boxArb, { minLength: 2, maxLength: 6 }), (boxes) => {
         const size = 100;
         const small = { width: 240, height: 240 };
-        const clipped = boxes.map((b): Box => [Math.min(b[0], 200), Math.min(b[1], 200), Math.min(b[2], 240), Math.min(b[3], 240)]).filter((b) => b[2] > b[0] && b[3] > b[1]);
+        const clipped = boxes
+          .map((b): Box => [Math.min(b[0], 200), Math.min(b[1], 200), Math.min(b[2], 240), Math.min(b[3], 240)])
+          .filter((b) => b[2] > b[0] && b[3] > b[1]);
         if (clipped.length === 0) return;
         const w = selectDefectWindow(clipped, 0, small, size);
         let exists = false;

@@ -19,7 +19,11 @@ describe('planFleetSync', () => {
   });
 
   it('before the first sync every server is in, and a server without a health result is not synced', () => {
-    expect(planFleetSync([A, B], null, { [A]: { ok: true } })).toEqual({ targets: [A], rejoining: [], unhealthy: [{ url: B, reason: 'no health check' }] });
+    expect(planFleetSync([A, B], null, { [A]: { ok: true } })).toEqual({
+      targets: [A],
+      rejoining: [],
+      unhealthy: [{ url: B, reason: 'no health check' }],
+    });
   });
 });
 
@@ -39,15 +43,35 @@ describe('decideFleetSync', () => {
     expect(d.left).toEqual([B]);
     expect(d.rejoined).toEqual([]);
     expect(d.message).toMatch(/^1 of 2 inference servers out of the rollout pool, going on with 1: http:\/\/b:8000 \(weight sync failed/);
-    expect(d.pool).toEqual({ step: 1, version: 2, members: [{ url: A, state: 'in', version: 2 }, { url: B, state: 'out', version: null, reason: d.out[0]!.reason }] });
+    expect(d.pool).toEqual({
+      step: 1,
+      version: 2,
+      members: [
+        { url: A, state: 'in', version: 2 },
+        { url: B, state: 'out', version: null, reason: d.out[0]!.reason },
+      ],
+    });
     expect(FleetPoolSchema.parse(d.pool)).toEqual(d.pool);
   });
 
   it('brings a returning server back in at the new version and reports it as rejoined', () => {
-    const previous = pool(2, [{ url: A, state: 'in', version: 2 }, { url: B, state: 'out', version: null, reason: 'x' }]);
-    const d = decideFleetSync({ servers: [A, B], previous, outcomes: { [A]: { kind: 'synced' }, [B]: { kind: 'synced' } }, step: 2, version: 3, minServers: 2 });
+    const previous = pool(2, [
+      { url: A, state: 'in', version: 2 },
+      { url: B, state: 'out', version: null, reason: 'x' },
+    ]);
+    const d = decideFleetSync({
+      servers: [A, B],
+      previous,
+      outcomes: { [A]: { kind: 'synced' }, [B]: { kind: 'synced' } },
+      step: 2,
+      version: 3,
+      minServers: 2,
+    });
     expect(d).toMatchObject({ kind: 'continue', active: [A, B], out: [], rejoined: [B], left: [] });
-    expect(d.pool.members.map((m) => [m.state, m.version])).toEqual([['in', 3], ['in', 3]]);
+    expect(d.pool.members.map((m) => [m.state, m.version])).toEqual([
+      ['in', 3],
+      ['in', 3],
+    ]);
     expect(d.message).toBe('2 of 2 inference servers in the rollout pool at weight version 3');
   });
 
@@ -66,21 +90,39 @@ describe('decideFleetSync', () => {
       '1 of 3 inference servers hold weight version 5, fewer than policy.minServers 2; out: http://b:8000 (health check failed: HTTP 503); http://c:8000 (weight sync failed: no sync outcome)',
     );
     // Exactly at the floor it goes on.
-    expect(decideFleetSync({ servers: [A, B], previous: null, outcomes: { [A]: { kind: 'synced' } }, step: 0, version: 1, minServers: 1 }).kind).toBe('continue');
-    expect(decideFleetSync({ servers: [A], previous: null, outcomes: { [A]: { kind: 'failed', reason: 'x' } }, step: 0, version: 1, minServers: 1 }).kind).toBe('fail');
+    expect(
+      decideFleetSync({ servers: [A, B], previous: null, outcomes: { [A]: { kind: 'synced' } }, step: 0, version: 1, minServers: 1 }).kind,
+    ).toBe('continue');
+    expect(
+      decideFleetSync({
+        servers: [A],
+        previous: null,
+        outcomes: { [A]: { kind: 'failed', reason: 'x' } },
+        step: 0,
+        version: 1,
+        minServers: 1,
+      }).kind,
+    ).toBe('fail');
   });
 });
 
 describe('toRolloutServers', () => {
   it('gives rollouts of a version only to servers in the pool at that version', () => {
-    const p = pool(3, [{ url: A, state: 'in', version: 3 }, { url: B, state: 'out', version: null, reason: 'x' }, { url: C, state: 'in', version: 2 }]);
+    const p = pool(3, [
+      { url: A, state: 'in', version: 3 },
+      { url: B, state: 'out', version: null, reason: 'x' },
+      { url: C, state: 'in', version: 2 },
+    ]);
     expect(toRolloutServers([A, B, C], p, 3)).toEqual([A]);
     expect(toRolloutServers([A, B, C], pool(3, [{ url: A, state: 'out', version: null, reason: 'x' }]), 3)).toEqual([]);
   });
 
   it('uses every server before the run has a pool, and for a version the pool is not of (an all-or-nothing sync made it)', () => {
     expect(toRolloutServers([A, B], null, 0)).toEqual([A, B]);
-    const p = pool(3, [{ url: A, state: 'in', version: 3 }, { url: B, state: 'out', version: null, reason: 'x' }]);
+    const p = pool(3, [
+      { url: A, state: 'in', version: 3 },
+      { url: B, state: 'out', version: null, reason: 'x' },
+    ]);
     expect(toRolloutServers([A, B], p, 2)).toEqual([A, B]);
   });
 });

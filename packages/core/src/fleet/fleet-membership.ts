@@ -73,7 +73,11 @@ function wasIn(pool: FleetPool | null, url: string): boolean {
 }
 
 /** Which servers get a step's sync: every healthy one, pool members and returning servers alike. */
-export function planFleetSync(servers: readonly string[], pool: FleetPool | null, health: Readonly<Record<string, ServerHealth>>): FleetSyncPlan {
+export function planFleetSync(
+  servers: readonly string[],
+  pool: FleetPool | null,
+  health: Readonly<Record<string, ServerHealth>>,
+): FleetSyncPlan {
   const targets: string[] = [];
   const unhealthy: { url: string; reason: string }[] = [];
   for (const url of servers) {
@@ -108,7 +112,12 @@ export function decideFleetSync(input: {
   const members: FleetMember[] = servers.map((url) => {
     const o = input.outcomes[url] ?? { kind: 'failed', reason: 'no sync outcome' };
     if (o.kind === 'synced') return { url, state: 'in', version };
-    return { url, state: 'out', version: null, reason: o.kind === 'unhealthy' ? `health check failed: ${o.reason}` : `weight sync failed: ${o.reason}` };
+    return {
+      url,
+      state: 'out',
+      version: null,
+      reason: o.kind === 'unhealthy' ? `health check failed: ${o.reason}` : `weight sync failed: ${o.reason}`,
+    };
   });
   const active = members.filter((m) => m.state === 'in').map((m) => m.url);
   const out = members.filter((m) => m.state === 'out').map((m) => ({ url: m.url, reason: m.reason ?? '' }));

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  computeAdvantages,
-  computeDifficultyWeight,
-  computeMean,
-  computeStd,
-  decideResample,
-  isDegenerateGroup,
-} from './group-stats.js';
+import { computeAdvantages, computeDifficultyWeight, computeMean, computeStd, decideResample, isDegenerateGroup } from './group-stats.js';
 
 function expectAllClose(actual: readonly number[], expected: readonly number[], digits = 6): void {
   expect(actual).toHaveLength(expected.length);
@@ -40,9 +33,10 @@ describe('computeAdvantages', () => {
   });
 
   it('uses the population std as an option', () => {
-    expectAllClose(computeAdvantages(R, { mode: 'population' }), [
-      1.002195, 0.665484, 0.216536, -1.616671, 0.965159, -0.176294, -1.616671, 0.560262,
-    ]);
+    expectAllClose(
+      computeAdvantages(R, { mode: 'population' }),
+      [1.002195, 0.665484, 0.216536, -1.616671, 0.965159, -0.176294, -1.616671, 0.560262],
+    );
   });
 
   it('only centres the rewards with mode none', () => {

@@ -26,10 +26,7 @@ export function computeStd(values: readonly number[], mode: 'unbiased' | 'popula
 }
 
 /** A_i = (R_i − mean(R)) / (std(R) + ε), or R_i − mean(R) with mode `none`. */
-export function computeAdvantages(
-  rewards: readonly number[],
-  options: { mode?: AdvantageMode; epsilon?: number } = {},
-): number[] {
+export function computeAdvantages(rewards: readonly number[], options: { mode?: AdvantageMode; epsilon?: number } = {}): number[] {
   const mode = options.mode ?? 'unbiased';
   const epsilon = options.epsilon ?? 1e-4;
   const mean = computeMean(rewards);

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type MetricSet, type SampleOutcome, computeClassMean, computeDefectClassMean, computeEvalIou, computeMetricReport, computeMetricSet } from './metrics.js';
+import {
+  type MetricSet,
+  type SampleOutcome,
+  computeClassMean,
+  computeDefectClassMean,
+  computeEvalIou,
+  computeMetricReport,
+  computeMetricSet,
+} from './metrics.js';
 
 function outcome(
   cls: string,
@@ -168,12 +176,31 @@ describe('class mean over defect classes (docs/method.md §8.4)', () => {
 
   it('the class "normal" has F1 0 (no TP or FN can exist) and drags the plain class mean down', () => {
     expectMetrics(r.classes.normal!, { n: 2, acc: 1 / 2, f1: 0, mIoU: 0.5, mIoU_ano: null, mIoU_nor: 0.5 });
-    expectMetrics(r.class_mean, { n: 3, acc: (2 / 3 + 1 + 1 / 2) / 3, f1: (2 / 3 + 1 + 0) / 3, mIoU: (0.6 + 0.5 + 0.5) / 3, mIoU_ano: 0.45, mIoU_nor: 0.75 });
+    expectMetrics(r.class_mean, {
+      n: 3,
+      acc: (2 / 3 + 1 + 1 / 2) / 3,
+      f1: (2 / 3 + 1 + 0) / 3,
+      mIoU: (0.6 + 0.5 + 0.5) / 3,
+      mIoU_ano: 0.45,
+      mIoU_nor: 0.75,
+    });
   });
 
   it('leaves normal-only classes out and keeps a defect class its own normal samples', () => {
     expectMetrics(r.classes.open!, { n: 3, acc: 2 / 3, f1: 2 / 3, mIoU: 0.6, mIoU_ano: 0.4, mIoU_nor: 1 });
-    expectMetrics(r.defect_class_mean, { n: 2, n_ano: 3, n_nor: 1, acc: (2 / 3 + 1) / 2, f1: (2 / 3 + 1) / 2, mIoU: 0.55, mIoU_ano: 0.45, mIoU_nor: 1, tp: 2, fp: 0, fn: 1 });
+    expectMetrics(r.defect_class_mean, {
+      n: 2,
+      n_ano: 3,
+      n_nor: 1,
+      acc: (2 / 3 + 1) / 2,
+      f1: (2 / 3 + 1) / 2,
+      mIoU: 0.55,
+      mIoU_ano: 0.45,
+      mIoU_nor: 1,
+      tp: 2,
+      fp: 0,
+      fn: 1,
+    });
   });
 
   it('the normal-only samples still count in the overall row', () => {
@@ -200,7 +227,13 @@ describe('metric properties', () => {
     fc.assert(
       fc.property(fc.array(arbOutcome, { maxLength: 40 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), (samples, tau) => {
         const report = computeMetricReport(samples, tau);
-        const sets = [report.overall, report.class_mean, report.defect_class_mean, ...Object.values(report.classes), ...Object.values(report.subsets)];
+        const sets = [
+          report.overall,
+          report.class_mean,
+          report.defect_class_mean,
+          ...Object.values(report.classes),
+          ...Object.values(report.subsets),
+        ];
         for (const s of sets) {
           for (const v of [s.acc, s.f1, s.mIoU, s.mIoU_ano, s.mIoU_nor]) {
             if (v !== null) {

@@ -161,13 +161,7 @@ export function findFirstBox(
 }
 
 /** A box in `syntaxes` that starts exactly at `i` (after optional whitespace). */
-export function scanBoxAt(
-  text: string,
-  i: number,
-  end: number,
-  syntaxes: readonly BoxSyntax[],
-  opts: ScanOptions,
-): ScannedBox | null {
+export function scanBoxAt(text: string, i: number, end: number, syntaxes: readonly BoxSyntax[], opts: ScanOptions): ScannedBox | null {
   const j = skipWhitespace(text, i, end);
   for (const s of syntaxes) {
     const found = SCANNERS[s].scan(text, j, end, opts);

@@ -114,7 +114,13 @@ describe('parseAnswer, <answer> families', () => {
   });
 
   it('is invalid for garbage and for incomplete boxes', () => {
-    for (const text of ['<answer>)(</answer>', '<answer>(10,20)</answer>', '<answer>[1,2,3]</answer>', '<answer>(a,b),(c,d)</answer>', '}{<>;']) {
+    for (const text of [
+      '<answer>)(</answer>',
+      '<answer>(10,20)</answer>',
+      '<answer>[1,2,3]</answer>',
+      '<answer>(a,b),(c,d)</answer>',
+      '}{<>;',
+    ]) {
       expectInvalid(p(text));
     }
   });
@@ -165,11 +171,50 @@ describe('parseAnswer, other families', () => {
 });
 
 const FRAGMENTS = [
-  '<answer>', '</answer>', '<think>', '</think>', '<box>', '</box>', '<|box_start|>', '<|box_end|>',
-  '(', ')', '[', ']', '[[', ']]', ',', ', ', ' ', '\n', '\t', '.', '-', '0', '1', '7', '42', '999',
-  '1e5', 'x', 'bbox_2d', '"', ':', '{', '}', '\u00a0', '\u3000', '😀',
+  '<answer>',
+  '</answer>',
+  '<think>',
+  '</think>',
+  '<box>',
+  '</box>',
+  '<|box_start|>',
+  '<|box_end|>',
+  '(',
+  ')',
+  '[',
+  ']',
+  '[[',
+  ']]',
+  ',',
+  ', ',
+  ' ',
+  '\n',
+  '\t',
+  '.',
+  '-',
+  '0',
+  '1',
+  '7',
+  '42',
+  '999',
+  '1e5',
+  'x',
+  'bbox_2d',
+  '"',
+  ':',
+  '{',
+  '}',
+  '\u00a0',
+  '\u3000',
+  '😀',
   // Whole boxes, so that random text also holds well-formed, empty and inverted answers.
-  '(10,20),(30,40)', '(0,0),(0,0)', '(30,40),(10,20)', '[1,2,3,4]', '[0,0,0,0]', '<box>1 2 3 4</box>', '<box>0 0 0 0</box>',
+  '(10,20),(30,40)',
+  '(0,0),(0,0)',
+  '(30,40),(10,20)',
+  '[1,2,3,4]',
+  '[0,0,0,0]',
+  '<box>1 2 3 4</box>',
+  '<box>0 0 0 0</box>',
 ];
 
 const fragmentText = fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 60 }).map((parts) => parts.join(''));

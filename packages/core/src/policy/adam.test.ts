@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { computeAdamStep, computeClippedGradient, computeGradNorm, createAdamState } from './adam.js';
 import { DEFAULT_CPU_POLICY } from './gaussian-policy.js';
-import { computePolicyStepScale, fromParamRecord, fromPolicyVector, LOG_STD_RANGE, LOG_STD_STEP_SCALE, toParamRecord, toPolicyVector } from './policy-vector.js';
+import {
+  computePolicyStepScale,
+  fromParamRecord,
+  fromPolicyVector,
+  LOG_STD_RANGE,
+  LOG_STD_STEP_SCALE,
+  toParamRecord,
+  toPolicyVector,
+} from './policy-vector.js';
 
 describe('Adam', () => {
   it('moves each parameter by lr·sign(g) on the first step (bias correction)', () => {
@@ -26,7 +34,13 @@ describe('Adam', () => {
   it('minimizes a quadratic', () => {
     let params = [5, -3];
     let state = createAdamState(2);
-    for (let i = 0; i < 2000; i++) ({ params, state } = computeAdamStep(params, params.map((p) => 2 * p), state, { lr: 0.05 }));
+    for (let i = 0; i < 2000; i++)
+      ({ params, state } = computeAdamStep(
+        params,
+        params.map((p) => 2 * p),
+        state,
+        { lr: 0.05 },
+      ));
     expect(Math.abs(params[0]!)).toBeLessThan(1e-2);
     expect(Math.abs(params[1]!)).toBeLessThan(1e-2);
   });
@@ -36,7 +50,7 @@ describe('Adam', () => {
     expect(() => computeAdamStep([1, 2], [1, 1], createAdamState(2), { lr: 1, scale: [1] })).toThrow(/scales/);
   });
 
-  it('multiplies each value\'s step by its scale', () => {
+  it("multiplies each value's step by its scale", () => {
     const { params } = computeAdamStep([1, 1, 1], [1, 1, -1], createAdamState(3), { lr: 0.1, scale: [25, 1, 0.5] });
     expect(params[0]).toBeCloseTo(1 - 2.5, 6);
     expect(params[1]).toBeCloseTo(0.9, 6);
@@ -59,13 +73,16 @@ describe('policy vectors', () => {
     expect(v).toHaveLength(10);
     expect(fromPolicyVector(DEFAULT_CPU_POLICY, v)).toEqual(DEFAULT_CPU_POLICY);
     expect(fromParamRecord(DEFAULT_CPU_POLICY, toParamRecord(DEFAULT_CPU_POLICY, v))).toEqual(v);
-    const wild = fromPolicyVector(DEFAULT_CPU_POLICY, v.map((x, k) => (k % 2 === 1 ? 50 : x)));
+    const wild = fromPolicyVector(
+      DEFAULT_CPU_POLICY,
+      v.map((x, k) => (k % 2 === 1 ? 50 : x)),
+    );
     expect(Object.values(wild.params).every((p) => p.logStd === LOG_STD_RANGE.max)).toBe(true);
     expect(() => fromPolicyVector(DEFAULT_CPU_POLICY, [1])).toThrow(RangeError);
     expect(() => fromParamRecord(DEFAULT_CPU_POLICY, {})).toThrow(/threshold/);
   });
 
-  it('scales a mean\'s step by its range and a log-std\'s by LOG_STD_STEP_SCALE', () => {
+  it("scales a mean's step by its range and a log-std's by LOG_STD_STEP_SCALE", () => {
     const scale = computePolicyStepScale(DEFAULT_CPU_POLICY);
     expect(scale).toHaveLength(toPolicyVector(DEFAULT_CPU_POLICY).length);
     const names = Object.keys(DEFAULT_CPU_POLICY.params);

@@ -37,7 +37,8 @@ export function computeAdamStep(
   settings: AdamSettings,
 ): { params: number[]; state: AdamState } {
   const { lr, scale, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = settings;
-  if (scale !== undefined && scale.length !== params.length) throw new RangeError(`Adam: ${params.length} parameters, ${scale.length} scales`);
+  if (scale !== undefined && scale.length !== params.length)
+    throw new RangeError(`Adam: ${params.length} parameters, ${scale.length} scales`);
   if (gradient.length !== params.length || state.m.length !== params.length || state.v.length !== params.length) {
     throw new RangeError(`Adam: ${params.length} parameters, ${gradient.length} gradients, ${state.m.length}/${state.v.length} moments`);
   }

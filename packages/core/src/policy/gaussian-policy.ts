@@ -50,7 +50,8 @@ function stdOf(param: GaussianParam, temperature: number): number {
 /** Draws one value per parameter; temperature 0 returns the means. */
 export function samplePolicy(rng: Rng, policy: GaussianPolicy, temperature: number): PolicySample {
   const out: Record<string, number> = {};
-  for (const [name, p] of Object.entries(policy.params)) out[name] = temperature > 0 ? p.mean + stdOf(p, temperature) * rng.normal() : p.mean;
+  for (const [name, p] of Object.entries(policy.params))
+    out[name] = temperature > 0 ? p.mean + stdOf(p, temperature) * rng.normal() : p.mean;
   return out;
 }
 

@@ -21,7 +21,12 @@ const RATIOS = [1.0, 1.5, 0.5, 0.5, 1.1, 1.0, 1.3, 0.9];
 const CONFIG: GaussianLossConfig = { clipLow: 0.2, clipHigh: 0.2, beta: 0, temperature: 1 };
 
 /** Samples whose sampling log-prob makes their ratio under `policy` exactly `ratios[i]`. */
-function samplesWithRatios(policy: GaussianPolicy, ratios: readonly number[], advantages: readonly number[], seed = 1): GaussianLossSample[] {
+function samplesWithRatios(
+  policy: GaussianPolicy,
+  ratios: readonly number[],
+  advantages: readonly number[],
+  seed = 1,
+): GaussianLossSample[] {
   const rng = createRng(seed);
   return ratios.map((r, i) => {
     const sample = samplePolicy(rng, policy, 1);
@@ -36,7 +41,12 @@ describe('computeGrpoGaussianLoss: docs/method.md §6 on the reference group (§
     //  1.1·.902832 = .993115 | −.16491 | 1.3·−1.51227 = −1.965951 | .9·.524081 = .471673   → Σ = −.090127
     // w = ½(e^(1−.484634) + √1.375) = 1.423427;  L = −w·Σ/8 = 0.016036
     expect(W).toBeCloseTo(1.423427, 6);
-    const result = computeGrpoGaussianLoss({ policy: DEFAULT_CPU_POLICY, reference: null, samples: samplesWithRatios(DEFAULT_CPU_POLICY, RATIOS, ADVANTAGES), config: CONFIG });
+    const result = computeGrpoGaussianLoss({
+      policy: DEFAULT_CPU_POLICY,
+      reference: null,
+      samples: samplesWithRatios(DEFAULT_CPU_POLICY, RATIOS, ADVANTAGES),
+      config: CONFIG,
+    });
     expect(result.loss).toBeCloseTo(0.016036, 5);
     expect(result.clipped).toBe(2);
     expect(result.count).toBe(8);
@@ -44,7 +54,16 @@ describe('computeGrpoGaussianLoss: docs/method.md §6 on the reference group (§
   });
 
   it('is −w·mean(A) = 0 on-policy (ratio 1): the advantages are centred', () => {
-    const result = computeGrpoGaussianLoss({ policy: DEFAULT_CPU_POLICY, reference: null, samples: samplesWithRatios(DEFAULT_CPU_POLICY, RATIOS.map(() => 1), ADVANTAGES), config: CONFIG });
+    const result = computeGrpoGaussianLoss({
+      policy: DEFAULT_CPU_POLICY,
+      reference: null,
+      samples: samplesWithRatios(
+        DEFAULT_CPU_POLICY,
+        RATIOS.map(() => 1),
+        ADVANTAGES,
+      ),
+      config: CONFIG,
+    });
     expect(result.loss).toBeCloseTo(0, 9);
     expect(result.clipped).toBe(0);
   });
@@ -66,9 +85,17 @@ describe('computeGrpoGaussianLoss: docs/method.md §6 on the reference group (§
 
   it('adds β·k3 against the reference, zero at the reference itself', () => {
     const samples = samplesWithRatios(DEFAULT_CPU_POLICY, RATIOS, ADVANTAGES);
-    const same = computeGrpoGaussianLoss({ policy: DEFAULT_CPU_POLICY, reference: DEFAULT_CPU_POLICY, samples, config: { ...CONFIG, beta: 0.1 } });
+    const same = computeGrpoGaussianLoss({
+      policy: DEFAULT_CPU_POLICY,
+      reference: DEFAULT_CPU_POLICY,
+      samples,
+      config: { ...CONFIG, beta: 0.1 },
+    });
     expect(same.kl).toBeCloseTo(0, 12);
-    const moved = fromPolicyVector(DEFAULT_CPU_POLICY, toPolicyVector(DEFAULT_CPU_POLICY).map((v) => v + 0.05));
+    const moved = fromPolicyVector(
+      DEFAULT_CPU_POLICY,
+      toPolicyVector(DEFAULT_CPU_POLICY).map((v) => v + 0.05),
+    );
     const withKl = computeGrpoGaussianLoss({ policy: moved, reference: DEFAULT_CPU_POLICY, samples, config: { ...CONFIG, beta: 0.1 } });
     const without = computeGrpoGaussianLoss({ policy: moved, reference: DEFAULT_CPU_POLICY, samples, config: CONFIG });
     expect(withKl.kl).toBeGreaterThan(0);
@@ -90,37 +117,51 @@ describe('gradients', () => {
 
   it('agree with central finite differences of the loss (clipping, weights, KL, temperature)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.double({ min: 0, max: 0.5, noNaN: true }), fc.double({ min: 0.5, max: 1.5, noNaN: true }), (seed, beta, temperature) => {
-        const rng = createRng(seed);
-        const start = toPolicyVector(DEFAULT_CPU_POLICY).map((v) => v + 0.1 * rng.normal());
-        const policy = fromPolicyVector(DEFAULT_CPU_POLICY, start);
-        // A reference near the policy, as β keeps it: d = log π_ref − log π_θ stays inside ±MAX_LOG_RATIO.
-        const reference = fromPolicyVector(DEFAULT_CPU_POLICY, start.map((v) => v + 0.01 * rng.normal()));
-        const config = { ...CONFIG, beta, temperature };
-        const samples = Array.from({ length: 6 }, (_, i) => {
-          const sample = samplePolicy(rng, policy, temperature);
-          const ratio = 0.6 + rng.next() * 0.8;
-          return { sample, samplingLogProb: computePolicyLogProb(policy, sample, temperature) - Math.log(ratio), advantage: rng.normal(), weight: 1 + i / 5 };
-        });
-        const lossAt = (v: readonly number[]) => computeGrpoGaussianLoss({ policy: fromPolicyVector(policy, v), reference, samples, config }).loss;
-        const { gradient } = computeGrpoGaussianLoss({ policy, reference, samples, config });
-        // Finite differences across a clip boundary are meaningless: skip draws with a ratio near one
-        // (a step of h moves a log-ratio by up to ~1e-3 here: ∂log π/∂μ = z/s with s down to ~0.02).
-        const nearKink = samples.some((x) => {
-          const r = Math.exp(computePolicyLogProb(policy, x.sample, temperature) - x.samplingLogProb);
-          return Math.abs(r - 0.8) < 0.02 || Math.abs(r - 1.2) < 0.02;
-        });
-        fc.pre(!nearKink);
-        const h = 1e-6;
-        start.forEach((_, k) => {
-          const plus = [...start];
-          const minus = [...start];
-          plus[k] = plus[k]! + h;
-          minus[k] = minus[k]! - h;
-          const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
-          expect(Math.abs(gradient[k]! - numeric)).toBeLessThan(1e-5 * Math.max(1, Math.abs(numeric)));
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.double({ min: 0.5, max: 1.5, noNaN: true }),
+        (seed, beta, temperature) => {
+          const rng = createRng(seed);
+          const start = toPolicyVector(DEFAULT_CPU_POLICY).map((v) => v + 0.1 * rng.normal());
+          const policy = fromPolicyVector(DEFAULT_CPU_POLICY, start);
+          // A reference near the policy, as β keeps it: d = log π_ref − log π_θ stays inside ±MAX_LOG_RATIO.
+          const reference = fromPolicyVector(
+            DEFAULT_CPU_POLICY,
+            start.map((v) => v + 0.01 * rng.normal()),
+          );
+          const config = { ...CONFIG, beta, temperature };
+          const samples = Array.from({ length: 6 }, (_, i) => {
+            const sample = samplePolicy(rng, policy, temperature);
+            const ratio = 0.6 + rng.next() * 0.8;
+            return {
+              sample,
+              samplingLogProb: computePolicyLogProb(policy, sample, temperature) - Math.log(ratio),
+              advantage: rng.normal(),
+              weight: 1 + i / 5,
+            };
+          });
+          const lossAt = (v: readonly number[]) =>
+            computeGrpoGaussianLoss({ policy: fromPolicyVector(policy, v), reference, samples, config }).loss;
+          const { gradient } = computeGrpoGaussianLoss({ policy, reference, samples, config });
+          // Finite differences across a clip boundary are meaningless: skip draws with a ratio near one
+          // (a step of h moves a log-ratio by up to ~1e-3 here: ∂log π/∂μ = z/s with s down to ~0.02).
+          const nearKink = samples.some((x) => {
+            const r = Math.exp(computePolicyLogProb(policy, x.sample, temperature) - x.samplingLogProb);
+            return Math.abs(r - 0.8) < 0.02 || Math.abs(r - 1.2) < 0.02;
+          });
+          fc.pre(!nearKink);
+          const h = 1e-6;
+          start.forEach((_, k) => {
+            const plus = [...start];
+            const minus = [...start];
+            plus[k] = plus[k]! + h;
+            minus[k] = minus[k]! - h;
+            const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
+            expect(Math.abs(gradient[k]! - numeric)).toBeLessThan(1e-5 * Math.max(1, Math.abs(numeric)));
+          });
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -29,7 +29,14 @@ describe('pair prompts', () => {
     expect(pickInstruction(INSTRUCTION_POOL, 1, 'a')).toBe(pickInstruction(INSTRUCTION_POOL, 1, 'a'));
     const drawn = new Set(Array.from({ length: 400 }, (_, k) => pickInstruction(INSTRUCTION_POOL, 1, `id-${k}`)));
     expect(drawn.size).toBe(INSTRUCTION_POOL.length);
-    const custom = toPairPrompt({ family: 'differad', frame: 'norm1000', size: { width: 8, height: 8 }, id: 'x', seed: 3, pool: ['only one'] });
+    const custom = toPairPrompt({
+      family: 'differad',
+      frame: 'norm1000',
+      size: { width: 8, height: 8 },
+      id: 'x',
+      seed: 3,
+      pool: ['only one'],
+    });
     expect(custom.prompt).toBe('only one');
   });
 
@@ -53,8 +60,24 @@ describe('pair prompts', () => {
     expect(prompt.system).toContain('(728×532)');
     expect(toPairMessages(prompt)).toEqual([
       { role: 'system', content: prompt.system },
-      { role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: prompt.prompt }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'image', image: 0 },
+          { type: 'image', image: 1 },
+          { type: 'text', text: prompt.prompt },
+        ],
+      },
     ]);
-    expect(toPairMessages({ prompt: 'only' })).toEqual([{ role: 'user', content: [{ type: 'image', image: 0 }, { type: 'image', image: 1 }, { type: 'text', text: 'only' }] }]);
+    expect(toPairMessages({ prompt: 'only' })).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'image', image: 0 },
+          { type: 'image', image: 1 },
+          { type: 'text', text: 'only' },
+        ],
+      },
+    ]);
   });
 });

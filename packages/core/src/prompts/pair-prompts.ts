@@ -6,7 +6,9 @@ import { createRng } from '../random/rng.js';
 import { FAMILY_ANSWER_FORMATS, FRAME_RULES, INSTRUCTION_POOL, PLAIN_SYSTEM_TEMPLATE, TAGGED_SYSTEM_TEMPLATE } from './prompt-templates.js';
 
 /** A prompt pool file: a JSON array of non-empty instruction strings. */
-export const PromptPoolSchema = z.array(z.string().trim().min(1, 'an instruction must not be empty')).min(1, 'the pool needs at least one instruction');
+export const PromptPoolSchema = z
+  .array(z.string().trim().min(1, 'an instruction must not be empty'))
+  .min(1, 'the pool needs at least one instruction');
 export type PromptPool = z.infer<typeof PromptPoolSchema>;
 
 /** Validates a prompt pool (PROMPTS_INVALID naming `source` and the entry otherwise). */
@@ -15,7 +17,10 @@ export function parsePromptPool(value: unknown, source: string): PromptPool {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue && issue.path.length > 0 ? ` (entry ${issue.path.join('.')})` : '';
-  throw new DifferadError('PROMPTS_INVALID', `${source} is not a prompt pool (a JSON array of strings)${where}: ${issue?.message ?? 'invalid'}`);
+  throw new DifferadError(
+    'PROMPTS_INVALID',
+    `${source} is not a prompt pool (a JSON array of strings)${where}: ${issue?.message ?? 'invalid'}`,
+  );
 }
 
 /** Replaces `{name}` placeholders; unknown names are left as written. */
@@ -27,7 +32,11 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 export function toSystemPrompt(family: ModelFamily, frame: Frame, size: ImageSize): string {
   const format = FAMILY_ANSWER_FORMATS[family];
   const frameRule = fillTemplate(FRAME_RULES[frame], { width: size.width, height: size.height });
-  return fillTemplate(format.tagged ? TAGGED_SYSTEM_TEMPLATE : PLAIN_SYSTEM_TEMPLATE, { box: format.box, empty: format.empty, frame_rule: frameRule });
+  return fillTemplate(format.tagged ? TAGGED_SYSTEM_TEMPLATE : PLAIN_SYSTEM_TEMPLATE, {
+    box: format.box,
+    empty: format.empty,
+    frame_rule: frameRule,
+  });
 }
 
 /** The instruction of pair `id`: drawn from `pool` with a generator seeded by (seed, id), so reruns ask the same. */

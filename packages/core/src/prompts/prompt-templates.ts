@@ -36,7 +36,8 @@ export const FAMILY_ANSWER_FORMATS: Readonly<Record<ModelFamily, AnswerFormat>> 
 export const FRAME_RULES: Readonly<Record<Frame, string>> = Object.freeze({
   norm1000:
     'Coordinates are integers from 0 to 1000 relative to the target image: x from its left edge (0) to its right edge (1000), y from its top edge (0) to its bottom edge (1000).',
-  'resized-pixels': 'Coordinates are integer pixels of the target image as you see it ({width}×{height}), x to the right and y down from its top-left corner.',
+  'resized-pixels':
+    'Coordinates are integer pixels of the target image as you see it ({width}×{height}), x to the right and y down from its top-left corner.',
   pixels: 'Coordinates are integer pixels of the target image ({width}×{height}), x to the right and y down from its top-left corner.',
 });
 

@@ -37,8 +37,12 @@ describe('ManifestRecordSchema', () => {
   it('accepts a reference cover-resized from another size, and rejects a crop outside that size', () => {
     const resized = { from: 'normals/n.png', width: 355, height: 362, fit: 'cover', crop: [0, 32, 355, 329] };
     expect(ManifestRecordSchema.parse({ ...GOOD, reference_resized: resized })).toMatchObject({ reference_resized: resized });
-    expect(problemFields(ManifestRecordSchema, { ...GOOD, reference_resized: { ...resized, crop: [0, 32, 356, 329] } })).toEqual(['reference_resized.crop']);
-    expect(problemFields(ManifestRecordSchema, { ...GOOD, reference_resized: { ...resized, fit: 'fill' } })).toEqual(['reference_resized.fit']);
+    expect(problemFields(ManifestRecordSchema, { ...GOOD, reference_resized: { ...resized, crop: [0, 32, 356, 329] } })).toEqual([
+      'reference_resized.crop',
+    ]);
+    expect(problemFields(ManifestRecordSchema, { ...GOOD, reference_resized: { ...resized, fit: 'fill' } })).toEqual([
+      'reference_resized.fit',
+    ]);
   });
 
   it('keeps unknown keys for importers', () => {

@@ -26,7 +26,11 @@ export const ReferenceResizedSchema = z
   })
   .superRefine((r, ctx) => {
     if (r.crop[2] > r.width || r.crop[3] > r.height) {
-      ctx.addIssue({ code: 'custom', path: ['crop'], message: `crop ${JSON.stringify(r.crop)} extends past the ${r.width}×${r.height} source` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['crop'],
+        message: `crop ${JSON.stringify(r.crop)} extends past the ${r.width}×${r.height} source`,
+      });
     }
   });
 export type ReferenceResized = z.infer<typeof ReferenceResizedSchema>;

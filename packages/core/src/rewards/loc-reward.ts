@@ -1,10 +1,4 @@
-import {
-  type Box,
-  computeBoxArea,
-  computeBoxCenter,
-  computeBoxDiagonal,
-  computeIou,
-} from '../boxes/box.js';
+import { type Box, computeBoxArea, computeBoxCenter, computeBoxDiagonal, computeIou } from '../boxes/box.js';
 import type { ParsedAnswer } from '../parse/parse-answer.js';
 import { DEFAULT_REWARD_OPTIONS, type RewardOptions } from './reward-options.js';
 
@@ -47,11 +41,7 @@ export function computeBoxLocReward(pred: Box, gt: Box, options: RewardOptions =
  * (`null` = normal sample). Normal GT: 1 for the empty answer, else 0.
  * Anomalous GT: 0 for an empty, invalid or missing answer.
  */
-export function computeLocReward(
-  answer: ParsedAnswer | null,
-  gt: Box | null,
-  options: RewardOptions = DEFAULT_REWARD_OPTIONS,
-): number {
+export function computeLocReward(answer: ParsedAnswer | null, gt: Box | null, options: RewardOptions = DEFAULT_REWARD_OPTIONS): number {
   if (gt === null) return answer?.kind === 'empty' ? 1 : 0;
   if (answer?.kind !== 'box') return 0;
   return computeBoxLocReward(answer.box, gt, options);

@@ -3,7 +3,15 @@ import type { ManifestRecord, PredictionRecord } from '../records/records.js';
 import { createAnswerTable } from './answer-table.js';
 import { computeAnswerScore, computeSampleScore, DEFAULT_SCORE_SETTINGS, toPredictionAnswer } from './score-sample.js';
 
-const record: ManifestRecord = { id: 'a', class: 'c', reference: 'r.png', target: 't.png', width: 640, height: 480, box: [10.5, 20, 200, 300] };
+const record: ManifestRecord = {
+  id: 'a',
+  class: 'c',
+  reference: 'r.png',
+  target: 't.png',
+  width: 640,
+  height: 480,
+  box: [10.5, 20, 200, 300],
+};
 
 describe('createAnswerTable', () => {
   it('gives back answers that score exactly as the predictions they were parsed from', () => {

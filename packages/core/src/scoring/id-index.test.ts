@@ -16,7 +16,10 @@ function findCollision(prefix: string): [string, string] {
 
 describe('createIdIndex', () => {
   it('answers exactly as a Map of first positions, for any strings (lone surrogates and astral characters included)', () => {
-    const id = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('\uD800', '\uDFFF', '\uFFFD', '😀', 'é', 'e\u0301', ''));
+    const id = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom('\uD800', '\uDFFF', '\uFFFD', '😀', 'é', 'e\u0301', ''),
+    );
     fc.assert(
       fc.property(fc.array(id, { maxLength: 300 }), fc.array(id, { maxLength: 50 }), (added, asked) => {
         const index = createIdIndex();

@@ -139,7 +139,7 @@ export function createIdIndex(expected = 0): IdIndex {
       const h = encode(id);
       let slot = find(h);
       if (slots[slot] !== EMPTY) return slots[slot]! - 1;
-      if ((size + 1) > capacity * MAX_LOAD) {
+      if (size + 1 > capacity * MAX_LOAD) {
         rehash();
         slot = find(h);
       }

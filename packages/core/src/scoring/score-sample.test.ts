@@ -92,7 +92,16 @@ describe('computeSampleScore', () => {
 
   it('scores a missing prediction as invalid: kind missing, valid false, u 0', () => {
     const s = computeSampleScore(manifest(), undefined);
-    expect(s).toMatchObject({ kind: 'missing', valid: false, box: null, box_pixels: null, format_reward: null, loc_reward: 0, reward: 0, u: 0 });
+    expect(s).toMatchObject({
+      kind: 'missing',
+      valid: false,
+      box: null,
+      box_pixels: null,
+      format_reward: null,
+      loc_reward: 0,
+      reward: 0,
+      u: 0,
+    });
     expect(s.reason).not.toBeNull();
     const normal = computeSampleScore(manifest({ box: null }), undefined);
     expect(normal).toMatchObject({ kind: 'missing', valid: false, anomalous: false, u: 0, loc_reward: 0 });

@@ -4,13 +4,27 @@ import { createRng } from '../random/rng.js';
 import { SPLIT_PARTS, splitByGroups, toGroupKey, toTargetCount } from './grouped-split.js';
 
 /** Group keys of n records: each record picks one of `groups` keys. */
-const keysArb = fc.integer({ min: 1, max: 40 }).chain((groups) => fc.array(fc.integer({ min: 0, max: groups - 1 }).map((g) => `g${g}`), { minLength: 1, maxLength: 120 }));
+const keysArb = fc.integer({ min: 1, max: 40 }).chain((groups) =>
+  fc.array(
+    fc.integer({ min: 0, max: groups - 1 }).map((g) => `g${g}`),
+    { minLength: 1, maxLength: 120 },
+  ),
+);
 const caseArb = keysArb.chain((keys) =>
-  fc.record({
-    keys: fc.constant(keys),
-    heldout: fc.integer({ min: 0, max: keys.length }),
-    seed: fc.integer(),
-  }).chain((c) => fc.record({ keys: fc.constant(c.keys), heldout: fc.constant(c.heldout), test: fc.integer({ min: 0, max: c.keys.length - c.heldout }), seed: fc.constant(c.seed) })),
+  fc
+    .record({
+      keys: fc.constant(keys),
+      heldout: fc.integer({ min: 0, max: keys.length }),
+      seed: fc.integer(),
+    })
+    .chain((c) =>
+      fc.record({
+        keys: fc.constant(c.keys),
+        heldout: fc.constant(c.heldout),
+        test: fc.integer({ min: 0, max: c.keys.length - c.heldout }),
+        seed: fc.constant(c.seed),
+      }),
+    ),
 );
 
 const partOf = (split: ReturnType<typeof splitByGroups>) => {

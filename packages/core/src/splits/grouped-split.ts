@@ -54,7 +54,11 @@ function shuffled<T>(items: readonly T[], rng: Rng): T[] {
  * of the largest group of its target whenever heldout + test ≤ n. Reproducible
  * from the RNG's seed; a part may come out empty (the caller decides).
  */
-export function splitByGroups(keys: readonly string[], targets: { readonly heldout: number; readonly test: number }, rng: Rng): GroupedSplit {
+export function splitByGroups(
+  keys: readonly string[],
+  targets: { readonly heldout: number; readonly test: number },
+  rng: Rng,
+): GroupedSplit {
   const members = new Map<string, number[]>();
   keys.forEach((key, i) => {
     const list = members.get(key);

@@ -16,8 +16,13 @@ export interface MicroBatchPlan<G> {
  * micro-batch and masked completions included (docs/method.md §6.3).
  * `tokenCounts` gives the token count of each completion of a group.
  */
-export function planMicroBatches<G>(groups: readonly G[], microBatchGroups: number, tokenCounts: (group: G) => readonly number[]): MicroBatchPlan<G> {
-  if (!(Number.isInteger(microBatchGroups) && microBatchGroups >= 1)) throw new RangeError(`microBatchGroups must be an integer ≥ 1, got ${microBatchGroups}`);
+export function planMicroBatches<G>(
+  groups: readonly G[],
+  microBatchGroups: number,
+  tokenCounts: (group: G) => readonly number[],
+): MicroBatchPlan<G> {
+  if (!(Number.isInteger(microBatchGroups) && microBatchGroups >= 1))
+    throw new RangeError(`microBatchGroups must be an integer ≥ 1, got ${microBatchGroups}`);
   const batches: G[][] = [];
   for (let i = 0; i < groups.length; i += microBatchGroups) batches.push(groups.slice(i, i + microBatchGroups));
   const counts = groups.flatMap((g) => [...tokenCounts(g)]);

@@ -27,12 +27,16 @@ describe('decideResumeSteps', () => {
     for (const requested of [4, 3, 1]) {
       const decision = decideResumeSteps({ stored: 4, completed: 4, requested });
       expect(decision.kind, `--steps ${requested}`).toBe('invalid');
-      if (decision.kind === 'invalid') expect(decision.reason).toBe(`4 step(s) (0..3) are completed already, so a total of ${requested} leaves nothing to run; ask for more than 4`);
+      if (decision.kind === 'invalid')
+        expect(decision.reason).toBe(
+          `4 step(s) (0..3) are completed already, so a total of ${requested} leaves nothing to run; ask for more than 4`,
+        );
     }
     expect(decideResumeSteps({ stored: 30, completed: 10, requested: 10 }).kind).toBe('invalid');
   });
 
   it('refuses a total that is not a whole number ≥ 1', () => {
-    for (const requested of [0, -3, 2.5]) expect(decideResumeSteps({ stored: 30, completed: 0, requested }).kind, String(requested)).toBe('invalid');
+    for (const requested of [0, -3, 2.5])
+      expect(decideResumeSteps({ stored: 30, completed: 0, requested }).kind, String(requested)).toBe('invalid');
   });
 });

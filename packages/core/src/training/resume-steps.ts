@@ -28,7 +28,8 @@ export interface ResumeStepsInput {
 export function decideResumeSteps(input: ResumeStepsInput): ResumeSteps {
   const { stored, completed, requested } = input;
   if (requested === undefined) return { kind: 'keep', steps: stored, from: completed };
-  if (!Number.isInteger(requested) || requested < 1) return { kind: 'invalid', reason: `a run needs a whole number of steps ≥ 1, got ${requested}` };
+  if (!Number.isInteger(requested) || requested < 1)
+    return { kind: 'invalid', reason: `a run needs a whole number of steps ≥ 1, got ${requested}` };
   if (requested <= completed) {
     return {
       kind: 'invalid',

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { computeMetricReport } from '../metrics/metrics.js';
 import { BEFORE_TRAINING_STEP, computeRunSummary, type StepMetricsRow } from './run-summary.js';
 
-const evalRow = (acc: number, f1: number, miou: number) => ({ eval_n: 20, eval_acc: acc, eval_f1: f1, eval_miou: miou, eval_miou_ano: miou / 2, eval_miou_nor: 0.9 });
+const evalRow = (acc: number, f1: number, miou: number) => ({
+  eval_n: 20,
+  eval_acc: acc,
+  eval_f1: f1,
+  eval_miou: miou,
+  eval_miou_ano: miou / 2,
+  eval_miou_nor: 0.9,
+});
 
 /** 25 steps whose reward rises by 0.1 a step, evaluated after steps 9, 19 and 24. */
 function risingRun(): StepMetricsRow[] {
@@ -14,7 +21,13 @@ function risingRun(): StepMetricsRow[] {
   }));
 }
 
-const base = { runId: 'r', state: 'completed', tau: 0.3, before: { eval_n: 20, eval_acc: 0.35, eval_f1: 0.3, eval_miou: 0.2, eval_miou_ano: 0.1, eval_miou_nor: 0.8 }, finalPolicy: null };
+const base = {
+  runId: 'r',
+  state: 'completed',
+  tau: 0.3,
+  before: { eval_n: 20, eval_acc: 0.35, eval_f1: 0.3, eval_miou: 0.2, eval_miou_ano: 0.1, eval_miou_nor: 0.8 },
+  finalPolicy: null,
+};
 
 describe('computeRunSummary', () => {
   it('held-out metrics before and after training, and the best step by Acc', () => {
@@ -67,11 +80,25 @@ describe('computeRunSummary', () => {
   });
 
   it('adds per-class figures and the defect class mean where the evaluation report was kept', () => {
-    const outcome = (cls: string, anomalous: boolean, hit: boolean) => ({ class: cls, anomalous, predictedBox: hit && anomalous, iou: hit && anomalous ? 0.9 : 0, u: hit ? (anomalous ? 0.9 : 1) : 0 });
+    const outcome = (cls: string, anomalous: boolean, hit: boolean) => ({
+      class: cls,
+      anomalous,
+      predictedBox: hit && anomalous,
+      iou: hit && anomalous ? 0.9 : 0,
+      u: hit ? (anomalous ? 0.9 : 1) : 0,
+    });
     const before = computeMetricReport([outcome('open', true, false), outcome('normal', false, true)], 0.3);
     const after = computeMetricReport([outcome('open', true, true), outcome('normal', false, true)], 0.3);
-    const reports = new Map([[BEFORE_TRAINING_STEP, before], [24, after]]);
-    const s = computeRunSummary({ ...base, rows: risingRun(), reports, finalPolicy: { path: '/runs/r/trainer/weights/policy-v25.json', weight_version: 25 } });
+    const reports = new Map([
+      [BEFORE_TRAINING_STEP, before],
+      [24, after],
+    ]);
+    const s = computeRunSummary({
+      ...base,
+      rows: risingRun(),
+      reports,
+      finalPolicy: { path: '/runs/r/trainer/weights/policy-v25.json', weight_version: 25 },
+    });
     expect(s.held_out.before?.classes?.open?.acc).toBe(0);
     expect(s.held_out.after?.classes?.open?.acc).toBe(1);
     expect(s.held_out.after?.defect_class_mean).toMatchObject({ n: 1, acc: 1 });

@@ -77,7 +77,15 @@ const num = (v: number | null | undefined): number | null => (typeof v === 'numb
 function toHeldOut(row: StepMetricsRow, step: number | null, report: MetricReport | undefined): HeldOutMetrics | null {
   const n = num(row.eval_n);
   if (n === null) return null;
-  const metrics: HeldOutMetrics = { step, n, acc: num(row.eval_acc), f1: num(row.eval_f1), miou: num(row.eval_miou), miou_ano: num(row.eval_miou_ano), miou_nor: num(row.eval_miou_nor) };
+  const metrics: HeldOutMetrics = {
+    step,
+    n,
+    acc: num(row.eval_acc),
+    f1: num(row.eval_f1),
+    miou: num(row.eval_miou),
+    miou_ano: num(row.eval_miou_ano),
+    miou_nor: num(row.eval_miou_nor),
+  };
   return report === undefined ? metrics : { ...metrics, classes: report.classes, defect_class_mean: report.defect_class_mean };
 }
 

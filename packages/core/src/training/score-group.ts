@@ -1,4 +1,11 @@
-import { computeAdvantages, computeDifficultyWeight, computeMean, computeStd, isDegenerateGroup, type AdvantageMode } from '../groups/group-stats.js';
+import {
+  computeAdvantages,
+  computeDifficultyWeight,
+  computeMean,
+  computeStd,
+  isDegenerateGroup,
+  type AdvantageMode,
+} from '../groups/group-stats.js';
 import type { ManifestRecord } from '../records/records.js';
 import { computeSampleScore, type ScoreSettings } from '../scoring/score-sample.js';
 
@@ -26,12 +33,7 @@ export interface ScoredGroup {
 }
 
 /** Scores the completions of one group against the pair's ground truth and computes its statistics. */
-export function scoreGroup(
-  texts: readonly string[],
-  record: ManifestRecord,
-  settings: ScoreSettings,
-  grpo: GroupSettings,
-): ScoredGroup {
+export function scoreGroup(texts: readonly string[], record: ManifestRecord, settings: ScoreSettings, grpo: GroupSettings): ScoredGroup {
   const scores = texts.map((completion) => computeSampleScore(record, { id: record.id, completion }, settings));
   const formatRewards = scores.map((s) => s.format_reward ?? 0);
   const locRewards = scores.map((s) => s.loc_reward);

@@ -7,14 +7,32 @@ const position: SlotPosition = { seed: 11, step: 3, slot: 1, pairsPerStep: 4, da
 
 /** A scored sampling told apart by its attempt: advantages [a, −a], weight 1 + a/10. */
 function sampling(attempt: number, degenerate: boolean): ScoredGroup {
-  return { formatRewards: [1, 1], locRewards: [0, 0], rewards: [1, 1], ious: [0, 0], advantages: [attempt, -attempt], weight: 1 + attempt / 10, degenerate, valid: 2 };
+  return {
+    formatRewards: [1, 1],
+    locRewards: [0, 0],
+    rewards: [1, 1],
+    ious: [0, 0],
+    advantages: [attempt, -attempt],
+    weight: 1 + attempt / 10,
+    degenerate,
+    valid: 2,
+  };
 }
 
 /** The slot after scoring `degenerate.length` samplings (attempts 0…n−1), the last one just now. */
-function decide(degenerate: readonly boolean[], rules: Partial<SlotRules> = {}, replacements: ReadonlyMap<number, number> = new Map(), at: SlotPosition = position) {
+function decide(
+  degenerate: readonly boolean[],
+  rules: Partial<SlotRules> = {},
+  replacements: ReadonlyMap<number, number> = new Map(),
+  at: SlotPosition = position,
+) {
   const attempt = degenerate.length - 1;
   const scores = new Map(degenerate.map((d, a) => [a, sampling(a, d)]));
-  return decideSlot(at, { attempt, degenerate: degenerate[attempt]!, scores, replacements }, { maxResamples: 2, onExhausted: 'keep', weightFrom: 'first', ...rules });
+  return decideSlot(
+    at,
+    { attempt, degenerate: degenerate[attempt]!, scores, replacements },
+    { maxResamples: 2, onExhausted: 'keep', weightFrom: 'first', ...rules },
+  );
 }
 
 const D = true;
@@ -29,16 +47,21 @@ describe('decideSlot (docs/method.md §5.3–§5.4)', () => {
     { name: 'exhausted with replace: a fresh pair', samplings: [D, D, D], rules: { onExhausted: 'replace' }, kind: 'replace' },
     { name: 'a resample that is not degenerate ends the slot', samplings: [D, ok], rules: { onExhausted: 'replace' }, kind: 'keep' },
     { name: 'maxResamples 0 with keep: kept after one sampling', samplings: [D], rules: { maxResamples: 0 }, kind: 'keep' },
-    { name: 'maxResamples 0 with replace: replaced after one sampling', samplings: [D], rules: { maxResamples: 0, onExhausted: 'replace' }, kind: 'replace' },
+    {
+      name: 'maxResamples 0 with replace: replaced after one sampling',
+      samplings: [D],
+      rules: { maxResamples: 0, onExhausted: 'replace' },
+      kind: 'replace',
+    },
   ] as const)('$name → $kind', ({ samplings, rules, kind }) => {
     expect(decide(samplings, rules).kind).toBe(kind);
   });
 
-  it('samples again as the next attempt, with that attempt\'s seed', () => {
+  it("samples again as the next attempt, with that attempt's seed", () => {
     expect(decide([D, D])).toEqual({ kind: 'resample', attempt: 2, seed: toSamplingSeed(11, 3, 1, 2) });
   });
 
-  it('keeps the last sampling\'s advantages and the first one\'s weight (or the last\'s with weightFrom final), counting the extra samplings', () => {
+  it("keeps the last sampling's advantages and the first one's weight (or the last's with weightFrom final), counting the extra samplings", () => {
     expect(decide([D, D, D])).toEqual({ kind: 'keep', final: { advantages: [2, -2], weight: 1 }, resamples: 2, replacements: 0 });
     expect(decide([D, D, D], { weightFrom: 'final' })).toMatchObject({ final: { advantages: [2, -2], weight: 1.2 } });
   });
@@ -65,7 +88,7 @@ describe('decideSlot (docs/method.md §5.3–§5.4)', () => {
     if (second.kind === 'replace') expect([first.pair, ...drawStepPairs(11, 3, 4, 40)]).not.toContain(second.pair);
   });
 
-  it('keeps a replacement pair\'s group with the advantages and weight of that pair\'s samplings only', () => {
+  it("keeps a replacement pair's group with the advantages and weight of that pair's samplings only", () => {
     const marks = new Map([[3, 30]]);
     expect(decide([D, D, D, D, ok], { onExhausted: 'replace' }, marks)).toEqual({
       kind: 'keep',
@@ -78,7 +101,10 @@ describe('decideSlot (docs/method.md §5.3–§5.4)', () => {
   it(`keeps the group anyway after ${MAX_REPLACEMENTS_PER_SLOT} replacements, so a step always ends`, () => {
     // Pairs 1 + 4 replacements, each sampled once (maxResamples 0): attempts 0…4, the replacements at 1…4.
     const marks = new Map([1, 2, 3, 4].map((a) => [a, 30 + a]));
-    expect(decide([D, D, D, D], { maxResamples: 0, onExhausted: 'replace' }, new Map([...marks].slice(0, 3)))).toMatchObject({ kind: 'replace', attempt: 4 });
+    expect(decide([D, D, D, D], { maxResamples: 0, onExhausted: 'replace' }, new Map([...marks].slice(0, 3)))).toMatchObject({
+      kind: 'replace',
+      attempt: 4,
+    });
     expect(decide([D, D, D, D, D], { maxResamples: 0, onExhausted: 'replace' }, marks)).toEqual({
       kind: 'keep',
       final: { advantages: [4, -4], weight: 1.4 },
@@ -89,6 +115,11 @@ describe('decideSlot (docs/method.md §5.3–§5.4)', () => {
 
   it('keeps the group when no pair is left to draw (every pair of the manifest is in the step)', () => {
     const small = { ...position, pairsPerStep: 4, datasetSize: 4 };
-    expect(decide([D, D, D], { onExhausted: 'replace' }, new Map(), small)).toEqual({ kind: 'keep', final: { advantages: [2, -2], weight: 1 }, resamples: 2, replacements: 0 });
+    expect(decide([D, D, D], { onExhausted: 'replace' }, new Map(), small)).toEqual({
+      kind: 'keep',
+      final: { advantages: [2, -2], weight: 1 },
+      resamples: 2,
+      replacements: 0,
+    });
   });
 });

@@ -85,11 +85,21 @@ export function decideSlot(position: SlotPosition, history: SlotHistory, rules: 
   const next = attempt + 1;
   const seed = () => toSamplingSeed(position.seed, position.step, position.slot, next);
 
-  const decision = decideResample({ degenerate: history.degenerate, resamplesDone: samePair.length - 1, maxResamples: rules.maxResamples, onExhausted: rules.onExhausted });
+  const decision = decideResample({
+    degenerate: history.degenerate,
+    resamplesDone: samePair.length - 1,
+    maxResamples: rules.maxResamples,
+    onExhausted: rules.onExhausted,
+  });
   if (decision === 'resample') return { kind: 'resample', attempt: next, seed: seed() };
   if (decision === 'replace' && replaced < MAX_REPLACEMENTS_PER_SLOT) {
     const pair = drawReplacement(position, replacements);
     if (pair !== null) return { kind: 'replace', attempt: next, seed: seed(), pair };
   }
-  return { kind: 'keep', final: finalizeGroup(samePair, rules.weightFrom), resamples: ordered.length - 1 - replaced, replacements: replaced };
+  return {
+    kind: 'keep',
+    final: finalizeGroup(samePair, rules.weightFrom),
+    resamples: ordered.length - 1 - replaced,
+    replacements: replaced,
+  };
 }

@@ -14,24 +14,50 @@ describe('decideStaleness (docs/method.md §6.9)', () => {
   });
 
   it('at maxStaleness 0 anything behind the trainer is regenerated', () => {
-    expect(decideStaleness([{ version: 2, completions: 8 }, { version: 3, completions: 8 }], 3, 0)).toEqual({ regenerate: [0], histogram: [8] });
+    expect(
+      decideStaleness(
+        [
+          { version: 2, completions: 8 },
+          { version: 3, completions: 8 },
+        ],
+        3,
+        0,
+      ),
+    ).toEqual({ regenerate: [0], histogram: [8] });
   });
 
   it('a group without a recorded version, or ahead of the trainer, counts as fresh', () => {
-    expect(decideStaleness([{ version: null, completions: 8 }, { version: 9, completions: 8 }], 7, 2)).toEqual({ regenerate: [], histogram: [16, 0, 0] });
+    expect(
+      decideStaleness(
+        [
+          { version: null, completions: 8 },
+          { version: 9, completions: 8 },
+        ],
+        7,
+        2,
+      ),
+    ).toEqual({ regenerate: [], histogram: [16, 0, 0] });
   });
 
   it('every completion is either counted once or in a regenerated group', () => {
-    const group = fc.record({ version: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }), completions: fc.integer({ min: 1, max: 16 }) });
+    const group = fc.record({
+      version: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }),
+      completions: fc.integer({ min: 1, max: 16 }),
+    });
     fc.assert(
-      fc.property(fc.array(group, { maxLength: 20 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 4 }), (groups, trainer, max) => {
-        const d = decideStaleness(groups, trainer, max);
-        const regenerated = d.regenerate.reduce((n, slot) => n + groups[slot]!.completions, 0);
-        const total = groups.reduce((n, g) => n + g.completions, 0);
-        expect(d.histogram).toHaveLength(max + 1);
-        expect(d.histogram.reduce((a, b) => a + b, 0) + regenerated).toBe(total);
-        for (const slot of d.regenerate) expect(trainer - groups[slot]!.version!).toBeGreaterThan(max);
-      }),
+      fc.property(
+        fc.array(group, { maxLength: 20 }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 4 }),
+        (groups, trainer, max) => {
+          const d = decideStaleness(groups, trainer, max);
+          const regenerated = d.regenerate.reduce((n, slot) => n + groups[slot]!.completions, 0);
+          const total = groups.reduce((n, g) => n + g.completions, 0);
+          expect(d.histogram).toHaveLength(max + 1);
+          expect(d.histogram.reduce((a, b) => a + b, 0) + regenerated).toBe(total);
+          for (const slot of d.regenerate) expect(trainer - groups[slot]!.version!).toBeGreaterThan(max);
+        },
+      ),
     );
   });
 });

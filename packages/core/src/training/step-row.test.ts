@@ -4,7 +4,16 @@ import { type StepRowInput, type StepRowSlot, toStepRow } from './step-row.js';
 
 /** A final group of two completions with these localization rewards, both well formatted. */
 function slot(loc: readonly [number, number], extra: Partial<StepRowSlot> = {}): StepRowSlot {
-  const scored: ScoredGroup = { formatRewards: [1, 1], locRewards: [...loc], rewards: loc.map((r) => 1 + r), ious: [...loc], advantages: [0, 0], weight: 1, degenerate: loc[0] === loc[1], valid: 2 };
+  const scored: ScoredGroup = {
+    formatRewards: [1, 1],
+    locRewards: [...loc],
+    rewards: loc.map((r) => 1 + r),
+    ious: [...loc],
+    advantages: [0, 0],
+    weight: 1,
+    degenerate: loc[0] === loc[1],
+    valid: 2,
+  };
   return { scored, weight: 1.5, resamples: 0, replacements: 0, rolloutMs: 10, scoreMs: 1, ...extra };
 }
 
@@ -56,19 +65,40 @@ describe('toStepRow (the metrics row of docs/architecture.md §4.4)', () => {
   it('puts the step first (a metrics.jsonl line starts {"step":N,) and the held-out figures between the servers and the timings', () => {
     const keys = Object.keys(toStepRow(input));
     expect(keys[0]).toBe('step');
-    expect(keys.slice(keys.indexOf('servers_out'), keys.indexOf('rollout_ms') + 1)).toEqual(['servers_out', 'eval_n', 'eval_acc', 'rollout_ms']);
+    expect(keys.slice(keys.indexOf('servers_out'), keys.indexOf('rollout_ms') + 1)).toEqual([
+      'servers_out',
+      'eval_n',
+      'eval_acc',
+      'rollout_ms',
+    ]);
     expect(JSON.stringify(toStepRow(input)).startsWith('{"step":4,')).toBe(true);
   });
 
   it('has no staleness fields in the serial mode, and the overlapped histogram between the servers and the held-out figures', () => {
     expect(Object.keys(toStepRow(input)).some((k) => k.startsWith('staleness_') || k === 'regenerated')).toBe(false);
     const keys = Object.keys(toStepRow({ ...input, staleness: { histogram: [60, 4], regenerated: 1 } }));
-    expect(keys.slice(keys.indexOf('servers_out'), keys.indexOf('eval_n') + 1)).toEqual(['servers_out', 'staleness_0', 'staleness_1', 'regenerated', 'eval_n']);
-    expect(toStepRow({ ...input, staleness: { histogram: [60, 4], regenerated: 1 } })).toMatchObject({ staleness_0: 60, staleness_1: 4, regenerated: 1 });
+    expect(keys.slice(keys.indexOf('servers_out'), keys.indexOf('eval_n') + 1)).toEqual([
+      'servers_out',
+      'staleness_0',
+      'staleness_1',
+      'regenerated',
+      'eval_n',
+    ]);
+    expect(toStepRow({ ...input, staleness: { histogram: [60, 4], regenerated: 1 } })).toMatchObject({
+      staleness_0: 60,
+      staleness_1: 4,
+      regenerated: 1,
+    });
   });
 
   it('averages the trainer figures over the micro-batches that reported them, null when none did', () => {
-    const row = toStepRow({ ...input, microBatches: [{ loss: null, clip_fraction: null, kl: 0.02 }, { loss: 0.6, clip_fraction: null, kl: 0.04 }] });
+    const row = toStepRow({
+      ...input,
+      microBatches: [
+        { loss: null, clip_fraction: null, kl: 0.02 },
+        { loss: 0.6, clip_fraction: null, kl: 0.04 },
+      ],
+    });
     expect(row).toMatchObject({ loss: 0.6, clip_fraction: null, kl: expect.closeTo(0.03, 12) });
   });
 

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { checkTrainerAtStep, decideTrainerSync, type StorePosition, type TrainerPosition } from './trainer-sync.js';
 
-const trainer = (run: string | null, step: number | null, weightVersion: number, pendingStep: number | null = null): TrainerPosition => ({ run, step, weightVersion, pendingStep });
-const store = (lastCompletedStep: number | null, weightVersion: number, checkpoint: StorePosition['checkpoint'] = null): StorePosition => ({ lastCompletedStep, weightVersion, checkpoint });
-const decide = (s: StorePosition, t: TrainerPosition, continuing = false) => decideTrainerSync({ runId: 'r', store: s, trainer: t, continuing });
+const trainer = (run: string | null, step: number | null, weightVersion: number, pendingStep: number | null = null): TrainerPosition => ({
+  run,
+  step,
+  weightVersion,
+  pendingStep,
+});
+const store = (lastCompletedStep: number | null, weightVersion: number, checkpoint: StorePosition['checkpoint'] = null): StorePosition => ({
+  lastCompletedStep,
+  weightVersion,
+  checkpoint,
+});
+const decide = (s: StorePosition, t: TrainerPosition, continuing = false) =>
+  decideTrainerSync({ runId: 'r', store: s, trainer: t, continuing });
 
 describe('decideTrainerSync', () => {
   it('before step 0, takes a fresh trainer at any starting version and pushes its weights to the servers', () => {
@@ -13,7 +23,11 @@ describe('decideTrainerSync', () => {
   });
 
   it('continues when the trainer holds exactly the last completed step, with no initial push', () => {
-    expect(decide(store(4, 5, { step: 4, weightVersion: 5 }), trainer('r', 4, 5))).toEqual({ kind: 'in-sync', syncInitial: false, version: 5 });
+    expect(decide(store(4, 5, { step: 4, weightVersion: 5 }), trainer('r', 4, 5))).toEqual({
+      kind: 'in-sync',
+      syncInitial: false,
+      version: 5,
+    });
   });
 
   it('lets a job that exists already finish the step the trainer began or applied', () => {
@@ -34,7 +48,11 @@ describe('decideTrainerSync', () => {
   });
 
   it('replays from the last SAVED checkpoint, not the last step, with checkpoints every few steps', () => {
-    expect(decide(store(4, 5, { step: 2, weightVersion: 3 }), trainer(null, null, 0))).toMatchObject({ kind: 'restore', checkpoint: { step: 2, weightVersion: 3 }, from: 3 });
+    expect(decide(store(4, 5, { step: 2, weightVersion: 3 }), trainer(null, null, 0))).toMatchObject({
+      kind: 'restore',
+      checkpoint: { step: 2, weightVersion: 3 },
+      from: 3,
+    });
   });
 
   it('restores when the trainer is behind, ahead, or has a stale pending step of a job that is enqueued afresh', () => {
@@ -76,7 +94,9 @@ describe('checkTrainerAtStep', () => {
   });
 
   it('refuses a restarted (fresh) trainer, another run, or another position', () => {
-    expect(checkTrainerAtStep(at, trainer(null, null, 0))).toBe('step 3 of run r expects the trainer at run r, step 2, weight version 3, but it is fresh (no run, weight version 0)');
+    expect(checkTrainerAtStep(at, trainer(null, null, 0))).toBe(
+      'step 3 of run r expects the trainer at run r, step 2, weight version 3, but it is fresh (no run, weight version 0)',
+    );
     for (const t of [trainer('x', 2, 3), trainer('r', 1, 2), trainer('r', 2, 4), trainer('r', 3, 4, 4), trainer('r', 2, 3, 2)]) {
       expect(checkTrainerAtStep(at, t), JSON.stringify(t)).not.toBeNull();
     }

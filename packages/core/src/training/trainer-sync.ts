@@ -93,12 +93,20 @@ export function decideTrainerSync(input: TrainerSyncInput): TrainerSync {
   if (isInStep(input)) return { kind: 'in-sync', syncInitial: store.lastCompletedStep === null, version: trainer.weightVersion };
   const reason = `the trainer is ${describeTrainer(trainer)}; the run store says ${describeStore(store)}`;
   if (trainer.run !== null && trainer.run !== runId) {
-    return { kind: 'fail', code: 'TRAIN_TRAINER_FOREIGN_RUN', reason: `${reason}: it trains another run; give run ${runId} a trainer of its own (or restart this one)` };
+    return {
+      kind: 'fail',
+      code: 'TRAIN_TRAINER_FOREIGN_RUN',
+      reason: `${reason}: it trains another run; give run ${runId} a trainer of its own (or restart this one)`,
+    };
   }
   if (store.checkpoint !== null) return { kind: 'restore', checkpoint: store.checkpoint, from: store.checkpoint.step + 1, reason };
   const fresh = trainer.run === null && trainer.step === null && trainer.pendingStep === null;
   if (fresh) return { kind: 'restore', checkpoint: null, from: 0, reason };
-  return { kind: 'fail', code: 'TRAIN_TRAINER_STATE_LOST', reason: `${reason}, and no checkpoint was saved to restore; restart the trainer (it then starts from its initial weights)` };
+  return {
+    kind: 'fail',
+    code: 'TRAIN_TRAINER_STATE_LOST',
+    reason: `${reason}, and no checkpoint was saved to restore; restart the trainer (it then starts from its initial weights)`,
+  };
 }
 
 /** What the step job is about to train: step `step` on groups sampled from `weightVersion`. */
@@ -127,6 +135,9 @@ export function checkTrainerAtStep(at: StepAtTrainer, trainer: TrainerPosition):
     return trainer.step === at.step && trainer.weightVersion === at.weightVersion + 1 && trainer.pendingStep === null;
   })();
   if (ok) return null;
-  const expected = at.step === 0 ? 'fresh or at this run before its first step' : `at run ${at.runId}, step ${at.step - 1}, weight version ${at.weightVersion}`;
+  const expected =
+    at.step === 0
+      ? 'fresh or at this run before its first step'
+      : `at run ${at.runId}, step ${at.step - 1}, weight version ${at.weightVersion}`;
   return `step ${at.step} of run ${at.runId} expects the trainer ${expected}, but it is ${describeTrainer(trainer)}`;
 }

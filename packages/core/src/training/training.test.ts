@@ -5,13 +5,26 @@ import type { ManifestRecord } from '../records/records.js';
 import { drawReplacementPair, drawStepPairs, toSamplingSeed } from './draw-pairs.js';
 import { computeStepRewardStats, finalizeGroup, scoreGroup } from './score-group.js';
 
-const record: ManifestRecord = { id: 'p1', class: 'c', reference: 'r.png', target: 't.png', width: 100, height: 100, box: [10, 10, 20, 20] };
+const record: ManifestRecord = {
+  id: 'p1',
+  class: 'c',
+  reference: 'r.png',
+  target: 't.png',
+  width: 100,
+  height: 100,
+  box: [10, 10, 20, 20],
+};
 const grpo = { advantage: 'unbiased' as const, advantageEpsilon: 1e-4, degenerateStd: 1e-6, difficultyWeighting: true };
 const answer = (box: string) => `<think>x</think><answer>${box}</answer>`;
 
 describe('scoreGroup', () => {
   it('scores a varied group: rewards, advantages with zero mean, the difficulty weight', () => {
-    const g = scoreGroup([answer('(100,100),(200,200)'), answer('(150,150),(250,250)'), answer('(0,0),(0,0)'), 'garbage'], record, DEFAULT_SCORE_SETTINGS, grpo);
+    const g = scoreGroup(
+      [answer('(100,100),(200,200)'), answer('(150,150),(250,250)'), answer('(0,0),(0,0)'), 'garbage'],
+      record,
+      DEFAULT_SCORE_SETTINGS,
+      grpo,
+    );
     expect(g.locRewards[0]).toBe(1);
     expect(g.locRewards[1]).toBeCloseTo(0.322857, 6);
     expect(g.locRewards.slice(2)).toEqual([0, 0]);
@@ -45,7 +58,12 @@ describe('scoreGroup', () => {
   });
 
   it('takes the difficulty weight from the first sampling unless told otherwise', () => {
-    const hard = scoreGroup(Array.from({ length: 4 }, () => answer('(0,0),(0,0)')), record, DEFAULT_SCORE_SETTINGS, grpo);
+    const hard = scoreGroup(
+      Array.from({ length: 4 }, () => answer('(0,0),(0,0)')),
+      record,
+      DEFAULT_SCORE_SETTINGS,
+      grpo,
+    );
     const easier = scoreGroup([answer('(100,100),(200,200)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
     expect(finalizeGroup([hard, easier], 'first').weight).toBe(hard.weight);
     expect(finalizeGroup([hard, easier], 'final').weight).toBe(easier.weight);
@@ -56,7 +74,10 @@ describe('scoreGroup', () => {
   it('summarizes a step over its groups', () => {
     const a = scoreGroup([answer('(100,100),(200,200)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
     const b = scoreGroup([answer('(0,0),(0,0)'), answer('(0,0),(0,0)')], record, DEFAULT_SCORE_SETTINGS, grpo);
-    const stats = computeStepRewardStats([{ final: a, weight: 1.2 }, { final: b, weight: 1.8 }]);
+    const stats = computeStepRewardStats([
+      { final: a, weight: 1.2 },
+      { final: b, weight: 1.8 },
+    ]);
     expect(stats.reward_mean).toBeCloseTo((2 + 1 + 1 + 1) / 4, 9);
     expect(stats.format_rate).toBe(1);
     expect(stats.frac_degenerate).toBe(0.5);

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { createTrainerApp, type TrainerHandlers } from './trainer-app.js';
 
 // Routing and the error body need no socket: the app answers app.request() directly.
-const health = { status: 'ok', api_version: 'v1', backend: 'cpu', model: 'm', world_size: 1, run: null, step: null, weight_version: 0, pending: null } as const;
+const health = {
+  status: 'ok',
+  api_version: 'v1',
+  backend: 'cpu',
+  model: 'm',
+  world_size: 1,
+  run: null,
+  step: null,
+  weight_version: 0,
+  pending: null,
+} as const;
 const handlers = { health: () => health, metrics: () => 'differad_trainer_up 1\n' } as unknown as TrainerHandlers;
 const errors: string[] = [];
 const app = createTrainerApp(handlers, { maxBodyBytes: 256, onError: (status, code) => errors.push(`${status} ${code}`) });
@@ -21,8 +31,20 @@ describe('the CPU trainer app', () => {
     ['HEAD', '/v1/optim_step', undefined, 405, null],
     ['POST', '/metrics', undefined, 405, { code: 'TRAINER_METHOD_NOT_ALLOWED', message: 'POST /metrics: use GET', details: {} }],
     ['POST', '/v1/optim_step', '{', 400, { code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: '', message: 'not JSON' }] } }],
-    ['POST', '/v1/optim_step', '{"run":"r"}', 400, { code: 'TRAINER_REQUEST_INVALID', details: { fields: expect.arrayContaining([expect.objectContaining({ field: 'step' })]) } }],
-    ['POST', '/v1/optim_step', 'x'.repeat(300), 413, { code: 'TRAINER_BODY_TOO_LARGE', message: 'the body is larger than 256 bytes', details: { limit: 256 } }],
+    [
+      'POST',
+      '/v1/optim_step',
+      '{"run":"r"}',
+      400,
+      { code: 'TRAINER_REQUEST_INVALID', details: { fields: expect.arrayContaining([expect.objectContaining({ field: 'step' })]) } },
+    ],
+    [
+      'POST',
+      '/v1/optim_step',
+      'x'.repeat(300),
+      413,
+      { code: 'TRAINER_BODY_TOO_LARGE', message: 'the body is larger than 256 bytes', details: { limit: 256 } },
+    ],
   ])('answers %s %s (%s) with %i and the error body', async (method, path, body, status, error) => {
     const res = await app.request(path, { method, body });
     expect(res.status).toBe(status);

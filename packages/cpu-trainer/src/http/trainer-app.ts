@@ -67,7 +67,8 @@ function allowOnly(method: string): MiddlewareHandler {
 
 /** Reads and validates the body of `route` with its API schema; 400 names every wrong field, 413 past the limit. */
 function validBody(route: NonNullable<TrainerRoute['request']>, maxBytes: number): MiddlewareHandler<{ Variables: { body: unknown } }> {
-  const tooLarge = () => new DifferadError('TRAINER_BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, { details: { limit: maxBytes } });
+  const tooLarge = () =>
+    new DifferadError('TRAINER_BODY_TOO_LARGE', `the body is larger than ${maxBytes} bytes`, { details: { limit: maxBytes } });
   return jsonBody(route.schema, {
     limit: { maxBytes, tooLarge },
     invalid: (problem) => {
@@ -88,7 +89,10 @@ const noBody: MiddlewareHandler<{ Variables: { body: unknown } }> = async (_, ne
  */
 export function createTrainerApp(handlers: TrainerHandlers, options: TrainerAppOptions): Hono {
   const app = new Hono();
-  const onError = createErrorHandler({ toReply: toErrorReply, onError: (_, reply) => options.onError?.(reply.status, (reply.body as TrainerErrorBody).error.code) });
+  const onError = createErrorHandler({
+    toReply: toErrorReply,
+    onError: (_, reply) => options.onError?.(reply.status, (reply.body as TrainerErrorBody).error.code),
+  });
   app.onError(onError);
   app.notFound((c) => onError(new DifferadError('TRAINER_NOT_FOUND', `no route ${c.req.path}`), c));
   app.all(METRICS_PATH, allowOnly('GET'), (c) => c.text(handlers.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }));

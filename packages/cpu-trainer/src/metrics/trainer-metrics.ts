@@ -9,7 +9,11 @@ export interface MetricsExtras {
 }
 
 const line = (name: string, help: string, type: 'counter' | 'gauge', samples: readonly [string, number | null][]): string =>
-  [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.filter(([, v]) => v !== null).map(([labels, v]) => `${name}${labels} ${v}`)].join('\n');
+  [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} ${type}`,
+    ...samples.filter(([, v]) => v !== null).map(([labels, v]) => `${name}${labels} ${v}`),
+  ].join('\n');
 
 /**
  * The trainer's Prometheus text exposition (format 0.0.4). The names are part
@@ -21,7 +25,9 @@ export function formatTrainerMetrics(c: Readonly<TrainingCounters>, extras: Metr
   return (
     [
       line('differad_trainer_optim_steps_total', 'Optimizer steps applied.', 'counter', [['', c.optimSteps]]),
-      line('differad_trainer_duplicate_optim_steps_total', 'optim_step calls answered as duplicates.', 'counter', [['', c.duplicateOptimSteps]]),
+      line('differad_trainer_duplicate_optim_steps_total', 'optim_step calls answered as duplicates.', 'counter', [
+        ['', c.duplicateOptimSteps],
+      ]),
       line('differad_trainer_micro_batches_total', 'forward_backward calls, by whether they were duplicates.', 'counter', [
         ['{duplicate="false"}', c.microBatches],
         ['{duplicate="true"}', c.duplicateMicroBatches],

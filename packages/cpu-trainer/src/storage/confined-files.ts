@@ -76,7 +76,8 @@ export async function writeConfinedFile(root: string, path: string, text: string
  * folder above it is missing.
  */
 export async function openConfinedFile(root: string, path: string, field: string): Promise<FileHandle> {
-  if (!(await checkParents(root, path, field, false))) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+  if (!(await checkParents(root, path, field, false)))
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
   try {
     return await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {

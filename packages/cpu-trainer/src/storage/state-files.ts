@@ -108,6 +108,9 @@ export async function loadCheckpointFile(root: string, path: string): Promise<Tr
     return fromCheckpoint(CpuCheckpointSchema.parse(JSON.parse(text)));
   } catch (cause) {
     const message = cause instanceof z.ZodError ? z.prettifyError(cause) : (cause as Error).message;
-    throw new DifferadError('TRAINER_CHECKPOINT_INVALID', `${path} is not a CPU trainer checkpoint: ${message}`, { cause, details: { path } });
+    throw new DifferadError('TRAINER_CHECKPOINT_INVALID', `${path} is not a CPU trainer checkpoint: ${message}`, {
+      cause,
+      details: { path },
+    });
   }
 }

@@ -15,7 +15,13 @@ export function createCpuSample(policy: GaussianPolicy, count: number, seed: num
     images: [{ sha256: createHash('sha256').update(image).digest('hex'), data: image.toString('base64'), media_type: 'image/png' }],
     messages: [
       { role: 'system', content: 'Answer with <think>…</think><answer>(x1,y1),(x2,y2)</answer>.' },
-      { role: 'user', content: [{ type: 'image', image: 0 }, { type: 'text', text: 'Box the anomaly.' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'image', image: 0 },
+          { type: 'text', text: 'Box the anomaly.' },
+        ],
+      },
     ],
     prompt_token_ids: null,
     completions: Array.from({ length: count }, () => {

@@ -1,4 +1,10 @@
-import { computeGrpoGaussianLoss, type GaussianLossResult, type GaussianLossSample, type GaussianPolicy, parsePolicySample } from '@differad/core';
+import {
+  computeGrpoGaussianLoss,
+  type GaussianLossResult,
+  type GaussianLossSample,
+  type GaussianPolicy,
+  parsePolicySample,
+} from '@differad/core';
 import type { ForwardBackwardRequest } from '@differad/trainer-client';
 
 /** One micro-batch scored by the CPU policy: the loss over its scorable completions and what was left out. */

@@ -12,7 +12,7 @@ const request = (texts: string[], temperature: number) => ({
 });
 
 describe('CPU trainer score_tokens', () => {
-  it('puts the sample\'s log-prob at the temperature on the first token, 0 on the rest, and null for text without a sample', () => {
+  it("puts the sample's log-prob at the temperature on the first token, 0 on the rest, and null for text without a sample", () => {
     const sample = { threshold: 0.2, blur: 1.1, min_area: -3, tolerance: 1.2, pad: 2.5 };
     const text = `<think>${formatPolicySample(sample)}</think><answer>none</answer>`;
     const reply = scoreTokens(request([text, 'no sample here'], 0.9), DEFAULT_CPU_POLICY);

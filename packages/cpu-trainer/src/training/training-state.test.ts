@@ -1,4 +1,11 @@
-import { computeGradNorm, computeGrpoGaussianLoss, DEFAULT_CPU_POLICY, isDifferadError, parsePolicySample, toPolicyVector } from '@differad/core';
+import {
+  computeGradNorm,
+  computeGrpoGaussianLoss,
+  DEFAULT_CPU_POLICY,
+  isDifferadError,
+  parsePolicySample,
+  toPolicyVector,
+} from '@differad/core';
 import { CONTRACT_LOSS, type ForwardBackwardRequest, type Group, toContractGroup, toMethodTerms } from '@differad/trainer-client';
 import { describe, expect, it } from 'vitest';
 import { createCpuSample } from '../testing/cpu-sample.js';
@@ -18,7 +25,12 @@ const request = (step: number, microBatch = 0, microBatches = 1): ForwardBackwar
 function toLossSamples(group: Group) {
   return group.completions
     .filter((c) => !c.truncated)
-    .map((c) => ({ sample: parsePolicySample(c.text, DEFAULT_CPU_POLICY)!, samplingLogProb: c.sampling_logprobs[0]!, advantage: c.advantage, weight: c.weight }));
+    .map((c) => ({
+      sample: parsePolicySample(c.text, DEFAULT_CPU_POLICY)!,
+      samplingLogProb: c.sampling_logprobs[0]!,
+      advantage: c.advantage,
+      weight: c.weight,
+    }));
 }
 
 /**
@@ -27,17 +39,27 @@ function toLossSamples(group: Group) {
  * the optim_step reply and the policy after it.
  */
 function trainStep(splits: readonly (readonly number[])[]) {
-  const groups = [0, 1, 2, 3].map((k) => toContractGroup(createCpuSample(DEFAULT_CPU_POLICY, 9, 11 + k), toMethodTerms(k === 0), 1 + k / 4));
+  const groups = [0, 1, 2, 3].map((k) =>
+    toContractGroup(createCpuSample(DEFAULT_CPU_POLICY, 9, 11 + k), toMethodTerms(k === 0), 1 + k / 4),
+  );
   const stepSequences = groups.reduce((a, g) => a + g.completions.length, 0);
   const state = createTrainingState(DEFAULT_CPU_POLICY);
   for (const [i, members] of splits.entries()) {
     state.forwardBackward({
-      run: 'r', step: 0, micro_batch: i, micro_batches: splits.length,
+      run: 'r',
+      step: 0,
+      micro_batch: i,
+      micro_batches: splits.length,
       loss: { ...CONTRACT_LOSS, step_sequences: stepSequences, step_tokens: stepSequences },
       groups: members.map((k) => groups[k]!),
     });
   }
-  return { groups, reply: state.optimStep({ run: 'r', step: 0, lr: 0.01 }), policy: toPolicyVector(state.currentPolicy()), snapshot: state.snapshot('r', 0) };
+  return {
+    groups,
+    reply: state.optimStep({ run: 'r', step: 0, lr: 0.01 }),
+    policy: toPolicyVector(state.currentPolicy()),
+    snapshot: state.snapshot('r', 0),
+  };
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -54,8 +76,18 @@ describe('the CPU training state', () => {
     const state = createTrainingState(DEFAULT_CPU_POLICY);
     state.forwardBackward(request(0));
     const group = request(0).groups[0]!;
-    const samples = group.completions.slice(0, 8).map((c) => ({ sample: parsePolicySample(c.text, DEFAULT_CPU_POLICY)!, samplingLogProb: c.sampling_logprobs[0]!, advantage: c.advantage, weight: c.weight }));
-    const expected = computeGrpoGaussianLoss({ policy: DEFAULT_CPU_POLICY, reference: DEFAULT_CPU_POLICY, samples, config: { clipLow: 0.2, clipHigh: 0.2, beta: 0, temperature: 1 } });
+    const samples = group.completions.slice(0, 8).map((c) => ({
+      sample: parsePolicySample(c.text, DEFAULT_CPU_POLICY)!,
+      samplingLogProb: c.sampling_logprobs[0]!,
+      advantage: c.advantage,
+      weight: c.weight,
+    }));
+    const expected = computeGrpoGaussianLoss({
+      policy: DEFAULT_CPU_POLICY,
+      reference: DEFAULT_CPU_POLICY,
+      samples,
+      config: { clipLow: 0.2, clipHigh: 0.2, beta: 0, temperature: 1 },
+    });
     const reply = state.optimStep({ run: 'r', step: 0, lr: 0.01, max_grad_norm: 1e-6 });
     expect(reply.grad_norm).toBeCloseTo(computeGradNorm(expected.gradient), 12);
     expect(reply).toMatchObject({ applied: true, weight_version: 1, sequences: 8 });
@@ -66,7 +98,12 @@ describe('the CPU training state', () => {
     const split = trainStep([[0], [1], [2], [3]]);
     const uneven = trainStep([[0, 1, 2], [3]]);
     // docs/method.md §6.3: the sum over the 32 scored completions divided by all 33 of the step.
-    const scored = computeGrpoGaussianLoss({ policy: DEFAULT_CPU_POLICY, reference: DEFAULT_CPU_POLICY, samples: whole.groups.flatMap(toLossSamples), config: { clipLow: 0.2, clipHigh: 0.2, beta: 0, temperature: 1 } });
+    const scored = computeGrpoGaussianLoss({
+      policy: DEFAULT_CPU_POLICY,
+      reference: DEFAULT_CPU_POLICY,
+      samples: whole.groups.flatMap(toLossSamples),
+      config: { clipLow: 0.2, clipHigh: 0.2, beta: 0, temperature: 1 },
+    });
     expect(scored.count).toBe(32);
     expect(whole.reply.grad_norm).toBeCloseTo((computeGradNorm(scored.gradient) * 32) / 33, 12);
     for (const other of [split, uneven]) {
@@ -80,7 +117,14 @@ describe('the CPU training state', () => {
     const free = trainStep([[0, 1, 2, 3]]);
     const state = createTrainingState(DEFAULT_CPU_POLICY);
     const norm = free.reply.grad_norm!;
-    state.forwardBackward({ run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss: { ...CONTRACT_LOSS, step_sequences: 33 }, groups: free.groups });
+    state.forwardBackward({
+      run: 'r',
+      step: 0,
+      micro_batch: 0,
+      micro_batches: 1,
+      loss: { ...CONTRACT_LOSS, step_sequences: 33 },
+      groups: free.groups,
+    });
     const reply = state.optimStep({ run: 'r', step: 0, lr: 0.01, max_grad_norm: norm / 4 });
     expect(reply.grad_norm).toBeCloseTo(norm, 12);
     // Adam's first moment after one step is (1 − β₁)·g: the gradient it was given.
@@ -93,7 +137,10 @@ describe('the CPU training state', () => {
 
   it('refuses step totals below the micro-batch or changed within a step', () => {
     const state = createTrainingState(DEFAULT_CPU_POLICY);
-    const withTotal = (microBatch: number, stepSequences: number) => ({ ...request(0, microBatch, 2), loss: { ...CONTRACT_LOSS, step_sequences: stepSequences } });
+    const withTotal = (microBatch: number, stepSequences: number) => ({
+      ...request(0, microBatch, 2),
+      loss: { ...CONTRACT_LOSS, step_sequences: stepSequences },
+    });
     expect(codeOf(() => state.forwardBackward(withTotal(0, 8)))).toBe('TRAINER_REQUEST_INVALID');
     state.forwardBackward(withTotal(0, 18));
     expect(codeOf(() => state.forwardBackward(withTotal(1, 20)))).toBe('TRAINER_STEP_CONFLICT');
@@ -119,7 +166,12 @@ describe('the CPU training state', () => {
     fresh.restore(snapshot);
     expect(fresh.health()).toEqual({ run: 'r', step: 0, weight_version: 1, pending: null });
     expect(fresh.forwardBackward(request(0))).toMatchObject({ duplicate: true, loss: null, clip_fraction: null, sequences: 0 });
-    expect(fresh.optimStep({ run: 'r', step: 0, lr: 0.01 })).toMatchObject({ duplicate: true, applied: false, grad_norm: null, weight_version: 1 });
+    expect(fresh.optimStep({ run: 'r', step: 0, lr: 0.01 })).toMatchObject({
+      duplicate: true,
+      applied: false,
+      grad_norm: null,
+      weight_version: 1,
+    });
     expect(fresh.currentPolicy()).toEqual(state.currentPolicy());
     expect(fresh.counters).toMatchObject({ duplicateMicroBatches: 1, duplicateOptimSteps: 1, optimSteps: 0 });
   });

@@ -68,7 +68,8 @@ interface Pending {
   sequences: number;
 }
 
-const reject = (code: TrainerErrorCode, message: string, details: Record<string, unknown> = {}) => new DifferadError(code, message, { details });
+const reject = (code: TrainerErrorCode, message: string, details: Record<string, unknown> = {}) =>
+  new DifferadError(code, message, { details });
 
 /**
  * The factor turning a micro-batch's mean-normalized gradient into its share
@@ -88,14 +89,22 @@ function checkStepTotals(r: ForwardBackwardRequest, pending: Pending | null): vo
   const own = r.groups.reduce((a, g) => a + g.completions.length, 0);
   const total = r.loss.step_sequences;
   if (total !== undefined && total < own) {
-    throw new DifferadError('TRAINER_REQUEST_INVALID', `loss.step_sequences is ${total}, but this micro-batch alone has ${own} completions`, {
-      details: { fields: [{ field: 'loss.step_sequences', message: `must be at least the micro-batch's ${own} completions` }] },
-    });
+    throw new DifferadError(
+      'TRAINER_REQUEST_INVALID',
+      `loss.step_sequences is ${total}, but this micro-batch alone has ${own} completions`,
+      {
+        details: { fields: [{ field: 'loss.step_sequences', message: `must be at least the micro-batch's ${own} completions` }] },
+      },
+    );
   }
   if (pending && pending.stepSequences !== (total ?? null)) {
-    throw reject('TRAINER_STEP_CONFLICT', `step ${r.step} was started with step_sequences ${pending.stepSequences ?? 'absent'}, this request says ${total ?? 'absent'}`, {
-      expected: pending.stepSequences,
-    });
+    throw reject(
+      'TRAINER_STEP_CONFLICT',
+      `step ${r.step} was started with step_sequences ${pending.stepSequences ?? 'absent'}, this request says ${total ?? 'absent'}`,
+      {
+        expected: pending.stepSequences,
+      },
+    );
   }
 }
 
@@ -116,19 +125,37 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
   /** Replies of the last applied step, replayed to duplicates. */
   let applied: { step: number; replies: Map<number, ForwardBackwardResponse>; optim: OptimStepResponse } | null = null;
   const counters: TrainingCounters = {
-    optimSteps: 0, microBatches: 0, duplicateMicroBatches: 0, duplicateOptimSteps: 0, sequences: 0,
-    maskedTruncated: 0, maskedUnscorable: 0, lastLoss: null, lastGradNorm: null, lastClipFraction: null,
+    optimSteps: 0,
+    microBatches: 0,
+    duplicateMicroBatches: 0,
+    duplicateOptimSteps: 0,
+    sequences: 0,
+    maskedTruncated: 0,
+    maskedUnscorable: 0,
+    lastLoss: null,
+    lastGradNorm: null,
+    lastClipFraction: null,
   };
 
   function claimRun(requested: string): void {
     if (run === null) run = requested;
-    else if (run !== requested) throw reject('TRAINER_RUN_MISMATCH', `this trainer is training run "${run}", not "${requested}"`, { expected: run, got: requested });
+    else if (run !== requested)
+      throw reject('TRAINER_RUN_MISMATCH', `this trainer is training run "${run}", not "${requested}"`, { expected: run, got: requested });
   }
 
   function forgottenReply(r: ForwardBackwardRequest): ForwardBackwardResponse {
     return {
-      run: r.run, step: r.step, micro_batch: r.micro_batch, duplicate: true, loss: null, clip_fraction: null, kl: null,
-      sequences: 0, tokens: 0, masked: { truncated: 0, unscorable: 0 }, prompt_tokens_match: null,
+      run: r.run,
+      step: r.step,
+      micro_batch: r.micro_batch,
+      duplicate: true,
+      loss: null,
+      clip_fraction: null,
+      kl: null,
+      sequences: 0,
+      tokens: 0,
+      masked: { truncated: 0, unscorable: 0 },
+      prompt_tokens_match: null,
     };
   }
 
@@ -140,10 +167,18 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
       return known ? { ...known, duplicate: true } : forgottenReply(r);
     }
     if (pending && pending.step !== r.step) {
-      throw reject('TRAINER_STEP_CONFLICT', `step ${pending.step} has micro-batches pending; call optim_step for it before sending step ${r.step}`, { pending: pending.step });
+      throw reject(
+        'TRAINER_STEP_CONFLICT',
+        `step ${pending.step} has micro-batches pending; call optim_step for it before sending step ${r.step}`,
+        { pending: pending.step },
+      );
     }
     if (pending && pending.expected !== r.micro_batches) {
-      throw reject('TRAINER_STEP_CONFLICT', `step ${r.step} was started with ${pending.expected} micro-batches, this request says ${r.micro_batches}`, { expected: pending.expected });
+      throw reject(
+        'TRAINER_STEP_CONFLICT',
+        `step ${r.step} was started with ${pending.expected} micro-batches, this request says ${r.micro_batches}`,
+        { expected: pending.expected },
+      );
     }
     const known = pending?.replies.get(r.micro_batch);
     if (known) {
@@ -153,13 +188,21 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
     checkStepTotals(r, pending);
     const scored = scoreMicroBatch(r, policy, reference);
     const current: Pending = pending ?? {
-      step: r.step, expected: r.micro_batches, stepSequences: r.loss.step_sequences ?? null, replies: new Map(), gradient: scored.gradient.map(() => 0), sequences: 0,
+      step: r.step,
+      expected: r.micro_batches,
+      stepSequences: r.loss.step_sequences ?? null,
+      replies: new Map(),
+      gradient: scored.gradient.map(() => 0),
+      sequences: 0,
     };
     const share = toStepShare(r, scored.count);
     scored.gradient.forEach((g, k) => (current.gradient[k] = current.gradient[k]! + g * share));
     current.sequences += scored.count;
     const reply: ForwardBackwardResponse = {
-      run: r.run, step: r.step, micro_batch: r.micro_batch, duplicate: false,
+      run: r.run,
+      step: r.step,
+      micro_batch: r.micro_batch,
+      duplicate: false,
       loss: scored.loss,
       clip_fraction: scored.count > 0 ? scored.clipped / scored.count : 0,
       kl: scored.kl,
@@ -184,14 +227,25 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
     if (lastStep !== null && r.step <= lastStep) {
       counters.duplicateOptimSteps += 1;
       if (applied?.step === r.step) return { ...applied.optim, applied: false, duplicate: true };
-      return { run: r.run, step: r.step, applied: false, duplicate: true, grad_norm: null, weight_version: weightVersion, micro_batches: 0, sequences: 0 };
+      return {
+        run: r.run,
+        step: r.step,
+        applied: false,
+        duplicate: true,
+        grad_norm: null,
+        weight_version: weightVersion,
+        micro_batches: 0,
+        sequences: 0,
+      };
     }
     if (!pending || pending.step !== r.step) {
       throw reject('TRAINER_STEP_INCOMPLETE', `step ${r.step} has no micro-batches`, { missing: null, pending: pending?.step ?? null });
     }
     const missing = Array.from({ length: pending.expected }, (_, i) => i).filter((i) => !pending!.replies.has(i));
     if (missing.length > 0) {
-      throw reject('TRAINER_STEP_INCOMPLETE', `step ${r.step} is missing micro-batches ${missing.join(', ')} of ${pending.expected}`, { missing });
+      throw reject('TRAINER_STEP_INCOMPLETE', `step ${r.step} is missing micro-batches ${missing.join(', ')} of ${pending.expected}`, {
+        missing,
+      });
     }
     const gradNorm = computeGradNorm(pending.gradient);
     const gradient = r.max_grad_norm ? computeClippedGradient(pending.gradient, r.max_grad_norm) : pending.gradient;
@@ -201,8 +255,14 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
     weightVersion += 1;
     lastStep = r.step;
     const reply: OptimStepResponse = {
-      run: r.run, step: r.step, applied: true, duplicate: false, grad_norm: gradNorm,
-      weight_version: weightVersion, micro_batches: pending.expected, sequences: pending.sequences,
+      run: r.run,
+      step: r.step,
+      applied: true,
+      duplicate: false,
+      grad_norm: gradNorm,
+      weight_version: weightVersion,
+      micro_batches: pending.expected,
+      sequences: pending.sequences,
     };
     applied = { step: r.step, replies: pending.replies, optim: reply };
     pending = null;
@@ -222,9 +282,14 @@ export function createTrainingState(initial: GaussianPolicy): TrainingState {
     optimStep,
     snapshot(requestedRun, step) {
       if (run !== requestedRun || lastStep !== step) {
-        throw reject('TRAINER_STEP_CONFLICT', `cannot label a checkpoint (${requestedRun}, step ${step}): the last applied step is ${run === null ? 'none' : `(${run}, step ${lastStep ?? 'none'})`}`, {
-          run, step: lastStep,
-        });
+        throw reject(
+          'TRAINER_STEP_CONFLICT',
+          `cannot label a checkpoint (${requestedRun}, step ${step}): the last applied step is ${run === null ? 'none' : `(${run}, step ${lastStep ?? 'none'})`}`,
+          {
+            run,
+            step: lastStep,
+          },
+        );
       }
       return { run: requestedRun, step, weightVersion, policy, reference, adam };
     },

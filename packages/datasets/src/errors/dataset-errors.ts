@@ -4,12 +4,18 @@ const fails = (summary: string) => ({ status: null, retryable: false, summary })
 
 /** The error codes @differad/datasets throws: manifests, JSONL files, outputs and the importers. */
 export const DATASET_ERRORS = {
-  MANIFEST_INVALID: fails('A manifest has lines that are not JSON or break the record schema, a record about to be written is invalid, or its image files are missing.'),
+  MANIFEST_INVALID: fails(
+    'A manifest has lines that are not JSON or break the record schema, a record about to be written is invalid, or its image files are missing.',
+  ),
   MANIFEST_EMPTY: fails('A manifest holds no records.'),
   DATA_FILE_UNREADABLE: fails('A JSONL file (manifest, predictions) cannot be read.'),
   OUTPUT_EXISTS: fails('An output is already there and --force was not given, or a file stands where a folder goes (or the reverse).'),
-  OUTPUT_WRITE_FAILED: fails('An output file or folder cannot be written, moved into place or removed, or a manifest writer was used after it was closed.'),
-  DATASET_LAYOUT_INVALID: fails('A dataset folder is not laid out as its importer expects (missing folders, lists, masks or normal images; a --mask-pattern without {stem}).'),
+  OUTPUT_WRITE_FAILED: fails(
+    'An output file or folder cannot be written, moved into place or removed, or a manifest writer was used after it was closed.',
+  ),
+  DATASET_LAYOUT_INVALID: fails(
+    'A dataset folder is not laid out as its importer expects (missing folders, lists, masks or normal images; a --mask-pattern without {stem}).',
+  ),
   DATASET_FILE_MISSING: fails('A file a dataset names does not exist.'),
   DATASET_PATH_ESCAPES_ROOT: fails('A list or annotation entry points outside the dataset root.'),
   DATASET_LINK_LOOP: fails('A dataset path leads back to itself through symbolic links.'),

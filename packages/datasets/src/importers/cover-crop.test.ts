@@ -32,7 +32,15 @@ describe('computeCoverCrop', () => {
           expect(Math.abs(h - Math.min(from.height, Math.max(1, (from.width * to.height) / to.width)))).toBeLessThanOrEqual(0.5 + 1e-9);
         }
       }),
-      { numRuns: 2000, examples: [[{ width: 9, height: 34 }, { width: 9, height: 35 }]] },
+      {
+        numRuns: 2000,
+        examples: [
+          [
+            { width: 9, height: 34 },
+            { width: 9, height: 35 },
+          ],
+        ],
+      },
     );
   });
 });

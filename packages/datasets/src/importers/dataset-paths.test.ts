@@ -54,7 +54,10 @@ describe('listImagesDeep', () => {
   it('refuses a link that leads to itself, naming it', async () => {
     symlinkSync(join(dir, 'real/b.png'), join(dir, 'real/a.png.link'));
     symlinkSync(join(dir, 'real/a.png.link'), join(dir, 'real/b.png'));
-    await expect(listImagesDeep(join(dir, 'real'))).rejects.toMatchObject({ code: 'DATASET_LINK_LOOP', message: expect.stringContaining(join(dir, 'real/a.png.link')) });
+    await expect(listImagesDeep(join(dir, 'real'))).rejects.toMatchObject({
+      code: 'DATASET_LINK_LOOP',
+      message: expect.stringContaining(join(dir, 'real/a.png.link')),
+    });
     await expect(requireDirectory(join(dir, 'real/b.png'), 'image folder')).rejects.toMatchObject({ code: 'DATASET_LINK_LOOP' });
   });
 });

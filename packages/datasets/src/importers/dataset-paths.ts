@@ -40,7 +40,9 @@ export async function resolveInsideRoot(root: string, entry: string): Promise<st
   const absRoot = resolve(root);
   const path = resolve(absRoot, entry);
   if (!isInside(absRoot, path)) {
-    throw new DifferadError('DATASET_PATH_ESCAPES_ROOT', `${entry} points outside the dataset root ${absRoot}`, { details: { file: entry } });
+    throw new DifferadError('DATASET_PATH_ESCAPES_ROOT', `${entry} points outside the dataset root ${absRoot}`, {
+      details: { file: entry },
+    });
   }
   try {
     await stat(path);
@@ -75,7 +77,9 @@ interface Entry {
  * itself throws `DATASET_LINK_LOOP` naming it.
  */
 async function readEntries(dir: string): Promise<Entry[]> {
-  const dirents = (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const dirents = (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   const out: Entry[] = [];
   for (const e of dirents) {
     const path = join(dir, e.name);

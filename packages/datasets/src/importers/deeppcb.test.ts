@@ -29,12 +29,21 @@ beforeEach(() => {
   writeFileSync(join(root, 'test.txt'), `${b}\n`);
 });
 
-const readManifest = () => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readManifest = () =>
+  readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('importDeeppcb', () => {
   it('cuts one window per isolated defect from both images, plus normal windows, keeping the split and the source window', async () => {
     const result = await importDeeppcb({ root, out, window: 160 }, createFakeImageOps());
-    expect(result).toMatchObject({ records: 6, anomalous: 4, normal: 2, details: { pairs: 2, defects: 5, defects_too_close: 1, defects_larger_than_window: 0 } });
+    expect(result).toMatchObject({
+      records: 6,
+      anomalous: 4,
+      normal: 2,
+      details: { pairs: 2, defects: 5, defects_too_close: 1, defects_larger_than_window: 0 },
+    });
     const records = readManifest();
     expect(records.map((r) => [r.id, r.class, r.subset])).toEqual([
       ['deeppcb-00001001-d1', 'open', 'trainval'],
@@ -51,7 +60,12 @@ describe('importDeeppcb', () => {
       if (r.box !== null) {
         // The box, moved back by the window origin, is the annotated box.
         const original = [r.box[0] + x1, r.box[1] + y1, r.box[2] + x1, r.box[3] + y1];
-        expect([[100, 100, 130, 130], [400, 400, 430, 430], [480, 400, 510, 430], [50, 500, 80, 520]]).toContainEqual(original);
+        expect([
+          [100, 100, 130, 130],
+          [400, 400, 430, 430],
+          [480, 400, 510, 430],
+          [50, 500, 80, 520],
+        ]).toContainEqual(original);
       }
     }
     const first = records[0];
@@ -65,13 +79,17 @@ describe('importDeeppcb', () => {
   it('refuses a window too small for every defect instead of importing normal windows only', async () => {
     await expect(importDeeppcb({ root, out, window: 8 }, createFakeImageOps())).rejects.toMatchObject({
       code: 'DATASET_NO_ANOMALOUS',
-      message: expect.stringContaining('found 2 pair(s) with 5 defect(s); 5 defect(s) are larger than the 8-pixel window (the largest spans 30 px): pass a larger --window'),
+      message: expect.stringContaining(
+        'found 2 pair(s) with 5 defect(s); 5 defect(s) are larger than the 8-pixel window (the largest spans 30 px): pass a larger --window',
+      ),
     });
     expect(existsSync(join(out, 'manifest.jsonl'))).toBe(false);
     // Without normal windows nothing at all comes out: the error says so and why.
     await expect(importDeeppcb({ root, out, window: 8, normalsPerImage: 0 }, createFakeImageOps())).rejects.toMatchObject({
       code: 'DATASET_EMPTY',
-      message: expect.stringMatching(/was not written: found 2 pair\(s\) with 5 defect\(s\); 5 defect\(s\) are larger .*; --normals-per-image is 0/),
+      message: expect.stringMatching(
+        /was not written: found 2 pair\(s\) with 5 defect\(s\); 5 defect\(s\) are larger .*; --normals-per-image is 0/,
+      ),
     });
   });
 
@@ -99,7 +117,9 @@ describe('importDeeppcb', () => {
       message: expect.stringMatching(/00002_not\/00002001\.txt:2: expected "x1 y1 x2 y2 type", got 3 value/),
     });
     writeFileSync(join(root, 'group00002/00002_not/00002001.txt'), '600 600 700 630 6\n');
-    await expect(importDeeppcb({ root, out }, createFakeImageOps())).rejects.toThrow(/00002001\.txt:1: box \[600,600,700,630\] lies outside the 640×640 image/);
+    await expect(importDeeppcb({ root, out }, createFakeImageOps())).rejects.toThrow(
+      /00002001\.txt:1: box \[600,600,700,630\] lies outside the 640×640 image/,
+    );
     expect(existsSync(join(out, 'manifest.jsonl'))).toBe(false);
     const skipped = await importDeeppcb({ root, out, skipBad: true }, createFakeImageOps());
     expect(skipped.records).toBe(4);
@@ -128,6 +148,8 @@ describe('importDeeppcb', () => {
   it('reports a malformed list line with its file and line, and a missing list file', async () => {
     writeFileSync(join(root, 'test.txt'), 'group00002/00002/00002001.jpg\n');
     await expect(importDeeppcb({ root, out }, createFakeImageOps())).rejects.toThrow(/test\.txt:1: expected/);
-    await expect(importDeeppcb({ root: join(root, 'group00001'), out }, createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_LAYOUT_INVALID' });
+    await expect(importDeeppcb({ root: join(root, 'group00001'), out }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_LAYOUT_INVALID',
+    });
   });
 });

@@ -55,7 +55,10 @@ export interface ImportOutput {
  * against a staging folder whose files go into OUT only when `fn` succeeds:
  * an import that fails leaves OUT as it was.
  */
-export async function runStagedImport(options: ImportCommonOptions, fn: (output: ImportOutput) => Promise<ImportResult>): Promise<ImportResult> {
+export async function runStagedImport(
+  options: ImportCommonOptions,
+  fn: (output: ImportOutput) => Promise<ImportResult>,
+): Promise<ImportResult> {
   const out = resolve(options.out);
   const manifest = join(out, 'manifest.jsonl');
   if (existsSync(manifest) && !options.force) {

@@ -15,7 +15,9 @@ export function checkMaskBox(image: string, mask: string, imageSize: ImageSize, 
     );
   }
   if (found.box === null) {
-    throw new DifferadError('DATASET_MASK_EMPTY', `mask ${mask} is empty but its image ${image} is filed as defective`, { details: { file: mask } });
+    throw new DifferadError('DATASET_MASK_EMPTY', `mask ${mask} is empty but its image ${image} is filed as defective`, {
+      details: { file: mask },
+    });
   }
   return found.box;
 }

@@ -23,7 +23,11 @@ beforeEach(() => {
   writeFakeImage(join(normals, 'screw/n2.png'), { width: 64, height: 48, tone: 78 });
 });
 
-const readManifest = () => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readManifest = () =>
+  readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 const options = () => ({ images, masks, maskPattern: '{stem}_mask.png', normals, out });
 
 describe('importMasks', () => {
@@ -64,7 +68,13 @@ describe('importMasks', () => {
     await importMasks(options(), createFakeImageOps());
     const b = readManifest().find((r) => r.id === 'screw-b');
     expect(b).toMatchObject({ target: '../images/screw/b.jpg', width: 456, height: 382, box: [200, 150, 203, 152] });
-    expect(b.reference_resized).toEqual({ from: '../normals/screw/n2.png', width: 355, height: 362, fit: 'cover', crop: [0, 32, 355, 329] });
+    expect(b.reference_resized).toEqual({
+      from: '../normals/screw/n2.png',
+      width: 355,
+      height: 362,
+      fit: 'cover',
+      crop: [0, 32, 355, 329],
+    });
     expect(await readFakeImage(join(out, b.reference))).toMatchObject({ width: 456, height: 382, crop: [0, 32, 355, 329] });
   });
 
@@ -77,7 +87,10 @@ describe('importMasks', () => {
     mkdirSync(join(linkedMasks, 'screw'), { recursive: true });
     symlinkSync(join(masks, 'screw/a_mask.png'), join(linkedMasks, 'screw/a_mask.png'));
     symlinkSync(normals, join(dir, 'linked-normals'));
-    const result = await importMasks({ ...options(), images: linked, masks: linkedMasks, normals: join(dir, 'linked-normals') }, createFakeImageOps());
+    const result = await importMasks(
+      { ...options(), images: linked, masks: linkedMasks, normals: join(dir, 'linked-normals') },
+      createFakeImageOps(),
+    );
     expect(result).toMatchObject({ records: 2, anomalous: 1 });
     expect(readManifest().map((r) => [r.id, r.target, r.box])).toEqual([
       ['screw-a', '../linked/screw/a.jpg', [5, 6, 7, 8]],
@@ -99,7 +112,9 @@ describe('importMasks', () => {
     rmSync(join(images, 'screw/sub/c.jpg'));
     await expect(importMasks({ ...options(), skipBad: true }, createFakeImageOps())).rejects.toMatchObject({
       code: 'DATASET_EMPTY',
-      message: expect.stringMatching(/was not written: found 1 image\(s\) in 1 class\(es\), 1 with a mask; 1 item\(s\) were skipped, the first: mask .*a_mask\.png is 60×48/),
+      message: expect.stringMatching(
+        /was not written: found 1 image\(s\) in 1 class\(es\), 1 with a mask; 1 item\(s\) were skipped, the first: mask .*a_mask\.png is 60×48/,
+      ),
     });
   });
 
@@ -121,7 +136,10 @@ describe('importMasks', () => {
 
   it('rejects a mask of another size and an empty mask, naming the mask', async () => {
     writeFakeImage(join(masks, 'screw/a_mask.png'), { width: 60, height: 48, box: [1, 1, 2, 2] });
-    await expect(importMasks(options(), createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_MASK_SIZE_MISMATCH', message: expect.stringContaining('a_mask.png is 60×48') });
+    await expect(importMasks(options(), createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_MASK_SIZE_MISMATCH',
+      message: expect.stringContaining('a_mask.png is 60×48'),
+    });
     writeFakeImage(join(masks, 'screw/a_mask.png'), { width: 64, height: 48, box: null });
     await expect(importMasks(options(), createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_MASK_EMPTY' });
     const result = await importMasks({ ...options(), skipBad: true }, createFakeImageOps());
@@ -130,7 +148,9 @@ describe('importMasks', () => {
 
   it('rejects a class without normal images, naming the class folder', async () => {
     writeFakeImage(join(images, 'nut/x.jpg'), { width: 64, height: 48, tone: 1 });
-    await expect(importMasks(options(), createFakeImageOps())).rejects.toThrow(`class nut has no normal images: none readable in ${join(normals, 'nut')}`);
+    await expect(importMasks(options(), createFakeImageOps())).rejects.toThrow(
+      `class nut has no normal images: none readable in ${join(normals, 'nut')}`,
+    );
     // Normals directly in the folder serve every class.
     writeFakeImage(join(normals, 'shared.png'), { width: 64, height: 48, tone: 2 });
     await expect(importMasks(options(), createFakeImageOps())).resolves.toMatchObject({ records: 4 });
@@ -139,11 +159,15 @@ describe('importMasks', () => {
   it('refuses a mask pattern that leaves the mask folder', async () => {
     rmSync(join(masks, 'screw/a_mask.png'));
     writeFakeImage(join(dir, 'a.png'), { width: 64, height: 48, box: [1, 1, 2, 2] });
-    await expect(importMasks({ ...options(), maskPattern: '../../{stem}.png' }, createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_PATH_ESCAPES_ROOT' });
+    await expect(importMasks({ ...options(), maskPattern: '../../{stem}.png' }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_PATH_ESCAPES_ROOT',
+    });
   });
 
   it('says so when no image has a mask under the pattern', async () => {
-    await expect(importMasks({ ...options(), maskPattern: '{stem}.tif' }, createFakeImageOps())).rejects.toThrow(/no image under .* has a mask matching "\{stem\}\.tif"/);
+    await expect(importMasks({ ...options(), maskPattern: '{stem}.tif' }, createFakeImageOps())).rejects.toThrow(
+      /no image under .* has a mask matching "\{stem\}\.tif"/,
+    );
   });
 
   it('builds mask paths from {stem} and {ext}', () => {

@@ -3,7 +3,15 @@ import { lstatSync } from 'node:fs';
 import { DifferadError, type ManifestRecord } from '@differad/core';
 import type { DatasetImageOps, MaskBoxMode } from './dataset-image-ops.js';
 import { IMAGE_EXTENSIONS, listImagesDeep, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport } from './import-run.js';
+import {
+  BadItems,
+  finishImport,
+  type ImportCommonOptions,
+  type ImportOutput,
+  type ImportResult,
+  runItems,
+  runStagedImport,
+} from './import-run.js';
 import { checkMaskBox } from './mask-checks.js';
 import { toPairedReference } from './pair-reference.js';
 import { DEFAULT_TOP_K, describePool, type PoolEntry, rankReferences, toReferencesTopk } from './reference-pool.js';
@@ -52,7 +60,10 @@ async function listTargets(options: MasksImportOptions, imagesRoot: string, mask
   checkMaskPattern(pattern);
   const files = await listImagesDeep(imagesRoot);
   if (files.length === 0) {
-    throw new DifferadError('DATASET_LAYOUT_INVALID', `${imagesRoot} holds no images (${IMAGE_EXTENSIONS.join(', ')}), in it or in its sub-folders`);
+    throw new DifferadError(
+      'DATASET_LAYOUT_INVALID',
+      `${imagesRoot} holds no images (${IMAGE_EXTENSIONS.join(', ')}), in it or in its sub-folders`,
+    );
   }
   const all = files.map((image) => ({ cls: classOf(imagesRoot, image), image, mask: toMaskPath(imagesRoot, masksRoot, pattern, image) }));
   // Masks beside their images (`{stem}.png` next to a `.jpg`) are not targets themselves.
@@ -60,7 +71,10 @@ async function listTargets(options: MasksImportOptions, imagesRoot: string, mask
   const targets = all.filter((t) => !maskSet.has(t.image));
   if (targets.length === 0) {
     const why = `but each is the mask of another under --mask-pattern "${pattern}"`;
-    throw new DifferadError('DATASET_LAYOUT_INVALID', `${imagesRoot} holds ${files.length} image(s), ${why}: no target image is left (give masks their own --masks folder, or a pattern such as "{stem}_mask.png")`);
+    throw new DifferadError(
+      'DATASET_LAYOUT_INVALID',
+      `${imagesRoot} holds ${files.length} image(s), ${why}: no target image is left (give masks their own --masks folder, or a pattern such as "{stem}_mask.png")`,
+    );
   }
   return targets;
 }
@@ -76,17 +90,32 @@ async function normalsByClass(normalsRoot: string): Promise<{ shared: string[]; 
   return { shared, byClass };
 }
 
-async function toRecord<D>(t: Target, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { options: MasksImportOptions; imagesRoot: string; masksRoot: string; output: ImportOutput }): Promise<ManifestRecord> {
+async function toRecord<D>(
+  t: Target,
+  pool: readonly PoolEntry<D>[],
+  ops: DatasetImageOps<D>,
+  ctx: { options: MasksImportOptions; imagesRoot: string; masksRoot: string; output: ImportOutput },
+): Promise<ManifestRecord> {
   const { options, imagesRoot, masksRoot, output } = ctx;
   const { out } = output;
   const image = await resolveInsideRoot(imagesRoot, t.image);
   const described = await ops.describe(image);
   const mask = hasMaskFile(t) ? await resolveInsideRoot(masksRoot, t.mask) : undefined;
   // The box is the mask's own tight box: the target is never resized, so it holds in the target's pixels as is.
-  const box = mask === undefined ? null : checkMaskBox(image, mask, described.size, await ops.readMaskBox(mask, options.boxMode ?? 'largest'));
+  const box =
+    mask === undefined ? null : checkMaskBox(image, mask, described.size, await ops.readMaskBox(mask, options.boxMode ?? 'largest'));
   const ranked = rankReferences(pool, described.descriptor, ops, options.topK ?? DEFAULT_TOP_K);
-  const rel = relative(imagesRoot, image).split(sep).join('/').replace(/\.[^.]+$/, '');
-  const { reference, reference_resized } = await toPairedReference(ranked[0]?.item as PoolEntry<D>, described.size, `images/${rel}-reference.png`, output, ops);
+  const rel = relative(imagesRoot, image)
+    .split(sep)
+    .join('/')
+    .replace(/\.[^.]+$/, '');
+  const { reference, reference_resized } = await toPairedReference(
+    ranked[0]?.item as PoolEntry<D>,
+    described.size,
+    `images/${rel}-reference.png`,
+    output,
+    ops,
+  );
   return {
     id: rel.replaceAll('/', '-'),
     class: t.cls,
@@ -129,7 +158,10 @@ async function importTargets<D>(
   if (masked === 0) {
     // Every image would silently become "normal": almost surely a wrong pattern or folder.
     const pattern = options.maskPattern ?? '{stem}.png';
-    throw new DifferadError('DATASET_LAYOUT_INVALID', `no image under ${imagesRoot} has a mask matching "${pattern}" in ${masksRoot} (first looked for: ${targets[0]?.mask})`);
+    throw new DifferadError(
+      'DATASET_LAYOUT_INVALID',
+      `no image under ${imagesRoot} has a mask matching "${pattern}" in ${masksRoot} (first looked for: ${targets[0]?.mask})`,
+    );
   }
   const normals = await normalsByClass(normalsRoot);
   const records: ManifestRecord[] = [];
@@ -139,15 +171,34 @@ async function importTargets<D>(
     const pool = await describePool(normalsRoot, candidates, ops, options, bad, `${cls}: references`);
     if (pool.length === 0) {
       const folder = join(normalsRoot, cls);
-      bad.add(folder, new DifferadError('DATASET_LAYOUT_INVALID', `class ${cls} has no normal images: none readable in ${folder} nor directly in ${normalsRoot}`));
+      bad.add(
+        folder,
+        new DifferadError(
+          'DATASET_LAYOUT_INVALID',
+          `class ${cls} has no normal images: none readable in ${folder} nor directly in ${normalsRoot}`,
+        ),
+      );
       continue;
     }
     const mine = targets.filter((t) => t.cls === cls);
-    const made = await runItems(mine, options, bad, `${cls}: images`, (t) => t.image, (t) => toRecord(t, pool, ops, { options, imagesRoot, masksRoot, output }));
+    const made = await runItems(
+      mine,
+      options,
+      bad,
+      `${cls}: images`,
+      (t) => t.image,
+      (t) => toRecord(t, pool, ops, { options, imagesRoot, masksRoot, output }),
+    );
     for (const r of made) if (r !== undefined) records.push(r);
   }
-  return finishImport(output, records, bad, { classes: classes.length, with_mask: records.filter((r) => r.box !== null).length }, {
-    found: `${targets.length} image(s) in ${classes.length} class(es), ${masked} with a mask`,
-    defective: masked,
-  });
+  return finishImport(
+    output,
+    records,
+    bad,
+    { classes: classes.length, with_mask: records.filter((r) => r.box !== null).length },
+    {
+      found: `${targets.length} image(s) in ${classes.length} class(es), ${masked} with a mask`,
+      defective: masked,
+    },
+  );
 }

@@ -33,7 +33,11 @@ beforeEach(() => {
   buildTree();
 });
 
-const readManifest = () => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readManifest = () =>
+  readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('importMvtec', () => {
   it('makes one record per test image with mask boxes, empty boxes for good, and the most similar reference', async () => {
@@ -75,7 +79,9 @@ describe('importMvtec', () => {
     expect(existsSync(join(out, 'manifest.jsonl'))).toBe(false);
     const result = await importMvtec({ root, out, skipBad: true }, createFakeImageOps());
     expect(result.records).toBe(3);
-    expect(result.skipped).toEqual([expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', file: join(root, 'bottle/test/broken/001.png') })]);
+    expect(result.skipped).toEqual([
+      expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', file: join(root, 'bottle/test/broken/001.png') }),
+    ]);
     expect(readManifest()).toHaveLength(3);
   });
 
@@ -86,9 +92,15 @@ describe('importMvtec', () => {
       message: expect.stringMatching(/000_mask\.png is 32×48 but its image .*000\.png is 64×48/),
     });
     writeFakeImage(join(root, 'bottle/ground_truth/broken/000_mask.png'), { width: 64, height: 48, box: null });
-    await expect(importMvtec({ root, out }, createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_MASK_EMPTY', message: expect.stringContaining('000_mask.png is empty') });
+    await expect(importMvtec({ root, out }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_MASK_EMPTY',
+      message: expect.stringContaining('000_mask.png is empty'),
+    });
     rmSync(join(root, 'bottle/ground_truth/broken/000_mask.png'));
-    await expect(importMvtec({ root, out }, createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_LAYOUT_INVALID', message: expect.stringContaining('has no mask') });
+    await expect(importMvtec({ root, out }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_LAYOUT_INVALID',
+      message: expect.stringContaining('has no mask'),
+    });
   });
 
   it('rejects a class folder without normal images, or skips the class with --skip-bad', async () => {
@@ -107,7 +119,10 @@ describe('importMvtec', () => {
     rmSync(join(root, 'bottle/test/good/000.png'));
     symlinkSync(join(dir, 'elsewhere.png'), join(root, 'bottle/test/good/000.png'));
     await expect(importMvtec({ root, out }, createFakeImageOps())).resolves.toMatchObject({ records: 4 });
-    expect(readManifest().find((r) => r.id === 'bottle-good-000')).toMatchObject({ target: '../mvtec/bottle/test/good/000.png', reference: '../mvtec/bottle/train/good/000.png' });
+    expect(readManifest().find((r) => r.id === 'bottle-good-000')).toMatchObject({
+      target: '../mvtec/bottle/test/good/000.png',
+      reference: '../mvtec/bottle/train/good/000.png',
+    });
   });
 
   it('keeps a test image of another size as it is and cover-resizes its reference to it', async () => {
@@ -132,6 +147,8 @@ describe('importMvtec', () => {
   });
 
   it('says when the root holds no class folder', async () => {
-    await expect(importMvtec({ root: join(root, 'bottle/train'), out }, createFakeImageOps())).rejects.toMatchObject({ code: 'DATASET_LAYOUT_INVALID' });
+    await expect(importMvtec({ root: join(root, 'bottle/train'), out }, createFakeImageOps())).rejects.toMatchObject({
+      code: 'DATASET_LAYOUT_INVALID',
+    });
   });
 });

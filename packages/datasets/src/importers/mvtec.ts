@@ -2,7 +2,15 @@ import { join } from 'node:path';
 import { DifferadError, type ManifestRecord } from '@differad/core';
 import type { DatasetImageOps, MaskBoxMode } from './dataset-image-ops.js';
 import { listDirectories, listImages, requireDirectory, resolveInsideRoot, stemOf, toManifestPath } from './dataset-paths.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport } from './import-run.js';
+import {
+  BadItems,
+  finishImport,
+  type ImportCommonOptions,
+  type ImportOutput,
+  type ImportResult,
+  runItems,
+  runStagedImport,
+} from './import-run.js';
 import { checkMaskBox } from './mask-checks.js';
 import { toPairedReference } from './pair-reference.js';
 import { DEFAULT_TOP_K, describePool, type PoolEntry, rankReferences, toReferencesTopk } from './reference-pool.js';
@@ -22,7 +30,10 @@ export interface MvtecImportOptions extends ImportCommonOptions {
 export const MVTEC_AD_SUBSETS: Readonly<Record<string, string>> = Object.freeze({
   ...Object.fromEntries(['carpet', 'grid', 'leather', 'tile', 'wood'].map((c) => [c, 'texture'])),
   ...Object.fromEntries(
-    ['bottle', 'cable', 'capsule', 'hazelnut', 'metal_nut', 'pill', 'screw', 'toothbrush', 'transistor', 'zipper'].map((c) => [c, 'object']),
+    ['bottle', 'cable', 'capsule', 'hazelnut', 'metal_nut', 'pill', 'screw', 'toothbrush', 'transistor', 'zipper'].map((c) => [
+      c,
+      'object',
+    ]),
   ),
 });
 
@@ -45,7 +56,10 @@ async function findMask(root: string, item: TestItem): Promise<string> {
       if (!(error instanceof DifferadError) || error.code !== 'DATASET_FILE_MISSING') throw error;
     }
   }
-  throw new DifferadError('DATASET_LAYOUT_INVALID', `${item.image} is filed as defective (${item.defect}) but has no mask: looked for ${names.map((n) => join(dir, n)).join(', ')}`);
+  throw new DifferadError(
+    'DATASET_LAYOUT_INVALID',
+    `${item.image} is filed as defective (${item.defect}) but has no mask: looked for ${names.map((n) => join(dir, n)).join(', ')}`,
+  );
 }
 
 async function listTestItems(root: string, cls: string): Promise<TestItem[]> {
@@ -56,7 +70,12 @@ async function listTestItems(root: string, cls: string): Promise<TestItem[]> {
   return items;
 }
 
-async function toRecord<D>(item: TestItem, pool: readonly PoolEntry<D>[], ops: DatasetImageOps<D>, ctx: { root: string; output: ImportOutput; options: MvtecImportOptions }): Promise<ManifestRecord> {
+async function toRecord<D>(
+  item: TestItem,
+  pool: readonly PoolEntry<D>[],
+  ops: DatasetImageOps<D>,
+  ctx: { root: string; output: ImportOutput; options: MvtecImportOptions },
+): Promise<ManifestRecord> {
   const { root, output, options } = ctx;
   const { out } = output;
   const target = await resolveInsideRoot(root, item.image);
@@ -102,12 +121,18 @@ export async function importMvtec<D>(options: MvtecImportOptions, ops: DatasetIm
   return runStagedImport(options, (output) => importClasses(root, output, options, ops));
 }
 
-async function importClasses<D>(root: string, output: ImportOutput, options: MvtecImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
+async function importClasses<D>(
+  root: string,
+  output: ImportOutput,
+  options: MvtecImportOptions,
+  ops: DatasetImageOps<D>,
+): Promise<ImportResult> {
   const classes = [];
   for (const cls of await listDirectories(root)) {
     if ((await listDirectories(join(root, cls))).some((d) => d === 'train' || d === 'test')) classes.push(cls);
   }
-  if (classes.length === 0) throw new DifferadError('DATASET_LAYOUT_INVALID', `${root} holds no class folder with train/good and test/ inside`);
+  if (classes.length === 0)
+    throw new DifferadError('DATASET_LAYOUT_INVALID', `${root} holds no class folder with train/good and test/ inside`);
   const bad = new BadItems(options.skipBad ?? false);
   const records: ManifestRecord[] = [];
   let tests = 0;
@@ -124,11 +149,24 @@ async function importClasses<D>(root: string, output: ImportOutput, options: Mvt
     const items = await listTestItems(root, cls);
     tests += items.length;
     defective += items.filter((t) => t.defect !== 'good').length;
-    const made = await runItems(items, options, bad, `${cls}: test images`, (t) => t.image, (t) => toRecord(t, pool, ops, { root, output, options }));
+    const made = await runItems(
+      items,
+      options,
+      bad,
+      `${cls}: test images`,
+      (t) => t.image,
+      (t) => toRecord(t, pool, ops, { root, output, options }),
+    );
     for (const r of made) if (r !== undefined) records.push(r);
   }
-  return finishImport(output, records, bad, { classes: classes.length }, {
-    found: `${classes.length} class(es) with ${tests} test image(s) under <class>/test/, ${defective} of them filed as defective`,
-    defective,
-  });
+  return finishImport(
+    output,
+    records,
+    bad,
+    { classes: classes.length },
+    {
+      found: `${classes.length} class(es) with ${tests} test image(s) under <class>/test/, ${defective} of them filed as defective`,
+      defective,
+    },
+  );
 }

@@ -19,11 +19,18 @@ export async function toPairedReference<D>(
   output: ImportOutput,
   ops: DatasetImageOps<D>,
 ): Promise<Pick<ManifestRecord, 'reference' | 'reference_resized'>> {
-  if (best.size.width === targetSize.width && best.size.height === targetSize.height) return { reference: toManifestPath(output.out, best.path) };
+  if (best.size.width === targetSize.width && best.size.height === targetSize.height)
+    return { reference: toManifestPath(output.out, best.path) };
   const crop = computeCoverCrop(best.size, targetSize);
   await ops.cropResizeToFile(best.path, crop, targetSize, toStagedPath(output, rel));
   return {
     reference: rel,
-    reference_resized: { from: toManifestPath(output.out, best.path), width: best.size.width, height: best.size.height, fit: 'cover', crop },
+    reference_resized: {
+      from: toManifestPath(output.out, best.path),
+      width: best.size.width,
+      height: best.size.height,
+      fit: 'cover',
+      crop,
+    },
   };
 }

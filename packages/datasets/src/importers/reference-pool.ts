@@ -28,7 +28,14 @@ export async function describePool<D>(
   bad: BadItems,
   phase: string,
 ): Promise<PoolEntry<D>[]> {
-  const described = await runItems(paths, options, bad, phase, (p) => p, async (path) => ({ path, ...(await ops.describe(await resolveInsideRoot(root, path))) }));
+  const described = await runItems(
+    paths,
+    options,
+    bad,
+    phase,
+    (p) => p,
+    async (path) => ({ path, ...(await ops.describe(await resolveInsideRoot(root, path))) }),
+  );
   return described.filter((e): e is PoolEntry<D> => e !== undefined);
 }
 

@@ -14,7 +14,15 @@ import { writeJsonlAtomically } from '../jsonl/write-jsonl.js';
 import { loadManifest, resolveManifestPath } from '../manifest/load-manifest.js';
 import type { DatasetImageOps } from './dataset-image-ops.js';
 import { requireDirectory, resolveInsideRoot, toManifestPath } from './dataset-paths.js';
-import { BadItems, finishImport, type ImportCommonOptions, type ImportOutput, type ImportResult, runItems, runStagedImport } from './import-run.js';
+import {
+  BadItems,
+  finishImport,
+  type ImportCommonOptions,
+  type ImportOutput,
+  type ImportResult,
+  runItems,
+  runStagedImport,
+} from './import-run.js';
 
 /** Options of the research-JSONL importer. */
 export interface ResearchImportOptions extends ImportCommonOptions {
@@ -47,7 +55,12 @@ async function resolveImage(root: string, entry: string): Promise<string> {
   return isAbsolute(entry) ? entry : resolveInsideRoot(root, entry);
 }
 
-async function toRecord<D>(l: Line, root: string, out: string, ops: DatasetImageOps<D>): Promise<{ wantedId: string | undefined; record: ManifestRecord }> {
+async function toRecord<D>(
+  l: Line,
+  root: string,
+  out: string,
+  ops: DatasetImageOps<D>,
+): Promise<{ wantedId: string | undefined; record: ManifestRecord }> {
   const [refEntry, tgtEntry] = l.value.images as [string, string];
   const parsed = toResearchBox(l.value.seg_gt_qwen2vl);
   if ('message' in parsed) throw new DifferadError('DATASET_ANNOTATION_INVALID', `${l.origin}: ${parsed.message}`);
@@ -83,7 +96,9 @@ async function readLines(file: string, bad: BadItems): Promise<{ lines: Line[]; 
     }
     const parsed = ResearchLineSchema.safeParse(entry.value);
     if (!parsed.success) {
-      const why = toFieldProblems(parsed.error).map((p) => `${p.field}: ${p.message}`).join('; ');
+      const why = toFieldProblems(parsed.error)
+        .map((p) => `${p.field}: ${p.message}`)
+        .join('; ');
       bad.add(origin, new DifferadError('DATASET_ANNOTATION_INVALID', `${origin}: ${why}`));
       continue;
     }
@@ -103,12 +118,24 @@ export async function importResearchJsonl<D>(options: ResearchImportOptions, ops
   return runStagedImport(options, (output) => importLines(root, output, options, ops));
 }
 
-async function importLines<D>(root: string, output: ImportOutput, options: ResearchImportOptions, ops: DatasetImageOps<D>): Promise<ImportResult> {
+async function importLines<D>(
+  root: string,
+  output: ImportOutput,
+  options: ResearchImportOptions,
+  ops: DatasetImageOps<D>,
+): Promise<ImportResult> {
   const { out } = output;
   const bad = new BadItems(options.skipBad ?? false);
   const file = resolve(options.file);
   const { lines, total } = await readLines(file, bad);
-  const made = await runItems(lines, options, bad, 'lines', (l) => l.origin, (l) => toRecord(l, root, out, ops));
+  const made = await runItems(
+    lines,
+    options,
+    bad,
+    'lines',
+    (l) => l.origin,
+    (l) => toRecord(l, root, out, ops),
+  );
   const seen = new Set<string>();
   const records: ManifestRecord[] = [];
   for (const r of made) {
@@ -141,5 +168,8 @@ export async function exportResearchJsonl(options: ResearchExportOptions): Promi
     const abs = resolveManifestPath(resolve(options.manifest), entry);
     return root === undefined ? abs : relative(root, abs).split(sep).join('/');
   };
-  return writeJsonlAtomically(resolve(options.out), records.map((r) => toResearchLine(r, { reference: place(r.reference), target: place(r.target) })));
+  return writeJsonlAtomically(
+    resolve(options.out),
+    records.map((r) => toResearchLine(r, { reference: place(r.reference), target: place(r.target) })),
+  );
 }

@@ -62,7 +62,10 @@ describe('createStagedOutput', () => {
     write(join(staged.dir, 'a.png'), 'new a');
     write(join(staged.dir, 'pairs/p.png'), 'new pair');
     write(join(staged.dir, 'manifest.jsonl'), 'new manifest');
-    await expect(staged.commit()).rejects.toMatchObject({ code: 'OUTPUT_EXISTS', message: `${join(out, 'pairs')} is a file where this run writes a folder` });
+    await expect(staged.commit()).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+      message: `${join(out, 'pairs')} is a file where this run writes a folder`,
+    });
     expect(treeOf(out)).toEqual(before);
   });
 
@@ -94,7 +97,11 @@ describe('createStagedOutput', () => {
     });
     expect(result).toBe('done');
     expect(existsSync(abandoned)).toBe(false);
-    expect(treeOf(out)).toEqual({ 'manifest.jsonl': 'new manifest', [`${STAGING_PREFIX}${process.pid}-0000cafe/`]: '', [`${STAGING_PREFIX}${process.pid}-0000cafe/manifest.jsonl`]: 'another run in this process' });
+    expect(treeOf(out)).toEqual({
+      'manifest.jsonl': 'new manifest',
+      [`${STAGING_PREFIX}${process.pid}-0000cafe/`]: '',
+      [`${STAGING_PREFIX}${process.pid}-0000cafe/manifest.jsonl`]: 'another run in this process',
+    });
   });
 
   it('withStagedOutput leaves OUT as it was when the run throws', async () => {

@@ -145,7 +145,15 @@ export async function createStagedOutput(outDir: string): Promise<StagedOutput> 
     if (created === undefined) return;
     for (let d = out; ; d = dirname(d)) {
       // rmdir refuses a folder that is not empty: what someone else put there stays.
-      if (!(await rmdir(d).then(() => true, () => false)) || d === created || d === dirname(d)) return;
+      if (
+        !(await rmdir(d).then(
+          () => true,
+          () => false,
+        )) ||
+        d === created ||
+        d === dirname(d)
+      )
+        return;
     }
   };
   return {
@@ -157,7 +165,11 @@ export async function createStagedOutput(outDir: string): Promise<StagedOutput> 
       } catch (cause) {
         await discard();
         if (cause instanceof DifferadError) throw cause;
-        throw new DifferadError('OUTPUT_WRITE_FAILED', `cannot move the outputs into ${out}: ${(cause as Error).message}; ${out} was left as it was`, { cause });
+        throw new DifferadError(
+          'OUTPUT_WRITE_FAILED',
+          `cannot move the outputs into ${out}: ${(cause as Error).message}; ${out} was left as it was`,
+          { cause },
+        );
       }
       await rm(dir, { recursive: true, force: true });
     },

@@ -18,19 +18,39 @@ async function linesOf(content: string | Buffer, max = 1024) {
 
 describe('readLines', () => {
   it('numbers lines as readline does across \\n, \\r\\n and a lone \\r, with or without a last newline', async () => {
-    expect(await linesOf('a\nb\r\nc\rd')).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd']]);
-    expect(await linesOf('a\n\nb\n')).toEqual([[1, 'a'], [2, ''], [3, 'b']]);
+    expect(await linesOf('a\nb\r\nc\rd')).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'd'],
+    ]);
+    expect(await linesOf('a\n\nb\n')).toEqual([
+      [1, 'a'],
+      [2, ''],
+      [3, 'b'],
+    ]);
   });
 
   it('keeps a character split between two chunks whole, and a \\r\\n split between them one break', async () => {
     const head = 'x'.repeat(256 * 1024 - 1);
-    expect(await linesOf(`${head}é\nz`, 1 << 20)).toEqual([[1, `${head}é`], [2, 'z']]);
-    expect(await linesOf(`${head}\r\nz`, 1 << 20)).toEqual([[1, head], [2, 'z']]);
+    expect(await linesOf(`${head}é\nz`, 1 << 20)).toEqual([
+      [1, `${head}é`],
+      [2, 'z'],
+    ]);
+    expect(await linesOf(`${head}\r\nz`, 1 << 20)).toEqual([
+      [1, head],
+      [2, 'z'],
+    ]);
   });
 
   it('skips a line over the limit, reporting its length, and reads the lines after it', async () => {
     const long = 'y'.repeat(600 * 1024);
-    expect(await linesOf(`ok\n${long}\nafter\n${long}`, 1000)).toEqual([[1, 'ok'], { line: 2, bytes: long.length }, [3, 'after'], { line: 4, bytes: long.length }]);
+    expect(await linesOf(`ok\n${long}\nafter\n${long}`, 1000)).toEqual([
+      [1, 'ok'],
+      { line: 2, bytes: long.length },
+      [3, 'after'],
+      { line: 4, bytes: long.length },
+    ]);
   });
 
   it('gives readJsonl a problem naming the line, not the text', async () => {

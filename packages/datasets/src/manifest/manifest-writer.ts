@@ -58,8 +58,12 @@ export async function createManifestWriter(path: string): Promise<ManifestWriter
       const line = { version: MANIFEST_VERSION, ...record };
       const parsed = ManifestRecordSchema.safeParse(line);
       const problem = !parsed.success
-        ? toFieldProblems(parsed.error).map((p) => `${p.field}: ${p.message}`).join('; ')
-        : ids.has(record.id) ? `id: duplicate id "${record.id}"` : null;
+        ? toFieldProblems(parsed.error)
+            .map((p) => `${p.field}: ${p.message}`)
+            .join('; ')
+        : ids.has(record.id)
+          ? `id: duplicate id "${record.id}"`
+          : null;
       if (problem !== null) throw new DifferadError('MANIFEST_INVALID', `record ${count + 1} for ${path} is invalid: ${problem}`);
       ids.add(record.id);
       count++;

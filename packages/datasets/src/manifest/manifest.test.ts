@@ -28,7 +28,10 @@ describe('writeManifest', () => {
   it('writes one versioned line per record and reads back', async () => {
     const path = join(dir, 'm.jsonl');
     expect(await writeManifest(path, [record('a'), record('b', { box: null })])).toBe(2);
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ version: 1, id: 'a', box: [10, 10, 20, 20] });
     const loaded = await loadManifest(path);
     expect(loaded.records.map((r) => r.id)).toEqual(['a', 'b']);
@@ -37,7 +40,9 @@ describe('writeManifest', () => {
   it('never leaves a partial manifest: a bad record aborts and the old file stays', async () => {
     const path = join(dir, 'm.jsonl');
     writeFileSync(path, 'OLD\n');
-    await expect(writeManifest(path, [record('a'), record('b', { box: [10, 10, 200, 20] })])).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+    await expect(writeManifest(path, [record('a'), record('b', { box: [10, 10, 200, 20] })])).rejects.toMatchObject({
+      code: 'MANIFEST_INVALID',
+    });
     await expect(writeManifest(path, [record('a'), record('a')])).rejects.toThrow(/duplicate id "a"/);
     expect(readFileSync(path, 'utf8')).toBe('OLD\n');
     expect(readdirSync(dir)).toEqual(['m.jsonl']);
@@ -56,11 +61,23 @@ describe('writeManifest', () => {
 describe('manifest versions', () => {
   it('accepts a header line and per-line version 1, rejects other versions with file:line', async () => {
     const ok = join(dir, 'ok.jsonl');
-    writeFileSync(ok, [JSON.stringify({ kind: 'differad-manifest', version: 1 }), JSON.stringify({ ...record('a'), version: 1 })].join('\n'));
+    writeFileSync(
+      ok,
+      [JSON.stringify({ kind: 'differad-manifest', version: 1 }), JSON.stringify({ ...record('a'), version: 1 })].join('\n'),
+    );
     expect((await loadManifest(ok)).records).toHaveLength(1);
     const bad = join(dir, 'bad.jsonl');
-    writeFileSync(bad, [JSON.stringify(record('a')), JSON.stringify({ ...record('b'), version: 2 }), JSON.stringify({ kind: 'differad-manifest', version: 1 })].join('\n'));
-    await expect(loadManifest(bad)).rejects.toThrow(/bad\.jsonl:2: version: manifest version 2 is not supported[\s\S]*bad\.jsonl:3: kind: a manifest header may only be the first line/);
+    writeFileSync(
+      bad,
+      [
+        JSON.stringify(record('a')),
+        JSON.stringify({ ...record('b'), version: 2 }),
+        JSON.stringify({ kind: 'differad-manifest', version: 1 }),
+      ].join('\n'),
+    );
+    await expect(loadManifest(bad)).rejects.toThrow(
+      /bad\.jsonl:2: version: manifest version 2 is not supported[\s\S]*bad\.jsonl:3: kind: a manifest header may only be the first line/,
+    );
   });
 });
 
@@ -73,7 +90,9 @@ describe('validateManifest', () => {
     const path = join(dir, 'm.jsonl');
     writeFileSync(
       path,
-      [record('a'), record('b'), record('a'), { ...record('c'), box: [1, 2] }, 'not json', record('d')].map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n'),
+      [record('a'), record('b'), record('a'), { ...record('c'), box: [1, 2] }, 'not json', record('d')]
+        .map((r) => (typeof r === 'string' ? r : JSON.stringify(r)))
+        .join('\n'),
     );
     const ops = createFakeImageOps();
     const report = await validateManifest(path, { readSize: ops.readSize, jobs: 2 });

@@ -24,7 +24,8 @@ export async function* readManifest(path: string): AsyncGenerator<ManifestEntry>
     const parsed = parseManifestLine(entry.value, isFirst);
     isFirst = false;
     if (parsed.kind === 'header') continue;
-    if (parsed.kind === 'invalid') yield { line: entry.line, problems: parsed.problems.map((p) => ({ file: path, line: entry.line, ...p })) };
+    if (parsed.kind === 'invalid')
+      yield { line: entry.line, problems: parsed.problems.map((p) => ({ file: path, line: entry.line, ...p })) };
     else yield { line: entry.line, record: parsed.record };
   }
 }

@@ -27,6 +27,7 @@ export function rebaseManifestRecord(record: ManifestRecord, from: string, to: s
   if (record.mask !== undefined) out.mask = move(record.mask);
   if (record.reference_resized !== undefined) out.reference_resized = rebaseObject(record.reference_resized, ['from'], move);
   if ('source' in record) out.source = rebaseObject(record.source, ['reference', 'target'], move);
-  if (Array.isArray(record.references_topk)) out.references_topk = record.references_topk.map((r: unknown) => rebaseObject(r, ['path'], move));
+  if (Array.isArray(record.references_topk))
+    out.references_topk = record.references_topk.map((r: unknown) => rebaseObject(r, ['path'], move));
   return out as ManifestRecord;
 }

@@ -29,7 +29,12 @@ export interface ManifestReport {
 
 type Report = (field: string, message: string, warning?: boolean) => void;
 
-async function checkImage(file: string, readSize: (p: string) => Promise<ImageSize>, report: Report, field: string): Promise<ImageSize | null> {
+async function checkImage(
+  file: string,
+  readSize: (p: string) => Promise<ImageSize>,
+  report: Report,
+  field: string,
+): Promise<ImageSize | null> {
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new Error('not a regular file');

@@ -6,7 +6,9 @@ import type { LineProblem } from '../jsonl/line-problem.js';
 export const PREDICTION_PROBLEM_EXAMPLES = 20;
 
 /** One line of a prediction file: a prediction, or why it is not one. */
-export type PredictionLine = { readonly kind: 'prediction'; readonly prediction: PredictionRecord } | { readonly kind: 'malformed'; readonly problems: readonly LineProblem[] };
+export type PredictionLine =
+  | { readonly kind: 'prediction'; readonly prediction: PredictionRecord }
+  | { readonly kind: 'malformed'; readonly problems: readonly LineProblem[] };
 
 function describeShape(value: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'a line must be a JSON object';

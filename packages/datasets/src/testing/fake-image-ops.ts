@@ -70,11 +70,13 @@ export function createFakeImageOps(): DatasetImageOps<number> & { readonly maxIn
     checkImage: async (path) => sizeOf(await decode(path)),
     async cropToFiles(src, crops) {
       const image = await decode(src);
-      for (const c of crops) await write(c.path, { width: c.box[2] - c.box[0], height: c.box[3] - c.box[1], tone: image.tone ?? 0, crop: c.box, from: src });
+      for (const c of crops)
+        await write(c.path, { width: c.box[2] - c.box[0], height: c.box[3] - c.box[1], tone: image.tone ?? 0, crop: c.box, from: src });
     },
     async cropResizeToFile(src, crop, size, dst) {
       const image = await decode(src);
-      if (crop[0] < 0 || crop[1] < 0 || crop[2] > image.width || crop[3] > image.height) throw new DifferadError('IMAGE_CROP_OUT_OF_BOUNDS', `${src}: crop [${crop.join(', ')}] outside the image`);
+      if (crop[0] < 0 || crop[1] < 0 || crop[2] > image.width || crop[3] > image.height)
+        throw new DifferadError('IMAGE_CROP_OUT_OF_BOUNDS', `${src}: crop [${crop.join(', ')}] outside the image`);
       await write(dst, { ...size, tone: image.tone ?? 0, crop, from: src });
     },
     async readMaskBox(path) {

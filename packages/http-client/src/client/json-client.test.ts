@@ -6,8 +6,17 @@ import { createHttpErrorMapper } from '../errors/http-client-errors.js';
 import { normalizeBaseUrl } from './base-url.js';
 import { createJsonClient } from './json-client.js';
 
-const CODES = { TIMEOUT: 'TRAINER_TIMEOUT', UNAVAILABLE: 'TRAINER_UNAVAILABLE', BAD_RESPONSE: 'TRAINER_BAD_RESPONSE', HTTP_ERROR: 'TRAINER_HTTP_ERROR', REQUEST_INVALID: 'TRAINER_REQUEST_INVALID' } as const;
-const TABLE = { TRAINER_TIMEOUT: { status: null, retryable: true, summary: 'timed out' }, TRAINER_UNAVAILABLE: { status: null, retryable: true, summary: 'connection failed' } } as const;
+const CODES = {
+  TIMEOUT: 'TRAINER_TIMEOUT',
+  UNAVAILABLE: 'TRAINER_UNAVAILABLE',
+  BAD_RESPONSE: 'TRAINER_BAD_RESPONSE',
+  HTTP_ERROR: 'TRAINER_HTTP_ERROR',
+  REQUEST_INVALID: 'TRAINER_REQUEST_INVALID',
+} as const;
+const TABLE = {
+  TRAINER_TIMEOUT: { status: null, retryable: true, summary: 'timed out' },
+  TRAINER_UNAVAILABLE: { status: null, retryable: true, summary: 'connection failed' },
+} as const;
 const errors = createHttpErrorMapper<{ call: string }>({ codes: CODES, errors: TABLE, where: (c) => c.call });
 
 /** Echoes `/echo` (method, headers, body), answers `/text` with non-JSON and never answers `/hang`. */
@@ -17,7 +26,15 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    if (req.url === '/prefix/echo') res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'] ?? null, id: req.headers['x-id'] ?? null, body: Buffer.concat(chunks).toString() }));
+    if (req.url === '/prefix/echo')
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          type: req.headers['content-type'] ?? null,
+          id: req.headers['x-id'] ?? null,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
     else if (req.url === '/prefix/text') res.end('<html>');
   });
 });
@@ -34,12 +51,22 @@ afterAll(async () => {
 });
 
 describe('createJsonClient', () => {
-  it('sends JSON with the caller\'s headers below the base path and returns the reply', async () => {
+  it("sends JSON with the caller's headers below the base path and returns the reply", async () => {
     const client = createJsonClient({ baseUrl: base, what: 'test', errors });
     try {
-      const { json } = await client.callJson({ method: 'POST', path: '/echo', body: { a: 1 }, headers: { 'x-id': 'r1' }, timeoutMs: 5_000, context: { call: 'c' } });
+      const { json } = await client.callJson({
+        method: 'POST',
+        path: '/echo',
+        body: { a: 1 },
+        headers: { 'x-id': 'r1' },
+        timeoutMs: 5_000,
+        context: { call: 'c' },
+      });
       expect(json).toEqual({ method: 'POST', type: 'application/json', id: 'r1', body: '{"a":1}' });
-      await expect(client.callJson({ method: 'GET', path: '/text', timeoutMs: 5_000, context: { call: 'c' } })).rejects.toMatchObject({ code: 'TRAINER_BAD_RESPONSE', details: { field: '' } });
+      await expect(client.callJson({ method: 'GET', path: '/text', timeoutMs: 5_000, context: { call: 'c' } })).rejects.toMatchObject({
+        code: 'TRAINER_BAD_RESPONSE',
+        details: { field: '' },
+      });
     } finally {
       await client.close();
     }
@@ -49,20 +76,26 @@ describe('createJsonClient', () => {
     const client = createJsonClient({ baseUrl: base, what: 'test', errors });
     const before = requests;
     try {
-      await expect(client.call({ method: 'POST', path: '/echo', body: { n: 1n }, timeoutMs: 5_000, context: { call: 'c' } })).rejects.toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false });
+      await expect(
+        client.call({ method: 'POST', path: '/echo', body: { n: 1n }, timeoutMs: 5_000, context: { call: 'c' } }),
+      ).rejects.toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false });
       expect(requests).toBe(before);
     } finally {
       await client.close();
     }
   });
 
-  it('aborts at its deadline on the injected timer, and rethrows the caller\'s abort reason as is', async () => {
+  it("aborts at its deadline on the injected timer, and rethrows the caller's abort reason as is", async () => {
     let fire: () => void = () => undefined;
     const client = createJsonClient({ baseUrl: base, what: 'test', errors, setTimer: (callback) => ((fire = callback), () => undefined) });
     try {
       const timedOut = client.call({ method: 'GET', path: '/hang', timeoutMs: 123, context: { call: 'c' } });
       fire();
-      await expect(timedOut).rejects.toMatchObject({ code: 'TRAINER_TIMEOUT', retryable: true, message: 'c timed out (deadline of 123 ms exceeded)' });
+      await expect(timedOut).rejects.toMatchObject({
+        code: 'TRAINER_TIMEOUT',
+        retryable: true,
+        message: 'c timed out (deadline of 123 ms exceeded)',
+      });
       const caller = new AbortController();
       const cancelled = client.call({ method: 'GET', path: '/hang', timeoutMs: 60_000, signal: caller.signal, context: { call: 'c' } });
       const reason = new Error('stopped by the caller');

@@ -68,7 +68,13 @@ export function createJsonClient<Ctx extends object>(options: JsonClientOptions<
   const prefix = pathname === '/' ? '' : pathname;
   const { errors } = options;
   const setTimer = options.setTimer ?? unrefTimer;
-  const pool = new Pool(origin, { connections: options.connections ?? 4, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  const pool = new Pool(origin, {
+    connections: options.connections ?? 4,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
 
   /** Headers and body of a call; what cannot be sent is REQUEST_INVALID, before the server is contacted. */
   function toWire(c: JsonCall<Ctx>): { headers: Record<string, string>; body: string | undefined } {

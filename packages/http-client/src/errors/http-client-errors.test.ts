@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineExceeded, createHttpErrorMapper, toBodyExcerpt } from './http-client-errors.js';
 
-const CODES = { TIMEOUT: 'TRAINER_TIMEOUT', UNAVAILABLE: 'TRAINER_UNAVAILABLE', BAD_RESPONSE: 'TRAINER_BAD_RESPONSE', HTTP_ERROR: 'TRAINER_HTTP_ERROR', REQUEST_INVALID: 'TRAINER_REQUEST_INVALID' } as const;
+const CODES = {
+  TIMEOUT: 'TRAINER_TIMEOUT',
+  UNAVAILABLE: 'TRAINER_UNAVAILABLE',
+  BAD_RESPONSE: 'TRAINER_BAD_RESPONSE',
+  HTTP_ERROR: 'TRAINER_HTTP_ERROR',
+  REQUEST_INVALID: 'TRAINER_REQUEST_INVALID',
+} as const;
 /** A client's table as the mapper reads it: only the retryable flags of a timeout and a failed connection matter. */
 const TABLE = {
   TRAINER_TIMEOUT: { status: null, retryable: true, summary: 'timed out' },
@@ -18,7 +24,9 @@ const rejecting = createHttpErrorMapper<typeof ctx>({
     unknownCode: 'TRAINER_UNKNOWN',
     parseBody: (json) => {
       const error = (json as { error?: { code?: unknown; message?: unknown } }).error;
-      return typeof error?.code === 'string' && typeof error.message === 'string' ? { code: error.code, message: error.message } : undefined;
+      return typeof error?.code === 'string' && typeof error.message === 'string'
+        ? { code: error.code, message: error.message }
+        : undefined;
     },
   },
 });
@@ -29,11 +37,11 @@ describe('createHttpErrorMapper', () => {
     [Object.assign(new Error('headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'TRAINER_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'],
     [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'TRAINER_UNAVAILABLE', 'ECONNREFUSED'],
     [Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), 'TRAINER_UNAVAILABLE', 'UND_ERR_SOCKET'],
-  ])('maps the transport failure %s to a retryable %s with the call\'s context', (error, code, cause) => {
+  ])("maps the transport failure %s to a retryable %s with the call's context", (error, code, cause) => {
     expect(errors.transport(error, ctx)).toMatchObject({ code, retryable: true, details: { ...ctx, ...(cause ? { cause } : {}) } });
   });
 
-  it('takes whether a timeout or a failed connection is retried from the client\'s table', () => {
+  it("takes whether a timeout or a failed connection is retried from the client's table", () => {
     const once = createHttpErrorMapper<typeof ctx>({
       codes: CODES,
       errors: { ...TABLE, TRAINER_TIMEOUT: { ...TABLE.TRAINER_TIMEOUT, retryable: false } },
@@ -43,9 +51,13 @@ describe('createHttpErrorMapper', () => {
     expect(once.transport(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), ctx).retryable).toBe(true);
   });
 
-  it('makes what undici refused before sending the client\'s own, unretried REQUEST_INVALID', () => {
+  it("makes what undici refused before sending the client's own, unretried REQUEST_INVALID", () => {
     const refused = Object.assign(new Error('invalid header'), { code: 'UND_ERR_INVALID_ARG' });
-    expect(errors.transport(refused, ctx)).toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false, details: { ...ctx, clientSide: true } });
+    expect(errors.transport(refused, ctx)).toMatchObject({
+      code: 'TRAINER_REQUEST_INVALID',
+      retryable: false,
+      details: { ...ctx, clientSide: true },
+    });
   });
 
   it('retries 5xx, 408 and 429 but not other 4xx, with a 500-character excerpt', () => {
@@ -56,7 +68,7 @@ describe('createHttpErrorMapper', () => {
     expect(errors.status(400, '', ctx)).toMatchObject({ code: 'TRAINER_HTTP_ERROR', retryable: false });
   });
 
-  it('turns a 4xx into the profile\'s rejection carrying the server\'s error body, or an unknown one', () => {
+  it("turns a 4xx into the profile's rejection carrying the server's error body, or an unknown one", () => {
     const body = { error: { code: 'STEP_INCOMPLETE', message: 'missing 1' } };
     const e = rejecting.status(409, JSON.stringify(body), ctx);
     expect(e).toMatchObject({ code: 'TRAINER_REJECTED', retryable: false, details: { ...ctx, status: 409, error: body.error } });
@@ -66,7 +78,11 @@ describe('createHttpErrorMapper', () => {
   });
 
   it('names the field of a bad response', () => {
-    expect(errors.badResponse('grad_norm', 'expected number', ctx)).toMatchObject({ code: 'TRAINER_BAD_RESPONSE', retryable: false, details: { field: 'grad_norm' } });
+    expect(errors.badResponse('grad_norm', 'expected number', ctx)).toMatchObject({
+      code: 'TRAINER_BAD_RESPONSE',
+      retryable: false,
+      details: { field: 'grad_norm' },
+    });
     expect(errors.badResponse('', 'not JSON', ctx).message).toBe('http://t:8200 c1: bad response: (body): not JSON');
   });
 });

@@ -100,7 +100,10 @@ export function createHttpErrorMapper<Ctx extends object>(profile: HttpErrorProf
   const { codes, errors, where, rejected, bodyField = '' } = profile;
   const retryable = (code: ErrorCode) => toErrorSpec(errors, code)?.retryable ?? false;
   const requestInvalid = (error: unknown, ctx: Ctx) =>
-    new DifferadError(codes.REQUEST_INVALID, `${where(ctx)}: could not be sent: ${messageOf(error)}`, { cause: error, details: { ...ctx, clientSide: true } });
+    new DifferadError(codes.REQUEST_INVALID, `${where(ctx)}: could not be sent: ${messageOf(error)}`, {
+      cause: error,
+      details: { ...ctx, clientSide: true },
+    });
   return {
     requestInvalid,
     transport(error, ctx) {
@@ -109,22 +112,39 @@ export function createHttpErrorMapper<Ctx extends object>(profile: HttpErrorProf
       if (code === CLIENT_ARGUMENT_CODE) return requestInvalid(error, ctx);
       const details = { ...ctx, ...(code ? { cause: code } : {}) };
       if (error instanceof DeadlineExceeded || (code !== undefined && TIMEOUT_CODES.has(code))) {
-        return new DifferadError(codes.TIMEOUT, `${where(ctx)} timed out (${messageOf(error)})`, { cause: error, retryable: retryable(codes.TIMEOUT), details });
+        return new DifferadError(codes.TIMEOUT, `${where(ctx)} timed out (${messageOf(error)})`, {
+          cause: error,
+          retryable: retryable(codes.TIMEOUT),
+          details,
+        });
       }
-      return new DifferadError(codes.UNAVAILABLE, `${where(ctx)} failed: ${messageOf(error)}`, { cause: error, retryable: retryable(codes.UNAVAILABLE), details });
+      return new DifferadError(codes.UNAVAILABLE, `${where(ctx)} failed: ${messageOf(error)}`, {
+        cause: error,
+        retryable: retryable(codes.UNAVAILABLE),
+        details,
+      });
     },
     status(status, body, ctx) {
       if (rejected && status >= 400 && status < 500 && !isRetryableStatus(status)) {
         const error = parseRejection(body, rejected) ?? { code: rejected.unknownCode, message: toBodyExcerpt(body) };
-        return new DifferadError(rejected.code, `${where(ctx)} rejected (HTTP ${status} ${error.code}): ${error.message.slice(0, BODY_EXCERPT)}`, {
-          details: { ...ctx, status, error },
-        });
+        return new DifferadError(
+          rejected.code,
+          `${where(ctx)} rejected (HTTP ${status} ${error.code}): ${error.message.slice(0, BODY_EXCERPT)}`,
+          {
+            details: { ...ctx, status, error },
+          },
+        );
       }
       const text = toBodyExcerpt(body);
-      return new DifferadError(codes.HTTP_ERROR, `${where(ctx)}: HTTP ${status}: ${text}`, { retryable: isRetryableStatus(status), details: { ...ctx, status, body: text } });
+      return new DifferadError(codes.HTTP_ERROR, `${where(ctx)}: HTTP ${status}: ${text}`, {
+        retryable: isRetryableStatus(status),
+        details: { ...ctx, status, body: text },
+      });
     },
     badResponse(field, message, ctx) {
-      return new DifferadError(codes.BAD_RESPONSE, `${where(ctx)}: bad response: ${field || '(body)'}: ${message}`, { details: { ...ctx, field: field || bodyField } });
+      return new DifferadError(codes.BAD_RESPONSE, `${where(ctx)}: bad response: ${field || '(body)'}: ${message}`, {
+        details: { ...ctx, field: field || bodyField },
+      });
     },
   };
 }

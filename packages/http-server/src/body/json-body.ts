@@ -33,7 +33,10 @@ export interface JsonBodyVariables<T> {
  * sent with `c.get('json')`). A failure is thrown, so the server's one error
  * handler answers it.
  */
-export function jsonBody<S extends z.ZodType>(schema: S, options: JsonBodyOptions): MiddlewareHandler<{ Variables: JsonBodyVariables<z.infer<S>> }> {
+export function jsonBody<S extends z.ZodType>(
+  schema: S,
+  options: JsonBodyOptions,
+): MiddlewareHandler<{ Variables: JsonBodyVariables<z.infer<S>> }> {
   return createMiddleware<{ Variables: JsonBodyVariables<z.infer<S>> }>(async (c, next) => {
     const text = await readBodyText(c, options.limit);
     let json: unknown;

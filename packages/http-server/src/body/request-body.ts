@@ -34,9 +34,13 @@ export function toTooLarge(limit: BodyLimit): (declaredBytes: number | null) => 
   return (
     limit.tooLarge ??
     ((declared) =>
-      new DifferadError(HTTP_BODY_TOO_LARGE, declared === null ? `the body is larger than ${max} bytes` : `the body is ${declared} bytes; the limit is ${max}`, {
-        details: { limit: max },
-      }))
+      new DifferadError(
+        HTTP_BODY_TOO_LARGE,
+        declared === null ? `the body is larger than ${max} bytes` : `the body is ${declared} bytes; the limit is ${max}`,
+        {
+          details: { limit: max },
+        },
+      ))
   );
 }
 
@@ -120,7 +124,13 @@ function drainRequest(req: IncomingMessage, limits: DrainLimits): Promise<void> 
  * request is not yet `complete`, and a synchronous error reply must not close
  * its keep-alive connection.
  */
-export function sendAndDrain(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: string | Buffer, limits: DrainLimits = DEFAULT_DRAIN_LIMITS): void {
+export function sendAndDrain(
+  res: ServerResponse,
+  status: number,
+  headers: OutgoingHttpHeaders,
+  body: string | Buffer,
+  limits: DrainLimits = DEFAULT_DRAIN_LIMITS,
+): void {
   if (res.destroyed || res.writableEnded) return;
   const all = { ...headers, 'content-length': Buffer.byteLength(body) };
   if (res.req.complete || !declaresBody(res.req)) {

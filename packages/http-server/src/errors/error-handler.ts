@@ -44,7 +44,13 @@ function toOutgoing(c: Context): ServerResponse | null {
  * {@link sendAndDrain} (Connection: close, the rest of the body drained, so
  * the client reads it); elsewhere it is a plain Response.
  */
-export function sendWhole(c: Context, status: number, headers: Readonly<Record<string, string>>, body: string, drain: DrainLimits = DEFAULT_DRAIN_LIMITS): Response {
+export function sendWhole(
+  c: Context,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  drain: DrainLimits = DEFAULT_DRAIN_LIMITS,
+): Response {
   const outgoing = toOutgoing(c);
   if (outgoing) {
     // A streamed reply that failed half-way cannot be turned into an error reply: cut it.
@@ -70,7 +76,12 @@ export function createErrorHandler(options: ErrorHandlerOptions): (error: unknow
   return (error, c) => {
     const reply = options.toReply(error);
     options.onError?.(error, reply, c);
-    return sendWhole(c, reply.status, { ...options.headers, 'content-type': contentType, ...reply.headers }, JSON.stringify(reply.body), options.drain);
+    return sendWhole(
+      c,
+      reply.status,
+      { ...options.headers, 'content-type': contentType, ...reply.headers },
+      JSON.stringify(reply.body),
+      options.drain,
+    );
   };
 }
-

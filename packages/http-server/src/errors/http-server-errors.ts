@@ -5,7 +5,8 @@ export const HTTP_SERVER_ERRORS = {
   HTTP_BODY_TOO_LARGE: {
     status: 413,
     retryable: false,
-    summary: 'A request body is larger than the limit; `details.limit` in bytes (a server that builds its own error instead uses its own code).',
+    summary:
+      'A request body is larger than the limit; `details.limit` in bytes (a server that builds its own error instead uses its own code).',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -45,7 +45,10 @@ describe('decodeImage: formats and layouts', () => {
     await writeRawImage(join(dir, 'grey.png'), grey);
     await writeRawImage(join(dir, 'grey.jpg'), grey);
     await writeRawImage(join(dir, 'rgba.png'), createNoiseImage(20, 10, 4, 'rgba'));
-    const greyAlpha = await sharp(Buffer.alloc(20 * 10 * 2, 90), { raw: { width: 20, height: 10, channels: 2 } }).toColourspace('b-w').png().toBuffer();
+    const greyAlpha = await sharp(Buffer.alloc(20 * 10 * 2, 90), { raw: { width: 20, height: 10, channels: 2 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     const g = await decodeImage(join(dir, 'grey.png'));
     expect(g.channels).toBe(1);
     expect(g.data).toEqual(grey.data);
@@ -99,7 +102,10 @@ describe('decodeImage: EXIF orientation', () => {
     const stored = new Uint8Array(40 * 20 * 3);
     for (let y = 0; y < 20; y++) for (let x = 0; x < 40; x++) stored.set(x < 20 ? [255, 0, 0] : [0, 0, 255], (y * 40 + x) * 3);
     const path = join(dir, 'rotated.jpg');
-    await sharp(stored, { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(path);
+    await sharp(stored, { raw: { width: 40, height: 20, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toFile(path);
     expect(await readImageSize(path)).toEqual({ width: 20, height: 40 });
     expect((await readImageInfo(path)).orientation).toBe(6);
     const image = await decodeImage(path);
@@ -135,13 +141,19 @@ describe('decodeImage: failures name the file', () => {
 
   it('an image over the pixel limit → IMAGE_TOO_LARGE, before decoding', async () => {
     const path = join(dir, 'big.png');
-    await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#808080' } }).png().toFile(path);
+    await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(path);
     await expectImageError(decodeImage(path, { maxInputPixels: 1_000_000 }), 'IMAGE_TOO_LARGE', path);
     expect((await decodeImage(path, { maxInputPixels: 1_200_000 })).width).toBe(1200);
   });
 
   it('a decompression bomb (header claims 60000×60000) → IMAGE_TOO_LARGE under the default limit', async () => {
-    const png = Buffer.from(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).png().toBuffer());
+    const png = Buffer.from(
+      await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
+        .png()
+        .toBuffer(),
+    );
     // IHDR starts at byte 8: length(4) 'IHDR'(4) width(4) height(4) …, CRC over type+data at 29.
     png.writeUInt32BE(60_000, 16);
     png.writeUInt32BE(60_000, 20);
@@ -154,7 +166,9 @@ describe('decodeImage: failures name the file', () => {
 
   it('GIF, BMP and SVG → IMAGE_UNSUPPORTED_FORMAT; a format can also be refused by option', async () => {
     const gif = join(dir, 'anim.gif');
-    await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).gif().toFile(gif);
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+      .gif()
+      .toFile(gif);
     await expectImageError(decodeImage(gif), 'IMAGE_UNSUPPORTED_FORMAT', gif);
     const bmp = join(dir, 'old.bmp');
     await writeFile(bmp, Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]));

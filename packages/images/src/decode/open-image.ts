@@ -59,7 +59,10 @@ export function toDecodeError(cause: unknown, label: string, format?: string): D
   if (cause instanceof DifferadError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/pixel limit/i.test(message)) {
-    return new DifferadError('IMAGE_TOO_LARGE', `${label}: image exceeds the pixel limit (${message})`, { cause, details: { path: label } });
+    return new DifferadError('IMAGE_TOO_LARGE', `${label}: image exceeds the pixel limit (${message})`, {
+      cause,
+      details: { path: label },
+    });
   }
   const what = format === undefined ? 'image' : `${format} image`;
   return new DifferadError('IMAGE_DECODE_FAILED', `${label}: corrupt or truncated ${what} (${message})`, {
@@ -76,9 +79,13 @@ function checkFormat(bytes: Uint8Array, label: string, allowed: readonly ImageFo
     });
   }
   if (sniffed.kind === 'unsupported' || !allowed.includes(sniffed.format)) {
-    throw new DifferadError('IMAGE_UNSUPPORTED_FORMAT', `${label}: ${sniffed.format} images are not supported (use ${allowed.join(', ')})`, {
-      details: { path: label, format: sniffed.format },
-    });
+    throw new DifferadError(
+      'IMAGE_UNSUPPORTED_FORMAT',
+      `${label}: ${sniffed.format} images are not supported (use ${allowed.join(', ')})`,
+      {
+        details: { path: label, format: sniffed.format },
+      },
+    );
   }
   return sniffed.format;
 }
@@ -100,7 +107,10 @@ function toBitDepth(depth: string, label: string): 8 | 16 {
 export async function openImage(source: ImageSource, limits: DecodeLimits = {}): Promise<OpenedImage> {
   const maxInputPixels = limits.maxInputPixels ?? DEFAULT_DECODE_LIMITS.maxInputPixels;
   const failOn = limits.failOn ?? DEFAULT_DECODE_LIMITS.failOn;
-  const readOptions = { maxInputBytes: limits.maxInputBytes ?? DEFAULT_DECODE_LIMITS.maxInputBytes, ...(limits.name === undefined ? {} : { name: limits.name }) };
+  const readOptions = {
+    maxInputBytes: limits.maxInputBytes ?? DEFAULT_DECODE_LIMITS.maxInputBytes,
+    ...(limits.name === undefined ? {} : { name: limits.name }),
+  };
   const { bytes, label } = await readSourceBytes(source, readOptions);
   const format = checkFormat(bytes, label, limits.formats ?? IMAGE_FORMATS);
   let meta: Metadata;
@@ -110,7 +120,9 @@ export async function openImage(source: ImageSource, limits: DecodeLimits = {}):
     throw toDecodeError(cause, label, format);
   }
   if (meta.format !== format) {
-    throw new DifferadError('IMAGE_DECODE_FAILED', `${label}: starts like ${format} but decodes as ${meta.format}`, { details: { path: label } });
+    throw new DifferadError('IMAGE_DECODE_FAILED', `${label}: starts like ${format} but decodes as ${meta.format}`, {
+      details: { path: label },
+    });
   }
   if (!(meta.width > 0 && meta.height > 0)) {
     throw new DifferadError('IMAGE_DECODE_FAILED', `${label}: header has no size`, { details: { path: label } });

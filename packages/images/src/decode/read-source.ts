@@ -64,7 +64,10 @@ export async function readSourceBytes(
  * (even to the same size), or replaced by a rename, gets another fingerprint.
  * The same checks and errors as {@link readSourceBytes}.
  */
-export async function fingerprintFile(path: string, options: { readonly name?: string; readonly maxInputBytes?: number } = {}): Promise<string> {
+export async function fingerprintFile(
+  path: string,
+  options: { readonly name?: string; readonly maxInputBytes?: number } = {},
+): Promise<string> {
   const maxBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
   const label = options.name ?? path;
   try {

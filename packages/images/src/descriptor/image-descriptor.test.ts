@@ -22,7 +22,8 @@ function withNoise(image: RawImage, sigma: number, seed: string): RawImage {
 function distinctImages(): RawImage[] {
   const images: RawImage[] = [];
   for (let seed = 0; seed < 3; seed++) {
-    for (const cls of EXAMPLE_CLASSES) images.push(drawExamplePair(createRng(`${cls.name}-${seed}`), cls.name, 96 + seed * 16, 96, seed > 0).target);
+    for (const cls of EXAMPLE_CLASSES)
+      images.push(drawExamplePair(createRng(`${cls.name}-${seed}`), cls.name, 96 + seed * 16, 96, seed > 0).target);
   }
   for (let i = 0; i < 4; i++) images.push(createNoiseImage(96, 80, 3, `field-${i}`, 4));
   return images;
@@ -31,7 +32,9 @@ function distinctImages(): RawImage[] {
 describe('image descriptor', () => {
   it('finds a slightly noisy copy of an image as the most similar among distinct images', async () => {
     const images = distinctImages();
-    const entries = await Promise.all(images.map(async (image, i) => ({ id: `img-${i}`, descriptor: await computeImageDescriptor(image) })));
+    const entries = await Promise.all(
+      images.map(async (image, i) => ({ id: `img-${i}`, descriptor: await computeImageDescriptor(image) })),
+    );
     for (const [i, image] of images.entries()) {
       const query = await computeImageDescriptor(withNoise(image, 6, `noise-${i}`));
       const [best] = findMostSimilar(query, entries, 1);
@@ -67,7 +70,9 @@ describe('findMostSimilar', () => {
   it('returns the top k best first, ties to the earlier entry', () => {
     const base = toImageDescriptor(createNoiseImage(64, 64, 1, 'base').data);
     const far = toImageDescriptor(createNoiseImage(64, 64, 1, 'far', 80).data);
-    const near = toImageDescriptor(withNoise({ data: createNoiseImage(64, 64, 1, 'base').data, width: 64, height: 64, channels: 1 }, 10, 'n').data);
+    const near = toImageDescriptor(
+      withNoise({ data: createNoiseImage(64, 64, 1, 'base').data, width: 64, height: 64, channels: 1 }, 10, 'n').data,
+    );
     const entries = [
       { id: 'far', descriptor: far },
       { id: 'same-a', descriptor: base },

@@ -88,7 +88,8 @@ function toGradientHistogram(grey: Uint8Array): Float32Array {
 /** The descriptor of a 64×64 grey image (DESCRIPTOR_INPUT_SIZE², row-major). Pure and deterministic. */
 export function toImageDescriptor(grey: Uint8Array): ImageDescriptor {
   const n = DESCRIPTOR_INPUT_SIZE * DESCRIPTOR_INPUT_SIZE;
-  if (grey.length !== n) throw new RangeError(`descriptor input must be ${DESCRIPTOR_INPUT_SIZE}×${DESCRIPTOR_INPUT_SIZE} grey, got ${grey.length} samples`);
+  if (grey.length !== n)
+    throw new RangeError(`descriptor input must be ${DESCRIPTOR_INPUT_SIZE}×${DESCRIPTOR_INPUT_SIZE} grey, got ${grey.length} samples`);
   return { thumbnail: toThumbnail(grey), gradients: toGradientHistogram(grey) };
 }
 
@@ -142,7 +143,11 @@ function dot(a: Float32Array, b: Float32Array): number {
  * histograms). NCC is in [−1, 1], the cosine in [0, 1]; with the default
  * weights 1 means identical and higher is more similar.
  */
-export function computeDescriptorSimilarity(a: ImageDescriptor, b: ImageDescriptor, weights: SimilarityWeights = DEFAULT_SIMILARITY_WEIGHTS): number {
+export function computeDescriptorSimilarity(
+  a: ImageDescriptor,
+  b: ImageDescriptor,
+  weights: SimilarityWeights = DEFAULT_SIMILARITY_WEIGHTS,
+): number {
   const ncc = dot(a.thumbnail, b.thumbnail) / a.thumbnail.length;
   const cos = dot(a.gradients, b.gradients);
   return weights.thumbnail * ncc + weights.gradients * cos;

@@ -83,10 +83,14 @@ export async function computeFolderDescriptors(
       .map((e) => join(e.parentPath, e.name));
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new DifferadError(code === 'ENOENT' ? 'IMAGE_NOT_FOUND' : 'IMAGE_READ_FAILED', `${folder}: cannot list images (${code ?? String(cause)})`, {
-      cause,
-      details: { path: folder },
-    });
+    throw new DifferadError(
+      code === 'ENOENT' ? 'IMAGE_NOT_FOUND' : 'IMAGE_READ_FAILED',
+      `${folder}: cannot list images (${code ?? String(cause)})`,
+      {
+        cause,
+        details: { path: folder },
+      },
+    );
   }
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return computeDescriptors(names, options);

@@ -6,7 +6,7 @@ function board(width: number, height: number, shiftX = 0): RawImage {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const v = ((x - shiftX) >> 3) % 2 === ((y >> 3) % 2) ? 200 : 60;
+      const v = ((x - shiftX) >> 3) % 2 === (y >> 3) % 2 ? 200 : 60;
       data.set([v, v, v], (y * width + x) * 3);
     }
   }
@@ -60,7 +60,8 @@ describe('detectDifference', () => {
     // a bright 8×8 square: its inner 4×4 pixels differ from everything within one pixel.
     const ref = board(128, 96);
     const target = board(128, 96);
-    for (let y = 0; y < 96; y++) for (let x = 64; x < 127; x++) target.data.set(ref.data.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3), (y * 128 + x + 1) * 3);
+    for (let y = 0; y < 96; y++)
+      for (let x = 64; x < 127; x++) target.data.set(ref.data.subarray((y * 128 + x) * 3, (y * 128 + x) * 3 + 3), (y * 128 + x + 1) * 3);
     const defect = { ...target, data: new Uint8Array(target.data) };
     for (let y = 41; y < 47; y++) for (let x = 25; x < 31; x++) defect.data.set([0, 0, 0], (y * 128 + x) * 3);
     const map = computeDifferenceMap(ref, defect, 0);
@@ -82,7 +83,12 @@ describe('detectDifference', () => {
     const padded = findAnomalyBox(map, { threshold: 0.15, blur: 0, minAreaShare: 0.001, padShare: 0.05 }).box!;
     // 5% of the long side (128) is 6.4 pixels.
     expect(padded.map((v, i) => v - plain[i]!)).toEqual([-6.4, -6.4, 6.4, 6.4].map((v) => expect.closeTo(v, 6)));
-    const corner = findAnomalyBox(computeDifferenceMap(ref, withDefect(ref, [0, 0, 10, 10]), 0), { threshold: 0.15, blur: 0, minAreaShare: 0.001, padShare: 0.1 }).box!;
+    const corner = findAnomalyBox(computeDifferenceMap(ref, withDefect(ref, [0, 0, 10, 10]), 0), {
+      threshold: 0.15,
+      blur: 0,
+      minAreaShare: 0.001,
+      padShare: 0.1,
+    }).box!;
     expect(corner[0]).toBe(0);
     expect(corner[1]).toBe(0);
     const shrunk = findAnomalyBox(map, { threshold: 0.15, blur: 0, minAreaShare: 0.001, padShare: -0.5 }).box!;

@@ -86,7 +86,15 @@ function colourDistance(a: Float32Array, i: number, b: Float32Array, j: number):
 }
 
 /** The translation of `target` within ±maxShift that minimizes the mean absolute difference. */
-function findShift(ref: Float32Array, tgt: Float32Array, w: number, h: number, maxShift: number, refStride: number, tgtStride: number): [number, number] {
+function findShift(
+  ref: Float32Array,
+  tgt: Float32Array,
+  w: number,
+  h: number,
+  maxShift: number,
+  refStride: number,
+  tgtStride: number,
+): [number, number] {
   let best: [number, number] = [0, 0];
   let bestCost = Infinity;
   const step = Math.max(1, Math.floor(Math.min(w, h) / 64));

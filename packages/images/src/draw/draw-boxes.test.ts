@@ -18,13 +18,30 @@ const GREY: [number, number, number] = [128, 128, 128];
 describe('drawBoxes', () => {
   it('draws ground truth green and predictions red on the box edges, leaving the inside alone', async () => {
     const image = createSolidImage(200, 150, GREY);
-    const out = await drawBoxes(image, [
-      { box: [20, 30, 80, 90], kind: 'gt', label: 'gt' },
-      { box: [100, 40, 180, 120], kind: 'pred', label: 'pred 0.87' },
-    ], { lineWidth: 2 });
+    const out = await drawBoxes(
+      image,
+      [
+        { box: [20, 30, 80, 90], kind: 'gt', label: 'gt' },
+        { box: [100, 40, 180, 120], kind: 'pred', label: 'pred 0.87' },
+      ],
+      { lineWidth: 2 },
+    );
     expect([out.width, out.height, out.channels]).toEqual([200, 150, 3]);
-    for (const [x, y] of [[20, 60], [79, 60], [50, 30], [50, 89], [21, 31]] as const) expect(pixelAt(out, x, y)).toEqual([...BOX_COLORS.gt]);
-    for (const [x, y] of [[100, 80], [179, 80], [140, 41], [140, 119]] as const) expect(pixelAt(out, x, y)).toEqual([...BOX_COLORS.pred]);
+    for (const [x, y] of [
+      [20, 60],
+      [79, 60],
+      [50, 30],
+      [50, 89],
+      [21, 31],
+    ] as const)
+      expect(pixelAt(out, x, y)).toEqual([...BOX_COLORS.gt]);
+    for (const [x, y] of [
+      [100, 80],
+      [179, 80],
+      [140, 41],
+      [140, 119],
+    ] as const)
+      expect(pixelAt(out, x, y)).toEqual([...BOX_COLORS.pred]);
     expect(pixelAt(out, 50, 60)).toEqual(GREY);
     expect(pixelAt(out, 140, 80)).toEqual(GREY);
     expect(pixelAt(out, 5, 140)).toEqual(GREY);
@@ -60,7 +77,10 @@ describe('pair previews and contact sheets', () => {
     const reference = createSolidImage(100, 80, [200, 200, 200]);
     const target = createSolidImage(120, 90, [60, 60, 60]);
     const out = await renderPairPreview(reference, target, {
-      boxes: [{ box: [10, 10, 50, 50], kind: 'gt' }, { box: [60, 20, 110, 70], kind: 'pred' }],
+      boxes: [
+        { box: [10, 10, 50, 50], kind: 'gt' },
+        { box: [60, 20, 110, 70], kind: 'pred' },
+      ],
       title: 'screw-0007',
       gap: 10,
       fontSize: 12,

@@ -13,10 +13,14 @@ export interface TextLabel {
 
 const FONT_FAMILY = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
 
+// Control characters are not allowed in XML and would void the whole overlay.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f]/g;
+
 function escapeXml(text: string): string {
-  // Control characters are not allowed in XML and would void the whole overlay.
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f]/g, ' ').replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+  return text
+    .replace(CONTROL_CHARACTERS, ' ')
+    .replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
 }
 
 /** Rough advance width of `text` at `fontSize`, for sizing label tabs (no font metrics needed). */

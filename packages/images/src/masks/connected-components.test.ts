@@ -19,14 +19,7 @@ describe('computeConnectedComponents', () => {
   });
 
   it('finds several components with their areas and tight boxes, labelled in raster order', () => {
-    const mask = maskOf(
-      '##......#',
-      '##......#',
-      '........#',
-      '...###...',
-      '...#.#...',
-      '...###..#',
-    );
+    const mask = maskOf('##......#', '##......#', '........#', '...###...', '...#.#...', '...###..#');
     const { components, labels } = computeConnectedComponents(mask);
     expect(components).toEqual([
       { label: 1, area: 4, box: [0, 0, 2, 2] },
@@ -109,7 +102,12 @@ describe('computeConnectedComponents', () => {
         for (let y = 0; y < 12; y++) {
           for (let x = 0; x < 12; x++) {
             const a = labels[y * 12 + x] as number;
-            for (const [dx, dy] of [[1, 0], [0, 1], [1, 1], [-1, 1]] as const) {
+            for (const [dx, dy] of [
+              [1, 0],
+              [0, 1],
+              [1, 1],
+              [-1, 1],
+            ] as const) {
               const nx = x + dx;
               const ny = y + dy;
               if (nx < 0 || nx >= 12 || ny >= 12) continue;

@@ -28,11 +28,7 @@ function isImageSize(value: ImageSource | ImageSize): value is ImageSize {
  * image (given as a source or as a size; EXIF orientation applied to both).
  * A mismatch is IMAGE_MASK_SIZE_MISMATCH naming both files.
  */
-export async function loadMask(
-  mask: ImageSource,
-  image: ImageSource | ImageSize,
-  options: LoadMaskOptions = {},
-): Promise<BinaryMask> {
+export async function loadMask(mask: ImageSource, image: ImageSource | ImageSize, options: LoadMaskOptions = {}): Promise<BinaryMask> {
   const maskLabel = labelOf(mask, options.maskName, '<mask buffer>');
   const imageLabel = labelOf(image, options.imageName, isImageSize(image) ? 'the image' : '<image buffer>');
   const limits = options.limits ?? {};
@@ -42,7 +38,14 @@ export async function loadMask(
     throw new DifferadError(
       'IMAGE_MASK_SIZE_MISMATCH',
       `mask ${maskLabel} is ${decoded.width}×${decoded.height} but image ${imageLabel} is ${expected.width}×${expected.height}`,
-      { details: { mask: maskLabel, image: imageLabel, maskSize: [decoded.width, decoded.height], imageSize: [expected.width, expected.height] } },
+      {
+        details: {
+          mask: maskLabel,
+          image: imageLabel,
+          maskSize: [decoded.width, decoded.height],
+          imageSize: [expected.width, expected.height],
+        },
+      },
     );
   }
   return toBinaryMask(decoded, options.threshold ?? DEFAULT_MASK_THRESHOLD);

@@ -52,7 +52,11 @@ export interface FramePreparer {
   /** One image; `name` labels an in-memory buffer in errors. */
   prepareImage(source: ImageSource, name?: string): Promise<PreparedImage>;
   /** Both images of a pair, concurrently. */
-  preparePair(reference: ImageSource, target: ImageSource, names?: { readonly reference?: string; readonly target?: string }): Promise<PreparedPair>;
+  preparePair(
+    reference: ImageSource,
+    target: ImageSource,
+    names?: { readonly reference?: string; readonly target?: string },
+  ): Promise<PreparedPair>;
   /** Hits, misses (= encodes), evictions, entries and bytes of the cache. */
   stats(): CacheStats;
   /** Empties the cache (counters are kept). */
@@ -149,7 +153,10 @@ export function createFramePreparer(options: FramePrepareOptions = {}): FramePre
   }
 
   async function prepareImage(source: ImageSource, name?: string): Promise<PreparedImage> {
-    const readOptions = { ...(limits.maxInputBytes === undefined ? {} : { maxInputBytes: limits.maxInputBytes }), ...(name === undefined ? {} : { name }) };
+    const readOptions = {
+      ...(limits.maxInputBytes === undefined ? {} : { maxInputBytes: limits.maxInputBytes }),
+      ...(name === undefined ? {} : { name }),
+    };
     const fingerprint = typeof source === 'string' ? await fingerprintFile(source, readOptions) : null;
     const known = typeof source === 'string' ? knownFiles.get(source) : undefined;
     if (known !== undefined && known.fingerprint === fingerprint) {

@@ -2,42 +2,48 @@ import type { Rng } from '@differad/core';
 import { applyLut, clampByte, createLut, type RgbImage, rotateRgb } from './rgb.js';
 
 /** Texture augmentations of Algorithm 1; three distinct ones are applied per anomaly. */
-export const AUGMENTATIONS = [
-  'gamma',
-  'brightness',
-  'hue-saturation',
-  'sharpness',
-  'solarize',
-  'posterize',
-  'invert',
-  'rotation',
-] as const;
+export const AUGMENTATIONS = ['gamma', 'brightness', 'hue-saturation', 'sharpness', 'solarize', 'posterize', 'invert', 'rotation'] as const;
 export type Augmentation = (typeof AUGMENTATIONS)[number];
 
 function gamma(rng: Rng, image: RgbImage): RgbImage {
   const g = rng.uniform(0.5, 2);
-  return applyLut(image, createLut((v) => 255 * (v / 255) ** g));
+  return applyLut(
+    image,
+    createLut((v) => 255 * (v / 255) ** g),
+  );
 }
 
 function brightness(rng: Rng, image: RgbImage): RgbImage {
   const gain = rng.uniform(0.8, 1.2);
   const offset = rng.uniform(-30, 30);
-  return applyLut(image, createLut((v) => v * gain + offset));
+  return applyLut(
+    image,
+    createLut((v) => v * gain + offset),
+  );
 }
 
 function solarize(rng: Rng, image: RgbImage): RgbImage {
   const threshold = rng.int(32, 160);
-  return applyLut(image, createLut((v) => (v >= threshold ? 255 - v : v)));
+  return applyLut(
+    image,
+    createLut((v) => (v >= threshold ? 255 - v : v)),
+  );
 }
 
 function posterize(rng: Rng, image: RgbImage): RgbImage {
   const bits = rng.int(4, 7);
   const keep = (0xff << (8 - bits)) & 0xff;
-  return applyLut(image, createLut((v) => v & keep));
+  return applyLut(
+    image,
+    createLut((v) => v & keep),
+  );
 }
 
 function invert(_rng: Rng, image: RgbImage): RgbImage {
-  return applyLut(image, createLut((v) => 255 - v));
+  return applyLut(
+    image,
+    createLut((v) => 255 - v),
+  );
 }
 
 /** Shifts hue by up to ±50° and scales saturation by 0.5–1.5 (HSV, per pixel). */
@@ -68,7 +74,17 @@ function hueSaturation(rng: Rng, image: RgbImage): RgbImage {
     const m = max - c;
     const sector = Math.floor(hp) % 6;
     const [rr, gg, bb] =
-      sector === 0 ? [c, x, 0] : sector === 1 ? [x, c, 0] : sector === 2 ? [0, c, x] : sector === 3 ? [0, x, c] : sector === 4 ? [x, 0, c] : [c, 0, x];
+      sector === 0
+        ? [c, x, 0]
+        : sector === 1
+          ? [x, c, 0]
+          : sector === 2
+            ? [0, c, x]
+            : sector === 3
+              ? [0, x, c]
+              : sector === 4
+                ? [x, 0, c]
+                : [c, 0, x];
     out[i] = clampByte((rr + m) * 255);
     out[i + 1] = clampByte((gg + m) * 255);
     out[i + 2] = clampByte((bb + m) * 255);

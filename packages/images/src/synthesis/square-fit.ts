@@ -22,7 +22,8 @@ export interface SquareFitGeometry {
  */
 export function computeSquareFit(width: number, height: number, size: number, fit: SquareFit): SquareFitGeometry {
   const scale = fit === 'cover' ? size / Math.min(width, height) : size / Math.max(width, height);
-  const side = (v: number) => (fit === 'cover' ? Math.max(size, Math.round(v * scale)) : Math.min(size, Math.max(1, Math.round(v * scale))));
+  const side = (v: number) =>
+    fit === 'cover' ? Math.max(size, Math.round(v * scale)) : Math.min(size, Math.max(1, Math.round(v * scale)));
   const scaled = { width: side(width), height: side(height) };
   if (fit === 'cover') return { scaled, content: [0, 0, size, size], upscaled: scale > 1 };
   const x1 = Math.floor((size - scaled.width) / 2);
@@ -75,7 +76,11 @@ export function computeRotationSafeRegion(size: number, content: Box, maxAngle: 
       // sin(φ + a) = cos(φ − π/2 + a).
       const [sinLow, sinHigh] = cosRange(phi - Math.PI / 2, maxAngle);
       // ε absorbs float error (c + r·cos φ is x only up to rounding); the √2/2 bound leaves far more room.
-      const inside = c + r * cosLow >= x1 - EPSILON && c + r * cosHigh <= x2 - 1 + EPSILON && c + r * sinLow >= y1 - EPSILON && c + r * sinHigh <= y2 - 1 + EPSILON;
+      const inside =
+        c + r * cosLow >= x1 - EPSILON &&
+        c + r * cosHigh <= x2 - 1 + EPSILON &&
+        c + r * sinLow >= y1 - EPSILON &&
+        c + r * sinHigh <= y2 - 1 + EPSILON;
       if (inside) data[y * size + x] = 1;
     }
   }
@@ -99,7 +104,8 @@ export function computeAnomalyRegion(size: number, content: Box, maxAngle: numbe
 /** A mask of the content box's size placed at the box in a size×size mask of zeros. */
 export function embedMask(mask: BinaryMask, size: number, content: Box): BinaryMask {
   const data = new Uint8Array(size * size);
-  for (let y = 0; y < mask.height; y++) data.set(mask.data.subarray(y * mask.width, (y + 1) * mask.width), (content[1] + y) * size + content[0]);
+  for (let y = 0; y < mask.height; y++)
+    data.set(mask.data.subarray(y * mask.width, (y + 1) * mask.width), (content[1] + y) * size + content[0]);
   return { data, width: size, height: size };
 }
 

@@ -105,7 +105,10 @@ export async function prepareReference(
 ): Promise<PreparedReference> {
   const { width, height } = await readImageSize(source);
   if (Math.min(width, height) < MIN_NORMAL_SIDE) {
-    throw new DifferadError('SYNTH_IMAGE_UNUSABLE', `${source} is ${width}×${height}; synth needs at least ${MIN_NORMAL_SIDE} pixels on each side`);
+    throw new DifferadError(
+      'SYNTH_IMAGE_UNUSABLE',
+      `${source} is ${width}×${height}; synth needs at least ${MIN_NORMAL_SIDE} pixels on each side`,
+    );
   }
   const { content, upscaled } = computeSquareFit(width, height, plan.size, plan.fit);
   const stem = toReferenceStem(index, source);
@@ -115,7 +118,12 @@ export async function prepareReference(
   if (plan.foreground.kind !== 'masks') return { source, path, foreground: null, content, upscaled };
   const maskFile = join(plan.foreground.dir, `${basename(source, extname(source))}.png`);
   const mask = await loadMask(maskFile, source);
-  const resized = await fitToSquare({ data: mask.data.map((v) => v * 255), width: mask.width, height: mask.height, channels: 1 }, plan.size, plan.fit, 'mask');
+  const resized = await fitToSquare(
+    { data: mask.data.map((v) => v * 255), width: mask.width, height: mask.height, channels: 1 },
+    plan.size,
+    plan.fit,
+    'mask',
+  );
   const foreground = `references/${stem}-foreground.png`;
   await writeRawImage(join(plan.outDir, foreground), resized);
   return { source, path, foreground, content, upscaled };
@@ -127,7 +135,12 @@ export async function prepareReference(
  * content that stays inside it under the pair's rotation, and Otsu's
  * threshold is taken over the content alone so the padding cannot sway it.
  */
-async function loadForeground(plan: SynthesisPlan, ref: PreparedReference, rgb: RgbImage, safe: (content: Box) => BinaryMask): Promise<BinaryMask | null> {
+async function loadForeground(
+  plan: SynthesisPlan,
+  ref: PreparedReference,
+  rgb: RgbImage,
+  safe: (content: Box) => BinaryMask,
+): Promise<BinaryMask | null> {
   const padded = !isWholeSquare(ref.content, plan.size);
   const region = padded ? safe(ref.content) : null;
   if (plan.foreground.kind === 'none') return region;
@@ -180,7 +193,10 @@ export function createPairSynthesizer(plan: SynthesisPlan): (index: number) => P
     const textureFile = plan.textures.length > 0 ? rng.pick(plan.textures) : null;
     const textureRng = createRng(`${plan.seed}/${index}/texture`);
     const kind: ProceduralTexture = textureRng.pick(['noise', 'stripes', 'cracks', 'spots'] as const);
-    const [{ rgb, foreground }, textureImage] = await Promise.all([loadReference(ref), textureFile ? loadTexture(textureFile) : Promise.resolve(null)]);
+    const [{ rgb, foreground }, textureImage] = await Promise.all([
+      loadReference(ref),
+      textureFile ? loadTexture(textureFile) : Promise.resolve(null),
+    ]);
     const pair = synthesizePair(
       rng,
       {
@@ -200,7 +216,11 @@ export function createPairSynthesizer(plan: SynthesisPlan): (index: number) => P
     let mask: string | undefined;
     if (pair.box !== null) {
       mask = `pairs/${id}-mask.png`;
-      await writeRawImage(join(plan.outDir, mask), { data: pair.mask.data.map((v) => v * 255), width: plan.size, height: plan.size, channels: 1 }, { compressionLevel: 3 });
+      await writeRawImage(
+        join(plan.outDir, mask),
+        { data: pair.mask.data.map((v) => v * 255), width: plan.size, height: plan.size, channels: 1 },
+        { compressionLevel: 3 },
+      );
     }
     return {
       id,

@@ -89,7 +89,11 @@ describe('synthesizePair', () => {
     const p = 0.25;
     let normals = 0;
     for (let seed = 0; seed < n; seed++) {
-      const pair = synthesizePair(createRng(`share-${seed}`), { reference, foreground: null, texture }, { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: p });
+      const pair = synthesizePair(
+        createRng(`share-${seed}`),
+        { reference, foreground: null, texture },
+        { ...DEFAULT_SYNTHESIS_OPTIONS, pNormal: p },
+      );
       if (pair.box === null) {
         normals++;
         expect(pair.mask.data.every((v) => v === 0)).toBe(true);

@@ -22,7 +22,9 @@ describe('crop', () => {
     const cut = await decodeImage(output);
     expect([cut.width, cut.height]).toEqual([40, 25]);
     expect(cut.data).toEqual(cropRawImage(source, [10, 20, 50, 45]).data);
-    expect(cropRawImage(source, [10, 20, 50, 45]).data.subarray(0, 3)).toEqual(source.data.subarray((20 * 80 + 10) * 3, (20 * 80 + 10) * 3 + 3));
+    expect(cropRawImage(source, [10, 20, 50, 45]).data.subarray(0, 3)).toEqual(
+      source.data.subarray((20 * 80 + 10) * 3, (20 * 80 + 10) * 3 + 3),
+    );
   });
 
   it('keeps grey masks grey and 16-bit depth in PNG', async () => {
@@ -69,7 +71,11 @@ describe('pad', () => {
     expect(at(padded, 10, 8)).toEqual(at(image, 5, 3));
     expect(at(padded, 2, 4)).toEqual(at(image, 0, 2));
     expect(at(padded, 7, 7)).toEqual(at(image, 3, 3));
-    const mask = await padRawImage({ data: new Uint8Array(6 * 4).fill(255), width: 6, height: 4, channels: 1 }, { top: 1, right: 0, bottom: 0, left: 2 }, 'zero');
+    const mask = await padRawImage(
+      { data: new Uint8Array(6 * 4).fill(255), width: 6, height: 4, channels: 1 },
+      { top: 1, right: 0, bottom: 0, left: 2 },
+      'zero',
+    );
     expect([mask.width, mask.height, mask.channels]).toEqual([8, 5, 1]);
     expect(mask.data.reduce((a, v) => a + (v === 255 ? 1 : 0), 0)).toBe(24);
     expect(mask.data[0]).toBe(0);

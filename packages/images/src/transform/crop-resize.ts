@@ -116,7 +116,12 @@ export async function resizeRawImage(image: RawImage, size: ImageSize, options: 
   if (info.channels !== image.channels) {
     throw new DifferadError('IMAGE_ENCODE_FAILED', `resize returned ${info.channels} channels, expected ${image.channels}`);
   }
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: image.channels };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: image.channels,
+  };
 }
 
 /** Pixels to add on each side of an image. */
@@ -141,5 +146,10 @@ export async function padRawImage(image: RawImage, padding: Padding, mode: 'edge
   if (info.channels !== image.channels) {
     throw new DifferadError('IMAGE_ENCODE_FAILED', `padding returned ${info.channels} channels, expected ${image.channels}`);
   }
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: image.channels };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: image.channels,
+  };
 }

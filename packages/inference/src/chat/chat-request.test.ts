@@ -13,6 +13,15 @@ describe('toChatRequestBody', () => {
     });
     expect(body.messages).toHaveLength(1);
     expect(body.messages[0]!.role).toBe('user');
-    expect(body).toMatchObject({ n: 8, temperature: 0.9, top_p: 1, top_k: -1, max_tokens: 256, seed: 3, logprobs: true, return_token_ids: true });
+    expect(body).toMatchObject({
+      n: 8,
+      temperature: 0.9,
+      top_p: 1,
+      top_k: -1,
+      max_tokens: 256,
+      seed: 3,
+      logprobs: true,
+      return_token_ids: true,
+    });
   });
 });

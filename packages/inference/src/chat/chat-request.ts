@@ -82,7 +82,10 @@ export function toChatRequestBody(model: string, request: CompletionRequest): Ch
   const messages: ChatMessage[] = toPairMessages(request).map((m) =>
     m.role === 'system'
       ? m
-      : { role: 'user', content: m.content.map((p) => (p.type === 'text' ? p : { type: 'image_url', image_url: { url: images[p.image] } })) },
+      : {
+          role: 'user',
+          content: m.content.map((p) => (p.type === 'text' ? p : { type: 'image_url', image_url: { url: images[p.image] } })),
+        },
   );
   return {
     model,

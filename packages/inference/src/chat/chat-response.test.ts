@@ -8,7 +8,11 @@ const choice = (index: number, ids = [1, 2]) => ({
   logprobs: { content: ids.map((id) => ({ token: `t${id}`, logprob: -0.5 })) },
   token_ids: ids,
 });
-const body = (choices: unknown[]) => ({ choices, prompt_token_ids: [9, 9], usage: { prompt_tokens: 2, completion_tokens: 4, total_tokens: 6 } });
+const body = (choices: unknown[]) => ({
+  choices,
+  prompt_token_ids: [9, 9],
+  usage: { prompt_tokens: 2, completion_tokens: 4, total_tokens: 6 },
+});
 const expectAll = { n: 2, logprobs: true, tokenIds: true };
 
 describe('parseChatResponse', () => {
@@ -38,13 +42,32 @@ describe('parseChatResponse', () => {
 
   it('accepts missing ids and log-probs when they were not requested', () => {
     const bare = { choices: [{ index: 0, message: { content: 'x' }, finish_reason: 'length' }] };
-    expect(parseChatResponse(bare, { n: 1, logprobs: false, tokenIds: false })).toMatchObject({ kind: 'ok', promptTokenIds: null, usage: null });
+    expect(parseChatResponse(bare, { n: 1, logprobs: false, tokenIds: false })).toMatchObject({
+      kind: 'ok',
+      promptTokenIds: null,
+      usage: null,
+    });
   });
 
   it.each([
     ['a negative token id', body([{ ...choice(0), token_ids: [1, -2] }, choice(1)]), 'choices[0].token_ids[1]'],
     ['a fractional prompt token id', { ...body([choice(0), choice(1)]), prompt_token_ids: [9, 9.5] }, 'prompt_token_ids[1]'],
-    ['a log-prob that is a string', body([choice(0), { ...choice(1), logprobs: { content: [{ token: 't', logprob: '-1' }, { token: 't', logprob: -1 }] } }]), 'choices[1].logprobs.content[0].logprob'],
+    [
+      'a log-prob that is a string',
+      body([
+        choice(0),
+        {
+          ...choice(1),
+          logprobs: {
+            content: [
+              { token: 't', logprob: '-1' },
+              { token: 't', logprob: -1 },
+            ],
+          },
+        },
+      ]),
+      'choices[1].logprobs.content[0].logprob',
+    ],
     ['an empty finish reason', body([choice(0), { ...choice(1), finish_reason: '' }]), 'choices[1].finish_reason'],
     ['usage without completion_tokens', { ...body([choice(0), choice(1)]), usage: { prompt_tokens: 2 } }, 'usage.completion_tokens'],
   ])('refuses %s like the schema does, naming the field', (_, json, field) => {

@@ -124,7 +124,8 @@ export function parseChatResponse(json: unknown, expect: ResponseExpectation): P
   for (let k = 0; k < body.choices.length; k++) {
     const c = body.choices[k]!;
     const at = `choices[${k}]`;
-    if (c.index >= expect.n || choices[c.index] !== undefined) return invalid(`${at}.index`, `index ${c.index} is out of range or repeated`);
+    if (c.index >= expect.n || choices[c.index] !== undefined)
+      return invalid(`${at}.index`, `index ${c.index} is out of range or repeated`);
     const logprobs = c.logprobs?.content.map((e) => e.logprob) ?? null;
     const tokenIds = c.token_ids ?? null;
     if (expect.logprobs && logprobs === null) return invalid(`${at}.logprobs`, 'log-probs were requested but are missing');

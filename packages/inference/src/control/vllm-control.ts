@@ -112,7 +112,8 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
     },
     startWeightUpdate: () => post('/start_weight_update'),
     updateWeights: (updateInfo) => post('/update_weights', { update_info: updateInfo }),
-    finishWeightUpdate: (weightVersion) => post('/finish_weight_update', weightVersion === undefined ? {} : { weight_version: weightVersion }),
+    finishWeightUpdate: (weightVersion) =>
+      post('/finish_weight_update', weightVersion === undefined ? {} : { weight_version: weightVersion }),
     collectiveRpc: (method, kwargs = {}) => post('/collective_rpc', { method, kwargs }),
     async reloadWeights(weightsPath) {
       await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: weightsPath } });
@@ -120,7 +121,8 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
     async getWorldSize() {
       const json = await get('/get_world_size');
       const parsed = z.object({ world_size: z.number().int().min(1) }).safeParse(json.json);
-      if (!parsed.success) throw toBadResponseError('world_size', 'expected a positive integer', { server: connection.url, requestId: json.requestId });
+      if (!parsed.success)
+        throw toBadResponseError('world_size', 'expected a positive integer', { server: connection.url, requestId: json.requestId });
       return parsed.data.world_size;
     },
     async resetPrefixCache() {
@@ -150,7 +152,8 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
     async weightInfo() {
       const json = await get('/weight_info');
       const parsed = z.object({ weight_version: z.union([z.string(), z.number()]).nullish() }).safeParse(json.json);
-      if (!parsed.success) throw toBadResponseError('weight_version', 'expected a string or null', { server: connection.url, requestId: json.requestId });
+      if (!parsed.success)
+        throw toBadResponseError('weight_version', 'expected a string or null', { server: connection.url, requestId: json.requestId });
       const v = parsed.data.weight_version;
       return v === null || v === undefined ? null : String(v);
     },

@@ -81,7 +81,12 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
   async function scrape(server: FleetServer): Promise<void> {
     const oursBefore = server.inFlight;
     try {
-      const reply = await server.connection.call({ method: 'GET', path: '/metrics', timeoutMs: settings.healthTimeoutMs, requestId: 'metrics' });
+      const reply = await server.connection.call({
+        method: 'GET',
+        path: '/metrics',
+        timeoutMs: settings.healthTimeoutMs,
+        requestId: 'metrics',
+      });
       const load = readVllmLoad(reply.text, settings.model);
       if (load === undefined) server.metricsSupported = false;
       server.recordGauges(load, Math.max(oursBefore, server.inFlight), clock.now());

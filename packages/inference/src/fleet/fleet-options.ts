@@ -46,7 +46,14 @@ export type FleetSettings = z.infer<typeof FleetSettingsSchema>;
 export type FleetEvent =
   | { readonly type: 'ejected'; readonly server: string; readonly consecutiveFailures: number; readonly probeInMs: number }
   | { readonly type: 'restored'; readonly server: string }
-  | { readonly type: 'retry'; readonly server: string; readonly requestId: string; readonly attempt: number; readonly error: DifferadError; readonly delayMs: number };
+  | {
+      readonly type: 'retry';
+      readonly server: string;
+      readonly requestId: string;
+      readonly attempt: number;
+      readonly error: DifferadError;
+      readonly delayMs: number;
+    };
 
 /** Options of `createFleet`: the settings plus injected clock, generator and event sink. */
 export type FleetOptions = z.input<typeof FleetSettingsSchema> & {

@@ -88,7 +88,8 @@ export class FleetServer {
     this.completed += 1;
     this.consecutiveFailures = 0;
     this.ejections = 0;
-    this.latencyEwma = this.latencyEwma === undefined ? sample.latencyMs : this.latencyEwma + EWMA_WEIGHT * (sample.latencyMs - this.latencyEwma);
+    this.latencyEwma =
+      this.latencyEwma === undefined ? sample.latencyMs : this.latencyEwma + EWMA_WEIGHT * (sample.latencyMs - this.latencyEwma);
     this.limiter.onSuccess(sample);
   }
 

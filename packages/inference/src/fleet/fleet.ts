@@ -106,7 +106,8 @@ export function createFleet(options: FleetOptions): Fleet {
   const random = rng ?? createRng(`fleet:${Date.now()}`);
   const emit = (event: FleetEvent) => onEvent?.(event);
   const servers = settings.servers.map(
-    (url, k) => new FleetServer(createServerConnection(url, { clock, connections: settings.connectionsPerServer }), k, settings.concurrency),
+    (url, k) =>
+      new FleetServer(createServerConnection(url, { clock, connections: settings.connectionsPerServer }), k, settings.concurrency),
   );
   const maxAge = toGaugeMaxAge(settings);
   const queue: Waiter[] = [];
@@ -122,7 +123,9 @@ export function createFleet(options: FleetOptions): Fleet {
   function unservable(allowed: readonly FleetServer[]): string | null {
     if (allowed.length === 0) return 'no server may serve it (its server list is empty)';
     if (!allowed.every((s) => s.ejected)) return null;
-    return allowed.length === servers.length ? `no healthy server: all ${servers.length} are ejected` : `no healthy server: the ${allowed.length} of ${servers.length} it may use are ejected`;
+    return allowed.length === servers.length
+      ? `no healthy server: all ${servers.length} are ejected`
+      : `no healthy server: the ${allowed.length} of ${servers.length} it may use are ejected`;
   }
 
   function pump(): void {
@@ -193,7 +196,12 @@ export function createFleet(options: FleetOptions): Fleet {
     });
   }
 
-  async function attemptOn(server: FleetServer, request: CompletionRequest, requestId: string, attempts: number): Promise<CompletionResult> {
+  async function attemptOn(
+    server: FleetServer,
+    request: CompletionRequest,
+    requestId: string,
+    attempts: number,
+  ): Promise<CompletionResult> {
     const body = toChatRequestBody(settings.model, request);
     const outstanding = server.load(clock.now(), maxAge);
     const t0 = clock.now();
@@ -210,7 +218,9 @@ export function createFleet(options: FleetOptions): Fleet {
     if (parsed.kind === 'invalid') throw toBadResponseError(parsed.field, parsed.message, { server: server.url, requestId });
     const tokens = Math.max(
       0,
-      ...parsed.choices.map((c) => c.tokenIds?.length ?? c.logprobs?.length ?? Math.ceil((parsed.usage?.completionTokens ?? c.text.length / 4) / request.n)),
+      ...parsed.choices.map(
+        (c) => c.tokenIds?.length ?? c.logprobs?.length ?? Math.ceil((parsed.usage?.completionTokens ?? c.text.length / 4) / request.n),
+      ),
     );
     server.recordSuccess({ work: request.n, latencyMs, tokens, outstanding, now: clock.now() });
     return {
@@ -231,7 +241,10 @@ export function createFleet(options: FleetOptions): Fleet {
     if (urls === undefined) return servers;
     const wanted = new Set(urls.map((u) => normalizeServerUrl(u)));
     const unknown = [...wanted].filter((u) => !servers.some((s) => s.url === u));
-    if (unknown.length > 0) throw new DifferadError('INFERENCE_CONFIG_INVALID', `servers not in this fleet: ${unknown.join(', ')}`, { details: { servers: unknown } });
+    if (unknown.length > 0)
+      throw new DifferadError('INFERENCE_CONFIG_INVALID', `servers not in this fleet: ${unknown.join(', ')}`, {
+        details: { servers: unknown },
+      });
     return servers.filter((s) => wanted.has(s.url));
   }
 
@@ -245,7 +258,9 @@ export function createFleet(options: FleetOptions): Fleet {
       try {
         server = await acquire(request.n, allowed, tried, attempt > 1, requestId, request.signal);
       } catch (error) {
-        throw last && isDifferadError(error) ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last) : error;
+        throw last && isDifferadError(error)
+          ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last)
+          : error;
       }
       const sentAt = clock.now();
       try {
@@ -271,7 +286,11 @@ export function createFleet(options: FleetOptions): Fleet {
         await delay(clock, delayMs, request.signal);
       }
     }
-    throw toUnavailableError(`request ${requestId}: all ${settings.maxAttempts} attempts failed; last: ${last?.message}`, { requestId, server: last?.details.server as string | undefined }, last);
+    throw toUnavailableError(
+      `request ${requestId}: all ${settings.maxAttempts} attempts failed; last: ${last?.message}`,
+      { requestId, server: last?.details.server as string | undefined },
+      last,
+    );
   }
 
   return {

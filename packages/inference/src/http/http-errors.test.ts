@@ -4,14 +4,17 @@ import { inferenceErrors, toUnavailableError } from './http-errors.js';
 
 const ctx = { server: 'http://s:8000', requestId: 'r1' };
 
-describe('the inference adapter\'s errors', () => {
+describe("the inference adapter's errors", () => {
   it('name the server and the request, with the INFERENCE_ codes', () => {
     const timeout = inferenceErrors.transport(new DeadlineExceeded(50), ctx);
     expect(timeout).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true, details: ctx });
     expect(timeout.message).toBe('http://s:8000: request r1 timed out (deadline of 50 ms exceeded)');
     const refused = inferenceErrors.transport(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), ctx);
     expect(refused).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true, details: { ...ctx, cause: 'ECONNREFUSED' } });
-    const invalid = inferenceErrors.transport(Object.assign(new Error('invalid x-request-id header'), { code: 'UND_ERR_INVALID_ARG' }), ctx);
+    const invalid = inferenceErrors.transport(
+      Object.assign(new Error('invalid x-request-id header'), { code: 'UND_ERR_INVALID_ARG' }),
+      ctx,
+    );
     expect(invalid).toMatchObject({ code: 'INFERENCE_REQUEST_INVALID', retryable: false, details: { ...ctx, clientSide: true } });
   });
 

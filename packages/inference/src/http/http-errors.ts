@@ -3,7 +3,11 @@ import { createHttpErrorMapper } from '@differad/http-client';
 
 /** The error codes of the inference adapter: its one table in the error registry. */
 export const INFERENCE_ERRORS = {
-  INFERENCE_TIMEOUT: { status: null, retryable: true, summary: "An attempt passed its deadline (or undici's connect, headers or body timeout)." },
+  INFERENCE_TIMEOUT: {
+    status: null,
+    retryable: true,
+    summary: "An attempt passed its deadline (or undici's connect, headers or body timeout).",
+  },
   INFERENCE_UNAVAILABLE: { status: null, retryable: true, summary: 'No healthy server, retries exhausted, or the connection failed.' },
   INFERENCE_BAD_RESPONSE: {
     status: null,
@@ -21,7 +25,11 @@ export const INFERENCE_ERRORS = {
     retryable: false,
     summary: "This client could not build the request (a header or body it cannot send): our bug, not the server's.",
   },
-  INFERENCE_CONFIG_INVALID: { status: null, retryable: false, summary: 'Fleet options break their schema, or name servers not in the fleet.' },
+  INFERENCE_CONFIG_INVALID: {
+    status: null,
+    retryable: false,
+    summary: 'Fleet options break their schema, or name servers not in the fleet.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module '@differad/core' {
@@ -59,6 +67,14 @@ export const inferenceErrors = createHttpErrorMapper<ErrorContext>({
 export const toBadResponseError = inferenceErrors.badResponse;
 
 /** No server could take the request, or every attempt failed. */
-export function toUnavailableError(message: string, ctx: { readonly requestId: string; readonly server?: string }, cause?: unknown): DifferadError {
-  return new DifferadError(INFERENCE_ERROR_CODES.UNAVAILABLE, message, { cause, retryable: INFERENCE_ERRORS.INFERENCE_UNAVAILABLE.retryable, details: { server: ctx.server ?? null, requestId: ctx.requestId } });
+export function toUnavailableError(
+  message: string,
+  ctx: { readonly requestId: string; readonly server?: string },
+  cause?: unknown,
+): DifferadError {
+  return new DifferadError(INFERENCE_ERROR_CODES.UNAVAILABLE, message, {
+    cause,
+    retryable: INFERENCE_ERRORS.INFERENCE_UNAVAILABLE.retryable,
+    details: { server: ctx.server ?? null, requestId: ctx.requestId },
+  });
 }

@@ -65,7 +65,15 @@ export function createServerConnection(url: string, options: ConnectionOptions =
     } catch (error) {
       throw inferenceErrors.requestInvalid(error, context);
     }
-    return { method: c.method, path: c.path, body: c.body, headers: { 'x-request-id': requestId }, timeoutMs: c.timeoutMs, signal: c.signal, context };
+    return {
+      method: c.method,
+      path: c.path,
+      body: c.body,
+      headers: { 'x-request-id': requestId },
+      timeoutMs: c.timeoutMs,
+      signal: c.signal,
+      context,
+    };
   }
 
   return {

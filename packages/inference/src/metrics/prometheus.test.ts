@@ -14,7 +14,9 @@ vllm:gpu_cache_usage_perc{model_name="Qwen/Qwen2.5-VL-7B-Instruct"} 0.5
 
 describe('parsePrometheusText', () => {
   it('reads names, labels with escapes, special values and timestamps', () => {
-    const samples = parsePrometheusText('a 1\nb{x="q\\"uo\\\\te",y="n\\nl",} NaN\nc{} +Inf 17\nd -Inf\n# comment\n\ne{bad 3\nf{z="1"} 2.5e3');
+    const samples = parsePrometheusText(
+      'a 1\nb{x="q\\"uo\\\\te",y="n\\nl",} NaN\nc{} +Inf 17\nd -Inf\n# comment\n\ne{bad 3\nf{z="1"} 2.5e3',
+    );
     expect(samples.map((s) => s.name)).toEqual(['a', 'b', 'c', 'd', 'f']);
     expect(samples[1]!.labels).toEqual({ x: 'q"uo\\te', y: 'n\nl' });
     expect(samples[1]!.value).toBeNaN();

@@ -25,7 +25,9 @@ export interface ChatBodyContext {
 
 /** The cut of each choice at `maxTokens`, and whether it was cut. */
 export function toCutChoices(choices: readonly EngineChoice[], maxTokens: number): { tokens: readonly EngineToken[]; cut: boolean }[] {
-  return choices.map((c) => (c.tokens.length > maxTokens ? { tokens: c.tokens.slice(0, maxTokens), cut: true } : { tokens: c.tokens, cut: false }));
+  return choices.map((c) =>
+    c.tokens.length > maxTokens ? { tokens: c.tokens.slice(0, maxTokens), cut: true } : { tokens: c.tokens, cut: false },
+  );
 }
 
 /**
@@ -34,14 +36,26 @@ export function toCutChoices(choices: readonly EngineChoice[], maxTokens: number
  * `prompt_token_ids` only with `return_token_ids`, `logprobs` only with `logprobs`, a choice cut at
  * `max_tokens` finishing with `length`.
  */
-export function toChatCompletionBody(request: ServedChatRequest, choices: readonly EngineChoice[], ctx: ChatBodyContext): Record<string, unknown> {
+export function toChatCompletionBody(
+  request: ServedChatRequest,
+  choices: readonly EngineChoice[],
+  ctx: ChatBodyContext,
+): Record<string, unknown> {
   const withIds = request.return_token_ids === true;
   let completionTokens = 0;
   const out = toCutChoices(choices, ctx.maxTokens).map(({ tokens, cut }, index) => {
     completionTokens += tokens.length;
     return {
       index,
-      message: { role: 'assistant', content: tokens.map((t) => t.text).join(''), refusal: null, annotations: null, audio: null, function_call: null, reasoning: null },
+      message: {
+        role: 'assistant',
+        content: tokens.map((t) => t.text).join(''),
+        refusal: null,
+        annotations: null,
+        audio: null,
+        function_call: null,
+        reasoning: null,
+      },
       logprobs: request.logprobs
         ? { content: tokens.map((t) => ({ token: t.text, logprob: t.logprob, bytes: [...Buffer.from(t.text)], top_logprobs: [] })) }
         : null,
@@ -60,7 +74,13 @@ export function toChatCompletionBody(request: ServedChatRequest, choices: readon
     choices: out,
     service_tier: null,
     system_fingerprint: null,
-    usage: { prompt_tokens: prompt, total_tokens: prompt + completionTokens, completion_tokens: completionTokens, prompt_tokens_details: null, completion_tokens_details: null },
+    usage: {
+      prompt_tokens: prompt,
+      total_tokens: prompt + completionTokens,
+      completion_tokens: completionTokens,
+      prompt_tokens_details: null,
+      completion_tokens_details: null,
+    },
     prompt_logprobs: null,
     prompt_token_ids: withIds ? ctx.promptTokenIds : null,
     prompt_text: null,

@@ -30,11 +30,26 @@ export const NCCL_PACKED_DEFAULTS = { packed_buffer_size_bytes: 1024 * 1024 * 10
 
 type Parsed<T> = { readonly kind: 'ok'; readonly value: T } | { readonly kind: 'error'; readonly message: string };
 
-const INIT_FIELDS = ['master_address', 'master_port', 'rank_offset', 'world_size', 'nccl_unique_id_b64', 'packed', 'packed_buffer_size_bytes', 'packed_num_buffers'];
+const INIT_FIELDS = [
+  'master_address',
+  'master_port',
+  'rank_offset',
+  'world_size',
+  'nccl_unique_id_b64',
+  'packed',
+  'packed_buffer_size_bytes',
+  'packed_num_buffers',
+];
 const UPDATE_FIELDS = ['names', 'dtype_names', 'shapes'];
 
 /** Python's message for `cls(**kwargs)` with an unknown or missing keyword, or null. */
-function checkKeywords(cls: string, info: Record<string, unknown>, fields: readonly string[], required: readonly string[], kwOnly: boolean): string | null {
+function checkKeywords(
+  cls: string,
+  info: Record<string, unknown>,
+  fields: readonly string[],
+  required: readonly string[],
+  kwOnly: boolean,
+): string | null {
   const unknown = Object.keys(info).find((k) => !fields.includes(k));
   if (unknown !== undefined) return `${cls}.__init__() got an unexpected keyword argument '${unknown}'`;
   const missing = required.filter((k) => !(k in info));
@@ -55,7 +70,14 @@ export function parseNcclInitInfo(info: Record<string, unknown>): Parsed<NcclIni
   const cls = 'NCCLWeightTransferInitInfo';
   const keywords = checkKeywords(cls, info, INIT_FIELDS, ['rank_offset', 'world_size'], true);
   if (keywords) return { kind: 'error', message: `Invalid init_info for NCCLWeightTransferEngine: ${keywords}` };
-  const v = { master_address: null, master_port: null, nccl_unique_id_b64: null, packed: false, ...NCCL_PACKED_DEFAULTS, ...info } as Record<string, unknown>;
+  const v = {
+    master_address: null,
+    master_port: null,
+    nccl_unique_id_b64: null,
+    packed: false,
+    ...NCCL_PACKED_DEFAULTS,
+    ...info,
+  } as Record<string, unknown>;
   const wrong =
     (v.master_address !== null && typeof v.master_address !== 'string' && 'master_address') ||
     (v.master_port !== null && !isInt(v.master_port) && 'master_port') ||
@@ -85,8 +107,11 @@ export function parseNcclUpdateInfo(info: Record<string, unknown>): Parsed<NcclU
   const keywords = checkKeywords(cls, info, UPDATE_FIELDS, UPDATE_FIELDS, false);
   if (keywords) return { kind: 'error', message: `Invalid update_info for NCCLWeightTransferEngine: ${keywords}` };
   const { names, dtype_names: dtypes, shapes } = info;
-  if (!Array.isArray(names) || !Array.isArray(dtypes) || !Array.isArray(shapes)) return { kind: 'error', message: `${cls}: names, dtype_names and shapes must be lists` };
-  if (dtypes.length !== names.length) return { kind: 'error', message: `\`dtype_names\` should be of the same size as \`names\`: got ${dtypes.length} and ${names.length}` };
-  if (shapes.length !== names.length) return { kind: 'error', message: `\`shapes\` should be of the same size as \`names\`: got ${shapes.length} and ${names.length}` };
+  if (!Array.isArray(names) || !Array.isArray(dtypes) || !Array.isArray(shapes))
+    return { kind: 'error', message: `${cls}: names, dtype_names and shapes must be lists` };
+  if (dtypes.length !== names.length)
+    return { kind: 'error', message: `\`dtype_names\` should be of the same size as \`names\`: got ${dtypes.length} and ${names.length}` };
+  if (shapes.length !== names.length)
+    return { kind: 'error', message: `\`shapes\` should be of the same size as \`names\`: got ${shapes.length} and ${names.length}` };
   return { kind: 'ok', value: { names, dtype_names: dtypes, shapes } as NcclUpdateInfo };
 }

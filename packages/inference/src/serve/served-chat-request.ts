@@ -28,13 +28,21 @@ export const ServedChatRequestSchema = z
     top_k: z.number().int().min(-1).nullish(),
     max_tokens: z.number().int().min(1).nullish(),
     max_completion_tokens: z.number().int().min(1).nullish(),
-    seed: z.number().int().min(-(2 ** 63)).max(2 ** 63).nullish(),
+    seed: z
+      .number()
+      .int()
+      .min(-(2 ** 63))
+      .max(2 ** 63)
+      .nullish(),
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
     return_token_ids: z.boolean().nullish(),
     stream: z.boolean().nullish(),
   })
-  .refine((r) => !(r.top_logprobs && !r.logprobs), { message: 'when using `top_logprobs`, `logprobs` must be set to true', path: ['top_logprobs'] })
+  .refine((r) => !(r.top_logprobs && !r.logprobs), {
+    message: 'when using `top_logprobs`, `logprobs` must be set to true',
+    path: ['top_logprobs'],
+  })
   .refine((r) => r.stream !== true, { message: 'streaming is not supported', path: ['stream'] });
 export type ServedChatRequest = z.infer<typeof ServedChatRequestSchema>;
 

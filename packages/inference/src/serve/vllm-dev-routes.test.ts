@@ -44,7 +44,8 @@ function routes(over: Partial<VllmDevRoutesOptions> = {}) {
 
 const INIT = { master_address: '10.0.0.1', master_port: 29600, rank_offset: 1, world_size: 2, packed: true };
 const UPDATE = { names: ['w'], dtype_names: ['bfloat16'], shapes: [[2, 2]] };
-const engineMessage = (reply: { body: unknown } | undefined) => (reply?.body as { error: { message: string; type: string; code: number } }).error;
+const engineMessage = (reply: { body: unknown } | undefined) =>
+  (reply?.body as { error: { message: string; type: string; code: number } }).error;
 
 describe('vLLM 0.32.0 dev routes: init_weight_transfer_engine', () => {
   it('builds NCCLWeightTransferInitInfo field by field, refusing unknown and missing fields with the worker 500', async () => {
@@ -52,7 +53,8 @@ describe('vLLM 0.32.0 dev routes: init_weight_transfer_engine', () => {
     const backend = await call('POST /init_weight_transfer_engine', { init_info: { backend: 'nccl', ...INIT } });
     expect(backend?.status).toBe(500);
     expect(engineMessage(backend)).toEqual({
-      message: "Call to collective_rpc method failed: Invalid init_info for NCCLWeightTransferEngine: NCCLWeightTransferInitInfo.__init__() got an unexpected keyword argument 'backend'",
+      message:
+        "Call to collective_rpc method failed: Invalid init_info for NCCLWeightTransferEngine: NCCLWeightTransferInitInfo.__init__() got an unexpected keyword argument 'backend'",
       type: 'InternalServerError',
       param: null,
       code: 500,
@@ -60,13 +62,18 @@ describe('vLLM 0.32.0 dev routes: init_weight_transfer_engine', () => {
     const missing = await call('POST /init_weight_transfer_engine', { init_info: { master_address: 'h', master_port: 1 } });
     expect(engineMessage(missing).message).toContain("missing 2 required keyword-only arguments: 'rank_offset' and 'world_size'");
     const noAddress = await call('POST /init_weight_transfer_engine', { init_info: { rank_offset: 1, world_size: 2 } });
-    expect(engineMessage(noAddress).message).toContain('need nccl_unique_id_b64, or both master_address and master_port (got master_address=None, master_port=None)');
+    expect(engineMessage(noAddress).message).toContain(
+      'need nccl_unique_id_b64, or both master_address and master_port (got master_address=None, master_port=None)',
+    );
     const both = await call('POST /init_weight_transfer_engine', { init_info: { ...INIT, nccl_unique_id_b64: 'AAAA' } });
     expect(engineMessage(both).message).toContain('not both');
   });
 
   it('answers a body without init_info as a 400 validation error, and a server without a weight-transfer engine with a 500', async () => {
-    expect(await routes().call('POST /init_weight_transfer_engine', {})).toMatchObject({ status: 400, body: { error: { type: 'Bad Request', param: 'body.init_info', code: 400 } } });
+    expect(await routes().call('POST /init_weight_transfer_engine', {})).toMatchObject({
+      status: 400,
+      body: { error: { type: 'Bad Request', param: 'body.init_info', code: 400 } },
+    });
     const none = await routes({ weightTransferBackend: null }).call('POST /init_weight_transfer_engine', { init_info: INIT });
     expect(none?.status).toBe(500);
     expect(engineMessage(none).message).toContain('Weight transfer not configured');
@@ -74,11 +81,19 @@ describe('vLLM 0.32.0 dev routes: init_weight_transfer_engine', () => {
 
   it('joins the ranks rank_offset.. of every worker (TP × DP) with the packed flag of init_info (default false)', async () => {
     const { call, rec } = routes({ worldSizePerReplica: 2, dataParallel: 2 });
-    expect(await call('POST /init_weight_transfer_engine', { init_info: { ...INIT, rank_offset: 3, world_size: 7 } })).toMatchObject({ status: 200, body: { message: 'Weight transfer initialized' } });
+    expect(await call('POST /init_weight_transfer_engine', { init_info: { ...INIT, rank_offset: 3, world_size: 7 } })).toMatchObject({
+      status: 200,
+      body: { message: 'Weight transfer initialized' },
+    });
     expect(rec.joins[0]!.ranks).toEqual([3, 4, 5, 6]);
     await call('POST /start_weight_update');
     await call('POST /update_weights', { update_info: UPDATE });
-    const unpacked = { master_address: INIT.master_address, master_port: INIT.master_port, rank_offset: INIT.rank_offset, world_size: INIT.world_size };
+    const unpacked = {
+      master_address: INIT.master_address,
+      master_port: INIT.master_port,
+      rank_offset: INIT.rank_offset,
+      world_size: INIT.world_size,
+    };
     await call('POST /finish_weight_update');
     await call('POST /init_weight_transfer_engine', { init_info: unpacked });
     await call('POST /start_weight_update');
@@ -94,9 +109,13 @@ describe('vLLM 0.32.0 dev routes: the update state machine', () => {
     expect(engineMessage(await call('POST /update_weights', { update_info: UPDATE })).message).toBe(
       'Call to collective_rpc method failed: start_weight_update must be called before update_weights.',
     );
-    expect(engineMessage(await call('POST /finish_weight_update')).message).toContain('finish_weight_update called without a matching start_weight_update.');
+    expect(engineMessage(await call('POST /finish_weight_update')).message).toContain(
+      'finish_weight_update called without a matching start_weight_update.',
+    );
     expect((await call('POST /start_weight_update'))?.status).toBe(200);
-    expect(engineMessage(await call('POST /start_weight_update')).message).toContain('start_weight_update called while a weight update is already active');
+    expect(engineMessage(await call('POST /start_weight_update')).message).toContain(
+      'start_weight_update called while a weight update is already active',
+    );
   });
 
   it('refuses update_info fields NCCLWeightTransferUpdateInfo lacks (version, packed, path), and that failure ends the session', async () => {
@@ -111,7 +130,9 @@ describe('vLLM 0.32.0 dev routes: the update state machine', () => {
       expect((await call('POST /finish_weight_update'))?.status).toBe(500);
     }
     await call('POST /start_weight_update');
-    expect(engineMessage(await call('POST /update_weights', { update_info: { ...UPDATE, shapes: [] } })).message).toContain('`shapes` should be of the same size as `names`: got 0 and 1');
+    expect(engineMessage(await call('POST /update_weights', { update_info: { ...UPDATE, shapes: [] } })).message).toContain(
+      '`shapes` should be of the same size as `names`: got 0 and 1',
+    );
     expect(rec.receives).toHaveLength(0);
     expect(r.weightVersion).toBe(0);
   });
@@ -119,13 +140,18 @@ describe('vLLM 0.32.0 dev routes: the update state machine', () => {
   it('fails an update without an NCCL group, and counts a version only for a finished update', async () => {
     const { r, call } = routes();
     await call('POST /start_weight_update');
-    expect(engineMessage(await call('POST /update_weights', { update_info: UPDATE })).message).toContain('NCCL weight transfer not initialized');
+    expect(engineMessage(await call('POST /update_weights', { update_info: UPDATE })).message).toContain(
+      'NCCL weight transfer not initialized',
+    );
     await call('POST /init_weight_transfer_engine', { init_info: INIT });
     await call('POST /start_weight_update');
     expect((await call('POST /update_weights', { update_info: UPDATE }))?.status).toBe(200);
     expect(r.weightVersion).toBe(0);
     expect((await call('POST /finish_weight_update', { weight_version: 7 }))?.status).toBe(400);
-    expect(await call('POST /finish_weight_update', { weight_version: '7' })).toMatchObject({ status: 200, body: { message: 'Weight update finished' } });
+    expect(await call('POST /finish_weight_update', { weight_version: '7' })).toMatchObject({
+      status: 200,
+      body: { message: 'Weight update finished' },
+    });
     expect(r.weightVersion).toBe(1);
     expect(r.weightVersionLabel).toBe('7');
   });
@@ -134,23 +160,35 @@ describe('vLLM 0.32.0 dev routes: the update state machine', () => {
     const { call } = routes();
     await call('POST /init_weight_transfer_engine', { init_info: INIT });
     await call('POST /start_weight_update');
-    expect(engineMessage(await call('POST /shutdown_weight_transfer_engine')).message).toContain('Cannot release a trainer connection during a weight update');
+    expect(engineMessage(await call('POST /shutdown_weight_transfer_engine')).message).toContain(
+      'Cannot release a trainer connection during a weight update',
+    );
     await call('POST /finish_weight_update');
     expect((await call('POST /shutdown_weight_transfer_engine'))?.status).toBe(200);
     await call('POST /start_weight_update');
-    expect(engineMessage(await call('POST /update_weights', { update_info: UPDATE })).message).toContain('NCCL weight transfer not initialized');
+    expect(engineMessage(await call('POST /update_weights', { update_info: UPDATE })).message).toContain(
+      'NCCL weight transfer not initialized',
+    );
   });
 });
 
 describe('vLLM 0.32.0 dev routes: collective_rpc, pause, world size, dev mode', () => {
   it('reloads weights through collective_rpc reload_weights {weights_path} and refuses other kwargs and methods', async () => {
     const { r, call, reloaded } = routes({ weightTransferBackend: null });
-    expect(await call('POST /collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/w/v3' } })).toEqual({ status: 200, body: { results: [null] } });
+    expect(await call('POST /collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/w/v3' } })).toEqual({
+      status: 200,
+      body: { results: [null] },
+    });
     expect(reloaded).toEqual(['/w/v3']);
     expect(r.weightVersion).toBe(1);
-    expect(engineMessage(await call('POST /collective_rpc', { method: 'reload_weights', kwargs: { path: '/w/v3' } })).message).toContain("unexpected keyword argument 'path'");
+    expect(engineMessage(await call('POST /collective_rpc', { method: 'reload_weights', kwargs: { path: '/w/v3' } })).message).toContain(
+      "unexpected keyword argument 'path'",
+    );
     expect((await call('POST /collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/missing' } }))?.status).toBe(500);
-    expect(await call('POST /collective_rpc', { kwargs: {} })).toMatchObject({ status: 400, body: { error: { message: "Missing 'method' in request body" } } });
+    expect(await call('POST /collective_rpc', { kwargs: {} })).toMatchObject({
+      status: 400,
+      body: { error: { message: "Missing 'method' in request body" } },
+    });
     expect((await call('POST /collective_rpc', [1]))?.status).toBe(400);
     expect(r.weightVersion).toBe(1);
   });
@@ -169,7 +207,15 @@ describe('vLLM 0.32.0 dev routes: collective_rpc, pause, world size, dev mode', 
 
   it('answers every dev route with 404 when dev mode is off, but still /version', async () => {
     const { call } = routes({ devMode: false });
-    for (const route of ['POST /pause', 'POST /init_weight_transfer_engine', 'POST /collective_rpc', 'GET /get_world_size', 'POST /reset_prefix_cache', 'GET /server_info', 'GET /weight_info']) {
+    for (const route of [
+      'POST /pause',
+      'POST /init_weight_transfer_engine',
+      'POST /collective_rpc',
+      'GET /get_world_size',
+      'POST /reset_prefix_cache',
+      'GET /server_info',
+      'GET /weight_info',
+    ]) {
       expect(await call(route, {})).toEqual({ status: 404, body: { detail: 'Not Found' } });
     }
     expect(await call('GET /version')).toEqual({ status: 200, body: { version: '0.32.0' } });
@@ -191,7 +237,9 @@ describe('vLLM 0.32.0 dev routes: collective_rpc, pause, world size, dev mode', 
     expect(typeof ((await call('GET /server_info'))?.body as { vllm_config: unknown }).vllm_config).toBe('string');
     expect((await call('GET /server_info', null, 'config_format=yaml'))?.status).toBe(400);
     const none = routes({ weightTransferBackend: null });
-    expect(await none.call('GET /server_info', null, 'config_format=json')).toMatchObject({ body: { vllm_config: { weight_transfer_config: null, model_config: { logprobs_mode: 'raw_logprobs' } } } });
+    expect(await none.call('GET /server_info', null, 'config_format=json')).toMatchObject({
+      body: { vllm_config: { weight_transfer_config: null, model_config: { logprobs_mode: 'raw_logprobs' } } },
+    });
     expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: null } });
     await call('POST /start_weight_update');
     expect((await call('POST /finish_weight_update', { weight_version: '7' }))?.status).toBe(200);

@@ -65,7 +65,8 @@ export interface VllmDevRoutes {
   readonly weightVersionLabel: string | null;
 }
 
-const asObject = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+const asObject = (v: unknown): Record<string, unknown> | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
 const NOT_CONFIGURED = 'Weight transfer not configured. Please set weight_transfer_config to enable weight transfer.';
 const PAUSE_MODES = new Set(['abort', 'wait', 'keep']);
@@ -126,7 +127,8 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
    */
   const sleep = (query: URLSearchParams): DevRouteReply => {
     const raw = query.get('level') ?? '1';
-    if (!/^\s*[+-]?\d+\s*$/.test(raw)) return validationError('query.level', 'Input should be a valid integer, unable to parse string as an integer');
+    if (!/^\s*[+-]?\d+\s*$/.test(raw))
+      return validationError('query.level', 'Input should be a valid integer, unable to parse string as an integer');
     const level = Number(raw);
     if (level < 0) return validationError('query.level', 'Input should be greater than or equal to 0');
     if (level > 2) return validationError('query.level', 'Input should be less than or equal to 2');
@@ -151,12 +153,16 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
     return { status: 200, body: { status: fullyAwake ? 'awake' : 'sleeping', tags } };
   };
 
-
   const init = async (body: unknown): Promise<DevRouteReply> => {
     const info = asObject(asObject(body)?.init_info);
-    if (info === null) return validationError('body.init_info', asObject(body)?.init_info === undefined ? 'Field required' : 'Input should be a valid dictionary');
+    if (info === null)
+      return validationError(
+        'body.init_info',
+        asObject(body)?.init_info === undefined ? 'Field required' : 'Input should be a valid dictionary',
+      );
     if (!configured) return engineFailure(NOT_CONFIGURED);
-    if (options.weightTransferBackend !== 'nccl') return engineFailure(`the ${options.weightTransferBackend} backend is not replicated by differad's servers`);
+    if (options.weightTransferBackend !== 'nccl')
+      return engineFailure(`the ${options.weightTransferBackend} backend is not replicated by differad's servers`);
     const parsed = parseNcclInitInfo(info);
     if (parsed.kind === 'error') return engineFailure(parsed.message);
     if (!options.nccl) return engineFailure('NCCL error: no CUDA device on this server');
@@ -175,7 +181,8 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
   const update = async (body: unknown): Promise<DevRouteReply> => {
     const raw = asObject(body)?.update_info;
     if (raw === undefined) return validationError('body.update_info', 'Field required');
-    if (asObject(raw) === null && !Array.isArray(raw)) return validationError('body.update_info', 'Input should be a valid dictionary or list');
+    if (asObject(raw) === null && !Array.isArray(raw))
+      return validationError('body.update_info', 'Input should be a valid dictionary or list');
     if (!configured) return engineFailure(NOT_CONFIGURED);
     if (!active) return engineFailure('start_weight_update must be called before update_weights.');
     // Any failure from here on ends the session (gpu_worker.update_weights).
@@ -199,7 +206,8 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
 
   const finish = (body: unknown): DevRouteReply => {
     const label = asObject(body)?.weight_version;
-    if (label !== undefined && label !== null && typeof label !== 'string') return validationError('body.weight_version', 'Input should be a valid string');
+    if (label !== undefined && label !== null && typeof label !== 'string')
+      return validationError('body.weight_version', 'Input should be a valid string');
     if (!configured) return engineFailure(NOT_CONFIGURED);
     if (!active) return engineFailure('finish_weight_update called without a matching start_weight_update.');
     active = false;
@@ -213,13 +221,16 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
     const request = asObject(body);
     if (request === null) return httpError(400, 'Request body must be a JSON object');
     if (request.method === undefined || request.method === null) return httpError(400, "Missing 'method' in request body");
-    if (request.method !== 'reload_weights') return engineFailure(`differad's servers replicate only reload_weights, not ${JSON.stringify(request.method)}`);
+    if (request.method !== 'reload_weights')
+      return engineFailure(`differad's servers replicate only reload_weights, not ${JSON.stringify(request.method)}`);
     const kwargs = asObject(request.kwargs ?? {}) ?? {};
     const unknown = Object.keys(kwargs).find((k) => !RELOAD_KWARGS.has(k));
     if (unknown !== undefined) return engineFailure(`GPUModelRunner.reload_weights() got an unexpected keyword argument '${unknown}'`);
-    if (Array.isArray(request.args) && request.args.length > 0) return engineFailure('reload_weights takes its arguments as kwargs here (weights_path)');
+    if (Array.isArray(request.args) && request.args.length > 0)
+      return engineFailure('reload_weights takes its arguments as kwargs here (weights_path)');
     const path = kwargs.weights_path;
-    if (path !== undefined && path !== null && typeof path !== 'string') return engineFailure(`weights_path must be a str, got ${JSON.stringify(path)}`);
+    if (path !== undefined && path !== null && typeof path !== 'string')
+      return engineFailure(`weights_path must be a str, got ${JSON.stringify(path)}`);
     try {
       await options.reloadWeights(path ?? null);
     } catch (error) {
@@ -239,11 +250,18 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
     if (format !== 'text' && format !== 'json') return validationError('query.config_format', "Input should be 'text' or 'json'");
     const config = {
       model_config: { model: options.model, served_model_name: options.model, logprobs_mode: options.logprobsMode },
-      parallel_config: { tensor_parallel_size: options.worldSizePerReplica, pipeline_parallel_size: 1, data_parallel_size: options.dataParallel },
+      parallel_config: {
+        tensor_parallel_size: options.worldSizePerReplica,
+        pipeline_parallel_size: 1,
+        data_parallel_size: options.dataParallel,
+      },
       weight_transfer_config: options.weightTransferBackend === null ? null : { backend: options.weightTransferBackend },
     };
     const text = `model='${options.model}', logprobs_mode=${options.logprobsMode}, tensor_parallel_size=${options.worldSizePerReplica}, data_parallel_size=${options.dataParallel}`;
-    return { status: 200, body: { vllm_config: format === 'json' ? config : text, vllm_env: { VLLM_SERVER_DEV_MODE: true }, system_env: {} } };
+    return {
+      status: 200,
+      body: { vllm_config: format === 'json' ? config : text, vllm_env: { VLLM_SERVER_DEV_MODE: true }, system_env: {} },
+    };
   };
 
   const handle = async (route: string, query: URLSearchParams, body: unknown): Promise<DevRouteReply | undefined> => {
@@ -254,7 +272,8 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
       case 'POST /pause': {
         const mode = query.get('mode') ?? 'abort';
         if (!PAUSE_MODES.has(mode)) return validationError('query.mode', "Input should be 'abort', 'wait' or 'keep'");
-        if (parseQueryBool(query.get('clear_cache'), true) === null) return validationError('query.clear_cache', 'Input should be a valid boolean');
+        if (parseQueryBool(query.get('clear_cache'), true) === null)
+          return validationError('query.clear_cache', 'Input should be a valid boolean');
         if (options.pause) await options.pause(mode as 'abort' | 'wait' | 'keep');
         else options.scheduler.pause();
         return { status: 200, body: { status: 'paused' } };
@@ -274,7 +293,8 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
         return { status: 200, body: { message: 'Weight transfer shut down' } };
       case 'POST /start_weight_update':
         if (!configured) return engineFailure(NOT_CONFIGURED);
-        if (active) return engineFailure('start_weight_update called while a weight update is already active. Call finish_weight_update first.');
+        if (active)
+          return engineFailure('start_weight_update called while a weight update is already active. Call finish_weight_update first.');
         active = true;
         updatedInSession = false;
         return { status: 200, body: { message: 'Weight update started' } };

@@ -25,7 +25,9 @@ const pyRepr = (v: string | number): string => (typeof v === 'number' ? String(v
  */
 export function toValidationReply(problems: readonly ValidationProblem[]): DevRouteReply {
   const label = problems.length === 1 ? 'error' : 'errors';
-  const lines = problems.slice(0, 10).map((p) => `  {'loc': (${p.loc.map(pyRepr).join(', ')}${p.loc.length === 1 ? ',' : ''}), 'msg': '${p.msg}'}`);
+  const lines = problems
+    .slice(0, 10)
+    .map((p) => `  {'loc': (${p.loc.map(pyRepr).join(', ')}${p.loc.length === 1 ? ',' : ''}), 'msg': '${p.msg}'}`);
   const message = `${problems.length} validation ${label}:\n${lines.join('\n')}`;
   const param = problems[0] ? problems[0].loc.join('.') : null;
   return { status: 400, body: { error: { message, type: 'Bad Request', param, code: 400 } } };
@@ -51,7 +53,10 @@ export function httpError(status: number, message: string): DevRouteReply {
 
 /** Anything the worker raised inside collective_rpc: the engine core's failure message, a 500 (docs/vllm-protocol.md §2). */
 export function engineFailure(message: string): DevRouteReply {
-  return { status: 500, body: { error: { message: `Call to collective_rpc method failed: ${message}`, type: 'InternalServerError', param: null, code: 500 } } };
+  return {
+    status: 500,
+    body: { error: { message: `Call to collective_rpc method failed: ${message}`, type: 'InternalServerError', param: null, code: 500 } },
+  };
 }
 
 /** A `ValueError` in the API process or the serving layer (handlers/exception.py): 400 `BadRequestError`. */
@@ -63,7 +68,14 @@ export function badRequest(message: string, param: string | null): DevRouteReply
 export function modelNotFound(requested: string, served: string): DevRouteReply {
   return {
     status: 404,
-    body: { error: { message: `The model \`${requested}\` does not exist. Valid aliases: ${served}.`, type: 'NotFoundError', param: 'model', code: 404 } },
+    body: {
+      error: {
+        message: `The model \`${requested}\` does not exist. Valid aliases: ${served}.`,
+        type: 'NotFoundError',
+        param: 'model',
+        code: 404,
+      },
+    },
   };
 }
 

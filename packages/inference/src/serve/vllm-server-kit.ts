@@ -6,7 +6,13 @@ import { createOpenAiErrorHandler, formatLoadMetrics } from './http-io.js';
 import { EXPLICIT_SAMPLING_FIELDS, type ServedChatRequest, ServedChatRequestSchema, toChatInputs } from './served-chat-request.js';
 import { SlotScheduler, type SlotTicket } from './slot-scheduler.js';
 import { toPromptTokenIds } from './tokens.js';
-import { createVllmDevRoutes, type LogprobsMode, type NcclTransport, type VllmDevRoutes, type WeightTransferBackend } from './vllm-dev-routes.js';
+import {
+  createVllmDevRoutes,
+  type LogprobsMode,
+  type NcclTransport,
+  type VllmDevRoutes,
+  type WeightTransferBackend,
+} from './vllm-dev-routes.js';
 import { badRequest, type DevRouteReply, modelNotFound, NOT_FOUND, plainValidationError, toValidationReply } from './vllm-errors.js';
 
 /** A valid chat request as an answer engine receives it. */
@@ -191,11 +197,15 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
     // serve/utils/api_utils.py validate_json_request, a dependency of the chat route.
     if (mediaType !== 'application/json') return plainValidationError("Unsupported Media Type: Only 'application/json' is allowed");
     const parsed = ServedChatRequestSchema.safeParse(body);
-    if (!parsed.success) return toValidationReply(parsed.error.issues.map((i) => ({ loc: ['body', ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))], msg: i.message })));
+    if (!parsed.success)
+      return toValidationReply(
+        parsed.error.issues.map((i) => ({ loc: ['body', ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))], msg: i.message })),
+      );
     const request = parsed.data;
     if (request.model != null && request.model !== model) return modelNotFound(request.model, model);
     const missing = EXPLICIT_SAMPLING_FIELDS.filter((f) => request[f] == null);
-    if (options.requireExplicitSampling && missing.length > 0) return badRequest(`sampling parameters left to server defaults: ${missing.join(', ')}`, missing[0]!);
+    if (options.requireExplicitSampling && missing.length > 0)
+      return badRequest(`sampling parameters left to server defaults: ${missing.join(', ')}`, missing[0]!);
     const { images, texts } = toChatInputs(request);
     const promptTokenIds = toPromptTokenIds(texts, images.length);
     const maxTokens = request.max_tokens ?? request.max_completion_tokens ?? Math.max(1, options.maxModelLen - promptTokenIds.length);
@@ -211,7 +221,17 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
     if (modelBroken || engineDead) {
       // What vLLM's CPU worker raises on a model left on the meta device; the engine core then dies.
       engineDead = true;
-      return reply(c, { status: 500, body: { error: { message: 'EngineCore encountered an issue: Tensor on device cpu is not on the expected device meta!', type: 'InternalServerError', param: null, code: 500 } } });
+      return reply(c, {
+        status: 500,
+        body: {
+          error: {
+            message: 'EngineCore encountered an issue: Tensor on device cpu is not on the expected device meta!',
+            type: 'InternalServerError',
+            param: null,
+            code: 500,
+          },
+        },
+      });
     }
     const requestId = c.req.header('x-request-id') || null;
     const id = nextId();
@@ -223,12 +243,18 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
       hooks.onDone?.({ id, outcome: 'error' });
       return reply(c, { status: 500, body: { error: { message: plan.message, type: 'InternalServerError', param: null, code: 500 } } });
     }
-    if (plan.kind === 'hang') return new Promise((resolve) => signal.addEventListener('abort', () => resolve(ALREADY_SENT), { once: true }));
+    if (plan.kind === 'hang')
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve(ALREADY_SENT), { once: true }));
     return serve(c, id, input, plan.run);
   };
 
   /** Waits for the request's slots, runs it, answers; a client that leaves frees them, as vLLM aborts it. */
-  const serve = (c: Context, id: string, input: ChatInput, run: (signal: AbortSignal, decode: (ms: number) => Promise<void>) => Promise<ChatOutcome>): Promise<Response> =>
+  const serve = (
+    c: Context,
+    id: string,
+    input: ChatInput,
+    run: (signal: AbortSignal, decode: (ms: number) => Promise<void>) => Promise<ChatOutcome>,
+  ): Promise<Response> =>
     new Promise((resolve) => {
       const signal = c.req.raw.signal;
       if (signal.aborted) {
@@ -256,21 +282,43 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
         if (finished) return;
         record.versions.push(weightVersion());
         active.add(record);
-        const outcome = await run(signal, (ms) => clock.spend(ms, signal)).catch((error: unknown): ChatOutcome => ({ kind: 'error', status: 500, message: `${options.name}: ${error instanceof Error ? error.message : String(error)}`, param: null }));
+        const outcome = await run(signal, (ms) => clock.spend(ms, signal)).catch(
+          (error: unknown): ChatOutcome => ({
+            kind: 'error',
+            status: 500,
+            message: `${options.name}: ${error instanceof Error ? error.message : String(error)}`,
+            param: null,
+          }),
+        );
         if (outcome.kind === 'lost') {
           // The fault needs the node socket: the connection is lost with no reply.
           finish('died', ALREADY_SENT);
           toIncoming(c)?.socket.destroy();
         } else if (outcome.kind === 'error') {
           const type = outcome.status === 400 ? 'BadRequestError' : 'InternalServerError';
-          finish('error', reply(c, { status: outcome.status, body: { error: { message: outcome.message, type, param: outcome.param, code: outcome.status } } }));
+          finish(
+            'error',
+            reply(c, {
+              status: outcome.status,
+              body: { error: { message: outcome.message, type, param: outcome.param, code: outcome.status } },
+            }),
+          );
         } else {
-          const ctx: ChatBodyContext = { id: input.id, model, promptTokenIds: input.promptTokenIds, maxTokens: input.maxTokens, createdSeconds: Math.floor(Date.now() / 1000) };
+          const ctx: ChatBodyContext = {
+            id: input.id,
+            model,
+            promptTokenIds: input.promptTokenIds,
+            maxTokens: input.maxTokens,
+            createdSeconds: Math.floor(Date.now() / 1000),
+          };
           const body = toChatCompletionBody(input.request, outcome.choices, ctx);
           outcome.rewrite?.(body);
           noteVersion(record);
           // differad's own headers (vLLM's chat route reports no version): the version the request started on, and every one when an update fell inside it.
-          const headers: Record<string, string> = { 'x-weight-version': String(outcome.weightVersion ?? record.versions[0]), 'x-request-id': input.id };
+          const headers: Record<string, string> = {
+            'x-weight-version': String(outcome.weightVersion ?? record.versions[0]),
+            'x-request-id': input.id,
+          };
           if (record.versions.length > 1) headers['x-weight-versions'] = record.versions.join(',');
           finish('ok', c.json(body, 200, headers));
         }
@@ -288,8 +336,35 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
   // entrypoints/serve/engine/protocol.py ModelCard / ModelPermission, as the serving layer fills them.
   app.get('/v1/models', (c) => {
     const created = Math.floor(Date.now() / 1000);
-    const permission = { id: `modelperm-${model}`, object: 'model_permission', created, allow_create_engine: false, allow_sampling: true, allow_logprobs: true, allow_search_indices: false, allow_view: true, allow_fine_tuning: false, organization: '*', group: null, is_blocking: false };
-    return c.json({ object: 'list', data: [{ id: model, object: 'model', created, owned_by: 'vllm', root: model, parent: null, max_model_len: options.maxModelLen, permission: [permission] }] });
+    const permission = {
+      id: `modelperm-${model}`,
+      object: 'model_permission',
+      created,
+      allow_create_engine: false,
+      allow_sampling: true,
+      allow_logprobs: true,
+      allow_search_indices: false,
+      allow_view: true,
+      allow_fine_tuning: false,
+      organization: '*',
+      group: null,
+      is_blocking: false,
+    };
+    return c.json({
+      object: 'list',
+      data: [
+        {
+          id: model,
+          object: 'model',
+          created,
+          owned_by: 'vllm',
+          root: model,
+          parent: null,
+          max_model_len: options.maxModelLen,
+          permission: [permission],
+        },
+      ],
+    });
   });
   // Every POST body is read within the limit and parsed as JSON (empty: null) before its route runs.
   app.use('*', async (c, next) => {
@@ -308,7 +383,9 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
   });
   app.post('/v1/chat/completions', (c) => chat(c, c.get('json')));
   options.routes?.(app);
-  app.all('*', async (c) => reply(c, (await control.handle(`${c.req.method} ${c.req.path}`, new URL(c.req.url).searchParams, c.get('json'))) ?? NOT_FOUND));
+  app.all('*', async (c) =>
+    reply(c, (await control.handle(`${c.req.method} ${c.req.path}`, new URL(c.req.url).searchParams, c.get('json'))) ?? NOT_FOUND),
+  );
 
   return {
     app,

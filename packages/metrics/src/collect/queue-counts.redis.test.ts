@@ -32,11 +32,23 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const rollout = (pairIndex: number): RolloutPayload => ({ runId: 'run-1', step: 0, pairIndex, pairId: `pair-${pairIndex}`, attempt: 0, seed: pairIndex, weightVersion: 0, round: 0 });
+const rollout = (pairIndex: number): RolloutPayload => ({
+  runId: 'run-1',
+  step: 0,
+  pairIndex,
+  pairId: `pair-${pairIndex}`,
+  attempt: 0,
+  seed: pairIndex,
+  weightVersion: 0,
+  round: 0,
+});
 
 const queueJobs = (text: string, queue: string) =>
   Object.fromEntries(
-    [...text.matchAll(new RegExp(`^differad_queue_jobs\\{queue="${queue}",state="([a-z-]+)"\\} (\\d+)$`, 'gm'))].map((m) => [m[1], Number(m[2])]),
+    [...text.matchAll(new RegExp(`^differad_queue_jobs\\{queue="${queue}",state="([a-z-]+)"\\} (\\d+)$`, 'gm'))].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]),
   );
 
 describe('collectQueues on Redis', () => {

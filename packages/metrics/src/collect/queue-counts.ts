@@ -47,7 +47,9 @@ export function createQueueCollector(metricsOf: () => { readonly jobs: Gauge; re
   async function read(): Promise<void> {
     const metrics = metricsOf();
     const queues = [...sources];
-    const counts = await Promise.allSettled(queues.map((q) => withTimeout(q.getJobCounts(...QUEUE_JOB_STATES), options.timeoutMs, `getJobCounts of ${q.name}`)));
+    const counts = await Promise.allSettled(
+      queues.map((q) => withTimeout(q.getJobCounts(...QUEUE_JOB_STATES), options.timeoutMs, `getJobCounts of ${q.name}`)),
+    );
     metrics.jobs.reset();
     queues.forEach((queue, k) => {
       const result = counts[k]!;

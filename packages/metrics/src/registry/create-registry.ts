@@ -50,7 +50,9 @@ export function createRegistry(options: { readonly processMetrics: boolean; read
   metrics: MetricInstances;
 } {
   const registry = new Registry();
-  const entries = (Object.keys(METRIC_CATALOG) as MetricKey[]).map((key) => [key, instantiate(METRIC_CATALOG[key], registry, options.collectors?.[key])] as const);
+  const entries = (Object.keys(METRIC_CATALOG) as MetricKey[]).map(
+    (key) => [key, instantiate(METRIC_CATALOG[key], registry, options.collectors?.[key])] as const,
+  );
   if (options.processMetrics) addProcessMetrics(registry);
   return { registry, metrics: Object.fromEntries(entries) as unknown as MetricInstances };
 }

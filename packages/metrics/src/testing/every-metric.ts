@@ -3,7 +3,10 @@ import type { FleetStatsSource } from '../collect/fleet-stats.js';
 import type { DifferadMetrics } from '../create-metrics.js';
 
 /** A queue whose counts are fixed: 3 waiting, 1 active, 2 delayed, 1 failed, the rest 0. */
-export function fixedQueue(name: string, counts: Readonly<Record<string, number>> = { waiting: 3, active: 1, delayed: 2, failed: 1 }): CountableQueue {
+export function fixedQueue(
+  name: string,
+  counts: Readonly<Record<string, number>> = { waiting: 3, active: 1, delayed: 2, failed: 1 },
+): CountableQueue {
   return { name, getJobCounts: async (...types) => Object.fromEntries(types.map((t) => [t, counts[t] ?? 0])) };
 }
 

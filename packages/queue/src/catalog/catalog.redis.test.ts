@@ -150,7 +150,9 @@ describe('catalog queues on Redis', () => {
       if (times.length < 3) throw new DifferadError('QUEUE_REDIS_UNREACHABLE', 'try again', { retryable: true });
       return 'ok';
     });
-    const failedFor = new Promise<Job>((resolve) => worker.on('failed', (job) => job?.data.pairIndex === 0 && resolve(job as unknown as Job)));
+    const failedFor = new Promise<Job>((resolve) =>
+      worker.on('failed', (job) => job?.data.pairIndex === 0 && resolve(job as unknown as Job)),
+    );
     const completed = waitForJobs(worker as unknown as Worker, 'completed', 1);
     await enqueueRollout(catalog, rollout(0));
     await enqueueRollout(catalog, rollout(1));
@@ -197,9 +199,10 @@ describe('catalog queues on Redis', () => {
   it('refuses a flow whose rollouts belong to another step, before anything reaches Redis', async () => {
     const { catalog } = openCatalog();
     const pairs = [rollout(0, { step: 5 }), rollout(1, { step: 6 })];
-    const error = await enqueueStepFlow(catalog, { step: { runId: 'run-1', step: 5, pairCount: 2, weightVersion: 0 }, rollouts: pairs }).catch(
-      (e: unknown) => e,
-    );
+    const error = await enqueueStepFlow(catalog, {
+      step: { runId: 'run-1', step: 5, pairCount: 2, weightVersion: 0 },
+      rollouts: pairs,
+    }).catch((e: unknown) => e);
     expect(isDifferadError(error, 'QUEUE_PAYLOAD_INVALID')).toBe(true);
     expect((error as DifferadError).details.field).toBe('rollouts.1.step');
     expect(await catalog.queues.step.count()).toBe(0);

@@ -6,7 +6,15 @@ import { DEFAULT_JOB_SETTINGS, resolveJobSettings, toJobsOptions } from './job-s
 import { parsePayload } from './parse-payload.js';
 import type { RolloutPayload } from './payloads.js';
 
-const rollout: RolloutPayload = { runId: 'run-7', step: 12, pairIndex: 3, pairId: 'mvtec/bottle/001', attempt: 0, seed: 42, weightVersion: 12 };
+const rollout: RolloutPayload = {
+  runId: 'run-7',
+  step: 12,
+  pairIndex: 3,
+  pairId: 'mvtec/bottle/001',
+  attempt: 0,
+  seed: 42,
+  weightVersion: 12,
+};
 
 function payloadError(run: () => unknown): { code: string; field: unknown; message: string } {
   try {
@@ -27,7 +35,7 @@ describe('queue names', () => {
     expect(toQueueName('rollout')).toBe('rollout');
   });
 
-  it('are the four queues the orchestrator\'s workers consume, and no queue without a worker', () => {
+  it("are the four queues the orchestrator's workers consume, and no queue without a worker", () => {
     expect([...JOB_NAMES].sort()).toEqual(['resample', 'rollout', 'score', 'step']);
   });
 
@@ -95,13 +103,22 @@ describe('payload validation', () => {
   it('takes score completions by key or inline, with one log-prob per token', () => {
     const base = { runId: 'r', step: 0, pairIndex: 0, pairId: 'p', attempt: 0, weightVersion: 0 };
     expect(parsePayload('score', { ...base, completions: { kind: 'key', key: 'differad:run:r:group:0' } }).completions.kind).toBe('key');
-    const completion = { text: '<answer>[1,2,3,4]</answer>', tokenIds: [1, 2], logprobs: [-0.1, -2], finishReason: 'stop', server: 'http://a', weightVersion: 0 };
+    const completion = {
+      text: '<answer>[1,2,3,4]</answer>',
+      tokenIds: [1, 2],
+      logprobs: [-0.1, -2],
+      finishReason: 'stop',
+      server: 'http://a',
+      weightVersion: 0,
+    };
     expect(parsePayload('score', { ...base, completions: { kind: 'inline', items: [completion] } }).completions.kind).toBe('inline');
     const mismatch = { ...completion, logprobs: [-0.1] };
     expect(payloadError(() => parsePayload('score', { ...base, completions: { kind: 'inline', items: [mismatch] } })).field).toBe(
       'completions.items.0.logprobs',
     );
-    expect(payloadError(() => parsePayload('score', { ...base, completions: { kind: 'inline', items: [] } })).field).toBe('completions.items');
+    expect(payloadError(() => parsePayload('score', { ...base, completions: { kind: 'inline', items: [] } })).field).toBe(
+      'completions.items',
+    );
   });
 
   it('prefixes the field inside a larger input', () => {

@@ -41,8 +41,7 @@ export interface ParsedJobId {
   readonly round?: number;
 }
 
-const JOB_ID_PATTERN =
-  /^(rollout|resample|score|step)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.s(\d+)(?:\.p(\d+)\.a(\d+))?(?:\.r([1-9]\d*))?$/;
+const JOB_ID_PATTERN = /^(rollout|resample|score|step)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.s(\d+)(?:\.p(\d+)\.a(\d+))?(?:\.r([1-9]\d*))?$/;
 
 /** Reads a job id back into its fields (for the dashboard and logs); null when it is not one of ours. */
 export function parseJobId(id: string): ParsedJobId | null {

@@ -28,9 +28,13 @@ export function isJobName(value: string): value is JobName {
 export function toQueueName(name: JobName, namespace?: string): string {
   if (namespace === undefined || namespace === '') return name;
   if (!NAMESPACE_PATTERN.test(namespace)) {
-    throw new DifferadError(QUEUE_ERROR_CODES.NAMESPACE_INVALID, `queue namespace must be kebab-case (a-z, 0-9, '-'), got ${JSON.stringify(namespace)}`, {
-      details: { field: 'namespace' },
-    });
+    throw new DifferadError(
+      QUEUE_ERROR_CODES.NAMESPACE_INVALID,
+      `queue namespace must be kebab-case (a-z, 0-9, '-'), got ${JSON.stringify(namespace)}`,
+      {
+        details: { field: 'namespace' },
+      },
+    );
   }
   return `${namespace}-${name}`;
 }

@@ -25,9 +25,13 @@ export const PRODUCER_MAX_RETRIES = 2;
 const CONNECT_TIMEOUT_MS = 5000;
 
 function invalid(url: string, reason: string): DifferadError {
-  return new DifferadError(QUEUE_ERROR_CODES.REDIS_URL_INVALID, `invalid Redis URL ${redactRedisUrl(url)}: ${reason} (expected redis://[user:password@]host[:port][/db] or rediss://…)`, {
-    details: { url: redactRedisUrl(url) },
-  });
+  return new DifferadError(
+    QUEUE_ERROR_CODES.REDIS_URL_INVALID,
+    `invalid Redis URL ${redactRedisUrl(url)}: ${reason} (expected redis://[user:password@]host[:port][/db] or rediss://…)`,
+    {
+      details: { url: redactRedisUrl(url) },
+    },
+  );
 }
 
 /** Parses a `redis://` or `rediss://` URL (default port 6379, db 0); QUEUE_REDIS_URL_INVALID otherwise. */
@@ -45,7 +49,8 @@ export function parseRedisUrl(url: string): RedisEndpoint {
   if (port < 1) throw invalid(url, 'port must be 1-65535');
   const dbText = parsed.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0 || !/^\d*$/.test(dbText)) throw invalid(url, `database must be a non-negative integer, got ${JSON.stringify(dbText)}`);
+  if (!Number.isInteger(db) || db < 0 || !/^\d*$/.test(dbText))
+    throw invalid(url, `database must be a non-negative integer, got ${JSON.stringify(dbText)}`);
   const username = decodeURIComponent(parsed.username);
   const password = decodeURIComponent(parsed.password);
   return {

@@ -37,17 +37,27 @@ const TAIL_LINES = 20;
  */
 export function toRedisArgs(port: number, host: string, dir: string): string[] {
   return [
-    '--port', String(port),
-    '--bind', host,
-    '--protected-mode', 'yes',
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--daemonize', 'no',
-    '--logfile', '',
+    '--port',
+    String(port),
+    '--bind',
+    host,
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
     // BullMQ needs every key kept: an evicted job key corrupts a queue.
-    '--maxmemory-policy', 'noeviction',
+    '--maxmemory-policy',
+    'noeviction',
   ];
 }
 
@@ -109,7 +119,10 @@ export function spawnRedisServer(request: SpawnRequest): RedisChild {
     child.on('error', (error: NodeJS.ErrnoException) => {
       settle({
         kind: 'failed',
-        error: error.code === 'ENOENT' ? toMissingError(request.binary, error) : startFailed(`could not run ${request.binary}: ${error.message}`, tail(), error),
+        error:
+          error.code === 'ENOENT'
+            ? toMissingError(request.binary, error)
+            : startFailed(`could not run ${request.binary}: ${error.message}`, tail(), error),
       });
     });
     // 'close', not 'exit': by then every line it printed has been read.

@@ -29,7 +29,10 @@ export interface ResolveRedisOptions extends EmbeddedRedisOptions {
  * redis-server (QUEUE_REDIS_MISSING says how to install it). `env` is passed
  * in because only composition roots read the process environment.
  */
-export async function resolveRedis(env: Readonly<Record<string, string | undefined>>, options: ResolveRedisOptions = {}): Promise<ResolvedRedis> {
+export async function resolveRedis(
+  env: Readonly<Record<string, string | undefined>>,
+  options: ResolveRedisOptions = {},
+): Promise<ResolvedRedis> {
   const url = env[REDIS_URL_ENV]?.trim() ?? '';
   if (url !== '') {
     parseRedisUrl(url);

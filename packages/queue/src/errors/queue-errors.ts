@@ -3,14 +3,34 @@ import type { z } from 'zod';
 
 /** The error codes of the queue adapter: its one table in the error registry. */
 export const QUEUE_ERRORS = {
-  QUEUE_PAYLOAD_INVALID: { status: null, retryable: false, summary: 'A job payload broke its zod schema; `details.field` names the first bad field (the same bytes fail alike on every attempt).' },
+  QUEUE_PAYLOAD_INVALID: {
+    status: null,
+    retryable: false,
+    summary: 'A job payload broke its zod schema; `details.field` names the first bad field (the same bytes fail alike on every attempt).',
+  },
   QUEUE_NAMESPACE_INVALID: { status: null, retryable: false, summary: 'A deployment namespace for queue names is not kebab-case.' },
-  QUEUE_REDIS_URL_INVALID: { status: null, retryable: false, summary: 'A Redis URL is not `redis://` / `rediss://` or has a bad port or database.' },
-  QUEUE_REDIS_UNREACHABLE: { status: null, retryable: true, summary: 'Redis did not answer PING within the deadline; `details.url` (password redacted).' },
+  QUEUE_REDIS_URL_INVALID: {
+    status: null,
+    retryable: false,
+    summary: 'A Redis URL is not `redis://` / `rediss://` or has a bad port or database.',
+  },
+  QUEUE_REDIS_UNREACHABLE: {
+    status: null,
+    retryable: true,
+    summary: 'Redis did not answer PING within the deadline; `details.url` (password redacted).',
+  },
   QUEUE_REDIS_MISSING: { status: null, retryable: false, summary: 'The `redis-server` binary for the embedded default is not installed.' },
-  QUEUE_REDIS_START_FAILED: { status: null, retryable: false, summary: 'The embedded `redis-server` exited or stayed silent before it was ready, or found no free port.' },
+  QUEUE_REDIS_START_FAILED: {
+    status: null,
+    retryable: false,
+    summary: 'The embedded `redis-server` exited or stayed silent before it was ready, or found no free port.',
+  },
   QUEUE_RUN_NOT_FOUND: { status: null, retryable: false, summary: 'The run store has no run with this id; `details.runId`.' },
-  QUEUE_RUN_STATE_INVALID: { status: null, retryable: false, summary: 'A run-state value read back from Redis is not JSON or broke its schema; `details.key` names the key.' },
+  QUEUE_RUN_STATE_INVALID: {
+    status: null,
+    retryable: false,
+    summary: 'A run-state value read back from Redis is not JSON or broke its schema; `details.key` names the key.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module '@differad/core' {

@@ -38,7 +38,12 @@ describe('run store: recovery position', () => {
     await store.createRun('r', {});
     expect(await store.loadRecovery('r')).toEqual({ lastCompletedStep: null, weightVersion: 0, checkpoint: null, round: 0 });
     await completeSteps(store, 'r', 5, 3);
-    expect(await store.loadRecovery('r')).toEqual({ lastCompletedStep: 4, weightVersion: 5, checkpoint: { step: 2, weightVersion: 3 }, round: 0 });
+    expect(await store.loadRecovery('r')).toEqual({
+      lastCompletedStep: 4,
+      weightVersion: 5,
+      checkpoint: { step: 2, weightVersion: 3 },
+      round: 0,
+    });
     // A duplicated completion of an older step records nothing, checkpoint included.
     expect(await store.completeStep('r', 3, 4, { checkpoint: true })).toBe(false);
     expect((await store.loadRecovery('r'))?.checkpoint).toEqual({ step: 2, weightVersion: 3 });
@@ -50,7 +55,12 @@ describe('run store: recovery position', () => {
     await store.createRun('r', {});
     await completeSteps(store, 'r', 5, 3);
     expect(await store.rewindRun('r', 2, 3)).toBe(1);
-    expect(await store.loadRecovery('r')).toEqual({ lastCompletedStep: 2, weightVersion: 3, checkpoint: { step: 2, weightVersion: 3 }, round: 1 });
+    expect(await store.loadRecovery('r')).toEqual({
+      lastCompletedStep: 2,
+      weightVersion: 3,
+      checkpoint: { step: 2, weightVersion: 3 },
+      round: 1,
+    });
     expect((await store.readMetrics('r')).map((m) => m.step)).toEqual([0, 1, 2]);
     // The replayed steps are appended and completed again.
     expect(await store.appendMetrics('r', metrics(3))).toBe(true);

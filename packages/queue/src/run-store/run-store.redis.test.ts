@@ -53,13 +53,24 @@ describe('run store', () => {
     expect(await store.completeStep('run-a', 0, 1)).toBe(false);
     await store.setState('run-a', 'failed', 'trainer unreachable');
     expect(await store.loadRun('run-a')).toEqual(
-      expect.objectContaining({ state: 'failed', message: 'trainer unreachable', lastCompletedStep: 1, weightVersion: 2, updatedAt: clock }),
+      expect.objectContaining({
+        state: 'failed',
+        message: 'trainer unreachable',
+        lastCompletedStep: 1,
+        weightVersion: 2,
+        updatedAt: clock,
+      }),
     );
     await store.setState('run-a', 'running');
     await store.beat('run-a', { pid: 1, host: 'h' }, 60_000);
     expect((await store.loadRun('run-a'))?.message).toBeUndefined();
 
-    const metrics = (step: number) => ({ step, weightVersion: step + 1, at: clock + step, values: { rewardMean: step / 10, evalAcc30: null } });
+    const metrics = (step: number) => ({
+      step,
+      weightVersion: step + 1,
+      at: clock + step,
+      values: { rewardMean: step / 10, evalAcc30: null },
+    });
     expect(await store.appendMetrics('run-a', metrics(0))).toBe(true);
     expect(await store.appendMetrics('run-a', metrics(1))).toBe(true);
     expect(await store.appendMetrics('run-a', metrics(2))).toBe(true);
@@ -101,7 +112,10 @@ describe('run store', () => {
     await store.createRun('beat', {});
     await store.setState('beat', 'running');
     // Never beaten (a process killed before its first beat) or expired: the same missing key.
-    expect(await store.loadRun('beat')).toMatchObject({ state: 'interrupted', message: expect.stringContaining('differad train --resume beat') });
+    expect(await store.loadRun('beat')).toMatchObject({
+      state: 'interrupted',
+      message: expect.stringContaining('differad train --resume beat'),
+    });
     expect(await store.beat('beat', { pid: 42, host: 'h' }, 5_000)).toBe(true);
     expect(await store.loadRun('beat')).toMatchObject({ state: 'running' });
     expect(await store.loadOwner('beat')).toEqual({ pid: 42, host: 'h', at: clock });

@@ -4,7 +4,17 @@ import type { z } from 'zod';
 import { RunIdSchema } from '../catalog/payloads.js';
 import { QUEUE_ERROR_CODES, toPayloadError, toRunStateError } from '../errors/queue-errors.js';
 import { toRunKeys } from './run-keys.js';
-import { RunOwnerSchema, RunRecoverySchema, RunSnapshotSchema, StepMetricsSchema, type RunOwner, type RunRecovery, type RunSnapshot, type RunState, type StepMetrics } from './run-store-schemas.js';
+import {
+  RunOwnerSchema,
+  RunRecoverySchema,
+  RunSnapshotSchema,
+  StepMetricsSchema,
+  type RunOwner,
+  type RunRecovery,
+  type RunSnapshot,
+  type RunState,
+  type StepMetrics,
+} from './run-store-schemas.js';
 
 /** A run's durable state in Redis: what `differad train --resume` and the dashboard read. */
 export interface RunStore {
@@ -188,14 +198,17 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
       if (Object.keys(hash).length === 0) return null;
       const parsed = RunSnapshotSchema.safeParse(fromHash(hash));
       if (!parsed.success) throw toRunStateError(key, parsed.error);
-      if (parsed.data.state === 'running' && ownerReply?.[1] === 0) return { ...parsed.data, state: 'interrupted', message: toInterruptedMessage(runId) };
+      if (parsed.data.state === 'running' && ownerReply?.[1] === 0)
+        return { ...parsed.data, state: 'interrupted', message: toInterruptedMessage(runId) };
       return parsed.data;
     },
 
     async beat(runId, owner, ttlMs) {
       checkRunId(runId);
       const record: RunOwner = { ...owner, at: now() };
-      return (await redis.eval(BEAT, 2, keys.state(runId), keys.owner(runId), JSON.stringify(record), Math.max(1, Math.round(ttlMs)))) === 1;
+      return (
+        (await redis.eval(BEAT, 2, keys.state(runId), keys.owner(runId), JSON.stringify(record), Math.max(1, Math.round(ttlMs)))) === 1
+      );
     },
 
     async loadOwner(runId) {
@@ -225,7 +238,15 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
 
     async completeStep(runId, step, weightVersion, options = {}) {
       checkRunId(runId);
-      const result = await redis.eval(COMPLETE_STEP, 1, keys.state(runId), step, weightVersion, now(), options.checkpoint === true ? '1' : '0');
+      const result = await redis.eval(
+        COMPLETE_STEP,
+        1,
+        keys.state(runId),
+        step,
+        weightVersion,
+        now(),
+        options.checkpoint === true ? '1' : '0',
+      );
       if (result === -1) throw notFound(runId);
       return result === 1;
     },
@@ -249,7 +270,15 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
 
     async rewindRun(runId, toStep, weightVersion) {
       checkRunId(runId);
-      const result = await redis.eval(REWIND_RUN, 2, keys.state(runId), keys.metrics(runId), toStep === null ? '' : toStep, weightVersion, now());
+      const result = await redis.eval(
+        REWIND_RUN,
+        2,
+        keys.state(runId),
+        keys.metrics(runId),
+        toStep === null ? '' : toStep,
+        weightVersion,
+        now(),
+      );
       if (result === -1) throw notFound(runId);
       return Number(result);
     },
@@ -272,7 +301,8 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
       checkRunId(runId);
       const key = keys.metrics(runId);
       const from = `${range.fromStep ?? 0}-0`;
-      const entries = range.count === undefined ? await redis.xrange(key, from, '+') : await redis.xrange(key, from, '+', 'COUNT', range.count);
+      const entries =
+        range.count === undefined ? await redis.xrange(key, from, '+') : await redis.xrange(key, from, '+', 'COUNT', range.count);
       return entries.map(([id, fields]) => {
         const at = fields.indexOf('json');
         const json = at < 0 ? undefined : fields[at + 1];

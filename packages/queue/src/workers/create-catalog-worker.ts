@@ -50,7 +50,8 @@ export function createCatalogWorker<N extends JobName, R>(
   processor: CatalogProcessor<N, R>,
   options: CatalogWorkerOptions,
 ): Worker<JobPayloads[N], R, N> {
-  const stalledInterval = options.stalledIntervalMs ?? (options.lockDurationMs === undefined ? undefined : Math.max(250, Math.round(options.lockDurationMs / 2)));
+  const stalledInterval =
+    options.stalledIntervalMs ?? (options.lockDurationMs === undefined ? undefined : Math.max(250, Math.round(options.lockDurationMs / 2)));
   const worker = new Worker<JobPayloads[N], R, N>(
     toQueueName(name, options.namespace),
     async (job) => {

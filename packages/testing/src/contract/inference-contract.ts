@@ -46,7 +46,12 @@ export function createContractPair(): { referenceImage: string; targetImage: str
 }
 
 /** Registers the contract tests for the server `factory` starts. */
-export function defineInferenceContract(t: InferenceContractTestApi, name: string, factory: () => Promise<InferenceContractServer>, settings: InferenceContractOptions = {}): void {
+export function defineInferenceContract(
+  t: InferenceContractTestApi,
+  name: string,
+  factory: () => Promise<InferenceContractServer>,
+  settings: InferenceContractOptions = {},
+): void {
   const { describe, it, expect, beforeAll, afterAll } = t;
   const options = { timeoutMs: settings.timeoutMs ?? 10_000, logprobs: settings.logprobs ?? 'probability' };
   describe(`inference contract: ${name}`, { timeout: options.timeoutMs }, () => {
@@ -66,7 +71,13 @@ export function defineInferenceContract(t: InferenceContractTestApi, name: strin
 
     beforeAll(async () => {
       server = await factory();
-      fleet = createFleet({ servers: [server.url], model: server.model, timeoutMs: options.timeoutMs, maxAttempts: 1, metricsIntervalMs: 0 });
+      fleet = createFleet({
+        servers: [server.url],
+        model: server.model,
+        timeoutMs: options.timeoutMs,
+        maxAttempts: 1,
+        metricsIntervalMs: 0,
+      });
       control = createVllmControl({ url: server.url, timeoutMs: options.timeoutMs });
       await fleet.start();
     }, options.timeoutMs);
@@ -122,7 +133,12 @@ export function defineInferenceContract(t: InferenceContractTestApi, name: strin
     });
 
     it('rejects an unknown model with 404, not retried', async () => {
-      const other = createFleet({ servers: [server.url], model: `${server.model}-missing`, timeoutMs: options.timeoutMs, metricsIntervalMs: 0 });
+      const other = createFleet({
+        servers: [server.url],
+        model: `${server.model}-missing`,
+        timeoutMs: options.timeoutMs,
+        metricsIntervalMs: 0,
+      });
       try {
         const error = await other.complete(request({ n: 1 })).catch((e: unknown) => e);
         expect(isDifferadError(error, 'INFERENCE_HTTP_ERROR')).toBe(true);
@@ -133,6 +149,11 @@ export function defineInferenceContract(t: InferenceContractTestApi, name: strin
       }
     });
 
-    defineVllmProtocolTests(t, { server: () => server, fleet: () => fleet, request: () => request({ n: 1, sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 16 } }), killable: settings.killable ?? false });
+    defineVllmProtocolTests(t, {
+      server: () => server,
+      fleet: () => fleet,
+      request: () => request({ n: 1, sampling: { temperature: 0.9, topP: 1, topK: -1, maxTokens: 16 } }),
+      killable: settings.killable ?? false,
+    });
   });
 }

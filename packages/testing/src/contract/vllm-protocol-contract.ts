@@ -20,10 +20,18 @@ export interface VllmProtocolContext {
 
 type ErrorBody = { error: { message: string; type: string; param: string | null; code: number } };
 
-async function call(server: InferenceContractServer, method: 'GET' | 'POST', path: string, body?: unknown, contentType = 'application/json') {
+async function call(
+  server: InferenceContractServer,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+) {
   const res = await fetch(`${server.url}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, json: (text === '' ? null : JSON.parse(text)) as Record<string, unknown> & ErrorBody };
@@ -43,8 +51,18 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
     const { json } = await get('/v1/models');
     const [card] = json.data as Record<string, unknown>[];
     expect(keys(card)).toEqual(['created', 'id', 'max_model_len', 'object', 'owned_by', 'parent', 'permission', 'root']);
-    expect(card).toMatchObject({ id: ctx.server().model, object: 'model', owned_by: 'vllm', parent: null, max_model_len: expect.any(Number) });
-    expect((card!.permission as Record<string, unknown>[])[0]).toMatchObject({ object: 'model_permission', allow_sampling: true, allow_logprobs: true });
+    expect(card).toMatchObject({
+      id: ctx.server().model,
+      object: 'model',
+      owned_by: 'vllm',
+      parent: null,
+      max_model_len: expect.any(Number),
+    });
+    expect((card!.permission as Record<string, unknown>[])[0]).toMatchObject({
+      object: 'model_permission',
+      allow_sampling: true,
+      allow_logprobs: true,
+    });
     expect(await get('/version')).toMatchObject({ status: 200, json: { version: '0.32.0' } });
   });
 
@@ -52,13 +70,34 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
     const { status, json } = await post('/v1/chat/completions', chatBody());
     expect(status).toBe(200);
     expect(keys(json)).toEqual(
-      ['choices', 'created', 'ec_transfer_params', 'id', 'kv_transfer_params', 'metrics', 'model', 'object', 'prompt_logprobs', 'prompt_text', 'prompt_token_ids', 'service_tier', 'system_fingerprint', 'usage'].sort(),
+      [
+        'choices',
+        'created',
+        'ec_transfer_params',
+        'id',
+        'kv_transfer_params',
+        'metrics',
+        'model',
+        'object',
+        'prompt_logprobs',
+        'prompt_text',
+        'prompt_token_ids',
+        'service_tier',
+        'system_fingerprint',
+        'usage',
+      ].sort(),
     );
     const choice = (json.choices as Record<string, Record<string, unknown>>[])[0]!;
     expect(keys(choice)).toEqual(['finish_reason', 'index', 'logprobs', 'message', 'routed_experts', 'stop_reason', 'token_ids']);
     expect(keys(choice.message)).toEqual(['annotations', 'audio', 'content', 'function_call', 'reasoning', 'refusal', 'role']);
     expect(keys((choice.logprobs!.content as unknown[])[0])).toEqual(['bytes', 'logprob', 'token', 'top_logprobs']);
-    expect(keys(json.usage)).toEqual(['completion_tokens', 'completion_tokens_details', 'prompt_tokens', 'prompt_tokens_details', 'total_tokens']);
+    expect(keys(json.usage)).toEqual([
+      'completion_tokens',
+      'completion_tokens_details',
+      'prompt_tokens',
+      'prompt_tokens_details',
+      'total_tokens',
+    ]);
   });
 
   it('accepts and ignores a field it does not know (OpenAIBaseModel extra="allow", entrypoints/serve/engine/protocol.py)', async () => {
@@ -82,7 +121,12 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
   it('answers an unknown model with NotFoundError on `model`, naming the served aliases (entrypoints/serve/engine/serving.py)', async () => {
     const { status, json } = await post('/v1/chat/completions', chatBody({ model: 'differad-no-such-model' }));
     expect(status).toBe(404);
-    expect(json.error).toEqual({ message: `The model \`differad-no-such-model\` does not exist. Valid aliases: ${ctx.server().model}.`, type: 'NotFoundError', param: 'model', code: 404 });
+    expect(json.error).toEqual({
+      message: `The model \`differad-no-such-model\` does not exist. Valid aliases: ${ctx.server().model}.`,
+      type: 'NotFoundError',
+      param: 'model',
+      code: 404,
+    });
   });
 
   it('pauses and resumes, and counts a paused scheduler as sleeping (entrypoints/rl/online/api_router.py, v1/engine/core.py is_sleeping)', async () => {
@@ -94,10 +138,14 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
     expect((await post('/reset_prefix_cache')).json).toEqual({ success: true });
   });
 
-  it('keep pause (an in-flight update): a request sent while paused is held, then answered after /resume; differad\'s servers name the versions it decoded with (entrypoints/rl/online/api_router.py, v1/engine/core.py pause_scheduler)', async () => {
+  it("keep pause (an in-flight update): a request sent while paused is held, then answered after /resume; differad's servers name the versions it decoded with (entrypoints/rl/online/api_router.py, v1/engine/core.py pause_scheduler)", async () => {
     expect(await post('/pause?mode=keep')).toMatchObject({ status: 200, json: { status: 'paused' } });
     let answered = false;
-    const held = fetch(`${ctx.server().url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chatBody()) }).then((r) => {
+    const held = fetch(`${ctx.server().url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chatBody()),
+    }).then((r) => {
       answered = true;
       return r;
     });
@@ -136,7 +184,10 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
       expect(json.error).toMatchObject({ type: 'InternalServerError', code: 500 });
       expect(json.error.message).toContain('Weight transfer not configured');
     }
-    expect(await post('/collective_rpc', {})).toMatchObject({ status: 400, json: { error: { message: "Missing 'method' in request body", code: 400 } } });
+    expect(await post('/collective_rpc', {})).toMatchObject({
+      status: 400,
+      json: { error: { message: "Missing 'method' in request body", code: 400 } },
+    });
   });
 
   const weightsPath = () => ctx.server().weightsPath;
@@ -147,7 +198,10 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
       expect(failed.status).toBe(500);
       expect(failed.json.error).toMatchObject({ type: 'InternalServerError', code: 500 });
       expect(failed.json.error.message).toMatch(/^Call to collective_rpc method failed: .*\/nonexistent\/differad-weights/s);
-      expect(await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: weightsPath() } })).toMatchObject({ status: 200, json: { results: [null] } });
+      expect(await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: weightsPath() } })).toMatchObject({
+        status: 200,
+        json: { results: [null] },
+      });
     } finally {
       await post('/resume');
     }
@@ -160,7 +214,9 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
   // server is the suite's own: the live suite's vLLM is shared by every live file.
   if (!ctx.killable) return;
   it('after a failed reload, the next request kills the engine: a 500, then /health 503 for good', async () => {
-    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent/differad-weights' } })).status).toBe(500);
+    expect(
+      (await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent/differad-weights' } })).status,
+    ).toBe(500);
     const broken = await post('/v1/chat/completions', chatBody());
     expect(broken.status).toBe(500);
     expect(broken.json.error.message).toContain('not on the expected device meta');

@@ -9,7 +9,11 @@ export interface FakeNcclSend {
   readonly packed: boolean;
   /** Joins a new group as rank 0 first; without it the trainer reuses the group it holds. */
   readonly init: boolean;
-  readonly manifest: { readonly names: readonly string[]; readonly dtypes: readonly string[]; readonly shapes: readonly (readonly number[])[] };
+  readonly manifest: {
+    readonly names: readonly string[];
+    readonly dtypes: readonly string[];
+    readonly shapes: readonly (readonly number[])[];
+  };
 }
 
 /** In-process stand-in for NCCL between a trainer stub and fake vLLM servers. */
@@ -81,9 +85,15 @@ export function createFakeNcclFabric(options: { readonly timeoutMs?: number } = 
       pending.set(key, group);
     }
     const g = group;
-    if (g.worldSize !== worldSize) return Promise.reject(new Error(`fake NCCL: world_size ${worldSize} at ${key}, but the rendezvous in progress has ${g.worldSize}`));
+    if (g.worldSize !== worldSize)
+      return Promise.reject(new Error(`fake NCCL: world_size ${worldSize} at ${key}, but the rendezvous in progress has ${g.worldSize}`));
     const bad = ranks.find((r) => r < 0 || r >= worldSize || g.ranks.has(r));
-    if (bad !== undefined) return Promise.reject(new Error(`fake NCCL: rank ${bad} cannot join the group at ${key} (world_size ${worldSize}, joined ${[...g.ranks].join(', ') || 'none'})`));
+    if (bad !== undefined)
+      return Promise.reject(
+        new Error(
+          `fake NCCL: rank ${bad} cannot join the group at ${key} (world_size ${worldSize}, joined ${[...g.ranks].join(', ') || 'none'})`,
+        ),
+      );
     return withDeadline(`rendezvous at ${key}`, (resolve, reject) => {
       for (const r of ranks) g.ranks.add(r);
       g.joined.push({ resolve: () => resolve(g), reject });
@@ -103,8 +113,13 @@ export function createFakeNcclFabric(options: { readonly timeoutMs?: number } = 
     for (const r of g.receivers) {
       const u = r.update;
       let problem: string | null = null;
-      if (r.packed !== send.packed) problem = `ranks ${r.ranks.join(',')} decode ${r.packed ? 'packed' : 'unpacked'} but the trainer sent ${send.packed ? 'packed' : 'unpacked'}`;
-      else if (!sameList(u.names, send.manifest.names) || !sameList(u.dtype_names, send.manifest.dtypes) || !sameList(u.shapes, send.manifest.shapes)) {
+      if (r.packed !== send.packed)
+        problem = `ranks ${r.ranks.join(',')} decode ${r.packed ? 'packed' : 'unpacked'} but the trainer sent ${send.packed ? 'packed' : 'unpacked'}`;
+      else if (
+        !sameList(u.names, send.manifest.names) ||
+        !sameList(u.dtype_names, send.manifest.dtypes) ||
+        !sameList(u.shapes, send.manifest.shapes)
+      ) {
         problem = `ranks ${r.ranks.join(',')} expect other tensors than the trainer sent`;
       }
       if (problem) {

@@ -45,7 +45,11 @@ export const FakeVllmSettingsSchema = z.strictObject({
   seed: z.union([z.number(), z.string()]).default(0),
   maxModelLen: z.number().int().min(16).default(8192),
   /** Largest request body accepted; a larger one gets 413 (vLLM's error shape). */
-  maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   /**
    * Stricter than vLLM: reject a chat request that leaves any of n, temperature,
    * top_p, top_k, max_tokens or seed to the server's defaults (docs/method.md §7).

@@ -43,8 +43,17 @@ async function start(options: FakeVllmOptions = {}): Promise<FakeVllmServer> {
 }
 
 async function post(path: string, body: unknown, signal?: AbortSignal) {
-  const res = await fetch(`${server!.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> & { choices: { message: { content: string } }[] } };
+  const res = await fetch(`${server!.url}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+    signal,
+  });
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: (await res.json()) as Record<string, unknown> & { choices: { message: { content: string } }[] },
+  };
 }
 
 describe('fake vLLM: requests', () => {
@@ -80,7 +89,12 @@ describe('fake vLLM: requests', () => {
   it.each([
     ['an unknown model', chat({ model: 'other' }), 404, 'The model `other` does not exist.'],
     ['a mistyped field', chat({ max_tokens: 'many' }), 400, 'max_tokens'],
-    ['an http image URL', chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }] }), 400, 'data:image'],
+    [
+      'an http image URL',
+      chat({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }] }),
+      400,
+      'data:image',
+    ],
     ['top_logprobs without logprobs', chat({ logprobs: false, top_logprobs: 2 }), 400, '`logprobs` must be set to true'],
     ['streaming', chat({ stream: true }), 400, 'streaming is not supported'],
   ])('rejects %s like vLLM', async (_name, body, status, message) => {
@@ -131,7 +145,9 @@ describe('fake vLLM: capacity, pause and weights', () => {
     expect(s.stats()).toMatchObject({ paused: true, waiting: 2 });
     // The pre-0.32 disk body: no weight-transfer engine on this server, so vLLM fails it in the worker (500).
     expect((await post('/update_weights', { update_info: { path: '/tmp' } })).status).toBe(500);
-    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status).toBe(500);
+    expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status).toBe(
+      500,
+    );
     const reload = await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } });
     expect(reload).toMatchObject({ status: 200, json: { results: [null] } });
     await post('/resume', {});
@@ -170,7 +186,8 @@ describe('fake vLLM: capacity, pause and weights', () => {
 
   it('after a failed reload, a good reload makes it whole; a request in between kills the engine, as vLLM 0.32.0 does', async () => {
     await start();
-    const failed = async () => (await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status;
+    const failed = async () =>
+      (await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: '/nonexistent-differad' } })).status;
     expect(await failed()).toBe(500);
     expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } })).status).toBe(200);
     expect((await post('/v1/chat/completions', chat())).status).toBe(200);
@@ -187,7 +204,11 @@ describe('fake vLLM: server flags', () => {
     const logprobsOf = async (options: FakeVllmOptions, temperature: number) => {
       const s = await FakeVllmServer.start({ model: 'm', tokensPerSecond: 100_000, ...options });
       try {
-        const res = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat({ temperature })) });
+        const res = await fetch(`${s.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(chat({ temperature })),
+        });
         const json = (await res.json()) as { choices: { logprobs: { content: { logprob: number }[] } }[] };
         return json.choices[0]!.logprobs.content.map((c) => c.logprob);
       } finally {
@@ -203,7 +224,8 @@ describe('fake vLLM: server flags', () => {
 
   it('has no dev-mode routes without dev mode, and reports its world size with them', async () => {
     const off = await start({ devMode: false });
-    for (const path of ['/pause', '/collective_rpc', '/init_weight_transfer_engine']) expect(await post(path, {})).toMatchObject({ status: 404, json: { detail: 'Not Found' } });
+    for (const path of ['/pause', '/collective_rpc', '/init_weight_transfer_engine'])
+      expect(await post(path, {})).toMatchObject({ status: 404, json: { detail: 'Not Found' } });
     await off.close();
     const on = await start({ tensorParallel: 2, dataParallel: 2 });
     expect(await (await fetch(`${on.url}/get_world_size`)).json()).toEqual({ world_size: 4 });

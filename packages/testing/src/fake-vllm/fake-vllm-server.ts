@@ -62,7 +62,12 @@ export class FakeVllmServer {
   private constructor(private readonly settings: FakeVllmSettings & { readonly lookup: BoxLookup | undefined }) {
     this.faultRng = createRng(`faults:${settings.seed}`);
     this.currentFaults = settings.faults;
-    this.policy = createAnswerPolicy({ policy: settings.policy, lookup: settings.lookup, constantText: settings.constantText, noise: settings.noise });
+    this.policy = createAnswerPolicy({
+      policy: settings.policy,
+      lookup: settings.lookup,
+      constantText: settings.constantText,
+      noise: settings.noise,
+    });
   }
 
   /** Validates the options, binds, and resolves once the server listens. */
@@ -131,7 +136,14 @@ export class FakeVllmServer {
   /** Counters and gauges. */
   stats(): FakeVllmStats {
     const g = this.kit.scheduler.gauges();
-    return { ...this.counts, running: g.running, waiting: g.waiting, paused: this.kit.scheduler.isPaused(), weightVersion: this.kit.weightVersion(), weightsPath: this.weightsPath };
+    return {
+      ...this.counts,
+      running: g.running,
+      waiting: g.waiting,
+      paused: this.kit.scheduler.isPaused(),
+      weightVersion: this.kit.weightVersion(),
+      weightsPath: this.weightsPath,
+    };
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -189,8 +201,14 @@ export class FakeVllmServer {
     }
     const seed = input.request.seed ?? this.faultRng.int(0, 2 ** 31);
     const malformed = roll(f.malformedRate);
-    const plan = planChatCompletion(input, { seed, policy: this.policy, garbage: () => roll(f.garbageRate), logprobsMode: this.settings.logprobsMode });
-    const serviceMs = (plan.imageCount * this.settings.prefillMsPerImage + (plan.longestTokens / this.settings.tokensPerSecond) * 1000) * f.slowFactor;
+    const plan = planChatCompletion(input, {
+      seed,
+      policy: this.policy,
+      garbage: () => roll(f.garbageRate),
+      logprobsMode: this.settings.logprobsMode,
+    });
+    const serviceMs =
+      (plan.imageCount * this.settings.prefillMsPerImage + (plan.longestTokens / this.settings.tokensPerSecond) * 1000) * f.slowFactor;
     const die = roll(f.dieRate);
     return {
       kind: 'run',
@@ -199,7 +217,9 @@ export class FakeVllmServer {
         await decode(die ? serviceMs / 2 : serviceMs);
         if (die) return { kind: 'lost' };
         // Break the API schema on purpose: choice 0 without `message`.
-        const rewrite = malformed ? (body: Record<string, unknown>) => void delete (body.choices as { message?: unknown }[])[0]?.message : undefined;
+        const rewrite = malformed
+          ? (body: Record<string, unknown>) => void delete (body.choices as { message?: unknown }[])[0]?.message
+          : undefined;
         return { kind: 'answer', choices: plan.choices, ...(rewrite ? { rewrite } : {}) };
       },
     };

@@ -42,7 +42,16 @@ describe('failures', () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { errorRate: 1, unhealthy: true } }, FAST]);
     const [bad, good] = scope.fakes.servers;
     const events = eventWaiter();
-    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, ejectAfterFailures: 2, backoffBaseMs: 1, probeBaseMs: 20, probeMaxMs: 80, onEvent: events.onEvent });
+    scope.fleet = createFleet({
+      servers: [...scope.fakes.urls],
+      model: 'm',
+      metricsIntervalMs: 0,
+      ejectAfterFailures: 2,
+      backoffBaseMs: 1,
+      probeBaseMs: 20,
+      probeMaxMs: 80,
+      onEvent: events.onEvent,
+    });
     const ejected = events.next((e) => e.type === 'ejected' && e.server === bad!.url);
     const results = [];
     // Sequential requests alternate first choices on ties, so the bad server is tried until ejected.
@@ -65,7 +74,14 @@ describe('failures', () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }, FAST]);
     const [hung, good] = scope.fakes.servers;
     const events = eventWaiter();
-    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, timeoutMs: 500, backoffBaseMs: 1, onEvent: events.onEvent });
+    scope.fleet = createFleet({
+      servers: [...scope.fakes.urls],
+      model: 'm',
+      metricsIntervalMs: 0,
+      timeoutMs: 500,
+      backoffBaseMs: 1,
+      onEvent: events.onEvent,
+    });
     const results = await Promise.all([scope.fleet.complete(request(1)), scope.fleet.complete(request(2))]);
     expect(results.map((r) => r.server)).toEqual([good!.url, good!.url]);
     expect(results.some((r) => r.attempts === 2)).toBe(true);
@@ -105,7 +121,11 @@ describe('failures', () => {
     scope.fakes = await startFakeFleet([FAST]);
     scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'not-served', metricsIntervalMs: 0 });
     const error = await scope.fleet.complete({ ...request(), requestId: 'pair-7' }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'INFERENCE_HTTP_ERROR', retryable: false, details: { status: 404, requestId: 'pair-7', server: scope.fakes.urls[0] } });
+    expect(error).toMatchObject({
+      code: 'INFERENCE_HTTP_ERROR',
+      retryable: false,
+      details: { status: 404, requestId: 'pair-7', server: scope.fakes.urls[0] },
+    });
     expect((error as Error).message).toContain('The model `not-served` does not exist.');
   });
 
@@ -117,7 +137,10 @@ describe('failures', () => {
     scope.fleet = createFleet({ servers: urls, model: 'm', metricsIntervalMs: 0, probeBaseMs: 60_000 });
     await scope.fleet.start();
     expect(scope.fleet.stats().servers.every((s) => s.ejected)).toBe(true);
-    await expect(scope.fleet.complete(request())).rejects.toMatchObject({ code: 'INFERENCE_UNAVAILABLE', message: expect.stringContaining('no healthy server') });
+    await expect(scope.fleet.complete(request())).rejects.toMatchObject({
+      code: 'INFERENCE_UNAVAILABLE',
+      message: expect.stringContaining('no healthy server'),
+    });
     await scope.fleet.close();
     // Not probed: every attempt is refused, then retries are exhausted.
     scope.fleet = createFleet({ servers: urls, model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1, maxAttempts: 3, ejectAfterFailures: 5 });
@@ -154,7 +177,14 @@ describe('injected clock', () => {
   it('runs every deadline on it: a hung request fails exactly when the clock passes its deadline', async () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }]);
     const { clock, advance } = manualClock();
-    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, timeoutMs: 1_000, maxAttempts: 1, clock });
+    scope.fleet = createFleet({
+      servers: [...scope.fakes.urls],
+      model: 'm',
+      metricsIntervalMs: 0,
+      timeoutMs: 1_000,
+      maxAttempts: 1,
+      clock,
+    });
     const arrived = scope.fakes.servers[0]!.next('request');
     let settled = false;
     const pending = scope.fleet.complete(request()).finally(() => (settled = true));

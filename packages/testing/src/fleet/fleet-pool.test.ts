@@ -29,7 +29,13 @@ describe('a request limited to some servers (a run rollout pool)', () => {
   it('retries only among the listed servers and fails when they fail, never falling back to another one', async () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { errorRate: 1 } }, FAST]);
     const [bad, good] = scope.fakes.servers;
-    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1, ejectAfterFailures: 2 });
+    scope.fleet = createFleet({
+      servers: [...scope.fakes.urls],
+      model: 'm',
+      metricsIntervalMs: 0,
+      backoffBaseMs: 1,
+      ejectAfterFailures: 2,
+    });
     await expect(scope.fleet.complete(request(1, [bad!.url]))).rejects.toMatchObject({ code: 'INFERENCE_UNAVAILABLE' });
     expect(good!.stats().received).toBe(0);
     // The listed server is ejected now: refused at once, naming the count of servers it could use.

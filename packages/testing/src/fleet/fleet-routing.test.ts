@@ -86,7 +86,12 @@ describe('routing', () => {
       busy!.on('request', () => ++count === 2 && resolve());
     });
     const external = [1, 2].map(() =>
-      fetch(`${busy!.url}/v1/chat/completions`, { method: 'POST', body, signal: other.signal, headers: { 'content-type': 'application/json' } }).catch(() => undefined),
+      fetch(`${busy!.url}/v1/chat/completions`, {
+        method: 'POST',
+        body,
+        signal: other.signal,
+        headers: { 'content-type': 'application/json' },
+      }).catch(() => undefined),
     );
     await arrived;
     scope.fleet = createFleet({ servers: [busy!.url, idle!.url], model: 'm', metricsIntervalMs: 0 });

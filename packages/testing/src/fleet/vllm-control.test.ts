@@ -27,7 +27,14 @@ describe('vLLM control endpoints', () => {
       await control.pause({ mode: 'wait' });
       expect(await control.isPaused()).toBe(true);
       const queued = server.next('request');
-      const pending = fleet.complete({ referenceImage: image, targetImage: image, prompt: 'p', n: 2, seed: 1, sampling: { temperature: 1, topP: 1, topK: -1, maxTokens: 16 } });
+      const pending = fleet.complete({
+        referenceImage: image,
+        targetImage: image,
+        prompt: 'p',
+        n: 2,
+        seed: 1,
+        sampling: { temperature: 1, topP: 1, topK: -1, maxTokens: 16 },
+      });
       await queued;
       expect(server.stats()).toMatchObject({ waiting: 2, running: 0 });
 

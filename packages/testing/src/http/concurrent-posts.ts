@@ -21,7 +21,13 @@ export interface ConcurrentPostOptions {
  * connection while a body is still arriving.
  */
 export async function postConcurrently(url: string, options: ConcurrentPostOptions): Promise<string[]> {
-  const workerData = { url, headers: options.headers ?? {}, streamed: options.streamed ?? false, clients: options.clients, bytes: options.bytes };
+  const workerData = {
+    url,
+    headers: options.headers ?? {},
+    streamed: options.streamed ?? false,
+    clients: options.clients,
+    bytes: options.bytes,
+  };
   const worker = new Worker(new URL('./concurrent-posts-worker.mjs', import.meta.url), { workerData });
   try {
     // once() rejects when the worker fails first.

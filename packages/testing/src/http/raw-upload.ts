@@ -90,14 +90,21 @@ export async function uploadRawBody(url: string, options: RawUploadOptions): Pro
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
 
   const framing = options.chunked ? 'transfer-encoding: chunked' : `content-length: ${options.bytes}`;
-  const extra = Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  let ok = await write(socket, `POST ${options.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\n${extra}${framing}\r\n\r\n`);
+  const extra = Object.entries(options.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  let ok = await write(
+    socket,
+    `POST ${options.path} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\n${extra}${framing}\r\n\r\n`,
+  );
   let sent = 0;
   const piece = Buffer.alloc(PIECE, 'x');
   const sendUpTo = async (limit: number) => {
     while (ok && sent < limit && !ended) {
       const size = Math.min(PIECE, limit - sent);
-      const data = options.chunked ? Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), piece.subarray(0, size), Buffer.from('\r\n')]) : piece.subarray(0, size);
+      const data = options.chunked
+        ? Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), piece.subarray(0, size), Buffer.from('\r\n')])
+        : piece.subarray(0, size);
       ok = await write(socket, data);
       if (ok) sent += size;
     }

@@ -17,7 +17,12 @@ export const RunIdSchema = z
 export const StepSchema = z.number().int().min(0).max(2_147_483_647).describe('Training step number (the orchestrator numbers steps).');
 
 /** A weight version: bumped by every applied optimizer step. */
-export const WeightVersionSchema = z.number().int().min(0).max(2_147_483_647).describe('Weight version: bumped by every applied optim_step.');
+export const WeightVersionSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(2_147_483_647)
+  .describe('Weight version: bumped by every applied optim_step.');
 
 /** One problem with a request field: `field` is the dotted path (`groups.0.completions.1.advantage`). */
 export const FieldProblemSchema = z.strictObject({
@@ -32,7 +37,10 @@ export const FieldProblemSchema = z.strictObject({
 export const TrainerErrorBodySchema = z
   .strictObject({
     error: z.strictObject({
-      code: z.string().regex(/^[A-Z][A-Z0-9_]*$/).describe('SCREAMING_SNAKE error code, see TRAINER_ERROR_CODES.'),
+      code: z
+        .string()
+        .regex(/^[A-Z][A-Z0-9_]*$/)
+        .describe('SCREAMING_SNAKE error code, see TRAINER_ERROR_CODES.'),
       message: z.string(),
       details: z
         .looseObject({ fields: z.array(FieldProblemSchema).optional() })

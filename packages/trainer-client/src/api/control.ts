@@ -38,16 +38,24 @@ export const OptimStepResponseSchema = z
     step: StepSchema,
     applied: z.boolean().describe('This call applied the update (exactly when duplicate is false).'),
     duplicate: z.boolean().describe('The step was applied before; nothing changed.'),
-    grad_norm: z.number().min(0).nullable().describe('Gradient norm before clipping; null for a duplicate the trainer no longer remembers.'),
+    grad_norm: z
+      .number()
+      .min(0)
+      .nullable()
+      .describe('Gradient norm before clipping; null for a duplicate the trainer no longer remembers.'),
     weight_version: WeightVersionSchema,
     micro_batches: z.number().int().min(0),
-    sequences: z.number().int().min(0).describe('Completions in the step\'s loss.'),
+    sequences: z.number().int().min(0).describe("Completions in the step's loss."),
   })
   .refine((r) => r.applied !== r.duplicate, { path: ['applied'], message: 'applied must be the opposite of duplicate' })
   .describe('Result of optim_step.');
 export type OptimStepResponse = z.infer<typeof OptimStepResponseSchema>;
 
-const CheckpointPathSchema = z.string().min(1).max(4096).describe('A file path on the trainer; relative paths are under its checkpoint directory.');
+const CheckpointPathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .describe('A file path on the trainer; relative paths are under its checkpoint directory.');
 
 /** `POST /v1/checkpoints`: saves weights, optimizer state and position, atomically. */
 export const SaveCheckpointRequestSchema = z
@@ -91,9 +99,9 @@ export type WeightBackend = (typeof WEIGHT_BACKENDS)[number];
  */
 export const SendWeightsRequestSchema = z
   .strictObject({
-    version: WeightVersionSchema.describe('The version to send; must be the trainer\'s current weight_version.'),
+    version: WeightVersionSchema.describe("The version to send; must be the trainer's current weight_version."),
     backend: z.enum(WEIGHT_BACKENDS),
-    path: z.string().min(1).max(4096).optional().describe('disk/lora: where to write; default under the trainer\'s weights directory.'),
+    path: z.string().min(1).max(4096).optional().describe("disk/lora: where to write; default under the trainer's weights directory."),
     options: z.record(z.string(), z.unknown()).optional().describe('Backend-specific settings (e.g. nccl group parameters).'),
   })
   .describe('Send the current weights.');
@@ -117,7 +125,7 @@ export type SendWeightsResponse = z.infer<typeof SendWeightsResponseSchema>;
  * while the trainer's nccl send is in flight.
  */
 export const WeightsManifestRequestSchema = z
-  .strictObject({ version: WeightVersionSchema.describe('Must be the trainer\'s current weight_version.') })
+  .strictObject({ version: WeightVersionSchema.describe("Must be the trainer's current weight_version.") })
   .describe('Ask for the weight manifest.');
 export type WeightsManifestRequest = z.infer<typeof WeightsManifestRequestSchema>;
 
@@ -129,6 +137,9 @@ export const WeightsManifestResponseSchema = z
     dtypes: z.array(z.string().min(1)).describe('torch dtype names without the "torch." prefix, e.g. "bfloat16", "float64".'),
     shapes: z.array(z.array(z.number().int().min(0))).describe('Tensor shapes; [] for a scalar.'),
   })
-  .refine((r) => r.dtypes.length === r.names.length && r.shapes.length === r.names.length, { path: ['names'], message: 'names, dtypes and shapes must have the same length' })
+  .refine((r) => r.dtypes.length === r.names.length && r.shapes.length === r.names.length, {
+    path: ['names'],
+    message: 'names, dtypes and shapes must have the same length',
+  })
   .describe('The weight manifest. Also required: names, dtypes and shapes have the same length, reported as field "names".');
 export type WeightsManifestResponse = z.infer<typeof WeightsManifestResponseSchema>;

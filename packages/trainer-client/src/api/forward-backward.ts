@@ -7,7 +7,10 @@ import { RunIdSchema, StepSchema } from './common.js';
  * hash is answered with TRAINER_IMAGE_UNKNOWN (409) listing the hashes to resend.
  */
 export const TrainerImageSchema = z.strictObject({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('Lower-case hex SHA-256 of the encoded image bytes.'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .describe('Lower-case hex SHA-256 of the encoded image bytes.'),
   data: z.base64().optional().describe('The encoded image (PNG/JPEG/WebP) as base64; absent when sent before.'),
   media_type: z.enum(['image/png', 'image/jpeg', 'image/webp']).optional(),
 });
@@ -16,7 +19,7 @@ export type TrainerImage = z.infer<typeof TrainerImageSchema>;
 /** A part of a chat message: text, or the image at `image` (index into the group's `images`). */
 export const MessagePartSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('text'), text: z.string() }),
-  z.strictObject({ type: z.literal('image'), image: z.number().int().min(0).describe('Index into the group\'s images.') }),
+  z.strictObject({ type: z.literal('image'), image: z.number().int().min(0).describe("Index into the group's images.") }),
 ]);
 
 /** A chat message exactly as it was sent to the inference server (images by index). */
@@ -39,29 +42,39 @@ export const CompletionSchema = z
     token_ids: z.array(z.number().int().min(0)).min(1),
     sampling_logprobs: z.array(z.number()).min(1).describe('One finite log-prob per token id, from the sampling server.'),
     advantage: z.number().describe('A_i of docs/method.md §5.'),
-    weight: z.number().min(0).max(100).describe('Difficulty weight w_g of the completion\'s group (docs/method.md §5); 1 disables weighting.'),
+    weight: z
+      .number()
+      .min(0)
+      .max(100)
+      .describe("Difficulty weight w_g of the completion's group (docs/method.md §5); 1 disables weighting."),
     truncated: z.boolean().describe('Cut by the length limit (finish_reason "length").'),
   })
   .refine((c) => c.sampling_logprobs.length === c.token_ids.length, {
     path: ['sampling_logprobs'],
     message: 'needs one log-prob per token id',
   })
-  .describe('One sampled completion. Also required (beyond JSON Schema): len(sampling_logprobs) == len(token_ids), reported as field "sampling_logprobs".');
+  .describe(
+    'One sampled completion. Also required (beyond JSON Schema): len(sampling_logprobs) == len(token_ids), reported as field "sampling_logprobs".',
+  );
 export type Completion = z.infer<typeof CompletionSchema>;
 
 /** The G completions sampled for one image pair, and what they were sampled from. */
 export const GroupSchema = z
   .strictObject({
-    pair_id: z.string().max(256).optional().describe('The pair\'s manifest id, for logs.'),
+    pair_id: z.string().max(256).optional().describe("The pair's manifest id, for logs."),
     images: z.array(TrainerImageSchema).max(16).describe('Reference first, target second (docs/method.md §7).'),
     messages: z.array(ChatMessageSchema).min(1),
-    prompt_token_ids: z.array(z.number().int().min(0)).nullable().describe('The server\'s prompt token ids; null when it sent none.'),
+    prompt_token_ids: z.array(z.number().int().min(0)).nullable().describe("The server's prompt token ids; null when it sent none."),
     completions: z.array(CompletionSchema).min(1).max(1024),
   })
-  .refine((g) => g.messages.every((m) => typeof m.content === 'string' || m.content.every((p) => p.type !== 'image' || p.image < g.images.length)), {
-    path: ['messages'],
-    message: 'an image part points past the group\'s images',
-  })
+  .refine(
+    (g) =>
+      g.messages.every((m) => typeof m.content === 'string' || m.content.every((p) => p.type !== 'image' || p.image < g.images.length)),
+    {
+      path: ['messages'],
+      message: "an image part points past the group's images",
+    },
+  )
   .describe('The completions of one image pair. Also required: every image part\'s index < len(images), reported as field "messages".');
 export type Group = z.infer<typeof GroupSchema>;
 
@@ -76,22 +89,34 @@ export const LossConfigSchema = z.strictObject({
   clip_low: z.number().min(0).max(1).describe('ε_low: ratios are clipped below at 1 − ε_low.'),
   clip_high: z.number().min(0).max(10).describe('ε_high: ratios are clipped above at 1 + ε_high.'),
   beta: z.number().min(0).max(10).describe('β: weight of the k3 KL estimate against the frozen reference policy.'),
-  normalization: z.enum(['sequence', 'token']).describe('sequence: mean over a sequence\'s tokens, then over the step\'s sequences; token: mean over all tokens of the step.'),
-  mask_truncated: z.boolean().describe('Truncated completions contribute 0 to the loss (they still count in step_sequences and step_tokens).'),
+  normalization: z
+    .enum(['sequence', 'token'])
+    .describe("sequence: mean over a sequence's tokens, then over the step's sequences; token: mean over all tokens of the step."),
+  mask_truncated: z
+    .boolean()
+    .describe('Truncated completions contribute 0 to the loss (they still count in step_sequences and step_tokens).'),
   // At least 1e-3, the floor the orchestrator sends: far smaller (5e-324) overflows logits / T to inf, a NaN loss.
-  temperature: z.number().min(1e-3).max(10).describe('The sampling temperature (at least 0.001); log π_θ is computed at it (logits / T), so the ratio is 1 on-policy.'),
+  temperature: z
+    .number()
+    .min(1e-3)
+    .max(10)
+    .describe('The sampling temperature (at least 0.001); log π_θ is computed at it (logits / T), so the ratio is 1 on-policy.'),
   step_sequences: z
     .number()
     .int()
     .min(1)
     .optional()
-    .describe('Completions in the whole step (every micro-batch, masked ones included): the denominator of sequence normalization. Absent: the micro-batch\'s own count, scaled by 1 / micro_batches.'),
+    .describe(
+      "Completions in the whole step (every micro-batch, masked ones included): the denominator of sequence normalization. Absent: the micro-batch's own count, scaled by 1 / micro_batches.",
+    ),
   step_tokens: z
     .number()
     .int()
     .min(1)
     .optional()
-    .describe('Completion tokens (len(token_ids)) in the whole step (every micro-batch, masked completions included): the denominator of token normalization. Absent: the micro-batch\'s own count, scaled by 1 / micro_batches.'),
+    .describe(
+      "Completion tokens (len(token_ids)) in the whole step (every micro-batch, masked completions included): the denominator of token normalization. Absent: the micro-batch's own count, scaled by 1 / micro_batches.",
+    ),
 });
 export type LossConfig = z.infer<typeof LossConfigSchema>;
 
@@ -131,8 +156,18 @@ export const ForwardBackwardResponseSchema = z
     step: StepSchema,
     micro_batch: z.number().int().min(0),
     duplicate: z.boolean().describe('True when this (run, step, micro_batch) was already applied; nothing changed.'),
-    loss: z.number().nullable().describe('The micro-batch loss, a mean over its scored completions (a figure to report: the gradient is normalized by the step\'s totals when the request gives them).'),
-    clip_fraction: z.number().min(0).max(1).nullable().describe('Share of loss tokens whose clipped term is active (zero surrogate gradient).'),
+    loss: z
+      .number()
+      .nullable()
+      .describe(
+        "The micro-batch loss, a mean over its scored completions (a figure to report: the gradient is normalized by the step's totals when the request gives them).",
+      ),
+    clip_fraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe('Share of loss tokens whose clipped term is active (zero surrogate gradient).'),
     kl: z.number().nullable().describe('Mean k3 KL estimate per loss token; null when the trainer keeps no reference (β = 0).'),
     sequences: z.number().int().min(0).describe('Completions in the loss.'),
     tokens: z.number().int().min(0).describe('Tokens in the loss (the CPU policy counts one per completion).'),
@@ -140,7 +175,10 @@ export const ForwardBackwardResponseSchema = z
       truncated: z.number().int().min(0).describe('Truncated completions left out (mask_truncated).'),
       unscorable: z.number().int().min(0).describe('Completions the trainer could not score (CPU: sampled values missing from the text).'),
     }),
-    prompt_tokens_match: z.boolean().nullable().describe('The trainer\'s prompt tokenization equals the server\'s; null when not checked (CPU trainer).'),
+    prompt_tokens_match: z
+      .boolean()
+      .nullable()
+      .describe("The trainer's prompt tokenization equals the server's; null when not checked (CPU trainer)."),
   })
   .describe('Result of one micro-batch.');
 export type ForwardBackwardResponse = z.infer<typeof ForwardBackwardResponseSchema>;

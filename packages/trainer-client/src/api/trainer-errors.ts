@@ -11,7 +11,10 @@ const thrown = (retryable: boolean, summary: string) => ({ status: null, retryab
  * lists), then those the client throws on its side.
  */
 export const TRAINER_ERRORS = {
-  TRAINER_REQUEST_INVALID: replied(400, 'The body is not JSON or breaks the schema (or the client could not send it); `details.fields` names each wrong field.'),
+  TRAINER_REQUEST_INVALID: replied(
+    400,
+    'The body is not JSON or breaks the schema (or the client could not send it); `details.fields` names each wrong field.',
+  ),
   TRAINER_BACKEND_UNSUPPORTED: replied(400, 'The backend cannot do what was asked (e.g. `nccl` weight send on the CPU trainer).'),
   TRAINER_NOT_FOUND: replied(404, 'No such route.'),
   TRAINER_CHECKPOINT_NOT_FOUND: replied(404, 'The checkpoint file does not exist.'),
@@ -23,7 +26,10 @@ export const TRAINER_ERRORS = {
   TRAINER_IMAGE_UNKNOWN: replied(409, 'Images referenced by hash were never sent with bytes; `details.missing` lists the hashes.'),
   TRAINER_BODY_TOO_LARGE: replied(413, 'The body is larger than the trainer accepts.'),
   TRAINER_CHECKPOINT_INVALID: replied(422, 'The checkpoint file exists but cannot be read as one.'),
-  TRAINER_PROMPT_MISMATCH: replied(422, "The trainer's tokenization of the prompt differs from the server's and `prompt_mismatch` is `error`."),
+  TRAINER_PROMPT_MISMATCH: replied(
+    422,
+    "The trainer's tokenization of the prompt differs from the server's and `prompt_mismatch` is `error`.",
+  ),
   TRAINER_INTERNAL: replied(500, 'Anything else that failed in the trainer.'),
   TRAINER_UNAVAILABLE: thrown(true, 'The connection to the trainer failed (refused, reset, closed midway).'),
   TRAINER_TIMEOUT: thrown(true, 'A trainer call passed its deadline; the API is idempotent, so it can be sent again.'),
@@ -33,7 +39,10 @@ export const TRAINER_ERRORS = {
     true,
     'The trainer answered 5xx, 408, 429 or another non-4xx failure status; `details.status` and `details.body` (an excerpt).',
   ),
-  TRAINER_REJECTED: thrown(false, "The trainer refused the request (a 4xx); `details.error` is its error body `{ code, message, details }`."),
+  TRAINER_REJECTED: thrown(
+    false,
+    'The trainer refused the request (a 4xx); `details.error` is its error body `{ code, message, details }`.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 declare module '@differad/core' {

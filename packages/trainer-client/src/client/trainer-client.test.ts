@@ -6,10 +6,22 @@ import { createTrainerClient, normalizeTrainerUrl } from './trainer-client.js';
 
 type Reply = (req: IncomingMessage, res: ServerResponse) => void;
 
-const HEALTH = { status: 'ok', api_version: 'v1', backend: 'stub', model: 'm', world_size: 1, run: null, step: null, weight_version: 0, pending: null };
-const json = (status: number, body: unknown): Reply => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const HEALTH = {
+  status: 'ok',
+  api_version: 'v1',
+  backend: 'stub',
+  model: 'm',
+  world_size: 1,
+  run: null,
+  step: null,
+  weight_version: 0,
+  pending: null,
 };
+const json =
+  (status: number, body: unknown): Reply =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
 
 /** A stub trainer: one scripted reply per path; counts requests. */
 const routes = new Map<string, Reply>();
@@ -75,7 +87,11 @@ describe('createTrainerClient', () => {
         details: { status: 409, error: body.error, path: '/v1/optim_step' },
       });
       routes.set('/v1/optim_step', (_req, res) => res.writeHead(502).end('bad gateway'));
-      expect(await failure(client.optimStep({ run: 'r', step: 0, lr: 0.01 }))).toMatchObject({ code: 'TRAINER_HTTP_ERROR', retryable: true, details: { status: 502, body: 'bad gateway' } });
+      expect(await failure(client.optimStep({ run: 'r', step: 0, lr: 0.01 }))).toMatchObject({
+        code: 'TRAINER_HTTP_ERROR',
+        retryable: true,
+        details: { status: 502, body: 'bad gateway' },
+      });
     } finally {
       await client.close();
     }
@@ -116,7 +132,11 @@ describe('createTrainerClient', () => {
     await once(closed, 'close');
     const client = createTrainerClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
     try {
-      expect(await failure(client.health())).toMatchObject({ code: 'TRAINER_UNAVAILABLE', retryable: true, details: { cause: 'ECONNREFUSED' } });
+      expect(await failure(client.health())).toMatchObject({
+        code: 'TRAINER_UNAVAILABLE',
+        retryable: true,
+        details: { cause: 'ECONNREFUSED' },
+      });
     } finally {
       await client.close();
     }

@@ -67,7 +67,12 @@ export function normalizeTrainerUrl(url: string): string {
 
 /** Creates a client on the @differad/http-client JSON client: a keep-alive pool, one deadline per call. */
 export function createTrainerClient(options: TrainerClientOptions): TrainerClient {
-  const client = createJsonClient<TrainerCallContext>({ baseUrl: options.baseUrl, what: 'trainer', errors: trainerErrors, connections: options.connections ?? 4 });
+  const client = createJsonClient<TrainerCallContext>({
+    baseUrl: options.baseUrl,
+    what: 'trainer',
+    errors: trainerErrors,
+    connections: options.connections ?? 4,
+  });
   const { url } = client;
 
   /** One call of the JSON client; its errors name the method, URL and path. */
@@ -86,9 +91,13 @@ export function createTrainerClient(options: TrainerClientOptions): TrainerClien
       const checked = route.request.schema.safeParse(request);
       if (!checked.success) {
         const fields = toFieldProblems(checked.error);
-        throw new DifferadError(TRAINER_CLIENT_ERROR_CODES.REQUEST_INVALID, `${route.method} ${route.path}: invalid request: ${fields.map((f) => `${f.field || '(body)'}: ${f.message}`).join('; ')}`, {
-          details: { path: route.path, fields },
-        });
+        throw new DifferadError(
+          TRAINER_CLIENT_ERROR_CODES.REQUEST_INVALID,
+          `${route.method} ${route.path}: invalid request: ${fields.map((f) => `${f.field || '(body)'}: ${f.message}`).join('; ')}`,
+          {
+            details: { path: route.path, fields },
+          },
+        );
       }
       body = checked.data;
     }

@@ -40,7 +40,14 @@ export const METHOD_GROUP = Object.freeze({
 export const METHOD_GROUP_WEIGHT = computeDifficultyWeight(METHOD_GROUP.rLoc);
 
 /** The loss settings of the contract: the paper's defaults (ε = 0.2, β = 0). */
-export const CONTRACT_LOSS: LossConfig = Object.freeze({ clip_low: 0.2, clip_high: 0.2, beta: 0, normalization: 'sequence', mask_truncated: true, temperature: 1 });
+export const CONTRACT_LOSS: LossConfig = Object.freeze({
+  clip_low: 0.2,
+  clip_high: 0.2,
+  beta: 0,
+  normalization: 'sequence',
+  mask_truncated: true,
+  temperature: 1,
+});
 
 /** How each completion of a contract group is used. */
 export interface ContractTerm {
@@ -52,7 +59,8 @@ export interface ContractTerm {
 
 /** A group of the sample's completions with the given advantages, ratios and weight. */
 export function toContractGroup(sample: ContractSample, terms: readonly ContractTerm[], weight = METHOD_GROUP_WEIGHT): Group {
-  if (terms.length > sample.completions.length) throw new RangeError(`the sample has ${sample.completions.length} completions, ${terms.length} needed`);
+  if (terms.length > sample.completions.length)
+    throw new RangeError(`the sample has ${sample.completions.length} completions, ${terms.length} needed`);
   return {
     pair_id: 'contract-pair',
     images: [...sample.images],

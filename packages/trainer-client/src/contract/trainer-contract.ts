@@ -67,7 +67,8 @@ export function defineTrainerContract(
     let trainer: ContractTrainer;
     let client: TrainerClient;
     const methodGroup = () => toContractGroup(trainer.sample, toMethodTerms(false));
-    const step = (n: number, microBatch = 0, microBatches = 1) => toContractRequest({ step: n, microBatch, microBatches, groups: [methodGroup()] });
+    const step = (n: number, microBatch = 0, microBatches = 1) =>
+      toContractRequest({ step: n, microBatch, microBatches, groups: [methodGroup()] });
     const rejection = async (promise: Promise<unknown>): Promise<{ status: number; code: string; details: Record<string, unknown> }> => {
       const error = await promise.then(
         () => expect.unreachable('the trainer accepted the request'),
@@ -78,8 +79,18 @@ export function defineTrainerContract(
       return { status: details.status, code: details.error.code, details: details.error.details ?? {} };
     };
     const post = async (path: string, body: string) => {
-      const res = await fetch(`${trainer.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(options.timeoutMs) });
-      return { status: res.status, json: (await res.json()) as { error: { code: string; message: string; details?: { fields?: { field: string; message: string }[] } } } };
+      const res = await fetch(`${trainer.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      return {
+        status: res.status,
+        json: (await res.json()) as {
+          error: { code: string; message: string; details?: { fields?: { field: string; message: string }[] } };
+        },
+      };
     };
 
     beforeEach(async () => {
@@ -99,22 +110,38 @@ export function defineTrainerContract(
       expect(Number.isInteger(health.weight_version)).toBe(true);
     });
 
-    it.each(['sequence', 'token'] as const)('computes the hand-computed docs/method.md §6 loss (%s normalization, truncated masked)', async (normalization) => {
-      const terms = toMethodTerms(true);
-      const loss = { ...CONTRACT_LOSS, normalization };
-      const request = toContractRequest({ step: 0, groups: [toContractGroup(trainer.sample, terms)], loss });
-      const reply = await client.forwardBackward(request);
-      const expected = computeExpectedLoss(terms, trainer.sample.completions.map((c) => c.token_ids.length), METHOD_GROUP_WEIGHT, loss);
-      if (new Set(trainer.sample.completions.slice(0, 8).map((c) => c.token_ids.length)).size === 1) {
-        expect(expected.loss).toBeCloseTo(METHOD_GROUP.expectedLoss, 5);
-        expect(expected.clipFraction).toBe(METHOD_GROUP.expectedClipFraction);
-      }
-      expect(reply).toMatchObject({ run: CONTRACT_RUN, step: 0, micro_batch: 0, duplicate: false, sequences: 8, tokens: expected.tokens, masked: { truncated: 1, unscorable: 0 } });
-      expect(reply.loss).toBeCloseTo(expected.loss, 5);
-      expect(reply.clip_fraction).toBeCloseTo(expected.clipFraction, 9);
-      if (reply.kl !== null) expect(reply.kl).toBeCloseTo(0, 9);
-      if (reply.prompt_tokens_match !== null) expect(reply.prompt_tokens_match).toBe(true);
-    });
+    it.each(['sequence', 'token'] as const)(
+      'computes the hand-computed docs/method.md §6 loss (%s normalization, truncated masked)',
+      async (normalization) => {
+        const terms = toMethodTerms(true);
+        const loss = { ...CONTRACT_LOSS, normalization };
+        const request = toContractRequest({ step: 0, groups: [toContractGroup(trainer.sample, terms)], loss });
+        const reply = await client.forwardBackward(request);
+        const expected = computeExpectedLoss(
+          terms,
+          trainer.sample.completions.map((c) => c.token_ids.length),
+          METHOD_GROUP_WEIGHT,
+          loss,
+        );
+        if (new Set(trainer.sample.completions.slice(0, 8).map((c) => c.token_ids.length)).size === 1) {
+          expect(expected.loss).toBeCloseTo(METHOD_GROUP.expectedLoss, 5);
+          expect(expected.clipFraction).toBe(METHOD_GROUP.expectedClipFraction);
+        }
+        expect(reply).toMatchObject({
+          run: CONTRACT_RUN,
+          step: 0,
+          micro_batch: 0,
+          duplicate: false,
+          sequences: 8,
+          tokens: expected.tokens,
+          masked: { truncated: 1, unscorable: 0 },
+        });
+        expect(reply.loss).toBeCloseTo(expected.loss, 5);
+        expect(reply.clip_fraction).toBeCloseTo(expected.clipFraction, 9);
+        if (reply.kl !== null) expect(reply.kl).toBeCloseTo(0, 9);
+        if (reply.prompt_tokens_match !== null) expect(reply.prompt_tokens_match).toBe(true);
+      },
+    );
 
     it('applies a step exactly once: repeated micro-batches and optim_steps are duplicates and change nothing', async () => {
       const v0 = (await client.health()).weight_version;
@@ -138,12 +165,20 @@ export function defineTrainerContract(
       expect((await client.forwardBackward(step(0, 0, 2))).duplicate).toBe(true);
       const after = await client.forwardBackward(step(1, 1, 4));
       expect(after.loss).toBeCloseTo(probe.loss!, 9);
-      expect(await client.health()).toMatchObject({ run: CONTRACT_RUN, step: 0, weight_version: v0 + 1, pending: { step: 1, received: 2, expected: 4 } });
+      expect(await client.health()).toMatchObject({
+        run: CONTRACT_RUN,
+        step: 0,
+        weight_version: v0 + 1,
+        pending: { step: 1, received: 2, expected: 4 },
+      });
     });
 
     it('accumulates the micro-batches of a step as the mean over the step', async () => {
       const a = methodGroup();
-      const b = toContractGroup(trainer.sample, toMethodTerms(false).map((term, i, all) => ({ advantage: -term.advantage, ratio: all[all.length - 1 - i]!.ratio })));
+      const b = toContractGroup(
+        trainer.sample,
+        toMethodTerms(false).map((term, i, all) => ({ advantage: -term.advantage, ratio: all[all.length - 1 - i]!.ratio })),
+      );
       await client.forwardBackward(toContractRequest({ step: 0, microBatch: 0, microBatches: 2, groups: [a] }));
       await client.forwardBackward(toContractRequest({ step: 0, microBatch: 1, microBatches: 2, groups: [b] }));
       const split = await client.optimStep({ run: CONTRACT_RUN, step: 0, lr });
@@ -164,10 +199,16 @@ export function defineTrainerContract(
 
     it('refuses another run, a second pending step and a stale weight version with 409', async () => {
       await client.forwardBackward(step(0, 0, 2));
-      expect(await rejection(client.forwardBackward({ ...step(0), run: 'another-run' }))).toMatchObject({ status: 409, code: 'TRAINER_RUN_MISMATCH' });
+      expect(await rejection(client.forwardBackward({ ...step(0), run: 'another-run' }))).toMatchObject({
+        status: 409,
+        code: 'TRAINER_RUN_MISMATCH',
+      });
       expect(await rejection(client.forwardBackward(step(1)))).toMatchObject({ status: 409, code: 'TRAINER_STEP_CONFLICT' });
       const { weight_version } = await client.health();
-      expect(await rejection(client.sendWeights({ version: weight_version + 5, backend: 'disk' }))).toMatchObject({ status: 409, code: 'TRAINER_VERSION_MISMATCH' });
+      expect(await rejection(client.sendWeights({ version: weight_version + 5, backend: 'disk' }))).toMatchObject({
+        status: 409,
+        code: 'TRAINER_VERSION_MISMATCH',
+      });
     });
 
     it('lists the weights of the current version (names, dtypes, shapes) for an nccl sync, 409 for another version', async () => {
@@ -179,10 +220,13 @@ export function defineTrainerContract(
       expect(manifest.dtypes).toHaveLength(manifest.names.length);
       expect(manifest.shapes).toHaveLength(manifest.names.length);
       expect(await client.weightsManifest({ version: weight_version })).toEqual(manifest);
-      expect(await rejection(client.weightsManifest({ version: weight_version + 5 }))).toMatchObject({ status: 409, code: 'TRAINER_VERSION_MISMATCH' });
+      expect(await rejection(client.weightsManifest({ version: weight_version + 5 }))).toMatchObject({
+        status: 409,
+        code: 'TRAINER_VERSION_MISMATCH',
+      });
     });
 
-    it('scores given completions read-only: the starting weights\' log-probs at T = 1, one per token, and no change of state', async () => {
+    it("scores given completions read-only: the starting weights' log-probs at T = 1, one per token, and no change of state", async () => {
       const before = await client.health();
       const { images, messages, prompt_token_ids, completions } = trainer.sample;
       const picked = completions.slice(0, 3);
@@ -202,7 +246,12 @@ export function defineTrainerContract(
     });
 
     it('answers invalid bodies with 400 and names the wrong fields', async () => {
-      const bad = JSON.parse(JSON.stringify(step(0))) as { step: number; loss: Record<string, unknown>; groups: { completions: { sampling_logprobs: number[] }[] }[]; extra?: number };
+      const bad = JSON.parse(JSON.stringify(step(0))) as {
+        step: number;
+        loss: Record<string, unknown>;
+        groups: { completions: { sampling_logprobs: number[] }[] }[];
+        extra?: number;
+      };
       bad.step = -1;
       bad.loss.clip_low = 'wide';
       bad.groups[0]!.completions[0]!.sampling_logprobs.push(-1);
@@ -224,7 +273,10 @@ export function defineTrainerContract(
     it('saves a checkpoint and loading it restores the weights, the step and the optimizer position', async () => {
       await client.forwardBackward(step(0));
       await client.optimStep({ run: CONTRACT_RUN, step: 0, lr });
-      expect(await rejection(client.saveCheckpoint({ run: CONTRACT_RUN, step: 3 }))).toMatchObject({ status: 409, code: 'TRAINER_STEP_CONFLICT' });
+      expect(await rejection(client.saveCheckpoint({ run: CONTRACT_RUN, step: 3 }))).toMatchObject({
+        status: 409,
+        code: 'TRAINER_STEP_CONFLICT',
+      });
       const saved = await client.saveCheckpoint({ run: CONTRACT_RUN, step: 0 });
       expect(saved).toMatchObject({ run: CONTRACT_RUN, step: 0 });
       const atSave = await client.forwardBackward(step(1));
@@ -242,7 +294,10 @@ export function defineTrainerContract(
       expect((await client.forwardBackward(step(2))).loss).toBeCloseTo(moved.loss!, 9);
 
       expect(await client.loadCheckpoint({ run: CONTRACT_RUN, step: 0 })).toMatchObject({ step: 0, weight_version: saved.weight_version });
-      expect(await rejection(client.loadCheckpoint({ path: `${saved.path}.missing` }))).toMatchObject({ status: 404, code: 'TRAINER_CHECKPOINT_NOT_FOUND' });
+      expect(await rejection(client.loadCheckpoint({ path: `${saved.path}.missing` }))).toMatchObject({
+        status: 404,
+        code: 'TRAINER_CHECKPOINT_NOT_FOUND',
+      });
     });
 
     it('sends the current weights to disk and publishes Prometheus metrics', async () => {

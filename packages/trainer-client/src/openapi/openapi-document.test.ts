@@ -26,7 +26,17 @@ describe('the OpenAPI document of the trainer API', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/metrics', '/v1/checkpoints', '/v1/checkpoints/load', '/v1/forward_backward', '/v1/health', '/v1/optim_step', '/v1/score_tokens', '/v1/weights/manifest', '/v1/weights/send'].sort(),
+      [
+        '/metrics',
+        '/v1/checkpoints',
+        '/v1/checkpoints/load',
+        '/v1/forward_backward',
+        '/v1/health',
+        '/v1/optim_step',
+        '/v1/score_tokens',
+        '/v1/weights/manifest',
+        '/v1/weights/send',
+      ].sort(),
     );
     expect(doc.paths['/v1/forward_backward']!.post!.responses).toHaveProperty('400');
     const fb = doc.components.schemas.ForwardBackwardRequest!;

@@ -38,7 +38,9 @@ function errorResponses(route: TrainerRoute): JsonObject {
       .map(([code]) => code)
       .join(', ');
   return Object.fromEntries(
-    [...statuses].sort().map((status) => [String(status), { description: `Error (${codesFor(status)})`, content: jsonContent('TrainerErrorBody') }]),
+    [...statuses]
+      .sort()
+      .map((status) => [String(status), { description: `Error (${codesFor(status)})`, content: jsonContent('TrainerErrorBody') }]),
   );
 }
 
@@ -66,7 +68,7 @@ export function createTrainerOpenApiDocument(): JsonObject {
   paths[METRICS_PATH] = {
     get: {
       operationId: 'metrics',
-      summary: 'Prometheus text exposition of the trainer\'s counters and gauges.',
+      summary: "Prometheus text exposition of the trainer's counters and gauges.",
       responses: { '200': { description: 'OK', content: { 'text/plain': { schema: { type: 'string' } } } } },
     },
   };
