@@ -1,5 +1,5 @@
 /** @differad/inference — the OpenAI-compatible fleet client and vLLM control endpoints. */
-export { type Fleet, type Completion, type CompletionResult, createFleet } from './fleet/fleet.js';
+export { type Fleet, type CompletionResult, createFleet } from './fleet/fleet.js';
 export { type FleetEvent } from './fleet/fleet-options.js';
 export { type SamplingParams, type CompletionRequest, toChatRequestBody } from './chat/chat-request.js';
 export { parseChatResponse } from './chat/chat-response.js';

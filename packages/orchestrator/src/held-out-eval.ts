@@ -1,6 +1,5 @@
 import {
   computeMetricReport,
-  computeSampleScore,
   type ManifestRecord,
   mapBounded,
   type MetricReport,
@@ -9,6 +8,7 @@ import {
 } from '@differad/core';
 import type { FramePreparer } from '@differad/images';
 import type { Fleet } from '@differad/inference';
+import { evaluatePair } from './evaluate-pair.js';
 import type { RunContext } from './run-context.js';
 
 export interface HeldOutEvalInput {
@@ -30,10 +30,12 @@ export interface HeldOutEvalInput {
 }
 
 /**
- * Evaluates the current policy on held-out pairs through the same path as
- * `differad eval`: the run's prompt, one greedy answer (temperature 0) per
- * pair, scored with the docs/method.md §8 metrics at the run's τ. Returns the
- * metric row the step table shows.
+ * Evaluates the current policy on held-out pairs through evaluatePair, the
+ * one evaluation path `differad eval` uses too: the run's prompt, one greedy
+ * answer (temperature 0) per pair, scored with the docs/method.md §8 metrics
+ * at the run's τ. What is its own: request ids keyed by step and position
+ * (`eval-s<step>-<i>`), sampling seed 0, the first failure failing the whole
+ * evaluation, and the report. Returns the metric row the step table shows.
  */
 export function createHeldOutEvaluator(
   input: HeldOutEvalInput,
@@ -41,22 +43,19 @@ export function createHeldOutEvaluator(
   return async (step, servers) => {
     // One greedy answer per pair, a bounded number of requests in flight; the first failure stops new ones.
     const scores = await mapBounded(input.records, input.concurrency ?? 8, async (record, i): Promise<SampleScore> => {
-      const pair = await input.preparer.preparePair(input.resolvePath(record.reference), input.resolvePath(record.target));
-      const prompt = input.prompt(record.id, pair.target, input.seed);
-      const result = await input.fleet.complete({
+      const { score } = await evaluatePair({
+        record,
+        resolvePath: input.resolvePath,
+        preparer: input.preparer,
+        prompt: (r, target) => input.prompt(r.id, target, input.seed),
+        fleet: input.fleet,
         requestId: `eval-s${step}-${i}`,
-        referenceImage: pair.reference.dataUrl,
-        targetImage: pair.target.dataUrl,
-        system: prompt.system,
-        prompt: prompt.prompt,
-        n: 1,
-        sampling: { temperature: 0, topP: 1, topK: -1, maxTokens: input.maxTokens },
         seed: 0,
-        logprobs: false,
-        returnTokenIds: false,
-        ...(servers === undefined ? {} : { servers }),
+        maxTokens: input.maxTokens,
+        score: input.score,
+        servers,
       });
-      return computeSampleScore(record, { id: record.id, completion: result.completions[0]?.text ?? '' }, input.score);
+      return score;
     });
     const report = computeMetricReport(scores, input.score.reward.tau);
     await input.onReport?.(step, report);

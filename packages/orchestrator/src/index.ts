@@ -11,3 +11,4 @@ export { createRolloutProcessor } from './rollout-worker.js';
 export { toTrainerGroup } from './step-worker.js';
 export { type GroupStore, type SlotResult } from './group-store.js';
 export { startWorkerProcess } from './worker-process.js';
+export { type PairEvaluation, evaluatePair, toEvalSampling } from './evaluate-pair.js';

@@ -1,6 +1,7 @@
 import { isDifferadError, type ManifestRecord } from '@differad/core';
-import type { Completion, Fleet } from '@differad/inference';
-import type { PairRequestBuilder } from './pair-request.js';
+import type { Fleet } from '@differad/inference';
+import type { PairEvaluation } from '@differad/orchestrator';
+import type { PairAsker } from './pair-request.js';
 import type { PredictionLog } from './prediction-log.js';
 
 /** How many requests to keep in flight: a fixed number, or `auto` (the fleet's adaptive limits). */
@@ -10,14 +11,15 @@ export type EvalConcurrency = 'auto' | number;
 export interface EvalLoopDeps {
   /** Records still to answer, in order: pulled one at a time as a slot frees, so they need not be in memory. */
   readonly records: AsyncIterable<ManifestRecord>;
-  readonly buildRequest: PairRequestBuilder;
+  /** Asks and scores one record (evaluatePair, the one evaluation path). */
+  readonly ask: PairAsker;
   readonly fleet: Fleet;
   readonly log: PredictionLog;
   readonly concurrency: EvalConcurrency;
   /** Ctrl-C: no new request is issued and those in flight are abandoned. */
   readonly signal: AbortSignal;
-  /** Called once per answered record, after its line is written. */
-  readonly onAnswer: (record: ManifestRecord, completion: Completion) => void;
+  /** Called once per answered record, after its line is written, with its answer and score. */
+  readonly onAnswer: (record: ManifestRecord, evaluation: PairEvaluation) => void;
   /** Called once per record that could not be answered (prepared or requested); it is not written. */
   readonly onFailure: (record: ManifestRecord, error: unknown) => void;
 }
@@ -46,7 +48,7 @@ function toTarget(fleet: Fleet, concurrency: EvalConcurrency): number {
 }
 
 /**
- * Answers every record once through the fleet (n = 1, greedy), keeping up to
+ * Answers every record once through `ask` (n = 1, greedy), keeping up to
  * the target number of requests in flight and appending each answer to the
  * log as soon as it arrives. A failed record is reported and skipped (a rerun
  * asks it again); when every server is ejected the loop stops issuing. A
@@ -77,17 +79,16 @@ export function runEvalLoop(deps: EvalLoopDeps): Promise<EvalLoopResult> {
     };
     const ask = async (record: ManifestRecord) => {
       try {
-        const request = await deps.buildRequest(record);
-        const result = await fleet.complete({ ...request, signal });
-        const completion = result.completions[0]!;
+        const evaluation = await deps.ask(record, signal);
+        const { result } = evaluation;
         await deps.log.append({
           id: record.id,
-          completion: completion.text,
+          completion: evaluation.completion,
           server: result.server,
           latency_ms: Math.round(result.latencyMs),
         });
         answered++;
-        deps.onAnswer(record, completion);
+        deps.onAnswer(record, evaluation);
       } catch (error) {
         if (signal.aborted) return;
         failed++;

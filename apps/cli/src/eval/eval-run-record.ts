@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Frame, INSTRUCTION_POOL, type ModelFamily, type ResizeOptions, toSystemPrompt } from '@differad/core';
+import { toEvalSampling } from '@differad/orchestrator';
 import { z } from 'zod';
-import { toEvalSampling } from './pair-request.js';
 
 /** The record of what produced the answers in an output folder, next to them. */
 export const EVAL_RUN_FILE = 'eval-run.json';

@@ -1,35 +1,22 @@
-import {
-  createRng,
-  type Frame,
-  type ManifestRecord,
-  type ModelFamily,
-  type ResizeOptions,
-  toFrameResize,
-  toPairPrompt,
-} from '@differad/core';
+import { createRng, type ManifestRecord, type ScoreSettings, toFrameResize, toPairPrompt } from '@differad/core';
 import { resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
-import type { CompletionRequest, SamplingParams } from '@differad/inference';
+import type { Fleet } from '@differad/inference';
+import { evaluatePair, type PairEvaluation } from '@differad/orchestrator';
 
-/** Builds the request of one manifest record. */
-export type PairRequestBuilder = (record: ManifestRecord) => Promise<CompletionRequest>;
+/** Asks and scores one manifest record; `signal` abandons the request. */
+export type PairAsker = (record: ManifestRecord, signal: AbortSignal) => Promise<PairEvaluation>;
 
-/** Settings of {@link createPairRequestBuilder}. */
-export interface PairRequestSettings {
+/** Settings of {@link createPairAsker}. */
+export interface PairAskerSettings {
   readonly manifestPath: string;
-  readonly family: ModelFamily;
-  readonly frame: Frame;
-  /** The Qwen-style resize of the `resized-pixels` frame (also applied for `norm1000`). */
-  readonly resize: ResizeOptions;
+  readonly fleet: Fleet;
+  /** Family and frame of the prompt and the answer, the Qwen-style resize (also applied for `norm1000`), and τ. */
+  readonly score: ScoreSettings;
   readonly seed: number;
   /** Paraphrases to draw the instruction from (default the project's pool). */
-  readonly pool?: readonly string[];
+  readonly pool?: readonly string[] | undefined;
   readonly maxTokens: number;
-}
-
-/** Evaluation is greedy: one completion at temperature 0, every sampling parameter explicit (docs/method.md §7). */
-export function toEvalSampling(maxTokens: number): SamplingParams {
-  return { temperature: 0, topP: 1, topK: -1, maxTokens };
 }
 
 /** The sampling seed of pair `id`: fixed by (seed, id), so a resumed run asks exactly what the first would have. */
@@ -38,39 +25,29 @@ export function toEvalSeed(seed: number, id: string): number {
 }
 
 /**
- * Creates the request builder of an evaluation: both images prepared in the
- * model frame (for `resized-pixels` and `norm1000` the Qwen-resized image,
- * for `pixels` the original size) as data URLs, the family's system
- * instruction for that frame, and one instruction drawn per pair.
+ * Creates eval's asker on evaluatePair, the one evaluation path training's
+ * held-out evaluation shares: both images prepared in the model frame (for
+ * `resized-pixels` and `norm1000` the Qwen-resized image, for `pixels` the
+ * original size), the family's system instruction for that frame, one
+ * instruction drawn per pair by (seed, id), one greedy answer, scored. What is
+ * eval's own: the request id `eval-<id>` and a sampling seed fixed by (seed, id).
  */
-export function createPairRequestBuilder(settings: PairRequestSettings): PairRequestBuilder {
+export function createPairAsker(settings: PairAskerSettings): PairAsker {
+  const { score } = settings;
   // Pairs are asked once each; the cache only saves re-encoding references shared by several targets.
-  const preparer = createFramePreparer({ resize: toFrameResize(settings.frame, settings.resize), maxCacheBytes: 64 * 1024 * 1024 });
-  const sampling = toEvalSampling(settings.maxTokens);
-  return async (record) => {
-    const pair = await preparer.preparePair(
-      resolveManifestPath(settings.manifestPath, record.reference),
-      resolveManifestPath(settings.manifestPath, record.target),
-    );
-    const { system, prompt } = toPairPrompt({
-      family: settings.family,
-      frame: settings.frame,
-      size: { width: pair.target.width, height: pair.target.height },
-      id: record.id,
-      seed: settings.seed,
-      pool: settings.pool,
-    });
-    return {
+  const preparer = createFramePreparer({ resize: toFrameResize(score.frame, score.resize), maxCacheBytes: 64 * 1024 * 1024 });
+  return (record, signal) =>
+    evaluatePair({
+      record,
+      resolvePath: (entry) => resolveManifestPath(settings.manifestPath, entry),
+      preparer,
+      prompt: (r, target) =>
+        toPairPrompt({ family: score.family, frame: score.frame, size: target, id: r.id, seed: settings.seed, pool: settings.pool }),
+      fleet: settings.fleet,
       requestId: `eval-${record.id}`,
-      referenceImage: pair.reference.dataUrl,
-      targetImage: pair.target.dataUrl,
-      system,
-      prompt,
-      n: 1,
       seed: toEvalSeed(settings.seed, record.id),
-      sampling,
-      logprobs: false,
-      returnTokenIds: false,
-    };
-  };
+      maxTokens: settings.maxTokens,
+      score,
+      signal,
+    });
 }

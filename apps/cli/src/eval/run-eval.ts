@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type DifferadConfig, loadConfig } from '@differad/config';
-import { computeSampleScore, DifferadError, INSTRUCTION_POOL, type SampleScore, type ScoreSettings } from '@differad/core';
+import { DifferadError, INSTRUCTION_POOL, type SampleScore, type ScoreSettings } from '@differad/core';
 import { CPU_POLICY_MODEL } from '@differad/cpu-policy';
 import { indexManifest, loadPromptPool, type ManifestIndex } from '@differad/datasets';
 import { createFleet } from '@differad/inference';
@@ -16,7 +16,7 @@ import { writeEvalOutputs } from './eval-outputs.js';
 import { discardEvalOutputs, settleEvalRunFolder, startEvalRun } from './eval-run-folder.js';
 import type { EvalRunRecord } from './eval-run-record.js';
 import type { ScoreSummary } from './score-summary.js';
-import { createPairRequestBuilder } from './pair-request.js';
+import { createPairAsker } from './pair-request.js';
 import { findPendingWork, type PendingWork } from './pending-work.js';
 import { openPredictionLog, type PredictionLog } from './prediction-log.js';
 
@@ -172,11 +172,10 @@ async function askFleet(
     heartbeat = setInterval(() => progress.tick(done, accuracy.text()), 1000);
     const result = await runEvalLoop({
       records: work.records(),
-      buildRequest: createPairRequestBuilder({
+      ask: createPairAsker({
         manifestPath: index.path,
-        family: opts.family,
-        frame: opts.frame,
-        resize: config.resize,
+        fleet,
+        score: ctx.settings,
         seed: opts.seed,
         pool: ctx.pool,
         maxTokens: config.sampling.maxTokens,
@@ -185,8 +184,8 @@ async function askFleet(
       log,
       concurrency: opts.concurrency,
       signal,
-      onAnswer: (record, completion) => {
-        accuracy.add(computeSampleScore(record, { id: record.id, completion: completion.text }, ctx.settings));
+      onAnswer: (_record, evaluation) => {
+        accuracy.add(evaluation.score);
         progress.tick(++done, accuracy.text());
       },
       onFailure: (record, error) => {
