@@ -9,14 +9,13 @@
  * (another model) must not either.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServer } from '@differad/http-server';
 import { type FakeVllmServer, startFakeVllm } from '@differad/testing';
 import { type ChatMessage, createTrainerClient, type TrainerImage } from '@differad/trainer-client';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonTrainerMissing, startPythonTrainer } from './python-trainer.js';
 import { runCli } from './run-cli.js';
@@ -30,12 +29,6 @@ interface Row {
   status: string;
   detail: string;
   fix: string | null;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 type OpenAiPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
@@ -61,23 +54,27 @@ function toTrainerPrompt(messages: { role: ChatMessage['role']; content: string 
   return { images, messages: out };
 }
 
+/** A running proxy; close() also closes its trainer client. */
+interface ScoringProxy {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
 /** Forwards everything to `fake`; chat log-probs are replaced with the trainer's at `temperature` (null: the request's). */
-async function startScoringProxy(
-  fake: FakeVllmServer,
-  trainerUrl: string,
-  temperature: number | null,
-): Promise<{ url: string; server: Server }> {
+async function startScoringProxy(fake: FakeVllmServer, trainerUrl: string, temperature: number | null): Promise<ScoringProxy> {
   const trainer = createTrainerClient({ baseUrl: trainerUrl, timeoutMs: 60_000 });
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = req.method === 'POST' ? await readBody(req) : undefined;
-      const upstream = await fetch(`${fake.url}${req.url ?? '/'}`, {
-        method: req.method,
+  const app = new Hono().all('*', async (c) => {
+    try {
+      const { pathname, search } = new URL(c.req.url);
+      const path = pathname + search;
+      const body = c.req.method === 'POST' ? await c.req.text() : undefined;
+      const upstream = await fetch(`${fake.url}${path}`, {
+        method: c.req.method,
         headers: { 'content-type': 'application/json' },
         body,
       });
       let text = await upstream.text();
-      if (req.url === '/v1/chat/completions' && upstream.ok) {
+      if (path === '/v1/chat/completions' && upstream.ok) {
         const request = JSON.parse(body!) as { temperature: number; messages: Parameters<typeof toTrainerPrompt>[0] };
         const reply = JSON.parse(text) as {
           prompt_token_ids: number[];
@@ -95,13 +92,23 @@ async function startScoringProxy(
         }
         text = JSON.stringify(reply);
       }
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
-    })().catch((error: unknown) => res.writeHead(502).end(String(error)));
+      // An empty body stays empty (null): a Response refuses a body, even '', with 204 or 304.
+      return new Response(text === '' ? null : text, {
+        status: upstream.status,
+        headers: { 'content-type': upstream.headers.get('content-type') ?? 'application/json' },
+      });
+    } catch (error: unknown) {
+      return new Response(String(error), { status: 502 });
+    }
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  server.on('close', () => void trainer.close());
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  const server = await startServer(app, { host: '127.0.0.1', port: 0 });
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await trainer.close();
+    },
+  };
 }
 
 // Without the packages the suite fails, naming what to install: an agreement left unchecked is not a pass.
@@ -114,7 +121,7 @@ function describeDoctor(): void {
     let trainer: ReturnType<typeof startPythonTrainer>;
     let trainerUrl: string;
     let fake: FakeVllmServer;
-    const proxies: Server[] = [];
+    const proxies: ScoringProxy[] = [];
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'differad-doctor-python-'));
@@ -123,8 +130,7 @@ function describeDoctor(): void {
       fake = await startFakeVllm({ model: TINY_MODEL, logprobsMode: 'processed_logprobs', tokensPerSecond: 100_000 });
     }, 90_000);
     afterAll(async () => {
-      for (const p of proxies) p.close();
-      await Promise.all([trainer?.stop(), fake?.close()]);
+      await Promise.all([...proxies.map((p) => p.close()), trainer?.stop(), fake?.close()]);
       await rm(dir, { recursive: true, force: true });
     });
 
@@ -146,7 +152,7 @@ function describeDoctor(): void {
 
     it("passes every check when the server reports the model's log-probs at the sampling temperature, the disk sync included", async () => {
       const proxy = await startScoringProxy(fake, trainerUrl, null);
-      proxies.push(proxy.server);
+      proxies.push(proxy);
       const { code, rows, stderr } = await doctor(proxy.url);
       expect(
         rows.filter((r) => r.status !== 'pass'),
@@ -159,7 +165,7 @@ function describeDoctor(): void {
 
     it('fails the agreement when the server reports log-probs before temperature (T = 1), though /server_info says processed', async () => {
       const proxy = await startScoringProxy(fake, trainerUrl, 1);
-      proxies.push(proxy.server);
+      proxies.push(proxy);
       const { code, rows } = await doctor(proxy.url);
       expect(code).toBe(2);
       const row = agreement(rows);

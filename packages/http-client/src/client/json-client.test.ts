@@ -1,6 +1,5 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type RunningServer, startServer } from '@differad/http-server';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpErrorMapper } from '../errors/http-client-errors.js';
 import { normalizeBaseUrl } from './base-url.js';
@@ -21,33 +20,37 @@ const errors = createHttpErrorMapper<{ call: string }>({ codes: CODES, errors: T
 
 /** Echoes `/echo` (method, headers, body), answers `/text` with non-JSON and never answers `/hang`. */
 let requests = 0;
-const server = createServer((req, res) => {
-  requests += 1;
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    if (req.url === '/prefix/echo')
-      res.end(
-        JSON.stringify({
-          method: req.method,
-          type: req.headers['content-type'] ?? null,
-          id: req.headers['x-id'] ?? null,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    else if (req.url === '/prefix/text') res.end('<html>');
+let release: () => void = () => undefined;
+/** Settles at teardown; `/hang` also stops waiting when its client goes away. */
+const released = new Promise<void>((resolve) => (release = resolve));
+const app = new Hono()
+  .use(async (_c, next) => {
+    requests += 1;
+    await next();
+  })
+  .all('/prefix/echo', async (c) =>
+    c.json({
+      method: c.req.method,
+      type: c.req.header('content-type') ?? null,
+      id: c.req.header('x-id') ?? null,
+      body: await c.req.text(),
+    }),
+  )
+  .all('/prefix/text', (c) => c.body('<html>'))
+  .all('/prefix/hang', async (c) => {
+    const signal = c.req.raw.signal;
+    await Promise.race([released, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    return c.body(null, 504);
   });
-});
+let server: RunningServer;
 let base = '';
 beforeAll(async () => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prefix/v1/`;
+  server = await startServer(app, { host: '127.0.0.1', port: 0 });
+  base = `${server.url}/prefix/v1/`;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  server.close();
-  await once(server, 'close');
+  release();
+  await server.close();
 });
 
 describe('createJsonClient', () => {

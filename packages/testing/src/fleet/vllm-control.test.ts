@@ -1,6 +1,7 @@
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
+import { startServer } from '@differad/http-server';
 import { createFleet, createVllmControl, type VllmControl } from '@differad/inference';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeVllmServer, startFakeVllm } from '../fake-vllm/fake-vllm-server.js';
 import { createPngDataUrl } from '../images/png-data-url.js';
@@ -60,15 +61,22 @@ describe('vLLM control endpoints', () => {
 
   it('gives up at the deadline with INFERENCE_TIMEOUT', async () => {
     // A server that accepts and never answers stands in for a stuck control call.
-    const stuck = createServer(() => {});
-    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
-    const port = (stuck.address() as { port: number }).port;
-    control = createVllmControl({ url: `http://127.0.0.1:${port}`, timeoutMs: 50 });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const stuck = await startServer(
+      new Hono().all('*', async (c) => {
+        const signal = c.req.raw.signal;
+        await Promise.race([released, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+        return c.body(null, 504);
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    control = createVllmControl({ url: stuck.url, timeoutMs: 50 });
     try {
       await expect(control.resume()).rejects.toMatchObject({ code: 'INFERENCE_TIMEOUT' });
     } finally {
-      stuck.closeAllConnections();
-      stuck.close();
+      release();
+      await stuck.close();
     }
   });
 });

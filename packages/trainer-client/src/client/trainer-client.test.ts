@@ -1,10 +1,9 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type RunningServer, startServer } from '@differad/http-server';
+import { type Context, Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainerClient, normalizeTrainerUrl } from './trainer-client.js';
 
-type Reply = (req: IncomingMessage, res: ServerResponse) => void;
+type Reply = (c: Context) => Response | Promise<Response>;
 
 const HEALTH = {
   status: 'ok',
@@ -19,29 +18,36 @@ const HEALTH = {
 };
 const json =
   (status: number, body: unknown): Reply =>
-  (_req, res) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
+  () =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+let release: () => void = () => undefined;
+/** Settles at teardown: a route awaiting it (or its client going away) never answers before. */
+const released = new Promise<void>((resolve) => (release = resolve));
+async function never(c: Context): Promise<Response> {
+  const signal = c.req.raw.signal;
+  await Promise.race([released, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+  return new Response(null, { status: 504 });
+}
 
 /** A stub trainer: one scripted reply per path; counts requests. */
 const routes = new Map<string, Reply>();
 let requests = 0;
-const server = createServer((req, res) => {
+const app = new Hono().all('*', (c) => {
   requests += 1;
-  req.resume();
-  (routes.get(req.url ?? '') ?? json(404, { error: { code: 'TRAINER_NOT_FOUND', message: 'no route' } }))(req, res);
+  const { pathname, search } = new URL(c.req.url);
+  return (routes.get(pathname + search) ?? json(404, { error: { code: 'TRAINER_NOT_FOUND', message: 'no route' } }))(c);
 });
+let server: RunningServer;
 let url = '';
 
 beforeAll(async () => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startServer(app, { host: '127.0.0.1', port: 0 });
+  url = server.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  server.close();
-  await once(server, 'close');
+  release();
+  await server.close();
 });
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; retryable: boolean; details: Record<string, unknown> }> {
@@ -54,7 +60,7 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; retry
 describe('createTrainerClient', () => {
   it('returns validated replies and the metrics text', async () => {
     routes.set('/v1/health', json(200, HEALTH));
-    routes.set('/metrics', (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('differad_trainer_weight_version 0\n'));
+    routes.set('/metrics', () => new Response('differad_trainer_weight_version 0\n', { headers: { 'content-type': 'text/plain' } }));
     const client = createTrainerClient({ baseUrl: `${url}/v1/`, timeoutMs: 5_000 });
     try {
       expect(await client.health()).toEqual(HEALTH);
@@ -69,7 +75,7 @@ describe('createTrainerClient', () => {
     try {
       routes.set('/v1/health', json(200, { ...HEALTH, world_size: 0 }));
       expect(await failure(client.health())).toMatchObject({ code: 'TRAINER_BAD_RESPONSE', details: { field: 'world_size' } });
-      routes.set('/v1/health', (_req, res) => res.writeHead(200).end('<html>'));
+      routes.set('/v1/health', (c) => c.body('<html>', 200));
       expect(await failure(client.health())).toMatchObject({ code: 'TRAINER_BAD_RESPONSE', details: { field: '' } });
     } finally {
       await client.close();
@@ -86,7 +92,7 @@ describe('createTrainerClient', () => {
         retryable: false,
         details: { status: 409, error: body.error, path: '/v1/optim_step' },
       });
-      routes.set('/v1/optim_step', (_req, res) => res.writeHead(502).end('bad gateway'));
+      routes.set('/v1/optim_step', (c) => c.body('bad gateway', 502));
       expect(await failure(client.optimStep({ run: 'r', step: 0, lr: 0.01 }))).toMatchObject({
         code: 'TRAINER_HTTP_ERROR',
         retryable: true,
@@ -112,7 +118,10 @@ describe('createTrainerClient', () => {
   it('gives up at its deadline with TRAINER_TIMEOUT (a per-call deadline overrides the default)', async () => {
     let arrived!: () => void;
     const hung = new Promise<void>((resolve) => (arrived = resolve));
-    routes.set('/v1/health', () => arrived());
+    routes.set('/v1/health', (c) => {
+      arrived();
+      return never(c);
+    });
     const client = createTrainerClient({ baseUrl: url, timeoutMs: 60_000 });
     try {
       const call = failure(client.health({ timeoutMs: 100 }));
@@ -124,12 +133,9 @@ describe('createTrainerClient', () => {
   });
 
   it('reports a refused connection as TRAINER_UNAVAILABLE', async () => {
-    const closed = createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const port = (closed.address() as AddressInfo).port;
-    closed.close();
-    await once(closed, 'close');
+    const closed = await startServer(new Hono(), { host: '127.0.0.1', port: 0 });
+    const port = closed.port;
+    await closed.close();
     const client = createTrainerClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
     try {
       expect(await failure(client.health())).toMatchObject({
