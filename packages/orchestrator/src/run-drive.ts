@@ -8,6 +8,10 @@ import type { RunRedis, RunServices } from './run-resources.js';
 import { STOP_DEADLINE_MS } from './run-resources.js';
 import { writeRunSummary } from './run-summary-file.js';
 import { isRedisConnectionError, type RunWatch, watchRun } from './run-watch.js';
+
+/** Pause before the step loop tries Redis again after a connection error, and how often it says it is waiting. */
+const REDIS_RETRY_MS = 250;
+const REDIS_WARN_EVERY_MS = 5_000;
 import { settleWithin } from './settle-within.js';
 import { createStepDriver, type StepDriver } from './step-driver.js';
 import { formatStepHeader, formatStepRow } from './step-table.js';
@@ -109,6 +113,7 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
       `run ${runId}: steps ${from}..${config.run.steps - 1} of ${config.run.steps}, ${config.grpo.pairsPerStep} pairs × G=${config.grpo.groupSize} per step, ${deps.records.length} training pairs`,
     );
     log(formatStepHeader());
+    let warnedAt = -Infinity;
     for (;;) {
       try {
         await driver.run((row) => {
@@ -117,10 +122,17 @@ export function createRunDrive(deps: RunDriveDeps): RunDrive {
         });
         return;
       } catch (error) {
+        // The run was recorded when this run started: a store that no longer knows it has lost its data.
+        if (isDifferadError(error, 'TRAIN_RUN_UNKNOWN')) throw watch!.dataLost("the run's state is gone");
         if (!isRedisConnectionError(error)) throw error;
         // Redis away: wait for it (the watch gives up after run.redisGraceMs), then pick the step up again by its job id.
-        diag(`warning: Redis connection lost; waiting up to ${config.run.redisGraceMs} ms (run.redisGraceMs) for it`);
-        await watch!.whenUp();
+        if (performance.now() - warnedAt > REDIS_WARN_EVERY_MS) {
+          diag(`warning: Redis connection lost; waiting up to ${config.run.redisGraceMs} ms (run.redisGraceMs) for it`);
+          warnedAt = performance.now();
+        }
+        // Never at once: the failed command may have been on a connection the watch does not follow, and
+        // until a watched one notices, whenUp resolves at once — a loop that would starve the watch's timers.
+        await Promise.all([watch!.whenUp(), new Promise((resolve) => setTimeout(resolve, REDIS_RETRY_MS))]);
       }
     }
   }

@@ -45,6 +45,11 @@ export interface RunWatch {
    * `stopped` rejects instead.
    */
   whenUp(): Promise<void>;
+  /**
+   * The TRAIN_REDIS_DATA_LOST error of this run, for a loss found elsewhere
+   * first (the step driver finding the run gone from the store mid-run).
+   */
+  dataLost(what: string): DifferadError;
   /** Stops watching and beating; `release` also drops the owner record (Redis reachable, the run stopped in order). */
   close(release: boolean): Promise<void>;
 }
@@ -170,6 +175,9 @@ export function watchRun(input: RunWatchInput): RunWatch {
     stopped,
     whenUp() {
       return down.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    dataLost(what) {
+      return dataLost(input, what);
     },
     async close(release) {
       if (closed) return;
