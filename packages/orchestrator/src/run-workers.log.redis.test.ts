@@ -1,34 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { DifferadError } from '@differad/core';
 import { createLogger } from '@differad/log';
-import {
-  connectRedis,
-  createCatalogQueues,
-  createRedisConnection,
-  type EmbeddedRedis,
-  enqueueRollout,
-  JOB_NAMES,
-  startEmbeddedRedis,
-} from '@differad/queue';
+import { createCatalogQueues, enqueueRollout, JOB_NAMES, type RedisFixture, startRedisFixture } from '@differad/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContextFactory } from './context-factory.js';
 import { startRunWorkers } from './run-workers.js';
 
-let redis: EmbeddedRedis;
+let redis: RedisFixture;
 let producer: Redis;
 let workerConnection: Redis;
 
 beforeAll(async () => {
-  redis = await startEmbeddedRedis();
-  producer = await connectRedis(redis.url, 'producer');
-  workerConnection = createRedisConnection(redis.url, 'worker');
+  redis = await startRedisFixture();
+  ({ producer, workerConnection } = redis);
 });
-afterAll(async () => {
-  await producer.quit();
-  workerConnection.disconnect();
-  await redis.stop();
-});
+afterAll(() => redis.stop());
 
 describe('startRunWorkers logs', () => {
   it('a failed job as one JSON line with its run, step, slot, pair, job id, queue and error code', async () => {

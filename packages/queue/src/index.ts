@@ -29,3 +29,4 @@ export { parseFailedReason } from './workers/to-bullmq-error.js';
 export { type RunState, RunSnapshotSchema, type RunSnapshot, StepMetricsSchema, type StepMetrics } from './run-store/run-store-schemas.js';
 export { type RunStore, createRunStore } from './run-store/run-store.js';
 export { type FleetPoolStore, createFleetPoolStore } from './run-store/fleet-pool-store.js';
+export { type RedisFixture, startRedisFixture } from './testing/redis-fixture.js';

@@ -4,18 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpErrorMapper } from '../errors/http-client-errors.js';
 import { normalizeBaseUrl } from './base-url.js';
 import { createJsonClient } from './json-client.js';
+import { TEST_CODES, TEST_TABLE } from '../testing/trainer-codes.js';
 
-const CODES = {
-  TIMEOUT: 'TRAINER_TIMEOUT',
-  UNAVAILABLE: 'TRAINER_UNAVAILABLE',
-  BAD_RESPONSE: 'TRAINER_BAD_RESPONSE',
-  HTTP_ERROR: 'TRAINER_HTTP_ERROR',
-  REQUEST_INVALID: 'TRAINER_REQUEST_INVALID',
-} as const;
-const TABLE = {
-  TRAINER_TIMEOUT: { status: null, retryable: true, summary: 'timed out' },
-  TRAINER_UNAVAILABLE: { status: null, retryable: true, summary: 'connection failed' },
-} as const;
+const CODES = TEST_CODES;
+const TABLE = TEST_TABLE;
 const errors = createHttpErrorMapper<{ call: string }>({ codes: CODES, errors: TABLE, where: (c) => c.call });
 
 /** Echoes `/echo` (method, headers, body), answers `/text` with non-JSON and never answers `/hang`. */

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineExceeded, createHttpErrorMapper, toBodyExcerpt } from './http-client-errors.js';
+import { TEST_CODES, TEST_TABLE } from '../testing/trainer-codes.js';
 
-const CODES = {
-  TIMEOUT: 'TRAINER_TIMEOUT',
-  UNAVAILABLE: 'TRAINER_UNAVAILABLE',
-  BAD_RESPONSE: 'TRAINER_BAD_RESPONSE',
-  HTTP_ERROR: 'TRAINER_HTTP_ERROR',
-  REQUEST_INVALID: 'TRAINER_REQUEST_INVALID',
-} as const;
-/** A client's table as the mapper reads it: only the retryable flags of a timeout and a failed connection matter. */
-const TABLE = {
-  TRAINER_TIMEOUT: { status: null, retryable: true, summary: 'timed out' },
-  TRAINER_UNAVAILABLE: { status: null, retryable: true, summary: 'connection failed' },
-} as const;
+const CODES = TEST_CODES;
+const TABLE = TEST_TABLE;
 const ctx = { url: 'http://t:8200', call: 'c1' };
 const errors = createHttpErrorMapper<typeof ctx>({ codes: CODES, errors: TABLE, where: (c) => `${c.url} ${c.call}` });
 const rejecting = createHttpErrorMapper<typeof ctx>({

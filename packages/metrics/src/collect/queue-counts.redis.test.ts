@@ -3,34 +3,27 @@
 // and they return to 0 once the queue is drained.
 import { randomUUID } from 'node:crypto';
 import {
-  connectRedis,
   createCatalogQueues,
   createCatalogWorker,
-  createRedisConnection,
-  type EmbeddedRedis,
   enqueueRollout,
+  type RedisFixture,
   type RolloutPayload,
-  startEmbeddedRedis,
+  startRedisFixture,
 } from '@differad/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../create-metrics.js';
 
-let redis: EmbeddedRedis;
+let redis: RedisFixture;
 let producer: Redis;
 let workerConnection: Redis;
 
 beforeAll(async () => {
-  redis = await startEmbeddedRedis();
-  producer = await connectRedis(redis.url, 'producer');
-  workerConnection = createRedisConnection(redis.url, 'worker');
+  redis = await startRedisFixture();
+  ({ producer, workerConnection } = redis);
 });
 
-afterAll(async () => {
-  await producer.quit();
-  await workerConnection.quit();
-  await redis.stop();
-});
+afterAll(() => redis.stop());
 
 const rollout = (pairIndex: number): RolloutPayload => ({
   runId: 'run-1',

@@ -3,21 +3,18 @@ import type { FleetPool } from '@differad/core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../connection/redis-connection.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded/start-embedded-redis.js';
+import { type RedisFixture, startRedisFixture } from '../testing/redis-fixture.js';
 import { createFleetPoolStore, FLEET_POOL_TTL_SECONDS, toFleetPoolKey } from './fleet-pool-store.js';
 
-let redis: EmbeddedRedis;
+let redis: RedisFixture;
 let client: Redis;
 
 beforeAll(async () => {
-  redis = await startEmbeddedRedis();
-  client = await connectRedis(redis.url, 'producer');
+  redis = await startRedisFixture();
+  client = redis.producer;
 });
 
-afterAll(async () => {
-  await client.quit();
-  await redis.stop();
-});
+afterAll(() => redis.stop());
 
 const POOL: FleetPool = {
   step: 3,

@@ -2,22 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { isDifferadError } from '@differad/core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis } from '../connection/redis-connection.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded/start-embedded-redis.js';
+import { type RedisFixture, startRedisFixture } from '../testing/redis-fixture.js';
 import { createRunStore, type RunStore } from './run-store.js';
 
-let redis: EmbeddedRedis;
+let redis: RedisFixture;
 let client: Redis;
 
 beforeAll(async () => {
-  redis = await startEmbeddedRedis();
-  client = await connectRedis(redis.url, 'producer');
+  redis = await startRedisFixture();
+  client = redis.producer;
 });
 
-afterAll(async () => {
-  await client.quit();
-  await redis.stop();
-});
+afterAll(() => redis.stop());
 
 function openStore(): RunStore {
   return createRunStore(client, { prefix: `test-${randomUUID().slice(0, 8)}`, now: () => 1_700_000_000_000 });

@@ -3,24 +3,20 @@ import { isDifferadError, type DifferadError } from '@differad/core';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { connectRedis } from '../connection/redis-connection.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../embedded/start-embedded-redis.js';
+import { type RedisFixture, startRedisFixture } from '../testing/redis-fixture.js';
 import { createRunStore, type RunStore } from './run-store.js';
 
-let redis: EmbeddedRedis;
+let redis: RedisFixture;
 let client: Redis;
 let clock = 1_700_000_000_000;
 const now = (): number => clock;
 
 beforeAll(async () => {
-  redis = await startEmbeddedRedis();
-  client = await connectRedis(redis.url, 'producer');
+  redis = await startRedisFixture();
+  client = redis.producer;
 });
 
-afterAll(async () => {
-  await client.quit();
-  await redis.stop();
-});
+afterAll(() => redis.stop());
 
 /** A store under a prefix of its own, so tests never see each other's runs. */
 function openStore(): { store: RunStore; prefix: string } {
