@@ -14,7 +14,10 @@
  *
  * "generation" is the serial makespan of one step's rollouts on the fleet
  * (its ramp-up and drain tail included); training and sync are set to the
- * stated multiples of it.
+ * stated multiples of it. Each overlapped row also prints the fleet's
+ * ceiling: its decoding per step over the shortest period a step can take,
+ * since a trainer that sets the pace (1 : 1 : 0.1) leaves the fleet idle for
+ * the rest whatever the schedule.
  */
 import { type SimResult, type SimSettings, simulate } from './sim.js';
 
@@ -37,7 +40,21 @@ const SIZES = [4, 16];
 const SLOTS = 32;
 const G = 8;
 
-function settingsFor(servers: number, ratio: readonly [number, number, number]): SimSettings {
+/**
+ * The most of its time the fleet can decode in the overlapped mode: a step's
+ * decoding (slot-time at full fleet, the drain tail left out) over the
+ * shortest period a step can take — the trainer's step plus the sync, or the
+ * fleet's decoding plus the sync's pause, whichever is longer.
+ */
+function fleetCeiling(s: SimSettings, decodeMs: number, generationMs: number, ratio: readonly [number, number, number]): number {
+  const train = ratio[1] * generationMs;
+  return decodeMs / Math.max(train + s.syncMs, decodeMs + s.syncMs);
+}
+
+function settingsFor(
+  servers: number,
+  ratio: readonly [number, number, number],
+): { settings: SimSettings; decodeMs: number; generationMs: number } {
   const base: SimSettings = {
     servers,
     slotsPerServer: SLOTS,
@@ -55,7 +72,11 @@ function settingsFor(servers: number, ratio: readonly [number, number, number]):
   // One step generated alone: its makespan is "generation", and its tokens set the trainer's time per token.
   const one = simulate(base);
   const tokens = (one.completions * (base.minTokens + base.maxTokens)) / 2;
-  return { ...base, steps: STEPS, trainerMsPerToken: (ratio[1] * one.wallMs) / tokens, syncMs: ratio[2] * one.wallMs };
+  return {
+    settings: { ...base, steps: STEPS, trainerMsPerToken: (ratio[1] * one.wallMs) / tokens, syncMs: ratio[2] * one.wallMs },
+    decodeMs: one.fleetBusy * one.wallMs,
+    generationMs: one.wallMs,
+  };
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
@@ -74,7 +95,8 @@ console.log(
 );
 for (const ratio of RATIOS) {
   for (const servers of SIZES) {
-    const s = settingsFor(servers, ratio);
+    const { settings: s, decodeMs, generationMs } = settingsFor(servers, ratio);
+    const ceiling = fleetCeiling(s, decodeMs, generationMs, ratio);
     const serial = simulate({ ...s, maxStaleness: 0 });
     const overlapped = simulate({ ...s, maxStaleness: STALENESS });
     console.log(
@@ -88,10 +110,11 @@ for (const ratio of RATIOS) {
     const speedup = serial.wallMs / overlapped.wallMs;
     const goals =
       ratio[1] === 1 && ratio[2] === 0.1
-        ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)`
+        ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}; ${pct(ceiling)} at most, see below), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)`
         : '';
     console.log(
-      `  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`,
+      `  overlapped fleet ceiling ${pct(ceiling)}: a step's decoding ${(decodeMs / generationMs).toFixed(2)} ÷ max(training + sync ${(ratio[1] + ratio[2]).toFixed(2)}, decoding + sync pause ${((decodeMs + s.syncMs) / generationMs).toFixed(2)}), in units of one step's generation\n` +
+        `  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`,
     );
   }
 }
