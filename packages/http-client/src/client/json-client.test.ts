@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpErrorMapper } from '../errors/http-client-errors.js';
 import { normalizeBaseUrl } from './base-url.js';
-import { createJsonClient } from './json-client.js';
+import { createJsonClient, SerializedJson } from './json-client.js';
 import { TEST_CODES, TEST_TABLE } from '../testing/trainer-codes.js';
 
 const CODES = TEST_CODES;
@@ -62,6 +62,23 @@ describe('createJsonClient', () => {
         code: 'TRAINER_BAD_RESPONSE',
         details: { field: '' },
       });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('sends a body serialized ahead byte for byte, as JSON', async () => {
+    const client = createJsonClient({ baseUrl: base, what: 'test', errors });
+    try {
+      const text = '{"text":"é ✓","n":[1,2.5]}';
+      const { json } = await client.callJson({
+        method: 'POST',
+        path: '/echo',
+        body: new SerializedJson(Buffer.from(text)),
+        timeoutMs: 5_000,
+        context: { call: 'c' },
+      });
+      expect(json).toMatchObject({ type: 'application/json', body: text });
     } finally {
       await client.close();
     }

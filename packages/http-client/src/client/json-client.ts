@@ -2,12 +2,21 @@ import { Pool } from 'undici';
 import { DeadlineExceeded, type HttpErrorMapper } from '../errors/http-client-errors.js';
 import { normalizeBaseUrl } from './base-url.js';
 
+/**
+ * A JSON body serialized ahead of the call, sent byte for byte: for bodies
+ * whose large parts (a pair's images) repeat from call to call, so they are
+ * not serialized and encoded again each time. The bytes must be JSON.
+ */
+export class SerializedJson {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /** One HTTP call; `Ctx` is what its errors carry in `details` (and name in their message). */
 export interface JsonCall<Ctx extends object> {
   readonly method: 'GET' | 'POST';
   /** Path below the base URL, with an optional query string. */
   readonly path: string;
-  /** Sent as JSON (`content-type: application/json`) when present. */
+  /** Sent as JSON (`content-type: application/json`) when present; a {@link SerializedJson} as its bytes. */
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   /** The whole call: connect, send, wait, read. */
@@ -77,10 +86,11 @@ export function createJsonClient<Ctx extends object>(options: JsonClientOptions<
   });
 
   /** Headers and body of a call; what cannot be sent is REQUEST_INVALID, before the server is contacted. */
-  function toWire(c: JsonCall<Ctx>): { headers: Record<string, string>; body: string | undefined } {
+  function toWire(c: JsonCall<Ctx>): { headers: Record<string, string>; body: string | Buffer | undefined } {
     try {
       if (c.body === undefined) return { headers: { ...c.headers }, body: undefined };
-      return { headers: { 'content-type': 'application/json', ...c.headers }, body: JSON.stringify(c.body) };
+      const body = c.body instanceof SerializedJson ? c.body.bytes : JSON.stringify(c.body);
+      return { headers: { 'content-type': 'application/json', ...c.headers }, body };
     } catch (error) {
       throw errors.requestInvalid(error, c.context);
     }

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { toPairMessages } from '@differad/core';
+import { SerializedJson } from '@differad/http-client';
 
 /**
  * Sampling parameters sent with every request (docs/method.md §7). Structurally the
@@ -100,4 +102,60 @@ export function toChatRequestBody(model: string, request: CompletionRequest): Ch
     return_token_ids: request.returnTokenIds ?? true,
     stream: false,
   };
+}
+
+/** Most bytes of serialized images {@link serializeChatBody} keeps (a pair's images come back with every sampling of the pair). */
+const IMAGE_CACHE_BYTES = 64 * 1024 * 1024;
+
+// Image URL → its JSON string literal as bytes, oldest first (a Map keeps insertion order).
+const imageJson = new Map<string, Buffer>();
+let imageJsonBytes = 0;
+
+function toImageJson(url: string): Buffer {
+  const known = imageJson.get(url);
+  if (known) {
+    imageJson.delete(url);
+    imageJson.set(url, known);
+    return known;
+  }
+  const made = Buffer.from(JSON.stringify(url));
+  imageJson.set(url, made);
+  imageJsonBytes += made.length;
+  for (const [old, bytes] of imageJson) {
+    if (imageJsonBytes <= IMAGE_CACHE_BYTES || old === url) break;
+    imageJson.delete(old);
+    imageJsonBytes -= bytes.length;
+  }
+  return made;
+}
+
+// Stands in for an image URL while the rest of the body is serialized; no prompt can hold it by chance.
+const MARK = `\u0000differad-image-${randomUUID()}`;
+
+/**
+ * The body as the bytes the server receives, identical to
+ * `JSON.stringify(body)`, with each image's JSON made once and reused while
+ * the pair is sampled again (a resample, the next step's draw), instead of
+ * serializing and encoding tens of kilobytes of base64 per request.
+ */
+export function serializeChatBody(body: ChatRequestBody): SerializedJson {
+  const urls: string[] = [];
+  const messages = body.messages.map((m) =>
+    m.role === 'system'
+      ? m
+      : {
+          ...m,
+          content: m.content.map((p) => {
+            if (p.type === 'text') return p;
+            urls.push(p.image_url.url);
+            return { ...p, image_url: { url: MARK } };
+          }),
+        },
+  );
+  const parts = JSON.stringify({ ...body, messages }).split(JSON.stringify(MARK));
+  // A text that holds the mark after all: the plain way.
+  if (parts.length !== urls.length + 1) return new SerializedJson(Buffer.from(JSON.stringify(body)));
+  const chunks: Buffer[] = [Buffer.from(parts[0]!)];
+  urls.forEach((url, i) => chunks.push(toImageJson(url), Buffer.from(parts[i + 1]!)));
+  return new SerializedJson(Buffer.concat(chunks));
 }
