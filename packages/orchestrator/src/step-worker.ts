@@ -176,7 +176,7 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
   return async (payload: StepPayload, job: Job): Promise<StepRow> => {
     const waited = Date.now() - job.timestamp;
     await checkStepRound(ctx, payload);
-    let slots = await loadSlots(groups, payload);
+    const slots = await loadSlots(groups, payload);
     const trainStart = performance.now();
     // A trainer that restarted since the coordinator's check would train this step on its starting weights.
     const health = await ctx.trainer.health();
@@ -186,12 +186,9 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     );
     if (problem !== null)
       throw new DifferadError(TRAINER_STATE_CODE, `${problem}; the coordinator puts it back on the last saved checkpoint`);
-    // Overlapped mode: groups too old for the trainer's weights are sampled again first (the job waits for them and runs again).
-    let staleness: StepStaleness | undefined;
-    if (ctx.config.grpo.maxStaleness > 0) {
-      staleness = await settleStaleness(ctx, groups, job, payload, slots, health.weight_version);
-      slots = await loadSlots(groups, payload);
-    }
+    // Overlapped mode: groups too old for the trainer's weights are sampled again first (settleStaleness then throws: the job waits for them and runs again, loading the slots anew).
+    const staleness: StepStaleness | undefined =
+      ctx.config.grpo.maxStaleness > 0 ? await settleStaleness(ctx, groups, job, payload, slots, health.weight_version) : undefined;
     const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
     const plan = planStepRequests(ctx.config, payload.runId, payload.step, trainerGroups);
     const results: ForwardBackwardResponse[] = [];
