@@ -1,6 +1,6 @@
 import { createRng, DifferadError, isDifferadError } from '@differad/core';
 import { z } from 'zod';
-import { type CompletionRequest, toChatRequestBody } from '../chat/chat-request.js';
+import { type CompletionRequest, serializeChatBody, toChatRequestBody } from '../chat/chat-request.js';
 import { type ParsedChoice, parseChatResponse } from '../chat/chat-response.js';
 import { INFERENCE_ERROR_CODES, toBadResponseError, toUnavailableError } from '../http/http-errors.js';
 import { createServerConnection, type HttpReply, normalizeServerUrl } from '../http/server-connection.js';
@@ -208,7 +208,7 @@ export function createFleet(options: FleetOptions): Fleet {
     const { reply, json } = await server.connection.callJson({
       method: 'POST',
       path: '/v1/chat/completions',
-      body,
+      body: serializeChatBody(body),
       timeoutMs: request.timeoutMs ?? settings.timeoutMs,
       requestId,
       signal: request.signal,
