@@ -1,0 +1,192 @@
+/**
+ * The overlapped mode's staleness rule at the trainer (docs/method.md §6.9):
+ * a group sampled more than `grpo.maxStaleness` weight versions before the
+ * trainer's is sampled again, and the step trains once, on the new sampling.
+ *
+ * A lagging replica forces it: a proxy in front of a CPU policy server (which
+ * reports the version of the weights that answered, `x-weight-version`) says
+ * a few of step 2's first samplings came from the starting weights (version
+ * 0) while the trainer is at version 2. Everything else is the real run:
+ * `trainRun` on the test's Redis, the CPU policy, the CPU trainer (behind a
+ * proxy that records its forward_backward and optim_step calls).
+ */
+import { join } from 'node:path';
+import { TrainConfigSchema } from '@differad/config';
+import { toSamplingSeed } from '@differad/core';
+import { CpuPolicyServer } from '@differad/cpu-policy';
+import { type CpuTrainer, createCpuTrainer } from '@differad/cpu-trainer';
+import { type RunningServer, startServer } from '@differad/http-server';
+import { trainRun } from '@differad/orchestrator';
+import { Hono } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readMetricsFile, useTrainFixture } from './train-harness.js';
+
+const SEED = 7;
+const GROUP_SIZE = 4;
+const PAIRS_PER_STEP = 3;
+const STEPS = 3;
+/** The step whose first samplings the lagging replica answers: the trainer is at version 2 then, two versions past the starting weights. */
+const STALE_STEP = 2;
+
+const fixture = useTrainFixture('differad-e2e-train-staleness-', { redis: true });
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Headers a proxy must not copy from one hop to the next (the server sets its own). */
+const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'content-length', 'content-encoding', 'transfer-encoding']);
+
+const copyHeaders = (from: Headers): Headers => {
+  const to = new Headers();
+  from.forEach((value, name) => {
+    if (!HOP_HEADERS.has(name)) to.set(name, value);
+  });
+  return to;
+};
+
+/** What one proxied request was and what came back. */
+interface Exchange {
+  readonly path: string;
+  readonly requestId: string | null;
+  readonly request: unknown;
+  readonly reply: unknown;
+}
+
+/**
+ * Forwards every request to `upstream` and records the JSON exchanges;
+ * `rewrite` may change the reply's headers (the reported weight version).
+ * Closed after the test.
+ */
+async function startRecordingProxy(
+  upstream: string,
+  rewrite: (exchange: Exchange, headers: Headers) => void = () => undefined,
+): Promise<{ url: string; exchanges: Exchange[] }> {
+  const exchanges: Exchange[] = [];
+  const app = new Hono().all('*', async (c) => {
+    const { pathname, search } = new URL(c.req.url);
+    const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.text();
+    const reply = await fetch(`${upstream}${pathname}${search}`, { method: c.req.method, headers: copyHeaders(c.req.raw.headers), body });
+    const text = await reply.text();
+    const headers = copyHeaders(reply.headers);
+    const json = (t: string | undefined): unknown => {
+      try {
+        return t ? JSON.parse(t) : null;
+      } catch {
+        return null;
+      }
+    };
+    const exchange = { path: pathname, requestId: c.req.header('x-request-id') ?? null, request: json(body), reply: json(text) };
+    exchanges.push(exchange);
+    rewrite(exchange, headers);
+    // An empty body stays empty (null): a Response refuses a body, even '', with 204 or 304.
+    return new Response(text === '' ? null : text, { status: reply.status, headers });
+  });
+  const server: RunningServer = await startServer(app, { host: '127.0.0.1', port: 0 });
+  cleanups.push(() => server.close());
+  return { url: server.url, exchanges };
+}
+
+interface ChatReply {
+  readonly choices: readonly { readonly message: { readonly content: string } }[];
+}
+
+interface ForwardBackwardBody {
+  readonly run: string;
+  readonly step: number;
+  readonly micro_batch: number;
+  readonly micro_batches: number;
+  readonly groups: readonly { readonly pair_id: string; readonly completions: readonly { readonly text: string }[] }[];
+}
+
+const texts = (e: Exchange | undefined): string[] => ((e?.reply as ChatReply | null)?.choices ?? []).map((c) => c.message.content);
+
+describe('differad train, overlapped (grpo.maxStaleness 1): groups sampled too long before the trainer’s weights', () => {
+  it('are sampled again with their own seed, the step trains once on the new samplings, and its row counts them', async () => {
+    const runId = 'stale-regenerated';
+    const staleSlots = [0, 2];
+    const staleIds = new Set(staleSlots.map((k) => `${runId}-s${STALE_STEP}-p${k}-a0`));
+
+    const policy = await CpuPolicyServer.start({ seed: 5, slots: 8 });
+    cleanups.push(() => policy.close());
+    // The lagging replica: these first samplings report the starting weights, as a replica the syncs missed would.
+    const served = await startRecordingProxy(policy.url, (e, headers) => {
+      if (e.path !== '/v1/chat/completions' || e.requestId === null || !staleIds.has(e.requestId)) return;
+      headers.set('x-weight-version', '0');
+      headers.delete('x-weight-versions');
+    });
+    const trainer: CpuTrainer = createCpuTrainer({ stateDir: join(fixture.dir, runId, 'trainer') });
+    const { url: trainerUrl } = await trainer.start();
+    cleanups.push(() => trainer.close());
+    const trained = await startRecordingProxy(trainerUrl);
+
+    const config = TrainConfigSchema.parse({
+      run: { id: runId, steps: STEPS, seed: SEED, runsDir: join(fixture.dir, 'runs') },
+      data: { train: fixture.data.train },
+      policy: { kind: 'endpoints', endpoints: [served.url], model: 'differad-cpu', family: 'differad', frame: 'norm1000' },
+      trainer: { kind: 'url', url: trained.url },
+      // No resampling: a slot's samplings are its first and, when too old, its regeneration.
+      grpo: { groupSize: GROUP_SIZE, pairsPerStep: PAIRS_PER_STEP, maxResamples: 0, onExhausted: 'keep', maxStaleness: 1 },
+    });
+    const lines: string[] = [];
+    const result = await trainRun({
+      config,
+      env: { DIFFERAD_REDIS_URL: fixture.redis.url },
+      log: (line) => lines.push(line),
+      signal: new AbortController().signal,
+    });
+
+    // The run completes its steps, each applied once.
+    expect(result.state).toBe('completed');
+    expect(result.rows.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(result.rows.map((r) => r.weight_version)).toEqual([1, 2, 3]);
+    expect(trainer.stats()).toMatchObject({ optimSteps: STEPS, weightVersion: STEPS, step: STEPS - 1 });
+    expect(lines.join('\n')).toContain(
+      `step ${STALE_STEP}: ${staleSlots.length} group(s) sampled more than 1 weight version(s) before ${STALE_STEP}; sampling them again`,
+    );
+
+    // Each stale slot was sampled again once, as its attempt 1 with that attempt's own seed; nothing else was sampled twice.
+    const chats = served.exchanges.filter((e) => e.path === '/v1/chat/completions');
+    const byId = new Map(chats.map((e) => [e.requestId, e]));
+    expect(chats).toHaveLength(STEPS * PAIRS_PER_STEP + staleSlots.length);
+    expect(byId.size).toBe(chats.length);
+    for (const k of staleSlots) {
+      const again = byId.get(`${runId}-s${STALE_STEP}-p${k}-a1`);
+      expect(again, `slot ${k} sampled again`).toBeDefined();
+      expect((again!.request as { seed: number }).seed).toBe(toSamplingSeed(SEED, STALE_STEP, k, 1));
+      expect((byId.get(`${runId}-s${STALE_STEP}-p${k}-a0`)!.request as { seed: number }).seed).toBe(toSamplingSeed(SEED, STALE_STEP, k, 0));
+    }
+
+    // The trainer got step 2 once: each micro-batch once, then one optim_step, with the new samplings' completions in place of the old.
+    const fbOf = (step: number) =>
+      trained.exchanges
+        .filter((e) => e.path === '/v1/forward_backward')
+        .map((e) => e.request as ForwardBackwardBody)
+        .filter((r) => r.run === runId && r.step === step);
+    const stale = fbOf(STALE_STEP);
+    expect(stale.map((r) => r.micro_batch)).toEqual(Array.from({ length: stale[0]!.micro_batches }, (_, i) => i));
+    const optims = trained.exchanges.filter((e) => e.path === '/v1/optim_step').map((e) => (e.request as { step: number }).step);
+    expect(optims).toEqual([0, 1, 2]);
+    const groups = stale.flatMap((r) => r.groups);
+    expect(groups).toHaveLength(PAIRS_PER_STEP);
+    for (const k of staleSlots) {
+      const first = byId.get(`${runId}-s${STALE_STEP}-p${k}-a0`);
+      const again = byId.get(`${runId}-s${STALE_STEP}-p${k}-a1`);
+      const sent = groups.filter((g) => g.completions.map((c) => c.text).join('\n') === texts(again).join('\n'));
+      expect(sent, `slot ${k}: the regenerated completions are trained`).toHaveLength(1);
+      expect(texts(again)).not.toEqual(texts(first));
+      expect(groups.some((g) => g.completions.map((c) => c.text).join('\n') === texts(first).join('\n'))).toBe(false);
+    }
+
+    // The step's row: the regenerations, and every completion trained within maxStaleness (the regenerated ones at age 0).
+    const rows = await readMetricsFile(join(fixture.dir, 'runs', runId, 'metrics.jsonl'));
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(rows.map((r) => r.regenerated)).toEqual([0, 0, staleSlots.length]);
+    for (const row of rows) {
+      expect(Object.keys(row).filter((key) => key.startsWith('staleness_'))).toEqual(['staleness_0', 'staleness_1']);
+      expect(Number(row.staleness_0) + Number(row.staleness_1)).toBe(PAIRS_PER_STEP * GROUP_SIZE);
+    }
+    expect(rows[STALE_STEP]!.staleness_0).toBeGreaterThanOrEqual(staleSlots.length * GROUP_SIZE);
+    expect(result.rows[STALE_STEP]).toMatchObject({ regenerated: staleSlots.length, resamples: 0, replacements: 0 });
+  }, 60_000);
+});
