@@ -74,7 +74,7 @@ describe('createJsonClient', () => {
       const { json } = await client.callJson({
         method: 'POST',
         path: '/echo',
-        body: new SerializedJson(Buffer.from(text)),
+        body: new SerializedJson(() => Buffer.from(text)),
         timeoutMs: 5_000,
         context: { call: 'c' },
       });
@@ -90,6 +90,12 @@ describe('createJsonClient', () => {
     try {
       await expect(
         client.call({ method: 'POST', path: '/echo', body: { n: 1n }, timeoutMs: 5_000, context: { call: 'c' } }),
+      ).rejects.toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false });
+      const unsendable = new SerializedJson(() => {
+        throw new TypeError('no bytes for this body');
+      });
+      await expect(
+        client.call({ method: 'POST', path: '/echo', body: unsendable, timeoutMs: 5_000, context: { call: 'c' } }),
       ).rejects.toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false });
       expect(requests).toBe(before);
     } finally {

@@ -3,12 +3,17 @@ import { DeadlineExceeded, type HttpErrorMapper } from '../errors/http-client-er
 import { normalizeBaseUrl } from './base-url.js';
 
 /**
- * A JSON body serialized ahead of the call, sent byte for byte: for bodies
- * whose large parts (a pair's images) repeat from call to call, so they are
- * not serialized and encoded again each time. The bytes must be JSON.
+ * A JSON body that serializes itself, sent byte for byte: for bodies whose
+ * large parts (a pair's images) repeat from call to call, so they are not
+ * serialized and encoded again each time. `serialize` runs when the call is
+ * sent (what it throws is a request that cannot be sent); its bytes must be JSON.
  */
 export class SerializedJson {
-  constructor(readonly bytes: Buffer) {}
+  constructor(private readonly serialize: () => Buffer) {}
+
+  bytes(): Buffer {
+    return this.serialize();
+  }
 }
 
 /** One HTTP call; `Ctx` is what its errors carry in `details` (and name in their message). */
@@ -89,7 +94,7 @@ export function createJsonClient<Ctx extends object>(options: JsonClientOptions<
   function toWire(c: JsonCall<Ctx>): { headers: Record<string, string>; body: string | Buffer | undefined } {
     try {
       if (c.body === undefined) return { headers: { ...c.headers }, body: undefined };
-      const body = c.body instanceof SerializedJson ? c.body.bytes : JSON.stringify(c.body);
+      const body = c.body instanceof SerializedJson ? c.body.bytes() : JSON.stringify(c.body);
       return { headers: { 'content-type': 'application/json', ...c.headers }, body };
     } catch (error) {
       throw errors.requestInvalid(error, c.context);

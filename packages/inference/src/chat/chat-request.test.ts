@@ -38,7 +38,7 @@ describe('serializeChatBody', () => {
   });
   const same = (r: CompletionRequest) => {
     const body = toChatRequestBody('m', r);
-    expect(serializeChatBody(body).bytes.toString('utf8')).toBe(JSON.stringify(body));
+    expect(serializeChatBody(body).bytes().toString('utf8')).toBe(JSON.stringify(body));
   };
 
   it('sends exactly the bytes JSON.stringify makes, the first time and when the images come again', () => {

@@ -139,23 +139,25 @@ const MARK = `\u0000differad-image-${randomUUID()}`;
  * serializing and encoding tens of kilobytes of base64 per request.
  */
 export function serializeChatBody(body: ChatRequestBody): SerializedJson {
-  const urls: string[] = [];
-  const messages = body.messages.map((m) =>
-    m.role === 'system'
-      ? m
-      : {
-          ...m,
-          content: m.content.map((p) => {
-            if (p.type === 'text') return p;
-            urls.push(p.image_url.url);
-            return { ...p, image_url: { url: MARK } };
-          }),
-        },
-  );
-  const parts = JSON.stringify({ ...body, messages }).split(JSON.stringify(MARK));
-  // A text that holds the mark after all: the plain way.
-  if (parts.length !== urls.length + 1) return new SerializedJson(Buffer.from(JSON.stringify(body)));
-  const chunks: Buffer[] = [Buffer.from(parts[0]!)];
-  urls.forEach((url, i) => chunks.push(toImageJson(url), Buffer.from(parts[i + 1]!)));
-  return new SerializedJson(Buffer.concat(chunks));
+  return new SerializedJson(() => {
+    const urls: string[] = [];
+    const messages = body.messages.map((m) =>
+      m.role === 'system'
+        ? m
+        : {
+            ...m,
+            content: m.content.map((p) => {
+              if (p.type === 'text') return p;
+              urls.push(p.image_url.url);
+              return { ...p, image_url: { url: MARK } };
+            }),
+          },
+    );
+    const parts = JSON.stringify({ ...body, messages }).split(JSON.stringify(MARK));
+    // A text that holds the mark after all: the plain way.
+    if (parts.length !== urls.length + 1) return Buffer.from(JSON.stringify(body));
+    const chunks: Buffer[] = [Buffer.from(parts[0]!)];
+    urls.forEach((url, i) => chunks.push(toImageJson(url), Buffer.from(parts[i + 1]!)));
+    return Buffer.concat(chunks);
+  });
 }
