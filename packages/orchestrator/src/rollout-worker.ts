@@ -1,5 +1,5 @@
 import type { ResamplePayload, RolloutPayload } from '@differad/queue';
-import { DifferadError, toRolloutServers } from '@differad/core';
+import { DifferadError, toRolloutServers, toSampledVersion } from '@differad/core';
 import { normalizeServerUrl } from '@differad/inference';
 import type { Job } from 'bullmq';
 import type { GroupStore, SampledGroup } from './group-store.js';
@@ -109,8 +109,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       pairId: record.id,
       attempt: payload.attempt,
       seed: payload.seed,
-      // The server's report, else what the pool said the servers hold (vLLM's chat route reports none).
-      weightVersion: result.weightVersion ?? version,
+      weightVersion: toSampledVersion(version, result.weightVersions?.[0] ?? result.weightVersion),
       ...(result.weightVersions !== null && result.weightVersions.length > 1 ? { weightVersions: [...result.weightVersions] } : {}),
       promptTokenIds: result.promptTokenIds === null ? null : [...result.promptTokenIds],
       system: prompt.system,

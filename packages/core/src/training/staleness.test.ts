@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideStaleness, toStalenessFields } from './staleness.js';
+import { decideStaleness, toSampledVersion, toStalenessFields } from './staleness.js';
 
 describe('decideStaleness (docs/method.md §6.9)', () => {
   it('trains groups up to maxStaleness versions old and regenerates older ones', () => {
@@ -66,5 +66,19 @@ describe('toStalenessFields', () => {
   it('names one field per age, then the regenerated count', () => {
     expect(Object.keys(toStalenessFields([3, 1], 2))).toEqual(['staleness_0', 'staleness_1', 'regenerated']);
     expect(toStalenessFields([3, 1], 2)).toEqual({ staleness_0: 3, staleness_1: 1, regenerated: 2 });
+  });
+});
+
+describe('toSampledVersion', () => {
+  it("takes the pool's version unless the server reports an older one", () => {
+    const cases: [number, number | null | undefined, number][] = [
+      [3, null, 3], // vLLM's chat route reports none
+      [3, undefined, 3],
+      [3, 4, 3], // a server that counts the run's first push runs one ahead: never newer than the pool
+      [3, 3, 3],
+      [3, 2, 2], // an update fell inside the request (its oldest version), or a replica behind
+      [0, 0, 0],
+    ];
+    for (const [pool, reported, expected] of cases) expect(toSampledVersion(pool, reported)).toBe(expected);
   });
 });

@@ -8,6 +8,19 @@
  * instead of trained on.
  */
 
+/**
+ * The weight version a group counts as sampled with (its age at the
+ * trainer): what the pool said its servers hold when the rollout
+ * began, or older when the server says so (the oldest version of a request
+ * an update fell inside, a replica behind). A server's report never makes a
+ * group newer: differad's servers count the reloads they took, the run's
+ * first push of the starting weights included, so theirs runs one ahead of
+ * the trainer's; vLLM's chat route reports none.
+ */
+export function toSampledVersion(pool: number, reported: number | null | undefined): number {
+  return reported === null || reported === undefined ? pool : Math.min(pool, reported);
+}
+
 /** One final group of the step as the step job finds it. */
 export interface StaleGroup {
   /**
