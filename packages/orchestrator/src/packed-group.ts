@@ -10,18 +10,43 @@ import type { SlotResult } from './group-store.js';
  * arm64). `packed: 1` tells the form apart from the plain JSON of older writers.
  */
 
-const pack = (values: readonly number[], Typed: Uint32ArrayConstructor | Float64ArrayConstructor): string => {
-  const typed = Typed.from(values);
-  return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength).toString('base64');
-};
+/*
+ * One scratch buffer, viewed as uint32 and float64, for every pack and
+ * unpack: a typed array and a Buffer per packed array cost several times
+ * more than copying its numbers (a group has ~17 arrays of ~60 numbers).
+ * Sharing it is safe: pack and unpack never await.
+ */
+let scratch = Buffer.allocUnsafeSlow(1 << 14);
+let u32 = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
+let f64 = new Float64Array(scratch.buffer, scratch.byteOffset, scratch.length / 8);
 
-const unpack = (text: string, Typed: Uint32ArrayConstructor | Float64ArrayConstructor): number[] => {
-  const bytes = Buffer.from(text, 'base64');
-  // A copy: a decoded Buffer may sit at an offset the typed array cannot be aligned to.
-  const aligned = new Uint8Array(bytes.length);
-  aligned.set(bytes);
-  return Array.from(new Typed(aligned.buffer, 0, bytes.length / Typed.BYTES_PER_ELEMENT));
-};
+function reserve(bytes: number): void {
+  if (bytes <= scratch.length) return;
+  scratch = Buffer.allocUnsafeSlow(Math.ceil(Math.max(bytes, 2 * scratch.length) / 8) * 8);
+  u32 = new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length / 4);
+  f64 = new Float64Array(scratch.buffer, scratch.byteOffset, scratch.length / 8);
+}
+
+/** base64 of `values` as uint32 (ToUint32, as Uint32Array.from converts) or float64. */
+function pack(values: readonly number[], kind: 'u32' | 'f64'): string {
+  const size = kind === 'u32' ? 4 : 8;
+  reserve(values.length * size);
+  const typed = kind === 'u32' ? u32 : f64;
+  for (let i = 0; i < values.length; i++) typed[i] = values[i]!;
+  return scratch.toString('base64', 0, values.length * size);
+}
+
+/** The numbers of a packed array; bytes short of a whole last element are ignored. */
+function unpack(text: string, kind: 'u32' | 'f64'): number[] {
+  // base64 decodes to at most 3 bytes per 4 characters.
+  reserve(Math.ceil(text.length / 4) * 3);
+  const size = kind === 'u32' ? 4 : 8;
+  const length = Math.floor(scratch.write(text, 0, 'base64') / size);
+  const typed = kind === 'u32' ? u32 : f64;
+  const values = new Array<number>(length);
+  for (let i = 0; i < length; i++) values[i] = typed[i]!;
+  return values;
+}
 
 /** The stored text of a final group. */
 export function toStoredSlot(result: SlotResult): string {
@@ -31,11 +56,11 @@ export function toStoredSlot(result: SlotResult): string {
     packed: 1,
     sampled: {
       ...sampled,
-      promptTokenIds: sampled.promptTokenIds === null ? null : pack(sampled.promptTokenIds, Uint32Array),
+      promptTokenIds: sampled.promptTokenIds === null ? null : pack(sampled.promptTokenIds, 'u32'),
       completions: sampled.completions.map((c) => ({
         ...c,
-        tokenIds: pack(c.tokenIds, Uint32Array),
-        logprobs: pack(c.logprobs, Float64Array),
+        tokenIds: pack(c.tokenIds, 'u32'),
+        logprobs: pack(c.logprobs, 'f64'),
       })),
     },
   });
@@ -60,7 +85,7 @@ export function parseStoredSlot(text: string): SlotResult {
   const rest: { -readonly [K in keyof Stored]?: Stored[K] } = { ...stored };
   delete rest.packed;
   const { sampled } = stored;
-  const ints = (v: string | number[]) => (typeof v === 'string' ? unpack(v, Uint32Array) : v);
+  const ints = (v: string | number[]) => (typeof v === 'string' ? unpack(v, 'u32') : v);
   return {
     ...(rest as Omit<Stored, 'packed'>),
     sampled: {
@@ -69,7 +94,7 @@ export function parseStoredSlot(text: string): SlotResult {
       completions: sampled.completions.map((c) => ({
         ...c,
         tokenIds: ints(c.tokenIds),
-        logprobs: typeof c.logprobs === 'string' ? unpack(c.logprobs, Float64Array) : c.logprobs,
+        logprobs: typeof c.logprobs === 'string' ? unpack(c.logprobs, 'f64') : c.logprobs,
       })),
     },
   };
