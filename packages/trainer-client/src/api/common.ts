@@ -5,12 +5,15 @@ import { TRAINER_ERRORS } from './trainer-errors.js';
 /** The API version in every path (`/v1/...`) and in the health reply. */
 export const TRAINER_API_VERSION = 'v1';
 
+/** The characters of a run id (RunIdSchema; also the client's hand check). */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /** A run id: also used in file names, so a safe subset of characters. */
 export const RunIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+  .regex(RUN_ID_PATTERN)
   .describe('Run id: letters, digits, ".", "_" and "-", starting with a letter or digit.');
 
 /** A training step number chosen by the orchestrator. */

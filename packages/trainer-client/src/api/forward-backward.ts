@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import { RunIdSchema, StepSchema } from './common.js';
 
+/** A lower-case hex SHA-256 (TrainerImageSchema; also the client's hand check). */
+export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
 /**
  * An image of a group: its SHA-256 always, its bytes the first time. A trainer
  * caches images by hash, so resends of a pair carry only the hash; an unknown
  * hash is answered with TRAINER_IMAGE_UNKNOWN (409) listing the hashes to resend.
  */
 export const TrainerImageSchema = z.strictObject({
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .describe('Lower-case hex SHA-256 of the encoded image bytes.'),
+  sha256: z.string().regex(SHA256_PATTERN).describe('Lower-case hex SHA-256 of the encoded image bytes.'),
   data: z.base64().optional().describe('The encoded image (PNG/JPEG/WebP) as base64; absent when sent before.'),
   media_type: z.enum(['image/png', 'image/jpeg', 'image/webp']).optional(),
 });
@@ -129,7 +129,9 @@ export type LossConfig = z.infer<typeof LossConfigSchema>;
  * the step's gradient is the same for any split; without them (older
  * clients) normalization is within the micro-batch and the gradient is
  * scaled by 1 / micro_batches, exact only for equal micro-batches without
- * masked completions.
+ * masked completions. The client checks it by hand first
+ * (forward-backward-check.ts, held to this schema by its tests): a limit
+ * changed here is changed there too.
  */
 export const ForwardBackwardRequestSchema = z
   .strictObject({

@@ -115,6 +115,45 @@ describe('createTrainerClient', () => {
     }
   });
 
+  it('sends a valid forward_backward request as given, and names the field of an invalid one without sending it', async () => {
+    const loss = { clip_low: 0.2, clip_high: 0.28, beta: 0, normalization: 'token', mask_truncated: true, temperature: 1 } as const;
+    const completion = { text: 'a', token_ids: [1, 2], sampling_logprobs: [-0.5, -1.25], advantage: 1, weight: 1, truncated: false };
+    const group = { images: [], messages: [{ role: 'user' as const, content: 'hi' }], prompt_token_ids: null, completions: [completion] };
+    const request = { run: 'r', step: 0, micro_batch: 0, micro_batches: 1, loss, groups: [group] };
+    const reply = {
+      ...{ run: 'r', step: 0, micro_batch: 0, duplicate: false, loss: 0.5, clip_fraction: 0, kl: null, sequences: 1, tokens: 2 },
+      ...{ masked: { truncated: 0, unscorable: 0 }, prompt_tokens_match: null },
+    };
+    const received: unknown[] = [];
+    routes.set('/v1/forward_backward', async (c) => {
+      received.push(await c.req.json());
+      return json(200, reply)(c);
+    });
+    const client = createTrainerClient({ baseUrl: url, timeoutMs: 5_000 });
+    try {
+      expect(await client.forwardBackward(request)).toEqual(reply);
+      // A loss whose beta is inherited: the schema copies it, so the trainer still gets it.
+      const inherited = Object.assign(Object.create({ beta: 0.5 }) as object, { ...loss, beta: undefined });
+      delete (inherited as { beta?: number }).beta;
+      await client.forwardBackward({ ...request, loss: inherited as typeof loss });
+      expect(received).toEqual([request, { ...request, loss: { ...loss, beta: 0.5 } }]);
+
+      const nan = { ...request, groups: [{ ...group, completions: [{ ...completion, sampling_logprobs: [-0.5, Number.NaN] }] }] };
+      const error = await failure(client.forwardBackward(nan));
+      expect(error).toMatchObject({
+        code: 'TRAINER_REQUEST_INVALID',
+        message:
+          'POST /v1/forward_backward: invalid request: groups.0.completions.0.sampling_logprobs.1: Invalid input: expected number, received NaN',
+        details: { fields: [{ field: 'groups.0.completions.0.sampling_logprobs.1' }] },
+      });
+      const extra = await failure(client.forwardBackward({ ...request, loss: { ...loss, epsilon: 0.2 } as typeof loss }));
+      expect(extra).toMatchObject({ code: 'TRAINER_REQUEST_INVALID', details: { fields: [{ field: 'loss' }] } });
+      expect(received).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('gives up at its deadline with TRAINER_TIMEOUT (a per-call deadline overrides the default)', async () => {
     let arrived!: () => void;
     const hung = new Promise<void>((resolve) => (arrived = resolve));
