@@ -40,9 +40,18 @@ function key(runId: string, step: number, slot: number, suffix: string): string 
   return `differad:run:${runId}:step:${step}:slot:${slot}:${suffix}`;
 }
 
+/** A step's regenerations: slot → how many times it was sampled again, and `<slot>:next` → the last one started (a Regeneration). */
 function regeneratedKey(runId: string, step: number): string {
   return `differad:run:${runId}:step:${step}:regenerated`;
 }
+
+function regenerationField(slot: number): string {
+  return `${slot}:next`;
+}
+
+/** The sampling a regeneration of a slot starts: its resample job's pair, attempt and weight version (the seed follows from the attempt). */
+export const RegenerationSchema = z.object({ pairId: z.string(), attempt: z.int().min(1), weightVersion: z.int().min(0) });
+export type Regeneration = z.infer<typeof RegenerationSchema>;
 
 /** Redis storage of a run's sampled and final groups, keyed by (run, step, slot, attempt). */
 export function createGroupStore(redis: Redis) {
@@ -103,21 +112,29 @@ export function createGroupStore(redis: Redis) {
     },
     /**
      * Overlapped mode: forgets the slot's decisions before it is sampled
-     * again at the current weights (too stale to train on), and counts the
-     * regeneration for the step's row.
+     * again at the current weights (too stale to train on), counts the
+     * regeneration for the step's row, and records the sampling it starts
+     * (`regeneration`), so a step job that died before adding that sampling
+     * can add it on its retry (loadRegenerations). One transaction:
+     * a slot never loses its final group without the record.
      */
-    async startRegeneration(runId: string, step: number, slot: number): Promise<void> {
+    async startRegeneration(runId: string, step: number, slot: number, regeneration: Regeneration): Promise<void> {
       const counts = regeneratedKey(runId, step);
-      await Promise.all([
-        redis.del(...['scores', 'replacements', 'final'].map((s) => key(runId, step, slot, s))),
-        redis.hincrby(counts, String(slot), 1),
-        redis.expire(counts, TTL_SECONDS),
-      ]);
+      const replies = await redis
+        .multi()
+        .del(...['scores', 'replacements', 'final'].map((s) => key(runId, step, slot, s)))
+        .hincrby(counts, String(slot), 1)
+        .hset(counts, regenerationField(slot), JSON.stringify(regeneration))
+        .expire(counts, TTL_SECONDS)
+        .exec();
+      // No WATCH, so never aborted (null); a command's error is thrown, the transaction having run the others.
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
     },
-    /** Groups of the step regenerated so far. */
+    /** Groups of the step regenerated so far (a slot regenerated twice counts twice). */
     async countRegenerated(runId: string, step: number): Promise<number> {
-      const all = await redis.hvals(regeneratedKey(runId, step));
-      return all.reduce((n, v) => n + Number(v), 0);
+      const all = await redis.hgetall(regeneratedKey(runId, step));
+      return Object.entries(all).reduce((n, [field, v]) => (/^\d+$/.test(field) ? n + Number(v) : n), 0);
     },
   };
 }
@@ -132,4 +149,23 @@ export type GroupStore = ReturnType<typeof createGroupStore>;
 export async function clearStepGroups(redis: Redis, runId: string, step: number, slots: number): Promise<void> {
   const keys = Array.from({ length: slots }, (_, k) => ['scores', 'replacements', 'final'].map((s) => key(runId, step, k, s))).flat();
   if (keys.length > 0) await redis.del(...keys, regeneratedKey(runId, step));
+}
+
+/**
+ * Overlapped mode: the last regeneration started for each of `slots` that
+ * had one (slot → regeneration), as `startRegeneration` recorded it.
+ */
+export async function loadRegenerations(
+  redis: Redis,
+  runId: string,
+  step: number,
+  slots: readonly number[],
+): Promise<Map<number, Regeneration>> {
+  const found = new Map<number, Regeneration>();
+  if (slots.length === 0) return found;
+  const texts = await redis.hmget(regeneratedKey(runId, step), ...slots.map(regenerationField));
+  texts.forEach((text, i) => {
+    if (text !== null) found.set(slots[i]!, RegenerationSchema.parse(JSON.parse(text)));
+  });
+  return found;
 }

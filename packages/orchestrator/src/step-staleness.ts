@@ -2,7 +2,7 @@ import { decideStaleness, DifferadError, toSamplingSeed } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import { type Job, WaitingChildrenError } from 'bullmq';
 import { addOwnChild } from './child-jobs.js';
-import type { GroupStore, SlotResult } from './group-store.js';
+import { type GroupStore, loadRegenerations, type Regeneration, type SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
 
 /** The step job's error when it belongs to a round the run has left (overlapped mode; non-retryable, nobody waits for it). */
@@ -59,26 +59,60 @@ export async function settleStaleness(
     );
     for (const k of decision.regenerate) {
       const slot = slots[k]!;
-      const attempt = slot.sampledAttempt + 1;
-      await groups.startRegeneration(payload.runId, payload.step, k);
-      await addOwnChild(ctx.queues, job, 'resample', {
-        runId: payload.runId,
-        step: payload.step,
-        pairIndex: k,
-        pairId: slot.pairId,
-        attempt,
-        seed: toSamplingSeed(ctx.config.run.seed, payload.step, k, attempt),
-        weightVersion: trainerVersion,
-        ...(payload.round ? { round: payload.round } : {}),
-      });
+      const regeneration = { pairId: slot.pairId, attempt: slot.sampledAttempt + 1, weightVersion: trainerVersion };
+      // Recorded with the deletion: a job that dies before the next line adds the sampling on its retry (resumeRegenerations).
+      await groups.startRegeneration(payload.runId, payload.step, k, regeneration);
+      await addRegeneration(ctx, job, payload, k, regeneration);
     }
-    // Moved: BullMQ runs the job again once the new samplings are final. Not moved: they are final already, so read them now.
-    if (await job.moveToWaitingChildren(job.token ?? '')) throw new WaitingChildrenError();
-    throw new DifferadError(
-      'ORCHESTRATOR_GROUP_MISSING',
-      `step ${payload.step}: regenerated groups finished before the step waited for them; running it again`,
-      { retryable: true },
-    );
+    return waitForRegenerations(job, payload);
   }
   return { histogram: decision.histogram, regenerated: await groups.countRegenerated(payload.runId, payload.step) };
+}
+
+/**
+ * Overlapped mode: a step job that died between a slot's
+ * `startRegeneration` (its final group deleted) and adding the slot's new
+ * sampling would find the slot missing on every retry. Of the step's slots
+ * with no final group (`missing`), those whose regeneration was started get
+ * that sampling added again, with the payload it had (the same job id, so one
+ * added already, and what it added since, is not added twice), and the job
+ * waits for it. Returns when none of them had one: the caller's
+ * ORCHESTRATOR_GROUP_MISSING stands. A slot whose regeneration is final is
+ * never `missing`, so a finished sampling is never added again; nothing here
+ * counts a regeneration.
+ */
+export async function resumeRegenerations(ctx: RunContext, job: Job, payload: StepPayload, missing: readonly number[]): Promise<void> {
+  if (ctx.config.grpo.maxStaleness === 0 || missing.length === 0) return;
+  const started = await loadRegenerations(ctx.redis, payload.runId, payload.step, missing);
+  if (started.size === 0) return;
+  ctx.log(
+    `step ${payload.step}: slot(s) ${[...started.keys()].join(', ')} have no final group since they were sampled again; waiting for those samplings`,
+  );
+  for (const [k, regeneration] of started) await addRegeneration(ctx, job, payload, k, regeneration);
+  return waitForRegenerations(job, payload);
+}
+
+/** Adds a regeneration's sampling, the slot's next attempt with that attempt's own seed, as a child of the step job. */
+async function addRegeneration(ctx: RunContext, job: Job, payload: StepPayload, k: number, regeneration: Regeneration): Promise<void> {
+  await addOwnChild(ctx.queues, job, 'resample', {
+    runId: payload.runId,
+    step: payload.step,
+    pairIndex: k,
+    pairId: regeneration.pairId,
+    attempt: regeneration.attempt,
+    seed: toSamplingSeed(ctx.config.run.seed, payload.step, k, regeneration.attempt),
+    weightVersion: regeneration.weightVersion,
+    ...(payload.round ? { round: payload.round } : {}),
+  });
+}
+
+/** Ends the step job's attempt: it waits for its new children and runs again once they are done. */
+async function waitForRegenerations(job: Job, payload: StepPayload): Promise<never> {
+  // Moved: BullMQ runs the job again once the new samplings are final. Not moved: they are final already, so read them now.
+  if (await job.moveToWaitingChildren(job.token ?? '')) throw new WaitingChildrenError();
+  throw new DifferadError(
+    'ORCHESTRATOR_GROUP_MISSING',
+    `step ${payload.step}: regenerated groups finished before the step waited for them; running it again`,
+    { retryable: true },
+  );
 }

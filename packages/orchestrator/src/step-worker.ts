@@ -18,7 +18,7 @@ import type { PreparedImage } from '@differad/images';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
-import { checkStepRound, settleStaleness, type StepStaleness } from './step-staleness.js';
+import { checkStepRound, resumeRegenerations, settleStaleness, type StepStaleness } from './step-staleness.js';
 import type { RunContext } from './run-context.js';
 import { syncFleet } from './sync-fleet.js';
 import type { NcclSyncState } from './weight-sync.js';
@@ -149,14 +149,19 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
   };
 }
 
-/** The step's final groups, all at once: one pipelined round trip to Redis instead of one per slot, on the path to the trainer. */
-async function loadSlots(groups: GroupStore, payload: StepPayload): Promise<SlotResult[]> {
+/**
+ * The step's final groups, all at once: one pipelined round trip to Redis
+ * instead of one per slot, on the path to the trainer. A slot with none
+ * fails the job (retryable) unless its regeneration was started by an
+ * earlier try that died before adding its sampling: the job then adds it and
+ * waits for it (resumeRegenerations).
+ */
+async function loadSlots(ctx: RunContext, groups: GroupStore, job: Job, payload: StepPayload): Promise<SlotResult[]> {
   const loaded = await Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
-  return loaded.map((r, k) => {
-    if (!r)
-      throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${k} has no final group`, { retryable: true });
-    return r;
-  });
+  const missing = loaded.flatMap((r, k) => (r === null ? [k] : []));
+  if (missing.length === 0) return loaded as SlotResult[];
+  await resumeRegenerations(ctx, job, payload, missing);
+  throw new DifferadError('ORCHESTRATOR_GROUP_MISSING', `step ${payload.step}: slot ${missing[0]} has no final group`, { retryable: true });
 }
 
 /** Whether the metrics file has a line for `step` already (a row's first field is its step). */
@@ -176,7 +181,7 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
   return async (payload: StepPayload, job: Job): Promise<StepRow> => {
     const waited = Date.now() - job.timestamp;
     await checkStepRound(ctx, payload);
-    const slots = await loadSlots(groups, payload);
+    const slots = await loadSlots(ctx, groups, job, payload);
     const trainStart = performance.now();
     // A trainer that restarted since the coordinator's check would train this step on its starting weights.
     const health = await ctx.trainer.health();
