@@ -72,8 +72,7 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
       return;
     }
     server.ejected = false;
-    server.consecutiveFailures = 0;
-    server.limiter.reset();
+    server.restore();
     emit({ type: 'restored', server: server.url });
     changed();
   }

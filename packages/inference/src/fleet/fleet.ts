@@ -8,6 +8,7 @@ import { delay, systemClock } from '../time/clock.js';
 import { computeBackoffMs } from './backoff.js';
 import { createFleetHealth, toGaugeMaxAge } from './fleet-health.js';
 import { type FleetEvent, type FleetOptions, FleetSettingsSchema } from './fleet-options.js';
+import type { InFlightRequest } from './finish-estimate.js';
 import { FleetServer, pickServer, type ServerStats } from './fleet-server.js';
 
 /** One completion as differad keeps it. */
@@ -63,12 +64,18 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
+/** A server's room, reserved for one attempt. */
+interface Reservation {
+  readonly server: FleetServer;
+  readonly request: InFlightRequest;
+}
+
 interface Waiter {
   readonly work: number;
   /** The servers the request may use (its `servers`, or all). */
   readonly allowed: readonly FleetServer[];
   readonly exclude: ReadonlySet<FleetServer>;
-  readonly resolve: (server: FleetServer) => void;
+  readonly resolve: (reservation: Reservation) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -91,7 +98,9 @@ const header = (reply: HttpReply, name: string): number | null => {
  * Creates a fleet client. Routing: each request (its `n` sequences of work)
  * waits in one FIFO queue until a live server has room under its adaptive
  * concurrency limit, then goes to the one with the least outstanding work
- * relative to that limit. Every attempt has a deadline; a 5xx, 408, 429,
+ * relative to that limit; while the queue is short, a server where the
+ * request would finish later than on the others is passed over (the drain
+ * rule, `pickServer`). Every attempt has a deadline; a 5xx, 408, 429,
  * timeout or lost connection sends the whole request to another server after
  * an exponential backoff with jitter, up to `maxAttempts`; a 4xx or a bad
  * response is thrown at once, and so is a request this client cannot build
@@ -148,8 +157,7 @@ export function createFleet(options: FleetOptions): Fleet {
       if (!server) return;
       queue.shift();
       queuedWork -= head.work;
-      server.reserve(head.work);
-      head.resolve(server);
+      head.resolve({ server, request: server.reserve(head.work, clock.now()) });
     }
   }
 
@@ -160,7 +168,7 @@ export function createFleet(options: FleetOptions): Fleet {
     retry: boolean,
     requestId: string,
     signal?: AbortSignal,
-  ): Promise<FleetServer> {
+  ): Promise<Reservation> {
     if (closed) return Promise.reject(toUnavailableError('the fleet is closed', { requestId }));
     const why = unservable(allowed);
     if (why !== null) return Promise.reject(toUnavailableError(why, { requestId }));
@@ -178,9 +186,9 @@ export function createFleet(options: FleetOptions): Fleet {
         work,
         allowed,
         exclude,
-        resolve: (s) => {
+        resolve: (r) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(s);
+          resolve(r);
         },
         reject: (e) => {
           signal?.removeEventListener('abort', onAbort);
@@ -254,14 +262,15 @@ export function createFleet(options: FleetOptions): Fleet {
     const tried = new Set<FleetServer>();
     let last: DifferadError | undefined;
     for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
-      let server: FleetServer;
+      let reservation: Reservation;
       try {
-        server = await acquire(request.n, allowed, tried, attempt > 1, requestId, request.signal);
+        reservation = await acquire(request.n, allowed, tried, attempt > 1, requestId, request.signal);
       } catch (error) {
         throw last && isDifferadError(error)
           ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last)
           : error;
       }
+      const { server } = reservation;
       const sentAt = clock.now();
       try {
         return await attemptOn(server, request, requestId, attempt);
@@ -277,7 +286,7 @@ export function createFleet(options: FleetOptions): Fleet {
         health.afterFailure(server);
         tried.add(server);
       } finally {
-        server.release(request.n);
+        server.release(reservation.request);
         pump();
       }
       if (attempt < settings.maxAttempts) {
