@@ -94,6 +94,8 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       seed: payload.seed,
       logprobs: true,
       returnTokenIds: true,
+      // Overlapped mode: the samplings of the step the trainer waits for go ahead of those of the steps after it.
+      priority: payload.step,
       ...(servers === undefined ? {} : { servers }),
     });
     ctx.metrics?.observeRollout(result.latencyMs / 1000, result.server);

@@ -45,6 +45,13 @@ export interface CompletionRequest {
    * current weights. Default: every server of the fleet.
    */
   readonly servers?: readonly string[];
+  /**
+   * Order among requests waiting for a server: a lower number is served
+   * first, equal numbers in arrival order (default 0). A training run gives
+   * each rollout its step, so in the overlapped mode the resamples of the
+   * step the trainer waits for go ahead of the rollouts of the steps after it.
+   */
+  readonly priority?: number;
 }
 
 /** The OpenAI-compatible chat request body that vLLM receives. */

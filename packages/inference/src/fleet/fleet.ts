@@ -72,6 +72,8 @@ interface Reservation {
 
 interface Waiter {
   readonly work: number;
+  /** The request's `priority`: lower is served first. */
+  readonly priority: number;
   /** The servers the request may use (its `servers`, or all). */
   readonly allowed: readonly FleetServer[];
   readonly exclude: ReadonlySet<FleetServer>;
@@ -161,8 +163,16 @@ export function createFleet(options: FleetOptions): Fleet {
     }
   }
 
+  /** Where a waiter of `priority` joins the queue: after every waiter of the same or a lower number. */
+  function placeOf(priority: number): number {
+    let at = queue.length;
+    while (at > 0 && queue[at - 1]!.priority > priority) at -= 1;
+    return at;
+  }
+
   function acquire(
     work: number,
+    priority: number,
     allowed: readonly FleetServer[],
     exclude: ReadonlySet<FleetServer>,
     retry: boolean,
@@ -184,6 +194,7 @@ export function createFleet(options: FleetOptions): Fleet {
       };
       const waiter: Waiter = {
         work,
+        priority,
         allowed,
         exclude,
         resolve: (r) => {
@@ -198,7 +209,7 @@ export function createFleet(options: FleetOptions): Fleet {
       signal?.addEventListener('abort', onAbort, { once: true });
       // A retry goes to the front: it has waited once already.
       if (retry) queue.unshift(waiter);
-      else queue.push(waiter);
+      else queue.splice(placeOf(priority), 0, waiter);
       queuedWork += work;
       pump();
     });
@@ -264,7 +275,7 @@ export function createFleet(options: FleetOptions): Fleet {
     for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
       let reservation: Reservation;
       try {
-        reservation = await acquire(request.n, allowed, tried, attempt > 1, requestId, request.signal);
+        reservation = await acquire(request.n, request.priority ?? 0, allowed, tried, attempt > 1, requestId, request.signal);
       } catch (error) {
         throw last && isDifferadError(error)
           ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last)

@@ -126,6 +126,29 @@ describe('routing', () => {
     expect(scope.fleet.stats().servers[0]).toMatchObject({ completed: 5, inFlight: 0 });
   });
 
+  it('serves waiting requests by priority, lower first, equal ones (and none, as 0) in arrival order', async () => {
+    scope.fakes = await startFakeFleet([{ model: 'm', slots: 4, tokensPerSecond: 5_000 }]);
+    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, concurrency: { initial: 4, max: 4 } });
+    const order: (string | null)[] = [];
+    const off = scope.fakes.servers[0]!.on('request', (e) => order.push(e.requestId));
+    const asked: [string, number | undefined][] = [
+      ['first', 9], // the server is free: it runs at once
+      ['step-5-a', 5],
+      ['step-1-a', 1],
+      ['step-1-b', 1],
+      ['eval', undefined],
+      ['step-5-b', 5],
+    ];
+    const results = await Promise.all(
+      asked.map(([requestId, priority], k) =>
+        scope.fleet!.complete(request({ requestId, seed: k, ...(priority === undefined ? {} : { priority }) })),
+      ),
+    );
+    off();
+    expect(results).toHaveLength(6);
+    expect(order).toEqual(['first', 'eval', 'step-1-a', 'step-1-b', 'step-5-a', 'step-5-b']);
+  });
+
   it('rejects with the signal reason when the caller aborts a queued request', async () => {
     scope.fakes = await startFakeFleet([{ model: 'm', slots: 4, tokensPerSecond: 5_000 }]);
     scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, concurrency: { initial: 4, max: 4 } });
