@@ -116,14 +116,19 @@ interface StaleRun {
   readonly trainer: CpuTrainer;
 }
 
-/** Trains run `runId` (overlapped, maxStaleness 1, no resampling) with step STALE_STEP's first samplings of `staleSlots` reported at version 0. */
-async function trainWithLaggingReplica(runId: string, staleSlots: readonly number[]): Promise<StaleRun> {
-  const staleIds = new Set(staleSlots.map((k) => `${runId}-s${STALE_STEP}-p${k}-a0`));
+/**
+ * Trains run `runId` (overlapped, maxStaleness 1, no resampling) with step
+ * STALE_STEP's first samplings of `staleSlots` reported at version 0, or
+ * every sampling of them with `always`.
+ */
+async function trainWithLaggingReplica(runId: string, staleSlots: readonly number[], always = false): Promise<StaleRun> {
+  const staleIds = new Set(staleSlots.map((k) => `${runId}-s${STALE_STEP}-p${k}-a${always ? '' : '0'}`));
+  const isStale = (requestId: string) => staleIds.has(always ? requestId.replace(/a\d+$/, 'a') : requestId);
   const policy = await CpuPolicyServer.start({ seed: 5, slots: 8 });
   cleanups.push(() => policy.close());
   // The lagging replica: these first samplings report the starting weights, as a replica the syncs missed would.
   const served = await startRecordingProxy(policy.url, (e, headers) => {
-    if (e.path !== '/v1/chat/completions' || e.requestId === null || !staleIds.has(e.requestId)) return;
+    if (e.path !== '/v1/chat/completions' || e.requestId === null || !isStale(e.requestId)) return;
     headers.set('x-weight-version', '0');
     headers.delete('x-weight-versions');
   });
@@ -244,5 +249,16 @@ describe('differad train, overlapped (grpo.maxStaleness 1): groups sampled too l
     expect(log).toContain(`step ${STALE_STEP}: 1 group(s) sampled more than 1 weight version(s) before ${STALE_STEP}; sampling them again`);
     // The step was not run again from scratch: each sampling went out once, the regenerations counted once each.
     await expectRegeneratedOnce(runId, run, staleSlots);
+  }, 60_000);
+
+  it('a slot that keeps coming back too old stops the run with a clear error instead of being sampled again forever', async () => {
+    const runId = 'stale-forever';
+    const error = await trainWithLaggingReplica(runId, [1], true).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRAIN_STEP_FAILED' });
+    expect((error as Error).message).toContain('ORCHESTRATOR_STALE_SERVER');
+    expect((error as Error).message).toContain(`step ${STALE_STEP}: slot 1 (pair `);
+    expect((error as Error).message).toMatch(
+      /was sampled again 3 times and came back more than 1 weight version\(s\) behind the trainer's 2 each time \(last at version 0, from http:\/\/127\.0\.0\.1:\d+\): a server in the rollout pool keeps serving old weights/,
+    );
   }, 60_000);
 });

@@ -169,3 +169,10 @@ export async function loadRegenerations(
   });
   return found;
 }
+
+/** Overlapped mode: how many times each of `slots` was sampled again so far in this run of the step (0 for none). */
+export async function loadRegenerationCounts(redis: Redis, runId: string, step: number, slots: readonly number[]): Promise<number[]> {
+  if (slots.length === 0) return [];
+  const counts = await redis.hmget(regeneratedKey(runId, step), ...slots.map(String));
+  return counts.map((n) => Number(n ?? 0));
+}

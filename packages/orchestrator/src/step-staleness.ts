@@ -2,8 +2,19 @@ import { decideStaleness, DifferadError, toSamplingSeed } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
 import { type Job, WaitingChildrenError } from 'bullmq';
 import { addOwnChild } from './child-jobs.js';
-import { type GroupStore, loadRegenerations, type Regeneration, type SlotResult } from './group-store.js';
+import { type GroupStore, loadRegenerationCounts, loadRegenerations, type Regeneration, type SlotResult } from './group-store.js';
 import type { RunContext } from './run-context.js';
+
+/**
+ * How many times one slot of a step may be sampled again for being too old
+ * before the step fails: a group that is still too old after that was
+ * sampled by a server that keeps serving old weights, and sampling it again
+ * would never end.
+ */
+export const MAX_REGENERATIONS = 3;
+
+/** The step job's error when a slot's regenerations keep coming back too old (non-retryable: the run stops, resumable once the server is fixed). */
+export const STALE_SERVER_CODE = 'ORCHESTRATOR_STALE_SERVER';
 
 /** The step job's error when it belongs to a round the run has left (overlapped mode; non-retryable, nobody waits for it). */
 export const STALE_ROUND_CODE = 'ORCHESTRATOR_STALE_ROUND';
@@ -36,8 +47,9 @@ export async function checkStepRound(ctx: RunContext, payload: StepPayload): Pro
  * slot's next attempt (its own seed, so a rerun samples the same) as
  * children of this step job, which then waits for them
  * (`moveToWaitingChildren`) and runs again; the resample and replacement
- * rules apply to the new sampling as to any other. Returns the histogram of
- * the groups it trains.
+ * rules apply to the new sampling as to any other. A slot sampled again
+ * MAX_REGENERATIONS times that is still too old fails the step
+ * (STALE_SERVER_CODE). Returns the histogram of the groups it trains.
  */
 export async function settleStaleness(
   ctx: RunContext,
@@ -57,6 +69,17 @@ export async function settleStaleness(
     ctx.log(
       `step ${payload.step}: ${decision.regenerate.length} group(s) sampled more than ${maxStaleness} weight version(s) before ${trainerVersion}; sampling them again`,
     );
+    const counts = await loadRegenerationCounts(ctx.redis, payload.runId, payload.step, decision.regenerate);
+    const worn = decision.regenerate.findIndex((_, i) => counts[i]! >= MAX_REGENERATIONS);
+    if (worn >= 0) {
+      const k = decision.regenerate[worn]!;
+      const { sampled } = slots[k]!;
+      const servers = [...new Set(sampled.completions.map((c) => c.server))].join(', ');
+      throw new DifferadError(
+        STALE_SERVER_CODE,
+        `step ${payload.step}: slot ${k} (pair ${sampled.pairId}) was sampled again ${counts[worn]} times and came back more than ${maxStaleness} weight version(s) behind the trainer's ${trainerVersion} each time (last at version ${sampled.weightVersion}, from ${servers}): a server in the rollout pool keeps serving old weights`,
+      );
+    }
     for (const k of decision.regenerate) {
       const slot = slots[k]!;
       const regeneration = { pairId: slot.pairId, attempt: slot.sampledAttempt + 1, weightVersion: trainerVersion };
