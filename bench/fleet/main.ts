@@ -11,17 +11,9 @@
  *
  * "overall" divides by the whole wall time (ramp-up and drain included);
  * "steady" counts tokens finished between 15% and 85% of the wall time.
- * Under the table, per fleet size: the fleet's tail (from the last request
- * sent to the last one finished), its learned limits and service times for
- * fast and slow servers, and the CPU share of the client and of the fake
- * servers' process during the fleet's run (of one core; the machine's cores
- * and 1-minute load average are in the header), with the fakes' event-loop
- * delay: a busy event loop starts and ends the fakes' requests late, which
- * shows as lost capacity although no client could use it.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type CompletionRequest, createFleet } from '@differad/inference';
@@ -55,28 +47,14 @@ const specsFor = (size: number): FakeVllmOptions[] =>
     seed: k,
   }));
 
-interface Host {
-  readonly urls: string[];
-  /** CPU time of the fakes' process so far, ms, and its event-loop delay since the last call. */
-  cpu(): Promise<{ ms: number; delay: { meanMs: number; p99Ms: number } }>;
-  stop(): Promise<void>;
-}
-
-/** Starts the fakes in a child process and returns their URLs, their CPU time and a stop function. */
-async function startHost(specs: FakeVllmOptions[]): Promise<Host> {
+/** Starts the fakes in a child process and returns their URLs and a stop function. */
+async function startHost(specs: FakeVllmOptions[]): Promise<{ urls: string[]; stop: () => Promise<void> }> {
   const host = fileURLToPath(new URL('./fake-host.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', host, JSON.stringify(specs)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const [line] = (await once(lines, 'line')) as [string];
+  const child = spawn(process.execPath, ['--import', 'tsx', host, JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   const { urls } = JSON.parse(line) as { urls: string[] };
   return {
     urls,
-    cpu: async () => {
-      const reply = once(lines, 'line') as Promise<[string]>;
-      child.stdin.write('cpu\n');
-      const { cpuMicros, delay } = JSON.parse((await reply)[0]) as { cpuMicros: number; delay: { meanMs: number; p99Ms: number } };
-      return { ms: cpuMicros / 1000, delay };
-    },
     stop: async () => {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
@@ -104,45 +82,26 @@ function toFigures(finished: readonly Finished[], t0: number, capacity: number):
   };
 }
 
-const share = (cpuMs: number, wallMs: number) => `${((100 * cpuMs) / wallMs).toFixed(0)}%`;
-
-/** Runs the workload through a fleet; `notes` names its tail, limits, service times and CPU shares. */
 async function runFleet(
-  host: Host,
+  urls: string[],
   requests: readonly CompletionRequest[],
-): Promise<{ finished: Finished[]; t0: number; notes: string; retries: number }> {
-  const hostCpu0 = (await host.cpu()).ms;
-  const cpu0 = process.cpuUsage();
-  // The wall time starts before the fleet does: its start (health probes, first scrape) counts.
-  const t0 = performance.now();
-  const fleet = createFleet({ servers: host.urls, model: MODEL, metricsIntervalMs: 250, timeoutMs: 60_000 });
+): Promise<{ finished: Finished[]; limits: string; retries: number }> {
+  const fleet = createFleet({ servers: urls, model: MODEL, metricsIntervalMs: 250, timeoutMs: 60_000 });
   await fleet.start();
   const finished: Finished[] = [];
   let retries = 0;
-  let lastSent = 0;
   try {
     await Promise.all(
       requests.map(async (r) => {
         const result = await fleet.complete(r);
-        const at = performance.now();
         retries += result.attempts - 1;
-        lastSent = Math.max(lastSent, at - result.latencyMs);
-        finished.push({ at, tokens: result.completions.reduce((a, c) => a + (c.tokenIds?.length ?? 0), 0) });
+        finished.push({ at: performance.now(), tokens: result.completions.reduce((a, c) => a + (c.tokenIds?.length ?? 0), 0) });
       }),
     );
-    const end = performance.now();
-    const cpu = process.cpuUsage(cpu0);
-    const hostCpu = await host.cpu();
     const s = fleet.stats().servers;
-    const mean = (xs: (number | null)[]) =>
-      xs.length === 0 ? '—' : (xs.reduce<number>((a, b) => a + (b ?? Number.NaN), 0) / xs.length).toFixed(0);
-    const by = (pick: (x: (typeof s)[number]) => number | null) =>
-      `fast ${mean(s.filter((_, k) => !isSlow(k)).map(pick))}, slow ${mean(s.filter((_, k) => isSlow(k)).map(pick))}`;
-    const notes =
-      `tail ${(end - lastSent).toFixed(0)} ms; limit ${by((x) => x.concurrencyLimit)}; service ms ${by((x) => x.serviceMs)}; ` +
-      `cpu client ${share((cpu.user + cpu.system) / 1000, end - t0)}, fakes ${share(hostCpu.ms - hostCpu0, end - t0)} ` +
-      `(their event-loop delay mean ${hostCpu.delay.meanMs.toFixed(1)} ms, p99 ${hostCpu.delay.p99Ms.toFixed(1)} ms)`;
-    return { finished, t0, notes, retries };
+    const mean = (xs: number[]) => (xs.length === 0 ? '—' : (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0));
+    const limits = `limit fast ${mean(s.filter((_, k) => !isSlow(k)).map((x) => x.concurrencyLimit))}, slow ${mean(s.filter((_, k) => isSlow(k)).map((x) => x.concurrencyLimit))}`;
+    return { finished, limits, retries };
   } finally {
     await fleet.close();
   }
@@ -156,8 +115,7 @@ async function main(): Promise<void> {
   const tokensPerCompletion = ANSWER.match(/[A-Za-z]+|\d|\s+|[^A-Za-z\d\s]/g)!.length;
   console.log(
     `bench/fleet${quick ? ' (quick)' : ''}: n=${N} per request, ${tokensPerCompletion} tokens per completion, ${SLOTS} slots × ${RATE} tokens/s per server ` +
-      `(every 4th 3× slower), prefill ${PREFILL_MS} ms/image; ~${seconds} s of work per client; node ${process.version}; ` +
-      `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}`,
+      `(every 4th 3× slower), prefill ${PREFILL_MS} ms/image; ~${seconds} s of work per client; node ${process.version}`,
   );
   console.log(
     `${'servers'.padEnd(8)}${'slow'.padStart(5)}${'capacity tok/s'.padStart(16)}${'requests'.padStart(10)} │ ${'fleet compl/s'.padStart(13)}${'overall'.padStart(8)}${'steady'.padStart(8)} │ ${'naive compl/s'.padStart(13)}${'overall'.padStart(8)}${'steady'.padStart(8)} │ fleet/naive`,
@@ -178,23 +136,22 @@ async function main(): Promise<void> {
     }));
     const host = await startHost(specs);
     try {
-      const fleet = await runFleet(host, requests);
-      const f = toFigures(fleet.finished, fleet.t0, capacity);
-      const t0 = performance.now();
+      let t0 = performance.now();
+      const fleet = await runFleet(host.urls, requests);
+      const f = toFigures(fleet.finished, t0, capacity);
+      t0 = performance.now();
       const naive = toFigures(await runNaive(host.urls, MODEL, requests, (size * SLOTS) / N), t0, capacity);
       console.log(
         `${String(size).padEnd(8)}${String(specs.filter((_, k) => isSlow(k)).length).padStart(5)}${capacity.toFixed(0).padStart(16)}${String(count).padStart(10)} │ ` +
           `${f.completionsPerSecond.toFixed(0).padStart(13)}${pct(f.overall)} ${pct(f.steady)} │ ${naive.completionsPerSecond.toFixed(0).padStart(13)}${pct(naive.overall)} ${pct(naive.steady)} │ ` +
-          `${(f.completionsPerSecond / naive.completionsPerSecond).toFixed(2)}×   (retries ${fleet.retries})`,
+          `${(f.completionsPerSecond / naive.completionsPerSecond).toFixed(2)}×   (${fleet.limits}; retries ${fleet.retries})`,
       );
-      console.log(`${''.padEnd(8)}fleet: ${fleet.notes}`);
     } finally {
       await host.stop();
     }
   }
   console.log(
-    `naive = ${SLOTS / N} requests in flight per server (Σ slots / n workers), round-robin; fleet = createFleet defaults, /metrics every 250 ms; ` +
-      'cpu = share of one core during the fleet run',
+    `naive = ${SLOTS / N} requests in flight per server (Σ slots / n workers), round-robin; fleet = createFleet defaults, /metrics every 250 ms`,
   );
 }
 

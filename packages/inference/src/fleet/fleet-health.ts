@@ -72,7 +72,8 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
       return;
     }
     server.ejected = false;
-    server.restore();
+    server.consecutiveFailures = 0;
+    server.limiter.reset();
     emit({ type: 'restored', server: server.url });
     changed();
   }

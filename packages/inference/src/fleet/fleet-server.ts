@@ -1,7 +1,6 @@
 import type { ServerConnection } from '../http/server-connection.js';
 import type { VllmLoad } from '../metrics/prometheus.js';
 import { ConcurrencyLimit, type ConcurrencyLimitOptions } from './concurrency-limit.js';
-import { computeWaitMs, type InFlightRequest, type ServerOutlook, shouldHold } from './finish-estimate.js';
 
 /** What `stats()` reports per server. */
 export interface ServerStats {
@@ -15,8 +14,6 @@ export interface ServerStats {
   readonly ejected: boolean;
   /** Latency EWMA of successful requests, ms (null before the first). */
   readonly latencyEwmaMs: number | null;
-  /** Latency EWMA of requests that did not queue there (the drain rule's service time), ms (null while unknown). */
-  readonly serviceMs: number | null;
   /** The adaptive limit, sequences. */
   readonly concurrencyLimit: number;
   /** Running + waiting sequences at the last scrape of `/metrics` (null when unknown or stale). */
@@ -26,10 +23,6 @@ export interface ServerStats {
 }
 
 const EWMA_WEIGHT = 0.2;
-/** An idle server's speed is out of date this many service times after its last success. */
-const IDLE_STALE = 10;
-/** A busy server that finished nothing for this many service times may be stuck: its speed is not counted on. */
-const BUSY_OVERDUE = 3;
 
 /**
  * One server's state in the fleet. Outstanding work is this client's in-flight
@@ -47,21 +40,12 @@ export class FleetServer {
   /** Ejections since the last success; sets the probe backoff. */
   ejections = 0;
   latencyEwma: number | undefined;
-  /** Latency EWMA of requests sent while the server's load was within its batch: its service time. */
-  serviceEwma: number | undefined;
-  /** When the last request succeeded there (undefined since the start or a restore). */
-  lastSuccessAt: number | undefined;
-  /** When this client's in-flight work there last went from none to some. */
-  busySince = Number.NEGATIVE_INFINITY;
   /** False once `/metrics` proved to have no vLLM gauges. */
   metricsSupported = true;
   cancelProbe: (() => void) | undefined;
   private external = 0;
   private serverQueue: number | undefined;
   private scrapedAt = Number.NEGATIVE_INFINITY;
-  /** Running sequences at the last scrape that showed waiting ones: the server's batch. */
-  private batchSeen: number | undefined;
-  private readonly requests = new Set<InFlightRequest>();
 
   constructor(
     readonly connection: ServerConnection,
@@ -80,86 +64,33 @@ export class FleetServer {
     return this.inFlight + (now - this.scrapedAt <= maxAgeMs ? this.external : 0);
   }
 
-  /** Sequences the server decodes at once: the running count when a scrape last showed a queue, else the limit. */
-  get batch(): number {
-    return this.batchSeen ?? this.limiter.limit;
-  }
-
-  /**
-   * What the drain rule needs at `now` for a request of `work` sequences.
-   * Its finish there is the service time after the wait for room behind this
-   * client's in-flight requests ({@link computeWaitMs}), with other clients'
-   * sequences taking their part of the batch. The speed is current while the
-   * server is idle and succeeded within {@link IDLE_STALE} service times, or
-   * busy and finished something (or started) within {@link BUSY_OVERDUE}:
-   * an idle server that has not been tried for a while is tried again, and
-   * one whose requests hang is not counted on to take the backlog.
-   */
-  outlook(now: number, maxAgeMs: number, work: number): ServerOutlook {
-    const serviceMs = this.serviceEwma;
-    const batch = this.batch;
-    const load = this.load(now, maxAgeMs);
-    if (serviceMs === undefined) return { serviceMs, finishMs: undefined, batch, load, current: false };
-    const ours = Math.max(Math.min(work, batch), batch - (load - this.inFlight));
-    const finishMs = serviceMs + computeWaitMs([...this.requests], ours, serviceMs, now, work);
-    const current =
-      this.inFlight === 0
-        ? this.lastSuccessAt !== undefined && now - this.lastSuccessAt <= IDLE_STALE * serviceMs
-        : now - Math.max(this.lastSuccessAt ?? Number.NEGATIVE_INFINITY, this.busySince) <= BUSY_OVERDUE * serviceMs;
-    return { serviceMs, finishMs, batch, load, current };
-  }
-
   /** Records a scrape (undefined when it failed); `ours` = the most this client had in flight during it. */
   recordGauges(load: VllmLoad | undefined, ours: number, now: number): void {
     const queue = load && load.running + load.waiting;
     if (load) this.limiter.onServerGauges(load.running, load.waiting, now);
-    if (load && load.waiting > 0 && load.running > 0) this.batchSeen = load.running;
     this.serverQueue = queue;
     this.external = queue === undefined ? 0 : Math.max(0, queue - ours);
     this.scrapedAt = queue === undefined ? Number.NEGATIVE_INFINITY : now;
   }
 
-  /** Counts a request of `work` sequences sent at `now` as in flight here; pass the result to {@link release}. */
-  reserve(work: number, now: number): InFlightRequest {
-    if (this.inFlight === 0) this.busySince = now;
-    const request = { work, sentAt: now };
-    this.requests.add(request);
+  reserve(work: number): void {
     this.inFlight += work;
     this.inFlightRequests += 1;
-    return request;
   }
 
-  release(request: InFlightRequest): void {
-    if (!this.requests.delete(request)) return;
-    this.inFlight -= request.work;
+  release(work: number): void {
+    this.inFlight -= work;
     this.inFlightRequests -= 1;
   }
 
-  /**
-   * A success: feeds the limit and the EWMAs, clears the failure streak. The
-   * service time learns from requests sent with at most a batch outstanding
-   * (the others waited in the server's queue); the very first estimate may
-   * come from a queued one, scaled by batch ÷ outstanding.
-   */
+  /** A success: feeds the limit and the EWMA, clears the failure streak. */
   recordSuccess(sample: { work: number; latencyMs: number; tokens: number; outstanding: number; now: number }): void {
     this.completed += 1;
     this.consecutiveFailures = 0;
     this.ejections = 0;
-    this.lastSuccessAt = sample.now;
-    this.latencyEwma = ewma(this.latencyEwma, sample.latencyMs);
-    const batch = this.batch;
-    if (sample.outstanding <= batch) this.serviceEwma = ewma(this.serviceEwma, sample.latencyMs);
-    else this.serviceEwma ??= (sample.latencyMs * batch) / sample.outstanding;
+    this.latencyEwma =
+      this.latencyEwma === undefined ? sample.latencyMs : this.latencyEwma + EWMA_WEIGHT * (sample.latencyMs - this.latencyEwma);
     this.limiter.onSuccess(sample);
-  }
-
-  /** Probed back in after an ejection: the limit starts over and the speed is learned again. */
-  restore(): void {
-    this.consecutiveFailures = 0;
-    this.limiter.reset();
-    this.serviceEwma = undefined;
-    this.lastSuccessAt = undefined;
-    this.batchSeen = undefined;
   }
 
   /** A failure that says something about the server (5xx, timeout, lost connection) of a request sent at `sentAt`. */
@@ -180,7 +111,6 @@ export class FleetServer {
       consecutiveFailures: this.consecutiveFailures,
       ejected: this.ejected,
       latencyEwmaMs: this.latencyEwma ?? null,
-      serviceMs: this.serviceEwma ?? null,
       concurrencyLimit: this.limiter.limit,
       serverQueue: fresh && this.serverQueue !== undefined ? this.serverQueue : null,
       load: this.load(now, maxAgeMs),
@@ -188,7 +118,31 @@ export class FleetServer {
   }
 }
 
-const ewma = (current: number | undefined, sample: number) => (current === undefined ? sample : current + EWMA_WEIGHT * (sample - current));
+/** How much slower than the fastest candidate a server must be before the drain rule may pass it over. */
+const DRAIN_SLOWER = 1.5;
+
+/**
+ * The drain rule: whether a request that would start now on `s` finishes
+ * later than if it waited for the servers faster than `s`. With `backlog`
+ * sequences waiting (this request included), the faster servers start it
+ * after about `backlog ÷ R` ms, R being their summed `limit ÷ latency`
+ * (sequences per ms), and finish it one latency of theirs later. Only a busy
+ * server is passed over, so one with nothing in flight always gets work and
+ * its latency stays current; and only when it is clearly slower.
+ */
+function waitsForFaster(s: FleetServer, candidates: readonly FleetServer[], backlog: number): boolean {
+  const own = s.latencyEwma;
+  if (own === undefined || s.inFlight === 0) return false;
+  let fastest = Number.POSITIVE_INFINITY;
+  let rate = 0;
+  for (const f of candidates) {
+    const latency = f.latencyEwma;
+    if (latency === undefined || latency * DRAIN_SLOWER >= own) continue;
+    fastest = Math.min(fastest, latency);
+    rate += f.limiter.limit / latency;
+  }
+  return rate > 0 && backlog / rate + fastest < own;
+}
 
 /**
  * Least outstanding work relative to the server's limit, among live servers
@@ -197,10 +151,9 @@ const ewma = (current: number | undefined, sample: number) => (current === undef
  * flight there (so a request larger than the limit still runs). Ties go
  * round-robin from `start`. Undefined when every candidate is full. With
  * `backlog` (sequences waiting for a server, this request included) short,
- * a server is passed over while the other candidates would finish the
- * request clearly sooner (the drain rule, {@link shouldHold}): a slower
- * server, or one where it would queue behind a full batch. At the end of a
- * batch of work those requests otherwise set its end.
+ * a server much slower than the others is passed over while the faster
+ * ones would finish the request sooner ({@link waitsForFaster}): at the end
+ * of a batch of work the slow servers' last requests otherwise set its end.
  */
 export function pickServer(
   servers: readonly FleetServer[],
@@ -214,20 +167,15 @@ export function pickServer(
   const live = servers.filter((s) => !s.ejected);
   const preferred = live.filter((s) => !exclude.has(s));
   const candidates = preferred.length > 0 ? preferred : live;
-  let outlooks: Map<FleetServer, ServerOutlook> | undefined;
-  const holds = (s: FleetServer) => {
-    outlooks ??= new Map(candidates.map((c) => [c, c.outlook(now, maxAgeMs, work)]));
-    const others = candidates.filter((f) => f !== s).map((f) => outlooks!.get(f)!);
-    return shouldHold(outlooks.get(s)!, others, backlog);
-  };
   let best: FleetServer | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (let k = 0; k < candidates.length; k++) {
     const s = candidates[(start + k) % candidates.length]!;
     const load = s.load(now, maxAgeMs);
     if (s.inFlight > 0 && load + work > s.limiter.limit) continue;
+    if (waitsForFaster(s, candidates, backlog)) continue;
     const score = load / s.limiter.limit;
-    if (score < bestScore && !holds(s)) {
+    if (score < bestScore) {
       best = s;
       bestScore = score;
     }

@@ -8,7 +8,6 @@ import { delay, systemClock } from '../time/clock.js';
 import { computeBackoffMs } from './backoff.js';
 import { createFleetHealth, toGaugeMaxAge } from './fleet-health.js';
 import { type FleetEvent, type FleetOptions, FleetSettingsSchema } from './fleet-options.js';
-import type { InFlightRequest } from './finish-estimate.js';
 import { FleetServer, pickServer, type ServerStats } from './fleet-server.js';
 
 /** One completion as differad keeps it. */
@@ -64,12 +63,6 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-/** A server's room, reserved for one attempt. */
-interface Reservation {
-  readonly server: FleetServer;
-  readonly request: InFlightRequest;
-}
-
 interface Waiter {
   readonly work: number;
   /** The request's `priority`: lower is served first. */
@@ -77,7 +70,7 @@ interface Waiter {
   /** The servers the request may use (its `servers`, or all). */
   readonly allowed: readonly FleetServer[];
   readonly exclude: ReadonlySet<FleetServer>;
-  readonly resolve: (reservation: Reservation) => void;
+  readonly resolve: (server: FleetServer) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -100,9 +93,7 @@ const header = (reply: HttpReply, name: string): number | null => {
  * Creates a fleet client. Routing: each request (its `n` sequences of work)
  * waits in one FIFO queue until a live server has room under its adaptive
  * concurrency limit, then goes to the one with the least outstanding work
- * relative to that limit; while the queue is short, a server where the
- * request would finish later than on the others is passed over (the drain
- * rule, `pickServer`). Every attempt has a deadline; a 5xx, 408, 429,
+ * relative to that limit. Every attempt has a deadline; a 5xx, 408, 429,
  * timeout or lost connection sends the whole request to another server after
  * an exponential backoff with jitter, up to `maxAttempts`; a 4xx or a bad
  * response is thrown at once, and so is a request this client cannot build
@@ -159,7 +150,8 @@ export function createFleet(options: FleetOptions): Fleet {
       if (!server) return;
       queue.shift();
       queuedWork -= head.work;
-      head.resolve({ server, request: server.reserve(head.work, clock.now()) });
+      server.reserve(head.work);
+      head.resolve(server);
     }
   }
 
@@ -178,7 +170,7 @@ export function createFleet(options: FleetOptions): Fleet {
     retry: boolean,
     requestId: string,
     signal?: AbortSignal,
-  ): Promise<Reservation> {
+  ): Promise<FleetServer> {
     if (closed) return Promise.reject(toUnavailableError('the fleet is closed', { requestId }));
     const why = unservable(allowed);
     if (why !== null) return Promise.reject(toUnavailableError(why, { requestId }));
@@ -197,9 +189,9 @@ export function createFleet(options: FleetOptions): Fleet {
         priority,
         allowed,
         exclude,
-        resolve: (r) => {
+        resolve: (s) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(r);
+          resolve(s);
         },
         reject: (e) => {
           signal?.removeEventListener('abort', onAbort);
@@ -273,15 +265,14 @@ export function createFleet(options: FleetOptions): Fleet {
     const tried = new Set<FleetServer>();
     let last: DifferadError | undefined;
     for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
-      let reservation: Reservation;
+      let server: FleetServer;
       try {
-        reservation = await acquire(request.n, request.priority ?? 0, allowed, tried, attempt > 1, requestId, request.signal);
+        server = await acquire(request.n, request.priority ?? 0, allowed, tried, attempt > 1, requestId, request.signal);
       } catch (error) {
         throw last && isDifferadError(error)
           ? toUnavailableError(`${error.message}; last failure: ${last.message}`, { requestId }, last)
           : error;
       }
-      const { server } = reservation;
       const sentAt = clock.now();
       try {
         return await attemptOn(server, request, requestId, attempt);
@@ -297,7 +288,7 @@ export function createFleet(options: FleetOptions): Fleet {
         health.afterFailure(server);
         tried.add(server);
       } finally {
-        server.release(reservation.request);
+        server.release(request.n);
         pump();
       }
       if (attempt < settings.maxAttempts) {
