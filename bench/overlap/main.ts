@@ -17,7 +17,10 @@
  * stated multiples of it. Each overlapped row also prints the fleet's
  * ceiling: its decoding per step over the shortest period a step can take,
  * since a trainer that sets the pace (1 : 1 : 0.1) leaves the fleet idle for
- * the rest whatever the schedule.
+ * the rest whatever the schedule. A last section samples a quarter of the
+ * groups once more (groups whose rewards do not vary) and serves waiting
+ * requests in arrival order or oldest step first, as the fleet does with a
+ * rollout's step as its priority.
  */
 import { type SimResult, type SimSettings, simulate } from './sim.js';
 
@@ -117,4 +120,22 @@ for (const ratio of RATIOS) {
         `  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`,
     );
   }
+}
+
+// Resamples in the overlapped mode: a zero-variance group sampled once more must not wait behind the rollouts of the steps after it.
+const RESAMPLE_RATE = 0.25;
+console.log(
+  `\nwith ${RESAMPLE_RATE * 100}% of first samplings sampled once more (groups whose rewards do not vary), overlapped at 1 : 1 : 0.1: waiting requests served in arrival order, or the oldest step first (the fleet's request priority, a rollout's step: what differad does)`,
+);
+for (const servers of SIZES) {
+  const { settings } = settingsFor(servers, [1, 1, 0.1]);
+  const base = { ...settings, maxStaleness: STALENESS, resampleRate: RESAMPLE_RATE };
+  const fifo = simulate({ ...base, order: 'fifo' });
+  const byStep = simulate({ ...base, order: 'step' });
+  console.log(`  ${servers} servers`);
+  console.log(row('FIFO', settings, fifo));
+  console.log(row('oldest step', settings, byStep));
+  console.log(
+    `  oldest step ÷ FIFO: ${(fifo.wallMs / byStep.wallMs).toFixed(2)}× steps/s, trainer busy ${(byStep.trainerBusy / fifo.trainerBusy).toFixed(2)}×`,
+  );
 }

@@ -29,6 +29,10 @@ export interface SimSettings {
   readonly trainerMsPerToken: number;
   readonly syncMs: number;
   readonly seed: number;
+  /** Share of first samplings sampled once more (a group whose rewards do not vary); default 0. */
+  readonly resampleRate?: number;
+  /** How waiting requests are served: in arrival order, or the oldest step first (the fleet's priority, a rollout's step); default 'step'. */
+  readonly order?: 'fifo' | 'step';
 }
 
 /** What a run measured. */
@@ -48,6 +52,7 @@ export interface SimResult {
 interface Request {
   readonly step: number;
   readonly slot: number;
+  readonly attempt: number;
   readonly tokens: number;
   readonly serviceMs: number;
   server: number;
@@ -91,6 +96,7 @@ export function simulate(s: SimSettings): SimResult {
     return {
       step,
       slot,
+      attempt,
       tokens: tokens.reduce((a, b) => a + b, 0),
       serviceMs: Math.max(...tokens) * s.msPerToken,
       server: -1,
@@ -99,6 +105,14 @@ export function simulate(s: SimSettings): SimResult {
       spanned: false,
     };
   };
+  // A waiting request of an older step goes ahead of those of later steps (the fleet's priority), unless the order is FIFO.
+  const enqueue = (r: Request) => {
+    let at = queue.length;
+    if ((s.order ?? 'step') === 'step') while (at > 0 && queue[at - 1]!.step > r.step) at -= 1;
+    queue.splice(at, 0, r);
+  };
+  const needsResample = (r: Request) =>
+    r.attempt === 0 && (s.resampleRate ?? 0) > 0 && createRng(`${s.seed}:${r.step}:${r.slot}:resample`).next() < s.resampleRate!;
   const enqueueAllowed = () => {
     while (queuedUpTo + 1 < s.steps && queuedUpTo + 1 <= synced + s.maxStaleness) {
       queuedUpTo += 1;
@@ -179,7 +193,8 @@ export function simulate(s: SimSettings): SimResult {
       free[r.server]! += Math.min(s.groupSize, s.slotsPerServer);
       completions += s.groupSize;
       if (r.spanned) spanning += 1;
-      done.set(r.step, [...(done.get(r.step) ?? []), r]);
+      if (needsResample(r)) enqueue(request(r.step, r.slot));
+      else done.set(r.step, [...(done.get(r.step) ?? []), r]);
     }
     dispatch();
     startTraining();
