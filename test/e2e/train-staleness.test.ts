@@ -175,8 +175,9 @@ async function expectRegeneratedOnce(runId: string, run: StaleRun, staleSlots: r
   expect(byId.size).toBe(chats.length);
   for (const k of staleSlots) {
     const again = byId.get(`${runId}-s${STALE_STEP}-p${k}-a1`);
-    expect(again, `slot ${k} sampled again`).toBeDefined();
-    expect((again!.request as { seed: number }).seed).toBe(toSamplingSeed(SEED, STALE_STEP, k, 1));
+    expect(again?.request, `slot ${k} sampled again as attempt 1 with that attempt's seed`).toMatchObject({
+      seed: toSamplingSeed(SEED, STALE_STEP, k, 1),
+    });
     expect((byId.get(`${runId}-s${STALE_STEP}-p${k}-a0`)!.request as { seed: number }).seed).toBe(toSamplingSeed(SEED, STALE_STEP, k, 0));
   }
 
