@@ -80,6 +80,18 @@ describe('ConcurrencyLimit', () => {
     expect(limit.baseline).toBeUndefined();
   });
 
+  it('keeps the baseline the minimum of the last `baselineWindow` samples as old ones leave the window', () => {
+    const limit = create({ baselineWindow: 3 });
+    const perToken: (number | undefined)[] = [];
+    // ms per token (100 tokens a request): 5, 1, 7, then 8 replaces 5, 9 replaces the minimum 1, 2 replaces 7.
+    for (const ms of [500, 100, 700, 800, 900, 200]) {
+      limit.onSuccess(sample(ms, 0));
+      perToken.push(limit.baseline);
+    }
+    expect(perToken).toEqual([5, 1, 1, 1, 7, 2]);
+    expect(limit.samples).toBe(3);
+  });
+
   it('never exceeds max', () => {
     const limit = create({ initial: 16, max: 20 });
     for (let k = 0; k < 5; k++) limit.onSuccess(sample(100, 20));

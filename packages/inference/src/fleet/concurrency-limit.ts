@@ -1,6 +1,12 @@
 /** Settings of the adaptive per-server concurrency limit, in sequences (a request with n choices is n). */
 export interface ConcurrencyLimitOptions {
-  /** Starting limit (default 16). */
+  /**
+   * Starting limit (default 32: four requests of G = 8, a quarter of the
+   * smallest batch vLLM 0.32.0 defaults to — `max_num_seqs` 128 on CPU, 256
+   * on most GPUs, 1024 on H100/H200, engine/arg_utils.py — so the first
+   * round trip fills a server's batch instead of half of it; a smaller
+   * server's queue shows in its gauges and latency and cuts it).
+   */
   readonly initial: number;
   readonly min: number;
   readonly max: number;
@@ -18,7 +24,7 @@ export interface ConcurrencyLimitOptions {
 
 /** Defaults of {@link ConcurrencyLimitOptions}. */
 export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
-  initial: 16,
+  initial: 32,
   min: 1,
   max: 1024,
   tolerance: 1.5,
@@ -74,6 +80,7 @@ export class ConcurrencyLimit {
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private readonly window: number[] = [];
   private cursor = 0;
+  private minimum = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: ConcurrencyLimitOptions = DEFAULT_CONCURRENCY_LIMIT) {
     this.current = options.initial;
@@ -86,16 +93,24 @@ export class ConcurrencyLimit {
 
   /** The per-token latency of an unqueued request, or undefined before the first sample. */
   get baseline(): number | undefined {
-    return this.window.length === 0 ? undefined : Math.min(...this.window);
+    return this.window.length === 0 ? undefined : this.minimum;
+  }
+
+  /** Samples the baseline is the minimum of (at most `baselineWindow`). */
+  get samples(): number {
+    return this.window.length;
   }
 
   /** Feeds a success. */
   onSuccess(sample: LimitSample): void {
     const perToken = sample.latencyMs / Math.max(1, sample.tokens);
-    if (this.window.length < this.options.baselineWindow) this.window.push(perToken);
+    const evicted = this.window.length < this.options.baselineWindow ? undefined : this.window[this.cursor];
+    if (evicted === undefined) this.window.push(perToken);
     else this.window[this.cursor] = perToken;
     this.cursor = (this.cursor + 1) % this.options.baselineWindow;
-    const baseline = this.baseline ?? perToken;
+    // The minimum is kept, not searched for on every read (the fleet reads it per candidate server per dispatch).
+    this.minimum = evicted === this.minimum && perToken > evicted ? Math.min(...this.window) : Math.min(this.minimum, perToken);
+    const baseline = this.minimum;
     const allowed = this.options.tolerance * baseline;
     if (perToken <= allowed) {
       if (sample.outstanding * 2 < this.current) return;
@@ -131,6 +146,7 @@ export class ConcurrencyLimit {
     this.lastDecrease = Number.NEGATIVE_INFINITY;
     this.window.length = 0;
     this.cursor = 0;
+    this.minimum = Number.POSITIVE_INFINITY;
   }
 
   /** Cuts once per window: a request sent before the last cut reflects the old limit, so it cannot cut again. */

@@ -29,7 +29,7 @@ export const FleetSettingsSchema = z.strictObject({
   /** The adaptive per-server concurrency limit, in sequences (see ConcurrencyLimit). */
   concurrency: z
     .strictObject({
-      initial: z.number().positive().default(16),
+      initial: z.number().positive().default(32),
       min: z.number().positive().default(1),
       max: z.number().positive().default(1024),
       tolerance: z.number().gt(1).default(1.5),

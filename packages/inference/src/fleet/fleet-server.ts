@@ -40,9 +40,15 @@ export class FleetServer {
   /** Ejections since the last success; sets the probe backoff. */
   ejections = 0;
   latencyEwma: number | undefined;
+  /** EWMA of the tokens of a request's longest completion (what its time scales with); 0 before the first. */
+  tokensEwma = 0;
+  /** When this client last had nothing in flight here (the drain rule's hold on an idle server is bounded). */
+  idleSince = Number.NEGATIVE_INFINITY;
   /** False once `/metrics` proved to have no vLLM gauges. */
   metricsSupported = true;
   cancelProbe: (() => void) | undefined;
+  /** The server's batch: the running sequences (all clients) of the last scrape that saw requests waiting; undefined before one did. */
+  batch: number | undefined;
   private external = 0;
   private serverQueue: number | undefined;
   private scrapedAt = Number.NEGATIVE_INFINITY;
@@ -68,6 +74,7 @@ export class FleetServer {
   recordGauges(load: VllmLoad | undefined, ours: number, now: number): void {
     const queue = load && load.running + load.waiting;
     if (load) this.limiter.onServerGauges(load.running, load.waiting, now);
+    if (load && load.waiting > 0) this.batch = load.running;
     this.serverQueue = queue;
     this.external = queue === undefined ? 0 : Math.max(0, queue - ours);
     this.scrapedAt = queue === undefined ? Number.NEGATIVE_INFINITY : now;
@@ -78,9 +85,15 @@ export class FleetServer {
     this.inFlightRequests += 1;
   }
 
-  release(work: number): void {
+  release(work: number, now: number): void {
     this.inFlight -= work;
     this.inFlightRequests -= 1;
+    if (this.inFlight === 0) this.idleSince = now;
+  }
+
+  /** Queue-free ms per token (the limit's baseline) once {@link DRAIN_MIN_SAMPLES} requests were answered; undefined before. */
+  get speed(): number | undefined {
+    return this.limiter.samples >= DRAIN_MIN_SAMPLES ? this.limiter.baseline : undefined;
   }
 
   /** A success: feeds the limit and the EWMA, clears the failure streak. */
@@ -90,6 +103,7 @@ export class FleetServer {
     this.ejections = 0;
     this.latencyEwma =
       this.latencyEwma === undefined ? sample.latencyMs : this.latencyEwma + EWMA_WEIGHT * (sample.latencyMs - this.latencyEwma);
+    this.tokensEwma = this.completed === 1 ? sample.tokens : this.tokensEwma + EWMA_WEIGHT * (sample.tokens - this.tokensEwma);
     this.limiter.onSuccess(sample);
   }
 
@@ -118,30 +132,51 @@ export class FleetServer {
   }
 }
 
-/** How much slower than the fastest candidate a server must be before the drain rule may pass it over. */
+/** How much slower (per token, queue-free) than another candidate a server must be before the drain rule may pass it over. */
 const DRAIN_SLOWER = 1.5;
+/** Requests a server must have answered before its speed counts for the drain rule: one or two are noise. */
+const DRAIN_MIN_SAMPLES = 8;
+/** An idle server is held at most this many of its own request times, then gets work again so its speed stays current. */
+const DRAIN_MAX_IDLE = 10;
 
 /**
  * The drain rule: whether a request that would start now on `s` finishes
- * later than if it waited for the servers faster than `s`. With `backlog`
- * sequences waiting (this request included), the faster servers start it
- * after about `backlog ÷ R` ms, R being their summed `limit ÷ latency`
- * (sequences per ms), and finish it one latency of theirs later. Only a busy
- * server is passed over, so one with nothing in flight always gets work and
- * its latency stays current; and only when it is clearly slower.
+ * later than if it waited for the servers clearly faster than `s` (per
+ * token, queue-free: the limit's baseline, after {@link DRAIN_MIN_SAMPLES}
+ * answers, so identical servers never pass each other over by noise). With
+ * `backlog` sequences waiting (this request included), the faster servers
+ * start it after about `backlog ÷ R` ms, R being their summed
+ * `limit ÷ latency` (sequences per ms), and finish it one latency of theirs
+ * later. `s` would finish it after its latency EWMA when busy, one
+ * queue-free request time more when the request would wait past the
+ * server's batch (the running count of a scrape that saw a queue), or its
+ * queue-free time when idle. An idle server is held at most
+ * {@link DRAIN_MAX_IDLE} of its request times in a row, so it gets work again
+ * and its speed is measured anew.
  */
-function waitsForFaster(s: FleetServer, candidates: readonly FleetServer[], backlog: number): boolean {
-  const own = s.latencyEwma;
-  if (own === undefined || s.inFlight === 0) return false;
+function waitsForFaster(
+  s: FleetServer,
+  candidates: readonly FleetServer[],
+  backlog: number,
+  at: { readonly now: number; readonly load: number; readonly work: number },
+): boolean {
+  const own = s.speed;
+  if (own === undefined || s.latencyEwma === undefined) return false;
+  const queueFree = own * s.tokensEwma;
+  if (s.inFlight === 0 && at.now - s.idleSince > DRAIN_MAX_IDLE * queueFree) return false;
+  let finish = s.inFlight > 0 ? s.latencyEwma : queueFree;
+  // Past the server's batch the request waits there for running ones to end: up to one more request time.
+  if (s.inFlight > 0 && s.batch !== undefined && at.load + at.work > s.batch) finish += queueFree;
   let fastest = Number.POSITIVE_INFINITY;
   let rate = 0;
   for (const f of candidates) {
+    const speed = f.speed;
     const latency = f.latencyEwma;
-    if (latency === undefined || latency * DRAIN_SLOWER >= own) continue;
+    if (speed === undefined || latency === undefined || speed * DRAIN_SLOWER > own) continue;
     fastest = Math.min(fastest, latency);
     rate += f.limiter.limit / latency;
   }
-  return rate > 0 && backlog / rate + fastest < own;
+  return rate > 0 && backlog / rate + fastest < finish;
 }
 
 /**
@@ -151,9 +186,10 @@ function waitsForFaster(s: FleetServer, candidates: readonly FleetServer[], back
  * flight there (so a request larger than the limit still runs). Ties go
  * round-robin from `start`. Undefined when every candidate is full. With
  * `backlog` (sequences waiting for a server, this request included) short,
- * a server much slower than the others is passed over while the faster
- * ones would finish the request sooner ({@link waitsForFaster}): at the end
- * of a batch of work the slow servers' last requests otherwise set its end.
+ * a server much slower than the others, busy or idle, is passed over while
+ * the faster ones would finish the request sooner ({@link waitsForFaster}):
+ * at the end of a batch of work the slow servers' last requests otherwise
+ * set its end.
  */
 export function pickServer(
   servers: readonly FleetServer[],
@@ -173,7 +209,7 @@ export function pickServer(
     const s = candidates[(start + k) % candidates.length]!;
     const load = s.load(now, maxAgeMs);
     if (s.inFlight > 0 && load + work > s.limiter.limit) continue;
-    if (waitsForFaster(s, candidates, backlog)) continue;
+    if (waitsForFaster(s, candidates, backlog, { now, load, work })) continue;
     const score = load / s.limiter.limit;
     if (score < bestScore) {
       best = s;

@@ -288,7 +288,7 @@ export function createFleet(options: FleetOptions): Fleet {
         health.afterFailure(server);
         tried.add(server);
       } finally {
-        server.release(request.n);
+        server.release(request.n, clock.now());
         pump();
       }
       if (attempt < settings.maxAttempts) {
