@@ -42,6 +42,18 @@ describe('pickServer: the drain rule', () => {
     expect(pick(fleet(), 16)).toBe(0);
   });
 
+  it("counts one more request time for a busy slower server when the request would wait past the server's batch", () => {
+    // 3 × 32 sequences per 225 ms drain a backlog of 300 in ~700 ms, then 225 more: ~930 ms.
+    const slow = () => server(3, 675, 32, { limit: 48 });
+    const fleetWith = (s: FleetServer) => [server(0, 225, 24), server(1, 225, 24), server(2, 225, 24), s];
+    // Room for 8 more under its limit, and 675 ms < 930: the slow server takes it.
+    expect(pick(fleetWith(slow()), 300)).toBe(3);
+    // A scrape saw its batch full at 32 running: the request would wait for a slot, ~1,350 ms.
+    const full = slow();
+    full.batch = 32;
+    expect(pick(fleetWith(full), 300)).toBe(0);
+  });
+
   it('passes an idle, clearly slower server over at the end of a batch, but not for long', () => {
     const servers = [server(0, 225, 24), server(1, 675, 0, { idleSince: 0 })];
     expect(pick(servers, 8, 100)).toBe(0);
@@ -59,5 +71,18 @@ describe('pickServer: the drain rule', () => {
 
   it('leaves the request waiting when only the slow server has room', () => {
     expect(pick([server(0, 225, 32), server(1, 225, 32), server(2, 675, 8)], 8)).toBeUndefined();
+  });
+});
+
+describe('FleetServer: the batch a scrape shows', () => {
+  it('is the running count of a scrape that saw requests waiting, and a scrape with none waiting leaves it', () => {
+    const s = server(0, 225, 0);
+    expect(s.batch).toBeUndefined();
+    s.recordGauges({ running: 12, waiting: 0 }, 12, 0);
+    expect(s.batch).toBeUndefined();
+    s.recordGauges({ running: 32, waiting: 5 }, 37, 1);
+    expect(s.batch).toBe(32);
+    s.recordGauges({ running: 7, waiting: 0 }, 7, 2);
+    expect(s.batch).toBe(32);
   });
 });
