@@ -37,6 +37,12 @@ import { type Baseline, printReport, summarize, type VariantResult } from './rep
 import { readRunTimes, type StepTimes } from './timeline.js';
 
 const GOAL = { completionsPerSecond: 5_000, turnaroundMs: 50 };
+/**
+ * Steps of the run that is not measured. With 20, one variant measured three
+ * times in a row gave 1,598, 1,940 and 2,062 completions/s (the first one
+ * measured paid for the warm-up); with 150, 1,984, 2,130 and 1,969.
+ */
+const WARM_UP_STEPS = 150;
 const MODEL = 'bench-model';
 const G = 8;
 const PAIRS = 8;
@@ -270,8 +276,8 @@ async function main(): Promise<void> {
       trainer,
       pids: { fakes: fakes.pid, redis: redis.pid, trainer: trainerHost.pid },
     };
-    // The first run in a process pays V8's compilation of the hot paths: a run that is not measured goes first, so every variant is measured warm whatever the order.
-    await runVariant(VARIANTS[args.variants[0]!]!, { ...ctx, args: { ...args, steps: args.quick ? 2 : 20 } });
+    // The first runs in a process pay V8's compilation of the hot paths and the heap's growth: a run that is not measured goes first, so every variant is measured warm whatever the order.
+    await runVariant(VARIANTS[args.variants[0]!]!, { ...ctx, args: { ...args, steps: args.quick ? 2 : WARM_UP_STEPS } });
     const results: VariantResult[] = [];
     for (const v of args.variants) results.push(await runVariant(VARIANTS[v]!, ctx));
     const components = await measureComponents({
@@ -288,7 +294,7 @@ async function main(): Promise<void> {
         `bench/pipeline${args.quick ? ' (quick)' : ''}: G=${G} × ${PAIRS} pairs per step, ${args.servers} fake vLLM servers (zero latency: 100,000 slots, 1e9 tokens/s, no prefill), ` +
         `${args.size}×${args.size} PNG pairs, redis ${redisVersion} (embedded), node ${process.version}, ${availableParallelism()} cores`,
       note:
-        `steps ${args.warmup}..${args.warmup + args.steps - 1} of each run are measured; the first ${args.warmup} warm up (context build, fleet probe, first encodes), after a run of ${args.quick ? 2 : 20} steps that is not measured (V8 compiles the hot paths). ` +
+        `steps ${args.warmup}..${args.warmup + args.steps - 1} of each run are measured; the first ${args.warmup} warm up (context build, fleet probe, first encodes), after a run of ${args.quick ? 2 : WARM_UP_STEPS} steps that is not measured (V8 compiles the hot paths). ` +
         `1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`,
       goal: GOAL,
       completionsPerStep: G * PAIRS,
