@@ -101,6 +101,11 @@ export class ConcurrencyLimit {
     return this.window.length;
   }
 
+  /** How many samples the baseline is taken over once the window is full. */
+  get baselineWindow(): number {
+    return this.options.baselineWindow;
+  }
+
   /** Feeds a success. */
   onSuccess(sample: LimitSample): void {
     const perToken = sample.latencyMs / Math.max(1, sample.tokens);

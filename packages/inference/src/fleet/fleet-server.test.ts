@@ -14,10 +14,14 @@ function server(
   index: number,
   latencyMs: number | undefined,
   inFlight: number,
-  opts: { limit?: number; answered?: number; idleSince?: number } = {},
+  opts: { limit?: number; answered?: number; idleSince?: number; window?: number } = {},
 ): FleetServer {
   const limit = opts.limit ?? 32;
-  const s = new FleetServer({ url: `http://s${index}` } as ServerConnection, index, { ...DEFAULT_CONCURRENCY_LIMIT, initial: limit });
+  const s = new FleetServer({ url: `http://s${index}` } as ServerConnection, index, {
+    ...DEFAULT_CONCURRENCY_LIMIT,
+    initial: limit,
+    baselineWindow: opts.window ?? DEFAULT_CONCURRENCY_LIMIT.baselineWindow,
+  });
   if (latencyMs !== undefined) {
     // outstanding 0: a lightly used server's answers do not move its limit.
     for (let k = 0; k < (opts.answered ?? 8); k++) s.recordSuccess({ work: 8, latencyMs, tokens: TOKENS, outstanding: 0, now: k });
@@ -67,6 +71,12 @@ describe('pickServer: the drain rule', () => {
     expect(pick([server(0, 225, 24), server(1, undefined, 8)], 8)).toBe(1);
     // Nor for servers whose speed it does not know.
     expect(pick([server(0, 225, 24, { answered: 3 }), server(1, 675, 8)], 8)).toBe(1);
+  });
+
+  it('trusts a speed after a full baseline window when the window is shorter than 8 answers', () => {
+    const s = server(1, 675, 8, { answered: 4, window: 4 });
+    expect(s.speed).toBe(15);
+    expect(pick([server(0, 225, 24, { window: 4 }), s], 16)).toBe(0);
   });
 
   it('leaves the request waiting when only the slow server has room', () => {

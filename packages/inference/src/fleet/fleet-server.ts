@@ -91,9 +91,10 @@ export class FleetServer {
     if (this.inFlight === 0) this.idleSince = now;
   }
 
-  /** Queue-free ms per token (the limit's baseline) once {@link DRAIN_MIN_SAMPLES} requests were answered; undefined before. */
+  /** Queue-free ms per token (the limit's baseline) once {@link DRAIN_MIN_SAMPLES} requests were answered (a full window if it is smaller); undefined before. */
   get speed(): number | undefined {
-    return this.limiter.samples >= DRAIN_MIN_SAMPLES ? this.limiter.baseline : undefined;
+    const { limiter } = this;
+    return limiter.samples >= Math.min(DRAIN_MIN_SAMPLES, limiter.baselineWindow) ? limiter.baseline : undefined;
   }
 
   /** A success: feeds the limit and the EWMA, clears the failure streak. */
