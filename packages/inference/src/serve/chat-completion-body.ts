@@ -23,6 +23,17 @@ export interface ChatBodyContext {
   readonly createdSeconds: number;
 }
 
+/** A token's UTF-8 bytes as vLLM lists them (`list(token.encode("utf-8"))`); ASCII, nearly every token, without a Buffer. */
+export function toUtf8Bytes(text: string): number[] {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return [...Buffer.from(text)];
+    bytes.push(c);
+  }
+  return bytes;
+}
+
 /** The cut of each choice at `maxTokens`, and whether it was cut. */
 export function toCutChoices(choices: readonly EngineChoice[], maxTokens: number): { tokens: readonly EngineToken[]; cut: boolean }[] {
   return choices.map((c) =>
@@ -57,7 +68,7 @@ export function toChatCompletionBody(
         reasoning: null,
       },
       logprobs: request.logprobs
-        ? { content: tokens.map((t) => ({ token: t.text, logprob: t.logprob, bytes: [...Buffer.from(t.text)], top_logprobs: [] })) }
+        ? { content: tokens.map((t) => ({ token: t.text, logprob: t.logprob, bytes: toUtf8Bytes(t.text), top_logprobs: [] })) }
         : null,
       finish_reason: cut ? 'length' : 'stop',
       stop_reason: null,
