@@ -1,3 +1,4 @@
+import { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold } from '@differad/core';
 import type { ServerConnection } from '../http/server-connection.js';
 import type { VllmLoad } from '../metrics/prometheus.js';
 import { ConcurrencyLimit, type ConcurrencyLimitOptions } from './concurrency-limit.js';
@@ -91,7 +92,7 @@ export class FleetServer {
     if (this.inFlight === 0) this.idleSince = now;
   }
 
-  /** Queue-free ms per token (the limit's baseline) once {@link DRAIN_MIN_SAMPLES} requests were answered (a full window if it is smaller); undefined before. */
+  /** Queue-free ms per token (the limit's baseline) once DRAIN_MIN_SAMPLES requests were answered (a full window if it is smaller); undefined before. */
   get speed(): number | undefined {
     const { limiter } = this;
     return limiter.samples >= Math.min(DRAIN_MIN_SAMPLES, limiter.baselineWindow) ? limiter.baseline : undefined;
@@ -133,51 +134,17 @@ export class FleetServer {
   }
 }
 
-/** How much slower (per token, queue-free) than another candidate a server must be before the drain rule may pass it over. */
-const DRAIN_SLOWER = 1.5;
-/** Requests a server must have answered before its speed counts for the drain rule: one or two are noise. */
-const DRAIN_MIN_SAMPLES = 8;
-/** An idle server is held at most this many of its own request times, then gets work again so its speed stays current. */
-const DRAIN_MAX_IDLE = 10;
-
-/**
- * The drain rule: whether a request that would start now on `s` finishes
- * later than if it waited for the servers clearly faster than `s` (per
- * token, queue-free: the limit's baseline, after {@link DRAIN_MIN_SAMPLES}
- * answers, so identical servers never pass each other over by noise). With
- * `backlog` sequences waiting (this request included), the faster servers
- * start it after about `backlog ÷ R` ms, R being their summed
- * `limit ÷ latency` (sequences per ms), and finish it one latency of theirs
- * later. `s` would finish it after its latency EWMA when busy, one
- * queue-free request time more when the request would wait past the
- * server's batch (the running count of a scrape that saw a queue), or its
- * queue-free time when idle. An idle server is held at most
- * {@link DRAIN_MAX_IDLE} of its request times in a row, so it gets work again
- * and its speed is measured anew.
- */
-function waitsForFaster(
-  s: FleetServer,
-  candidates: readonly FleetServer[],
-  backlog: number,
-  at: { readonly now: number; readonly load: number; readonly work: number },
-): boolean {
-  const own = s.speed;
-  if (own === undefined || s.latencyEwma === undefined) return false;
-  const queueFree = own * s.tokensEwma;
-  if (s.inFlight === 0 && at.now - s.idleSince > DRAIN_MAX_IDLE * queueFree) return false;
-  let finish = s.inFlight > 0 ? s.latencyEwma : queueFree;
-  // Past the server's batch the request waits there for running ones to end: up to one more request time.
-  if (s.inFlight > 0 && s.batch !== undefined && at.load + at.work > s.batch) finish += queueFree;
-  let fastest = Number.POSITIVE_INFINITY;
-  let rate = 0;
-  for (const f of candidates) {
-    const speed = f.speed;
-    const latency = f.latencyEwma;
-    if (speed === undefined || latency === undefined || speed * DRAIN_SLOWER > own) continue;
-    fastest = Math.min(fastest, latency);
-    rate += f.limiter.limit / latency;
-  }
-  return rate > 0 && backlog / rate + fastest < finish;
+/** What the drain rule (core's decideDrainHold) needs of a server. */
+function toDrainView(s: FleetServer): DrainView {
+  return {
+    speed: s.speed,
+    latencyMs: s.latencyEwma,
+    tokens: s.tokensEwma,
+    inFlight: s.inFlight,
+    idleSince: s.idleSince,
+    batch: s.batch,
+    limit: s.limiter.limit,
+  };
 }
 
 /**
@@ -188,7 +155,7 @@ function waitsForFaster(
  * round-robin from `start`. Undefined when every candidate is full. With
  * `backlog` (sequences waiting for a server, this request included) short,
  * a server much slower than the others, busy or idle, is passed over while
- * the faster ones would finish the request sooner ({@link waitsForFaster}):
+ * the faster ones would finish the request sooner (core's `decideDrainHold`):
  * at the end of a batch of work the slow servers' last requests otherwise
  * set its end.
  */
@@ -204,13 +171,15 @@ export function pickServer(
   const live = servers.filter((s) => !s.ejected);
   const preferred = live.filter((s) => !exclude.has(s));
   const candidates = preferred.length > 0 ? preferred : live;
+  const views = candidates.map(toDrainView);
   let best: FleetServer | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (let k = 0; k < candidates.length; k++) {
-    const s = candidates[(start + k) % candidates.length]!;
+    const at = (start + k) % candidates.length;
+    const s = candidates[at]!;
     const load = s.load(now, maxAgeMs);
     if (s.inFlight > 0 && load + work > s.limiter.limit) continue;
-    if (waitsForFaster(s, candidates, backlog, { now, load, work })) continue;
+    if (decideDrainHold(views[at]!, views, { backlog, now, load, work })) continue;
     const score = load / s.limiter.limit;
     if (score < bestScore) {
       best = s;
