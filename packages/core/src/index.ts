@@ -119,4 +119,4 @@ export {
   decideFleetSync,
   toRolloutServers,
 } from './fleet/fleet-membership.js';
-export { DRAIN_MAX_IDLE, DRAIN_MIN_SAMPLES, DRAIN_SLOWER, type DrainView, decideDrainHold } from './fleet/drain-hold.js';
+export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold } from './fleet/drain-hold.js';
