@@ -3,7 +3,7 @@
 // recording apt-get stand-in in their place that "installs" a package by
 // dropping an executable of the same name next to itself.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ const dirs: string[] = [];
 interface Machine {
   bin: string;
   log: string;
+  /** A world-readable copy of the installer (it imports only node: modules): the unprivileged user cannot read a checkout under a private folder, as `mktemp -d` makes. */
+  script: string;
 }
 
 /** A PATH holding only `apt-get` (unless `withAptGet` is false) and the given tools. */
@@ -28,6 +30,9 @@ function createMachine(opts: { tools?: string[]; withAptGet?: boolean; aptFails?
   chmodSync(bin, 0o777);
   writeFileSync(log, '');
   chmodSync(log, 0o666);
+  const script = join(root, 'ensure-system-packages.mjs');
+  copyFileSync(SCRIPT, script);
+  chmodSync(script, 0o644);
   for (const tool of opts.tools ?? []) writeTool(bin, tool);
   if (opts.withAptGet !== false) {
     const install = opts.aptInstallsNothing
@@ -46,7 +51,7 @@ function createMachine(opts: { tools?: string[]; withAptGet?: boolean; aptFails?
     );
     chmodSync(join(bin, 'apt-get'), 0o755);
   }
-  return { bin, log };
+  return { bin, log, script };
 }
 
 function writeTool(bin: string, name: string): void {
@@ -60,7 +65,7 @@ function writeTool(bin: string, name: string): void {
  * `unshare -r` maps the user to root in a user namespace when it does not.
  */
 function runInstaller(machine: Machine, needs: string[], as: 'root' | 'user') {
-  const node = [process.execPath, SCRIPT, ...needs];
+  const node = [process.execPath, machine.script, ...needs];
   const argv =
     as === 'root'
       ? isRoot
