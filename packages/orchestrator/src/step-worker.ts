@@ -149,15 +149,18 @@ export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise
   };
 }
 
+/** The step's final groups, all at once: one pipelined round trip to Redis instead of one per slot, on the path to the trainer (null for a slot with none). */
+function readSlots(groups: GroupStore, payload: StepPayload): Promise<(SlotResult | null)[]> {
+  return Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
+}
+
 /**
- * The step's final groups, all at once: one pipelined round trip to Redis
- * instead of one per slot, on the path to the trainer. A slot with none
- * fails the job (retryable) unless its regeneration was started by an
- * earlier try that died before adding its sampling: the job then adds it and
- * waits for it (resumeRegenerations).
+ * Every slot's final group; a slot with none fails the job (retryable)
+ * unless its regeneration was started by an earlier try that died before
+ * adding its sampling: the job then adds it and waits for it
+ * (resumeRegenerations).
  */
-async function loadSlots(ctx: RunContext, groups: GroupStore, job: Job, payload: StepPayload): Promise<SlotResult[]> {
-  const loaded = await Promise.all(Array.from({ length: payload.pairCount }, (_, k) => groups.loadResult(payload.runId, payload.step, k)));
+async function requireSlots(ctx: RunContext, job: Job, payload: StepPayload, loaded: (SlotResult | null)[]): Promise<SlotResult[]> {
   const missing = loaded.flatMap((r, k) => (r === null ? [k] : []));
   if (missing.length === 0) return loaded as SlotResult[];
   await resumeRegenerations(ctx, job, payload, missing);
@@ -180,21 +183,32 @@ async function hasStepLine(file: string, step: number): Promise<boolean> {
 export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncState: NcclSyncState) {
   return async (payload: StepPayload, job: Job): Promise<StepRow> => {
     const waited = Date.now() - job.timestamp;
-    await checkStepRound(ctx, payload);
-    const slots = await loadSlots(ctx, groups, job, payload);
-    const trainStart = performance.now();
-    // A trainer that restarted since the coordinator's check would train this step on its starting weights.
-    const health = await ctx.trainer.health();
+    // Three reads that need nothing of each other, on the step's critical path: made together, judged in this order.
+    const [round, read, trainerHealth] = await Promise.allSettled([
+      checkStepRound(ctx, payload),
+      readSlots(groups, payload),
+      // A trainer that restarted since the coordinator's check would train this step on its starting weights.
+      ctx.trainer.health(),
+    ]);
+    if (round.status === 'rejected') throw round.reason;
+    if (read.status === 'rejected') throw read.reason;
+    const slots = await requireSlots(ctx, job, payload, read.value);
+    if (trainerHealth.status === 'rejected') throw trainerHealth.reason;
+    const health = trainerHealth.value;
     const problem = checkTrainerAtStep(
       { runId: payload.runId, step: payload.step, weightVersion: payload.weightVersion },
       toTrainerPosition(health),
     );
     if (problem !== null)
       throw new DifferadError(TRAINER_STATE_CODE, `${problem}; the coordinator puts it back on the last saved checkpoint`);
+    const trainStart = performance.now();
+    // The trainer's groups are made while the staleness rule is applied; a rerun for stale groups leaves them (the preparer keeps the images).
+    const preparing = Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
+    preparing.catch(() => undefined);
     // Overlapped mode: groups too old for the trainer's weights are sampled again first (settleStaleness then throws: the job waits for them and runs again, loading the slots anew).
     const staleness: StepStaleness | undefined =
       ctx.config.grpo.maxStaleness > 0 ? await settleStaleness(ctx, groups, job, payload, slots, health.weight_version) : undefined;
-    const trainerGroups = await Promise.all(slots.map((s) => toTrainerGroup(ctx, s)));
+    const trainerGroups = await preparing;
     const plan = planStepRequests(ctx.config, payload.runId, payload.step, trainerGroups);
     const results: ForwardBackwardResponse[] = [];
     for (const micro of plan.microBatches) results.push(await sendMicroBatch(ctx, micro.request, micro.groups));

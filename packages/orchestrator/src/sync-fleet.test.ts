@@ -1,9 +1,13 @@
 import { TrainConfigSchema } from '@differad/config';
 import type { FleetPool } from '@differad/core';
-import { createVllmControl } from '@differad/inference';
+import { createVllmControl, type VllmControl } from '@differad/inference';
 import type { FleetPoolStore } from '@differad/queue';
 import { createFakeNcclFabric, type FakeNcclFabric, type FakeVllmOptions, FakeVllmServer } from '@differad/testing';
+import { DifferadError } from '@differad/core';
 import type { TrainerClient } from '@differad/trainer-client';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syncFleet } from './sync-fleet.js';
 import type { NcclSendOptions, NcclSyncState, WeightSyncTarget } from './weight-sync.js';
@@ -115,5 +119,81 @@ describe('syncFleet over nccl', () => {
       `step 4: 1 of 2 inference servers hold weight version 5, fewer than policy.minServers 2; out: ${b.url} (health check failed: `,
     );
     expect(h.pool()?.members.map((m) => m.state)).toEqual(['in', 'out']);
+  });
+});
+
+describe('syncFleet over disk', () => {
+  let dir = '';
+  afterEach(async () => {
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+    dir = '';
+  });
+
+  /** Two fake servers, a trainer whose export runs `exportWeights`, and every `/health` call in `events`. */
+  async function diskHarness(exportWeights: (events: string[]) => Promise<void>, minServers = 1) {
+    dir = await mkdtemp(join(tmpdir(), 'differad-sync-'));
+    const a = await startServer({});
+    const b = await startServer({});
+    const events: string[] = [];
+    let stored: FleetPool | null = null;
+    const pools: FleetPoolStore = { load: () => Promise.resolve(stored), save: (_run, pool) => Promise.resolve(void (stored = pool)) };
+    const trainer = {
+      url: 'http://trainer:8200',
+      sendWeights: async () => {
+        await exportWeights(events);
+        return { path: dir };
+      },
+    } as unknown as TrainerClient;
+    const config = TrainConfigSchema.parse({
+      data: { train: 'x.jsonl' },
+      policy: { kind: 'endpoints', endpoints: [a.url, b.url], model: 'm', syncBackend: 'disk', minServers },
+    });
+    targets = [a, b].map((server) => {
+      const control = createVllmControl({ url: server.url, timeoutMs: 5_000 });
+      const watched: VllmControl = {
+        ...control,
+        health: async (timeoutMs) => {
+          events.push('health started');
+          await control.health(timeoutMs);
+          events.push('health done');
+        },
+      };
+      return { url: server.url, control: watched };
+    });
+    const deps = { runId: 'run-d', config, trainer, targets, pools, log: () => undefined };
+    return { deps, a, b, events, pool: () => stored };
+  }
+
+  it("checks the servers' health while the trainer exports the weights, not before or after", async () => {
+    const h = await diskHarness(async (events) => {
+      events.push('export started');
+      // Up to 2 s for both health checks to start while the export runs (a sync that checks them after the export starts none).
+      for (let waited = 0; events.filter((e) => e === 'health started').length < 2 && waited < 2_000; waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
+      events.push('export done');
+    });
+    const decision = await syncFleet(h.deps, { step: 0, version: 1 }, { group: null });
+    expect(decision?.active).toEqual([h.a.url, h.b.url]);
+    // They overlap: the export starts before the health checks are done, and they start before it is done.
+    expect(h.events.indexOf('export started')).toBeLessThan(h.events.lastIndexOf('health done'));
+    expect(h.events.indexOf('health started')).toBeLessThan(h.events.indexOf('export done'));
+    expect([h.a.stats().weightsPath, h.b.stats().weightsPath]).toEqual([dir, dir]);
+  });
+
+  it("fails with the trainer's error when the export fails, leaving every server unpaused on its old weights", async () => {
+    const h = await diskHarness(() => Promise.reject(new DifferadError('TRAINER_UNAVAILABLE', 'trainer: connection refused')));
+    const error = await syncFleet(h.deps, { step: 0, version: 1 }, { group: null }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRAINER_UNAVAILABLE' });
+    for (const server of [h.a, h.b]) expect(server.stats()).toMatchObject({ paused: false, weightsPath: null });
+    expect(h.pool()).toBeNull();
+  });
+
+  it('with no healthy server, names the servers out, not the export that had no server to take it', async () => {
+    const h = await diskHarness(() => Promise.reject(new DifferadError('TRAINER_UNAVAILABLE', 'trainer: connection refused')));
+    h.a.kill();
+    h.b.kill();
+    const error = await syncFleet(h.deps, { step: 3, version: 4 }, { group: null }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SYNC_TOO_FEW_SERVERS', retryable: false });
+    expect((error as Error).message).toContain(`out: ${h.a.url} (health check failed: `);
   });
 });

@@ -10,7 +10,14 @@ import {
 import type { FleetPoolStore } from '@differad/queue';
 import type { TrainerClient } from '@differad/trainer-client';
 import { NCCL_PACKED } from './sync-run-weights.js';
-import { type NcclSyncState, syncWeightsEach, syncWeightsNcclEach, toNcclRendezvous, type WeightSyncTarget } from './weight-sync.js';
+import {
+  type NcclSyncState,
+  syncWeightsEach,
+  syncWeightsNcclEach,
+  toNcclRendezvous,
+  type WeightManifest,
+  type WeightSyncTarget,
+} from './weight-sync.js';
 
 /** Deadline of the `/health` check of each server at a step boundary (ms). */
 export const SYNC_HEALTH_TIMEOUT_MS = 5_000;
@@ -61,10 +68,10 @@ async function syncNcclDropping(
   deps: FleetSyncDeps,
   targets: readonly WeightSyncTarget[],
   version: number,
+  manifest: WeightManifest,
   state: NcclSyncState,
 ): Promise<Record<string, ServerSyncOutcome>> {
   const outcomes: Record<string, ServerSyncOutcome> = {};
-  const manifest = await deps.trainer.weightsManifest({ version });
   const send = (options: object) => deps.trainer.sendWeights({ version, backend: 'nccl', options: { ...options } });
   let remaining = [...targets];
   while (remaining.length > 0) {
@@ -88,25 +95,34 @@ async function syncNcclDropping(
   return outcomes;
 }
 
+/** What the trainer contributes to a sync before any server is touched: the disk backend's export (the folder the servers load), or the nccl backend's manifest. */
+type TrainerSide = { readonly backend: 'disk'; readonly path: string } | { readonly backend: 'nccl'; readonly manifest: WeightManifest };
+
+async function prepareTrainerSide(deps: FleetSyncDeps, version: number): Promise<TrainerSide> {
+  const { policy } = deps.config;
+  if (policy.kind === 'endpoints' && policy.syncBackend === 'nccl')
+    return { backend: 'nccl', manifest: await deps.trainer.weightsManifest({ version }) };
+  const sent = await deps.trainer.sendWeights({ version, backend: 'disk' });
+  return { backend: 'disk', path: sent.path ?? '' };
+}
+
 async function syncTargets(
   deps: FleetSyncDeps,
   targets: readonly WeightSyncTarget[],
   version: number,
+  side: TrainerSide,
   state: NcclSyncState,
 ): Promise<Record<string, ServerSyncOutcome>> {
-  if (targets.length === 0) return {};
-  const { policy } = deps.config;
-  if (policy.kind === 'endpoints' && policy.syncBackend === 'nccl') return syncNcclDropping(deps, targets, version, state);
-  const sent = await deps.trainer.sendWeights({ version, backend: 'disk' });
-  const results = await syncWeightsEach(targets, { version, path: sent.path ?? '', pauseMode: pauseModeOf(deps.config) });
+  if (side.backend === 'nccl') return syncNcclDropping(deps, targets, version, side.manifest, state);
+  const results = await syncWeightsEach(targets, { version, path: side.path, pauseMode: pauseModeOf(deps.config) });
   return Object.fromEntries(results.map((r) => [r.url, r.error === null ? { kind: 'synced' } : { kind: 'failed', reason: r.error }]));
 }
 
 /**
  * The weight sync of `version` at the end of `step` over a degraded fleet
  * (docs/architecture.md §6.1): every configured server's `/health` is
- * checked, the healthy ones get the weights (`disk` or `nccl`, the run's
- * backend), and the core decision makes the new rollout pool: synced servers
+ * checked while the trainer exports the weights (`disk`) or lists them
+ * (`nccl`), the healthy ones get the weights, and the core decision makes the new rollout pool: synced servers
  * in at `version`, the rest out with their reason. A server that was out
  * and is healthy again rejoins only through this sync, so it never serves
  * stale weights. The pool goes to Redis, where the rollout workers of every
@@ -122,14 +138,23 @@ export async function syncFleet(
   const { policy } = deps.config;
   if (deps.targets.length === 0 || (policy.kind === 'endpoints' && policy.syncBackend === 'none')) return null;
   const urls = deps.targets.map((t) => t.url);
-  const previous = await deps.pools.load(deps.runId);
-  const plan = planFleetSync(urls, previous, await checkHealth(deps.targets));
-  const synced = await syncTargets(
-    deps,
-    deps.targets.filter((t) => plan.targets.includes(t.url)),
-    at.version,
-    state,
-  );
+  // The trainer's export (or manifest), the servers' /health and the pool's read need nothing of each other: run together, they cost the step the longest of them, not their sum.
+  const [side, pool, health] = await Promise.allSettled([
+    prepareTrainerSide(deps, at.version),
+    deps.pools.load(deps.runId),
+    checkHealth(deps.targets),
+  ]);
+  if (pool.status === 'rejected') throw pool.reason;
+  if (health.status === 'rejected') throw health.reason;
+  const previous = pool.value;
+  const plan = planFleetSync(urls, previous, health.value);
+  const targets = deps.targets.filter((t) => plan.targets.includes(t.url));
+  // With no server to take them, the trainer's side is not needed, and a failure of it changes nothing.
+  let synced: Record<string, ServerSyncOutcome> = {};
+  if (targets.length > 0) {
+    if (side.status === 'rejected') throw side.reason;
+    synced = await syncTargets(deps, targets, at.version, side.value, state);
+  }
   const outcomes: Record<string, ServerSyncOutcome> = { ...synced };
   for (const u of plan.unhealthy) outcomes[u.url] = { kind: 'unhealthy', reason: u.reason };
   const decision = decideFleetSync({
