@@ -13,6 +13,8 @@ export const SampledGroupSchema = z.object({
   /** Every version, when an in-flight weight update fell inside the request (docs/architecture.md §6.2). */
   weightVersions: z.array(z.int().min(0)).optional(),
   promptTokenIds: z.array(z.int()).nullable(),
+  /** sha256 of the reference and target frames the server was sent (the trainer's image hashes); absent in groups stored before they were recorded. */
+  images: z.array(z.string()).length(2).optional(),
   system: z.string(),
   instruction: z.string(),
   completions: z.array(

@@ -40,6 +40,9 @@ export const ORCHESTRATOR_ERRORS = {
   ),
   ORCHESTRATOR_NO_LOGPROBS: fails('A server returned no token ids or log-probs for a completion, so it cannot be trained on.'),
   ORCHESTRATOR_NO_STEP: fails('A job that adds a child job has no parent step job.'),
+  ORCHESTRATOR_IMAGE_CHANGED: fails(
+    "A pair's image file changed between its rollout and the step, so its completions cannot be trained against it; a resumed run samples the step again.",
+  ),
   ORCHESTRATOR_STALE_SERVER: fails(
     'Overlapped mode: a group came back more than grpo.maxStaleness weight versions old each time it was sampled again; a server in the rollout pool keeps serving old weights.',
   ),

@@ -5,6 +5,7 @@ import type { Job } from 'bullmq';
 import type { GroupStore, SampledGroup } from './group-store.js';
 import type { RunContext } from './run-context.js';
 import { settleSampling } from './score-worker.js';
+import { toTrainerImage } from './trainer-images.js';
 
 /**
  * The servers this rollout may use: those of the run's pool (Redis, written
@@ -114,6 +115,8 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
       weightVersion: toSampledVersion(version, result.weightVersions?.[0] ?? result.weightVersion),
       ...(result.weightVersions !== null && result.weightVersions.length > 1 ? { weightVersions: [...result.weightVersions] } : {}),
       promptTokenIds: result.promptTokenIds === null ? null : [...result.promptTokenIds],
+      // The frames as sent: the step job gives the trainer these (by hash once it holds them) and refuses a file changed since.
+      images: [toTrainerImage(pair.reference).sha256, toTrainerImage(pair.target).sha256],
       system: prompt.system,
       instruction: prompt.prompt,
       completions,

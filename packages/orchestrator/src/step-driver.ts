@@ -111,6 +111,12 @@ async function explainStepFailure(queues: CatalogQueues, step: number, error: Er
   });
 }
 
+/** Whether a job has failed for good or completed (both looked up at once: this is on the path from one step to the next). */
+async function isFinished(job: Job): Promise<boolean> {
+  const [failed, completed] = await Promise.all([job.isFailed(), job.isCompleted()]);
+  return failed || completed;
+}
+
 /**
  * The step loop. Before every step the trainer's (run, step, weight
  * version) is compared with the run store's (core's decideTrainerSync): in
@@ -150,15 +156,20 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
   };
 
   async function reconcile(continuing: boolean): Promise<void> {
-    const rec = await store.loadRecovery(runId);
+    // Both reads are on the path from one step to the next: made together, judged in this order.
+    const [stored, trainerHealth] = await Promise.allSettled([store.loadRecovery(runId), healthOf(trainer)]);
+    if (stored.status === 'rejected') throw stored.reason;
+    const rec = stored.value;
     if (rec === null) throw new DifferadError('TRAIN_RUN_UNKNOWN', `run ${runId} is not in the run store`);
-    const health = await healthOf(trainer).catch((error: unknown) => {
+    if (trainerHealth.status === 'rejected') {
+      const error = trainerHealth.reason as Error;
       throw new DifferadError(
         'TRAIN_TRAINER_UNREACHABLE',
-        `the trainer at ${config.trainer.url} did not answer /v1/health: ${(error as Error).message}; once it is back, continue with: differad train --resume ${runId}`,
+        `the trainer at ${config.trainer.url} did not answer /v1/health: ${error.message}; once it is back, continue with: differad train --resume ${runId}`,
         { cause: error },
       );
-    });
+    }
+    const health = trainerHealth.value;
     const decision = decideTrainerSync({ runId, store: rec, trainer: toTrainerPosition(health), continuing });
     if (decision.kind === 'fail')
       throw new DifferadError(decision.code, `${decision.reason}; then continue with: differad train --resume ${runId}`);
@@ -211,7 +222,7 @@ export function createStepDriver(deps: StepDriverDeps): StepDriver {
     const payload: StepPayload = { runId, step, pairCount: picks.length, weightVersion: at.version, ...round };
     const id = toJobId('step', payload);
     let job = await Job.fromId(deps.queues.queues.step, id);
-    if (job && ((await job.isFailed()) || (await job.isCompleted()))) {
+    if (job && (await isFinished(job))) {
       // Failed (a resumed run, or the trainer was found elsewhere) or stale: the step runs again with new job ids.
       log(`step ${step}: ${job.failedReason ? `failed before (${job.failedReason})` : 'its job is stale'}; running it again`);
       await job.remove({ removeChildren: true }).catch(() => undefined);

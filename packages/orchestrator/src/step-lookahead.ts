@@ -87,8 +87,13 @@ export function createStepFlows(deps: StepFlowsDeps) {
      * alone). Returns the function that stops listening.
      */
     async release(job: Job, version: number): Promise<() => void> {
-      if ((job.data as StepPayload).weightVersion !== version)
-        await job.updateData({ ...(job.data as StepPayload), weightVersion: version });
+      // The version is set before any promote below; the job is looked up again at the same time (neither waits for the other).
+      const [now] = await Promise.all([
+        Job.fromId(stepQueue, job.id!),
+        (job.data as StepPayload).weightVersion === version
+          ? undefined
+          : job.updateData({ ...(job.data as StepPayload), weightVersion: version }),
+      ]);
       // A promote that finds the job no longer delayed (promoted by the other path) changes nothing.
       const promote = () => job.promote().catch(() => undefined);
       const onDelayed = ({ jobId, delay }: { jobId: string; delay: number }) => {
@@ -96,7 +101,6 @@ export function createStepFlows(deps: StepFlowsDeps) {
       };
       deps.events.on('delayed', onDelayed);
       // Delayed and never run: at its gate (a retry's backoff has run it before).
-      const now = await Job.fromId(stepQueue, job.id!);
       if (now && !now.processedOn && (await now.getState()) === 'delayed') await promote();
       return () => deps.events.off('delayed', onDelayed);
     },

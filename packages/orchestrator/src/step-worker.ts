@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveOptimConfig, type TrainConfig } from '@differad/config';
@@ -14,13 +13,13 @@ import {
   toStepRow,
 } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
-import type { PreparedImage } from '@differad/images';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import type { GroupStore, SlotResult } from './group-store.js';
 import { checkStepRound, resumeRegenerations, settleStaleness, type StepStaleness } from './step-staleness.js';
 import type { RunContext } from './run-context.js';
 import { syncFleet } from './sync-fleet.js';
+import { toGroupImages, withImageBytes } from './trainer-images.js';
 import type { NcclSyncState } from './weight-sync.js';
 import { toTrainerPosition } from './trainer-position.js';
 
@@ -52,7 +51,7 @@ export async function sendMicroBatch(
     const code = (error as DifferadError).details?.error as { code?: string } | undefined;
     if (!isDifferadError(error, 'TRAINER_REJECTED') || code?.code !== 'TRAINER_IMAGE_UNKNOWN') throw error;
     for (const h of hashes) ctx.imagesAtTrainer.delete(h);
-    reply = await ctx.trainer.forwardBackward({ ...request, groups: [...groups] });
+    reply = await ctx.trainer.forwardBackward({ ...request, groups: await Promise.all(groups.map((g) => withImageBytes(ctx, g))) });
   }
   for (const h of hashes) ctx.imagesAtTrainer.add(h);
   return reply;
@@ -97,36 +96,12 @@ export function planStepRequests(config: TrainConfig, run: string, step: number,
 /** One row of a run's metrics (core's `toStepRow`). */
 export type { StepRow };
 
-type TrainerImage = Group['images'][number];
-
-// The preparer hands out the same frozen object for an image it holds: its trainer form (a sha256 of the bytes) is made once.
-const trainerImages = new WeakMap<PreparedImage, TrainerImage>();
-
-function toTrainerImage(image: PreparedImage): TrainerImage {
-  const known = trainerImages.get(image);
-  if (known) return known;
-  const { dataUrl } = image;
-  const comma = dataUrl.indexOf(',');
-  const media = /^data:(image\/(?:png|jpeg|webp));base64$/.exec(dataUrl.slice(0, comma))?.[1] as
-    | 'image/png'
-    | 'image/jpeg'
-    | 'image/webp'
-    | undefined;
-  const data = dataUrl.slice(comma + 1);
-  const sha256 = createHash('sha256').update(Buffer.from(data, 'base64')).digest('hex');
-  const made = { sha256, data, ...(media ? { media_type: media } : {}) };
-  trainerImages.set(image, made);
-  return made;
-}
-
 /** The trainer group of a final slot: both images, the chat messages the server was sent (images by index), the completions with their advantages and weight. */
 export async function toTrainerGroup(ctx: RunContext, slot: SlotResult): Promise<Group> {
-  const record = ctx.records.find((r) => r.id === slot.pairId)!;
-  const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target));
   const { sampled, final } = slot;
   return {
     pair_id: slot.pairId,
-    images: [toTrainerImage(pair.reference), toTrainerImage(pair.target)],
+    images: await toGroupImages(ctx, slot.pairId, sampled.images),
     // The same messages the rollout sent the inference server, images by index.
     messages: toPairMessages({ system: sampled.system, prompt: sampled.instruction }),
     prompt_token_ids: sampled.promptTokenIds,
