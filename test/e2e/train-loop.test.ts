@@ -88,6 +88,9 @@ describe('differad train: the full loop with the CPU policy and trainer', () => 
       [2, 3],
     ]);
     expect(stored.map((m) => m.values)).toEqual(rows);
+    // Each step's job drops the groups of the step before: Redis holds the last step's final groups only, not every step's.
+    const finals = await fixture.client.keys('differad:run:loop:step:*:slot:*:final');
+    expect(finals.map((k) => k.split(':')[4]).sort()).toEqual(['2', '2', '2', '2']);
 
     // The trainer checkpointed every step and wrote the weights each sync pushed.
     for (let s = 0; s < steps; s++) await access(join(runDir, 'trainer', 'checkpoints', 'loop', `step-${s}.json`));

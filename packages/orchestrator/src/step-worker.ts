@@ -15,7 +15,7 @@ import {
 import type { StepPayload } from '@differad/queue';
 import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
 import type { Job } from 'bullmq';
-import type { GroupStore, SlotResult } from './group-store.js';
+import { clearStepGroups, type GroupStore, type SlotResult } from './group-store.js';
 import { checkStepRound, resumeRegenerations, settleStaleness, type StepStaleness } from './step-staleness.js';
 import type { RunContext } from './run-context.js';
 import { syncFleet } from './sync-fleet.js';
@@ -164,6 +164,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       readSlots(groups, payload),
       // A trainer that restarted since the coordinator's check would train this step on its starting weights.
       ctx.trainer.health(),
+      // The step before finished for good before this one was let run, and nothing reads its groups again: without this they stayed a week (~16 KB a slot, a long run's Redis memory).
+      payload.step > 0 ? clearStepGroups(ctx.redis, payload.runId, payload.step - 1, payload.pairCount) : undefined,
     ]);
     if (round.status === 'rejected') throw round.reason;
     if (read.status === 'rejected') throw read.reason;
