@@ -58,8 +58,8 @@ export async function isStaleRound(
   payload: { readonly runId: string; readonly round?: number | undefined },
 ): Promise<boolean> {
   if (ctx.config.grpo.maxStaleness === 0) return false;
-  const rec = await ctx.store.loadRecovery(payload.runId);
-  return rec !== null && rec.round !== (payload.round ?? 0);
+  const round = await ctx.store.loadRound(payload.runId);
+  return round !== null && round !== (payload.round ?? 0);
 }
 
 /**

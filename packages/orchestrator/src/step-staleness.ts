@@ -31,11 +31,11 @@ export interface StepStaleness {
  */
 export async function checkStepRound(ctx: RunContext, payload: StepPayload): Promise<void> {
   if (ctx.config.grpo.maxStaleness === 0) return;
-  const rec = await ctx.store.loadRecovery(payload.runId);
-  if (rec !== null && rec.round !== (payload.round ?? 0)) {
+  const round = await ctx.store.loadRound(payload.runId);
+  if (round !== null && round !== (payload.round ?? 0)) {
     throw new DifferadError(
       STALE_ROUND_CODE,
-      `step ${payload.step} of round ${payload.round ?? 0} was queued ahead of the trainer, but the run is at round ${rec.round}`,
+      `step ${payload.step} of round ${payload.round ?? 0} was queued ahead of the trainer, but the run is at round ${round}`,
     );
   }
 }

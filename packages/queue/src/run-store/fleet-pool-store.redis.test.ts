@@ -38,7 +38,12 @@ describe('fleet pool store', () => {
       const ttl = await client.ttl(toFleetPoolKey('run-a', prefix));
       expect(ttl).toBeGreaterThan(FLEET_POOL_TTL_SECONDS - 60);
       await writer.save('run-a', { step: 4, version: 5, members: POOL.members.map((m) => ({ url: m.url, state: 'in', version: 5 })) });
-      expect((await reader.load('run-a'))?.members.map((m) => m.state)).toEqual(['in', 'in']);
+      const read = await reader.load('run-a');
+      expect(read?.members.map((m) => m.state)).toEqual(['in', 'in']);
+      // Read again unchanged: the same parse, frozen, so no caller can change what the next one reads.
+      expect(await reader.load('run-a')).toBe(read);
+      expect(() => (read!.members as { state: string }[]).push({ state: 'out' })).toThrow(TypeError);
+      expect(() => Object.assign(read!.members[0]!, { state: 'out' })).toThrow(TypeError);
     } finally {
       other.disconnect();
     }

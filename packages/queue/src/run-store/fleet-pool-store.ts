@@ -31,7 +31,7 @@ function checkRunId(runId: string): void {
 
 /** The pool store on `redis` (a producer connection); keys under `prefix` (default `differad`). */
 export function createFleetPoolStore(redis: Redis, options: { readonly prefix?: string } = {}): FleetPoolStore {
-  // Every rollout reads the pool, which changes once a step at most: the last text read and its parse, per key.
+  // Every rollout reads the pool, which changes once a step at most: the last text read and its parse, per key, frozen, so every caller shares it unchanged.
   const parsedTexts = new Map<string, { readonly text: string; readonly pool: FleetPool }>();
   return {
     async load(runId) {
@@ -40,7 +40,7 @@ export function createFleetPoolStore(redis: Redis, options: { readonly prefix?: 
       const text = await redis.get(key);
       if (text === null) return null;
       const known = parsedTexts.get(key);
-      if (known?.text === text) return structuredClone(known.pool);
+      if (known?.text === text) return known.pool;
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -49,8 +49,9 @@ export function createFleetPoolStore(redis: Redis, options: { readonly prefix?: 
       }
       const parsed = FleetPoolSchema.safeParse(json);
       if (!parsed.success) throw toRunStateError(key, parsed.error);
-      parsedTexts.set(key, { text, pool: structuredClone(parsed.data) });
-      return parsed.data;
+      const pool = Object.freeze({ ...parsed.data, members: Object.freeze(parsed.data.members.map((m) => Object.freeze(m))) }) as FleetPool;
+      parsedTexts.set(key, { text, pool });
+      return pool;
     },
     async save(runId, pool) {
       checkRunId(runId);

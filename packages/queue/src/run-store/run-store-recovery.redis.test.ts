@@ -33,6 +33,8 @@ describe('run store: recovery position', () => {
     const store = openStore();
     await store.createRun('r', {});
     expect(await store.loadRecovery('r')).toEqual({ lastCompletedStep: null, weightVersion: 0, checkpoint: null, round: 0 });
+    // A run that was never rewound has no round field: round 0.
+    expect(await store.loadRound('r')).toBe(0);
     await completeSteps(store, 'r', 5, 3);
     expect(await store.loadRecovery('r')).toEqual({
       lastCompletedStep: 4,
@@ -72,8 +74,11 @@ describe('run store: recovery position', () => {
     await completeSteps(store, 'r', 3, 10);
     expect(await store.rewindRun('r', 2, 3)).toBe(1);
     expect((await store.readMetrics('r')).map((m) => m.step)).toEqual([0, 1, 2]);
+    expect(await store.loadRound('r')).toBe(1);
     expect(await store.rewindRun('r', null, 0)).toBe(2);
     expect(await store.loadRecovery('r')).toEqual({ lastCompletedStep: null, weightVersion: 0, checkpoint: null, round: 2 });
+    expect(await store.loadRound('r')).toBe(2);
+    expect(await store.loadRound('ghost')).toBeNull();
     expect(await store.readMetrics('r')).toEqual([]);
     expect(await store.appendMetrics('r', metrics(0))).toBe(true);
     expect(isDifferadError(await store.rewindRun('ghost', null, 0).catch((e: unknown) => e), 'QUEUE_RUN_NOT_FOUND')).toBe(true);

@@ -53,6 +53,8 @@ export interface RunStore {
   completeStep(runId: string, step: number, weightVersion: number, options?: { readonly checkpoint?: boolean }): Promise<boolean>;
   /** What putting the trainer back needs: last completed step, weight version, last saved checkpoint, step round; null for an unknown run. */
   loadRecovery(runId: string): Promise<RunRecovery | null>;
+  /** The run's step round alone (what a job of a round the run has left checks, once per rollout): one field, not the state hash; null for an unknown run. */
+  loadRound(runId: string): Promise<number | null>;
   /**
    * Rewinds the run to `toStep` (null: before step 0) at `weightVersion`:
    * the metrics of later steps are deleted (so their replay appends them
@@ -264,6 +266,16 @@ export function createRunStore(redis: Redis, options: RunStoreOptions = {}): Run
         checkpoint: checkpointStep === null ? null : { step: checkpointStep, weightVersion: int(hash.checkpointWeightVersion) },
         round: int(hash.round) ?? 0,
       });
+      if (!parsed.success) throw toRunStateError(key, parsed.error);
+      return parsed.data;
+    },
+
+    async loadRound(runId) {
+      checkRunId(runId);
+      const key = keys.state(runId);
+      const [id, round] = await redis.hmget(key, 'runId', 'round');
+      if (id === null) return null;
+      const parsed = RunRecoverySchema.shape.round.safeParse(round === null || round === '' ? 0 : Number(round));
       if (!parsed.success) throw toRunStateError(key, parsed.error);
       return parsed.data;
     },
