@@ -164,10 +164,10 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
       readSlots(groups, payload),
       // A trainer that restarted since the coordinator's check would train this step on its starting weights.
       ctx.trainer.health(),
-      // The step before finished for good before this one was let run, and nothing reads its groups again: without this they stayed a week (~16 KB a slot, a long run's Redis memory).
-      payload.step > 0 ? clearStepGroups(ctx.redis, payload.runId, payload.step - 1, payload.pairCount) : undefined,
     ]);
     if (round.status === 'rejected') throw round.reason;
+    // In the run's round, the step before finished for good before this one was let run, and nothing reads its groups again: without this they stayed a week (~16 KB a slot, a long run's Redis memory). Not before the round check: a job of a round the run has left must not touch the slots the new round is filling.
+    if (payload.step > 0) void clearStepGroups(ctx.redis, payload.runId, payload.step - 1, payload.pairCount).catch(() => undefined);
     if (read.status === 'rejected') throw read.reason;
     const slots = await requireSlots(ctx, job, payload, read.value);
     if (trainerHealth.status === 'rejected') throw trainerHealth.reason;
