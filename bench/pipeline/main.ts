@@ -120,6 +120,11 @@ function toConfig(input: {
   });
 }
 
+/** Bytes Redis holds (`used_memory`): what a run leaves behind per step shows in its growth. */
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
+}
+
 async function commandStats(redis: Redis): Promise<Map<string, number>> {
   const text = await redis.info('commandstats');
   return new Map([...text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
@@ -187,6 +192,7 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
     ...(extra.length > 0 ? { 'worker process': extra.map((c) => c.pid) } : {}),
   });
   const before = await commandStats(ctx.producer);
+  const memoryBefore = await usedMemory(ctx.producer);
   let rows: readonly Record<string, number | null>[];
   try {
     const result = await trainRun({
@@ -202,6 +208,7 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
     await Promise.all(extra.map((c) => c.stop()));
   }
   const after = await commandStats(ctx.producer);
+  const memoryAfter = await usedMemory(ctx.producer);
   const catalog = createCatalogQueues(ctx.producer);
   let times: StepTimes[];
   try {
@@ -223,6 +230,7 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
     redisPerStep: {
       scripts: ((after.get('evalsha') ?? 0) - (before.get('evalsha') ?? 0)) / steps,
       all: (total(after) - total(before)) / steps,
+      keptKb: (memoryAfter - memoryBefore) / 1024 / steps,
     },
     cpu: watcher.cpu(),
   };

@@ -9,7 +9,8 @@ export interface VariantResult {
   /** The step rows `trainRun` returned for the measured steps (the orchestrator's own timers). */
   readonly rows: readonly Record<string, number | null>[];
   /** BullMQ Lua scripts and all Redis commands (scripts' inner calls included), per step. */
-  readonly redisPerStep: { readonly scripts: number; readonly all: number };
+  /** `keptKb`: Redis memory the run grew by, per step (the step's groups are dropped by the next step; BullMQ keeps at most 10,000 finished jobs a queue). */
+  readonly redisPerStep: { readonly scripts: number; readonly all: number; readonly keptKb: number };
   /** CPU ms per process over the measured steps (`self`: this process: coordinator, in-process workers, and the CPU trainer in the variant that has one). */
   readonly cpu: { readonly wallMs: number; readonly steps: number; readonly spent: Readonly<Record<string, number | null>> } | null;
 }
@@ -127,6 +128,7 @@ function printPhases(input: ReportInput): void {
     ['orchestrator timers: weight sync', (r) => ms(rowMean(r, 'sync_ms'), 18)],
     ['Redis: BullMQ scripts per step', (r) => r.redisPerStep.scripts.toFixed(0).padStart(18)],
     ['Redis: commands per step (incl. inside scripts)', (r) => r.redisPerStep.all.toFixed(0).padStart(18)],
+    ['Redis: memory kept per step (KB; BullMQ history)', (r) => r.redisPerStep.keptKb.toFixed(1).padStart(18)],
   ];
   const w = Math.max(...lines.map(([label]) => label.length));
   console.log(`\nwhere a step's time goes (critical path, mean ms per step, from BullMQ job timestamps and trainer arrivals):`);
