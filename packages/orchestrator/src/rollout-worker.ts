@@ -1,5 +1,5 @@
-import type { ResamplePayload, RolloutPayload } from '@differad/queue';
-import { DifferadError, toRolloutServers, toSampledVersion } from '@differad/core';
+import type { FleetPoolStore, ResamplePayload, RolloutPayload, RunStore } from '@differad/queue';
+import { DifferadError, type FleetPool, toRolloutServers, toSampledVersion } from '@differad/core';
 import { normalizeServerUrl } from '@differad/inference';
 import type { Job } from 'bullmq';
 import type { GroupStore, SampledGroup } from './group-store.js';
@@ -17,12 +17,12 @@ async function toPoolServers(
   ctx: RunContext,
   runId: string,
   asked: number,
+  pool: FleetPool | null,
   seen: { pool: string },
 ): Promise<{ servers: string[] | undefined; version: number }> {
   const urls = ctx.syncTargets.map((t) => t.url);
   // No sync (`syncBackend: none`), no pool: every server.
   if (urls.length === 0) return { servers: undefined, version: asked };
-  const pool = await ctx.pools.load(runId);
   // Overlapped mode: a rollout enqueued ahead of the trainer samples from the newest weights the pool holds by the time it runs.
   const version = ctx.config.grpo.maxStaleness > 0 && pool !== null && pool.version > asked ? pool.version : asked;
   const servers = toRolloutServers(urls, pool, version);
@@ -56,10 +56,21 @@ async function toPoolServers(
 export async function isStaleRound(
   ctx: RunContext,
   payload: { readonly runId: string; readonly round?: number | undefined },
+  store: Pick<RunStore, 'loadRound'> = ctx.store,
 ): Promise<boolean> {
   if (ctx.config.grpo.maxStaleness === 0) return false;
-  const round = await ctx.store.loadRound(payload.runId);
+  const round = await store.loadRound(payload.runId);
   return round !== null && round !== (payload.round ?? 0);
+}
+
+/**
+ * Where rollouts read the run's round and rollout pool. The workers give
+ * them stores on an auto-pipelined connection: a rollout's two reads, and
+ * those of rollouts starting together, leave in one socket write.
+ */
+export interface RolloutReads {
+  readonly store: Pick<RunStore, 'loadRound'>;
+  readonly pools: FleetPoolStore;
 }
 
 /**
@@ -70,20 +81,25 @@ export async function isStaleRound(
  * the group and settle its slot ({@link settleSampling}: the final group in
  * Redis, or a resample job added to the step).
  */
-export function createRolloutProcessor(ctx: RunContext, groups: GroupStore) {
+export function createRolloutProcessor(ctx: RunContext, groups: GroupStore, reads: RolloutReads = ctx) {
   const seen = { pool: '' };
   return async (payload: RolloutPayload | ResamplePayload, job: Job): Promise<{ pairId: string; attempt: number; decision?: string }> => {
     const started = performance.now();
     const record = ctx.records.find((r) => r.id === payload.pairId);
     if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${payload.pairId} is not in the training manifest`);
-    if (await isStaleRound(ctx, payload)) return { pairId: record.id, attempt: payload.attempt };
+    // Both reads at once; the pool is only needed when the servers take weight syncs.
+    const [stale, pool] = await Promise.all([
+      isStaleRound(ctx, payload, reads.store),
+      ctx.syncTargets.length === 0 ? null : reads.pools.load(payload.runId),
+    ]);
+    if (stale) return { pairId: record.id, attempt: payload.attempt };
     const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target), {
       reference: record.reference,
       target: record.target,
     });
     const prompt = ctx.prompt(record.id, pair.target, payload.seed);
     const { sampling, grpo } = ctx.config;
-    const { servers, version } = await toPoolServers(ctx, payload.runId, payload.weightVersion, seen);
+    const { servers, version } = await toPoolServers(ctx, payload.runId, payload.weightVersion, pool, seen);
     const result = await ctx.fleet.complete({
       requestId: `${payload.runId}-s${payload.step}-p${payload.pairIndex}-a${payload.attempt}${payload.round ? `-r${payload.round}` : ''}`,
       referenceImage: pair.reference.dataUrl,

@@ -1,13 +1,13 @@
 import type { Logger } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
-import { createCatalogWorker, type StepPayload } from '@differad/queue';
+import { createCatalogWorker, createFleetPoolStore, createRunStore, type StepPayload } from '@differad/queue';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ContextFactory } from './context-factory.js';
 import { createGroupStore, type GroupStore } from './group-store.js';
 import { type LoggedWorker, logJobs } from './job-log.js';
 import { createRunForgetter, type ObservedWorker, observeJobs } from './job-metrics.js';
-import { createRolloutProcessor } from './rollout-worker.js';
+import { createRolloutProcessor, type RolloutReads } from './rollout-worker.js';
 import type { RunContext } from './run-context.js';
 import { createScoreProcessor } from './score-worker.js';
 import { createStepProcessor } from './step-worker.js';
@@ -48,9 +48,11 @@ export function startRunWorkers(options: RunWorkersOptions): RunWorkers {
   // Commands issued in one tick leave in one socket write (a score's four, a step's slot reads): in --cpu-prof the group store's writes were its main cost.
   const groupConnection = options.connection.duplicate({ enableAutoPipelining: true });
   const groups: GroupStore = createGroupStore(groupConnection);
+  // A rollout's round and pool reads go the same way (the run and pool stores on the auto-pipelined connection).
+  const reads: RolloutReads = { store: createRunStore(groupConnection), pools: createFleetPoolStore(groupConnection) };
   const perRun = new Map<string, ReturnType<typeof processorsFor>>();
   const processorsFor = (ctx: RunContext) => ({
-    rollout: createRolloutProcessor(ctx, groups),
+    rollout: createRolloutProcessor(ctx, groups, reads),
     score: createScoreProcessor(ctx, groups),
     // A fresh process holds no NCCL group: its first nccl sync re-creates it on both sides.
     step: createStepProcessor(ctx, groups, { group: null }),
