@@ -10,6 +10,7 @@
  *   npm run bench:pipeline                 # 40 measured steps per variant
  *   npm run bench:pipeline -- --quick      # 4 measured steps, to prove it runs
  *   npm run bench:pipeline -- --steps 100 --servers 2 --size 224 --variants 0,1
+ *   npm run bench:pipeline -- --repeat 3     # each variant 3 times, interleaved; the tables show the median run
  *   npm run bench:pipeline -- --save-baseline run.json --commit abc1234 --note '…'
  *
  * With bench/pipeline/baseline.json present (figures recorded at an earlier
@@ -33,7 +34,7 @@ import { measureComponents } from './components.js';
 import { type CpuSnapshot, diffCpu, readCpu, type WatchedPids } from './cpu.js';
 import type { TrainerArrival } from './noop-trainer.js';
 import { writeBenchPairs } from './pairs.js';
-import { type Baseline, printReport, summarize, type VariantResult } from './report.js';
+import { type Baseline, completionsPerSecondOf, printReport, summarize, type VariantResult } from './report.js';
 import { readRunTimes, type StepTimes } from './timeline.js';
 
 const GOAL = { completionsPerSecond: 5_000, turnaroundMs: 50 };
@@ -53,6 +54,8 @@ interface Args {
   readonly warmup: number;
   readonly servers: number;
   readonly size: number;
+  /** Runs of each variant (`--repeat`), interleaved; the tables show each variant's median run by completions/s. */
+  readonly repeat: number;
   /** Indexes into VARIANTS to run (default all). */
   readonly variants: readonly number[];
   /** Where to write this run's headline figures as a baseline (`--save-baseline FILE`; with `--commit` and `--note`). */
@@ -81,6 +84,7 @@ function parseArgs(argv: readonly string[]): Args {
     warmup: num('--warmup', 3, 1),
     servers: num('--servers', 4, 1),
     size: num('--size', 112, 28),
+    repeat: num('--repeat', 1, 1),
     variants,
     saveBaseline,
   };
@@ -286,8 +290,11 @@ async function main(): Promise<void> {
     };
     // The first runs in a process pay V8's compilation of the hot paths and the heap's growth: a run that is not measured goes first, so every variant is measured warm whatever the order.
     await runVariant(VARIANTS[args.variants[0]!]!, { ...ctx, args: { ...args, steps: args.quick ? 2 : WARM_UP_STEPS } });
-    const results: VariantResult[] = [];
-    for (const v of args.variants) results.push(await runVariant(VARIANTS[v]!, ctx));
+    // Runs of the same variant swing by ±10% on a shared 2-core machine (the first one measured in a process is the slowest): with --repeat the variants take turns and each is shown by its median run.
+    const runs: VariantResult[][] = args.variants.map(() => []);
+    for (let k = 0; k < args.repeat; k++) for (const [i, v] of args.variants.entries()) runs[i]!.push(await runVariant(VARIANTS[v]!, ctx));
+    const rate = (r: VariantResult) => completionsPerSecondOf(r, G);
+    const results = runs.map((list) => [...list].sort((a, b) => rate(a) - rate(b))[Math.floor((list.length - 1) / 2)]!);
     const components = await measureComponents({
       config: toConfig({ runId: 'components', steps: 1, manifest, runsDir, urls: ctx.urls, trainer: { kind: 'url', url: trainer.url } }),
       fleetUrls: ctx.urls,
@@ -309,6 +316,7 @@ async function main(): Promise<void> {
       groupSize: G,
       servers: args.servers,
       results,
+      ...(args.repeat > 1 ? { repeats: runs.map((list) => list.map(rate)) } : {}),
       components,
     };
     printReport(report, await loadBaseline());

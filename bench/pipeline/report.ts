@@ -8,8 +8,12 @@ export interface VariantResult {
   readonly times: readonly StepTimes[];
   /** The step rows `trainRun` returned for the measured steps (the orchestrator's own timers). */
   readonly rows: readonly Record<string, number | null>[];
-  /** BullMQ Lua scripts and all Redis commands (scripts' inner calls included), per step. */
-  /** `keptKb`: Redis memory the run grew by, per step (the step's groups are dropped by the next step; BullMQ keeps at most 10,000 finished jobs a queue). */
+  /**
+   * BullMQ Lua scripts and all Redis commands (scripts' inner calls
+   * included), per step; `keptKb`: Redis memory the run grew by, per step
+   * (the step's groups are dropped by the next step; BullMQ keeps at most
+   * 10,000 finished jobs a queue).
+   */
   readonly redisPerStep: { readonly scripts: number; readonly all: number; readonly keptKb: number };
   /** CPU ms per process over the measured steps (`self`: this process: coordinator, in-process workers, and the CPU trainer in the variant that has one). */
   readonly cpu: { readonly wallMs: number; readonly steps: number; readonly spent: Readonly<Record<string, number | null>> } | null;
@@ -24,6 +28,8 @@ export interface ReportInput {
   readonly groupSize: number;
   readonly servers: number;
   readonly results: readonly VariantResult[];
+  /** With `--repeat`: completions/s of every run of each result's variant, in the order run (the result is the median run). */
+  readonly repeats?: readonly (readonly number[])[];
   readonly components: ComponentFigures;
 }
 
@@ -45,7 +51,15 @@ interface Figures {
   readonly resamples: number;
 }
 
-/** Throughput over the measured window (first flow added → last step done); every sampling job brings G completions. */
+/** Completions per second over a run's measured window (first flow added → last step done); every sampling job brings G completions. */
+export function completionsPerSecondOf(r: VariantResult, groupSize: number): number {
+  const t = r.times;
+  if (t.length === 0) return NaN;
+  const samplings = t.reduce((a, s) => a + s.samplings, 0);
+  return ((samplings * groupSize) / (t.at(-1)!.stepDone - t[0]!.enqueued)) * 1000;
+}
+
+/** Throughput over the measured window (first flow added → last step done). */
 function toFigures(r: VariantResult, input: ReportInput): Figures {
   const t = r.times;
   if (t.length === 0) return { stepsPerSecond: NaN, completionsPerSecond: NaN, turnaround: [], cycle: [], resamples: 0 };
@@ -53,7 +67,7 @@ function toFigures(r: VariantResult, input: ReportInput): Figures {
   const samplings = t.reduce((a, s) => a + s.samplings, 0);
   return {
     stepsPerSecond: (t.length / windowMs) * 1000,
-    completionsPerSecond: ((samplings * input.groupSize) / windowMs) * 1000,
+    completionsPerSecond: completionsPerSecondOf(r, input.groupSize),
     turnaround: t.flatMap((s) => (s.firstForward === null ? [] : [s.firstForward - s.scoresDone])),
     cycle: t.slice(1).map((s, i) => s.enqueued - t[i]!.enqueued),
     resamples: samplings - (t.length * input.completionsPerStep) / input.groupSize,
@@ -90,6 +104,12 @@ function printHeadline(input: ReportInput, figures: readonly Figures[]): void {
   console.log(
     `${'goal'.padEnd(w)}  ${''.padStart(5)}  ${(goal.completionsPerSecond / input.completionsPerStep).toFixed(1).padStart(7)}  ${String(goal.completionsPerSecond).padStart(7)}  ${'1.00×'.padStart(6)}  │ ${''.padStart(14)}  ${ms(goal.turnaroundMs, 6)}  ${'1.00×'.padStart(8)}  │`,
   );
+  if (input.repeats) {
+    console.log('each variant ran more than once: completions/s of every run, in the order run; every table shows its median run');
+    input.results.forEach((r, i) =>
+      console.log(`  ${r.label.padEnd(w)}  ${(input.repeats![i] ?? []).map((v) => v.toFixed(0).padStart(5)).join('  ')}`),
+    );
+  }
   const byLabel = (prefix: string) => figures[input.results.findIndex((r) => r.label.startsWith(prefix))];
   const serial = byLabel('1 process, no-op trainer');
   const ratio = (name: string, of: Figures | undefined) => {
