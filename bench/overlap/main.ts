@@ -11,6 +11,7 @@
  *   npm run bench:overlap               # 40 steps per run
  *   npm run bench:overlap -- --quick    # 10 steps, to prove it runs
  *   npm run bench:overlap -- --steps 100 --staleness 2
+ *   npm run bench:overlap -- --pause-share 0.5   # a disk sync: the fleet pauses only for the servers' load
  *
  * "generation" is the serial makespan of one step's rollouts on the fleet
  * (its ramp-up and drain tail included); training and sync are set to the
@@ -31,8 +32,12 @@ const arg = (name: string): string | undefined => {
 const quick = process.argv.includes('--quick');
 const STEPS = Number(arg('--steps') ?? (quick ? 10 : 40));
 const STALENESS = Number(arg('--staleness') ?? 1);
+// The share of a sync the fleet waits paused: 1 as in an nccl sync; a disk sync pauses it for the servers' load only.
+const PAUSE_SHARE = Number(arg('--pause-share') ?? 1);
 if (!Number.isInteger(STEPS) || STEPS < 2) throw new Error('--steps needs an integer of at least 2');
 if (!Number.isInteger(STALENESS) || STALENESS < 1) throw new Error('--staleness needs an integer of at least 1');
+if (!(PAUSE_SHARE > 0 && PAUSE_SHARE <= 1))
+  throw new Error('--pause-share needs a number in (0, 1], the share of a sync that pauses the fleet');
 
 const RATIOS: readonly (readonly [number, number, number])[] = [
   [1, 1, 0.1],
@@ -51,7 +56,7 @@ const G = 8;
  */
 function fleetCeiling(s: SimSettings, decodeMs: number, generationMs: number, ratio: readonly [number, number, number]): number {
   const train = ratio[1] * generationMs;
-  return decodeMs / Math.max(train + s.syncMs, decodeMs + s.syncMs);
+  return decodeMs / Math.max(train + s.syncMs, decodeMs + (s.pauseShare ?? 1) * s.syncMs);
 }
 
 function settingsFor(
@@ -76,7 +81,13 @@ function settingsFor(
   const one = simulate(base);
   const tokens = (one.completions * (base.minTokens + base.maxTokens)) / 2;
   return {
-    settings: { ...base, steps: STEPS, trainerMsPerToken: (ratio[1] * one.wallMs) / tokens, syncMs: ratio[2] * one.wallMs },
+    settings: {
+      ...base,
+      steps: STEPS,
+      trainerMsPerToken: (ratio[1] * one.wallMs) / tokens,
+      syncMs: ratio[2] * one.wallMs,
+      pauseShare: PAUSE_SHARE,
+    },
     decodeMs: one.fleetBusy * one.wallMs,
     generationMs: one.wallMs,
   };
@@ -94,7 +105,7 @@ function row(name: string, s: SimSettings, r: SimResult): string {
 }
 
 console.log(
-  `bench/overlap: ${STEPS} steps per run, G=${G}, ${SLOTS} slots per server at 200 tokens/s, completions of 48–256 tokens; overlapped = grpo.maxStaleness ${STALENESS} with in-flight (keep) updates`,
+  `bench/overlap: ${STEPS} steps per run, G=${G}, ${SLOTS} slots per server at 200 tokens/s, completions of 48–256 tokens; overlapped = grpo.maxStaleness ${STALENESS} with in-flight (keep) updates; a sync pauses the fleet for ${PAUSE_SHARE === 1 ? 'all of it (nccl; --pause-share S for a disk sync, paused only to load)' : `its last ${(PAUSE_SHARE * 100).toFixed(0)}% (the servers' load of a disk sync)`}`,
 );
 for (const ratio of RATIOS) {
   for (const servers of SIZES) {
@@ -116,7 +127,7 @@ for (const ratio of RATIOS) {
         ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}; ${pct(ceiling)} at most, see below), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)`
         : '';
     console.log(
-      `  overlapped fleet ceiling ${pct(ceiling)}: a step's decoding ${(decodeMs / generationMs).toFixed(2)} ÷ max(training + sync ${(ratio[1] + ratio[2]).toFixed(2)}, decoding + sync pause ${((decodeMs + s.syncMs) / generationMs).toFixed(2)}), in units of one step's generation\n` +
+      `  overlapped fleet ceiling ${pct(ceiling)}: a step's decoding ${(decodeMs / generationMs).toFixed(2)} ÷ max(training + sync ${(ratio[1] + ratio[2]).toFixed(2)}, decoding + sync pause ${((decodeMs + PAUSE_SHARE * s.syncMs) / generationMs).toFixed(2)}), in units of one step's generation\n` +
         `  overlapped ÷ serial: ${speedup.toFixed(2)}× steps/s, fleet busy ${(overlapped.fleetBusy / serial.fleetBusy).toFixed(2)}×, trainer busy ${(overlapped.trainerBusy / serial.trainerBusy).toFixed(2)}×${goals ? `\n${goals}` : ''}`,
     );
   }

@@ -9,7 +9,8 @@
  * rollouts start after the previous step's sync; its sync pauses an idle
  * fleet. Overlapped (k ≥ 1): step s may be sampled once step s − k − 1 is
  * synced, the trainer still takes steps in order, and a sync is an in-flight
- * update (vLLM's keep pause): running requests freeze for the sync and go on.
+ * update (vLLM's keep pause): running requests freeze for the sync (or its
+ * last `pauseShare`, the servers' part) and go on.
  * At the trainer, core's decideStaleness regenerates groups more than k
  * versions old. Virtual time: the figures do not depend on the machine.
  */
@@ -33,6 +34,13 @@ export interface SimSettings {
   readonly resampleRate?: number;
   /** How waiting requests are served: in arrival order, or the oldest step first (the fleet's priority, a rollout's step); default 'step'. */
   readonly order?: 'fifo' | 'step';
+  /**
+   * The share of a sync that pauses the fleet: its last part, after the
+   * trainer's own part. 1 (the default): all of it, as in an nccl sync, where
+   * the servers take the broadcast paused. A disk sync pauses the servers
+   * only to load the folder the trainer exported meanwhile: the load's share.
+   */
+  readonly pauseShare?: number;
 }
 
 /** What a run measured. */
@@ -82,7 +90,9 @@ export function simulate(s: SimSettings): SimResult {
   let queuedUpTo = -1;
   // A holder, not a `let`: it is set inside startTraining, which narrowing does not follow.
   const trainer: { job: { step: number; until: number } | null } = { job: null };
-  let syncingUntil: number | null = null;
+  // A sync: the trainer's part until `pauseAt`, then the servers' (the fleet paused) until `until`.
+  let sync: { readonly pauseAt: number; readonly until: number; frozen: boolean } | null = null;
+  const paused = () => sync !== null && sync.frozen;
   let trainerBusyMs = 0;
   let completions = 0;
   let regenerated = 0;
@@ -120,7 +130,7 @@ export function simulate(s: SimSettings): SimResult {
     }
   };
   const dispatch = () => {
-    if (syncingUntil !== null) return; // paused: new requests wait
+    if (paused()) return; // new requests wait
     while (queue.length > 0) {
       const need = Math.min(s.groupSize, s.slotsPerServer);
       let best = -1;
@@ -134,7 +144,7 @@ export function simulate(s: SimSettings): SimResult {
   };
   const startTraining = () => {
     const step = synced;
-    if (trainer.job || syncingUntil !== null || step >= s.steps) return;
+    if (trainer.job || sync !== null || step >= s.steps) return;
     const groups = done.get(step) ?? [];
     if (groups.length < s.pairsPerStep) return;
     const decision = decideStaleness(
@@ -162,24 +172,29 @@ export function simulate(s: SimSettings): SimResult {
   enqueueAllowed();
   dispatch();
   while (synced < s.steps) {
-    const nextFinish = Math.min(...[...running].map((r) => r.finish), Infinity);
-    const t = Math.min(syncingUntil ?? nextFinish, trainer.job?.until ?? Infinity);
+    const nextFinish = paused() ? Infinity : Math.min(...[...running].map((r) => r.finish), Infinity);
+    const nextSync = sync === null ? Infinity : sync.frozen ? sync.until : sync.pauseAt;
+    const t = Math.min(nextFinish, nextSync, trainer.job?.until ?? Infinity);
     if (!Number.isFinite(t)) throw new Error('simulation stalled');
     // Servers decode while not paused for a sync.
-    if (syncingUntil === null) for (const r of running) busySlotMs[r.server]! += (t - now) * Math.min(s.groupSize, s.slotsPerServer);
+    if (!paused()) for (const r of running) busySlotMs[r.server]! += (t - now) * Math.min(s.groupSize, s.slotsPerServer);
     now = t;
     if (trainer.job && trainer.job.until <= now) {
       trainer.job = null;
-      // The sync: a keep pause freezes running requests for its length (in the serial mode none run).
-      syncingUntil = now + s.syncMs;
+      sync = { pauseAt: now + (1 - (s.pauseShare ?? 1)) * s.syncMs, until: now + s.syncMs, frozen: false };
+      continue;
+    }
+    if (sync !== null && !sync.frozen && sync.pauseAt <= now) {
+      // A keep pause freezes running requests until the sync ends (in the serial mode none run).
+      sync.frozen = true;
       for (const r of running) {
-        r.finish += s.syncMs;
+        r.finish += sync.until - now;
         r.spanned = true;
       }
       continue;
     }
-    if (syncingUntil !== null && syncingUntil <= now) {
-      syncingUntil = null;
+    if (sync !== null && sync.until <= now) {
+      sync = null;
       version += 1;
       synced += 1;
       enqueueAllowed();
