@@ -2,7 +2,7 @@
 export { type Fleet, type CompletionResult, createFleet } from './fleet/fleet.js';
 export { type FleetEvent } from './fleet/fleet-options.js';
 export { type SamplingParams, type CompletionRequest, toChatRequestBody } from './chat/chat-request.js';
-export { parseChatResponse } from './chat/chat-response.js';
+export { compactLogprobEntries, parseChatResponse, parseChatResponseText } from './chat/chat-response.js';
 export { INFERENCE_ERROR_CODES, INFERENCE_ERRORS } from './http/http-errors.js';
 export { normalizeServerUrl } from './http/server-connection.js';
 export { readVllmLoad } from './metrics/prometheus.js';

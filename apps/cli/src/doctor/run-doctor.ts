@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TrainConfig } from '@differad/config';
 import { createRng, isDifferadError, toPairMessages, toPairPrompt } from '@differad/core';
 import { drawExamplePair, encodeRawImage } from '@differad/images';
-import { createVllmControl, INFERENCE_ERROR_CODES, parseChatResponse, toChatRequestBody, type VllmControl } from '@differad/inference';
+import { createVllmControl, INFERENCE_ERROR_CODES, parseChatResponseText, toChatRequestBody, type VllmControl } from '@differad/inference';
 import { syncRunWeights } from '@differad/orchestrator';
 import { createTrainerClient, type HealthResponse, type TrainerClient, type TrainerImage } from '@differad/trainer-client';
 import {
@@ -174,7 +174,8 @@ async function checkAgreement(
   });
   const text = await res.text();
   if (!res.ok) return fail(`the chat request failed: HTTP ${res.status}: ${text.slice(0, 300)}`);
-  const parsed = parseChatResponse(JSON.parse(text) as unknown, { n: 1, logprobs: true, tokenIds: true });
+  const parsed = parseChatResponseText(text, { n: 1, logprobs: true, tokenIds: true });
+  if (parsed === null) return fail(`the chat response is not JSON: ${text.slice(0, 300)}`);
   if (parsed.kind === 'invalid') return fail(`the chat response is not usable: ${parsed.field}: ${parsed.message}`);
   const choice = parsed.choices[0]!;
   const scored = await trainer.scoreTokens({

@@ -1,7 +1,7 @@
 import { createRng, DifferadError, isDifferadError } from '@differad/core';
 import { z } from 'zod';
 import { type CompletionRequest, serializeChatBody, toChatRequestBody } from '../chat/chat-request.js';
-import { type ParsedChoice, parseChatResponse } from '../chat/chat-response.js';
+import { type ParsedChoice, parseChatResponseText } from '../chat/chat-response.js';
 import { INFERENCE_ERROR_CODES, toBadResponseError, toUnavailableError } from '../http/http-errors.js';
 import { createServerConnection, type HttpReply, normalizeServerUrl } from '../http/server-connection.js';
 import { delay, systemClock } from '../time/clock.js';
@@ -216,7 +216,7 @@ export function createFleet(options: FleetOptions): Fleet {
     const body = toChatRequestBody(settings.model, request);
     const outstanding = server.load(clock.now(), maxAge);
     const t0 = clock.now();
-    const { reply, json } = await server.connection.callJson({
+    const reply = await server.connection.call({
       method: 'POST',
       path: '/v1/chat/completions',
       body: serializeChatBody(body),
@@ -225,7 +225,8 @@ export function createFleet(options: FleetOptions): Fleet {
       signal: request.signal,
     });
     const latencyMs = clock.now() - t0;
-    const parsed = parseChatResponse(json, { n: request.n, logprobs: body.logprobs, tokenIds: body.return_token_ids });
+    const parsed = parseChatResponseText(reply.text, { n: request.n, logprobs: body.logprobs, tokenIds: body.return_token_ids });
+    if (parsed === null) throw toBadResponseError('', `not JSON: ${reply.text.slice(0, 200)}`, { server: server.url, requestId });
     if (parsed.kind === 'invalid') throw toBadResponseError(parsed.field, parsed.message, { server: server.url, requestId });
     const tokens = Math.max(
       0,

@@ -5,7 +5,16 @@
  * set), so the fake cannot drift from the real thing.
  */
 import { isDifferadError } from '@differad/core';
-import { type CompletionRequest, createFleet, createVllmControl, type Fleet, readVllmLoad, type VllmControl } from '@differad/inference';
+import {
+  type CompletionRequest,
+  compactLogprobEntries,
+  createFleet,
+  createVllmControl,
+  type Fleet,
+  readVllmLoad,
+  toChatRequestBody,
+  type VllmControl,
+} from '@differad/inference';
 import type * as Vitest from 'vitest';
 import { createPngDataUrl } from '../images/png-data-url.js';
 import { defineVllmProtocolTests } from './vllm-protocol-contract.js';
@@ -116,6 +125,20 @@ export function defineInferenceContract(
         }
       }
       expect(result.usage!.completionTokens).toBe(result.completions.reduce((a, c) => a + c.tokenIds!.length, 0));
+    });
+
+    it('writes every log-prob entry in the form the fleet reads without parsing it (token, logprob, bytes, top_logprobs, compact)', async () => {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(toChatRequestBody(server.model, request({ n: 2 }))),
+      });
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      const body = JSON.parse(text) as { choices: { logprobs: { content: unknown[] } }[] };
+      const entries = body.choices.reduce((a, c) => a + c.logprobs.content.length, 0);
+      expect(entries).toBeGreaterThan(0);
+      expect(compactLogprobEntries(text).entries).toBe(entries);
     });
 
     it('stops at max_tokens with finish_reason "length"', async () => {

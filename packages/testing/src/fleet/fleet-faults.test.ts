@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isDifferadError } from '@differad/core';
 import { type Clock, type CompletionRequest, createFleet, type FleetEvent } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +117,37 @@ describe('failures', () => {
     expect((error as Error).message).toContain('choices[0].message');
     expect(error).toMatchObject({ details: { field: 'choices[0].message', server: scope.fakes.urls[0], requestId: 'req-1' } });
     expect(scope.fakes.servers[0]!.stats().received).toBe(1);
+  });
+
+  it('reports a 200 whose body is not JSON as INFERENCE_BAD_RESPONSE quoting its start, without retrying', async () => {
+    // A proxy in front of the servers answering its own page: healthy, no gauges, and HTML for the chat request.
+    let chats = 0;
+    const proxy = createServer((req, res) => {
+      if (req.url === '/v1/chat/completions') chats += 1;
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/v1/chat/completions') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>upstream says hello</html>');
+        else res.writeHead(200, { 'content-type': 'text/plain' }).end('');
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      scope.fleet = createFleet({ servers: [url], model: 'm', metricsIntervalMs: 0 });
+      await scope.fleet.start();
+      const error = await scope.fleet.complete(request()).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'INFERENCE_BAD_RESPONSE',
+        retryable: false,
+        details: { field: '(body)', server: url, requestId: 'req-1' },
+      });
+      expect((error as Error).message).toContain('not JSON: <html>upstream says hello</html>');
+      expect(chats).toBe(1);
+    } finally {
+      await scope.fleet?.close();
+      scope.fleet = undefined;
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('maps a 4xx to INFERENCE_HTTP_ERROR with the status and the server message', async () => {
