@@ -2,7 +2,7 @@
  * The pieces a step is made of, each timed alone with the product's own
  * functions against the same fakes, trainer and Redis as the runs: frame
  * preparation (cold encode, and the cache hit every rollout pays), one fleet
- * request of G completions, scoring a group, one forward_backward call of a
+ * request of G completions, decoding its reply, scoring a group, one forward_backward call of a
  * micro-batch, and a Redis round trip. Means per call, in ms.
  */
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import type { TrainConfig } from '@differad/config';
 import { type ManifestRecord, scoreGroup } from '@differad/core';
 import { loadManifest, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer, type PreparedImage } from '@differad/images';
-import { type CompletionResult, createFleet } from '@differad/inference';
+import { type CompletionResult, createFleet, parseChatResponse, parseChatResponseText, toChatRequestBody } from '@differad/inference';
 import { createTrainerClient, type Group } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 
@@ -23,6 +23,10 @@ export interface ComponentFigures {
   /** `pairsPerStep` requests at once: the HTTP part of a step's rollouts. */
   readonly fleetBurstMs: number;
   readonly requestBytes: number;
+  /** One fleet request's reply: its size, and decoding it whole (JSON.parse + checks) or as the fleet does (log-prob entries as numbers). */
+  readonly replyBytes: number;
+  readonly replyWholeMs: number;
+  readonly replyLeanMs: number;
   readonly scoreGroupMs: number;
   readonly forwardBackwardMs: number;
   readonly forwardBackwardBytes: number;
@@ -117,6 +121,14 @@ export async function measureComponents(input: {
     await fleet.close();
   }
   const requestBytes = pairs[0]!.reference.dataUrl.length + pairs[0]!.target.dataUrl.length;
+  const reply = await fetch(`${input.fleetUrls[0]}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(toChatRequestBody(input.model, request(0))),
+  }).then((r) => r.text());
+  const asked = { n: config.grpo.groupSize, logprobs: true, tokenIds: true };
+  const replyWholeMs = await timeEach(rounds * 10, () => parseChatResponse(JSON.parse(reply) as unknown, asked));
+  const replyLeanMs = await timeEach(rounds * 10, () => parseChatResponseText(reply, asked));
 
   const score = { family: 'differad' as const, frame: 'norm1000' as const, resize: config.resize, reward: config.reward };
   const texts = results[0]!.completions.map((c) => c.text);
@@ -150,6 +162,9 @@ export async function measureComponents(input: {
     fleetSequentialMs,
     fleetBurstMs,
     requestBytes,
+    replyBytes: reply.length,
+    replyWholeMs,
+    replyLeanMs,
     scoreGroupMs,
     forwardBackwardMs,
     forwardBackwardBytes,

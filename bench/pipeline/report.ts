@@ -184,13 +184,19 @@ function printComponents(input: ReportInput): void {
   console.log('\neach piece timed alone (same fakes, trainer and Redis; mean ms per call):');
   const rows: [string, number, string][] = [
     ['frame prep, cold encode, per pair', c.prepareColdMs, `sharp decode+resize+PNG; ${kb(c.imageBytes)} per image`],
-    ['frame prep, cache hit, per pair', c.prepareHitMs, 'read + sha256 both files: every rollout, and the step again'],
+    ['frame prep, cache hit, per pair', c.prepareHitMs, 'one stat of each file (the cached content hash is kept): every rollout'],
     [
       'fleet request, G completions',
       c.fleetSequentialMs,
       `${kb(c.requestBytes)} of images per request; the fake holds each ≥ 1 ms (timer floor)`,
     ],
     ['8 fleet requests at once', c.fleetBurstMs, `the HTTP part of one step's rollouts on ${input.servers} servers`],
+    ['chat reply decode, whole body', c.replyWholeMs, `${kb(c.replyBytes)} reply of G completions: JSON.parse + checks`],
+    [
+      '  the same, log-prob entries as numbers',
+      c.replyLeanMs,
+      `what the fleet does: ${(c.replyWholeMs / c.replyLeanMs).toFixed(2)}× faster, the same result`,
+    ],
     ['score one group', c.scoreGroupMs, 'parse + rewards + advantages (pure)'],
     [
       'forward_backward, one micro-batch',
@@ -200,7 +206,7 @@ function printComponents(input: ReportInput): void {
     [
       '  the same, images by hash only',
       c.forwardBackwardByHashMs,
-      `${kb(c.forwardBackwardByHashBytes)} body: what the API allows once the trainer holds a pair (the orchestrator always sends bytes)`,
+      `${kb(c.forwardBackwardByHashBytes)} body: what the step job sends once the trainer holds a pair`,
     ],
     ['optim_step', c.optimStepMs, ''],
     ['Redis PING round trip', c.redisPingMs, ''],
