@@ -167,21 +167,28 @@ export function parseChatResponse(json: unknown, expect: ResponseExpectation): P
  * no letter may follow a closing quote), so every match is one whole entry
  * object with exactly these four members.
  */
-const LOGPROB_ENTRY = /\{"token":"(?:[^"\\]|\\.)*","logprob":(-?\d[\d.eE+-]*),"bytes":(?:\[[\d,]*\]|null),"top_logprobs":\[\]\}/g;
+const LOGPROB_ENTRY = /\{"token":"[^"\\]*(?:\\.[^"\\]*)*","logprob":(-?\d[\d.eE+-]*),"bytes":(?:\[[\d,]*\]|null),"top_logprobs":\[\]\}/g;
+const ENTRY_START = '{"token":"';
+
+function occurrences(text: string, needle: string): number {
+  let n = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) n += 1;
+  return n;
+}
 
 /**
  * A chat completion body with each log-prob entry of vLLM's form replaced by
  * its log-prob (JSON text still), and how many were. An entry costs
  * JSON.parse four values and two arrays; its number alone parses several
- * times faster, and the log-prob is all differad reads of it.
+ * times faster, and the log-prob is all differad reads of it. Each
+ * replacement takes away one `{"token":"` and makes none (a number has no
+ * quote), so the count is the difference of theirs: cheaper than counting in
+ * a replacer function.
  */
 export function compactLogprobEntries(text: string): { readonly text: string; readonly entries: number } {
-  let entries = 0;
-  const lean = text.replace(LOGPROB_ENTRY, (_, logprob: string) => {
-    entries += 1;
-    return logprob;
-  });
-  return { text: lean, entries };
+  const lean = text.replace(LOGPROB_ENTRY, '$1');
+  if (lean.length === text.length) return { text, entries: 0 };
+  return { text: lean, entries: occurrences(text, ENTRY_START) - occurrences(lean, ENTRY_START) };
 }
 
 /**
