@@ -119,4 +119,4 @@ export {
   decideFleetSync,
   toRolloutServers,
 } from './fleet/fleet-membership.js';
-export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold } from './fleet/drain-hold.js';
+export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from './fleet/drain-hold.js';

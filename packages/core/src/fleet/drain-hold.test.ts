@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DrainView, decideDrainHold } from './drain-hold.js';
+import { type DrainView, decideDrainHold, drainHoldEndsAt } from './drain-hold.js';
 
 /** A server answering 45-token requests in `latencyMs` (queue-free), with `inFlight` sequences of a 32 limit. */
 const view = (latencyMs: number, inFlight: number, over: Partial<DrainView> = {}): DrainView => ({
@@ -39,5 +39,15 @@ describe('decideDrainHold', () => {
     expect(hold(view(675, 8, { speed: undefined }), 8)).toBe(false);
     const unknownFast = [view(225, 24, { speed: undefined })];
     expect(decideDrainHold(view(675, 8), unknownFast, { backlog: 8, now: 0, load: 8, work: 8 })).toBe(false);
+  });
+
+  it('says when the hold on an idle server ends, the first moment it is no longer held', () => {
+    const idle = view(675, 0, { idleSince: 50 });
+    const ends = drainHoldEndsAt(idle)!;
+    expect(ends).toBeCloseTo(50 + 10 * 675, 6);
+    expect(hold(idle, 16, { now: ends })).toBe(true);
+    expect(hold(idle, 16, { now: ends + 1 })).toBe(false);
+    expect(drainHoldEndsAt(view(675, 8))).toBeUndefined();
+    expect(drainHoldEndsAt(view(675, 0, { speed: undefined }))).toBeUndefined();
   });
 });

@@ -50,7 +50,7 @@ export function decideDrainHold(
   const own = s.speed;
   if (own === undefined || s.latencyMs === undefined) return false;
   const queueFree = own * s.tokens;
-  if (s.inFlight === 0 && at.now - s.idleSince > DRAIN_MAX_IDLE * queueFree) return false;
+  if (s.inFlight === 0 && at.now > (drainHoldEndsAt(s) ?? Number.POSITIVE_INFINITY)) return false;
   let finish = s.inFlight > 0 ? s.latencyMs : queueFree;
   // Past the server's batch the request waits there for running ones to end: up to one more request time.
   if (s.inFlight > 0 && s.batch !== undefined && at.load + at.work > s.batch) finish += queueFree;
@@ -62,4 +62,17 @@ export function decideDrainHold(
     rate += f.limit / f.latencyMs;
   }
   return rate > 0 && at.backlog / rate + fastest < finish;
+}
+
+/**
+ * When the hold on an idle server ends: {@link DRAIN_MAX_IDLE} of its
+ * queue-free request times after it fell idle, past which
+ * {@link decideDrainHold} no longer holds it. Undefined for a busy server or
+ * one whose speed is not known yet (never held while idle, or held only
+ * until one of its requests ends). The fleet looks at its queue again then,
+ * so the bound holds even when nothing else happens meanwhile.
+ */
+export function drainHoldEndsAt(s: DrainView): number | undefined {
+  if (s.inFlight > 0 || s.speed === undefined || s.latencyMs === undefined) return undefined;
+  return s.idleSince + DRAIN_MAX_IDLE * s.speed * s.tokens;
 }

@@ -1,4 +1,4 @@
-import { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold } from '@differad/core';
+import { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from '@differad/core';
 import type { ServerConnection } from '../http/server-connection.js';
 import type { VllmLoad } from '../metrics/prometheus.js';
 import { ConcurrencyLimit, type ConcurrencyLimitOptions } from './concurrency-limit.js';
@@ -147,6 +147,28 @@ function toDrainView(s: FleetServer): DrainView {
   };
 }
 
+/** The servers {@link pickServer} chooses among: live ones not in `exclude`, all live ones when that leaves none. */
+function candidatesOf(servers: readonly FleetServer[], exclude: ReadonlySet<FleetServer>): readonly FleetServer[] {
+  const live = servers.filter((s) => !s.ejected);
+  const preferred = live.filter((s) => !exclude.has(s));
+  return preferred.length > 0 ? preferred : live;
+}
+
+/**
+ * The first moment after `now` at which the drain rule lets go of an idle
+ * candidate it may be holding (core's `drainHoldEndsAt`), or undefined when
+ * none is idle with a known speed. {@link pickServer} found no server: the
+ * fleet looks again then, whether or not a request ends before.
+ */
+export function nextHoldEnd(servers: readonly FleetServer[], exclude: ReadonlySet<FleetServer>, now: number): number | undefined {
+  let first: number | undefined;
+  for (const s of candidatesOf(servers, exclude)) {
+    const ends = drainHoldEndsAt(toDrainView(s));
+    if (ends !== undefined && ends >= now && (first === undefined || ends < first)) first = ends;
+  }
+  return first;
+}
+
 /**
  * Least outstanding work relative to the server's limit, among live servers
  * not in `exclude` (all live ones when that leaves none). A server takes a
@@ -168,9 +190,7 @@ export function pickServer(
   start: number,
   backlog = work,
 ): FleetServer | undefined {
-  const live = servers.filter((s) => !s.ejected);
-  const preferred = live.filter((s) => !exclude.has(s));
-  const candidates = preferred.length > 0 ? preferred : live;
+  const candidates = candidatesOf(servers, exclude);
   const views = candidates.map(toDrainView);
   let best: FleetServer | undefined;
   let bestScore = Number.POSITIVE_INFINITY;

@@ -8,7 +8,7 @@ import { delay, systemClock } from '../time/clock.js';
 import { computeBackoffMs } from './backoff.js';
 import { createFleetHealth, toGaugeMaxAge } from './fleet-health.js';
 import { type FleetEvent, type FleetOptions, FleetSettingsSchema } from './fleet-options.js';
-import { FleetServer, pickServer, type ServerStats } from './fleet-server.js';
+import { FleetServer, nextHoldEnd, pickServer, type ServerStats } from './fleet-server.js';
 
 /** One completion as differad keeps it. */
 export interface Completion extends ParsedChoice {
@@ -147,12 +147,33 @@ export function createFleet(options: FleetOptions): Fleet {
         continue;
       }
       const server = pickServer(head.allowed, head.work, head.exclude, clock.now(), maxAge, cursor++, queuedWork);
-      if (!server) return;
+      if (!server) {
+        wakeWhenHoldEnds(head);
+        return;
+      }
       queue.shift();
       queuedWork -= head.work;
       server.reserve(head.work);
       head.resolve(server);
     }
+  }
+
+  // A look at the queue when the drain rule lets go of an idle server: no request may end before then.
+  let wake: { readonly at: number; readonly cancel: () => void } | undefined;
+
+  function wakeWhenHoldEnds(head: Waiter): void {
+    const at = nextHoldEnd(head.allowed, head.exclude, clock.now());
+    if (at === undefined || (wake !== undefined && wake.at <= at)) return;
+    wake?.cancel();
+    // 1 ms past the end: the rule holds the server up to and including it.
+    const cancel = clock.setTimeout(
+      () => {
+        wake = undefined;
+        pump();
+      },
+      at - clock.now() + 1,
+    );
+    wake = { at, cancel };
   }
 
   /** Where a waiter of `priority` joins the queue: after every waiter of the same or a lower number. */
@@ -323,6 +344,8 @@ export function createFleet(options: FleetOptions): Fleet {
       if (closed) return;
       closed = true;
       health.stop();
+      wake?.cancel();
+      wake = undefined;
       pump();
       await Promise.all(servers.map((s) => s.connection.close()));
     },

@@ -161,3 +161,44 @@ describe('routing', () => {
     expect(scope.fleet.stats().queued).toBe(0);
   });
 });
+
+describe('the drain rule', () => {
+  it('holds an idle slower server at most 10 of its request times, even when no request ends meanwhile', async () => {
+    // One request fills a server (limit 4 sequences, n = 4); the slow server is 10× slower per token.
+    scope.fakes = await startFakeFleet([
+      { model: 'm', tokensPerSecond: 20_000, prefillMsPerImage: 0 },
+      { model: 'm', tokensPerSecond: 2_000, prefillMsPerImage: 0 },
+    ]);
+    const [fastUrl, slowUrl] = scope.fakes.urls as [string, string];
+    scope.fleet = createFleet({
+      servers: [fastUrl, slowUrl],
+      model: 'm',
+      metricsIntervalMs: 0,
+      concurrency: { initial: 4, min: 1, max: 4 },
+    });
+    const fleet = scope.fleet;
+    await fleet.start();
+    // Both speeds known (the rule compares them after 8 answers).
+    for (let i = 0; i < 10; i++) {
+      await fleet.complete(request({ seed: i, servers: [fastUrl] }));
+      await fleet.complete(request({ seed: i, servers: [slowUrl] }));
+    }
+    // The fast server is busy for seconds; the slow one has just fallen idle.
+    scope.fakes.servers[0]!.setFaults({ slowFactor: 1000 });
+    const order: string[] = [];
+    const long = fleet.complete(request({ seed: 50, servers: [fastUrl] })).then((r) => {
+      order.push('long');
+      return r;
+    });
+    await fleet.complete(request({ seed: 51, servers: [slowUrl] }));
+    const probe = await fleet.complete(request({ seed: 52 })).then((r) => {
+      order.push('probe');
+      return r;
+    });
+    // Held first (the fast server would have finished a short request sooner), then sent to the slow one once
+    // the hold's bound passed, not left waiting for the fast server's long request to end.
+    expect(probe.server).toBe(slowUrl);
+    await long;
+    expect(order).toEqual(['probe', 'long']);
+  }, 20_000);
+});
