@@ -274,13 +274,15 @@ async function main(): Promise<void> {
       reset: () => trainerHost.ask('reset'),
       arrivals: () => trainerHost.ask<TrainerArrival[]>('arrivals'),
     };
-    const producer = await connectRedis(redis.url, 'producer', 5_000);
+    // What differad train uses: the embedded server's unix socket when it has one.
+    const redisUrl = redis.socketUrl ?? redis.url;
+    const producer = await connectRedis(redisUrl, 'producer', 5_000);
     cleanup.push(async () => producer.disconnect());
 
     const runsDir = join(dir, 'runs');
     const ctx: RunContext = {
       args,
-      redisUrl: redis.url,
+      redisUrl,
       producer,
       manifest,
       runsDir,
@@ -307,7 +309,7 @@ async function main(): Promise<void> {
     const report = {
       title:
         `bench/pipeline${args.quick ? ' (quick)' : ''}: G=${G} × ${PAIRS} pairs per step, ${args.servers} fake vLLM servers (zero latency: 100,000 slots, 1e9 tokens/s, no prefill), ` +
-        `${args.size}×${args.size} PNG pairs, redis ${redisVersion} (embedded), node ${process.version}, ${availableParallelism()} cores`,
+        `${args.size}×${args.size} PNG pairs, redis ${redisVersion} (embedded, through its unix socket when it has one), node ${process.version}, ${availableParallelism()} cores`,
       note:
         `steps ${args.warmup}..${args.warmup + args.steps - 1} of each run are measured; the first ${args.warmup} warm up (context build, fleet probe, first encodes), after a run of ${args.quick ? 2 : WARM_UP_STEPS} steps that is not measured (V8 compiles the hot paths). ` +
         `1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`,

@@ -22,7 +22,7 @@ describe('differad train when Redis goes away', () => {
     expect(reference.code, reference.stderr).toBe(0);
 
     const train = startDifferad(['train', '--config', await cpuRun('crash', 'runs-crash', 4)], { cwd: fixture.dir });
-    const url = (await train.waitFor(/Redis: (redis:\/\/\S+) \(embedded\)/))[1]!;
+    const url = (await train.waitFor(/Redis: (unix:\/\/\S+) \(embedded\)/))[1]!;
     await train.waitFor(stepRow(0));
     const pid = await redisPid(url);
     const killedAt = Date.now();

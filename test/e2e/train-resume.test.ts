@@ -45,7 +45,7 @@ async function killMidRun(
     grpo: { groupSize: 4, pairsPerStep: 3 },
   });
   const first = startDifferad(['train', '--config', config, '--lock-ms', '2000'], { cwd: fixture.dir });
-  const url = (await first.waitFor(/Redis: (redis:\/\/\S+) \(embedded\)/))[1]!;
+  const url = (await first.waitFor(/Redis: (unix:\/\/\S+) \(embedded\)/))[1]!;
   await first.waitFor(new RegExp(`^\\s+${afterStep}\\s+\\d+\\.\\d{3}\\s`, 'm'));
   const redisPid = await whenNextStepStarted(url, runId, afterStep);
   trackPid(redisPid);
@@ -87,7 +87,7 @@ describe('differad train --resume after a crash', () => {
     expect(isAlive(redisPid)).toBe(true);
 
     const second = startDifferad(['train', '--resume', 'orphan', '--runs-dir', 'runs-orphan', '--lock-ms', '2000'], { cwd: fixture.dir });
-    await second.waitFor(/Redis: redis:\/\/\S+ \(embedded\)/);
+    await second.waitFor(/Redis: unix:\/\/\S+ \(embedded\)/);
     // Shut down before the new server started on the same dir: one server per AOF.
     await pollUntil('the leftover redis-server to exit', () => (isAlive(redisPid) ? undefined : true), 2_000);
     const done = await second.exited;

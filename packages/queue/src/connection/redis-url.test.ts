@@ -1,6 +1,6 @@
 import { isDifferadError } from '@differad/core';
 import { describe, expect, it } from 'vitest';
-import { PRODUCER_MAX_RETRIES, parseRedisUrl, redactRedisUrl, toRedisOptions } from './redis-url.js';
+import { MAX_SOCKET_PATH_BYTES, PRODUCER_MAX_RETRIES, parseRedisUrl, redactRedisUrl, toRedisOptions, toSocketUrl } from './redis-url.js';
 
 describe('parseRedisUrl', () => {
   it('reads host, port, db, credentials and TLS', () => {
@@ -13,7 +13,36 @@ describe('parseRedisUrl', () => {
       username: 'user',
       password: 'p@ss',
     });
-    expect(parseRedisUrl('redis://:secret@[::1]:7000').host).toBe('::1');
+    expect(parseRedisUrl('redis://:secret@[::1]:7000')).toMatchObject({ host: '::1' });
+  });
+
+  it('reads a unix socket path and database, and writes any path back to the same URL', () => {
+    expect(parseRedisUrl('unix:///run/redis/redis.sock')).toEqual({ path: '/run/redis/redis.sock', db: 0 });
+    expect(parseRedisUrl('unix:///tmp/r.sock?db=3')).toEqual({ path: '/tmp/r.sock', db: 3 });
+    const odd = '/tmp/a b/x#y?z%é/redis.sock';
+    expect(parseRedisUrl(toSocketUrl(odd))).toEqual({ path: odd, db: 0 });
+  });
+
+  it('refuses unix socket URLs it would misread, naming what was wrong', () => {
+    const cases: [string, string][] = [
+      ['unix://host/tmp/r.sock', 'no host or credentials'],
+      ['unix:relative.sock', 'must be absolute'],
+      ['unix:///tmp/', 'must be absolute'],
+      ['unix:///tmp/r.sock?db=x', 'database must be a non-negative integer'],
+      ['unix:///tmp/r.sock?password=x', 'unknown query parameter "password"'],
+      ['unix:///tmp/%E0%A4%A.sock', 'not valid percent-encoding'],
+      [`unix:///${'d'.repeat(MAX_SOCKET_PATH_BYTES)}/r.sock`, `longer than ${MAX_SOCKET_PATH_BYTES} bytes`],
+    ];
+    for (const [url, why] of cases) {
+      let caught: unknown;
+      try {
+        parseRedisUrl(url);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isDifferadError(caught, 'QUEUE_REDIS_URL_INVALID'), url).toBe(true);
+      expect((caught as Error).message, url).toContain(why);
+    }
   });
 
   it('refuses other schemes and bad databases, without echoing the password', () => {
@@ -45,6 +74,12 @@ describe('toRedisOptions', () => {
       expect(opts.enableReadyCheck).toBe(true);
       expect(opts.enableOfflineQueue).toBeUndefined();
     }
+  });
+
+  it('connects through the socket path alone for a unix URL', () => {
+    const opts = toRedisOptions(parseRedisUrl('unix:///tmp/r.sock?db=2'), 'worker');
+    expect(opts).toMatchObject({ path: '/tmp/r.sock', db: 2, maxRetriesPerRequest: null });
+    for (const key of ['host', 'port', 'tls', 'username', 'password']) expect(opts, key).not.toHaveProperty(key);
   });
 
   it('makes producers fail fast', () => {

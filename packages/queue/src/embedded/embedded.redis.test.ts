@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDifferadError, type DifferadError } from '@differad/core';
@@ -68,6 +68,46 @@ describe('embedded redis-server', () => {
     await again.quit();
   });
 
+  it('listens on a unix socket in its dir too, that only this user may open, serving the same data', async () => {
+    expect(redis.socketUrl).toBe(`unix://${join(dir, 'redis.sock')}`);
+    const info = await stat(join(dir, 'redis.sock'));
+    expect(info.isSocket()).toBe(true);
+    expect(info.mode & 0o777).toBe(0o700);
+    const tcp = await connectRedis(redis.url, 'producer');
+    const local = await connectRedis(redis.socketUrl!, 'producer');
+    await tcp.set('differad:test:socket', 'both');
+    expect(await local.get('differad:test:socket')).toBe('both');
+    // Redis marks a client of its unix socket with flag U.
+    expect(await local.call('CLIENT', 'INFO')).toMatch(/ laddr=\/\S*redis\.sock:0 .* flags=U /);
+    await Promise.all([tcp.quit(), local.quit()]);
+  });
+
+  it('falls back to TCP alone when its dir is too deep for a socket path', async () => {
+    const deep = join(dir, 'd'.repeat(60), 'e'.repeat(60));
+    await mkdir(deep, { recursive: true });
+    const other = await startEmbeddedRedis({ dir: deep });
+    try {
+      expect(other.socketUrl).toBeNull();
+      await pingRedis(other.url, 1000);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('falls back to TCP alone when it cannot open the socket', async () => {
+    const blocked = await mkdtemp(join(tmpdir(), 'differad-redis-test-'));
+    // A directory where the socket would go: redis-server cannot bind there and exits.
+    await mkdir(join(blocked, 'redis.sock'));
+    const other = await startEmbeddedRedis({ dir: blocked });
+    try {
+      expect(other.socketUrl).toBeNull();
+      await pingRedis(other.url, 1000);
+    } finally {
+      await other.stop();
+      await rm(blocked, { recursive: true, force: true });
+    }
+  });
+
   it('reports a server that died on its own through exited, with the signal that ended it', async () => {
     const other = await startEmbeddedRedis();
     process.kill(other.pid, 'SIGKILL');
@@ -95,10 +135,22 @@ describe('embedded redis-server', () => {
     expect(external).toEqual(expect.objectContaining({ url: redis.url, source: 'env', embedded: null }));
     await pingRedis(external.url, 1000);
 
+    const local = await resolveRedis({ DIFFERAD_REDIS_URL: redis.socketUrl! });
+    expect(local.url).toBe(redis.socketUrl);
+
     const bad = await caught(resolveRedis({ DIFFERAD_REDIS_URL: 'http://localhost' }));
     expect(bad.code).toBe('QUEUE_REDIS_URL_INVALID');
     // No URL: the embedded path is taken (here with a missing binary, to start nothing).
     const missing = await caught(resolveRedis({}, { binary: '/nonexistent/bin/redis-server' }));
     expect(missing.code).toBe('QUEUE_REDIS_MISSING');
+    // The embedded server is reached through its socket.
+    const own = await resolveRedis({});
+    try {
+      expect(own.url).toBe(own.embedded?.socketUrl);
+      expect(own.url).toMatch(/^unix:\/\/\/.*\/redis\.sock$/);
+      await pingRedis(own.url, 1000);
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -16,6 +16,8 @@ export interface SpawnRequest {
   readonly port: number;
   readonly host: string;
   readonly dir: string;
+  /** A unix socket to listen on as well (mode 700: this user only), or null for TCP alone. */
+  readonly socket: string | null;
   readonly readyTimeoutMs: number;
 }
 
@@ -28,14 +30,17 @@ export interface RedisChild {
 }
 
 const READY_LINE = 'Ready to accept connections';
+/** What redis-server prints when it cannot listen on its unix socket. */
+export const SOCKET_FAILED = 'Failed opening Unix socket';
 const TAIL_LINES = 20;
 
 /**
  * The arguments of a private server: loopback only, AOF on with one fsync a
  * second (a crash loses at most ~1 s of queue state), no RDB snapshots, logs on
- * stdout so readiness is an event rather than a poll.
+ * stdout so readiness is an event rather than a poll; with `socket`, a unix
+ * socket too that only this user may open.
  */
-export function toRedisArgs(port: number, host: string, dir: string): string[] {
+export function toRedisArgs(port: number, host: string, dir: string, socket: string | null = null): string[] {
   return [
     '--port',
     String(port),
@@ -58,6 +63,7 @@ export function toRedisArgs(port: number, host: string, dir: string): string[] {
     // BullMQ needs every key kept: an evicted job key corrupts a queue.
     '--maxmemory-policy',
     'noeviction',
+    ...(socket === null ? [] : ['--unixsocket', socket, '--unixsocketperm', '700']),
   ];
 }
 
@@ -90,7 +96,7 @@ function unrefStream(stream: unknown): void {
  * error (ENOENT → QUEUE_REDIS_MISSING) or the deadline (the child is then killed).
  */
 export function spawnRedisServer(request: SpawnRequest): RedisChild {
-  const child = spawn(request.binary, toRedisArgs(request.port, request.host, request.dir), {
+  const child = spawn(request.binary, toRedisArgs(request.port, request.host, request.dir, request.socket), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -110,7 +116,8 @@ export function spawnRedisServer(request: SpawnRequest): RedisChild {
       lines.push(line);
       if (lines.length > TAIL_LINES) lines.shift();
       if (line.includes(READY_LINE)) settle({ kind: 'ready' });
-      if (line.includes('Address already in use')) portTaken = true;
+      // The TCP port, not the unix socket (whose failure is its own: the caller then starts without it).
+      if (line.includes('Address already in use') && !line.includes(SOCKET_FAILED)) portTaken = true;
     };
     for (const stream of [child.stdout, child.stderr]) {
       if (stream !== null) createInterface({ input: stream }).on('line', onLine);

@@ -2,12 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DifferadError } from '@differad/core';
 import { QUEUE_ERROR_CODES } from '../errors/queue-errors.js';
 import { pingRedis } from '../connection/redis-connection.js';
+import { MAX_SOCKET_PATH_BYTES, toSocketUrl } from '../connection/redis-url.js';
 import { findFreePort } from './free-port.js';
-import { spawnRedisServer, type RedisChild } from './redis-process.js';
+import { SOCKET_FAILED, spawnRedisServer, type RedisChild } from './redis-process.js';
 
 /** Options of {@link startEmbeddedRedis}. */
 export interface EmbeddedRedisOptions {
@@ -33,6 +34,14 @@ export interface EmbeddedRedisExit {
 export interface EmbeddedRedis {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
+  /**
+   * `unix://<dir>/redis.sock`: the same server through a unix socket only
+   * this user may open, which costs a client less CPU per command than
+   * loopback TCP (what the processes on this machine use). Null when the
+   * path would be longer than a socket path may be, or the server could not
+   * open it (a file system without sockets): then TCP alone.
+   */
+  readonly socketUrl: string | null;
   readonly port: number;
   readonly pid: number;
   readonly dir: string;
@@ -49,6 +58,7 @@ export interface EmbeddedRedis {
 const HOST = '127.0.0.1';
 const PORT_TRIES = 3;
 const STOP_GRACE_MS = 5000;
+const SOCKET_NAME = 'redis.sock';
 
 /** Children still running (with the temp dir to remove, if we made it), stopped at process exit by the one hook below. */
 const running = new Map<ChildProcess, string | null>();
@@ -66,14 +76,31 @@ function installExitHook(): void {
   });
 }
 
-/** Spawns on a free port, trying another port when one is taken in between. */
-async function spawnReady(binary: string, dir: string, readyTimeoutMs: number): Promise<{ redis: RedisChild; port: number }> {
-  for (let i = 0; i < PORT_TRIES; i++) {
+/** Where the server's socket goes in `dir`, or null when the path is too long for a socket. */
+function socketPathIn(dir: string): string | null {
+  const path = resolve(dir, SOCKET_NAME);
+  return Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES ? path : null;
+}
+
+/**
+ * Spawns on a free port, trying another port when one is taken in between,
+ * and without the socket when the server could not open it.
+ */
+async function spawnReady(
+  binary: string,
+  dir: string,
+  readyTimeoutMs: number,
+): Promise<{ redis: RedisChild; port: number; socket: string | null }> {
+  let socket = socketPathIn(dir);
+  let portTries = 0;
+  while (portTries < PORT_TRIES) {
     const port = await findFreePort(HOST);
-    const redis = spawnRedisServer({ binary, port, host: HOST, dir, readyTimeoutMs });
+    const redis = spawnRedisServer({ binary, port, host: HOST, dir, socket, readyTimeoutMs });
     const outcome = await redis.started;
-    if (outcome.kind === 'ready') return { redis, port };
-    if (outcome.kind === 'failed') throw outcome.error;
+    if (outcome.kind === 'ready') return { redis, port, socket };
+    if (outcome.kind === 'port-taken') portTries += 1;
+    else if (socket !== null && redis.tail().includes(SOCKET_FAILED)) socket = null;
+    else throw outcome.error;
   }
   throw new DifferadError(QUEUE_ERROR_CODES.REDIS_START_FAILED, `redis-server found no free port on ${HOST} in ${PORT_TRIES} tries`);
 }
@@ -90,14 +117,14 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'differad-redis-')));
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
-  let started: { redis: RedisChild; port: number };
+  let started: { redis: RedisChild; port: number; socket: string | null };
   try {
     started = await spawnReady(options.binary ?? 'redis-server', dir, readyTimeoutMs);
   } catch (error) {
     if (ownDir) await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  const { redis, port } = started;
+  const { redis, port, socket } = started;
   const child = redis.child;
   const pid = child.pid ?? -1;
   running.set(child, ownDir ? dir : null);
@@ -108,6 +135,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   child.once('exit', () => running.delete(child));
   installExitHook();
   const url = `redis://${HOST}:${port}`;
+  const socketUrl = socket === null ? null : toSocketUrl(socket);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -124,9 +152,10 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   };
   try {
     await pingRedis(url, readyTimeoutMs);
+    if (socketUrl !== null) await pingRedis(socketUrl, readyTimeoutMs);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, pid, dir, exited, stop };
+  return { url, socketUrl, port, pid, dir, exited, stop };
 }
