@@ -36,7 +36,8 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .addHelpText(
       'after',
       helpText(
-        '\nExamples:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --metrics-port 9464',
+        '\nExamples:\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --rollout-concurrency 32\n  DIFFERAD_REDIS_URL=redis://127.0.0.1:6379 differad worker --metrics-port 9464' +
+          '\n  DIFFERAD_REDIS_URL=unix://$PWD/runs/.redis/redis.sock differad worker   # next to `differad train --no-workers` on this machine',
       ),
     )
     .action(async (opts: { rolloutConcurrency: number; lockMs: number; metricsPort?: number; metricsHost?: string } & LogOptions) => {

@@ -12,7 +12,8 @@ export const QUEUE_ERRORS = {
   QUEUE_REDIS_URL_INVALID: {
     status: null,
     retryable: false,
-    summary: 'A Redis URL is not `redis://` / `rediss://` or has a bad port or database.',
+    summary:
+      'A Redis URL is not `redis://` / `rediss://` / `unix:///path` or has a bad port, database or socket path (relative, too long, with a host or credentials).',
   },
   QUEUE_REDIS_UNREACHABLE: {
     status: null,
