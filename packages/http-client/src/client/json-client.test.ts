@@ -29,6 +29,25 @@ const app = new Hono()
     }),
   )
   .all('/prefix/text', (c) => c.body('<html>'))
+  // A reply written in many pieces: ~1 MB of JSON with multi-byte characters across the pieces.
+  .all('/prefix/big', () => {
+    const piece = Buffer.from(`"${'é✓'.repeat(1_000)}",`);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(Buffer.from('['));
+        // Split inside a character too: the reply is decoded whole, not piece by piece.
+        for (let i = 0; i < 200; i++) {
+          controller.enqueue(piece.subarray(0, 7));
+          controller.enqueue(piece.subarray(7));
+        }
+        controller.enqueue(Buffer.from('0]'));
+        controller.close();
+      },
+    });
+    return new Response(stream, { headers: { 'content-type': 'application/json' } });
+  })
+  .all('/prefix/bom', () => new Response(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"ok":true}')])))
+  .all('/prefix/busy', (c) => c.json({ detail: 'overloaded' }, 503))
   .all('/prefix/hang', async (c) => {
     const signal = c.req.raw.signal;
     await Promise.race([released, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
@@ -119,6 +138,65 @@ describe('createJsonClient', () => {
       const reason = new Error('stopped by the caller');
       caller.abort(reason);
       await expect(cancelled).rejects.toBe(reason);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('createJsonClient replies and failures', () => {
+  it('reads a reply sent in many pieces whole, drops a UTF-8 BOM, and maps a status and a refused connection', async () => {
+    const client = createJsonClient({ baseUrl: base, what: 'test', errors });
+    try {
+      const { json } = await client.callJson({ method: 'GET', path: '/big', timeoutMs: 5_000, context: { call: 'c' } });
+      expect((json as unknown[]).length).toBe(201);
+      expect((json as string[])[200 - 1]).toBe('é✓'.repeat(1_000));
+      const bom = await client.callJson({ method: 'GET', path: '/bom', timeoutMs: 5_000, context: { call: 'c' } });
+      expect(bom.json).toEqual({ ok: true });
+      await expect(client.call({ method: 'GET', path: '/busy', timeoutMs: 5_000, context: { call: 'c' } })).rejects.toMatchObject({
+        code: 'TRAINER_HTTP_ERROR',
+        retryable: true,
+        message: expect.stringContaining('HTTP 503') as unknown,
+      });
+    } finally {
+      await client.close();
+    }
+    const closed = await startServer(new Hono(), { host: '127.0.0.1', port: 0 });
+    await closed.close();
+    const refused = createJsonClient({ baseUrl: closed.url, what: 'test', errors });
+    try {
+      await expect(refused.call({ method: 'GET', path: '/echo', timeoutMs: 5_000, context: { call: 'c' } })).rejects.toMatchObject({
+        code: 'TRAINER_UNAVAILABLE',
+        details: { call: 'c', cause: 'ECONNREFUSED' },
+      });
+    } finally {
+      await refused.close();
+    }
+  });
+
+  it("keeps the deadline and the caller's abort of a call that waits for a socket behind a hung one", async () => {
+    const client = createJsonClient({ baseUrl: base, what: 'test', errors, connections: 1 });
+    try {
+      const hung = client.call({ method: 'GET', path: '/hang', timeoutMs: 60_000, context: { call: 'first' } });
+      hung.catch(() => undefined);
+      const started = Date.now();
+      await expect(client.call({ method: 'GET', path: '/echo', timeoutMs: 200, context: { call: 'queued' } })).rejects.toMatchObject({
+        code: 'TRAINER_TIMEOUT',
+        message: 'queued timed out (deadline of 200 ms exceeded)',
+      });
+      const caller = new AbortController();
+      const cancelled = client.call({
+        method: 'GET',
+        path: '/echo',
+        timeoutMs: 60_000,
+        signal: caller.signal,
+        context: { call: 'queued' },
+      });
+      const reason = new Error('stopped by the caller');
+      setTimeout(() => caller.abort(reason), 50);
+      await expect(cancelled).rejects.toBe(reason);
+      // Neither waited for the hung call (60 s) to give its socket back.
+      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await client.close();
     }

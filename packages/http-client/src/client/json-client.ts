@@ -101,27 +101,75 @@ export function createJsonClient<Ctx extends object>(options: JsonClientOptions<
     }
   }
 
+  /**
+   * One call through undici's dispatcher with a handler of its own (the
+   * handler interface of undici 7: lib/handler/unwrap-handler.js) rather than
+   * `pool.request`, whose response stream, abort-signal plumbing and async
+   * resource cost ~30 µs more CPU per call (measured against a loopback
+   * server: ~64 vs ~94 µs for a small reply) — a step makes ~30 calls. The
+   * reply is read whole, as `body.text()` would (UTF-8, a BOM dropped).
+   */
   async function call(c: JsonCall<Ctx>): Promise<HttpReply> {
     const wire = toWire(c);
-    const deadline = new AbortController();
-    const cancelTimer = setTimer(() => deadline.abort(new DeadlineExceeded(c.timeoutMs)), c.timeoutMs);
-    const signal = c.signal ? AbortSignal.any([deadline.signal, c.signal]) : deadline.signal;
-    let status: number;
-    let text: string;
-    let headers: HttpReply['headers'];
-    try {
-      const res = await pool.request({ method: c.method, path: prefix + c.path, headers: wire.headers, body: wire.body, signal });
-      status = res.statusCode;
-      headers = res.headers;
-      text = await res.body.text();
-    } catch (error) {
-      if (c.signal?.aborted && !deadline.signal.aborted) throw c.signal.reason;
-      throw errors.transport(deadline.signal.aborted ? deadline.signal.reason : error, c.context);
-    } finally {
-      cancelTimer();
-    }
-    if (status < 200 || status >= 300) throw errors.status(status, text, c.context);
-    return { status, headers, text };
+    const caller = c.signal;
+    if (caller?.aborted) throw caller.reason;
+    return new Promise<HttpReply>((resolve, reject) => {
+      let settled = false;
+      // Set once the request holds a socket; an abort before that is applied when it gets one.
+      let controller: { abort(reason: Error): void } | null = null;
+      let abortWith: Error | null = null;
+      let status = 0;
+      let headers: HttpReply['headers'] = {};
+      const chunks: Buffer[] = [];
+      const settle = (error: unknown, reply?: HttpReply) => {
+        if (settled) return;
+        settled = true;
+        cancelTimer();
+        caller?.removeEventListener('abort', onCallerAbort);
+        if (reply) resolve(reply);
+        else reject(error);
+      };
+      const abort = (reason: Error, error: unknown) => {
+        abortWith ??= reason;
+        controller?.abort(reason);
+        settle(error);
+      };
+      const cancelTimer = setTimer(() => {
+        const reason = new DeadlineExceeded(c.timeoutMs);
+        abort(reason, errors.transport(reason, c.context));
+      }, c.timeoutMs);
+      // The caller's reason is rethrown as is, never mapped.
+      const onCallerAbort = () => abort(new Error('aborted by the caller'), caller!.reason);
+      caller?.addEventListener('abort', onCallerAbort, { once: true });
+      pool.dispatch(
+        { method: c.method, path: prefix + c.path, headers: wire.headers, body: wire.body },
+        {
+          onRequestStart(ctl) {
+            controller = ctl;
+            if (abortWith) ctl.abort(abortWith);
+          },
+          onResponseStart(_ctl, statusCode, replyHeaders) {
+            // 1xx (100 Continue) is not the reply.
+            if (statusCode < 200) return;
+            status = statusCode;
+            headers = replyHeaders;
+          },
+          onResponseData(_ctl, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+            const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+            const text = bytes.toString('utf8', bom ? 3 : 0);
+            if (status < 200 || status >= 300) settle(errors.status(status, text, c.context));
+            else settle(undefined, { status, headers, text });
+          },
+          onResponseError(_ctl, error) {
+            settle(errors.transport(error, c.context));
+          },
+        },
+      );
+    });
   }
 
   return {
