@@ -19,6 +19,12 @@ describe('parseRedisUrl', () => {
   it('reads a unix socket path and database, and writes any path back to the same URL', () => {
     expect(parseRedisUrl('unix:///run/redis/redis.sock')).toEqual({ path: '/run/redis/redis.sock', db: 0 });
     expect(parseRedisUrl('unix:///tmp/r.sock?db=3')).toEqual({ path: '/tmp/r.sock', db: 3 });
+    expect(parseRedisUrl('unix:///tmp/r.sock?db=1&username=app&password=p%40ss')).toEqual({
+      path: '/tmp/r.sock',
+      db: 1,
+      username: 'app',
+      password: 'p@ss',
+    });
     const odd = '/tmp/a b/x#y?z%é/redis.sock';
     expect(parseRedisUrl(toSocketUrl(odd))).toEqual({ path: odd, db: 0 });
   });
@@ -29,7 +35,7 @@ describe('parseRedisUrl', () => {
       ['unix:relative.sock', 'must be absolute'],
       ['unix:///tmp/', 'must be absolute'],
       ['unix:///tmp/r.sock?db=x', 'database must be a non-negative integer'],
-      ['unix:///tmp/r.sock?password=x', 'unknown query parameter "password"'],
+      ['unix:///tmp/r.sock?pass=x', 'unknown query parameter "pass"'],
       ['unix:///tmp/%E0%A4%A.sock', 'not valid percent-encoding'],
       [`unix:///${'d'.repeat(MAX_SOCKET_PATH_BYTES)}/r.sock`, `longer than ${MAX_SOCKET_PATH_BYTES} bytes`],
     ];
@@ -60,6 +66,8 @@ describe('parseRedisUrl', () => {
 
   it('redacts passwords', () => {
     expect(redactRedisUrl('redis://u:secret@h:1/0')).toBe('redis://u:***@h:1/0');
+    expect(redactRedisUrl('unix:///tmp/r.sock?db=1&password=secret&username=u')).toBe('unix:///tmp/r.sock?db=1&password=***&username=u');
+    expect(redactRedisUrl('unix:///tmp/r.sock?db=1')).toBe('unix:///tmp/r.sock?db=1');
     expect(redactRedisUrl('redis://h:1')).toBe('redis://h:1');
   });
 });
@@ -80,6 +88,11 @@ describe('toRedisOptions', () => {
     const opts = toRedisOptions(parseRedisUrl('unix:///tmp/r.sock?db=2'), 'worker');
     expect(opts).toMatchObject({ path: '/tmp/r.sock', db: 2, maxRetriesPerRequest: null });
     for (const key of ['host', 'port', 'tls', 'username', 'password']) expect(opts, key).not.toHaveProperty(key);
+    expect(toRedisOptions(parseRedisUrl('unix:///tmp/r.sock?username=app&password=pw'), 'producer')).toMatchObject({
+      path: '/tmp/r.sock',
+      username: 'app',
+      password: 'pw',
+    });
   });
 
   it('makes producers fail fast', () => {

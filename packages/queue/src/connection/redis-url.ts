@@ -13,15 +13,22 @@ export interface RedisTcpEndpoint {
 }
 
 /**
- * What a `unix:///path/to/redis.sock[?db=N]` URL says: a server on this
- * machine reached through its unix socket (redis.conf `unixsocket`), which
- * costs the client less CPU per command than loopback TCP. Who may connect is
- * the socket file's permissions (`unixsocketperm`).
+ * What a `unix:///path/to/redis.sock[?db=N&username=U&password=P]` URL says:
+ * a server on this machine reached through its unix socket (redis.conf
+ * `unixsocket`), which costs the client less CPU per command than loopback
+ * TCP. Who may connect is the socket file's permissions (`unixsocketperm`),
+ * and the server's ACL when it has one (credentials go in the query, as a
+ * socket URL has no host to carry them).
  */
 export interface RedisSocketEndpoint {
   readonly path: string;
   readonly db: number;
+  readonly username?: string;
+  readonly password?: string;
 }
+
+/** The query parameters a unix socket URL may have. */
+const SOCKET_QUERY = new Set(['db', 'username', 'password']);
 
 /** Where a Redis URL points. */
 export type RedisEndpoint = RedisTcpEndpoint | RedisSocketEndpoint;
@@ -44,7 +51,7 @@ const CONNECT_TIMEOUT_MS = 5000;
 function invalid(url: string, reason: string): DifferadError {
   return new DifferadError(
     QUEUE_ERROR_CODES.REDIS_URL_INVALID,
-    `invalid Redis URL ${redactRedisUrl(url)}: ${reason} (expected redis://[user:password@]host[:port][/db], rediss://… or unix:///path/to/redis.sock[?db=N])`,
+    `invalid Redis URL ${redactRedisUrl(url)}: ${reason} (expected redis://[user:password@]host[:port][/db], rediss://… or unix:///path/to/redis.sock[?db=N&password=P])`,
     {
       details: { url: redactRedisUrl(url) },
     },
@@ -72,14 +79,22 @@ function parseSocketUrl(url: string, parsed: URL): RedisSocketEndpoint {
   if (!path.startsWith('/') || path.endsWith('/')) throw invalid(url, 'the socket path must be absolute: unix:///path/to/redis.sock');
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
     throw invalid(url, `socket path longer than ${MAX_SOCKET_PATH_BYTES} bytes, more than the kernel takes`);
-  const unknown = [...parsed.searchParams.keys()].filter((k) => k !== 'db');
-  if (unknown.length > 0) throw invalid(url, `unknown query parameter ${JSON.stringify(unknown[0])} (only db is read)`);
-  return { path, db: toDb(url, parsed.searchParams.get('db') ?? '') };
+  const unknown = [...parsed.searchParams.keys()].filter((k) => !SOCKET_QUERY.has(k));
+  if (unknown.length > 0) throw invalid(url, `unknown query parameter ${JSON.stringify(unknown[0])} (db, username and password are read)`);
+  const username = parsed.searchParams.get('username') ?? '';
+  const password = parsed.searchParams.get('password') ?? '';
+  return {
+    path,
+    db: toDb(url, parsed.searchParams.get('db') ?? ''),
+    ...(username === '' ? {} : { username }),
+    ...(password === '' ? {} : { password }),
+  };
 }
 
 /**
  * Parses a `redis://` or `rediss://` URL (default port 6379, db 0) or a
- * `unix:///path/to/redis.sock[?db=N]` one; QUEUE_REDIS_URL_INVALID otherwise.
+ * `unix:///path/to/redis.sock[?db=N&username=U&password=P]` one;
+ * QUEUE_REDIS_URL_INVALID otherwise.
  */
 export function parseRedisUrl(url: string): RedisEndpoint {
   let parsed: URL;
@@ -116,11 +131,13 @@ export function toSocketUrl(path: string): string {
 export function redactRedisUrl(url: string): string {
   try {
     const parsed = new URL(url);
+    // A unix socket URL carries its password in the query.
+    if (parsed.protocol === 'unix:') return parsed.searchParams.has('password') ? url.replace(/([?&]password=)[^&#]*/g, '$1***') : url;
     if (parsed.password === '') return url;
     parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@').replace(/([?&]password=)[^&#]*/g, '$1***');
   }
 }
 
@@ -129,15 +146,11 @@ export function toRedisOptions(endpoint: RedisEndpoint, role: RedisRole): RedisO
   const where: RedisOptions =
     'path' in endpoint
       ? { path: endpoint.path }
-      : {
-          host: endpoint.host,
-          port: endpoint.port,
-          ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
-          ...(endpoint.password === undefined ? {} : { password: endpoint.password }),
-          ...(endpoint.tls ? { tls: { servername: endpoint.host } } : {}),
-        };
+      : { host: endpoint.host, port: endpoint.port, ...(endpoint.tls ? { tls: { servername: endpoint.host } } : {}) };
   const base: RedisOptions = {
     ...where,
+    ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
+    ...(endpoint.password === undefined ? {} : { password: endpoint.password }),
     db: endpoint.db,
     connectTimeout: CONNECT_TIMEOUT_MS,
     enableReadyCheck: true,

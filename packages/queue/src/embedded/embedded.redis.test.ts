@@ -82,6 +82,27 @@ describe('embedded redis-server', () => {
     await Promise.all([tcp.quit(), local.quit()]);
   });
 
+  it('authenticates over the socket with the credentials of the URL query, and never shows the password', async () => {
+    const guarded = await startEmbeddedRedis();
+    try {
+      const admin = await connectRedis(guarded.socketUrl!, 'producer');
+      await admin.config('SET', 'requirepass', 'hunter2');
+      admin.disconnect();
+      const allowed = await connectRedis(`${guarded.socketUrl!}?password=hunter2&db=3`, 'producer');
+      await allowed.set('differad:test:auth', 'in db 3');
+      const info = String(await allowed.call('CLIENT', 'INFO'));
+      allowed.disconnect();
+      expect(info).toMatch(/ flags=U /);
+      expect(info).toMatch(/ db=3 /);
+      const refused = await caught(pingRedis(`${guarded.socketUrl!}?password=wrong`, 500));
+      expect(refused.code).toBe('QUEUE_REDIS_UNREACHABLE');
+      expect(refused.message).toContain('password=***');
+      expect(refused.message).not.toContain('wrong');
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('falls back to TCP alone when its dir is too deep for a socket path', async () => {
     const deep = join(dir, 'd'.repeat(60), 'e'.repeat(60));
     await mkdir(deep, { recursive: true });
