@@ -31,7 +31,7 @@ describe('parseRedisUrl', () => {
 
   it('refuses unix socket URLs it would misread, naming what was wrong', () => {
     const cases: [string, string][] = [
-      ['unix://host/tmp/r.sock', 'no host or credentials'],
+      ['unix://host/tmp/r.sock', 'names no host'],
       ['unix:relative.sock', 'must be absolute'],
       ['unix:///tmp/', 'must be absolute'],
       ['unix:///tmp/r.sock?db=x', 'database must be a non-negative integer'],

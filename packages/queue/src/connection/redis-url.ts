@@ -69,7 +69,7 @@ function toDb(url: string, text: string): number {
 /** `unix:///absolute/path.sock` with at most a `db` query. */
 function parseSocketUrl(url: string, parsed: URL): RedisSocketEndpoint {
   if (parsed.host !== '' || parsed.username !== '' || parsed.password !== '')
-    throw invalid(url, 'a unix socket URL names no host or credentials: unix:///path/to/redis.sock');
+    throw invalid(url, 'a unix socket URL names no host, and its credentials go in the query: unix:///path/to/redis.sock?password=P');
   let path: string;
   try {
     path = decodeURIComponent(parsed.pathname);

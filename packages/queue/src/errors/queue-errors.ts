@@ -13,7 +13,7 @@ export const QUEUE_ERRORS = {
     status: null,
     retryable: false,
     summary:
-      'A Redis URL is not `redis://` / `rediss://` / `unix:///path` or has a bad port, database or socket path (relative, too long, with a host or credentials).',
+      'A Redis URL is not `redis://` / `rediss://` / `unix:///path` or has a bad port, database or socket path (relative, too long, with a host, or credentials outside its query).',
   },
   QUEUE_REDIS_UNREACHABLE: {
     status: null,
