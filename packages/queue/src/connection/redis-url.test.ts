@@ -2,6 +2,18 @@ import { isDifferadError } from '@differad/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_SOCKET_PATH_BYTES, PRODUCER_MAX_RETRIES, parseRedisUrl, redactRedisUrl, toRedisOptions, toSocketUrl } from './redis-url.js';
 
+/** The QUEUE_REDIS_URL_INVALID that parsing `url` throws. */
+function refusal(url: string): Error {
+  let caught: unknown;
+  try {
+    parseRedisUrl(url);
+  } catch (error) {
+    caught = error;
+  }
+  expect(isDifferadError(caught, 'QUEUE_REDIS_URL_INVALID'), url).toBe(true);
+  return caught as Error;
+}
+
 describe('parseRedisUrl', () => {
   it('reads host, port, db, credentials and TLS', () => {
     expect(parseRedisUrl('redis://localhost')).toEqual({ host: 'localhost', port: 6379, db: 0, tls: false });
@@ -39,28 +51,12 @@ describe('parseRedisUrl', () => {
       ['unix:///tmp/%E0%A4%A.sock', 'not valid percent-encoding'],
       [`unix:///${'d'.repeat(MAX_SOCKET_PATH_BYTES)}/r.sock`, `longer than ${MAX_SOCKET_PATH_BYTES} bytes`],
     ];
-    for (const [url, why] of cases) {
-      let caught: unknown;
-      try {
-        parseRedisUrl(url);
-      } catch (error) {
-        caught = error;
-      }
-      expect(isDifferadError(caught, 'QUEUE_REDIS_URL_INVALID'), url).toBe(true);
-      expect((caught as Error).message, url).toContain(why);
-    }
+    for (const [url, why] of cases) expect(refusal(url).message, url).toContain(why);
   });
 
   it('refuses other schemes and bad databases, without echoing the password', () => {
     for (const url of ['http://localhost:6379', 'redis://h/x', 'redis://h:0', 'not a url', 'redis://:hunter2@h/-1']) {
-      let caught: unknown;
-      try {
-        parseRedisUrl(url);
-      } catch (error) {
-        caught = error;
-      }
-      expect(isDifferadError(caught, 'QUEUE_REDIS_URL_INVALID'), url).toBe(true);
-      expect(String((caught as Error).message)).not.toContain('hunter2');
+      expect(refusal(url).message, url).not.toContain('hunter2');
     }
   });
 

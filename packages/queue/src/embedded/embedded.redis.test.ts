@@ -103,28 +103,30 @@ describe('embedded redis-server', () => {
     }
   });
 
-  it('falls back to TCP alone when its dir is too deep for a socket path', async () => {
-    const deep = join(dir, 'd'.repeat(60), 'e'.repeat(60));
-    await mkdir(deep, { recursive: true });
-    const other = await startEmbeddedRedis({ dir: deep });
+  /** Starts a server on `dir` and checks that it serves over TCP alone. */
+  async function expectTcpAlone(dir: string): Promise<void> {
+    const other = await startEmbeddedRedis({ dir });
     try {
       expect(other.socketUrl).toBeNull();
       await pingRedis(other.url, 1000);
     } finally {
       await other.stop();
     }
+  }
+
+  it('falls back to TCP alone when its dir is too deep for a socket path', async () => {
+    const deep = join(dir, 'd'.repeat(60), 'e'.repeat(60));
+    await mkdir(deep, { recursive: true });
+    await expectTcpAlone(deep);
   });
 
   it('falls back to TCP alone when it cannot open the socket', async () => {
     const blocked = await mkdtemp(join(tmpdir(), 'differad-redis-test-'));
-    // A directory where the socket would go: redis-server cannot bind there and exits.
-    await mkdir(join(blocked, 'redis.sock'));
-    const other = await startEmbeddedRedis({ dir: blocked });
     try {
-      expect(other.socketUrl).toBeNull();
-      await pingRedis(other.url, 1000);
+      // A directory where the socket would go: redis-server cannot bind there and exits.
+      await mkdir(join(blocked, 'redis.sock'));
+      await expectTcpAlone(blocked);
     } finally {
-      await other.stop();
       await rm(blocked, { recursive: true, force: true });
     }
   });
