@@ -66,7 +66,7 @@ function toDb(url: string, text: string): number {
   return db;
 }
 
-/** `unix:///absolute/path.sock` with at most a `db` query. */
+/** `unix:///absolute/path.sock` with at most `db`, `username` and `password` in the query. */
 function parseSocketUrl(url: string, parsed: URL): RedisSocketEndpoint {
   if (parsed.host !== '' || parsed.username !== '' || parsed.password !== '')
     throw invalid(url, 'a unix socket URL names no host, and its credentials go in the query: unix:///path/to/redis.sock?password=P');

@@ -103,6 +103,21 @@ describe('embedded redis-server', () => {
     }
   });
 
+  it("leaves the socket of another live server on the same dir alone, so that server's new connections still reach it", async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'differad-redis-test-'));
+    const first = await startEmbeddedRedis({ dir: shared });
+    try {
+      await expectTcpAlone(shared);
+      const client = await connectRedis(first.socketUrl!, 'producer');
+      const info = await client.info('server');
+      client.disconnect();
+      expect(info).toContain(`process_id:${first.pid}`);
+    } finally {
+      await first.stop();
+      await rm(shared, { recursive: true, force: true });
+    }
+  });
+
   /** Starts a server on `dir` and checks that it serves over TCP alone. */
   async function expectTcpAlone(dir: string): Promise<void> {
     const other = await startEmbeddedRedis({ dir });

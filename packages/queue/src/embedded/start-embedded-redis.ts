@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DifferadError } from '@differad/core';
@@ -38,8 +39,9 @@ export interface EmbeddedRedis {
    * `unix://<dir>/redis.sock`: the same server through a unix socket only
    * this user may open, which costs a client less CPU per command than
    * loopback TCP (what the processes on this machine use). Null when the
-   * path would be longer than a socket path may be, or the server could not
-   * open it (a file system without sockets): then TCP alone.
+   * path would be longer than a socket path may be, another live server
+   * listens there, or the server could not open it (a file system without
+   * sockets): then TCP alone.
    */
   readonly socketUrl: string | null;
   readonly port: number;
@@ -76,10 +78,27 @@ function installExitHook(): void {
   });
 }
 
-/** Where the server's socket goes in `dir`, or null when the path is too long for a socket. */
-function socketPathIn(dir: string): string | null {
+/** Whether a server answers a connection on the unix socket `path` (a file left by a killed one refuses it). */
+function isListening(path: string): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      done(true);
+    });
+    probe.once('error', () => done(false));
+  });
+}
+
+/**
+ * Where the server's socket goes in `dir`, or null when the path is too long
+ * for a socket, or another live server listens there: redis-server replaces
+ * the file at its path, which would send that server's new connections here.
+ */
+async function socketPathIn(dir: string): Promise<string | null> {
   const path = resolve(dir, SOCKET_NAME);
-  return Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES ? path : null;
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) return null;
+  return (await isListening(path)) ? null : path;
 }
 
 /**
@@ -91,7 +110,7 @@ async function spawnReady(
   dir: string,
   readyTimeoutMs: number,
 ): Promise<{ redis: RedisChild; port: number; socket: string | null }> {
-  let socket = socketPathIn(dir);
+  let socket = await socketPathIn(dir);
   let portTries = 0;
   while (portTries < PORT_TRIES) {
     const port = await findFreePort(HOST);
