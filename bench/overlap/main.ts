@@ -18,7 +18,8 @@
  * (its ramp-up and drain tail included); training and sync are set to the
  * stated multiples of it. With `--generation decoding` it is the step's
  * decoding alone (slot-time at full fleet): the same work, a trainer ~7%
- * faster, the fleet's ceiling at 1 : 1 : 0.1 then 1 ÷ 1.1 = 90.9%. Each overlapped row also prints the fleet's
+ * faster, the fleet's ceiling at 1 : 1 : 0.1 then 1 ÷ 1.1 = 90.9%. Each
+ * overlapped row also prints the fleet's
  * ceiling: its decoding per step over the shortest period a step can take,
  * since a trainer that sets the pace (1 : 1 : 0.1) leaves the fleet idle for
  * the rest whatever the schedule. A last section samples a quarter of the
