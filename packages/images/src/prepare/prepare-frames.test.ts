@@ -1,3 +1,4 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { computeResizedSize, DEFAULT_RESIZE } from '@differad/core';
 import sharp from 'sharp';
@@ -98,6 +99,20 @@ describe('createFramePreparer: content-hash cache', () => {
     expect(after.dataUrl).toBe((await createFramePreparer().prepareImage(path)).dataUrl);
     expect(await preparer.prepareImage(path)).toBe(after);
     expect(preparer.stats()).toMatchObject({ misses: 2, hits: 1 });
+  });
+
+  it('refuses a cached file that is gone, replaced by a folder or grown past the limit, naming it', async () => {
+    const path = join(dir, 'then-gone.png');
+    await writeRawImage(path, createNoiseImage(32, 32, 3, 'gone'));
+    const preparer = createFramePreparer({ limits: { maxInputBytes: 1_000_000 } });
+    await preparer.prepareImage(path);
+    await rm(path);
+    await expect(preparer.prepareImage(path)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND', message: `${path}: no such image file` });
+    await mkdir(path);
+    await expect(preparer.prepareImage(path)).rejects.toMatchObject({ code: 'IMAGE_READ_FAILED', message: `${path}: not a regular file` });
+    await rm(path, { recursive: true });
+    await writeFile(path, Buffer.alloc(1_000_001));
+    await expect(preparer.prepareImage(path)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
   });
 
   it('shares one encode between concurrent requests for the same image', async () => {
