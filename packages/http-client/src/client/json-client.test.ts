@@ -116,6 +116,10 @@ describe('createJsonClient', () => {
       await expect(
         client.call({ method: 'POST', path: '/echo', body: unsendable, timeoutMs: 5_000, context: { call: 'c' } }),
       ).rejects.toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false });
+      // A header undici refuses to send: refused by undici itself, the call still mapped.
+      await expect(
+        client.call({ method: 'GET', path: '/echo', headers: { 'x-id': 'one\ntwo' }, timeoutMs: 5_000, context: { call: 'c' } }),
+      ).rejects.toMatchObject({ code: 'TRAINER_REQUEST_INVALID', retryable: false, message: expect.stringContaining('x-id') as unknown });
       expect(requests).toBe(before);
     } finally {
       await client.close();
