@@ -11,7 +11,7 @@ import { type ManifestRecord, scoreGroup } from '@differad/core';
 import { loadManifest, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer, type PreparedImage } from '@differad/images';
 import { type CompletionResult, createFleet, parseChatResponse, parseChatResponseText, toChatRequestBody } from '@differad/inference';
-import { createTrainerClient, type Group } from '@differad/trainer-client';
+import { createTrainerClient, type Group, packTokens } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 
 /** Mean ms per call of each piece. */
@@ -33,6 +33,9 @@ export interface ComponentFigures {
   /** The same micro-batch with images by hash only (what the API allows once the trainer holds them). */
   readonly forwardBackwardByHashMs: number;
   readonly forwardBackwardByHashBytes: number;
+  /** The same by hash, token ids and log-probs packed (a trainer with the packed_completions feature). */
+  readonly forwardBackwardPackedMs: number;
+  readonly forwardBackwardPackedBytes: number;
   readonly optimStepMs: number;
   readonly redisPingMs: number;
 }
@@ -142,18 +145,32 @@ export async function measureComponents(input: {
   const fbRequest = (i: number) => ({ run: 'bench-components', step: i, micro_batch: 0, micro_batches: 1, loss, groups });
   const byHash = groups.map((g) => ({ ...g, images: g.images.map((im) => ({ sha256: im.sha256 })) }));
   const fbByHash = (i: number) => ({ ...fbRequest(i), groups: byHash });
+  // What the step job sends a trainer with the packed_completions feature (step-worker.ts withPackedCompletions), packed per call as it does.
+  const fbPacked = (i: number) => ({
+    ...fbRequest(i),
+    groups: byHash.map((g) => ({
+      ...g,
+      completions: g.completions.map(({ token_ids, sampling_logprobs, ...rest }) => ({
+        ...rest,
+        packed: packTokens(token_ids!, sampling_logprobs!),
+      })),
+    })),
+  });
   let forwardBackwardMs: number;
   let forwardBackwardByHashMs: number;
+  let forwardBackwardPackedMs: number;
   let optimStepMs: number;
   try {
     forwardBackwardMs = await timeEach(rounds, (i) => trainer.forwardBackward(fbRequest(i)));
     forwardBackwardByHashMs = await timeEach(rounds, (i) => trainer.forwardBackward(fbByHash(i)));
+    forwardBackwardPackedMs = await timeEach(rounds, (i) => trainer.forwardBackward(fbPacked(i)));
     optimStepMs = await timeEach(rounds, (i) => trainer.optimStep({ run: 'bench-components', step: i, lr: 0.01 }));
   } finally {
     await trainer.close();
   }
   const forwardBackwardBytes = JSON.stringify(fbRequest(0)).length;
   const forwardBackwardByHashBytes = JSON.stringify(fbByHash(0)).length;
+  const forwardBackwardPackedBytes = JSON.stringify(fbPacked(0)).length;
   const redisPingMs = await timeEach(rounds * 10, () => input.redis.ping());
   return {
     prepareColdMs,
@@ -170,6 +187,8 @@ export async function measureComponents(input: {
     forwardBackwardBytes,
     forwardBackwardByHashMs,
     forwardBackwardByHashBytes,
+    forwardBackwardPackedMs,
+    forwardBackwardPackedBytes,
     optimStepMs,
     redisPingMs,
   };

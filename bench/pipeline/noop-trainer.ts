@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDifferadError } from '@differad/core';
 import { createErrorHandler, DEFAULT_MAX_BODY_BYTES, HTTP_BODY_TOO_LARGE, readBodyBytes, startServer } from '@differad/http-server';
-import type {
-  CheckpointResponse,
-  ForwardBackwardResponse,
-  HealthResponse,
-  OptimStepResponse,
-  SendWeightsResponse,
+import {
+  type CheckpointResponse,
+  type ForwardBackwardResponse,
+  type HealthResponse,
+  type OptimStepResponse,
+  PACKED_COMPLETIONS,
+  type SendWeightsResponse,
 } from '@differad/trainer-client';
 import { type Context, Hono } from 'hono';
 
@@ -98,6 +99,7 @@ export async function startNoopTrainer(options: NoopTrainerOptions = {}): Promis
           step: lastStep,
           weight_version: version,
           pending: null,
+          features: [PACKED_COMPLETIONS],
         } satisfies HealthResponse);
       case 'POST /v1/forward_backward': {
         run = bodyRun;

@@ -208,6 +208,11 @@ function printComponents(input: ReportInput): void {
       c.forwardBackwardByHashMs,
       `${kb(c.forwardBackwardByHashBytes)} body: what the step job sends once the trainer holds a pair`,
     ],
+    [
+      '    and completions packed',
+      c.forwardBackwardPackedMs,
+      `${kb(c.forwardBackwardPackedBytes)} body: token ids and log-probs as base64 (a trainer with packed_completions): ${(c.forwardBackwardByHashMs / c.forwardBackwardPackedMs).toFixed(2)}× faster`,
+    ],
     ['optim_step', c.optimStepMs, ''],
     ['Redis PING round trip', c.redisPingMs, ''],
   ];

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_CPU_POLICY, DifferadError, type GaussianPolicy, GaussianPolicySchema } from '@differad/core';
 import { type RunningServer, startServer } from '@differad/http-server';
-import { type HealthResponse, TRAINER_API_VERSION } from '@differad/trainer-client';
+import { type HealthResponse, PACKED_COMPLETIONS, TRAINER_API_VERSION } from '@differad/trainer-client';
 import { createTrainerApp, type TrainerHandlers } from './http/trainer-app.js';
 import { formatTrainerMetrics } from './metrics/trainer-metrics.js';
 import { writeConfinedFile } from './storage/confined-files.js';
@@ -78,6 +78,7 @@ function createHandlers(
       model,
       world_size: 1,
       ...state.health(),
+      features: [PACKED_COMPLETIONS],
     }),
     forwardBackward: (r) => serialize(() => state.forwardBackward(r)),
     optimStep: (r) => serialize(() => state.optimStep(r)),

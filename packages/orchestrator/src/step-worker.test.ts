@@ -1,6 +1,6 @@
 import { TrainConfigSchema } from '@differad/config';
 import { DifferadError } from '@differad/core';
-import type { ForwardBackwardRequest, ForwardBackwardResponse, Group } from '@differad/trainer-client';
+import { completionTokens, type ForwardBackwardRequest, type ForwardBackwardResponse, type Group } from '@differad/trainer-client';
 import { describe, expect, it } from 'vitest';
 import type { RunContext } from './run-context.js';
 import { planStepRequests, sendMicroBatch } from './step-worker.js';
@@ -71,6 +71,30 @@ describe('sendMicroBatch', () => {
     expect(trainer.sent).toHaveLength(4);
     expect(trainer.sent[2]!.groups[0]!.images[0]!.data).toBeUndefined();
     expect(trainer.sent[3]!.groups[0]!.images[0]!.data).toBe('AAAA');
+  });
+
+  it('packs token ids and log-probs for a trainer with packed_completions, the resend after a restart too, and sends arrays otherwise', async () => {
+    const trainer = fakeTrainer();
+    const ctx = { trainer, imagesAtTrainer: new Set<string>() } as unknown as RunContext;
+    const long: Group = {
+      ...group('c'),
+      completions: [
+        { text: 't', token_ids: [3, 0, 151_643], sampling_logprobs: [-0.25, -0, -12.5], advantage: 0.5, weight: 2, truncated: true },
+      ],
+    };
+    await sendMicroBatch(ctx, request, [long]);
+    expect(trainer.sent[0]!.groups[0]!.completions[0]).toEqual(long.completions[0]);
+
+    trainer.cache.clear();
+    await sendMicroBatch(ctx, { ...request, step: 1 }, [long], true);
+    expect(trainer.sent).toHaveLength(3);
+    for (const sent of trainer.sent.slice(1)) {
+      const c = sent.groups[0]!.completions[0]!;
+      expect(Object.keys(c).sort()).toEqual(['advantage', 'packed', 'text', 'truncated', 'weight']);
+      expect(completionTokens(c)).toEqual({ token_ids: [3, 0, 151_643], sampling_logprobs: [-0.25, -0, -12.5] });
+      expect(c).toMatchObject({ text: 't', advantage: 0.5, weight: 2, truncated: true });
+    }
+    expect(trainer.sent[2]!.groups[0]!.images[0]!.data).toBe('AAAA');
   });
 
   it('passes other rejections through', async () => {

@@ -13,7 +13,14 @@ import {
   toStepRow,
 } from '@differad/core';
 import type { StepPayload } from '@differad/queue';
-import type { ForwardBackwardResponse, Group, OptimStepRequest } from '@differad/trainer-client';
+import {
+  completionTokenCount,
+  type ForwardBackwardResponse,
+  type Group,
+  type OptimStepRequest,
+  PACKED_COMPLETIONS,
+  packTokens,
+} from '@differad/trainer-client';
 import type { Job } from 'bullmq';
 import { clearStepGroups, type GroupStore, type SlotResult } from './group-store.js';
 import { checkStepRound, resumeRegenerations, settleStaleness, type StepStaleness } from './step-staleness.js';
@@ -33,25 +40,38 @@ function withoutKnownBytes(group: Group, known: ReadonlySet<string>): Group {
   return { ...group, images: group.images.map((im) => (known.has(im.sha256) ? { sha256: im.sha256 } : im)) };
 }
 
+/** The group with every completion's token ids and log-probs packed (a trainer with the `packed_completions` feature). */
+export function withPackedCompletions(group: Group): Group {
+  return {
+    ...group,
+    completions: group.completions.map(({ token_ids, sampling_logprobs, ...rest }) =>
+      token_ids === undefined || sampling_logprobs === undefined ? rest : { ...rest, packed: packTokens(token_ids, sampling_logprobs) },
+    ),
+  };
+}
+
 /**
  * One `forward_backward`, sending image bytes only for images the trainer has
- * not received yet. A trainer that lost its image cache (a restart) answers
+ * not received yet, and completions packed when the trainer's health lists
+ * `packed_completions` (`packed`). A trainer that lost its image cache (a restart) answers
  * TRAINER_IMAGE_UNKNOWN; the micro-batch then goes again with every byte.
  */
 export async function sendMicroBatch(
   ctx: RunContext,
   request: MicroBatchRequest,
   groups: readonly Group[],
+  packed = false,
 ): Promise<ForwardBackwardResponse> {
   const hashes = groups.flatMap((g) => g.images.map((im) => im.sha256));
+  const sent = packed ? groups.map(withPackedCompletions) : groups;
   let reply: ForwardBackwardResponse;
   try {
-    reply = await ctx.trainer.forwardBackward({ ...request, groups: groups.map((g) => withoutKnownBytes(g, ctx.imagesAtTrainer)) });
+    reply = await ctx.trainer.forwardBackward({ ...request, groups: sent.map((g) => withoutKnownBytes(g, ctx.imagesAtTrainer)) });
   } catch (error) {
     const code = (error as DifferadError).details?.error as { code?: string } | undefined;
     if (!isDifferadError(error, 'TRAINER_REJECTED') || code?.code !== 'TRAINER_IMAGE_UNKNOWN') throw error;
     for (const h of hashes) ctx.imagesAtTrainer.delete(h);
-    reply = await ctx.trainer.forwardBackward({ ...request, groups: await Promise.all(groups.map((g) => withImageBytes(ctx, g))) });
+    reply = await ctx.trainer.forwardBackward({ ...request, groups: await Promise.all(sent.map((g) => withImageBytes(ctx, g))) });
   }
   for (const h of hashes) ctx.imagesAtTrainer.add(h);
   return reply;
@@ -73,7 +93,7 @@ export interface StepRequests {
 export function planStepRequests(config: TrainConfig, run: string, step: number, groups: readonly Group[]): StepRequests {
   const { grpo, sampling } = config;
   const optim = resolveOptimConfig(config.optim, config.trainer);
-  const plan = planMicroBatches(groups, optim.microBatchGroups, (g) => g.completions.map((c) => c.token_ids.length));
+  const plan = planMicroBatches(groups, optim.microBatchGroups, (g) => g.completions.map(completionTokenCount));
   const loss = {
     clip_low: grpo.clipLow,
     clip_high: grpo.clipHigh,
@@ -188,7 +208,8 @@ export function createStepProcessor(ctx: RunContext, groups: GroupStore, syncSta
     const trainerGroups = await preparing;
     const plan = planStepRequests(ctx.config, payload.runId, payload.step, trainerGroups);
     const results: ForwardBackwardResponse[] = [];
-    for (const micro of plan.microBatches) results.push(await sendMicroBatch(ctx, micro.request, micro.groups));
+    const packed = health.features?.includes(PACKED_COMPLETIONS) === true;
+    for (const micro of plan.microBatches) results.push(await sendMicroBatch(ctx, micro.request, micro.groups, packed));
     const applied = await ctx.trainer.optimStep(plan.optim);
     const { data, run } = ctx.config;
     const checkpoint = isCheckpointDue(payload.step, run);

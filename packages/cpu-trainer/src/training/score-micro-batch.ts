@@ -5,7 +5,7 @@ import {
   type GaussianPolicy,
   parsePolicySample,
 } from '@differad/core';
-import type { ForwardBackwardRequest } from '@differad/trainer-client';
+import { completionTokens, type ForwardBackwardRequest } from '@differad/trainer-client';
 
 /** One micro-batch scored by the CPU policy: the loss over its scorable completions and what was left out. */
 export interface ScoredMicroBatch extends GaussianLossResult {
@@ -19,7 +19,7 @@ export interface ScoredMicroBatch extends GaussianLossResult {
  * - the sampled parameter values are read back from the completion text
  *   (the CPU policy server writes them in `<think>` with formatPolicySample);
  *   a completion whose values are missing is masked out and counted as unscorable;
- * - log π_sampling is the sum of `sampling_logprobs` (the CPU policy server
+ * - log π_sampling is the sum of `sampling_logprobs` (arrays or packed; the CPU policy server
  *   sends the whole sample's log-prob as one token's);
  * - a completion is one action, so `sequence` and `token` normalization are
  *   the same mean over scored completions;
@@ -40,7 +40,7 @@ export function scoreMicroBatch(request: ForwardBackwardRequest, policy: Gaussia
         unscorable += 1;
         continue;
       }
-      const samplingLogProb = c.sampling_logprobs.reduce((a, b) => a + b, 0);
+      const samplingLogProb = completionTokens(c).sampling_logprobs.reduce((a, b) => a + b, 0);
       samples.push({ sample, samplingLogProb, advantage: c.advantage, weight: c.weight });
     }
   }

@@ -27,7 +27,7 @@ function toLossSamples(group: Group) {
     .filter((c) => !c.truncated)
     .map((c) => ({
       sample: parsePolicySample(c.text, DEFAULT_CPU_POLICY)!,
-      samplingLogProb: c.sampling_logprobs[0]!,
+      samplingLogProb: c.sampling_logprobs![0]!,
       advantage: c.advantage,
       weight: c.weight,
     }));
@@ -78,7 +78,7 @@ describe('the CPU training state', () => {
     const group = request(0).groups[0]!;
     const samples = group.completions.slice(0, 8).map((c) => ({
       sample: parsePolicySample(c.text, DEFAULT_CPU_POLICY)!,
-      samplingLogProb: c.sampling_logprobs[0]!,
+      samplingLogProb: c.sampling_logprobs![0]!,
       advantage: c.advantage,
       weight: c.weight,
     }));

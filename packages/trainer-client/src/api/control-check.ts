@@ -9,7 +9,7 @@ import {
   WEIGHT_BACKENDS,
 } from './control.js';
 import { isRunId, isStep } from './forward-backward-check.js';
-import { hasOnlyKeys, isIntIn, isNumberIn, isRecord, isStringIn, keysOf } from './hand-check.js';
+import { countDefined, hasOnlyKeys, isArrayOf, isIntIn, isNumberIn, isRecord, isStringIn, keysOf } from './hand-check.js';
 
 /*
  * The replies of every step checked by hand (health before a step, optim_step
@@ -43,7 +43,8 @@ export function isHealthResponse(v: unknown): v is HealthResponse {
     (v.step === null || isStep(v.step)) &&
     isIntIn(v.weight_version, 0) &&
     isPending(v.pending) &&
-    hasOnlyKeys(v, HEALTH_KEYS, 9)
+    (v.features === undefined || isArrayOf(v.features, 0, 64, (f) => isStringIn(f, 1, Number.POSITIVE_INFINITY))) &&
+    hasOnlyKeys(v, HEALTH_KEYS, 9 + countDefined(v.features))
   );
 }
 

@@ -16,6 +16,13 @@ export const HealthResponseSchema = z
       .strictObject({ step: StepSchema, received: z.number().int().min(0), expected: z.number().int().min(1) })
       .nullable()
       .describe('The step whose micro-batches are accumulating, if any.'),
+    features: z
+      .array(z.string().min(1))
+      .max(64)
+      .optional()
+      .describe(
+        'Optional parts of the API this trainer understands: "packed_completions" (forward_backward completions with packed token ids and log-probs). Absent: none.',
+      ),
   })
   .describe('Trainer health and position.');
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

@@ -8,6 +8,7 @@ import {
   ForwardBackwardResponseSchema,
   GroupSchema,
   LossConfigSchema,
+  PackedTokensSchema,
   SHA256_PATTERN,
   TrainerImageSchema,
 } from './forward-backward.js';
@@ -25,6 +26,7 @@ import {
   isTokenIds,
   keysOf,
 } from './hand-check.js';
+import { type PackedTokens, packedProblem } from './packed-tokens.js';
 
 /*
  * forward_backward's request and reply checked by hand: the request carries a
@@ -44,6 +46,7 @@ const MESSAGE_KEYS = keysOf(ChatMessageSchema);
 const TEXT_PART_KEYS: ReadonlySet<string> = new Set(['type', 'text']);
 const IMAGE_PART_KEYS: ReadonlySet<string> = new Set(['type', 'image']);
 const COMPLETION_KEYS = keysOf(CompletionSchema);
+const PACKED_KEYS = keysOf(PackedTokensSchema);
 const GROUP_KEYS = keysOf(GroupSchema);
 const LOSS_KEYS = keysOf(LossConfigSchema);
 const REQUEST_KEYS = keysOf(ForwardBackwardRequestSchema);
@@ -82,18 +85,33 @@ function isMessage(v: unknown, images: number): boolean {
   return hasOnlyKeys(v, MESSAGE_KEYS, 2);
 }
 
+/** PackedTokensSchema and CompletionSchema's rules on the decoded bytes. */
+function isPacked(v: unknown): v is PackedTokens {
+  return (
+    isRecord(v) &&
+    isBase64(v.token_ids) &&
+    isBase64(v.sampling_logprobs) &&
+    hasOnlyKeys(v, PACKED_KEYS, 2) &&
+    packedProblem(v as unknown as PackedTokens) === null
+  );
+}
+
+/** The two arrays of one log-prob per token id, or `packed`: one of them. */
+function hasTokens(token_ids: unknown, sampling_logprobs: unknown, packed: unknown): boolean {
+  if (packed !== undefined) return token_ids === undefined && sampling_logprobs === undefined && isPacked(packed);
+  return isTokenIds(token_ids, 1) && isNumbers(sampling_logprobs, 1) && sampling_logprobs.length === token_ids.length;
+}
+
 function isCompletion(v: unknown): boolean {
   if (!isRecord(v)) return false;
-  const { token_ids, sampling_logprobs } = v;
+  const { token_ids, sampling_logprobs, packed } = v;
   return (
     isStringIn(v.text, 0, 1_000_000) &&
-    isTokenIds(token_ids, 1) &&
-    isNumbers(sampling_logprobs, 1) &&
-    sampling_logprobs.length === token_ids.length &&
+    hasTokens(token_ids, sampling_logprobs, packed) &&
     isNumber(v.advantage) &&
     isNumberIn(v.weight, 0, 100) &&
     typeof v.truncated === 'boolean' &&
-    hasOnlyKeys(v, COMPLETION_KEYS, 6)
+    hasOnlyKeys(v, COMPLETION_KEYS, 4 + countDefined(token_ids, sampling_logprobs, packed))
   );
 }
 

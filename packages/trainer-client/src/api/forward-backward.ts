@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RunIdSchema, StepSchema } from './common.js';
+import { completionFormProblem } from './packed-tokens.js';
 
 /** A lower-case hex SHA-256 (TrainerImageSchema; also the client's hand check). */
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
@@ -30,17 +31,39 @@ export const ChatMessageSchema = z.strictObject({
 export type ChatMessage = z.infer<typeof ChatMessageSchema>;
 
 /**
+ * A completion's token ids and log-probs packed (packed-tokens.ts): the same
+ * numbers as `token_ids` and `sampling_logprobs`, bit for bit, as base64 of
+ * little-endian uint32 and float64. For trainers whose health lists the
+ * `packed_completions` feature.
+ */
+export const PackedTokensSchema = z
+  .strictObject({
+    token_ids: z.base64().describe('The token ids as little-endian uint32, 4 bytes each, base64 (standard, padded).'),
+    sampling_logprobs: z
+      .base64()
+      .describe('The log-probs as little-endian IEEE-754 float64, 8 bytes each, one per token id, all finite; base64 (standard, padded).'),
+  })
+  .describe('token_ids and sampling_logprobs packed.');
+
+/**
  * One sampled completion. `sampling_logprobs[t]` is the inference server's
  * log-prob of `token_ids[t]` (docs/method.md §6: the trainer scores exactly the tokens
- * that were sampled). The built-in CPU policy samples one parameter vector per
+ * that were sampled), given as the two arrays or packed (`packed`, for a
+ * trainer with the `packed_completions` feature), never both. The built-in
+ * CPU policy samples one parameter vector per
  * completion, so it sends one token whose log-prob is the whole sample's
  * log π_sampling; the CPU trainer sums `sampling_logprobs`.
  */
 export const CompletionSchema = z
   .strictObject({
     text: z.string().max(1_000_000),
-    token_ids: z.array(z.number().int().min(0)).min(1),
-    sampling_logprobs: z.array(z.number()).min(1).describe('One finite log-prob per token id, from the sampling server.'),
+    token_ids: z.array(z.number().int().min(0)).min(1).optional().describe('Required unless packed is given.'),
+    sampling_logprobs: z
+      .array(z.number())
+      .min(1)
+      .optional()
+      .describe('One finite log-prob per token id, from the sampling server. Required unless packed is given.'),
+    packed: PackedTokensSchema.optional().describe('token_ids and sampling_logprobs packed, instead of the two arrays.'),
     advantage: z.number().describe('A_i of docs/method.md §5.'),
     weight: z
       .number()
@@ -49,12 +72,12 @@ export const CompletionSchema = z
       .describe("Difficulty weight w_g of the completion's group (docs/method.md §5); 1 disables weighting."),
     truncated: z.boolean().describe('Cut by the length limit (finish_reason "length").'),
   })
-  .refine((c) => c.sampling_logprobs.length === c.token_ids.length, {
-    path: ['sampling_logprobs'],
-    message: 'needs one log-prob per token id',
+  .superRefine((c, ctx) => {
+    const problem = completionFormProblem(c);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
   })
   .describe(
-    'One sampled completion. Also required (beyond JSON Schema): len(sampling_logprobs) == len(token_ids), reported as field "sampling_logprobs".',
+    'One sampled completion. Also required (beyond JSON Schema), checked in this order: packed and the arrays not both ("packed"); without packed, token_ids ("token_ids") and sampling_logprobs ("sampling_logprobs": "required (or packed)"), len(sampling_logprobs) == len(token_ids) ("sampling_logprobs"); with packed, 4 bytes per token id and at least one ("packed.token_ids"), 8 bytes per token id ("packed.sampling_logprobs"), every log-prob finite ("packed.sampling_logprobs").',
   );
 export type Completion = z.infer<typeof CompletionSchema>;
 

@@ -5,6 +5,7 @@ import { HealthResponseSchema, OptimStepResponseSchema, SendWeightsResponseSchem
 import { ForwardBackwardRequestSchema, ForwardBackwardResponseSchema } from './forward-backward.js';
 import { isForwardBackwardRequest, isForwardBackwardResponse } from './forward-backward-check.js';
 import { isBase64 } from './hand-check.js';
+import { completionTokenCount, completionTokens, packTokens } from './packed-tokens.js';
 
 /*
  * The hand checks must give every input the schema's verdict: each table
@@ -157,6 +158,18 @@ const REQUEST = {
   ],
 };
 
+/** REQUEST with every completion's token ids and log-probs packed. */
+const PACKED_REQUEST = {
+  ...REQUEST,
+  groups: REQUEST.groups.map((g) => ({
+    ...g,
+    completions: g.completions.map(({ token_ids, sampling_logprobs, ...rest }) => ({
+      ...rest,
+      packed: packTokens(token_ids, sampling_logprobs),
+    })),
+  })),
+};
+
 const FB_RESPONSE = {
   run: 'run-1',
   step: 3,
@@ -200,6 +213,7 @@ describe('hand checks of the hot trainer bodies', () => {
   it.each([
     ['forward_backward request', REQUEST, isForwardBackwardRequest, ForwardBackwardRequestSchema],
     ['forward_backward request, optional fields absent', minimalRequest(), isForwardBackwardRequest, ForwardBackwardRequestSchema],
+    ['forward_backward request, completions packed', PACKED_REQUEST, isForwardBackwardRequest, ForwardBackwardRequestSchema],
     ['forward_backward reply', FB_RESPONSE, isForwardBackwardResponse, ForwardBackwardResponseSchema],
     ['optim_step reply', OPTIM_STEP_RESPONSE, isOptimStepResponse, OptimStepResponseSchema],
     [
@@ -210,6 +224,7 @@ describe('hand checks of the hot trainer bodies', () => {
     ],
     ['health reply', HEALTH, isHealthResponse, HealthResponseSchema],
     ['health reply before a run', { ...HEALTH, run: null, step: null, pending: null }, isHealthResponse, HealthResponseSchema],
+    ['health reply with features', { ...HEALTH, features: ['packed_completions'] }, isHealthResponse, HealthResponseSchema],
     ['send_weights reply', SEND_WEIGHTS_RESPONSE, isSendWeightsResponse, SendWeightsResponseSchema],
     [
       'send_weights reply of nccl',
@@ -298,3 +313,80 @@ function minimalRequest(): unknown {
     ],
   };
 }
+
+describe('packed completions', () => {
+  const packedAt = (k: number) => PACKED_REQUEST.groups[0]!.completions[k]!;
+  const issues = (input: unknown) =>
+    (ForwardBackwardRequestSchema.safeParse(input).error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+  const at = ['groups', 0, 'completions', 0] as const;
+
+  it('carry the same token ids and log-probs bit for bit (-0, a tiny log-prob, the largest uint32)', () => {
+    const unpacked = completionTokens(packedAt(0));
+    expect(unpacked.token_ids).toEqual([5, 0, 4_294_967_295]);
+    expect(unpacked.sampling_logprobs.map((x) => Object.is(x, -0))).toEqual([false, true, false]);
+    expect(unpacked.sampling_logprobs).toEqual([-0.5, -0, -1e-300]);
+    expect(completionTokenCount(packedAt(0))).toBe(3);
+    expect(completionTokenCount(REQUEST.groups[0]!.completions[0]!)).toBe(3);
+    const lps = [-Math.PI, -1 / 3, -0.1 + -0.2, -5e-324, -1.7976931348623157e308];
+    expect(completionTokens({ packed: packTokens([1, 2, 3, 4, 5], lps) }).sampling_logprobs).toEqual(lps);
+    expect(isForwardBackwardRequest(PACKED_REQUEST)).toBe(true);
+  });
+
+  it('refuse a token id that does not fit 32 bits and counts that differ when packing', () => {
+    expect(() => packTokens([2 ** 32], [-1])).toThrow(RangeError);
+    expect(() => packTokens([1, 2], [-1])).toThrow(/2 token ids and 1 log-probs/);
+  });
+
+  it('are refused by name when malformed, as by the schema and the hand check alike', () => {
+    const bytes = (n: number) => Buffer.alloc(n).toString('base64');
+    const nan = Buffer.alloc(16);
+    nan.writeDoubleLE(Number.NaN, 8);
+    const cases: [string, unknown, string][] = [
+      [
+        'both forms',
+        withValue(PACKED_REQUEST, [...at, 'token_ids'], [5, 0, 1]),
+        'groups.0.completions.0.packed: give token_ids and sampling_logprobs, or packed, not both',
+      ],
+      ['neither form', withValue(REQUEST, [...at, 'token_ids'], undefined, true), 'groups.0.completions.0.token_ids: required (or packed)'],
+      [
+        'log-probs only',
+        withValue(REQUEST, [...at, 'sampling_logprobs'], undefined, true),
+        'groups.0.completions.0.sampling_logprobs: required (or packed)',
+      ],
+      [
+        'no token bytes',
+        withValue(PACKED_REQUEST, [...at, 'packed'], { token_ids: '', sampling_logprobs: '' }),
+        'groups.0.completions.0.packed.token_ids: needs 4 bytes (a little-endian uint32) per token id, at least one: got 0 bytes',
+      ],
+      [
+        'token bytes not a multiple of 4',
+        withValue(PACKED_REQUEST, [...at, 'packed'], { token_ids: bytes(6), sampling_logprobs: bytes(12) }),
+        'groups.0.completions.0.packed.token_ids: needs 4 bytes (a little-endian uint32) per token id, at least one: got 6 bytes',
+      ],
+      [
+        'one log-prob short',
+        withValue(PACKED_REQUEST, [...at, 'packed'], { token_ids: bytes(12), sampling_logprobs: bytes(16) }),
+        'groups.0.completions.0.packed.sampling_logprobs: needs 8 bytes (a little-endian float64) per token id: got 16 bytes for 3 token ids',
+      ],
+      [
+        'a NaN log-prob',
+        withValue(PACKED_REQUEST, [...at, 'packed'], { token_ids: bytes(8), sampling_logprobs: nan.toString('base64') }),
+        'groups.0.completions.0.packed.sampling_logprobs: log-prob 1 is not finite',
+      ],
+      [
+        'not base64',
+        withValue(PACKED_REQUEST, [...at, 'packed', 'token_ids'], 'AA AA'),
+        'groups.0.completions.0.packed.token_ids: Invalid base64-encoded string',
+      ],
+      [
+        'an unknown key in packed',
+        withValue(PACKED_REQUEST, [...at, 'packed', 'dtype'], 'f64'),
+        'groups.0.completions.0.packed: Unrecognized key: "dtype"',
+      ],
+    ];
+    for (const [label, input, issue] of cases) {
+      expect([label, isForwardBackwardRequest(input)]).toEqual([label, false]);
+      expect([label, issues(input)]).toEqual([label, [issue]]);
+    }
+  });
+});

@@ -10,7 +10,8 @@
  * idempotency by (run, step, micro_batch) and (run, step); the weight
  * manifest of the current version; 409s for another run, a second pending
  * step, an incomplete step and a stale weight version;
- * 400 with dotted field paths (`groups.0.completions.0.sampling_logprobs`,
+ * completions packed (`packed_completions` in health) scored exactly as
+ * the two arrays; 400 with dotted field paths (`groups.0.completions.0.sampling_logprobs`,
  * no `body.` prefix); checkpoint round trips that restore weights, position
  * and optimizer moments; and the Prometheus names
  * `differad_trainer_optim_steps_total`,
@@ -19,6 +20,7 @@
  */
 import { isDifferadError } from '@differad/core';
 import type * as Vitest from 'vitest';
+import { PACKED_COMPLETIONS, packTokens } from '../api/packed-tokens.js';
 import { createTrainerClient, type TrainerClient } from '../client/trainer-client.js';
 import {
   type ContractSample,
@@ -142,6 +144,44 @@ export function defineTrainerContract(
         if (reply.prompt_tokens_match !== null) expect(reply.prompt_tokens_match).toBe(true);
       },
     );
+
+    it('lists packed_completions and scores a packed micro-batch exactly as the same one with arrays; malformed packing is a 400 naming the field', async () => {
+      expect((await client.health()).features).toContain(PACKED_COMPLETIONS);
+      const arrays = methodGroup();
+      const packed = {
+        ...arrays,
+        completions: arrays.completions.map(({ token_ids, sampling_logprobs, ...rest }) => ({
+          ...rest,
+          packed: packTokens(token_ids!, sampling_logprobs!),
+        })),
+      };
+      const a = await client.forwardBackward(toContractRequest({ step: 0, microBatch: 0, microBatches: 2, groups: [arrays] }));
+      const b = await client.forwardBackward(toContractRequest({ step: 0, microBatch: 1, microBatches: 2, groups: [packed] }));
+      expect(b).toEqual({ ...a, micro_batch: 1 });
+      expect((await client.health()).pending).toEqual({ step: 0, received: 2, expected: 2 });
+
+      const bad = (completion: Record<string, unknown>) =>
+        JSON.stringify(
+          toContractRequest({ step: 0, groups: [{ ...packed, completions: [completion as never, ...packed.completions.slice(1)] }] }),
+        );
+      const first = packed.completions[0]!;
+      const nan = Buffer.from(first.packed.sampling_logprobs, 'base64');
+      nan.writeDoubleLE(Number.NaN, 0);
+      const cases: [Record<string, unknown>, string][] = [
+        [
+          { ...first, packed: { ...first.packed, sampling_logprobs: nan.toString('base64') } },
+          'groups.0.completions.0.packed.sampling_logprobs',
+        ],
+        [{ ...first, packed: { ...first.packed, token_ids: 'AAAA' } }, 'groups.0.completions.0.packed.token_ids'],
+        [{ ...first, token_ids: arrays.completions[0]!.token_ids }, 'groups.0.completions.0.packed'],
+      ];
+      for (const [completion, field] of cases) {
+        const reply = await post('/v1/forward_backward', bad(completion));
+        expect(reply.status).toBe(400);
+        expect(reply.json.error.code).toBe('TRAINER_REQUEST_INVALID');
+        expect(reply.json.error.details!.fields!.map((f) => f.field)).toEqual([field]);
+      }
+    });
 
     it('applies a step exactly once: repeated micro-batches and optim_steps are duplicates and change nothing', async () => {
       const v0 = (await client.health()).weight_version;
