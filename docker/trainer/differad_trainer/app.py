@@ -88,16 +88,17 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_request(body: bytes, model: Type[schemas.BaseModel]) -> dict:
-    """Strict JSON (no NaN/Infinity) validated by ``model``; TRAINER_REQUEST_INVALID names each wrong field."""
+    """Strict JSON (no NaN/Infinity) validated by ``model``; TRAINER_REQUEST_INVALID names each wrong field.
+    The JSON comes back as parsed, except packed completions, decoded to the arrays (schemas.request_payload)."""
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as e:
         raise invalid_request([{'field': '', 'message': f'the body is not JSON: {e}'}]) from None
     try:
-        model.parse_obj(data)
+        parsed = model.parse_obj(data)
     except schemas.ValidationError as e:
         raise invalid_request(field_problems(e.errors())) from None
-    return data
+    return schemas.request_payload(parsed, data)
 
 
 def create_app(service: TrainerService, dispatcher: Optional[Dispatcher] = None) -> FastAPI:
@@ -123,7 +124,8 @@ def create_app(service: TrainerService, dispatcher: Optional[Dispatcher] = None)
 
     @app.get('/v1/health')
     async def health() -> Response:
-        return JSONResponse(schemas.HealthResponse.parse_obj(service.health()).dict())
+        # exclude_unset: an optional field the service leaves out stays absent (never null).
+        return JSONResponse(schemas.HealthResponse.parse_obj(service.health()).dict(exclude_unset=True))
 
     @app.get('/metrics')
     async def metrics() -> Response:

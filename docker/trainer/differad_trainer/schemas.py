@@ -8,7 +8,12 @@ two sides cannot drift. FastAPI never sees these models: bodies are parsed by
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Dict, List, Literal, Optional, Union
+import base64
+import math
+import struct
+import sys
+from array import array
+from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple, Union
 
 from .json_types import (CheckpointPath, Count, JsonObject, Number, RefinementError, RunId, Step, StrictModel, TokenId,
                          WeightVersion, _Base64, integer, number)
@@ -56,16 +61,90 @@ class ChatMessage(StrictModel):
         return values
 
 
+#: The health ``features`` entry of a trainer that accepts ``completions[].packed`` (packed-tokens.ts).
+PACKED_COMPLETIONS = 'packed_completions'
+#: What this trainer understands beyond the base API (its health reply's ``features``).
+FEATURES = [PACKED_COMPLETIONS]
+
+_BIG_ENDIAN = sys.byteorder == 'big'
+#: array typecodes of a 4-byte unsigned int and an 8-byte double on this machine ('I' is 4 bytes almost everywhere).
+_UINT32 = next((t for t in 'IL' if array(t).itemsize == 4), None)
+_FLOAT64 = 'd' if array('d').itemsize == 8 else None
+
+
+def _uint32s(raw: bytes) -> List[int]:
+    """Little-endian uint32s (len(raw) a multiple of 4) as plain ints."""
+    if _UINT32 is None:  # pragma: no cover - no 4-byte array type on this machine
+        return list(struct.unpack(f'<{len(raw) // 4}I', raw))
+    values = array(_UINT32)
+    values.frombytes(raw)
+    if _BIG_ENDIAN:  # pragma: no cover - every machine the trainer runs on is little-endian
+        values.byteswap()
+    return values.tolist()
+
+
+def _float64s(raw: bytes) -> List[float]:
+    """Little-endian IEEE-754 float64s (len(raw) a multiple of 8) as plain floats, bit for bit."""
+    if _FLOAT64 is None:  # pragma: no cover
+        return list(struct.unpack(f'<{len(raw) // 8}d', raw))
+    values = array(_FLOAT64)
+    values.frombytes(raw)
+    if _BIG_ENDIAN:  # pragma: no cover
+        values.byteswap()
+    return values.tolist()
+
+
+class PackedTokens(StrictModel):
+    """``completions[].packed``: the token ids as little-endian uint32 and the log-probs as
+    little-endian float64, each base64 (packed-tokens.ts); the same numbers as the arrays, bit for bit."""
+
+    token_ids: _Base64
+    sampling_logprobs: _Base64
+
+
+def unpack_tokens(packed: PackedTokens) -> Tuple[List[int], List[float]]:
+    """(token_ids, sampling_logprobs) of a packed completion; RefinementError (field relative to the
+    completion) when the bytes break the packed form's rules (packedProblem of packed-tokens.ts)."""
+    ids = base64.b64decode(packed.token_ids)
+    if len(ids) == 0 or len(ids) % 4 != 0:
+        raise RefinementError(field='packed.token_ids',
+                              message=f'needs 4 bytes (a little-endian uint32) per token id, at least one: got {len(ids)} bytes')
+    lps = base64.b64decode(packed.sampling_logprobs)
+    if len(lps) != 2 * len(ids):
+        raise RefinementError(field='packed.sampling_logprobs',
+                              message=f'needs 8 bytes (a little-endian float64) per token id: got {len(lps)} bytes for {len(ids) // 4} token ids')
+    logprobs = _float64s(lps)
+    if not all(map(math.isfinite, logprobs)):
+        i = next(i for i, lp in enumerate(logprobs) if not math.isfinite(lp))
+        raise RefinementError(field='packed.sampling_logprobs', message=f'log-prob {i} is not finite')
+    return _uint32s(ids), logprobs
+
+
 class Completion(StrictModel):
+    """The arrays ``token_ids`` + ``sampling_logprobs``, or ``packed``. A valid packed completion is
+    decoded here: the model then holds the two arrays and ``packed`` None, as if they had been sent."""
+
     text: constr(strict=True, max_length=1_000_000)
-    token_ids: List[TokenId] = Field(..., min_items=1)
-    sampling_logprobs: List[Number] = Field(..., min_items=1)
+    token_ids: Optional[List[TokenId]] = Field(None, min_items=1)
+    sampling_logprobs: Optional[List[Number]] = Field(None, min_items=1)
+    packed: Optional[PackedTokens] = None
     advantage: Number
     weight: number(ge=0, le=100)
     truncated: StrictBool
 
     @root_validator(skip_on_failure=True)
-    def _one_logprob_per_token(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+    def _arrays_or_packed(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        # completionFormProblem of packed-tokens.ts, in its order.
+        packed = values.get('packed')
+        if packed is not None:
+            if values.get('token_ids') is not None or values.get('sampling_logprobs') is not None:
+                raise RefinementError(field='packed', message='give token_ids and sampling_logprobs, or packed, not both')
+            values['token_ids'], values['sampling_logprobs'] = unpack_tokens(packed)
+            values['packed'] = None
+            return values
+        for name in ('token_ids', 'sampling_logprobs'):
+            if values.get(name) is None:
+                raise RefinementError(field=name, message='required (or packed)')
         if len(values['sampling_logprobs']) != len(values['token_ids']):
             raise RefinementError(field='sampling_logprobs', message='needs one log-prob per token id')
         return values
@@ -152,6 +231,8 @@ class HealthResponse(StrictModel):
     step: Optional[Step] = Field(...)
     weight_version: Count
     pending: Optional[PendingStep] = Field(...)
+    #: What the trainer understands beyond the base API (e.g. "packed_completions"); absent from older trainers.
+    features: Optional[List[constr(strict=True, min_length=1)]] = Field(None, max_items=64)
 
 
 class OptimStepRequest(StrictModel):
@@ -289,6 +370,21 @@ class ErrorDetail(StrictModel):
 
 class TrainerErrorBody(StrictModel):
     error: ErrorDetail
+
+
+def request_payload(parsed: BaseModel, data: Dict[str, Any]) -> Dict[str, Any]:
+    """The JSON ``data`` the commands get once ``parsed`` (its model) validated it: each packed
+    completion becomes the plain arrays its model decoded (``packed`` gone), so the trainer past
+    parse_request (scoring.py, loss.py, the ranks' broadcast) only ever sees the arrays."""
+    if isinstance(parsed, ForwardBackwardRequest):
+        for group, model_group in zip(data['groups'], parsed.groups):
+            completions = group['completions']
+            for i, (c, model_c) in enumerate(zip(completions, model_group.completions)):
+                if 'packed' in c:
+                    c = {k: v for k, v in c.items() if k != 'packed'}
+                    c['token_ids'], c['sampling_logprobs'] = model_c.token_ids, model_c.sampling_logprobs
+                    completions[i] = c
+    return data
 
 
 #: Component name in docs/trainer-api.json → model (what the schema test walks).

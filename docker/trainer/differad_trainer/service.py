@@ -20,6 +20,7 @@ from .images import ImageCache
 from .ledger import Ledger
 from .metrics import Counters, format_metrics
 from .policy import NonFiniteGradient, Policy, create_policy
+from .schemas import FEATURES
 from .scoring import prepare_micro_batch, score_micro_batch, score_tokens
 
 
@@ -80,6 +81,7 @@ class TrainerService:
             'model': self.config.model_name,
             'world_size': self.comm.world_size,
             **self.ledger.health(),
+            'features': list(FEATURES),
         }
 
     def metrics(self) -> str:

@@ -7,8 +7,10 @@ every token of completion i at its starting weights.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import math
+import struct
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -94,6 +96,21 @@ def method_group(service: TrainerService, with_truncated: bool = False, ratios: 
 def fb_request(groups: List[dict], step: int = 0, micro_batch: int = 0, micro_batches: int = 1, run: str = RUN, **loss) -> dict:
     return {'run': run, 'step': step, 'micro_batch': micro_batch, 'micro_batches': micro_batches,
             'loss': {**LOSS, **loss}, 'groups': groups}
+
+
+def pack(token_ids: Sequence[int], logprobs: Sequence[float]) -> Dict[str, str]:
+    """``completions[].packed`` (packTokens of packed-tokens.ts): base64 of little-endian uint32 ids and float64 log-probs."""
+    return {'token_ids': base64.b64encode(struct.pack(f'<{len(token_ids)}I', *token_ids)).decode(),
+            'sampling_logprobs': base64.b64encode(struct.pack(f'<{len(logprobs)}d', *logprobs)).decode()}
+
+
+def packed_request(request: dict) -> dict:
+    """A forward_backward request with every completion's arrays replaced by ``packed``."""
+    out = copy.deepcopy(request)
+    for g in out['groups']:
+        for c in g['completions']:
+            c['packed'] = pack(c.pop('token_ids'), c.pop('sampling_logprobs'))
+    return out
 
 
 def tiny_service(tmp_path, **overrides) -> TrainerService:

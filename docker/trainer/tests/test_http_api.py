@@ -89,7 +89,7 @@ def test_a_whole_step_through_every_route(api, tmp_path):
     scored = api.post('/v1/score_tokens', score_request(service))
     assert scored['weight_version'] == 1 and scored['prompt_tokens_match'] is True
     assert api.health() == {'status': 'ok', 'api_version': 'v1', 'backend': 'tiny', 'model': 'tiny-causal-lm', 'world_size': 1,
-                            'run': RUN, 'step': 0, 'weight_version': 1, 'pending': None}
+                            'run': RUN, 'step': 0, 'weight_version': 1, 'pending': None, 'features': ['packed_completions']}
     metrics = api.client.get('/metrics')
     assert metrics.headers['content-type'].startswith('text/plain')
     for line in ['differad_trainer_optim_steps_total 1', 'differad_trainer_micro_batches_total{duplicate="false"} 2',

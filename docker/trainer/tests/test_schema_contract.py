@@ -3,9 +3,12 @@
 The zod schemas in packages/trainer-client/src/api/ are the source of truth;
 this test fails whenever they and differad_trainer/schemas.py drift apart.
 """
+import base64
 import copy
 import json
+import math
 import re
+import struct
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,19 @@ def document():
     return json.loads(DOCUMENT.read_text())
 
 
+def completion_form_holds(c):
+    """completionFormProblem of packed-tokens.ts: the arrays (one log-prob per token id), or packed (4 bytes per id,
+    at least one; 8 bytes per id; every log-prob finite), not both."""
+    if 'packed' in c:
+        if 'token_ids' in c or 'sampling_logprobs' in c:
+            return False
+        ids, lps = (base64.b64decode(c['packed'][k]) for k in ('token_ids', 'sampling_logprobs'))
+        if not ids or len(ids) % 4 or len(lps) != 2 * len(ids):
+            return False
+        return all(math.isfinite(x) for x in struct.unpack(f'<{len(lps) // 8}d', lps))
+    return 'token_ids' in c and 'sampling_logprobs' in c and len(c['sampling_logprobs']) == len(c['token_ids'])
+
+
 def refinements_hold(name, v):
     """The zod refine()s JSON Schema cannot express (each named in a description: "Also required")."""
     if name == 'ForwardBackwardRequest':
@@ -38,7 +54,7 @@ def refinements_hold(name, v):
             parts = [p for m in g['messages'] if isinstance(m['content'], list) for p in m['content']]
             if any(p['type'] == 'image' and p['image'] >= len(g['images']) for p in parts):
                 return False
-            if any(len(c['sampling_logprobs']) != len(c['token_ids']) for c in g['completions']):
+            if not all(completion_form_holds(c) for c in g['completions']):
                 return False
     if name == 'LoadCheckpointRequest':
         return ('path' in v) != ('run' in v and 'step' in v)
@@ -51,7 +67,10 @@ def refinements_hold(name, v):
 
 KNOWN_REFINEMENTS = ['len(sampling_logprobs) == len(token_ids)', "every image part's index < len(images)",
                      'micro_batch < micro_batches', 'either path, or both run and step',
-                     'names, dtypes and shapes have the same length']
+                     'names, dtypes and shapes have the same length',
+                     # a completion's form (packed-tokens.ts completionFormProblem), one rule per "; "-clause
+                     'packed and the arrays not both', 'without packed, token_ids',
+                     'with packed, 4 bytes per token id and at least one']
 
 EXAMPLES = {
     'ForwardBackwardRequest': {
@@ -68,7 +87,7 @@ EXAMPLES = {
     'ForwardBackwardResponse': {'run': 'run-1', 'step': 3, 'micro_batch': 0, 'duplicate': False, 'loss': 0.01, 'clip_fraction': 0.25,
                                 'kl': 0.0, 'sequences': 8, 'tokens': 48, 'masked': {'truncated': 1, 'unscorable': 0}, 'prompt_tokens_match': True},
     'HealthResponse': {'status': 'ok', 'api_version': 'v1', 'backend': 'tiny', 'model': 'm', 'world_size': 1, 'run': 'run-1', 'step': 2,
-                       'weight_version': 3, 'pending': {'step': 3, 'received': 1, 'expected': 2}},
+                       'weight_version': 3, 'pending': {'step': 3, 'received': 1, 'expected': 2}, 'features': ['packed_completions']},
     'OptimStepRequest': {'run': 'run-1', 'step': 3, 'lr': 1e-6, 'max_grad_norm': 1.0},
     'OptimStepResponse': {'run': 'run-1', 'step': 3, 'applied': True, 'duplicate': False, 'grad_norm': 0.5, 'weight_version': 4,
                           'micro_batches': 2, 'sequences': 16},
@@ -81,6 +100,14 @@ EXAMPLES = {
     'WeightsManifestResponse': {'version': 4, 'names': ['a.weight', 'b'], 'dtypes': ['bfloat16', 'float32'], 'shapes': [[2, 3], []]},
     'TrainerErrorBody': {'error': {'code': 'TRAINER_REQUEST_INVALID', 'message': 'm', 'details': {'fields': [{'field': 'lr', 'message': 'x'}], 'missing': [1]}}},
 }
+
+#: The forward_backward example with its completion packed (3 token ids), for the probes of ``packed``.
+PACKED_EXAMPLE = copy.deepcopy(EXAMPLES['ForwardBackwardRequest'])
+PACKED_EXAMPLE['groups'][0]['completions'][0] = {
+    'text': 'a', 'advantage': 0.5, 'weight': 1.2, 'truncated': False,
+    'packed': {'token_ids': base64.b64encode(struct.pack('<3I', 5, 6, 4_294_967_295)).decode(),
+               'sampling_logprobs': base64.b64encode(struct.pack('<3d', -0.5, -1.0, -5e-324)).decode()}}
+CASES = {**{name: (name, example) for name, example in EXAMPLES.items()}, 'ForwardBackwardRequest(packed)': ('ForwardBackwardRequest', PACKED_EXAMPLE)}
 
 
 def accepts(model, value):
@@ -126,20 +153,37 @@ def test_model_fields_required_and_enums_match_the_schema(document, name):
     assert problems == []
 
 
+def _descriptions(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'description' and isinstance(value, str):
+                yield value
+            else:
+                yield from _descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _descriptions(value)
+
+
 def test_the_refinements_beyond_json_schema_are_known(document):
-    text = json.dumps(document['components'])
-    found = re.findall(r'Also required[^:]*: ([^"]*?)(?:, reported as|\.?")', text)
-    for rule in found:
+    # "… Also required (beyond JSON Schema)[, checked in this order]: RULE[; RULE…][, reported as field "x"]."
+    rules = []
+    for text in _descriptions(document['components']):
+        if 'Also required' in text:
+            listed = text.split('Also required', 1)[1].split(': ', 1)[1]
+            rules += re.split(r'; ', re.sub(r'(, reported as field "[^"]*")?\.?$', '', listed))
+    for rule in rules:
         assert any(k in rule for k in KNOWN_REFINEMENTS), f'a new zod refinement: {rule!r}; implement it in schemas.py and refinements_hold'
-    assert len(found) >= len(KNOWN_REFINEMENTS)
+    for known in KNOWN_REFINEMENTS:
+        assert any(known in rule for rule in rules), f'{known!r} is no longer in the document: update KNOWN_REFINEMENTS and refinements_hold'
 
 
-@pytest.mark.parametrize('name', sorted(EXAMPLES))
-def test_models_accept_exactly_what_the_schema_accepts(document, name):
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_models_accept_exactly_what_the_schema_accepts(document, case):
+    name, example = CASES[case]
     v = Validator(document)
     schema = document['components']['schemas'][name]
     model = schemas.COMPONENTS[name]
-    example = EXAMPLES[name]
     assert v.errors(schema, example) == [] and accepts(model, example)
     disagreements = []
     count = 0

@@ -177,4 +177,5 @@ def test_health_says_starting_until_the_model_is_loaded(tmp_path):
     assert service.health()['status'] == 'starting'
     service.load()
     assert service.health() == {'status': 'ok', 'api_version': 'v1', 'backend': 'tiny', 'model': 'tiny-causal-lm', 'world_size': 1,
-                                'run': None, 'step': None, 'weight_version': 0, 'pending': None}
+                                'run': None, 'step': None, 'weight_version': 0, 'pending': None,
+                                'features': ['packed_completions']}
