@@ -18,11 +18,8 @@ export interface PackedTokens {
   readonly sampling_logprobs: string;
 }
 
-/** The two arrays a packed completion stands for. */
-export interface CompletionTokens {
-  readonly token_ids: readonly number[];
-  readonly sampling_logprobs: readonly number[];
-}
+/** The two arrays a packed completion stands for (the same keys, as numbers). */
+export type CompletionTokens = { readonly [K in keyof PackedTokens]: readonly number[] };
 
 /** A rule of the completion broken: `path` relative to the completion (as zod reports it). */
 export interface CompletionProblem {
