@@ -26,14 +26,7 @@ export {
   type WeightsManifestRequest,
   type WeightsManifestResponse,
 } from './api/control.js';
-export {
-  type CompletionTokens,
-  completionTokenCount,
-  completionTokens,
-  PACKED_COMPLETIONS,
-  type PackedTokens,
-  packTokens,
-} from './api/packed-tokens.js';
+export { completionTokenCount, completionTokens, PACKED_COMPLETIONS, packTokens } from './api/packed-tokens.js';
 export { type ScoreTokensRequest, ScoreTokensResponseSchema, type ScoreTokensResponse } from './api/score-tokens.js';
 export { type TrainerRoute, type TrainerRouteName, TRAINER_ROUTES, METRICS_PATH } from './api/routes.js';
 export { TRAINER_ERRORS } from './api/trainer-errors.js';
