@@ -4,7 +4,9 @@
  * fake vLLM's capacity model, a trainer whose step time scales with tokens,
  * in-flight updates), at stated ratios of a step's generation : training :
  * sync time, with 4 and 16 servers. Prints steps/s, completions/s (trained),
- * the fleet's busy share (the servers' own decoding slot-time), the trainer's
+ * the fleet's busy share (the servers' own decoding slot-time) over the run
+ * and steady (from the first training to the last completion decoded: what
+ * a long run tends to), the trainer's
  * busy share, the staleness histogram and overlapped ÷ serial; figures only,
  * never pass/fail. Virtual time, so it reruns to the same figures anywhere.
  *
@@ -110,7 +112,7 @@ function row(name: string, s: SimSettings, r: SimResult): string {
   const total = r.staleness.reduce((a, b) => a + b, 0);
   const mean = r.staleness.reduce((a, n, age) => a + n * age, 0) / Math.max(1, total);
   const hist = r.staleness.map((n) => `${((n / Math.max(1, total)) * 100).toFixed(0)}%`).join('/');
-  return `  ${name.padEnd(12)} ${rate(STEPS, r.wallMs).padStart(8)} ${rate(trained, r.wallMs).padStart(10)} ${pct(r.fleetBusy).padStart(7)} ${pct(r.trainerBusy).padStart(8)}   ${mean.toFixed(2)} (${hist}) regen ${r.regenerated}, spanning ${r.spanning}`;
+  return `  ${name.padEnd(12)} ${rate(STEPS, r.wallMs).padStart(8)} ${rate(trained, r.wallMs).padStart(10)} ${pct(r.fleetBusy).padStart(7)} ${(Number.isNaN(r.fleetBusySteady) ? '—' : pct(r.fleetBusySteady)).padStart(7)} ${pct(r.trainerBusy).padStart(8)}   ${mean.toFixed(2)} (${hist}) regen ${r.regenerated}, spanning ${r.spanning}`;
 }
 
 console.log(
@@ -126,14 +128,14 @@ for (const ratio of RATIOS) {
       `\ngeneration : training : sync = ${ratio.join(' : ')}, ${servers} servers (${s.pairsPerStep} pairs a step; training ${(s.trainerMsPerToken * 1000).toFixed(2)} µs/token, sync ${s.syncMs.toFixed(0)} ms)`,
     );
     console.log(
-      `  ${'mode'.padEnd(12)} ${'steps/s'.padStart(8)} ${'compl/s'.padStart(10)} ${'fleet'.padStart(7)} ${'trainer'.padStart(8)}   staleness mean (share at age 0/1/…)`,
+      `  ${'mode'.padEnd(12)} ${'steps/s'.padStart(8)} ${'compl/s'.padStart(10)} ${'fleet'.padStart(7)} ${'steady'.padStart(7)} ${'trainer'.padStart(8)}   staleness mean (share at age 0/1/…)`,
     );
     console.log(row('serial', s, serial));
     console.log(row('overlapped', s, overlapped));
     const speedup = serial.wallMs / overlapped.wallMs;
     const goals =
       ratio[1] === 1 && ratio[2] === 0.1
-        ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)}; ${pct(ceiling)} at most, see below), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)`
+        ? `   goals at 1 : 1 : 0.1: fleet ≥ 90% (${pct(overlapped.fleetBusy)} over the run, ${pct(overlapped.fleetBusySteady)} steady; ${pct(ceiling)} at most, see below), trainer ≥ 80% (${pct(overlapped.trainerBusy)}), ≥ 1.7× serial steps/s (${speedup.toFixed(2)}×)`
         : '';
     console.log(
       `  overlapped fleet ceiling ${pct(ceiling)}: a step's decoding ${(decodeMs / generationMs).toFixed(2)} ÷ max(training + sync ${(ratio[1] + ratio[2]).toFixed(2)}, decoding + sync pause ${((decodeMs + PAUSE_SHARE * s.syncMs) / generationMs).toFixed(2)}), in units of one step's generation\n` +

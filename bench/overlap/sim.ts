@@ -49,6 +49,13 @@ export interface SimResult {
   readonly completions: number;
   /** Σ over servers of decoding slot-time ÷ (slots × wall). */
   readonly fleetBusy: number;
+  /**
+   * The same from the first training to the last completion decoded: the
+   * run without its start (the first step's generation, which nothing can
+   * overlap) and its end (the last steps' training, with nothing left to
+   * generate), which is what the whole-run share tends to over a long run.
+   */
+  readonly fleetBusySteady: number;
   readonly trainerBusy: number;
   /** Completions trained at each age. */
   readonly staleness: readonly number[];
@@ -94,6 +101,10 @@ export function simulate(s: SimSettings): SimResult {
   let sync: { readonly pauseAt: number; readonly until: number; frozen: boolean } | null = null;
   const paused = () => sync !== null && sync.frozen;
   let trainerBusyMs = 0;
+  // The steady window: from the first training to the last completion decoded.
+  let steadyFrom: number | null = null;
+  let steadySlotMs = 0;
+  let lastDecoded = 0;
   let completions = 0;
   let regenerated = 0;
   let spanning = 0;
@@ -166,6 +177,7 @@ export function simulate(s: SimSettings): SimResult {
     const tokens = groups.reduce((a, g) => a + g.tokens, 0);
     const ms = tokens * s.trainerMsPerToken;
     trainerBusyMs += ms;
+    steadyFrom ??= now;
     trainer.job = { step, until: now + ms };
   };
 
@@ -177,7 +189,12 @@ export function simulate(s: SimSettings): SimResult {
     const t = Math.min(nextFinish, nextSync, trainer.job?.until ?? Infinity);
     if (!Number.isFinite(t)) throw new Error('simulation stalled');
     // Servers decode while not paused for a sync.
-    if (!paused()) for (const r of running) busySlotMs[r.server]! += (t - now) * Math.min(s.groupSize, s.slotsPerServer);
+    if (!paused())
+      for (const r of running) {
+        const slotMs = (t - now) * Math.min(s.groupSize, s.slotsPerServer);
+        busySlotMs[r.server]! += slotMs;
+        if (steadyFrom !== null) steadySlotMs += slotMs;
+      }
     now = t;
     if (trainer.job && trainer.job.until <= now) {
       trainer.job = null;
@@ -205,6 +222,7 @@ export function simulate(s: SimSettings): SimResult {
     for (const r of [...running]) {
       if (r.finish > now) continue;
       running.delete(r);
+      lastDecoded = now;
       free[r.server]! += Math.min(s.groupSize, s.slotsPerServer);
       completions += s.groupSize;
       if (r.spanned) spanning += 1;
@@ -219,6 +237,10 @@ export function simulate(s: SimSettings): SimResult {
     wallMs: now,
     completions,
     fleetBusy: busySlotMs.reduce((a, b) => a + b, 0) / capacity,
+    fleetBusySteady:
+      steadyFrom !== null && lastDecoded > steadyFrom
+        ? steadySlotMs / (s.servers * s.slotsPerServer * (lastDecoded - steadyFrom))
+        : Number.NaN,
     trainerBusy: trainerBusyMs / now,
     staleness: histogram,
     regenerated,
