@@ -89,6 +89,10 @@ describe('doctor verdicts: trainer, agreement, sync', () => {
       status: 'fail',
       detail: 'trains "Qwen/Qwen2.5-VL-7B-Instruct", the servers serve "llava"',
     });
+    expect(judgeTrainer('t', health, null)[0]?.detail).toBe(
+      'ok · hf · world size 8 · step — · weight version 3 · features none (completions go as JSON arrays)',
+    );
+    expect(judgeTrainer('t', { ...health, features: ['packed_completions'] }, null)[0]?.detail).toMatch(/· features packed_completions$/);
     expect(isSameModel('/models/qwen/', 'qwen')).toBe(true);
     expect(isSameModel('a/qwen-7b', 'qwen')).toBe(false);
   });

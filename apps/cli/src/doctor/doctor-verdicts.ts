@@ -165,6 +165,8 @@ export interface TrainerHealthView {
   readonly world_size: number;
   readonly step: number | null;
   readonly weight_version: number;
+  /** Optional parts of the API it understands (`packed_completions`); absent from older trainers. */
+  readonly features?: readonly string[] | undefined;
 }
 
 const ModelRootsSchema = z.looseObject({ data: z.array(z.looseObject({ id: z.string(), root: z.string().nullish() })) });
@@ -191,7 +193,9 @@ export function judgeTrainer(
   policyModel: string | null,
   servedRoots: readonly string[] = [],
 ): DoctorCheck[] {
-  const detail = `${health.status} · ${health.backend} · world size ${health.world_size} · step ${health.step ?? '—'} · weight version ${health.weight_version}`;
+  // Without packed_completions the step job sends token ids and log-probs as JSON arrays (slower to parse), which still works.
+  const features = health.features?.length ? health.features.join(', ') : 'none (completions go as JSON arrays)';
+  const detail = `${health.status} · ${health.backend} · world size ${health.world_size} · step ${health.step ?? '—'} · weight version ${health.weight_version} · features ${features}`;
   const rows = [health.status === 'ok' ? pass('health', target, detail) : fail('health', target, detail, FIXES.trainerStarting)];
   if (policyModel !== null) {
     const root = servedRoots.find((r) => isSameModel(health.model, r));

@@ -92,6 +92,7 @@ describe('differad doctor', () => {
     }
     expect(row(checks, 'weight sync')).toMatchObject({ status: 'pass', target: 'trainer → 2 server(s)' });
     expect(row(checks, 'health')?.detail).toContain('weight version 0');
+    expect(row(checks, 'health')?.detail).toContain('features packed_completions');
   });
 
   it('prints a table with the fix under each failure: a fake vLLM with raw log-probs, without dev mode, serving another model', async () => {
