@@ -11,6 +11,7 @@ import { type CatalogQueues, createFleetPoolStore, type RunStore } from '@differ
 import { createTrainerClient, type TrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import { createHeldOutEvaluator } from './held-out-eval.js';
+import { indexPairs } from './pair-index.js';
 import { writeHeldOutReport } from './run-summary-file.js';
 import type { RunContext } from './run-context.js';
 import { withTrainerTiming } from './timed-trainer.js';
@@ -116,6 +117,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     runId,
     config,
     records: train.records,
+    pairIndex: indexPairs(train.records),
     resolvePath: (p) => resolveManifestPath(config.data.train, p),
     preparer,
     fleet,

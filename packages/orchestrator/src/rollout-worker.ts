@@ -3,6 +3,7 @@ import { DifferadError, type FleetPool, toRolloutServers, toSampledVersion } fro
 import { normalizeServerUrl } from '@differad/inference';
 import type { Job } from 'bullmq';
 import type { GroupStore, SampledGroup } from './group-store.js';
+import { recordOf } from './pair-index.js';
 import type { RunContext } from './run-context.js';
 import { settleSampling } from './score-worker.js';
 import { toTrainerImage } from './trainer-images.js';
@@ -85,7 +86,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore, read
   const seen = { pool: '' };
   return async (payload: RolloutPayload | ResamplePayload, job: Job): Promise<{ pairId: string; attempt: number; decision?: string }> => {
     const started = performance.now();
-    const record = ctx.records.find((r) => r.id === payload.pairId);
+    const record = recordOf(ctx, payload.pairId);
     if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${payload.pairId} is not in the training manifest`);
     // Both reads at once; the pool is only needed when the servers take weight syncs.
     const [stale, pool] = await Promise.all([

@@ -15,6 +15,8 @@ export interface RunContext {
   readonly config: TrainConfig;
   /** Training pairs in manifest order; a step's pair index points into this list. */
   readonly records: readonly ManifestRecord[];
+  /** Each pair id's position in `records` (pair-index.ts: `recordOf`). */
+  readonly pairIndex: ReadonlyMap<string, number>;
   /** Resolves a manifest path (relative to the training manifest) to a file path. */
   readonly resolvePath: (entry: string) => string;
   readonly preparer: ReturnType<typeof createFramePreparer>;

@@ -3,6 +3,7 @@ import type { ScorePayload } from '@differad/queue';
 import type { Job } from 'bullmq';
 import { addStepChild } from './child-jobs.js';
 import type { GroupStore, SampledGroup } from './group-store.js';
+import { recordOf } from './pair-index.js';
 import type { RunContext } from './run-context.js';
 import { isStaleRound } from './rollout-worker.js';
 
@@ -27,7 +28,7 @@ export async function settleSampling(
   sampled: SampledGroup,
   started: number,
 ): Promise<{ decision: string }> {
-  const record = ctx.records.find((r) => r.id === sampled.pairId);
+  const record = recordOf(ctx, sampled.pairId);
   if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${sampled.pairId} is not in the training manifest`);
   const { grpo } = ctx.config;
   const scored = scoreGroup(
@@ -38,7 +39,7 @@ export async function settleSampling(
   );
   // Attempts of this slot so far: its scored samplings, and the attempts that started a replacement pair.
   const { scores, replacements: marks } = await groups.recordScore(payload.runId, payload.step, payload.pairIndex, payload.attempt, scored);
-  const replacements = new Map([...marks].map(([attempt, id]) => [attempt, ctx.records.findIndex((r) => r.id === id)]));
+  const replacements = new Map([...marks].map(([attempt, id]) => [attempt, ctx.pairIndex.get(id) ?? -1]));
   const decision = decideSlot(
     {
       seed: ctx.config.run.seed,

@@ -28,6 +28,7 @@ function context(trainer: Partial<TrainerClient> = {}) {
   const ctx = {
     runId: 'run-i',
     records: [{ id: 'p1', reference: 'ref.png', target: 'tgt.png' }],
+    pairIndex: new Map([['p1', 0]]),
     resolvePath: (p: string) => join(dir, p),
     preparer: {
       ...preparer,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DifferadError } from '@differad/core';
 import type { PreparedImage } from '@differad/images';
 import type { Group } from '@differad/trainer-client';
+import { recordOf } from './pair-index.js';
 import type { RunContext } from './run-context.js';
 
 /** One image of a trainer group: its sha256, with its bytes unless the trainer holds them. */
@@ -38,7 +39,7 @@ export function toTrainerImage(image: PreparedImage): TrainerImage {
  * sampled with, so a file changed since fails the step, naming it.
  */
 async function prepareTrainerImages(ctx: RunContext, pairId: string, sent: readonly string[] | undefined): Promise<TrainerImage[]> {
-  const record = ctx.records.find((r) => r.id === pairId);
+  const record = recordOf(ctx, pairId);
   if (!record) throw new DifferadError('ORCHESTRATOR_PAIR_UNKNOWN', `pair ${pairId} is not in the training manifest`);
   const pair = await ctx.preparer.preparePair(ctx.resolvePath(record.reference), ctx.resolvePath(record.target), {
     reference: record.reference,
