@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCORE_SETTINGS } from '../scoring/score-sample.js';
+import { createRng } from '../random/rng.js';
 import type { ManifestRecord } from '../records/records.js';
 import { drawReplacementPair, drawStepPairs, toSamplingSeed } from './draw-pairs.js';
 import { computeStepRewardStats, finalizeGroup, scoreGroup } from './score-group.js';
@@ -93,6 +94,47 @@ describe('pair drawing', () => {
     expect(drawStepPairs(7, 3, 2, n)).toEqual(drawStepPairs(7, 3, 2, n));
     expect(drawStepPairs(8, 0, 10, n)).not.toEqual(drawStepPairs(7, 0, 10, n));
     expect(() => drawStepPairs(1, 0, 2, 0)).toThrow(/empty/);
+  });
+
+  it('draws exactly what a fresh shuffle per call draws, whatever order the calls come in (the permutations kept are only a cache)', () => {
+    // The draw as it was before permutations were kept: a fresh Fisher–Yates per call.
+    const fresh = (seed: string, n: number) => {
+      const rng = createRng(seed);
+      const out = Array.from({ length: n }, (_, i) => i);
+      for (let i = n - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    };
+    const expected = (seed: number, step: number, per: number, n: number) =>
+      Array.from({ length: per }, (_, k) => {
+        const g = step * per + k;
+        return fresh(`${seed}/epoch/${Math.floor(g / n)}`, n)[g % n]!;
+      });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ seed: fc.integer({ min: 0, max: 3 }), step: fc.integer({ min: 0, max: 40 }), n: fc.constantFrom(7, 10, 64) }),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
+        (calls) => {
+          for (const { seed, step, n } of calls) {
+            expect(drawStepPairs(seed, step, 4, n)).toEqual(expected(seed, step, 4, n));
+            // A replacement draw in between makes and keeps another permutation.
+            const stepPairs = expected(seed, step, 4, n);
+            const candidates = fresh(`${seed}/replace/${step}`, n).filter((i) => !stepPairs.includes(i));
+            expect(drawReplacementPair({ seed, step, stepPairs, slot: 0, previous: [], perSlot: 1, datasetSize: n })).toBe(
+              candidates[0] ?? null,
+            );
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('draws sampling seeds deterministically', () => {
