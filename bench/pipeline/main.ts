@@ -11,6 +11,7 @@
  *   npm run bench:pipeline -- --quick      # 4 measured steps, to prove it runs
  *   npm run bench:pipeline -- --steps 100 --servers 2 --size 224 --variants 0,1
  *   npm run bench:pipeline -- --repeat 3     # each variant 3 times, interleaved; the tables show the median run
+ *   npm run bench:pipeline -- --manifest-pairs 100000   # a manifest of 100,000 pairs (ids), over the same 32 image pairs
  *   npm run bench:pipeline -- --save-baseline run.json --commit abc1234 --note '…'
  *
  * With bench/pipeline/baseline.json present (figures recorded at an earlier
@@ -54,6 +55,8 @@ interface Args {
   readonly warmup: number;
   readonly servers: number;
   readonly size: number;
+  /** Pairs the training manifest lists (`--manifest-pairs`): distinct ids over the 32 image pairs written, as a large dataset's manifest. */
+  readonly manifestPairs: number;
   /** Runs of each variant (`--repeat`), interleaved; the tables show each variant's median run by completions/s. */
   readonly repeat: number;
   /** Indexes into VARIANTS to run (default all). */
@@ -84,6 +87,7 @@ function parseArgs(argv: readonly string[]): Args {
     warmup: num('--warmup', 3, 1),
     servers: num('--servers', 4, 1),
     size: num('--size', 112, 28),
+    manifestPairs: num('--manifest-pairs', 4 * PAIRS, 4 * PAIRS),
     repeat: num('--repeat', 1, 1),
     variants,
     saveBaseline,
@@ -254,7 +258,7 @@ async function main(): Promise<void> {
   try {
     const dir = await mkdtemp(join(tmpdir(), 'differad-bench-pipeline-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const manifest = await writeBenchPairs(dir, 4 * PAIRS, args.size);
+    const manifest = await writeBenchPairs(dir, 4 * PAIRS, args.size, args.manifestPairs);
     const redis = await startEmbeddedRedis();
     cleanup.push(() => redis.stop());
     const specs: FakeVllmOptions[] = Array.from({ length: args.servers }, (_, k) => ({
@@ -309,7 +313,7 @@ async function main(): Promise<void> {
     const report = {
       title:
         `bench/pipeline${args.quick ? ' (quick)' : ''}: G=${G} × ${PAIRS} pairs per step, ${args.servers} fake vLLM servers (zero latency: 100,000 slots, 1e9 tokens/s, no prefill), ` +
-        `${args.size}×${args.size} PNG pairs, redis ${redisVersion} (embedded, through its unix socket when it has one), node ${process.version}, ${availableParallelism()} cores`,
+        `${args.size}×${args.size} PNG pairs (${args.manifestPairs.toLocaleString('en-US')} in the manifest), redis ${redisVersion} (embedded, through its unix socket when it has one), node ${process.version}, ${availableParallelism()} cores`,
       note:
         `steps ${args.warmup}..${args.warmup + args.steps - 1} of each run are measured; the first ${args.warmup} warm up (context build, fleet probe, first encodes), after a run of ${args.quick ? 2 : WARM_UP_STEPS} steps that is not measured (V8 compiles the hot paths). ` +
         `1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`,

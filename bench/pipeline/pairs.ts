@@ -7,10 +7,15 @@ import { join } from 'node:path';
 import { createRng } from '@differad/core';
 import sharp from 'sharp';
 
-/** Writes `count` anomalous pairs of `size`×`size` into `dir` and returns the manifest path. */
-export async function writeBenchPairs(dir: string, count: number, size: number): Promise<string> {
+/**
+ * Writes `count` anomalous pairs of `size`×`size` into `dir` and a manifest
+ * of `listed` pairs (default `count`): ids bench-0…, the images taken in
+ * turn, as a large dataset's manifest without as many files. Returns its path.
+ */
+export async function writeBenchPairs(dir: string, count: number, size: number, listed = count): Promise<string> {
   const rng = createRng('bench-pipeline-pairs');
   const lines: string[] = [];
+  const boxes: [number, number, number, number][] = [];
   for (let i = 0; i < count; i++) {
     const base = Buffer.alloc(size * size * 3);
     const tint = rng.int(0, 60);
@@ -35,15 +40,19 @@ export async function writeBenchPairs(dir: string, count: number, size: number):
     await sharp(target, raw)
       .png()
       .toFile(join(dir, `tgt-${i}.png`));
+    boxes.push([x1, y1, x1 + w, y1 + h]);
+  }
+  for (let i = 0; i < listed; i++) {
+    const k = i % count;
     lines.push(
       JSON.stringify({
         id: `bench-${i}`,
         class: 'bench',
-        reference: `ref-${i}.png`,
-        target: `tgt-${i}.png`,
+        reference: `ref-${k}.png`,
+        target: `tgt-${k}.png`,
         width: size,
         height: size,
-        box: [x1, y1, x1 + w, y1 + h],
+        box: boxes[k],
       }),
     );
   }
