@@ -44,8 +44,16 @@ function withoutKnownBytes(group: Group, known: ReadonlySet<string>): Group {
 export function withPackedCompletions(group: Group): Group {
   return {
     ...group,
-    completions: group.completions.map(({ token_ids, sampling_logprobs, ...rest }) =>
-      token_ids === undefined || sampling_logprobs === undefined ? rest : { ...rest, packed: packTokens(token_ids, sampling_logprobs) },
+    completions: group.completions.map((c) =>
+      c.token_ids === undefined || c.sampling_logprobs === undefined
+        ? c
+        : {
+            text: c.text,
+            packed: packTokens(c.token_ids, c.sampling_logprobs),
+            advantage: c.advantage,
+            weight: c.weight,
+            truncated: c.truncated,
+          },
     ),
   };
 }

@@ -26,7 +26,7 @@ import {
   isTokenIds,
   keysOf,
 } from './hand-check.js';
-import { type PackedTokens, packedProblem } from './packed-tokens.js';
+import { type PackedTokens, packedBytesProblem } from './packed-tokens.js';
 
 /*
  * forward_backward's request and reply checked by hand: the request carries a
@@ -92,7 +92,7 @@ function isPacked(v: unknown): v is PackedTokens {
     isBase64(v.token_ids) &&
     isBase64(v.sampling_logprobs) &&
     hasOnlyKeys(v, PACKED_KEYS, 2) &&
-    packedProblem(v as unknown as PackedTokens) === null
+    packedBytesProblem(v as unknown as PackedTokens) === null
   );
 }
 

@@ -27,17 +27,65 @@ export interface CompletionProblem {
   readonly message: string;
 }
 
+/** Typed arrays use the host's byte order; the wire's is little-endian (a big-endian host swaps). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * One reused buffer, with views of it, that every pack and unpack goes
+ * through (all synchronous): no allocation per completion but the strings
+ * and arrays returned. Grows to the largest completion seen.
+ */
+let scratch = { bytes: Buffer.alloc(0), u32: new Uint32Array(0), f64: new Float64Array(0) };
+
+function scratchOf(byteLength: number): typeof scratch {
+  if (scratch.bytes.length < byteLength) {
+    let size = 4096;
+    while (size < byteLength) size *= 2;
+    const buffer = new ArrayBuffer(size);
+    scratch = { bytes: Buffer.from(buffer), u32: new Uint32Array(buffer), f64: new Float64Array(buffer) };
+  }
+  return scratch;
+}
+
+/** Base64 of the first `byteLength` bytes of the scratch, as little-endian `width`-byte values. */
+function scratchToBase64(s: typeof scratch, byteLength: number, width: 4 | 8): string {
+  const bytes = s.bytes.subarray(0, byteLength);
+  if (!LITTLE_ENDIAN) {
+    if (width === 4) bytes.swap32();
+    else bytes.swap64();
+  }
+  return bytes.toString('base64');
+}
+
+/** Decodes base64 of little-endian `width`-byte values into the scratch (host order); returns how many values. */
+function decodeToScratch(text: string, width: 4 | 8): { s: typeof scratch; count: number } {
+  const s = scratchOf(Buffer.byteLength(text, 'base64'));
+  const written = s.bytes.write(text, 0, 'base64');
+  const count = Math.floor(written / width);
+  if (!LITTLE_ENDIAN) {
+    const bytes = s.bytes.subarray(0, count * width);
+    if (width === 4) bytes.swap32();
+    else bytes.swap64();
+  }
+  return { s, count };
+}
+
 /** Packs token ids (integers in [0, 2³²)) and one log-prob each; throws a RangeError on an id out of range or a count mismatch. */
 export function packTokens(tokenIds: readonly number[], logprobs: readonly number[]): PackedTokens {
-  if (tokenIds.length !== logprobs.length)
-    throw new RangeError(`${tokenIds.length} token ids and ${logprobs.length} log-probs: packing needs one log-prob per token id`);
-  const ids = Buffer.allocUnsafe(tokenIds.length * 4);
-  const lps = Buffer.allocUnsafe(logprobs.length * 8);
-  for (let i = 0; i < tokenIds.length; i++) {
-    ids.writeUInt32LE(tokenIds[i]!, i * 4);
-    lps.writeDoubleLE(logprobs[i]!, i * 8);
+  const n = tokenIds.length;
+  if (n !== logprobs.length)
+    throw new RangeError(`${n} token ids and ${logprobs.length} log-probs: packing needs one log-prob per token id`);
+  const s = scratchOf(n * 8);
+  for (let i = 0; i < n; i++) {
+    const id = tokenIds[i]!;
+    // A Uint32Array would wrap an id out of range silently.
+    if (!(Number.isInteger(id) && id >= 0 && id <= 0xffff_ffff))
+      throw new RangeError(`token id ${id} at ${i} is not an integer in [0, 2³²)`);
+    s.u32[i] = id;
   }
-  return { token_ids: ids.toString('base64'), sampling_logprobs: lps.toString('base64') };
+  const token_ids = scratchToBase64(s, n * 4, 4);
+  for (let i = 0; i < n; i++) s.f64[i] = logprobs[i]!;
+  return { token_ids, sampling_logprobs: scratchToBase64(s, n * 8, 8) };
 }
 
 /**
@@ -48,20 +96,26 @@ export function packTokens(tokenIds: readonly number[], logprobs: readonly numbe
 export function packedProblem(packed: PackedTokens): CompletionProblem | null {
   // A string that is not base64 is the schema's to name.
   if (!isBase64(packed.token_ids) || !isBase64(packed.sampling_logprobs)) return null;
-  const ids = Buffer.from(packed.token_ids, 'base64');
-  if (ids.length === 0 || ids.length % 4 !== 0)
+  return packedBytesProblem(packed);
+}
+
+/** {@link packedProblem} for strings known to be base64 (the hand check has tested them). */
+export function packedBytesProblem(packed: PackedTokens): CompletionProblem | null {
+  const idBytes = Buffer.byteLength(packed.token_ids, 'base64');
+  if (idBytes === 0 || idBytes % 4 !== 0)
     return {
       path: ['packed', 'token_ids'],
-      message: `needs 4 bytes (a little-endian uint32) per token id, at least one: got ${ids.length} bytes`,
+      message: `needs 4 bytes (a little-endian uint32) per token id, at least one: got ${idBytes} bytes`,
     };
-  const lps = Buffer.from(packed.sampling_logprobs, 'base64');
-  if (lps.length !== ids.length * 2)
+  const lpBytes = Buffer.byteLength(packed.sampling_logprobs, 'base64');
+  if (lpBytes !== idBytes * 2)
     return {
       path: ['packed', 'sampling_logprobs'],
-      message: `needs 8 bytes (a little-endian float64) per token id: got ${lps.length} bytes for ${ids.length / 4} token ids`,
+      message: `needs 8 bytes (a little-endian float64) per token id: got ${lpBytes} bytes for ${idBytes / 4} token ids`,
     };
-  for (let i = 0; i < lps.length / 8; i++)
-    if (!Number.isFinite(lps.readDoubleLE(i * 8))) return { path: ['packed', 'sampling_logprobs'], message: `log-prob ${i} is not finite` };
+  const { s, count } = decodeToScratch(packed.sampling_logprobs, 8);
+  for (let i = 0; i < count; i++)
+    if (!Number.isFinite(s.f64[i]!)) return { path: ['packed', 'sampling_logprobs'], message: `log-prob ${i} is not finite` };
   return null;
 }
 
@@ -89,16 +143,10 @@ export function completionTokens(c: {
   readonly packed?: PackedTokens | undefined;
 }): CompletionTokens {
   if (c.packed === undefined) return { token_ids: c.token_ids ?? [], sampling_logprobs: c.sampling_logprobs ?? [] };
-  const ids = Buffer.from(c.packed.token_ids, 'base64');
-  const lps = Buffer.from(c.packed.sampling_logprobs, 'base64');
-  const n = ids.length / 4;
-  const token_ids = new Array<number>(n);
-  const sampling_logprobs = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    token_ids[i] = ids.readUInt32LE(i * 4);
-    sampling_logprobs[i] = lps.readDoubleLE(i * 8);
-  }
-  return { token_ids, sampling_logprobs };
+  const ids = decodeToScratch(c.packed.token_ids, 4);
+  const token_ids = Array.from(ids.s.u32.subarray(0, ids.count));
+  const lps = decodeToScratch(c.packed.sampling_logprobs, 8);
+  return { token_ids, sampling_logprobs: Array.from(lps.s.f64.subarray(0, lps.count)) };
 }
 
 /** How many tokens a valid completion has, whichever form it came in (without decoding a packed one). */
