@@ -3,47 +3,132 @@
  * functions against the same fakes, trainer and Redis as the runs: frame
  * preparation (cold encode, and the cache hit every rollout pays), one fleet
  * request of G completions, decoding its reply, scoring a group, one forward_backward call of a
- * micro-batch, and a Redis round trip. Means per call, in ms.
+ * micro-batch, a control call and an in-flight weight update of every
+ * server, a step's BullMQ flow (the step and its rollouts, no-op
+ * processors), and a Redis round trip. Means per call, in ms, of the wall
+ * clock and of this process's CPU (user + system), which is what the
+ * orchestrator's CPU goal counts.
  */
 import { createHash } from 'node:crypto';
 import type { TrainConfig } from '@differad/config';
 import { type ManifestRecord, scoreGroup } from '@differad/core';
 import { loadManifest, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer, type PreparedImage } from '@differad/images';
-import { type CompletionResult, createFleet, parseChatResponse, parseChatResponseText, toChatRequestBody } from '@differad/inference';
+import {
+  type CompletionResult,
+  createFleet,
+  createVllmControl,
+  parseChatResponse,
+  parseChatResponseText,
+  toChatRequestBody,
+} from '@differad/inference';
 import { createTrainerClient, type Group, packTokens } from '@differad/trainer-client';
+import { FlowProducer, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-/** Mean ms per call of each piece. */
+/** One piece's mean per call: wall-clock ms, and ms of this process's CPU (user + system). */
+export interface Timing {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+/** Each piece's mean per call. */
 export interface ComponentFigures {
-  readonly prepareColdMs: number;
-  readonly prepareHitMs: number;
+  readonly prepareCold: Timing;
+  readonly prepareHit: Timing;
   readonly imageBytes: number;
-  readonly fleetSequentialMs: number;
+  readonly fleetSequential: Timing;
   /** `pairsPerStep` requests at once: the HTTP part of a step's rollouts. */
-  readonly fleetBurstMs: number;
+  readonly fleetBurst: Timing;
   readonly requestBytes: number;
   /** One fleet request's reply: its size, and decoding it whole (JSON.parse + checks) or as the fleet does (log-prob entries as numbers). */
   readonly replyBytes: number;
-  readonly replyWholeMs: number;
-  readonly replyLeanMs: number;
-  readonly scoreGroupMs: number;
-  readonly forwardBackwardMs: number;
+  readonly replyWhole: Timing;
+  readonly replyLean: Timing;
+  readonly scoreGroup: Timing;
+  readonly forwardBackward: Timing;
   readonly forwardBackwardBytes: number;
   /** The same micro-batch with images by hash only (what the API allows once the trainer holds them). */
-  readonly forwardBackwardByHashMs: number;
+  readonly forwardBackwardByHash: Timing;
   readonly forwardBackwardByHashBytes: number;
   /** The same by hash, token ids and log-probs packed (a trainer with the packed_completions feature). */
-  readonly forwardBackwardPackedMs: number;
+  readonly forwardBackwardPacked: Timing;
   readonly forwardBackwardPackedBytes: number;
-  readonly optimStepMs: number;
-  readonly redisPingMs: number;
+  readonly optimStep: Timing;
+  /** One small control call (`GET /health` of an inference server): the weight sync makes several per server each step. */
+  readonly controlCall: Timing;
+  /** An in-flight weight update of every server, as the overlapped mode's disk sync makes it each step: /health, then pause (keep), reload_weights, resume. */
+  readonly fleetUpdate: Timing;
+  /** A step's BullMQ flow: the step job and its `pairsPerStep` rollout jobs, added, taken and completed by no-op workers. */
+  readonly stepFlow: Timing;
+  readonly redisPing: Timing;
 }
 
-async function timeEach(n: number, fn: (i: number) => Promise<unknown> | unknown): Promise<number> {
+async function timeEach(n: number, fn: (i: number) => Promise<unknown> | unknown): Promise<Timing> {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await fn(i);
-  return (performance.now() - t0) / n;
+  const ms = (performance.now() - t0) / n;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 / n };
+}
+
+/**
+ * Times `rounds` step flows through no-op workers on queues of their own:
+ * BullMQ's part of a step (its scripts, the workers' fetches, the parent
+ * let through when its last child completes) without any of differad's work.
+ */
+async function timeStepFlows(redis: Redis, rollouts: number, rounds: number): Promise<Timing> {
+  const prefix = `bench-components-${process.pid}`;
+  // Connections handed to BullMQ are the caller's to close.
+  const opened: Redis[] = [];
+  const connection = () => {
+    const c = redis.duplicate({ maxRetriesPerRequest: null });
+    opened.push(c);
+    return c;
+  };
+  const flows = new FlowProducer({ connection: connection(), prefix });
+  let release: (() => void) | null = null;
+  const rolloutWorker = new Worker(prefix + '-rollout', async () => ({ ok: true }), {
+    connection: connection(),
+    prefix,
+    concurrency: rollouts,
+  });
+  const stepWorker = new Worker(
+    prefix + '-step',
+    async () => {
+      release?.();
+      return { ok: true };
+    },
+    { connection: connection(), prefix },
+  );
+  const flow = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      release = resolve;
+      flows
+        .add({
+          name: 'step',
+          queueName: prefix + '-step',
+          data: { step: i },
+          opts: { jobId: `step-${i}`, removeOnComplete: true },
+          children: Array.from({ length: rollouts }, (_, k) => ({
+            name: 'rollout',
+            queueName: prefix + '-rollout',
+            data: { step: i, pairIndex: k },
+            opts: { jobId: `rollout-${i}-${k}`, removeOnComplete: true },
+          })),
+        })
+        .catch(reject);
+    });
+  try {
+    await timeEach(Math.max(5, rounds >> 3), (i) => flow(-1 - i));
+    return await timeEach(rounds, flow);
+  } finally {
+    await Promise.all([rolloutWorker.close(), stepWorker.close(), flows.close()]);
+    await Promise.all(opened.map((c) => c.quit()));
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
 }
 
 function toTrainerImage(image: PreparedImage) {
@@ -93,9 +178,9 @@ export async function measureComponents(input: {
     [resolveManifestPath(config.data.train, r.reference), resolveManifestPath(config.data.train, r.target)] as const;
 
   const preparer = createFramePreparer({ resize: config.resize, format: 'png' });
-  const prepareColdMs = await timeEach(records.length, (i) => preparer.preparePair(...paths(records[i]!)));
+  const prepareCold = await timeEach(records.length, (i) => preparer.preparePair(...paths(records[i]!)));
   const pairs = await Promise.all(records.map((r) => preparer.preparePair(...paths(r))));
-  const prepareHitMs = await timeEach(rounds * 4, (i) => preparer.preparePair(...paths(records[i % records.length]!)));
+  const prepareHit = await timeEach(rounds * 4, (i) => preparer.preparePair(...paths(records[i % records.length]!)));
   const imageBytes = pairs.reduce((a, p) => a + p.reference.encodedBytes + p.target.encodedBytes, 0) / pairs.length / 2;
 
   const fleet = createFleet({ servers: [...input.fleetUrls], model: input.model, timeoutMs: 60_000 });
@@ -113,11 +198,11 @@ export async function measureComponents(input: {
     returnTokenIds: true,
   });
   const results: CompletionResult[] = [];
-  let fleetSequentialMs: number;
-  let fleetBurstMs: number;
+  let fleetSequential: Timing;
+  let fleetBurst: Timing;
   try {
-    fleetSequentialMs = await timeEach(rounds, async (i) => results.push(await fleet.complete(request(i))));
-    fleetBurstMs = await timeEach(Math.max(4, rounds >> 2), (i) =>
+    fleetSequential = await timeEach(rounds, async (i) => results.push(await fleet.complete(request(i))));
+    fleetBurst = await timeEach(Math.max(4, rounds >> 2), (i) =>
       Promise.all(records.map((_, k) => fleet.complete(request(i * records.length + k)))),
     );
   } finally {
@@ -130,12 +215,12 @@ export async function measureComponents(input: {
     body: JSON.stringify(toChatRequestBody(input.model, request(0))),
   }).then((r) => r.text());
   const asked = { n: config.grpo.groupSize, logprobs: true, tokenIds: true };
-  const replyWholeMs = await timeEach(rounds * 10, () => parseChatResponse(JSON.parse(reply) as unknown, asked));
-  const replyLeanMs = await timeEach(rounds * 10, () => parseChatResponseText(reply, asked));
+  const replyWhole = await timeEach(rounds * 10, () => parseChatResponse(JSON.parse(reply) as unknown, asked));
+  const replyLean = await timeEach(rounds * 10, () => parseChatResponseText(reply, asked));
 
   const score = { family: 'differad' as const, frame: 'norm1000' as const, resize: config.resize, reward: config.reward };
   const texts = results[0]!.completions.map((c) => c.text);
-  const scoreGroupMs = await timeEach(rounds * 10, (i) => scoreGroup(texts, records[i % records.length]!, score, config.grpo));
+  const scoring = await timeEach(rounds * 10, (i) => scoreGroup(texts, records[i % records.length]!, score, config.grpo));
 
   const trainer = createTrainerClient({ baseUrl: input.trainerUrl, timeoutMs: 60_000 });
   const groups = records
@@ -156,40 +241,65 @@ export async function measureComponents(input: {
       })),
     })),
   });
-  let forwardBackwardMs: number;
-  let forwardBackwardByHashMs: number;
-  let forwardBackwardPackedMs: number;
-  let optimStepMs: number;
+  let forwardBackward: Timing;
+  let forwardBackwardByHash: Timing;
+  let forwardBackwardPacked: Timing;
+  let optimStep: Timing;
+  let weightsPath: string;
   try {
-    forwardBackwardMs = await timeEach(rounds, (i) => trainer.forwardBackward(fbRequest(i)));
-    forwardBackwardByHashMs = await timeEach(rounds, (i) => trainer.forwardBackward(fbByHash(i)));
-    forwardBackwardPackedMs = await timeEach(rounds, (i) => trainer.forwardBackward(fbPacked(i)));
-    optimStepMs = await timeEach(rounds, (i) => trainer.optimStep({ run: 'bench-components', step: i, lr: 0.01 }));
+    forwardBackward = await timeEach(rounds, (i) => trainer.forwardBackward(fbRequest(i)));
+    forwardBackwardByHash = await timeEach(rounds, (i) => trainer.forwardBackward(fbByHash(i)));
+    forwardBackwardPacked = await timeEach(rounds, (i) => trainer.forwardBackward(fbPacked(i)));
+    optimStep = await timeEach(rounds, (i) => trainer.optimStep({ run: 'bench-components', step: i, lr: 0.01 }));
+    weightsPath = (await trainer.sendWeights({ version: 1, backend: 'disk' })).path ?? '';
   } finally {
     await trainer.close();
   }
   const forwardBackwardBytes = JSON.stringify(fbRequest(0)).length;
   const forwardBackwardByHashBytes = JSON.stringify(fbByHash(0)).length;
   const forwardBackwardPackedBytes = JSON.stringify(fbPacked(0)).length;
-  const redisPingMs = await timeEach(rounds * 10, () => input.redis.ping());
+  const controls = input.fleetUrls.map((url) => createVllmControl({ url, timeoutMs: 60_000 }));
+  let controlCall: Timing;
+  let fleetUpdate: Timing;
+  try {
+    controlCall = await timeEach(rounds, () => controls[0]!.health(5_000));
+    // The calls of packages/orchestrator's sync-fleet and weight-sync for a `keep` update, every server at once.
+    fleetUpdate = await timeEach(Math.max(4, rounds >> 2), () =>
+      Promise.all(
+        controls.map(async (c) => {
+          await c.health(5_000);
+          await c.pause({ mode: 'keep' });
+          await c.reloadWeights(weightsPath);
+          await c.resume();
+        }),
+      ),
+    );
+  } finally {
+    await Promise.all(controls.map((c) => c.close()));
+  }
+  const stepFlow = await timeStepFlows(input.redis, config.grpo.pairsPerStep, Math.max(10, rounds >> 1));
+  const redisPing = await timeEach(rounds * 10, () => input.redis.ping());
   return {
-    prepareColdMs,
-    prepareHitMs,
+    prepareCold,
+    prepareHit,
     imageBytes,
-    fleetSequentialMs,
-    fleetBurstMs,
+    fleetSequential,
+    fleetBurst,
     requestBytes,
     replyBytes: reply.length,
-    replyWholeMs,
-    replyLeanMs,
-    scoreGroupMs,
-    forwardBackwardMs,
+    replyWhole,
+    replyLean,
+    scoreGroup: scoring,
+    forwardBackward,
     forwardBackwardBytes,
-    forwardBackwardByHashMs,
+    forwardBackwardByHash,
     forwardBackwardByHashBytes,
-    forwardBackwardPackedMs,
+    forwardBackwardPacked,
     forwardBackwardPackedBytes,
-    optimStepMs,
-    redisPingMs,
+    optimStep,
+    controlCall,
+    fleetUpdate,
+    stepFlow,
+    redisPing,
   };
 }

@@ -1,5 +1,5 @@
 /** Turns the measured steps of bench/pipeline into the printed tables: figures and ratios, never pass/fail. */
-import type { ComponentFigures } from './components.js';
+import type { ComponentFigures, Timing } from './components.js';
 import type { StepTimes } from './timeline.js';
 
 /** What one variant (process layout × trainer) measured. */
@@ -181,43 +181,65 @@ function printCpu(input: ReportInput): void {
 function printComponents(input: ReportInput): void {
   const c = input.components;
   const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
-  console.log('\neach piece timed alone (same fakes, trainer and Redis; mean ms per call):');
-  const rows: [string, number, string][] = [
-    ['frame prep, cold encode, per pair', c.prepareColdMs, `sharp decode+resize+PNG; ${kb(c.imageBytes)} per image`],
-    ['frame prep, cache hit, per pair', c.prepareHitMs, 'one stat of each file (the cached content hash is kept): every rollout'],
+  const pairs = input.completionsPerStep / input.groupSize;
+  console.log(
+    "\neach piece timed alone (same fakes, trainer and Redis; mean per call: wall ms, and ms of this process's CPU, user + system):",
+  );
+  const rows: [string, Timing, string][] = [
+    ['frame prep, cold encode, per pair', c.prepareCold, `sharp decode+resize+PNG; ${kb(c.imageBytes)} per image`],
+    ['frame prep, cache hit, per pair', c.prepareHit, 'one stat of each file (the cached content hash is kept): every rollout'],
     [
       'fleet request, G completions',
-      c.fleetSequentialMs,
+      c.fleetSequential,
       `${kb(c.requestBytes)} of images per request; the fake holds each ≥ 1 ms (timer floor)`,
     ],
-    ['8 fleet requests at once', c.fleetBurstMs, `the HTTP part of one step's rollouts on ${input.servers} servers`],
-    ['chat reply decode, whole body', c.replyWholeMs, `${kb(c.replyBytes)} reply of G completions: JSON.parse + checks`],
+    [`${pairs} fleet requests at once`, c.fleetBurst, `the HTTP part of one step's rollouts on ${input.servers} servers`],
+    ['chat reply decode, whole body', c.replyWhole, `${kb(c.replyBytes)} reply of G completions: JSON.parse + checks`],
     [
       '  the same, log-prob entries as numbers',
-      c.replyLeanMs,
-      `what the fleet does: ${(c.replyWholeMs / c.replyLeanMs).toFixed(2)}× faster, the same result`,
+      c.replyLean,
+      `what the fleet does: ${(c.replyWhole.ms / c.replyLean.ms).toFixed(2)}× faster, the same result`,
     ],
-    ['score one group', c.scoreGroupMs, 'parse + rewards + advantages (pure)'],
-    [
-      'forward_backward, one micro-batch',
-      c.forwardBackwardMs,
-      `${kb(c.forwardBackwardBytes)} body: validate + JSON + HTTP + validate reply`,
-    ],
+    ['score one group', c.scoreGroup, 'parse + rewards + advantages (pure)'],
+    ['forward_backward, one micro-batch', c.forwardBackward, `${kb(c.forwardBackwardBytes)} body: validate + JSON + HTTP + validate reply`],
     [
       '  the same, images by hash only',
-      c.forwardBackwardByHashMs,
+      c.forwardBackwardByHash,
       `${kb(c.forwardBackwardByHashBytes)} body: what the step job sends once the trainer holds a pair`,
     ],
     [
       '    and completions packed',
-      c.forwardBackwardPackedMs,
-      `${kb(c.forwardBackwardPackedBytes)} body: token ids and log-probs as base64 (a trainer with packed_completions): ${(c.forwardBackwardByHashMs / c.forwardBackwardPackedMs).toFixed(2)}× faster`,
+      c.forwardBackwardPacked,
+      `${kb(c.forwardBackwardPackedBytes)} body: token ids and log-probs as base64 (a trainer with packed_completions): ${(c.forwardBackwardByHash.ms / c.forwardBackwardPacked.ms).toFixed(2)}× faster`,
     ],
-    ['optim_step', c.optimStepMs, ''],
-    ['Redis PING round trip', c.redisPingMs, ''],
+    ['optim_step', c.optimStep, ''],
+    ['control call (GET /health)', c.controlCall, 'one small HTTP call: the step makes two to the trainer, one per server to sync'],
+    [`in-flight update of ${input.servers} servers`, c.fleetUpdate, 'each server: /health, pause (keep), reload_weights, resume; at once'],
+    [`step flow, 1 + ${pairs} BullMQ jobs`, c.stepFlow, 'added, taken and completed by no-op workers: BullMQ alone'],
+    ['Redis PING round trip', c.redisPing, ''],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
-  for (const [label, v, why] of rows) console.log(`  ${label.padEnd(w)} ${v.toFixed(3).padStart(8)}  ${why}`);
+  console.log(`  ${''.padEnd(w)} ${'wall'.padStart(8)} ${'CPU'.padStart(8)}`);
+  for (const [label, t, why] of rows)
+    console.log(`  ${label.padEnd(w)} ${t.ms.toFixed(3).padStart(8)} ${t.cpuMs.toFixed(3).padStart(8)}  ${why}`);
+  // What a step of the overlapped mode cannot do without: its pieces' CPU, each once as often as a step makes it.
+  const microBatches = Math.ceil(pairs / 4);
+  const floor: [string, number][] = [
+    [`${pairs} fleet requests (with reply decode)`, pairs * c.fleetSequential.cpuMs],
+    [`${pairs} frame cache hits and scorings`, pairs * (c.prepareHit.cpuMs + c.scoreGroup.cpuMs)],
+    [`the step flow (1 + ${pairs} BullMQ jobs)`, c.stepFlow.cpuMs],
+    [`${microBatches} forward_backward (packed), optim_step`, microBatches * c.forwardBackwardPacked.cpuMs + c.optimStep.cpuMs],
+    ['trainer health ×2, weights/send', 3 * c.controlCall.cpuMs],
+    [`in-flight update of ${input.servers} servers`, c.fleetUpdate.cpuMs],
+  ];
+  const sum = floor.reduce((a, [, v]) => a + v, 0);
+  console.log(
+    `\nthe CPU of those pieces a step of ${input.completionsPerStep} completions makes (4 groups a micro-batch), summed: the orchestrator's floor without its own bookkeeping (group store, run store, coordinator):`,
+  );
+  for (const [label, v] of floor) console.log(`  ${label.padEnd(w + 9)} ${v.toFixed(2).padStart(6)} ms`);
+  console.log(
+    `  ${'sum'.padEnd(w + 9)} ${sum.toFixed(2).padStart(6)} ms a step = ${(sum / input.completionsPerStep).toFixed(3)} ms per completion (goal ≤ 0.2: ${(0.2 * input.completionsPerStep).toFixed(1)} ms a step)`,
+  );
 }
 
 /** The headline figures of one variant, as bench/pipeline/baseline.json records them. */
