@@ -11,7 +11,8 @@
  *   npm run bench:pipeline -- --quick      # 4 measured steps, to prove it runs
  *   npm run bench:pipeline -- --steps 100 --servers 2 --size 224 --variants 0,1
  *   npm run bench:pipeline -- --repeat 3     # each variant 3 times, interleaved; the tables show the median run
- *   npm run bench:pipeline -- --manifest-pairs 100000   # a manifest of 100,000 pairs (ids), over the same 32 image pairs
+ *   npm run bench:pipeline -- --manifest-pairs 100000   # a manifest of 100,000 pairs (ids), over the same 32 image pairs (4 × --pairs)
+ *   npm run bench:pipeline -- --pairs 16 --variants 3   # 16 pairs a step (default 8)
  *   npm run bench:pipeline -- --save-baseline run.json --commit abc1234 --note '…'
  *
  * With bench/pipeline/baseline.json present (figures recorded at an earlier
@@ -47,7 +48,14 @@ const GOAL = { completionsPerSecond: 5_000, turnaroundMs: 50 };
 const WARM_UP_STEPS = 150;
 const MODEL = 'bench-model';
 const G = 8;
-const PAIRS = 8;
+/** Pairs a step draws (`--pairs`, default 8): with 1 and 16 beside 8, a step's CPU splits into what each group costs and what a step costs whatever its groups. */
+const PAIRS = ((): number => {
+  const at = process.argv.indexOf('--pairs');
+  if (at < 0) return 8;
+  const v = Number(process.argv[at + 1]);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--pairs needs an integer ≥ 1, got ${process.argv[at + 1]}`);
+  return v;
+})();
 
 interface Args {
   readonly quick: boolean;
@@ -55,7 +63,7 @@ interface Args {
   readonly warmup: number;
   readonly servers: number;
   readonly size: number;
-  /** Pairs the training manifest lists (`--manifest-pairs`): distinct ids over the 32 image pairs written, as a large dataset's manifest. */
+  /** Pairs the training manifest lists (`--manifest-pairs`): distinct ids over the image pairs written (4 × `--pairs`), as a large dataset's manifest. */
   readonly manifestPairs: number;
   /** Runs of each variant (`--repeat`), interleaved; the tables show each variant's median run by completions/s. */
   readonly repeat: number;
