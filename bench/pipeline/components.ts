@@ -263,11 +263,12 @@ export async function measureComponents(input: {
   let fleetUpdate: Timing;
   try {
     controlCall = await timeEach(rounds, () => controls[0]!.health(5_000));
-    // The calls of packages/orchestrator's sync-fleet and weight-sync for a `keep` update of servers in the pool (their pause is their health check), every server at once.
+    // The calls of packages/orchestrator's sync-fleet and weight-sync for a `keep` update, every server at once.
     fleetUpdate = await timeEach(Math.max(4, rounds >> 2), () =>
       Promise.all(
         controls.map(async (c) => {
-          await c.pause({ mode: 'keep', timeoutMs: 5_000 });
+          await c.health(5_000);
+          await c.pause({ mode: 'keep' });
           await c.reloadWeights(weightsPath);
           await c.resume();
         }),

@@ -213,12 +213,8 @@ function printComponents(input: ReportInput): void {
       `${kb(c.forwardBackwardPackedBytes)} body: token ids and log-probs as base64 (a trainer with packed_completions): ${(c.forwardBackwardByHash.ms / c.forwardBackwardPacked.ms).toFixed(2)}× faster`,
     ],
     ['optim_step', c.optimStep, ''],
-    ['control call (GET /health)', c.controlCall, 'one small HTTP call: two to the trainer a step, and one to each server out of the pool'],
-    [
-      `in-flight update of ${input.servers} servers`,
-      c.fleetUpdate,
-      'each server of the pool: pause (keep; its health check), reload_weights, resume; at once',
-    ],
+    ['control call (GET /health)', c.controlCall, 'one small HTTP call: the step makes two to the trainer, one per server to sync'],
+    [`in-flight update of ${input.servers} servers`, c.fleetUpdate, 'each server: /health, pause (keep), reload_weights, resume; at once'],
     [`step flow, 1 + ${pairs} BullMQ jobs`, c.stepFlow, 'added, taken and completed by no-op workers: BullMQ alone'],
     ['Redis PING round trip', c.redisPing, ''],
   ];

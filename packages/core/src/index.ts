@@ -117,7 +117,6 @@ export {
   type FleetSyncDecision,
   planFleetSync,
   decideFleetSync,
-  serversToProbe,
   toRolloutServers,
 } from './fleet/fleet-membership.js';
 export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from './fleet/drain-hold.js';

@@ -6,8 +6,6 @@ import { createFakeNcclFabric, type FakeNcclFabric, type FakeVllmOptions, FakeVl
 import { DifferadError } from '@differad/core';
 import type { TrainerClient } from '@differad/trainer-client';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,17 +129,11 @@ describe('syncFleet over disk', () => {
     dir = '';
   });
 
-  /** Two fake servers (or `urls`), a trainer whose export runs `exportWeights`, and every `/health`, pause and resume call in `events`. */
-  async function diskHarness(
-    exportWeights: (events: string[]) => Promise<void>,
-    minServers = 1,
-    overlapped = false,
-    urls?: (a: FakeVllmServer, b: FakeVllmServer) => readonly string[],
-  ) {
+  /** Two fake servers, a trainer whose export runs `exportWeights`, and every `/health` call in `events`. */
+  async function diskHarness(exportWeights: (events: string[]) => Promise<void>, minServers = 1) {
     dir = await mkdtemp(join(tmpdir(), 'differad-sync-'));
     const a = await startServer({});
     const b = await startServer({});
-    const endpoints = urls?.(a, b) ?? [a.url, b.url];
     const events: string[] = [];
     let stored: FleetPool | null = null;
     const pools: FleetPoolStore = { load: () => Promise.resolve(stored), save: (_run, pool) => Promise.resolve(void (stored = pool)) };
@@ -154,33 +146,22 @@ describe('syncFleet over disk', () => {
     } as unknown as TrainerClient;
     const config = TrainConfigSchema.parse({
       data: { train: 'x.jsonl' },
-      policy: { kind: 'endpoints', endpoints, model: 'm', syncBackend: 'disk', minServers },
-      ...(overlapped ? { grpo: { maxStaleness: 1 } } : {}),
+      policy: { kind: 'endpoints', endpoints: [a.url, b.url], model: 'm', syncBackend: 'disk', minServers },
     });
-    targets = endpoints.map((url) => {
-      // A deadline far past the sync's check (5 s): a call that ends near 5 s was cut by the check's.
-      const control = createVllmControl({ url, timeoutMs: 60_000 });
-      const name = url === a.url ? 'a' : url === b.url ? 'b' : url;
+    targets = [a, b].map((server) => {
+      const control = createVllmControl({ url: server.url, timeoutMs: 5_000 });
       const watched: VllmControl = {
         ...control,
         health: async (timeoutMs) => {
-          events.push('health started', `health of ${name}`);
+          events.push('health started');
           await control.health(timeoutMs);
           events.push('health done');
         },
-        pause: (options) => {
-          events.push(`pause ${name}`);
-          return control.pause(options);
-        },
-        resume: () => {
-          events.push(`resume ${name}`);
-          return control.resume();
-        },
       };
-      return { url, control: watched };
+      return { url: server.url, control: watched };
     });
     const deps = { runId: 'run-d', config, trainer, targets, pools, log: () => undefined };
-    return { deps, a, b, events, pool: () => stored, setPool: (pool: FleetPool) => void (stored = pool) };
+    return { deps, a, b, events, pool: () => stored };
   }
 
   it("checks the servers' health while the trainer exports the weights, not before or after", async () => {
@@ -214,80 +195,5 @@ describe('syncFleet over disk', () => {
     const error = await syncFleet(h.deps, { step: 3, version: 4 }, { group: null }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SYNC_TOO_FEW_SERVERS', retryable: false });
     expect((error as Error).message).toContain(`out: ${h.a.url} (health check failed: `);
-  });
-
-  describe('an in-flight update (grpo.maxStaleness ≥ 1)', () => {
-    const exported = async (events: string[]) => void events.push('export done');
-
-    it("checks no server of the pool with /health: each one's keep pause goes out once the export is done", async () => {
-      const h = await diskHarness(exported, 1, true);
-      // The first sync of a run has no pool yet: every server is checked.
-      await syncFleet(h.deps, { step: -1, version: 0 }, { group: null });
-      expect(h.events.filter((e) => e.startsWith('health of'))).toEqual(['health of a', 'health of b']);
-      h.events.length = 0;
-      const decision = await syncFleet(h.deps, { step: 0, version: 1 }, { group: null });
-      expect(decision?.active).toEqual([h.a.url, h.b.url]);
-      expect(h.events.filter((e) => e.startsWith('health'))).toEqual([]);
-      expect(h.events.indexOf('export done')).toBeLessThan(Math.min(h.events.indexOf('pause a'), h.events.indexOf('pause b')));
-      for (const server of [h.a, h.b]) expect(server.stats()).toMatchObject({ paused: false, weightsPath: dir });
-    });
-
-    it("leaves a server of the pool that went down out with its pause's error, and syncs the others", async () => {
-      const h = await diskHarness(exported, 1, true);
-      await syncFleet(h.deps, { step: 0, version: 1 }, { group: null });
-      h.b.kill();
-      h.events.length = 0;
-      const decision = await syncFleet(h.deps, { step: 1, version: 2 }, { group: null });
-      expect(decision?.active).toEqual([h.a.url]);
-      expect(decision?.out).toEqual([{ url: h.b.url, reason: expect.stringMatching(/^weight sync failed: pause: /) }]);
-      // No resume after the failed pause: it was the server's check.
-      expect(h.events).toEqual(expect.arrayContaining(['pause b', 'resume a']));
-      expect(h.events).not.toContain('resume b');
-    });
-
-    it("gives a server of the pool that hangs the check's deadline, not the control call's, and no resume", async () => {
-      // Accepts connections and answers nothing.
-      const hung = createServer(() => undefined);
-      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-      const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
-      try {
-        const h = await diskHarness(exported, 1, true, (a) => [a.url, url]);
-        h.setPool({
-          step: 0,
-          version: 1,
-          members: [
-            { url: h.a.url, state: 'in', version: 1 },
-            { url, state: 'in', version: 1 },
-          ],
-        });
-        const started = Date.now();
-        const decision = await syncFleet(h.deps, { step: 1, version: 2 }, { group: null });
-        // The control calls' own deadline is 60 s: a sync that waited for it would take 60 s, or 120 with a resume.
-        expect(Date.now() - started).toBeLessThan(30_000);
-        expect(decision?.active).toEqual([h.a.url]);
-        expect(decision?.out).toEqual([{ url, reason: expect.stringMatching(/^weight sync failed: pause: /) }]);
-        expect(h.events).not.toContain(`resume ${url}`);
-        expect(h.events).toContain('resume a');
-      } finally {
-        hung.closeAllConnections();
-        await new Promise((resolve) => hung.close(resolve));
-      }
-    }, 20_000);
-
-    it('checks a server out of the pool with /health first, and takes it back when it answers', async () => {
-      const h = await diskHarness(exported, 1, true);
-      h.setPool({
-        step: 0,
-        version: 1,
-        members: [
-          { url: h.a.url, state: 'in', version: 1 },
-          { url: h.b.url, state: 'out', version: null, reason: 'weight sync failed: pause: connect ECONNREFUSED' },
-        ],
-      });
-      const decision = await syncFleet(h.deps, { step: 1, version: 2 }, { group: null });
-      expect(h.events.filter((e) => e.startsWith('health of'))).toEqual(['health of b']);
-      expect(decision?.active).toEqual([h.a.url, h.b.url]);
-      expect(decision?.rejoined).toEqual([h.b.url]);
-    });
   });
 });

@@ -2,12 +2,10 @@ import type { TrainConfig } from '@differad/config';
 import {
   decideFleetSync,
   DifferadError,
-  type FleetPool,
   type FleetSyncDecision,
   planFleetSync,
   type ServerHealth,
   type ServerSyncOutcome,
-  serversToProbe,
 } from '@differad/core';
 import type { FleetPoolStore } from '@differad/queue';
 import type { TrainerClient } from '@differad/trainer-client';
@@ -42,29 +40,6 @@ export interface FleetSyncDeps {
  */
 function pauseModeOf(config: TrainConfig): 'wait' | 'keep' {
   return config.grpo.maxStaleness > 0 ? 'keep' : 'wait';
-}
-
-/**
- * An in-flight update over disk: the `keep` pause of a server in the pool is
- * its health check (vLLM answers it at once; it goes out with the check's
- * deadline), so the servers are paused as soon as the trainer's export is
- * done instead of after the slowest `/health` (docs/architecture.md §6.1).
- * An nccl sync checks every server first: one that fails takes the whole
- * collective down.
- */
-function pauseChecks(config: TrainConfig): boolean {
-  const { policy } = config;
-  return pauseModeOf(config) === 'keep' && !(policy.kind === 'endpoints' && policy.syncBackend === 'nccl');
-}
-
-/** The run's pool before the sync, and the health of the servers that need a check ({@link serversToProbe}); the others count as healthy until their pause says otherwise. */
-async function loadPoolAndCheck(deps: FleetSyncDeps): Promise<{ previous: FleetPool | null; health: Record<string, ServerHealth> }> {
-  const previous = await deps.pools.load(deps.runId);
-  const urls = deps.targets.map((t) => t.url);
-  const probed = new Set(serversToProbe(urls, previous, pauseChecks(deps.config)));
-  const health = await checkHealth(deps.targets.filter((t) => probed.has(t.url)));
-  for (const url of urls) health[url] ??= { ok: true };
-  return { previous, health };
 }
 
 async function checkHealth(targets: readonly WeightSyncTarget[]): Promise<Record<string, ServerHealth>> {
@@ -139,12 +114,7 @@ async function syncTargets(
   state: NcclSyncState,
 ): Promise<Record<string, ServerSyncOutcome>> {
   if (side.backend === 'nccl') return syncNcclDropping(deps, targets, version, side.manifest, state);
-  const results = await syncWeightsEach(targets, {
-    version,
-    path: side.path,
-    pauseMode: pauseModeOf(deps.config),
-    ...(pauseChecks(deps.config) ? { pauseTimeoutMs: SYNC_HEALTH_TIMEOUT_MS } : {}),
-  });
+  const results = await syncWeightsEach(targets, { version, path: side.path, pauseMode: pauseModeOf(deps.config) });
   return Object.fromEntries(results.map((r) => [r.url, r.error === null ? { kind: 'synced' } : { kind: 'failed', reason: r.error }]));
 }
 
@@ -152,9 +122,7 @@ async function syncTargets(
  * The weight sync of `version` at the end of `step` over a degraded fleet
  * (docs/architecture.md §6.1): every configured server's `/health` is
  * checked while the trainer exports the weights (`disk`) or lists them
- * (`nccl`) — in an in-flight update over disk only the servers out of the
- * pool, the others' pause being their check — the healthy ones get the
- * weights, and the core decision makes the new rollout pool: synced servers
+ * (`nccl`), the healthy ones get the weights, and the core decision makes the new rollout pool: synced servers
  * in at `version`, the rest out with their reason. A server that was out
  * and is healthy again rejoins only through this sync, so it never serves
  * stale weights. The pool goes to Redis, where the rollout workers of every
@@ -170,11 +138,16 @@ export async function syncFleet(
   const { policy } = deps.config;
   if (deps.targets.length === 0 || (policy.kind === 'endpoints' && policy.syncBackend === 'none')) return null;
   const urls = deps.targets.map((t) => t.url);
-  // The trainer's export (or manifest) and the pool's read with the servers' /health need nothing of each other: run together, they cost the step the longer of them, not their sum.
-  const [side, checked] = await Promise.allSettled([prepareTrainerSide(deps, at.version), loadPoolAndCheck(deps)]);
-  if (checked.status === 'rejected') throw checked.reason;
-  const { previous, health } = checked.value;
-  const plan = planFleetSync(urls, previous, health);
+  // The trainer's export (or manifest), the servers' /health and the pool's read need nothing of each other: run together, they cost the step the longest of them, not their sum.
+  const [side, pool, health] = await Promise.allSettled([
+    prepareTrainerSide(deps, at.version),
+    deps.pools.load(deps.runId),
+    checkHealth(deps.targets),
+  ]);
+  if (pool.status === 'rejected') throw pool.reason;
+  if (health.status === 'rejected') throw health.reason;
+  const previous = pool.value;
+  const plan = planFleetSync(urls, previous, health.value);
   const targets = deps.targets.filter((t) => plan.targets.includes(t.url));
   // With no server to take them, the trainer's side is not needed, and a failure of it changes nothing.
   let synced: Record<string, ServerSyncOutcome> = {};

@@ -19,14 +19,6 @@ export interface WeightSyncSource {
    * cache is not reset (vLLM refuses while running requests hold blocks).
    */
   readonly pauseMode?: 'wait' | 'keep';
-  /**
-   * The pause's deadline, ms (default: the control's). With it, a `keep`
-   * pause is the server's health check: one that fails is not followed by a
-   * resume, so a hung server costs the sync this deadline, not the
-   * control's (a failed `keep` pause paused nothing, or a server the pool
-   * now leaves out until a later sync checks it and brings it back).
-   */
-  readonly pauseTimeoutMs?: number;
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -80,22 +72,17 @@ function syncFailed(what: string, version: number, servers: readonly ServerSyncR
  * new weights, and the prefix cache is left as it is. A server whose reload failed
  * stays paused: vLLM leaves its layers on the meta device after a failed
  * reload, and the first request would kill its engine; the next sync's good
- * reload resumes it (docs/vllm-protocol.md §4.2). With `pauseTimeoutMs` a
- * `keep` pause is the server's health check (docs/architecture.md §6.1).
- * The CPU policy answers the same routes.
+ * reload resumes it (docs/vllm-protocol.md §4.2). The CPU policy answers the same routes.
  */
 export async function syncWeightsEach(targets: readonly WeightSyncTarget[], source: WeightSyncSource): Promise<ServerSyncResult[]> {
   const failures = new SyncFailures();
   await Promise.all(
     targets.map(async (t) => {
       let call = 'pause';
-      let paused = false;
       let reloadFailed = false;
-      const keep = source.pauseMode === 'keep';
       try {
-        const deadline = source.pauseTimeoutMs === undefined ? {} : { timeoutMs: source.pauseTimeoutMs };
-        await t.control.pause({ mode: keep ? 'keep' : 'wait', ...deadline });
-        paused = true;
+        const keep = source.pauseMode === 'keep';
+        await t.control.pause({ mode: keep ? 'keep' : 'wait' });
         call = 'reload_weights';
         await t.control.reloadWeights(source.path).catch((error: unknown) => {
           reloadFailed = true;
@@ -108,9 +95,7 @@ export async function syncWeightsEach(targets: readonly WeightSyncTarget[], sour
       } catch (error) {
         failures.add(t.url, call, error);
       } finally {
-        // A keep pause that was the server's check and failed is not followed by a resume (see pauseTimeoutMs).
-        const checkFailed = keep && source.pauseTimeoutMs !== undefined && !paused;
-        if (!reloadFailed && !checkFailed) await t.control.resume().catch((error: unknown) => failures.add(t.url, 'resume', error));
+        if (!reloadFailed) await t.control.resume().catch((error: unknown) => failures.add(t.url, 'resume', error));
       }
     }),
   );

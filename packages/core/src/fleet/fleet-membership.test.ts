@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, serversToProbe, toRolloutServers } from './fleet-membership.js';
+import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toRolloutServers } from './fleet-membership.js';
 
 const A = 'http://a:8000';
 const B = 'http://b:8000';
@@ -24,22 +24,6 @@ describe('planFleetSync', () => {
       rejoining: [],
       unhealthy: [{ url: B, reason: 'no health check' }],
     });
-  });
-});
-
-describe('serversToProbe', () => {
-  const previous = pool(3, [
-    { url: A, state: 'in', version: 3 },
-    { url: B, state: 'out', version: null, reason: 'weight sync failed: pause: connect ECONNREFUSED' },
-  ]);
-
-  it('checks every server when the pause is not the check (the on-policy loop, nccl)', () => {
-    expect(serversToProbe([A, B, C], previous, false)).toEqual([A, B, C]);
-  });
-
-  it('when the pause is the check, checks only servers out of the pool or not in it, and every one before there is a pool', () => {
-    expect(serversToProbe([A, B, C], previous, true)).toEqual([B, C]);
-    expect(serversToProbe([A, B], null, true)).toEqual([A, B]);
   });
 });
 

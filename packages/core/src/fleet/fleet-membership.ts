@@ -72,19 +72,6 @@ function wasIn(pool: FleetPool | null, url: string): boolean {
   return pool.members.find((m) => m.url === url)?.state === 'in';
 }
 
-/**
- * Which servers get a `/health` check before a step's sync. Every one,
- * unless the sync's pause is itself the check (`pauseChecks`: an in-flight
- * update over disk, whose `keep` pause vLLM answers at once and which goes
- * out with the health check's deadline): then only the servers out of the
- * pool, which have to prove they are back before they are paused and
- * loaded; every configured server while there is no pool yet.
- */
-export function serversToProbe(servers: readonly string[], pool: FleetPool | null, pauseChecks: boolean): string[] {
-  if (!pauseChecks || pool === null) return [...servers];
-  return servers.filter((url) => !wasIn(pool, url));
-}
-
 /** Which servers get a step's sync: every healthy one, pool members and returning servers alike. */
 export function planFleetSync(
   servers: readonly string[],

@@ -33,8 +33,8 @@ const ModelListSchema = z.object({ data: z.array(z.object({ id: z.string(), max_
  */
 export interface VllmControl {
   readonly url: string;
-  /** `POST /pause?mode=…&clear_cache=…`: new requests wait until resume. `timeoutMs`: this call's deadline (default: the control's). */
-  pause(options?: { readonly mode?: PauseMode; readonly clearCache?: boolean; readonly timeoutMs?: number }): Promise<void>;
+  /** `POST /pause?mode=…&clear_cache=…`: new requests wait until resume. */
+  pause(options?: { readonly mode?: PauseMode; readonly clearCache?: boolean }): Promise<void>;
   /** `POST /resume`. */
   resume(): Promise<void>;
   /** `GET /is_paused`. */
@@ -76,14 +76,8 @@ let counter = 0;
 export function createVllmControl(options: VllmControlOptions): VllmControl {
   const connection: ServerConnection = createServerConnection(options.url, { clock: options.clock, connections: 4 });
   const timeoutMs = options.timeoutMs ?? 300_000;
-  const post = async (path: string, body?: unknown, deadlineMs = timeoutMs): Promise<unknown> => {
-    const reply = await connection.call({
-      method: 'POST',
-      path,
-      body: body ?? {},
-      timeoutMs: deadlineMs,
-      requestId: `control-${++counter}`,
-    });
+  const post = async (path: string, body?: unknown): Promise<unknown> => {
+    const reply = await connection.call({ method: 'POST', path, body: body ?? {}, timeoutMs, requestId: `control-${++counter}` });
     if (reply.text.trim() === '') return null;
     try {
       return JSON.parse(reply.text) as unknown;
@@ -100,7 +94,7 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
     url: connection.url,
     async pause(o = {}) {
       const q = new URLSearchParams({ mode: o.mode ?? 'keep', clear_cache: String(o.clearCache ?? true) });
-      await post(`/pause?${q}`, undefined, o.timeoutMs);
+      await post(`/pause?${q}`);
     },
     async resume() {
       await post('/resume');
