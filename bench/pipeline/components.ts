@@ -57,7 +57,7 @@ export interface ComponentFigures {
   readonly optimStep: Timing;
   /** One small control call (`GET /health` of an inference server): the weight sync makes several per server each step. */
   readonly controlCall: Timing;
-  /** An in-flight weight update of every server, as the overlapped mode's disk sync makes it each step: /health, then pause (keep), reload_weights, resume. */
+  /** An in-flight weight update of every server, as the overlapped mode's disk sync makes it each step: /health, then pause (keep), reload_weights, update_weight_version, resume. */
   readonly fleetUpdate: Timing;
   /** A step's BullMQ flow: the step job and its `pairsPerStep` rollout jobs, added, taken and completed by no-op workers. */
   readonly stepFlow: Timing;
@@ -270,6 +270,7 @@ export async function measureComponents(input: {
           await c.health(5_000);
           await c.pause({ mode: 'keep' });
           await c.reloadWeights(weightsPath);
+          await c.updateWeightVersion('1');
           await c.resume();
         }),
       ),

@@ -214,7 +214,11 @@ function printComponents(input: ReportInput): void {
     ],
     ['optim_step', c.optimStep, ''],
     ['control call (GET /health)', c.controlCall, 'one small HTTP call: the step makes two to the trainer, one per server to sync'],
-    [`in-flight update of ${input.servers} servers`, c.fleetUpdate, 'each server: /health, pause (keep), reload_weights, resume; at once'],
+    [
+      `in-flight update of ${input.servers} servers`,
+      c.fleetUpdate,
+      'each server: /health, pause (keep), reload_weights, update_weight_version, resume; at once',
+    ],
     [`step flow, 1 + ${pairs} BullMQ jobs`, c.stepFlow, 'added, taken and completed by no-op workers: BullMQ alone'],
     ['Redis PING round trip', c.redisPing, ''],
   ];

@@ -87,8 +87,12 @@ describe('live: differad doctor against vLLM and the hf trainer', () => {
       'model',
       'log-prob agreement',
       'weight sync',
+      'weight version',
     ]);
     expect(server('version')?.detail).toBe('0.32.0');
+    // The disk sync labelled the reload with the trainer's version (update_weight_version), which /weight_info returns.
+    expect(server('weight version')).toMatchObject({ status: 'pass' });
+    expect(server('weight version')?.detail).toMatch(/^reports \d+$/);
     expect(server('model')?.detail).toBe(live.model);
     expect(server('logprobs mode')?.detail).toBe('processed_logprobs');
     expect(server('world size')?.detail).toMatch(/^1 rank/);

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDifferadError } from '@differad/core';
-import { createVllmControl } from '@differad/inference';
-import { createFakeNcclFabric, type FakeNcclFabric, type FakeVllmOptions, FakeVllmServer } from '@differad/testing';
+import { type CompletionRequest, createFleet, createVllmControl } from '@differad/inference';
+import { createFakeNcclFabric, createPngDataUrl, type FakeNcclFabric, type FakeVllmOptions, FakeVllmServer } from '@differad/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type NcclSendOptions,
@@ -17,6 +17,17 @@ import {
 
 // Every test runs against the strict fake vLLM (docs/vllm-protocol.md), with the trainer's NCCL broadcast replaced by the fake fabric.
 const MANIFEST = { names: ['threshold.mean', 'threshold.log_std'], dtypes: ['float64', 'float64'], shapes: [[], []] };
+
+const IMAGE = createPngDataUrl({ width: 8, height: 8, color: [1, 2, 3] });
+/** One completion of a paired-image prompt. */
+const PAIR: CompletionRequest = {
+  referenceImage: IMAGE,
+  targetImage: IMAGE,
+  prompt: 'p',
+  n: 1,
+  seed: 1,
+  sampling: { temperature: 1, topP: 1, topK: -1, maxTokens: 16 },
+};
 
 let servers: FakeVllmServer[] = [];
 let targets: WeightSyncTarget[] = [];
@@ -81,6 +92,31 @@ describe('disk weight sync (collective_rpc reload_weights)', () => {
     for (const s of servers) expect(s.stats()).toMatchObject({ weightVersion: 1, paused: false });
     const health = await Promise.all(servers.map(async (s) => (await fetch(`${s.url}/health`)).status));
     expect(health).toEqual([200, 200]);
+  });
+
+  it("labels each reload with the trainer's version, which a server's replies report; a restarted server reports none until it is synced", async () => {
+    await start([{}]);
+    const fleet = () => createFleet({ servers: [servers[0]!.url], model: 'differad-fake', metricsIntervalMs: 0 });
+    const reported = async () => {
+      const f = fleet();
+      try {
+        return (await f.complete(PAIR)).weightVersion;
+      } finally {
+        await f.close();
+      }
+    };
+    await syncWeights(targets, { version: 4, path: dir });
+    expect(await targets[0]!.control.weightInfo()).toBe('4');
+    expect(await reported()).toBe(4);
+    // Restarted on its port: a fresh engine ("default"), one load since, yet it claims no version of the run's.
+    const port = servers[0]!.port;
+    servers[0]!.kill();
+    servers[0] = await FakeVllmServer.start({ tokensPerSecond: 10_000, port });
+    expect(await targets[0]!.control.weightInfo()).toBe('default');
+    expect(await reported()).toBeNull();
+    await syncWeights(targets, { version: 5, path: dir });
+    expect(servers[0]!.stats()).toMatchObject({ weightVersion: 1 });
+    expect(await reported()).toBe(5);
   });
 
   it('counts a dead server once, with every call that failed on it, and syncs the live one', async () => {

@@ -67,7 +67,8 @@ function syncFailed(what: string, version: number, servers: readonly ServerSyncR
  * 0.32.0 has no disk weight-transfer engine; a checkpoint folder is loaded in
  * place with `collective_rpc reload_weights {weights_path}`. Per server, in
  * parallel: pause (`wait`: running requests finish on the old weights),
- * reload, reset the prefix cache, and resume; with `pauseMode: keep` (an
+ * reload, label the weights with the trainer's version (`update_weight_version`),
+ * reset the prefix cache, and resume; with `pauseMode: keep` (an
  * in-flight update) running requests are frozen instead and finish on the
  * new weights, and the prefix cache is left as it is. A server whose reload failed
  * stays paused: vLLM leaves its layers on the meta device after a failed
@@ -88,6 +89,10 @@ export async function syncWeightsEach(targets: readonly WeightSyncTarget[], sour
           reloadFailed = true;
           throw error;
         });
+        // Labels the weights with the trainer's version before any request decodes on them, so a
+        // server's x-weight-version is the run's (a restarted server's label is "default" until then).
+        call = 'update_weight_version';
+        await t.control.updateWeightVersion(String(source.version));
         if (!keep) {
           call = 'reset_prefix_cache';
           await t.control.resetPrefixCache();

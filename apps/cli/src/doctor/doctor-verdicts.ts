@@ -53,7 +53,7 @@ export const FIXES = {
     "every vLLM server must read the trainer's weights folder at the same path (a shared filesystem, DIFFERAD_TRAINER_WEIGHTS_DIR), and run in dev mode",
   syncNccl:
     'start vLLM with --weight-transfer-config \'{"backend":"nccl"}\', and let every server reach the trainer\'s host on the NCCL port (29600) and the NCCL ports beyond it',
-  syncVersion: 'the server did not record the version of the update: check the vLLM logs of finish_weight_update',
+  syncVersion: 'the server did not record the version of the update: check the vLLM logs of finish_weight_update / update_weight_version',
 } as const;
 
 const pass = (check: string, target: string, detail: string): DoctorCheck => ({ check, target, status: 'pass', detail, fix: null });
@@ -275,7 +275,7 @@ export function judgeSync(syncBackend: 'disk' | 'nccl', version: number, servers
   return fail('weight sync', target, error, syncBackend === 'nccl' ? FIXES.syncNccl : FIXES.syncDisk);
 }
 
-/** After an nccl sync, `/weight_info` must name the version sent (finish_weight_update's `weight_version`). */
+/** After a sync, `/weight_info` must name the version sent (nccl: finish_weight_update's `weight_version`; disk: update_weight_version's `new_version`). */
 export function judgeServerVersion(target: string, version: number, reported: string | null): DoctorCheck {
   return reported === String(version)
     ? pass('weight version', target, `reports ${reported}`)

@@ -89,6 +89,8 @@ describe('differad doctor', () => {
       ])
         expect(row(checks, check, s.url)?.status, `${check} ${s.url}`).toBe('pass');
       expect(row(checks, 'log-prob agreement', s.url)?.detail).toMatch(/^mean \|Δ\| 0\.0000 nats\/token/);
+      // The disk sync labels each server's reload with the version it loaded (update_weight_version).
+      expect(row(checks, 'weight version', s.url)).toMatchObject({ status: 'pass', detail: 'reports 0' });
     }
     expect(row(checks, 'weight sync')).toMatchObject({ status: 'pass', target: 'trainer → 2 server(s)' });
     expect(row(checks, 'health')?.detail).toContain('weight version 0');

@@ -192,7 +192,7 @@ async function checkAgreement(
   );
 }
 
-/** One sync of the trainer's current version with the configured backend (the run's own code), then each server's version for nccl. */
+/** One sync of the trainer's current version with the configured backend (the run's own code), then each server's version label. */
 async function checkSync(
   servers: readonly ServerView[],
   config: TrainConfig,
@@ -210,7 +210,7 @@ async function checkSync(
       (e: unknown) => messageOf(e),
     );
     const rows = [judgeSync(backend, version, servers.length, error)];
-    if (error === null && backend === 'nccl') {
+    if (error === null) {
       for (const t of targets) rows.push(judgeServerVersion(t.url, version, await t.control.weightInfo().catch(() => null)));
     }
     return rows;

@@ -13,9 +13,11 @@
  * trainer): what the pool said its servers hold when the rollout
  * began, or older when the server says so (the oldest version of a request
  * an update fell inside, a replica behind). A server's report never makes a
- * group newer: differad's servers count the reloads they took, the run's
- * first push of the starting weights included, so theirs runs one ahead of
- * the trainer's; vLLM's chat route reports none.
+ * group newer. differad's servers report the label the run's last sync gave
+ * their weights (`update_weight_version` after a disk reload, nccl's
+ * `finish_weight_update {weight_version}`: the trainer's version), and none
+ * while unlabelled ("default", as after a restart); vLLM's chat route
+ * reports none.
  */
 export function toSampledVersion(pool: number, reported: number | null | undefined): number {
   return reported === null || reported === undefined ? pool : Math.min(pool, reported);

@@ -65,7 +65,9 @@ export interface VllmControl {
   version(): Promise<string>;
   /** `GET /server_info?config_format=json`: `vllm_config` as JSON, unvalidated (its shape follows the release). */
   serverInfo(): Promise<unknown>;
-  /** `GET /weight_info`: the `weight_version` label of the last `finish_weight_update`, or null. */
+  /** `POST /update_weight_version {new_version}`: labels the weights served now (no load). */
+  updateWeightVersion(newVersion: string): Promise<void>;
+  /** `GET /weight_info`: the engine's version label ("default" until a finish or update sets it; null if absent). */
   weightInfo(): Promise<string | null>;
   close(): Promise<void>;
 }
@@ -117,6 +119,9 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
     collectiveRpc: (method, kwargs = {}) => post('/collective_rpc', { method, kwargs }),
     async reloadWeights(weightsPath) {
       await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: weightsPath } });
+    },
+    async updateWeightVersion(newVersion) {
+      await post('/update_weight_version', { new_version: newVersion });
     },
     async getWorldSize() {
       const json = await get('/get_world_size');

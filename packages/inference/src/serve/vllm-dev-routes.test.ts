@@ -240,9 +240,33 @@ describe('vLLM 0.32.0 dev routes: collective_rpc, pause, world size, dev mode', 
     expect(await none.call('GET /server_info', null, 'config_format=json')).toMatchObject({
       body: { vllm_config: { weight_transfer_config: null, model_config: { logprobs_mode: 'raw_logprobs' } } },
     });
-    expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: null } });
+    // v1/engine/core.py: `self._weight_version = "default"` until a label is set.
+    expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: 'default' } });
     await call('POST /start_weight_update');
     expect((await call('POST /finish_weight_update', { weight_version: '7' }))?.status).toBe(200);
     expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: '7' } });
+  });
+
+  it('relabels the weights with update_weight_version, without a weight-transfer engine, and refuses a missing or non-string label', async () => {
+    const { call, r } = routes({ weightTransferBackend: null });
+    expect(await call('POST /update_weight_version', { new_version: '12' })).toEqual({
+      status: 200,
+      body: { success: true, new_version: '12' },
+    });
+    expect(await call('GET /weight_info')).toEqual({ status: 200, body: { weight_version: '12' } });
+    expect(r.weightVersionLabel).toBe('12');
+    // A label is not a load: the count of loads stays.
+    expect(r.weightVersion).toBe(0);
+    for (const [body, msg] of [
+      [{}, 'Field required'],
+      [{ new_version: 13 }, 'Input should be a valid string'],
+    ] as const) {
+      const reply = await call('POST /update_weight_version', body);
+      expect(reply).toMatchObject({ status: 400, body: { error: { type: 'Bad Request', param: 'body.new_version' } } });
+      expect(JSON.stringify(reply?.body)).toContain(msg);
+    }
+    expect(r.weightVersionLabel).toBe('12');
+    const noDev = routes({ devMode: false });
+    expect((await noDev.call('POST /update_weight_version', { new_version: '1' }))?.status).toBe(404);
   });
 });

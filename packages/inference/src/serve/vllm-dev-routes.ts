@@ -59,15 +59,20 @@ export interface VllmDevRoutesOptions {
 export interface VllmDevRoutes {
   /** Answers `route` (`METHOD /path`), or undefined when it is not one of these routes. */
   handle(route: string, query: URLSearchParams, body: unknown): Promise<DevRouteReply | undefined>;
-  /** Bumped by every completed weight update and reload: the `x-weight-version` the server reports. */
+  /** Bumped by every completed weight update and reload (the `/metrics` gauge): how many loads the server took. */
   readonly weightVersion: number;
-  /** The `weight_version` label of the last `finish_weight_update`, if any. */
-  readonly weightVersionLabel: string | null;
+  /**
+   * The engine's version label (v1/engine/core.py `_weight_version`): "default" until a
+   * `finish_weight_update {weight_version}` or `update_weight_version {new_version}` sets it.
+   */
+  readonly weightVersionLabel: string;
 }
 
 const asObject = (v: unknown): Record<string, unknown> | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 
+/** The label an engine starts with (v1/engine/core.py `self._weight_version = "default"`). */
+export const DEFAULT_WEIGHT_VERSION = 'default';
 const NOT_CONFIGURED = 'Weight transfer not configured. Please set weight_transfer_config to enable weight transfer.';
 const PAUSE_MODES = new Set(['abort', 'wait', 'keep']);
 const RELOAD_KWARGS = new Set(['weights_iterator', 'weights_path', 'is_checkpoint_format']);
@@ -80,6 +85,7 @@ const DEV_ROUTES = new Set([
   'POST /start_weight_update',
   'POST /update_weights',
   'POST /finish_weight_update',
+  'POST /update_weight_version',
   'GET /get_world_size',
   'POST /reset_prefix_cache',
   'POST /collective_rpc',
@@ -115,7 +121,7 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
   let active = false;
   let updatedInSession = false;
   let weightVersion = 0;
-  let weightVersionLabel: string | null = null;
+  let weightVersionLabel = DEFAULT_WEIGHT_VERSION;
   const configured = options.weightTransferBackend !== null;
   /** The executor's sleeping tags (v1/executor/abstract.py `sleeping_tags`). */
   const sleeping = new Set<string>();
@@ -217,6 +223,19 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
     return { status: 200, body: { message: 'Weight update finished' } };
   };
 
+  /**
+   * `POST /update_weight_version {"new_version": str}` (entrypoints/rl/online/api_router.py): labels the
+   * weights served now without loading any (v1/engine/async_llm.py `update_weight_version`); it needs no
+   * weight-transfer engine, so the disk sync labels its reloads with it.
+   */
+  const relabel = (body: unknown): DevRouteReply => {
+    const label = asObject(body)?.new_version;
+    if (label === undefined) return validationError('body.new_version', 'Field required');
+    if (typeof label !== 'string') return validationError('body.new_version', 'Input should be a valid string');
+    weightVersionLabel = label;
+    return { status: 200, body: { success: true, new_version: label } };
+  };
+
   const collectiveRpc = async (body: unknown): Promise<DevRouteReply> => {
     const request = asObject(body);
     if (request === null) return httpError(400, 'Request body must be a JSON object');
@@ -302,6 +321,8 @@ export function createVllmDevRoutes(options: VllmDevRoutesOptions): VllmDevRoute
         return update(body);
       case 'POST /finish_weight_update':
         return finish(body);
+      case 'POST /update_weight_version':
+        return relabel(body);
       case 'GET /get_world_size': {
         const includeDp = parseQueryBool(query.get('include_dp'), true);
         if (includeDp === null) return validationError('query.include_dp', 'Input should be a valid boolean');

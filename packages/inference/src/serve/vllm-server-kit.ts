@@ -64,7 +64,10 @@ export interface AnswerEngine {
   plan(input: ChatInput): ChatPlan;
   /** `collective_rpc reload_weights`: loads `weightsPath` (null: the starting weights); throws to fail. */
   reloadWeights(weightsPath: string | null): Promise<void>;
-  /** The version `/metrics` and `x-weight-version` report (default: reloads and updates counted). */
+  /**
+   * The version `/metrics` and `x-weight-version` report. Default: `/metrics` counts the loads taken
+   * and `x-weight-version` is the engine's label when it is a version number (what the run's syncs set).
+   */
   weightVersion?(): number;
 }
 
@@ -116,11 +119,14 @@ export interface VllmServerKit {
   readonly control: VllmDevRoutes;
   /** Waits for `work` slots (none are given while paused or asleep); the ticket frees them. */
   admit(work: number): Promise<SlotTicket>;
-  /** The weight version served now. */
+  /** The weight version served now: the engine's own, or the loads taken (reloads and updates). */
   weightVersion(): number;
   /** Whether vLLM's engine core died (a request ran on a model a failed reload broke). */
   readonly engineDead: boolean;
 }
+
+/** "7" → 7; the engine's "default" and any other label that is not a version number → null. */
+const toVersionNumber = (label: string): number | null => (/^(0|[1-9]\d*)$/.test(label) ? Number(label) : null);
 
 const reply = (c: Context, r: DevRouteReply): Response => c.json(r.body, r.status as 200);
 
@@ -141,11 +147,12 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
   let counter = 0;
   const nextId = options.nextId ?? (() => `req-${++counter}`);
   // Requests holding slots, each with the weight versions it decoded with (oldest first).
-  const active = new Set<{ readonly versions: number[] }>();
+  const active = new Set<{ readonly versions: (number | null)[] }>();
   const clock = new DecodeClock();
   const drainWaiters = new Set<() => void>();
-  const noteVersion = (r: { readonly versions: number[] }) => {
-    if (r.versions.at(-1) !== weightVersion()) r.versions.push(weightVersion());
+  const noteVersion = (r: { readonly versions: (number | null)[] }) => {
+    const v = servedVersion();
+    if (r.versions.at(-1) !== v) r.versions.push(v);
   };
   /**
    * vLLM 0.32.0's pause modes (v1/engine/core.py `pause_scheduler`, v1/core/sched/scheduler.py): every
@@ -185,6 +192,12 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
     logprobsMode: options.logprobsMode,
   });
   const weightVersion = () => engine.weightVersion?.() ?? control.weightVersion;
+  /**
+   * The version a request reports: the engine's own, else the engine's label when it is a version
+   * number (the run's syncs label every server with the trainer's version), else none: a server
+   * restarted since its last labelled sync does not claim the run's weights.
+   */
+  const servedVersion = (): number | null => engine.weightVersion?.() ?? toVersionNumber(control.weightVersionLabel);
   const admit = (work: number): Promise<SlotTicket> =>
     new Promise((resolve) => {
       // The scheduler may admit inside enqueue(), before `ticket` is assigned: resolve a microtask later.
@@ -262,7 +275,7 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
         return resolve(ALREADY_SENT);
       }
       let finished = false;
-      const record = { versions: [] as number[] };
+      const record = { versions: [] as (number | null)[] };
       const finish = (outcome: 'ok' | 'error' | 'died' | 'aborted', response: Response) => {
         if (finished) return;
         finished = true;
@@ -280,7 +293,7 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
       const ticket = scheduler.enqueue(input.request.n ?? 1, () => queueMicrotask(() => void answer()));
       const answer = async () => {
         if (finished) return;
-        record.versions.push(weightVersion());
+        record.versions.push(servedVersion());
         active.add(record);
         const outcome = await run(signal, (ms) => clock.spend(ms, signal)).catch(
           (error: unknown): ChatOutcome => ({
@@ -315,11 +328,10 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
           outcome.rewrite?.(body);
           noteVersion(record);
           // differad's own headers (vLLM's chat route reports no version): the version the request started on, and every one when an update fell inside it.
-          const headers: Record<string, string> = {
-            'x-weight-version': String(outcome.weightVersion ?? record.versions[0]),
-            'x-request-id': input.id,
-          };
-          if (record.versions.length > 1) headers['x-weight-versions'] = record.versions.join(',');
+          const headers: Record<string, string> = { 'x-request-id': input.id };
+          const first = outcome.weightVersion ?? record.versions[0] ?? null;
+          if (first !== null) headers['x-weight-version'] = String(first);
+          if (record.versions.length > 1 && !record.versions.includes(null)) headers['x-weight-versions'] = record.versions.join(',');
           finish('ok', c.json(body, 200, headers));
         }
       };

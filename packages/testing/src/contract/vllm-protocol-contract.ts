@@ -177,6 +177,23 @@ export function defineVllmProtocolTests(t: InferenceContractTestApi, ctx: VllmPr
     expect((await ctx.fleet().complete(ctx.request())).completions).toHaveLength(1);
   });
 
+  it('labels the served weights with update_weight_version, with no weight-transfer engine, and /weight_info returns the label (entrypoints/rl/online/api_router.py, v1/engine/core.py set_weight_version)', async () => {
+    const before = (await get('/weight_info')).json.weight_version;
+    expect(typeof before).toBe('string');
+    expect(await post('/update_weight_version', { new_version: 'contract-7' })).toMatchObject({
+      status: 200,
+      json: { success: true, new_version: 'contract-7' },
+    });
+    expect((await get('/weight_info')).json).toEqual({ weight_version: 'contract-7' });
+    for (const body of [{}, { new_version: 7 }])
+      expect(await post('/update_weight_version', body)).toMatchObject({
+        status: 400,
+        json: { error: { type: 'Bad Request', param: 'body.new_version', code: 400 } },
+      });
+    expect((await get('/weight_info')).json).toEqual({ weight_version: 'contract-7' });
+    await post('/update_weight_version', { new_version: before });
+  });
+
   it('refuses weight-update calls without a weight-transfer engine (500) and collective_rpc without a method (400)', async () => {
     for (const path of ['/start_weight_update', '/finish_weight_update']) {
       const { status, json } = await post(path);

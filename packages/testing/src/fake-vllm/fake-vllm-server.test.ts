@@ -69,7 +69,8 @@ describe('fake vLLM: requests', () => {
     await start({ policy: 'exact', lookup: createBoxLookup([{ targetImage: target, box: [10, 20, 30, 40] }]) });
     const { status, json, headers } = await post('/v1/chat/completions', chat());
     expect(status).toBe(200);
-    expect(headers.get('x-weight-version')).toBe('0');
+    // Unlabelled ("default", as vLLM starts), the server claims no version.
+    expect(headers.get('x-weight-version')).toBeNull();
     expect(json.choices.map((c) => c.message.content)).toEqual([
       '<think>The target differs from the reference in one region.</think><answer>(10,20),(30,40)</answer>',
       '<think>The target differs from the reference in one region.</think><answer>(10,20),(30,40)</answer>',
@@ -150,25 +151,33 @@ describe('fake vLLM: capacity, pause and weights', () => {
     );
     const reload = await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } });
     expect(reload).toMatchObject({ status: 200, json: { results: [null] } });
+    expect(await post('/update_weight_version', { new_version: '5' })).toMatchObject({
+      status: 200,
+      json: { success: true, new_version: '5' },
+    });
     await post('/resume', {});
     const { headers } = await pending;
-    expect(headers.get('x-weight-version')).toBe('1');
+    // The label the reload was given, not a count of loads.
+    expect(headers.get('x-weight-version')).toBe('5');
+    expect(s.stats()).toMatchObject({ weightVersion: 1 });
   });
 
   it('pause modes as vLLM 0.32.0: wait answers once running requests drained; keep freezes them, and a request that spans the reload reports both versions', async () => {
     // 64 tokens at 100 tokens/s: each request runs for about 0.6 s, long enough to pause inside it.
     const s = await start({ tokensPerSecond: 100 });
+    await post('/update_weight_version', { new_version: '3' });
     const admitted = s.next('request');
     const spanning = post('/v1/chat/completions', chat());
     await admitted;
     expect(await post('/pause?mode=keep', {})).toMatchObject({ status: 200 });
     // Frozen: the request holds its slots and makes no progress, so it is still running after the reload.
     expect((await post('/collective_rpc', { method: 'reload_weights', kwargs: { weights_path: tmpdir() } })).status).toBe(200);
+    expect((await post('/update_weight_version', { new_version: '4' })).status).toBe(200);
     expect(s.stats()).toMatchObject({ paused: true, running: 2 });
     await post('/resume', {});
     const { headers } = await spanning;
-    expect(headers.get('x-weight-version')).toBe('0');
-    expect(headers.get('x-weight-versions')).toBe('0,1');
+    expect(headers.get('x-weight-version')).toBe('3');
+    expect(headers.get('x-weight-versions')).toBe('3,4');
 
     const draining = s.next('request');
     const drained = post('/v1/chat/completions', chat());
@@ -179,7 +188,7 @@ describe('fake vLLM: capacity, pause and weights', () => {
     const { headers: after } = await drained;
     await pausing;
     expect(paused).toBe(true);
-    expect(after.get('x-weight-version')).toBe('1');
+    expect(after.get('x-weight-version')).toBe('4');
     expect(after.get('x-weight-versions')).toBeNull();
     await post('/resume', {});
   });

@@ -41,6 +41,8 @@ describe('vLLM control endpoints', () => {
 
       expect(await control.getWorldSize()).toBe(1);
       await control.reloadWeights(tmpdir());
+      await control.updateWeightVersion('1');
+      expect(await control.weightInfo()).toBe('1');
       expect(await control.resetPrefixCache()).toBe(true);
       await control.resume();
       const result = await pending;
