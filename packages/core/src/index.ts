@@ -118,5 +118,6 @@ export {
   planFleetSync,
   decideFleetSync,
   toRolloutServers,
+  toReadmitRefusal,
 } from './fleet/fleet-membership.js';
 export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from './fleet/drain-hold.js';

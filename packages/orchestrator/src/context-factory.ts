@@ -1,19 +1,20 @@
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { DifferadError, type ImageSize, toFrameResize, toPairPrompt } from '@differad/core';
+import { DifferadError, type ImageSize, toFrameResize, toPairPrompt, toReadmitRefusal } from '@differad/core';
 import { loadManifest, loadPromptPool, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
-import { createFleet, createVllmControl } from '@differad/inference';
+import { createFleet, createVllmControl, normalizeServerUrl } from '@differad/inference';
 import { type Logger, toLineSink } from '@differad/log';
 import type { DifferadMetrics } from '@differad/metrics';
-import { type CatalogQueues, createFleetPoolStore, type RunStore } from '@differad/queue';
+import { type CatalogQueues, createFleetPoolStore, type FleetPoolStore, type RunStore } from '@differad/queue';
 import { createTrainerClient, type TrainerClient } from '@differad/trainer-client';
 import type { Redis } from 'ioredis';
 import { createHeldOutEvaluator } from './held-out-eval.js';
 import { indexPairs } from './pair-index.js';
 import { writeHeldOutReport } from './run-summary-file.js';
 import type { RunContext } from './run-context.js';
+import type { WeightSyncTarget } from './weight-sync.js';
 import { withTrainerTiming } from './timed-trainer.js';
 
 /** A run whose servers are known by URL: what is stored in Redis, so any worker process can serve it. */
@@ -79,6 +80,25 @@ export function createContextFactory(deps: ContextFactoryDeps) {
 export type ContextFactory = ReturnType<typeof createContextFactory>;
 
 /**
+ * The fleet's `readmit` check for a run whose servers take weight syncs: a
+ * server the fleet ejected that is in the rollout pool must report the
+ * version the pool holds it at (`GET /weight_info`); one that restarted
+ * meanwhile reports vLLM's "default" and stays out until the next sync.
+ */
+async function checkReadmit(
+  runId: string,
+  server: string,
+  targets: readonly WeightSyncTarget[],
+  pools: FleetPoolStore,
+): Promise<string | null> {
+  const target = targets.find((t) => normalizeServerUrl(t.url) === server);
+  if (target === undefined) return null;
+  const member = (await pools.load(runId))?.members.find((m) => m.url === target.url);
+  if (member?.state !== 'in') return null;
+  return toReadmitRefusal(member, await target.control.weightInfo());
+}
+
+/**
  * Everything the workers of run `runId` need, from its resolved config: the
  * manifests, a started fleet over its inference servers, the frame preparer,
  * prompts and score settings of its model, a trainer client, the weight-sync
@@ -87,7 +107,22 @@ export type ContextFactory = ReturnType<typeof createContextFactory>;
  */
 export async function buildRunContext(runId: string, config: ResolvedTrainConfig, deps: ContextFactoryDeps): Promise<RunContext> {
   const train = await loadManifest(config.data.train);
-  const fleet = createFleet({ servers: config.policy.endpoints, model: config.policy.model, timeoutMs: config.policy.requestTimeoutMs });
+  const log = deps.logger ? toLineSink(deps.logger.child({ run: runId })) : deps.log;
+  const syncTargets =
+    config.policy.syncBackend === 'none'
+      ? []
+      : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
+  const pools = createFleetPoolStore(deps.redis);
+  const fleet = createFleet({
+    servers: config.policy.endpoints,
+    model: config.policy.model,
+    timeoutMs: config.policy.requestTimeoutMs,
+    // A pool member the fleet ejected comes back only with the weights it was synced to (docs/architecture.md §6.1).
+    ...(syncTargets.length === 0 ? {} : { readmit: (server: string) => checkReadmit(runId, server, syncTargets, pools) }),
+    onEvent: (event) => {
+      if (event.type === 'readmit-refused') log(`warning: ${event.server} answers /health again but takes no rollout: ${event.reason}`);
+    },
+  });
   await fleet.start();
   // Images go in the frame the model answers in (no resize for `pixels`), and the prompt states that size.
   const preparer = createFramePreparer({ resize: toFrameResize(config.policy.frame, config.resize), format: 'png' });
@@ -127,15 +162,12 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     store: deps.store,
     score,
     prompt,
-    syncTargets:
-      config.policy.syncBackend === 'none'
-        ? []
-        : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) })),
-    pools: createFleetPoolStore(deps.redis),
+    syncTargets,
+    pools,
     evaluate,
     imagesAtTrainer: new Set<string>(),
     runDir,
-    log: deps.logger ? toLineSink(deps.logger.child({ run: runId })) : deps.log,
+    log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toRolloutServers } from './fleet-membership.js';
+import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toReadmitRefusal, toRolloutServers } from './fleet-membership.js';
 
 const A = 'http://a:8000';
 const B = 'http://b:8000';
@@ -124,5 +124,25 @@ describe('toRolloutServers', () => {
       { url: B, state: 'out', version: null, reason: 'x' },
     ]);
     expect(toRolloutServers([A, B], p, 2)).toEqual([A, B]);
+  });
+});
+
+describe('toReadmitRefusal', () => {
+  const member = { url: A, state: 'in' as const, version: 3 };
+  it('lets a pool member back when its label is the version it was synced to, or newer (a sync in progress)', () => {
+    expect(toReadmitRefusal(member, '3')).toBeNull();
+    expect(toReadmitRefusal(member, '4')).toBeNull();
+  });
+  it('keeps out a member whose label is older, unset ("default", as after a restart), absent or not a version', () => {
+    expect(toReadmitRefusal(member, '2')).toBe(
+      `it reports weight version "2", not the pool's 3 (restarted since its last sync?): out until the next sync`,
+    );
+    expect(toReadmitRefusal(member, 'default')).toContain('weight version "default", not the pool\'s 3');
+    expect(toReadmitRefusal(member, null)).toContain('weight version none');
+    expect(toReadmitRefusal(member, '03')).not.toBeNull();
+  });
+  it('checks nothing for a server out of the pool or not in it: the pool gives it no rollout', () => {
+    expect(toReadmitRefusal({ url: B, state: 'out', version: null, reason: 'x' }, 'default')).toBeNull();
+    expect(toReadmitRefusal(undefined, 'default')).toBeNull();
   });
 });

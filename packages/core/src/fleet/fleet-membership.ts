@@ -146,3 +146,21 @@ export function toRolloutServers(servers: readonly string[], pool: FleetPool | n
   if (pool === null || pool.version !== version) return [...servers];
   return servers.filter((url) => pool.members.some((m) => m.url === url && m.state === 'in' && m.version === version));
 }
+
+/**
+ * Whether a server the fleet ejected may take rollouts again once it answers
+ * `/health` (the fleet's `readmit` check): null lets it in, else why not. A
+ * member of the pool must still hold the weights it was synced to, which its
+ * version label (`GET /weight_info`, set by every sync) tells: a server that
+ * restarted meanwhile serves its starting weights under vLLM's "default"
+ * label, and stays out until the next sync loads and labels it. A label past
+ * the pool's version is a sync in progress (newer weights); a server out of
+ * the pool, or a run with no pool yet, takes no rollout the pool does not
+ * give it, so nothing is checked.
+ */
+export function toReadmitRefusal(member: FleetMember | undefined, label: string | null): string | null {
+  if (member === undefined || member.state !== 'in' || member.version === null) return null;
+  const held = label !== null && /^(0|[1-9]\d*)$/.test(label) ? Number(label) : null;
+  if (held !== null && held >= member.version) return null;
+  return `it reports weight version ${label === null ? 'none' : JSON.stringify(label)}, not the pool's ${member.version} (restarted since its last sync?): out until the next sync`;
+}

@@ -4,6 +4,8 @@ import type { Clock } from '../time/clock.js';
 import type { FleetEvent, FleetSettings } from './fleet-options.js';
 import type { FleetServer } from './fleet-server.js';
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /** Ejection, probing and load scraping for a fleet's servers. */
 export interface FleetHealth {
   /** Probes every server's `/health` now; failing ones are ejected. */
@@ -27,6 +29,8 @@ export interface FleetHealthDeps {
   readonly emit: (event: FleetEvent) => void;
   /** Capacity changed (a server came back, gauges moved): dispatch queued requests. */
   readonly changed: () => void;
+  /** The fleet's `readmit` option: why a healthy ejected server must stay out, or null. */
+  readonly readmit?: (server: string) => Promise<string | null>;
 }
 
 /**
@@ -35,10 +39,12 @@ export interface FleetHealthDeps {
  * its last successful request (up to `probeMaxMs`). A 200 restores it with
  * the limit back at its initial value and in slow start. vLLM's /health can
  * answer 200 while requests hang, so a restored server that fails again is
- * ejected again with a longer wait, until a request succeeds there.
+ * ejected again with a longer wait, until a request succeeds there. With a
+ * `readmit` check, a healthy server it refuses stays ejected, probed again
+ * with the same growing wait.
  */
 export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
-  const { servers, settings, clock, emit, changed } = deps;
+  const { servers, settings, clock, emit, changed, readmit } = deps;
   let stopped = false;
   let cancelScrape: (() => void) | undefined;
 
@@ -66,7 +72,10 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
     server.cancelProbe = undefined;
     const ok = await isHealthy(server);
     if (stopped || !server.ejected) return;
-    if (!ok) {
+    const refused = ok && readmit ? await readmit(server.url).catch((error: unknown) => `readmit check failed: ${messageOf(error)}`) : null;
+    if (stopped || !server.ejected) return;
+    if (!ok || refused !== null) {
+      if (refused !== null) emit({ type: 'readmit-refused', server: server.url, reason: refused });
       server.ejected = false;
       eject(server);
       return;

@@ -46,6 +46,8 @@ export type FleetSettings = z.infer<typeof FleetSettingsSchema>;
 export type FleetEvent =
   | { readonly type: 'ejected'; readonly server: string; readonly consecutiveFailures: number; readonly probeInMs: number }
   | { readonly type: 'restored'; readonly server: string }
+  /** An ejected server answered `/health` but the `readmit` check kept it out (probed again later). */
+  | { readonly type: 'readmit-refused'; readonly server: string; readonly reason: string }
   | {
       readonly type: 'retry';
       readonly server: string;
@@ -62,4 +64,12 @@ export type FleetOptions = z.input<typeof FleetSettingsSchema> & {
   /** Jitter of retry delays (default: seeded from the start time). */
   readonly rng?: Rng;
   readonly onEvent?: (event: FleetEvent) => void;
+  /**
+   * A second check before an ejected server that answers `/health` again takes
+   * requests (its URL as the fleet normalized it): null lets it in, a reason
+   * keeps it ejected until a later probe. A server that restarted since it was
+   * ejected may hold other weights than the caller's (training checks its
+   * weight version); a check that throws keeps it out too.
+   */
+  readonly readmit?: (server: string) => Promise<string | null>;
 };

@@ -101,7 +101,7 @@ const header = (reply: HttpReply, name: string): number | null => {
  * are validated here (INFERENCE_CONFIG_INVALID).
  */
 export function createFleet(options: FleetOptions): Fleet {
-  const { clock = systemClock, rng, onEvent, ...rest } = options;
+  const { clock = systemClock, rng, onEvent, readmit, ...rest } = options;
   const parsed = FleetSettingsSchema.safeParse(rest);
   if (!parsed.success) throw new DifferadError('INFERENCE_CONFIG_INVALID', `invalid fleet options:\n${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
@@ -119,7 +119,14 @@ export function createFleet(options: FleetOptions): Fleet {
   let started = false;
   let cursor = 0;
   let counter = 0;
-  const health = createFleetHealth({ servers, settings, clock, emit, changed: () => pump() });
+  const health = createFleetHealth({
+    servers,
+    settings,
+    clock,
+    emit,
+    changed: () => pump(),
+    ...(readmit ? { readmit } : {}),
+  });
 
   /** Why a request limited to `allowed` cannot be served now, or null when one of them is live. */
   function unservable(allowed: readonly FleetServer[]): string | null {

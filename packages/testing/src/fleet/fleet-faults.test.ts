@@ -72,6 +72,51 @@ describe('failures', () => {
     expect(scope.fleet.stats().servers[0]).toMatchObject({ ejected: false, consecutiveFailures: 0, completed: 1 });
   });
 
+  it('keeps a healthy ejected server out while the readmit check refuses it, a throwing check included, then lets it back in', async () => {
+    scope.fakes = await startFakeFleet([{ ...FAST, faults: { errorRate: 1 } }, FAST]);
+    const [bad, good] = scope.fakes.servers;
+    const events = eventWaiter();
+    const checked: string[] = [];
+    let verdict: 'refuse' | 'throw' | 'admit' = 'refuse';
+    scope.fleet = createFleet({
+      servers: [...scope.fakes.urls],
+      model: 'm',
+      metricsIntervalMs: 0,
+      ejectAfterFailures: 1,
+      backoffBaseMs: 1,
+      probeBaseMs: 20,
+      probeMaxMs: 40,
+      onEvent: events.onEvent,
+      readmit: async (server) => {
+        checked.push(server);
+        if (verdict === 'throw') throw new Error('weight_info timed out');
+        return verdict === 'refuse' ? 'it reports weight version "default"' : null;
+      },
+    });
+    const ejected = events.next((e) => e.type === 'ejected' && e.server === bad!.url);
+    for (let k = 0; k < 10 && !scope.fleet.stats().servers[0]!.ejected; k++) await scope.fleet.complete(request(k));
+    await ejected;
+    // /health answers 200 from here on: only the check keeps it out.
+    bad!.setFaults({ errorRate: 0 });
+    expect(await events.next((e) => e.type === 'readmit-refused')).toEqual({
+      type: 'readmit-refused',
+      server: bad!.url,
+      reason: 'it reports weight version "default"',
+    });
+    expect(scope.fleet.stats().servers[0]!.ejected).toBe(true);
+    const during = await Promise.all([0, 1, 2, 3].map((k) => scope.fleet!.complete(request(200 + k))));
+    expect(during.every((r) => r.server === good!.url)).toBe(true);
+    verdict = 'throw';
+    const failed = await events.next((e) => e.type === 'readmit-refused' && e.reason.startsWith('readmit check failed'));
+    expect(failed).toMatchObject({ server: bad!.url, reason: 'readmit check failed: weight_info timed out' });
+    expect(scope.fleet.stats().servers[0]!.ejected).toBe(true);
+    verdict = 'admit';
+    await events.next((e) => e.type === 'restored' && e.server === bad!.url);
+    expect(new Set(checked)).toEqual(new Set([bad!.url]));
+    const after = await Promise.all([scope.fleet.complete(request(300)), scope.fleet.complete(request(301))]);
+    expect(new Set(after.map((r) => r.server))).toEqual(new Set([bad!.url, good!.url]));
+  });
+
   it('gives up on a hung server at the deadline and completes the request elsewhere', async () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }, FAST]);
     const [hung, good] = scope.fakes.servers;
