@@ -95,7 +95,8 @@ async function checkReadmit(
   if (target === undefined) return null;
   const member = (await pools.load(runId))?.members.find((m) => m.url === target.url);
   if (member?.state !== 'in') return null;
-  return toReadmitRefusal(member, await target.control.weightInfo());
+  // The fleet's own deadline for a probe (5 s), not the control's for a weight load.
+  return toReadmitRefusal(member, await target.control.weightInfo(5_000));
 }
 
 /**

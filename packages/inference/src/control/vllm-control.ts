@@ -67,8 +67,8 @@ export interface VllmControl {
   serverInfo(): Promise<unknown>;
   /** `POST /update_weight_version {new_version}`: labels the weights served now (no load). */
   updateWeightVersion(newVersion: string): Promise<void>;
-  /** `GET /weight_info`: the engine's version label ("default" until a finish or update sets it; null if absent). */
-  weightInfo(): Promise<string | null>;
+  /** `GET /weight_info` within `timeoutMs` (default: the control's deadline): the engine's version label ("default" until a finish or update sets it; null if absent). */
+  weightInfo(timeoutMs?: number): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -87,9 +87,9 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
       return reply.text;
     }
   };
-  const get = async (path: string): Promise<{ json: unknown; requestId: string }> => {
+  const get = async (path: string, deadlineMs = timeoutMs): Promise<{ json: unknown; requestId: string }> => {
     const requestId = `control-${++counter}`;
-    const { json } = await connection.callJson({ method: 'GET', path, timeoutMs, requestId });
+    const { json } = await connection.callJson({ method: 'GET', path, timeoutMs: deadlineMs, requestId });
     return { json, requestId };
   };
   return {
@@ -154,8 +154,8 @@ export function createVllmControl(options: VllmControlOptions): VllmControl {
       return parsed.data.version;
     },
     serverInfo: async () => (await get('/server_info?config_format=json')).json,
-    async weightInfo() {
-      const json = await get('/weight_info');
+    async weightInfo(deadlineMs) {
+      const json = await get('/weight_info', deadlineMs ?? timeoutMs);
       const parsed = z.object({ weight_version: z.union([z.string(), z.number()]).nullish() }).safeParse(json.json);
       if (!parsed.success)
         throw toBadResponseError('weight_version', 'expected a string or null', { server: connection.url, requestId: json.requestId });
