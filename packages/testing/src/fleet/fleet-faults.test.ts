@@ -17,6 +17,10 @@ const request = (seed = 1): CompletionRequest => ({
 
 const scope = useFleetScope();
 
+/** A fleet over the scope's fakes: no scraping, retries at once; `over` sets the rest. */
+const fleetOverFakes = (over: Partial<Parameters<typeof createFleet>[0]> = {}) =>
+  createFleet({ servers: [...scope.fakes!.urls], model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1, ...over });
+
 /** Resolves on the first fleet event matching `predicate`. */
 function eventWaiter() {
   const listeners = new Set<(e: FleetEvent) => void>();
@@ -44,16 +48,7 @@ describe('failures', () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { errorRate: 1, unhealthy: true } }, FAST]);
     const [bad, good] = scope.fakes.servers;
     const events = eventWaiter();
-    scope.fleet = createFleet({
-      servers: [...scope.fakes.urls],
-      model: 'm',
-      metricsIntervalMs: 0,
-      ejectAfterFailures: 2,
-      backoffBaseMs: 1,
-      probeBaseMs: 20,
-      probeMaxMs: 80,
-      onEvent: events.onEvent,
-    });
+    scope.fleet = fleetOverFakes({ ejectAfterFailures: 2, probeBaseMs: 20, probeMaxMs: 80, onEvent: events.onEvent });
     const ejected = events.next((e) => e.type === 'ejected' && e.server === bad!.url);
     const results = [];
     // Sequential requests alternate first choices on ties, so the bad server is tried until ejected.
@@ -78,12 +73,8 @@ describe('failures', () => {
     const events = eventWaiter();
     const checked: string[] = [];
     let verdict: 'refuse' | 'throw' | 'admit' = 'refuse';
-    scope.fleet = createFleet({
-      servers: [...scope.fakes.urls],
-      model: 'm',
-      metricsIntervalMs: 0,
+    scope.fleet = fleetOverFakes({
       ejectAfterFailures: 1,
-      backoffBaseMs: 1,
       probeBaseMs: 20,
       probeMaxMs: 40,
       onEvent: events.onEvent,
@@ -121,14 +112,7 @@ describe('failures', () => {
     scope.fakes = await startFakeFleet([{ ...FAST, faults: { hangRate: 1 } }, FAST]);
     const [hung, good] = scope.fakes.servers;
     const events = eventWaiter();
-    scope.fleet = createFleet({
-      servers: [...scope.fakes.urls],
-      model: 'm',
-      metricsIntervalMs: 0,
-      timeoutMs: 500,
-      backoffBaseMs: 1,
-      onEvent: events.onEvent,
-    });
+    scope.fleet = fleetOverFakes({ timeoutMs: 500, onEvent: events.onEvent });
     const results = await Promise.all([scope.fleet.complete(request(1)), scope.fleet.complete(request(2))]);
     expect(results.map((r) => r.server)).toEqual([good!.url, good!.url]);
     expect(results.some((r) => r.attempts === 2)).toBe(true);
@@ -140,7 +124,7 @@ describe('failures', () => {
   it('completes a request exactly once on another server when its server dies mid-request', async () => {
     scope.fakes = await startFakeFleet([{ model: 'm', tokensPerSecond: 2 }, FAST]);
     const [doomed, good] = scope.fakes.servers;
-    scope.fleet = createFleet({ servers: [...scope.fakes.urls], model: 'm', metricsIntervalMs: 0, backoffBaseMs: 1 });
+    scope.fleet = fleetOverFakes();
     const arrived = doomed!.next('request');
     const pending = [scope.fleet.complete(request(1)), scope.fleet.complete(request(2))];
     await arrived;
