@@ -88,7 +88,14 @@ export { drawStepPairs, toSamplingSeed } from './training/draw-pairs.js';
 export { decideSlot } from './training/slot-decision.js';
 export { planMicroBatches } from './training/micro-batches.js';
 export { isCheckpointDue, isHeldOutEvalDue } from './training/step-due.js';
-export { type StaleGroup, type StalenessDecision, decideStaleness, toSampledVersion, toStalenessFields } from './training/staleness.js';
+export {
+  type StaleGroup,
+  type StalenessDecision,
+  decideStaleness,
+  toLabelledVersion,
+  toSampledVersion,
+  toStalenessFields,
+} from './training/staleness.js';
 export { type StepRow, toStepRow } from './training/step-row.js';
 export { type ResumeSteps, decideResumeSteps } from './training/resume-steps.js';
 export {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { toLabelledVersion } from '../training/staleness.js';
 
 /**
  * One inference server's place in a run's rollout pool, as the step job left
@@ -160,7 +161,7 @@ export function toRolloutServers(servers: readonly string[], pool: FleetPool | n
  */
 export function toReadmitRefusal(member: FleetMember | undefined, label: string | null): string | null {
   if (member === undefined || member.state !== 'in' || member.version === null) return null;
-  const held = label !== null && /^(0|[1-9]\d*)$/.test(label) ? Number(label) : null;
+  const held = toLabelledVersion(label);
   if (held !== null && held >= member.version) return null;
   return `it reports weight version ${label === null ? 'none' : JSON.stringify(label)}, not the pool's ${member.version} (restarted since its last sync?): out until the next sync`;
 }

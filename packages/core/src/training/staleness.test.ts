@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideStaleness, toSampledVersion, toStalenessFields } from './staleness.js';
+import { decideStaleness, toLabelledVersion, toSampledVersion, toStalenessFields } from './staleness.js';
 
 describe('decideStaleness (docs/method.md §6.9)', () => {
   it('trains groups up to maxStaleness versions old and regenerates older ones', () => {
@@ -80,5 +80,13 @@ describe('toSampledVersion', () => {
       [0, 0, 0],
     ];
     for (const [pool, reported, expected] of cases) expect(toSampledVersion(pool, reported)).toBe(expected);
+  });
+});
+
+describe('toLabelledVersion', () => {
+  it('reads a sync\'s label as its version, and vLLM\'s starting "default" or any other label as none', () => {
+    expect(toLabelledVersion('0')).toBe(0);
+    expect(toLabelledVersion('17')).toBe(17);
+    for (const label of ['default', '', '07', '-1', '1.5', ' 3', 'v3', null]) expect(toLabelledVersion(label), String(label)).toBeNull();
   });
 });

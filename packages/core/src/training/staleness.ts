@@ -9,6 +9,15 @@
  */
 
 /**
+ * A weight-version label (vLLM's `weight_version`, which differad's syncs set
+ * to the trainer's version) as a version: "7" → 7; vLLM's starting
+ * "default" and any other label that is not a plain number → null.
+ */
+export function toLabelledVersion(label: string | null): number | null {
+  return label !== null && /^(0|[1-9]\d*)$/.test(label) ? Number(label) : null;
+}
+
+/**
  * The weight version a group counts as sampled with (its age at the
  * trainer): what the pool said its servers hold when the rollout
  * began, or older when the server says so (the oldest version of a request

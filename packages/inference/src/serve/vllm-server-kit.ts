@@ -1,3 +1,4 @@
+import { toLabelledVersion } from '@differad/core';
 import { ALREADY_SENT, readBodyText, toIncoming } from '@differad/http-server';
 import { type Context, Hono } from 'hono';
 import { type ChatBodyContext, type EngineChoice, toChatCompletionBody } from './chat-completion-body.js';
@@ -125,9 +126,6 @@ export interface VllmServerKit {
   readonly engineDead: boolean;
 }
 
-/** "7" → 7; the engine's "default" and any other label that is not a version number → null. */
-const toVersionNumber = (label: string): number | null => (/^(0|[1-9]\d*)$/.test(label) ? Number(label) : null);
-
 const reply = (c: Context, r: DevRouteReply): Response => c.json(r.body, r.status as 200);
 
 /**
@@ -197,7 +195,7 @@ export function createVllmServerKit(options: VllmServerKitOptions): VllmServerKi
    * number (the run's syncs label every server with the trainer's version), else none: a server
    * restarted since its last labelled sync does not claim the run's weights.
    */
-  const servedVersion = (): number | null => engine.weightVersion?.() ?? toVersionNumber(control.weightVersionLabel);
+  const servedVersion = (): number | null => engine.weightVersion?.() ?? toLabelledVersion(control.weightVersionLabel);
   const admit = (work: number): Promise<SlotTicket> =>
     new Promise((resolve) => {
       // The scheduler may admit inside enqueue(), before `ticket` is assigned: resolve a microtask later.
