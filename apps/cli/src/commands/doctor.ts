@@ -33,7 +33,7 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
         'The trainer: health, and the same model. ' +
         `Per server, one completion at temperature ${AGREEMENT_TEMPERATURE} of a small generated pair, scored by the trainer (POST /v1/score_tokens): ` +
         `mean |log π_trainer − log π_vLLM| per token at most ${AGREEMENT_TOLERANCE_NATS} nats. ` +
-        "Last, one weight sync of the trainer's current version with the configured backend, seen by every server (nccl: /weight_info). " +
+        "Last, one weight sync of the trainer's current version with the configured backend, which every server's /weight_info must then name. " +
         'Every failure prints its fix.',
     )
     .requiredOption('--config <file>', 'training config (YAML or JSON): policy.kind endpoints and trainer.kind url')
