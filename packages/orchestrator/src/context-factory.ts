@@ -114,6 +114,7 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
       ? []
       : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
   const pools = createFleetPoolStore(deps.redis);
+  const refusals = new Map<string, string>();
   const fleet = createFleet({
     servers: config.policy.endpoints,
     model: config.policy.model,
@@ -121,7 +122,11 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     // A pool member the fleet ejected comes back only with the weights it was synced to (docs/architecture.md §6.1).
     ...(syncTargets.length === 0 ? {} : { readmit: (server: string) => checkReadmit(runId, server, syncTargets, pools) }),
     onEvent: (event) => {
-      if (event.type === 'readmit-refused') log(`warning: ${event.server} answers /health again but takes no rollout: ${event.reason}`);
+      // Once per server and reason: the fleet probes a refused server again every few seconds until the next sync.
+      if (event.type === 'restored') refusals.delete(event.server);
+      if (event.type !== 'readmit-refused' || refusals.get(event.server) === event.reason) return;
+      refusals.set(event.server, event.reason);
+      log(`warning: ${event.server} answers /health again but takes no rollout: ${event.reason}`);
     },
   });
   await fleet.start();
