@@ -124,7 +124,7 @@ export {
   type FleetSyncDecision,
   planFleetSync,
   decideFleetSync,
-  toRolloutServers,
+  toRolloutTarget,
   toReadmitRefusal,
 } from './fleet/fleet-membership.js';
 export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from './fleet/drain-hold.js';

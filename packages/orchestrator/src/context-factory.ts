@@ -115,15 +115,24 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
       : config.policy.endpoints.map((url) => ({ url, control: createVllmControl({ url, timeoutMs: 300_000 }) }));
   const pools = createFleetPoolStore(deps.redis);
   const refusals = new Map<string, string>();
+  const lost = new Set<string>();
   const fleet = createFleet({
     servers: config.policy.endpoints,
     model: config.policy.model,
     timeoutMs: config.policy.requestTimeoutMs,
-    // A pool member the fleet ejected comes back only with the weights it was synced to (docs/architecture.md §6.1).
+    // A pool member the fleet ejected comes back only with the weights it was synced to (docs/architecture.md §6.1); rollouts ask for them (syncedWeights).
     ...(syncTargets.length === 0 ? {} : { readmit: (server: string) => checkReadmit(runId, server, syncTargets, pools) }),
     onEvent: (event) => {
       // Once per server and reason: the fleet probes a refused server again every few seconds until the next sync.
-      if (event.type === 'restored') refusals.delete(event.server);
+      if (event.type === 'restored') {
+        refusals.delete(event.server);
+        lost.delete(event.server);
+      }
+      // Once until it is back: the replies of requests sent to it together are each refused.
+      if (event.type === 'weights-lost' && !lost.has(event.server)) {
+        lost.add(event.server);
+        log(`warning: ${event.server} lost the weights of its last sync, ejected: ${event.reason}`);
+      }
       if (event.type !== 'readmit-refused' || refusals.get(event.server) === event.reason) return;
       refusals.set(event.server, event.reason);
       log(`warning: ${event.server} answers /health again but takes no rollout: ${event.reason}`);

@@ -1,5 +1,5 @@
 import type { FleetPoolStore, ResamplePayload, RolloutPayload, RunStore } from '@differad/queue';
-import { DifferadError, type FleetPool, toRolloutServers, toSampledVersion } from '@differad/core';
+import { DifferadError, type FleetPool, toRolloutTarget, toSampledVersion } from '@differad/core';
 import { normalizeServerUrl } from '@differad/inference';
 import type { Job } from 'bullmq';
 import type { GroupStore, SampledGroup } from './group-store.js';
@@ -20,13 +20,13 @@ async function toPoolServers(
   asked: number,
   pool: FleetPool | null,
   seen: { pool: string },
-): Promise<{ servers: string[] | undefined; version: number }> {
+): Promise<{ servers: string[] | undefined; version: number; synced: boolean }> {
   const urls = ctx.syncTargets.map((t) => t.url);
   // No sync (`syncBackend: none`), no pool: every server.
-  if (urls.length === 0) return { servers: undefined, version: asked };
+  if (urls.length === 0) return { servers: undefined, version: asked, synced: false };
   // Overlapped mode: a rollout enqueued ahead of the trainer samples from the newest weights the pool holds by the time it runs.
   const version = ctx.config.grpo.maxStaleness > 0 && pool !== null && pool.version > asked ? pool.version : asked;
-  const servers = toRolloutServers(urls, pool, version);
+  const { servers, synced } = toRolloutTarget(urls, pool, version);
   if (servers.length === 0) {
     throw new DifferadError(
       'ORCHESTRATOR_NO_POOL_SERVER',
@@ -46,7 +46,7 @@ async function toPoolServers(
     );
     if (servers.some((url) => ejected.has(normalizeServerUrl(url)))) await ctx.fleet.refresh();
   }
-  return { servers, version };
+  return { servers, version, synced };
 }
 
 /**
@@ -100,7 +100,7 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore, read
     });
     const prompt = ctx.prompt(record.id, pair.target, payload.seed);
     const { sampling, grpo } = ctx.config;
-    const { servers, version } = await toPoolServers(ctx, payload.runId, payload.weightVersion, pool, seen);
+    const { servers, version, synced } = await toPoolServers(ctx, payload.runId, payload.weightVersion, pool, seen);
     const result = await ctx.fleet.complete({
       requestId: `${payload.runId}-s${payload.step}-p${payload.pairIndex}-a${payload.attempt}${payload.round ? `-r${payload.round}` : ''}`,
       referenceImage: pair.reference.dataUrl,
@@ -115,6 +115,8 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore, read
       // Overlapped mode: the samplings of the step the trainer waits for go ahead of those of the steps after it.
       priority: payload.step,
       ...(servers === undefined ? {} : { servers }),
+      // A pool member that restarted since its sync answers on its starting weights, unlabelled: the fleet ejects it and asks another.
+      ...(synced ? { syncedWeights: true } : {}),
     });
     ctx.metrics?.observeRollout(result.latencyMs / 1000, result.server);
     ctx.metrics?.recordCompletions(result.completions.map((c) => c.finishReason));

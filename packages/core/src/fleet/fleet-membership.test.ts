@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toReadmitRefusal, toRolloutServers } from './fleet-membership.js';
+import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toReadmitRefusal, toRolloutTarget } from './fleet-membership.js';
 
 const A = 'http://a:8000';
 const B = 'http://b:8000';
@@ -106,24 +106,27 @@ describe('decideFleetSync', () => {
   });
 });
 
-describe('toRolloutServers', () => {
-  it('gives rollouts of a version only to servers in the pool at that version', () => {
+describe('toRolloutTarget', () => {
+  it('gives rollouts of a version only to servers in the pool at that version, synced by this run', () => {
     const p = pool(3, [
       { url: A, state: 'in', version: 3 },
       { url: B, state: 'out', version: null, reason: 'x' },
       { url: C, state: 'in', version: 2 },
     ]);
-    expect(toRolloutServers([A, B, C], p, 3)).toEqual([A]);
-    expect(toRolloutServers([A, B, C], pool(3, [{ url: A, state: 'out', version: null, reason: 'x' }]), 3)).toEqual([]);
+    expect(toRolloutTarget([A, B, C], p, 3)).toEqual({ servers: [A], synced: true });
+    expect(toRolloutTarget([A, B, C], pool(3, [{ url: A, state: 'out', version: null, reason: 'x' }]), 3)).toEqual({
+      servers: [],
+      synced: true,
+    });
   });
 
-  it('uses every server before the run has a pool, and for a version the pool is not of (an all-or-nothing sync made it)', () => {
-    expect(toRolloutServers([A, B], null, 0)).toEqual([A, B]);
+  it('uses every server, not synced by this run, before the run has a pool and for a version the pool is not of (an all-or-nothing sync made it)', () => {
+    expect(toRolloutTarget([A, B], null, 0)).toEqual({ servers: [A, B], synced: false });
     const p = pool(3, [
       { url: A, state: 'in', version: 3 },
       { url: B, state: 'out', version: null, reason: 'x' },
     ]);
-    expect(toRolloutServers([A, B], p, 2)).toEqual([A, B]);
+    expect(toRolloutTarget([A, B], p, 2)).toEqual({ servers: [A, B], synced: false });
   });
 });
 

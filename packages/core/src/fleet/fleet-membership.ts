@@ -135,6 +135,18 @@ export function decideFleetSync(input: {
   return { kind, pool: { step, version, members }, active, out, rejoined, left, message };
 }
 
+/** Where a rollout sampled at a weight version may go. */
+export interface RolloutTarget {
+  readonly servers: string[];
+  /**
+   * Whether a sync of this run loaded and labelled those servers with the
+   * version (the fleet's `syncedWeights`), so a member that restarted since
+   * (its starting weights, no label) is refused at its first reply. False
+   * for the starting weights and an all-or-nothing sync.
+   */
+  readonly synced: boolean;
+}
+
 /**
  * The servers that may serve rollouts sampled at `version`: pool members in
  * the pool at exactly that version, so a server never serves a step with
@@ -143,9 +155,12 @@ export function decideFleetSync(input: {
  * (the starting weights, a checkpoint restored on resume), which fails unless
  * every server took the weights.
  */
-export function toRolloutServers(servers: readonly string[], pool: FleetPool | null, version: number): string[] {
-  if (pool === null || pool.version !== version) return [...servers];
-  return servers.filter((url) => pool.members.some((m) => m.url === url && m.state === 'in' && m.version === version));
+export function toRolloutTarget(servers: readonly string[], pool: FleetPool | null, version: number): RolloutTarget {
+  if (pool === null || pool.version !== version) return { servers: [...servers], synced: false };
+  return {
+    servers: servers.filter((url) => pool.members.some((m) => m.url === url && m.state === 'in' && m.version === version)),
+    synced: true,
+  };
 }
 
 /**

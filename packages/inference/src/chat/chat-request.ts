@@ -52,6 +52,18 @@ export interface CompletionRequest {
    * step the trainer waits for go ahead of the rollouts of the steps after it.
    */
   readonly priority?: number;
+  /**
+   * The servers hold weights a sync of the caller loaded and labelled (a
+   * training run's rollout to its pool). differad's servers report that
+   * label (`x-weight-version`) and none once restarted, so a server that
+   * reported one before and answers without one now restarted since, on
+   * its starting weights: its reply is refused, it is ejected at once (the
+   * fleet's `readmit` check decides when it is back) and the request goes
+   * to another server. A server that never reports a version (vLLM's chat
+   * route) is not held to it; an older version than expected is the
+   * caller's to judge (training's staleness rule).
+   */
+  readonly syncedWeights?: boolean;
 }
 
 /** The OpenAI-compatible chat request body that vLLM receives. */

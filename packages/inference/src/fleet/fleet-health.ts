@@ -18,6 +18,8 @@ export interface FleetHealth {
   startScraping(): void;
   /** Called after each retryable failure: ejects the server when its streak is long enough. */
   afterFailure(server: FleetServer): void;
+  /** Ejects the server now, whatever its streak (it answers, but with what the caller must not use). */
+  ejectNow(server: FleetServer): void;
   stop(): void;
 }
 
@@ -130,6 +132,7 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
     afterFailure(server) {
       if (server.consecutiveFailures >= settings.ejectAfterFailures) eject(server);
     },
+    ejectNow: eject,
     stop() {
       stopped = true;
       cancelScrape?.();

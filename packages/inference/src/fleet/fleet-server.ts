@@ -38,6 +38,8 @@ export class FleetServer {
   failures = 0;
   consecutiveFailures = 0;
   ejected = false;
+  /** The last weight label (`x-weight-version`) the server sent; null before its first. */
+  weightLabel: number | null = null;
   /** Ejections since the last success; sets the probe backoff. */
   ejections = 0;
   latencyEwma: number | undefined;

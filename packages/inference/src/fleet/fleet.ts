@@ -235,6 +235,24 @@ export function createFleet(options: FleetOptions): Fleet {
     });
   }
 
+  /**
+   * A request's `syncedWeights`: a server that reported a weight version
+   * before and answers without one now restarted since; it is ejected and the
+   * reply refused as retryable, so the request goes elsewhere.
+   */
+  function checkWeights(server: FleetServer, reported: number | null, synced: boolean, requestId: string): void {
+    const before = server.weightLabel;
+    if (reported !== null) server.weightLabel = reported;
+    if (!synced || reported !== null || before === null) return;
+    const reason = `it reported weight version ${before} before and none now`;
+    emit({ type: 'weights-lost', server: server.url, reason });
+    health.ejectNow(server);
+    throw toUnavailableError(`${server.url}: request ${requestId}: ${reason}: restarted since its last sync? out until the next one`, {
+      requestId,
+      server: server.url,
+    });
+  }
+
   async function attemptOn(
     server: FleetServer,
     request: CompletionRequest,
@@ -262,6 +280,8 @@ export function createFleet(options: FleetOptions): Fleet {
         (c) => c.tokenIds?.length ?? c.logprobs?.length ?? Math.ceil((parsed.usage?.completionTokens ?? c.text.length / 4) / request.n),
       ),
     );
+    const weightVersion = header(reply, 'x-weight-version');
+    checkWeights(server, weightVersion, request.syncedWeights === true, requestId);
     server.recordSuccess({ work: request.n, latencyMs, tokens, outstanding, now: clock.now() });
     return {
       requestId,
@@ -271,7 +291,7 @@ export function createFleet(options: FleetOptions): Fleet {
       promptTokenIds: parsed.promptTokenIds,
       completions: parsed.choices.map((c) => ({ ...c, server: server.url, latencyMs })),
       usage: parsed.usage,
-      weightVersion: header(reply, 'x-weight-version'),
+      weightVersion,
       weightVersions: versionList(reply),
     };
   }

@@ -4,6 +4,7 @@ import { isDifferadError } from '@differad/core';
 import { type Clock, type CompletionRequest, createFleet, type FleetEvent } from '@differad/inference';
 import { describe, expect, it } from 'vitest';
 import { startFakeFleet } from '../fake-vllm/fake-fleet.js';
+import { FakeVllmServer } from '../fake-vllm/fake-vllm-server.js';
 import { FAST, TEST_IMAGE, useFleetScope } from './fleet-test-kit.js';
 
 const request = (seed = 1): CompletionRequest => ({
@@ -106,6 +107,64 @@ describe('failures', () => {
     expect(new Set(checked)).toEqual(new Set([bad!.url]));
     const after = await Promise.all([scope.fleet.complete(request(300)), scope.fleet.complete(request(301))]);
     expect(new Set(after.map((r) => r.server))).toEqual(new Set([bad!.url, good!.url]));
+  });
+
+  it("refuses a rollout's reply from a server that lost its synced weights (restarted: no label any more), ejects it and asks another", async () => {
+    scope.fakes = await startFakeFleet([FAST, FAST]);
+    const [a, b] = scope.fakes.servers;
+    const label = (url: string, version: string) =>
+      fetch(`${url}/update_weight_version`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ new_version: version }),
+      }).then((r) => expect(r.status).toBe(200));
+    await Promise.all([label(a!.url, '3'), label(b!.url, '3')]);
+    const events = eventWaiter();
+    scope.fleet = fleetOverFakes({ probeBaseMs: 60_000, probeMaxMs: 60_000, onEvent: events.onEvent });
+    const rollout = (seed: number) => scope.fleet!.complete({ ...request(seed), syncedWeights: true });
+    // Both serve version 3: the fleet has seen each report its label.
+    const first = await Promise.all([rollout(1), rollout(2)]);
+    expect(new Set(first.map((r) => r.server))).toEqual(new Set([a!.url, b!.url]));
+    expect(first.map((r) => r.weightVersion)).toEqual([3, 3]);
+
+    // `a` restarts on its port between two requests, no request failing: a fresh engine, unlabelled.
+    const port = a!.port;
+    a!.kill();
+    const restarted = await FakeVllmServer.start({ ...FAST, port });
+    try {
+      const ejected = events.next((e) => e.type === 'ejected' && e.server === a!.url);
+      const after = await Promise.all([rollout(3), rollout(4), rollout(5)]);
+      await ejected;
+      expect(after.every((r) => r.server === b!.url && r.weightVersion === 3)).toBe(true);
+      // It answered (the requests sent before its first reply came back), and the fleet refused each reply.
+      const refused = events.events.filter((e) => e.type === 'retry' && e.server === a!.url);
+      expect(restarted.stats().completed).toBeGreaterThanOrEqual(1);
+      expect(refused).toHaveLength(restarted.stats().completed);
+      const retry = events.events.find((e) => e.type === 'retry' && e.server === a!.url);
+      expect(retry).toMatchObject({ error: { code: 'INFERENCE_UNAVAILABLE' } });
+      expect(retry?.type === 'retry' && retry.error.message).toContain('it reported weight version 3 before and none now');
+      expect(scope.fleet.stats().servers[0]!.ejected).toBe(true);
+      expect(events.events.find((e) => e.type === 'weights-lost')).toEqual({
+        type: 'weights-lost',
+        server: a!.url,
+        reason: 'it reported weight version 3 before and none now',
+      });
+    } finally {
+      await restarted.close();
+    }
+    // An older label is not the fleet's to judge (the staleness rule is): served.
+    await label(b!.url, '2');
+    expect(await rollout(6)).toMatchObject({ server: b!.url, weightVersion: 2 });
+    // A request for no synced weights (an evaluation) is served by an unlabelled server that was labelled before.
+    const port2 = b!.port;
+    b!.kill();
+    const fresh = await FakeVllmServer.start({ ...FAST, port: port2 });
+    try {
+      const evaluation = await scope.fleet.complete(request(7));
+      expect(evaluation).toMatchObject({ server: b!.url, weightVersion: null });
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('gives up on a hung server at the deadline and completes the request elsewhere', async () => {
