@@ -18,12 +18,13 @@ class Asked extends Error {
 }
 
 /** A run context with just what a rollout reads before it asks the fleet: two servers that take weight syncs. */
-function contextOver(): RunContext {
+function contextOver(maxStaleness: number): RunContext {
   const config = TrainConfigSchema.parse({
     run: { id: 'r' },
     data: { train: 'train.jsonl' },
     policy: { kind: 'endpoints', endpoints: [A, B], model: 'm', syncBackend: 'disk' },
     trainer: { kind: 'url', url: 'http://127.0.0.1:9' },
+    grpo: { maxStaleness },
   });
   const frame = { dataUrl: 'data:,', width: 8, height: 8 };
   const fleet = {
@@ -47,12 +48,12 @@ function contextOver(): RunContext {
 }
 
 /** The request a rollout of step 1 at weight version `version` sends, with the run's pool as `pool`. */
-async function requestOf(pool: FleetPool | null, version: number): Promise<CompletionRequest> {
+async function requestOf(pool: FleetPool | null, version: number, maxStaleness = 0): Promise<CompletionRequest> {
   const reads: RolloutReads = {
     store: { loadRound: async () => null },
     pools: { load: async () => pool } as unknown as RolloutReads['pools'],
   };
-  const rollout = createRolloutProcessor(contextOver(), null as unknown as GroupStore, reads);
+  const rollout = createRolloutProcessor(contextOver(maxStaleness), null as unknown as GroupStore, reads);
   const payload = { runId: 'r', step: 1, pairIndex: 0, pairId: 'p0', attempt: 0, seed: 5, weightVersion: version };
   const error = await rollout(payload, {} as Job).catch((e: unknown) => e);
   if (!(error instanceof Asked)) throw error;
@@ -69,13 +70,19 @@ describe('a rollout of a run whose servers take weight syncs', () => {
         { url: B, state: 'out', version: null, reason: 'weight sync failed: x' },
       ],
     };
-    expect(await requestOf(pool, 1)).toMatchObject({ servers: [A], syncedWeights: true });
+    // On-policy, the version too: nothing after the fleet would see a reply from older weights.
+    expect(await requestOf(pool, 1)).toMatchObject({ servers: [A], syncedWeights: true, minWeightVersion: 1 });
+    // Overlapped, the staleness rule judges an older version (sampled again): only a lost label is refused.
+    const overlapped = await requestOf(pool, 1, 1);
+    expect(overlapped).toMatchObject({ servers: [A], syncedWeights: true });
+    expect(overlapped.minWeightVersion).toBeUndefined();
   });
 
   it('asks nothing of the weights before the first sync or after an all-or-nothing one (every server, the same weights)', async () => {
     const first = await requestOf(null, 0);
     expect(first.servers).toEqual([A, B]);
     expect(first.syncedWeights).toBeUndefined();
+    expect(first.minWeightVersion).toBeUndefined();
     const restored = await requestOf({ step: 4, version: 5, members: [{ url: A, state: 'in', version: 5 }] }, 3);
     expect(restored.servers).toEqual([A, B]);
     expect(restored.syncedWeights).toBeUndefined();

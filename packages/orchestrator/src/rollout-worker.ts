@@ -117,6 +117,8 @@ export function createRolloutProcessor(ctx: RunContext, groups: GroupStore, read
       ...(servers === undefined ? {} : { servers }),
       // A pool member that restarted since its sync answers on its starting weights, unlabelled: the fleet ejects it and asks another.
       ...(synced ? { syncedWeights: true } : {}),
+      // On-policy, nothing after this would see a reply from older weights (the overlapped mode's staleness rule samples it again).
+      ...(synced && grpo.maxStaleness === 0 ? { minWeightVersion: version } : {}),
     });
     ctx.metrics?.observeRollout(result.latencyMs / 1000, result.server);
     ctx.metrics?.recordCompletions(result.completions.map((c) => c.finishReason));

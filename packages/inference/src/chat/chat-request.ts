@@ -64,6 +64,15 @@ export interface CompletionRequest {
    * caller's to judge (training's staleness rule).
    */
   readonly syncedWeights?: boolean;
+  /**
+   * With `syncedWeights`: the version those weights are, when nothing else
+   * would catch a server reporting an older one (a training run on-policy,
+   * `grpo.maxStaleness` 0; the overlapped mode's staleness rule samples such
+   * a group again instead). A reply reporting an older version is refused
+   * as above: the CPU policy reports its policy file's version, which a
+   * restart takes back to its starting one.
+   */
+  readonly minWeightVersion?: number;
 }
 
 /** The OpenAI-compatible chat request body that vLLM receives. */

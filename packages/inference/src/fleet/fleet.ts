@@ -236,15 +236,23 @@ export function createFleet(options: FleetOptions): Fleet {
   }
 
   /**
-   * A request's `syncedWeights`: a server that reported a weight version
-   * before and answers without one now restarted since; it is ejected and the
-   * reply refused as retryable, so the request goes elsewhere.
+   * A request's `syncedWeights` and `minWeightVersion`: a server that
+   * reported a weight version before and answers without one now, or that
+   * reports an older version than the request needs, lost its weights since
+   * (a restart); it is ejected and the reply refused as retryable, so the
+   * request goes elsewhere.
    */
-  function checkWeights(server: FleetServer, reported: number | null, synced: boolean, requestId: string): void {
+  function checkWeights(server: FleetServer, reported: number | null, request: CompletionRequest, requestId: string): void {
     const before = server.weightLabel;
     if (reported !== null) server.weightLabel = reported;
-    if (!synced || reported !== null || before === null) return;
-    const reason = `it reported weight version ${before} before and none now`;
+    const min = request.minWeightVersion;
+    const reason =
+      request.syncedWeights === true && reported === null && before !== null
+        ? `it reported weight version ${before} before and none now`
+        : min !== undefined && reported !== null && reported < min
+          ? `it reports weight version ${reported}, older than the ${min} it was synced to`
+          : null;
+    if (reason === null) return;
     emit({ type: 'weights-lost', server: server.url, reason });
     health.ejectNow(server);
     throw toUnavailableError(`${server.url}: request ${requestId}: ${reason}: restarted since its last sync? out until the next one`, {
@@ -281,7 +289,7 @@ export function createFleet(options: FleetOptions): Fleet {
       ),
     );
     const weightVersion = header(reply, 'x-weight-version');
-    checkWeights(server, weightVersion, request.syncedWeights === true, requestId);
+    checkWeights(server, weightVersion, request, requestId);
     server.recordSuccess({ work: request.n, latencyMs, tokens, outstanding, now: clock.now() });
     return {
       requestId,

@@ -155,7 +155,20 @@ describe('failures', () => {
     // An older label is not the fleet's to judge (the staleness rule is): served.
     await label(b!.url, '2');
     expect(await rollout(6)).toMatchObject({ server: b!.url, weightVersion: 2 });
+    // Unless the request says which version the sync gave (on-policy, where nothing else would see it): refused, ejected.
+    const older = await scope.fleet.complete({ ...request(8), syncedWeights: true, minWeightVersion: 3 }).catch((e: unknown) => e);
+    expect(isDifferadError(older, 'INFERENCE_UNAVAILABLE')).toBe(true);
+    expect((older as Error).message).toContain(`${b!.url}: request req-`);
+    expect((older as Error).message).toContain(
+      'it reports weight version 2, older than the 3 it was synced to: restarted since its last sync?',
+    );
+    // One event per refused reply: `a` refused those sent to it together.
+    expect(new Set(events.events.filter((e) => e.type === 'weights-lost').map((e) => e.server))).toEqual(new Set([a!.url, b!.url]));
+    expect(scope.fleet.stats().servers[1]!.ejected).toBe(true);
     // A request for no synced weights (an evaluation) is served by an unlabelled server that was labelled before.
+    await scope.fleet.close();
+    scope.fleet = fleetOverFakes();
+    expect((await scope.fleet.complete(request(9))).weightVersion).toBe(2);
     const port2 = b!.port;
     b!.kill();
     const fresh = await FakeVllmServer.start({ ...FAST, port: port2 });
