@@ -126,5 +126,6 @@ export {
   decideFleetSync,
   toRolloutTarget,
   toReadmitRefusal,
+  toWeightsLost,
 } from './fleet/fleet-membership.js';
 export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from './fleet/drain-hold.js';

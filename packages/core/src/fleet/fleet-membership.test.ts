@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decideFleetSync, type FleetPool, FleetPoolSchema, planFleetSync, toReadmitRefusal, toRolloutTarget } from './fleet-membership.js';
+import {
+  decideFleetSync,
+  type FleetPool,
+  FleetPoolSchema,
+  planFleetSync,
+  toReadmitRefusal,
+  toRolloutTarget,
+  toWeightsLost,
+} from './fleet-membership.js';
 
 const A = 'http://a:8000';
 const B = 'http://b:8000';
@@ -147,5 +155,22 @@ describe('toReadmitRefusal', () => {
   it('checks nothing for a server out of the pool or not in it: the pool gives it no rollout', () => {
     expect(toReadmitRefusal({ url: B, state: 'out', version: null, reason: 'x' }, 'default')).toBeNull();
     expect(toReadmitRefusal(undefined, 'default')).toBeNull();
+  });
+});
+
+describe('toWeightsLost', () => {
+  it('refuses, for synced weights, a reply without the version the server reported before (a restart), and one older than asked', () => {
+    expect(toWeightsLost({ reported: null, before: 4, synced: true })).toBe('it reported weight version 4 before and none now');
+    expect(toWeightsLost({ reported: 0, before: 4, synced: true, min: 4 })).toBe(
+      'it reports weight version 0, older than the 4 it was synced to',
+    );
+  });
+
+  it('lets through a server that never reported a version, a newer or equal one, an older one nobody asked about, and any reply to a request for no synced weights', () => {
+    expect(toWeightsLost({ reported: null, before: null, synced: true, min: 4 })).toBeNull();
+    expect(toWeightsLost({ reported: 5, before: 4, synced: true, min: 4 })).toBeNull();
+    expect(toWeightsLost({ reported: 3, before: 4, synced: true })).toBeNull();
+    expect(toWeightsLost({ reported: null, before: 4, synced: false, min: 4 })).toBeNull();
+    expect(toWeightsLost({ reported: 0, before: 4, synced: false, min: 4 })).toBeNull();
   });
 });

@@ -180,3 +180,33 @@ export function toReadmitRefusal(member: FleetMember | undefined, label: string 
   if (held !== null && held >= member.version) return null;
   return `it reports weight version ${label === null ? 'none' : JSON.stringify(label)}, not the pool's ${member.version} (restarted since its last sync?): out until the next sync`;
 }
+
+/** What a reply says of the weights that answered, and what its request asked of them. */
+export interface ReplyWeights {
+  /** The version the reply reports (`x-weight-version`), null when none. */
+  readonly reported: number | null;
+  /** The last version the server reported before, null when it never did. */
+  readonly before: number | null;
+  /** The request went to servers a sync of the caller loaded and labelled. */
+  readonly synced: boolean;
+  /** The version those weights are, when an older one must be refused too (on-policy). */
+  readonly min?: number | undefined;
+}
+
+/**
+ * Why a reply came from weights its request must not use (the fleet then
+ * ejects the server and asks another), or null. To a request for synced
+ * weights, a server that reported a version before and none now restarted
+ * since (differad's fake vLLM reports the label of its last sync, none once
+ * restarted); with `min`, a reported version older than it is refused too
+ * (the CPU policy reports its policy file's version, which a restart takes
+ * back to its starting one). A server that never reports a version (vLLM's
+ * chat route) is never refused here.
+ */
+export function toWeightsLost(reply: ReplyWeights): string | null {
+  const { reported, before, synced, min } = reply;
+  if (synced && reported === null && before !== null) return `it reported weight version ${before} before and none now`;
+  if (synced && min !== undefined && reported !== null && reported < min)
+    return `it reports weight version ${reported}, older than the ${min} it was synced to`;
+  return null;
+}

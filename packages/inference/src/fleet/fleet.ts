@@ -1,4 +1,4 @@
-import { createRng, DifferadError, isDifferadError } from '@differad/core';
+import { createRng, DifferadError, isDifferadError, toWeightsLost } from '@differad/core';
 import { z } from 'zod';
 import { type CompletionRequest, serializeChatBody, toChatRequestBody } from '../chat/chat-request.js';
 import { type ParsedChoice, parseChatResponseText } from '../chat/chat-response.js';
@@ -236,22 +236,14 @@ export function createFleet(options: FleetOptions): Fleet {
   }
 
   /**
-   * A request's `syncedWeights` and `minWeightVersion`: a server that
-   * reported a weight version before and answers without one now, or that
-   * reports an older version than the request needs, lost its weights since
-   * (a restart); it is ejected and the reply refused as retryable, so the
-   * request goes elsewhere.
+   * A request's `syncedWeights` and `minWeightVersion` (core's
+   * toWeightsLost): a server that lost its weights since is ejected and the
+   * reply refused as retryable, so the request goes elsewhere.
    */
   function checkWeights(server: FleetServer, reported: number | null, request: CompletionRequest, requestId: string): void {
     const before = server.weightLabel;
     if (reported !== null) server.weightLabel = reported;
-    const min = request.minWeightVersion;
-    const reason =
-      request.syncedWeights === true && reported === null && before !== null
-        ? `it reported weight version ${before} before and none now`
-        : min !== undefined && reported !== null && reported < min
-          ? `it reports weight version ${reported}, older than the ${min} it was synced to`
-          : null;
+    const reason = toWeightsLost({ reported, before, synced: request.syncedWeights === true, min: request.minWeightVersion });
     if (reason === null) return;
     emit({ type: 'weights-lost', server: server.url, reason });
     health.ejectNow(server);
