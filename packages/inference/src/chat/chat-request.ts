@@ -54,7 +54,7 @@ export interface CompletionRequest {
   readonly priority?: number;
   /**
    * The servers hold weights a sync of the caller loaded and labelled (a
-   * training run's rollout to its pool). differad's servers report that
+   * training run's rollout to its pool). differad's fake vLLM reports that
    * label (`x-weight-version`) and none once restarted, so a server that
    * reported one before and answers without one now restarted since, on
    * its starting weights: its reply is refused, it is ejected at once (the

@@ -48,7 +48,7 @@ export type FleetEvent =
   | { readonly type: 'restored'; readonly server: string }
   /** An ejected server answered `/health` but the `readmit` check kept it out (probed again later). */
   | { readonly type: 'readmit-refused'; readonly server: string; readonly reason: string }
-  /** A server answered a request for synced weights (`syncedWeights`) without the label it reported before: ejected, the request sent elsewhere. */
+  /** A server answered a request for synced weights from weights it must not use (core's toWeightsLost): ejected, the request sent elsewhere. */
   | { readonly type: 'weights-lost'; readonly server: string; readonly reason: string }
   | {
       readonly type: 'retry';
