@@ -136,7 +136,7 @@ export const METRIC_CATALOG = {
   fleetServerEjected: {
     name: 'differad_fleet_server_ejected',
     type: 'gauge',
-    help: 'Whether the fleet client has ejected a server after consecutive failures (1) or routes to it (0).',
+    help: 'Whether the fleet client has ejected a server, after consecutive failures or a reply from weights it lost since its sync (1), or routes to it (0).',
     labels: ['server'],
   },
   fleetLatency: {
