@@ -54,7 +54,8 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
     try {
       await server.connection.call({ method: 'GET', path: '/health', timeoutMs: settings.healthTimeoutMs, requestId: 'health' });
       return true;
-    } catch {
+    } catch (error) {
+      server.why = `health check failed: ${messageOf(error)}`;
       return false;
     }
   }
@@ -77,7 +78,10 @@ export function createFleetHealth(deps: FleetHealthDeps): FleetHealth {
     const refused = ok && readmit ? await readmit(server.url).catch((error: unknown) => `readmit check failed: ${messageOf(error)}`) : null;
     if (stopped || !server.ejected) return;
     if (!ok || refused !== null) {
-      if (refused !== null) emit({ type: 'readmit-refused', server: server.url, reason: refused });
+      if (refused !== null) {
+        server.why = refused;
+        emit({ type: 'readmit-refused', server: server.url, reason: refused });
+      }
       server.ejected = false;
       eject(server);
       return;

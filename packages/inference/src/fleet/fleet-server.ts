@@ -38,6 +38,8 @@ export class FleetServer {
   failures = 0;
   consecutiveFailures = 0;
   ejected = false;
+  /** Why it was last refused (a failed request, a failed probe, a readmit check, lost weights): what an ejection is reported with. */
+  why: string | null = null;
   /** The last weight label (`x-weight-version`) the server sent; null before its first. */
   weightLabel: number | null = null;
   /** Ejections since the last success; sets the probe backoff. */

@@ -132,9 +132,12 @@ export function createFleet(options: FleetOptions): Fleet {
   function unservable(allowed: readonly FleetServer[]): string | null {
     if (allowed.length === 0) return 'no server may serve it (its server list is empty)';
     if (!allowed.every((s) => s.ejected)) return null;
-    return allowed.length === servers.length
-      ? `no healthy server: all ${servers.length} are ejected`
-      : `no healthy server: the ${allowed.length} of ${servers.length} it may use are ejected`;
+    const head =
+      allowed.length === servers.length
+        ? `no healthy server: all ${servers.length} are ejected`
+        : `no healthy server: the ${allowed.length} of ${servers.length} it may use are ejected`;
+    const whys = allowed.flatMap((s) => (s.why === null ? [] : [s.why.startsWith(s.url) ? s.why : `${s.url}: ${s.why}`]));
+    return whys.length === 0 ? head : `${head} (${whys.join('; ')})`;
   }
 
   function pump(): void {
@@ -245,6 +248,7 @@ export function createFleet(options: FleetOptions): Fleet {
     if (reported !== null) server.weightLabel = reported;
     const reason = toWeightsLost({ reported, before, synced: request.syncedWeights === true, min: request.minWeightVersion });
     if (reason === null) return;
+    server.why = `${reason} (restarted since its last sync?)`;
     emit({ type: 'weights-lost', server: server.url, reason });
     health.ejectNow(server);
     throw toUnavailableError(`${server.url}: request ${requestId}: ${reason}: restarted since its last sync? out until the next one`, {
@@ -333,6 +337,8 @@ export function createFleet(options: FleetOptions): Fleet {
           throw error;
         }
         last = error;
+        // What the ejection this failure may cause is reported with; an ejection made already keeps its own reason.
+        if (!server.ejected) server.why = error.message;
         server.recordFailure(sentAt, clock.now());
         health.afterFailure(server);
         tried.add(server);

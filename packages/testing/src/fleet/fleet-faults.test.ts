@@ -159,6 +159,10 @@ describe('failures', () => {
     const older = await scope.fleet.complete({ ...request(8), syncedWeights: true, minWeightVersion: 3 }).catch((e: unknown) => e);
     expect(isDifferadError(older, 'INFERENCE_UNAVAILABLE')).toBe(true);
     expect((older as Error).message).toContain(`${b!.url}: request req-`);
+    // Every server is out now, each named with why.
+    expect((older as Error).message).toContain(
+      `no healthy server: all 2 are ejected (${a!.url}: it reported weight version 3 before and none now (restarted since its last sync?); ${b!.url}: it reports weight version 2, older than the 3 it was synced to (restarted since its last sync?))`,
+    );
     expect((older as Error).message).toContain(
       'it reports weight version 2, older than the 3 it was synced to: restarted since its last sync?',
     );
