@@ -39,7 +39,7 @@ describe('a request limited to some servers (a run rollout pool)', () => {
     await expect(scope.fleet.complete(request(1, [bad!.url]))).rejects.toMatchObject({ code: 'INFERENCE_UNAVAILABLE' });
     expect(good!.stats().received).toBe(0);
     // The listed server is ejected now: refused at once, naming the count of servers it could use.
-    const refused = await scope.fleet.complete(request(2, [bad!.url])).catch((e: unknown) => e as Error);
+    const refused = (await scope.fleet.complete(request(2, [bad!.url])).catch((e: unknown) => e)) as Error;
     // Naming why: the failure that ejected it.
     expect(refused.message).toMatch(
       new RegExp(`^no healthy server: the 1 of 2 it may use are ejected \\(${bad!.url}: request req-\\d+: HTTP 500`),
