@@ -53,19 +53,31 @@ describe('ConcurrencyLimit', () => {
     expect(limit.limit).toBe(32);
   });
 
-  it('uses the gauges: a scrape with waiting requests ends slow start and caps the limit at the running count', () => {
+  it('uses the gauges: a scrape with waiting requests ends slow start and caps the limit at the running count plus one request', () => {
     const limit = create({ initial: 16 });
     limit.onServerGauges(16, 0, 0);
     for (let k = 0; k < 4; k++) limit.onSuccess(sample(100, limit.limit, 100 + k));
     expect(limit.limit).toBe(48);
+    // 32 running: one more request of the last one's 8 sequences may wait there for the next free slots.
     limit.onServerGauges(32, 16, 200);
-    expect(limit.limit).toBe(32);
+    expect(limit.limit).toBe(40);
     // A reply queued under the old limit does not cut below the cap.
     limit.onSuccess(sample(300, 48, 400));
-    expect(limit.limit).toBe(32);
-    // Out of slow start: growth is additive now.
-    limit.onSuccess(sample(100, 32, 500));
-    expect(limit.limit).toBe(34);
+    expect(limit.limit).toBe(40);
+    // Out of slow start: growth is additive now (8² / 40).
+    limit.onSuccess(sample(100, 40, 500));
+    expect(limit.limit).toBe(41.6);
+  });
+
+  it('caps at the running count alone with queueRequests 0, and at running × (1 + queueHeadroom) plus the requests', () => {
+    const none = create({ initial: 64, queueRequests: 0 });
+    none.onSuccess(sample(100, 0));
+    none.onServerGauges(32, 8, 200);
+    expect(none.limit).toBe(32);
+    const both = create({ initial: 64, queueHeadroom: 0.25, queueRequests: 2 });
+    both.onSuccess({ ...sample(100, 0), work: 4 });
+    both.onServerGauges(32, 8, 200);
+    expect(both.limit).toBe(32 * 1.25 + 2 * 4);
   });
 
   it('halves on failure, never below min, and resets to the initial limit', () => {

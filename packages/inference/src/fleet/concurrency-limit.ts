@@ -18,8 +18,16 @@ export interface ConcurrencyLimitOptions {
   readonly failureBackoff: number;
   /** Samples in the windowed minimum that is the baseline (default 200). */
   readonly baselineWindow: number;
-  /** When the server reports waiting requests, the limit is capped at `running × (1 + queueHeadroom)` (default 0). */
+  /** When the server reports waiting requests, the limit is capped at `running × (1 + queueHeadroom)` plus {@link queueRequests} requests (default 0). */
   readonly queueHeadroom: number;
+  /**
+   * Requests of the last answered one's size that the cap lets wait at the
+   * server beyond its running batch (default 1): when a request ends, the
+   * server admits the waiting one at once instead of leaving its slots idle
+   * for the round trip to this client and back (bench/fleet: 16 servers
+   * 94.2–94.8% of capacity with none, 95.6–95.8% with one).
+   */
+  readonly queueRequests: number;
 }
 
 /** Defaults of {@link ConcurrencyLimitOptions}. */
@@ -32,6 +40,7 @@ export const DEFAULT_CONCURRENCY_LIMIT: ConcurrencyLimitOptions = {
   failureBackoff: 0.5,
   baselineWindow: 200,
   queueHeadroom: 0,
+  queueRequests: 1,
 };
 
 /** One finished request as the limit sees it. */
@@ -65,14 +74,16 @@ export interface LimitSample {
  * - Where `/metrics` is scraped, the gauges act sooner than latency can (a
  *   queued request shows its latency only when it returns): a scrape with
  *   waiting requests ends slow start and caps the limit at the running count
- *   times `1 + queueHeadroom` (a cut, for the once-per-window rule). This
- *   stops slow start from overshooting to several times the batch size.
+ *   times `1 + queueHeadroom`, plus `queueRequests` requests of the last
+ *   answered one's size (a cut, for the once-per-window rule). This stops
+ *   slow start from overshooting to several times the batch size.
  *
- * The limit settles near the server's batch size: additive increase probes
- * about one request past it, and the latency of the parked request or the
- * next scrape cuts it back. With `queueHeadroom` 0 the backlog waits in the
- * fleet's queue, where any server that frees a slot can take it, rather than
- * in one server's queue.
+ * The limit settles near the server's batch size plus one request: additive
+ * increase probes past it, and the latency of the parked requests or the
+ * next scrape cuts it back. The one request waiting there takes the slots of
+ * the next one to end; the rest of the backlog waits in the fleet's queue,
+ * where any server that frees a slot can take it, rather than in one
+ * server's queue.
  */
 export class ConcurrencyLimit {
   private current: number;
@@ -81,6 +92,8 @@ export class ConcurrencyLimit {
   private readonly window: number[] = [];
   private cursor = 0;
   private minimum = Number.POSITIVE_INFINITY;
+  /** Sequences of the last answered request (0 before one). */
+  private lastWork = 0;
 
   constructor(private readonly options: ConcurrencyLimitOptions = DEFAULT_CONCURRENCY_LIMIT) {
     this.current = options.initial;
@@ -109,6 +122,7 @@ export class ConcurrencyLimit {
   /** Feeds a success. */
   onSuccess(sample: LimitSample): void {
     const perToken = sample.latencyMs / Math.max(1, sample.tokens);
+    this.lastWork = sample.work;
     const evicted = this.window.length < this.options.baselineWindow ? undefined : this.window[this.cursor];
     if (evicted === undefined) this.window.push(perToken);
     else this.window[this.cursor] = perToken;
@@ -137,7 +151,7 @@ export class ConcurrencyLimit {
   onServerGauges(running: number, waiting: number, now: number): void {
     if (waiting === 0) return;
     this.slowStart = false;
-    const cap = Math.max(this.options.min, running * (1 + this.options.queueHeadroom));
+    const cap = Math.max(this.options.min, running * (1 + this.options.queueHeadroom) + this.options.queueRequests * this.lastWork);
     if (this.current <= cap) return;
     this.current = cap;
     // A cap is a cut: replies queued under the old limit must not cut again.

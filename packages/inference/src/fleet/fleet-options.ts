@@ -37,6 +37,7 @@ export const FleetSettingsSchema = z.strictObject({
       failureBackoff: z.number().gt(0).lt(1).default(0.5),
       baselineWindow: z.number().int().min(1).default(200),
       queueHeadroom: z.number().min(0).max(10).default(0),
+      queueRequests: z.number().int().min(0).max(64).default(1),
     })
     .prefault({}),
 });

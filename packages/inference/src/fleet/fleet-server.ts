@@ -195,7 +195,8 @@ export function pickServer(
   backlog = work,
 ): FleetServer | undefined {
   const candidates = candidatesOf(servers, exclude);
-  const views = candidates.map(toDrainView);
+  // Built at the first server with room: a full fleet (a long queue's usual state) needs none.
+  let views: DrainView[] | undefined;
   let best: FleetServer | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (let k = 0; k < candidates.length; k++) {
@@ -203,6 +204,7 @@ export function pickServer(
     const s = candidates[at]!;
     const load = s.load(now, maxAgeMs);
     if (s.inFlight > 0 && load + work > s.limiter.limit) continue;
+    views ??= candidates.map(toDrainView);
     if (decideDrainHold(views[at]!, views, { backlog, now, load, work })) continue;
     const score = load / s.limiter.limit;
     if (score < bestScore) {
