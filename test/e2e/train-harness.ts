@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TrainConfig } from '@differad/config';
+import { trainRun, type TrainRunResult } from '@differad/orchestrator';
 import { connectRedis, type EmbeddedRedis, startEmbeddedRedis } from '@differad/queue';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -252,6 +254,30 @@ export function useTrainFixture(
       return ready(client, 'client');
     },
   };
+}
+
+/**
+ * Cleanups a test registers as it starts things (servers, proxies, trainers),
+ * run after each test in reverse order. Call it at the top of the file.
+ */
+export function useCleanups(): (cleanup: () => Promise<void>) => void {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return (cleanup) => void cleanups.push(cleanup);
+}
+
+/** Runs `differad train`'s loop in this process (`trainRun`) on the fixture's Redis, collecting its log lines. */
+export async function trainInProcess(fixture: TrainFixture, config: TrainConfig): Promise<{ result: TrainRunResult; lines: string[] }> {
+  const lines: string[] = [];
+  const result = await trainRun({
+    config,
+    env: { DIFFERAD_REDIS_URL: fixture.redis.url },
+    log: (line) => lines.push(line),
+    signal: new AbortController().signal,
+  });
+  return { result, lines };
 }
 
 /** Writes a training config; JSON is YAML, so the file is read like any `--config FILE.yaml`. */

@@ -20,12 +20,11 @@ import { TrainConfigSchema } from '@differad/config';
 import { toSamplingSeed } from '@differad/core';
 import { CpuPolicyServer } from '@differad/cpu-policy';
 import { type CpuTrainer, createCpuTrainer } from '@differad/cpu-trainer';
-import { type RunningServer, startServer } from '@differad/http-server';
-import { trainRun, type TrainRunResult } from '@differad/orchestrator';
+import type { TrainRunResult } from '@differad/orchestrator';
 import { createCatalogQueues } from '@differad/queue';
-import { Hono } from 'hono';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readMetricsFile, useTrainFixture } from './train-harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type Exchange, startRecordingProxy } from './recording-proxy.js';
+import { readMetricsFile, trainInProcess, useCleanups, useTrainFixture } from './train-harness.js';
 
 const SEED = 7;
 const GROUP_SIZE = 4;
@@ -35,63 +34,7 @@ const STEPS = 3;
 const STALE_STEP = 2;
 
 const fixture = useTrainFixture('differad-e2e-train-staleness-', { redis: true });
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** Headers a proxy must not copy from one hop to the next (the server sets its own). */
-const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'content-length', 'content-encoding', 'transfer-encoding']);
-
-const copyHeaders = (from: Headers): Headers => {
-  const to = new Headers();
-  from.forEach((value, name) => {
-    if (!HOP_HEADERS.has(name)) to.set(name, value);
-  });
-  return to;
-};
-
-/** What one proxied request was and what came back. */
-interface Exchange {
-  readonly path: string;
-  readonly requestId: string | null;
-  readonly request: unknown;
-  readonly reply: unknown;
-}
-
-/**
- * Forwards every request to `upstream` and records the JSON exchanges;
- * `rewrite` may change the reply's headers (the reported weight version).
- * Closed after the test.
- */
-async function startRecordingProxy(
-  upstream: string,
-  rewrite: (exchange: Exchange, headers: Headers) => void = () => undefined,
-): Promise<{ url: string; exchanges: Exchange[] }> {
-  const exchanges: Exchange[] = [];
-  const app = new Hono().all('*', async (c) => {
-    const { pathname, search } = new URL(c.req.url);
-    const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.text();
-    const reply = await fetch(`${upstream}${pathname}${search}`, { method: c.req.method, headers: copyHeaders(c.req.raw.headers), body });
-    const text = await reply.text();
-    const headers = copyHeaders(reply.headers);
-    const json = (t: string | undefined): unknown => {
-      try {
-        return t ? JSON.parse(t) : null;
-      } catch {
-        return null;
-      }
-    };
-    const exchange = { path: pathname, requestId: c.req.header('x-request-id') ?? null, request: json(body), reply: json(text) };
-    exchanges.push(exchange);
-    rewrite(exchange, headers);
-    // An empty body stays empty (null): a Response refuses a body, even '', with 204 or 304.
-    return new Response(text === '' ? null : text, { status: reply.status, headers });
-  });
-  const server: RunningServer = await startServer(app, { host: '127.0.0.1', port: 0 });
-  cleanups.push(() => server.close());
-  return { url: server.url, exchanges };
-}
+const cleanup = useCleanups();
 
 interface ChatReply {
   readonly choices: readonly { readonly message: { readonly content: string } }[];
@@ -125,17 +68,21 @@ async function trainWithLaggingReplica(runId: string, staleSlots: readonly numbe
   const staleIds = new Set(staleSlots.map((k) => `${runId}-s${STALE_STEP}-p${k}-a${always ? '' : '0'}`));
   const isStale = (requestId: string) => staleIds.has(always ? requestId.replace(/a\d+$/, 'a') : requestId);
   const policy = await CpuPolicyServer.start({ seed: 5, slots: 8 });
-  cleanups.push(() => policy.close());
+  cleanup(() => policy.close());
   // The lagging replica: these first samplings report the starting weights, as a replica the syncs missed would.
-  const served = await startRecordingProxy(policy.url, (e, headers) => {
-    if (e.path !== '/v1/chat/completions' || e.requestId === null || !isStale(e.requestId)) return;
-    headers.set('x-weight-version', '0');
-    headers.delete('x-weight-versions');
+  const served = await startRecordingProxy(policy.url, {
+    rewrite: (e, headers) => {
+      if (e.path !== '/v1/chat/completions' || e.requestId === null || !isStale(e.requestId)) return;
+      headers.set('x-weight-version', '0');
+      headers.delete('x-weight-versions');
+    },
   });
+  cleanup(() => served.close());
   const trainer: CpuTrainer = createCpuTrainer({ stateDir: join(fixture.dir, runId, 'trainer') });
   const { url: trainerUrl } = await trainer.start();
-  cleanups.push(() => trainer.close());
+  cleanup(() => trainer.close());
   const trained = await startRecordingProxy(trainerUrl);
+  cleanup(() => trained.close());
 
   const config = TrainConfigSchema.parse({
     run: { id: runId, steps: STEPS, seed: SEED, runsDir: join(fixture.dir, 'runs') },
@@ -145,13 +92,7 @@ async function trainWithLaggingReplica(runId: string, staleSlots: readonly numbe
     // No resampling: a slot's samplings are its first and, when too old, its regeneration.
     grpo: { groupSize: GROUP_SIZE, pairsPerStep: PAIRS_PER_STEP, maxResamples: 0, onExhausted: 'keep', maxStaleness: 1 },
   });
-  const lines: string[] = [];
-  const result = await trainRun({
-    config,
-    env: { DIFFERAD_REDIS_URL: fixture.redis.url },
-    log: (line) => lines.push(line),
-    signal: new AbortController().signal,
-  });
+  const { result, lines } = await trainInProcess(fixture, config);
   return { result, lines, served, trained, trainer };
 }
 
@@ -231,7 +172,7 @@ describe('differad train, overlapped (grpo.maxStaleness 1): groups sampled too l
     // The step job's first addition of a regeneration fails, as a worker killed at that moment would leave it:
     // slot 0's final group deleted and its regeneration counted, with no sampling queued for it.
     const probe = createCatalogQueues(fixture.client);
-    cleanups.push(() => probe.close());
+    cleanup(() => probe.close());
     const queueProto = Object.getPrototypeOf(probe.queues.resample) as { add: (...args: unknown[]) => Promise<unknown> };
     const add = queueProto.add;
     const refused: unknown[] = [];
@@ -240,7 +181,7 @@ describe('differad train, overlapped (grpo.maxStaleness 1): groups sampled too l
       refused.push(args[1]);
       return Promise.reject(new Error('the step job’s worker died here'));
     });
-    cleanups.push(async () => spy.mockRestore());
+    cleanup(async () => spy.mockRestore());
 
     const run = await trainWithLaggingReplica(runId, staleSlots);
     expect(refused).toEqual([expect.objectContaining({ step: STALE_STEP, pairIndex: 0, attempt: 1 })]);

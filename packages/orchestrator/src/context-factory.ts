@@ -14,7 +14,8 @@ import { createHeldOutEvaluator } from './held-out-eval.js';
 import { indexPairs } from './pair-index.js';
 import { writeHeldOutReport } from './run-summary-file.js';
 import type { RunContext } from './run-context.js';
-import type { WeightSyncTarget } from './weight-sync.js';
+import { pauseModeOf } from './sync-fleet.js';
+import { syncWeightsEach, type WeightSyncTarget } from './weight-sync.js';
 import { withTrainerTiming } from './timed-trainer.js';
 
 /** A run whose servers are known by URL: what is stored in Redis, so any worker process can serve it. */
@@ -82,21 +83,33 @@ export type ContextFactory = ReturnType<typeof createContextFactory>;
 /**
  * The fleet's `readmit` check for a run whose servers take weight syncs: a
  * server the fleet ejected that is in the rollout pool must report the
- * version the pool holds it at (`GET /weight_info`); one that restarted
- * meanwhile reports vLLM's "default" and stays out until the next sync.
+ * version the pool holds it at (`GET /weight_info`). One that restarted
+ * meanwhile reports vLLM's "default": after a disk sync it is loaded again
+ * from the folder the pool records and labelled (the sync's own calls, on
+ * this server alone), then let in; with nccl, or when that load fails, it
+ * stays out until the next sync.
  */
 async function checkReadmit(
   runId: string,
   server: string,
   targets: readonly WeightSyncTarget[],
   pools: FleetPoolStore,
+  heal: { readonly pauseMode: 'wait' | 'keep'; readonly log: (line: string) => void },
 ): Promise<string | null> {
   const target = targets.find((t) => normalizeServerUrl(t.url) === server);
   if (target === undefined) return null;
-  const member = (await pools.load(runId))?.members.find((m) => m.url === target.url);
-  if (member?.state !== 'in') return null;
+  const pool = await pools.load(runId);
+  const member = pool?.members.find((m) => m.url === target.url);
+  if (pool === null || member?.state !== 'in') return null;
   // The fleet's own deadline for a probe (5 s), not the control's for a weight load.
-  return toReadmitRefusal(member, await target.control.weightInfo(5_000));
+  const refusal = toReadmitRefusal(member, await target.control.weightInfo(5_000));
+  if (refusal === null || pool.weightsPath === undefined || member.version !== pool.version) return refusal;
+  const [result] = await syncWeightsEach([target], { version: pool.version, path: pool.weightsPath, pauseMode: heal.pauseMode });
+  if (result?.error) return `${refusal}; loading it again from ${pool.weightsPath} failed: ${result.error}`;
+  heal.log(
+    `fleet: ${target.url} had lost the weights of its last sync (restarted?): loaded weight version ${pool.version} again from ${pool.weightsPath}`,
+  );
+  return null;
 }
 
 /**
@@ -121,7 +134,9 @@ export async function buildRunContext(runId: string, config: ResolvedTrainConfig
     model: config.policy.model,
     timeoutMs: config.policy.requestTimeoutMs,
     // A pool member the fleet ejected comes back only with the weights it was synced to (docs/architecture.md §6.1); rollouts ask for them (syncedWeights).
-    ...(syncTargets.length === 0 ? {} : { readmit: (server: string) => checkReadmit(runId, server, syncTargets, pools) }),
+    ...(syncTargets.length === 0
+      ? {}
+      : { readmit: (server: string) => checkReadmit(runId, server, syncTargets, pools, { pauseMode: pauseModeOf(config), log }) }),
     onEvent: (event) => {
       // Once per server and reason: the fleet probes a refused server again every few seconds until the next sync.
       if (event.type === 'restored') {

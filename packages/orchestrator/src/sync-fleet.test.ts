@@ -91,6 +91,8 @@ describe('syncFleet over nccl', () => {
       ['in', 3],
       ['in', 3],
     ]);
+    // No folder: a member that restarts waits for the next sync, which the trainer sends.
+    expect(h.pool()?.weightsPath).toBeUndefined();
     expect(fabric.waiting()).toEqual([]);
   });
 
@@ -178,6 +180,8 @@ describe('syncFleet over disk', () => {
     expect(h.events.indexOf('export started')).toBeLessThan(h.events.lastIndexOf('health done'));
     expect(h.events.indexOf('health started')).toBeLessThan(h.events.indexOf('export done'));
     expect([h.a.stats().weightsPath, h.b.stats().weightsPath]).toEqual([dir, dir]);
+    // The pool records the folder: a member that restarts before the next sync is loaded from it again.
+    expect(h.pool()).toMatchObject({ version: 1, weightsPath: dir });
   });
 
   it("fails with the trainer's error when the export fails, leaving every server unpaused on its old weights", async () => {

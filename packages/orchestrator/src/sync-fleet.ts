@@ -38,7 +38,7 @@ export interface FleetSyncDeps {
  * `keep` pause freezes the requests of the steps ahead, which go on with the
  * new weights; the on-policy loop drains them (`wait`), though none run then.
  */
-function pauseModeOf(config: TrainConfig): 'wait' | 'keep' {
+export function pauseModeOf(config: TrainConfig): 'wait' | 'keep' {
   return config.grpo.maxStaleness > 0 ? 'keep' : 'wait';
 }
 
@@ -165,7 +165,9 @@ export async function syncFleet(
     version: at.version,
     minServers: policy.minServers,
   });
-  await deps.pools.save(deps.runId, decision.pool);
+  // The export stays where a member that restarts before the next sync is loaded from again (the fleet's readmit check).
+  const weightsPath = side.status === 'fulfilled' && side.value.backend === 'disk' && side.value.path !== '' ? side.value.path : undefined;
+  await deps.pools.save(deps.runId, weightsPath === undefined ? decision.pool : { ...decision.pool, weightsPath });
   for (const url of decision.rejoined) deps.log(`fleet: ${url} is back in the rollout pool, re-synced to weight version ${at.version}`);
   if (decision.kind === 'fail') {
     throw new DifferadError(

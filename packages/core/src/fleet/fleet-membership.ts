@@ -22,6 +22,12 @@ export const FleetPoolSchema = z.strictObject({
   step: z.number().int().min(-1),
   version: z.number().int().min(0),
   members: z.array(FleetMemberSchema),
+  /**
+   * The folder the servers loaded `version` from (the disk sync's export):
+   * a member that restarted since is loaded from it again when it comes
+   * back. Absent for the nccl backend, which needs the trainer to send.
+   */
+  weightsPath: z.string().min(1).optional(),
 });
 export type FleetPool = z.infer<typeof FleetPoolSchema>;
 
