@@ -13,6 +13,7 @@
  *   npm run bench:pipeline -- --repeat 3     # each variant 3 times, interleaved; the tables show the median run
  *   npm run bench:pipeline -- --manifest-pairs 100000   # a manifest of 100,000 pairs (ids), over the same 32 image pairs (4 × --pairs)
  *   npm run bench:pipeline -- --pairs 16 --variants 3   # 16 pairs a step (default 8)
+ *   npm run bench:pipeline -- --variants 3 --staleness 2   # the overlapped variant two steps ahead (default 1)
  *   npm run bench:pipeline -- --save-baseline run.json --commit abc1234 --note '…'
  *
  * With bench/pipeline/baseline.json present (figures recorded at an earlier
@@ -69,6 +70,8 @@ interface Args {
   readonly repeat: number;
   /** Indexes into VARIANTS to run (default all). */
   readonly variants: readonly number[];
+  /** grpo.maxStaleness of the overlapped variant (`--staleness`, default 1): how many steps its rollouts may run ahead of the trainer. */
+  readonly staleness: number;
   /** Where to write this run's headline figures as a baseline (`--save-baseline FILE`; with `--commit` and `--note`). */
   readonly saveBaseline: { readonly file: string; readonly commit: string; readonly note: string } | null;
 }
@@ -98,6 +101,7 @@ function parseArgs(argv: readonly string[]): Args {
     manifestPairs: num('--manifest-pairs', 4 * PAIRS, 4 * PAIRS),
     repeat: num('--repeat', 1, 1),
     variants,
+    staleness: num('--staleness', 1, 1),
     saveBaseline,
   };
 }
@@ -196,7 +200,7 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
     runsDir: ctx.runsDir,
     urls: ctx.urls,
     trainer,
-    maxStaleness: variant.maxStaleness,
+    maxStaleness: variant.maxStaleness > 0 ? args.staleness : 0,
   });
   const extra = await Promise.all(
     Array.from({ length: variant.workerProcesses - 1 }, () => startChild<{ ready: boolean }>('worker-host.ts', [ctx.redisUrl])),
@@ -240,7 +244,7 @@ async function runVariant(variant: Variant, ctx: RunContext): Promise<VariantRes
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const steps = args.warmup + args.steps;
   return {
-    label: variant.label,
+    label: variant.maxStaleness > 0 ? variant.label.replace(/maxStaleness \d+/, `maxStaleness ${args.staleness}`) : variant.label,
     times,
     rows: rows.slice(args.warmup),
     redisPerStep: {
