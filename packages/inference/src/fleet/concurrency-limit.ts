@@ -24,8 +24,8 @@ export interface ConcurrencyLimitOptions {
    * Requests of the last answered one's size that the cap lets wait at the
    * server beyond its running batch (default 1): when a request ends, the
    * server admits the waiting one at once instead of leaving its slots idle
-   * for the round trip to this client and back (bench/fleet: 16 servers
-   * 94.2–94.8% of capacity with none, 95.6–95.8% with one).
+   * for the round trip to this client and back (bench/fleet's workload on
+   * 16 servers: 94.2–95.0% of capacity with none, 95.7–96.2% with one).
    */
   readonly queueRequests: number;
 }
