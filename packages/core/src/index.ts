@@ -125,7 +125,7 @@ export {
   planFleetSync,
   decideFleetSync,
   toRolloutTarget,
-  toReadmitRefusal,
+  planReadmit,
   toWeightsLost,
 } from './fleet/fleet-membership.js';
 export { DRAIN_MIN_SAMPLES, type DrainView, decideDrainHold, drainHoldEndsAt } from './fleet/drain-hold.js';

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { type TrainConfig, TrainConfigSchema } from '@differad/config';
-import { DifferadError, type ImageSize, toFrameResize, toPairPrompt, toReadmitRefusal } from '@differad/core';
+import { DifferadError, type ImageSize, planReadmit, toFrameResize, toPairPrompt } from '@differad/core';
 import { loadManifest, loadPromptPool, resolveManifestPath } from '@differad/datasets';
 import { createFramePreparer } from '@differad/images';
 import { createFleet, createVllmControl, normalizeServerUrl } from '@differad/inference';
@@ -102,12 +102,12 @@ async function checkReadmit(
   const member = pool?.members.find((m) => m.url === target.url);
   if (pool === null || member?.state !== 'in') return null;
   // The fleet's own deadline for a probe (5 s), not the control's for a weight load.
-  const refusal = toReadmitRefusal(member, await target.control.weightInfo(5_000));
-  if (refusal === null || pool.weightsPath === undefined || member.version !== pool.version) return refusal;
-  const [result] = await syncWeightsEach([target], { version: pool.version, path: pool.weightsPath, pauseMode: heal.pauseMode });
-  if (result?.error) return `${refusal}; loading it again from ${pool.weightsPath} failed: ${result.error}`;
+  const plan = planReadmit(pool, member, await target.control.weightInfo(5_000));
+  if (plan.kind !== 'reload') return plan.kind === 'admit' ? null : plan.reason;
+  const [result] = await syncWeightsEach([target], { version: plan.version, path: plan.path, pauseMode: heal.pauseMode });
+  if (result?.error) return `${plan.reason}; loading it again from ${plan.path} failed: ${result.error}`;
   heal.log(
-    `fleet: ${target.url} had lost the weights of its last sync (restarted?): loaded weight version ${pool.version} again from ${pool.weightsPath}`,
+    `fleet: ${target.url} had lost the weights of its last sync (restarted?): loaded weight version ${plan.version} again from ${plan.path}`,
   );
   return null;
 }

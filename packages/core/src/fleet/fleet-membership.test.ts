@@ -4,6 +4,7 @@ import {
   type FleetPool,
   FleetPoolSchema,
   planFleetSync,
+  planReadmit,
   toReadmitRefusal,
   toRolloutTarget,
   toWeightsLost,
@@ -155,6 +156,26 @@ describe('toReadmitRefusal', () => {
   it('checks nothing for a server out of the pool or not in it: the pool gives it no rollout', () => {
     expect(toReadmitRefusal({ url: B, state: 'out', version: null, reason: 'x' }, 'default')).toBeNull();
     expect(toReadmitRefusal(undefined, 'default')).toBeNull();
+  });
+});
+
+describe('planReadmit', () => {
+  const member = { url: A, state: 'in' as const, version: 3 };
+  const pool = { step: 2, version: 3, members: [member, { url: B, state: 'in' as const, version: 3 }] };
+  it('lets in a member that holds its weights, whatever the pool records', () => {
+    expect(planReadmit({ ...pool, weightsPath: '/w/v3' }, member, '3')).toEqual({ kind: 'admit' });
+  });
+  it('after a disk sync, loads a member that lost its weights from the folder of the version it was synced to', () => {
+    expect(planReadmit({ ...pool, weightsPath: '/w/v3' }, member, 'default')).toEqual({
+      kind: 'reload',
+      version: 3,
+      path: '/w/v3',
+      reason: toReadmitRefusal(member, 'default'),
+    });
+  });
+  it('keeps it out after an nccl sync (no folder), or when it was synced to another version than the folder holds', () => {
+    expect(planReadmit(pool, member, 'default')).toEqual({ kind: 'refuse', reason: toReadmitRefusal(member, 'default') });
+    expect(planReadmit({ ...pool, version: 4, weightsPath: '/w/v4' }, member, 'default')).toMatchObject({ kind: 'refuse' });
   });
 });
 

@@ -187,6 +187,27 @@ export function toReadmitRefusal(member: FleetMember | undefined, label: string 
   return `it reports weight version ${label === null ? 'none' : JSON.stringify(label)}, not the pool's ${member.version} (restarted since its last sync?): out until the next sync`;
 }
 
+/** What the readmit check does with an ejected member of the pool: let it in, keep it out, or load the pool's weights into it first. */
+export type ReadmitPlan =
+  | { readonly kind: 'admit' }
+  | { readonly kind: 'refuse'; readonly reason: string }
+  /** Load `path` (the disk sync's export of `version`) and label it `version`, then let it in; `reason` is the refusal should that fail. */
+  | { readonly kind: 'reload'; readonly version: number; readonly path: string; readonly reason: string };
+
+/**
+ * {@link toReadmitRefusal}, and what can be done about a refusal: when the
+ * pool records the folder its version was loaded from (a disk sync) and the
+ * member was synced to that version, the server is loaded from it again and
+ * labelled, as the sync did, instead of waiting out of rollouts for the next
+ * sync. With nccl (no folder: the trainer must send) it stays out.
+ */
+export function planReadmit(pool: FleetPool, member: FleetMember | undefined, label: string | null): ReadmitPlan {
+  const reason = toReadmitRefusal(member, label);
+  if (reason === null) return { kind: 'admit' };
+  if (pool.weightsPath === undefined || member?.version !== pool.version) return { kind: 'refuse', reason };
+  return { kind: 'reload', version: pool.version, path: pool.weightsPath, reason };
+}
+
 /** What a reply says of the weights that answered, and what its request asked of them. */
 export interface ReplyWeights {
   /** The version the reply reports (`x-weight-version`), null when none. */
