@@ -83,6 +83,8 @@ const PHASES: readonly { label: string; of: (s: StepTimes, next: StepTimes | und
   { label: '1st forward_backward → step job done', of: (s) => (s.firstForward === null ? null : s.stepDone - s.firstForward) },
   { label: '  (step job, start → done)', of: (s) => s.stepDone - s.stepStarted },
   { label: 'step job done → next flow added (coordinator)', of: (s, next) => (next ? next.enqueued - s.stepDone : null) },
+  { label: 'step job done → next step job starts', of: (s, next) => (next ? next.stepStarted - s.stepDone : null) },
+  { label: "  of which the next step's groups were late", of: (s, next) => (next ? Math.max(0, next.scoresDone - s.stepDone) : null) },
 ];
 
 function printHeadline(input: ReportInput, figures: readonly Figures[]): void {
